@@ -1,0 +1,149 @@
+//! ECS operations.
+
+use anyhow::{Context, bail};
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types::TaskDefinitionField;
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::raw_json::{CaptureBody, ReplaceBody};
+use super::sdk_error;
+use crate::error::UserError;
+use crate::model::{Deployment, ServiceEvent, ServiceState};
+
+/// Describes services (at most 10, the API's limit). A service ECS does not know is a user error.
+pub async fn describe_services(client: &Client, cluster: &str, services: &[String]) -> anyhow::Result<Vec<ServiceState>> {
+    assert!(services.len() <= 10, "DescribeServices takes at most 10 services");
+    let out = client
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(services.to_vec()))
+        .send()
+        .await
+        .map_err(|err| {
+            let cluster_missing = err.as_service_error().is_some_and(aws_sdk_ecs::operation::describe_services::DescribeServicesError::is_cluster_not_found_exception);
+            if cluster_missing {
+                anyhow::Error::new(UserError::new(format!("cluster `{cluster}` was not found")).hint("check input `cluster` (or SSM `cluster-name`) and the region"))
+            } else {
+                sdk_error(err)
+            }
+        })
+        .with_context(|| format!("describing services {services:?} in cluster `{cluster}`"))?;
+    if let Some(failure) = out.failures().first() {
+        let what = failure.arn().unwrap_or_default();
+        let reason = failure.reason().unwrap_or("unknown reason");
+        if reason == "MISSING" {
+            return Err(UserError::new(format!("service `{}` was not found in cluster `{cluster}`", what.rsplit('/').next().unwrap_or(what)))
+                .hint("check input `service` (or SSM `service-name`), `cluster` and the region")
+                .into());
+        }
+        bail!("describing service `{what}` in cluster `{cluster}`: {reason}");
+    }
+    let states: Vec<ServiceState> = out.services().iter().map(service_state).collect();
+    if let Some(inactive) = states.iter().find(|s| s.status != "ACTIVE") {
+        return Err(UserError::new(format!("service `{}` in cluster `{cluster}` is {}", inactive.name, inactive.status))
+            .hint("only an ACTIVE service can be deployed to")
+            .into());
+    }
+    Ok(states)
+}
+
+fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
+    ServiceState {
+        arn: s.service_arn().unwrap_or_default().to_string(),
+        name: s.service_name().unwrap_or_default().to_string(),
+        cluster_arn: s.cluster_arn().unwrap_or_default().to_string(),
+        status: s.status().unwrap_or_default().to_string(),
+        task_definition: s.task_definition().unwrap_or_default().to_string(),
+        desired: s.desired_count(),
+        running: s.running_count(),
+        pending: s.pending_count(),
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| Deployment {
+                id: d.id().unwrap_or_default().to_string(),
+                status: d.status().unwrap_or_default().to_string(),
+                task_definition: d.task_definition().unwrap_or_default().to_string(),
+                desired: d.desired_count(),
+                running: d.running_count(),
+                pending: d.pending_count(),
+                failed_tasks: d.failed_tasks(),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+            })
+            .collect(),
+        events: s
+            .events()
+            .iter()
+            .map(|e| ServiceEvent {
+                id: e.id().unwrap_or_default().to_string(),
+                created_at: e
+                    .created_at()
+                    .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+                    .unwrap_or_default(),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// Describes a task definition with its tags, as AWS's raw JSON response
+/// (`{"taskDefinition": {...}, "tags": [...]}`), so fields the SDK does not model survive.
+pub async fn describe_task_definition(client: &Client, task_definition: &str) -> anyhow::Result<Value> {
+    let capture = CaptureBody::default();
+    client
+        .describe_task_definition()
+        .task_definition(task_definition)
+        .include(TaskDefinitionField::Tags)
+        .customize()
+        .interceptor(capture.clone())
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("describing task definition `{task_definition}`"))?;
+    let body = capture.take().context("the DescribeTaskDefinition response had no body")?;
+    serde_json::from_slice(&body).with_context(|| format!("reading the task definition `{task_definition}` JSON"))
+}
+
+/// Registers a task definition from its request JSON (AWS field names); returns the new ARN.
+pub async fn register_task_definition(client: &Client, body: &Value) -> anyhow::Result<String> {
+    let family = body["family"].as_str().unwrap_or("?").to_string();
+    let bytes = Bytes::from(serde_json::to_vec(body).context("serializing the task definition")?);
+    let out = client
+        .register_task_definition()
+        .customize()
+        .interceptor(ReplaceBody(bytes))
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("registering a task definition in family `{family}`"))?;
+    out.task_definition()
+        .and_then(|td| td.task_definition_arn())
+        .map(str::to_string)
+        .with_context(|| format!("registering family `{family}`: the response had no ARN"))
+}
+
+/// What to change on a service.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceUpdate {
+    pub task_definition: Option<String>,
+    pub desired_count: Option<i32>,
+    pub force_new_deployment: bool,
+}
+
+/// Updates a service; returns its state as the response shows it (with the new deployment).
+pub async fn update_service(client: &Client, cluster: &str, service: &str, update: &ServiceUpdate) -> anyhow::Result<ServiceState> {
+    let out = client
+        .update_service()
+        .cluster(cluster)
+        .service(service)
+        .set_task_definition(update.task_definition.clone())
+        .set_desired_count(update.desired_count)
+        .force_new_deployment(update.force_new_deployment)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("updating service `{service}` in cluster `{cluster}`"))?;
+    out.service().map(service_state).with_context(|| format!("updating service `{service}`: the response had no service"))
+}

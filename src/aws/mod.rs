@@ -1,0 +1,64 @@
+//! The AWS layer: one function per operation we use, each adding context and returning our own
+//! types. Nothing here decides anything.
+
+pub mod ecr;
+pub mod ecs;
+pub mod raw_json;
+pub mod ssm;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+/// The clients of one deploy, all for one region.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub ecs: aws_sdk_ecs::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub region: String,
+    config: aws_config::SdkConfig,
+}
+
+impl Clients {
+    /// Loads credentials and region the standard way (env, profile, SSO, web identity, IMDS);
+    /// `region` overrides the region. `AWS_ENDPOINT_URL` (and per-service variants) are honoured.
+    pub async fn load(region: Option<&str>) -> anyhow::Result<Self> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = region {
+            loader = loader.region(Region::new(region.to_string()));
+        }
+        let config = loader.load().await;
+        let region = config.region().map(ToString::to_string).ok_or_else(|| {
+            anyhow::Error::new(
+                crate::error::UserError::new("no AWS region: input `aws-region` is empty and none is configured")
+                    .hint("set `aws-region`, or AWS_REGION (aws-actions/configure-aws-credentials exports it)"),
+            )
+        })?;
+        Ok(Self {
+            ecs: aws_sdk_ecs::Client::new(&config),
+            ecr: aws_sdk_ecr::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
+            region,
+            config,
+        })
+    }
+
+    /// An ECR client for another region (an image repository outside the deploy's region).
+    pub fn ecr_in(&self, region: &str) -> aws_sdk_ecr::Client {
+        if region == self.region {
+            return self.ecr.clone();
+        }
+        let config = aws_sdk_ecr::config::Builder::from(&self.config).region(Region::new(region.to_string())).build();
+        aws_sdk_ecr::Client::from_conf(config)
+    }
+}
+
+/// An SDK error as one line with its cause chain (the SDK's own `Display` says only "service error").
+pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    DisplayErrorContext(err).to_string()
+}
+
+/// Converts an SDK error into `anyhow` with its full text.
+pub fn sdk_error<E: std::error::Error + Send + Sync + 'static>(err: E) -> anyhow::Error {
+    anyhow::anyhow!(error_text(&err))
+}

@@ -1,0 +1,42 @@
+//! ecs-ship: ship application code to AWS ECS.
+//!
+//! The data flows one way, one module per arrow:
+//!
+//! ```text
+//! inputs ──► request ──► gather ──► plan ──► apply ──► watch ──► report
+//! (cli,      (validate)  (AWS reads, (pure:   (AWS      (verdict)  (outputs, summary,
+//!  action_env)            concurrent) render,  writes)              console)
+//!                                     diff)
+//! ```
+//!
+//! - [`cli`] declares every input once; [`action_env`] reads them from `INPUT_*` in Actions mode.
+//! - [`request`] validates them into a [`request::DeployRequest`]: after it, nothing sees raw
+//!   strings, and no AWS call happens before it succeeds.
+//! - [`aws`] is a thin layer, one function per AWS operation, turning SDK types into ours. Task
+//!   definitions travel as AWS wire JSON so that every field survives ([`aws::raw_json`]).
+//! - [`gather`] reads SSM, ECR and ECS concurrently into a [`gather::Gathered`] snapshot.
+//! - [`taskdef`] renders and normalises task definitions and [`diff`] compares them; [`plan`]
+//!   turns request + snapshot into a [`plan::Plan`] value (what `--dry-run` prints).
+//! - [`deploy`] applies a plan and [`watch`] decides the rollout's verdict.
+//! - [`report`] turns the outcome into outputs and a step summary; [`console`] writes log lines
+//!   (workflow commands in Actions, plain text on a terminal); [`runner`] is the only module that
+//!   writes the runner's files.
+
+pub mod action_env;
+pub mod app;
+pub mod aws;
+pub mod cli;
+pub mod console;
+pub mod deploy;
+pub mod diff;
+pub mod error;
+pub mod gather;
+pub mod image;
+pub mod maps;
+pub mod model;
+pub mod plan;
+pub mod report;
+pub mod request;
+pub mod runner;
+pub mod taskdef;
+pub mod watch;
