@@ -1,1 +1,123 @@
-//! todo
+//! The one module that reads the process environment for Actions mode.
+//!
+//! The runner passes each declared input as `INPUT_<NAME>`: upper-cased, spaces turned into `_`,
+//! hyphens kept (`image-tag` → `INPUT_IMAGE-TAG`). Every declared input is set, empty when not
+//! given, so empty means "not given". The inputs are turned into the same argument list the CLI
+//! takes and parsed by the same clap definition, so both modes share one set of names and defaults.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, DeployArgs, deploy_inputs};
+use crate::error::UserError;
+
+/// The environment variable the runner uses for an input.
+pub fn input_variable(name: &str) -> String {
+    format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
+}
+
+/// Reads the deploy inputs from `INPUT_*` variables through `env`.
+pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<DeployArgs, UserError> {
+    let mut command_line: Vec<OsString> = vec!["ecs-ship".into(), "deploy".into()];
+    for (name, _) in deploy_inputs() {
+        if let Some(value) = env(&input_variable(&name)).filter(|v| !v.trim().is_empty()) {
+            command_line.push(format!("--{name}={value}").into());
+        }
+    }
+    let cli = Cli::try_parse_from(command_line)
+        .map_err(|err| UserError::new(format!("reading the action's inputs: {}", err.kind())))?;
+    let Command::Deploy(args) = cli.command;
+    Ok(*args)
+}
+
+/// Whether to run in Actions mode: inside a runner, with no command-line arguments.
+pub fn is_actions_mode(env: impl Fn(&str) -> Option<String>, arg_count: usize) -> bool {
+    arg_count <= 1 && env("GITHUB_ACTIONS").as_deref() == Some("true")
+}
+
+/// The runner's file-command paths, when set.
+#[derive(Debug, Clone, Default)]
+pub struct RunnerFiles {
+    pub output: Option<PathBuf>,
+    pub summary: Option<PathBuf>,
+}
+
+impl RunnerFiles {
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Self {
+        let path = |name: &str| env(name).filter(|p| !p.is_empty()).map(PathBuf::from);
+        Self {
+            output: path("GITHUB_OUTPUT"),
+            summary: path("GITHUB_STEP_SUMMARY"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn input_names_keep_hyphens() {
+        assert_eq!(input_variable("image-tag"), "INPUT_IMAGE-TAG");
+        assert_eq!(input_variable("odd name"), "INPUT_ODD_NAME");
+    }
+
+    #[test]
+    fn inputs_are_read_with_hyphens_and_empty_means_default() {
+        let args = read_inputs(env(&[
+            ("INPUT_ENVIRONMENT", "dev"),
+            ("INPUT_IMAGE-TAG", "v2"),
+            ("INPUT_WAIT", ""),
+            ("INPUT_TIMEOUT-MINUTES", ""),
+            ("INPUT_DRY-RUN", "true"),
+            (
+                "INPUT_ENVIRONMENT-VARIABLES",
+                "{\"A\": \"--flag-like value\"}",
+            ),
+            (
+                "INPUT_IMAGE_TAG",
+                "ignored: underscores are not the runner's form",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(args.environment.as_deref(), Some("dev"));
+        assert_eq!(args.image_tag.as_deref(), Some("v2"));
+        assert_eq!(
+            (
+                args.wait.as_str(),
+                args.timeout_minutes.as_str(),
+                args.dry_run.as_str()
+            ),
+            ("true", "15", "true")
+        );
+        assert_eq!(
+            args.environment_variables.as_deref(),
+            Some("{\"A\": \"--flag-like value\"}")
+        );
+    }
+
+    #[test]
+    fn values_starting_with_dashes_or_holding_newlines_survive() {
+        let args = read_inputs(env(&[("INPUT_CONFIRM-PRODUCTION", "--x\ny")])).unwrap();
+        assert_eq!(args.confirm_production.as_deref(), Some("--x\ny"));
+    }
+
+    #[test]
+    fn actions_mode_needs_the_runner_and_no_arguments() {
+        assert!(is_actions_mode(env(&[("GITHUB_ACTIONS", "true")]), 1));
+        assert!(!is_actions_mode(env(&[("GITHUB_ACTIONS", "true")]), 3));
+        assert!(!is_actions_mode(env(&[]), 1));
+    }
+}

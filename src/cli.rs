@@ -86,7 +86,7 @@ pub struct DeployArgs {
     #[arg(long, value_name = "MAP")]
     pub secrets: Option<String>,
 
-    /// CloudWatch log group for an awslogs log configuration on the target containers.
+    /// CloudWatch log group for an `awslogs` log configuration on the target containers.
     #[arg(long, value_name = "GROUP")]
     pub log_group: Option<String>,
 
@@ -94,7 +94,7 @@ pub struct DeployArgs {
     #[arg(long, value_name = "REGION")]
     pub log_region: Option<String>,
 
-    /// awslogs stream prefix. Default: the current prefix, else `ecs`. Needs `log-group`.
+    /// `awslogs` stream prefix. Default: the current prefix, else `ecs`. Needs `log-group`.
     #[arg(long, value_name = "PREFIX")]
     pub log_stream_prefix: Option<String>,
 
@@ -118,7 +118,7 @@ pub struct DeployArgs {
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
     pub wait: String,
 
-    /// How long to wait for the rollout, in minutes.
+    /// How long to wait for the rollout, in minutes (decimals allowed: `0.5` is 30 seconds).
     #[arg(long, value_name = "MINUTES", default_value = "15")]
     pub timeout_minutes: String,
 
@@ -146,7 +146,10 @@ pub struct DeployArgs {
 /// The deploy command's clap definition, for reading inputs by name and for the drift test.
 pub fn deploy_command() -> clap::Command {
     use clap::CommandFactory;
-    Cli::command().find_subcommand("deploy").cloned().expect("deploy subcommand is declared")
+    Cli::command()
+        .find_subcommand("deploy")
+        .cloned()
+        .expect("deploy subcommand is declared")
 }
 
 /// Every deploy input: its kebab-case name and its default, if any.
@@ -155,7 +158,10 @@ pub fn deploy_inputs() -> Vec<(String, Option<String>)> {
         .get_arguments()
         .filter_map(|arg| {
             let name = arg.get_long()?.to_string();
-            let default = arg.get_default_values().first().map(|v| v.to_string_lossy().into_owned());
+            let default = arg
+                .get_default_values()
+                .first()
+                .map(|v| v.to_string_lossy().into_owned());
             Some((name, default))
         })
         .filter(|(name, _)| name != "help")
@@ -174,7 +180,8 @@ mod tests {
 
     #[test]
     fn boolean_flags_work_bare_and_with_a_value() {
-        let cli = Cli::try_parse_from(["ecs-ship", "deploy", "--dry-run", "--wait", "false"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["ecs-ship", "deploy", "--dry-run", "--wait", "false"]).unwrap();
         let Command::Deploy(args) = cli.command;
         assert_eq!(args.dry_run, "true");
         assert_eq!(args.wait, "false");

@@ -1,1 +1,223 @@
-//! todo
+//! Log lines for people: workflow commands in Actions mode, plain text on a terminal.
+//!
+//! Generic over `impl Write` so tests render into a `Vec<u8>`. Any text that may come from a user
+//! or from AWS goes through [`safe_line`], so it can never start a workflow command: control
+//! characters are shown escaped, a leading `::` and any `##[` are broken with a zero-width space.
+//! Command data and properties are escaped as the toolkit's `command.ts` does.
+
+use std::io::{self, Write};
+
+/// Where the log goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// GitHub Actions: `::group::`, `::error title=...::` and friends.
+    Actions,
+    /// A terminal: plain lines.
+    Human,
+}
+
+const ZWSP: char = '\u{200B}';
+
+/// One line of untrusted text made safe to print: control characters escaped, and nothing in it
+/// can be read by the runner as a workflow command.
+pub fn safe_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    let out = out.replace("##[", &format!("##{ZWSP}["));
+    if out.trim_start().starts_with("::") {
+        format!("{ZWSP}{out}")
+    } else {
+        out
+    }
+}
+
+/// Escapes workflow command data (the text after `::`).
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command property value (`title=...`).
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Writes log lines in the chosen mode.
+pub struct Console<W: Write> {
+    out: W,
+    mode: Mode,
+    in_group: bool,
+}
+
+impl<W: Write> Console<W> {
+    pub fn new(out: W, mode: Mode) -> Self {
+        Self {
+            out,
+            mode,
+            in_group: false,
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Starts a collapsible group (a heading on a terminal). Closes an open one first.
+    pub fn group(&mut self, title: &str) {
+        self.end_group();
+        let title = safe_line(title);
+        let _ = match self.mode {
+            Mode::Actions => writeln!(self.out, "::group::{}", escape_data(&title)),
+            Mode::Human => writeln!(self.out, "\n== {title}"),
+        };
+        self.in_group = true;
+    }
+
+    pub fn end_group(&mut self) {
+        if self.in_group && self.mode == Mode::Actions {
+            let _ = writeln!(self.out, "::endgroup::");
+        }
+        self.in_group = false;
+    }
+
+    /// A plain line; multi-line text prints as several safe lines.
+    pub fn line(&mut self, text: &str) {
+        for line in text.split('\n') {
+            let _ = writeln!(self.out, "{}", safe_line(line));
+        }
+    }
+
+    pub fn warning(&mut self, title: &str, message: &str) {
+        self.annotation("warning", title, message);
+    }
+
+    pub fn error(&mut self, title: &str, message: &str) {
+        self.annotation("error", title, message);
+    }
+
+    fn annotation(&mut self, kind: &str, title: &str, message: &str) {
+        self.end_group();
+        let _ = match self.mode {
+            Mode::Actions => writeln!(
+                self.out,
+                "::{kind} title={}::{}",
+                escape_property(title),
+                escape_data(message)
+            ),
+            Mode::Human => {
+                let mut first = true;
+                let mut result = Ok(());
+                for line in message.split('\n') {
+                    let prefix = if first {
+                        format!("{kind}: ")
+                    } else {
+                        "  ".to_string()
+                    };
+                    first = false;
+                    result = result.and(writeln!(self.out, "{prefix}{}", safe_line(line)));
+                }
+                result
+            }
+        };
+    }
+
+    /// A block of untrusted lines (a rendered task definition, a diff). In Actions mode the block
+    /// is fenced with `::stop-commands::` and a random token, so nothing in it is a command.
+    pub fn block(&mut self, lines: &[String]) {
+        let token = (self.mode == Mode::Actions)
+            .then(|| format!("ecs-ship-{}", uuid::Uuid::new_v4().simple()));
+        if let Some(token) = &token {
+            let _ = writeln!(self.out, "::stop-commands::{token}");
+        }
+        for line in lines {
+            self.line(line);
+        }
+        if let Some(token) = &token {
+            let _ = writeln!(self.out, "::{token}::");
+        }
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.end_group();
+        self.out.flush()
+    }
+
+    /// The writer, for tests.
+    pub fn into_inner(mut self) -> W {
+        self.end_group();
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(mode: Mode, f: impl FnOnce(&mut Console<Vec<u8>>)) -> String {
+        let mut console = Console::new(Vec::new(), mode);
+        f(&mut console);
+        String::from_utf8(console.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn hostile_text_cannot_start_a_command() {
+        let out = render(Mode::Actions, |c| {
+            c.line("::error::pwned\n::set-output name=x::y ##[add-mask]z")
+        });
+        for line in out.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{line:?}");
+            assert!(!line.contains("##["), "{line:?}");
+        }
+        assert_eq!(safe_line("a\r\nb\u{1b}[31m"), "a\\r\\nb\\u{1b}[31m");
+    }
+
+    #[test]
+    fn annotations_escape_data_and_properties() {
+        let out = render(Mode::Actions, |c| {
+            c.error("Deploy: failed, badly", "line one\nline two 100%")
+        });
+        assert_eq!(
+            out,
+            "::error title=Deploy%3A failed%2C badly::line one%0Aline two 100%25\n"
+        );
+    }
+
+    #[test]
+    fn groups_open_and_close_in_actions_mode_only() {
+        let out = render(Mode::Actions, |c| {
+            c.group("Render");
+            c.line("x");
+            c.group("Wait");
+        });
+        assert_eq!(
+            out,
+            "::group::Render\nx\n::endgroup::\n::group::Wait\n::endgroup::\n"
+        );
+        let out = render(Mode::Human, |c| {
+            c.group("Render");
+            c.line("x");
+            c.error("Deploy failed", "why\nmore");
+        });
+        assert_eq!(out, "\n== Render\nx\nerror: why\n  more\n");
+    }
+
+    #[test]
+    fn blocks_are_fenced_with_a_random_token() {
+        let out = render(Mode::Actions, |c| c.block(&["::warning::x".to_string()]));
+        let lines: Vec<_> = out.lines().collect();
+        let token = lines[0].strip_prefix("::stop-commands::").unwrap();
+        assert!(token.len() > 20);
+        assert_eq!(lines[2], format!("::{token}::"));
+        let again = render(Mode::Actions, |c| c.block(&[]));
+        assert!(!again.contains(token), "each block gets a new token");
+    }
+}

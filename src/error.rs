@@ -28,7 +28,10 @@ pub struct UserError {
 
 impl UserError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), hint: None }
+        Self {
+            message: message.into(),
+            hint: None,
+        }
     }
 
     #[must_use]
@@ -48,12 +51,17 @@ impl std::error::Error for UserError {}
 
 /// The user error somewhere in an error's chain, if any.
 pub fn find_user_error(err: &anyhow::Error) -> Option<&UserError> {
-    err.chain().find_map(|cause| cause.downcast_ref::<UserError>())
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<UserError>())
 }
 
 /// The exit code for an error that ended the run.
 pub fn exit_for(err: &anyhow::Error) -> Exit {
-    if find_user_error(err).is_some() { Exit::UserError } else { Exit::Failure }
+    if find_user_error(err).is_some() {
+        Exit::UserError
+    } else {
+        Exit::Failure
+    }
 }
 
 /// Renders an error for people: the message chain, then the hint when there is one.
@@ -75,13 +83,19 @@ mod tests {
         let err: anyhow::Result<()> = Err(UserError::new("bad `x`").hint("fix it").into());
         let err = err.context("validating inputs").unwrap_err();
         assert_eq!(exit_for(&err), Exit::UserError);
-        assert_eq!(describe(&err), ("bad `x`".to_string(), Some("fix it".to_string())));
+        assert_eq!(
+            describe(&err),
+            ("bad `x`".to_string(), Some("fix it".to_string()))
+        );
     }
 
     #[test]
     fn other_errors_are_failures_with_the_whole_chain() {
         let err = anyhow::anyhow!("connection refused").context("describing service `api`");
         assert_eq!(exit_for(&err), Exit::Failure);
-        assert_eq!(describe(&err).0, "describing service `api`: connection refused");
+        assert_eq!(
+            describe(&err).0,
+            "describing service `api`: connection refused"
+        );
     }
 }

@@ -1,1 +1,155 @@
-//! todo
+//! Reading everything a deploy needs from AWS, concurrently where the reads are independent.
+//!
+//! SSM comes first (it may name the cluster and service). Then the service (and its live task
+//! definition) and the ECR image are read at the same time, unless the repository is only known
+//! from the live task definition's container image, in which case the image check follows it.
+
+use anyhow::Context;
+use serde_json::Value;
+
+use crate::aws::{self, Clients, ecr};
+use crate::error::UserError;
+use crate::image::ImageRef;
+use crate::model::ServiceState;
+use crate::plan::{
+    RepositorySource, Resolved, ResolvedImage, SsmValues, repository_source, resolve,
+};
+use crate::request::{DeployRequest, ImageSpec};
+
+/// What AWS told us, ready for [`crate::plan::plan`].
+#[derive(Debug, Clone)]
+pub struct Gathered {
+    pub ssm: Option<SsmValues>,
+    pub resolved: Resolved,
+    pub service: ServiceState,
+    /// The live task definition as `DescribeTaskDefinition` returned it.
+    pub live: Value,
+    pub image: ResolvedImage,
+    pub warnings: Vec<String>,
+}
+
+/// Reads SSM, the service, its task definition and the image.
+pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Gathered> {
+    let ssm = match &req.ssm_prefix {
+        Some(prefix) => {
+            let names = SsmValues::parameter_names(prefix);
+            let found = aws::ssm::get_parameters(&clients.ssm, &names).await?;
+            let values = found
+                .into_iter()
+                .filter_map(|(name, value)| {
+                    Some((name.strip_prefix(&format!("{prefix}/"))?.to_string(), value))
+                })
+                .collect();
+            Some(SsmValues {
+                prefix: prefix.clone(),
+                values,
+            })
+        }
+        None => None,
+    };
+    let resolved = resolve(req, ssm.as_ref())?;
+    let early_source =
+        repository_source(req, &resolved, req.template.as_ref().map(|t| &t.document))?;
+
+    let service_and_live = async {
+        let service = aws::ecs::describe_services(
+            &clients.ecs,
+            &resolved.cluster,
+            std::slice::from_ref(&resolved.service),
+        )
+        .await?
+        .pop()
+        .context("DescribeServices returned no service")?;
+        let live =
+            aws::ecs::describe_task_definition(&clients.ecs, &service.task_definition).await?;
+        anyhow::Ok((service, live))
+    };
+    let early_image = async {
+        match &early_source {
+            Some(source) => check_image(clients, req, source).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (service_and_live, early_image) = tokio::join!(service_and_live, early_image);
+    let (service, live) = service_and_live?;
+    let (image, warnings) = if let Some(found) = early_image? {
+        found
+    } else {
+        let source = repository_source(req, &resolved, Some(&live))?
+            .context("the repository should be known from the task definition")?;
+        check_image(clients, req, &source).await?
+    };
+    Ok(Gathered {
+        ssm,
+        resolved,
+        service,
+        live,
+        image,
+        warnings,
+    })
+}
+
+/// Checks that the image exists in ECR and resolves its digest; an image outside ECR is taken as
+/// given, with a warning.
+async fn check_image(
+    clients: &Clients,
+    req: &DeployRequest,
+    source: &RepositorySource,
+) -> anyhow::Result<(ResolvedImage, Vec<String>)> {
+    let (tag, digest) = match &req.image {
+        ImageSpec::Tag(tag) => (Some(tag.as_str()), None),
+        ImageSpec::Reference(ImageRef { tag, digest, .. }) => (tag.as_deref(), digest.as_deref()),
+    };
+    let wanted = match (digest, tag) {
+        (Some(digest), _) => ecr::Wanted::Digest(digest),
+        (None, Some(tag)) => ecr::Wanted::Tag(tag),
+        (None, None) => {
+            return Err(UserError::new("the image has neither a tag nor a digest").into());
+        }
+    };
+    let (client, registry_id, name, region) = match source {
+        RepositorySource::External(reference) => {
+            let image = ResolvedImage {
+                repository: reference.repository.clone(),
+                tag: reference.tag.clone(),
+                digest: reference.digest.clone(),
+                verified: false,
+            };
+            let warning = format!(
+                "image `{reference}` is not in ECR, so its existence was not checked and it is not pinned by digest"
+            );
+            return Ok((image, vec![warning]));
+        }
+        RepositorySource::EcrName(name) => (
+            clients.ecr.clone(),
+            None,
+            name.clone(),
+            clients.region.clone(),
+        ),
+        RepositorySource::EcrUri(repo) => (
+            clients.ecr_in(&repo.region),
+            Some(repo.registry_id.clone()),
+            repo.name.clone(),
+            repo.region.clone(),
+        ),
+    };
+    let found = ecr::find_image(&client, registry_id.as_deref(), &name, wanted).await?;
+    let domain = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    let repository = format!(
+        "{}.dkr.ecr.{region}.{domain}/{}",
+        found.registry_id, found.repository
+    );
+    Ok((
+        ResolvedImage {
+            repository,
+            tag: tag.map(str::to_string),
+            digest: Some(found.digest),
+            verified: true,
+        },
+        Vec::new(),
+    ))
+}

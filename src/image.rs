@@ -20,7 +20,9 @@ impl ImageRef {
         let (rest, digest) = match text.split_once('@') {
             Some((rest, digest)) => {
                 if !is_digest(digest) {
-                    return Err(format!("the digest `{digest}` is not `sha256:` and 64 hex digits"));
+                    return Err(format!(
+                        "the digest `{digest}` is not `sha256:` and 64 hex digits"
+                    ));
                 }
                 (rest, Some(digest.to_string()))
             }
@@ -37,12 +39,18 @@ impl ImageRef {
             }
         }
         if repository.is_empty() || !repository.split('/').all(is_path_component) {
-            return Err(format!("the repository `{repository}` is not a valid image repository"));
+            return Err(format!(
+                "the repository `{repository}` is not a valid image repository"
+            ));
         }
         if tag.is_none() && digest.is_none() {
             return Err("give a tag (`repo:tag`) or a digest (`repo@sha256:...`)".into());
         }
-        Ok(Self { repository: repository.to_string(), tag: tag.map(str::to_string), digest })
+        Ok(Self {
+            repository: repository.to_string(),
+            tag: tag.map(str::to_string),
+            digest,
+        })
     }
 
     /// The repository pinned by digest: `repo@sha256:...`, or the full reference when no digest.
@@ -67,7 +75,8 @@ impl fmt::Display for ImageRef {
     }
 }
 
-pub const TAG_RULE: &str = "letters, digits, `_`, `.` and `-`, not starting with `.` or `-`, at most 128";
+pub const TAG_RULE: &str =
+    "letters, digits, `_`, `.` and `-`, not starting with `.` or `-`, at most 128";
 
 /// Docker's tag grammar: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
 pub fn is_tag(tag: &str) -> bool {
@@ -78,11 +87,16 @@ pub fn is_tag(tag: &str) -> bool {
 }
 
 pub fn is_digest(digest: &str) -> bool {
-    digest.strip_prefix("sha256:").is_some_and(|hex| hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+    digest
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn is_path_component(part: &str) -> bool {
-    !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+    !part.is_empty()
+        && part
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
 }
 
 /// An ECR repository: `<registry-id>.dkr.ecr.<region>.<domain>/<name>`.
@@ -100,7 +114,9 @@ impl EcrRepository {
         let (host, name) = uri.split_once('/')?;
         let (registry_id, rest) = host.split_once(".dkr.ecr.")?;
         let (region, domain) = rest.split_once('.')?;
-        let valid = registry_id.len() == 12 && registry_id.chars().all(|c| c.is_ascii_digit()) && !name.is_empty();
+        let valid = registry_id.len() == 12
+            && registry_id.chars().all(|c| c.is_ascii_digit())
+            && !name.is_empty();
         valid.then(|| Self {
             registry_id: registry_id.to_string(),
             region: region.to_string(),
@@ -110,7 +126,10 @@ impl EcrRepository {
     }
 
     pub fn uri(&self) -> String {
-        format!("{}.dkr.ecr.{}.{}/{}", self.registry_id, self.region, self.domain, self.name)
+        format!(
+            "{}.dkr.ecr.{}.{}/{}",
+            self.registry_id, self.region, self.domain, self.name
+        )
     }
 }
 
@@ -133,9 +152,17 @@ impl RepositoryRef {
             && text.len() <= 256
             && text.split('/').all(|part| {
                 !part.is_empty()
-                    && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+                    && part.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+                    })
             });
-        if valid { Ok(Self::Name(text.to_string())) } else { Err(format!("`{text}` is not an ECR repository name (lowercase letters, digits, `.`, `_`, `-`, `/`)")) }
+        if valid {
+            Ok(Self::Name(text.to_string()))
+        } else {
+            Err(format!(
+                "`{text}` is not an ECR repository name (lowercase letters, digits, `.`, `_`, `-`, `/`)"
+            ))
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -154,11 +181,18 @@ mod tests {
 
     #[test]
     fn parses_tag_digest_and_registry_port() {
-        let r = ImageRef::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/app/api:v1.2").unwrap();
-        assert_eq!(r.repository, "123456789012.dkr.ecr.us-east-1.amazonaws.com/app/api");
+        let r =
+            ImageRef::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/app/api:v1.2").unwrap();
+        assert_eq!(
+            r.repository,
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/app/api"
+        );
         assert_eq!(r.tag.as_deref(), Some("v1.2"));
         let r = ImageRef::parse(&format!("localhost:5000/api@{DIGEST}")).unwrap();
-        assert_eq!((r.repository.as_str(), r.tag.as_deref()), ("localhost:5000/api", None));
+        assert_eq!(
+            (r.repository.as_str(), r.tag.as_deref()),
+            ("localhost:5000/api", None)
+        );
         assert_eq!(r.pinned(), format!("localhost:5000/api@{DIGEST}"));
         let r = ImageRef::parse(&format!("api:v1@{DIGEST}")).unwrap();
         assert_eq!(r.to_string(), format!("api:v1@{DIGEST}"));
@@ -168,32 +202,64 @@ mod tests {
     #[test]
     fn refuses_bad_references() {
         assert!(ImageRef::parse("api").unwrap_err().contains("give a tag"));
-        assert!(ImageRef::parse("api:-bad").unwrap_err().contains("tag `-bad`"));
-        assert!(ImageRef::parse("api@sha256:xyz").unwrap_err().contains("digest"));
+        assert!(
+            ImageRef::parse("api:-bad")
+                .unwrap_err()
+                .contains("tag `-bad`")
+        );
+        assert!(
+            ImageRef::parse("api@sha256:xyz")
+                .unwrap_err()
+                .contains("digest")
+        );
         assert!(ImageRef::parse("api:v1\n::error::x").is_err());
         assert!(ImageRef::parse("a b:v1").is_err());
     }
 
     #[test]
     fn tags_follow_dockers_grammar() {
-        assert!(is_tag("sha-0a1b2c3") && is_tag("v1.2.3") && is_tag("_x") && is_tag(&"a".repeat(128)));
-        assert!(!is_tag("") && !is_tag(".x") && !is_tag("-x") && !is_tag("a/b") && !is_tag(&"a".repeat(129)));
+        assert!(
+            is_tag("sha-0a1b2c3") && is_tag("v1.2.3") && is_tag("_x") && is_tag(&"a".repeat(128))
+        );
+        assert!(
+            !is_tag("")
+                && !is_tag(".x")
+                && !is_tag("-x")
+                && !is_tag("a/b")
+                && !is_tag(&"a".repeat(129))
+        );
         assert!(!is_tag("v1|x") && !is_tag("v1<script>"));
     }
 
     #[test]
     fn ecr_uris_round_trip_and_other_registries_are_not_ecr() {
-        let repo = EcrRepository::parse_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api").unwrap();
-        assert_eq!((repo.region.as_str(), repo.name.as_str()), ("eu-west-1", "team/api"));
-        assert_eq!(repo.uri(), "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api");
+        let repo =
+            EcrRepository::parse_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api")
+                .unwrap();
+        assert_eq!(
+            (repo.region.as_str(), repo.name.as_str()),
+            ("eu-west-1", "team/api")
+        );
+        assert_eq!(
+            repo.uri(),
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api"
+        );
         assert!(EcrRepository::parse_uri("ghcr.io/org/api").is_none());
         assert!(EcrRepository::parse_uri("nginx").is_none());
     }
 
     #[test]
     fn repository_inputs_accept_names_and_uris() {
-        assert_eq!(RepositoryRef::parse("team/api").unwrap(), RepositoryRef::Name("team/api".into()));
-        assert_eq!(RepositoryRef::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/api").unwrap().name(), "api");
+        assert_eq!(
+            RepositoryRef::parse("team/api").unwrap(),
+            RepositoryRef::Name("team/api".into())
+        );
+        assert_eq!(
+            RepositoryRef::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/api")
+                .unwrap()
+                .name(),
+            "api"
+        );
         assert!(RepositoryRef::parse("Team/API").is_err());
         assert!(RepositoryRef::parse("").is_err());
     }

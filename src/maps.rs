@@ -17,7 +17,11 @@ pub fn parse_map(input: &str, text: &str) -> Result<Vec<(String, String)>, UserE
     if trimmed.is_empty() {
         return Ok(Vec::new());
     }
-    let pairs = if trimmed.starts_with('{') { parse_json(input, trimmed)? } else { parse_yaml(input, trimmed)? };
+    let pairs = if trimmed.starts_with('{') {
+        parse_json(input, trimmed)?
+    } else {
+        parse_yaml(input, trimmed)?
+    };
     let mut seen = std::collections::HashSet::new();
     for (name, _) in &pairs {
         if !seen.insert(name.as_str()) {
@@ -30,8 +34,11 @@ pub fn parse_map(input: &str, text: &str) -> Result<Vec<(String, String)>, UserE
 
 fn parse_json(input: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {
     let raw: Pairs<Box<RawValue>> = serde_json::from_str(text).map_err(|err| {
-        UserError::new(format!("`{input}` is not a valid JSON object: {}", describe_json_error(&err)))
-            .hint(r#"write it as {"NAME": "value"} or as a YAML mapping `NAME: value`"#)
+        UserError::new(format!(
+            "`{input}` is not a valid JSON object: {}",
+            describe_json_error(&err)
+        ))
+        .hint(r#"write it as {"NAME": "value"} or as a YAML mapping `NAME: value`"#)
     })?;
     raw.0
         .into_iter()
@@ -52,7 +59,7 @@ fn json_scalar_text(raw: &str) -> Option<String> {
     }
 }
 
-/// serde_json's message names a line and column but never quotes the document, so no value leaks.
+/// `serde_json`'s message names a line and column but never quotes the document, so no value leaks.
 fn describe_json_error(err: &serde_json::Error) -> String {
     err.to_string()
 }
@@ -60,7 +67,12 @@ fn describe_json_error(err: &serde_json::Error) -> String {
 fn parse_yaml(input: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {
     // First pass: the kind of each value (a null reads as "" when asked for a string).
     if let Ok(Pairs(typed)) = serde_yaml::from_str::<Pairs<serde_yaml::Value>>(text) {
-        if let Some((name, _)) = typed.iter().find(|(_, v)| v.is_null() || v.is_mapping() || v.is_sequence() || matches!(v, serde_yaml::Value::Tagged(_))) {
+        if let Some((name, _)) = typed.iter().find(|(_, v)| {
+            v.is_null()
+                || v.is_mapping()
+                || v.is_sequence()
+                || matches!(v, serde_yaml::Value::Tagged(_))
+        }) {
             return Err(not_a_scalar(input, name));
         }
     }
@@ -77,13 +89,20 @@ fn parse_yaml(input: &str, text: &str) -> Result<Vec<(String, String)>, UserErro
     })?;
     raw.0
         .into_iter()
-        .map(|(name, value)| value.0.map(|text| (name.clone(), text)).ok_or_else(|| not_a_scalar(input, &name)))
+        .map(|(name, value)| {
+            value
+                .0
+                .map(|text| (name.clone(), text))
+                .ok_or_else(|| not_a_scalar(input, &name))
+        })
         .collect()
 }
 
 fn not_a_scalar(input: &str, name: &str) -> UserError {
-    UserError::new(format!("`{input}`: the value of `{name}` must be a string, number or boolean"))
-        .hint("quote the value; for an empty value write \"\"")
+    UserError::new(format!(
+        "`{input}`: the value of `{name}` must be a string, number or boolean"
+    ))
+    .hint("quote the value; for an empty value write \"\"")
 }
 
 /// A map read as ordered pairs, so duplicate names can be reported instead of silently dropped.
@@ -139,21 +158,51 @@ mod tests {
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
     }
 
     #[test]
     fn json_object_keeps_exact_number_text_and_order() {
-        let got = parse_map("environment-variables", r#"{"PORT": 8080, "RATIO": 1.10, "ZIP": "0123", "ON": true, "A": "x"}"#).unwrap();
-        assert_eq!(got, pairs(&[("PORT", "8080"), ("RATIO", "1.10"), ("ZIP", "0123"), ("ON", "true"), ("A", "x")]));
+        let got = parse_map(
+            "environment-variables",
+            r#"{"PORT": 8080, "RATIO": 1.10, "ZIP": "0123", "ON": true, "A": "x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            pairs(&[
+                ("PORT", "8080"),
+                ("RATIO", "1.10"),
+                ("ZIP", "0123"),
+                ("ON", "true"),
+                ("A", "x")
+            ])
+        );
     }
 
     #[test]
     fn seed_004_backend_env_json_works_as_is() {
-        let got = parse_map("environment-variables", r#"{"DB_HOST":"db.internal","DB_PORT":"5432","FEATURE_X":"on"}"#).unwrap();
-        assert_eq!(got, pairs(&[("DB_HOST", "db.internal"), ("DB_PORT", "5432"), ("FEATURE_X", "on")]));
+        let got = parse_map(
+            "environment-variables",
+            r#"{"DB_HOST":"db.internal","DB_PORT":"5432","FEATURE_X":"on"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            pairs(&[
+                ("DB_HOST", "db.internal"),
+                ("DB_PORT", "5432"),
+                ("FEATURE_X", "on")
+            ])
+        );
         let secrets = parse_map("secrets", r#"{"OPENAI_API_KEY":"arn:aws:secretsmanager:us-east-1:123456789012:secret:openai-AbCdEf"}"#).unwrap();
-        assert_eq!(secrets[0].1, "arn:aws:secretsmanager:us-east-1:123456789012:secret:openai-AbCdEf");
+        assert_eq!(
+            secrets[0].1,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:openai-AbCdEf"
+        );
     }
 
     #[test]
@@ -161,7 +210,15 @@ mod tests {
         let got = parse_map("environment-variables", "PORT: 8080\nRATIO: 1.10\nFLAG: on\nZIP: 0123\nHEX: 0x1F\nQUOTED: 'a: b'\nEMPTY: \"\"\n").unwrap();
         assert_eq!(
             got,
-            pairs(&[("PORT", "8080"), ("RATIO", "1.10"), ("FLAG", "on"), ("ZIP", "0123"), ("HEX", "0x1F"), ("QUOTED", "a: b"), ("EMPTY", "")])
+            pairs(&[
+                ("PORT", "8080"),
+                ("RATIO", "1.10"),
+                ("FLAG", "on"),
+                ("ZIP", "0123"),
+                ("HEX", "0x1F"),
+                ("QUOTED", "a: b"),
+                ("EMPTY", "")
+            ])
         );
     }
 
@@ -174,20 +231,31 @@ mod tests {
     #[test]
     fn malformed_json_names_the_input_and_never_echoes_values() {
         let err = parse_map("environment-variables", r#"{"TOKEN": "s3cr3t-value",}"#).unwrap_err();
-        assert!(err.message.starts_with("`environment-variables` is not a valid JSON object"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("`environment-variables` is not a valid JSON object"),
+            "{}",
+            err.message
+        );
         assert!(!err.message.contains("s3cr3t"), "{}", err.message);
     }
 
     #[test]
     fn nested_values_and_nulls_are_refused_by_name() {
         let err = parse_map("environment-variables", r#"{"A": {"b": 1}}"#).unwrap_err();
-        assert_eq!(err.message, "`environment-variables`: the value of `A` must be a string, number or boolean");
+        assert_eq!(
+            err.message,
+            "`environment-variables`: the value of `A` must be a string, number or boolean"
+        );
         let err = parse_map("environment-variables", r#"{"A": null}"#).unwrap_err();
         assert!(err.message.contains("`A`"));
         let err = parse_map("environment-variables", "A:\nB: 1\n").unwrap_err();
         assert!(err.message.contains("`A`"), "{}", err.message);
         let err = parse_map("environment-variables", "A: [1, 2]\n").unwrap_err();
-        assert_eq!(err.message, "`environment-variables`: the value of `A` must be a string, number or boolean");
+        assert_eq!(
+            err.message,
+            "`environment-variables`: the value of `A` must be a string, number or boolean"
+        );
         let err = parse_map("environment-variables", "A: ~\n").unwrap_err();
         assert!(err.message.contains("`A`"), "{}", err.message);
     }

@@ -32,14 +32,14 @@ impl ServiceState {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Deployment {
     pub id: String,
-    /// PRIMARY, ACTIVE or INACTIVE.
+    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
     pub status: String,
     pub task_definition: String,
     pub desired: i32,
     pub running: i32,
     pub pending: i32,
     pub failed_tasks: i32,
-    /// IN_PROGRESS, COMPLETED or FAILED (absent for some deployment controllers).
+    /// `IN_PROGRESS`, `COMPLETED` or `FAILED` (absent for some deployment controllers).
     pub rollout_state: Option<String>,
     pub rollout_state_reason: Option<String>,
 }
@@ -62,7 +62,12 @@ pub fn short_task_definition(arn: &str) -> &str {
 mod tests {
     #[test]
     fn short_names_drop_the_arn_prefix() {
-        assert_eq!(super::short_task_definition("arn:aws:ecs:us-east-1:123456789012:task-definition/api:7"), "api:7");
+        assert_eq!(
+            super::short_task_definition(
+                "arn:aws:ecs:us-east-1:123456789012:task-definition/api:7"
+            ),
+            "api:7"
+        );
         assert_eq!(super::short_task_definition("api:7"), "api:7");
     }
 }

@@ -37,6 +37,8 @@ pub struct LogSettings {
 }
 
 /// A validated deploy request. Nothing after this sees raw input strings.
+/// (The flags mirror the action's boolean inputs one to one, hence the allow.)
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeployRequest {
     pub environment: String,
@@ -69,12 +71,19 @@ fn given(value: Option<&String>) -> Option<&str> {
 }
 
 fn invalid(input: &str, value: &str, why: &str) -> UserError {
-    UserError::new(format!("input `{input}` has an invalid value `{}`: {why}", printable(value)))
+    UserError::new(format!(
+        "input `{input}` has an invalid value `{}`: {why}",
+        printable(value)
+    ))
 }
 
 /// A value as it may be quoted in an error: one line, control characters shown escaped.
 fn printable(value: &str) -> String {
-    let mut out: String = value.chars().take(200).flat_map(char::escape_default).collect();
+    let mut out: String = value
+        .chars()
+        .take(200)
+        .flat_map(char::escape_default)
+        .collect();
     if value.chars().count() > 200 {
         out.push('…');
     }
@@ -93,27 +102,50 @@ fn parse_bool(input: &str, value: &str) -> Result<bool, UserError> {
 /// Splits a list input on commas and newlines, dropping blanks.
 fn parse_list(value: Option<&String>) -> Vec<String> {
     given(value).map_or_else(Vec::new, |v| {
-        v.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+        v.split([',', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
     })
 }
 
 /// ECS names: up to 255 letters, digits, `-` and `_`; ARNs are accepted as they are.
 fn ecs_name(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
-    let Some(value) = given(value) else { return Ok(None) };
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
     let ok = if value.starts_with("arn:") {
         !value.chars().any(char::is_whitespace)
     } else {
-        value.len() <= 255 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        value.len() <= 255
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     };
-    if ok { Ok(Some(value.to_string())) } else { Err(invalid(input, value, "use letters, digits, `-` and `_` (at most 255), or an ARN")) }
+    if ok {
+        Ok(Some(value.to_string()))
+    } else {
+        Err(invalid(
+            input,
+            value,
+            "use letters, digits, `-` and `_` (at most 255), or an ARN",
+        ))
+    }
 }
 
 fn role_arn(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
-    let Some(value) = given(value) else { return Ok(None) };
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
     if is_role_arn(value) {
         Ok(Some(value.to_string()))
     } else {
-        Err(invalid(input, value, "expected an IAM role ARN like `arn:aws:iam::123456789012:role/name`"))
+        Err(invalid(
+            input,
+            value,
+            "expected an IAM role ARN like `arn:aws:iam::123456789012:role/name`",
+        ))
     }
 }
 
@@ -133,22 +165,69 @@ pub fn is_role_arn(value: &str) -> bool {
 fn is_region(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn region(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
-    let Some(value) = given(value) else { return Ok(None) };
-    if is_region(value) { Ok(Some(value.to_string())) } else { Err(invalid(input, value, "expected an AWS region like `us-east-1`")) }
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
+    if is_region(value) {
+        Ok(Some(value.to_string()))
+    } else {
+        Err(invalid(
+            input,
+            value,
+            "expected an AWS region like `us-east-1`",
+        ))
+    }
 }
 
-fn whole_number(input: &str, value: &str, range: std::ops::RangeInclusive<i64>) -> Result<i64, UserError> {
+fn whole_number(
+    input: &str,
+    value: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, UserError> {
     value
         .trim()
         .parse::<i64>()
         .ok()
         .filter(|n| range.contains(n))
-        .ok_or_else(|| invalid(input, value, &format!("expected a whole number from {} to {}", range.start(), range.end())))
+        .ok_or_else(|| {
+            invalid(
+                input,
+                value,
+                &format!(
+                    "expected a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
+/// A positive number of minutes, decimals allowed (`0.5` is 30 s), at most 6 hours.
+fn minutes(input: &str, value: &str) -> Result<Duration, UserError> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|m| m.is_finite() && *m > 0.0 && *m <= 360.0)
+        .map(|m| Duration::from_secs_f64(m * 60.0))
+        .ok_or_else(|| {
+            invalid(
+                input,
+                value,
+                "expected a number of minutes above 0 and at most 360, e.g. `15` or `0.5`",
+            )
+        })
 }
 
 fn is_env_name(name: &str) -> bool {
@@ -168,62 +247,110 @@ impl DeployArgs {
     /// Validates every input. The first problem found is returned, naming the input.
     pub fn validate(&self) -> Result<DeployRequest, UserError> {
         let environment = given(self.environment.as_ref()).ok_or_else(|| {
-            UserError::new("input `environment` is required").hint("set `environment` to the target environment, e.g. `dev` or `production`")
+            UserError::new("input `environment` is required")
+                .hint("set `environment` to the target environment, e.g. `dev` or `production`")
         })?;
         if !is_environment_name(environment) {
-            return Err(invalid("environment", environment, "use letters, digits, `_`, `.` and `-` (at most 64)"));
+            return Err(invalid(
+                "environment",
+                environment,
+                "use letters, digits, `_`, `.` and `-` (at most 64)",
+            ));
         }
         self.check_production_gate(environment)?;
 
         let image = match (given(self.image_tag.as_ref()), given(self.image.as_ref())) {
             (Some(_), Some(_)) => {
-                return Err(UserError::new("inputs `image-tag` and `image` are both set").hint("give only one: a tag in the repository, or a full image reference"));
+                return Err(
+                    UserError::new("inputs `image-tag` and `image` are both set")
+                        .hint("give only one: a tag in the repository, or a full image reference"),
+                );
             }
             (None, None) => {
-                return Err(UserError::new("no image given: set input `image-tag` or `image`").hint("e.g. `image-tag: sha-${{ github.sha }}`"));
+                return Err(
+                    UserError::new("no image given: set input `image-tag` or `image`")
+                        .hint("e.g. `image-tag: sha-${{ github.sha }}`"),
+                );
             }
             (Some(tag), None) if image::is_tag(tag) => ImageSpec::Tag(tag.to_string()),
             (Some(tag), None) => return Err(invalid("image-tag", tag, image::TAG_RULE)),
-            (None, Some(reference)) => ImageSpec::Reference(ImageRef::parse(reference).map_err(|why| invalid("image", reference, &why))?),
+            (None, Some(reference)) => ImageSpec::Reference(
+                ImageRef::parse(reference).map_err(|why| invalid("image", reference, &why))?,
+            ),
         };
         let repository = given(self.repository.as_ref())
             .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))
             .transpose()?;
 
         let containers = parse_list(self.container.as_ref());
-        if let Some(bad) = containers.iter().find(|c| !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')) {
-            return Err(invalid("container", bad, "container names use letters, digits, `-` and `_`"));
+        if let Some(bad) = containers.iter().find(|c| {
+            !c.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        }) {
+            return Err(invalid(
+                "container",
+                bad,
+                "container names use letters, digits, `-` and `_`",
+            ));
         }
         let family = given(self.task_definition_family.as_ref());
         if let Some(f) = family {
-            if f.len() > 255 || !f.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(invalid("task-definition-family", f, "use letters, digits, `-` and `_` (at most 255)"));
+            if f.len() > 255
+                || !f
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(invalid(
+                    "task-definition-family",
+                    f,
+                    "use letters, digits, `-` and `_` (at most 255)",
+                ));
             }
         }
 
-        let environment_variables = parse_map("environment-variables", self.environment_variables.as_deref().unwrap_or(""))?;
+        let environment_variables = parse_map(
+            "environment-variables",
+            self.environment_variables.as_deref().unwrap_or(""),
+        )?;
         if let Some((name, _)) = environment_variables.iter().find(|(n, _)| !is_env_name(n)) {
-            return Err(invalid("environment-variables", name, "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`"));
+            return Err(invalid(
+                "environment-variables",
+                name,
+                "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
+            ));
         }
         let secrets = parse_map("secrets", self.secrets.as_deref().unwrap_or(""))?;
         for (name, value_from) in &secrets {
             if !is_env_name(name) {
-                return Err(invalid("secrets", name, "secret names start with a letter or `_`, then letters, digits, `_`, `.`, `-`"));
+                return Err(invalid(
+                    "secrets",
+                    name,
+                    "secret names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
+                ));
             }
             if value_from.is_empty() || value_from.chars().any(char::is_whitespace) {
                 return Err(UserError::new(format!("input `secrets`: `{name}` must name a Secrets Manager secret or SSM parameter ARN"))
                     .hint("values are `valueFrom` references like `arn:aws:secretsmanager:<region>:<account>:secret:<name>`, never the secret itself"));
             }
         }
-        if let Some((name, _)) = environment_variables.iter().find(|(n, _)| secrets.iter().any(|(s, _)| s == n)) {
-            return Err(UserError::new(format!("`{name}` is in both `environment-variables` and `secrets`")).hint("ECS refuses a name that is both; keep it in one map"));
+        if let Some((name, _)) = environment_variables
+            .iter()
+            .find(|(n, _)| secrets.iter().any(|(s, _)| s == n))
+        {
+            return Err(UserError::new(format!(
+                "`{name}` is in both `environment-variables` and `secrets`"
+            ))
+            .hint("ECS refuses a name that is both; keep it in one map"));
         }
 
         let logging = self.logging()?;
         let region = region("aws-region", self.aws_region.as_ref())?;
-        let timeout_minutes = whole_number("timeout-minutes", &self.timeout_minutes, 1..=360)?;
+        let timeout = minutes("timeout-minutes", &self.timeout_minutes)?;
         let desired_count = given(self.desired_count.as_ref())
-            .map(|v| whole_number("desired-count", v, 0..=5000).map(|n| i32::try_from(n).expect("range fits i32")))
+            .map(|v| {
+                whole_number("desired-count", v, 0..=5000)
+                    .map(|n| i32::try_from(n).expect("range fits i32"))
+            })
             .transpose()?;
 
         Ok(DeployRequest {
@@ -242,7 +369,7 @@ impl DeployArgs {
             execution_role_arn: role_arn("execution-role-arn", self.execution_role_arn.as_ref())?,
             task_role_arn: role_arn("task-role-arn", self.task_role_arn.as_ref())?,
             wait: parse_bool("wait", &self.wait)?,
-            timeout: Duration::from_secs(u64::try_from(timeout_minutes).expect("positive") * 60),
+            timeout,
             desired_count,
             force_new_deployment: parse_bool("force-new-deployment", &self.force_new_deployment)?,
             dry_run: parse_bool("dry-run", &self.dry_run)?,
@@ -256,7 +383,9 @@ impl DeployArgs {
         if !gated.iter().any(|p| p.eq_ignore_ascii_case(environment)) {
             return Ok(());
         }
-        let hint = format!("set input `confirm-production` to exactly `{PRODUCTION_CONFIRMATION}` (e.g. from a workflow_dispatch text input)");
+        let hint = format!(
+            "set input `confirm-production` to exactly `{PRODUCTION_CONFIRMATION}` (e.g. from a workflow_dispatch text input)"
+        );
         match self.confirm_production.as_deref() {
             Some(text) if text == PRODUCTION_CONFIRMATION => Ok(()),
             None | Some("") => Err(UserError::new(format!("environment `{environment}` is a production environment and `confirm-production` is empty")).hint(hint)),
@@ -269,31 +398,73 @@ impl DeployArgs {
     }
 
     fn ssm_prefix(&self, environment: &str) -> Result<Option<String>, UserError> {
-        let Some(raw) = given(self.ssm_prefix.as_ref()) else { return Ok(None) };
+        let Some(raw) = given(self.ssm_prefix.as_ref()) else {
+            return Ok(None);
+        };
         let prefix = raw.replace("{environment}", environment);
         let prefix = prefix.trim_end_matches('/');
         let ok = prefix.starts_with('/')
             && prefix.len() > 1
             && !prefix.contains("//")
-            && prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '.' | '-'));
-        if ok { Ok(Some(prefix.to_string())) } else { Err(invalid("ssm-prefix", raw, "expected a parameter path like `/app/{environment}/ecs`")) }
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '.' | '-'));
+        if ok {
+            Ok(Some(prefix.to_string()))
+        } else {
+            Err(invalid(
+                "ssm-prefix",
+                raw,
+                "expected a parameter path like `/app/{environment}/ecs`",
+            ))
+        }
     }
 
     fn template(&self) -> Result<Option<Template>, UserError> {
-        let Some(path) = given(self.task_definition.as_ref()) else { return Ok(None) };
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| UserError::new(format!("input `task-definition`: cannot read `{}`: {err}", printable(path))).hint("the path is relative to the working directory (the checkout in Actions)"))?;
-        let document: Value = if path.ends_with(".json") || text.trim_start().starts_with('{') {
-            serde_json::from_str(&text).map_err(|err| UserError::new(format!("input `task-definition`: `{}` is not valid JSON: {err}", printable(path))))?
+        let Some(path) = given(self.task_definition.as_ref()) else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            UserError::new(format!(
+                "input `task-definition`: cannot read `{}`: {err}",
+                printable(path)
+            ))
+            .hint("the path is relative to the working directory (the checkout in Actions)")
+        })?;
+        let document: Value = if std::path::Path::new(path)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            || text.trim_start().starts_with('{')
+        {
+            serde_json::from_str(&text).map_err(|err| {
+                UserError::new(format!(
+                    "input `task-definition`: `{}` is not valid JSON: {err}",
+                    printable(path)
+                ))
+            })?
         } else {
-            serde_yaml::from_str(&text).map_err(|err| UserError::new(format!("input `task-definition`: `{}` is not valid YAML: {err}", printable(path))))?
+            serde_yaml::from_str(&text).map_err(|err| {
+                UserError::new(format!(
+                    "input `task-definition`: `{}` is not valid YAML: {err}",
+                    printable(path)
+                ))
+            })?
         };
         let body = document.get("taskDefinition").unwrap_or(&document);
-        if !body.get("containerDefinitions").is_some_and(Value::is_array) {
-            return Err(UserError::new(format!("input `task-definition`: `{}` has no `containerDefinitions` list", printable(path)))
-                .hint("use AWS's field names, as `aws ecs describe-task-definition` prints them"));
+        if !body
+            .get("containerDefinitions")
+            .is_some_and(Value::is_array)
+        {
+            return Err(UserError::new(format!(
+                "input `task-definition`: `{}` has no `containerDefinitions` list",
+                printable(path)
+            ))
+            .hint("use AWS's field names, as `aws ecs describe-task-definition` prints them"));
         }
-        Ok(Some(Template { path: PathBuf::from(path), document }))
+        Ok(Some(Template {
+            path: PathBuf::from(path),
+            document,
+        }))
     }
 
     fn logging(&self) -> Result<Option<LogSettings>, UserError> {
@@ -302,19 +473,34 @@ impl DeployArgs {
         let prefix = given(self.log_stream_prefix.as_ref());
         let Some(group) = group else {
             if log_region.is_some() || prefix.is_some() {
-                return Err(UserError::new("`log-region` and `log-stream-prefix` need `log-group`").hint("set `log-group` to the CloudWatch log group"));
+                return Err(UserError::new(
+                    "`log-region` and `log-stream-prefix` need `log-group`",
+                )
+                .hint("set `log-group` to the CloudWatch log group"));
             }
             return Ok(None);
         };
-        if group.len() > 512 || !group.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | '#')) {
-            return Err(invalid("log-group", group, "log group names use letters, digits, `_`, `-`, `/`, `.` and `#`"));
+        if group.len() > 512
+            || !group
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | '#'))
+        {
+            return Err(invalid(
+                "log-group",
+                group,
+                "log group names use letters, digits, `_`, `-`, `/`, `.` and `#`",
+            ));
         }
         if let Some(p) = prefix {
             if p.contains(':') || p.contains('*') || p.chars().any(char::is_whitespace) {
                 return Err(invalid("log-stream-prefix", p, "no `:`, `*` or spaces"));
             }
         }
-        Ok(Some(LogSettings { group: group.to_string(), region: log_region, stream_prefix: prefix.map(str::to_string) }))
+        Ok(Some(LogSettings {
+            group: group.to_string(),
+            region: log_region,
+            stream_prefix: prefix.map(str::to_string),
+        }))
     }
 }
 

@@ -2,7 +2,14 @@ use super::*;
 
 fn args() -> DeployArgs {
     use clap::Parser;
-    let cli = crate::cli::Cli::parse_from(["ecs-ship", "deploy", "--environment", "dev", "--image-tag", "v1"]);
+    let cli = crate::cli::Cli::parse_from([
+        "ecs-ship",
+        "deploy",
+        "--environment",
+        "dev",
+        "--image-tag",
+        "v1",
+    ]);
     let crate::cli::Command::Deploy(args) = cli.command;
     *args
 }
@@ -32,7 +39,10 @@ fn environment_is_required_and_blank_counts_as_missing() {
 fn production_needs_the_exact_confirmation_text() {
     let mut a = args();
     a.environment = Some("production".into());
-    assert_eq!(err(&a), "environment `production` is a production environment and `confirm-production` is empty");
+    assert_eq!(
+        err(&a),
+        "environment `production` is a production environment and `confirm-production` is empty"
+    );
     a.confirm_production = Some("deploy to production".into());
     assert!(err(&a).contains("is `deploy to production`, not `DEPLOY TO PRODUCTION`"));
     a.confirm_production = Some("DEPLOY TO PRODUCTION".into());
@@ -66,7 +76,9 @@ fn image_tag_and_image_are_exclusive_and_one_is_required() {
     a.image = None;
     assert_eq!(err(&a), "no image given: set input `image-tag` or `image`");
     a.image = Some("123456789012.dkr.ecr.us-east-1.amazonaws.com/api:v2".into());
-    let ImageSpec::Reference(r) = a.validate().unwrap().image else { panic!("reference expected") };
+    let ImageSpec::Reference(r) = a.validate().unwrap().image else {
+        panic!("reference expected")
+    };
     assert_eq!(r.tag.as_deref(), Some("v2"));
 }
 
@@ -75,7 +87,10 @@ fn hostile_tag_is_refused_with_the_value_escaped() {
     let mut a = args();
     a.image_tag = Some("v1\n::error::pwned".into());
     let message = err(&a);
-    assert!(message.starts_with("input `image-tag` has an invalid value `v1\\n::error::pwned`"), "{message}");
+    assert!(
+        message.starts_with("input `image-tag` has an invalid value `v1\\n::error::pwned`"),
+        "{message}"
+    );
     assert!(!message.contains('\n'));
 }
 
@@ -83,13 +98,23 @@ fn hostile_tag_is_refused_with_the_value_escaped() {
 fn numbers_and_booleans_name_the_input() {
     let mut a = args();
     a.timeout_minutes = "0".into();
-    assert_eq!(err(&a), "input `timeout-minutes` has an invalid value `0`: expected a whole number from 1 to 360");
+    assert_eq!(
+        err(&a),
+        "input `timeout-minutes` has an invalid value `0`: expected a number of minutes above 0 and at most 360, e.g. `15` or `0.5`"
+    );
+    a.timeout_minutes = "NaN".into();
+    assert!(err(&a).starts_with("input `timeout-minutes`"));
+    a.timeout_minutes = "0.5".into();
+    assert_eq!(a.validate().unwrap().timeout, Duration::from_secs(30));
     let mut a = args();
     a.desired_count = Some("-1".into());
     assert!(err(&a).starts_with("input `desired-count` has an invalid value `-1`"));
     let mut a = args();
     a.wait = "yes".into();
-    assert_eq!(err(&a), "input `wait` has an invalid value `yes`: expected `true` or `false`");
+    assert_eq!(
+        err(&a),
+        "input `wait` has an invalid value `yes`: expected `true` or `false`"
+    );
     let mut a = args();
     a.dry_run = "TRUE".into();
     assert!(a.validate().unwrap().dry_run);
@@ -99,7 +124,10 @@ fn numbers_and_booleans_name_the_input() {
 fn ssm_prefix_gets_the_environment_and_loses_its_trailing_slash() {
     let mut a = args();
     a.ssm_prefix = Some("/bellyfed/{environment}/ecs/".into());
-    assert_eq!(a.validate().unwrap().ssm_prefix.as_deref(), Some("/bellyfed/dev/ecs"));
+    assert_eq!(
+        a.validate().unwrap().ssm_prefix.as_deref(),
+        Some("/bellyfed/dev/ecs")
+    );
     a.ssm_prefix = Some("bellyfed/ecs".into());
     assert!(err(&a).starts_with("input `ssm-prefix`"));
 }
@@ -108,13 +136,20 @@ fn ssm_prefix_gets_the_environment_and_loses_its_trailing_slash() {
 fn env_and_secret_maps_are_parsed_and_checked() {
     let mut a = args();
     a.environment_variables = Some(r#"{"PORT": 8080}"#.into());
-    a.secrets = Some("DB_PASSWORD: arn:aws:secretsmanager:us-east-1:123456789012:secret:db\n".into());
+    a.secrets =
+        Some("DB_PASSWORD: arn:aws:secretsmanager:us-east-1:123456789012:secret:db\n".into());
     let req = a.validate().unwrap();
-    assert_eq!(req.environment_variables, vec![("PORT".to_string(), "8080".to_string())]);
+    assert_eq!(
+        req.environment_variables,
+        vec![("PORT".to_string(), "8080".to_string())]
+    );
     assert_eq!(req.secrets[0].0, "DB_PASSWORD");
 
     a.environment_variables = Some(r#"{"DB_PASSWORD": "x"}"#.into());
-    assert_eq!(err(&a), "`DB_PASSWORD` is in both `environment-variables` and `secrets`");
+    assert_eq!(
+        err(&a),
+        "`DB_PASSWORD` is in both `environment-variables` and `secrets`"
+    );
     a.environment_variables = Some(r#"{"1BAD": "x"}"#.into());
     assert!(err(&a).starts_with("input `environment-variables` has an invalid value `1BAD`"));
     a.environment_variables = Some(r#"{"A": "#.into());
@@ -126,7 +161,10 @@ fn secret_values_are_references_and_never_echoed() {
     let mut a = args();
     a.secrets = Some(r#"{"API_KEY": "my secret value"}"#.into());
     let message = err(&a);
-    assert!(message.contains("`API_KEY`") && !message.contains("my secret value"), "{message}");
+    assert!(
+        message.contains("`API_KEY`") && !message.contains("my secret value"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -144,7 +182,10 @@ fn roles_regions_and_log_settings_are_checked() {
     assert!(err(&a).starts_with("input `task-role-arn` has an invalid value `role/task`"));
     let mut a = args();
     a.log_region = Some("us-east-1".into());
-    assert_eq!(err(&a), "`log-region` and `log-stream-prefix` need `log-group`");
+    assert_eq!(
+        err(&a),
+        "`log-region` and `log-stream-prefix` need `log-group`"
+    );
     let mut a = args();
     a.aws_region = Some("mars".into());
     assert!(err(&a).starts_with("input `aws-region`"));
@@ -154,7 +195,10 @@ fn roles_regions_and_log_settings_are_checked() {
 fn names_are_checked_and_containers_split() {
     let mut a = args();
     a.container = Some("web, sidecar\nworker".into());
-    assert_eq!(a.validate().unwrap().containers, ["web", "sidecar", "worker"]);
+    assert_eq!(
+        a.validate().unwrap().containers,
+        ["web", "sidecar", "worker"]
+    );
     a.cluster = Some("my cluster".into());
     assert!(err(&a).starts_with("input `cluster` has an invalid value `my cluster`"));
     a.cluster = Some("arn:aws:ecs:us-east-1:123456789012:cluster/main".into());
@@ -165,7 +209,11 @@ fn names_are_checked_and_containers_split() {
 fn template_file_is_read_as_json_or_yaml_and_must_have_containers() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = dir.path().join("td.yaml");
-    std::fs::write(&yaml, "family: api\ncontainerDefinitions:\n  - name: web\n    image: nginx\n").unwrap();
+    std::fs::write(
+        &yaml,
+        "family: api\ncontainerDefinitions:\n  - name: web\n    image: nginx\n",
+    )
+    .unwrap();
     let mut a = args();
     a.task_definition = Some(yaml.to_string_lossy().into_owned());
     let template = a.validate().unwrap().template.unwrap();
@@ -175,6 +223,11 @@ fn template_file_is_read_as_json_or_yaml_and_must_have_containers() {
     std::fs::write(&bad, r#"{"family": "api"}"#).unwrap();
     a.task_definition = Some(bad.to_string_lossy().into_owned());
     assert!(err(&a).contains("has no `containerDefinitions` list"));
-    a.task_definition = Some(dir.path().join("missing.json").to_string_lossy().into_owned());
+    a.task_definition = Some(
+        dir.path()
+            .join("missing.json")
+            .to_string_lossy()
+            .into_owned(),
+    );
     assert!(err(&a).contains("cannot read"));
 }

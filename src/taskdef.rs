@@ -60,16 +60,25 @@ pub struct Changes {
 
 /// The names of the containers of a task definition, in order.
 pub fn container_names(td: &Value) -> Vec<String> {
-    containers(td).iter().filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string)).collect()
+    containers(td)
+        .iter()
+        .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+        .collect()
 }
 
 fn containers(td: &Value) -> &[Value] {
-    td.get("containerDefinitions").and_then(Value::as_array).map_or(&[], Vec::as_slice)
+    td.get("containerDefinitions")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 /// The current image of a named container.
 pub fn container_image<'a>(td: &'a Value, container: &str) -> Option<&'a str> {
-    containers(td).iter().find(|c| c["name"] == container).and_then(|c| c.get("image")).and_then(Value::as_str)
+    containers(td)
+        .iter()
+        .find(|c| c["name"] == container)
+        .and_then(|c| c.get("image"))
+        .and_then(Value::as_str)
 }
 
 /// Applies `changes` to a registrable task definition. Fails only if a named container is missing.
@@ -130,13 +139,27 @@ fn remove_named(container: &mut Map<String, Value>, list: &str, name: &str) {
 }
 
 fn set_awslogs(container: &mut Map<String, Value>, logs: &AwsLogs) {
-    let current = container.get("logConfiguration").filter(|c| c["logDriver"] == "awslogs");
-    let mut config = current.and_then(Value::as_object).cloned().unwrap_or_default();
-    let mut options = config.get("options").and_then(Value::as_object).cloned().unwrap_or_default();
+    let current = container
+        .get("logConfiguration")
+        .filter(|c| c["logDriver"] == "awslogs");
+    let mut config = current
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut options = config
+        .get("options")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let prefix = logs
         .stream_prefix
         .clone()
-        .or_else(|| options.get("awslogs-stream-prefix").and_then(Value::as_str).map(str::to_string))
+        .or_else(|| {
+            options
+                .get("awslogs-stream-prefix")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| "ecs".into());
     options.insert("awslogs-group".into(), json!(logs.group));
     options.insert("awslogs-region".into(), json!(logs.region));
@@ -156,14 +179,19 @@ pub fn normalized(td: &Value) -> Value {
             body.insert(field.into(), json!(n.to_string()));
         }
     }
-    sort_by_key(body.get_mut("tags"), "key");
+    if let Some(tags) = body.get_mut("tags") {
+        sort_by_key(tags, "key");
+    }
     if let Some(Value::Array(list)) = body.get_mut("requiresCompatibilities") {
         list.sort_by_key(ToString::to_string);
     }
     if let Some(Value::Array(defs)) = body.get_mut("containerDefinitions") {
         for container in defs.iter_mut().filter_map(Value::as_object_mut) {
-            sort_by_key(container.get_mut("environment"), "name");
-            sort_by_key(container.get_mut("secrets"), "name");
+            for list in ["environment", "secrets"] {
+                if let Some(entries) = container.get_mut(list) {
+                    sort_by_key(entries, "name");
+                }
+            }
             if container.get("cpu").and_then(Value::as_u64) == Some(0) {
                 container.remove("cpu");
             }
@@ -183,8 +211,8 @@ pub fn normalized(td: &Value) -> Value {
     td
 }
 
-fn sort_by_key(list: Option<&mut Value>, key: &str) {
-    if let Some(Value::Array(items)) = list {
+fn sort_by_key(list: &mut Value, key: &str) {
+    if let Value::Array(items) = list {
         items.sort_by(|a, b| a[key].as_str().cmp(&b[key].as_str()));
     }
 }

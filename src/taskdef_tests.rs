@@ -7,7 +7,11 @@ fn all_fields() -> Value {
 const NEW_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 fn web_changes() -> Changes {
-    Changes { containers: vec!["web".into()], image: NEW_IMAGE.into(), ..Changes::default() }
+    Changes {
+        containers: vec!["web".into()],
+        image: NEW_IMAGE.into(),
+        ..Changes::default()
+    }
 }
 
 #[test]
@@ -16,7 +20,10 @@ fn registrable_drops_exactly_the_read_only_fields_and_lifts_tags() {
     let body = registrable(&described);
     let mut expected = described["taskDefinition"].as_object().unwrap().clone();
     for field in READ_ONLY_FIELDS {
-        assert!(expected.remove(*field).is_some(), "fixture lacks read-only field {field}");
+        assert!(
+            expected.remove(*field).is_some(),
+            "fixture lacks read-only field {field}"
+        );
     }
     expected.insert("tags".into(), described["tags"].clone());
     assert_eq!(body, Value::Object(expected));
@@ -30,18 +37,42 @@ fn round_trip_keeps_every_documented_and_unknown_field() {
     expected["containerDefinitions"][0]["image"] = json!(NEW_IMAGE);
     assert_eq!(rendered, expected, "only the image may change");
     // Spot-check the fields a field-by-field copy is known to drop.
-    for field in ["volumes", "tags", "runtimePlatform", "ephemeralStorage", "proxyConfiguration", "enableFaultInjection", "someFieldFromTheFuture", "inferenceAccelerators", "pidMode", "ipcMode", "placementConstraints"] {
+    for field in [
+        "volumes",
+        "tags",
+        "runtimePlatform",
+        "ephemeralStorage",
+        "proxyConfiguration",
+        "enableFaultInjection",
+        "someFieldFromTheFuture",
+        "inferenceAccelerators",
+        "pidMode",
+        "ipcMode",
+        "placementConstraints",
+    ] {
         assert_eq!(rendered[field], registrable(&described)[field], "{field}");
     }
-    assert_eq!(rendered["containerDefinitions"][0]["aContainerFieldFromTheFuture"], "kept");
-    assert_eq!(rendered["containerDefinitions"][1], described["taskDefinition"]["containerDefinitions"][1], "untargeted container untouched");
+    assert_eq!(
+        rendered["containerDefinitions"][0]["aContainerFieldFromTheFuture"],
+        "kept"
+    );
+    assert_eq!(
+        rendered["containerDefinitions"][1], described["taskDefinition"]["containerDefinitions"][1],
+        "untargeted container untouched"
+    );
 }
 
 #[test]
 fn env_and_secrets_merge_by_name_in_place() {
     let changes = Changes {
-        environment: vec![("LOG_LEVEL".into(), "debug".into()), ("NEW".into(), "1.10".into())],
-        secrets: vec![("API_KEY".into(), "arn:aws:secretsmanager:us-east-1:123456789012:secret:api".into())],
+        environment: vec![
+            ("LOG_LEVEL".into(), "debug".into()),
+            ("NEW".into(), "1.10".into()),
+        ],
+        secrets: vec![(
+            "API_KEY".into(),
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:api".into(),
+        )],
         ..web_changes()
     };
     let rendered = render(&all_fields(), &changes).unwrap();
@@ -50,15 +81,27 @@ fn env_and_secrets_merge_by_name_in_place() {
         web["environment"],
         json!([{"name": "PORT", "value": "8080"}, {"name": "LOG_LEVEL", "value": "debug"}, {"name": "NEW", "value": "1.10"}])
     );
-    assert_eq!(web["secrets"][1], json!({"name": "API_KEY", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:api"}));
+    assert_eq!(
+        web["secrets"][1],
+        json!({"name": "API_KEY", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:api"})
+    );
 }
 
 #[test]
 fn a_name_moves_between_environment_and_secrets() {
-    let changes = Changes { secrets: vec![("PORT".into(), "arn:aws:ssm:us-east-1:123456789012:parameter/port".into())], ..web_changes() };
+    let changes = Changes {
+        secrets: vec![(
+            "PORT".into(),
+            "arn:aws:ssm:us-east-1:123456789012:parameter/port".into(),
+        )],
+        ..web_changes()
+    };
     let rendered = render(&all_fields(), &changes).unwrap();
     let web = &rendered["containerDefinitions"][0];
-    assert_eq!(web["environment"], json!([{"name": "LOG_LEVEL", "value": "info"}]));
+    assert_eq!(
+        web["environment"],
+        json!([{"name": "LOG_LEVEL", "value": "info"}])
+    );
     assert_eq!(web["secrets"].as_array().unwrap().len(), 2);
 }
 
@@ -66,22 +109,35 @@ fn a_name_moves_between_environment_and_secrets() {
 fn logs_roles_and_family_are_set() {
     let changes = Changes {
         family: Some("api-v2".into()),
-        logs: Some(AwsLogs { group: "/ecs/new".into(), region: "eu-west-1".into(), stream_prefix: None }),
+        logs: Some(AwsLogs {
+            group: "/ecs/new".into(),
+            region: "eu-west-1".into(),
+            stream_prefix: None,
+        }),
         execution_role_arn: Some("arn:aws:iam::123456789012:role/exec2".into()),
         task_role_arn: Some("arn:aws:iam::123456789012:role/task2".into()),
         ..web_changes()
     };
     let rendered = render(&all_fields(), &changes).unwrap();
     assert_eq!(rendered["family"], "api-v2");
-    assert_eq!(rendered["executionRoleArn"], "arn:aws:iam::123456789012:role/exec2");
-    assert_eq!(rendered["taskRoleArn"], "arn:aws:iam::123456789012:role/task2");
+    assert_eq!(
+        rendered["executionRoleArn"],
+        "arn:aws:iam::123456789012:role/exec2"
+    );
+    assert_eq!(
+        rendered["taskRoleArn"],
+        "arn:aws:iam::123456789012:role/task2"
+    );
     let logs = &rendered["containerDefinitions"][0]["logConfiguration"];
     assert_eq!(
         logs["options"],
         json!({"awslogs-group": "/ecs/new", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "web", "awslogs-create-group": "true"}),
         "existing prefix and options kept"
     );
-    assert_eq!(logs["secretOptions"], all_fields()["taskDefinition"]["containerDefinitions"][0]["logConfiguration"]["secretOptions"]);
+    assert_eq!(
+        logs["secretOptions"],
+        all_fields()["taskDefinition"]["containerDefinitions"][0]["logConfiguration"]["secretOptions"]
+    );
 }
 
 #[test]
@@ -90,7 +146,11 @@ fn awslogs_replaces_another_driver_with_a_default_prefix() {
     let changes = Changes {
         containers: vec!["c".into()],
         image: "x:2".into(),
-        logs: Some(AwsLogs { group: "/g".into(), region: "us-east-1".into(), stream_prefix: None }),
+        logs: Some(AwsLogs {
+            group: "/g".into(),
+            region: "us-east-1".into(),
+            stream_prefix: None,
+        }),
         ..Changes::default()
     };
     let rendered = render(&base, &changes).unwrap();
@@ -102,8 +162,14 @@ fn awslogs_replaces_another_driver_with_a_default_prefix() {
 
 #[test]
 fn a_missing_container_is_an_error() {
-    let changes = Changes { containers: vec!["nope".into()], ..web_changes() };
-    assert_eq!(render(&all_fields(), &changes).unwrap_err(), "the task definition has no container `nope`");
+    let changes = Changes {
+        containers: vec!["nope".into()],
+        ..web_changes()
+    };
+    assert_eq!(
+        render(&all_fields(), &changes).unwrap_err(),
+        "the task definition has no container `nope`"
+    );
 }
 
 #[test]
@@ -128,5 +194,8 @@ fn redaction_hides_every_environment_value_and_keeps_names() {
     let shown = redacted(&registrable(&all_fields()));
     let text = shown.to_string();
     assert!(!text.contains("\"info\"") && !text.contains("mesh/m/virtualNode"));
-    assert_eq!(shown["containerDefinitions"][0]["environment"][1], json!({"name": "LOG_LEVEL", "value": "***"}));
+    assert_eq!(
+        shown["containerDefinitions"][0]["environment"][1],
+        json!({"name": "LOG_LEVEL", "value": "***"})
+    );
 }

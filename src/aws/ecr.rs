@@ -26,7 +26,12 @@ pub enum Wanted<'a> {
 
 /// Looks an image up by tag or digest. A missing tag or repository is a user error; a missing tag
 /// lists the most recently pushed tags.
-pub async fn find_image(client: &Client, registry_id: Option<&str>, repository: &str, wanted: Wanted<'_>) -> anyhow::Result<FoundImage> {
+pub async fn find_image(
+    client: &Client,
+    registry_id: Option<&str>,
+    repository: &str,
+    wanted: Wanted<'_>,
+) -> anyhow::Result<FoundImage> {
     let id = match wanted {
         Wanted::Tag(tag) => ImageIdentifier::builder().image_tag(tag).build(),
         Wanted::Digest(digest) => ImageIdentifier::builder().image_digest(digest).build(),
@@ -62,8 +67,12 @@ pub async fn find_image(client: &Client, registry_id: Option<&str>, repository: 
             });
         }
     };
-    let detail = out.image_details().first().with_context(|| format!("ECR returned no details for image {what} in `{repository}`"))?;
-    found(detail).with_context(|| format!("ECR returned no digest for image {what} in `{repository}`"))
+    let detail = out
+        .image_details()
+        .first()
+        .with_context(|| format!("ECR returned no details for image {what} in `{repository}`"))?;
+    found(detail)
+        .with_context(|| format!("ECR returned no digest for image {what} in `{repository}`"))
 }
 
 fn found(detail: &ImageDetail) -> Option<FoundImage> {
@@ -76,21 +85,45 @@ fn found(detail: &ImageDetail) -> Option<FoundImage> {
 }
 
 /// Up to `n` tags of the most recently pushed images (reads at most 1,000 images).
-pub async fn recent_tags(client: &Client, registry_id: Option<&str>, repository: &str, n: usize) -> anyhow::Result<Vec<String>> {
+pub async fn recent_tags(
+    client: &Client,
+    registry_id: Option<&str>,
+    repository: &str,
+    n: usize,
+) -> anyhow::Result<Vec<String>> {
     let mut images: Vec<ImageDetail> = Vec::new();
     let mut pages = client
         .describe_images()
         .set_registry_id(registry_id.map(str::to_string))
         .repository_name(repository)
-        .filter(aws_sdk_ecr::types::DescribeImagesFilter::builder().tag_status(aws_sdk_ecr::types::TagStatus::Tagged).build())
+        .filter(
+            aws_sdk_ecr::types::DescribeImagesFilter::builder()
+                .tag_status(aws_sdk_ecr::types::TagStatus::Tagged)
+                .build(),
+        )
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        images.extend(page.map_err(sdk_error).with_context(|| format!("listing images of `{repository}`"))?.image_details().iter().cloned());
+        images.extend(
+            page.map_err(sdk_error)
+                .with_context(|| format!("listing images of `{repository}`"))?
+                .image_details()
+                .iter()
+                .cloned(),
+        );
         if images.len() >= 1000 {
             break;
         }
     }
-    images.sort_by_key(|d| std::cmp::Reverse(d.image_pushed_at().map(aws_smithy_types::DateTime::as_nanos)));
-    Ok(images.iter().flat_map(|d| d.image_tags().iter().cloned()).take(n).collect())
+    images.sort_by_key(|d| {
+        std::cmp::Reverse(
+            d.image_pushed_at()
+                .map(aws_smithy_types::DateTime::as_nanos),
+        )
+    });
+    Ok(images
+        .iter()
+        .flat_map(|d| d.image_tags().iter().cloned())
+        .take(n)
+        .collect())
 }

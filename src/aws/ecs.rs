@@ -12,8 +12,15 @@ use crate::error::UserError;
 use crate::model::{Deployment, ServiceEvent, ServiceState};
 
 /// Describes services (at most 10, the API's limit). A service ECS does not know is a user error.
-pub async fn describe_services(client: &Client, cluster: &str, services: &[String]) -> anyhow::Result<Vec<ServiceState>> {
-    assert!(services.len() <= 10, "DescribeServices takes at most 10 services");
+pub async fn describe_services(
+    client: &Client,
+    cluster: &str,
+    services: &[String],
+) -> anyhow::Result<Vec<ServiceState>> {
+    assert!(
+        services.len() <= 10,
+        "DescribeServices takes at most 10 services"
+    );
     let out = client
         .describe_services()
         .cluster(cluster)
@@ -33,17 +40,23 @@ pub async fn describe_services(client: &Client, cluster: &str, services: &[Strin
         let what = failure.arn().unwrap_or_default();
         let reason = failure.reason().unwrap_or("unknown reason");
         if reason == "MISSING" {
-            return Err(UserError::new(format!("service `{}` was not found in cluster `{cluster}`", what.rsplit('/').next().unwrap_or(what)))
-                .hint("check input `service` (or SSM `service-name`), `cluster` and the region")
-                .into());
+            return Err(UserError::new(format!(
+                "service `{}` was not found in cluster `{cluster}`",
+                what.rsplit('/').next().unwrap_or(what)
+            ))
+            .hint("check input `service` (or SSM `service-name`), `cluster` and the region")
+            .into());
         }
         bail!("describing service `{what}` in cluster `{cluster}`: {reason}");
     }
     let states: Vec<ServiceState> = out.services().iter().map(service_state).collect();
     if let Some(inactive) = states.iter().find(|s| s.status != "ACTIVE") {
-        return Err(UserError::new(format!("service `{}` in cluster `{cluster}` is {}", inactive.name, inactive.status))
-            .hint("only an ACTIVE service can be deployed to")
-            .into());
+        return Err(UserError::new(format!(
+            "service `{}` in cluster `{cluster}` is {}",
+            inactive.name, inactive.status
+        ))
+        .hint("only an ACTIVE service can be deployed to")
+        .into());
     }
     Ok(states)
 }
@@ -90,7 +103,10 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
 
 /// Describes a task definition with its tags, as AWS's raw JSON response
 /// (`{"taskDefinition": {...}, "tags": [...]}`), so fields the SDK does not model survive.
-pub async fn describe_task_definition(client: &Client, task_definition: &str) -> anyhow::Result<Value> {
+pub async fn describe_task_definition(
+    client: &Client,
+    task_definition: &str,
+) -> anyhow::Result<Value> {
     let capture = CaptureBody::default();
     client
         .describe_task_definition()
@@ -102,8 +118,11 @@ pub async fn describe_task_definition(client: &Client, task_definition: &str) ->
         .await
         .map_err(sdk_error)
         .with_context(|| format!("describing task definition `{task_definition}`"))?;
-    let body = capture.take().context("the DescribeTaskDefinition response had no body")?;
-    serde_json::from_slice(&body).with_context(|| format!("reading the task definition `{task_definition}` JSON"))
+    let body = capture
+        .take()
+        .context("the DescribeTaskDefinition response had no body")?;
+    serde_json::from_slice(&body)
+        .with_context(|| format!("reading the task definition `{task_definition}` JSON"))
 }
 
 /// Registers a task definition from its request JSON (AWS field names); returns the new ARN.
@@ -133,7 +152,12 @@ pub struct ServiceUpdate {
 }
 
 /// Updates a service; returns its state as the response shows it (with the new deployment).
-pub async fn update_service(client: &Client, cluster: &str, service: &str, update: &ServiceUpdate) -> anyhow::Result<ServiceState> {
+pub async fn update_service(
+    client: &Client,
+    cluster: &str,
+    service: &str,
+    update: &ServiceUpdate,
+) -> anyhow::Result<ServiceState> {
     let out = client
         .update_service()
         .cluster(cluster)
@@ -145,5 +169,7 @@ pub async fn update_service(client: &Client, cluster: &str, service: &str, updat
         .await
         .map_err(sdk_error)
         .with_context(|| format!("updating service `{service}` in cluster `{cluster}`"))?;
-    out.service().map(service_state).with_context(|| format!("updating service `{service}`: the response had no service"))
+    out.service()
+        .map(service_state)
+        .with_context(|| format!("updating service `{service}`: the response had no service"))
 }

@@ -48,7 +48,9 @@ impl Clients {
         if region == self.region {
             return self.ecr.clone();
         }
-        let config = aws_sdk_ecr::config::Builder::from(&self.config).region(Region::new(region.to_string())).build();
+        let config = aws_sdk_ecr::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
         aws_sdk_ecr::Client::from_conf(config)
     }
 }

@@ -8,7 +8,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_ecs::config::interceptors::{AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut};
+use aws_sdk_ecs::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+};
 use aws_sdk_ecs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_types::body::SdkBody;
@@ -31,7 +33,9 @@ impl Intercept for ReplaceBody {
     ) -> Result<(), BoxError> {
         let request = context.request_mut();
         *request.body_mut() = SdkBody::from(self.0.clone());
-        request.headers_mut().insert("content-length", self.0.len().to_string());
+        request
+            .headers_mut()
+            .insert("content-length", self.0.len().to_string());
         Ok(())
     }
 }

@@ -7,9 +7,12 @@ use aws_sdk_ssm::Client;
 
 use super::sdk_error;
 
-/// Reads parameters by full name, 10 per call (the API's limit), decrypting SecureStrings.
+/// Reads parameters by full name, 10 per call (the API's limit), decrypting `SecureString`s.
 /// Missing parameters are simply absent from the result.
-pub async fn get_parameters(client: &Client, names: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+pub async fn get_parameters(
+    client: &Client,
+    names: &[String],
+) -> anyhow::Result<BTreeMap<String, String>> {
     let mut values = BTreeMap::new();
     for chunk in names.chunks(10) {
         let out = client

@@ -1,0 +1,269 @@
+use super::*;
+use serde_json::json;
+
+const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api";
+const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+fn request() -> DeployRequest {
+    use clap::Parser;
+    let cli = crate::cli::Cli::parse_from([
+        "ecs-ship",
+        "deploy",
+        "--environment",
+        "dev",
+        "--image-tag",
+        "v2",
+    ]);
+    let crate::cli::Command::Deploy(args) = cli.command;
+    args.validate().unwrap()
+}
+
+fn ssm(pairs: &[(&str, &str)]) -> SsmValues {
+    SsmValues {
+        prefix: "/app/dev/ecs".into(),
+        values: pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect(),
+    }
+}
+
+fn live() -> Value {
+    json!({"taskDefinition": {
+    "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3", "family": "api", "revision": 3,
+    "containerDefinitions": [
+        {"name": "web", "image": format!("{REPO}:v1"), "environment": [{"name": "PORT", "value": "8080"}]},
+        {"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"}
+    ]}})
+}
+
+fn resolved() -> Resolved {
+    let mut req = request();
+    req.cluster = Some("main".into());
+    req.service = Some("api".into());
+    resolve(&req, None).unwrap()
+}
+
+fn image(tag: &str) -> ResolvedImage {
+    ResolvedImage {
+        repository: REPO.into(),
+        tag: Some(tag.into()),
+        digest: Some(DIGEST.into()),
+        verified: true,
+    }
+}
+
+fn plan_for(req: &DeployRequest, img: &ResolvedImage) -> Result<Plan, UserError> {
+    let live = live();
+    let resolved = resolved();
+    plan(
+        req,
+        &PlanInput {
+            resolved: &resolved,
+            region: "us-east-1",
+            live: &live,
+            live_arn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3",
+            current_desired_count: 2,
+            image: img,
+        },
+    )
+}
+
+#[test]
+fn inputs_win_over_ssm_values() {
+    let mut req = request();
+    req.cluster = Some("from-input".into());
+    let values = ssm(&[
+        ("cluster-name", "from-ssm"),
+        ("service-name", "svc"),
+        ("container-name", "web, worker"),
+        ("repository-uri", REPO),
+    ]);
+    let r = resolve(&req, Some(&values)).unwrap();
+    assert_eq!(
+        (r.cluster.as_str(), r.service.as_str()),
+        ("from-input", "svc")
+    );
+    assert_eq!(r.containers, ["web", "worker"]);
+    assert_eq!(r.repository.unwrap().name(), "api");
+}
+
+#[test]
+fn a_missing_name_names_both_places() {
+    let err = resolve(&request(), Some(&ssm(&[("service-name", "svc")]))).unwrap_err();
+    assert_eq!(
+        err.message,
+        "no cluster given: input `cluster` is empty and SSM parameter `/app/dev/ecs/cluster-name` does not exist"
+    );
+    let err = resolve(&request(), None).unwrap_err();
+    assert_eq!(err.message, "no cluster given: input `cluster` is empty");
+    assert!(err.hint.unwrap().contains("`ssm-prefix`"));
+}
+
+#[test]
+fn bad_ssm_values_are_user_errors_naming_the_parameter() {
+    let values = ssm(&[
+        ("cluster-name", "c"),
+        ("service-name", "s"),
+        ("task-role-arn", "not-an-arn"),
+    ]);
+    let err = resolve(&request(), Some(&values)).unwrap_err();
+    assert!(
+        err.message
+            .starts_with("SSM parameter `/app/dev/ecs/task-role-arn` has an invalid value"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn repository_comes_from_the_only_or_named_container() {
+    let r = Resolved {
+        containers: vec!["web".into()],
+        ..resolved()
+    };
+    let source = repository_source(&request(), &r, Some(&live()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        source,
+        RepositorySource::EcrUri(EcrRepository::parse_uri(REPO).unwrap())
+    );
+    let source = repository_source(&request(), &resolved(), Some(&live()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        source,
+        RepositorySource::EcrUri(EcrRepository::parse_uri(REPO).unwrap()),
+        "the only ECR repository in use"
+    );
+    let mut two = live();
+    two["taskDefinition"]["containerDefinitions"][1]["image"] =
+        json!("123456789012.dkr.ecr.us-east-1.amazonaws.com/other:1");
+    let err = repository_source(&request(), &resolved(), Some(&two)).unwrap_err();
+    assert!(
+        err.message
+            .contains("has 2 containers (web, log-router) and 2 ECR repositories"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        repository_source(&request(), &resolved(), None).unwrap(),
+        None,
+        "needs the task definition first"
+    );
+}
+
+#[test]
+fn a_non_ecr_current_image_needs_the_repository_input() {
+    let r = Resolved {
+        containers: vec!["log-router".into()],
+        ..resolved()
+    };
+    let err = repository_source(&request(), &r, Some(&live())).unwrap_err();
+    assert!(err.message.contains("is not in ECR"));
+}
+
+#[test]
+fn image_input_outside_ecr_is_external() {
+    let mut req = request();
+    req.image = ImageSpec::Reference(ImageRef::parse("ghcr.io/org/api:v2").unwrap());
+    assert!(matches!(
+        repository_source(&req, &resolved(), None).unwrap(),
+        Some(RepositorySource::External(_))
+    ));
+}
+
+#[test]
+fn containers_default_to_those_running_the_repository() {
+    let p = plan_for(&request(), &image("v2")).unwrap();
+    assert_eq!(p.containers, ["web"]);
+    assert_eq!(p.image_reference, format!("{REPO}@{DIGEST}"));
+    assert_eq!(
+        p.rendered["containerDefinitions"][0]["image"],
+        format!("{REPO}@{DIGEST}")
+    );
+    assert_eq!(
+        p.rendered["containerDefinitions"][1]["image"],
+        "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
+    );
+    assert!(p.changed && p.updates_service() && p.starts_deployment());
+    assert_eq!(p.family, "api");
+}
+
+#[test]
+fn pinning_can_be_turned_off() {
+    let mut req = request();
+    req.pin_image_digest = false;
+    assert_eq!(
+        plan_for(&req, &image("v2")).unwrap().image_reference,
+        format!("{REPO}:v2")
+    );
+}
+
+#[test]
+fn same_image_and_env_is_unchanged_and_needs_no_update() {
+    let img = ResolvedImage {
+        digest: None,
+        ..image("v1")
+    };
+    let mut req = request();
+    req.pin_image_digest = false;
+    req.environment_variables = vec![("PORT".into(), "8080".into())];
+    let p = plan_for(&req, &img).unwrap();
+    assert!(!p.changed && p.diff.is_empty() && !p.updates_service());
+    req.force_new_deployment = true;
+    assert!(plan_for(&req, &img).unwrap().starts_deployment());
+    req.force_new_deployment = false;
+    req.desired_count = Some(3);
+    let p = plan_for(&req, &img).unwrap();
+    assert!(p.updates_service() && !p.starts_deployment());
+}
+
+#[test]
+fn env_changes_show_in_the_diff_by_name() {
+    let mut req = request();
+    req.environment_variables = vec![("PORT".into(), "9090".into()), ("NEW".into(), "x".into())];
+    let d = plan_for(&req, &image("v2")).unwrap().diff;
+    assert_eq!(d.environment.changed, ["web/PORT"]);
+    assert_eq!(d.environment.added, ["web/NEW"]);
+}
+
+#[test]
+fn a_named_container_that_does_not_exist_is_an_error() {
+    let mut req = request();
+    req.containers = vec!["nope".into()];
+    let live = live();
+    let mut r = resolved();
+    r.containers = vec!["nope".into()];
+    let err = plan(
+        &req,
+        &PlanInput {
+            resolved: &r,
+            region: "us-east-1",
+            live: &live,
+            live_arn: "x",
+            current_desired_count: 1,
+            image: &image("v2"),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err.message, "the task definition has no container `nope`");
+    assert_eq!(err.hint.unwrap(), "its containers are: `web`, `log-router`");
+}
+
+#[test]
+fn no_matching_container_lists_what_runs() {
+    let other = ResolvedImage {
+        repository: "123456789012.dkr.ecr.us-east-1.amazonaws.com/other".into(),
+        ..image("v2")
+    };
+    let err = plan_for(&request(), &other).unwrap_err();
+    assert!(
+        err.message.starts_with(
+            "no container runs an image from `123456789012.dkr.ecr.us-east-1.amazonaws.com/other`"
+        ),
+        "{}",
+        err.message
+    );
+}

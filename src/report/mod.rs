@@ -1,0 +1,191 @@
+//! The outcome of a run, and the job outputs made from it.
+//!
+//! A [`Report`] is filled as a deploy goes, so a failure at any step still reports what was known
+//! (what was registered, which deployment was started). [`summary`] renders it as Markdown.
+
+pub mod summary;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::diff::TaskDefDiff;
+use crate::error::Exit;
+use crate::model::ServiceEvent;
+
+/// How a run ended; the `status` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// The rollout completed on our task definition.
+    Deployed,
+    /// The service was updated and `wait` was off: nobody checked the rollout.
+    Started,
+    /// Nothing changed; no revision registered, the service left alone.
+    Unchanged,
+    DryRun,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deployed => "deployed",
+            Self::Started => "started",
+            Self::Unchanged => "unchanged",
+            Self::DryRun => "dry-run",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Why a run failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// A short title for the annotation (`Rollout failed`, `Invalid input`).
+    pub title: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Where the rollout stood when we stopped watching.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollout {
+    pub deployment_id: String,
+    pub state: Option<String>,
+    pub running: i32,
+    pub desired: i32,
+}
+
+/// Everything known about a run, for outputs, the summary and the exit code.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub status: Status,
+    pub environment: String,
+    pub region: Option<String>,
+    pub cluster: Option<String>,
+    pub service: Option<String>,
+    pub image_tag: Option<String>,
+    /// The image reference written into the task definition.
+    pub image: Option<String>,
+    pub image_digest: Option<String>,
+    /// False when the image is outside ECR and could not be checked.
+    pub image_verified: bool,
+    pub containers: Vec<String>,
+    pub previous_task_definition_arn: Option<String>,
+    pub task_definition_arn: Option<String>,
+    pub changed: bool,
+    pub diff: Option<TaskDefDiff>,
+    /// The rendered task definition with env values redacted (dry runs).
+    pub rendered: Option<Value>,
+    pub rollout: Option<Rollout>,
+    pub events: Vec<ServiceEvent>,
+    pub failure: Option<Failure>,
+    pub warnings: Vec<String>,
+    pub duration: Duration,
+    pub exit: Exit,
+}
+
+impl Report {
+    pub fn new(environment: &str) -> Self {
+        Self {
+            status: Status::Failed,
+            environment: environment.to_string(),
+            region: None,
+            cluster: None,
+            service: None,
+            image_tag: None,
+            image: None,
+            image_digest: None,
+            image_verified: false,
+            containers: Vec::new(),
+            previous_task_definition_arn: None,
+            task_definition_arn: None,
+            changed: false,
+            diff: None,
+            rendered: None,
+            rollout: None,
+            events: Vec::new(),
+            failure: None,
+            warnings: Vec::new(),
+            duration: Duration::ZERO,
+            exit: Exit::Failure,
+        }
+    }
+
+    /// Marks the run failed with an error's message, hint and exit code.
+    pub fn fail_with(&mut self, title: &str, err: &anyhow::Error) {
+        let (message, hint) = crate::error::describe(err);
+        self.fail(title, message, hint, crate::error::exit_for(err));
+    }
+
+    pub fn fail(&mut self, title: &str, message: String, hint: Option<String>, exit: Exit) {
+        self.status = Status::Failed;
+        self.failure = Some(Failure {
+            title: title.to_string(),
+            message,
+            hint,
+        });
+        self.exit = exit;
+    }
+
+    pub fn succeed(&mut self, status: Status) {
+        self.status = status;
+        self.failure = None;
+        self.exit = Exit::Success;
+    }
+
+    /// The job outputs, in a stable order. Every declared output is always written.
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        vec![
+            ("status", self.status.as_str().to_string()),
+            ("changed", self.changed.to_string()),
+            ("task-definition-arn", text(&self.task_definition_arn)),
+            (
+                "previous-task-definition-arn",
+                text(&self.previous_task_definition_arn),
+            ),
+            ("image", text(&self.image)),
+            ("image-digest", text(&self.image_digest)),
+            ("duration-seconds", self.duration.as_secs().to_string()),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_are_complete_even_for_an_early_failure() {
+        let mut report = Report::new("dev");
+        report.fail("Invalid input", "bad".into(), None, Exit::UserError);
+        let outputs = report.outputs();
+        let names: Vec<_> = outputs.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "status",
+                "changed",
+                "task-definition-arn",
+                "previous-task-definition-arn",
+                "image",
+                "image-digest",
+                "duration-seconds"
+            ]
+        );
+        assert_eq!(outputs[0].1, "failed");
+        assert_eq!(outputs[1].1, "false");
+    }
+
+    #[test]
+    fn success_clears_the_failure() {
+        let mut report = Report::new("dev");
+        report.fail("x", "y".into(), None, Exit::Failure);
+        report.succeed(Status::Deployed);
+        assert_eq!(
+            (report.status, report.exit, report.failure),
+            (Status::Deployed, Exit::Success, None)
+        );
+    }
+}

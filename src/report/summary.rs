@@ -1,0 +1,315 @@
+//! The step summary: GitHub-flavoured Markdown a reviewer reads at a glance.
+//!
+//! Every string that came from a user or from AWS is escaped ([`text`] for prose and table cells,
+//! [`code`] for identifiers), so a hostile tag, name or event cannot break the table or inject
+//! HTML. Lists are capped, and [`fit`] keeps the whole under the runner's 1 MiB limit (a larger
+//! summary is dropped whole by the runner, not cut).
+
+use std::fmt::Write as _;
+
+use super::{Report, Status};
+use crate::diff::NameChanges;
+use crate::model::short_task_definition;
+
+/// The runner drops a summary over 1 MiB; stay well below it.
+pub const MAX_SUMMARY_BYTES: usize = 1_000_000;
+const MAX_EVENTS: usize = 10;
+const MAX_DIFF_LINES: usize = 400;
+const MAX_LINE_CHARS: usize = 300;
+
+/// Escapes text for Markdown prose and table cells: HTML, table pipes, Markdown punctuation,
+/// and newlines (a cell is one line).
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' => out.push_str("&#124;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An identifier in monospace, escaped (HTML `<code>` so a backtick in it cannot end the span).
+pub fn code(s: &str) -> String {
+    format!("<code>{}</code>", html(s))
+}
+
+fn html(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '|' => "&#124;".to_string(),
+            '"' => "&quot;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+fn short_digest(digest: &str) -> String {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    format!("sha256:{}", &hex[..hex.len().min(12)])
+}
+
+/// Renders the report as Markdown.
+pub fn render(report: &Report) -> String {
+    let mut md = String::new();
+    let target = report
+        .service
+        .as_deref()
+        .map_or(String::new(), |s| format!(" {}", code(s)));
+    let env = code(&report.environment);
+    let heading = match report.status {
+        Status::Deployed => format!("✅ Deployed{target} to {env}"),
+        Status::Started => format!("🚀 Started deploying{target} to {env} (not waited for)"),
+        Status::Unchanged => format!("⏸️ No change for{target} in {env}"),
+        Status::DryRun => format!("🔍 Dry run for{target} in {env}"),
+        Status::Failed => format!("❌ Deploy{target} to {env} failed"),
+    };
+    let _ = writeln!(md, "## {heading}\n");
+
+    if let Some(failure) = &report.failure {
+        let _ = writeln!(
+            md,
+            "**{}:** {}\n",
+            text(&failure.title),
+            text(&failure.message)
+        );
+        if let Some(hint) = &failure.hint {
+            let _ = writeln!(md, "> hint: {}\n", text(hint));
+        }
+    }
+
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let mut row = |label: &str, value: String| {
+        let _ = writeln!(md, "| {label} | {value} |");
+    };
+    row("Environment", env.clone());
+    if let Some(cluster) = &report.cluster {
+        row("Cluster", code(cluster));
+    }
+    if let Some(service) = &report.service {
+        row("Service", code(service));
+    }
+    if let Some(region) = &report.region {
+        row("Region", code(region));
+    }
+    if let Some(image) = image_cell(report) {
+        row("Image", image);
+    }
+    if !report.containers.is_empty() {
+        row(
+            "Containers",
+            report
+                .containers
+                .iter()
+                .map(|c| code(c))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    if let Some(revisions) = revision_cell(report) {
+        row("Task definition", revisions);
+    }
+    if let Some(rollout) = &report.rollout {
+        row(
+            "Rollout",
+            format!(
+                "{} running {}/{}, deployment {}",
+                code(rollout.state.as_deref().unwrap_or("-")),
+                rollout.running,
+                rollout.desired,
+                code(&rollout.deployment_id)
+            ),
+        );
+    }
+    row("Result", code(report.status.as_str()));
+    row(
+        "Duration",
+        format!("{:.1} s", report.duration.as_secs_f64()),
+    );
+
+    for warning in &report.warnings {
+        let _ = writeln!(md, "\n> ⚠️ {}", text(warning));
+    }
+    write_changes(&mut md, report);
+    write_events(&mut md, report);
+    if let Some(rendered) = &report.rendered {
+        let json = serde_json::to_string_pretty(rendered).unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "\n<details><summary>Rendered task definition (environment values hidden)</summary>\n\n<pre>\n{}\n</pre>\n</details>",
+            html(&json)
+        );
+    }
+    fit(md, MAX_SUMMARY_BYTES)
+}
+
+fn image_cell(report: &Report) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(tag) = &report.image_tag {
+        parts.push(format!("tag {}", code(tag)));
+    }
+    if let Some(digest) = &report.image_digest {
+        parts.push(format!("digest {}", code(&short_digest(digest))));
+    }
+    if parts.is_empty() {
+        parts.push(code(report.image.as_deref()?));
+    }
+    if report.image.is_some() && !report.image_verified {
+        parts.push("(not checked: outside ECR)".into());
+    }
+    Some(parts.join(" · "))
+}
+
+fn revision_cell(report: &Report) -> Option<String> {
+    let old = report
+        .previous_task_definition_arn
+        .as_deref()
+        .map(short_task_definition);
+    let new = report
+        .task_definition_arn
+        .as_deref()
+        .map(short_task_definition);
+    Some(match (old, new) {
+        (Some(old), Some(new)) if old != new => format!("{} → {}", code(old), code(new)),
+        (Some(old), _) if report.status == Status::DryRun && report.changed => {
+            format!("{} → (new revision)", code(old))
+        }
+        (Some(old), _) => format!("{} (unchanged)", code(old)),
+        (None, Some(new)) => code(new),
+        (None, None) => return None,
+    })
+}
+
+fn names_line(label: &str, names: &NameChanges) -> Option<String> {
+    if names.is_empty() {
+        return None;
+    }
+    let list = |what: &str, items: &[String]| {
+        (!items.is_empty()).then(|| {
+            format!(
+                "{what} {}",
+                items.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ")
+            )
+        })
+    };
+    let parts: Vec<String> = [
+        list("added", &names.added),
+        list("changed", &names.changed),
+        list("removed", &names.removed),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Some(format!(
+        "- **{label}:** {} (values never shown)",
+        parts.join("; ")
+    ))
+}
+
+fn write_changes(md: &mut String, report: &Report) {
+    let Some(diff) = &report.diff else { return };
+    let _ = writeln!(md, "\n### Changes\n");
+    if diff.is_empty() {
+        let _ = writeln!(md, "The task definition is the same as the live one.");
+        return;
+    }
+    for line in [
+        names_line("Environment variables", &diff.environment),
+        names_line("Secrets", &diff.secrets),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let _ = writeln!(md, "{line}");
+    }
+    if !diff.fields.is_empty() {
+        let lines = diff.lines();
+        let field_lines: Vec<String> = lines
+            .iter()
+            .take(diff.fields.len().min(MAX_DIFF_LINES))
+            .map(|l| html(&shorten(l, MAX_LINE_CHARS)))
+            .collect();
+        let more = diff.fields.len().saturating_sub(MAX_DIFF_LINES);
+        let _ = writeln!(
+            md,
+            "\n<details><summary>Task definition diff ({} field{})</summary>\n\n<pre>\n{}{}\n</pre>\n</details>",
+            diff.fields.len(),
+            if diff.fields.len() == 1 { "" } else { "s" },
+            field_lines.join("\n"),
+            if more > 0 {
+                format!("\n… and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+fn write_events(md: &mut String, report: &Report) {
+    if report.events.is_empty() || report.status != Status::Failed {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n### Last service events\n\n| Time (UTC) | Event |\n|---|---|"
+    );
+    for event in report.events.iter().take(MAX_EVENTS) {
+        let _ = writeln!(
+            md,
+            "| {} | {} |",
+            text(&event.created_at),
+            text(&shorten(&event.message, MAX_LINE_CHARS))
+        );
+    }
+}
+
+/// Cuts Markdown to at most `limit` bytes at a line boundary, closing an open `<pre>` and
+/// `<details>`, with a note that it was cut.
+pub fn fit(md: String, limit: usize) -> String {
+    const NOTE: &str = "\n\n_Summary truncated to stay under GitHub's 1 MiB limit._\n";
+    if md.len() <= limit {
+        return md;
+    }
+    let budget = limit.saturating_sub(NOTE.len() + 64);
+    let mut cut = md[..budget.min(md.len())].rfind('\n').unwrap_or(0);
+    while !md.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut out = md[..cut].to_string();
+    let open = |tag: &str| {
+        out.matches(&format!("<{tag}"))
+            .count()
+            .saturating_sub(out.matches(&format!("</{tag}>")).count())
+    };
+    let (pre, details) = (open("pre"), open("details"));
+    out.push_str(&"\n</pre>".repeat(pre));
+    out.push_str(&"\n</details>".repeat(details));
+    out.push_str(NOTE);
+    out
+}
+
+#[cfg(test)]
+#[path = "summary_tests.rs"]
+mod tests;

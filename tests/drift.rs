@@ -1,0 +1,129 @@
+//! action.yml, the CLI and the README must declare the same inputs and outputs, with the same
+//! defaults. Each test fails naming what drifted.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+}
+
+/// Rows of the first Markdown table after `heading`: the first cell (backticks removed) → the row.
+fn readme_table(heading: &str) -> BTreeMap<String, Vec<String>> {
+    let text = readme();
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has no `{heading}` section"));
+    text[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_string())
+                .collect();
+            (cells[0].trim_matches('`').to_string(), cells)
+        })
+        .collect()
+}
+
+fn action_yml() -> serde_yaml::Value {
+    serde_yaml::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml")).unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn action_yml_and_cli_declare_the_same_inputs_and_defaults() {
+    let action: BTreeMap<String, Option<String>> = support::declared_inputs().into_iter().collect();
+    let cli: BTreeMap<String, Option<String>> =
+        ecs_ship::cli::deploy_inputs().into_iter().collect();
+    assert_eq!(
+        action, cli,
+        "action.yml inputs (left) and CLI options (right) differ"
+    );
+}
+
+#[test]
+fn only_environment_is_required_and_the_binary_enforces_it() {
+    let action = action_yml();
+    let required: Vec<&str> = action["inputs"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v["required"].as_bool() == Some(true))
+        .map(|(k, _)| k.as_str().unwrap())
+        .collect();
+    assert_eq!(required, ["environment"]);
+    // The runner does not enforce `required`: the binary must.
+    let run = support::run_action(None, &[("image-tag", "v1")]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains("input `environment` is required"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn readme_input_table_matches_action_yml() {
+    let table = readme_table("## Inputs");
+    let action = action_yml();
+    let inputs = action["inputs"].as_mapping().unwrap();
+    let names: Vec<&str> = inputs.keys().map(|k| k.as_str().unwrap()).collect();
+    assert_eq!(
+        table.keys().map(String::as_str).collect::<Vec<_>>(),
+        {
+            let mut n = names.clone();
+            n.sort_unstable();
+            n
+        },
+        "README inputs differ"
+    );
+    for (name, spec) in inputs {
+        let name = name.as_str().unwrap();
+        let row = &table[name];
+        let expected_default = if spec["required"].as_bool() == Some(true) {
+            "**required**".to_string()
+        } else {
+            spec.get("default")
+                .and_then(|d| d.as_str())
+                .map_or(String::new(), |d| format!("`{d}`"))
+        };
+        assert_eq!(row[1], expected_default, "README default of `{name}`");
+        assert_eq!(
+            row[2],
+            spec["description"].as_str().unwrap(),
+            "README description of `{name}`"
+        );
+    }
+}
+
+#[test]
+fn outputs_agree_between_action_yml_readme_and_the_binary() {
+    let action = action_yml();
+    let mut declared: Vec<String> = action["outputs"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    declared.sort();
+    let mut written: Vec<String> = ecs_ship::report::Report::new("x")
+        .outputs()
+        .into_iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    written.sort();
+    assert_eq!(
+        declared, written,
+        "action.yml outputs vs outputs the binary writes"
+    );
+    let table: Vec<String> = readme_table("## Outputs").into_keys().collect();
+    assert_eq!(table, declared, "README outputs vs action.yml");
+}

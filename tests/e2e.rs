@@ -1,0 +1,609 @@
+//! End to end: the real binary, run as the runner runs it, against moto on loopback.
+
+mod support;
+
+use serde_json::Value;
+use support::{Emulator, REPO_URI, run_action, write_file};
+
+const PREFIX: &str = "/bellyfed/{environment}/ecs";
+
+fn explicit(em: &Emulator, env: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("cluster", em.env(env, "cluster")),
+        ("service", em.env(env, "service")),
+    ]
+}
+
+fn inputs<'a>(
+    base: &'a [(&'static str, String)],
+    more: &[(&'static str, &'a str)],
+) -> Vec<(&'static str, &'a str)> {
+    base.iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .chain(more.iter().copied())
+        .collect()
+}
+
+fn revision(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap()
+}
+
+fn container<'a>(td: &'a Value, name: &str) -> &'a Value {
+    td["containerDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap()
+}
+
+fn env_value<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
+    c["environment"]
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == name)?["value"]
+        .as_str()
+}
+
+#[test]
+fn happy_path_registers_pins_the_digest_keeps_every_field_and_waits_for_completion() {
+    let em = Emulator::start(&["dev"]);
+    let names = explicit(&em, "dev");
+    let run = run_action(
+        Some(&em),
+        &inputs(
+            &names,
+            &[
+                ("environment", "dev"),
+                ("image-tag", "v2"),
+                (
+                    "environment-variables",
+                    r#"{"FEATURE_X": "on", "RATIO": 1.10, "LOG_LEVEL": "debug"}"#,
+                ),
+            ],
+        ),
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("status"), "deployed");
+    assert_eq!(run.output("changed"), "true");
+    assert_eq!(revision(run.output("task-definition-arn")), "2");
+    assert_eq!(revision(run.output("previous-task-definition-arn")), "1");
+    let digest = run.output("image-digest");
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}"
+    );
+    assert_eq!(run.output("image"), format!("{REPO_URI}@{digest}"));
+
+    let state = em.state("dev");
+    assert_eq!(
+        state["service"]["taskDefinition"],
+        run.output("task-definition-arn")
+    );
+    let primary = &state["service"]["deployments"][0];
+    assert_eq!(
+        (primary["status"].as_str(), primary["rolloutState"].as_str()),
+        (Some("PRIMARY"), Some("COMPLETED"))
+    );
+    let live = &state["live"]["taskDefinition"];
+    let app = container(live, "app");
+    assert_eq!(app["image"], run.output("image"));
+    assert_eq!(env_value(app, "FEATURE_X"), Some("on"));
+    assert_eq!(env_value(app, "RATIO"), Some("1.10"), "exact text kept");
+    assert_eq!(env_value(app, "LOG_LEVEL"), Some("debug"));
+    assert_eq!(
+        env_value(app, "PORT"),
+        Some("8080"),
+        "untouched variables stay"
+    );
+    assert_eq!(app["secrets"][0]["name"], "DB_PASSWORD");
+    assert_eq!(
+        container(live, "log-router")["image"],
+        "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
+    );
+
+    // What went over the wire keeps every field of the live revision, read-only ones removed.
+    let sent = em
+        .bodies("RegisterTaskDefinition")
+        .pop()
+        .expect("one registration");
+    for field in [
+        "runtimePlatform",
+        "ephemeralStorage",
+        "volumes",
+        "tags",
+        "cpu",
+        "memory",
+        "networkMode",
+        "executionRoleArn",
+        "taskRoleArn",
+        "requiresCompatibilities",
+    ] {
+        assert!(sent.get(field).is_some(), "`{field}` was dropped: {sent}");
+    }
+    for field in [
+        "taskDefinitionArn",
+        "revision",
+        "status",
+        "compatibilities",
+        "registeredAt",
+        "requiresAttributes",
+    ] {
+        assert!(sent.get(field).is_none(), "read-only `{field}` was sent");
+    }
+    assert_eq!(
+        sent["tags"],
+        serde_json::json!([{"key": "app", "value": "bellyfed"}])
+    );
+
+    assert!(
+        run.summary
+            .contains("## ✅ Deployed <code>bellyfed-dev-service</code> to <code>dev</code>"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("added <code>app/FEATURE_X</code>"));
+    assert!(
+        run.stdout.contains("::group::"),
+        "Actions mode groups its log"
+    );
+    for secret_value in ["debug", "1.10"] {
+        assert!(
+            !run.stdout.contains(&format!("{secret_value}\n"))
+                && !run.summary.contains(secret_value),
+            "value `{secret_value}` printed"
+        );
+    }
+}
+
+#[test]
+fn ssm_prefix_alone_names_everything_read_in_one_batch() {
+    let em = Emulator::start(&["dev"]);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v3"),
+            ("ssm-prefix", PREFIX),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("status"), "deployed");
+    assert_eq!(em.count("GetParameters"), 1, "{:?}", em.calls());
+    let live = &em.state("dev")["live"]["taskDefinition"];
+    assert!(
+        container(live, "app")["image"]
+            .as_str()
+            .unwrap()
+            .starts_with(REPO_URI)
+    );
+    assert_eq!(
+        live["executionRoleArn"],
+        "arn:aws:iam::123456789012:role/bellyfed-dev-execution"
+    );
+    // Exactly these calls, each once: the reads, one registration, one update, then polling.
+    let calls = em.calls();
+    for op in [
+        "GetParameters",
+        "DescribeImages",
+        "DescribeTaskDefinition",
+        "RegisterTaskDefinition",
+        "UpdateService",
+    ] {
+        assert_eq!(
+            calls.iter().filter(|c| *c == op).count(),
+            1,
+            "{op} in {calls:?}"
+        );
+    }
+}
+
+#[test]
+fn unchanged_redeploy_registers_nothing_and_leaves_the_service_alone() {
+    let em = Emulator::start(&["dev"]);
+    let first = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("environment-variables", "A: 1"),
+        ],
+    );
+    assert_eq!(first.output("status"), "deployed");
+    em.reset_calls();
+    let again = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("environment-variables", r#"{"A": "1"}"#),
+        ],
+    );
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert_eq!(
+        (again.output("status"), again.output("changed")),
+        ("unchanged", "false")
+    );
+    assert_eq!(
+        again.output("task-definition-arn"),
+        first.output("task-definition-arn")
+    );
+    assert_eq!(
+        em.count("RegisterTaskDefinition") + em.count("UpdateService"),
+        0,
+        "{:?}",
+        em.calls()
+    );
+    assert_eq!(
+        em.state("dev")["taskDefinitionArns"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(again.summary.contains("No change for"));
+}
+
+#[test]
+fn force_new_deployment_redeploys_the_same_revision() {
+    let em = Emulator::start(&["dev"]);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v1"),
+            ("ssm-prefix", PREFIX),
+            ("pin-image-digest", "false"),
+            ("force-new-deployment", "true"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        (run.output("status"), run.output("changed")),
+        ("deployed", "false")
+    );
+    assert_eq!(em.count("RegisterTaskDefinition"), 0);
+    assert_eq!(em.count("UpdateService"), 1);
+}
+
+#[test]
+fn missing_tag_is_a_user_error_listing_recent_tags_and_registers_nothing() {
+    let em = Emulator::start(&["dev"]);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v9"),
+            ("ssm-prefix", PREFIX),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(run.output("status"), "failed");
+    assert!(run.stdout.contains("::error title=Deploy refused::image tag `v9` was not found in ECR repository `bellyfed-api`%0Ahint: the most recently pushed tags are:"), "{}", run.stdout);
+    assert_eq!(
+        em.count("RegisterTaskDefinition") + em.count("UpdateService"),
+        0
+    );
+    assert!(
+        run.summary.contains("image tag \\`v9\\` was not found"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn missing_service_and_cluster_are_user_errors() {
+    let em = Emulator::start(&["dev"]);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("cluster", "bellyfed-dev"),
+            ("service", "nope"),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout
+            .contains("service `nope` was not found in cluster `bellyfed-dev`"),
+        "{}",
+        run.stdout
+    );
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("cluster", "nowhere"),
+            ("service", "api"),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains("cluster `nowhere` was not found"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        em.count("RegisterTaskDefinition") + em.count("UpdateService"),
+        0
+    );
+}
+
+#[test]
+fn production_without_confirmation_makes_no_aws_call_at_all() {
+    let em = Emulator::start(&["production"]);
+    for confirm in ["", "deploy to production"] {
+        let run = run_action(
+            Some(&em),
+            &[
+                ("environment", "production"),
+                ("image-tag", "v2"),
+                ("ssm-prefix", PREFIX),
+                ("confirm-production", confirm),
+            ],
+        );
+        assert_eq!(run.code, 2, "{}", run.stdout);
+        assert_eq!(run.output("status"), "failed");
+        assert!(
+            run.stdout.contains(
+                "::error title=Invalid input::environment `production` is a production environment"
+            ),
+            "{}",
+            run.stdout
+        );
+    }
+    assert_eq!(
+        em.calls(),
+        Vec::<String>::new(),
+        "no AWS call before the gate"
+    );
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "production"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("confirm-production", "DEPLOY TO PRODUCTION"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.output("status"), "deployed");
+}
+
+#[test]
+fn malformed_env_json_is_refused_before_any_aws_call_without_echoing_values() {
+    let em = Emulator::start(&["dev"]);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("environment-variables", r#"{"TOKEN": "hunter2-secret",}"#),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains(
+            "::error title=Invalid input::`environment-variables` is not a valid JSON object"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("hunter2") && !run.summary.contains("hunter2"));
+    assert_eq!(em.calls(), Vec::<String>::new());
+}
+
+#[test]
+fn a_hostile_tag_cannot_inject_outputs_commands_or_summary_markup() {
+    let tag = "v1\n::set-output name=status::deployed\nstatus<<EOF\n<script>x</script>|";
+    let run = run_action(None, &[("environment", "dev"), ("image-tag", tag)]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.output("status"), "failed");
+    assert_eq!(run.outputs.iter().filter(|(n, _)| n == "status").count(), 1);
+    for line in run.stdout.lines() {
+        assert!(!line.starts_with("::set-output"), "{line}");
+    }
+    assert!(!run.summary.contains("<script>"), "{}", run.summary);
+}
+
+#[test]
+fn circuit_breaker_rollback_fails_the_step_even_though_the_service_is_stable() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario("bellyfed-dev", "bellyfed-dev-service", "fail", 0.5);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "failed");
+    assert!(
+        run.stdout
+            .contains("::error title=Rollout failed::deployment ecs-svc/"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("circuit breaker"));
+    assert!(
+        run.summary.contains("### Last service events")
+            && run
+                .summary
+                .contains("deployment failed: tasks failed to start"),
+        "{}",
+        run.summary
+    );
+    // ECS rolled back; after it settles the service runs the previous revision again.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(
+        revision(
+            em.state("dev")["service"]["taskDefinition"]
+                .as_str()
+                .unwrap()
+        ),
+        "1"
+    );
+}
+
+#[test]
+fn a_rollout_that_never_finishes_fails_at_the_timeout() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario("bellyfed-dev", "bellyfed-dev-service", "hang", 0.0);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("timeout-minutes", "0.05"),
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "failed");
+    assert!(
+        run.stdout
+            .contains("timed out after 3s waiting for deployment"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn wait_false_reports_started_not_deployed() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario("bellyfed-dev", "bellyfed-dev-service", "hang", 0.0);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("wait", "false"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.output("status"), "started");
+}
+
+#[test]
+fn dry_run_renders_and_diffs_but_changes_nothing() {
+    let em = Emulator::start(&["dev"]);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v3"),
+            ("ssm-prefix", PREFIX),
+            ("dry-run", "true"),
+            ("environment-variables", "LOG_LEVEL: verbose-value"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        (
+            run.output("status"),
+            run.output("changed"),
+            run.output("task-definition-arn")
+        ),
+        ("dry-run", "true", "")
+    );
+    assert!(
+        run.stdout.contains("~ containerDefinitions[app].image"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\"ephemeralStorage\""),
+        "the rendered task definition is printed"
+    );
+    assert!(
+        !run.stdout.contains("verbose-value") && !run.summary.contains("verbose-value"),
+        "env values hidden"
+    );
+    assert!(
+        run.stdout.contains("::stop-commands::"),
+        "the rendered JSON is fenced from command parsing"
+    );
+    assert_eq!(
+        em.count("RegisterTaskDefinition") + em.count("UpdateService"),
+        0
+    );
+}
+
+#[test]
+fn a_template_file_is_the_base_and_read_only_fields_in_it_are_dropped() {
+    let em = Emulator::start(&["dev"]);
+    let dir = tempfile::tempdir().unwrap();
+    let template = write_file(
+        dir.path(),
+        "taskdef.yaml",
+        &format!(
+            "taskDefinitionArn: arn:aws:ecs:us-east-1:123456789012:task-definition/bellyfed-dev-service:1\nrevision: 1\nstatus: ACTIVE\nfamily: bellyfed-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 512\nmemory: 1024\ncontainerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    memory: 900\n    environment:\n      - name: FROM_TEMPLATE\n        value: \"yes\"\n"
+        ),
+    );
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("task-definition", template.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let sent = em.bodies("RegisterTaskDefinition").pop().unwrap();
+    assert!(sent.get("revision").is_none() && sent.get("status").is_none());
+    assert_eq!(sent["cpu"], 512);
+    let live = &em.state("dev")["live"]["taskDefinition"];
+    assert_eq!(
+        env_value(container(live, "app"), "FROM_TEMPLATE"),
+        Some("yes")
+    );
+    assert!(
+        run.summary.contains("removed <code>app/LOG_LEVEL</code>"),
+        "diff against the live revision: {}",
+        run.summary
+    );
+}
+
+#[test]
+fn cli_mode_prints_plain_text_and_takes_the_same_option_names() {
+    let em = Emulator::start(&["dev"]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-ship"))
+        .args([
+            "deploy",
+            "--environment",
+            "dev",
+            "--image-tag",
+            "v2",
+            "--ssm-prefix",
+            PREFIX,
+            "--dry-run",
+        ])
+        .env("AWS_ENDPOINT_URL", em.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("GITHUB_ACTIONS", "true")
+        .env_remove("GITHUB_OUTPUT")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("::")),
+        "no workflow commands in CLI mode: {stdout}"
+    );
+    assert!(
+        stdout.contains("Result: dry run, nothing changed"),
+        "{stdout}"
+    );
+}

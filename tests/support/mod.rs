@@ -1,0 +1,253 @@
+//! Test support: a local AWS (moto plus our scenario layer, `moto_server.py`) on loopback, and a
+//! runner imitation that runs the real binary the way the GitHub runner runs a container action.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+pub const REPO_URI: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/bellyfed-api";
+
+fn project_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python with moto installed: `ECS_SHIP_PYTHON`, else the project's `.venv`.
+fn python() -> PathBuf {
+    if let Some(path) = std::env::var_os("ECS_SHIP_PYTHON") {
+        return PathBuf::from(path);
+    }
+    let venv = project_dir().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no {} (run `scripts/test`, which creates it with moto installed)",
+        venv.display()
+    );
+    venv
+}
+
+/// A running emulator. Killed on drop.
+pub struct Emulator {
+    child: Child,
+    pub aws_port: u16,
+    pub control_port: u16,
+    pub world: Value,
+}
+
+impl Emulator {
+    /// Starts moto with the standard world seeded for the given environments.
+    pub fn start(environments: &[&str]) -> Self {
+        let mut cmd = Command::new(python());
+        cmd.arg(project_dir().join("tests/support/moto_server.py"));
+        for env in environments {
+            cmd.args(["--seed", env]);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting moto_server.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("reading the emulator's ports");
+        let info: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|err| panic!("emulator said {line:?}: {err}"));
+        Self {
+            child,
+            aws_port: u16::try_from(info["aws"].as_u64().unwrap()).unwrap(),
+            control_port: u16::try_from(info["control"].as_u64().unwrap()).unwrap(),
+            world: info["world"].clone(),
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.aws_port)
+    }
+
+    fn control(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let mut stream = TcpStream::connect(("127.0.0.1", self.control_port))
+            .expect("connecting to the control API");
+        write!(stream, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, payload) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        assert!(
+            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+            "control {path}: {head}\n{payload}"
+        );
+        serde_json::from_str(payload).unwrap()
+    }
+
+    /// Sets how the next rollouts of a service behave: `complete`, `fail` or `hang`.
+    pub fn scenario(&self, cluster: &str, service: &str, outcome: &str, delay_seconds: f64) {
+        self.control("POST", "/scenario", Some(&json!({"cluster": cluster, "service": service, "outcome": outcome, "delay": delay_seconds})));
+    }
+
+    /// The AWS operations called so far, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.control("GET", "/calls", None)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["op"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn count(&self, op: &str) -> usize {
+        self.calls().iter().filter(|c| *c == op).count()
+    }
+
+    pub fn reset_calls(&self) {
+        self.control("POST", "/calls/reset", None);
+    }
+
+    /// Raw request bodies of one operation.
+    pub fn bodies(&self, op: &str) -> Vec<Value> {
+        self.control("GET", &format!("/calls/bodies?op={op}"), None)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| serde_json::from_str(b.as_str().unwrap()).unwrap())
+            .collect()
+    }
+
+    /// The service, the revisions of its family, and its live task definition.
+    pub fn state(&self, env: &str) -> Value {
+        let e = &self.world["environments"][env];
+        self.control(
+            "GET",
+            &format!(
+                "/state?cluster={}&service={}",
+                e["cluster"].as_str().unwrap(),
+                e["service"].as_str().unwrap()
+            ),
+            None,
+        )
+    }
+
+    pub fn env(&self, env: &str, key: &str) -> String {
+        self.world["environments"][env][key]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a run of the binary left behind.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// Parsed with the runner's own rules; a malformed file fails the test like it fails a step.
+    pub outputs: Vec<(String, String)>,
+    pub summary: String,
+}
+
+impl Run {
+    pub fn output(&self, name: &str) -> &str {
+        self.outputs.iter().find(|(n, _)| n == name).map_or_else(
+            || panic!("no output `{name}` in {:?}", self.outputs),
+            |(_, v)| v.as_str(),
+        )
+    }
+}
+
+/// The inputs action.yml declares, with their defaults.
+pub fn declared_inputs() -> Vec<(String, Option<String>)> {
+    let text = std::fs::read_to_string(project_dir().join("action.yml")).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    doc["inputs"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().unwrap().to_string(),
+                v.get("default").map(|d| {
+                    d.as_str().map_or_else(
+                        || serde_yaml::to_string(d).unwrap().trim().to_string(),
+                        str::to_string,
+                    )
+                }),
+            )
+        })
+        .collect()
+}
+
+/// Runs the binary as the runner runs a container action: no arguments, `GITHUB_ACTIONS=true`,
+/// every declared input set (`INPUT_<NAME>` with hyphens kept; the default or empty when not
+/// given), file commands in temp files, AWS pointed at the emulator.
+pub fn run_action(emulator: Option<&Emulator>, inputs: &[(&str, &str)]) -> Run {
+    let declared = declared_inputs();
+    for (name, _) in inputs {
+        assert!(
+            declared.iter().any(|(d, _)| d == name),
+            "input `{name}` is not declared in action.yml"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (output, summary) = (dir.path().join("output"), dir.path().join("summary"));
+    std::fs::write(&output, "").unwrap();
+    std::fs::write(&summary, "").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecs-ship"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("CI", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_REPOSITORY", "acme/bellyfed")
+        .env("GITHUB_SHA", "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(dir.path());
+    if let Some(emulator) = emulator {
+        cmd.env("AWS_ENDPOINT_URL", emulator.endpoint());
+    } else {
+        // Nothing listens here: any AWS call would fail loudly.
+        cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    }
+    for (name, default) in &declared {
+        let given = inputs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| (*v).to_string());
+        let value = given.or_else(|| default.clone()).unwrap_or_default();
+        cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+    }
+    let out = cmd.output().expect("running ecs-ship");
+    let outputs = ecs_ship::runner::parse_file_command(&std::fs::read_to_string(&output).unwrap())
+        .unwrap_or_else(|err| panic!("the runner would fail the step on GITHUB_OUTPUT: {err}"));
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        outputs,
+        summary: std::fs::read_to_string(&summary).unwrap(),
+    }
+}
+
+/// A task definition template file in a temp dir.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}

@@ -1,0 +1,415 @@
+#!/usr/bin/env python3
+"""A local AWS for ecs-ship's tests and demo: moto in-process on 127.0.0.1, plus
+
+* a call recorder (every AWS operation by name, with request bodies), so tests can assert
+  "zero AWS calls" and count calls per deploy;
+* a seeded world shaped like seed 000 (ECR images, cluster, Fargate service, task definition,
+  SSM parameters under /bellyfed/{env}/ecs);
+* a scenario layer that makes ECS rollouts behave like ECS: moto never moves a deployment forward,
+  so after UpdateService we create the new PRIMARY deployment ourselves and, per the scenario set
+  for that service, complete it, fail it with a circuit-breaker rollback, or leave it hanging.
+
+It prints one JSON line {"aws": <port>, "control": <port>} on stdout once both servers listen,
+then serves until stdin closes or it is killed. The control API (JSON over HTTP):
+
+  POST /seed      {"environments": ["dev", ...]}        seed the standard world
+  POST /scenario  {"cluster", "service", "outcome": "complete"|"fail"|"hang", "delay": seconds}
+  GET  /calls                                           [{"service", "op"}] in order
+  GET  /calls/bodies?op=RegisterTaskDefinition          raw request bodies of one operation
+  POST /calls/reset
+  GET  /state?cluster=..&service=..                     service, its family's revisions, live task def
+"""
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from moto.core.utils import utcnow  # noqa: E402
+from moto.ecs.models import EC2ContainerServiceBackend  # noqa: E402
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+CONTROL_AGENT = "ecs-ship-test-control"
+
+# ---------------------------------------------------------------------------------------------
+# Call recorder
+
+
+class Recorder:
+    """WSGI middleware that records each AWS JSON-protocol call (not the control API's own)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.calls = []
+
+    def __call__(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target and CONTROL_AGENT not in environ.get("HTTP_USER_AGENT", ""):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            service, _, op = target.rpartition(".")
+            with self.lock:
+                self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace")})
+        return self.app(environ, start_response)
+
+    def list(self, with_bodies_of=None):
+        with self.lock:
+            if with_bodies_of:
+                return [c["body"] for c in self.calls if c["op"] == with_bodies_of]
+            return [{"service": c["service"], "op": c["op"]} for c in self.calls]
+
+    def reset(self):
+        with self.lock:
+            self.calls.clear()
+
+
+class RecordingMotoServer(ThreadedMotoServer):
+    def __init__(self, recorder, **kwargs):
+        super().__init__(**kwargs)
+        self.recorder = recorder
+
+    def _server_entry(self):
+        self.recorder.app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(self._ip_address, self._port, self.recorder, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario layer: ECS rollouts that move
+
+DEFAULT_SCENARIO = {"outcome": "complete", "delay": 0.5}
+SCENARIOS = {}  # "cluster/service" -> scenario
+ROLLOUTS = {}  # "cluster/service" -> in-flight rollout
+LOCK = threading.RLock()
+
+
+def deployment_id():
+    return f"ecs-svc/{random.randint(10**18, 10**19 - 1)}"
+
+
+def add_event(service, message):
+    service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": utcnow(), "message": f"(service {service.name}) {message}"})
+
+
+def new_deployment(service, task_definition, desired):
+    dep_id = deployment_id()
+    now = utcnow()
+    old = service.deployments[0] if service.deployments else {}
+    return {
+        "createdAt": now,
+        "desiredCount": desired,
+        "failedTasks": 0,
+        "id": dep_id,
+        "launchType": service.launch_type,
+        "pendingCount": desired,
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": f"ECS deployment {dep_id} in progress.",
+        "runningCount": 0,
+        "platformVersion": old.get("platformVersion"),
+        "networkConfiguration": old.get("networkConfiguration"),
+        "platformFamily": old.get("platformFamily", "FARGATE"),
+        "status": "PRIMARY",
+        "taskDefinition": task_definition,
+        "updatedAt": now,
+    }
+
+
+def start_rollout(service, key):
+    """What ECS does on UpdateService with a new task definition (or a forced deployment)."""
+    primary = next((d for d in service.deployments if d["status"] == "PRIMARY"), None)
+    previous = primary["taskDefinition"] if primary else None
+    for d in service.deployments:
+        if d["status"] == "PRIMARY":
+            d["status"] = "ACTIVE"
+            d["updatedAt"] = utcnow()
+    dep = new_deployment(service, service.task_definition, service.desired_count)
+    service.deployments.insert(0, dep)
+    ROLLOUTS[key] = {
+        "service": service,
+        "deployment": dep,
+        "previous": previous,
+        "started": time.monotonic(),
+        "scenario": dict(SCENARIOS.get(key, DEFAULT_SCENARIO)),
+        "phase": "rolling",
+    }
+
+
+def finish(service, dep):
+    dep.update(runningCount=dep["desiredCount"], pendingCount=0, rolloutState="COMPLETED",
+               rolloutStateReason=f"ECS deployment {dep['id']} completed.", updatedAt=utcnow())
+    service.deployments[:] = [dep]
+    service.running_count = dep["desiredCount"]
+    service.pending_count = 0
+    add_event(service, f"deployment {dep['id']} deployment completed.")
+    add_event(service, "has reached a steady state.")
+
+
+def tick():
+    now = time.monotonic()
+    with LOCK:
+        for key, r in list(ROLLOUTS.items()):
+            service, dep, sc = r["service"], r["deployment"], r["scenario"]
+            elapsed = now - r["started"]
+            if r["phase"] == "rolling" and sc["outcome"] == "complete":
+                if elapsed >= sc["delay"]:
+                    finish(service, dep)
+                    del ROLLOUTS[key]
+                elif elapsed >= sc["delay"] / 2 and dep["runningCount"] == 0 and dep["desiredCount"] > 0:
+                    dep.update(runningCount=1, pendingCount=dep["desiredCount"] - 1, updatedAt=utcnow())
+                    add_event(service, f"has started {dep['desiredCount']} tasks: (task {uuid.uuid4().hex}).")
+            elif r["phase"] == "rolling" and sc["outcome"] == "fail" and elapsed >= sc["delay"]:
+                # Circuit breaker with rollback: ours FAILED, a new PRIMARY of the previous revision.
+                dep.update(rolloutState="FAILED", failedTasks=3, runningCount=0, pendingCount=0,
+                           rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.", status="ACTIVE",
+                           updatedAt=utcnow())
+                add_event(service, f"deployment {dep['id']} deployment failed: tasks failed to start.")
+                rollback = new_deployment(service, r["previous"], service.desired_count)
+                for d in service.deployments:
+                    if d["status"] == "PRIMARY":
+                        d["status"] = "ACTIVE"
+                service.deployments.insert(0, rollback)
+                service.task_definition = r["previous"]
+                add_event(service, f"rolling back to deployment {rollback['id']}.")
+                r.update(phase="rolling-back", deployment=rollback, started=now, scenario={"outcome": "complete", "delay": 2.0})
+            elif r["phase"] == "rolling-back" and elapsed >= r["scenario"]["delay"]:
+                finish(service, dep)
+                del ROLLOUTS[key]
+
+
+def ticker():
+    while True:
+        time.sleep(0.05)
+        try:
+            tick()
+        except Exception as err:  # keep the layer alive; a broken tick shows in the test output
+            print(f"scenario tick failed: {err!r}", file=sys.stderr, flush=True)
+
+
+_original_update_service = EC2ContainerServiceBackend.update_service
+
+
+def update_service(self, service_properties):
+    props = dict(service_properties)
+    cluster_str = props.get("cluster", "default")
+    name = props["service"].split("/")[-1]
+    force = bool(props.pop("force_new_deployment", False))
+    td_str = props.get("task_definition")
+    with LOCK:
+        service = self._get_service(cluster_str, name)
+        primary = next((d for d in service.deployments if d["status"] == "PRIMARY"), None)
+        running_before = service.running_count
+        result = _original_update_service(self, props)
+        if td_str:
+            result.task_definition = self.describe_task_definition(td_str).arn  # ECS stores the ARN
+        # moto sets running = desired at once on a count change; ECS does not, and keeps the
+        # deployment's own counts.
+        result.running_count = running_before
+        result.pending_count = max(result.desired_count - running_before, 0)
+        key = f"{self._get_cluster(cluster_str).name}/{name}"
+        if force or (primary is not None and result.task_definition != primary["taskDefinition"]):
+            start_rollout(result, key)
+        elif primary is not None:
+            primary["desiredCount"] = result.desired_count
+            primary["runningCount"] = result.desired_count
+            primary["pendingCount"] = 0
+            result.running_count = result.desired_count
+            result.pending_count = 0
+        return result
+
+
+EC2ContainerServiceBackend.update_service = update_service
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeding
+
+
+def client(name, endpoint):
+    return boto3.client(name, region_name=REGION, endpoint_url=endpoint, config=Config(user_agent_extra=CONTROL_AGENT))
+
+
+def manifest_for(tag):
+    return json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1000,
+                   "digest": "sha256:" + hashlib.sha256(f"config-{tag}".encode()).hexdigest()},
+        "layers": [],
+    }, separators=(",", ":"))
+
+
+def seed(endpoint, environments):
+    ecr, ecs, ssm, ec2 = (client(n, endpoint) for n in ("ecr", "ecs", "ssm", "ec2"))
+    try:
+        repo = ecr.create_repository(repositoryName="bellyfed-api")["repository"]
+    except ecr.exceptions.RepositoryAlreadyExistsException:
+        repo = ecr.describe_repositories(repositoryNames=["bellyfed-api"])["repositories"][0]
+    for tag in ("v1", "v2", "v3"):
+        manifest = manifest_for(tag)
+        ecr.put_image(repositoryName="bellyfed-api", imageTag=tag, imageManifest=manifest,
+                      imageDigest="sha256:" + hashlib.sha256(manifest.encode()).hexdigest())
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    groups = [g["GroupId"] for g in ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"]]
+    world = {"repositoryUri": repo["repositoryUri"], "environments": {}}
+    for env in environments:
+        cluster, family = f"bellyfed-{env}", f"bellyfed-{env}-service"
+        execution_role = f"arn:aws:iam::{ACCOUNT}:role/bellyfed-{env}-execution"
+        task_role = f"arn:aws:iam::{ACCOUNT}:role/bellyfed-{env}-task"
+        ecs.create_cluster(clusterName=cluster)
+        td = ecs.register_task_definition(
+            family=family,
+            taskRoleArn=task_role,
+            executionRoleArn=execution_role,
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+            ephemeralStorage={"sizeInGiB": 30},
+            volumes=[{"name": "scratch"}],
+            tags=[{"key": "app", "value": "bellyfed"}],
+            containerDefinitions=[
+                {
+                    "name": "app",
+                    "image": f"{repo['repositoryUri']}:v1",
+                    "memory": 448,
+                    "essential": True,
+                    "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+                    "environment": [{"name": "PORT", "value": "8080"}, {"name": "LOG_LEVEL", "value": "info"}],
+                    "secrets": [{"name": "DB_PASSWORD", "valueFrom": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:bellyfed-{env}-db"}],
+                    "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/scratch"}],
+                    "logConfiguration": {"logDriver": "awslogs", "options": {
+                        "awslogs-group": f"/ecs/bellyfed-{env}", "awslogs-region": REGION, "awslogs-stream-prefix": "app"}},
+                },
+                {"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable", "memory": 64, "essential": False},
+            ],
+        )["taskDefinition"]
+        os.environ["MOTO_ECS_SERVICE_RUNNING"] = "2"  # the service starts steady, as a real one would be
+        ecs.create_service(
+            cluster=cluster, serviceName=family, taskDefinition=td["taskDefinitionArn"], desiredCount=2, launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": groups, "assignPublicIp": "DISABLED"}},
+        )
+        os.environ.pop("MOTO_ECS_SERVICE_RUNNING")
+        prefix = f"/bellyfed/{env}/ecs"
+        params = {
+            "cluster-name": cluster, "service-name": family, "task-definition-family": family, "container-name": "app",
+            "repository-uri": repo["repositoryUri"], "execution-role-arn": execution_role, "task-role-arn": task_role,
+        }
+        for key, value in params.items():
+            ssm.put_parameter(Name=f"{prefix}/{key}", Value=value, Type="String", Overwrite=True)
+        world["environments"][env] = {"cluster": cluster, "service": family, "family": family, "ssmPrefix": prefix,
+                                      "taskDefinitionArn": td["taskDefinitionArn"]}
+    return world
+
+
+def state(endpoint, cluster, service):
+    ecs = client("ecs", endpoint)
+    svc = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+    family = svc["taskDefinition"].rsplit("/", 1)[-1].rsplit(":", 1)[0]
+    arns = ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
+    live = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"], include=["TAGS"])
+    return {"service": svc, "taskDefinitionArns": arns, "live": live}
+
+
+# ---------------------------------------------------------------------------------------------
+# Control API
+
+
+def control_handler(endpoint, recorder):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def reply(self, payload, status=200):
+            body = json.dumps(payload, default=str).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def body(self):
+            length = int(self.headers.get("content-length") or 0)
+            return json.loads(self.rfile.read(length) or b"{}")
+
+        def do_GET(self):
+            url = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            try:
+                if url.path == "/calls":
+                    return self.reply(recorder.list())
+                if url.path == "/calls/bodies":
+                    return self.reply(recorder.list(with_bodies_of=query["op"]))
+                if url.path == "/state":
+                    return self.reply(state(endpoint, query["cluster"], query["service"]))
+                return self.reply({"error": "not found"}, 404)
+            except Exception as err:
+                return self.reply({"error": repr(err)}, 500)
+
+        def do_POST(self):
+            url = urlparse(self.path)
+            try:
+                payload = self.body()
+                if url.path == "/seed":
+                    return self.reply(seed(endpoint, payload.get("environments", ["dev"])))
+                if url.path == "/scenario":
+                    with LOCK:
+                        SCENARIOS[f"{payload['cluster']}/{payload['service']}"] = {
+                            "outcome": payload.get("outcome", "complete"), "delay": float(payload.get("delay", 0.5))}
+                    return self.reply({"ok": True})
+                if url.path == "/calls/reset":
+                    recorder.reset()
+                    return self.reply({"ok": True})
+                return self.reply({"error": "not found"}, 404)
+            except Exception as err:
+                return self.reply({"error": repr(err)}, 500)
+
+    return Handler
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="AWS port (0: any free port)")
+    parser.add_argument("--seed", action="append", metavar="ENV", help="seed the standard world for ENV at start")
+    args = parser.parse_args()
+
+    recorder = Recorder(None)
+    aws = RecordingMotoServer(recorder, ip_address="127.0.0.1", port=args.port, verbose=False)
+    aws.start()
+    aws_port = aws.get_host_and_port()[1]
+    endpoint = f"http://127.0.0.1:{aws_port}"
+    world = seed(endpoint, args.seed) if args.seed else None
+    control = ThreadingHTTPServer(("127.0.0.1", 0), control_handler(endpoint, recorder))
+    threading.Thread(target=control.serve_forever, daemon=True).start()
+    threading.Thread(target=ticker, daemon=True).start()
+    print(json.dumps({"aws": aws_port, "control": control.server_address[1], "world": world}), flush=True)
+    # Serve until our parent goes away (stdin closes) or we are killed.
+    try:
+        sys.stdin.read()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
