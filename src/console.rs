@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn hostile_text_cannot_start_a_command() {
         let out = render(Mode::Actions, |c| {
-            c.line("::error::pwned\n::set-output name=x::y ##[add-mask]z")
+            c.line("::error::pwned\n::set-output name=x::y ##[add-mask]z");
         });
         for line in out.lines() {
             assert!(!line.trim_start().starts_with("::"), "{line:?}");
@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn annotations_escape_data_and_properties() {
         let out = render(Mode::Actions, |c| {
-            c.error("Deploy: failed, badly", "line one\nline two 100%")
+            c.error("Deploy: failed, badly", "line one\nline two 100%");
         });
         assert_eq!(
             out,

@@ -208,7 +208,7 @@ fn compare_objects(
             }),
             Some(old_v) if old_v == new_v => {}
             Some(Value::Object(o)) if new_v.is_object() => {
-                compare_objects(&join(key), o, new_v.as_object().expect("checked"), &[], out)
+                compare_objects(&join(key), o, new_v.as_object().expect("checked"), &[], out);
             }
             Some(old_v) => out.push(FieldChange {
                 path: join(key),

@@ -36,6 +36,9 @@ pub struct LogSettings {
     pub stream_prefix: Option<String>,
 }
 
+/// Name/value pairs in input order (environment variables, secrets).
+pub type NamedValues = Vec<(String, String)>;
+
 /// A validated deploy request. Nothing after this sees raw input strings.
 /// (The flags mirror the action's boolean inputs one to one, hence the allow.)
 #[allow(clippy::struct_excessive_bools)]
@@ -259,25 +262,7 @@ impl DeployArgs {
         }
         self.check_production_gate(environment)?;
 
-        let image = match (given(self.image_tag.as_ref()), given(self.image.as_ref())) {
-            (Some(_), Some(_)) => {
-                return Err(
-                    UserError::new("inputs `image-tag` and `image` are both set")
-                        .hint("give only one: a tag in the repository, or a full image reference"),
-                );
-            }
-            (None, None) => {
-                return Err(
-                    UserError::new("no image given: set input `image-tag` or `image`")
-                        .hint("e.g. `image-tag: sha-${{ github.sha }}`"),
-                );
-            }
-            (Some(tag), None) if image::is_tag(tag) => ImageSpec::Tag(tag.to_string()),
-            (Some(tag), None) => return Err(invalid("image-tag", tag, image::TAG_RULE)),
-            (None, Some(reference)) => ImageSpec::Reference(
-                ImageRef::parse(reference).map_err(|why| invalid("image", reference, &why))?,
-            ),
-        };
+        let image = self.image_spec()?;
         let repository = given(self.repository.as_ref())
             .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))
             .transpose()?;
@@ -308,40 +293,7 @@ impl DeployArgs {
             }
         }
 
-        let environment_variables = parse_map(
-            "environment-variables",
-            self.environment_variables.as_deref().unwrap_or(""),
-        )?;
-        if let Some((name, _)) = environment_variables.iter().find(|(n, _)| !is_env_name(n)) {
-            return Err(invalid(
-                "environment-variables",
-                name,
-                "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
-            ));
-        }
-        let secrets = parse_map("secrets", self.secrets.as_deref().unwrap_or(""))?;
-        for (name, value_from) in &secrets {
-            if !is_env_name(name) {
-                return Err(invalid(
-                    "secrets",
-                    name,
-                    "secret names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
-                ));
-            }
-            if value_from.is_empty() || value_from.chars().any(char::is_whitespace) {
-                return Err(UserError::new(format!("input `secrets`: `{name}` must name a Secrets Manager secret or SSM parameter ARN"))
-                    .hint("values are `valueFrom` references like `arn:aws:secretsmanager:<region>:<account>:secret:<name>`, never the secret itself"));
-            }
-        }
-        if let Some((name, _)) = environment_variables
-            .iter()
-            .find(|(n, _)| secrets.iter().any(|(s, _)| s == n))
-        {
-            return Err(UserError::new(format!(
-                "`{name}` is in both `environment-variables` and `secrets`"
-            ))
-            .hint("ECS refuses a name that is both; keep it in one map"));
-        }
+        let (environment_variables, secrets) = self.maps()?;
 
         let logging = self.logging()?;
         let region = region("aws-region", self.aws_region.as_ref())?;
@@ -376,6 +328,69 @@ impl DeployArgs {
             pin_image_digest: parse_bool("pin-image-digest", &self.pin_image_digest)?,
             region,
         })
+    }
+
+    fn image_spec(&self) -> Result<ImageSpec, UserError> {
+        Ok(
+            match (given(self.image_tag.as_ref()), given(self.image.as_ref())) {
+                (Some(_), Some(_)) => {
+                    return Err(
+                        UserError::new("inputs `image-tag` and `image` are both set").hint(
+                            "give only one: a tag in the repository, or a full image reference",
+                        ),
+                    );
+                }
+                (None, None) => {
+                    return Err(
+                        UserError::new("no image given: set input `image-tag` or `image`")
+                            .hint("e.g. `image-tag: sha-${{ github.sha }}`"),
+                    );
+                }
+                (Some(tag), None) if image::is_tag(tag) => ImageSpec::Tag(tag.to_string()),
+                (Some(tag), None) => return Err(invalid("image-tag", tag, image::TAG_RULE)),
+                (None, Some(reference)) => ImageSpec::Reference(
+                    ImageRef::parse(reference).map_err(|why| invalid("image", reference, &why))?,
+                ),
+            },
+        )
+    }
+
+    fn maps(&self) -> Result<(NamedValues, NamedValues), UserError> {
+        let environment_variables = parse_map(
+            "environment-variables",
+            self.environment_variables.as_deref().unwrap_or(""),
+        )?;
+        if let Some((name, _)) = environment_variables.iter().find(|(n, _)| !is_env_name(n)) {
+            return Err(invalid(
+                "environment-variables",
+                name,
+                "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
+            ));
+        }
+        let secrets = parse_map("secrets", self.secrets.as_deref().unwrap_or(""))?;
+        for (name, value_from) in &secrets {
+            if !is_env_name(name) {
+                return Err(invalid(
+                    "secrets",
+                    name,
+                    "secret names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
+                ));
+            }
+            if value_from.is_empty() || value_from.chars().any(char::is_whitespace) {
+                return Err(UserError::new(format!("input `secrets`: `{name}` must name a Secrets Manager secret or SSM parameter ARN"))
+                    .hint("values are `valueFrom` references like `arn:aws:secretsmanager:<region>:<account>:secret:<name>`, never the secret itself"));
+            }
+        }
+        if let Some((name, _)) = environment_variables
+            .iter()
+            .find(|(n, _)| secrets.iter().any(|(s, _)| s == n))
+        {
+            return Err(UserError::new(format!(
+                "`{name}` is in both `environment-variables` and `secrets`"
+            ))
+            .hint("ECS refuses a name that is both; keep it in one map"));
+        }
+        Ok((environment_variables, secrets))
     }
 
     fn check_production_gate(&self, environment: &str) -> Result<(), UserError> {

@@ -45,6 +45,42 @@ fn env_value<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
         .as_str()
 }
 
+/// What went over the wire keeps every field of the live revision, read-only ones removed.
+fn assert_sent_keeps_every_field(em: &Emulator) {
+    let sent = em
+        .bodies("RegisterTaskDefinition")
+        .pop()
+        .expect("one registration");
+    for field in [
+        "runtimePlatform",
+        "ephemeralStorage",
+        "volumes",
+        "tags",
+        "cpu",
+        "memory",
+        "networkMode",
+        "executionRoleArn",
+        "taskRoleArn",
+        "requiresCompatibilities",
+    ] {
+        assert!(sent.get(field).is_some(), "`{field}` was dropped: {sent}");
+    }
+    for field in [
+        "taskDefinitionArn",
+        "revision",
+        "status",
+        "compatibilities",
+        "registeredAt",
+        "requiresAttributes",
+    ] {
+        assert!(sent.get(field).is_none(), "read-only `{field}` was sent");
+    }
+    assert_eq!(
+        sent["tags"],
+        serde_json::json!([{"key": "app", "value": "bellyfed"}])
+    );
+}
+
 #[test]
 fn happy_path_registers_pins_the_digest_keeps_every_field_and_waits_for_completion() {
     let em = Emulator::start(&["dev"]);
@@ -102,39 +138,7 @@ fn happy_path_registers_pins_the_digest_keeps_every_field_and_waits_for_completi
         "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
     );
 
-    // What went over the wire keeps every field of the live revision, read-only ones removed.
-    let sent = em
-        .bodies("RegisterTaskDefinition")
-        .pop()
-        .expect("one registration");
-    for field in [
-        "runtimePlatform",
-        "ephemeralStorage",
-        "volumes",
-        "tags",
-        "cpu",
-        "memory",
-        "networkMode",
-        "executionRoleArn",
-        "taskRoleArn",
-        "requiresCompatibilities",
-    ] {
-        assert!(sent.get(field).is_some(), "`{field}` was dropped: {sent}");
-    }
-    for field in [
-        "taskDefinitionArn",
-        "revision",
-        "status",
-        "compatibilities",
-        "registeredAt",
-        "requiresAttributes",
-    ] {
-        assert!(sent.get(field).is_none(), "read-only `{field}` was sent");
-    }
-    assert_eq!(
-        sent["tags"],
-        serde_json::json!([{"key": "app", "value": "bellyfed"}])
-    );
+    assert_sent_keeps_every_field(&em);
 
     assert!(
         run.summary
