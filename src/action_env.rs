@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, DeployArgs, deploy_inputs};
+use crate::cli::{COMMAND_INPUT, Cli, Command, inputs_of};
 use crate::error::UserError;
 
 /// The environment variable the runner uses for an input.
@@ -18,18 +18,29 @@ pub fn input_variable(name: &str) -> String {
     format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
 }
 
-/// Reads the deploy inputs from `INPUT_*` variables through `env`.
-pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<DeployArgs, UserError> {
-    let mut command_line: Vec<OsString> = vec!["ecs-ship".into(), "deploy".into()];
-    for (name, _) in deploy_inputs() {
+/// Reads the command and its inputs from `INPUT_*` variables through `env`. Input `command`
+/// (`deploy`, the default, or `rollback`) picks the command; inputs of the other command are
+/// ignored.
+pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<Command, UserError> {
+    let command = env(&input_variable(COMMAND_INPUT))
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "deploy".into());
+    if command != "deploy" && command != "rollback" {
+        return Err(UserError::new(format!(
+            "input `command` has an invalid value `{}`: expected `deploy` or `rollback`",
+            command.escape_default()
+        )));
+    }
+    let mut command_line: Vec<OsString> = vec!["ecs-ship".into(), command.clone().into()];
+    for (name, _) in inputs_of(&command) {
         if let Some(value) = env(&input_variable(&name)).filter(|v| !v.trim().is_empty()) {
             command_line.push(format!("--{name}={value}").into());
         }
     }
     let cli = Cli::try_parse_from(command_line)
         .map_err(|err| UserError::new(format!("reading the action's inputs: {}", err.kind())))?;
-    let Command::Deploy(args) = cli.command;
-    Ok(*args)
+    Ok(cli.command)
 }
 
 /// Whether to run in Actions mode: inside a runner, with no command-line arguments.
@@ -76,7 +87,7 @@ mod tests {
 
     #[test]
     fn inputs_are_read_with_hyphens_and_empty_means_default() {
-        let args = read_inputs(env(&[
+        let Command::Deploy(args) = read_inputs(env(&[
             ("INPUT_ENVIRONMENT", "dev"),
             ("INPUT_IMAGE-TAG", "v2"),
             ("INPUT_WAIT", ""),
@@ -91,13 +102,15 @@ mod tests {
                 "ignored: underscores are not the runner's form",
             ),
         ]))
-        .unwrap();
-        assert_eq!(args.environment.as_deref(), Some("dev"));
+        .unwrap() else {
+            panic!("deploy expected")
+        };
+        assert_eq!(args.target.environment.as_deref(), Some("dev"));
         assert_eq!(args.image_tag.as_deref(), Some("v2"));
         assert_eq!(
             (
-                args.wait.as_str(),
-                args.timeout_minutes.as_str(),
+                args.target.wait.as_str(),
+                args.target.timeout_minutes.as_str(),
                 args.dry_run.as_str()
             ),
             ("true", "15", "true")
@@ -110,8 +123,34 @@ mod tests {
 
     #[test]
     fn values_starting_with_dashes_or_holding_newlines_survive() {
-        let args = read_inputs(env(&[("INPUT_CONFIRM-PRODUCTION", "--x\ny")])).unwrap();
-        assert_eq!(args.confirm_production.as_deref(), Some("--x\ny"));
+        let Command::Deploy(args) =
+            read_inputs(env(&[("INPUT_CONFIRM-PRODUCTION", "--x\ny")])).unwrap()
+        else {
+            panic!("deploy expected")
+        };
+        assert_eq!(args.target.confirm_production.as_deref(), Some("--x\ny"));
+    }
+
+    #[test]
+    fn the_command_input_picks_rollback_and_ignores_deploy_only_inputs() {
+        let Command::Rollback(args) = read_inputs(env(&[
+            ("INPUT_COMMAND", "rollback"),
+            ("INPUT_ENVIRONMENT", "dev"),
+            ("INPUT_IMAGE-TAG", "v2"),
+            ("INPUT_TO", "api:3"),
+        ]))
+        .unwrap() else {
+            panic!("rollback expected")
+        };
+        assert_eq!(
+            (args.target.environment.as_deref(), args.to.as_deref()),
+            (Some("dev"), Some("api:3"))
+        );
+        let err = read_inputs(env(&[("INPUT_COMMAND", "destroy")])).unwrap_err();
+        assert_eq!(
+            err.message,
+            "input `command` has an invalid value `destroy`: expected `deploy` or `rollback`"
+        );
     }
 
     #[test]

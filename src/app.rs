@@ -7,21 +7,39 @@ use tokio::time::Instant;
 use crate::action_env::{self, RunnerFiles};
 use crate::cli::{Cli, Command};
 use crate::console::{Console, Mode};
-use crate::deploy;
-use crate::error::Exit;
-use crate::report::{Report, Status, summary};
+use crate::error::{Exit, UserError};
+use crate::report::{Kind, Report, Status, summary};
+use crate::request::{DeployRequest, RollbackRequest};
+use crate::{deploy, rollback};
+
+/// A validated command.
+enum Request {
+    Deploy(Box<DeployRequest>),
+    Rollback(RollbackRequest),
+}
+
+impl Request {
+    fn from_command(command: &Command) -> Result<Self, UserError> {
+        Ok(match command {
+            Command::Deploy(args) => Self::Deploy(Box::new(args.validate()?)),
+            Command::Rollback(args) => Self::Rollback(args.validate()?),
+        })
+    }
+}
 
 /// Runs the program and returns the process exit code.
 pub fn main() -> i32 {
     let env = |name: &str| std::env::var(name).ok();
-    let arg_count = std::env::args_os().count();
-    let actions = action_env::is_actions_mode(env, arg_count);
+    let actions = action_env::is_actions_mode(env, std::env::args_os().count());
     let mode = if actions { Mode::Actions } else { Mode::Human };
-    let args = if actions {
+    let command = if actions {
         action_env::read_inputs(env)
     } else {
-        let Command::Deploy(args) = Cli::parse_from_args().command;
-        Ok(*args)
+        Ok(<Cli as clap::Parser>::parse().command)
+    };
+    let kind = match &command {
+        Ok(Command::Rollback(_)) => Kind::Rollback,
+        _ => Kind::Deploy,
     };
     let files = RunnerFiles::from_env(env);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -39,8 +57,8 @@ pub fn main() -> i32 {
     let mut console = Console::new(stdout.lock(), mode);
     let report = runtime.block_on(async {
         let started = Instant::now();
-        match args.and_then(|a| a.validate()) {
-            Ok(request) => deploy::run(&request, &mut console, started).await,
+        let mut report = match command.and_then(|c| Request::from_command(&c)) {
+            Ok(request) => execute(&request, &mut console).await,
             Err(user_error) => {
                 let environment =
                     env(&action_env::input_variable("environment")).unwrap_or_default();
@@ -51,19 +69,73 @@ pub fn main() -> i32 {
                     user_error.hint,
                     Exit::UserError,
                 );
-                report.duration = started.elapsed();
                 report
             }
-        }
+        };
+        report.kind = kind;
+        report.duration = started.elapsed();
+        report
     });
     finish(&report, &files, &mut console);
     report.exit as i32
 }
 
-impl Cli {
-    fn parse_from_args() -> Self {
-        <Self as clap::Parser>::parse()
+/// Runs a request until it ends or the process is asked to stop (SIGINT, SIGTERM). On a signal
+/// the run is dropped where it stands (ECS carries on with whatever was started) and the report
+/// says what was known.
+async fn execute<W: Write>(request: &Request, console: &mut Console<W>) -> Report {
+    let environment = match request {
+        Request::Deploy(r) => &r.target.environment,
+        Request::Rollback(r) => &r.target.environment,
+    };
+    let mut report = Report::new(environment);
+    let signal = {
+        let run = async {
+            match request {
+                Request::Deploy(r) => deploy::run(r, console, &mut report).await,
+                Request::Rollback(r) => rollback::run(r, console, &mut report).await,
+            }
+        };
+        tokio::select! {
+            () = run => None,
+            signal = shutdown_signal() => Some(signal),
+        }
+    };
+    if let Some(signal) = signal {
+        let message = match (&report.rollout, &report.task_definition_arn) {
+            (Some(r), _) => format!(
+                "cancelled ({signal}) while waiting for deployment {} ({} running {}/{}); ECS carries on with it",
+                r.deployment_id,
+                r.state.as_deref().unwrap_or("-"),
+                r.running,
+                r.desired
+            ),
+            (None, Some(arn)) => format!("cancelled ({signal}) after registering {arn}"),
+            (None, None) => format!("cancelled ({signal}) before any change"),
+        };
+        report.fail("Cancelled", message, None, Exit::Cancelled);
+        report.status = Status::Cancelled;
     }
+    report
+}
+
+#[cfg(unix)]
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return "SIGINT";
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
 }
 
 /// Prints the verdict, then writes outputs and the summary when the runner's files are set.
@@ -75,33 +147,44 @@ fn finish<W: Write>(report: &Report, files: &RunnerFiles, console: &mut Console<
             None => failure.message.clone(),
         };
         console.error(&failure.title, &message);
+        if !report.failed_tasks.is_empty() {
+            console.group("Stopped tasks");
+            for task in report.failed_tasks.iter().take(5) {
+                console.line(&format!("task {}: {}", task.id(), task.cause()));
+            }
+        }
         if !report.events.is_empty() {
             console.group("Last service events");
             for event in report.events.iter().take(10) {
                 console.line(&format!("{} {}", event.created_at, event.message));
             }
-            console.end_group();
         }
-    } else {
-        let what = match report.status {
-            Status::Deployed => "deployed",
-            Status::Started => "started (not waited for)",
-            Status::Unchanged => "unchanged",
-            Status::DryRun => "dry run, nothing changed",
-            Status::Failed => "failed",
-        };
-        console.line(&format!(
-            "Result: {what} in {:.1}s{}",
-            report.duration.as_secs_f64(),
-            report
-                .task_definition_arn
-                .as_deref()
-                .map_or(String::new(), |arn| format!(
-                    " ({})",
-                    crate::model::short_task_definition(arn)
-                ))
-        ));
+        if let Some(arn) = &report.rollback_task_definition_arn {
+            let outcome = if report.status == Status::RolledBack {
+                "rolled back"
+            } else {
+                "rollback attempted"
+            };
+            console.end_group();
+            console.line(&format!(
+                "{outcome} to {}",
+                crate::model::short_task_definition(arn)
+            ));
+        }
+        console.end_group();
     }
+    console.line(&format!(
+        "Result: {} in {:.1}s{}",
+        report.status.as_str(),
+        report.duration.as_secs_f64(),
+        report
+            .task_definition_arn
+            .as_deref()
+            .map_or(String::new(), |arn| format!(
+                " ({})",
+                crate::model::short_task_definition(arn)
+            ))
+    ));
     if let Some(path) = &files.output {
         if let Err(err) = crate::runner::write_outputs(path, &report.outputs()) {
             console.error("Outputs not written", &format!("{err:#}"));

@@ -27,15 +27,62 @@ pub struct Cli {
 pub enum Command {
     /// Deploy an image to an ECS service.
     Deploy(Box<DeployArgs>),
+    /// Roll a service back to the task definition it ran before (or to `--to`), and wait.
+    Rollback(Box<RollbackArgs>),
+}
+
+/// Inputs every command takes: which service, the production gate, and how to wait.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetArgs {
+    /// Target environment name (dev, staging, production, ...). Required.
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
+
+    /// ECS cluster name or ARN. Default: SSM `cluster-name`.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// ECS service name or ARN. Default: SSM `service-name`.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// SSM Parameter Store prefix holding the names, e.g. `/app/{environment}/ecs`
+    /// (`{environment}` is replaced). Explicit inputs win over its values.
+    #[arg(long, value_name = "PREFIX")]
+    pub ssm_prefix: Option<String>,
+
+    /// Environments that need `confirm-production`, comma or newline separated (case-insensitive).
+    #[arg(long, value_name = "NAMES", default_value = "production")]
+    pub production_environments: String,
+
+    /// Must be exactly `DEPLOY TO PRODUCTION` to deploy to a production environment.
+    #[arg(long, value_name = "TEXT")]
+    pub confirm_production: Option<String>,
+
+    /// Wait for the rollout and fail the step when it fails.
+    #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
+    pub wait: String,
+
+    /// How long to wait for the rollout, in minutes (decimals allowed: `0.5` is 30 seconds).
+    #[arg(long, value_name = "MINUTES", default_value = "15")]
+    pub timeout_minutes: String,
+
+    /// Fail the rollout once this many tasks of the new deployment have stopped with a failure
+    /// (even without a circuit breaker); 0 turns the check off.
+    #[arg(long, value_name = "COUNT", default_value = "3")]
+    pub max_task_failures: String,
+
+    /// AWS region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION` / the AWS profile.
+    #[arg(long, value_name = "REGION")]
+    pub aws_region: Option<String>,
 }
 
 /// The inputs of a deploy. Kebab-case long names are the action's input names.
 #[derive(Debug, Clone, Default, Args)]
 #[allow(clippy::struct_field_names)]
 pub struct DeployArgs {
-    /// Target environment name (dev, staging, production, ...). Required.
-    #[arg(long, value_name = "NAME")]
-    pub environment: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// Image tag to deploy from the ECR repository. Give this or `image`.
     #[arg(long, value_name = "TAG")]
@@ -50,14 +97,6 @@ pub struct DeployArgs {
     #[arg(long, value_name = "NAME|URI")]
     pub repository: Option<String>,
 
-    /// ECS cluster name or ARN. Default: SSM `cluster-name`.
-    #[arg(long, value_name = "NAME")]
-    pub cluster: Option<String>,
-
-    /// ECS service name or ARN. Default: SSM `service-name`.
-    #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
-
     /// Container name(s) to update, comma or newline separated. Default: SSM `container-name`, else
     /// every container whose image is in the target repository.
     #[arg(long, value_name = "NAMES")]
@@ -67,11 +106,6 @@ pub struct DeployArgs {
     /// family of the service's current task definition.
     #[arg(long, value_name = "FAMILY")]
     pub task_definition_family: Option<String>,
-
-    /// SSM Parameter Store prefix holding the names, e.g. `/app/{environment}/ecs`
-    /// (`{environment}` is replaced). Explicit inputs win over its values.
-    #[arg(long, value_name = "PREFIX")]
-    pub ssm_prefix: Option<String>,
 
     /// Path to a task definition template (JSON or YAML, AWS field names). Default: the service's
     /// live task definition.
@@ -106,22 +140,6 @@ pub struct DeployArgs {
     #[arg(long, value_name = "ARN")]
     pub task_role_arn: Option<String>,
 
-    /// Environments that need `confirm-production`, comma or newline separated (case-insensitive).
-    #[arg(long, value_name = "NAMES", default_value = "production")]
-    pub production_environments: String,
-
-    /// Must be exactly `DEPLOY TO PRODUCTION` to deploy to a production environment.
-    #[arg(long, value_name = "TEXT")]
-    pub confirm_production: Option<String>,
-
-    /// Wait for the rollout and fail the step when it fails.
-    #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
-    pub wait: String,
-
-    /// How long to wait for the rollout, in minutes (decimals allowed: `0.5` is 30 seconds).
-    #[arg(long, value_name = "MINUTES", default_value = "15")]
-    pub timeout_minutes: String,
-
     /// Desired task count to set on the service. Default: unchanged.
     #[arg(long, value_name = "COUNT")]
     pub desired_count: Option<String>,
@@ -138,23 +156,62 @@ pub struct DeployArgs {
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
     pub pin_image_digest: String,
 
-    /// AWS region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION` / the AWS profile.
-    #[arg(long, value_name = "REGION")]
-    pub aws_region: Option<String>,
+    /// When the rollout fails and ECS has not rolled back already, put the service back on the
+    /// exact task definition it ran before, and wait for that too.
+    #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
+    pub rollback: String,
+
+    /// Set the deployment circuit breaker (`true`: enabled with rollback; `false`: off) in the same
+    /// update. Default: unchanged.
+    #[arg(long, value_name = "BOOL")]
+    pub circuit_breaker: Option<String>,
+
+    /// Set the service's `maximumPercent` in the same update. Default: unchanged.
+    #[arg(long, value_name = "PERCENT")]
+    pub maximum_percent: Option<String>,
+
+    /// Set the service's `minimumHealthyPercent` in the same update. Default: unchanged.
+    #[arg(long, value_name = "PERCENT")]
+    pub minimum_healthy_percent: Option<String>,
+
+    /// Set the load balancer health check grace period, in seconds, in the same update. Default:
+    /// unchanged.
+    #[arg(long, value_name = "SECONDS")]
+    pub health_check_grace_period: Option<String>,
+
+    /// Tag new revisions with the image tag and the revision they replace (needs
+    /// `ecs:TagResource`); the rollback command reads the latter.
+    #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
+    pub tag_revisions: String,
 }
 
-/// The deploy command's clap definition, for reading inputs by name and for the drift test.
-pub fn deploy_command() -> clap::Command {
+/// The inputs of a rollback.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Rollback: the task definition to go back to (ARN or `family:revision`). Default: the revision
+    /// the current one replaced, as recorded by ecs-ship's `tag-revisions`.
+    #[arg(long, value_name = "ARN")]
+    pub to: Option<String>,
+}
+
+/// The input that picks the command in Actions mode (the CLI uses subcommands instead).
+pub const COMMAND_INPUT: &str = "command";
+
+/// A subcommand's clap definition, for reading inputs by name and for the drift test.
+pub fn subcommand(name: &str) -> clap::Command {
     use clap::CommandFactory;
     Cli::command()
-        .find_subcommand("deploy")
+        .find_subcommand(name)
         .cloned()
-        .expect("deploy subcommand is declared")
+        .unwrap_or_else(|| panic!("subcommand `{name}` is declared"))
 }
 
-/// Every deploy input: its kebab-case name and its default, if any.
-pub fn deploy_inputs() -> Vec<(String, Option<String>)> {
-    deploy_command()
+/// A subcommand's inputs: kebab-case names and defaults, in declaration order.
+pub fn inputs_of(command: &str) -> Vec<(String, Option<String>)> {
+    subcommand(command)
         .get_arguments()
         .filter_map(|arg| {
             let name = arg.get_long()?.to_string();
@@ -166,6 +223,17 @@ pub fn deploy_inputs() -> Vec<(String, Option<String>)> {
         })
         .filter(|(name, _)| name != "help")
         .collect()
+}
+
+/// Every input of every command, each once, in declaration order.
+pub fn all_inputs() -> Vec<(String, Option<String>)> {
+    let mut all = inputs_of("deploy");
+    for input in inputs_of("rollback") {
+        if !all.iter().any(|(name, _)| *name == input.0) {
+            all.push(input);
+        }
+    }
+    all
 }
 
 #[cfg(test)]
@@ -182,17 +250,32 @@ mod tests {
     fn boolean_flags_work_bare_and_with_a_value() {
         let cli =
             Cli::try_parse_from(["ecs-ship", "deploy", "--dry-run", "--wait", "false"]).unwrap();
-        let Command::Deploy(args) = cli.command;
+        let Command::Deploy(args) = cli.command else {
+            panic!("deploy expected")
+        };
         assert_eq!(args.dry_run, "true");
-        assert_eq!(args.wait, "false");
+        assert_eq!(args.target.wait, "false");
         assert_eq!(args.pin_image_digest, "true");
     }
 
     #[test]
     fn inputs_list_has_kebab_names_and_defaults() {
-        let inputs = deploy_inputs();
+        let inputs = inputs_of("deploy");
         assert!(inputs.contains(&("image-tag".to_string(), None)));
         assert!(inputs.contains(&("timeout-minutes".to_string(), Some("15".to_string()))));
         assert!(!inputs.iter().any(|(name, _)| name == "help"));
+        assert_eq!(inputs[0].0, "environment", "target inputs come first");
+    }
+
+    #[test]
+    fn rollback_shares_the_target_inputs_and_adds_to() {
+        let rollback: Vec<String> = inputs_of("rollback").into_iter().map(|(n, _)| n).collect();
+        assert!(
+            rollback.contains(&"ssm-prefix".to_string()) && rollback.contains(&"to".to_string())
+        );
+        assert!(!rollback.contains(&"image-tag".to_string()));
+        let all: Vec<String> = all_inputs().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(all.iter().filter(|n| *n == "environment").count(), 1);
+        assert!(all.contains(&"to".to_string()) && all.contains(&"image-tag".to_string()));
     }
 }

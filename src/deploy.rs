@@ -1,11 +1,10 @@
-//! Running a deploy: gather, plan, apply, watch, filling a [`Report`] as it goes.
+//! Running a deploy: gather, plan, apply, watch, and roll back on failure, filling a [`Report`]
+//! as it goes.
 //!
-//! Every path ends in a report, so outputs and the summary say what happened even when a step
-//! fails after something was already registered or started.
+//! The report is the caller's, so a cancelled run (the future dropped mid-wait) still reports what
+//! was registered and which deployment was started.
 
 use std::io::Write;
-
-use tokio::time::Instant;
 
 use crate::aws::{self, Clients, ecs::ServiceUpdate};
 use crate::console::Console;
@@ -15,21 +14,17 @@ use crate::model::{ServiceState, short_task_definition};
 use crate::plan::{Plan, PlanInput, plan};
 use crate::report::{Report, Rollout, Status};
 use crate::request::{DeployRequest, ImageSpec};
+use crate::rollback;
 use crate::taskdef;
-use crate::watch::{self, Target, Verdict};
+use crate::watch::{self, Ecs, Limits, Target, Verdict, Watched};
 
-/// Runs a validated deploy request to the end and reports how it went.
-pub async fn run<W: Write>(
-    req: &DeployRequest,
-    console: &mut Console<W>,
-    started: Instant,
-) -> Report {
-    let mut report = Report::new(&req.environment);
+/// Runs a validated deploy request to the end, filling `report`.
+pub async fn run<W: Write>(req: &DeployRequest, console: &mut Console<W>, report: &mut Report) {
     report.image_tag = match &req.image {
         ImageSpec::Tag(tag) => Some(tag.clone()),
         ImageSpec::Reference(r) => r.tag.clone(),
     };
-    if let Err(err) = run_steps(req, console, &mut report).await {
+    if let Err(err) = run_steps(req, console, report).await {
         let title = if report.task_definition_arn.is_some() {
             "Deploy failed"
         } else {
@@ -37,8 +32,6 @@ pub async fn run<W: Write>(
         };
         report.fail_with(title, &err);
     }
-    report.duration = started.elapsed();
-    report
 }
 
 async fn run_steps<W: Write>(
@@ -47,7 +40,7 @@ async fn run_steps<W: Write>(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     console.group("Read SSM, ECS and ECR");
-    let clients = Clients::load(req.region.as_deref()).await?;
+    let clients = Clients::load(req.target.region.as_deref()).await?;
     report.region = Some(clients.region.clone());
     let gathered = gather(&clients, req).await?;
     report.cluster = Some(gathered.resolved.cluster.clone());
@@ -62,8 +55,7 @@ async fn run_steps<W: Write>(
             resolved: &gathered.resolved,
             region: &clients.region,
             live: &gathered.live,
-            live_arn: &gathered.service.task_definition,
-            current_desired_count: gathered.service.desired,
+            service: &gathered.service,
             image: &gathered.image,
         },
     )?;
@@ -145,6 +137,9 @@ fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan) {
     } else {
         console.block(&plan.diff.lines());
     }
+    if let Some(settings) = &plan.settings {
+        console.line(&format!("Rollout settings to set: {settings:?}"));
+    }
 }
 
 async fn apply<W: Write>(
@@ -168,6 +163,7 @@ async fn apply<W: Write>(
         task_definition: plan.starts_deployment().then(|| task_definition.clone()),
         desired_count: plan.desired_count,
         force_new_deployment: plan.force_new_deployment,
+        settings: plan.settings.clone(),
     };
     let updated =
         aws::ecs::update_service(&clients.ecs, &plan.cluster, &plan.service, &update).await?;
@@ -181,14 +177,14 @@ async fn apply<W: Write>(
         report.succeed(Status::Unchanged);
         return Ok(());
     }
-    let Some(target) = new_deployment(before, &updated, &task_definition) else {
+    let Some(target) = watch::started_deployment(before, &updated, &task_definition) else {
         anyhow::bail!(
             "the service update started no new deployment of {}",
             short_task_definition(&task_definition)
         );
     };
     report.rollout = Some(rollout(&updated, &target));
-    if !req.wait {
+    if !req.target.wait {
         console.line(&format!(
             "Started deployment {} (not waiting: `wait` is false)",
             target.deployment_id
@@ -196,22 +192,26 @@ async fn apply<W: Write>(
         report.succeed(Status::Started);
         return Ok(());
     }
+    let limits = Limits {
+        timeout: req.target.timeout,
+        max_task_failures: req.target.max_task_failures,
+    };
     console.group(&format!(
         "Wait for deployment {} (timeout {})",
         target.deployment_id,
-        watch::human_duration(req.timeout)
+        watch::human_duration(limits.timeout)
     ));
-    let result = watch::wait(
-        &clients.ecs,
-        &plan.cluster,
-        &updated,
-        &target,
-        req.timeout,
-        console,
-    )
-    .await?;
-    report.rollout = Some(rollout(&result.last_state, &target));
-    match result.verdict {
+    let watched = [Watched {
+        cluster: plan.cluster.clone(),
+        initial: updated.clone(),
+        target: target.clone(),
+    }];
+    let outcome = watch::watch(&mut Ecs(&clients.ecs), &watched, limits, console)
+        .await?
+        .pop()
+        .expect("one outcome per watched service");
+    report.rollout = Some(rollout(&outcome.last_state, &target));
+    let reason = match &outcome.verdict {
         Verdict::Completed => {
             console.line(&format!(
                 "Deployment {} completed: {} is running {}",
@@ -220,79 +220,39 @@ async fn apply<W: Write>(
                 short_task_definition(&task_definition)
             ));
             report.succeed(Status::Deployed);
+            return Ok(());
         }
-        Verdict::Failed { reason } => {
-            report.events = result.last_state.events.iter().take(10).cloned().collect();
-            let hint = "see the service events below; stopped tasks show why containers exited"
-                .to_string();
-            report.fail("Rollout failed", reason, Some(hint), Exit::DeployFailed);
-        }
+        Verdict::Failed { reason } => reason.clone(),
+    };
+    report.failed_tasks.clone_from(&outcome.failures);
+    report.events = outcome.last_state.events.iter().take(10).cloned().collect();
+    let hint = "see the stopped tasks and service events in the step summary".to_string();
+    report.fail("Rollout failed", reason, Some(hint), Exit::DeployFailed);
+    if req.rollback {
+        rollback::after_failure(
+            clients,
+            &plan.cluster,
+            before,
+            &target,
+            &outcome,
+            limits,
+            console,
+            report,
+        )
+        .await?;
+    } else {
+        console.line("Not rolling back: `rollback` is false.");
     }
     Ok(())
 }
 
-/// The deployment the update started: a PRIMARY deployment of our task definition that was not
-/// there before (a forced deployment of the same revision gets a new id).
-fn new_deployment(
-    before: &ServiceState,
-    after: &ServiceState,
-    task_definition: &str,
-) -> Option<Target> {
-    let primary = after.primary()?;
-    let is_new = before.deployment(&primary.id).is_none();
-    (is_new && primary.task_definition == task_definition).then(|| Target {
-        deployment_id: primary.id.clone(),
-        task_definition: task_definition.to_string(),
-    })
-}
-
-fn rollout(state: &ServiceState, target: &Target) -> Rollout {
+/// Where a deployment stands, for the report.
+pub fn rollout(state: &ServiceState, target: &Target) -> Rollout {
     let ours = state.deployment(&target.deployment_id);
     Rollout {
         deployment_id: target.deployment_id.clone(),
         state: ours.and_then(|d| d.rollout_state.clone()),
         running: ours.map_or(state.running, |d| d.running),
         desired: ours.map_or(state.desired, |d| d.desired),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Deployment;
-
-    fn state(deployments: &[(&str, &str, &str)]) -> ServiceState {
-        ServiceState {
-            deployments: deployments
-                .iter()
-                .map(|(id, status, td)| Deployment {
-                    id: (*id).into(),
-                    status: (*status).into(),
-                    task_definition: (*td).into(),
-                    ..Deployment::default()
-                })
-                .collect(),
-            ..ServiceState::default()
-        }
-    }
-
-    #[test]
-    fn the_new_deployment_is_a_new_primary_of_our_revision() {
-        let before = state(&[("d1", "PRIMARY", "td:1")]);
-        let after = state(&[("d2", "PRIMARY", "td:2"), ("d1", "ACTIVE", "td:1")]);
-        assert_eq!(
-            new_deployment(&before, &after, "td:2")
-                .unwrap()
-                .deployment_id,
-            "d2"
-        );
-        assert!(
-            new_deployment(&before, &before, "td:1").is_none(),
-            "no new deployment"
-        );
-        assert!(
-            new_deployment(&before, &after, "td:3").is_none(),
-            "not our revision"
-        );
     }
 }

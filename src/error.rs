@@ -17,6 +17,8 @@ pub enum Exit {
     UserError = 2,
     /// The rollout itself failed (FAILED, rolled back, timed out).
     DeployFailed = 3,
+    /// Cancelled (SIGINT or SIGTERM) while running; outputs and summary say what was known.
+    Cancelled = 130,
 }
 
 /// A mistake the user can fix, with a hint that says how.

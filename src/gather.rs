@@ -30,21 +30,8 @@ pub struct Gathered {
 
 /// Reads SSM, the service, its task definition and the image.
 pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Gathered> {
-    let ssm = match &req.ssm_prefix {
-        Some(prefix) => {
-            let names = SsmValues::parameter_names(prefix);
-            let found = aws::ssm::get_parameters(&clients.ssm, &names).await?;
-            let values = found
-                .into_iter()
-                .filter_map(|(name, value)| {
-                    Some((name.strip_prefix(&format!("{prefix}/"))?.to_string(), value))
-                })
-                .collect();
-            Some(SsmValues {
-                prefix: prefix.clone(),
-                values,
-            })
-        }
+    let ssm = match &req.target.ssm_prefix {
+        Some(prefix) => Some(read_ssm(clients, prefix).await?),
         None => None,
     };
     let resolved = resolve(req, ssm.as_ref())?;
@@ -86,6 +73,22 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
         live,
         image,
         warnings,
+    })
+}
+
+/// Reads the parameters under an SSM prefix in one batch.
+pub async fn read_ssm(clients: &Clients, prefix: &str) -> anyhow::Result<SsmValues> {
+    let names = SsmValues::parameter_names(prefix);
+    let found = aws::ssm::get_parameters(&clients.ssm, &names).await?;
+    let values = found
+        .into_iter()
+        .filter_map(|(name, value)| {
+            Some((name.strip_prefix(&format!("{prefix}/"))?.to_string(), value))
+        })
+        .collect();
+    Ok(SsmValues {
+        prefix: prefix.to_string(),
+        values,
     })
 }
 

@@ -37,6 +37,7 @@ pub mod model;
 pub mod plan;
 pub mod report;
 pub mod request;
+pub mod rollback;
 pub mod runner;
 pub mod taskdef;
 pub mod watch;

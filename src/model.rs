@@ -16,6 +16,114 @@ pub struct ServiceState {
     pub deployments: Vec<Deployment>,
     /// Newest first, as ECS returns them.
     pub events: Vec<ServiceEvent>,
+    pub settings: DeploymentSettings,
+    pub load_balanced: bool,
+}
+
+/// A service's rollout settings (`deploymentConfiguration` and the health check grace period).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeploymentSettings {
+    pub maximum_percent: Option<i32>,
+    pub minimum_healthy_percent: Option<i32>,
+    /// `(enable, rollback)` of the deployment circuit breaker.
+    pub circuit_breaker: Option<(bool, bool)>,
+    pub health_check_grace_period: Option<i32>,
+}
+
+impl DeploymentSettings {
+    /// These settings with every value `wanted` sets replacing ours.
+    #[must_use]
+    pub fn merged(&self, wanted: &Self) -> Self {
+        Self {
+            maximum_percent: wanted.maximum_percent.or(self.maximum_percent),
+            minimum_healthy_percent: wanted
+                .minimum_healthy_percent
+                .or(self.minimum_healthy_percent),
+            circuit_breaker: wanted.circuit_breaker.or(self.circuit_breaker),
+            health_check_grace_period: wanted
+                .health_check_grace_period
+                .or(self.health_check_grace_period),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A task that stopped, with why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StoppedTask {
+    pub arn: String,
+    pub task_definition: String,
+    /// For service tasks, the id of the deployment that started them.
+    pub started_by: String,
+    pub stop_code: Option<String>,
+    pub stopped_reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub stopped_at: Option<String>,
+    pub containers: Vec<ContainerExit>,
+}
+
+/// How one container of a stopped task ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ContainerExit {
+    pub name: String,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+}
+
+impl StoppedTask {
+    /// The task id (the last part of its ARN).
+    pub fn id(&self) -> &str {
+        self.arn.rsplit('/').next().unwrap_or(&self.arn)
+    }
+
+    /// Whether the task stopped because something was wrong with it (failed to start, an
+    /// essential container exited, a health check failed), not because it was scaled in or
+    /// stopped by a person.
+    pub fn is_failure(&self) -> bool {
+        let reason = self
+            .stopped_reason
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match self.stop_code.as_deref() {
+            Some("TaskFailedToStart" | "EssentialContainerExited") => true,
+            Some("UserInitiated") => false,
+            _ => {
+                reason.contains("health check")
+                    || reason.contains("cannotpull")
+                    || self
+                        .containers
+                        .iter()
+                        .any(|c| c.exit_code.is_some_and(|code| code != 0))
+            }
+        }
+    }
+
+    /// One line: why the task stopped, with each container that exited non-zero or has a reason.
+    pub fn cause(&self) -> String {
+        let mut parts = vec![
+            self.stopped_reason
+                .clone()
+                .unwrap_or_else(|| "stopped (no reason given)".into()),
+        ];
+        if let Some(code) = &self.stop_code {
+            parts[0] = format!("{} [{code}]", parts[0]);
+        }
+        for c in &self.containers {
+            match (c.exit_code, &c.reason) {
+                (Some(code), Some(reason)) => {
+                    parts.push(format!("{} exited {code}: {reason}", c.name));
+                }
+                (Some(code), None) if code != 0 => parts.push(format!("{} exited {code}", c.name)),
+                (None, Some(reason)) => parts.push(format!("{}: {reason}", c.name)),
+                _ => {}
+            }
+        }
+        parts.join("; ")
+    }
 }
 
 impl ServiceState {
@@ -60,6 +168,100 @@ pub fn short_task_definition(arn: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn task(stop_code: Option<&str>, reason: &str, exit: Option<i32>) -> StoppedTask {
+        StoppedTask {
+            arn: "arn:aws:ecs:us-east-1:123456789012:task/main/abc123".into(),
+            stop_code: stop_code.map(str::to_string),
+            stopped_reason: Some(reason.into()),
+            containers: vec![ContainerExit {
+                name: "app".into(),
+                exit_code: exit,
+                reason: None,
+            }],
+            ..StoppedTask::default()
+        }
+    }
+
+    #[test]
+    fn failures_are_told_from_scale_in_and_manual_stops() {
+        assert!(
+            task(
+                Some("EssentialContainerExited"),
+                "Essential container in task exited",
+                Some(1)
+            )
+            .is_failure()
+        );
+        assert!(
+            task(
+                Some("TaskFailedToStart"),
+                "CannotPullContainerError: not found",
+                None
+            )
+            .is_failure()
+        );
+        assert!(
+            task(
+                Some("ServiceSchedulerInitiated"),
+                "Task failed ELB health checks in (target-group x)",
+                Some(0)
+            )
+            .is_failure()
+        );
+        assert!(
+            !task(
+                Some("ServiceSchedulerInitiated"),
+                "Scaling activity initiated by (deployment ecs-svc/1)",
+                Some(0)
+            )
+            .is_failure()
+        );
+        assert!(!task(Some("UserInitiated"), "stopped by ops", Some(137)).is_failure());
+    }
+
+    #[test]
+    fn cause_names_the_stop_code_and_container_exits() {
+        let mut t = task(
+            Some("EssentialContainerExited"),
+            "Essential container in task exited",
+            Some(1),
+        );
+        t.containers[0].reason =
+            Some("OutOfMemoryError: Container killed due to memory usage".into());
+        assert_eq!(
+            t.cause(),
+            "Essential container in task exited [EssentialContainerExited]; app exited 1: OutOfMemoryError: Container killed due to memory usage"
+        );
+        assert_eq!(t.id(), "abc123");
+    }
+
+    #[test]
+    fn settings_merge_only_what_is_wanted() {
+        let current = DeploymentSettings {
+            maximum_percent: Some(200),
+            minimum_healthy_percent: Some(50),
+            circuit_breaker: None,
+            health_check_grace_period: Some(120),
+        };
+        let wanted = DeploymentSettings {
+            minimum_healthy_percent: Some(100),
+            circuit_breaker: Some((true, true)),
+            ..DeploymentSettings::default()
+        };
+        let merged = current.merged(&wanted);
+        assert_eq!(
+            merged,
+            DeploymentSettings {
+                maximum_percent: Some(200),
+                minimum_healthy_percent: Some(100),
+                circuit_breaker: Some((true, true)),
+                health_check_grace_period: Some(120)
+            }
+        );
+    }
+
     #[test]
     fn short_names_drop_the_arn_prefix() {
         assert_eq!(

@@ -12,7 +12,8 @@ use serde_json::Value;
 use crate::diff::{TaskDefDiff, diff};
 use crate::error::UserError;
 use crate::image::{EcrRepository, ImageRef, RepositoryRef};
-use crate::request::{DeployRequest, ImageSpec, is_role_arn};
+use crate::model::{DeploymentSettings, ServiceState};
+use crate::request::{DeployRequest, ImageSpec, Target, is_role_arn};
 use crate::taskdef::{self, AwsLogs, Changes};
 
 /// The parameters read under `ssm-prefix` (seed 000's layout), by short name.
@@ -69,8 +70,11 @@ pub struct Resolved {
     pub task_role_arn: Option<String>,
 }
 
-/// Merges the request with SSM values; an explicit input always wins.
-pub fn resolve(req: &DeployRequest, ssm: Option<&SsmValues>) -> Result<Resolved, UserError> {
+/// The cluster and service: inputs, else SSM values.
+pub fn resolve_service(
+    target: &Target,
+    ssm: Option<&SsmValues>,
+) -> Result<(String, String), UserError> {
     let from_ssm = |key: &str| ssm.and_then(|s| s.get(key)).map(str::to_string);
     let missing = |input: &str, key: &str| {
         let hint = match ssm {
@@ -87,16 +91,23 @@ pub fn resolve(req: &DeployRequest, ssm: Option<&SsmValues>) -> Result<Resolved,
         });
         UserError::new(format!("no {input} given: input `{input}` is empty{place}")).hint(hint)
     };
-    let cluster = req
+    let cluster = target
         .cluster
         .clone()
         .or_else(|| from_ssm("cluster-name"))
         .ok_or_else(|| missing("cluster", "cluster-name"))?;
-    let service = req
+    let service = target
         .service
         .clone()
         .or_else(|| from_ssm("service-name"))
         .ok_or_else(|| missing("service", "service-name"))?;
+    Ok((cluster, service))
+}
+
+/// Merges the request with SSM values; an explicit input always wins.
+pub fn resolve(req: &DeployRequest, ssm: Option<&SsmValues>) -> Result<Resolved, UserError> {
+    let from_ssm = |key: &str| ssm.and_then(|s| s.get(key)).map(str::to_string);
+    let (cluster, service) = resolve_service(&req.target, ssm)?;
     let containers = if req.containers.is_empty() {
         from_ssm("container-name").map_or_else(Vec::new, |v| {
             v.split([',', '\n'])
@@ -266,6 +277,8 @@ pub struct Plan {
     pub desired_count: Option<i32>,
     pub current_desired_count: i32,
     pub force_new_deployment: bool,
+    /// The full rollout settings to set, when they differ from the service's.
+    pub settings: Option<DeploymentSettings>,
 }
 
 impl Plan {
@@ -273,6 +286,7 @@ impl Plan {
     pub fn updates_service(&self) -> bool {
         self.changed
             || self.force_new_deployment
+            || self.settings.is_some()
             || self
                 .desired_count
                 .is_some_and(|n| n != self.current_desired_count)
@@ -291,10 +305,14 @@ pub struct PlanInput<'a> {
     pub region: &'a str,
     /// The service's live task definition, as `DescribeTaskDefinition` returned it.
     pub live: &'a Value,
-    pub live_arn: &'a str,
-    pub current_desired_count: i32,
+    /// The service as `DescribeServices` showed it.
+    pub service: &'a ServiceState,
     pub image: &'a ResolvedImage,
 }
+
+/// Tag keys ecs-ship writes on the revisions it registers (see `tag-revisions`).
+pub const PREVIOUS_TAG: &str = "ecs-ship:previous-task-definition";
+pub const IMAGE_TAG_TAG: &str = "ecs-ship:image-tag";
 
 /// Renders the new task definition and compares it with the live one.
 pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserError> {
@@ -323,6 +341,14 @@ pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserErro
         return Err(UserError::new("the task definition has no `family`")
             .hint("set input `task-definition-family`, or `family` in the template"));
     }
+    let mut rendered = rendered;
+    if req.tag_revisions {
+        taskdef::set_tag(&mut rendered, PREVIOUS_TAG, &input.service.task_definition);
+        if let Some(tag) = &input.image.tag {
+            taskdef::set_tag(&mut rendered, IMAGE_TAG_TAG, tag);
+        }
+    }
+    let settings = rollout_settings(req, input.service)?;
     let live_normal = taskdef::normalized(input.live);
     let new_normal = taskdef::normalized(&rendered);
     Ok(Plan {
@@ -332,14 +358,32 @@ pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserErro
         containers,
         image: input.image.clone(),
         image_reference,
-        live_task_definition_arn: input.live_arn.to_string(),
+        live_task_definition_arn: input.service.task_definition.clone(),
         diff: diff(&live_normal, &new_normal),
         changed: live_normal != new_normal,
         rendered,
         desired_count: req.desired_count,
-        current_desired_count: input.current_desired_count,
+        current_desired_count: input.service.desired,
         force_new_deployment: req.force_new_deployment,
+        settings,
     })
+}
+
+/// The merged rollout settings to send, when the request changes any; a grace period needs a
+/// load balancer.
+fn rollout_settings(
+    req: &DeployRequest,
+    service: &ServiceState,
+) -> Result<Option<DeploymentSettings>, UserError> {
+    if req.settings.health_check_grace_period.is_some() && !service.load_balanced {
+        return Err(UserError::new(format!(
+            "input `health-check-grace-period` needs a load balancer, and service `{}` has none",
+            service.name
+        ))
+        .hint("remove `health-check-grace-period`; ECS only uses it for load-balanced services"));
+    }
+    let merged = service.settings.merged(&req.settings);
+    Ok((!req.settings.is_empty() && merged != service.settings).then_some(merged))
 }
 
 /// The containers to update: the named ones (which must exist), else those running an image from

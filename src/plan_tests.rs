@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::{DeploymentSettings, ServiceState};
 use serde_json::json;
 
 const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api";
@@ -14,7 +15,9 @@ fn request() -> DeployRequest {
         "--image-tag",
         "v2",
     ]);
-    let crate::cli::Command::Deploy(args) = cli.command;
+    let crate::cli::Command::Deploy(args) = cli.command else {
+        unreachable!("deploy parsed")
+    };
     args.validate().unwrap()
 }
 
@@ -39,8 +42,8 @@ fn live() -> Value {
 
 fn resolved() -> Resolved {
     let mut req = request();
-    req.cluster = Some("main".into());
-    req.service = Some("api".into());
+    req.target.cluster = Some("main".into());
+    req.target.service = Some("api".into());
     resolve(&req, None).unwrap()
 }
 
@@ -53,7 +56,24 @@ fn image(tag: &str) -> ResolvedImage {
     }
 }
 
+fn service() -> ServiceState {
+    ServiceState {
+        name: "api".into(),
+        task_definition: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3".into(),
+        desired: 2,
+        ..ServiceState::default()
+    }
+}
+
 fn plan_for(req: &DeployRequest, img: &ResolvedImage) -> Result<Plan, UserError> {
+    plan_with(req, img, &service())
+}
+
+fn plan_with(
+    req: &DeployRequest,
+    img: &ResolvedImage,
+    service: &ServiceState,
+) -> Result<Plan, UserError> {
     let live = live();
     let resolved = resolved();
     plan(
@@ -62,8 +82,7 @@ fn plan_for(req: &DeployRequest, img: &ResolvedImage) -> Result<Plan, UserError>
             resolved: &resolved,
             region: "us-east-1",
             live: &live,
-            live_arn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3",
-            current_desired_count: 2,
+            service,
             image: img,
         },
     )
@@ -72,7 +91,7 @@ fn plan_for(req: &DeployRequest, img: &ResolvedImage) -> Result<Plan, UserError>
 #[test]
 fn inputs_win_over_ssm_values() {
     let mut req = request();
-    req.cluster = Some("from-input".into());
+    req.target.cluster = Some("from-input".into());
     let values = ssm(&[
         ("cluster-name", "from-ssm"),
         ("service-name", "svc"),
@@ -242,8 +261,7 @@ fn a_named_container_that_does_not_exist_is_an_error() {
             resolved: &r,
             region: "us-east-1",
             live: &live,
-            live_arn: "x",
-            current_desired_count: 1,
+            service: &service(),
             image: &image("v2"),
         },
     )
@@ -266,4 +284,81 @@ fn no_matching_container_lists_what_runs() {
         "{}",
         err.message
     );
+}
+
+#[test]
+fn new_revisions_record_what_they_replace_without_counting_as_a_change() {
+    let img = ResolvedImage {
+        digest: None,
+        ..image("v1")
+    };
+    let mut req = request();
+    req.pin_image_digest = false;
+    let p = plan_for(&req, &img).unwrap();
+    assert!(!p.changed, "the own tags alone are no change");
+    assert_eq!(
+        taskdef::tag(&p.rendered, PREVIOUS_TAG),
+        Some("arn:aws:ecs:us-east-1:123456789012:task-definition/api:3")
+    );
+    assert_eq!(taskdef::tag(&p.rendered, IMAGE_TAG_TAG), Some("v1"));
+    req.tag_revisions = false;
+    assert_eq!(
+        taskdef::tag(&plan_for(&req, &img).unwrap().rendered, PREVIOUS_TAG),
+        None
+    );
+}
+
+#[test]
+fn rollout_settings_merge_with_the_services_and_only_count_when_they_differ() {
+    let img = ResolvedImage {
+        digest: None,
+        ..image("v1")
+    };
+    let mut req = request();
+    req.pin_image_digest = false;
+    req.settings = DeploymentSettings {
+        circuit_breaker: Some((true, true)),
+        minimum_healthy_percent: Some(100),
+        ..DeploymentSettings::default()
+    };
+    let mut svc = service();
+    svc.settings = DeploymentSettings {
+        maximum_percent: Some(200),
+        minimum_healthy_percent: Some(50),
+        ..DeploymentSettings::default()
+    };
+    let p = plan_with(&req, &img, &svc).unwrap();
+    assert_eq!(
+        p.settings,
+        Some(DeploymentSettings {
+            maximum_percent: Some(200),
+            minimum_healthy_percent: Some(100),
+            circuit_breaker: Some((true, true)),
+            health_check_grace_period: None
+        })
+    );
+    assert!(
+        p.updates_service() && !p.starts_deployment(),
+        "settings alone update the service without a new deployment"
+    );
+    svc.settings = p.settings.clone().unwrap();
+    assert_eq!(
+        plan_with(&req, &img, &svc).unwrap().settings,
+        None,
+        "already set: nothing to send"
+    );
+}
+
+#[test]
+fn a_grace_period_needs_a_load_balancer() {
+    let mut req = request();
+    req.settings.health_check_grace_period = Some(60);
+    let err = plan_for(&req, &image("v2")).unwrap_err();
+    assert_eq!(
+        err.message,
+        "input `health-check-grace-period` needs a load balancer, and service `api` has none"
+    );
+    let mut svc = service();
+    svc.load_balanced = true;
+    assert!(plan_with(&req, &image("v2"), &svc).is_ok());
 }

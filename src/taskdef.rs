@@ -169,6 +169,29 @@ fn set_awslogs(container: &mut Map<String, Value>, logs: &AwsLogs) {
     container.insert("logConfiguration".into(), Value::Object(config));
 }
 
+/// Sets (or replaces) one tag on a registrable task definition.
+pub fn set_tag(td: &mut Value, key: &str, value: &str) {
+    let body = td.as_object_mut().expect("registrable returns an object");
+    let tags = body.entry("tags").or_insert_with(|| json!([]));
+    if !tags.is_array() {
+        *tags = json!([]);
+    }
+    let tags = tags.as_array_mut().expect("made an array above");
+    tags.retain(|t| t["key"] != key);
+    tags.push(json!({"key": key, "value": value}));
+}
+
+/// Tags ecs-ship writes about a deploy; they say nothing about what runs, so comparisons skip them.
+pub const OWN_TAG_PREFIX: &str = "ecs-ship:";
+
+/// The value of a tag in a task definition or describe response.
+pub fn tag<'a>(document: &'a Value, key: &str) -> Option<&'a str> {
+    let tags = document
+        .get("tags")
+        .or_else(|| document.get("taskDefinition").and_then(|t| t.get("tags")))?;
+    tags.as_array()?.iter().find(|t| t["key"] == key)?["value"].as_str()
+}
+
 /// A form of a task definition for comparison: read-only fields gone, empty values and defaults
 /// that AWS (or moto) fills in dropped, named lists sorted, `cpu`/`memory` as strings.
 pub fn normalized(td: &Value) -> Value {
@@ -178,6 +201,13 @@ pub fn normalized(td: &Value) -> Value {
         if let Some(n) = body.get(field).and_then(Value::as_u64) {
             body.insert(field.into(), json!(n.to_string()));
         }
+    }
+    if let Some(Value::Array(tags)) = body.get_mut("tags") {
+        tags.retain(|t| {
+            !t["key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with(OWN_TAG_PREFIX))
+        });
     }
     if let Some(tags) = body.get_mut("tags") {
         sort_by_key(tags, "key");

@@ -199,3 +199,34 @@ fn redaction_hides_every_environment_value_and_keeps_names() {
         json!({"name": "LOG_LEVEL", "value": "***"})
     );
 }
+
+#[test]
+fn own_tags_are_set_read_and_ignored_when_comparing() {
+    let mut td = registrable(&all_fields());
+    let before = normalized(&td);
+    set_tag(
+        &mut td,
+        "ecs-ship:previous-task-definition",
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/api:7",
+    );
+    set_tag(
+        &mut td,
+        "ecs-ship:previous-task-definition",
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/api:8",
+    );
+    assert_eq!(
+        tag(&td, "ecs-ship:previous-task-definition"),
+        Some("arn:aws:ecs:us-east-1:123456789012:task-definition/api:8")
+    );
+    assert_eq!(
+        td["tags"].as_array().unwrap().len(),
+        3,
+        "replaced, not added twice"
+    );
+    assert_eq!(normalized(&td), before);
+    assert_eq!(
+        tag(&all_fields(), "team"),
+        Some("core"),
+        "reads describe responses too"
+    );
+}

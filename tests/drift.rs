@@ -41,8 +41,13 @@ fn action_yml() -> serde_yaml::Value {
 #[test]
 fn action_yml_and_cli_declare_the_same_inputs_and_defaults() {
     let action: BTreeMap<String, Option<String>> = support::declared_inputs().into_iter().collect();
-    let cli: BTreeMap<String, Option<String>> =
-        ecs_ship::cli::deploy_inputs().into_iter().collect();
+    let mut cli: BTreeMap<String, Option<String>> =
+        ecs_ship::cli::all_inputs().into_iter().collect();
+    // The CLI picks the command with a subcommand; the action with this input.
+    cli.insert(
+        ecs_ship::cli::COMMAND_INPUT.to_string(),
+        Some("deploy".to_string()),
+    );
     assert_eq!(
         action, cli,
         "action.yml inputs (left) and CLI options (right) differ"

@@ -77,7 +77,12 @@ fn assert_sent_keeps_every_field(em: &Emulator) {
     }
     assert_eq!(
         sent["tags"],
-        serde_json::json!([{"key": "app", "value": "bellyfed"}])
+        serde_json::json!([
+            {"key": "app", "value": "bellyfed"},
+            {"key": "ecs-ship:previous-task-definition", "value": "arn:aws:ecs:us-east-1:123456789012:task-definition/bellyfed-dev-service:1"},
+            {"key": "ecs-ship:image-tag", "value": "v2"}
+        ]),
+        "existing tags kept; the new revision records what it replaced"
     );
 }
 
@@ -428,7 +433,11 @@ fn circuit_breaker_rollback_fails_the_step_even_though_the_service_is_stable() {
         ],
     );
     assert_eq!(run.code, 3, "{}", run.stdout);
-    assert_eq!(run.output("status"), "failed");
+    assert_eq!(
+        run.output("status"),
+        "rolled-back",
+        "failed, and ECS rolled back"
+    );
     assert!(
         run.stdout
             .contains("::error title=Rollout failed::deployment ecs-svc/"),
@@ -470,7 +479,11 @@ fn a_rollout_that_never_finishes_fails_at_the_timeout() {
         ],
     );
     assert_eq!(run.code, 3, "{}", run.stdout);
-    assert_eq!(run.output("status"), "failed");
+    assert_eq!(
+        run.output("status"),
+        "rolled-back",
+        "timed out, then rolled back"
+    );
     assert!(
         run.stdout
             .contains("timed out after 3s waiting for deployment"),
@@ -606,8 +619,5 @@ fn cli_mode_prints_plain_text_and_takes_the_same_option_names() {
         !stdout.lines().any(|l| l.starts_with("::")),
         "no workflow commands in CLI mode: {stdout}"
     );
-    assert!(
-        stdout.contains("Result: dry run, nothing changed"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("Result: dry-run in"), "{stdout}");
 }

@@ -2,14 +2,18 @@
 
 use anyhow::{Context, bail};
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::types::TaskDefinitionField;
+use aws_sdk_ecs::types::{
+    DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, TaskDefinitionField,
+};
 use bytes::Bytes;
 use serde_json::Value;
 
 use super::raw_json::{CaptureBody, ReplaceBody};
 use super::sdk_error;
 use crate::error::UserError;
-use crate::model::{Deployment, ServiceEvent, ServiceState};
+use crate::model::{
+    ContainerExit, Deployment, DeploymentSettings, ServiceEvent, ServiceState, StoppedTask,
+};
 
 /// Describes services (at most 10, the API's limit). A service ECS does not know is a user error.
 pub async fn describe_services(
@@ -98,7 +102,84 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
                 message: e.message().unwrap_or_default().to_string(),
             })
             .collect(),
+        settings: DeploymentSettings {
+            maximum_percent: s
+                .deployment_configuration()
+                .and_then(DeploymentConfiguration::maximum_percent),
+            minimum_healthy_percent: s
+                .deployment_configuration()
+                .and_then(DeploymentConfiguration::minimum_healthy_percent),
+            circuit_breaker: s
+                .deployment_configuration()
+                .and_then(DeploymentConfiguration::deployment_circuit_breaker)
+                .map(|cb| (cb.enable(), cb.rollback())),
+            health_check_grace_period: s.health_check_grace_period_seconds(),
+        },
+        load_balanced: !s.load_balancers().is_empty(),
     }
+}
+
+/// Task ARNs that a deployment started and that have stopped (newest first, at most 100).
+pub async fn list_stopped_tasks(
+    client: &Client,
+    cluster: &str,
+    started_by: &str,
+) -> anyhow::Result<Vec<String>> {
+    let out = client
+        .list_tasks()
+        .cluster(cluster)
+        .started_by(started_by)
+        .desired_status(DesiredStatus::Stopped)
+        .max_results(100)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| {
+            format!("listing stopped tasks of deployment `{started_by}` in cluster `{cluster}`")
+        })?;
+    Ok(out.task_arns().to_vec())
+}
+
+/// Describes tasks (at most 100, the API's limit) as stopped tasks with their reasons.
+pub async fn describe_tasks(
+    client: &Client,
+    cluster: &str,
+    arns: &[String],
+) -> anyhow::Result<Vec<StoppedTask>> {
+    if arns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = client
+        .describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(arns.iter().take(100).cloned().collect()))
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("describing {} tasks in cluster `{cluster}`", arns.len()))?;
+    Ok(out
+        .tasks()
+        .iter()
+        .map(|t| StoppedTask {
+            arn: t.task_arn().unwrap_or_default().to_string(),
+            task_definition: t.task_definition_arn().unwrap_or_default().to_string(),
+            started_by: t.started_by().unwrap_or_default().to_string(),
+            stop_code: t.stop_code().map(|c| c.as_str().to_string()),
+            stopped_reason: t.stopped_reason().map(str::to_string),
+            stopped_at: t
+                .stopped_at()
+                .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+            containers: t
+                .containers()
+                .iter()
+                .map(|c| ContainerExit {
+                    name: c.name().unwrap_or_default().to_string(),
+                    exit_code: c.exit_code(),
+                    reason: c.reason().map(str::to_string),
+                })
+                .collect(),
+        })
+        .collect())
 }
 
 /// Describes a task definition with its tags, as AWS's raw JSON response
@@ -149,6 +230,8 @@ pub struct ServiceUpdate {
     pub task_definition: Option<String>,
     pub desired_count: Option<i32>,
     pub force_new_deployment: bool,
+    /// Full settings to set (already merged with the current ones), or `None` to leave them.
+    pub settings: Option<DeploymentSettings>,
 }
 
 /// Updates a service; returns its state as the response shows it (with the new deployment).
@@ -165,6 +248,13 @@ pub async fn update_service(
         .set_task_definition(update.task_definition.clone())
         .set_desired_count(update.desired_count)
         .force_new_deployment(update.force_new_deployment)
+        .set_deployment_configuration(update.settings.as_ref().map(deployment_configuration))
+        .set_health_check_grace_period_seconds(
+            update
+                .settings
+                .as_ref()
+                .and_then(|s| s.health_check_grace_period),
+        )
         .send()
         .await
         .map_err(sdk_error)
@@ -172,4 +262,17 @@ pub async fn update_service(
     out.service()
         .map(service_state)
         .with_context(|| format!("updating service `{service}`: the response had no service"))
+}
+
+fn deployment_configuration(settings: &DeploymentSettings) -> DeploymentConfiguration {
+    DeploymentConfiguration::builder()
+        .set_maximum_percent(settings.maximum_percent)
+        .set_minimum_healthy_percent(settings.minimum_healthy_percent)
+        .set_deployment_circuit_breaker(settings.circuit_breaker.map(|(enable, rollback)| {
+            DeploymentCircuitBreaker::builder()
+                .enable(enable)
+                .rollback(rollback)
+                .build()
+        }))
+        .build()
 }

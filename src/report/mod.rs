@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::diff::TaskDefDiff;
 use crate::error::Exit;
-use crate::model::ServiceEvent;
+use crate::model::{ServiceEvent, StoppedTask};
 
 /// How a run ended; the `status` output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,11 @@ pub enum Status {
     /// Nothing changed; no revision registered, the service left alone.
     Unchanged,
     DryRun,
+    /// The deploy failed and the service was put back on its previous revision (by ECS's circuit
+    /// breaker or by us); for the rollback command, the rollback completed.
+    RolledBack,
+    /// The job was cancelled while waiting.
+    Cancelled,
     Failed,
 }
 
@@ -33,6 +38,8 @@ impl Status {
             Self::Started => "started",
             Self::Unchanged => "unchanged",
             Self::DryRun => "dry-run",
+            Self::RolledBack => "rolled-back",
+            Self::Cancelled => "cancelled",
             Self::Failed => "failed",
         }
     }
@@ -56,9 +63,17 @@ pub struct Rollout {
     pub desired: i32,
 }
 
+/// Which command ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Deploy,
+    Rollback,
+}
+
 /// Everything known about a run, for outputs, the summary and the exit code.
 #[derive(Debug, Clone)]
 pub struct Report {
+    pub kind: Kind,
     pub status: Status,
     pub environment: String,
     pub region: Option<String>,
@@ -78,6 +93,14 @@ pub struct Report {
     /// The rendered task definition with env values redacted (dry runs).
     pub rendered: Option<Value>,
     pub rollout: Option<Rollout>,
+    /// The revision the service was put back on after a failure.
+    pub rollback_task_definition_arn: Option<String>,
+    /// Who rolled back: `ECS (circuit breaker)` or `ecs-ship`.
+    pub rolled_back_by: Option<String>,
+    /// Where the rollback stood when we stopped watching it.
+    pub rollback_rollout: Option<Rollout>,
+    /// Tasks of our deployment that stopped with a failure, newest first.
+    pub failed_tasks: Vec<StoppedTask>,
     pub events: Vec<ServiceEvent>,
     pub failure: Option<Failure>,
     pub warnings: Vec<String>,
@@ -88,6 +111,7 @@ pub struct Report {
 impl Report {
     pub fn new(environment: &str) -> Self {
         Self {
+            kind: Kind::Deploy,
             status: Status::Failed,
             environment: environment.to_string(),
             region: None,
@@ -104,6 +128,10 @@ impl Report {
             diff: None,
             rendered: None,
             rollout: None,
+            rollback_task_definition_arn: None,
+            rolled_back_by: None,
+            rollback_rollout: None,
+            failed_tasks: Vec::new(),
             events: Vec::new(),
             failure: None,
             warnings: Vec::new(),
@@ -147,6 +175,16 @@ impl Report {
             ),
             ("image", text(&self.image)),
             ("image-digest", text(&self.image_digest)),
+            (
+                "rollback-task-definition-arn",
+                text(&self.rollback_task_definition_arn),
+            ),
+            (
+                "failure-reason",
+                self.failure
+                    .as_ref()
+                    .map_or_else(String::new, |f| f.message.clone()),
+            ),
             ("duration-seconds", self.duration.as_secs().to_string()),
         ]
     }
@@ -171,6 +209,8 @@ mod tests {
                 "previous-task-definition-arn",
                 "image",
                 "image-digest",
+                "rollback-task-definition-arn",
+                "failure-reason",
                 "duration-seconds"
             ]
         );

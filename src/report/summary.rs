@@ -7,13 +7,14 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status};
+use super::{Kind, Report, Status};
 use crate::diff::NameChanges;
 use crate::model::short_task_definition;
 
 /// The runner drops a summary over 1 MiB; stay well below it.
 pub const MAX_SUMMARY_BYTES: usize = 1_000_000;
 const MAX_EVENTS: usize = 10;
+const MAX_TASKS: usize = 5;
 const MAX_DIFF_LINES: usize = 400;
 const MAX_LINE_CHARS: usize = 300;
 
@@ -79,12 +80,16 @@ pub fn render(report: &Report) -> String {
         .as_deref()
         .map_or(String::new(), |s| format!(" {}", code(s)));
     let env = code(&report.environment);
-    let heading = match report.status {
-        Status::Deployed => format!("✅ Deployed{target} to {env}"),
-        Status::Started => format!("🚀 Started deploying{target} to {env} (not waited for)"),
-        Status::Unchanged => format!("⏸️ No change for{target} in {env}"),
-        Status::DryRun => format!("🔍 Dry run for{target} in {env}"),
-        Status::Failed => format!("❌ Deploy{target} to {env} failed"),
+    let heading = match (report.kind, report.status) {
+        (Kind::Rollback, Status::RolledBack) => format!("↩️ Rolled back{target} in {env}"),
+        (Kind::Rollback, Status::Failed) => format!("❌ Rollback of{target} in {env} failed"),
+        (_, Status::Deployed) => format!("✅ Deployed{target} to {env}"),
+        (_, Status::Started) => format!("🚀 Started deploying{target} to {env} (not waited for)"),
+        (_, Status::Unchanged) => format!("⏸️ No change for{target} in {env}"),
+        (_, Status::DryRun) => format!("🔍 Dry run for{target} in {env}"),
+        (_, Status::RolledBack) => format!("↩️ Deploy{target} to {env} failed and was rolled back"),
+        (_, Status::Cancelled) => format!("⏹️ Deploy{target} to {env} was cancelled"),
+        (_, Status::Failed) => format!("❌ Deploy{target} to {env} failed"),
     };
     let _ = writeln!(md, "## {heading}\n");
 
@@ -100,11 +105,31 @@ pub fn render(report: &Report) -> String {
         }
     }
 
+    write_table(&mut md, report);
+
+    for warning in &report.warnings {
+        let _ = writeln!(md, "\n> ⚠️ {}", text(warning));
+    }
+    write_changes(&mut md, report);
+    write_failed_tasks(&mut md, report);
+    write_events(&mut md, report);
+    if let Some(rendered) = &report.rendered {
+        let json = serde_json::to_string_pretty(rendered).unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "\n<details><summary>Rendered task definition (environment values hidden)</summary>\n\n<pre>\n{}\n</pre>\n</details>",
+            html(&json)
+        );
+    }
+    fit(md, MAX_SUMMARY_BYTES)
+}
+
+fn write_table(md: &mut String, report: &Report) {
     let _ = writeln!(md, "| | |\n|---|---|");
     let mut row = |label: &str, value: String| {
         let _ = writeln!(md, "| {label} | {value} |");
     };
-    row("Environment", env.clone());
+    row("Environment", code(&report.environment));
     if let Some(cluster) = &report.cluster {
         row("Cluster", code(cluster));
     }
@@ -143,26 +168,29 @@ pub fn render(report: &Report) -> String {
             ),
         );
     }
+    if let Some(arn) = &report.rollback_task_definition_arn {
+        let by = report
+            .rolled_back_by
+            .as_deref()
+            .map_or(String::new(), |by| format!(" by {}", text(by)));
+        let state = report.rollback_rollout.as_ref().map_or(String::new(), |r| {
+            format!(
+                ", {} running {}/{}",
+                code(r.state.as_deref().unwrap_or("-")),
+                r.running,
+                r.desired
+            )
+        });
+        row(
+            "Rolled back to",
+            format!("{}{by}{state}", code(short_task_definition(arn))),
+        );
+    }
     row("Result", code(report.status.as_str()));
     row(
         "Duration",
         format!("{:.1} s", report.duration.as_secs_f64()),
     );
-
-    for warning in &report.warnings {
-        let _ = writeln!(md, "\n> ⚠️ {}", text(warning));
-    }
-    write_changes(&mut md, report);
-    write_events(&mut md, report);
-    if let Some(rendered) = &report.rendered {
-        let json = serde_json::to_string_pretty(rendered).unwrap_or_default();
-        let _ = writeln!(
-            md,
-            "\n<details><summary>Rendered task definition (environment values hidden)</summary>\n\n<pre>\n{}\n</pre>\n</details>",
-            html(&json)
-        );
-    }
-    fit(md, MAX_SUMMARY_BYTES)
 }
 
 fn image_cell(report: &Report) -> Option<String> {
@@ -267,8 +295,31 @@ fn write_changes(md: &mut String, report: &Report) {
     }
 }
 
+fn write_failed_tasks(md: &mut String, report: &Report) {
+    if report.failed_tasks.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n### Stopped tasks\n\n| Task | Stopped at (UTC) | Why |\n|---|---|---|"
+    );
+    for task in report.failed_tasks.iter().take(MAX_TASKS) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            code(task.id()),
+            text(task.stopped_at.as_deref().unwrap_or("")),
+            text(&shorten(&task.cause(), MAX_LINE_CHARS))
+        );
+    }
+}
+
 fn write_events(md: &mut String, report: &Report) {
-    if report.events.is_empty() || report.status != Status::Failed {
+    let failed = matches!(
+        report.status,
+        Status::Failed | Status::RolledBack | Status::Cancelled
+    );
+    if report.events.is_empty() || !failed {
         return;
     }
     let _ = writeln!(

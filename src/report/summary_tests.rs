@@ -4,7 +4,7 @@ use super::*;
 use crate::diff::{FieldChange, Kind, TaskDefDiff};
 use crate::error::Exit;
 use crate::model::ServiceEvent;
-use crate::report::Rollout;
+use crate::report::{Kind as RunKind, Rollout};
 
 fn deployed() -> Report {
     let mut r = Report::new("staging");
@@ -172,4 +172,59 @@ fn a_huge_diff_is_capped() {
     let md = render(&r);
     assert!(md.len() < 200_000, "{}", md.len());
     assert!(md.contains("… and 4600 more"));
+}
+
+#[test]
+fn rolled_back_summary_names_the_revision_who_and_why_tasks_stopped() {
+    use crate::model::{ContainerExit, StoppedTask};
+    let mut r = deployed();
+    r.fail(
+        "Rollout failed",
+        "3 tasks of deployment ecs-svc/123 stopped".into(),
+        None,
+        Exit::DeployFailed,
+    );
+    r.status = Status::RolledBack;
+    r.rollback_task_definition_arn =
+        Some("arn:aws:ecs:us-east-1:123456789012:task-definition/api:3".into());
+    r.rolled_back_by = Some("ecs-ship".into());
+    r.rollback_rollout = Some(Rollout {
+        deployment_id: "ecs-svc/124".into(),
+        state: Some("COMPLETED".into()),
+        running: 2,
+        desired: 2,
+    });
+    r.failed_tasks = vec![StoppedTask {
+        arn: "arn:aws:ecs:us-east-1:123456789012:task/main/0f1e2d3c".into(),
+        stop_code: Some("EssentialContainerExited".into()),
+        stopped_reason: Some("Essential container in task exited".into()),
+        stopped_at: Some("2026-11-23T10:00:03Z".into()),
+        containers: vec![ContainerExit {
+            name: "app".into(),
+            exit_code: Some(1),
+            reason: None,
+        }],
+        ..StoppedTask::default()
+    }];
+    insta::assert_snapshot!(render(&r));
+}
+
+#[test]
+fn rollback_command_and_cancel_headings() {
+    let mut r = deployed();
+    r.kind = RunKind::Rollback;
+    r.succeed(Status::RolledBack);
+    assert!(render(&r).starts_with("## ↩️ Rolled back <code>api</code> in <code>staging</code>"));
+    r.kind = RunKind::Deploy;
+    r.fail(
+        "Cancelled",
+        "cancelled while waiting".into(),
+        None,
+        Exit::Cancelled,
+    );
+    r.status = Status::Cancelled;
+    assert!(
+        render(&r)
+            .starts_with("## ⏹️ Deploy <code>api</code> to <code>staging</code> was cancelled")
+    );
 }

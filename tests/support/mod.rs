@@ -90,6 +90,22 @@ impl Emulator {
         self.control("POST", "/scenario", Some(&json!({"cluster": cluster, "service": service, "outcome": outcome, "delay": delay_seconds})));
     }
 
+    /// Sets a full scenario (see `moto_server.py`) for the next rollout of a service.
+    pub fn scenario_with(&self, cluster: &str, service: &str, scenario: &Value) {
+        let mut body = scenario.clone();
+        body["cluster"] = json!(cluster);
+        body["service"] = json!(service);
+        self.control("POST", "/scenario", Some(&body));
+    }
+
+    /// What the scenario layer did and when (unix seconds).
+    pub fn timeline(&self) -> Vec<Value> {
+        self.control("GET", "/timeline", None)
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
     /// The AWS operations called so far, in order.
     pub fn calls(&self) -> Vec<String> {
         self.control("GET", "/calls", None)
@@ -193,55 +209,93 @@ pub fn declared_inputs() -> Vec<(String, Option<String>)> {
 /// every declared input set (`INPUT_<NAME>` with hyphens kept; the default or empty when not
 /// given), file commands in temp files, AWS pointed at the emulator.
 pub fn run_action(emulator: Option<&Emulator>, inputs: &[(&str, &str)]) -> Run {
-    let declared = declared_inputs();
-    for (name, _) in inputs {
-        assert!(
-            declared.iter().any(|(d, _)| d == name),
-            "input `{name}` is not declared in action.yml"
-        );
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (output, summary) = (dir.path().join("output"), dir.path().join("summary"));
-    std::fs::write(&output, "").unwrap();
-    std::fs::write(&summary, "").unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecs-ship"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir.path())
-        .env("GITHUB_ACTIONS", "true")
-        .env("CI", "true")
-        .env("GITHUB_OUTPUT", &output)
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("GITHUB_REPOSITORY", "acme/bellyfed")
-        .env("GITHUB_SHA", "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .current_dir(dir.path());
-    if let Some(emulator) = emulator {
-        cmd.env("AWS_ENDPOINT_URL", emulator.endpoint());
-    } else {
-        // Nothing listens here: any AWS call would fail loudly.
-        cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
-    }
-    for (name, default) in &declared {
-        let given = inputs
+    let action = ActionRun::new(emulator, inputs);
+    let out = action.command().output().expect("running ecs-ship");
+    action.finish(out.status.code(), &out.stdout, &out.stderr)
+}
+
+/// A prepared action run: its command and the temp files the runner would read afterwards.
+pub struct ActionRun {
+    dir: tempfile::TempDir,
+    emulator_endpoint: Option<String>,
+    inputs: Vec<(String, String)>,
+}
+
+impl ActionRun {
+    pub fn new(emulator: Option<&Emulator>, inputs: &[(&str, &str)]) -> Self {
+        let declared = declared_inputs();
+        for (name, _) in inputs {
+            assert!(
+                declared.iter().any(|(d, _)| d == name),
+                "input `{name}` is not declared in action.yml"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("output"), "").unwrap();
+        std::fs::write(dir.path().join("summary"), "").unwrap();
+        let inputs = declared
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| (*v).to_string());
-        let value = given.or_else(|| default.clone()).unwrap_or_default();
-        cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+            .map(|(name, default)| {
+                let given = inputs
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| (*v).to_string());
+                (
+                    name.clone(),
+                    given.or_else(|| default.clone()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        Self {
+            dir,
+            emulator_endpoint: emulator.map(Emulator::endpoint),
+            inputs,
+        }
     }
-    let out = cmd.output().expect("running ecs-ship");
-    let outputs = ecs_ship::runner::parse_file_command(&std::fs::read_to_string(&output).unwrap())
+
+    pub fn command(&self) -> Command {
+        let dir = self.dir.path();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecs-ship"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir)
+            .env("GITHUB_ACTIONS", "true")
+            .env("CI", "true")
+            .env("GITHUB_OUTPUT", dir.join("output"))
+            .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
+            .env("GITHUB_REPOSITORY", "acme/bellyfed")
+            .env("GITHUB_SHA", "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            // Nothing listens on port 9: without an emulator any AWS call fails loudly.
+            .env(
+                "AWS_ENDPOINT_URL",
+                self.emulator_endpoint
+                    .clone()
+                    .unwrap_or_else(|| "http://127.0.0.1:9".into()),
+            )
+            .current_dir(dir);
+        for (name, value) in &self.inputs {
+            cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+        }
+        cmd
+    }
+
+    /// Reads the files back the way the runner does once the process has ended.
+    pub fn finish(&self, code: Option<i32>, stdout: &[u8], stderr: &[u8]) -> Run {
+        let outputs = ecs_ship::runner::parse_file_command(
+            &std::fs::read_to_string(self.dir.path().join("output")).unwrap(),
+        )
         .unwrap_or_else(|err| panic!("the runner would fail the step on GITHUB_OUTPUT: {err}"));
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        outputs,
-        summary: std::fs::read_to_string(&summary).unwrap(),
+        Run {
+            code: code.unwrap_or(-1),
+            stdout: String::from_utf8_lossy(stdout).into_owned(),
+            stderr: String::from_utf8_lossy(stderr).into_owned(),
+            outputs,
+            summary: std::fs::read_to_string(self.dir.path().join("summary")).unwrap(),
+        }
     }
 }
 

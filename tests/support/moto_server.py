@@ -13,7 +13,16 @@ It prints one JSON line {"aws": <port>, "control": <port>} on stdout once both s
 then serves until stdin closes or it is killed. The control API (JSON over HTTP):
 
   POST /seed      {"environments": ["dev", ...]}        seed the standard world
-  POST /scenario  {"cluster", "service", "outcome": "complete"|"fail"|"hang", "delay": seconds}
+  POST /scenario  {"cluster", "service", "outcome", "delay", ...}   how the next rollout goes:
+                  complete: COMPLETED after `delay`;
+                  fail:     tasks fail to start (CannotPullContainerError), then at `delay` the
+                            circuit breaker marks it FAILED and rolls back to the previous revision;
+                  crash:    no circuit breaker; from `delay` on, a task of the deployment stops every
+                            `interval` s (essential container exits `exit_code`), forever;
+                  hang:     stays IN_PROGRESS.
+                  A scenario applies to the next rollout of that service (`times`: the next n);
+                  later ones complete after 0.5 s.
+  GET  /timeline                                        [{"t": unix time, "what", "service", "deployment"}]
   GET  /calls                                           [{"service", "op"}] in order
   GET  /calls/bodies?op=RegisterTaskDefinition          raw request bodies of one operation
   POST /calls/reset
@@ -40,7 +49,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from moto.core.utils import utcnow  # noqa: E402
-from moto.ecs.models import EC2ContainerServiceBackend  # noqa: E402
+from moto.ecs.models import EC2ContainerServiceBackend, Task, ecs_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
@@ -99,9 +108,37 @@ class RecordingMotoServer(ThreadedMotoServer):
 # Scenario layer: ECS rollouts that move
 
 DEFAULT_SCENARIO = {"outcome": "complete", "delay": 0.5}
-SCENARIOS = {}  # "cluster/service" -> scenario
+SCENARIOS = {}  # "cluster/service" -> scenario for the next rollout
 ROLLOUTS = {}  # "cluster/service" -> in-flight rollout
+TIMELINE = []  # what the layer did and when (wall clock), for the benchmark
 LOCK = threading.RLock()
+
+
+def record(what, service, deployment):
+    TIMELINE.append({"t": time.time(), "what": what, "service": service.name, "deployment": deployment["id"]})
+
+
+def stop_task(service, dep, stop_code, reason, exit_code=None, container_reason=None):
+    """A task of `dep` that ECS started and that stopped, as DescribeTasks shows it."""
+    backend = ecs_backends[ACCOUNT][REGION]
+    cluster = backend.clusters[service.cluster_name]
+    td = backend.describe_task_definition(dep["taskDefinition"])
+    task = Task(cluster, td, None, None, backend, group=f"service:{service.name}", launch_type="FARGATE",
+                started_by=dep["id"], networking_configuration=service.network_configuration or None)
+    task.desired_status = "STOPPED"
+    task.status = "STOPPED"
+    task.stop_code = stop_code
+    task.stopped_reason = reason
+    task.stopped_at = utcnow()
+    container = task.containers[0]
+    container.last_status = "STOPPED"
+    container.exitCode = exit_code
+    if container_reason:
+        container.reason = container_reason
+    backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+    add_event(service, f"has stopped 1 running tasks: (task {task.id}).")
+    record("task-stopped", service, dep)
+    return task
 
 
 def deployment_id():
@@ -135,6 +172,17 @@ def new_deployment(service, task_definition, desired):
     }
 
 
+def next_scenario(key):
+    """The scenario for the next rollout of a service; one set with `times: n` lasts n rollouts."""
+    scenario = SCENARIOS.get(key)
+    if scenario is None:
+        return dict(DEFAULT_SCENARIO)
+    scenario["times"] = int(scenario.get("times", 1)) - 1
+    if scenario["times"] <= 0:
+        del SCENARIOS[key]
+    return dict(scenario)
+
+
 def start_rollout(service, key):
     """What ECS does on UpdateService with a new task definition (or a forced deployment)."""
     primary = next((d for d in service.deployments if d["status"] == "PRIMARY"), None)
@@ -150,9 +198,11 @@ def start_rollout(service, key):
         "deployment": dep,
         "previous": previous,
         "started": time.monotonic(),
-        "scenario": dict(SCENARIOS.get(key, DEFAULT_SCENARIO)),
+        "scenario": next_scenario(key),
         "phase": "rolling",
+        "stopped": 0,
     }
+    record("rollout-started", service, dep)
 
 
 def finish(service, dep):
@@ -163,6 +213,7 @@ def finish(service, dep):
     service.pending_count = 0
     add_event(service, f"deployment {dep['id']} deployment completed.")
     add_event(service, "has reached a steady state.")
+    record("completed", service, dep)
 
 
 def tick():
@@ -178,12 +229,27 @@ def tick():
                 elif elapsed >= sc["delay"] / 2 and dep["runningCount"] == 0 and dep["desiredCount"] > 0:
                     dep.update(runningCount=1, pendingCount=dep["desiredCount"] - 1, updatedAt=utcnow())
                     add_event(service, f"has started {dep['desiredCount']} tasks: (task {uuid.uuid4().hex}).")
+            elif r["phase"] == "rolling" and sc["outcome"] == "fail" and elapsed < sc["delay"]:
+                # Tasks fail to start before the circuit breaker trips.
+                if r["stopped"] < 3 and elapsed >= sc["delay"] * (r["stopped"] + 1) / 4:
+                    r["stopped"] += 1
+                    dep["failedTasks"] = r["stopped"]
+                    stop_task(service, dep, "TaskFailedToStart",
+                              "CannotPullContainerError: pull image manifest has been retried 7 time(s): "
+                              f"failed to resolve ref {dep['taskDefinition'].rsplit('/', 1)[-1]}: not found")
+            elif r["phase"] == "rolling" and sc["outcome"] == "crash" and elapsed >= sc["delay"]:
+                interval = float(sc.get("interval", 1.0))
+                if elapsed >= sc["delay"] + r["stopped"] * interval:
+                    r["stopped"] += 1
+                    stop_task(service, dep, "EssentialContainerExited", "Essential container in task exited",
+                              exit_code=int(sc.get("exit_code", 1)), container_reason=sc.get("reason"))
             elif r["phase"] == "rolling" and sc["outcome"] == "fail" and elapsed >= sc["delay"]:
                 # Circuit breaker with rollback: ours FAILED, a new PRIMARY of the previous revision.
                 dep.update(rolloutState="FAILED", failedTasks=3, runningCount=0, pendingCount=0,
                            rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.", status="ACTIVE",
                            updatedAt=utcnow())
                 add_event(service, f"deployment {dep['id']} deployment failed: tasks failed to start.")
+                record("failed", service, dep)
                 rollback = new_deployment(service, r["previous"], service.desired_count)
                 for d in service.deployments:
                     if d["status"] == "PRIMARY":
@@ -361,6 +427,9 @@ def control_handler(endpoint, recorder):
                     return self.reply(recorder.list())
                 if url.path == "/calls/bodies":
                     return self.reply(recorder.list(with_bodies_of=query["op"]))
+                if url.path == "/timeline":
+                    with LOCK:
+                        return self.reply(list(TIMELINE))
                 if url.path == "/state":
                     return self.reply(state(endpoint, query["cluster"], query["service"]))
                 return self.reply({"error": "not found"}, 404)
@@ -374,9 +443,11 @@ def control_handler(endpoint, recorder):
                 if url.path == "/seed":
                     return self.reply(seed(endpoint, payload.get("environments", ["dev"])))
                 if url.path == "/scenario":
+                    scenario = {k: v for k, v in payload.items() if k not in ("cluster", "service")}
+                    scenario.setdefault("outcome", "complete")
+                    scenario["delay"] = float(scenario.get("delay", 0.5))
                     with LOCK:
-                        SCENARIOS[f"{payload['cluster']}/{payload['service']}"] = {
-                            "outcome": payload.get("outcome", "complete"), "delay": float(payload.get("delay", 0.5))}
+                        SCENARIOS[f"{payload['cluster']}/{payload['service']}"] = scenario
                     return self.reply({"ok": True})
                 if url.path == "/calls/reset":
                     recorder.reset()

@@ -1,18 +1,27 @@
-//! Turning raw inputs into a [`DeployRequest`] that cannot be invalid.
+//! Turning raw inputs into requests that cannot be invalid.
 //!
 //! Everything a user can get wrong is checked here, before any AWS client exists: the production
-//! gate, every name, number and boolean, the env/secret maps and the template file. Each error
-//! names the input and the value (never the value of an env var or secret) and carries a hint.
+//! gate (first of all), every name, number and boolean, the env/secret maps and the template
+//! file. Each error names the input and the value (never the value of an env var or secret) and
+//! carries a hint.
+
+mod parse;
+mod target;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::cli::{DeployArgs, PRODUCTION_CONFIRMATION};
+use crate::cli::{DeployArgs, RollbackArgs};
 use crate::error::UserError;
 use crate::image::{self, ImageRef, RepositoryRef};
 use crate::maps::parse_map;
+use crate::model::DeploymentSettings;
+pub use parse::is_role_arn;
+use parse::{
+    given, invalid, is_env_name, parse_bool, parse_list, printable, region, role_arn, whole_number,
+};
+pub use target::Target;
 
 /// What to deploy: a tag in the target repository, or a full reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,229 +53,73 @@ pub type NamedValues = Vec<(String, String)>;
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeployRequest {
-    pub environment: String,
+    pub target: Target,
     pub image: ImageSpec,
     pub repository: Option<RepositoryRef>,
-    pub cluster: Option<String>,
-    pub service: Option<String>,
     pub containers: Vec<String>,
     pub family: Option<String>,
-    /// With `{environment}` already replaced, no trailing `/`.
-    pub ssm_prefix: Option<String>,
     pub template: Option<Template>,
-    pub environment_variables: Vec<(String, String)>,
-    pub secrets: Vec<(String, String)>,
+    pub environment_variables: NamedValues,
+    pub secrets: NamedValues,
     pub logging: Option<LogSettings>,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,
-    pub wait: bool,
-    pub timeout: Duration,
     pub desired_count: Option<i32>,
     pub force_new_deployment: bool,
     pub dry_run: bool,
     pub pin_image_digest: bool,
-    pub region: Option<String>,
+    pub rollback: bool,
+    /// Rollout settings to set; empty leaves the service's as they are.
+    pub settings: DeploymentSettings,
+    pub tag_revisions: bool,
 }
 
-/// `None` for an absent or blank input: the runner sets every declared input, empty when unset.
-fn given(value: Option<&String>) -> Option<&str> {
-    value.map(|v| v.trim()).filter(|v| !v.is_empty())
+/// A validated rollback request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackRequest {
+    pub target: Target,
+    /// The task definition to go back to (ARN or `family:revision`); `None`: the recorded one.
+    pub to: Option<String>,
 }
 
-fn invalid(input: &str, value: &str, why: &str) -> UserError {
-    UserError::new(format!(
-        "input `{input}` has an invalid value `{}`: {why}",
-        printable(value)
-    ))
-}
-
-/// A value as it may be quoted in an error: one line, control characters shown escaped.
-fn printable(value: &str) -> String {
-    let mut out: String = value
-        .chars()
-        .take(200)
-        .flat_map(char::escape_default)
-        .collect();
-    if value.chars().count() > 200 {
-        out.push('…');
+impl RollbackArgs {
+    pub fn validate(&self) -> Result<RollbackRequest, UserError> {
+        let target = self.target.validate()?;
+        let to = given(self.to.as_ref())
+            .map(|to| {
+                let family_revision = to.rsplit_once(':').is_some_and(|(family, rev)| {
+                    !family.is_empty()
+                        && rev.parse::<u32>().is_ok()
+                        && family
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                });
+                let arn = to.starts_with("arn:")
+                    && to.contains(":task-definition/")
+                    && !to.chars().any(char::is_whitespace);
+                if family_revision || arn {
+                    Ok(to.to_string())
+                } else {
+                    Err(invalid(
+                        "to",
+                        to,
+                        "expected a task definition ARN or `family:revision`",
+                    ))
+                }
+            })
+            .transpose()?;
+        Ok(RollbackRequest { target, to })
     }
-    out
-}
-
-fn parse_bool(input: &str, value: &str) -> Result<bool, UserError> {
-    // The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them.
-    match value.trim() {
-        "true" | "True" | "TRUE" => Ok(true),
-        "false" | "False" | "FALSE" => Ok(false),
-        other => Err(invalid(input, other, "expected `true` or `false`")),
-    }
-}
-
-/// Splits a list input on commas and newlines, dropping blanks.
-fn parse_list(value: Option<&String>) -> Vec<String> {
-    given(value).map_or_else(Vec::new, |v| {
-        v.split([',', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
-    })
-}
-
-/// ECS names: up to 255 letters, digits, `-` and `_`; ARNs are accepted as they are.
-fn ecs_name(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
-    let Some(value) = given(value) else {
-        return Ok(None);
-    };
-    let ok = if value.starts_with("arn:") {
-        !value.chars().any(char::is_whitespace)
-    } else {
-        value.len() <= 255
-            && value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    };
-    if ok {
-        Ok(Some(value.to_string()))
-    } else {
-        Err(invalid(
-            input,
-            value,
-            "use letters, digits, `-` and `_` (at most 255), or an ARN",
-        ))
-    }
-}
-
-fn role_arn(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
-    let Some(value) = given(value) else {
-        return Ok(None);
-    };
-    if is_role_arn(value) {
-        Ok(Some(value.to_string()))
-    } else {
-        Err(invalid(
-            input,
-            value,
-            "expected an IAM role ARN like `arn:aws:iam::123456789012:role/name`",
-        ))
-    }
-}
-
-pub fn is_role_arn(value: &str) -> bool {
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5].starts_with("role/")
-        && parts[5].len() > 5
-        && !value.chars().any(char::is_whitespace)
-}
-
-fn is_region(value: &str) -> bool {
-    let parts: Vec<&str> = value.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
-}
-
-fn region(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
-    let Some(value) = given(value) else {
-        return Ok(None);
-    };
-    if is_region(value) {
-        Ok(Some(value.to_string()))
-    } else {
-        Err(invalid(
-            input,
-            value,
-            "expected an AWS region like `us-east-1`",
-        ))
-    }
-}
-
-fn whole_number(
-    input: &str,
-    value: &str,
-    range: std::ops::RangeInclusive<i64>,
-) -> Result<i64, UserError> {
-    value
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| {
-            invalid(
-                input,
-                value,
-                &format!(
-                    "expected a whole number from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )
-        })
-}
-
-/// A positive number of minutes, decimals allowed (`0.5` is 30 s), at most 6 hours.
-fn minutes(input: &str, value: &str) -> Result<Duration, UserError> {
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|m| m.is_finite() && *m > 0.0 && *m <= 360.0)
-        .map(|m| Duration::from_secs_f64(m * 60.0))
-        .ok_or_else(|| {
-            invalid(
-                input,
-                value,
-                "expected a number of minutes above 0 and at most 360, e.g. `15` or `0.5`",
-            )
-        })
-}
-
-fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
-fn is_environment_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && name.len() <= 64
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 impl DeployArgs {
     /// Validates every input. The first problem found is returned, naming the input.
     pub fn validate(&self) -> Result<DeployRequest, UserError> {
-        let environment = given(self.environment.as_ref()).ok_or_else(|| {
-            UserError::new("input `environment` is required")
-                .hint("set `environment` to the target environment, e.g. `dev` or `production`")
-        })?;
-        if !is_environment_name(environment) {
-            return Err(invalid(
-                "environment",
-                environment,
-                "use letters, digits, `_`, `.` and `-` (at most 64)",
-            ));
-        }
-        self.check_production_gate(environment)?;
-
+        let target = self.target.validate()?;
         let image = self.image_spec()?;
         let repository = given(self.repository.as_ref())
             .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))
             .transpose()?;
-
         let containers = parse_list(self.container.as_ref());
         if let Some(bad) = containers.iter().find(|c| {
             !c.chars()
@@ -292,42 +145,62 @@ impl DeployArgs {
                 ));
             }
         }
-
         let (environment_variables, secrets) = self.maps()?;
-
-        let logging = self.logging()?;
-        let region = region("aws-region", self.aws_region.as_ref())?;
-        let timeout = minutes("timeout-minutes", &self.timeout_minutes)?;
         let desired_count = given(self.desired_count.as_ref())
             .map(|v| {
                 whole_number("desired-count", v, 0..=5000)
                     .map(|n| i32::try_from(n).expect("range fits i32"))
             })
             .transpose()?;
-
         Ok(DeployRequest {
-            environment: environment.to_string(),
             image,
             repository,
-            cluster: ecs_name("cluster", self.cluster.as_ref())?,
-            service: ecs_name("service", self.service.as_ref())?,
             containers,
             family: family.map(str::to_string),
-            ssm_prefix: self.ssm_prefix(environment)?,
             template: self.template()?,
             environment_variables,
             secrets,
-            logging,
+            logging: self.logging()?,
             execution_role_arn: role_arn("execution-role-arn", self.execution_role_arn.as_ref())?,
             task_role_arn: role_arn("task-role-arn", self.task_role_arn.as_ref())?,
-            wait: parse_bool("wait", &self.wait)?,
-            timeout,
             desired_count,
             force_new_deployment: parse_bool("force-new-deployment", &self.force_new_deployment)?,
             dry_run: parse_bool("dry-run", &self.dry_run)?,
             pin_image_digest: parse_bool("pin-image-digest", &self.pin_image_digest)?,
-            region,
+            rollback: parse_bool("rollback", &self.rollback)?,
+            settings: self.settings()?,
+            tag_revisions: parse_bool("tag-revisions", &self.tag_revisions)?,
+            target,
         })
+    }
+
+    fn settings(&self) -> Result<DeploymentSettings, UserError> {
+        let number =
+            |input: &str, value: Option<&String>, range| -> Result<Option<i32>, UserError> {
+                given(value)
+                    .map(|v| {
+                        whole_number(input, v, range)
+                            .map(|n| i32::try_from(n).expect("range fits i32"))
+                    })
+                    .transpose()
+            };
+        let settings = DeploymentSettings {
+            maximum_percent: number("maximum-percent", self.maximum_percent.as_ref(), 100..=200)?,
+            minimum_healthy_percent: number(
+                "minimum-healthy-percent",
+                self.minimum_healthy_percent.as_ref(),
+                0..=100,
+            )?,
+            circuit_breaker: given(self.circuit_breaker.as_ref())
+                .map(|v| parse_bool("circuit-breaker", v).map(|on| (on, on)))
+                .transpose()?,
+            health_check_grace_period: number(
+                "health-check-grace-period",
+                self.health_check_grace_period.as_ref(),
+                0..=2_147_483_647,
+            )?,
+        };
+        Ok(settings)
     }
 
     fn image_spec(&self) -> Result<ImageSpec, UserError> {
@@ -391,48 +264,6 @@ impl DeployArgs {
             .hint("ECS refuses a name that is both; keep it in one map"));
         }
         Ok((environment_variables, secrets))
-    }
-
-    fn check_production_gate(&self, environment: &str) -> Result<(), UserError> {
-        let gated = parse_list(Some(&self.production_environments));
-        if !gated.iter().any(|p| p.eq_ignore_ascii_case(environment)) {
-            return Ok(());
-        }
-        let hint = format!(
-            "set input `confirm-production` to exactly `{PRODUCTION_CONFIRMATION}` (e.g. from a workflow_dispatch text input)"
-        );
-        match self.confirm_production.as_deref() {
-            Some(text) if text == PRODUCTION_CONFIRMATION => Ok(()),
-            None | Some("") => Err(UserError::new(format!("environment `{environment}` is a production environment and `confirm-production` is empty")).hint(hint)),
-            Some(text) => Err(UserError::new(format!(
-                "environment `{environment}` is a production environment and `confirm-production` is `{}`, not `{PRODUCTION_CONFIRMATION}`",
-                printable(text)
-            ))
-            .hint(hint)),
-        }
-    }
-
-    fn ssm_prefix(&self, environment: &str) -> Result<Option<String>, UserError> {
-        let Some(raw) = given(self.ssm_prefix.as_ref()) else {
-            return Ok(None);
-        };
-        let prefix = raw.replace("{environment}", environment);
-        let prefix = prefix.trim_end_matches('/');
-        let ok = prefix.starts_with('/')
-            && prefix.len() > 1
-            && !prefix.contains("//")
-            && prefix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '.' | '-'));
-        if ok {
-            Ok(Some(prefix.to_string()))
-        } else {
-            Err(invalid(
-                "ssm-prefix",
-                raw,
-                "expected a parameter path like `/app/{environment}/ecs`",
-            ))
-        }
     }
 
     fn template(&self) -> Result<Option<Template>, UserError> {
@@ -520,5 +351,5 @@ impl DeployArgs {
 }
 
 #[cfg(test)]
-#[path = "request_tests.rs"]
+#[path = "tests.rs"]
 mod tests;

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use super::*;
 
 fn args() -> DeployArgs {
@@ -10,7 +12,9 @@ fn args() -> DeployArgs {
         "--image-tag",
         "v1",
     ]);
-    let crate::cli::Command::Deploy(args) = cli.command;
+    let crate::cli::Command::Deploy(args) = cli.command else {
+        unreachable!("deploy parsed")
+    };
     *args
 }
 
@@ -21,49 +25,49 @@ fn err(args: &DeployArgs) -> String {
 #[test]
 fn minimal_inputs_give_defaults() {
     let req = args().validate().unwrap();
-    assert_eq!(req.environment, "dev");
+    assert_eq!(req.target.environment, "dev");
     assert_eq!(req.image, ImageSpec::Tag("v1".into()));
-    assert!(req.wait && !req.dry_run && !req.force_new_deployment && req.pin_image_digest);
-    assert_eq!(req.timeout, Duration::from_secs(15 * 60));
+    assert!(req.target.wait && !req.dry_run && !req.force_new_deployment && req.pin_image_digest);
+    assert_eq!(req.target.timeout, Duration::from_secs(15 * 60));
     assert_eq!(req.desired_count, None);
 }
 
 #[test]
 fn environment_is_required_and_blank_counts_as_missing() {
     let mut a = args();
-    a.environment = Some("  ".into());
+    a.target.environment = Some("  ".into());
     assert_eq!(err(&a), "input `environment` is required");
 }
 
 #[test]
 fn production_needs_the_exact_confirmation_text() {
     let mut a = args();
-    a.environment = Some("production".into());
+    a.target.environment = Some("production".into());
     assert_eq!(
         err(&a),
         "environment `production` is a production environment and `confirm-production` is empty"
     );
-    a.confirm_production = Some("deploy to production".into());
+    a.target.confirm_production = Some("deploy to production".into());
     assert!(err(&a).contains("is `deploy to production`, not `DEPLOY TO PRODUCTION`"));
-    a.confirm_production = Some("DEPLOY TO PRODUCTION".into());
+    a.target.confirm_production = Some("DEPLOY TO PRODUCTION".into());
     assert!(a.validate().is_ok());
 }
 
 #[test]
 fn production_list_is_configurable_and_case_insensitive() {
     let mut a = args();
-    a.environment = Some("Prod-EU".into());
-    a.production_environments = "production,\nprod-eu".into();
+    a.target.environment = Some("Prod-EU".into());
+    a.target.production_environments = "production,\nprod-eu".into();
     assert!(err(&a).contains("production environment"));
-    a.environment = Some("staging".into());
+    a.target.environment = Some("staging".into());
     assert!(a.validate().is_ok());
 }
 
 #[test]
 fn production_gate_comes_before_any_other_check() {
     let mut a = args();
-    a.environment = Some("production".into());
-    a.timeout_minutes = "soon".into();
+    a.target.environment = Some("production".into());
+    a.target.timeout_minutes = "soon".into();
     assert!(err(&a).contains("production environment"));
 }
 
@@ -97,20 +101,23 @@ fn hostile_tag_is_refused_with_the_value_escaped() {
 #[test]
 fn numbers_and_booleans_name_the_input() {
     let mut a = args();
-    a.timeout_minutes = "0".into();
+    a.target.timeout_minutes = "0".into();
     assert_eq!(
         err(&a),
         "input `timeout-minutes` has an invalid value `0`: expected a number of minutes above 0 and at most 360, e.g. `15` or `0.5`"
     );
-    a.timeout_minutes = "NaN".into();
+    a.target.timeout_minutes = "NaN".into();
     assert!(err(&a).starts_with("input `timeout-minutes`"));
-    a.timeout_minutes = "0.5".into();
-    assert_eq!(a.validate().unwrap().timeout, Duration::from_secs(30));
+    a.target.timeout_minutes = "0.5".into();
+    assert_eq!(
+        a.validate().unwrap().target.timeout,
+        Duration::from_secs(30)
+    );
     let mut a = args();
     a.desired_count = Some("-1".into());
     assert!(err(&a).starts_with("input `desired-count` has an invalid value `-1`"));
     let mut a = args();
-    a.wait = "yes".into();
+    a.target.wait = "yes".into();
     assert_eq!(
         err(&a),
         "input `wait` has an invalid value `yes`: expected `true` or `false`"
@@ -123,12 +130,12 @@ fn numbers_and_booleans_name_the_input() {
 #[test]
 fn ssm_prefix_gets_the_environment_and_loses_its_trailing_slash() {
     let mut a = args();
-    a.ssm_prefix = Some("/bellyfed/{environment}/ecs/".into());
+    a.target.ssm_prefix = Some("/bellyfed/{environment}/ecs/".into());
     assert_eq!(
-        a.validate().unwrap().ssm_prefix.as_deref(),
+        a.validate().unwrap().target.ssm_prefix.as_deref(),
         Some("/bellyfed/dev/ecs")
     );
-    a.ssm_prefix = Some("bellyfed/ecs".into());
+    a.target.ssm_prefix = Some("bellyfed/ecs".into());
     assert!(err(&a).starts_with("input `ssm-prefix`"));
 }
 
@@ -173,10 +180,10 @@ fn roles_regions_and_log_settings_are_checked() {
     a.execution_role_arn = Some("arn:aws:iam::123456789012:role/exec".into());
     a.log_group = Some("/ecs/api".into());
     a.log_stream_prefix = Some("api".into());
-    a.aws_region = Some("eu-central-1".into());
+    a.target.aws_region = Some("eu-central-1".into());
     let req = a.validate().unwrap();
     assert_eq!(req.logging.unwrap().group, "/ecs/api");
-    assert_eq!(req.region.as_deref(), Some("eu-central-1"));
+    assert_eq!(req.target.region.as_deref(), Some("eu-central-1"));
 
     a.task_role_arn = Some("role/task".into());
     assert!(err(&a).starts_with("input `task-role-arn` has an invalid value `role/task`"));
@@ -187,7 +194,7 @@ fn roles_regions_and_log_settings_are_checked() {
         "`log-region` and `log-stream-prefix` need `log-group`"
     );
     let mut a = args();
-    a.aws_region = Some("mars".into());
+    a.target.aws_region = Some("mars".into());
     assert!(err(&a).starts_with("input `aws-region`"));
 }
 
@@ -199,9 +206,9 @@ fn names_are_checked_and_containers_split() {
         a.validate().unwrap().containers,
         ["web", "sidecar", "worker"]
     );
-    a.cluster = Some("my cluster".into());
+    a.target.cluster = Some("my cluster".into());
     assert!(err(&a).starts_with("input `cluster` has an invalid value `my cluster`"));
-    a.cluster = Some("arn:aws:ecs:us-east-1:123456789012:cluster/main".into());
+    a.target.cluster = Some("arn:aws:ecs:us-east-1:123456789012:cluster/main".into());
     assert!(a.validate().is_ok());
 }
 

@@ -1,0 +1,183 @@
+//! Parsers for single input values. Each error names the input and quotes the value, escaped.
+
+use std::time::Duration;
+
+use crate::error::UserError;
+
+/// `None` for an absent or blank input: the runner sets every declared input, empty when unset.
+pub(crate) fn given(value: Option<&String>) -> Option<&str> {
+    value.map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+pub(crate) fn invalid(input: &str, value: &str, why: &str) -> UserError {
+    UserError::new(format!(
+        "input `{input}` has an invalid value `{}`: {why}",
+        printable(value)
+    ))
+}
+
+/// A value as it may be quoted in an error: one line, control characters shown escaped.
+pub(crate) fn printable(value: &str) -> String {
+    let mut out: String = value
+        .chars()
+        .take(200)
+        .flat_map(char::escape_default)
+        .collect();
+    if value.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
+pub(crate) fn parse_bool(input: &str, value: &str) -> Result<bool, UserError> {
+    // The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them.
+    match value.trim() {
+        "true" | "True" | "TRUE" => Ok(true),
+        "false" | "False" | "FALSE" => Ok(false),
+        other => Err(invalid(input, other, "expected `true` or `false`")),
+    }
+}
+
+/// Splits a list input on commas and newlines, dropping blanks.
+pub(crate) fn parse_list(value: Option<&String>) -> Vec<String> {
+    given(value).map_or_else(Vec::new, |v| {
+        v.split([',', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+/// ECS names: up to 255 letters, digits, `-` and `_`; ARNs are accepted as they are.
+pub(crate) fn ecs_name(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
+    let ok = if value.starts_with("arn:") {
+        !value.chars().any(char::is_whitespace)
+    } else {
+        value.len() <= 255
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if ok {
+        Ok(Some(value.to_string()))
+    } else {
+        Err(invalid(
+            input,
+            value,
+            "use letters, digits, `-` and `_` (at most 255), or an ARN",
+        ))
+    }
+}
+
+pub(crate) fn role_arn(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
+    if is_role_arn(value) {
+        Ok(Some(value.to_string()))
+    } else {
+        Err(invalid(
+            input,
+            value,
+            "expected an IAM role ARN like `arn:aws:iam::123456789012:role/name`",
+        ))
+    }
+}
+
+pub fn is_role_arn(value: &str) -> bool {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5
+        && !value.chars().any(char::is_whitespace)
+}
+
+pub(crate) fn is_region(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+pub(crate) fn region(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
+    if is_region(value) {
+        Ok(Some(value.to_string()))
+    } else {
+        Err(invalid(
+            input,
+            value,
+            "expected an AWS region like `us-east-1`",
+        ))
+    }
+}
+
+pub(crate) fn whole_number(
+    input: &str,
+    value: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, UserError> {
+    value
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            invalid(
+                input,
+                value,
+                &format!(
+                    "expected a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
+/// A positive number of minutes, decimals allowed (`0.5` is 30 s), at most 6 hours.
+pub(crate) fn minutes(input: &str, value: &str) -> Result<Duration, UserError> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|m| m.is_finite() && *m > 0.0 && *m <= 360.0)
+        .map(|m| Duration::from_secs_f64(m * 60.0))
+        .ok_or_else(|| {
+            invalid(
+                input,
+                value,
+                "expected a number of minutes above 0 and at most 360, e.g. `15` or `0.5`",
+            )
+        })
+}
+
+pub(crate) fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+pub(crate) fn is_environment_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && name.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}

@@ -1,0 +1,201 @@
+use super::*;
+use crate::model::{ContainerExit, Deployment, ServiceEvent};
+
+const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3";
+const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:4";
+
+fn target() -> Target {
+    Target {
+        deployment_id: "ecs-svc/new".into(),
+        task_definition: NEW.into(),
+    }
+}
+
+fn dep(id: &str, status: &str, td: &str, running: i32, rollout: &str) -> Deployment {
+    Deployment {
+        id: id.into(),
+        status: status.into(),
+        task_definition: td.into(),
+        desired: 2,
+        running,
+        pending: 2 - running,
+        rollout_state: (!rollout.is_empty()).then(|| rollout.into()),
+        ..Deployment::default()
+    }
+}
+
+fn service(deployments: Vec<Deployment>) -> ServiceState {
+    ServiceState {
+        name: "api".into(),
+        desired: 2,
+        deployments,
+        ..ServiceState::default()
+    }
+}
+
+fn crashed(n: usize) -> Vec<StoppedTask> {
+    (0..n)
+        .map(|i| StoppedTask {
+            arn: format!("arn:aws:ecs:us-east-1:123456789012:task/main/t{i}"),
+            started_by: "ecs-svc/new".into(),
+            stop_code: Some("EssentialContainerExited".into()),
+            stopped_reason: Some("Essential container in task exited".into()),
+            containers: vec![ContainerExit {
+                name: "app".into(),
+                exit_code: Some(1),
+                reason: None,
+            }],
+            ..StoppedTask::default()
+        })
+        .collect()
+}
+
+fn verdict(s: &ServiceState, failures: &[StoppedTask]) -> Option<Verdict> {
+    assess(s, &target(), failures, 3)
+}
+
+#[test]
+fn in_progress_rollout_has_no_verdict_yet() {
+    let s = service(vec![
+        dep("ecs-svc/new", "PRIMARY", NEW, 1, "IN_PROGRESS"),
+        dep("ecs-svc/old", "ACTIVE", OLD, 2, "COMPLETED"),
+    ]);
+    assert_eq!(verdict(&s, &[]), None);
+    assert_eq!(
+        progress_line(&s, &target()),
+        "running 1/2 pending 1 rollout IN_PROGRESS"
+    );
+}
+
+#[test]
+fn completed_primary_with_all_running_is_success() {
+    let s = service(vec![dep("ecs-svc/new", "PRIMARY", NEW, 2, "COMPLETED")]);
+    assert_eq!(verdict(&s, &[]), Some(Verdict::Completed));
+    assert_eq!(
+        verdict(&s, &crashed(5)),
+        Some(Verdict::Completed),
+        "earlier flaky starts do not undo a completed rollout"
+    );
+}
+
+#[test]
+fn completed_but_not_all_running_is_not_yet_success() {
+    let s = service(vec![dep("ecs-svc/new", "PRIMARY", NEW, 1, "COMPLETED")]);
+    assert_eq!(verdict(&s, &[]), None);
+}
+
+#[test]
+fn failed_rollout_is_failure_with_the_reason() {
+    let mut failed = dep("ecs-svc/new", "PRIMARY", NEW, 0, "FAILED");
+    failed.rollout_state_reason =
+        Some("ECS deployment circuit breaker: tasks failed to start.".into());
+    let Some(Verdict::Failed { reason }) = verdict(&service(vec![failed]), &[]) else {
+        panic!("failure expected")
+    };
+    assert_eq!(
+        reason,
+        "deployment ecs-svc/new failed: ECS deployment circuit breaker: tasks failed to start."
+    );
+}
+
+#[test]
+fn a_stable_service_after_rollback_is_failure_not_success() {
+    // The circuit breaker rolled back: the old revision is PRIMARY, COMPLETED and fully running.
+    let mut s = service(vec![dep(
+        "ecs-svc/rollback",
+        "PRIMARY",
+        OLD,
+        2,
+        "COMPLETED",
+    )]);
+    s.events = vec![ServiceEvent {
+        id: "e1".into(),
+        created_at: String::new(),
+        message: "(service api) deployment ecs-svc/new deployment failed: tasks failed to start."
+            .into(),
+    }];
+    let Some(Verdict::Failed { reason }) = verdict(&s, &[]) else {
+        panic!("failure expected")
+    };
+    assert!(reason.starts_with("deployment ecs-svc/new is gone and the service now runs api:3 (rolled back or replaced): (service api) deployment ecs-svc/new deployment failed"), "{reason}");
+    assert_eq!(
+        rolled_back_by_ecs(&s, &target(), OLD).map(|d| d.id.as_str()),
+        Some("ecs-svc/rollback")
+    );
+
+    let s = service(vec![
+        dep("ecs-svc/rollback", "PRIMARY", OLD, 1, "IN_PROGRESS"),
+        dep("ecs-svc/new", "ACTIVE", NEW, 0, "IN_PROGRESS"),
+    ]);
+    let Some(Verdict::Failed { reason }) = verdict(&s, &[]) else {
+        panic!("failure expected")
+    };
+    assert!(
+        reason.contains("was replaced by ecs-svc/rollback running api:3"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn no_ecs_rollback_while_our_deployment_is_primary() {
+    let s = service(vec![
+        dep("ecs-svc/new", "PRIMARY", NEW, 0, "FAILED"),
+        dep("ecs-svc/old", "ACTIVE", OLD, 2, "COMPLETED"),
+    ]);
+    assert_eq!(rolled_back_by_ecs(&s, &target(), OLD), None);
+}
+
+#[test]
+fn a_crash_loop_fails_at_the_third_failed_task_without_a_circuit_breaker() {
+    let s = service(vec![
+        dep("ecs-svc/new", "PRIMARY", NEW, 0, "IN_PROGRESS"),
+        dep("ecs-svc/old", "ACTIVE", OLD, 2, "COMPLETED"),
+    ]);
+    assert_eq!(verdict(&s, &crashed(2)), None);
+    let Some(Verdict::Failed { reason }) = verdict(&s, &crashed(3)) else {
+        panic!("failure expected")
+    };
+    assert_eq!(
+        reason,
+        "3 tasks of deployment ecs-svc/new stopped; the last one, task t0: Essential container in task exited [EssentialContainerExited]; app exited 1"
+    );
+    assert_eq!(
+        assess(&s, &target(), &crashed(9), 0),
+        None,
+        "0 turns the task-failure check off"
+    );
+}
+
+#[test]
+fn without_rollout_state_success_needs_old_deployments_drained() {
+    let s = service(vec![
+        dep("ecs-svc/new", "PRIMARY", NEW, 2, ""),
+        dep("ecs-svc/old", "ACTIVE", OLD, 1, ""),
+    ]);
+    assert_eq!(verdict(&s, &[]), None);
+    let s = service(vec![dep("ecs-svc/new", "PRIMARY", NEW, 2, "")]);
+    assert_eq!(verdict(&s, &[]), Some(Verdict::Completed));
+}
+
+#[test]
+fn the_started_deployment_is_a_new_primary_of_our_revision() {
+    let before = service(vec![dep("d1", "PRIMARY", OLD, 2, "COMPLETED")]);
+    let after = service(vec![
+        dep("d2", "PRIMARY", NEW, 0, "IN_PROGRESS"),
+        dep("d1", "ACTIVE", OLD, 2, "COMPLETED"),
+    ]);
+    assert_eq!(
+        started_deployment(&before, &after, NEW)
+            .unwrap()
+            .deployment_id,
+        "d2"
+    );
+    assert!(
+        started_deployment(&before, &before, OLD).is_none(),
+        "no new deployment"
+    );
+    assert!(
+        started_deployment(&before, &after, "td:9").is_none(),
+        "not our revision"
+    );
+}

@@ -1,0 +1,280 @@
+use std::time::Duration;
+
+use super::*;
+use crate::console::Mode;
+use crate::model::{ContainerExit, Deployment};
+
+const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3";
+const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:4";
+
+/// A script of how services look over (virtual) time, and which tasks stop when.
+struct Script {
+    start: Instant,
+    /// Per service: (from this time on, this state).
+    states: BTreeMap<String, Vec<(Duration, ServiceState)>>,
+    stops: Vec<(Duration, StoppedTask)>,
+    describe_calls: Vec<(Duration, usize)>,
+    task_calls: usize,
+}
+
+impl Script {
+    fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            states: BTreeMap::new(),
+            stops: Vec::new(),
+            describe_calls: Vec::new(),
+            task_calls: 0,
+        }
+    }
+
+    fn at(mut self, secs: u64, state: ServiceState) -> Self {
+        self.states
+            .entry(state.name.clone())
+            .or_default()
+            .push((Duration::from_secs(secs), state));
+        self
+    }
+}
+
+impl Observe for Script {
+    async fn services(
+        &mut self,
+        _cluster: &str,
+        names: &[String],
+    ) -> anyhow::Result<Vec<ServiceState>> {
+        let now = self.start.elapsed();
+        self.describe_calls.push((now, names.len()));
+        assert!(names.len() <= 10, "DescribeServices takes at most 10");
+        Ok(names
+            .iter()
+            .map(|n| {
+                self.states[n]
+                    .iter()
+                    .rev()
+                    .find(|(t, _)| *t <= now)
+                    .expect("a state at time 0")
+                    .1
+                    .clone()
+            })
+            .collect())
+    }
+
+    async fn stopped_tasks(
+        &mut self,
+        _cluster: &str,
+        deployment: &str,
+        known: &HashSet<String>,
+    ) -> anyhow::Result<Vec<StoppedTask>> {
+        self.task_calls += 1;
+        let now = self.start.elapsed();
+        Ok(self
+            .stops
+            .iter()
+            .filter(|(t, task)| {
+                *t <= now && task.started_by == deployment && !known.contains(&task.arn)
+            })
+            .map(|(_, t)| t.clone())
+            .collect())
+    }
+}
+
+fn state(name: &str, deployments: Vec<Deployment>) -> ServiceState {
+    ServiceState {
+        name: name.into(),
+        desired: 2,
+        deployments,
+        ..ServiceState::default()
+    }
+}
+
+fn dep(id: &str, status: &str, td: &str, running: i32, rollout: &str) -> Deployment {
+    Deployment {
+        id: id.into(),
+        status: status.into(),
+        task_definition: td.into(),
+        desired: 2,
+        running,
+        pending: 2 - running,
+        rollout_state: Some(rollout.into()),
+        ..Deployment::default()
+    }
+}
+
+fn rolling(name: &str) -> ServiceState {
+    state(
+        name,
+        vec![
+            dep("ecs-svc/new", "PRIMARY", NEW, 0, "IN_PROGRESS"),
+            dep("ecs-svc/old", "ACTIVE", OLD, 2, "COMPLETED"),
+        ],
+    )
+}
+
+fn completed(name: &str) -> ServiceState {
+    state(
+        name,
+        vec![dep("ecs-svc/new", "PRIMARY", NEW, 2, "COMPLETED")],
+    )
+}
+
+fn watched(name: &str) -> Watched {
+    Watched {
+        cluster: "main".into(),
+        initial: rolling(name),
+        target: Target {
+            deployment_id: "ecs-svc/new".into(),
+            task_definition: NEW.into(),
+        },
+    }
+}
+
+fn limits(minutes: u64) -> Limits {
+    Limits {
+        timeout: Duration::from_secs(minutes * 60),
+        max_task_failures: 3,
+    }
+}
+
+async fn run(
+    script: &mut Script,
+    items: &[Watched],
+    limits: Limits,
+) -> (Vec<Outcome>, Duration, String) {
+    let mut console = Console::new(Vec::new(), Mode::Human);
+    let outcomes = watch(script, items, limits, &mut console).await.unwrap();
+    (
+        outcomes,
+        script.start.elapsed(),
+        String::from_utf8(console.into_inner()).unwrap(),
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_verdict_comes_within_two_seconds_of_completion_even_after_a_long_quiet_wait() {
+    for done_at in [3, 37, 301] {
+        let mut script = Script::new()
+            .at(0, rolling("api"))
+            .at(done_at, completed("api"));
+        let (outcomes, at, _) = run(&mut script, &[watched("api")], limits(15)).await;
+        assert_eq!(outcomes[0].verdict, Verdict::Completed);
+        let late = at
+            .checked_sub(Duration::from_secs(done_at))
+            .expect("no verdict before completion");
+        assert!(
+            late <= Duration::from_secs(2),
+            "verdict {late:?} after completion at {done_at}s"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_quiet_wait_costs_at_most_about_thirty_describe_calls_a_minute() {
+    let mut script = Script::new().at(0, rolling("api"));
+    let (outcomes, at, log) = run(&mut script, &[watched("api")], limits(10)).await;
+    assert_eq!(at, Duration::from_secs(600), "stops exactly at the timeout");
+    let Verdict::Failed { reason } = &outcomes[0].verdict else {
+        panic!("timeout expected")
+    };
+    assert_eq!(
+        reason,
+        "timed out after 10m waiting for deployment ecs-svc/new (running 0/2 pending 2 rollout IN_PROGRESS)"
+    );
+    let calls = script.describe_calls.len();
+    assert!(
+        (290..=310).contains(&calls),
+        "{calls} DescribeServices calls in 10 minutes"
+    );
+    assert!(
+        script.task_calls <= calls,
+        "{} task checks for {calls} polls: at most one per poll",
+        script.task_calls
+    );
+    assert_eq!(
+        log.lines().count(),
+        1,
+        "one line per change, not per poll: {log}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_crash_loop_fails_soon_after_the_third_failed_task() {
+    let mut script = Script::new().at(0, rolling("api"));
+    for (i, secs) in [10u64, 25, 40, 55].iter().enumerate() {
+        script.stops.push((
+            Duration::from_secs(*secs),
+            StoppedTask {
+                arn: format!("arn:aws:ecs:us-east-1:123456789012:task/main/crash{i}"),
+                started_by: "ecs-svc/new".into(),
+                stop_code: Some("EssentialContainerExited".into()),
+                stopped_reason: Some("Essential container in task exited".into()),
+                containers: vec![ContainerExit {
+                    name: "app".into(),
+                    exit_code: Some(137),
+                    reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
+                }],
+                ..StoppedTask::default()
+            },
+        ));
+    }
+    // A task stopped by scale-in does not count.
+    script.stops.push((
+        Duration::from_secs(5),
+        StoppedTask {
+            arn: "arn:aws:ecs:us-east-1:123456789012:task/main/scaled".into(),
+            started_by: "ecs-svc/new".into(),
+            stop_code: Some("ServiceSchedulerInitiated".into()),
+            stopped_reason: Some("Scaling activity initiated by (deployment ecs-svc/new)".into()),
+            ..StoppedTask::default()
+        },
+    ));
+    let (outcomes, at, log) = run(&mut script, &[watched("api")], limits(15)).await;
+    let Verdict::Failed { reason } = &outcomes[0].verdict else {
+        panic!("failure expected")
+    };
+    assert!(reason.starts_with("3 tasks of deployment ecs-svc/new stopped; the last one, task crash2: Essential container in task exited"), "{reason}");
+    assert!(
+        at >= Duration::from_secs(40) && at <= Duration::from_secs(44),
+        "verdict at {at:?}, third failure at 40s"
+    );
+    assert_eq!(outcomes[0].failures.len(), 3);
+    assert!(log.contains("task crash0 stopped: Essential container in task exited [EssentialContainerExited]; app exited 137: OutOfMemoryError"), "{log}");
+    assert!(!log.contains("scaled"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn twelve_services_are_described_in_batches_of_ten_and_finish_independently() {
+    let names: Vec<String> = (0..12).map(|i| format!("svc{i}")).collect();
+    let mut script = Script::new();
+    for (i, name) in names.iter().enumerate() {
+        script = script
+            .at(0, rolling(name))
+            .at(2 + i as u64, completed(name));
+    }
+    let items: Vec<Watched> = names.iter().map(|n| watched(n)).collect();
+    let (outcomes, at, _) = run(&mut script, &items, limits(15)).await;
+    assert!(outcomes.iter().all(|o| o.verdict == Verdict::Completed));
+    assert!(at <= Duration::from_secs(15), "{at:?}");
+    assert_eq!(script.describe_calls[0], (Duration::from_secs(1), 10));
+    assert_eq!(script.describe_calls[1], (Duration::from_secs(1), 2));
+    assert!(script.describe_calls.iter().all(|(_, n)| *n <= 10));
+    let last_poll_size = script.describe_calls.last().unwrap().1;
+    assert!(
+        last_poll_size <= 2,
+        "finished services are not described again ({last_poll_size})"
+    );
+}
+
+#[test]
+fn polling_slows_down_when_nothing_changes_but_never_beyond_two_seconds() {
+    assert_eq!(next_interval(0), Duration::from_secs(1));
+    assert_eq!(next_interval(5), Duration::from_secs(2));
+    assert_eq!(next_interval(1000), Duration::from_secs(2));
+}
+
+#[test]
+fn durations_read_naturally() {
+    assert_eq!(human_duration(Duration::from_secs(45)), "45s");
+    assert_eq!(human_duration(Duration::from_secs(900)), "15m");
+    assert_eq!(human_duration(Duration::from_secs(90)), "1m 30s");
+}

@@ -1,0 +1,336 @@
+//! Rollout outcomes end to end: the real binary against moto with the scenario layer making
+//! deployments complete, fail, crash-loop or hang the way ECS does.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{ActionRun, Emulator, run_action};
+
+const PREFIX: &str = "/bellyfed/{environment}/ecs";
+const CLUSTER: &str = "bellyfed-dev";
+const SERVICE: &str = "bellyfed-dev-service";
+
+fn revision(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap()
+}
+
+fn service_revision(em: &Emulator) -> String {
+    revision(
+        em.state("dev")["service"]["taskDefinition"]
+            .as_str()
+            .unwrap(),
+    )
+    .to_string()
+}
+
+fn deploy(em: &Emulator, more: &[(&str, &str)]) -> support::Run {
+    let mut inputs = vec![
+        ("environment", "dev"),
+        ("image-tag", "v2"),
+        ("ssm-prefix", PREFIX),
+    ];
+    inputs.extend_from_slice(more);
+    run_action(Some(em), &inputs)
+}
+
+#[test]
+fn a_crash_loop_without_circuit_breaker_fails_at_the_third_task_and_ecs_ship_rolls_back() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(CLUSTER, SERVICE, &json!({"outcome": "crash", "delay": 0.2, "interval": 1.2, "exit_code": 137, "reason": "OutOfMemoryError: Container killed due to memory usage"}));
+    let run = deploy(&em, &[]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "rolled-back");
+    assert_eq!(revision(run.output("task-definition-arn")), "2");
+    assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.starts_with("3 tasks of deployment ecs-svc/")
+            && reason.contains("app exited 137: OutOfMemoryError"),
+        "{reason}"
+    );
+    assert_eq!(
+        service_revision(&em),
+        "1",
+        "the service runs the previous revision again"
+    );
+    assert_eq!(em.count("UpdateService"), 2, "the deploy and our rollback");
+    assert!(
+        run.stdout
+            .contains("::error title=Rollout failed::3 tasks of deployment"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.summary.contains("failed and was rolled back"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("### Stopped tasks") && run.summary.contains("app exited 137"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("| Rolled back to | <code>bellyfed-dev-service:1</code> by ecs-ship, <code>COMPLETED</code>"), "{}", run.summary);
+}
+
+#[test]
+fn a_circuit_breaker_rollback_is_reported_not_repeated() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario(CLUSTER, SERVICE, "fail", 1.2);
+    let run = deploy(&em, &[("max-task-failures", "0")]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "rolled-back");
+    assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
+    assert!(
+        run.output("failure-reason").contains("circuit breaker"),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert_eq!(
+        em.count("UpdateService"),
+        1,
+        "ECS rolled back; we did not update again"
+    );
+    assert!(
+        run.summary.contains("by ECS \\(circuit breaker\\)")
+            || run.summary.contains("by ECS (circuit breaker)"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("CannotPullContainerError"),
+        "stopped-task reasons are shown: {}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("### Last service events")
+            && run.summary.contains("rolling back to deployment"),
+        "{}",
+        run.summary
+    );
+    assert_eq!(service_revision(&em), "1");
+}
+
+#[test]
+fn with_rollback_off_a_failed_deploy_stays_failed_where_it_is() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "crash", "delay": 0.2, "interval": 0.3}),
+    );
+    let run = deploy(&em, &[("rollback", "false")]);
+    assert_eq!(run.code, 3);
+    assert_eq!(run.output("status"), "failed");
+    assert_eq!(run.output("rollback-task-definition-arn"), "");
+    assert_eq!(service_revision(&em), "2");
+    assert_eq!(em.count("UpdateService"), 1);
+}
+
+#[test]
+fn a_timed_out_rollout_is_rolled_back_and_says_it_timed_out() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario(CLUSTER, SERVICE, "hang", 0.0);
+    let run = deploy(&em, &[("timeout-minutes", "0.05")]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "rolled-back");
+    assert!(
+        run.output("failure-reason")
+            .starts_with("timed out after 3s waiting for deployment"),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert_eq!(service_revision(&em), "1");
+}
+
+#[test]
+fn when_the_rollback_also_fails_the_status_is_failed_and_says_both() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "crash", "delay": 0.1, "interval": 0.3, "times": 2}),
+    );
+    let run = deploy(&em, &[]);
+    assert_eq!(run.code, 3);
+    assert_eq!(run.output("status"), "failed");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.contains(
+            "; the rollback to bellyfed-dev-service:1 also failed: 3 tasks of deployment"
+        ),
+        "{reason}"
+    );
+}
+
+#[test]
+fn fast_rollback_settings_go_in_the_same_update() {
+    let em = Emulator::start(&["dev"]);
+    let run = deploy(
+        &em,
+        &[
+            ("circuit-breaker", "true"),
+            ("maximum-percent", "200"),
+            ("minimum-healthy-percent", "100"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let update = em.bodies("UpdateService").pop().unwrap();
+    assert_eq!(
+        update["deploymentConfiguration"],
+        json!({"maximumPercent": 200, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {"enable": true, "rollback": true}})
+    );
+    assert_eq!(
+        update["taskDefinition"],
+        run.output("task-definition-arn"),
+        "one UpdateService call carries both"
+    );
+    let run = deploy(&em, &[("health-check-grace-period", "60")]);
+    assert_eq!(run.code, 2, "no load balancer: refused before any write");
+    assert!(
+        run.stdout.contains("needs a load balancer"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn the_rollback_command_goes_back_to_the_recorded_previous_revision() {
+    let em = Emulator::start(&["dev"]);
+    let first = deploy(&em, &[]);
+    assert_eq!(first.output("status"), "deployed");
+    let run = run_action(
+        Some(&em),
+        &[
+            ("command", "rollback"),
+            ("environment", "dev"),
+            ("ssm-prefix", PREFIX),
+            ("image-tag", "ignored"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.output("status"), "rolled-back");
+    assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
+    assert_eq!(revision(run.output("previous-task-definition-arn")), "2");
+    assert_eq!(service_revision(&em), "1");
+    assert!(
+        run.summary
+            .starts_with("## ↩️ Rolled back <code>bellyfed-dev-service</code> in <code>dev</code>"),
+        "{}",
+        run.summary
+    );
+
+    // Revision 1 was registered by the seed, not by ecs-ship: it records nothing to go back to.
+    let run = run_action(
+        Some(&em),
+        &[
+            ("command", "rollback"),
+            ("environment", "dev"),
+            ("ssm-prefix", PREFIX),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("bellyfed-dev-service:1 does not record the revision it replaced"),
+        "{}",
+        run.stdout
+    );
+    // An explicit `to` works anyway.
+    let run = run_action(
+        Some(&em),
+        &[
+            ("command", "rollback"),
+            ("environment", "dev"),
+            ("ssm-prefix", PREFIX),
+            ("to", "bellyfed-dev-service:2"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(service_revision(&em), "2");
+}
+
+#[test]
+fn cancelling_while_waiting_writes_outputs_and_summary_and_exits_non_zero() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario(CLUSTER, SERVICE, "hang", 0.0);
+    let action = ActionRun::new(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+        ],
+    );
+    let mut child = action
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !seen.contains("::group::Wait for deployment") {
+        assert!(Instant::now() < deadline, "never started waiting: {seen}");
+        stdout.read_line(&mut seen).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "stopped promptly ({:?})",
+        sent.elapsed()
+    );
+    seen.push_str(&String::from_utf8_lossy(&rest));
+    let run = action.finish(status.code(), seen.as_bytes(), &[]);
+    assert_eq!(run.code, 130, "{}", run.stdout);
+    assert_eq!(run.output("status"), "cancelled");
+    assert!(
+        run.output("failure-reason")
+            .starts_with("cancelled (SIGTERM) while waiting for deployment ecs-svc/"),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert_eq!(
+        revision(run.output("task-definition-arn")),
+        "2",
+        "what was registered is reported"
+    );
+    assert!(run.summary.contains("was cancelled"), "{}", run.summary);
+}
+
+#[test]
+fn progress_is_one_line_per_change_with_elapsed_time() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario(CLUSTER, SERVICE, "complete", 2.5);
+    let run = deploy(&em, &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let progress: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("s] bellyfed-dev-service: running"))
+        .collect();
+    assert!(
+        (2..=3).contains(&progress.len()),
+        "one line per change, not per poll: {progress:#?}"
+    );
+    assert!(
+        progress
+            .last()
+            .unwrap()
+            .ends_with("running 2/2 pending 0 rollout COMPLETED"),
+        "{progress:#?}"
+    );
+}
