@@ -153,6 +153,23 @@ fn finish<W: Write>(report: &Report, files: &RunnerFiles, console: &mut Console<
                 console.line(&format!("task {}: {}", task.id(), task.cause()));
             }
         }
+        if !report.target_health.is_empty() {
+            console.group("Load balancer targets");
+            for t in report.target_health.iter().take(10) {
+                let why = [t.reason.as_deref(), t.description.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": ");
+                console.line(&format!(
+                    "{} {}{} {} {why}",
+                    t.target_group,
+                    t.target,
+                    if t.ours { " (failed task)" } else { "" },
+                    t.state
+                ));
+            }
+        }
         if !report.events.is_empty() {
             console.group("Last service events");
             for event in report.events.iter().take(10) {

@@ -8,6 +8,7 @@ use std::io::Write;
 
 use crate::aws::{self, Clients, ecs::ServiceUpdate};
 use crate::console::Console;
+use crate::diagnose;
 use crate::error::Exit;
 use crate::gather::{Gathered, gather};
 use crate::model::{ServiceState, short_task_definition};
@@ -226,6 +227,10 @@ async fn apply<W: Write>(
     };
     report.failed_tasks.clone_from(&outcome.failures);
     report.events = outcome.last_state.events.iter().take(10).cloned().collect();
+    let (targets, warnings) =
+        diagnose::target_health(clients, &outcome.last_state, &outcome.failures).await;
+    report.target_health = targets;
+    report.warnings.extend(warnings);
     let hint = "see the stopped tasks and service events in the step summary".to_string();
     report.fail("Rollout failed", reason, Some(hint), Exit::DeployFailed);
     if req.rollback {

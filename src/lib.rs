@@ -28,6 +28,7 @@ pub mod aws;
 pub mod cli;
 pub mod console;
 pub mod deploy;
+pub mod diagnose;
 pub mod diff;
 pub mod error;
 pub mod gather;

@@ -18,6 +18,24 @@ pub struct ServiceState {
     pub events: Vec<ServiceEvent>,
     pub settings: DeploymentSettings,
     pub load_balanced: bool,
+    /// Target groups of the service's load balancers.
+    pub target_groups: Vec<String>,
+}
+
+/// One target of a load balancer target group, as `DescribeTargetHealth` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TargetHealth {
+    /// The target group's name (the ARN's `targetgroup/<name>/...` part).
+    pub target_group: String,
+    /// For `ip` targets (Fargate), the task's private IP.
+    pub target: String,
+    pub port: Option<i32>,
+    /// `healthy`, `unhealthy`, `initial`, `draining`, `unused`, `unavailable`.
+    pub state: String,
+    pub reason: Option<String>,
+    pub description: Option<String>,
+    /// Whether the target is one of our deployment's failed tasks.
+    pub ours: bool,
 }
 
 /// A service's rollout settings (`deploymentConfiguration` and the health check grace period).
@@ -63,6 +81,8 @@ pub struct StoppedTask {
     /// RFC 3339, UTC.
     pub stopped_at: Option<String>,
     pub containers: Vec<ContainerExit>,
+    /// The task's private IP (awsvpc), to match load balancer targets.
+    pub private_ip: Option<String>,
 }
 
 /// How one container of a stopped task ended.

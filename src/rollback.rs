@@ -219,6 +219,11 @@ async fn run_steps<W: Write>(
         Verdict::Failed { reason } => {
             report.failed_tasks.clone_from(&outcome.failures);
             report.events = outcome.last_state.events.iter().take(10).cloned().collect();
+            let (targets, warnings) =
+                crate::diagnose::target_health(&clients, &outcome.last_state, &outcome.failures)
+                    .await;
+            report.target_health = targets;
+            report.warnings.extend(warnings);
             report.fail(
                 "Rollback failed",
                 reason,

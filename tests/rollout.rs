@@ -334,3 +334,41 @@ fn progress_is_one_line_per_change_with_elapsed_time() {
         "{progress:#?}"
     );
 }
+
+#[test]
+fn tasks_failing_load_balancer_health_checks_show_their_target_health() {
+    let em = Emulator::start_with(&[], &["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "crash", "delay": 0.2, "interval": 1.2, "health": true}),
+    );
+    let run = deploy(&em, &[("health-check-grace-period", "30")]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason")
+            .contains("Task failed ELB health checks"),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert!(
+        run.summary.contains("### Load balancer targets"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("(failed task) | <code>unhealthy</code> | Target.ResponseCodeMismatch: Health checks failed with these codes: \\[502\\]"), "{}", run.summary);
+    assert!(
+        !run.summary.contains("10.0.1.10"),
+        "healthy targets of other tasks are left out"
+    );
+    assert!(
+        run.stdout.contains("::group::Load balancer targets"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        em.bodies("UpdateService")[0]["healthCheckGracePeriodSeconds"],
+        30,
+        "accepted for a load-balanced service"
+    );
+}

@@ -116,6 +116,11 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             health_check_grace_period: s.health_check_grace_period_seconds(),
         },
         load_balanced: !s.load_balancers().is_empty(),
+        target_groups: s
+            .load_balancers()
+            .iter()
+            .filter_map(|lb| lb.target_group_arn().map(str::to_string))
+            .collect(),
     }
 }
 
@@ -178,6 +183,12 @@ pub async fn describe_tasks(
                     reason: c.reason().map(str::to_string),
                 })
                 .collect(),
+            private_ip: t
+                .attachments()
+                .iter()
+                .flat_map(aws_sdk_ecs::types::Attachment::details)
+                .find(|d| d.name() == Some("privateIPv4Address"))
+                .and_then(|d| d.value().map(str::to_string)),
         })
         .collect())
 }

@@ -3,6 +3,7 @@
 
 pub mod ecr;
 pub mod ecs;
+pub mod elb;
 pub mod raw_json;
 pub mod ssm;
 
@@ -15,6 +16,7 @@ pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub region: String,
     config: aws_config::SdkConfig,
 }
@@ -38,6 +40,7 @@ impl Clients {
             ecs: aws_sdk_ecs::Client::new(&config),
             ecr: aws_sdk_ecr::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
             region,
             config,
         })

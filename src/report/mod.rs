@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::diff::TaskDefDiff;
 use crate::error::Exit;
-use crate::model::{ServiceEvent, StoppedTask};
+use crate::model::{ServiceEvent, StoppedTask, TargetHealth};
 
 /// How a run ended; the `status` output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +101,8 @@ pub struct Report {
     pub rollback_rollout: Option<Rollout>,
     /// Tasks of our deployment that stopped with a failure, newest first.
     pub failed_tasks: Vec<StoppedTask>,
+    /// Load balancer targets that are unhealthy or belong to our failed tasks.
+    pub target_health: Vec<TargetHealth>,
     pub events: Vec<ServiceEvent>,
     pub failure: Option<Failure>,
     pub warnings: Vec<String>,
@@ -132,6 +134,7 @@ impl Report {
             rolled_back_by: None,
             rollback_rollout: None,
             failed_tasks: Vec::new(),
+            target_health: Vec::new(),
             events: Vec::new(),
             failure: None,
             warnings: Vec::new(),

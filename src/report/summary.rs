@@ -112,6 +112,7 @@ pub fn render(report: &Report) -> String {
     }
     write_changes(&mut md, report);
     write_failed_tasks(&mut md, report);
+    write_target_health(&mut md, report);
     write_events(&mut md, report);
     if let Some(rendered) = &report.rendered {
         let json = serde_json::to_string_pretty(rendered).unwrap_or_default();
@@ -310,6 +311,36 @@ fn write_failed_tasks(md: &mut String, report: &Report) {
             code(task.id()),
             text(task.stopped_at.as_deref().unwrap_or("")),
             text(&shorten(&task.cause(), MAX_LINE_CHARS))
+        );
+    }
+}
+
+fn write_target_health(md: &mut String, report: &Report) {
+    if report.target_health.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n### Load balancer targets\n\n| Target group | Target | State | Why |\n|---|---|---|---|"
+    );
+    for t in report.target_health.iter().take(MAX_TASKS * 2) {
+        let target = format!(
+            "{}{}{}",
+            code(&t.target),
+            t.port.map_or(String::new(), |p| format!(":{p}")),
+            if t.ours { " (failed task)" } else { "" }
+        );
+        let why = [t.reason.as_deref(), t.description.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(": ");
+        let _ = writeln!(
+            md,
+            "| {} | {target} | {} | {} |",
+            code(&t.target_group),
+            code(&t.state),
+            text(&why)
         );
     }
 }

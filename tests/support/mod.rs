@@ -41,10 +41,18 @@ pub struct Emulator {
 impl Emulator {
     /// Starts moto with the standard world seeded for the given environments.
     pub fn start(environments: &[&str]) -> Self {
+        Self::start_with(environments, &[])
+    }
+
+    /// Starts moto with some environments seeded behind a load balancer.
+    pub fn start_with(environments: &[&str], load_balanced: &[&str]) -> Self {
         let mut cmd = Command::new(python());
         cmd.arg(project_dir().join("tests/support/moto_server.py"));
         for env in environments {
             cmd.args(["--seed", env]);
+        }
+        for env in load_balanced {
+            cmd.args(["--seed-lb", env]);
         }
         let mut child = cmd
             .stdin(Stdio::piped())

@@ -12,13 +12,16 @@
 It prints one JSON line {"aws": <port>, "control": <port>} on stdout once both servers listen,
 then serves until stdin closes or it is killed. The control API (JSON over HTTP):
 
-  POST /seed      {"environments": ["dev", ...]}        seed the standard world
+  POST /seed      {"environments": ["dev", ...], "load_balanced": [...]}   seed the standard world
+                  (load-balanced environments get an ALB target group with two healthy targets)
   POST /scenario  {"cluster", "service", "outcome", "delay", ...}   how the next rollout goes:
                   complete: COMPLETED after `delay`;
                   fail:     tasks fail to start (CannotPullContainerError), then at `delay` the
                             circuit breaker marks it FAILED and rolls back to the previous revision;
                   crash:    no circuit breaker; from `delay` on, a task of the deployment stops every
-                            `interval` s (essential container exits `exit_code`), forever;
+                            `interval` s (essential container exits `exit_code`), forever; with
+                            `"health": true` the tasks instead fail the load balancer's health
+                            checks and their targets show unhealthy;
                   hang:     stays IN_PROGRESS.
                   A scenario applies to the next rollout of that service (`times`: the next n);
                   later ones complete after 0.5 s.
@@ -50,6 +53,7 @@ import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from moto.core.utils import utcnow  # noqa: E402
 from moto.ecs.models import EC2ContainerServiceBackend, Task, ecs_backends  # noqa: E402
+from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
@@ -116,6 +120,29 @@ LOCK = threading.RLock()
 
 def record(what, service, deployment):
     TIMELINE.append({"t": time.time(), "what": what, "service": service.name, "deployment": deployment["id"]})
+
+
+UNHEALTHY = {}  # target IP -> (reason, description) reported by DescribeTargetHealth
+_original_health_for = FakeTargetGroup.health_for
+
+
+def health_for(self, target, ec2_backend):
+    status = _original_health_for(self, target, ec2_backend)
+    bad = UNHEALTHY.get(target["Id"])
+    if bad:
+        return FakeHealthStatus(target["Id"], status.port, self.health_check_port, "unhealthy", bad[0], bad[1])
+    return status
+
+
+FakeTargetGroup.health_for = health_for
+
+
+def fail_health_check(service, task):
+    """Registers the task's IP with the service's target groups and makes it unhealthy."""
+    ip = next(d["value"] for a in task.attachments for d in a["details"] if d["name"] == "privateIPv4Address")
+    for lb in service.load_balancers:
+        elbv2_backends[ACCOUNT][REGION].register_targets(lb["targetGroupArn"], [{"Id": ip, "Port": lb["containerPort"]}])
+    UNHEALTHY[ip] = ("Target.ResponseCodeMismatch", "Health checks failed with these codes: [502]")
 
 
 def stop_task(service, dep, stop_code, reason, exit_code=None, container_reason=None):
@@ -241,8 +268,14 @@ def tick():
                 interval = float(sc.get("interval", 1.0))
                 if elapsed >= sc["delay"] + r["stopped"] * interval:
                     r["stopped"] += 1
-                    stop_task(service, dep, "EssentialContainerExited", "Essential container in task exited",
-                              exit_code=int(sc.get("exit_code", 1)), container_reason=sc.get("reason"))
+                    if sc.get("health"):
+                        groups = ", ".join(lb["targetGroupArn"] for lb in service.load_balancers)
+                        task = stop_task(service, dep, "ServiceSchedulerInitiated", f"Task failed ELB health checks in (target-group {groups})",
+                                         exit_code=143)
+                        fail_health_check(service, task)
+                    else:
+                        stop_task(service, dep, "EssentialContainerExited", "Essential container in task exited",
+                                  exit_code=int(sc.get("exit_code", 1)), container_reason=sc.get("reason"))
             elif r["phase"] == "rolling" and sc["outcome"] == "fail" and elapsed >= sc["delay"]:
                 # Circuit breaker with rollback: ours FAILED, a new PRIMARY of the previous revision.
                 dep.update(rolloutState="FAILED", failedTasks=3, runningCount=0, pendingCount=0,
@@ -325,8 +358,8 @@ def manifest_for(tag):
     }, separators=(",", ":"))
 
 
-def seed(endpoint, environments):
-    ecr, ecs, ssm, ec2 = (client(n, endpoint) for n in ("ecr", "ecs", "ssm", "ec2"))
+def seed(endpoint, environments, load_balanced=()):
+    ecr, ecs, ssm, ec2, elb = (client(n, endpoint) for n in ("ecr", "ecs", "ssm", "ec2", "elbv2"))
     try:
         repo = ecr.create_repository(repositoryName="bellyfed-api")["repository"]
     except ecr.exceptions.RepositoryAlreadyExistsException:
@@ -371,10 +404,19 @@ def seed(endpoint, environments):
                 {"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable", "memory": 64, "essential": False},
             ],
         )["taskDefinition"]
+        load_balancers = []
+        if env in load_balanced:
+            vpc = ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
+            elb.create_load_balancer(Name=f"bellyfed-{env}", Subnets=subnets, SecurityGroups=groups)
+            tg = elb.create_target_group(Name=f"bellyfed-{env}-app", Protocol="HTTP", Port=8080, VpcId=vpc,
+                                         TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+            elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.1.10", "Port": 8080}, {"Id": "10.0.1.11", "Port": 8080}])
+            load_balancers = [{"targetGroupArn": tg, "containerName": "app", "containerPort": 8080}]
         os.environ["MOTO_ECS_SERVICE_RUNNING"] = "2"  # the service starts steady, as a real one would be
         ecs.create_service(
             cluster=cluster, serviceName=family, taskDefinition=td["taskDefinitionArn"], desiredCount=2, launchType="FARGATE",
             networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": groups, "assignPublicIp": "DISABLED"}},
+            loadBalancers=load_balancers,
         )
         os.environ.pop("MOTO_ECS_SERVICE_RUNNING")
         prefix = f"/bellyfed/{env}/ecs"
@@ -441,7 +483,7 @@ def control_handler(endpoint, recorder):
             try:
                 payload = self.body()
                 if url.path == "/seed":
-                    return self.reply(seed(endpoint, payload.get("environments", ["dev"])))
+                    return self.reply(seed(endpoint, payload.get("environments", ["dev"]), payload.get("load_balanced", [])))
                 if url.path == "/scenario":
                     scenario = {k: v for k, v in payload.items() if k not in ("cluster", "service")}
                     scenario.setdefault("outcome", "complete")
@@ -463,6 +505,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="AWS port (0: any free port)")
     parser.add_argument("--seed", action="append", metavar="ENV", help="seed the standard world for ENV at start")
+    parser.add_argument("--seed-lb", action="append", metavar="ENV", default=[], help="seed ENV behind a load balancer")
     args = parser.parse_args()
 
     recorder = Recorder(None)
@@ -470,7 +513,8 @@ def main():
     aws.start()
     aws_port = aws.get_host_and_port()[1]
     endpoint = f"http://127.0.0.1:{aws_port}"
-    world = seed(endpoint, args.seed) if args.seed else None
+    environments = (args.seed or []) + args.seed_lb
+    world = seed(endpoint, environments, args.seed_lb) if environments else None
     control = ThreadingHTTPServer(("127.0.0.1", 0), control_handler(endpoint, recorder))
     threading.Thread(target=control.serve_forever, daemon=True).start()
     threading.Thread(target=ticker, daemon=True).start()

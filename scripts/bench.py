@@ -1,0 +1,153 @@
+"""Benchmarks of ecs-ship against moto plus the scenario layer (tests/support/moto_server.py).
+
+What it measures, each over several runs:
+  * verdict latency: from the moment the scenario layer marks our deployment COMPLETED to the
+    moment ecs-ship exits with its verdict (rollouts completing 1-6 s after the update);
+  * crash-loop latency: from the third failed task of our deployment (no circuit breaker) to exit;
+  * API calls per minute while waiting on a rollout that never finishes, by operation;
+  * wall time and AWS calls of a deploy without waiting and of an unchanged redeploy.
+The binary is $ECS_SHIP_BIN; the emulator runs on 127.0.0.1 only.
+"""
+
+import argparse
+import collections
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BIN = os.environ.get("ECS_SHIP_BIN", os.path.join(ROOT, "target/debug/ecs-ship"))
+PREFIX = "/bellyfed/{environment}/ecs"
+CLUSTER, SERVICE = "bellyfed-dev", "bellyfed-dev-service"
+
+
+class Emulator:
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/support/moto_server.py"), "--seed", "dev"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        info = json.loads(self.proc.stdout.readline())
+        self.aws, self.control_port = info["aws"], info["control"]
+
+    def control(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"http://127.0.0.1:{self.control_port}{path}", data=data, method=method)
+        with urllib.request.urlopen(req) as resp:
+            return json.load(resp)
+
+    def scenario(self, **scenario):
+        self.control("POST", "/scenario", {"cluster": CLUSTER, "service": SERVICE, **scenario})
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def deploy(em, n, *extra):
+    env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{em.aws}", AWS_ACCESS_KEY_ID="bench",
+               AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+    env.pop("GITHUB_ACTIONS", None)
+    # A new env value each run, so every deploy registers a revision and starts a rollout.
+    args = [BIN, "deploy", "--environment", "dev", "--image-tag", "v2", "--ssm-prefix", PREFIX,
+            "--environment-variables", json.dumps({"BENCH_RUN": str(n)}), *extra]
+    start = time.time()
+    done = subprocess.run(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return start, time.time(), done
+
+
+def summary(values):
+    return f"median {statistics.median(values):.2f} s, min {min(values):.2f}, max {max(values):.2f} (n={len(values)})"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--quiet-minutes", type=float, default=1.0, help="length of the never-finishing rollout")
+    args = parser.parse_args()
+    random.seed(7)
+    em = Emulator()
+    results = []
+    try:
+        run = 0
+        # Verdict latency after COMPLETED.
+        latencies = []
+        for _ in range(args.runs):
+            run += 1
+            em.scenario(outcome="complete", delay=random.uniform(1.0, 6.0))
+            _, end, done = deploy(em, run)
+            assert done.returncode == 0, done.stdout
+            completed = [e for e in em.control("GET", "/timeline") if e["what"] == "completed"][-1]["t"]
+            latencies.append(end - completed)
+        results.append(("Verdict after ECS marks the deployment COMPLETED (1-6 s rollouts)", summary(latencies)))
+        latencies = []
+        for _ in range(2):
+            run += 1
+            em.scenario(outcome="complete", delay=random.uniform(18.0, 22.0))
+            _, end, done = deploy(em, run)
+            assert done.returncode == 0, done.stdout
+            completed = [e for e in em.control("GET", "/timeline") if e["what"] == "completed"][-1]["t"]
+            latencies.append(end - completed)
+        results.append(("Verdict after COMPLETED, after a quiet ~20 s rollout (polling slowed to 2 s)", summary(latencies)))
+
+        # Crash loop without a circuit breaker: third failed task to verdict.
+        latencies = []
+        for _ in range(max(3, args.runs // 2)):
+            run += 1
+            em.scenario(outcome="crash", delay=0.5, interval=random.uniform(2.0, 4.0), exit_code=1)
+            _, end, done = deploy(em, run, "--rollback", "false")
+            assert done.returncode == 3, done.stdout
+            timeline = em.control("GET", "/timeline")
+            rollout = [e for e in timeline if e["what"] == "rollout-started"][-1]["deployment"]
+            stops = [e["t"] for e in timeline if e["what"] == "task-stopped" and e["deployment"] == rollout]
+            latencies.append(end - stops[2])
+        results.append(("Verdict after the third failed task (no circuit breaker)", summary(latencies)))
+
+        # Calls per minute while waiting on a rollout that never finishes.
+        run += 1
+        em.scenario(outcome="hang", delay=0)
+        em.control("POST", "/calls/reset")
+        _, _, done = deploy(em, run, "--timeout-minutes", str(args.quiet_minutes), "--rollback", "false")
+        assert done.returncode == 3, done.stdout
+        calls = [c["op"] for c in em.control("GET", "/calls")]
+        waiting = calls[calls.index("UpdateService") + 1:]
+        per_minute = collections.Counter(waiting)
+        rate = ", ".join(f"{op} {n / args.quiet_minutes:.0f}" for op, n in per_minute.most_common())
+        results.append((f"AWS calls per minute of waiting ({args.quiet_minutes:g} min rollout that never finishes)",
+                        f"{len(waiting) / args.quiet_minutes:.0f} in all: {rate}"))
+
+        # A deploy without waiting, and an unchanged redeploy: wall time and calls.
+        walls, counts = [], None
+        for _ in range(args.runs):
+            run += 1
+            em.control("POST", "/calls/reset")
+            start, end, done = deploy(em, run, "--wait", "false")
+            assert done.returncode == 0, done.stdout
+            walls.append(end - start)
+            counts = collections.Counter(c["op"] for c in em.control("GET", "/calls"))
+        results.append(("Deploy without waiting (register + update), wall time", summary(walls)))
+        results.append(("AWS calls of a deploy without waiting", ", ".join(f"{op} {n}" for op, n in sorted(counts.items()))))
+        walls = []
+        for _ in range(args.runs):
+            em.control("POST", "/calls/reset")
+            start, end, done = deploy(em, run, "--wait", "false")
+            assert done.returncode == 0 and "Result: unchanged" in done.stdout, done.stdout
+            walls.append(end - start)
+            counts = collections.Counter(c["op"] for c in em.control("GET", "/calls"))
+        results.append(("Unchanged redeploy, wall time", summary(walls)))
+        results.append(("AWS calls of an unchanged redeploy", ", ".join(f"{op} {n}" for op, n in sorted(counts.items()))))
+    finally:
+        em.close()
+
+    print(f"Binary: {os.path.relpath(BIN, ROOT) if BIN.startswith(ROOT) else BIN}; emulator: moto on 127.0.0.1\n")
+    print("| measurement | result |\n|---|---|")
+    for name, value in results:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()

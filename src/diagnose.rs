@@ -1,0 +1,79 @@
+//! Reading why a rollout failed beyond what the watcher saw: the load balancer's view of the
+//! failed tasks. Best effort: what cannot be read becomes a warning, never a failure.
+
+use std::collections::HashSet;
+
+use crate::aws::{Clients, elb};
+use crate::model::{ServiceState, StoppedTask, TargetHealth};
+
+/// At most this many target groups are read.
+const MAX_TARGET_GROUPS: usize = 5;
+
+/// The targets of the service's target groups that are not healthy, or that are our failed
+/// tasks; ours first. Errors (no permission, say) come back as warnings.
+pub async fn target_health(
+    clients: &Clients,
+    service: &ServiceState,
+    failures: &[StoppedTask],
+) -> (Vec<TargetHealth>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut warnings = Vec::new();
+    for arn in service.target_groups.iter().take(MAX_TARGET_GROUPS) {
+        match elb::target_health(&clients.elb, arn).await {
+            Ok(targets) => found.extend(targets),
+            Err(err) => warnings.push(format!("target health could not be read: {err:#}")),
+        }
+    }
+    (relevant(found, failures), warnings)
+}
+
+/// Marks our failed tasks' targets and keeps those and every unhealthy one, ours first. Pure.
+pub fn relevant(targets: Vec<TargetHealth>, failures: &[StoppedTask]) -> Vec<TargetHealth> {
+    let ours: HashSet<&str> = failures
+        .iter()
+        .filter_map(|t| t.private_ip.as_deref())
+        .collect();
+    let mut kept: Vec<TargetHealth> = targets
+        .into_iter()
+        .map(|mut t| {
+            t.ours = ours.contains(t.target.as_str());
+            t
+        })
+        .filter(|t| t.ours || t.state != "healthy")
+        .collect();
+    kept.sort_by_key(|t| !t.ours);
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(ip: &str, state: &str) -> TargetHealth {
+        TargetHealth {
+            target_group: "api".into(),
+            target: ip.into(),
+            port: Some(8080),
+            state: state.into(),
+            ..TargetHealth::default()
+        }
+    }
+
+    #[test]
+    fn our_tasks_come_first_and_healthy_strangers_are_dropped() {
+        let failures = [StoppedTask {
+            private_ip: Some("10.0.0.7".into()),
+            ..StoppedTask::default()
+        }];
+        let kept = relevant(
+            vec![
+                target("10.0.0.1", "healthy"),
+                target("10.0.0.2", "unhealthy"),
+                target("10.0.0.7", "unhealthy"),
+            ],
+            &failures,
+        );
+        let shown: Vec<(&str, bool)> = kept.iter().map(|t| (t.target.as_str(), t.ours)).collect();
+        assert_eq!(shown, [("10.0.0.7", true), ("10.0.0.2", false)]);
+    }
+}
