@@ -84,6 +84,11 @@ pub struct DeployArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
+    /// Several services to deploy the same image to, instead of `service`: a YAML list of names or
+    /// of `{service, container, task-definition-family, environment-variables, secrets}`.
+    #[arg(long, value_name = "LIST")]
+    pub services: Option<String>,
+
     /// Image tag to deploy from the ECR repository. Give this or `image`.
     #[arg(long, value_name = "TAG")]
     pub image_tag: Option<String>,

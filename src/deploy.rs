@@ -1,10 +1,17 @@
 //! Running a deploy: gather, plan, apply, watch, and roll back on failure, filling a [`Report`]
-//! as it goes.
+//! as it goes. One service or several: each gets its own plan, each distinct revision is
+//! registered once (paced to stay under `RegisterTaskDefinition`'s ~1 call/s), the services are
+//! updated concurrently and watched together, and a failure rolls back every service that was
+//! changed (all or nothing).
 //!
 //! The report is the caller's, so a cancelled run (the future dropped mid-wait) still reports what
-//! was registered and which deployment was started.
+//! was registered and which deployments were started.
 
 use std::io::Write;
+use std::time::Duration;
+
+use futures::future::join_all;
+use tokio::time::Instant;
 
 use crate::aws::{self, Clients, ecs::ServiceUpdate};
 use crate::console::Console;
@@ -13,11 +20,14 @@ use crate::error::Exit;
 use crate::gather::{Gathered, gather};
 use crate::model::{ServiceState, short_task_definition};
 use crate::plan::{Plan, PlanInput, plan};
-use crate::report::{Report, Rollout, Status};
+use crate::report::{Report, Rollout, ServiceResult, Status};
 use crate::request::{DeployRequest, ImageSpec};
-use crate::rollback;
+use crate::rollback::{self, Started};
 use crate::taskdef;
 use crate::watch::{self, Ecs, Limits, Target, Verdict, Watched};
+
+/// `RegisterTaskDefinition` allows about one call a second sustained.
+pub const REGISTER_PACE: Duration = Duration::from_millis(1100);
 
 /// Runs a validated deploy request to the end, filling `report`.
 pub async fn run<W: Write>(req: &DeployRequest, console: &mut Console<W>, report: &mut Report) {
@@ -32,6 +42,13 @@ pub async fn run<W: Write>(req: &DeployRequest, console: &mut Console<W>, report
             "Deploy refused"
         };
         report.fail_with(title, &err);
+        for service in &mut report.services {
+            if matches!(service.status, Status::Started | Status::DryRun)
+                || service.task_definition_arn.is_none()
+            {
+                service.status = Status::Failed;
+            }
+        }
     }
 }
 
@@ -45,49 +62,94 @@ async fn run_steps<W: Write>(
     report.region = Some(clients.region.clone());
     let gathered = gather(&clients, req).await?;
     report.cluster = Some(gathered.resolved.cluster.clone());
-    report.service = Some(gathered.resolved.service.clone());
-    report.previous_task_definition_arn = Some(gathered.service.task_definition.clone());
+    report.service = Some(
+        gathered
+            .resolved
+            .targets
+            .iter()
+            .map(|t| t.service.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    report.previous_task_definition_arn = Some(gathered.services[0].task_definition.clone());
     report.warnings.extend(gathered.warnings.iter().cloned());
     log_gathered(console, &gathered);
 
-    let plan = plan(
-        req,
-        &PlanInput {
-            resolved: &gathered.resolved,
-            region: &clients.region,
-            live: &gathered.live,
-            service: &gathered.service,
-            image: &gathered.image,
-        },
-    )?;
-    report.image = Some(plan.image_reference.clone());
-    report.image_digest.clone_from(&plan.image.digest);
-    report.image_verified = plan.image.verified;
-    report.containers.clone_from(&plan.containers);
-    report.changed = plan.changed;
-    report.diff = Some(plan.diff.clone());
-    log_plan(console, &plan);
+    let plans = gathered
+        .resolved
+        .targets
+        .iter()
+        .zip(gathered.services.iter().zip(&gathered.lives))
+        .map(|(target, (service, live))| {
+            plan(
+                req,
+                &PlanInput {
+                    resolved: &gathered.resolved,
+                    target,
+                    region: &clients.region,
+                    live,
+                    service,
+                    image: &gathered.image,
+                },
+            )
+        })
+        .collect::<Result<Vec<Plan>, _>>()?;
+    let first = &plans[0];
+    report.image = Some(first.image_reference.clone());
+    report.image_digest.clone_from(&first.image.digest);
+    report.image_verified = first.image.verified;
+    report.containers.clone_from(&first.containers);
+    report.changed = plans.iter().any(|p| p.changed);
+    report.diff = Some(first.diff.clone());
+    report.services = plans
+        .iter()
+        .map(|p| ServiceResult {
+            service: p.service.clone(),
+            previous_task_definition_arn: p.live_task_definition_arn.clone(),
+            task_definition_arn: None,
+            changed: p.changed,
+            status: Status::Unchanged,
+            rollout: None,
+            rollback_task_definition_arn: None,
+            failure: None,
+        })
+        .collect();
+    for plan in &plans {
+        log_plan(console, plan, plans.len() > 1);
+    }
 
     if req.dry_run {
-        let shown = taskdef::redacted(&plan.rendered);
-        console.group("Rendered task definition (dry run, environment values hidden)");
-        console.block(
-            &serde_json::to_string_pretty(&shown)?
-                .lines()
-                .map(str::to_string)
-                .collect::<Vec<_>>(),
-        );
-        report.rendered = Some(shown);
+        for plan in &plans {
+            let shown = taskdef::redacted(&plan.rendered);
+            console.group(&format!(
+                "Rendered task definition for {} (dry run, environment values hidden)",
+                plan.service
+            ));
+            console.block(
+                &serde_json::to_string_pretty(&shown)?
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            );
+            report.rendered.get_or_insert(shown);
+        }
+        report
+            .services
+            .iter_mut()
+            .for_each(|s| s.status = Status::DryRun);
         report.succeed(Status::DryRun);
         return Ok(());
     }
-    if !plan.updates_service() {
-        console.line("Nothing changed: no revision registered, the service is left alone (set `force-new-deployment` to redeploy anyway).");
-        report.task_definition_arn = Some(plan.live_task_definition_arn.clone());
+    if !plans.iter().any(Plan::updates_service) {
+        console.line("Nothing changed: no revision registered, no service touched (set `force-new-deployment` to redeploy anyway).");
+        report.task_definition_arn = Some(first.live_task_definition_arn.clone());
+        for (service, plan) in report.services.iter_mut().zip(&plans) {
+            service.task_definition_arn = Some(plan.live_task_definition_arn.clone());
+        }
         report.succeed(Status::Unchanged);
         return Ok(());
     }
-    apply(&clients, req, &plan, &gathered.service, console, report).await
+    apply(&clients, req, &plans, &gathered.services, console, report).await
 }
 
 fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {
@@ -103,14 +165,16 @@ fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {
             }
         ));
     }
-    console.line(&format!(
-        "Service {} in cluster {}: {} running {}/{}",
-        g.service.name,
-        g.resolved.cluster,
-        short_task_definition(&g.service.task_definition),
-        g.service.running,
-        g.service.desired
-    ));
+    for service in &g.services {
+        console.line(&format!(
+            "Service {} in cluster {}: {} running {}/{}",
+            service.name,
+            g.resolved.cluster,
+            short_task_definition(&service.task_definition),
+            service.running,
+            service.desired
+        ));
+    }
     let digest = g.image.digest.as_deref().unwrap_or("(no digest)");
     let state = if g.image.verified {
         "found in ECR"
@@ -127,9 +191,14 @@ fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {
     }
 }
 
-fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan) {
+fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan, name_service: bool) {
+    let service = if name_service {
+        format!("{}: ", plan.service)
+    } else {
+        String::new()
+    };
     console.group(&format!(
-        "Plan: family {} containers {}",
+        "Plan: {service}family {} containers {}",
         plan.family,
         plan.containers.join(", ")
     ));
@@ -143,103 +212,135 @@ fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan) {
     }
 }
 
+/// Registers each distinct revision once, paced; returns the task definition each plan deploys.
+async fn register_all<W: Write>(
+    clients: &Clients,
+    plans: &[Plan],
+    console: &mut Console<W>,
+    report: &mut Report,
+) -> anyhow::Result<Vec<String>> {
+    let mut registered: Vec<(&serde_json::Value, String)> = Vec::new();
+    let mut last: Option<Instant> = None;
+    let mut arns = Vec::with_capacity(plans.len());
+    for (i, plan) in plans.iter().enumerate() {
+        let arn = if !plan.changed {
+            plan.live_task_definition_arn.clone()
+        } else if let Some((_, arn)) = registered
+            .iter()
+            .find(|(rendered, _)| **rendered == plan.rendered)
+        {
+            arn.clone()
+        } else {
+            if let Some(last) = last {
+                tokio::time::sleep_until(last + REGISTER_PACE).await;
+            }
+            last = Some(Instant::now());
+            let arn = aws::ecs::register_task_definition(&clients.ecs, &plan.rendered).await?;
+            console.line(&format!("Registered {}", short_task_definition(&arn)));
+            registered.push((&plan.rendered, arn.clone()));
+            arn
+        };
+        report.services[i].task_definition_arn = Some(arn.clone());
+        if i == 0 {
+            report.task_definition_arn = Some(arn.clone());
+        }
+        arns.push(arn);
+    }
+    Ok(arns)
+}
+
 async fn apply<W: Write>(
     clients: &Clients,
     req: &DeployRequest,
-    plan: &Plan,
-    before: &ServiceState,
+    plans: &[Plan],
+    befores: &[ServiceState],
     console: &mut Console<W>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     console.group("Deploy");
-    let task_definition = if plan.changed {
-        let arn = aws::ecs::register_task_definition(&clients.ecs, &plan.rendered).await?;
-        console.line(&format!("Registered {}", short_task_definition(&arn)));
-        arn
-    } else {
-        plan.live_task_definition_arn.clone()
-    };
-    report.task_definition_arn = Some(task_definition.clone());
-    let update = ServiceUpdate {
-        task_definition: plan.starts_deployment().then(|| task_definition.clone()),
-        desired_count: plan.desired_count,
-        force_new_deployment: plan.force_new_deployment,
-        settings: plan.settings.clone(),
-    };
-    let updated =
-        aws::ecs::update_service(&clients.ecs, &plan.cluster, &plan.service, &update).await?;
-    console.line(&format!(
-        "Updated service {}{}",
-        plan.service,
-        plan.desired_count
-            .map_or(String::new(), |n| format!(" (desired count {n})"))
-    ));
-    if !plan.starts_deployment() {
-        report.succeed(Status::Unchanged);
-        return Ok(());
+    let arns = register_all(clients, plans, console, report).await?;
+    let (watched, update_errors) =
+        update_all(clients, plans, befores, &arns, console, report).await?;
+    report.rollout.clone_from(&report.services[0].rollout);
+    if !update_errors.is_empty() && watched.is_empty() {
+        anyhow::bail!("updating services failed: {}", update_errors.join("; "));
     }
-    let Some(target) = watch::started_deployment(before, &updated, &task_definition) else {
-        anyhow::bail!(
-            "the service update started no new deployment of {}",
-            short_task_definition(&task_definition)
-        );
-    };
-    report.rollout = Some(rollout(&updated, &target));
-    if !req.target.wait {
-        console.line(&format!(
-            "Started deployment {} (not waiting: `wait` is false)",
-            target.deployment_id
-        ));
-        report.succeed(Status::Started);
+    if !req.target.wait && update_errors.is_empty() {
+        console.line("Started (not waiting: `wait` is false).");
+        report.succeed(if watched.is_empty() {
+            Status::Unchanged
+        } else {
+            Status::Started
+        });
         return Ok(());
     }
     let limits = Limits {
         timeout: req.target.timeout,
         max_task_failures: req.target.max_task_failures,
     };
+    let items: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
+    let deployments: Vec<&str> = items
+        .iter()
+        .map(|w| w.target.deployment_id.as_str())
+        .collect();
     console.group(&format!(
-        "Wait for deployment {} (timeout {})",
-        target.deployment_id,
+        "Wait for deployment{} {} (timeout {})",
+        if deployments.len() > 1 { "s" } else { "" },
+        deployments.join(", "),
         watch::human_duration(limits.timeout)
     ));
-    let watched = [Watched {
-        cluster: plan.cluster.clone(),
-        initial: updated.clone(),
-        target: target.clone(),
-    }];
-    let outcome = watch::watch(&mut Ecs(&clients.ecs), &watched, limits, console)
-        .await?
-        .pop()
-        .expect("one outcome per watched service");
-    report.rollout = Some(rollout(&outcome.last_state, &target));
-    let reason = match &outcome.verdict {
-        Verdict::Completed => {
-            console.line(&format!(
-                "Deployment {} completed: {} is running {}",
-                target.deployment_id,
-                plan.service,
-                short_task_definition(&task_definition)
-            ));
-            report.succeed(Status::Deployed);
-            return Ok(());
-        }
-        Verdict::Failed { reason } => reason.clone(),
+    let outcomes = if items.is_empty() {
+        Vec::new()
+    } else {
+        watch::watch(&mut Ecs(&clients.ecs), &items, limits, console).await?
     };
-    report.failed_tasks.clone_from(&outcome.failures);
-    report.events = outcome.last_state.events.iter().take(10).cloned().collect();
-    let (targets, warnings) =
-        diagnose::target_health(clients, &outcome.last_state, &outcome.failures).await;
-    report.target_health = targets;
-    report.warnings.extend(warnings);
-    let hint = "see the stopped tasks and service events in the step summary".to_string();
-    report.fail("Rollout failed", reason, Some(hint), Exit::DeployFailed);
+    let mut failures = update_errors;
+    failures.extend(record_verdicts(plans, &watched, &outcomes, report));
+    report.rollout.clone_from(&report.services[0].rollout);
+    if failures.is_empty() {
+        console.line(&format!(
+            "Deployed: {}",
+            plans
+                .iter()
+                .map(|p| p.service.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        report.succeed(Status::Deployed);
+        return Ok(());
+    }
+    explain_failure(clients, &outcomes, report).await;
+    let message = if plans.len() > 1 {
+        format!(
+            "{} of {} services failed: {}",
+            failures.len(),
+            plans.len(),
+            failures.join("; ")
+        )
+    } else {
+        failures.join("; ")
+    };
+    report.fail(
+        "Rollout failed",
+        message,
+        Some("see the stopped tasks and service events in the step summary".into()),
+        Exit::DeployFailed,
+    );
     if req.rollback {
+        let started: Vec<Started> = watched
+            .iter()
+            .zip(&outcomes)
+            .map(|((i, w), outcome)| Started {
+                index: *i,
+                before: befores[*i].clone(),
+                target: w.target.clone(),
+                outcome: outcome.clone(),
+            })
+            .collect();
         rollback::after_failure(
             clients,
-            &plan.cluster,
-            before,
-            &target,
-            &outcome,
+            &plans[0].cluster,
+            &started,
             limits,
             console,
             report,
@@ -249,6 +350,119 @@ async fn apply<W: Write>(
         console.line("Not rolling back: `rollback` is false.");
     }
     Ok(())
+}
+
+/// Records each watched service's verdict; returns the failures, one line each.
+fn record_verdicts(
+    plans: &[Plan],
+    watched: &[(usize, Watched)],
+    outcomes: &[watch::Outcome],
+    report: &mut Report,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    for ((i, w), outcome) in watched.iter().zip(outcomes) {
+        let result = &mut report.services[*i];
+        result.rollout = Some(rollout(&outcome.last_state, &w.target));
+        if let Verdict::Failed { reason } = &outcome.verdict {
+            result.status = Status::Failed;
+            result.failure = Some(reason.clone());
+            failures.push(if plans.len() > 1 {
+                format!("{}: {reason}", plans[*i].service)
+            } else {
+                reason.clone()
+            });
+        } else {
+            result.status = Status::Deployed;
+        }
+    }
+    failures
+}
+
+/// Updates the services that need it, concurrently. Returns the deployments to watch (with the
+/// service's index) and the updates that failed.
+async fn update_all<W: Write>(
+    clients: &Clients,
+    plans: &[Plan],
+    befores: &[ServiceState],
+    arns: &[String],
+    console: &mut Console<W>,
+    report: &mut Report,
+) -> anyhow::Result<(Vec<(usize, Watched)>, Vec<String>)> {
+    let cluster = &plans[0].cluster;
+    let results = join_all(
+        plans
+            .iter()
+            .zip(arns)
+            .enumerate()
+            .filter(|(_, (p, _))| p.updates_service())
+            .map(|(i, (plan, arn))| async move {
+                let update = ServiceUpdate {
+                    task_definition: plan.starts_deployment().then(|| arn.clone()),
+                    desired_count: plan.desired_count,
+                    force_new_deployment: plan.force_new_deployment,
+                    settings: plan.settings.clone(),
+                };
+                (
+                    i,
+                    aws::ecs::update_service(&clients.ecs, cluster, &plan.service, &update).await,
+                )
+            }),
+    )
+    .await;
+    let mut watched = Vec::new();
+    let mut errors = Vec::new();
+    for (i, result) in results {
+        let service = &plans[i].service;
+        let updated = match result {
+            Ok(updated) => updated,
+            Err(err) => {
+                console.error(&format!("Updating {service} failed"), &format!("{err:#}"));
+                report.services[i].status = Status::Failed;
+                report.services[i].failure = Some(format!("{err:#}"));
+                errors.push(format!("{service}: {err:#}"));
+                continue;
+            }
+        };
+        console.line(&format!(
+            "Updated service {service}{}",
+            plans[i]
+                .desired_count
+                .map_or(String::new(), |n| format!(" (desired count {n})"))
+        ));
+        if !plans[i].starts_deployment() {
+            continue;
+        }
+        let target =
+            watch::started_deployment(&befores[i], &updated, &arns[i]).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the update of `{service}` started no new deployment of {}",
+                    short_task_definition(&arns[i])
+                )
+            })?;
+        report.services[i].rollout = Some(rollout(&updated, &target));
+        report.services[i].status = Status::Started;
+        watched.push((
+            i,
+            Watched {
+                cluster: cluster.clone(),
+                initial: updated,
+                target,
+            },
+        ));
+    }
+    Ok((watched, errors))
+}
+
+/// Why it failed: the first failed service's stopped tasks, target health and events.
+async fn explain_failure(clients: &Clients, outcomes: &[watch::Outcome], report: &mut Report) {
+    if let Some(outcome) = outcomes.iter().find(|o| o.verdict != Verdict::Completed) {
+        report.failed_tasks.clone_from(&outcome.failures);
+        report.events = outcome.last_state.events.iter().take(10).cloned().collect();
+        let (targets, warnings) =
+            diagnose::target_health(clients, &outcome.last_state, &outcome.failures).await;
+        report.target_health = targets;
+        report.warnings.extend(warnings);
+    }
 }
 
 /// Where a deployment stands, for the report.

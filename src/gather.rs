@@ -5,6 +5,7 @@
 //! from the live task definition's container image, in which case the image check follows it.
 
 use anyhow::Context;
+use futures::future::try_join_all;
 use serde_json::Value;
 
 use crate::aws::{self, Clients, ecr};
@@ -21,9 +22,10 @@ use crate::request::{DeployRequest, ImageSpec};
 pub struct Gathered {
     pub ssm: Option<SsmValues>,
     pub resolved: Resolved,
-    pub service: ServiceState,
-    /// The live task definition as `DescribeTaskDefinition` returned it.
-    pub live: Value,
+    /// The services, in the order of `resolved.targets`.
+    pub services: Vec<ServiceState>,
+    /// Each service's live task definition as `DescribeTaskDefinition` returned it, same order.
+    pub lives: Vec<Value>,
     pub image: ResolvedImage,
     pub warnings: Vec<String>,
 }
@@ -38,18 +40,31 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
     let early_source =
         repository_source(req, &resolved, req.template.as_ref().map(|t| &t.document))?;
 
-    let service_and_live = async {
-        let service = aws::ecs::describe_services(
-            &clients.ecs,
-            &resolved.cluster,
-            std::slice::from_ref(&resolved.service),
+    let services_and_lives = async {
+        let names: Vec<String> = resolved.targets.iter().map(|t| t.service.clone()).collect();
+        let services = describe_all(clients, &resolved.cluster, &names).await?;
+        let mut arns: Vec<&str> = services
+            .iter()
+            .map(|s| s.task_definition.as_str())
+            .collect();
+        arns.sort_unstable();
+        arns.dedup();
+        let described = try_join_all(
+            arns.iter()
+                .map(|arn| aws::ecs::describe_task_definition(&clients.ecs, arn)),
         )
-        .await?
-        .pop()
-        .context("DescribeServices returned no service")?;
-        let live =
-            aws::ecs::describe_task_definition(&clients.ecs, &service.task_definition).await?;
-        anyhow::Ok((service, live))
+        .await?;
+        let lives = services
+            .iter()
+            .map(|s| {
+                described[arns
+                    .iter()
+                    .position(|a| *a == s.task_definition)
+                    .expect("described every ARN")]
+                .clone()
+            })
+            .collect::<Vec<Value>>();
+        anyhow::Ok((services, lives))
     };
     let early_image = async {
         match &early_source {
@@ -57,23 +72,48 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
             None => Ok(None),
         }
     };
-    let (service_and_live, early_image) = tokio::join!(service_and_live, early_image);
-    let (service, live) = service_and_live?;
+    let (services_and_lives, early_image) = tokio::join!(services_and_lives, early_image);
+    let (services, lives) = services_and_lives?;
     let (image, warnings) = if let Some(found) = early_image? {
         found
     } else {
-        let source = repository_source(req, &resolved, Some(&live))?
+        let source = repository_source(req, &resolved, Some(&lives[0]))?
             .context("the repository should be known from the task definition")?;
         check_image(clients, req, &source).await?
     };
     Ok(Gathered {
         ssm,
         resolved,
-        service,
-        live,
+        services,
+        lives,
         image,
         warnings,
     })
+}
+
+/// Describes services 10 at a time (the API's limit), concurrently, in the order given.
+async fn describe_all(
+    clients: &Clients,
+    cluster: &str,
+    names: &[String],
+) -> anyhow::Result<Vec<ServiceState>> {
+    let batches = try_join_all(
+        names
+            .chunks(10)
+            .map(|chunk| aws::ecs::describe_services(&clients.ecs, cluster, chunk)),
+    )
+    .await?;
+    let found: Vec<ServiceState> = batches.into_iter().flatten().collect();
+    names
+        .iter()
+        .map(|name| {
+            found
+                .iter()
+                .find(|s| s.name == *name)
+                .cloned()
+                .with_context(|| format!("DescribeServices did not return `{name}`"))
+        })
+        .collect()
 }
 
 /// Reads the parameters under an SSM prefix in one batch.

@@ -40,5 +40,6 @@ pub mod report;
 pub mod request;
 pub mod rollback;
 pub mod runner;
+pub mod services;
 pub mod taskdef;
 pub mod watch;

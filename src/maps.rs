@@ -106,7 +106,7 @@ fn not_a_scalar(input: &str, name: &str) -> UserError {
 }
 
 /// A map read as ordered pairs, so duplicate names can be reported instead of silently dropped.
-struct Pairs<V>(Vec<(String, V)>);
+pub(crate) struct Pairs<V>(pub(crate) Vec<(String, V)>);
 
 impl<'de, V: de::Deserialize<'de>> de::Deserialize<'de> for Pairs<V> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -129,7 +129,7 @@ impl<'de, V: de::Deserialize<'de>> de::Deserialize<'de> for Pairs<V> {
 }
 
 /// A YAML scalar as the text written; `None` for null (`~`, `null` or nothing).
-struct YamlScalar(Option<String>);
+pub(crate) struct YamlScalar(pub(crate) Option<String>);
 
 impl<'de> de::Deserialize<'de> for YamlScalar {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -61,13 +61,25 @@ impl SsmValues {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Resolved {
     pub cluster: String,
-    pub service: String,
-    pub family: Option<String>,
-    pub containers: Vec<String>,
+    /// The services to deploy to, in order (one unless `services` lists several).
+    pub targets: Vec<ResolvedTarget>,
     #[serde(skip)]
     pub repository: Option<RepositoryRef>,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,
+}
+
+/// One service of a deploy, with what is particular to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ResolvedTarget {
+    pub service: String,
+    pub family: Option<String>,
+    pub containers: Vec<String>,
+    /// Added to (and overriding) the shared maps for this service.
+    #[serde(skip)]
+    pub environment_variables: Vec<(String, String)>,
+    #[serde(skip)]
+    pub secrets: Vec<(String, String)>,
 }
 
 /// The cluster and service: inputs, else SSM values.
@@ -107,17 +119,53 @@ pub fn resolve_service(
 /// Merges the request with SSM values; an explicit input always wins.
 pub fn resolve(req: &DeployRequest, ssm: Option<&SsmValues>) -> Result<Resolved, UserError> {
     let from_ssm = |key: &str| ssm.and_then(|s| s.get(key)).map(str::to_string);
-    let (cluster, service) = resolve_service(&req.target, ssm)?;
-    let containers = if req.containers.is_empty() {
-        from_ssm("container-name").map_or_else(Vec::new, |v| {
-            v.split([',', '\n'])
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
+    let (cluster, targets) = if req.services.is_empty() {
+        let (cluster, service) = resolve_service(&req.target, ssm)?;
+        let containers = if req.containers.is_empty() {
+            from_ssm("container-name").map_or_else(Vec::new, |v| {
+                v.split([',', '\n'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+        } else {
+            req.containers.clone()
+        };
+        let family = req
+            .family
+            .clone()
+            .or_else(|| from_ssm("task-definition-family"));
+        (
+            cluster,
+            vec![ResolvedTarget {
+                service,
+                family,
+                containers,
+                ..ResolvedTarget::default()
+            }],
+        )
     } else {
-        req.containers.clone()
+        // The cluster is required whatever the service; borrow the check with a placeholder.
+        let mut named = req.target.clone();
+        named.service = Some(req.services[0].service.clone());
+        let (cluster, _) = resolve_service(&named, ssm)?;
+        let targets = req
+            .services
+            .iter()
+            .map(|spec| ResolvedTarget {
+                service: spec.service.clone(),
+                family: spec.family.clone(),
+                containers: if spec.containers.is_empty() {
+                    req.containers.clone()
+                } else {
+                    spec.containers.clone()
+                },
+                environment_variables: spec.environment_variables.clone(),
+                secrets: spec.secrets.clone(),
+            })
+            .collect();
+        (cluster, targets)
     };
     let repository = match (
         &req.repository,
@@ -139,12 +187,7 @@ pub fn resolve(req: &DeployRequest, ssm: Option<&SsmValues>) -> Result<Resolved,
     };
     Ok(Resolved {
         cluster,
-        service,
-        family: req
-            .family
-            .clone()
-            .or_else(|| from_ssm("task-definition-family")),
-        containers,
+        targets,
         repository,
         execution_role_arn: role(&req.execution_role_arn, "execution-role-arn")?,
         task_role_arn: role(&req.task_role_arn, "task-role-arn")?,
@@ -188,7 +231,7 @@ pub fn repository_source(
         return Ok(None);
     };
     let names = taskdef::container_names(&base);
-    let container = match (resolved.containers.first(), names.as_slice()) {
+    let container = match (resolved.targets[0].containers.first(), names.as_slice()) {
         (Some(first), _) => first.clone(),
         (None, [only]) => only.clone(),
         (None, _) => {
@@ -302,6 +345,8 @@ impl Plan {
 #[derive(Debug, Clone)]
 pub struct PlanInput<'a> {
     pub resolved: &'a Resolved,
+    /// Which of the resolved services this plan is for.
+    pub target: &'a ResolvedTarget,
     pub region: &'a str,
     /// The service's live task definition, as `DescribeTaskDefinition` returned it.
     pub live: &'a Value,
@@ -318,14 +363,17 @@ pub const IMAGE_TAG_TAG: &str = "ecs-ship:image-tag";
 pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserError> {
     let base = req.template.as_ref().map_or(input.live, |t| &t.document);
     let names = taskdef::container_names(&taskdef::registrable(base));
-    let containers = select_containers(&input.resolved.containers, base, &input.image.repository)?;
+    let containers = select_containers(&input.target.containers, base, &input.image.repository)?;
     let image_reference = input.image.reference(req.pin_image_digest);
     let changes = Changes {
-        family: input.resolved.family.clone(),
+        family: input.target.family.clone(),
         containers: containers.clone(),
         image: image_reference.clone(),
-        environment: req.environment_variables.clone(),
-        secrets: req.secrets.clone(),
+        environment: merged(
+            &req.environment_variables,
+            &input.target.environment_variables,
+        ),
+        secrets: merged(&req.secrets, &input.target.secrets),
         logs: req.logging.as_ref().map(|l| AwsLogs {
             group: l.group.clone(),
             region: l.region.clone().unwrap_or_else(|| input.region.to_string()),
@@ -353,7 +401,7 @@ pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserErro
     let new_normal = taskdef::normalized(&rendered);
     Ok(Plan {
         cluster: input.resolved.cluster.clone(),
-        service: input.resolved.service.clone(),
+        service: input.target.service.clone(),
         family,
         containers,
         image: input.image.clone(),
@@ -367,6 +415,17 @@ pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserErro
         force_new_deployment: req.force_new_deployment,
         settings,
     })
+}
+
+/// Shared values with a service's own added; the service's win on a name both have.
+fn merged(shared: &[(String, String)], own: &[(String, String)]) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = shared
+        .iter()
+        .filter(|(n, _)| !own.iter().any(|(o, _)| o == n))
+        .cloned()
+        .collect();
+    all.extend(own.iter().cloned());
+    all
 }
 
 /// The merged rollout settings to send, when the request changes any; a grace period needs a

@@ -79,6 +79,7 @@ fn plan_with(
     plan(
         req,
         &PlanInput {
+            target: &resolved.targets[0],
             resolved: &resolved,
             region: "us-east-1",
             live: &live,
@@ -100,10 +101,10 @@ fn inputs_win_over_ssm_values() {
     ]);
     let r = resolve(&req, Some(&values)).unwrap();
     assert_eq!(
-        (r.cluster.as_str(), r.service.as_str()),
+        (r.cluster.as_str(), r.targets[0].service.as_str()),
         ("from-input", "svc")
     );
-    assert_eq!(r.containers, ["web", "worker"]);
+    assert_eq!(r.targets[0].containers, ["web", "worker"]);
     assert_eq!(r.repository.unwrap().name(), "api");
 }
 
@@ -137,10 +138,8 @@ fn bad_ssm_values_are_user_errors_naming_the_parameter() {
 
 #[test]
 fn repository_comes_from_the_only_or_named_container() {
-    let r = Resolved {
-        containers: vec!["web".into()],
-        ..resolved()
-    };
+    let mut r = resolved();
+    r.targets[0].containers = vec!["web".into()];
     let source = repository_source(&request(), &r, Some(&live()))
         .unwrap()
         .unwrap();
@@ -175,10 +174,8 @@ fn repository_comes_from_the_only_or_named_container() {
 
 #[test]
 fn a_non_ecr_current_image_needs_the_repository_input() {
-    let r = Resolved {
-        containers: vec!["log-router".into()],
-        ..resolved()
-    };
+    let mut r = resolved();
+    r.targets[0].containers = vec!["log-router".into()];
     let err = repository_source(&request(), &r, Some(&live())).unwrap_err();
     assert!(err.message.contains("is not in ECR"));
 }
@@ -254,11 +251,12 @@ fn a_named_container_that_does_not_exist_is_an_error() {
     req.containers = vec!["nope".into()];
     let live = live();
     let mut r = resolved();
-    r.containers = vec!["nope".into()];
+    r.targets[0].containers = vec!["nope".into()];
     let err = plan(
         &req,
         &PlanInput {
             resolved: &r,
+            target: &r.targets[0],
             region: "us-east-1",
             live: &live,
             service: &service(),
@@ -361,4 +359,61 @@ fn a_grace_period_needs_a_load_balancer() {
     let mut svc = service();
     svc.load_balanced = true;
     assert!(plan_with(&req, &image("v2"), &svc).is_ok());
+}
+
+#[test]
+fn several_services_share_the_cluster_and_add_their_own_variables() {
+    let mut req = request();
+    req.target.cluster = Some("main".into());
+    req.environment_variables = vec![
+        ("LOG_LEVEL".into(), "info".into()),
+        ("ROLE".into(), "shared".into()),
+    ];
+    req.services = crate::services::parse_services(
+        "- api\n- service: worker\n  container: app\n  environment-variables:\n    ROLE: worker\n",
+    )
+    .unwrap();
+    let r = resolve(&req, None).unwrap();
+    let names: Vec<&str> = r.targets.iter().map(|t| t.service.as_str()).collect();
+    assert_eq!((r.cluster.as_str(), names), ("main", vec!["api", "worker"]));
+    assert_eq!(r.targets[1].containers, ["app"]);
+    let live = live();
+    let mut worker = r.targets[1].clone();
+    worker.containers = vec!["web".into()];
+    let p = plan(
+        &req,
+        &PlanInput {
+            resolved: &r,
+            target: &worker,
+            region: "us-east-1",
+            live: &live,
+            service: &service(),
+            image: &image("v2"),
+        },
+    )
+    .unwrap();
+    let env = &p.rendered["containerDefinitions"][0]["environment"];
+    assert!(
+        env.as_array()
+            .unwrap()
+            .contains(&json!({"name": "ROLE", "value": "worker"})),
+        "{env}"
+    );
+    assert!(
+        env.as_array()
+            .unwrap()
+            .contains(&json!({"name": "LOG_LEVEL", "value": "info"})),
+        "{env}"
+    );
+    assert_eq!(p.service, "worker");
+}
+
+#[test]
+fn several_services_still_need_a_cluster() {
+    let mut req = request();
+    req.services = crate::services::parse_services("- api\n").unwrap();
+    assert_eq!(
+        resolve(&req, None).unwrap_err().message,
+        "no cluster given: input `cluster` is empty"
+    );
 }

@@ -15,69 +15,127 @@ use crate::error::{Exit, UserError};
 use crate::gather::read_ssm;
 use crate::model::{ServiceState, short_task_definition};
 use crate::plan::{PREVIOUS_TAG, resolve_service};
-use crate::report::{Report, Status};
+use crate::report::{Report, ServiceResult, Status};
 use crate::request::RollbackRequest;
 use crate::taskdef;
 use crate::watch::{self, Ecs, Limits, Outcome, Target, Verdict, Watched};
 
-/// After our deployment failed: report ECS's own rollback when its circuit breaker already did
-/// one, else update the service back to `before`'s task definition; wait for either.
-#[allow(clippy::too_many_arguments)]
+/// A deployment a deploy started, and how it ended.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The service's index in the report.
+    pub index: usize,
+    /// The service before the deploy (its task definition is what we go back to).
+    pub before: ServiceState,
+    pub target: Target,
+    pub outcome: Outcome,
+}
+
+/// After a deploy failed: put every service it changed back on the revision it ran before (all or
+/// nothing), reporting and waiting for ECS's own circuit-breaker rollback where there was one
+/// instead of doing a second; then wait for all of them together.
 pub async fn after_failure<W: Write>(
     clients: &Clients,
     cluster: &str,
-    before: &ServiceState,
-    ours: &Target,
-    outcome: &Outcome,
+    started: &[Started],
     limits: Limits,
     console: &mut Console<W>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let previous = &before.task_definition;
-    if *previous == ours.task_definition {
-        console.line("Not rolling back: the failed deployment ran the same revision as before.");
-        return Ok(());
-    }
-    console.group(&format!("Roll back to {}", short_task_definition(previous)));
-    let (target, state) =
-        if let Some(deployment) = watch::rolled_back_by_ecs(&outcome.last_state, ours, previous) {
+    let mut watched: Vec<(usize, Watched)> = Vec::new();
+    for s in started {
+        let previous = &s.before.task_definition;
+        if *previous == s.target.task_definition {
+            console.line(&format!(
+                "Not rolling back {}: the deployment ran the same revision as before.",
+                s.before.name
+            ));
+            continue;
+        }
+        console.group(&format!(
+            "Roll back {} to {}",
+            s.before.name,
+            short_task_definition(previous)
+        ));
+        let by = if let Some(deployment) =
+            watch::rolled_back_by_ecs(&s.outcome.last_state, &s.target, previous)
+        {
             console.line(&format!(
                 "ECS's circuit breaker already rolled back (deployment {}); waiting for it",
                 deployment.id
             ));
-            report.rolled_back_by = Some("ECS (circuit breaker)".into());
-            (
-                Target {
-                    deployment_id: deployment.id.clone(),
-                    task_definition: previous.clone(),
+            let target = Target {
+                deployment_id: deployment.id.clone(),
+                task_definition: previous.clone(),
+            };
+            watched.push((
+                s.index,
+                Watched {
+                    cluster: cluster.to_string(),
+                    initial: s.outcome.last_state.clone(),
+                    target,
                 },
-                outcome.last_state.clone(),
-            )
-        } else {
-            report.rolled_back_by = Some("ecs-ship".into());
-            start(clients, cluster, &outcome.last_state, previous, console).await?
-        };
-    report.rollback_task_definition_arn = Some(previous.clone());
-    let result = wait(clients, cluster, state, &target, limits, console).await?;
-    report.rollback_rollout = Some(crate::deploy::rollout(&result.last_state, &target));
-    match result.verdict {
-        Verdict::Completed => {
-            console.line(&format!(
-                "Rolled back: {} runs {} again",
-                before.name,
-                short_task_definition(previous)
             ));
-            report.status = Status::RolledBack;
+            "ECS (circuit breaker)"
+        } else {
+            let (target, state) =
+                start(clients, cluster, &s.outcome.last_state, previous, console).await?;
+            watched.push((
+                s.index,
+                Watched {
+                    cluster: cluster.to_string(),
+                    initial: state,
+                    target,
+                },
+            ));
+            "ecs-ship"
+        };
+        let result = &mut report.services[s.index];
+        result.rollback_task_definition_arn = Some(previous.clone());
+        if s.index == 0 {
+            report.rollback_task_definition_arn = Some(previous.clone());
+            report.rolled_back_by = Some(by.to_string());
+        } else {
+            report.rolled_back_by.get_or_insert_with(|| by.to_string());
         }
-        Verdict::Failed { reason } => {
-            if let Some(failure) = &mut report.failure {
-                failure.message = format!(
-                    "{}; the rollback to {} also failed: {reason}",
-                    failure.message,
-                    short_task_definition(previous)
-                );
+    }
+    if watched.is_empty() {
+        return Ok(());
+    }
+    console.group("Wait for the rollback");
+    let items: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
+    let outcomes = watch::watch(&mut Ecs(&clients.ecs), &items, limits, console).await?;
+    let mut rollback_failures = Vec::new();
+    for ((i, w), outcome) in watched.iter().zip(&outcomes) {
+        let rollout = crate::deploy::rollout(&outcome.last_state, &w.target);
+        if *i == 0 {
+            report.rollback_rollout = Some(rollout.clone());
+        }
+        let result = &mut report.services[*i];
+        match &outcome.verdict {
+            Verdict::Completed => result.status = Status::RolledBack,
+            Verdict::Failed { reason } => {
+                result.status = Status::Failed;
+                rollback_failures.push(format!(
+                    "the rollback of {} to {} also failed: {reason}",
+                    result.service,
+                    short_task_definition(&w.target.task_definition)
+                ));
             }
         }
+    }
+    if rollback_failures.is_empty() {
+        console.line(&format!(
+            "Rolled back: {}",
+            watched
+                .iter()
+                .map(|(i, _)| report.services[*i].service.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        report.status = Status::RolledBack;
+    } else if let Some(failure) = &mut report.failure {
+        failure.message = format!("{}; {}", failure.message, rollback_failures.join("; "));
     }
     Ok(())
 }
@@ -132,6 +190,15 @@ async fn wait<W: Write>(
     )
 }
 
+/// The revision the service's current one replaced, as `tag-revisions` recorded it.
+async fn recorded_previous(clients: &Clients, now: &ServiceState) -> anyhow::Result<String> {
+    let current = aws::ecs::describe_task_definition(&clients.ecs, &now.task_definition).await?;
+    taskdef::tag(&current, PREVIOUS_TAG).map(str::to_string).ok_or_else(|| {
+                UserError::new(format!("{} does not record the revision it replaced", short_task_definition(&now.task_definition)))
+                    .hint(format!("set input `to` to the task definition to go back to; only revisions ecs-ship registered (with `tag-revisions`) carry the `{PREVIOUS_TAG}` tag"))
+            }).map_err(anyhow::Error::new)
+}
+
 /// The rollback command: back to `--to`, or to the revision the current one replaced.
 pub async fn run<W: Write>(req: &RollbackRequest, console: &mut Console<W>, report: &mut Report) {
     if let Err(err) = run_steps(req, console, report).await {
@@ -164,15 +231,9 @@ async fn run_steps<W: Write>(
         .pop()
         .context("DescribeServices returned no service")?;
     report.previous_task_definition_arn = Some(now.task_definition.clone());
-    let to = if let Some(to) = &req.to {
-        to.clone()
-    } else {
-        let current =
-            aws::ecs::describe_task_definition(&clients.ecs, &now.task_definition).await?;
-        taskdef::tag(&current, PREVIOUS_TAG).map(str::to_string).ok_or_else(|| {
-                UserError::new(format!("{} does not record the revision it replaced", short_task_definition(&now.task_definition)))
-                    .hint(format!("set input `to` to the task definition to go back to; only revisions ecs-ship registered (with `tag-revisions`) carry the `{PREVIOUS_TAG}` tag"))
-            })?
+    let to = match &req.to {
+        Some(to) => to.clone(),
+        None => recorded_previous(&clients, &now).await?,
     };
     // Resolve `family:revision` to an ARN, and make sure it exists.
     let described = aws::ecs::describe_task_definition(&clients.ecs, &to)
@@ -214,6 +275,23 @@ async fn run_steps<W: Write>(
     };
     let outcome = wait(&clients, &cluster, updated, &target, limits, console).await?;
     report.rollback_rollout = Some(crate::deploy::rollout(&outcome.last_state, &target));
+    report.services = vec![ServiceResult {
+        service: service.clone(),
+        previous_task_definition_arn: now.task_definition.clone(),
+        task_definition_arn: Some(to.clone()),
+        changed: false,
+        status: if outcome.verdict == Verdict::Completed {
+            Status::RolledBack
+        } else {
+            Status::Failed
+        },
+        rollout: report.rollback_rollout.clone(),
+        rollback_task_definition_arn: Some(to.clone()),
+        failure: match &outcome.verdict {
+            Verdict::Failed { reason } => Some(reason.clone()),
+            Verdict::Completed => None,
+        },
+    }];
     match outcome.verdict {
         Verdict::Completed => report.succeed(Status::RolledBack),
         Verdict::Failed { reason } => {

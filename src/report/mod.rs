@@ -63,6 +63,19 @@ pub struct Rollout {
     pub desired: i32,
 }
 
+/// How one service of a deploy ended (the `services` output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceResult {
+    pub service: String,
+    pub previous_task_definition_arn: String,
+    pub task_definition_arn: Option<String>,
+    pub changed: bool,
+    pub status: Status,
+    pub rollout: Option<Rollout>,
+    pub rollback_task_definition_arn: Option<String>,
+    pub failure: Option<String>,
+}
+
 /// Which command ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -93,6 +106,8 @@ pub struct Report {
     /// The rendered task definition with env values redacted (dry runs).
     pub rendered: Option<Value>,
     pub rollout: Option<Rollout>,
+    /// Every service of the deploy; the single-service fields above describe the first one.
+    pub services: Vec<ServiceResult>,
     /// The revision the service was put back on after a failure.
     pub rollback_task_definition_arn: Option<String>,
     /// Who rolled back: `ECS (circuit breaker)` or `ecs-ship`.
@@ -130,6 +145,7 @@ impl Report {
             diff: None,
             rendered: None,
             rollout: None,
+            services: Vec::new(),
             rollback_task_definition_arn: None,
             rolled_back_by: None,
             rollback_rollout: None,
@@ -165,6 +181,26 @@ impl Report {
         self.exit = Exit::Success;
     }
 
+    /// The `services` output: one JSON object per service.
+    pub fn services_json(&self) -> String {
+        let list: Vec<serde_json::Value> = self
+            .services
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "service": s.service,
+                    "status": s.status.as_str(),
+                    "changed": s.changed,
+                    "task-definition-arn": s.task_definition_arn.clone().unwrap_or_default(),
+                    "previous-task-definition-arn": s.previous_task_definition_arn,
+                    "rollback-task-definition-arn": s.rollback_task_definition_arn.clone().unwrap_or_default(),
+                    "failure-reason": s.failure.clone().unwrap_or_default(),
+                })
+            })
+            .collect();
+        serde_json::Value::Array(list).to_string()
+    }
+
     /// The job outputs, in a stable order. Every declared output is always written.
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -188,6 +224,7 @@ impl Report {
                     .as_ref()
                     .map_or_else(String::new, |f| f.message.clone()),
             ),
+            ("services", self.services_json()),
             ("duration-seconds", self.duration.as_secs().to_string()),
         ]
     }
@@ -214,6 +251,7 @@ mod tests {
                 "image-digest",
                 "rollback-task-definition-arn",
                 "failure-reason",
+                "services",
                 "duration-seconds"
             ]
         );

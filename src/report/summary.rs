@@ -75,10 +75,14 @@ fn short_digest(digest: &str) -> String {
 /// Renders the report as Markdown.
 pub fn render(report: &Report) -> String {
     let mut md = String::new();
-    let target = report
-        .service
-        .as_deref()
-        .map_or(String::new(), |s| format!(" {}", code(s)));
+    let target = if report.services.len() > 1 {
+        format!(" {} services", report.services.len())
+    } else {
+        report
+            .service
+            .as_deref()
+            .map_or(String::new(), |s| format!(" {}", code(s)))
+    };
     let env = code(&report.environment);
     let heading = match (report.kind, report.status) {
         (Kind::Rollback, Status::RolledBack) => format!("↩️ Rolled back{target} in {env}"),
@@ -106,6 +110,7 @@ pub fn render(report: &Report) -> String {
     }
 
     write_table(&mut md, report);
+    write_services(&mut md, report);
 
     for warning in &report.warnings {
         let _ = writeln!(md, "\n> ⚠️ {}", text(warning));
@@ -192,6 +197,43 @@ fn write_table(md: &mut String, report: &Report) {
         "Duration",
         format!("{:.1} s", report.duration.as_secs_f64()),
     );
+}
+
+fn write_services(md: &mut String, report: &Report) {
+    if report.services.len() < 2 {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n### Services\n\n| Service | Task definition | Rollout | Result |\n|---|---|---|---|"
+    );
+    for s in &report.services {
+        let old = short_task_definition(&s.previous_task_definition_arn);
+        let revisions = match s.task_definition_arn.as_deref().map(short_task_definition) {
+            Some(new) if new != old => format!("{} → {}", code(old), code(new)),
+            _ => format!("{} (unchanged)", code(old)),
+        };
+        let rollout = s.rollout.as_ref().map_or("-".to_string(), |r| {
+            format!(
+                "{} {}/{}",
+                code(r.state.as_deref().unwrap_or("-")),
+                r.running,
+                r.desired
+            )
+        });
+        let mut result = code(s.status.as_str());
+        if let Some(arn) = &s.rollback_task_definition_arn {
+            let _ = write!(result, " to {}", code(short_task_definition(arn)));
+        }
+        if let Some(why) = &s.failure {
+            let _ = write!(result, ": {}", text(&shorten(why, MAX_LINE_CHARS)));
+        }
+        let _ = writeln!(
+            md,
+            "| {} | {revisions} | {rollout} | {result} |",
+            code(&s.service)
+        );
+    }
 }
 
 fn image_cell(report: &Report) -> Option<String> {

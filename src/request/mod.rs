@@ -17,6 +17,7 @@ use crate::error::UserError;
 use crate::image::{self, ImageRef, RepositoryRef};
 use crate::maps::parse_map;
 use crate::model::DeploymentSettings;
+use crate::services::{ServiceSpec, parse_services};
 pub use parse::is_role_arn;
 use parse::{
     given, invalid, is_env_name, parse_bool, parse_list, printable, region, role_arn, whole_number,
@@ -54,6 +55,8 @@ pub type NamedValues = Vec<(String, String)>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeployRequest {
     pub target: Target,
+    /// From the `services` input; empty means the one service of `service` (or SSM).
+    pub services: Vec<ServiceSpec>,
     pub image: ImageSpec,
     pub repository: Option<RepositoryRef>,
     pub containers: Vec<String>,
@@ -116,6 +119,27 @@ impl DeployArgs {
     /// Validates every input. The first problem found is returned, naming the input.
     pub fn validate(&self) -> Result<DeployRequest, UserError> {
         let target = self.target.validate()?;
+        let services = parse_services(self.services.as_deref().unwrap_or(""))?;
+        if !services.is_empty() && target.service.is_some() {
+            return Err(
+                UserError::new("inputs `service` and `services` are both set")
+                    .hint("list every service in `services`, or give one `service`"),
+            );
+        }
+        for spec in &services {
+            if let Some((name, _)) = spec
+                .environment_variables
+                .iter()
+                .chain(&spec.secrets)
+                .find(|(n, _)| !is_env_name(n))
+            {
+                return Err(invalid(
+                    "services",
+                    name,
+                    "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
+                ));
+            }
+        }
         let image = self.image_spec()?;
         let repository = given(self.repository.as_ref())
             .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))
@@ -153,6 +177,7 @@ impl DeployArgs {
             })
             .transpose()?;
         Ok(DeployRequest {
+            services,
             image,
             repository,
             containers,

@@ -106,6 +106,28 @@ impl Emulator {
         self.control("POST", "/scenario", Some(&body));
     }
 
+    /// Adds services to an environment's cluster, each with its own family; returns their ARNs.
+    pub fn add_services(&self, env: &str, names: &[&str]) -> Value {
+        self.control(
+            "POST",
+            "/services",
+            Some(&json!({"env": env, "names": names})),
+        )
+    }
+
+    /// A service's state in an environment's cluster.
+    pub fn service_state(&self, env: &str, service: &str) -> Value {
+        let cluster = self.world["environments"][env]["cluster"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.control(
+            "GET",
+            &format!("/state?cluster={cluster}&service={service}"),
+            None,
+        )
+    }
+
     /// What the scenario layer did and when (unix seconds).
     pub fn timeline(&self) -> Vec<Value> {
         self.control("GET", "/timeline", None)
@@ -122,6 +144,14 @@ impl Emulator {
             .iter()
             .map(|c| c["op"].as_str().unwrap().to_string())
             .collect()
+    }
+
+    /// The AWS operations called so far, with time and whether the emulator throttled them.
+    pub fn calls_detailed(&self) -> Vec<Value> {
+        self.control("GET", "/calls", None)
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     pub fn count(&self, op: &str) -> usize {

@@ -28,6 +28,7 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
   GET  /timeline                                        [{"t": unix time, "what", "service", "deployment"}]
   GET  /calls                                           [{"service", "op"}] in order
   GET  /calls/bodies?op=RegisterTaskDefinition          raw request bodies of one operation
+  POST /services  {"env", "names": [...]}                more services in env's cluster, one family each
   POST /calls/reset
   GET  /state?cluster=..&service=..                     service, its family's revisions, live task def
 """
@@ -73,6 +74,10 @@ class Recorder:
         self.app = app
         self.lock = threading.Lock()
         self.calls = []
+        self.last_accepted = {}
+
+    # RegisterTaskDefinition is throttled by AWS at about 1 call/s sustained: a token bucket of 1.
+    THROTTLED = {"RegisterTaskDefinition": 1.0}
 
     def __call__(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -81,15 +86,27 @@ class Recorder:
             body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)
             service, _, op = target.rpartition(".")
+            now = time.time()
             with self.lock:
-                self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace")})
+                interval = self.THROTTLED.get(op)
+                last = self.last_accepted.get(op)
+                throttled = interval is not None and last is not None and now - last < interval
+                if not throttled:
+                    self.last_accepted[op] = now
+                self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": now,
+                                   "throttled": throttled})
+            if throttled:
+                payload = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+                start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                                   ("Content-Length", str(len(payload)))])
+                return [payload]
         return self.app(environ, start_response)
 
     def list(self, with_bodies_of=None):
         with self.lock:
             if with_bodies_of:
                 return [c["body"] for c in self.calls if c["op"] == with_bodies_of]
-            return [{"service": c["service"], "op": c["op"]} for c in self.calls]
+            return [{"service": c["service"], "op": c["op"], "t": c["t"], "throttled": c["throttled"]} for c in self.calls]
 
     def reset(self):
         with self.lock:
@@ -431,6 +448,24 @@ def seed(endpoint, environments, load_balanced=()):
     return world
 
 
+def add_services(endpoint, env, names):
+    """More services in an environment's cluster, each with its own family copied from the main one."""
+    ecs = client("ecs", endpoint)
+    cluster, main = f"bellyfed-{env}", f"bellyfed-{env}-service"
+    svc = ecs.describe_services(cluster=cluster, services=[main])["services"][0]
+    td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    keep = ("taskRoleArn", "executionRoleArn", "networkMode", "requiresCompatibilities", "cpu", "memory", "containerDefinitions")
+    created = {}
+    for name in names:
+        arn = ecs.register_task_definition(family=name, **{k: td[k] for k in keep if k in td})["taskDefinition"]["taskDefinitionArn"]
+        os.environ["MOTO_ECS_SERVICE_RUNNING"] = "1"
+        ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=arn, desiredCount=1, launchType="FARGATE",
+                           networkConfiguration={"awsvpcConfiguration": svc["networkConfiguration"]["awsvpcConfiguration"]})
+        os.environ.pop("MOTO_ECS_SERVICE_RUNNING")
+        created[name] = arn
+    return created
+
+
 def state(endpoint, cluster, service):
     ecs = client("ecs", endpoint)
     svc = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
@@ -484,6 +519,8 @@ def control_handler(endpoint, recorder):
                 payload = self.body()
                 if url.path == "/seed":
                     return self.reply(seed(endpoint, payload.get("environments", ["dev"]), payload.get("load_balanced", [])))
+                if url.path == "/services":
+                    return self.reply(add_services(endpoint, payload.get("env", "dev"), payload["names"]))
                 if url.path == "/scenario":
                     scenario = {k: v for k, v in payload.items() if k not in ("cluster", "service")}
                     scenario.setdefault("outcome", "complete")

@@ -1,0 +1,228 @@
+//! The `services` input: several services that get the same image in one deploy.
+//!
+//! A YAML (or JSON) list; each item is a service name, or a mapping with `service` and optionally
+//! `container` (a name or a list), `task-definition-family`, and `environment-variables` /
+//! `secrets` added to the shared maps for that service only. Values keep the text written, as in
+//! the shared maps. Unknown keys are an error that names the key and where it is.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
+
+use crate::error::UserError;
+use crate::maps::{Pairs, YamlScalar};
+
+/// One service of a deploy, as the user described it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceSpec {
+    pub service: String,
+    pub containers: Vec<String>,
+    pub family: Option<String>,
+    /// Added to (and overriding) the shared `environment-variables` for this service.
+    pub environment_variables: Vec<(String, String)>,
+    /// Added to (and overriding) the shared `secrets` for this service.
+    pub secrets: Vec<(String, String)>,
+}
+
+/// Parses the `services` input; empty text is an empty list.
+pub fn parse_services(text: &str) -> Result<Vec<ServiceSpec>, UserError> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<Item> = serde_yaml::from_str(text).map_err(|err| {
+        let location = err.location().map(|l| format!(" (line {}, column {})", l.line(), l.column())).unwrap_or_default();
+        UserError::new(format!("input `services` could not be read{location}: {}", first_line(&err.to_string())))
+            .hint("write a list: `- api` or `- service: worker` with optional `container`, `task-definition-family`, `environment-variables`, `secrets`")
+    })?;
+    let mut specs: Vec<ServiceSpec> = Vec::new();
+    for (i, Item(spec)) in items.into_iter().enumerate() {
+        let at = format!("`services[{i}]`");
+        if spec.service.is_empty()
+            || !spec
+                .service
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(UserError::new(format!(
+                "{at}: `{}` is not a service name",
+                spec.service.escape_default()
+            )));
+        }
+        if specs.iter().any(|s| s.service == spec.service) {
+            return Err(UserError::new(format!(
+                "{at}: service `{}` is listed twice",
+                spec.service
+            )));
+        }
+        for (list, names) in [
+            ("environment-variables", &spec.environment_variables),
+            ("secrets", &spec.secrets),
+        ] {
+            let mut seen = std::collections::HashSet::new();
+            if let Some((name, _)) = names.iter().find(|(n, _)| !seen.insert(n.clone())) {
+                return Err(UserError::new(format!("{at}.{list} names `{name}` twice")));
+            }
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or(message)
+}
+
+/// A list item: a bare name or a mapping.
+struct Item(ServiceSpec);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Full {
+    service: String,
+    #[serde(default)]
+    container: Option<Containers>,
+    #[serde(default)]
+    task_definition_family: Option<String>,
+    #[serde(default)]
+    environment_variables: Option<Pairs<YamlScalar>>,
+    #[serde(default)]
+    secrets: Option<Pairs<YamlScalar>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Containers {
+    One(String),
+    Many(Vec<String>),
+}
+
+fn scalars(pairs: Option<Pairs<YamlScalar>>, what: &str) -> Result<Vec<(String, String)>, String> {
+    pairs
+        .map(|Pairs(p)| p)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, YamlScalar(value))| {
+            value
+                .map(|v| (name.clone(), v))
+                .ok_or_else(|| format!("{what}: the value of `{name}` is empty"))
+        })
+        .collect()
+}
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemVisitor;
+        impl<'de> Visitor<'de> for ItemVisitor {
+            type Value = Item;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a service name or a mapping with `service`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Item, E> {
+                Ok(Item(ServiceSpec {
+                    service: v.to_string(),
+                    ..ServiceSpec::default()
+                }))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
+                let full = Full::deserialize(MapAccessDeserializer::new(map))?;
+                let containers = match full.container {
+                    None => Vec::new(),
+                    Some(Containers::One(c)) => c
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    Some(Containers::Many(list)) => list,
+                };
+                Ok(Item(ServiceSpec {
+                    environment_variables: scalars(
+                        full.environment_variables,
+                        "environment-variables",
+                    )
+                    .map_err(de::Error::custom)?,
+                    secrets: scalars(full.secrets, "secrets").map_err(de::Error::custom)?,
+                    service: full.service,
+                    containers,
+                    family: full.task_definition_family,
+                }))
+            }
+        }
+        deserializer.deserialize_any(ItemVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_mappings_mix_and_values_keep_their_text() {
+        let specs = parse_services(
+            "- api\n- service: worker\n  container: [app, sidecar]\n  environment-variables:\n    QUEUE_CONCURRENCY: 10\n    RATIO: 1.10\n- service: scheduler\n  task-definition-family: sched\n  secrets:\n    CRON_TOKEN: arn:aws:ssm:us-east-1:123456789012:parameter/cron\n",
+        )
+        .unwrap();
+        assert_eq!(
+            specs[0],
+            ServiceSpec {
+                service: "api".into(),
+                ..ServiceSpec::default()
+            }
+        );
+        assert_eq!(specs[1].containers, ["app", "sidecar"]);
+        assert_eq!(
+            specs[1].environment_variables,
+            vec![
+                ("QUEUE_CONCURRENCY".to_string(), "10".to_string()),
+                ("RATIO".to_string(), "1.10".to_string())
+            ]
+        );
+        assert_eq!(specs[2].family.as_deref(), Some("sched"));
+        assert_eq!(specs[2].secrets[0].0, "CRON_TOKEN");
+    }
+
+    #[test]
+    fn a_json_list_works_too() {
+        let specs =
+            parse_services(r#"["api", {"service": "worker", "container": "app"}]"#).unwrap();
+        assert_eq!(
+            (specs[0].service.as_str(), specs[1].containers.as_slice()),
+            ("api", ["app".to_string()].as_slice())
+        );
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_where_it_is() {
+        let err = parse_services("- api\n- service: worker\n  containers: app\n").unwrap_err();
+        assert!(
+            err.message
+                .starts_with("input `services` could not be read (line 3, column 3): "),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("unknown field `containers`"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn duplicates_and_bad_names_are_refused() {
+        assert_eq!(
+            parse_services("- api\n- api\n").unwrap_err().message,
+            "`services[1]`: service `api` is listed twice"
+        );
+        assert!(
+            parse_services("- \"a b\"\n")
+                .unwrap_err()
+                .message
+                .contains("is not a service name")
+        );
+        assert!(
+            parse_services("api: x\n").is_err(),
+            "a mapping is not a list"
+        );
+    }
+}

@@ -1,0 +1,288 @@
+//! Several services in one deploy, end to end against moto with the scenario layer.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Emulator, run_action};
+
+const PREFIX: &str = "/bellyfed/{environment}/ecs";
+const MAIN: &str = "bellyfed-dev-service";
+
+fn revision(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap()
+}
+
+fn services_output(run: &support::Run) -> Vec<Value> {
+    serde_json::from_str::<Value>(run.output("services"))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn running(em: &Emulator, service: &str) -> String {
+    revision(
+        em.service_state("dev", service)["service"]["taskDefinition"]
+            .as_str()
+            .unwrap(),
+    )
+    .to_string()
+}
+
+#[test]
+fn three_services_get_the_same_image_and_their_own_variables() {
+    let em = Emulator::start(&["dev"]);
+    em.add_services("dev", &["bellyfed-dev-worker", "bellyfed-dev-scheduler"]);
+    let services = "- bellyfed-dev-service\n- service: bellyfed-dev-worker\n  environment-variables:\n    ROLE: worker\n- bellyfed-dev-scheduler\n";
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("services", services),
+            ("environment-variables", "ROLE: web"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.output("status"), "deployed");
+    let out = services_output(&run);
+    assert_eq!(
+        out.iter()
+            .map(|s| (
+                s["service"].as_str().unwrap(),
+                s["status"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            ("bellyfed-dev-service", "deployed"),
+            ("bellyfed-dev-worker", "deployed"),
+            ("bellyfed-dev-scheduler", "deployed")
+        ]
+    );
+    for name in [
+        "bellyfed-dev-service",
+        "bellyfed-dev-worker",
+        "bellyfed-dev-scheduler",
+    ] {
+        assert_eq!(
+            running(&em, name),
+            "2",
+            "{name} runs its family's new revision"
+        );
+        let live = &em.service_state("dev", name)["live"]["taskDefinition"];
+        assert!(
+            live["containerDefinitions"][0]["image"]
+                .as_str()
+                .unwrap()
+                .contains("@sha256:"),
+            "{name}"
+        );
+        let role = live["containerDefinitions"][0]["environment"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "ROLE")
+            .unwrap()["value"]
+            .clone();
+        assert_eq!(
+            role,
+            if name == "bellyfed-dev-worker" {
+                "worker"
+            } else {
+                "web"
+            },
+            "{name}"
+        );
+    }
+    assert_eq!(
+        run.output("task-definition-arn"),
+        out[0]["task-definition-arn"].as_str().unwrap(),
+        "single outputs describe the first"
+    );
+    assert!(
+        run.summary
+            .contains("## ✅ Deployed 3 services to <code>dev</code>"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("| <code>bellyfed-dev-worker</code> | <code>bellyfed-dev-worker:1</code> → <code>bellyfed-dev-worker:2</code> |"), "{}", run.summary);
+    assert_eq!(em.count("UpdateService"), 3);
+}
+
+#[test]
+fn one_failing_service_rolls_every_changed_service_back() {
+    let em = Emulator::start(&["dev"]);
+    em.add_services("dev", &["bellyfed-dev-worker", "bellyfed-dev-scheduler"]);
+    em.scenario_with(
+        "bellyfed-dev",
+        "bellyfed-dev-worker",
+        &json!({"outcome": "crash", "delay": 0.2, "interval": 1.0}),
+    );
+    let services = "[bellyfed-dev-service, bellyfed-dev-worker, bellyfed-dev-scheduler]";
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("services", services),
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "rolled-back");
+    assert!(
+        run.output("failure-reason")
+            .starts_with("1 of 3 services failed: bellyfed-dev-worker: "),
+        "{}",
+        run.output("failure-reason")
+    );
+    let out = services_output(&run);
+    for s in &out {
+        assert_eq!(s["status"], "rolled-back", "{s}");
+        assert_eq!(
+            revision(s["rollback-task-definition-arn"].as_str().unwrap()),
+            "1",
+            "{s}"
+        );
+    }
+    assert!(
+        out[1]["failure-reason"]
+            .as_str()
+            .unwrap()
+            .contains("tasks of deployment")
+    );
+    assert_eq!(
+        out[0]["failure-reason"], "",
+        "the healthy ones did not fail themselves"
+    );
+    for name in [MAIN, "bellyfed-dev-worker", "bellyfed-dev-scheduler"] {
+        assert_eq!(
+            running(&em, name),
+            "1",
+            "{name} is back on its previous revision"
+        );
+    }
+    assert!(
+        run.summary
+            .contains("| <code>bellyfed-dev-scheduler</code> |"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary
+            .contains("<code>rolled-back</code> to <code>bellyfed-dev-scheduler:1</code>"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn ten_services_register_paced_under_the_throttle() {
+    let em = Emulator::start(&["dev"]);
+    let names: Vec<String> = (1..=9).map(|i| format!("svc-{i}")).collect();
+    em.add_services("dev", &names.iter().map(String::as_str).collect::<Vec<_>>());
+    let list = std::iter::once(MAIN.to_string())
+        .chain(names.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let list = format!("[{list}]");
+    em.reset_calls();
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v3"),
+            ("ssm-prefix", PREFIX),
+            ("services", &list),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(services_output(&run).len(), 10);
+    let calls = em.calls_detailed();
+    let registers: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["op"] == "RegisterTaskDefinition")
+        .collect();
+    assert_eq!(
+        registers.len(),
+        10,
+        "one registration per family, none retried"
+    );
+    assert!(
+        registers.iter().all(|c| c["throttled"] == false),
+        "never throttled"
+    );
+    let describes = calls
+        .iter()
+        .filter(|c| c["op"] == "DescribeServices")
+        .count();
+    assert!(
+        describes >= 2,
+        "10 services are described in batches of at most 10"
+    );
+    for name in &names {
+        assert_eq!(running(&em, name), "2", "{name}");
+    }
+}
+
+#[test]
+fn the_emulator_really_throttles_back_to_back_registrations() {
+    // Guards the test above: without pacing, a second registration within a second is refused.
+    let em = Emulator::start(&["dev"]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (first, second) = runtime.block_on(async {
+        let config = aws_sdk_ecs::Config::builder()
+            .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+            .region(aws_sdk_ecs::config::Region::new("us-east-1"))
+            .endpoint_url(em.endpoint())
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())
+            .build();
+        let ecs = aws_sdk_ecs::Client::from_conf(config);
+        let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+            .name("app")
+            .image("nginx:1")
+            .memory(64)
+            .build();
+        let register = |family: &'static str| {
+            ecs.register_task_definition()
+                .family(family)
+                .container_definitions(container.clone())
+                .send()
+        };
+        (register("a").await, register("b").await)
+    });
+    assert!(first.is_ok(), "{first:?}");
+    let err = second.expect_err("the second registration within a second is throttled");
+    assert_eq!(
+        err.as_service_error()
+            .and_then(aws_sdk_ecs::error::ProvideErrorMetadata::code),
+        Some("ThrottlingException")
+    );
+}
+
+#[test]
+fn services_and_service_together_are_refused() {
+    let run = run_action(
+        None,
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("service", "api"),
+            ("services", "- worker\n"),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout
+            .contains("inputs `service` and `services` are both set"),
+        "{}",
+        run.stdout
+    );
+}
