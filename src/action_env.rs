@@ -48,6 +48,37 @@ pub fn is_actions_mode(env: impl Fn(&str) -> Option<String>, arg_count: usize) -
     arg_count <= 1 && env("GITHUB_ACTIONS").as_deref() == Some("true")
 }
 
+/// What the run knows about the workflow run it is part of (for the deployment record).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunContext {
+    pub git_sha: Option<String>,
+    pub repository: Option<String>,
+    /// `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}[/attempts/N]`.
+    pub run_url: Option<String>,
+}
+
+impl RunContext {
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| env(name).filter(|v| !v.is_empty());
+        let run_url = match (
+            get("GITHUB_SERVER_URL"),
+            get("GITHUB_REPOSITORY"),
+            get("GITHUB_RUN_ID"),
+        ) {
+            (Some(server), Some(repo), Some(run)) => Some(match get("GITHUB_RUN_ATTEMPT") {
+                Some(attempt) => format!("{server}/{repo}/actions/runs/{run}/attempts/{attempt}"),
+                None => format!("{server}/{repo}/actions/runs/{run}"),
+            }),
+            _ => None,
+        };
+        Self {
+            git_sha: get("GITHUB_SHA"),
+            repository: get("GITHUB_REPOSITORY"),
+            run_url,
+        }
+    }
+}
+
 /// The runner's file-command paths, when set.
 #[derive(Debug, Clone, Default)]
 pub struct RunnerFiles {
@@ -151,6 +182,23 @@ mod tests {
             err.message,
             "input `command` has an invalid value `destroy`: expected `deploy` or `rollback`"
         );
+    }
+
+    #[test]
+    fn the_run_url_is_built_from_the_runner_variables() {
+        let ctx = RunContext::from_env(env(&[
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "acme/api"),
+            ("GITHUB_RUN_ID", "42"),
+            ("GITHUB_RUN_ATTEMPT", "2"),
+            ("GITHUB_SHA", "abc"),
+        ]));
+        assert_eq!(
+            ctx.run_url.as_deref(),
+            Some("https://github.com/acme/api/actions/runs/42/attempts/2")
+        );
+        assert_eq!(ctx.git_sha.as_deref(), Some("abc"));
+        assert_eq!(RunContext::from_env(env(&[])), RunContext::default());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use tokio::time::Instant;
 
-use crate::action_env::{self, RunnerFiles};
+use crate::action_env::{self, RunContext, RunnerFiles};
 use crate::cli::{Cli, Command};
 use crate::console::{Console, Mode};
 use crate::error::{Exit, UserError};
@@ -42,6 +42,7 @@ pub fn main() -> i32 {
         _ => Kind::Deploy,
     };
     let files = RunnerFiles::from_env(env);
+    let ctx = RunContext::from_env(env);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -58,7 +59,7 @@ pub fn main() -> i32 {
     let report = runtime.block_on(async {
         let started = Instant::now();
         let mut report = match command.and_then(|c| Request::from_command(&c)) {
-            Ok(request) => execute(&request, &mut console).await,
+            Ok(request) => execute(&request, &ctx, &mut console).await,
             Err(user_error) => {
                 let environment =
                     env(&action_env::input_variable("environment")).unwrap_or_default();
@@ -83,7 +84,11 @@ pub fn main() -> i32 {
 /// Runs a request until it ends or the process is asked to stop (SIGINT, SIGTERM). On a signal
 /// the run is dropped where it stands (ECS carries on with whatever was started) and the report
 /// says what was known.
-async fn execute<W: Write>(request: &Request, console: &mut Console<W>) -> Report {
+async fn execute<W: Write>(
+    request: &Request,
+    ctx: &RunContext,
+    console: &mut Console<W>,
+) -> Report {
     let environment = match request {
         Request::Deploy(r) => &r.target.environment,
         Request::Rollback(r) => &r.target.environment,
@@ -92,7 +97,7 @@ async fn execute<W: Write>(request: &Request, console: &mut Console<W>) -> Repor
     let signal = {
         let run = async {
             match request {
-                Request::Deploy(r) => deploy::run(r, console, &mut report).await,
+                Request::Deploy(r) => deploy::run(r, ctx, console, &mut report).await,
                 Request::Rollback(r) => rollback::run(r, console, &mut report).await,
             }
         };

@@ -184,6 +184,16 @@ pub struct DeployArgs {
     #[arg(long, value_name = "SECONDS")]
     pub health_check_grace_period: Option<String>,
 
+    /// After a verified success, write the deployment record under `ssm-prefix`
+    /// (`current-image-tag` and a JSON `deployment`).
+    #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
+    pub record_deployment: String,
+
+    /// After a verified success, add this tag to the deployed image in ECR (same manifest), e.g.
+    /// `{environment}-latest` (`{environment}` is replaced).
+    #[arg(long, value_name = "TAG")]
+    pub promote_tag: Option<String>,
+
     /// Tag new revisions with the image tag and the revision they replace (needs
     /// `ecs:TagResource`); the rollback command reads the latter.
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]

@@ -13,6 +13,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use tokio::time::Instant;
 
+use crate::action_env::RunContext;
 use crate::aws::{self, Clients, ecs::ServiceUpdate};
 use crate::console::Console;
 use crate::diagnose;
@@ -30,12 +31,17 @@ use crate::watch::{self, Ecs, Limits, Target, Verdict, Watched};
 pub const REGISTER_PACE: Duration = Duration::from_millis(1100);
 
 /// Runs a validated deploy request to the end, filling `report`.
-pub async fn run<W: Write>(req: &DeployRequest, console: &mut Console<W>, report: &mut Report) {
+pub async fn run<W: Write>(
+    req: &DeployRequest,
+    ctx: &RunContext,
+    console: &mut Console<W>,
+    report: &mut Report,
+) {
     report.image_tag = match &req.image {
         ImageSpec::Tag(tag) => Some(tag.clone()),
         ImageSpec::Reference(r) => r.tag.clone(),
     };
-    if let Err(err) = run_steps(req, console, report).await {
+    if let Err(err) = run_steps(req, ctx, console, report).await {
         let title = if report.task_definition_arn.is_some() {
             "Deploy failed"
         } else {
@@ -54,6 +60,7 @@ pub async fn run<W: Write>(req: &DeployRequest, console: &mut Console<W>, report
 
 async fn run_steps<W: Write>(
     req: &DeployRequest,
+    ctx: &RunContext,
     console: &mut Console<W>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
@@ -149,7 +156,9 @@ async fn run_steps<W: Write>(
         report.succeed(Status::Unchanged);
         return Ok(());
     }
-    apply(&clients, req, &plans, &gathered.services, console, report).await
+    apply(&clients, req, &plans, &gathered.services, console, report).await?;
+    crate::record::after_success(&clients, req, ctx, console, report).await;
+    Ok(())
 }
 
 fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {

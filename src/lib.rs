@@ -36,6 +36,7 @@ pub mod image;
 pub mod maps;
 pub mod model;
 pub mod plan;
+pub mod record;
 pub mod report;
 pub mod request;
 pub mod rollback;

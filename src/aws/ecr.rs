@@ -127,3 +127,49 @@ pub async fn recent_tags(
         .take(n)
         .collect())
 }
+
+/// Adds `tag` to the image with `digest` (the same manifest, no rebuild). A tag that already points
+/// at this image is fine.
+pub async fn add_tag(
+    client: &Client,
+    registry_id: Option<&str>,
+    repository: &str,
+    digest: &str,
+    tag: &str,
+) -> anyhow::Result<()> {
+    let out = client
+        .batch_get_image()
+        .set_registry_id(registry_id.map(str::to_string))
+        .repository_name(repository)
+        .image_ids(ImageIdentifier::builder().image_digest(digest).build())
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("reading the manifest of `{repository}@{digest}`"))?;
+    let image = out
+        .images()
+        .first()
+        .with_context(|| format!("ECR returned no image for `{repository}@{digest}`"))?;
+    let manifest = image.image_manifest().context("ECR returned no manifest")?;
+    let result = client
+        .put_image()
+        .set_registry_id(registry_id.map(str::to_string))
+        .repository_name(repository)
+        .image_manifest(manifest)
+        .set_image_manifest_media_type(image.image_manifest_media_type().map(str::to_string))
+        .image_tag(tag)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(err)
+            if err.as_service_error().is_some_and(
+                aws_sdk_ecr::operation::put_image::PutImageError::is_image_already_exists_exception,
+            ) =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(sdk_error(err))
+            .with_context(|| format!("tagging `{repository}@{digest}` as `{tag}`")),
+    }
+}

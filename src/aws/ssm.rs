@@ -31,3 +31,24 @@ pub async fn get_parameters(
     }
     Ok(values)
 }
+
+/// Writes (or overwrites) a String parameter; values over 4 KB use the Advanced tier.
+pub async fn put_parameter(client: &Client, name: &str, value: &str) -> anyhow::Result<()> {
+    let tier = if value.len() > 4096 {
+        aws_sdk_ssm::types::ParameterTier::Advanced
+    } else {
+        aws_sdk_ssm::types::ParameterTier::Standard
+    };
+    client
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .tier(tier)
+        .overwrite(true)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("writing SSM parameter `{name}`"))?;
+    Ok(())
+}

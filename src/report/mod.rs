@@ -106,6 +106,8 @@ pub struct Report {
     /// The rendered task definition with env values redacted (dry runs).
     pub rendered: Option<Value>,
     pub rollout: Option<Rollout>,
+    /// The tag added to the image in ECR after success (`promote-tag`).
+    pub promoted_tag: Option<String>,
     /// Every service of the deploy; the single-service fields above describe the first one.
     pub services: Vec<ServiceResult>,
     /// The revision the service was put back on after a failure.
@@ -146,6 +148,7 @@ impl Report {
             rendered: None,
             rollout: None,
             services: Vec::new(),
+            promoted_tag: None,
             rollback_task_definition_arn: None,
             rolled_back_by: None,
             rollback_rollout: None,

@@ -75,6 +75,9 @@ pub struct DeployRequest {
     /// Rollout settings to set; empty leaves the service's as they are.
     pub settings: DeploymentSettings,
     pub tag_revisions: bool,
+    pub record_deployment: bool,
+    /// With `{environment}` replaced.
+    pub promote_tag: Option<String>,
 }
 
 /// A validated rollback request.
@@ -195,6 +198,17 @@ impl DeployArgs {
             rollback: parse_bool("rollback", &self.rollback)?,
             settings: self.settings()?,
             tag_revisions: parse_bool("tag-revisions", &self.tag_revisions)?,
+            record_deployment: parse_bool("record-deployment", &self.record_deployment)?,
+            promote_tag: given(self.promote_tag.as_ref())
+                .map(|t| {
+                    let tag = t.replace("{environment}", &target.environment);
+                    if image::is_tag(&tag) {
+                        Ok(tag)
+                    } else {
+                        Err(invalid("promote-tag", &tag, image::TAG_RULE))
+                    }
+                })
+                .transpose()?,
             target,
         })
     }

@@ -128,6 +128,25 @@ impl Emulator {
         )
     }
 
+    /// An SSM parameter's value, or `None` when it does not exist.
+    pub fn parameter(&self, name: &str) -> Option<String> {
+        self.control("GET", &format!("/parameter?name={name}"), None)["value"]
+            .as_str()
+            .map(str::to_string)
+    }
+
+    /// The tags of one image in an ECR repository.
+    pub fn image_tags(&self, repository: &str, digest: &str) -> Vec<Value> {
+        self.control(
+            "GET",
+            &format!("/image-tags?repository={repository}&digest={digest}"),
+            None,
+        )
+        .as_array()
+        .unwrap()
+        .clone()
+    }
+
     /// What the scenario layer did and when (unix seconds).
     pub fn timeline(&self) -> Vec<Value> {
         self.control("GET", "/timeline", None)

@@ -25,6 +25,8 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   hang:     stays IN_PROGRESS.
                   A scenario applies to the next rollout of that service (`times`: the next n);
                   later ones complete after 0.5 s.
+  GET  /parameter?name=..                               an SSM parameter's value (null when missing)
+  GET  /image-tags?repository=..&digest=..             the tags of one ECR image
   GET  /timeline                                        [{"t": unix time, "what", "service", "deployment"}]
   GET  /calls                                           [{"service", "op"}] in order
   GET  /calls/bodies?op=RegisterTaskDefinition          raw request bodies of one operation
@@ -504,6 +506,16 @@ def control_handler(endpoint, recorder):
                     return self.reply(recorder.list())
                 if url.path == "/calls/bodies":
                     return self.reply(recorder.list(with_bodies_of=query["op"]))
+                if url.path == "/parameter":
+                    ssm = client("ssm", endpoint)
+                    try:
+                        return self.reply({"value": ssm.get_parameter(Name=query["name"])["Parameter"]["Value"]})
+                    except ssm.exceptions.ParameterNotFound:
+                        return self.reply({"value": None})
+                if url.path == "/image-tags":
+                    ecr = client("ecr", endpoint)
+                    images = ecr.describe_images(repositoryName=query["repository"], imageIds=[{"imageDigest": query["digest"]}])
+                    return self.reply(sorted(t for d in images["imageDetails"] for t in d.get("imageTags", [])))
                 if url.path == "/timeline":
                     with LOCK:
                         return self.reply(list(TIMELINE))

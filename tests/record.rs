@@ -1,0 +1,112 @@
+//! What a verified success leaves behind, and what a failure does not: the SSM deployment record
+//! and the ECR promotion tag, end to end against moto.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Emulator, run_action};
+
+const PREFIX: &str = "/bellyfed/{environment}/ecs";
+
+fn parameter(em: &Emulator, name: &str) -> Option<String> {
+    em.parameter(name)
+}
+
+#[test]
+fn a_verified_success_writes_the_record_and_promotes_the_image() {
+    let em = Emulator::start(&["dev"]);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("promote-tag", "{environment}-latest"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        parameter(&em, "/bellyfed/dev/ecs/current-image-tag").as_deref(),
+        Some("v2")
+    );
+    let record: Value =
+        serde_json::from_str(&parameter(&em, "/bellyfed/dev/ecs/deployment").unwrap()).unwrap();
+    assert_eq!(record["image-tag"], "v2");
+    assert_eq!(record["image-digest"], run.output("image-digest"));
+    assert_eq!(
+        record["services"]["bellyfed-dev-service"]["task-definition-arn"],
+        run.output("task-definition-arn")
+    );
+    assert_eq!(
+        record["git-sha"],
+        "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
+    );
+    assert!(record["deployed-at"].as_str().unwrap().ends_with('Z'));
+    // The promotion tag points at the deployed manifest.
+    let tags = em.image_tags("bellyfed-api", run.output("image-digest"));
+    assert!(
+        tags.contains(&json!("dev-latest")) && tags.contains(&json!("v2")),
+        "{tags:?}"
+    );
+}
+
+#[test]
+fn a_failed_deploy_leaves_the_record_and_tags_untouched() {
+    let em = Emulator::start(&["dev"]);
+    let first = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+        ],
+    );
+    assert_eq!(first.output("status"), "deployed");
+    let before = parameter(&em, "/bellyfed/dev/ecs/deployment").unwrap();
+    em.scenario("bellyfed-dev", "bellyfed-dev-service", "fail", 0.8);
+    em.reset_calls();
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v3"),
+            ("ssm-prefix", PREFIX),
+            ("promote-tag", "dev-latest"),
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(
+        parameter(&em, "/bellyfed/dev/ecs/current-image-tag").as_deref(),
+        Some("v2")
+    );
+    assert_eq!(
+        parameter(&em, "/bellyfed/dev/ecs/deployment").unwrap(),
+        before
+    );
+    assert_eq!(
+        em.count("PutParameter") + em.count("PutImage"),
+        0,
+        "a failed deploy writes no record and no tag: {:?}",
+        em.calls()
+    );
+}
+
+#[test]
+fn without_waiting_nothing_is_recorded() {
+    let em = Emulator::start(&["dev"]);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("wait", "false"),
+        ],
+    );
+    assert_eq!(run.output("status"), "started");
+    assert_eq!(
+        parameter(&em, "/bellyfed/dev/ecs/current-image-tag"),
+        None,
+        "unverified deploys are not recorded"
+    );
+}
