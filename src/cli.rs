@@ -189,6 +189,11 @@ pub struct DeployArgs {
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
     pub record_deployment: String,
 
+    /// After a verified success, deregister revisions of each deployed family beyond the newest N
+    /// (never one in use or the rollback target; at most 20 per run). Default: keep all.
+    #[arg(long, value_name = "N")]
+    pub keep_revisions: Option<String>,
+
     /// After a verified success, add this tag to the deployed image in ECR (same manifest), e.g.
     /// `{environment}-latest` (`{environment}` is replaced).
     #[arg(long, value_name = "TAG")]

@@ -158,6 +158,9 @@ async fn run_steps<W: Write>(
     }
     apply(&clients, req, &plans, &gathered.services, console, report).await?;
     crate::record::after_success(&clients, req, ctx, console, report).await;
+    if let Some(keep) = req.keep_revisions {
+        crate::cleanup::run(&clients, keep, console, report).await;
+    }
     Ok(())
 }
 

@@ -25,6 +25,7 @@
 pub mod action_env;
 pub mod app;
 pub mod aws;
+pub mod cleanup;
 pub mod cli;
 pub mod console;
 pub mod deploy;

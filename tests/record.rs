@@ -110,3 +110,31 @@ fn without_waiting_nothing_is_recorded() {
         "unverified deploys are not recorded"
     );
 }
+
+#[test]
+fn keep_revisions_deregisters_old_ones_but_never_the_live_or_rollback_target() {
+    let em = Emulator::start(&["dev"]);
+    for (i, tag) in ["v2", "v3", "v1", "v2"].iter().enumerate() {
+        let vars = format!("RUN: {i}");
+        let run = run_action(
+            Some(&em),
+            &[
+                ("environment", "dev"),
+                ("image-tag", tag),
+                ("ssm-prefix", PREFIX),
+                ("environment-variables", &vars),
+                ("keep-revisions", "2"),
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stdout);
+    }
+    // Revisions 1..5 were registered; 5 runs, 4 was its rollback target: both kept, and nothing else.
+    let active: Vec<String> = em.state("dev")["taskDefinitionArns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().rsplit(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(active, ["4", "5"], "{active:?}");
+    assert_eq!(em.count("DeregisterTaskDefinition"), 3);
+}

@@ -287,3 +287,54 @@ fn deployment_configuration(settings: &DeploymentSettings) -> DeploymentConfigur
         }))
         .build()
 }
+
+/// ACTIVE revisions of exactly `family` (`ListTaskDefinitions` matches by prefix), newest first.
+pub async fn active_revisions(client: &Client, family: &str) -> anyhow::Result<Vec<String>> {
+    let mut arns = Vec::new();
+    let mut pages = client
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .sort(aws_sdk_ecs::types::SortOrder::Desc)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(sdk_error)
+            .with_context(|| format!("listing revisions of family `{family}`"))?;
+        arns.extend(
+            page.task_definition_arns()
+                .iter()
+                .filter(|arn| family_of(arn) == family)
+                .cloned(),
+        );
+    }
+    // Newest first by revision number, whatever order the service returned.
+    arns.sort_by_key(|arn| {
+        std::cmp::Reverse(
+            arn.rsplit(':')
+                .next()
+                .and_then(|r| r.parse::<u64>().ok())
+                .unwrap_or(0),
+        )
+    });
+    Ok(arns)
+}
+
+/// The family of a task definition ARN (`.../task-definition/<family>:<revision>`).
+pub fn family_of(arn: &str) -> &str {
+    let tail = arn.rsplit_once('/').map_or(arn, |(_, t)| t);
+    tail.rsplit_once(':').map_or(tail, |(f, _)| f)
+}
+
+/// Deregisters a revision (it becomes INACTIVE; running tasks are not affected).
+pub async fn deregister_task_definition(client: &Client, arn: &str) -> anyhow::Result<()> {
+    client
+        .deregister_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("deregistering `{arn}`"))?;
+    Ok(())
+}

@@ -106,6 +106,8 @@ pub struct Report {
     /// The rendered task definition with env values redacted (dry runs).
     pub rendered: Option<Value>,
     pub rollout: Option<Rollout>,
+    /// Old revisions deregistered after success (`keep-revisions`).
+    pub deregistered: usize,
     /// The tag added to the image in ECR after success (`promote-tag`).
     pub promoted_tag: Option<String>,
     /// Every service of the deploy; the single-service fields above describe the first one.
@@ -149,6 +151,7 @@ impl Report {
             rollout: None,
             services: Vec::new(),
             promoted_tag: None,
+            deregistered: 0,
             rollback_task_definition_arn: None,
             rolled_back_by: None,
             rollback_rollout: None,

@@ -76,6 +76,8 @@ pub struct DeployRequest {
     pub settings: DeploymentSettings,
     pub tag_revisions: bool,
     pub record_deployment: bool,
+    /// Revisions to keep per family; `None` keeps all.
+    pub keep_revisions: Option<usize>,
     /// With `{environment}` replaced.
     pub promote_tag: Option<String>,
 }
@@ -199,6 +201,12 @@ impl DeployArgs {
             settings: self.settings()?,
             tag_revisions: parse_bool("tag-revisions", &self.tag_revisions)?,
             record_deployment: parse_bool("record-deployment", &self.record_deployment)?,
+            keep_revisions: given(self.keep_revisions.as_ref())
+                .map(|v| {
+                    whole_number("keep-revisions", v, 1..=1000)
+                        .map(|n| usize::try_from(n).expect("positive"))
+                })
+                .transpose()?,
             promote_tag: given(self.promote_tag.as_ref())
                 .map(|t| {
                     let tag = t.replace("{environment}", &target.environment);
