@@ -189,6 +189,11 @@ pub struct DeployArgs {
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
     pub record_deployment: String,
 
+    /// An image to deploy instead when the ECR repository has no images at all (bootstrapping a new
+    /// environment); never used otherwise, and said loudly in the summary.
+    #[arg(long, value_name = "REF")]
+    pub fallback_image: Option<String>,
+
     /// After a verified success, deregister revisions of each deployed family beyond the newest N
     /// (never one in use or the rollback target; at most 20 per run). Default: keep all.
     #[arg(long, value_name = "N")]

@@ -176,7 +176,30 @@ async fn check_image(
             repo.region.clone(),
         ),
     };
-    let found = ecr::find_image(&client, registry_id.as_deref(), &name, wanted).await?;
+    let found = match ecr::find_image(&client, registry_id.as_deref(), &name, wanted).await {
+        Ok(found) => found,
+        Err(err) => {
+            let Some(fallback) = &req.fallback_image else {
+                return Err(err);
+            };
+            if !ecr::is_empty(&client, registry_id.as_deref(), &name)
+                .await
+                .unwrap_or(false)
+            {
+                return Err(err);
+            }
+            let image = ResolvedImage {
+                repository: fallback.repository.clone(),
+                tag: fallback.tag.clone(),
+                digest: fallback.digest.clone(),
+                verified: false,
+            };
+            let warning = format!(
+                "ECR repository `{name}` has no images yet: deploying the fallback image `{fallback}` instead (`fallback-image`)"
+            );
+            return Ok((image, vec![warning]));
+        }
+    };
     let domain = if region.starts_with("cn-") {
         "amazonaws.com.cn"
     } else {

@@ -138,3 +138,46 @@ fn keep_revisions_deregisters_old_ones_but_never_the_live_or_rollback_target() {
     assert_eq!(active, ["4", "5"], "{active:?}");
     assert_eq!(em.count("DeregisterTaskDefinition"), 3);
 }
+
+#[test]
+fn the_fallback_image_is_used_only_for_an_empty_repository_and_said_loudly() {
+    let em = Emulator::start(&["dev"]);
+    em.create_repository("bellyfed-new");
+    let fallback = "public.ecr.aws/nginx/nginx:1.27";
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v1"),
+            ("ssm-prefix", PREFIX),
+            ("repository", "bellyfed-new"),
+            ("container", "app"),
+            ("fallback-image", fallback),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.output("image"), fallback);
+    assert!(
+        run.summary
+            .contains("has no images yet: deploying the fallback image"),
+        "{}",
+        run.summary
+    );
+    assert!(run.stdout.contains("::warning title="), "{}", run.stdout);
+    // A repository with images but not this tag is an error, fallback or not.
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v9"),
+            ("ssm-prefix", PREFIX),
+            ("fallback-image", fallback),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("image tag `v9` was not found"),
+        "{}",
+        run.stdout
+    );
+}

@@ -173,3 +173,21 @@ pub async fn add_tag(
             .with_context(|| format!("tagging `{repository}@{digest}` as `{tag}`")),
     }
 }
+
+/// Whether a repository holds no image at all (tagged or not).
+pub async fn is_empty(
+    client: &Client,
+    registry_id: Option<&str>,
+    repository: &str,
+) -> anyhow::Result<bool> {
+    let out = client
+        .describe_images()
+        .set_registry_id(registry_id.map(str::to_string))
+        .repository_name(repository)
+        .max_results(1)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("listing images of `{repository}`"))?;
+    Ok(out.image_details().is_empty())
+}

@@ -76,6 +76,8 @@ pub struct DeployRequest {
     pub settings: DeploymentSettings,
     pub tag_revisions: bool,
     pub record_deployment: bool,
+    /// Deployed instead when the repository is empty.
+    pub fallback_image: Option<ImageRef>,
     /// Revisions to keep per family; `None` keeps all.
     pub keep_revisions: Option<usize>,
     /// With `{environment}` replaced.
@@ -201,6 +203,9 @@ impl DeployArgs {
             settings: self.settings()?,
             tag_revisions: parse_bool("tag-revisions", &self.tag_revisions)?,
             record_deployment: parse_bool("record-deployment", &self.record_deployment)?,
+            fallback_image: given(self.fallback_image.as_ref())
+                .map(|r| ImageRef::parse(r).map_err(|why| invalid("fallback-image", r, &why)))
+                .transpose()?,
             keep_revisions: given(self.keep_revisions.as_ref())
                 .map(|v| {
                     whole_number("keep-revisions", v, 1..=1000)

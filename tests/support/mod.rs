@@ -128,6 +128,11 @@ impl Emulator {
         )
     }
 
+    /// Creates an empty ECR repository.
+    pub fn create_repository(&self, name: &str) {
+        self.control("POST", "/repository", Some(&json!({"name": name})));
+    }
+
     /// An SSM parameter's value, or `None` when it does not exist.
     pub fn parameter(&self, name: &str) -> Option<String> {
         self.control("GET", &format!("/parameter?name={name}"), None)["value"]

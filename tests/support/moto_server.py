@@ -31,6 +31,7 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
   GET  /calls                                           [{"service", "op"}] in order
   GET  /calls/bodies?op=RegisterTaskDefinition          raw request bodies of one operation
   POST /services  {"env", "names": [...]}                more services in env's cluster, one family each
+  POST /repository {"name"}                             an empty ECR repository
   POST /calls/reset
   GET  /state?cluster=..&service=..                     service, its family's revisions, live task def
 """
@@ -531,6 +532,8 @@ def control_handler(endpoint, recorder):
                 payload = self.body()
                 if url.path == "/seed":
                     return self.reply(seed(endpoint, payload.get("environments", ["dev"]), payload.get("load_balanced", [])))
+                if url.path == "/repository":
+                    return self.reply(client("ecr", endpoint).create_repository(repositoryName=payload["name"])["repository"])
                 if url.path == "/services":
                     return self.reply(add_services(endpoint, payload.get("env", "dev"), payload["names"]))
                 if url.path == "/scenario":
