@@ -199,7 +199,7 @@ fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {
         g.image.tag.as_deref().unwrap_or("")
     ));
     for warning in &g.warnings {
-        console.warning("Image not checked", warning);
+        console.warning("Image", warning);
     }
 }
 

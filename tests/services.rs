@@ -286,3 +286,36 @@ fn services_and_service_together_are_refused() {
         run.stdout
     );
 }
+
+#[test]
+fn a_deploy_right_after_another_is_throttled_then_retried_not_failed() {
+    let em = Emulator::start(&["dev"]);
+    for run_number in ["1", "2"] {
+        let vars = format!("RUN: {run_number}");
+        let run = run_action(
+            Some(&em),
+            &[
+                ("environment", "dev"),
+                ("image-tag", "v2"),
+                ("ssm-prefix", PREFIX),
+                ("environment-variables", &vars),
+                ("wait", "false"),
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stdout);
+    }
+    let registers: Vec<Value> = em
+        .calls_detailed()
+        .into_iter()
+        .filter(|c| c["op"] == "RegisterTaskDefinition")
+        .collect();
+    assert!(
+        registers.iter().any(|c| c["throttled"] == true),
+        "the second registration came within a second: {registers:?}"
+    );
+    assert_eq!(
+        registers.iter().filter(|c| c["throttled"] == false).count(),
+        2,
+        "both registered in the end"
+    );
+}

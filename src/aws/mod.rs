@@ -7,8 +7,10 @@ pub mod elb;
 pub mod raw_json;
 pub mod ssm;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// The clients of one deploy, all for one region.
 #[derive(Debug, Clone)]
@@ -25,7 +27,10 @@ impl Clients {
     /// Loads credentials and region the standard way (env, profile, SSO, web identity, IMDS);
     /// `region` overrides the region. `AWS_ENDPOINT_URL` (and per-service variants) are honoured.
     pub async fn load(region: Option<&str>) -> anyhow::Result<Self> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        // Throttling (RegisterTaskDefinition allows ~1/s, shared with every other deploy in the
+        // account) is retried with backoff; six attempts outlast a burst from a concurrent deploy.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(6));
         if let Some(region) = region {
             loader = loader.region(Region::new(region.to_string()));
         }
@@ -63,7 +68,16 @@ pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
     DisplayErrorContext(err).to_string()
 }
 
-/// Converts an SDK error into `anyhow` with its full text.
-pub fn sdk_error<E: std::error::Error + Send + Sync + 'static>(err: E) -> anyhow::Error {
-    anyhow::anyhow!(error_text(&err))
+/// Converts an SDK error into `anyhow`: `Code: message` for an AWS service error, else the full
+/// cause chain (timeouts, connection failures). Takes the error by value to serve as
+/// `.map_err(sdk_error)`.
+#[allow(clippy::needless_pass_by_value)]
+pub fn sdk_error<E>(err: E) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match err.code() {
+        Some(code) => anyhow::anyhow!("{code}: {}", err.message().unwrap_or("(no message)")),
+        None => anyhow::anyhow!(error_text(&err)),
+    }
 }
