@@ -124,12 +124,15 @@ def main():
         walls, counts = [], None
         for _ in range(args.runs):
             run += 1
+            # Successive deploys a second apart, so AWS's RegisterTaskDefinition throttle (which the
+            # emulator enforces, and which back-to-back runs would hit) is not what is measured.
+            time.sleep(1.2)
             em.control("POST", "/calls/reset")
             start, end, done = deploy(em, run, "--wait", "false")
             assert done.returncode == 0, done.stdout
             walls.append(end - start)
             counts = collections.Counter(c["op"] for c in em.control("GET", "/calls"))
-        results.append(("Deploy without waiting (register + update), wall time", summary(walls)))
+        results.append(("Deploy without waiting (register + update), wall time, deploys 1.2 s apart", summary(walls)))
         results.append(("AWS calls of a deploy without waiting", ", ".join(f"{op} {n}" for op, n in sorted(counts.items()))))
         walls = []
         for _ in range(args.runs):
