@@ -17,7 +17,12 @@
 //! - [`gather`] reads SSM, ECR and ECS concurrently into a [`gather::Gathered`] snapshot.
 //! - [`taskdef`] renders and normalises task definitions and [`diff`] compares them; [`plan`]
 //!   turns request + snapshot into a [`plan::Plan`] value (what `--dry-run` prints).
-//! - [`deploy`] applies a plan and [`watch`] decides the rollout's verdict.
+//! - [`services`] parses the `services` list (several services, one image).
+//! - [`deploy`] applies the plans (paced registration, concurrent updates) and [`watch`] decides
+//!   each rollout's verdict; [`rollback`] puts services back after a failure (and is the
+//!   `rollback` command); [`diagnose`] reads load balancer target health for the failure report.
+//! - [`record`] writes the SSM deployment record and the ECR promotion tag after a verified
+//!   success; [`cleanup`] deregisters old revisions (`keep-revisions`).
 //! - [`report`] turns the outcome into outputs and a step summary; [`console`] writes log lines
 //!   (workflow commands in Actions, plain text on a terminal); [`runner`] is the only module that
 //!   writes the runner's files.
