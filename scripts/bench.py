@@ -60,6 +60,19 @@ def deploy(em, n, *extra):
     return start, time.time(), done
 
 
+def verdict_latencies(em, run, delays):
+    """Seconds from the scenario marking each rollout COMPLETED to ecs-ship exiting; and the run count."""
+    latencies = []
+    for delay in delays:
+        run += 1
+        em.scenario(outcome="complete", delay=delay)
+        _, end, done = deploy(em, run)
+        assert done.returncode == 0, done.stdout
+        completed = [e for e in em.control("GET", "/timeline") if e["what"] == "completed"][-1]["t"]
+        latencies.append(end - completed)
+    return latencies, run
+
+
 def summary(values):
     return f"median {statistics.median(values):.2f} s, min {min(values):.2f}, max {max(values):.2f} (n={len(values)})"
 
@@ -74,25 +87,11 @@ def main():
     results = []
     try:
         run = 0
-        # Verdict latency after COMPLETED.
-        latencies = []
-        for _ in range(args.runs):
-            run += 1
-            em.scenario(outcome="complete", delay=random.uniform(1.0, 6.0))
-            _, end, done = deploy(em, run)
-            assert done.returncode == 0, done.stdout
-            completed = [e for e in em.control("GET", "/timeline") if e["what"] == "completed"][-1]["t"]
-            latencies.append(end - completed)
-        results.append(("Verdict after ECS marks the deployment COMPLETED (1-6 s rollouts)", summary(latencies)))
-        latencies = []
-        for _ in range(2):
-            run += 1
-            em.scenario(outcome="complete", delay=random.uniform(18.0, 22.0))
-            _, end, done = deploy(em, run)
-            assert done.returncode == 0, done.stdout
-            completed = [e for e in em.control("GET", "/timeline") if e["what"] == "completed"][-1]["t"]
-            latencies.append(end - completed)
-        results.append(("Verdict after COMPLETED, after a quiet ~20 s rollout (polling slowed to 2 s)", summary(latencies)))
+        # Verdict latency after COMPLETED, for rollouts of short and of quiet length.
+        short, run = verdict_latencies(em, run, [random.uniform(1.0, 6.0) for _ in range(args.runs)])
+        results.append(("Verdict after ECS marks the deployment COMPLETED (1-6 s rollouts)", summary(short)))
+        quiet, run = verdict_latencies(em, run, [random.uniform(18.0, 22.0) for _ in range(2)])
+        results.append(("Verdict after COMPLETED, after a quiet ~20 s rollout (polling slowed to 2 s)", summary(quiet)))
 
         # Crash loop without a circuit breaker: third failed task to verdict.
         latencies = []

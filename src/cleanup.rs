@@ -88,10 +88,7 @@ pub async fn run<W: Write>(
     }
     report.deregistered = done;
     for warning in warnings {
-        console.warning("Old revisions not cleaned up", &warning);
-        report
-            .warnings
-            .push(format!("old revisions not cleaned up: {warning}"));
+        crate::record::warn(console, report, "Old revisions not cleaned up", &warning);
     }
 }
 

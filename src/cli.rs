@@ -261,6 +261,24 @@ pub fn all_inputs() -> Vec<(String, Option<String>)> {
     all
 }
 
+/// Deploy arguments as the CLI parses `deploy --environment dev --image-tag <tag>`, for tests.
+#[cfg(test)]
+pub(crate) fn test_deploy_args(image_tag: &str) -> DeployArgs {
+    use clap::Parser;
+    let cli = Cli::parse_from([
+        "ecs-ship",
+        "deploy",
+        "--environment",
+        "dev",
+        "--image-tag",
+        image_tag,
+    ]);
+    let Command::Deploy(args) = cli.command else {
+        unreachable!("deploy parsed")
+    };
+    *args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

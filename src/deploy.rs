@@ -466,7 +466,7 @@ async fn update_all<W: Write>(
 }
 
 /// Why it failed: the first failed service's stopped tasks, target health and events.
-async fn explain_failure(clients: &Clients, outcomes: &[watch::Outcome], report: &mut Report) {
+pub async fn explain_failure(clients: &Clients, outcomes: &[watch::Outcome], report: &mut Report) {
     if let Some(outcome) = outcomes.iter().find(|o| o.verdict != Verdict::Completed) {
         report.failed_tasks.clone_from(&outcome.failures);
         report.events = outcome.last_state.events.iter().take(10).cloned().collect();

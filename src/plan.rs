@@ -13,7 +13,7 @@ use crate::diff::{TaskDefDiff, diff};
 use crate::error::UserError;
 use crate::image::{EcrRepository, ImageRef, RepositoryRef};
 use crate::model::{DeploymentSettings, ServiceState};
-use crate::request::{DeployRequest, ImageSpec, Target, is_role_arn};
+use crate::request::{DeployRequest, ImageSpec, Target, is_role_arn, split_list};
 use crate::taskdef::{self, AwsLogs, Changes};
 
 /// The parameters read under `ssm-prefix` (seed 000's layout), by short name.
@@ -122,13 +122,9 @@ pub fn resolve(req: &DeployRequest, ssm: Option<&SsmValues>) -> Result<Resolved,
     let (cluster, targets) = if req.services.is_empty() {
         let (cluster, service) = resolve_service(&req.target, ssm)?;
         let containers = if req.containers.is_empty() {
-            from_ssm("container-name").map_or_else(Vec::new, |v| {
-                v.split([',', '\n'])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
+            from_ssm("container-name")
+                .as_deref()
+                .map_or_else(Vec::new, split_list)
         } else {
             req.containers.clone()
         };
@@ -261,9 +257,7 @@ pub fn repository_source(
         ))
         .hint(containers_hint(&names))
     })?;
-    let repository = current.split('@').next().unwrap_or(current);
-    let repository = ImageRef::parse(current).map_or(repository.to_string(), |r| r.repository);
-    EcrRepository::parse_uri(&repository).map(|r| Some(RepositorySource::EcrUri(r))).ok_or_else(|| {
+    EcrRepository::parse_uri(image_repository(current)).map(|r| Some(RepositorySource::EcrUri(r))).ok_or_else(|| {
         UserError::new(format!("the current image of container `{container}` (`{current}`) is not in ECR, so the repository is unknown"))
             .hint("set input `repository` to the ECR repository to deploy from")
     })

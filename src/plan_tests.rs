@@ -6,19 +6,7 @@ const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api";
 const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
 fn request() -> DeployRequest {
-    use clap::Parser;
-    let cli = crate::cli::Cli::parse_from([
-        "ecs-ship",
-        "deploy",
-        "--environment",
-        "dev",
-        "--image-tag",
-        "v2",
-    ]);
-    let crate::cli::Command::Deploy(args) = cli.command else {
-        unreachable!("deploy parsed")
-    };
-    args.validate().unwrap()
+    crate::cli::test_deploy_args("v2").validate().unwrap()
 }
 
 fn ssm(pairs: &[(&str, &str)]) -> SsmValues {

@@ -109,7 +109,8 @@ pub async fn after_success<W: Write>(
     }
 }
 
-fn warn<W: Write>(console: &mut Console<W>, report: &mut Report, title: &str, message: &str) {
+/// A warning in the log (annotation in Actions) and in the summary.
+pub fn warn<W: Write>(console: &mut Console<W>, report: &mut Report, title: &str, message: &str) {
     console.warning(title, message);
     report.warnings.push(format!("{title}: {message}"));
 }

@@ -292,16 +292,11 @@ async fn run_steps<W: Write>(
             Verdict::Completed => None,
         },
     }];
-    match outcome.verdict {
+    match &outcome.verdict {
         Verdict::Completed => report.succeed(Status::RolledBack),
         Verdict::Failed { reason } => {
-            report.failed_tasks.clone_from(&outcome.failures);
-            report.events = outcome.last_state.events.iter().take(10).cloned().collect();
-            let (targets, warnings) =
-                crate::diagnose::target_health(&clients, &outcome.last_state, &outcome.failures)
-                    .await;
-            report.target_health = targets;
-            report.warnings.extend(warnings);
+            let reason = reason.clone();
+            crate::deploy::explain_failure(&clients, std::slice::from_ref(&outcome), report).await;
             report.fail(
                 "Rollback failed",
                 reason,

@@ -18,10 +18,10 @@ use crate::image::{self, ImageRef, RepositoryRef};
 use crate::maps::parse_map;
 use crate::model::DeploymentSettings;
 use crate::services::{ServiceSpec, parse_services};
-pub use parse::is_role_arn;
 use parse::{
     given, invalid, is_env_name, parse_bool, parse_list, printable, region, role_arn, whole_number,
 };
+pub use parse::{is_role_arn, split_list};
 pub use target::Target;
 
 /// What to deploy: a tag in the target repository, or a full reference.

@@ -40,13 +40,16 @@ pub(crate) fn parse_bool(input: &str, value: &str) -> Result<bool, UserError> {
 
 /// Splits a list input on commas and newlines, dropping blanks.
 pub(crate) fn parse_list(value: Option<&String>) -> Vec<String> {
-    given(value).map_or_else(Vec::new, |v| {
-        v.split([',', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
-    })
+    given(value).map_or_else(Vec::new, split_list)
+}
+
+/// Splits a comma- or newline-separated list, trimming items and dropping blanks.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split([',', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// ECS names: up to 255 letters, digits, `-` and `_`; ARNs are accepted as they are.

@@ -3,19 +3,7 @@ use std::time::Duration;
 use super::*;
 
 fn args() -> DeployArgs {
-    use clap::Parser;
-    let cli = crate::cli::Cli::parse_from([
-        "ecs-ship",
-        "deploy",
-        "--environment",
-        "dev",
-        "--image-tag",
-        "v1",
-    ]);
-    let crate::cli::Command::Deploy(args) = cli.command else {
-        unreachable!("deploy parsed")
-    };
-    *args
+    crate::cli::test_deploy_args("v1")
 }
 
 fn err(args: &DeployArgs) -> String {
