@@ -89,6 +89,13 @@ pub struct DeployArgs {
     #[arg(long, value_name = "LIST")]
     pub services: Option<String>,
 
+    /// A one-off task run before any service is updated (migrations): a task-definition family, or
+    /// a YAML mapping of `family`, `container`, `command`, `subnets`, `security-groups`,
+    /// `assign-public-ip`, `timeout-minutes`. It gets the deploy's image, env and secrets; the
+    /// services are updated only when its essential containers exit 0.
+    #[arg(long, value_name = "TASK")]
+    pub pre_deploy_task: Option<String>,
+
     /// Image tag to deploy from the ECR repository. Give this or `image`.
     #[arg(long, value_name = "TAG")]
     pub image_tag: Option<String>,

@@ -10,6 +10,7 @@
 use std::io::Write;
 use std::time::Duration;
 
+use anyhow::Context;
 use futures::future::join_all;
 use tokio::time::Instant;
 
@@ -18,11 +19,13 @@ use crate::aws::{self, Clients, ecs::ServiceUpdate};
 use crate::console::Console;
 use crate::diagnose;
 use crate::error::Exit;
+use crate::error::UserError;
 use crate::gather::{Gathered, gather};
 use crate::model::{ServiceState, short_task_definition};
-use crate::plan::{Plan, PlanInput, plan};
+use crate::plan::{self, Plan, PlanInput, ResolvedTarget, plan};
+use crate::predeploy::{self, PreDeployResult};
 use crate::report::{Report, Rollout, ServiceResult, Status};
-use crate::request::{DeployRequest, ImageSpec};
+use crate::request::{DeployRequest, ImageSpec, PreDeployTask};
 use crate::rollback::{self, Started};
 use crate::taskdef;
 use crate::watch::{self, Ecs, Limits, Target, Verdict, Watched};
@@ -49,9 +52,9 @@ pub async fn run<W: Write>(
         };
         report.fail_with(title, &err);
         for service in &mut report.services {
-            if matches!(service.status, Status::Started | Status::DryRun)
-                || service.task_definition_arn.is_none()
-            {
+            if service.task_definition_arn.is_none() {
+                service.status = Status::NotUpdated;
+            } else if matches!(service.status, Status::Started | Status::DryRun) {
                 service.status = Status::Failed;
             }
         }
@@ -108,44 +111,21 @@ async fn run_steps<W: Write>(
     report.containers.clone_from(&first.containers);
     report.changed = plans.iter().any(|p| p.changed);
     report.diff = Some(first.diff.clone());
-    report.services = plans
-        .iter()
-        .map(|p| ServiceResult {
-            service: p.service.clone(),
-            previous_task_definition_arn: p.live_task_definition_arn.clone(),
-            task_definition_arn: None,
-            changed: p.changed,
-            status: Status::Unchanged,
-            rollout: None,
-            rollback_task_definition_arn: None,
-            failure: None,
-        })
-        .collect();
+    report.services = plans.iter().map(service_result).collect();
     for plan in &plans {
         log_plan(console, plan, plans.len() > 1);
     }
+    let pre_deploy = req
+        .pre_deploy
+        .as_ref()
+        .map(|task| plan_pre_deploy(req, task, &gathered, &clients.region, &plans))
+        .transpose()?;
+    if let Some(pre) = &pre_deploy {
+        log_pre_deploy(console, pre, req.dry_run);
+    }
 
     if req.dry_run {
-        for plan in &plans {
-            let shown = taskdef::redacted(&plan.rendered);
-            console.group(&format!(
-                "Rendered task definition for {} (dry run, environment values hidden)",
-                plan.service
-            ));
-            console.block(
-                &serde_json::to_string_pretty(&shown)?
-                    .lines()
-                    .map(str::to_string)
-                    .collect::<Vec<_>>(),
-            );
-            report.rendered.get_or_insert(shown);
-        }
-        report
-            .services
-            .iter_mut()
-            .for_each(|s| s.status = Status::DryRun);
-        report.succeed(Status::DryRun);
-        return Ok(());
+        return show_dry_run(&plans, console, report);
     }
     if !plans.iter().any(Plan::updates_service) {
         console.line("Nothing changed: no revision registered, no service touched (set `force-new-deployment` to redeploy anyway).");
@@ -156,12 +136,62 @@ async fn run_steps<W: Write>(
         report.succeed(Status::Unchanged);
         return Ok(());
     }
-    apply(&clients, req, &plans, &gathered.services, console, report).await?;
+    apply(
+        &clients,
+        req,
+        &plans,
+        pre_deploy.as_ref(),
+        &gathered.services,
+        console,
+        report,
+    )
+    .await?;
     crate::record::after_success(&clients, req, ctx, console, report).await;
     if let Some(keep) = req.keep_revisions {
         crate::cleanup::run(&clients, keep, console, report).await;
     }
     Ok(())
+}
+
+/// A dry run shows each rendered task definition (values hidden) and changes nothing.
+fn show_dry_run<W: Write>(
+    plans: &[Plan],
+    console: &mut Console<W>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    for plan in plans {
+        let shown = taskdef::redacted(&plan.rendered);
+        console.group(&format!(
+            "Rendered task definition for {} (dry run, environment values hidden)",
+            plan.service
+        ));
+        console.block(
+            &serde_json::to_string_pretty(&shown)?
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        );
+        report.rendered.get_or_insert(shown);
+    }
+    report
+        .services
+        .iter_mut()
+        .for_each(|s| s.status = Status::DryRun);
+    report.succeed(Status::DryRun);
+    Ok(())
+}
+
+fn service_result(plan: &Plan) -> ServiceResult {
+    ServiceResult {
+        service: plan.service.clone(),
+        previous_task_definition_arn: plan.live_task_definition_arn.clone(),
+        task_definition_arn: None,
+        changed: plan.changed,
+        status: Status::Unchanged,
+        rollout: None,
+        rollback_task_definition_arn: None,
+        failure: None,
+    }
 }
 
 fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {
@@ -224,33 +254,251 @@ fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan, name_service: bool)
     }
 }
 
+/// The pre-deploy task, planned: which revision runs, where, and which container to watch.
+struct PreDeployPlan {
+    /// The rendered revision (the first service's when the task names no family of its own).
+    rendered: serde_json::Value,
+    /// Whether `rendered` differs from `live_arn` (needs registering).
+    changed: bool,
+    live_arn: String,
+    container: String,
+    placement: crate::model::Placement,
+    timeout: Duration,
+    diff: crate::diff::TaskDefDiff,
+}
+
+fn plan_pre_deploy(
+    req: &DeployRequest,
+    task: &PreDeployTask,
+    gathered: &Gathered,
+    region: &str,
+    plans: &[Plan],
+) -> anyhow::Result<PreDeployPlan> {
+    let first = &plans[0];
+    let (rendered, changed, live_arn, containers, diff) = match &gathered.pre_deploy_live {
+        Some(live) => {
+            let target = ResolvedTarget {
+                service: first.service.clone(),
+                family: None,
+                containers: task.container.iter().cloned().collect(),
+                ..ResolvedTarget::default()
+            };
+            let live_arn = taskdef::registrable(live)["taskDefinitionArn"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let revision = plan::revision(
+                req,
+                &PlanInput {
+                    resolved: &gathered.resolved,
+                    target: &target,
+                    region,
+                    live,
+                    service: &gathered.services[0],
+                    image: &gathered.image,
+                },
+                live,
+                &live_arn,
+            )?;
+            (
+                revision.rendered,
+                revision.changed,
+                live_arn,
+                revision.containers,
+                revision.diff,
+            )
+        }
+        None => (
+            first.rendered.clone(),
+            first.changed,
+            first.live_task_definition_arn.clone(),
+            first.containers.clone(),
+            first.diff.clone(),
+        ),
+    };
+    let container = match &task.container {
+        Some(name) if taskdef::container_names(&taskdef::registrable(&rendered)).contains(name) => {
+            name.clone()
+        }
+        Some(name) => {
+            return Err(UserError::new(format!(
+                "input `pre-deploy-task`: the task definition has no container `{name}`"
+            ))
+            .hint(format!(
+                "its containers: {}",
+                taskdef::container_names(&taskdef::registrable(&rendered)).join(", ")
+            ))
+            .into());
+        }
+        None => containers
+            .first()
+            .cloned()
+            .context("the pre-deploy task has no container to run")?,
+    };
+    let placement = predeploy::placement(task, &gathered.services[0]);
+    let needs_network = taskdef::registrable(&rendered)["networkMode"] == "awsvpc";
+    if needs_network && placement.network.is_none() {
+        return Err(UserError::new(format!(
+            "the pre-deploy task uses `awsvpc` networking, but service `{}` has no network configuration to copy",
+            first.service
+        ))
+        .hint("give `subnets` and `security-groups` in `pre-deploy-task`")
+        .into());
+    }
+    Ok(PreDeployPlan {
+        rendered,
+        changed,
+        live_arn,
+        container,
+        placement,
+        timeout: task.timeout.unwrap_or(req.target.timeout),
+        diff,
+    })
+}
+
+fn log_pre_deploy<W: Write>(console: &mut Console<W>, pre: &PreDeployPlan, dry_run: bool) {
+    let family = pre.rendered["family"].as_str().unwrap_or_default();
+    console.group(&format!(
+        "Pre-deploy task: family {family}, container {}{}",
+        pre.container,
+        if dry_run { " (dry run: not run)" } else { "" }
+    ));
+    if pre.changed {
+        if pre.diff.is_empty() {
+            console.line("A new revision is needed.");
+        } else {
+            console.block(&pre.diff.lines());
+        }
+    } else {
+        console.line(&format!(
+            "Runs {} as it is.",
+            short_task_definition(&pre.live_arn)
+        ));
+    }
+}
+
+/// Registers and runs the pre-deploy task; `false` when it failed (the report says why and no
+/// service was touched).
+async fn run_pre_deploy<W: Write>(
+    clients: &Clients,
+    registrar: &mut Registrar,
+    task: &PreDeployTask,
+    pre: &PreDeployPlan,
+    console: &mut Console<W>,
+    report: &mut Report,
+) -> anyhow::Result<bool> {
+    console.group("Pre-deploy task");
+    let arn = if pre.changed {
+        registrar.register(clients, &pre.rendered, console).await?
+    } else {
+        pre.live_arn.clone()
+    };
+    report.pre_deploy = Some(PreDeployResult {
+        task_definition_arn: arn.clone(),
+        container: pre.container.clone(),
+        task_arn: None,
+        last_status: String::new(),
+        exit_code: None,
+        task: None,
+        log: None,
+        succeeded: false,
+        failure: None,
+        duration: Duration::ZERO,
+    });
+    let result = report.pre_deploy.as_mut().expect("just set");
+    let region = clients.region.clone();
+    let cluster = report.cluster.clone().unwrap_or_default();
+    predeploy::run(
+        clients,
+        task,
+        &predeploy::Prepared {
+            cluster: &cluster,
+            task_definition_arn: arn,
+            rendered: &pre.rendered,
+            container: pre.container.clone(),
+            placement: pre.placement.clone(),
+            region: &region,
+            timeout: pre.timeout,
+        },
+        console,
+        result,
+    )
+    .await?;
+    if result.succeeded {
+        return Ok(true);
+    }
+    let why = result.failure.clone().unwrap_or_default();
+    let hint = match &result.log {
+        Some(log) => format!(
+            "its output is in CloudWatch Logs group `{}`{} ({})",
+            log.group,
+            log.stream
+                .as_ref()
+                .map_or(String::new(), |s| format!(", stream `{s}`")),
+            log.region
+        ),
+        None => "the task definition has no awslogs configuration for this container; look at the task in the ECS console".into(),
+    };
+    console.error("Pre-deploy task failed", &why);
+    report.fail(
+        "Pre-deploy task failed",
+        format!("{why}; no service was updated"),
+        Some(hint),
+        Exit::DeployFailed,
+    );
+    for service in &mut report.services {
+        service.status = Status::NotUpdated;
+        service.task_definition_arn = Some(service.previous_task_definition_arn.clone());
+    }
+    report
+        .task_definition_arn
+        .clone_from(&report.previous_task_definition_arn);
+    Ok(false)
+}
+
+/// Registers each distinct rendered revision once, paced to stay under AWS's throttle.
+#[derive(Default)]
+struct Registrar {
+    registered: Vec<(serde_json::Value, String)>,
+    last: Option<Instant>,
+}
+
+impl Registrar {
+    /// The ARN of `rendered`, registering it unless it already was.
+    async fn register<W: Write>(
+        &mut self,
+        clients: &Clients,
+        rendered: &serde_json::Value,
+        console: &mut Console<W>,
+    ) -> anyhow::Result<String> {
+        if let Some((_, arn)) = self.registered.iter().find(|(r, _)| r == rendered) {
+            return Ok(arn.clone());
+        }
+        if let Some(last) = self.last {
+            tokio::time::sleep_until(last + REGISTER_PACE).await;
+        }
+        self.last = Some(Instant::now());
+        let arn = aws::ecs::register_task_definition(&clients.ecs, rendered).await?;
+        console.line(&format!("Registered {}", short_task_definition(&arn)));
+        self.registered.push((rendered.clone(), arn.clone()));
+        Ok(arn)
+    }
+}
+
 /// Registers each distinct revision once, paced; returns the task definition each plan deploys.
 async fn register_all<W: Write>(
     clients: &Clients,
+    registrar: &mut Registrar,
     plans: &[Plan],
     console: &mut Console<W>,
     report: &mut Report,
 ) -> anyhow::Result<Vec<String>> {
-    let mut registered: Vec<(&serde_json::Value, String)> = Vec::new();
-    let mut last: Option<Instant> = None;
     let mut arns = Vec::with_capacity(plans.len());
     for (i, plan) in plans.iter().enumerate() {
-        let arn = if !plan.changed {
-            plan.live_task_definition_arn.clone()
-        } else if let Some((_, arn)) = registered
-            .iter()
-            .find(|(rendered, _)| **rendered == plan.rendered)
-        {
-            arn.clone()
+        let arn = if plan.changed {
+            registrar.register(clients, &plan.rendered, console).await?
         } else {
-            if let Some(last) = last {
-                tokio::time::sleep_until(last + REGISTER_PACE).await;
-            }
-            last = Some(Instant::now());
-            let arn = aws::ecs::register_task_definition(&clients.ecs, &plan.rendered).await?;
-            console.line(&format!("Registered {}", short_task_definition(&arn)));
-            registered.push((&plan.rendered, arn.clone()));
-            arn
+            plan.live_task_definition_arn.clone()
         };
         report.services[i].task_definition_arn = Some(arn.clone());
         if i == 0 {
@@ -265,12 +513,19 @@ async fn apply<W: Write>(
     clients: &Clients,
     req: &DeployRequest,
     plans: &[Plan],
+    pre_deploy: Option<&PreDeployPlan>,
     befores: &[ServiceState],
     console: &mut Console<W>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
+    let mut registrar = Registrar::default();
+    if let (Some(task), Some(pre)) = (&req.pre_deploy, pre_deploy) {
+        if !run_pre_deploy(clients, &mut registrar, task, pre, console, report).await? {
+            return Ok(());
+        }
+    }
     console.group("Deploy");
-    let arns = register_all(clients, plans, console, report).await?;
+    let arns = register_all(clients, &mut registrar, plans, console, report).await?;
     let (watched, update_errors) =
         update_all(clients, plans, befores, &arns, console, report).await?;
     report.rollout.clone_from(&report.services[0].rollout);
@@ -290,22 +545,7 @@ async fn apply<W: Write>(
         timeout: req.target.timeout,
         max_task_failures: req.target.max_task_failures,
     };
-    let items: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
-    let deployments: Vec<&str> = items
-        .iter()
-        .map(|w| w.target.deployment_id.as_str())
-        .collect();
-    console.group(&format!(
-        "Wait for deployment{} {} (timeout {})",
-        if deployments.len() > 1 { "s" } else { "" },
-        deployments.join(", "),
-        watch::human_duration(limits.timeout)
-    ));
-    let outcomes = if items.is_empty() {
-        Vec::new()
-    } else {
-        watch::watch(&mut Ecs(&clients.ecs), &items, limits, console).await?
-    };
+    let outcomes = wait_for(clients, &watched, limits, console).await?;
     let mut failures = update_errors;
     failures.extend(record_verdicts(plans, &watched, &outcomes, report));
     report.rollout.clone_from(&report.services[0].rollout);
@@ -362,6 +602,32 @@ async fn apply<W: Write>(
         console.line("Not rolling back: `rollback` is false.");
     }
     Ok(())
+}
+
+/// Watches the started deployments together until each has a verdict.
+async fn wait_for<W: Write>(
+    clients: &Clients,
+    watched: &[(usize, Watched)],
+    limits: Limits,
+    console: &mut Console<W>,
+) -> anyhow::Result<Vec<watch::Outcome>> {
+    let items: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
+    let deployments: Vec<&str> = items
+        .iter()
+        .map(|w| w.target.deployment_id.as_str())
+        .collect();
+    console.group(&format!(
+        "Wait for deployment{} {} (timeout {})",
+        if deployments.len() > 1 { "s" } else { "" },
+        deployments.join(", "),
+        watch::human_duration(limits.timeout)
+    ));
+    let outcomes = if items.is_empty() {
+        Vec::new()
+    } else {
+        watch::watch(&mut Ecs(&clients.ecs), &items, limits, console).await?
+    };
+    Ok(outcomes)
 }
 
 /// Records each watched service's verdict; returns the failures, one line each.

@@ -27,6 +27,8 @@ pub struct Gathered {
     /// Each service's live task definition as `DescribeTaskDefinition` returned it, same order.
     pub lives: Vec<Value>,
     pub image: ResolvedImage,
+    /// The live task definition of the pre-deploy task's own family, when it names one.
+    pub pre_deploy_live: Option<Value>,
     pub warnings: Vec<String>,
 }
 
@@ -72,8 +74,19 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
             None => Ok(None),
         }
     };
-    let (services_and_lives, early_image) = tokio::join!(services_and_lives, early_image);
+    let pre_deploy_live = async {
+        match req.pre_deploy.as_ref().and_then(|t| t.family.as_deref()) {
+            Some(family) => aws::ecs::describe_task_definition(&clients.ecs, family)
+                .await
+                .with_context(|| format!("reading the pre-deploy task's family `{family}`"))
+                .map(Some),
+            None => Ok(None),
+        }
+    };
+    let (services_and_lives, early_image, pre_deploy_live) =
+        tokio::join!(services_and_lives, early_image, pre_deploy_live);
     let (services, lives) = services_and_lives?;
+    let pre_deploy_live = pre_deploy_live?;
     let (image, warnings) = if let Some(found) = early_image? {
         found
     } else {
@@ -87,6 +100,7 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
         services,
         lives,
         image,
+        pre_deploy_live,
         warnings,
     })
 }

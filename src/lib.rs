@@ -42,6 +42,7 @@ pub mod image;
 pub mod maps;
 pub mod model;
 pub mod plan;
+pub mod predeploy;
 pub mod record;
 pub mod report;
 pub mod request;

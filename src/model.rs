@@ -20,6 +20,28 @@ pub struct ServiceState {
     pub load_balanced: bool,
     /// Target groups of the service's load balancers.
     pub target_groups: Vec<String>,
+    /// Where and how the service's tasks run, for one-off tasks run like them.
+    pub placement: Placement,
+}
+
+/// How a service places its tasks: what `RunTask` needs to start a task the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    /// `FARGATE`, `EC2` or `EXTERNAL`; absent when a capacity provider strategy is used.
+    pub launch_type: Option<String>,
+    /// `(capacity provider, weight, base)`.
+    pub capacity_providers: Vec<(String, i32, i32)>,
+    pub platform_version: Option<String>,
+    /// The `awsvpc` network configuration (Fargate and awsvpc tasks need one).
+    pub network: Option<AwsVpc>,
+}
+
+/// An `awsvpc` network configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AwsVpc {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub assign_public_ip: bool,
 }
 
 /// One target of a load balancer target group, as `DescribeTargetHealth` shows it.

@@ -353,9 +353,27 @@ pub struct PlanInput<'a> {
 pub const PREVIOUS_TAG: &str = "ecs-ship:previous-task-definition";
 pub const IMAGE_TAG_TAG: &str = "ecs-ship:image-tag";
 
-/// Renders the new task definition and compares it with the live one.
-pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserError> {
-    let base = req.template.as_ref().map_or(input.live, |t| &t.document);
+/// A rendered revision of one family, compared with the live one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    pub family: String,
+    pub containers: Vec<String>,
+    pub image_reference: String,
+    pub rendered: Value,
+    pub diff: TaskDefDiff,
+    /// Whether it differs from the live one (a new revision is needed).
+    pub changed: bool,
+}
+
+/// Renders `base` (a template or the live task definition) with the deploy's changes for
+/// `target`'s containers and compares the result with `live`. `previous` is the revision the new
+/// one replaces, for the `tag-revisions` tag.
+pub fn revision(
+    req: &DeployRequest,
+    input: &PlanInput<'_>,
+    base: &Value,
+    previous: &str,
+) -> Result<Revision, UserError> {
     let names = taskdef::container_names(&taskdef::registrable(base));
     let containers = select_containers(&input.target.containers, base, &input.image.repository)?;
     let image_reference = input.image.reference(req.pin_image_digest);
@@ -376,34 +394,47 @@ pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserErro
         execution_role_arn: input.resolved.execution_role_arn.clone(),
         task_role_arn: input.resolved.task_role_arn.clone(),
     };
-    let rendered = taskdef::render(base, &changes)
+    let mut rendered = taskdef::render(base, &changes)
         .map_err(|why| UserError::new(why).hint(containers_hint(&names)))?;
     let family = rendered["family"].as_str().unwrap_or_default().to_string();
     if family.is_empty() {
         return Err(UserError::new("the task definition has no `family`")
             .hint("set input `task-definition-family`, or `family` in the template"));
     }
-    let mut rendered = rendered;
     if req.tag_revisions {
-        taskdef::set_tag(&mut rendered, PREVIOUS_TAG, &input.service.task_definition);
+        taskdef::set_tag(&mut rendered, PREVIOUS_TAG, previous);
         if let Some(tag) = &input.image.tag {
             taskdef::set_tag(&mut rendered, IMAGE_TAG_TAG, tag);
         }
     }
-    let settings = rollout_settings(req, input.service)?;
     let live_normal = taskdef::normalized(input.live);
     let new_normal = taskdef::normalized(&rendered);
-    Ok(Plan {
-        cluster: input.resolved.cluster.clone(),
-        service: input.target.service.clone(),
+    Ok(Revision {
         family,
         containers,
-        image: input.image.clone(),
         image_reference,
-        live_task_definition_arn: input.service.task_definition.clone(),
         diff: diff(&live_normal, &new_normal),
         changed: live_normal != new_normal,
         rendered,
+    })
+}
+
+/// Renders the new task definition and compares it with the live one.
+pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserError> {
+    let base = req.template.as_ref().map_or(input.live, |t| &t.document);
+    let revision = revision(req, input, base, &input.service.task_definition)?;
+    let settings = rollout_settings(req, input.service)?;
+    Ok(Plan {
+        cluster: input.resolved.cluster.clone(),
+        service: input.target.service.clone(),
+        family: revision.family,
+        containers: revision.containers,
+        image: input.image.clone(),
+        image_reference: revision.image_reference,
+        live_task_definition_arn: input.service.task_definition.clone(),
+        diff: revision.diff,
+        changed: revision.changed,
+        rendered: revision.rendered,
         desired_count: req.desired_count,
         current_desired_count: input.service.desired,
         force_new_deployment: req.force_new_deployment,

@@ -3,7 +3,9 @@
 use anyhow::{Context, bail};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
-    DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, TaskDefinitionField,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ContainerOverride,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, LaunchType,
+    NetworkConfiguration, TaskDefinitionField, TaskOverride,
 };
 use bytes::Bytes;
 use serde_json::Value;
@@ -12,7 +14,8 @@ use super::raw_json::{CaptureBody, ReplaceBody};
 use super::sdk_error;
 use crate::error::UserError;
 use crate::model::{
-    ContainerExit, Deployment, DeploymentSettings, ServiceEvent, ServiceState, StoppedTask,
+    AwsVpc, ContainerExit, Deployment, DeploymentSettings, Placement, ServiceEvent, ServiceState,
+    StoppedTask,
 };
 
 /// Describes services (at most 10, the API's limit). A service ECS does not know is a user error.
@@ -121,6 +124,23 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             .iter()
             .filter_map(|lb| lb.target_group_arn().map(str::to_string))
             .collect(),
+        placement: Placement {
+            launch_type: s.launch_type().map(|l| l.as_str().to_string()),
+            capacity_providers: s
+                .capacity_provider_strategy()
+                .iter()
+                .map(|c| (c.capacity_provider().to_string(), c.weight(), c.base()))
+                .collect(),
+            platform_version: s.platform_version().map(str::to_string),
+            network: s
+                .network_configuration()
+                .and_then(NetworkConfiguration::awsvpc_configuration)
+                .map(|vpc| AwsVpc {
+                    subnets: vpc.subnets().to_vec(),
+                    security_groups: vpc.security_groups().to_vec(),
+                    assign_public_ip: vpc.assign_public_ip() == Some(&AssignPublicIp::Enabled),
+                }),
+        },
     }
 }
 
@@ -162,35 +182,35 @@ pub async fn describe_tasks(
         .await
         .map_err(sdk_error)
         .with_context(|| format!("describing {} tasks in cluster `{cluster}`", arns.len()))?;
-    Ok(out
-        .tasks()
-        .iter()
-        .map(|t| StoppedTask {
-            arn: t.task_arn().unwrap_or_default().to_string(),
-            task_definition: t.task_definition_arn().unwrap_or_default().to_string(),
-            started_by: t.started_by().unwrap_or_default().to_string(),
-            stop_code: t.stop_code().map(|c| c.as_str().to_string()),
-            stopped_reason: t.stopped_reason().map(str::to_string),
-            stopped_at: t
-                .stopped_at()
-                .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
-            containers: t
-                .containers()
-                .iter()
-                .map(|c| ContainerExit {
-                    name: c.name().unwrap_or_default().to_string(),
-                    exit_code: c.exit_code(),
-                    reason: c.reason().map(str::to_string),
-                })
-                .collect(),
-            private_ip: t
-                .attachments()
-                .iter()
-                .flat_map(aws_sdk_ecs::types::Attachment::details)
-                .find(|d| d.name() == Some("privateIPv4Address"))
-                .and_then(|d| d.value().map(str::to_string)),
-        })
-        .collect())
+    Ok(out.tasks().iter().map(stopped_task).collect())
+}
+
+fn stopped_task(t: &aws_sdk_ecs::types::Task) -> StoppedTask {
+    StoppedTask {
+        arn: t.task_arn().unwrap_or_default().to_string(),
+        task_definition: t.task_definition_arn().unwrap_or_default().to_string(),
+        started_by: t.started_by().unwrap_or_default().to_string(),
+        stop_code: t.stop_code().map(|c| c.as_str().to_string()),
+        stopped_reason: t.stopped_reason().map(str::to_string),
+        stopped_at: t
+            .stopped_at()
+            .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        containers: t
+            .containers()
+            .iter()
+            .map(|c| ContainerExit {
+                name: c.name().unwrap_or_default().to_string(),
+                exit_code: c.exit_code(),
+                reason: c.reason().map(str::to_string),
+            })
+            .collect(),
+        private_ip: t
+            .attachments()
+            .iter()
+            .flat_map(aws_sdk_ecs::types::Attachment::details)
+            .find(|d| d.name() == Some("privateIPv4Address"))
+            .and_then(|d| d.value().map(str::to_string)),
+    }
 }
 
 /// Describes a task definition with its tags, as AWS's raw JSON response
@@ -337,4 +357,126 @@ pub async fn deregister_task_definition(client: &Client, arn: &str) -> anyhow::R
         .map_err(sdk_error)
         .with_context(|| format!("deregistering `{arn}`"))?;
     Ok(())
+}
+
+/// A one-off task to start.
+#[derive(Debug, Clone)]
+pub struct OneOffTask<'a> {
+    pub cluster: &'a str,
+    pub task_definition: &'a str,
+    pub placement: &'a Placement,
+    /// Container name and the command to run in it instead of the image's.
+    pub command: Option<(&'a str, &'a [String])>,
+    pub started_by: &'a str,
+}
+
+/// Starts one task with `RunTask`; returns its ARN. A placement failure is an error with ECS's
+/// reason.
+pub async fn run_task(client: &Client, task: &OneOffTask<'_>) -> anyhow::Result<String> {
+    let placement = task.placement;
+    let network = placement
+        .network
+        .as_ref()
+        .map(|vpc| -> anyhow::Result<NetworkConfiguration> {
+            Ok(NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    AwsVpcConfiguration::builder()
+                        .set_subnets(Some(vpc.subnets.clone()))
+                        .set_security_groups(Some(vpc.security_groups.clone()))
+                        .assign_public_ip(if vpc.assign_public_ip {
+                            AssignPublicIp::Enabled
+                        } else {
+                            AssignPublicIp::Disabled
+                        })
+                        .build()
+                        .context("building the network configuration")?,
+                )
+                .build())
+        })
+        .transpose()?;
+    let strategy = placement
+        .capacity_providers
+        .iter()
+        .map(|(name, weight, base)| {
+            CapacityProviderStrategyItem::builder()
+                .capacity_provider(name)
+                .weight(*weight)
+                .base(*base)
+                .build()
+                .context("building the capacity provider strategy")
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let overrides = task.command.map(|(container, command)| {
+        TaskOverride::builder()
+            .container_overrides(
+                ContainerOverride::builder()
+                    .name(container)
+                    .set_command(Some(command.to_vec()))
+                    .build(),
+            )
+            .build()
+    });
+    let out = client
+        .run_task()
+        .cluster(task.cluster)
+        .task_definition(task.task_definition)
+        .count(1)
+        .started_by(task.started_by)
+        .set_launch_type(
+            (strategy.is_empty())
+                .then(|| placement.launch_type.as_deref().map(LaunchType::from))
+                .flatten(),
+        )
+        .set_capacity_provider_strategy((!strategy.is_empty()).then_some(strategy))
+        .set_platform_version(placement.platform_version.clone())
+        .set_network_configuration(network)
+        .set_overrides(overrides)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| {
+            format!(
+                "running a task of `{}` in cluster `{}`",
+                task.task_definition, task.cluster
+            )
+        })?;
+    if let Some(failure) = out.failures().first() {
+        bail!(
+            "ECS could not start a task of `{}`: {}{}",
+            task.task_definition,
+            failure.reason().unwrap_or("no reason given"),
+            failure
+                .detail()
+                .map_or(String::new(), |d| format!(" ({d})"))
+        );
+    }
+    out.tasks()
+        .first()
+        .and_then(|t| t.task_arn())
+        .map(str::to_string)
+        .context("RunTask returned no task")
+}
+
+/// A task's status as `DescribeTasks` shows it: `lastStatus` and, once stopped, how it ended.
+pub async fn task_status(
+    client: &Client,
+    cluster: &str,
+    arn: &str,
+) -> anyhow::Result<(String, StoppedTask)> {
+    let out = client
+        .describe_tasks()
+        .cluster(cluster)
+        .tasks(arn)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("describing task `{arn}` in cluster `{cluster}`"))?;
+    let task = out
+        .tasks()
+        .first()
+        .with_context(|| format!("task `{arn}` was not found in cluster `{cluster}`"))?;
+    Ok((
+        task.last_status().unwrap_or("UNKNOWN").to_string(),
+        stopped_task(task),
+    ))
 }

@@ -3,6 +3,7 @@
 //! A [`Report`] is filled as a deploy goes, so a failure at any step still reports what was known
 //! (what was registered, which deployment was started). [`summary`] renders it as Markdown.
 
+pub mod links;
 pub mod summary;
 
 use std::time::Duration;
@@ -29,6 +30,8 @@ pub enum Status {
     /// The job was cancelled while waiting.
     Cancelled,
     Failed,
+    /// A service the deploy left alone because an earlier step failed (the pre-deploy task).
+    NotUpdated,
 }
 
 impl Status {
@@ -41,6 +44,7 @@ impl Status {
             Self::RolledBack => "rolled-back",
             Self::Cancelled => "cancelled",
             Self::Failed => "failed",
+            Self::NotUpdated => "not-updated",
         }
     }
 }
@@ -110,6 +114,8 @@ pub struct Report {
     pub deregistered: usize,
     /// The tag added to the image in ECR after success (`promote-tag`).
     pub promoted_tag: Option<String>,
+    /// The one-off task run before the services were updated.
+    pub pre_deploy: Option<crate::predeploy::PreDeployResult>,
     /// Every service of the deploy; the single-service fields above describe the first one.
     pub services: Vec<ServiceResult>,
     /// The revision the service was put back on after a failure.
@@ -150,6 +156,7 @@ impl Report {
             rendered: None,
             rollout: None,
             services: Vec::new(),
+            pre_deploy: None,
             promoted_tag: None,
             deregistered: 0,
             rollback_task_definition_arn: None,
@@ -231,6 +238,20 @@ impl Report {
                     .map_or_else(String::new, |f| f.message.clone()),
             ),
             ("services", self.services_json()),
+            (
+                "pre-deploy-task-arn",
+                self.pre_deploy
+                    .as_ref()
+                    .and_then(|p| p.task_arn.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "pre-deploy-exit-code",
+                self.pre_deploy
+                    .as_ref()
+                    .and_then(|p| p.exit_code)
+                    .map_or_else(String::new, |c| c.to_string()),
+            ),
             ("duration-seconds", self.duration.as_secs().to_string()),
         ]
     }
@@ -258,6 +279,8 @@ mod tests {
                 "rollback-task-definition-arn",
                 "failure-reason",
                 "services",
+                "pre-deploy-task-arn",
+                "pre-deploy-exit-code",
                 "duration-seconds"
             ]
         );

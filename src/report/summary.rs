@@ -93,7 +93,7 @@ pub fn render(report: &Report) -> String {
         (_, Status::DryRun) => format!("🔍 Dry run for{target} in {env}"),
         (_, Status::RolledBack) => format!("↩️ Deploy{target} to {env} failed and was rolled back"),
         (_, Status::Cancelled) => format!("⏹️ Deploy{target} to {env} was cancelled"),
-        (_, Status::Failed) => format!("❌ Deploy{target} to {env} failed"),
+        (_, Status::Failed | Status::NotUpdated) => format!("❌ Deploy{target} to {env} failed"),
     };
     let _ = writeln!(md, "## {heading}\n");
 
@@ -110,6 +110,7 @@ pub fn render(report: &Report) -> String {
     }
 
     write_table(&mut md, report);
+    write_pre_deploy(&mut md, report);
     write_services(&mut md, report);
 
     for warning in &report.warnings {
@@ -232,6 +233,58 @@ fn write_services(md: &mut String, report: &Report) {
             md,
             "| {} | {revisions} | {rollout} | {result} |",
             code(&s.service)
+        );
+    }
+}
+
+/// A Markdown link whose text is escaped and whose URL is ours (percent-encoded names).
+fn link(label: &str, url: &str) -> String {
+    format!("[{label}]({})", url.replace(['(', ')', ' '], ""))
+}
+
+fn write_pre_deploy(md: &mut String, report: &Report) {
+    let Some(task) = &report.pre_deploy else {
+        return;
+    };
+    let region = report.region.as_deref().unwrap_or("us-east-1");
+    let verdict = if task.succeeded {
+        "✅ exited 0".to_string()
+    } else if let Some(why) = &task.failure {
+        format!("❌ {}", text(&shorten(why, MAX_LINE_CHARS)))
+    } else {
+        format!("⏹️ {}", code(&task.last_status))
+    };
+    let _ = writeln!(
+        md,
+        "\n### Pre-deploy task\n\n| | |\n|---|---|\n| Task definition | {} |\n| Container | {} |\n| Result | {verdict} |",
+        link(
+            &code(short_task_definition(&task.task_definition_arn)),
+            &super::links::task_definition(region, &task.task_definition_arn)
+        ),
+        code(&task.container),
+    );
+    if let (Some(arn), Some(cluster)) = (&task.task_arn, &report.cluster) {
+        let id = arn.rsplit('/').next().unwrap_or(arn);
+        let _ = writeln!(
+            md,
+            "| Task | {} ({} after {:.0} s) |",
+            link(&code(id), &super::links::task(region, cluster, arn)),
+            code(&task.last_status),
+            task.duration.as_secs_f64()
+        );
+    }
+    if let Some(log) = &task.log {
+        let shown = match &log.stream {
+            Some(stream) => format!("{} / {}", code(&log.group), code(stream)),
+            None => code(&log.group),
+        };
+        let _ = writeln!(
+            md,
+            "| Output | {} |",
+            link(
+                &shown,
+                &super::links::logs(&log.region, &log.group, log.stream.as_deref())
+            )
         );
     }
 }

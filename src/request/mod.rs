@@ -6,6 +6,7 @@
 //! carries a hint.
 
 mod parse;
+mod predeploy;
 mod target;
 
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use parse::{
     given, invalid, is_env_name, parse_bool, parse_list, printable, region, role_arn, whole_number,
 };
 pub use parse::{is_role_arn, split_list};
+pub use predeploy::PreDeployTask;
 pub use target::Target;
 
 /// What to deploy: a tag in the target repository, or a full reference.
@@ -57,6 +59,8 @@ pub struct DeployRequest {
     pub target: Target,
     /// From the `services` input; empty means the one service of `service` (or SSM).
     pub services: Vec<ServiceSpec>,
+    /// Run to the end, successfully, before any service is updated.
+    pub pre_deploy: Option<PreDeployTask>,
     pub image: ImageSpec,
     pub repository: Option<RepositoryRef>,
     pub containers: Vec<String>,
@@ -126,27 +130,7 @@ impl DeployArgs {
     /// Validates every input. The first problem found is returned, naming the input.
     pub fn validate(&self) -> Result<DeployRequest, UserError> {
         let target = self.target.validate()?;
-        let services = parse_services(self.services.as_deref().unwrap_or(""))?;
-        if !services.is_empty() && target.service.is_some() {
-            return Err(
-                UserError::new("inputs `service` and `services` are both set")
-                    .hint("list every service in `services`, or give one `service`"),
-            );
-        }
-        for spec in &services {
-            if let Some((name, _)) = spec
-                .environment_variables
-                .iter()
-                .chain(&spec.secrets)
-                .find(|(n, _)| !is_env_name(n))
-            {
-                return Err(invalid(
-                    "services",
-                    name,
-                    "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
-                ));
-            }
-        }
+        let services = self.services(&target)?;
         let image = self.image_spec()?;
         let repository = given(self.repository.as_ref())
             .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))
@@ -185,6 +169,9 @@ impl DeployArgs {
             .transpose()?;
         Ok(DeployRequest {
             services,
+            pre_deploy: predeploy::parse_pre_deploy_task(
+                self.pre_deploy_task.as_deref().unwrap_or(""),
+            )?,
             image,
             repository,
             containers,
@@ -224,6 +211,31 @@ impl DeployArgs {
                 .transpose()?,
             target,
         })
+    }
+
+    fn services(&self, target: &Target) -> Result<Vec<ServiceSpec>, UserError> {
+        let services = parse_services(self.services.as_deref().unwrap_or(""))?;
+        if !services.is_empty() && target.service.is_some() {
+            return Err(
+                UserError::new("inputs `service` and `services` are both set")
+                    .hint("list every service in `services`, or give one `service`"),
+            );
+        }
+        for spec in &services {
+            if let Some((name, _)) = spec
+                .environment_variables
+                .iter()
+                .chain(&spec.secrets)
+                .find(|(n, _)| !is_env_name(n))
+            {
+                return Err(invalid(
+                    "services",
+                    name,
+                    "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
+                ));
+            }
+        }
+        Ok(services)
     }
 
     fn settings(&self) -> Result<DeploymentSettings, UserError> {

@@ -106,6 +106,22 @@ impl Emulator {
         self.control("POST", "/scenario", Some(&body));
     }
 
+    /// Sets how the next one-off task (`RunTask`) of a family goes (see `moto_server.py`).
+    pub fn task_scenario(&self, family: &str, scenario: &Value) {
+        let mut body = scenario.clone();
+        body["family"] = json!(family);
+        self.control("POST", "/task-scenario", Some(&body));
+    }
+
+    /// Registers task-definition families (copies of the environment's main one, no service).
+    pub fn add_families(&self, env: &str, names: &[&str]) -> Value {
+        self.control(
+            "POST",
+            "/families",
+            Some(&json!({"env": env, "names": names})),
+        )
+    }
+
     /// Adds services to an environment's cluster, each with its own family; returns their ARNs.
     pub fn add_services(&self, env: &str, names: &[&str]) -> Value {
         self.control(

@@ -25,11 +25,17 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   hang:     stays IN_PROGRESS.
                   A scenario applies to the next rollout of that service (`times`: the next n);
                   later ones complete after 0.5 s.
+  POST /task-scenario {"family", "exit_code", "duration", "reason", "fail_to_start", "times"}
+                  how the next one-off task (RunTask) of a family goes: PROVISIONING, PENDING, RUNNING,
+                  then STOPPED after `duration` s (default 1) with the essential container exiting
+                  `exit_code` (default 0); `fail_to_start`: stops as TaskFailedToStart with no exit
+                  code (CannotPullContainerError). Unset families exit 0 after 1 s.
   GET  /parameter?name=..                               an SSM parameter's value (null when missing)
   GET  /image-tags?repository=..&digest=..             the tags of one ECR image
   GET  /timeline                                        [{"t": unix time, "what", "service", "deployment"}]
   GET  /calls                                           [{"service", "op"}] in order
   GET  /calls/bodies?op=RegisterTaskDefinition          raw request bodies of one operation
+  POST /families  {"env", "names": [...]}                task-definition families copied from env's main one
   POST /services  {"env", "names": [...]}                more services in env's cluster, one family each
   POST /repository {"name"}                             an empty ECR repository
   POST /calls/reset
@@ -56,7 +62,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from moto.core.utils import utcnow  # noqa: E402
-from moto.ecs.models import EC2ContainerServiceBackend, Task, ecs_backends  # noqa: E402
+from moto.ecs.models import Container, EC2ContainerServiceBackend, Task, ecs_backends  # noqa: E402
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app  # noqa: E402
@@ -136,6 +142,8 @@ SCENARIOS = {}  # "cluster/service" -> scenario for the next rollout
 ROLLOUTS = {}  # "cluster/service" -> in-flight rollout
 TIMELINE = []  # what the layer did and when (wall clock), for the benchmark
 LOCK = threading.RLock()
+TASK_SCENARIOS = {}  # family -> scenario for its next one-off task
+ONE_OFF = {}  # task ARN -> {"task", "started", "scenario", "definitions"}
 
 
 def record(what, service, deployment):
@@ -266,6 +274,7 @@ def finish(service, dep):
 def tick():
     now = time.monotonic()
     with LOCK:
+        tick_one_off(now)
         for key, r in list(ROLLOUTS.items()):
             service, dep, sc = r["service"], r["deployment"], r["scenario"]
             elapsed = now - r["started"]
@@ -314,6 +323,86 @@ def tick():
             elif r["phase"] == "rolling-back" and elapsed >= r["scenario"]["delay"]:
                 finish(service, dep)
                 del ROLLOUTS[key]
+
+
+_original_run_task = EC2ContainerServiceBackend.run_task
+_original_advance = Task.advance
+
+
+def run_task(self, cluster_str, task_definition_str, count, overrides, started_by, *args, **kwargs):
+    """RunTask as ECS does it: tasks start PROVISIONING, one container entry per container
+    definition (moto lists only the first), no exit codes until they stop."""
+    tasks = _original_run_task(self, cluster_str, task_definition_str, count, overrides, started_by, *args, **kwargs)
+    with LOCK:
+        for task in tasks:
+            td = self.describe_task_definition(task.task_definition_arn)
+            scenario = TASK_SCENARIOS.get(td.family)
+            if scenario is not None:
+                scenario["times"] = int(scenario.get("times", 1)) - 1
+                if scenario["times"] <= 0:
+                    del TASK_SCENARIOS[td.family]
+            scenario = dict(scenario or {})
+            scenario.setdefault("duration", 1.0)
+            scenario.setdefault("exit_code", 0)
+            command_of = {o["name"]: o.get("command") for o in (overrides or {}).get("containerOverrides", [])}
+            containers = []
+            for definition in td.container_definitions:
+                container = Container(td)
+                container.name = definition["name"]
+                container.image = definition.get("image")
+                container.memory = definition.get("memory")
+                container.command = command_of.get(definition["name"]) or definition.get("command")
+                container.exitCode = None
+                container.last_status = "PENDING"
+                containers.append(container)
+            task.containers = containers
+            task.status = "PROVISIONING"
+            ONE_OFF[task.task_arn] = {"task": task, "started": time.monotonic(), "scenario": scenario,
+                                      "definitions": td.container_definitions}
+    return tasks
+
+
+def advance(self):
+    if self.task_arn not in ONE_OFF:  # ours move on the clock, in tick_one_off
+        _original_advance(self)
+
+
+EC2ContainerServiceBackend.run_task = run_task
+Task.advance = advance
+
+
+def tick_one_off(now):
+    for arn, r in list(ONE_OFF.items()):
+        task, sc, elapsed = r["task"], r["scenario"], now - r["started"]
+        if sc.get("fail_to_start") and elapsed >= 0.5:
+            task.status = task.desired_status = "STOPPED"
+            task.stop_code = "TaskFailedToStart"
+            task.stopped_reason = "CannotPullContainerError: pull image manifest has been retried 7 time(s): not found"
+            task.stopped_at = utcnow()
+            for c in task.containers:
+                c.last_status = "STOPPED"
+                c.reason = "CannotPullContainerError: not found"
+            del ONE_OFF[arn]
+        elif elapsed >= float(sc["duration"]):
+            # The first essential container exits; ECS then stops the others (SIGTERM, which a
+            # well-behaved sidecar answers with 0).
+            essential = [d["name"] for d in r["definitions"] if d.get("essential", True)]
+            task.status = task.desired_status = "STOPPED"
+            task.stop_code = "EssentialContainerExited"
+            task.stopped_reason = "Essential container in task exited"
+            task.stopped_at = utcnow()
+            for c in task.containers:
+                c.last_status = "STOPPED"
+                c.exitCode = int(sc["exit_code"]) if essential and c.name == essential[0] else 0
+                if c.name == essential[0] and sc.get("reason"):
+                    c.reason = sc["reason"]
+            del ONE_OFF[arn]
+        elif elapsed >= 0.4 and task.status != "RUNNING":
+            task.status = "RUNNING"
+            for c in task.containers:
+                c.last_status = "RUNNING"
+        elif elapsed >= 0.2 and task.status == "PROVISIONING":
+            task.status = "PENDING"
 
 
 def ticker():
@@ -451,16 +540,25 @@ def seed(endpoint, environments, load_balanced=()):
     return world
 
 
-def add_services(endpoint, env, names):
-    """More services in an environment's cluster, each with its own family copied from the main one."""
+def add_families(endpoint, env, names):
+    """Task-definition families copied from an environment's main one (no service runs them)."""
     ecs = client("ecs", endpoint)
     cluster, main = f"bellyfed-{env}", f"bellyfed-{env}-service"
     svc = ecs.describe_services(cluster=cluster, services=[main])["services"][0]
     td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
     keep = ("taskRoleArn", "executionRoleArn", "networkMode", "requiresCompatibilities", "cpu", "memory", "containerDefinitions")
+    return svc, {name: ecs.register_task_definition(family=name, **{k: td[k] for k in keep if k in td})["taskDefinition"]["taskDefinitionArn"]
+                 for name in names}
+
+
+def add_services(endpoint, env, names):
+    """More services in an environment's cluster, each with its own family copied from the main one."""
+    ecs = client("ecs", endpoint)
+    cluster = f"bellyfed-{env}"
+    svc, arns = add_families(endpoint, env, names)
     created = {}
     for name in names:
-        arn = ecs.register_task_definition(family=name, **{k: td[k] for k in keep if k in td})["taskDefinition"]["taskDefinitionArn"]
+        arn = arns[name]
         os.environ["MOTO_ECS_SERVICE_RUNNING"] = "1"
         ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=arn, desiredCount=1, launchType="FARGATE",
                            networkConfiguration={"awsvpcConfiguration": svc["networkConfiguration"]["awsvpcConfiguration"]})
@@ -534,6 +632,8 @@ def control_handler(endpoint, recorder):
                     return self.reply(seed(endpoint, payload.get("environments", ["dev"]), payload.get("load_balanced", [])))
                 if url.path == "/repository":
                     return self.reply(client("ecr", endpoint).create_repository(repositoryName=payload["name"])["repository"])
+                if url.path == "/families":
+                    return self.reply(add_families(endpoint, payload.get("env", "dev"), payload["names"])[1])
                 if url.path == "/services":
                     return self.reply(add_services(endpoint, payload.get("env", "dev"), payload["names"]))
                 if url.path == "/scenario":
@@ -542,6 +642,10 @@ def control_handler(endpoint, recorder):
                     scenario["delay"] = float(scenario.get("delay", 0.5))
                     with LOCK:
                         SCENARIOS[f"{payload['cluster']}/{payload['service']}"] = scenario
+                    return self.reply({"ok": True})
+                if url.path == "/task-scenario":
+                    with LOCK:
+                        TASK_SCENARIOS[payload["family"]] = {k: v for k, v in payload.items() if k != "family"}
                     return self.reply({"ok": True})
                 if url.path == "/calls/reset":
                     recorder.reset()

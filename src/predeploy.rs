@@ -1,0 +1,363 @@
+//! The pre-deploy task: a one-off task (migrations) run with `RunTask` before any service is
+//! updated, placed like the first service's tasks, and waited for until it stops. The deploy goes
+//! on only when every essential container exited 0.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::aws::{self, Clients, ecs::OneOffTask};
+use crate::console::Console;
+use crate::model::{AwsVpc, Placement, ServiceState, StoppedTask, short_task_definition};
+use crate::request::PreDeployTask;
+use crate::watch::human_duration;
+
+/// `startedBy` on the tasks we run, so they can be found in the console.
+pub const STARTED_BY: &str = "ecs-ship/pre-deploy";
+
+/// How often the task is described while it runs.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Where a container's `awslogs` output goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLocation {
+    pub group: String,
+    pub region: String,
+    /// Known only with an `awslogs-stream-prefix` (`prefix/container/task-id`).
+    pub stream: Option<String>,
+}
+
+/// How the pre-deploy task went, for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreDeployResult {
+    pub task_definition_arn: String,
+    pub container: String,
+    pub task_arn: Option<String>,
+    /// The last status seen (`STOPPED` once it ended).
+    pub last_status: String,
+    /// The exit code of `container`.
+    pub exit_code: Option<i32>,
+    pub task: Option<StoppedTask>,
+    pub log: Option<LogLocation>,
+    pub succeeded: bool,
+    /// Why it failed, one line.
+    pub failure: Option<String>,
+    pub duration: Duration,
+}
+
+/// The placement: the service's, with given subnets, security groups and public IP replacing its.
+pub fn placement(task: &PreDeployTask, service: &ServiceState) -> Placement {
+    let mut placement = service.placement.clone();
+    if task.subnets.is_some() || task.security_groups.is_some() || task.assign_public_ip.is_some() {
+        let base = placement.network.take().unwrap_or_default();
+        placement.network = Some(AwsVpc {
+            subnets: task.subnets.clone().unwrap_or(base.subnets),
+            security_groups: task.security_groups.clone().unwrap_or(base.security_groups),
+            assign_public_ip: task.assign_public_ip.unwrap_or(base.assign_public_ip),
+        });
+    }
+    placement
+}
+
+/// The containers of a task definition that are essential (`essential` defaults to true).
+pub fn essential_containers(task_definition: &Value) -> Vec<String> {
+    crate::taskdef::registrable(task_definition)["containerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["essential"].as_bool() != Some(false))
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Where `container`'s output goes, from its `awslogs` log configuration.
+pub fn log_location(
+    task_definition: &Value,
+    container: &str,
+    task_id: Option<&str>,
+    region: &str,
+) -> Option<LogLocation> {
+    let body = crate::taskdef::registrable(task_definition);
+    let def = body["containerDefinitions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == container)?;
+    let logs = &def["logConfiguration"];
+    if logs["logDriver"] != "awslogs" {
+        return None;
+    }
+    let options = &logs["options"];
+    let group = options["awslogs-group"].as_str()?.to_string();
+    let stream = match (options["awslogs-stream-prefix"].as_str(), task_id) {
+        (Some(prefix), Some(id)) => Some(format!("{prefix}/{container}/{id}")),
+        _ => None,
+    };
+    Some(LogLocation {
+        group,
+        region: options["awslogs-region"]
+            .as_str()
+            .unwrap_or(region)
+            .to_string(),
+        stream,
+    })
+}
+
+/// Success only when every essential container exited 0; otherwise why, one line.
+pub fn verdict(task: &StoppedTask, essential: &[String]) -> Result<(), String> {
+    let bad: Vec<String> = task
+        .containers
+        .iter()
+        .filter(|c| essential.contains(&c.name))
+        .filter(|c| c.exit_code != Some(0))
+        .map(|c| match (c.exit_code, &c.reason) {
+            (Some(code), _) => format!("`{}` exited {code}", c.name),
+            (None, Some(reason)) => format!("`{}` did not run: {reason}", c.name),
+            (None, None) => format!("`{}` has no exit code", c.name),
+        })
+        .collect();
+    let missing = essential
+        .iter()
+        .filter(|name| !task.containers.iter().any(|c| c.name == **name))
+        .count();
+    if bad.is_empty() && missing == 0 && !task.containers.is_empty() {
+        return Ok(());
+    }
+    let mut why = if bad.is_empty() {
+        "no essential container reported an exit code".to_string()
+    } else {
+        bad.join(", ")
+    };
+    if let Some(reason) = &task.stopped_reason {
+        let code = task
+            .stop_code
+            .as_ref()
+            .map_or(String::new(), |c| format!(" [{c}]"));
+        why = format!("{why} ({reason}{code})");
+    }
+    Err(why)
+}
+
+/// What to run: the registered task definition, its rendered body and the container to override.
+pub struct Prepared<'a> {
+    pub cluster: &'a str,
+    pub task_definition_arn: String,
+    pub rendered: &'a Value,
+    pub container: String,
+    pub placement: Placement,
+    pub region: &'a str,
+    pub timeout: Duration,
+}
+
+/// Runs the task and waits for it to stop. `result` is filled as it goes, so a cancelled run
+/// still reports the task it started.
+pub async fn run<W: Write>(
+    clients: &Clients,
+    task: &PreDeployTask,
+    prepared: &Prepared<'_>,
+    console: &mut Console<W>,
+    result: &mut PreDeployResult,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let command_text = if task.command.is_empty() {
+        "its image's command".to_string()
+    } else {
+        format!("`{}`", task.command.join(" "))
+    };
+    console.line(&format!(
+        "Running {} (container {} runs {command_text})",
+        short_task_definition(&prepared.task_definition_arn),
+        prepared.container
+    ));
+    let arn = aws::ecs::run_task(
+        &clients.ecs,
+        &OneOffTask {
+            cluster: prepared.cluster,
+            task_definition: &prepared.task_definition_arn,
+            placement: &prepared.placement,
+            command: (!task.command.is_empty())
+                .then_some((prepared.container.as_str(), task.command.as_slice())),
+            started_by: STARTED_BY,
+        },
+    )
+    .await?;
+    let task_id = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+    result.task_arn = Some(arn.clone());
+    result.log = log_location(
+        prepared.rendered,
+        &prepared.container,
+        Some(&task_id),
+        prepared.region,
+    );
+    console.line(&format!("Started task {task_id}"));
+    let deadline = started + prepared.timeout;
+    let stopped = loop {
+        tokio::time::sleep(POLL).await;
+        let (status, described) =
+            aws::ecs::task_status(&clients.ecs, prepared.cluster, &arn).await?;
+        if status != result.last_status {
+            console.line(&format!(
+                "Task {task_id}: {status} after {}",
+                human_duration(started.elapsed())
+            ));
+            result.last_status.clone_from(&status);
+        }
+        result.duration = started.elapsed();
+        if status == "STOPPED" {
+            break described;
+        }
+        if Instant::now() >= deadline {
+            let why = format!(
+                "task {task_id} did not stop within {} (last status {status}); it is still running and no service was updated",
+                human_duration(prepared.timeout)
+            );
+            result.failure = Some(why);
+            return Ok(());
+        }
+    };
+    let essential = essential_containers(prepared.rendered);
+    result.exit_code = stopped
+        .containers
+        .iter()
+        .find(|c| c.name == prepared.container)
+        .and_then(|c| c.exit_code);
+    match verdict(&stopped, &essential) {
+        Ok(()) => {
+            result.succeeded = true;
+            console.line(&format!(
+                "Pre-deploy task succeeded in {} (exit 0)",
+                human_duration(result.duration)
+            ));
+        }
+        Err(why) => result.failure = Some(why),
+    }
+    result.task = Some(stopped);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ContainerExit;
+    use serde_json::json;
+
+    fn task_definition() -> Value {
+        json!({"taskDefinition": {"family": "api", "containerDefinitions": [
+            {"name": "app", "essential": true, "logConfiguration": {"logDriver": "awslogs",
+                "options": {"awslogs-group": "/ecs/api", "awslogs-stream-prefix": "web"}}},
+            {"name": "log-router", "essential": false},
+            {"name": "sidecar"}
+        ]}})
+    }
+
+    fn stopped(exits: &[(&str, Option<i32>)]) -> StoppedTask {
+        StoppedTask {
+            arn: "arn:aws:ecs:us-east-1:1:task/c/abc".into(),
+            stop_code: Some("EssentialContainerExited".into()),
+            stopped_reason: Some("Essential container in task exited".into()),
+            containers: exits
+                .iter()
+                .map(|(name, code)| ContainerExit {
+                    name: (*name).into(),
+                    exit_code: *code,
+                    reason: None,
+                })
+                .collect(),
+            ..StoppedTask::default()
+        }
+    }
+
+    #[test]
+    fn essential_defaults_to_true() {
+        assert_eq!(essential_containers(&task_definition()), ["app", "sidecar"]);
+    }
+
+    #[test]
+    fn only_zero_exits_of_every_essential_container_succeed() {
+        let essential = essential_containers(&task_definition());
+        assert_eq!(
+            verdict(
+                &stopped(&[
+                    ("app", Some(0)),
+                    ("sidecar", Some(0)),
+                    ("log-router", Some(1))
+                ]),
+                &essential
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verdict(
+                &stopped(&[
+                    ("app", Some(1)),
+                    ("sidecar", Some(0)),
+                    ("log-router", Some(0))
+                ]),
+                &essential
+            ),
+            Err(
+                "`app` exited 1 (Essential container in task exited [EssentialContainerExited])"
+                    .into()
+            )
+        );
+        let mut not_run = stopped(&[("app", None), ("sidecar", None)]);
+        not_run.containers[0].reason = Some("CannotPullContainerError: not found".into());
+        not_run.stop_code = Some("TaskFailedToStart".into());
+        not_run.stopped_reason = Some("CannotPullContainerError".into());
+        assert_eq!(
+            verdict(&not_run, &essential),
+            Err("`app` did not run: CannotPullContainerError: not found, `sidecar` has no exit code (CannotPullContainerError [TaskFailedToStart])".into())
+        );
+        assert!(
+            verdict(&stopped(&[("app", Some(0))]), &essential).is_err(),
+            "a missing essential container is no success"
+        );
+    }
+
+    #[test]
+    fn the_log_stream_follows_the_awslogs_prefix() {
+        let td = task_definition();
+        assert_eq!(
+            log_location(&td, "app", Some("abc"), "eu-west-1"),
+            Some(LogLocation {
+                group: "/ecs/api".into(),
+                region: "eu-west-1".into(),
+                stream: Some("web/app/abc".into())
+            })
+        );
+        assert_eq!(log_location(&td, "sidecar", Some("abc"), "eu-west-1"), None);
+    }
+
+    #[test]
+    fn given_network_settings_replace_the_services() {
+        let service = ServiceState {
+            placement: Placement {
+                launch_type: Some("FARGATE".into()),
+                network: Some(AwsVpc {
+                    subnets: vec!["subnet-a".into()],
+                    security_groups: vec!["sg-a".into()],
+                    assign_public_ip: false,
+                }),
+                ..Placement::default()
+            },
+            ..ServiceState::default()
+        };
+        let same = placement(&PreDeployTask::default(), &service);
+        assert_eq!(same, service.placement);
+        let task = PreDeployTask {
+            security_groups: Some(vec!["sg-migrate".into()]),
+            ..PreDeployTask::default()
+        };
+        let changed = placement(&task, &service);
+        assert_eq!(
+            changed.network,
+            Some(AwsVpc {
+                subnets: vec!["subnet-a".into()],
+                security_groups: vec!["sg-migrate".into()],
+                assign_public_ip: false
+            })
+        );
+        assert_eq!(changed.launch_type.as_deref(), Some("FARGATE"));
+    }
+}

@@ -1,0 +1,242 @@
+//! The `pre-deploy-task` input: a one-off task (migrations) run before any service is updated.
+//!
+//! Either a task-definition family name, or a mapping:
+//!
+//! ```yaml
+//! family: api-migrate          # default: the (first) service's own task definition
+//! container: app               # default: the first container the deploy updates
+//! command: [npm, run, migrate] # or "npm run migrate"; default: the image's command
+//! subnets: [subnet-0abc]       # default: the service's awsvpc network configuration
+//! security-groups: [sg-0abc]
+//! assign-public-ip: false
+//! timeout-minutes: 10          # default: `timeout-minutes`
+//! ```
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::parse::{invalid, minutes};
+use crate::error::UserError;
+
+/// A validated pre-deploy task.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreDeployTask {
+    /// The family to run (rendered with the deploy's image, env and secrets); `None`: the first
+    /// service's new revision.
+    pub family: Option<String>,
+    /// The container whose command is overridden and whose exit code is reported.
+    pub container: Option<String>,
+    /// Exec-form command; empty keeps the image's.
+    pub command: Vec<String>,
+    pub subnets: Option<Vec<String>>,
+    pub security_groups: Option<Vec<String>>,
+    pub assign_public_ip: Option<bool>,
+    pub timeout: Option<Duration>,
+}
+
+const INPUT: &str = "pre-deploy-task";
+const HINT: &str = "give a family name, or a mapping with `family`, `container`, `command`, \
+                    `subnets`, `security-groups`, `assign-public-ip`, `timeout-minutes`";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Raw {
+    family: Option<String>,
+    container: Option<String>,
+    command: Option<OneOrMany>,
+    subnets: Option<OneOrMany>,
+    security_groups: Option<OneOrMany>,
+    assign_public_ip: Option<bool>,
+    timeout_minutes: Option<serde_yaml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self, split: fn(&str) -> Vec<String>) -> Vec<String> {
+        match self {
+            Self::One(text) => split(&text),
+            Self::Many(items) => items,
+        }
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Parses the input; blank text is no task.
+pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if is_name(text) {
+        return Ok(Some(PreDeployTask {
+            family: Some(text.to_string()),
+            ..PreDeployTask::default()
+        }));
+    }
+    let raw: Raw = serde_yaml::from_str(text).map_err(|err| {
+        UserError::new(format!(
+            "input `{INPUT}` could not be read: {}",
+            err.to_string().lines().next().unwrap_or_default()
+        ))
+        .hint(HINT)
+    })?;
+    let field = |key: &str| format!("{INPUT}.{key}");
+    if let Some(family) = raw.family.as_deref().filter(|f| !is_name(f)) {
+        return Err(invalid(
+            &field("family"),
+            family,
+            "use letters, digits, `-` and `_` (at most 255)",
+        ));
+    }
+    if let Some(container) = raw.container.as_deref().filter(|c| !is_name(c)) {
+        return Err(invalid(
+            &field("container"),
+            container,
+            "container names use letters, digits, `-` and `_`",
+        ));
+    }
+    let command = raw
+        .command
+        .map(|c| c.into_vec(|s| s.split_whitespace().map(str::to_string).collect()))
+        .unwrap_or_default();
+    if command.iter().any(|part| part.contains(['"', '\''])) {
+        return Err(UserError::new(format!(
+            "input `{INPUT}`: `command` has quotes, which a plain string cannot keep together"
+        ))
+        .hint("write the command as a list: `command: [\"sh\", \"-c\", \"npm run migrate && echo done\"]`"));
+    }
+    if raw.family.is_none() && command.is_empty() {
+        return Err(UserError::new(format!(
+            "input `{INPUT}` names neither a `family` nor a `command`"
+        ))
+        .hint("without either it would start another copy of the service; give the migration's `command` (or its own `family`)"));
+    }
+    let split = |s: &str| super::split_list(s);
+    let subnets = raw.subnets.map(|s| s.into_vec(split));
+    if let Some(bad) = subnets
+        .iter()
+        .flatten()
+        .find(|s| !s.starts_with("subnet-") || !is_name(s))
+    {
+        return Err(invalid(
+            &field("subnets"),
+            bad,
+            "expected subnet IDs like `subnet-0abc`",
+        ));
+    }
+    let security_groups = raw.security_groups.map(|s| s.into_vec(split));
+    if let Some(bad) = security_groups
+        .iter()
+        .flatten()
+        .find(|s| !s.starts_with("sg-") || !is_name(s))
+    {
+        return Err(invalid(
+            &field("security-groups"),
+            bad,
+            "expected security group IDs like `sg-0abc`",
+        ));
+    }
+    if subnets.as_ref().is_some_and(Vec::is_empty) {
+        return Err(
+            UserError::new(format!("input `{INPUT}`: `subnets` is empty"))
+                .hint("name at least one subnet, or leave `subnets` out to use the service's"),
+        );
+    }
+    let timeout = raw
+        .timeout_minutes
+        .map(|v| {
+            let text = match &v {
+                serde_yaml::Value::Number(n) => n.to_string(),
+                serde_yaml::Value::String(s) => s.clone(),
+                _ => String::new(),
+            };
+            minutes(&field("timeout-minutes"), &text)
+        })
+        .transpose()?;
+    Ok(Some(PreDeployTask {
+        family: raw.family,
+        container: raw.container,
+        command,
+        subnets,
+        security_groups,
+        assign_public_ip: raw.assign_public_ip,
+        timeout,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> PreDeployTask {
+        parse_pre_deploy_task(text).unwrap().unwrap()
+    }
+
+    fn error(text: &str) -> String {
+        let err = parse_pre_deploy_task(text).unwrap_err();
+        format!("{} | {}", err.message, err.hint.unwrap_or_default())
+    }
+
+    #[test]
+    fn a_bare_name_is_a_family_and_blank_is_none() {
+        assert_eq!(parse_pre_deploy_task("  \n").unwrap(), None);
+        assert_eq!(parse("api-migrate").family.as_deref(), Some("api-migrate"));
+    }
+
+    #[test]
+    fn a_mapping_sets_every_field() {
+        let task = parse(
+            "family: api-migrate\ncontainer: app\ncommand: [npm, run, migrate]\n\
+             subnets: subnet-1a, subnet-1b\nsecurity-groups: [sg-1]\nassign-public-ip: true\n\
+             timeout-minutes: 2.5\n",
+        );
+        assert_eq!(
+            task,
+            PreDeployTask {
+                family: Some("api-migrate".into()),
+                container: Some("app".into()),
+                command: vec!["npm".into(), "run".into(), "migrate".into()],
+                subnets: Some(vec!["subnet-1a".into(), "subnet-1b".into()]),
+                security_groups: Some(vec!["sg-1".into()]),
+                assign_public_ip: Some(true),
+                timeout: Some(Duration::from_secs(150)),
+            }
+        );
+    }
+
+    #[test]
+    fn a_command_string_splits_on_spaces_but_refuses_quotes() {
+        assert_eq!(
+            parse("command: npm run  migrate").command,
+            ["npm", "run", "migrate"]
+        );
+        assert!(error("command: sh -c 'a && b'").contains("write the command as a list"));
+        assert_eq!(
+            parse(r#"command: ["sh", "-c", "a && b"]"#).command,
+            ["sh", "-c", "a && b"]
+        );
+    }
+
+    #[test]
+    fn mistakes_name_the_field() {
+        assert!(error("comand: [x]").contains("unknown field `comand`"));
+        assert!(error("container: app").contains("names neither a `family` nor a `command`"));
+        assert!(error("command: [x]\nsubnets: [vpc-1]").contains("`pre-deploy-task.subnets`"));
+        assert!(error("command: [x]\nsecurity-groups: sg-1, bad").contains("`bad`"));
+        assert!(error("family: 'a b'").contains("`pre-deploy-task.family`"));
+        assert!(error("command: [x]\ntimeout-minutes: soon").contains("timeout-minutes"));
+    }
+}

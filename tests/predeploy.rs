@@ -1,0 +1,258 @@
+//! The pre-deploy task (migrations) end to end against moto, whose one-off tasks the scenario
+//! layer moves through PROVISIONING, PENDING, RUNNING and STOPPED with the exit codes asked for.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Emulator, run_action};
+
+const PREFIX: &str = "/bellyfed/{environment}/ecs";
+const SERVICES: &str = "- bellyfed-dev-service\n- bellyfed-dev-worker\n- bellyfed-dev-scheduler\n";
+
+fn three_services() -> Emulator {
+    let em = Emulator::start(&["dev"]);
+    em.add_services("dev", &["bellyfed-dev-worker", "bellyfed-dev-scheduler"]);
+    em
+}
+
+fn services_statuses(run: &support::Run) -> Vec<(String, String)> {
+    serde_json::from_str::<Value>(run.output("services"))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["service"].as_str().unwrap().to_string(),
+                s["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_migration_runs_before_three_services_are_updated() {
+    let em = three_services();
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("services", SERVICES),
+            ("environment-variables", "MIGRATE_LOCK: \"on\""),
+            (
+                "pre-deploy-task",
+                "container: app\ncommand: [npm, run, migrate]\n",
+            ),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("status"), "deployed");
+    assert_eq!(run.output("pre-deploy-exit-code"), "0");
+    let task_arn = run.output("pre-deploy-task-arn");
+    assert!(task_arn.contains(":task/"), "{task_arn}");
+    assert!(
+        services_statuses(&run).iter().all(|(_, s)| s == "deployed"),
+        "{:?}",
+        services_statuses(&run)
+    );
+
+    // The task ran the main service's new revision, with the command override, placed like the
+    // service (Fargate, its subnets and security groups), before any service was updated.
+    let calls = em.calls();
+    let run_task = calls.iter().position(|c| c == "RunTask").expect("RunTask");
+    let first_update = calls.iter().position(|c| c == "UpdateService").unwrap();
+    assert!(run_task < first_update, "{calls:?}");
+    let last_describe = calls.iter().rposition(|c| c == "DescribeTasks").unwrap();
+    assert!(
+        last_describe < first_update,
+        "the services wait for the task to stop: {calls:?}"
+    );
+    let body = &em.bodies("RunTask")[0];
+    let main = em.service_state("dev", "bellyfed-dev-service");
+    assert_eq!(body["taskDefinition"], main["service"]["taskDefinition"]);
+    assert_eq!(
+        body["overrides"],
+        json!({"containerOverrides": [{"name": "app", "command": ["npm", "run", "migrate"]}]})
+    );
+    assert_eq!(body["launchType"], "FARGATE");
+    assert_eq!(
+        body["networkConfiguration"]["awsvpcConfiguration"]["subnets"],
+        main["service"]["networkConfiguration"]["awsvpcConfiguration"]["subnets"]
+    );
+    assert_eq!(body["startedBy"], "ecs-ship/pre-deploy");
+    assert_eq!(
+        em.count("RegisterTaskDefinition"),
+        3,
+        "the migration reuses the main service's revision: one per family"
+    );
+    assert!(
+        run.summary.contains("### Pre-deploy task"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("✅ exited 0"), "{}", run.summary);
+    assert!(
+        run.summary
+            .contains("log-groups/log-group/$252Fecs$252Fbellyfed-dev/log-events/app$252Fapp$252F"),
+        "{}",
+        run.summary
+    );
+    assert!(run.stdout.contains("RUNNING after"), "{}", run.stdout);
+}
+
+#[test]
+fn a_migration_that_exits_1_leaves_every_service_alone() {
+    let em = three_services();
+    em.add_families("dev", &["bellyfed-dev-migrate"]);
+    em.task_scenario(
+        "bellyfed-dev-migrate",
+        &json!({"exit_code": 1, "duration": 1.0}),
+    );
+    let before: Vec<String> = [
+        "bellyfed-dev-service",
+        "bellyfed-dev-worker",
+        "bellyfed-dev-scheduler",
+    ]
+    .iter()
+    .map(|s| {
+        em.service_state("dev", s)["service"]["taskDefinition"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    })
+    .collect();
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("services", SERVICES),
+            (
+                "pre-deploy-task",
+                "family: bellyfed-dev-migrate\ncommand: ./migrate up",
+            ),
+        ],
+    );
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("status"), "failed");
+    assert_eq!(run.output("pre-deploy-exit-code"), "1");
+    let reason = run.output("failure-reason");
+    assert!(reason.contains("`app` exited 1"), "{reason}");
+    assert!(reason.contains("no service was updated"), "{reason}");
+    assert_eq!(
+        services_statuses(&run)
+            .iter()
+            .map(|(_, s)| s.as_str())
+            .collect::<Vec<_>>(),
+        ["not-updated", "not-updated", "not-updated"]
+    );
+    assert_eq!(em.count("UpdateService"), 0, "{:?}", em.calls());
+    assert_eq!(
+        em.count("RegisterTaskDefinition"),
+        1,
+        "only the migration's own revision is registered"
+    );
+    let registered = &em.bodies("RegisterTaskDefinition")[0];
+    assert_eq!(registered["family"], "bellyfed-dev-migrate");
+    assert!(
+        registered["containerDefinitions"][0]["image"]
+            .as_str()
+            .unwrap()
+            .contains("@sha256:"),
+        "the migration runs the new image"
+    );
+    assert_eq!(
+        em.bodies("RunTask")[0]["overrides"]["containerOverrides"][0]["command"],
+        json!(["./migrate", "up"])
+    );
+    let after: Vec<String> = [
+        "bellyfed-dev-service",
+        "bellyfed-dev-worker",
+        "bellyfed-dev-scheduler",
+    ]
+    .iter()
+    .map(|s| {
+        em.service_state("dev", s)["service"]["taskDefinition"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    })
+    .collect();
+    assert_eq!(before, after);
+    assert_eq!(
+        em.parameter("/bellyfed/dev/ecs/current-image-tag"),
+        None,
+        "no record"
+    );
+    // Where its output is: the log group and the task's stream.
+    let task_id = run
+        .output("pre-deploy-task-arn")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        run.stdout.contains(&format!("stream `app/app/{task_id}`")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.summary.contains("Pre-deploy task failed"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains(&format!("app/app/{task_id}")),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn a_migration_that_cannot_start_or_outlives_its_timeout_fails_the_deploy() {
+    let em = Emulator::start(&["dev"]);
+    em.task_scenario("bellyfed-dev-service", &json!({"fail_to_start": true}));
+    let inputs = [
+        ("environment", "dev"),
+        ("image-tag", "v2"),
+        ("ssm-prefix", PREFIX),
+        ("pre-deploy-task", "command: [migrate]"),
+    ];
+    let run = run_action(Some(&em), &inputs);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("pre-deploy-exit-code"), "");
+    assert!(
+        run.output("failure-reason")
+            .contains("CannotPullContainerError"),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert_eq!(em.count("UpdateService"), 0);
+
+    em.task_scenario("bellyfed-dev-service", &json!({"duration": 60}));
+    let started = std::time::Instant::now();
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            (
+                "pre-deploy-task",
+                "command: [migrate]\ntimeout-minutes: 0.05",
+            ),
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason")
+            .contains("did not stop within 3s"),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert!(started.elapsed().as_secs() < 20);
+    assert_eq!(em.count("UpdateService"), 0);
+}
