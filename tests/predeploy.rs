@@ -15,6 +15,19 @@ fn three_services() -> Emulator {
     em
 }
 
+fn running_revisions(em: &Emulator) -> Vec<String> {
+    SERVICES
+        .lines()
+        .map(|line| line.trim_start_matches("- "))
+        .map(|s| {
+            em.service_state("dev", s)["service"]["taskDefinition"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
 fn services_statuses(run: &support::Run) -> Vec<(String, String)> {
     serde_json::from_str::<Value>(run.output("services"))
         .unwrap()
@@ -110,19 +123,7 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
         "bellyfed-dev-migrate",
         &json!({"exit_code": 1, "duration": 1.0}),
     );
-    let before: Vec<String> = [
-        "bellyfed-dev-service",
-        "bellyfed-dev-worker",
-        "bellyfed-dev-scheduler",
-    ]
-    .iter()
-    .map(|s| {
-        em.service_state("dev", s)["service"]["taskDefinition"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    })
-    .collect();
+    let before = running_revisions(&em);
     let run = run_action(
         Some(&em),
         &[
@@ -168,19 +169,7 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
         em.bodies("RunTask")[0]["overrides"]["containerOverrides"][0]["command"],
         json!(["./migrate", "up"])
     );
-    let after: Vec<String> = [
-        "bellyfed-dev-service",
-        "bellyfed-dev-worker",
-        "bellyfed-dev-scheduler",
-    ]
-    .iter()
-    .map(|s| {
-        em.service_state("dev", s)["service"]["taskDefinition"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    })
-    .collect();
+    let after = running_revisions(&em);
     assert_eq!(before, after);
     assert_eq!(
         em.parameter("/bellyfed/dev/ecs/current-image-tag"),
