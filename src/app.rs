@@ -21,8 +21,16 @@ enum Request {
 impl Request {
     fn from_command(command: &Command) -> Result<Self, UserError> {
         Ok(match command {
-            Command::Deploy(args) => Self::Deploy(Box::new(args.validate()?)),
-            Command::Rollback(args) => Self::Rollback(args.validate()?),
+            Command::Deploy(args) => {
+                let mut args = args.as_ref().clone();
+                crate::config::apply_to_deploy(&mut args)?;
+                Self::Deploy(Box::new(args.validate()?))
+            }
+            Command::Rollback(args) => {
+                let mut args = args.as_ref().clone();
+                crate::config::apply_to_rollback(&mut args.target)?;
+                Self::Rollback(args.validate()?)
+            }
         })
     }
 }

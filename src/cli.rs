@@ -38,6 +38,11 @@ pub struct TargetArgs {
     #[arg(long, value_name = "NAME")]
     pub environment: Option<String>,
 
+    /// A YAML file describing environments (e.g. `.github/ecs-ship.yml`): cluster, services,
+    /// containers, SSM prefix, pre-deploy task, production gate. Inputs given win over it.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<String>,
+
     /// ECS cluster name or ARN. Default: SSM `cluster-name`.
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,

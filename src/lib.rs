@@ -9,7 +9,8 @@
 //!                                     diff)
 //! ```
 //!
-//! - [`cli`] declares every input once; [`action_env`] reads them from `INPUT_*` in Actions mode.
+//! - [`cli`] declares every input once; [`action_env`] reads them from `INPUT_*` in Actions mode;
+//!   [`config`] fills what the step leaves out from the config file, before validation.
 //! - [`request`] validates them into a [`request::DeployRequest`]: after it, nothing sees raw
 //!   strings, and no AWS call happens before it succeeds.
 //! - [`aws`] is a thin layer, one function per AWS operation, turning SDK types into ours. Task
@@ -18,12 +19,14 @@
 //! - [`taskdef`] renders and normalises task definitions and [`diff`] compares them; [`plan`]
 //!   turns request + snapshot into a [`plan::Plan`] value (what `--dry-run` prints).
 //! - [`services`] parses the `services` list (several services, one image).
+//! - [`predeploy`] runs the one-off task (migrations) before any service is updated.
 //! - [`deploy`] applies the plans (paced registration, concurrent updates) and [`watch`] decides
 //!   each rollout's verdict; [`rollback`] puts services back after a failure (and is the
 //!   `rollback` command); [`diagnose`] reads load balancer target health for the failure report.
 //! - [`record`] writes the SSM deployment record and the ECR promotion tag after a verified
 //!   success; [`cleanup`] deregisters old revisions (`keep-revisions`).
-//! - [`report`] turns the outcome into outputs and a step summary; [`console`] writes log lines
+//! - [`report`] turns the outcome into outputs and a step summary (with region-aware console
+//!   links, [`report::links`]); [`console`] writes log lines
 //!   (workflow commands in Actions, plain text on a terminal); [`runner`] is the only module that
 //!   writes the runner's files.
 
@@ -32,6 +35,7 @@ pub mod app;
 pub mod aws;
 pub mod cleanup;
 pub mod cli;
+pub mod config;
 pub mod console;
 pub mod deploy;
 pub mod diagnose;

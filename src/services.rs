@@ -69,12 +69,45 @@ pub fn parse_services(text: &str) -> Result<Vec<ServiceSpec>, UserError> {
     Ok(specs)
 }
 
+/// The list as JSON (a valid `services` input), values as strings so they keep their text.
+pub fn to_json(specs: &[ServiceSpec]) -> String {
+    let object = |pairs: &[(String, String)]| {
+        serde_json::Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        )
+    };
+    let list: Vec<serde_json::Value> = specs
+        .iter()
+        .map(|s| {
+            let mut item = serde_json::json!({ "service": s.service });
+            if !s.containers.is_empty() {
+                item["container"] = serde_json::json!(s.containers);
+            }
+            if let Some(family) = &s.family {
+                item["task-definition-family"] = serde_json::json!(family);
+            }
+            if !s.environment_variables.is_empty() {
+                item["environment-variables"] = object(&s.environment_variables);
+            }
+            if !s.secrets.is_empty() {
+                item["secrets"] = object(&s.secrets);
+            }
+            item
+        })
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
 fn first_line(message: &str) -> &str {
     message.lines().next().unwrap_or(message)
 }
 
 /// A list item: a bare name or a mapping.
-struct Item(ServiceSpec);
+#[derive(Debug, Clone)]
+pub(crate) struct Item(pub(crate) ServiceSpec);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -180,6 +213,13 @@ mod tests {
         );
         assert_eq!(specs[2].family.as_deref(), Some("sched"));
         assert_eq!(specs[2].secrets[0].0, "CRON_TOKEN");
+    }
+
+    #[test]
+    fn the_json_form_parses_back_to_the_same_list() {
+        let text = "- api\n- service: worker\n  container: [app, sidecar]\n  task-definition-family: w\n  environment-variables: {RATIO: 1.10}\n  secrets: {T: arn:aws:ssm:us-east-1:1:parameter/t}\n";
+        let specs = parse_services(text).unwrap();
+        assert_eq!(parse_services(&to_json(&specs)).unwrap(), specs);
     }
 
     #[test]

@@ -132,3 +132,28 @@ fn outputs_agree_between_action_yml_readme_and_the_binary() {
     let table: Vec<String> = readme_table("## Outputs").into_keys().collect();
     assert_eq!(table, declared, "README outputs vs action.yml");
 }
+
+#[test]
+fn the_readme_documents_every_config_file_key_and_no_other() {
+    let text = readme();
+    let start = text
+        .find("<!-- config-keys -->")
+        .expect("README marks the config keys");
+    let end = text
+        .find("<!-- /config-keys -->")
+        .expect("README closes the config keys");
+    let documented: std::collections::BTreeSet<String> = text[start..end]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    let keys: std::collections::BTreeSet<String> = ecs_ship::config::keys()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        documented, keys,
+        "README config keys (left) and the keys the file accepts (right) differ"
+    );
+}

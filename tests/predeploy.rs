@@ -46,6 +46,8 @@ fn services_statuses(run: &support::Run) -> Vec<(String, String)> {
 #[test]
 fn a_migration_runs_before_three_services_are_updated() {
     let em = three_services();
+    // Long enough that a 1 s poll sees it running whatever the machine's load.
+    em.task_scenario("bellyfed-dev-service", &json!({"duration": 3.0}));
     let run = run_action(
         Some(&em),
         &[

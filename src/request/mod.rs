@@ -19,10 +19,8 @@ use crate::image::{self, ImageRef, RepositoryRef};
 use crate::maps::parse_map;
 use crate::model::DeploymentSettings;
 use crate::services::{ServiceSpec, parse_services};
-use parse::{
-    given, invalid, is_env_name, parse_bool, parse_list, printable, region, role_arn, whole_number,
-};
-pub use parse::{is_role_arn, split_list};
+use parse::{given, invalid, is_env_name, parse_bool, parse_list, region, role_arn, whole_number};
+pub use parse::{is_role_arn, printable, split_list};
 pub use predeploy::PreDeployTask;
 pub use target::Target;
 

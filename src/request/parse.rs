@@ -17,7 +17,7 @@ pub(crate) fn invalid(input: &str, value: &str, why: &str) -> UserError {
 }
 
 /// A value as it may be quoted in an error: one line, control characters shown escaped.
-pub(crate) fn printable(value: &str) -> String {
+pub fn printable(value: &str) -> String {
     let mut out: String = value
         .chars()
         .take(200)

@@ -1,0 +1,410 @@
+//! The config file (input `config`, e.g. `.github/ecs-ship.yml`): where each environment lives,
+//! so a workflow step needs only `environment` and `image-tag`.
+//!
+//! ```yaml
+//! defaults:                    # optional; every environment starts from these
+//!   ssm-prefix: /bellyfed/{environment}/ecs
+//!   timeout-minutes: 20
+//! environments:
+//!   dev:
+//!     services: [api, worker]
+//!   production:
+//!     production: true         # needs `confirm-production`
+//!     cluster: bellyfed-prod
+//!     pre-deploy-task: { command: [npm, run, migrate] }
+//! ```
+//!
+//! Keys are the action's own input names (the ones that describe *where* and *how*, not what one
+//! run ships), plus `production`. Values are applied before validation, as if they were inputs:
+//! an input that is given (and not just left at its default) wins over the file; maps
+//! (`environment-variables`, `secrets`) merge by name, the input's values winning. `production`
+//! can only add the confirmation gate, never take it away. Unknown keys are an error naming their
+//! path (`environments.dev.servics`).
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use crate::cli::{DeployArgs, TargetArgs, inputs_of};
+use crate::error::UserError;
+use crate::maps::{Pairs, YamlScalar, parse_map};
+use crate::request::printable;
+use crate::services::{Item, ServiceSpec, to_json};
+
+/// A scalar as written (`1.10` stays `1.10`, `true` stays `true`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match YamlScalar::deserialize(deserializer)? {
+            YamlScalar(Some(text)) => Ok(Self(text)),
+            YamlScalar(None) => Err(de::Error::custom("a value is needed here (it is empty)")),
+        }
+    }
+}
+
+/// One name or a list (`container`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Names(Vec<String>);
+
+impl<'de> Deserialize<'de> for Names {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NamesVisitor;
+        impl<'de> Visitor<'de> for NamesVisitor {
+            type Value = Names;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a name or a list of names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Names, E> {
+                Ok(Names(crate::request::split_list(v)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Names, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<String>()? {
+                    names.push(name);
+                }
+                Ok(Names(names))
+            }
+        }
+        deserializer.deserialize_any(NamesVisitor)
+    }
+}
+
+/// A map of scalars, in order, values as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Map(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Map {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Pairs(pairs) = Pairs::<YamlScalar>::deserialize(deserializer)?;
+        pairs
+            .into_iter()
+            .map(|(name, YamlScalar(value))| {
+                value
+                    .map(|v| (name.clone(), v))
+                    .ok_or_else(|| de::Error::custom(format!("the value of `{name}` is empty")))
+            })
+            .collect::<Result<_, _>>()
+            .map(Map)
+    }
+}
+
+/// Declares the settings an environment may hold: the text ones map one to one onto inputs.
+macro_rules! settings {
+    (
+        target: [$($t:ident = $tname:literal),* $(,)?],
+        deploy: [$($d:ident = $dname:literal),* $(,)?],
+    ) => {
+        /// What the file says about one environment (or the defaults).
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        struct Settings {
+            production: Option<bool>,
+            services: Option<Vec<Item>>,
+            container: Option<Names>,
+            environment_variables: Option<Map>,
+            secrets: Option<Map>,
+            pre_deploy_task: Option<serde_yaml::Value>,
+            $($t: Option<Text>,)*
+            $($d: Option<Text>,)*
+        }
+
+        impl Settings {
+            /// `self` over `base`: each key set here wins; maps merge by name.
+            fn over(self, base: Self) -> Self {
+                Self {
+                    production: self.production.or(base.production),
+                    services: self.services.or(base.services),
+                    container: self.container.or(base.container),
+                    environment_variables: merge_maps(base.environment_variables, self.environment_variables),
+                    secrets: merge_maps(base.secrets, self.secrets),
+                    pre_deploy_task: self.pre_deploy_task.or(base.pre_deploy_task),
+                    $($t: self.$t.or(base.$t),)*
+                    $($d: self.$d.or(base.$d),)*
+                }
+            }
+
+            fn apply_target(&self, args: &mut TargetArgs, defaults: &Defaults) {
+                $(
+                    if let Some(Text(value)) = &self.$t {
+                        defaults.fill(&mut args.$t, $tname, value);
+                    }
+                )*
+            }
+
+            fn apply_deploy(&self, args: &mut DeployArgs, defaults: &Defaults) {
+                $(
+                    if let Some(Text(value)) = &self.$d {
+                        defaults.fill(&mut args.$d, $dname, value);
+                    }
+                )*
+            }
+
+            /// The input names a file may set, for the documentation and the drift test.
+            fn keys() -> Vec<&'static str> {
+                let mut keys = vec!["production", "services", "container", "environment-variables", "secrets", "pre-deploy-task"];
+                keys.extend([$($tname,)* $($dname,)*]);
+                keys
+            }
+        }
+    };
+}
+
+settings! {
+    target: [
+        cluster = "cluster",
+        service = "service",
+        ssm_prefix = "ssm-prefix",
+        aws_region = "aws-region",
+        wait = "wait",
+        timeout_minutes = "timeout-minutes",
+        max_task_failures = "max-task-failures",
+    ],
+    deploy: [
+        repository = "repository",
+        task_definition_family = "task-definition-family",
+        task_definition = "task-definition",
+        log_group = "log-group",
+        log_region = "log-region",
+        log_stream_prefix = "log-stream-prefix",
+        execution_role_arn = "execution-role-arn",
+        task_role_arn = "task-role-arn",
+        desired_count = "desired-count",
+        pin_image_digest = "pin-image-digest",
+        rollback = "rollback",
+        circuit_breaker = "circuit-breaker",
+        maximum_percent = "maximum-percent",
+        minimum_healthy_percent = "minimum-healthy-percent",
+        health_check_grace_period = "health-check-grace-period",
+        record_deployment = "record-deployment",
+        fallback_image = "fallback-image",
+        keep_revisions = "keep-revisions",
+        promote_tag = "promote-tag",
+        tag_revisions = "tag-revisions",
+    ],
+}
+
+fn merge_maps(base: Option<Map>, top: Option<Map>) -> Option<Map> {
+    match (base, top) {
+        (None, top) => top,
+        (base, None) => base,
+        (Some(Map(base)), Some(Map(top))) => Some(Map(merged(&base, &top))),
+    }
+}
+
+/// `base` with `top`'s values added, `top` winning on a name both have; order kept.
+fn merged(base: &[(String, String)], top: &[(String, String)]) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = base
+        .iter()
+        .filter(|(n, _)| !top.iter().any(|(t, _)| t == n))
+        .cloned()
+        .collect();
+    all.extend(top.iter().cloned());
+    all
+}
+
+/// The whole file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    defaults: Settings,
+    environments: Pairs<Settings>,
+}
+
+/// Each input's declared default, to tell "given" from "left at its default".
+struct Defaults(Vec<(String, Option<String>)>);
+
+impl Defaults {
+    fn new(command: &str) -> Self {
+        Self(inputs_of(command))
+    }
+
+    fn is_unset(&self, name: &str, current: &str) -> bool {
+        let current = current.trim();
+        current.is_empty()
+            || self
+                .0
+                .iter()
+                .any(|(n, d)| n == name && d.as_deref() == Some(current))
+    }
+
+    fn fill<S: Slot>(&self, slot: &mut S, name: &str, value: &str) {
+        if self.is_unset(name, slot.current()) {
+            slot.set(value);
+        }
+    }
+}
+
+/// An input field: `Option<String>` (no default) or `String` (with one).
+trait Slot {
+    fn current(&self) -> &str;
+    fn set(&mut self, value: &str);
+}
+
+impl Slot for Option<String> {
+    fn current(&self) -> &str {
+        self.as_deref().unwrap_or("")
+    }
+    fn set(&mut self, value: &str) {
+        *self = Some(value.to_string());
+    }
+}
+
+impl Slot for String {
+    fn current(&self) -> &str {
+        self
+    }
+    fn set(&mut self, value: &str) {
+        value.clone_into(self);
+    }
+}
+
+/// The settings for `environment`, defaults included. `None` when no `config` input is given.
+fn load(target: &TargetArgs) -> Result<Option<(String, Settings)>, UserError> {
+    let Some(path) = target
+        .config
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    else {
+        return Ok(None);
+    };
+    let Some(environment) = target
+        .environment
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    else {
+        return Ok(None); // validation says `environment` is required
+    };
+    let text = std::fs::read_to_string(Path::new(path)).map_err(|err| {
+        UserError::new(format!(
+            "input `config`: cannot read `{}`: {err}",
+            printable(path)
+        ))
+        .hint("the path is relative to the working directory (the checkout in Actions)")
+    })?;
+    let file = parse(&text).map_err(|why| {
+        UserError::new(format!("config file `{}`: {why}", printable(path))).hint(format!(
+            "keys are `defaults` and `environments`; an environment takes {}",
+            Settings::keys()
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let Pairs(environments) = file.environments;
+    let names: Vec<String> = environments.iter().map(|(n, _)| n.clone()).collect();
+    let Some((_, settings)) = environments
+        .into_iter()
+        .find(|(name, _)| name == environment)
+    else {
+        return Err(UserError::new(format!(
+            "config file `{}` has no environment `{}`",
+            printable(path),
+            printable(environment)
+        ))
+        .hint(format!("it describes: {}", names.join(", "))));
+    };
+    Ok(Some((
+        environment.to_string(),
+        settings.over(file.defaults),
+    )))
+}
+
+/// Parses the file; an error names the key's path and line.
+fn parse(text: &str) -> Result<File, String> {
+    let file: File = serde_yaml::from_str(text).map_err(|err| {
+        let message = err.to_string();
+        let line = message.lines().next().unwrap_or(&message);
+        // The hint lists the keys; keep the message to the path, the key and the place.
+        match (line.find(", expected one of"), line.rfind(" at line ")) {
+            (Some(cut), Some(at)) if cut < at => format!("{}{}", &line[..cut], &line[at..]),
+            _ => line.to_string(),
+        }
+    })?;
+    let Pairs(environments) = &file.environments;
+    let mut seen = std::collections::HashSet::new();
+    if let Some((name, _)) = environments.iter().find(|(n, _)| !seen.insert(n.clone())) {
+        return Err(format!("environment `{name}` is described twice"));
+    }
+    Ok(file)
+}
+
+/// Fills the shared inputs (and the production gate) from the file.
+fn apply_target(args: &mut TargetArgs, environment: &str, settings: &Settings, command: &str) {
+    let defaults = Defaults::new(command);
+    settings.apply_target(args, &defaults);
+    if settings.production == Some(true) {
+        args.production_environments = format!("{}\n{environment}", args.production_environments);
+    }
+}
+
+/// Applies the file (when `config` is given) to a deploy's inputs.
+pub fn apply_to_deploy(args: &mut DeployArgs) -> Result<(), UserError> {
+    let Some((environment, mut settings)) = load(&args.target)? else {
+        return Ok(());
+    };
+    let blank = |v: Option<&String>| v.is_none_or(|s| s.trim().is_empty());
+    if !blank(args.target.service.as_ref()) || !blank(args.services.as_ref()) {
+        // The step names its service(s): the file's do not apply.
+        settings.service = None;
+        settings.services = None;
+    }
+    apply_target(&mut args.target, &environment, &settings, "deploy");
+    let defaults = Defaults::new("deploy");
+    settings.apply_deploy(args, &defaults);
+    if let Some(items) = &settings.services {
+        let specs: Vec<ServiceSpec> = items.iter().map(|Item(s)| s.clone()).collect();
+        args.services = Some(to_json(&specs));
+    }
+    if let Some(Names(names)) = &settings.container {
+        defaults.fill(&mut args.container, "container", &names.join(","));
+    }
+    if let Some(task) = &settings.pre_deploy_task {
+        let text = serde_yaml::to_string(task).map_err(|err| {
+            UserError::new(format!("config `pre-deploy-task` could not be read: {err}"))
+        })?;
+        defaults.fill(&mut args.pre_deploy_task, "pre-deploy-task", &text);
+    }
+    for (input, map, slot) in [
+        (
+            "environment-variables",
+            &settings.environment_variables,
+            &mut args.environment_variables,
+        ),
+        ("secrets", &settings.secrets, &mut args.secrets),
+    ] {
+        let Some(Map(from_file)) = map else { continue };
+        let given = parse_map(input, slot.as_deref().unwrap_or(""))?;
+        let all = merged(from_file, &given);
+        let object: serde_json::Map<String, serde_json::Value> = all
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
+        *slot = Some(serde_json::Value::Object(object).to_string());
+    }
+    Ok(())
+}
+
+/// Applies the file (when `config` is given) to a rollback's inputs: only where the service is
+/// and how to wait.
+pub fn apply_to_rollback(args: &mut TargetArgs) -> Result<(), UserError> {
+    if let Some((environment, settings)) = load(args)? {
+        apply_target(args, &environment, &settings, "rollback");
+    }
+    Ok(())
+}
+
+/// The keys an environment may set, in the order documented.
+pub fn keys() -> Vec<&'static str> {
+    Settings::keys()
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

@@ -1,0 +1,296 @@
+use super::*;
+use crate::cli::{Cli, Command};
+use clap::Parser;
+
+const FILE: &str = "\
+defaults:
+  ssm-prefix: /bellyfed/{environment}/ecs
+  timeout-minutes: 20
+  environment-variables:
+    LOG_LEVEL: info
+    RATIO: 1.10
+environments:
+  dev:
+    services:
+      - bellyfed-dev-service
+      - service: bellyfed-dev-worker
+        environment-variables: { ROLE: worker }
+    pre-deploy-task:
+      command: [npm, run, migrate]
+  production:
+    production: true
+    cluster: bellyfed-prod
+    service: bellyfed-prod-service
+    container: [app, sidecar]
+    timeout-minutes: 30
+    environment-variables:
+      LOG_LEVEL: warn
+";
+
+fn write(text: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    file
+}
+
+fn deploy_args(file: &tempfile::NamedTempFile, extra: &[&str]) -> DeployArgs {
+    let mut argv = vec![
+        "ecs-ship",
+        "deploy",
+        "--config",
+        file.path().to_str().unwrap(),
+    ];
+    argv.extend_from_slice(extra);
+    let Command::Deploy(parsed) = Cli::parse_from(argv).command else {
+        unreachable!()
+    };
+    *parsed
+}
+
+fn applied(text: &str, extra: &[&str]) -> Result<DeployArgs, UserError> {
+    let file = write(text);
+    let mut args = deploy_args(&file, extra);
+    apply_to_deploy(&mut args).map(|()| args)
+}
+
+#[test]
+fn an_environment_gets_its_settings_over_the_defaults() {
+    let args = applied(FILE, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
+    assert_eq!(
+        args.target.ssm_prefix.as_deref(),
+        Some("/bellyfed/{environment}/ecs")
+    );
+    assert_eq!(args.target.timeout_minutes, "20");
+    let req = args.validate().unwrap();
+    assert_eq!(req.services.len(), 2);
+    assert_eq!(
+        req.services[1].environment_variables,
+        [("ROLE".to_string(), "worker".to_string())]
+    );
+    assert_eq!(
+        req.environment_variables,
+        [
+            ("LOG_LEVEL".to_string(), "info".to_string()),
+            ("RATIO".to_string(), "1.10".to_string())
+        ],
+        "values keep their text through the file"
+    );
+    assert_eq!(req.pre_deploy.unwrap().command, ["npm", "run", "migrate"]);
+    assert_eq!(req.target.environment, "dev");
+}
+
+#[test]
+fn inputs_that_are_given_win_and_maps_merge_by_name() {
+    let args = applied(
+        FILE,
+        &[
+            "--environment",
+            "production",
+            "--confirm-production",
+            "DEPLOY TO PRODUCTION",
+            "--image-tag",
+            "v2",
+            "--cluster",
+            "other",
+            "--environment-variables",
+            "RATIO: 2\nEXTRA: x",
+        ],
+    )
+    .unwrap();
+    let req = args.validate().unwrap();
+    assert_eq!(req.target.cluster.as_deref(), Some("other"));
+    assert_eq!(req.target.service.as_deref(), Some("bellyfed-prod-service"));
+    assert_eq!(req.containers, ["app", "sidecar"]);
+    assert_eq!(req.target.timeout, std::time::Duration::from_secs(30 * 60));
+    assert_eq!(
+        req.environment_variables,
+        [
+            ("LOG_LEVEL".to_string(), "warn".to_string()),
+            ("RATIO".to_string(), "2".to_string()),
+            ("EXTRA".to_string(), "x".to_string())
+        ]
+    );
+}
+
+#[test]
+fn an_input_left_at_its_default_does_not_override_the_file() {
+    let args = applied(
+        FILE,
+        &[
+            "--environment",
+            "dev",
+            "--image-tag",
+            "v2",
+            "--timeout-minutes",
+            "15",
+        ],
+    )
+    .unwrap();
+    assert_eq!(args.target.timeout_minutes, "20");
+    let args = applied(
+        FILE,
+        &[
+            "--environment",
+            "dev",
+            "--image-tag",
+            "v2",
+            "--timeout-minutes",
+            "5",
+        ],
+    )
+    .unwrap();
+    assert_eq!(args.target.timeout_minutes, "5");
+}
+
+#[test]
+fn a_service_given_as_input_replaces_the_files_list() {
+    let args = applied(
+        FILE,
+        &[
+            "--environment",
+            "dev",
+            "--image-tag",
+            "v2",
+            "--service",
+            "solo",
+        ],
+    )
+    .unwrap();
+    let req = args.validate().unwrap();
+    assert!(req.services.is_empty());
+    assert_eq!(req.target.service.as_deref(), Some("solo"));
+}
+
+#[test]
+fn the_file_can_add_the_production_gate() {
+    let err = applied(FILE, &["--environment", "production", "--image-tag", "v2"])
+        .unwrap()
+        .validate()
+        .unwrap_err();
+    assert!(err.message.contains("production"), "{}", err.message);
+    let text = FILE.replace(
+        "production: true",
+        "production: true\n  prod-eu:\n    production: true",
+    );
+    let err = applied(&text, &["--environment", "prod-eu", "--image-tag", "v2"])
+        .unwrap()
+        .validate()
+        .unwrap_err();
+    assert!(
+        err.message.contains("confirm-production"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn the_file_cannot_remove_the_production_gate() {
+    let text = FILE.replace("production: true", "production: false");
+    let err = applied(&text, &["--environment", "production", "--image-tag", "v2"])
+        .unwrap()
+        .validate()
+        .unwrap_err();
+    assert!(
+        err.message.contains("confirm-production"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn unknown_keys_are_errors_with_their_path() {
+    let text = FILE.replace("    cluster: bellyfed-prod", "    clustr: bellyfed-prod");
+    let err = applied(&text, &["--environment", "dev", "--image-tag", "v2"]).unwrap_err();
+    assert!(
+        err.message
+            .contains("environments.production: unknown field `clustr`"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message
+            .ends_with("environments.production: unknown field `clustr` at line 17 column 5"),
+        "{}",
+        err.message
+    );
+    assert!(err.hint.unwrap().contains("`pre-deploy-task`"));
+    let text = FILE.replace(
+        "        environment-variables: { ROLE: worker }",
+        "        envs: { ROLE: worker }",
+    );
+    let err = applied(&text, &["--environment", "dev", "--image-tag", "v2"]).unwrap_err();
+    assert!(
+        err.message.contains("environments.dev.services[1]")
+            && err.message.contains("unknown field `envs`"),
+        "{}",
+        err.message
+    );
+    let err = applied(
+        "environment:\n  dev: {}\n",
+        &["--environment", "dev", "--image-tag", "v2"],
+    )
+    .unwrap_err();
+    assert!(
+        err.message.contains("unknown field `environment`"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn a_missing_environment_or_file_is_a_clear_error() {
+    let err = applied(FILE, &["--environment", "staging", "--image-tag", "v2"]).unwrap_err();
+    assert!(
+        err.message.contains("has no environment `staging`"),
+        "{}",
+        err.message
+    );
+    assert_eq!(err.hint.as_deref(), Some("it describes: dev, production"));
+    let mut args = deploy_args(&write(FILE), &["--environment", "dev"]);
+    args.target.config = Some("/nonexistent/ecs-ship.yml".into());
+    let err = apply_to_deploy(&mut args).unwrap_err();
+    assert!(
+        err.message
+            .starts_with("input `config`: cannot read `/nonexistent/ecs-ship.yml`"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn every_key_is_an_input_name() {
+    let inputs: Vec<String> = crate::cli::all_inputs()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    for key in keys() {
+        assert!(
+            key == "production" || inputs.iter().any(|i| i == key),
+            "config key `{key}` is not an input"
+        );
+    }
+}
+
+#[test]
+fn rollback_takes_where_and_how_to_wait() {
+    let file = write(FILE);
+    let Command::Rollback(mut args) = Cli::parse_from([
+        "ecs-ship",
+        "rollback",
+        "--config",
+        file.path().to_str().unwrap(),
+        "--environment",
+        "production",
+    ])
+    .command
+    else {
+        unreachable!()
+    };
+    apply_to_rollback(&mut args.target).unwrap();
+    assert_eq!(args.target.cluster.as_deref(), Some("bellyfed-prod"));
+    assert_eq!(
+        args.target.service.as_deref(),
+        Some("bellyfed-prod-service")
+    );
+    assert!(args.validate().unwrap_err().message.contains("production"));
+}

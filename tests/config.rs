@@ -1,0 +1,76 @@
+//! The config file end to end: a step with only `environment`, `image-tag` and `config`.
+
+mod support;
+
+use serde_json::Value;
+use support::{Emulator, run_action, write_file};
+
+#[test]
+fn a_step_with_only_environment_and_tag_deploys_what_the_file_describes() {
+    let em = Emulator::start(&["dev"]);
+    em.add_services("dev", &["bellyfed-dev-worker"]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_file(
+        dir.path(),
+        "ecs-ship.yml",
+        "defaults:\n  ssm-prefix: /bellyfed/{environment}/ecs\n  environment-variables: { RATIO: 1.10 }\n\
+         environments:\n  dev:\n    services:\n      - bellyfed-dev-service\n      - service: bellyfed-dev-worker\n\
+         \x20       environment-variables: { ROLE: worker }\n    pre-deploy-task: { command: [npm, run, migrate] }\n\
+         \x20 production:\n    production: true\n    cluster: bellyfed-production\n",
+    );
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("config", config.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let services: Vec<Value> = serde_json::from_str(run.output("services")).unwrap();
+    assert_eq!(
+        services
+            .iter()
+            .map(|s| (
+                s["service"].as_str().unwrap(),
+                s["status"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            ("bellyfed-dev-service", "deployed"),
+            ("bellyfed-dev-worker", "deployed")
+        ]
+    );
+    assert_eq!(run.output("pre-deploy-exit-code"), "0");
+    let worker = em.service_state("dev", "bellyfed-dev-worker");
+    let env = &worker["live"]["taskDefinition"]["containerDefinitions"][0]["environment"];
+    assert!(
+        env.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "RATIO" && e["value"] == "1.10"),
+        "{env}"
+    );
+    assert!(
+        env.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "ROLE" && e["value"] == "worker"),
+        "{env}"
+    );
+
+    // The file's production gate holds before any AWS call.
+    em.reset_calls();
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "production"),
+            ("image-tag", "v2"),
+            ("config", config.to_str().unwrap()),
+            ("production-environments", "prod"),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.output("failure-reason").contains("confirm-production"));
+    assert!(em.calls().is_empty(), "{:?}", em.calls());
+}
