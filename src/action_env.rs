@@ -53,6 +53,8 @@ pub fn is_actions_mode(env: impl Fn(&str) -> Option<String>, arg_count: usize) -
 pub struct RunContext {
     pub git_sha: Option<String>,
     pub repository: Option<String>,
+    /// `GITHUB_API_URL` (GitHub Enterprise Server has its own).
+    pub api_url: Option<String>,
     /// `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}[/attempts/N]`.
     pub run_url: Option<String>,
 }
@@ -74,6 +76,7 @@ impl RunContext {
         Self {
             git_sha: get("GITHUB_SHA"),
             repository: get("GITHUB_REPOSITORY"),
+            api_url: get("GITHUB_API_URL"),
             run_url,
         }
     }

@@ -102,10 +102,23 @@ async fn execute<W: Write>(
         Request::Rollback(r) => &r.target.environment,
     };
     let mut report = Report::new(environment);
+    let mut github = match request {
+        Request::Deploy(r) => match github_tracker(r, ctx) {
+            Ok(tracker) => tracker,
+            Err(warning) => {
+                console.warning("GitHub deployment", &warning);
+                report.warnings.push(warning);
+                None
+            }
+        },
+        Request::Rollback(_) => None,
+    };
     let signal = {
         let run = async {
             match request {
-                Request::Deploy(r) => deploy::run(r, ctx, console, &mut report).await,
+                Request::Deploy(r) => {
+                    deploy::run(r, ctx, console, &mut report, github.as_mut()).await;
+                }
                 Request::Rollback(r) => rollback::run(r, console, &mut report).await,
             }
         };
@@ -129,7 +142,41 @@ async fn execute<W: Write>(
         report.fail("Cancelled", message, None, Exit::Cancelled);
         report.status = Status::Cancelled;
     }
+    if let Some(tracker) = github {
+        let known = report.warnings.len();
+        tracker.finish(&mut report).await;
+        for warning in &report.warnings[known..] {
+            console.warning("GitHub deployment", warning);
+        }
+    }
     report
+}
+
+/// The GitHub deployment tracker, when asked for. A client that cannot be built is a warning.
+fn github_tracker(
+    req: &DeployRequest,
+    ctx: &RunContext,
+) -> Result<Option<crate::github::Tracker>, String> {
+    let Some(github) = &req.github else {
+        return Ok(None);
+    };
+    let (Some(repository), Some(sha)) = (&ctx.repository, &ctx.git_sha) else {
+        return Err("not in GitHub Actions (GITHUB_REPOSITORY and GITHUB_SHA are not set): no deployment recorded".into());
+    };
+    crate::github::Tracker::new(
+        github.clone(),
+        crate::github::Where {
+            repository: repository.clone(),
+            sha: sha.clone(),
+            api_url: ctx
+                .api_url
+                .clone()
+                .unwrap_or_else(|| "https://api.github.com".into()),
+            log_url: ctx.run_url.clone(),
+        },
+        &req.target.environment,
+    )
+    .map(Some)
 }
 
 #[cfg(unix)]

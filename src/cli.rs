@@ -216,6 +216,30 @@ pub struct DeployArgs {
     #[arg(long, value_name = "TAG")]
     pub promote_tag: Option<String>,
 
+    /// Create a GitHub deployment for the commit in `environment` and post its statuses (off by
+    /// default: a job with `environment:` already creates one). Needs `github-token` with
+    /// `deployments: write`.
+    #[arg(long, value_name = "BOOL", default_value = "false", num_args = 0..=1, default_missing_value = "true")]
+    pub github_deployment: String,
+
+    /// Post statuses to this existing GitHub deployment instead of creating one.
+    #[arg(long, value_name = "ID")]
+    pub github_deployment_id: Option<String>,
+
+    /// Token for the GitHub API (`github-deployment`). The action passes the job's token; the CLI
+    /// reads `GITHUB_TOKEN`.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "GITHUB_TOKEN",
+        hide_env_values = true
+    )]
+    pub github_token: Option<String>,
+
+    /// The URL the GitHub deployment links to (the environment's site).
+    #[arg(long, value_name = "URL")]
+    pub environment_url: Option<String>,
+
     /// Tag new revisions with the image tag and the revision they replace (needs
     /// `ecs:TagResource`); the rollback command reads the latter.
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]

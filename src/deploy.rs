@@ -21,6 +21,7 @@ use crate::diagnose;
 use crate::error::Exit;
 use crate::error::UserError;
 use crate::gather::{Gathered, gather};
+use crate::github::{Payload, Tracker};
 use crate::model::{ServiceState, short_task_definition};
 use crate::plan::{self, Plan, PlanInput, ResolvedTarget, plan};
 use crate::predeploy::{self, PreDeployResult};
@@ -39,12 +40,13 @@ pub async fn run<W: Write>(
     ctx: &RunContext,
     console: &mut Console<W>,
     report: &mut Report,
+    github: Option<&mut Tracker>,
 ) {
     report.image_tag = match &req.image {
         ImageSpec::Tag(tag) => Some(tag.clone()),
         ImageSpec::Reference(r) => r.tag.clone(),
     };
-    if let Err(err) = run_steps(req, ctx, console, report).await {
+    if let Err(err) = run_steps(req, ctx, console, report, github).await {
         let title = if report.task_definition_arn.is_some() {
             "Deploy failed"
         } else {
@@ -66,6 +68,7 @@ async fn run_steps<W: Write>(
     ctx: &RunContext,
     console: &mut Console<W>,
     report: &mut Report,
+    github: Option<&mut Tracker>,
 ) -> anyhow::Result<()> {
     console.group("Read SSM, ECS and ECR");
     let clients = Clients::load(req.target.region.as_deref()).await?;
@@ -129,12 +132,23 @@ async fn run_steps<W: Write>(
     }
     if !plans.iter().any(Plan::updates_service) {
         console.line("Nothing changed: no revision registered, no service touched (set `force-new-deployment` to redeploy anyway).");
+        if github.is_some() {
+            console.line("No GitHub deployment recorded: nothing was deployed.");
+        }
         report.task_definition_arn = Some(first.live_task_definition_arn.clone());
         for (service, plan) in report.services.iter_mut().zip(&plans) {
             service.task_definition_arn = Some(plan.live_task_definition_arn.clone());
         }
         report.succeed(Status::Unchanged);
         return Ok(());
+    }
+    if let Some(github) = github {
+        github.start(&Payload {
+            image: first.image_reference.clone(),
+            digest: first.image.digest.clone(),
+            services: plans.iter().map(|p| p.service.clone()).collect(),
+            production: req.target.production,
+        });
     }
     apply(
         &clients,

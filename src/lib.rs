@@ -42,6 +42,7 @@ pub mod diagnose;
 pub mod diff;
 pub mod error;
 pub mod gather;
+pub mod github;
 pub mod image;
 pub mod maps;
 pub mod model;

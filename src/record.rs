@@ -144,6 +144,7 @@ mod tests {
             git_sha: Some("0a1b".into()),
             repository: Some("acme/api".into()),
             run_url: Some("https://github.com/acme/api/actions/runs/1".into()),
+            api_url: None,
         };
         let r = record(&report, &ctx, "2026-11-23T10:00:00Z");
         assert_eq!(r["image-tag"], "sha-0a1b");

@@ -116,6 +116,8 @@ pub struct Report {
     pub promoted_tag: Option<String>,
     /// The one-off task run before the services were updated.
     pub pre_deploy: Option<crate::predeploy::PreDeployResult>,
+    /// The GitHub deployment the run reported to.
+    pub github_deployment_id: Option<u64>,
     /// Every service of the deploy; the single-service fields above describe the first one.
     pub services: Vec<ServiceResult>,
     /// The revision the service was put back on after a failure.
@@ -157,6 +159,7 @@ impl Report {
             rollout: None,
             services: Vec::new(),
             pre_deploy: None,
+            github_deployment_id: None,
             promoted_tag: None,
             deregistered: 0,
             rollback_task_definition_arn: None,
@@ -252,6 +255,11 @@ impl Report {
                     .and_then(|p| p.exit_code)
                     .map_or_else(String::new, |c| c.to_string()),
             ),
+            (
+                "github-deployment-id",
+                self.github_deployment_id
+                    .map_or_else(String::new, |id| id.to_string()),
+            ),
             ("duration-seconds", self.duration.as_secs().to_string()),
         ]
     }
@@ -281,6 +289,7 @@ mod tests {
                 "services",
                 "pre-deploy-task-arn",
                 "pre-deploy-exit-code",
+                "github-deployment-id",
                 "duration-seconds"
             ]
         );

@@ -193,6 +193,9 @@ fn write_table(md: &mut String, report: &Report) {
             format!("{}{by}{state}", code(short_task_definition(arn))),
         );
     }
+    if let Some(id) = report.github_deployment_id {
+        row("GitHub deployment", code(&id.to_string()));
+    }
     row("Result", code(report.status.as_str()));
     row(
         "Duration",

@@ -84,6 +84,33 @@ pub struct DeployRequest {
     pub keep_revisions: Option<usize>,
     /// With `{environment}` replaced.
     pub promote_tag: Option<String>,
+    /// GitHub Deployments, when asked for.
+    pub github: Option<GitHubRequest>,
+}
+
+/// A secret that never prints (`Debug` shows `***`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// GitHub Deployments settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitHubRequest {
+    pub token: Secret,
+    /// Post statuses to this deployment instead of creating one.
+    pub deployment_id: Option<u64>,
+    pub environment_url: Option<String>,
 }
 
 /// A validated rollback request.
@@ -197,6 +224,7 @@ impl DeployArgs {
                         .map(|n| usize::try_from(n).expect("positive"))
                 })
                 .transpose()?,
+            github: self.github()?,
             promote_tag: given(self.promote_tag.as_ref())
                 .map(|t| {
                     let tag = t.replace("{environment}", &target.environment);
@@ -209,6 +237,50 @@ impl DeployArgs {
                 .transpose()?,
             target,
         })
+    }
+
+    fn github(&self) -> Result<Option<GitHubRequest>, UserError> {
+        let create = parse_bool("github-deployment", &self.github_deployment)?;
+        let deployment_id = given(self.github_deployment_id.as_ref())
+            .map(|id| {
+                id.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    invalid(
+                        "github-deployment-id",
+                        id,
+                        "expected a deployment id (a number)",
+                    )
+                })
+            })
+            .transpose()?;
+        let environment_url = given(self.environment_url.as_ref())
+            .map(|url| {
+                let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                    && url.len() <= 2000
+                    && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+                if ok {
+                    Ok(url.to_string())
+                } else {
+                    Err(invalid("environment-url", url, "expected an http(s) URL"))
+                }
+            })
+            .transpose()?;
+        if !create && deployment_id.is_none() {
+            return Ok(None);
+        }
+        let token = given(self.github_token.as_ref()).ok_or_else(|| {
+            UserError::new("`github-deployment` needs a token, and `github-token` is empty")
+                .hint("the action passes the job's token by default; give the job `permissions: deployments: write`")
+        })?;
+        if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(UserError::new(
+                "input `github-token` is not a token (it has spaces or control characters)",
+            ));
+        }
+        Ok(Some(GitHubRequest {
+            token: Secret(token.to_string()),
+            deployment_id,
+            environment_url,
+        }))
     }
 
     fn services(&self, target: &Target) -> Result<Vec<ServiceSpec>, UserError> {

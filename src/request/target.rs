@@ -14,6 +14,8 @@ use crate::error::UserError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub environment: String,
+    /// Whether the environment is a production one (the gate was passed).
+    pub production: bool,
     pub cluster: Option<String>,
     pub service: Option<String>,
     /// With `{environment}` already replaced, no trailing `/`.
@@ -38,11 +40,12 @@ impl TargetArgs {
                 "use letters, digits, `_`, `.` and `-` (at most 64)",
             ));
         }
-        self.check_production_gate(environment)?;
+        let production = self.check_production_gate(environment)?;
         let max_task_failures =
             whole_number("max-task-failures", &self.max_task_failures, 0..=100)?;
         Ok(Target {
             environment: environment.to_string(),
+            production,
             cluster: ecs_name("cluster", self.cluster.as_ref())?,
             service: ecs_name("service", self.service.as_ref())?,
             ssm_prefix: self.ssm_prefix(environment)?,
@@ -53,16 +56,17 @@ impl TargetArgs {
         })
     }
 
-    fn check_production_gate(&self, environment: &str) -> Result<(), UserError> {
+    /// Whether `environment` is a production one; an error unless it is confirmed.
+    fn check_production_gate(&self, environment: &str) -> Result<bool, UserError> {
         let gated = parse_list(Some(&self.production_environments));
         if !gated.iter().any(|p| p.eq_ignore_ascii_case(environment)) {
-            return Ok(());
+            return Ok(false);
         }
         let hint = format!(
             "set input `confirm-production` to exactly `{PRODUCTION_CONFIRMATION}` (e.g. from a workflow_dispatch text input)"
         );
         match self.confirm_production.as_deref() {
-            Some(text) if text == PRODUCTION_CONFIRMATION => Ok(()),
+            Some(text) if text == PRODUCTION_CONFIRMATION => Ok(true),
             None | Some("") => Err(UserError::new(format!("environment `{environment}` is a production environment and `confirm-production` is empty")).hint(hint)),
             Some(text) => Err(UserError::new(format!(
                 "environment `{environment}` is a production environment and `confirm-production` is `{}`, not `{PRODUCTION_CONFIRMATION}`",

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod github;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -297,7 +299,11 @@ pub struct ActionRun {
     dir: tempfile::TempDir,
     emulator_endpoint: Option<String>,
     inputs: Vec<(String, String)>,
+    env: Vec<(String, String)>,
 }
+
+/// What the runner puts in `${{ github.token }}` for these tests.
+pub const TEST_TOKEN: &str = "ghs_TestToken0123456789abcdefghijklmnopq";
 
 impl ActionRun {
     pub fn new(emulator: Option<&Emulator>, inputs: &[(&str, &str)]) -> Self {
@@ -318,17 +324,32 @@ impl ActionRun {
                     .iter()
                     .find(|(n, _)| n == name)
                     .map(|(_, v)| (*v).to_string());
-                (
-                    name.clone(),
-                    given.or_else(|| default.clone()).unwrap_or_default(),
-                )
+                // The runner evaluates expression defaults before the container starts.
+                let default = default
+                    .as_deref()
+                    .map(|d| d.replace("${{ github.token }}", TEST_TOKEN));
+                (name.clone(), given.or(default).unwrap_or_default())
             })
             .collect();
         Self {
             dir,
             emulator_endpoint: emulator.map(Emulator::endpoint),
             inputs,
+            env: Vec::new(),
         }
+    }
+
+    /// An extra variable of the job's environment (`GITHUB_API_URL`, `GITHUB_RUN_ID`, ...).
+    #[must_use]
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Runs it to the end.
+    pub fn run(&self) -> Run {
+        let out = self.command().output().expect("running ecs-ship");
+        self.finish(out.status.code(), &out.stdout, &out.stderr)
     }
 
     pub fn command(&self) -> Command {
@@ -357,6 +378,9 @@ impl ActionRun {
             .current_dir(dir);
         for (name, value) in &self.inputs {
             cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+        }
+        for (name, value) in &self.env {
+            cmd.env(name, value);
         }
         cmd
     }
