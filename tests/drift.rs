@@ -168,3 +168,95 @@ fn the_readme_documents_every_config_file_key_and_no_other() {
         "README config keys (left) and the keys the file accepts (right) differ"
     );
 }
+
+/// The AWS actions the code calls: each SDK operation in `src/aws/<service>.rs`, as IAM names.
+fn aws_actions_called() -> std::collections::BTreeSet<String> {
+    let mut actions = std::collections::BTreeSet::new();
+    for (file, prefix) in [
+        ("ecs.rs", "ecs"),
+        ("ecr.rs", "ecr"),
+        ("ssm.rs", "ssm"),
+        ("elb.rs", "elasticloadbalancing"),
+    ] {
+        let path = format!("{}/src/aws/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        for line in text.lines() {
+            let call = line.trim();
+            let Some(name) = call.strip_prefix('.').and_then(|c| c.strip_suffix("()")) else {
+                continue;
+            };
+            let is_operation = [
+                "describe_",
+                "list_",
+                "register_",
+                "deregister_",
+                "update_",
+                "run_",
+                "put_",
+                "get_",
+                "batch_",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p))
+                && !name.ends_with("_details");
+            if is_operation {
+                let pascal: String = name
+                    .split('_')
+                    .map(|w| {
+                        let mut c = w.chars();
+                        c.next().map_or_else(String::new, |f| {
+                            f.to_ascii_uppercase().to_string() + c.as_str()
+                        })
+                    })
+                    .collect();
+                actions.insert(format!("{prefix}:{pascal}"));
+            }
+        }
+    }
+    // Tags ride on RegisterTaskDefinition (`tag-revisions`), and registering and running tasks
+    // with roles passes them.
+    actions.insert("ecs:TagResource".into());
+    actions.insert("iam:PassRole".into());
+    actions
+}
+
+#[test]
+fn the_example_iam_policy_allows_every_action_called_and_nothing_more() {
+    let policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/iam-policy.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut allowed = std::collections::BTreeSet::new();
+    for statement in policy["Statement"].as_array().unwrap() {
+        assert_eq!(statement["Effect"], "Allow");
+        match &statement["Action"] {
+            serde_json::Value::String(a) => {
+                allowed.insert(a.clone());
+            }
+            serde_json::Value::Array(list) => {
+                allowed.extend(list.iter().map(|a| a.as_str().unwrap().to_string()));
+            }
+            other => panic!("unexpected Action {other}"),
+        }
+    }
+    let called = aws_actions_called();
+    assert!(
+        called.contains("ecs:RunTask") && called.contains("ecr:PutImage"),
+        "{called:?}"
+    );
+    assert_eq!(
+        allowed, called,
+        "policy (left) and the calls in src/aws (right) differ"
+    );
+    let readme = readme();
+    for action in &called {
+        assert!(
+            readme.contains(&format!("`{action}`")),
+            "README's Permissions section misses `{action}`"
+        );
+    }
+}
