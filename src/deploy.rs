@@ -112,6 +112,10 @@ async fn run_steps<W: Write>(
     report.image_digest.clone_from(&first.image.digest);
     report.image_verified = first.image.verified;
     report.containers.clone_from(&first.containers);
+    report.log_group = first.containers.first().and_then(|container| {
+        predeploy::log_location(&first.rendered, container, None, &clients.region)
+            .map(|log| (log.group, log.region))
+    });
     report.changed = plans.iter().any(|p| p.changed);
     report.diff = Some(first.diff.clone());
     report.services = plans.iter().map(service_result).collect();

@@ -116,6 +116,8 @@ pub struct Report {
     pub promoted_tag: Option<String>,
     /// The one-off task run before the services were updated.
     pub pre_deploy: Option<crate::predeploy::PreDeployResult>,
+    /// The CloudWatch Logs group (and its region) of the first updated container, for a link.
+    pub log_group: Option<(String, String)>,
     /// The GitHub deployment the run reported to.
     pub github_deployment_id: Option<u64>,
     /// Every service of the deploy; the single-service fields above describe the first one.
@@ -160,6 +162,7 @@ impl Report {
             services: Vec::new(),
             pre_deploy: None,
             github_deployment_id: None,
+            log_group: None,
             promoted_tag: None,
             deregistered: 0,
             rollback_task_definition_arn: None,

@@ -193,6 +193,9 @@ fn write_table(md: &mut String, report: &Report) {
             format!("{}{by}{state}", code(short_task_definition(arn))),
         );
     }
+    if let Some(links) = console_links(report) {
+        row("AWS console", links);
+    }
     if let Some(id) = report.github_deployment_id {
         row("GitHub deployment", code(&id.to_string()));
     }
@@ -232,17 +235,53 @@ fn write_services(md: &mut String, report: &Report) {
         if let Some(why) = &s.failure {
             let _ = write!(result, ": {}", text(&shorten(why, MAX_LINE_CHARS)));
         }
-        let _ = writeln!(
-            md,
-            "| {} | {revisions} | {rollout} | {result} |",
-            code(&s.service)
-        );
+        let service = match (&report.region, &report.cluster) {
+            (Some(region), Some(cluster)) => link(
+                &code(&s.service),
+                &super::links::service(region, cluster, &s.service),
+            ),
+            _ => code(&s.service),
+        };
+        let _ = writeln!(md, "| {service} | {revisions} | {rollout} | {result} |");
     }
 }
 
 /// A Markdown link whose text is escaped and whose URL is ours (percent-encoded names).
 fn link(label: &str, url: &str) -> String {
     format!("[{label}]({})", url.replace(['(', ')', ' '], ""))
+}
+
+/// Links to the service (one service), the deployed revision and its log group.
+fn console_links(report: &Report) -> Option<String> {
+    let region = report.region.as_deref()?;
+    let mut links = Vec::new();
+    if let (Some(cluster), [service]) = (&report.cluster, report.services.as_slice()) {
+        links.push(link(
+            "service",
+            &super::links::service(region, cluster, &service.service),
+        ));
+    } else if let (Some(cluster), Some(service), true) =
+        (&report.cluster, &report.service, report.services.is_empty())
+    {
+        links.push(link(
+            "service",
+            &super::links::service(region, cluster, service),
+        ));
+    }
+    if let Some(arn) = report
+        .task_definition_arn
+        .as_ref()
+        .or(report.previous_task_definition_arn.as_ref())
+    {
+        links.push(link(
+            "task definition",
+            &super::links::task_definition(region, arn),
+        ));
+    }
+    if let Some((group, log_region)) = &report.log_group {
+        links.push(link("logs", &super::links::logs(log_region, group, None)));
+    }
+    (!links.is_empty()).then(|| links.join(" · "))
 }
 
 fn write_pre_deploy(md: &mut String, report: &Report) {

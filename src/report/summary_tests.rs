@@ -45,6 +45,7 @@ fn deployed() -> Report {
         running: 2,
         desired: 2,
     });
+    r.log_group = Some(("/ecs/api".into(), "us-east-1".into()));
     r.duration = Duration::from_millis(42_300);
     r
 }
@@ -227,4 +228,58 @@ fn rollback_command_and_cancel_headings() {
         render(&r)
             .starts_with("## ⏹️ Deploy <code>api</code> to <code>staging</code> was cancelled")
     );
+}
+
+#[test]
+fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
+    use crate::predeploy::{LogLocation, PreDeployResult};
+    use crate::report::ServiceResult;
+    let mut r = deployed();
+    r.service = Some("api, worker, scheduler".into());
+    r.fail(
+        "Pre-deploy task failed",
+        "`app` exited 1 (Essential container in task exited [EssentialContainerExited]); no service was updated".into(),
+        Some("its output is in CloudWatch Logs group `/ecs/api`, stream `app/app/abc123` (us-east-1)".into()),
+        Exit::DeployFailed,
+    );
+    r.rollout = None;
+    r.task_definition_arn
+        .clone_from(&r.previous_task_definition_arn);
+    r.services = ["api", "worker", "scheduler"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| ServiceResult {
+            service: (*name).into(),
+            previous_task_definition_arn: format!(
+                "arn:aws:ecs:us-east-1:123456789012:task-definition/{name}:{}",
+                i + 3
+            ),
+            task_definition_arn: None,
+            changed: true,
+            status: Status::NotUpdated,
+            rollout: None,
+            rollback_task_definition_arn: None,
+            failure: None,
+        })
+        .collect();
+    r.pre_deploy = Some(PreDeployResult {
+        task_definition_arn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api-migrate:7"
+            .into(),
+        container: "app".into(),
+        task_arn: Some("arn:aws:ecs:us-east-1:123456789012:task/main/abc123".into()),
+        last_status: "STOPPED".into(),
+        exit_code: Some(1),
+        task: None,
+        log: Some(LogLocation {
+            group: "/ecs/api".into(),
+            region: "us-east-1".into(),
+            stream: Some("app/app/abc123".into()),
+        }),
+        succeeded: false,
+        failure: Some(
+            "`app` exited 1 (Essential container in task exited [EssentialContainerExited])".into(),
+        ),
+        duration: Duration::from_secs(14),
+    });
+    insta::assert_snapshot!(render(&r));
 }
