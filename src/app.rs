@@ -136,6 +136,21 @@ async fn execute<W: Write>(
                 r.running,
                 r.desired
             ),
+            (None, _)
+                if report
+                    .pre_deploy
+                    .as_ref()
+                    .is_some_and(|p| p.task_arn.is_some() && !p.succeeded) =>
+            {
+                let task = report
+                    .pre_deploy
+                    .as_ref()
+                    .and_then(|p| p.task_arn.clone())
+                    .unwrap_or_default();
+                format!(
+                    "cancelled ({signal}) while the pre-deploy task {task} ran; no service was updated, and the task carries on"
+                )
+            }
             (None, Some(arn)) => format!("cancelled ({signal}) after registering {arn}"),
             (None, None) => format!("cancelled ({signal}) before any change"),
         };

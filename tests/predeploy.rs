@@ -247,3 +247,30 @@ fn a_migration_that_cannot_start_or_outlives_its_timeout_fails_the_deploy() {
     assert!(started.elapsed().as_secs() < 20);
     assert_eq!(em.count("UpdateService"), 0);
 }
+
+#[test]
+fn cancelling_during_the_migration_says_it_carries_on_and_touches_no_service() {
+    let em = Emulator::start(&["dev"]);
+    em.task_scenario("bellyfed-dev-service", &json!({"duration": 60}));
+    let action = support::ActionRun::new(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("pre-deploy-task", "command: [migrate]"),
+        ],
+    );
+    let (run, stopped_in) = action.cancel_after("Started task ");
+    assert!(stopped_in.as_secs() < 2, "{stopped_in:?}");
+    assert_eq!(run.code, 130, "{}", run.stdout);
+    assert_eq!(run.output("status"), "cancelled");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.starts_with("cancelled (SIGTERM) while the pre-deploy task arn:aws:ecs:")
+            && reason.ends_with("no service was updated, and the task carries on"),
+        "{reason}"
+    );
+    assert!(run.output("pre-deploy-task-arn").contains(":task/"));
+    assert_eq!(em.count("UpdateService"), 0);
+}

@@ -385,6 +385,49 @@ impl ActionRun {
         cmd
     }
 
+    /// Runs it until stdout shows `marker`, waits 1.5 s, then sends SIGTERM as the runner does
+    /// on cancel. Returns the run and how long the process took to exit after the signal.
+    pub fn cancel_after(&self, marker: &str) -> (Run, std::time::Duration) {
+        use std::process::Stdio;
+        use std::time::{Duration, Instant};
+        let mut child = self
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read stdout on a thread so a missing line fails at the deadline instead of hanging.
+        let stdout = child.stdout.take().unwrap();
+        let (lines, received) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut seen = String::new();
+        while !seen.contains(marker) {
+            let Ok(line) = received.recv_timeout(Duration::from_secs(30)) else {
+                let _ = child.kill();
+                panic!("never printed `{marker}`: {seen}");
+            };
+            seen.push_str(&(line + "\n"));
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        let sent = Instant::now();
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        while let Ok(line) = received.recv_timeout(Duration::from_secs(10)) {
+            seen.push_str(&(line + "\n"));
+        }
+        let status = child.wait().unwrap();
+        let stopped_in = sent.elapsed();
+        (self.finish(status.code(), seen.as_bytes(), &[]), stopped_in)
+    }
+
     /// Reads the files back the way the runner does once the process has ended.
     pub fn finish(&self, code: Option<i32>, stdout: &[u8], stderr: &[u8]) -> Run {
         let outputs = ecs_ship::runner::parse_file_command(
