@@ -283,6 +283,8 @@ struct PreDeployPlan {
     placement: crate::model::Placement,
     timeout: Duration,
     diff: crate::diff::TaskDefDiff,
+    /// The service whose new revision runs, when the task names no family of its own.
+    service_revision: Option<String>,
 }
 
 fn plan_pre_deploy(
@@ -371,6 +373,10 @@ fn plan_pre_deploy(
         placement,
         timeout: task.timeout.unwrap_or(req.target.timeout),
         diff,
+        service_revision: gathered
+            .pre_deploy_live
+            .is_none()
+            .then(|| first.service.clone()),
     })
 }
 
@@ -381,7 +387,12 @@ fn log_pre_deploy<W: Write>(console: &mut Console<W>, pre: &PreDeployPlan, dry_r
         pre.container,
         if dry_run { " (dry run: not run)" } else { "" }
     ));
-    if pre.changed {
+    if let Some(service) = &pre.service_revision {
+        console.line(&format!(
+            "Runs the revision planned for {service}{}.",
+            if pre.changed { " (above)" } else { "" }
+        ));
+    } else if pre.changed {
         if pre.diff.is_empty() {
             console.line("A new revision is needed.");
         } else {
