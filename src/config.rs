@@ -28,7 +28,7 @@ use serde::de::{self, Deserializer, Visitor};
 
 use crate::cli::{DeployArgs, TargetArgs, inputs_of};
 use crate::error::UserError;
-use crate::maps::{Pairs, YamlScalar, parse_map};
+use crate::maps::{Pairs, YamlScalar, merged, parse_map, scalar_pairs};
 use crate::request::printable;
 use crate::services::{Item, ServiceSpec, to_json};
 
@@ -78,16 +78,10 @@ struct Map(Vec<(String, String)>);
 
 impl<'de> Deserialize<'de> for Map {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Pairs(pairs) = Pairs::<YamlScalar>::deserialize(deserializer)?;
-        pairs
-            .into_iter()
-            .map(|(name, YamlScalar(value))| {
-                value
-                    .map(|v| (name.clone(), v))
-                    .ok_or_else(|| de::Error::custom(format!("the value of `{name}` is empty")))
-            })
-            .collect::<Result<_, _>>()
+        let pairs = Pairs::<YamlScalar>::deserialize(deserializer)?;
+        scalar_pairs(Some(pairs), "map")
             .map(Map)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -192,17 +186,6 @@ fn merge_maps(base: Option<Map>, top: Option<Map>) -> Option<Map> {
         (base, None) => base,
         (Some(Map(base)), Some(Map(top))) => Some(Map(merged(&base, &top))),
     }
-}
-
-/// `base` with `top`'s values added, `top` winning on a name both have; order kept.
-fn merged(base: &[(String, String)], top: &[(String, String)]) -> Vec<(String, String)> {
-    let mut all: Vec<(String, String)> = base
-        .iter()
-        .filter(|(n, _)| !top.iter().any(|(t, _)| t == n))
-        .cloned()
-        .collect();
-    all.extend(top.iter().cloned());
-    all
 }
 
 /// The whole file.

@@ -128,6 +128,34 @@ impl<'de, V: de::Deserialize<'de>> de::Deserialize<'de> for Pairs<V> {
     }
 }
 
+/// Name/value pairs from a YAML mapping of scalars; an empty value is an error naming it.
+pub(crate) fn scalar_pairs(
+    pairs: Option<Pairs<YamlScalar>>,
+    what: &str,
+) -> Result<Vec<(String, String)>, String> {
+    pairs
+        .map(|Pairs(p)| p)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, YamlScalar(value))| {
+            value
+                .map(|v| (name.clone(), v))
+                .ok_or_else(|| format!("{what}: the value of `{name}` is empty"))
+        })
+        .collect()
+}
+
+/// `base` with `top`'s pairs added, `top` winning on a name both have; order kept.
+pub fn merged(base: &[(String, String)], top: &[(String, String)]) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = base
+        .iter()
+        .filter(|(n, _)| !top.iter().any(|(t, _)| t == n))
+        .cloned()
+        .collect();
+    all.extend(top.iter().cloned());
+    all
+}
+
 /// A YAML scalar as the text written; `None` for null (`~`, `null` or nothing).
 pub(crate) struct YamlScalar(pub(crate) Option<String>);
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::diff::{TaskDefDiff, diff};
 use crate::error::UserError;
 use crate::image::{EcrRepository, ImageRef, RepositoryRef};
+use crate::maps::merged;
 use crate::model::{DeploymentSettings, ServiceState};
 use crate::request::{DeployRequest, ImageSpec, Target, is_role_arn, split_list};
 use crate::taskdef::{self, AwsLogs, Changes};
@@ -440,17 +441,6 @@ pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserErro
         force_new_deployment: req.force_new_deployment,
         settings,
     })
-}
-
-/// Shared values with a service's own added; the service's win on a name both have.
-fn merged(shared: &[(String, String)], own: &[(String, String)]) -> Vec<(String, String)> {
-    let mut all: Vec<(String, String)> = shared
-        .iter()
-        .filter(|(n, _)| !own.iter().any(|(o, _)| o == n))
-        .cloned()
-        .collect();
-    all.extend(own.iter().cloned());
-    all
 }
 
 /// The merged rollout settings to send, when the request changes any; a grace period needs a

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
 
 use crate::error::UserError;
-use crate::maps::{Pairs, YamlScalar};
+use crate::maps::{Pairs, YamlScalar, scalar_pairs};
 
 /// One service of a deploy, as the user described it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,12 +38,7 @@ pub fn parse_services(text: &str) -> Result<Vec<ServiceSpec>, UserError> {
     let mut specs: Vec<ServiceSpec> = Vec::new();
     for (i, Item(spec)) in items.into_iter().enumerate() {
         let at = format!("`services[{i}]`");
-        if spec.service.is_empty()
-            || !spec
-                .service
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if !crate::request::is_ecs_name(&spec.service) {
             return Err(UserError::new(format!(
                 "{at}: `{}` is not a service name",
                 spec.service.escape_default()
@@ -130,19 +125,6 @@ enum Containers {
     Many(Vec<String>),
 }
 
-fn scalars(pairs: Option<Pairs<YamlScalar>>, what: &str) -> Result<Vec<(String, String)>, String> {
-    pairs
-        .map(|Pairs(p)| p)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(name, YamlScalar(value))| {
-            value
-                .map(|v| (name.clone(), v))
-                .ok_or_else(|| format!("{what}: the value of `{name}` is empty"))
-        })
-        .collect()
-}
-
 impl<'de> Deserialize<'de> for Item {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ItemVisitor;
@@ -170,12 +152,12 @@ impl<'de> Deserialize<'de> for Item {
                     Some(Containers::Many(list)) => list,
                 };
                 Ok(Item(ServiceSpec {
-                    environment_variables: scalars(
+                    environment_variables: scalar_pairs(
                         full.environment_variables,
                         "environment-variables",
                     )
                     .map_err(de::Error::custom)?,
-                    secrets: scalars(full.secrets, "secrets").map_err(de::Error::custom)?,
+                    secrets: scalar_pairs(full.secrets, "secrets").map_err(de::Error::custom)?,
                     service: full.service,
                     containers,
                     family: full.task_definition_family,

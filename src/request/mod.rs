@@ -20,7 +20,7 @@ use crate::maps::parse_map;
 use crate::model::DeploymentSettings;
 use crate::services::{ServiceSpec, parse_services};
 use parse::{given, invalid, is_env_name, parse_bool, parse_list, region, role_arn, whole_number};
-pub use parse::{is_role_arn, printable, split_list};
+pub use parse::{is_ecs_name, is_role_arn, printable, split_list};
 pub use predeploy::PreDeployTask;
 pub use target::Target;
 
@@ -126,13 +126,9 @@ impl RollbackArgs {
         let target = self.target.validate()?;
         let to = given(self.to.as_ref())
             .map(|to| {
-                let family_revision = to.rsplit_once(':').is_some_and(|(family, rev)| {
-                    !family.is_empty()
-                        && rev.parse::<u32>().is_ok()
-                        && family
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                });
+                let family_revision = to
+                    .rsplit_once(':')
+                    .is_some_and(|(family, rev)| is_ecs_name(family) && rev.parse::<u32>().is_ok());
                 let arn = to.starts_with("arn:")
                     && to.contains(":task-definition/")
                     && !to.chars().any(char::is_whitespace);
@@ -161,10 +157,7 @@ impl DeployArgs {
             .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))
             .transpose()?;
         let containers = parse_list(self.container.as_ref());
-        if let Some(bad) = containers.iter().find(|c| {
-            !c.chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-        }) {
+        if let Some(bad) = containers.iter().find(|c| !is_ecs_name(c)) {
             return Err(invalid(
                 "container",
                 bad,
@@ -173,11 +166,7 @@ impl DeployArgs {
         }
         let family = given(self.task_definition_family.as_ref());
         if let Some(f) = family {
-            if f.len() > 255
-                || !f
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+            if !is_ecs_name(f) {
                 return Err(invalid(
                     "task-definition-family",
                     f,

@@ -52,6 +52,14 @@ pub fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// An ECS name (cluster, service, family, container): 1 to 255 letters, digits, `-` and `_`.
+pub fn is_ecs_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// ECS names: up to 255 letters, digits, `-` and `_`; ARNs are accepted as they are.
 pub(crate) fn ecs_name(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
     let Some(value) = given(value) else {
@@ -60,10 +68,7 @@ pub(crate) fn ecs_name(input: &str, value: Option<&String>) -> Result<Option<Str
     let ok = if value.starts_with("arn:") {
         !value.chars().any(char::is_whitespace)
     } else {
-        value.len() <= 255
-            && value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        is_ecs_name(value)
     };
     if ok {
         Ok(Some(value.to_string()))

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::parse::{invalid, minutes};
+use super::parse::{invalid, is_ecs_name, minutes};
 use crate::error::UserError;
 
 /// A validated pre-deploy task.
@@ -67,20 +67,13 @@ impl OneOrMany {
     }
 }
 
-fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 255
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
 /// Parses the input; blank text is no task.
 pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    if is_name(text) {
+    if is_ecs_name(text) {
         return Ok(Some(PreDeployTask {
             family: Some(text.to_string()),
             ..PreDeployTask::default()
@@ -94,14 +87,14 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
         .hint(HINT)
     })?;
     let field = |key: &str| format!("{INPUT}.{key}");
-    if let Some(family) = raw.family.as_deref().filter(|f| !is_name(f)) {
+    if let Some(family) = raw.family.as_deref().filter(|f| !is_ecs_name(f)) {
         return Err(invalid(
             &field("family"),
             family,
             "use letters, digits, `-` and `_` (at most 255)",
         ));
     }
-    if let Some(container) = raw.container.as_deref().filter(|c| !is_name(c)) {
+    if let Some(container) = raw.container.as_deref().filter(|c| !is_ecs_name(c)) {
         return Err(invalid(
             &field("container"),
             container,
@@ -129,7 +122,7 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
     if let Some(bad) = subnets
         .iter()
         .flatten()
-        .find(|s| !s.starts_with("subnet-") || !is_name(s))
+        .find(|s| !s.starts_with("subnet-") || !is_ecs_name(s))
     {
         return Err(invalid(
             &field("subnets"),
@@ -141,7 +134,7 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
     if let Some(bad) = security_groups
         .iter()
         .flatten()
-        .find(|s| !s.starts_with("sg-") || !is_name(s))
+        .find(|s| !s.starts_with("sg-") || !is_ecs_name(s))
     {
         return Err(invalid(
             &field("security-groups"),
