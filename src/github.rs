@@ -134,24 +134,17 @@ impl Tracker {
         }));
     }
 
-    /// Posts the final state for the run's outcome; warnings go into the report.
+    /// Posts the final state for the run's outcome; warnings go into the report. A deployment
+    /// the workflow created (`github-deployment-id`) hears the outcome even when the run ended
+    /// before the deploy started (the image was missing, say).
     pub async fn finish(mut self, report: &mut Report) {
-        let Some(handle) = self.started.take() else {
-            return;
-        };
-        let started = match tokio::time::timeout(START_GRACE, handle).await {
-            Ok(Ok(started)) => started,
-            Ok(Err(err)) => Started {
-                id: None,
-                warnings: vec![format!("GitHub deployment: the request task failed: {err}")],
+        let started = match (self.started.take(), self.request.deployment_id) {
+            (Some(handle), _) => Self::join(handle).await,
+            (None, Some(id)) => Started {
+                id: Some(id),
+                warnings: Vec::new(),
             },
-            Err(_) => Started {
-                id: None,
-                warnings: vec![format!(
-                    "GitHub deployment: no answer within {} s; its status was not updated",
-                    START_GRACE.as_secs()
-                )],
-            },
+            (None, None) => return,
         };
         report.warnings.extend(started.warnings);
         let Some(id) = started.id else {
@@ -172,6 +165,24 @@ impl Tracker {
             report.warnings.push(format!(
                 "GitHub deployment {id}: `{state}` not posted: {why}"
             ));
+        }
+    }
+
+    /// Waits (briefly) for the start task.
+    async fn join(handle: JoinHandle<Started>) -> Started {
+        match tokio::time::timeout(START_GRACE, handle).await {
+            Ok(Ok(started)) => started,
+            Ok(Err(err)) => Started {
+                id: None,
+                warnings: vec![format!("GitHub deployment: the request task failed: {err}")],
+            },
+            Err(_) => Started {
+                id: None,
+                warnings: vec![format!(
+                    "GitHub deployment: no answer within {} s; its status was not updated",
+                    START_GRACE.as_secs()
+                )],
+            },
         }
     }
 

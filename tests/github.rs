@@ -124,6 +124,30 @@ fn a_rolled_back_deploy_is_a_failure_and_a_given_deployment_gets_only_statuses()
     assert!(failure.starts_with("Rolled back: "), "{failure}");
     assert!(failure.chars().count() <= 140, "{failure}");
     assert_eq!(run.output("github-deployment-id"), "777");
+
+    // A run that ends before deploying (the tag is not in ECR) still tells the workflow's
+    // deployment how it went.
+    let github = FakeGitHub::start(Mode::Normal, TEST_TOKEN);
+    let run = deploy(
+        &em,
+        &github,
+        &[("github-deployment-id", "778"), ("image-tag", "v9")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(states(&github), ["failure"]);
+    let requests = github.requests();
+    assert_eq!(
+        requests[0].path,
+        "/repos/acme/bellyfed/deployments/778/statuses"
+    );
+    assert!(
+        requests[0].body["description"]
+            .as_str()
+            .unwrap()
+            .contains("was not found in ECR repository"),
+        "{}",
+        requests[0].body
+    );
 }
 
 #[test]
