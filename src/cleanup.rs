@@ -6,7 +6,7 @@ use std::io::Write;
 
 use crate::aws::{self, Clients};
 use crate::console::Console;
-use crate::deploy::REGISTER_PACE;
+use crate::register::REGISTER_PACE;
 use crate::report::{Report, Status};
 
 /// At most this many revisions are deregistered per run (the rest go on the next run).

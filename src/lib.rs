@@ -19,19 +19,21 @@
 //! - [`taskdef`] renders and normalises task definitions and [`diff`] compares them; [`plan`]
 //!   turns request + snapshot into a [`plan::Plan`] value (what `--dry-run` prints).
 //! - [`services`] parses the `services` list (several services, one image).
-//! - [`predeploy`] runs the one-off task (migrations) before any service is updated.
-//! - [`deploy`] applies the plans (paced registration, concurrent updates) and [`watch`] decides
-//!   each rollout's verdict; [`rollback`] puts services back after a failure (and is the
-//!   `rollback` command); [`diagnose`] reads load balancer target health for the failure report.
+//! - [`deploy`] runs a deploy from gathering to the record; [`apply`] makes its AWS writes
+//!   ([`register`]: paced registration; [`predeploy`]: the one-off task before the services;
+//!   concurrent updates) and [`watch`] decides each rollout's verdict; [`rollback`] puts services
+//!   back after a failure (and is the `rollback` command); [`diagnose`] reads load balancer
+//!   target health for the failure report.
 //! - [`record`] writes the SSM deployment record and the ECR promotion tag after a verified
 //!   success; [`cleanup`] deregisters old revisions (`keep-revisions`).
 //! - [`report`] turns the outcome into outputs and a step summary (with region-aware console
 //!   links, [`report::links`]); [`console`] writes log lines
 //!   (workflow commands in Actions, plain text on a terminal); [`runner`] is the only module that
-//!   writes the runner's files.
+//!   writes the runner's files; [`github`] reports the deploy to GitHub Deployments.
 
 pub mod action_env;
 pub mod app;
+pub mod apply;
 pub mod aws;
 pub mod cleanup;
 pub mod cli;
@@ -49,6 +51,7 @@ pub mod model;
 pub mod plan;
 pub mod predeploy;
 pub mod record;
+pub mod register;
 pub mod report;
 pub mod request;
 pub mod rollback;

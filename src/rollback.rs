@@ -107,7 +107,7 @@ pub async fn after_failure<W: Write>(
     let outcomes = watch::watch(&mut Ecs(&clients.ecs), &items, limits, console).await?;
     let mut rollback_failures = Vec::new();
     for ((i, w), outcome) in watched.iter().zip(&outcomes) {
-        let rollout = crate::deploy::rollout(&outcome.last_state, &w.target);
+        let rollout = crate::apply::rollout(&outcome.last_state, &w.target);
         if *i == 0 {
             report.rollback_rollout = Some(rollout.clone());
         }
@@ -264,7 +264,7 @@ async fn run_steps<W: Write>(
     report.rollback_task_definition_arn = Some(to.clone());
     report.task_definition_arn = Some(to.clone());
     report.rolled_back_by = Some("ecs-ship".into());
-    report.rollback_rollout = Some(crate::deploy::rollout(&updated, &target));
+    report.rollback_rollout = Some(crate::apply::rollout(&updated, &target));
     if !req.target.wait {
         report.succeed(Status::Started);
         return Ok(());
@@ -274,7 +274,7 @@ async fn run_steps<W: Write>(
         max_task_failures: req.target.max_task_failures,
     };
     let outcome = wait(&clients, &cluster, updated, &target, limits, console).await?;
-    report.rollback_rollout = Some(crate::deploy::rollout(&outcome.last_state, &target));
+    report.rollback_rollout = Some(crate::apply::rollout(&outcome.last_state, &target));
     report.services = vec![ServiceResult {
         service: service.clone(),
         previous_task_definition_arn: now.task_definition.clone(),
@@ -296,7 +296,7 @@ async fn run_steps<W: Write>(
         Verdict::Completed => report.succeed(Status::RolledBack),
         Verdict::Failed { reason } => {
             let reason = reason.clone();
-            crate::deploy::explain_failure(&clients, std::slice::from_ref(&outcome), report).await;
+            crate::apply::explain_failure(&clients, std::slice::from_ref(&outcome), report).await;
             report.fail(
                 "Rollback failed",
                 reason,

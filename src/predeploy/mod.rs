@@ -14,6 +14,8 @@ use crate::model::{AwsVpc, Placement, ServiceState, StoppedTask, short_task_defi
 use crate::request::PreDeployTask;
 use crate::watch::human_duration;
 
+pub mod step;
+
 /// `startedBy` on the tasks we run, so they can be found in the console.
 pub const STARTED_BY: &str = "ecs-ship/pre-deploy";
 

@@ -1,0 +1,70 @@
+//! Registering task definitions: each distinct rendered revision once, paced to stay under
+//! `RegisterTaskDefinition`'s throttle (about one call a second sustained), whether it is a
+//! service's revision or the pre-deploy task's.
+
+use std::io::Write;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::aws::{self, Clients};
+use crate::console::Console;
+use crate::model::short_task_definition;
+use crate::plan::Plan;
+use crate::report::Report;
+
+/// `RegisterTaskDefinition` allows about one call a second sustained.
+pub const REGISTER_PACE: Duration = Duration::from_millis(1100);
+
+/// Registers each distinct rendered revision once, paced to stay under AWS's throttle.
+#[derive(Default)]
+pub struct Registrar {
+    registered: Vec<(serde_json::Value, String)>,
+    last: Option<Instant>,
+}
+
+impl Registrar {
+    /// The ARN of `rendered`, registering it unless it already was.
+    pub async fn register<W: Write>(
+        &mut self,
+        clients: &Clients,
+        rendered: &serde_json::Value,
+        console: &mut Console<W>,
+    ) -> anyhow::Result<String> {
+        if let Some((_, arn)) = self.registered.iter().find(|(r, _)| r == rendered) {
+            return Ok(arn.clone());
+        }
+        if let Some(last) = self.last {
+            tokio::time::sleep_until(last + REGISTER_PACE).await;
+        }
+        self.last = Some(Instant::now());
+        let arn = aws::ecs::register_task_definition(&clients.ecs, rendered).await?;
+        console.line(&format!("Registered {}", short_task_definition(&arn)));
+        self.registered.push((rendered.clone(), arn.clone()));
+        Ok(arn)
+    }
+}
+
+/// Registers each distinct revision once, paced; returns the task definition each plan deploys.
+pub async fn register_all<W: Write>(
+    clients: &Clients,
+    registrar: &mut Registrar,
+    plans: &[Plan],
+    console: &mut Console<W>,
+    report: &mut Report,
+) -> anyhow::Result<Vec<String>> {
+    let mut arns = Vec::with_capacity(plans.len());
+    for (i, plan) in plans.iter().enumerate() {
+        let arn = if plan.changed {
+            registrar.register(clients, &plan.rendered, console).await?
+        } else {
+            plan.live_task_definition_arn.clone()
+        };
+        report.services[i].task_definition_arn = Some(arn.clone());
+        if i == 0 {
+            report.task_definition_arn = Some(arn.clone());
+        }
+        arns.push(arn);
+    }
+    Ok(arns)
+}
