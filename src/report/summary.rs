@@ -95,7 +95,11 @@ pub fn render(report: &Report) -> String {
         (_, Status::Cancelled) => format!("⏹️ Deploy{target} to {env} was cancelled"),
         (_, Status::Failed | Status::NotUpdated) => format!("❌ Deploy{target} to {env} failed"),
     };
-    let _ = writeln!(md, "## {heading}\n");
+    let _ = writeln!(
+        md,
+        "## {heading} ({})\n",
+        crate::watch::human_duration(report.duration)
+    );
 
     if let Some(failure) = &report.failure {
         let _ = writeln!(
