@@ -46,8 +46,12 @@ fn services_statuses(run: &support::Run) -> Vec<(String, String)> {
 #[test]
 fn a_migration_runs_before_three_services_are_updated() {
     let em = three_services();
-    // Long enough that a 1 s poll sees it running whatever the machine's load.
-    em.task_scenario("bellyfed-dev-service", &json!({"duration": 3.0}));
+    // Long enough that a 1 s poll sees it running whatever the machine's load, and not listed by
+    // DescribeTasks for its first 1.5 s, as ECS may do right after RunTask.
+    em.task_scenario(
+        "bellyfed-dev-service",
+        &json!({"duration": 3.0, "missing_for": 1.5}),
+    );
     let run = run_action(
         Some(&em),
         &[

@@ -458,11 +458,13 @@ pub async fn run_task(client: &Client, task: &OneOffTask<'_>) -> anyhow::Result<
 }
 
 /// A task's status as `DescribeTasks` shows it: `lastStatus` and, once stopped, how it ended.
+/// `None` while ECS does not list it yet (`DescribeTasks` is eventually consistent: right after
+/// `RunTask` a task can be `MISSING` for a moment).
 pub async fn task_status(
     client: &Client,
     cluster: &str,
     arn: &str,
-) -> anyhow::Result<(String, StoppedTask)> {
+) -> anyhow::Result<Option<(String, StoppedTask)>> {
     let out = client
         .describe_tasks()
         .cluster(cluster)
@@ -471,12 +473,10 @@ pub async fn task_status(
         .await
         .map_err(sdk_error)
         .with_context(|| format!("describing task `{arn}` in cluster `{cluster}`"))?;
-    let task = out
-        .tasks()
-        .first()
-        .with_context(|| format!("task `{arn}` was not found in cluster `{cluster}`"))?;
-    Ok((
-        task.last_status().unwrap_or("UNKNOWN").to_string(),
-        stopped_task(task),
-    ))
+    Ok(out.tasks().first().map(|task| {
+        (
+            task.last_status().unwrap_or("UNKNOWN").to_string(),
+            stopped_task(task),
+        )
+    }))
 }

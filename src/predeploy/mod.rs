@@ -22,6 +22,9 @@ pub const STARTED_BY: &str = "ecs-ship/pre-deploy";
 /// How often the task is described while it runs.
 const POLL: Duration = Duration::from_secs(1);
 
+/// How long a just-started task may be missing from `DescribeTasks` (eventual consistency).
+const MISSING_GRACE: Duration = Duration::from_secs(30);
+
 /// Where a container's `awslogs` output goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLocation {
@@ -196,8 +199,18 @@ pub async fn run<W: Write>(
     let deadline = started + prepared.timeout;
     let stopped = loop {
         tokio::time::sleep(POLL).await;
-        let (status, described) =
-            aws::ecs::task_status(&clients.ecs, prepared.cluster, &arn).await?;
+        let Some((status, described)) =
+            aws::ecs::task_status(&clients.ecs, prepared.cluster, &arn).await?
+        else {
+            if started.elapsed() > MISSING_GRACE {
+                anyhow::bail!(
+                    "task {task_id} is not in cluster `{}` {} after it was started",
+                    prepared.cluster,
+                    human_duration(MISSING_GRACE)
+                );
+            }
+            continue;
+        };
         if status != result.last_status {
             console.line(&format!(
                 "Task {task_id}: {status} after {}",

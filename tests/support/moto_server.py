@@ -29,7 +29,9 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   how the next one-off task (RunTask) of a family goes: PROVISIONING, PENDING, RUNNING,
                   then STOPPED after `duration` s (default 1) with the essential container exiting
                   `exit_code` (default 0); `fail_to_start`: stops as TaskFailedToStart with no exit
-                  code (CannotPullContainerError). Unset families exit 0 after 1 s.
+                  code (CannotPullContainerError); `missing_for`: DescribeTasks does not list it
+                  for that many seconds (ECS is eventually consistent). Unset families exit 0
+                  after 1 s.
   GET  /parameter?name=..                               an SSM parameter's value (null when missing)
   GET  /image-tags?repository=..&digest=..             the tags of one ECR image
   GET  /timeline                                        [{"t": unix time, "what", "service", "deployment"}]
@@ -360,6 +362,20 @@ def run_task(self, cluster_str, task_definition_str, count, overrides, started_b
             ONE_OFF[task.task_arn] = {"task": task, "started": time.monotonic(), "scenario": scenario,
                                       "definitions": td.container_definitions}
     return tasks
+
+
+_original_describe_tasks = EC2ContainerServiceBackend.describe_tasks
+
+
+def describe_tasks(self, cluster_str, tasks):
+    found = _original_describe_tasks(self, cluster_str, tasks)
+    now = time.monotonic()
+    with LOCK:
+        return [t for t in found
+                if not (t.task_arn in ONE_OFF and now - ONE_OFF[t.task_arn]["started"] < float(ONE_OFF[t.task_arn]["scenario"].get("missing_for", 0)))]
+
+
+EC2ContainerServiceBackend.describe_tasks = describe_tasks
 
 
 def advance(self):
