@@ -175,6 +175,13 @@ fn one_failing_service_rolls_every_changed_service_back() {
         "{}",
         run.summary
     );
+    for record in ["current-image-tag", "deployment"] {
+        assert_eq!(
+            em.parameter(&format!("/bellyfed/dev/ecs/{record}")),
+            None,
+            "a rolled-back deploy leaves the record untouched"
+        );
+    }
 }
 
 #[test]
