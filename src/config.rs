@@ -24,11 +24,11 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::{self, Deserializer};
 
 use crate::cli::{DeployArgs, TargetArgs, inputs_of};
 use crate::error::UserError;
-use crate::maps::{Pairs, YamlScalar, merged, parse_map, scalar_pairs};
+use crate::maps::{OneOrMany, Pairs, YamlScalar, merged, parse_map, scalar_pairs};
 use crate::request::printable;
 use crate::services::{Item, ServiceSpec, to_json};
 
@@ -42,33 +42,6 @@ impl<'de> Deserialize<'de> for Text {
             YamlScalar(Some(text)) => Ok(Self(text)),
             YamlScalar(None) => Err(de::Error::custom("a value is needed here (it is empty)")),
         }
-    }
-}
-
-/// One name or a list (`container`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Names(Vec<String>);
-
-impl<'de> Deserialize<'de> for Names {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct NamesVisitor;
-        impl<'de> Visitor<'de> for NamesVisitor {
-            type Value = Names;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a name or a list of names")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Names, E> {
-                Ok(Names(crate::request::split_list(v)))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Names, A::Error> {
-                let mut names = Vec::new();
-                while let Some(name) = seq.next_element::<String>()? {
-                    names.push(name);
-                }
-                Ok(Names(names))
-            }
-        }
-        deserializer.deserialize_any(NamesVisitor)
     }
 }
 
@@ -97,7 +70,7 @@ macro_rules! settings {
         struct Settings {
             production: Option<bool>,
             services: Option<Vec<Item>>,
-            container: Option<Names>,
+            container: Option<OneOrMany>,
             environment_variables: Option<Map>,
             secrets: Option<Map>,
             pre_deploy_task: Option<serde_yaml::Value>,
@@ -345,7 +318,8 @@ pub fn apply_to_deploy(args: &mut DeployArgs) -> Result<(), UserError> {
         let specs: Vec<ServiceSpec> = items.iter().map(|Item(s)| s.clone()).collect();
         args.services = Some(to_json(&specs));
     }
-    if let Some(Names(names)) = &settings.container {
+    if let Some(names) = &settings.container {
+        let names = names.clone().into_vec(crate::request::split_list);
         defaults.fill(&mut args.container, "container", &names.join(","));
     }
     if let Some(task) = &settings.pre_deploy_task {

@@ -145,6 +145,24 @@ pub(crate) fn scalar_pairs(
         .collect()
 }
 
+/// A YAML value that is one string or a list of strings (`container: app` or `[app, sidecar]`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(untagged)]
+pub(crate) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The list; a single string is split with `split` (e.g. on commas).
+    pub(crate) fn into_vec(self, split: fn(&str) -> Vec<String>) -> Vec<String> {
+        match self {
+            Self::One(text) => split(&text),
+            Self::Many(items) => items,
+        }
+    }
+}
+
 /// `base` with `top`'s pairs added, `top` winning on a name both have; order kept.
 pub fn merged(base: &[(String, String)], top: &[(String, String)]) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = base

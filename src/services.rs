@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
 
 use crate::error::UserError;
-use crate::maps::{Pairs, YamlScalar, scalar_pairs};
+use crate::maps::{OneOrMany, Pairs, YamlScalar, scalar_pairs};
 
 /// One service of a deploy, as the user described it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -109,20 +109,13 @@ pub(crate) struct Item(pub(crate) ServiceSpec);
 struct Full {
     service: String,
     #[serde(default)]
-    container: Option<Containers>,
+    container: Option<OneOrMany>,
     #[serde(default)]
     task_definition_family: Option<String>,
     #[serde(default)]
     environment_variables: Option<Pairs<YamlScalar>>,
     #[serde(default)]
     secrets: Option<Pairs<YamlScalar>>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Containers {
-    One(String),
-    Many(Vec<String>),
 }
 
 impl<'de> Deserialize<'de> for Item {
@@ -141,16 +134,10 @@ impl<'de> Deserialize<'de> for Item {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
                 let full = Full::deserialize(MapAccessDeserializer::new(map))?;
-                let containers = match full.container {
-                    None => Vec::new(),
-                    Some(Containers::One(c)) => c
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|c| !c.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    Some(Containers::Many(list)) => list,
-                };
+                let containers = full
+                    .container
+                    .map(|c| c.into_vec(crate::request::split_list))
+                    .unwrap_or_default();
                 Ok(Item(ServiceSpec {
                     environment_variables: scalar_pairs(
                         full.environment_variables,

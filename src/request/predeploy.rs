@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::parse::{invalid, is_ecs_name, minutes};
 use crate::error::UserError;
+use crate::maps::OneOrMany;
 
 /// A validated pre-deploy task.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,22 +50,6 @@ struct Raw {
     security_groups: Option<OneOrMany>,
     assign_public_ip: Option<bool>,
     timeout_minutes: Option<serde_yaml::Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn into_vec(self, split: fn(&str) -> Vec<String>) -> Vec<String> {
-        match self {
-            Self::One(text) => split(&text),
-            Self::Many(items) => items,
-        }
-    }
 }
 
 /// Parses the input; blank text is no task.
