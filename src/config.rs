@@ -150,6 +150,8 @@ settings! {
         keep_revisions = "keep-revisions",
         promote_tag = "promote-tag",
         tag_revisions = "tag-revisions",
+        github_deployment = "github-deployment",
+        environment_url = "environment-url",
     ],
 }
 

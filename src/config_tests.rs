@@ -19,6 +19,8 @@ environments:
       command: [npm, run, migrate]
   production:
     production: true
+    environment-url: https://bellyfed.example
+    github-deployment: true
     cluster: bellyfed-prod
     service: bellyfed-prod-service
     container: [app, sidecar]
@@ -94,6 +96,8 @@ fn inputs_that_are_given_win_and_maps_merge_by_name() {
             "other",
             "--environment-variables",
             "RATIO: 2\nEXTRA: x",
+            "--github-token",
+            "ghs_x",
         ],
     )
     .unwrap();
@@ -101,6 +105,14 @@ fn inputs_that_are_given_win_and_maps_merge_by_name() {
     assert_eq!(req.target.cluster.as_deref(), Some("other"));
     assert_eq!(req.target.service.as_deref(), Some("bellyfed-prod-service"));
     assert_eq!(req.containers, ["app", "sidecar"]);
+    let github = req
+        .github
+        .as_ref()
+        .expect("github-deployment from the file");
+    assert_eq!(
+        github.environment_url.as_deref(),
+        Some("https://bellyfed.example")
+    );
     assert_eq!(req.target.timeout, std::time::Duration::from_secs(30 * 60));
     assert_eq!(
         req.environment_variables,
@@ -209,7 +221,7 @@ fn unknown_keys_are_errors_with_their_path() {
     );
     assert!(
         err.message
-            .ends_with("environments.production: unknown field `clustr` at line 17 column 5"),
+            .ends_with("environments.production: unknown field `clustr` at line 19 column 5"),
         "{}",
         err.message
     );
