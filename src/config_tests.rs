@@ -306,3 +306,33 @@ fn rollback_takes_where_and_how_to_wait() {
     );
     assert!(args.validate().unwrap_err().message.contains("production"));
 }
+
+#[test]
+fn the_example_config_file_is_valid_for_each_of_its_environments() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ecs-ship.yml");
+    for environment in ["dev", "staging", "production"] {
+        let Command::Deploy(parsed) = Cli::parse_from([
+            "ecs-ship",
+            "deploy",
+            "--config",
+            path,
+            "--environment",
+            environment,
+            "--image-tag",
+            "sha-0a1b2c3",
+            "--confirm-production",
+            "DEPLOY TO PRODUCTION",
+        ])
+        .command
+        else {
+            unreachable!()
+        };
+        let mut args = *parsed;
+        apply_to_deploy(&mut args).unwrap();
+        let req = args
+            .validate()
+            .unwrap_or_else(|e| panic!("{environment}: {}", e.message));
+        assert!(req.services.len() >= 2, "{environment}");
+        assert_eq!(req.target.production, environment == "production");
+    }
+}
