@@ -5,9 +5,9 @@
 //! `github-deployment-id` is used), marked `in_progress`, and given its final state when the run
 //! ends: `success`, `failure` (failed or rolled back) or `error` (cancelled).
 //!
-//! The GitHub calls never fail, delay or hide the AWS deploy: they run beside it, are retried
-//! briefly on rate limits and 5xx answers, and any failure becomes a warning (annotation and
-//! summary line).
+//! The GitHub calls never fail or hide the AWS deploy and do not hold up its AWS work: the start
+//! runs beside it, only the final status follows the verdict. They are retried briefly on rate
+//! limits and 5xx answers, and any failure becomes a warning (annotation and summary line).
 
 use std::time::Duration;
 
