@@ -4,6 +4,7 @@ What it measures, each over several runs:
   * verdict latency: from the moment the scenario layer marks our deployment COMPLETED to the
     moment ecs-ship exits with its verdict (rollouts completing 1-6 s after the update);
   * crash-loop latency: from the third failed task of our deployment (no circuit breaker) to exit;
+  * pre-deploy latency: from the migration task stopping with exit 0 to the service update;
   * API calls per minute while waiting on a rollout that never finishes, by operation;
   * wall time and AWS calls of a deploy without waiting and of an unchanged redeploy.
 The binary is $ECS_SHIP_BIN; the emulator runs on 127.0.0.1 only.
@@ -105,6 +106,20 @@ def main():
             stops = [e["t"] for e in timeline if e["what"] == "task-stopped" and e["deployment"] == rollout]
             latencies.append(end - stops[2])
         results.append(("Verdict after the third failed task (no circuit breaker)", summary(latencies)))
+
+        # Migration first: from the one-off task stopping (exit 0) to the service update.
+        latencies = []
+        for _ in range(max(3, args.runs // 2)):
+            run += 1
+            time.sleep(1.2)  # past the emulated RegisterTaskDefinition throttle
+            em.control("POST", "/task-scenario", {"family": SERVICE, "duration": random.uniform(1.0, 4.0)})
+            _, _, done = deploy(em, run, "--wait", "false", "--pre-deploy-task", "command: [migrate]")
+            assert done.returncode == 0, done.stdout
+            timeline = em.control("GET", "/timeline")
+            stopped = [e for e in timeline if e["what"] == "one-off-stopped"][-1]["t"]
+            updated = [e for e in timeline if e["what"] == "rollout-started"][-1]["t"]
+            latencies.append(updated - stopped)
+        results.append(("Service update after the pre-deploy task stopped with exit 0 (1-4 s migrations)", summary(latencies)))
 
         # Calls per minute while waiting on a rollout that never finishes.
         run += 1

@@ -399,6 +399,7 @@ def tick_one_off(now):
                 c.last_status = "STOPPED"
                 c.reason = "CannotPullContainerError: not found"
             del ONE_OFF[arn]
+            TIMELINE.append({"t": time.time(), "what": "one-off-stopped", "service": None, "deployment": arn})
         elif elapsed >= float(sc["duration"]):
             # The first essential container exits; ECS then stops the others (SIGTERM, which a
             # well-behaved sidecar answers with 0).
@@ -413,6 +414,7 @@ def tick_one_off(now):
                 if c.name == essential[0] and sc.get("reason"):
                     c.reason = sc["reason"]
             del ONE_OFF[arn]
+            TIMELINE.append({"t": time.time(), "what": "one-off-stopped", "service": None, "deployment": arn})
         elif elapsed >= 0.4 and task.status != "RUNNING":
             task.status = "RUNNING"
             for c in task.containers:
