@@ -141,6 +141,11 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
                 "pre-deploy-task",
                 "family: bellyfed-dev-migrate\ncommand: ./migrate up",
             ),
+            // For the services; the migration's own family keeps its role.
+            (
+                "task-role-arn",
+                "arn:aws:iam::123456789012:role/bellyfed-dev-web",
+            ),
         ],
     );
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
@@ -164,6 +169,10 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
     );
     let registered = &em.bodies("RegisterTaskDefinition")[0];
     assert_eq!(registered["family"], "bellyfed-dev-migrate");
+    assert_eq!(
+        registered["taskRoleArn"],
+        "arn:aws:iam::123456789012:role/bellyfed-dev-task"
+    );
     assert!(
         registered["containerDefinitions"][0]["image"]
             .as_str()

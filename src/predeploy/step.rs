@@ -43,6 +43,17 @@ pub fn plan(
     let first = &plans[0];
     let (rendered, changed, live_arn, containers, diff) = match &gathered.pre_deploy_live {
         Some(live) => {
+            // Its own family gets the deploy's image, env and secrets; its roles and log
+            // settings stay its own.
+            let req = DeployRequest {
+                logging: None,
+                ..req.clone()
+            };
+            let resolved = plan::Resolved {
+                execution_role_arn: None,
+                task_role_arn: None,
+                ..gathered.resolved.clone()
+            };
             let target = ResolvedTarget {
                 service: first.service.clone(),
                 family: None,
@@ -54,9 +65,9 @@ pub fn plan(
                 .unwrap_or_default()
                 .to_string();
             let revision = plan::revision(
-                req,
+                &req,
                 &PlanInput {
-                    resolved: &gathered.resolved,
+                    resolved: &resolved,
                     target: &target,
                     region,
                     live,
