@@ -25,7 +25,9 @@ const ATTEMPTS: u32 = 3;
 /// The longest we wait before a retry; a rate limit that resets later is not waited for.
 const MAX_WAIT: Duration = Duration::from_secs(10);
 /// How long the end of a run waits for the deployment to have been created.
-const START_GRACE: Duration = Duration::from_secs(30);
+const START_GRACE: Duration = Duration::from_secs(20);
+/// How long the end of a run spends on the final status, retries included.
+const FINISH_BUDGET: Duration = Duration::from_secs(20);
 /// GitHub's limit on a status description.
 const MAX_DESCRIPTION: usize = 140;
 
@@ -158,10 +160,11 @@ impl Tracker {
             client: self.client.clone(),
             repository: self.place.repository.clone(),
         };
-        if let Err(why) = api
-            .post_status(id, &self.status_body(state, &description))
+        let body = self.status_body(state, &description);
+        let posted = tokio::time::timeout(FINISH_BUDGET, api.post_status(id, &body))
             .await
-        {
+            .unwrap_or_else(|_| Err(format!("no answer within {} s", FINISH_BUDGET.as_secs())));
+        if let Err(why) = posted {
             report.warnings.push(format!(
                 "GitHub deployment {id}: `{state}` not posted: {why}"
             ));

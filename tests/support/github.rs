@@ -41,6 +41,8 @@ pub enum Mode {
     },
     /// Every request gets `status` with this message.
     Always { status: u16, message: String },
+    /// Requests are read and never answered (a GitHub that hangs).
+    Hang,
 }
 
 pub const DEPLOYMENT_ID: u64 = 4242;
@@ -115,6 +117,10 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, mode: &Mode, token: &str
             seen.push(request.clone());
             seen.len() - 1
         };
+        if matches!(mode, Mode::Hang) {
+            std::thread::sleep(std::time::Duration::from_secs(600));
+            return;
+        }
         let (status, extra, body) = answer(&request, index, mode, token);
         let body = body.to_string();
         let mut head = format!(
