@@ -114,6 +114,7 @@ async fn run_steps<W: Write>(
         .transpose()?;
     if let Some(pre) = &pre_deploy {
         step::log(console, pre, req.dry_run);
+        report.pre_deploy_planned = Some(pre.describe());
     }
 
     if req.dry_run {

@@ -218,6 +218,25 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
 #[test]
 fn a_migration_that_cannot_start_or_outlives_its_timeout_fails_the_deploy() {
     let em = Emulator::start(&["dev"]);
+    // A dry run says what would run, and runs nothing.
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", PREFIX),
+            ("pre-deploy-task", "command: [migrate]"),
+            ("dry-run", "true"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.summary.contains("Would run the new revision of"),
+        "{}",
+        run.summary
+    );
+    assert_eq!(em.count("RunTask") + em.count("RegisterTaskDefinition"), 0);
+
     em.task_scenario("bellyfed-dev-service", &json!({"fail_to_start": true}));
     let inputs = [
         ("environment", "dev"),

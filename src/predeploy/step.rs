@@ -137,6 +137,20 @@ pub fn plan(
     })
 }
 
+impl PreDeployPlan {
+    /// What will run, one line: the family (or the service whose revision it is) and container.
+    pub fn describe(&self) -> String {
+        let family = self.rendered["family"].as_str().unwrap_or_default();
+        match &self.service_revision {
+            Some(service) => format!(
+                "the new revision of `{service}` (family `{family}`), container `{}`",
+                self.container
+            ),
+            None => format!("family `{family}`, container `{}`", self.container),
+        }
+    }
+}
+
 pub fn log<W: Write>(console: &mut Console<W>, pre: &PreDeployPlan, dry_run: bool) {
     let family = pre.rendered["family"].as_str().unwrap_or_default();
     console.group(&format!(

@@ -114,6 +114,8 @@ pub struct Report {
     pub deregistered: usize,
     /// The tag added to the image in ECR after success (`promote-tag`).
     pub promoted_tag: Option<String>,
+    /// What the pre-deploy task will run, for a dry run (which runs nothing).
+    pub pre_deploy_planned: Option<String>,
     /// The one-off task run before the services were updated.
     pub pre_deploy: Option<crate::predeploy::PreDeployResult>,
     /// The CloudWatch Logs group (and its region) of the first updated container, for a link.
@@ -161,6 +163,7 @@ impl Report {
             rollout: None,
             services: Vec::new(),
             pre_deploy: None,
+            pre_deploy_planned: None,
             github_deployment_id: None,
             log_group: None,
             promoted_tag: None,

@@ -290,6 +290,13 @@ fn console_links(report: &Report) -> Option<String> {
 
 fn write_pre_deploy(md: &mut String, report: &Report) {
     let Some(task) = &report.pre_deploy else {
+        if let (Some(planned), Status::DryRun) = (&report.pre_deploy_planned, report.status) {
+            let _ = writeln!(
+                md,
+                "\n### Pre-deploy task\n\nWould run {} before any service is updated (a dry run runs nothing).",
+                text(planned)
+            );
+        }
         return;
     };
     let region = report.region.as_deref().unwrap_or("us-east-1");

@@ -231,6 +231,23 @@ fn rollback_command_and_cancel_headings() {
 }
 
 #[test]
+fn a_dry_run_says_which_pre_deploy_task_would_run() {
+    let mut r = deployed();
+    r.succeed(Status::DryRun);
+    r.pre_deploy_planned = Some("family `api-migrate`, container `app`".into());
+    let md = render(&r);
+    assert!(
+        md.contains("### Pre-deploy task\n\nWould run family \\`api-migrate\\`, container \\`app\\` before any service is updated (a dry run runs nothing)."),
+        "{md}"
+    );
+    r.succeed(Status::Deployed);
+    assert!(
+        !render(&r).contains("Would run"),
+        "only a dry run says what would run"
+    );
+}
+
+#[test]
 fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
     use crate::predeploy::{LogLocation, PreDeployResult};
     use crate::report::ServiceResult;
