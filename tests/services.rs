@@ -106,7 +106,7 @@ fn three_services_get_the_same_image_and_their_own_variables() {
         "{}",
         run.summary
     );
-    assert!(run.summary.contains("| [<code>bellyfed-dev-worker</code>](https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/bellyfed-dev/services/bellyfed-dev-worker/health?region=us-east-1) | <code>bellyfed-dev-worker:1</code> → <code>bellyfed-dev-worker:2</code> |"), "{}", run.summary);
+    assert!(run.summary.contains("| [<code>bellyfed-dev-worker</code>](https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/bellyfed-dev/services/bellyfed-dev-worker/health?region=us-east-1) | <code>bellyfed-dev-worker:1</code> → [<code>bellyfed-dev-worker:2</code>](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/bellyfed-dev-worker/2/containers?region=us-east-1) |"), "{}", run.summary);
     assert_eq!(em.count("UpdateService"), 3);
 }
 

@@ -220,9 +220,19 @@ fn write_services(md: &mut String, report: &Report) {
     );
     for s in &report.services {
         let old = short_task_definition(&s.previous_task_definition_arn);
-        let revisions = match s.task_definition_arn.as_deref().map(short_task_definition) {
-            Some(new) if new != old => format!("{} → {}", code(old), code(new)),
-            _ => format!("{} (unchanged)", code(old)),
+        // The revision the service ends on links to the console.
+        let linked = |arn: &str| match &report.region {
+            Some(region) => link(
+                &code(short_task_definition(arn)),
+                &super::links::task_definition(region, arn),
+            ),
+            None => code(short_task_definition(arn)),
+        };
+        let revisions = match s.task_definition_arn.as_deref() {
+            Some(new) if short_task_definition(new) != old => {
+                format!("{} → {}", code(old), linked(new))
+            }
+            _ => format!("{} (unchanged)", linked(&s.previous_task_definition_arn)),
         };
         let rollout = s.rollout.as_ref().map_or("-".to_string(), |r| {
             format!(
