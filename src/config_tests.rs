@@ -35,13 +35,8 @@ fn write(text: &str) -> tempfile::NamedTempFile {
     file
 }
 
-fn deploy_args(file: &tempfile::NamedTempFile, extra: &[&str]) -> DeployArgs {
-    let mut argv = vec![
-        "ecs-ship",
-        "deploy",
-        "--config",
-        file.path().to_str().unwrap(),
-    ];
+fn deploy_args(config: &str, extra: &[&str]) -> DeployArgs {
+    let mut argv = vec!["ecs-ship", "deploy", "--config", config];
     argv.extend_from_slice(extra);
     let Command::Deploy(parsed) = Cli::parse_from(argv).command else {
         unreachable!()
@@ -51,8 +46,13 @@ fn deploy_args(file: &tempfile::NamedTempFile, extra: &[&str]) -> DeployArgs {
 
 fn applied(text: &str, extra: &[&str]) -> Result<DeployArgs, UserError> {
     let file = write(text);
-    let mut args = deploy_args(&file, extra);
+    let mut args = deploy_args(file.path().to_str().unwrap(), extra);
     apply_to_deploy(&mut args).map(|()| args)
+}
+
+/// The file applies, and validation refuses the result.
+fn refused(text: &str, extra: &[&str]) -> UserError {
+    applied(text, extra).unwrap().validate().unwrap_err()
 }
 
 #[test]
@@ -175,19 +175,13 @@ fn a_service_given_as_input_replaces_the_files_list() {
 
 #[test]
 fn the_file_can_add_the_production_gate() {
-    let err = applied(FILE, &["--environment", "production", "--image-tag", "v2"])
-        .unwrap()
-        .validate()
-        .unwrap_err();
+    let err = refused(FILE, &["--environment", "production", "--image-tag", "v2"]);
     assert!(err.message.contains("production"), "{}", err.message);
     let text = FILE.replace(
         "production: true",
         "production: true\n  prod-eu:\n    production: true",
     );
-    let err = applied(&text, &["--environment", "prod-eu", "--image-tag", "v2"])
-        .unwrap()
-        .validate()
-        .unwrap_err();
+    let err = refused(&text, &["--environment", "prod-eu", "--image-tag", "v2"]);
     assert!(
         err.message.contains("confirm-production"),
         "{}",
@@ -198,10 +192,7 @@ fn the_file_can_add_the_production_gate() {
 #[test]
 fn the_file_cannot_remove_the_production_gate() {
     let text = FILE.replace("production: true", "production: false");
-    let err = applied(&text, &["--environment", "production", "--image-tag", "v2"])
-        .unwrap()
-        .validate()
-        .unwrap_err();
+    let err = refused(&text, &["--environment", "production", "--image-tag", "v2"]);
     assert!(
         err.message.contains("confirm-production"),
         "{}",
@@ -258,8 +249,7 @@ fn a_missing_environment_or_file_is_a_clear_error() {
         err.message
     );
     assert_eq!(err.hint.as_deref(), Some("it describes: dev, production"));
-    let mut args = deploy_args(&write(FILE), &["--environment", "dev"]);
-    args.target.config = Some("/nonexistent/ecs-ship.yml".into());
+    let mut args = deploy_args("/nonexistent/ecs-ship.yml", &["--environment", "dev"]);
     let err = apply_to_deploy(&mut args).unwrap_err();
     assert!(
         err.message
@@ -311,23 +301,17 @@ fn rollback_takes_where_and_how_to_wait() {
 fn the_example_config_file_is_valid_for_each_of_its_environments() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ecs-ship.yml");
     for environment in ["dev", "staging", "production"] {
-        let Command::Deploy(parsed) = Cli::parse_from([
-            "ecs-ship",
-            "deploy",
-            "--config",
+        let mut args = deploy_args(
             path,
-            "--environment",
-            environment,
-            "--image-tag",
-            "sha-0a1b2c3",
-            "--confirm-production",
-            "DEPLOY TO PRODUCTION",
-        ])
-        .command
-        else {
-            unreachable!()
-        };
-        let mut args = *parsed;
+            &[
+                "--environment",
+                environment,
+                "--image-tag",
+                "sha-0a1b2c3",
+                "--confirm-production",
+                "DEPLOY TO PRODUCTION",
+            ],
+        );
         apply_to_deploy(&mut args).unwrap();
         let req = args
             .validate()

@@ -5,7 +5,7 @@ mod support;
 use serde_json::Value;
 use support::{Emulator, REPO_URI, run_action, write_file};
 
-const PREFIX: &str = "/bellyfed/{environment}/ecs";
+const PREFIX: &str = support::SSM_PREFIX;
 
 fn explicit(em: &Emulator, env: &str) -> Vec<(&'static str, String)> {
     vec![

@@ -7,7 +7,7 @@ use serde_json::json;
 use support::github::{DEPLOYMENT_ID, FakeGitHub, Mode};
 use support::{ActionRun, Emulator, TEST_TOKEN};
 
-const PREFIX: &str = "/bellyfed/{environment}/ecs";
+const PREFIX: &str = support::SSM_PREFIX;
 const SHA: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
 
 fn deploy(em: &Emulator, github: &FakeGitHub, extra: &[(&str, &str)]) -> support::Run {

@@ -4,9 +4,8 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Emulator, run_action};
+use support::{Emulator, deploy_dev, dev_inputs};
 
-const PREFIX: &str = "/bellyfed/{environment}/ecs";
 const SERVICES: &str = "- bellyfed-dev-service\n- bellyfed-dev-worker\n- bellyfed-dev-scheduler\n";
 
 fn three_services() -> Emulator {
@@ -52,12 +51,9 @@ fn a_migration_runs_before_three_services_are_updated() {
         "bellyfed-dev-service",
         &json!({"duration": 3.0, "missing_for": 1.5}),
     );
-    let run = run_action(
-        Some(&em),
+    let run = deploy_dev(
+        &em,
         &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
             ("services", SERVICES),
             ("environment-variables", "MIGRATE_LOCK: \"on\""),
             (
@@ -130,12 +126,9 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
         &json!({"exit_code": 1, "duration": 1.0}),
     );
     let before = running_revisions(&em);
-    let run = run_action(
-        Some(&em),
+    let run = deploy_dev(
+        &em,
         &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
             ("services", SERVICES),
             (
                 "pre-deploy-task",
@@ -219,12 +212,9 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
 fn a_migration_that_cannot_start_or_outlives_its_timeout_fails_the_deploy() {
     let em = Emulator::start(&["dev"]);
     // A dry run says what would run, and runs nothing.
-    let run = run_action(
-        Some(&em),
+    let run = deploy_dev(
+        &em,
         &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
             ("pre-deploy-task", "command: [migrate]"),
             ("dry-run", "true"),
         ],
@@ -238,13 +228,7 @@ fn a_migration_that_cannot_start_or_outlives_its_timeout_fails_the_deploy() {
     assert_eq!(em.count("RunTask") + em.count("RegisterTaskDefinition"), 0);
 
     em.task_scenario("bellyfed-dev-service", &json!({"fail_to_start": true}));
-    let inputs = [
-        ("environment", "dev"),
-        ("image-tag", "v2"),
-        ("ssm-prefix", PREFIX),
-        ("pre-deploy-task", "command: [migrate]"),
-    ];
-    let run = run_action(Some(&em), &inputs);
+    let run = deploy_dev(&em, &[("pre-deploy-task", "command: [migrate]")]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(run.output("pre-deploy-exit-code"), "");
     assert!(
@@ -257,17 +241,12 @@ fn a_migration_that_cannot_start_or_outlives_its_timeout_fails_the_deploy() {
 
     em.task_scenario("bellyfed-dev-service", &json!({"duration": 60}));
     let started = std::time::Instant::now();
-    let run = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            (
-                "pre-deploy-task",
-                "command: [migrate]\ntimeout-minutes: 0.05",
-            ),
-        ],
+    let run = deploy_dev(
+        &em,
+        &[(
+            "pre-deploy-task",
+            "command: [migrate]\ntimeout-minutes: 0.05",
+        )],
     );
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert!(
@@ -286,12 +265,7 @@ fn cancelling_during_the_migration_says_it_carries_on_and_touches_no_service() {
     em.task_scenario("bellyfed-dev-service", &json!({"duration": 60}));
     let action = support::ActionRun::new(
         Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            ("pre-deploy-task", "command: [migrate]"),
-        ],
+        &dev_inputs(&[("pre-deploy-task", "command: [migrate]")]),
     );
     let (run, stopped_in) = action.cancel_after("Started task ");
     assert!(stopped_in.as_secs() < 2, "{stopped_in:?}");

@@ -6,7 +6,7 @@ mod support;
 use serde_json::{Value, json};
 use support::{Emulator, run_action};
 
-const PREFIX: &str = "/bellyfed/{environment}/ecs";
+const PREFIX: &str = support::SSM_PREFIX;
 
 fn parameter(em: &Emulator, name: &str) -> Option<String> {
     em.parameter(name)

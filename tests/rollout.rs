@@ -6,9 +6,9 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use support::{ActionRun, Emulator, run_action};
+use support::{ActionRun, Emulator, deploy_dev, dev_inputs, run_action};
 
-const PREFIX: &str = "/bellyfed/{environment}/ecs";
+const PREFIX: &str = support::SSM_PREFIX;
 const CLUSTER: &str = "bellyfed-dev";
 const SERVICE: &str = "bellyfed-dev-service";
 
@@ -25,21 +25,11 @@ fn service_revision(em: &Emulator) -> String {
     .to_string()
 }
 
-fn deploy(em: &Emulator, more: &[(&str, &str)]) -> support::Run {
-    let mut inputs = vec![
-        ("environment", "dev"),
-        ("image-tag", "v2"),
-        ("ssm-prefix", PREFIX),
-    ];
-    inputs.extend_from_slice(more);
-    run_action(Some(em), &inputs)
-}
-
 #[test]
 fn a_crash_loop_without_circuit_breaker_fails_at_the_third_task_and_ecs_ship_rolls_back() {
     let em = Emulator::start(&["dev"]);
     em.scenario_with(CLUSTER, SERVICE, &json!({"outcome": "crash", "delay": 0.2, "interval": 1.2, "exit_code": 137, "reason": "OutOfMemoryError: Container killed due to memory usage"}));
-    let run = deploy(&em, &[]);
+    let run = deploy_dev(&em, &[]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(run.output("status"), "rolled-back");
     assert_eq!(revision(run.output("task-definition-arn")), "2");
@@ -81,7 +71,7 @@ fn a_crash_loop_without_circuit_breaker_fails_at_the_third_task_and_ecs_ship_rol
 fn a_circuit_breaker_rollback_is_reported_not_repeated() {
     let em = Emulator::start(&["dev"]);
     em.scenario(CLUSTER, SERVICE, "fail", 1.2);
-    let run = deploy(&em, &[("max-task-failures", "0")]);
+    let run = deploy_dev(&em, &[("max-task-failures", "0")]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(run.output("status"), "rolled-back");
     assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
@@ -123,7 +113,7 @@ fn with_rollback_off_a_failed_deploy_stays_failed_where_it_is() {
         SERVICE,
         &json!({"outcome": "crash", "delay": 0.2, "interval": 0.3}),
     );
-    let run = deploy(&em, &[("rollback", "false")]);
+    let run = deploy_dev(&em, &[("rollback", "false")]);
     assert_eq!(run.code, 3);
     assert_eq!(run.output("status"), "failed");
     assert_eq!(run.output("rollback-task-definition-arn"), "");
@@ -135,7 +125,7 @@ fn with_rollback_off_a_failed_deploy_stays_failed_where_it_is() {
 fn a_timed_out_rollout_is_rolled_back_and_says_it_timed_out() {
     let em = Emulator::start(&["dev"]);
     em.scenario(CLUSTER, SERVICE, "hang", 0.0);
-    let run = deploy(&em, &[("timeout-minutes", "0.05")]);
+    let run = deploy_dev(&em, &[("timeout-minutes", "0.05")]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(run.output("status"), "rolled-back");
     assert!(
@@ -155,7 +145,7 @@ fn when_the_rollback_also_fails_the_status_is_failed_and_says_both() {
         SERVICE,
         &json!({"outcome": "crash", "delay": 0.1, "interval": 0.8, "times": 2}),
     );
-    let run = deploy(&em, &[]);
+    let run = deploy_dev(&em, &[]);
     assert_eq!(run.code, 3);
     assert_eq!(run.output("status"), "failed");
     let reason = run.output("failure-reason");
@@ -170,7 +160,7 @@ fn when_the_rollback_also_fails_the_status_is_failed_and_says_both() {
 #[test]
 fn fast_rollback_settings_go_in_the_same_update() {
     let em = Emulator::start(&["dev"]);
-    let run = deploy(
+    let run = deploy_dev(
         &em,
         &[
             ("circuit-breaker", "true"),
@@ -189,7 +179,7 @@ fn fast_rollback_settings_go_in_the_same_update() {
         run.output("task-definition-arn"),
         "one UpdateService call carries both"
     );
-    let run = deploy(&em, &[("health-check-grace-period", "60")]);
+    let run = deploy_dev(&em, &[("health-check-grace-period", "60")]);
     assert_eq!(run.code, 2, "no load balancer: refused before any write");
     assert!(
         run.stdout.contains("needs a load balancer"),
@@ -201,7 +191,7 @@ fn fast_rollback_settings_go_in_the_same_update() {
 #[test]
 fn the_rollback_command_goes_back_to_the_recorded_previous_revision() {
     let em = Emulator::start(&["dev"]);
-    let first = deploy(&em, &[]);
+    let first = deploy_dev(&em, &[]);
     assert_eq!(first.output("status"), "deployed");
     let run = run_action(
         Some(&em),
@@ -258,14 +248,7 @@ fn the_rollback_command_goes_back_to_the_recorded_previous_revision() {
 fn cancelling_while_waiting_writes_outputs_and_summary_and_exits_non_zero() {
     let em = Emulator::start(&["dev"]);
     em.scenario(CLUSTER, SERVICE, "hang", 0.0);
-    let action = ActionRun::new(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-        ],
-    );
+    let action = ActionRun::new(Some(&em), &dev_inputs(&[]));
     let (run, stopped_in) = action.cancel_after("::group::Wait for deployment ecs-svc/");
     assert!(
         stopped_in < Duration::from_secs(2),
@@ -291,7 +274,7 @@ fn cancelling_while_waiting_writes_outputs_and_summary_and_exits_non_zero() {
 fn progress_is_one_line_per_change_with_elapsed_time() {
     let em = Emulator::start(&["dev"]);
     em.scenario(CLUSTER, SERVICE, "complete", 2.5);
-    let run = deploy(&em, &[]);
+    let run = deploy_dev(&em, &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     let progress: Vec<&str> = run
         .stdout
@@ -319,7 +302,7 @@ fn tasks_failing_load_balancer_health_checks_show_their_target_health() {
         SERVICE,
         &json!({"outcome": "crash", "delay": 0.2, "interval": 1.2, "health": true}),
     );
-    let run = deploy(&em, &[("health-check-grace-period", "30")]);
+    let run = deploy_dev(&em, &[("health-check-grace-period", "30")]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert!(
         run.output("failure-reason")

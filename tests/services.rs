@@ -5,7 +5,7 @@ mod support;
 use serde_json::{Value, json};
 use support::{Emulator, run_action};
 
-const PREFIX: &str = "/bellyfed/{environment}/ecs";
+const PREFIX: &str = support::SSM_PREFIX;
 const MAIN: &str = "bellyfed-dev-service";
 
 fn revision(arn: &str) -> &str {

@@ -93,18 +93,15 @@ pub fn plan(
             first.diff.clone(),
         ),
     };
+    let body = taskdef::registrable(&rendered);
+    let names = taskdef::container_names(&body);
     let container = match &task.container {
-        Some(name) if taskdef::container_names(&taskdef::registrable(&rendered)).contains(name) => {
-            name.clone()
-        }
+        Some(name) if names.contains(name) => name.clone(),
         Some(name) => {
             return Err(UserError::new(format!(
                 "input `pre-deploy-task`: the task definition has no container `{name}`"
             ))
-            .hint(format!(
-                "its containers: {}",
-                taskdef::container_names(&taskdef::registrable(&rendered)).join(", ")
-            ))
+            .hint(format!("its containers: {}", names.join(", ")))
             .into());
         }
         None => containers
@@ -113,7 +110,7 @@ pub fn plan(
             .context("the pre-deploy task has no container to run")?,
     };
     let placement = super::placement(task, &gathered.services[0]);
-    let needs_network = taskdef::registrable(&rendered)["networkMode"] == "awsvpc";
+    let needs_network = body["networkMode"] == "awsvpc";
     if needs_network && placement.network.is_none() {
         return Err(UserError::new(format!(
             "the pre-deploy task uses `awsvpc` networking, but service `{}` has no network configuration to copy",

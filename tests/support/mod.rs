@@ -263,6 +263,25 @@ impl Run {
     }
 }
 
+/// The SSM prefix of the seeded world (`/bellyfed/<env>/ecs` names cluster, service, ...).
+pub const SSM_PREFIX: &str = "/bellyfed/{environment}/ecs";
+
+/// Inputs of a deploy of `v2` to the seeded `dev` environment (names from SSM), then `more`.
+pub fn dev_inputs<'a>(more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut inputs = vec![
+        ("environment", "dev"),
+        ("image-tag", "v2"),
+        ("ssm-prefix", SSM_PREFIX),
+    ];
+    inputs.extend_from_slice(more);
+    inputs
+}
+
+/// Runs a deploy of `v2` to the seeded `dev` environment with `more` inputs.
+pub fn deploy_dev(em: &Emulator, more: &[(&str, &str)]) -> Run {
+    run_action(Some(em), &dev_inputs(more))
+}
+
 /// The inputs action.yml declares, with their defaults.
 pub fn declared_inputs() -> Vec<(String, Option<String>)> {
     let text = std::fs::read_to_string(project_dir().join("action.yml")).unwrap();
