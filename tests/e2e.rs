@@ -3,7 +3,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{Emulator, REPO_URI, run_action, write_file};
+use support::{Emulator, REPO_URI, deploy_dev, run_action, write_file};
 
 const PREFIX: &str = support::SSM_PREFIX;
 
@@ -210,26 +210,10 @@ fn ssm_prefix_alone_names_everything_read_in_one_batch() {
 #[test]
 fn unchanged_redeploy_registers_nothing_and_leaves_the_service_alone() {
     let em = Emulator::start(&["dev"]);
-    let first = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            ("environment-variables", "A: 1"),
-        ],
-    );
+    let first = deploy_dev(&em, &[("environment-variables", "A: 1")]);
     assert_eq!(first.output("status"), "deployed");
     em.reset_calls();
-    let again = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            ("environment-variables", r#"{"A": "1"}"#),
-        ],
-    );
+    let again = deploy_dev(&em, &[("environment-variables", r#"{"A": "1"}"#)]);
     assert_eq!(again.code, 0, "{}", again.stdout);
     assert_eq!(
         (again.output("status"), again.output("changed")),
@@ -386,14 +370,9 @@ fn production_without_confirmation_makes_no_aws_call_at_all() {
 #[test]
 fn malformed_env_json_is_refused_before_any_aws_call_without_echoing_values() {
     let em = Emulator::start(&["dev"]);
-    let run = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            ("environment-variables", r#"{"TOKEN": "hunter2-secret",}"#),
-        ],
+    let run = deploy_dev(
+        &em,
+        &[("environment-variables", r#"{"TOKEN": "hunter2-secret",}"#)],
     );
     assert_eq!(run.code, 2);
     assert!(
@@ -424,14 +403,7 @@ fn a_hostile_tag_cannot_inject_outputs_commands_or_summary_markup() {
 fn circuit_breaker_rollback_fails_the_step_even_though_the_service_is_stable() {
     let em = Emulator::start(&["dev"]);
     em.scenario("bellyfed-dev", "bellyfed-dev-service", "fail", 0.5);
-    let run = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-        ],
-    );
+    let run = deploy_dev(&em, &[]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(
         run.output("status"),
@@ -469,15 +441,7 @@ fn circuit_breaker_rollback_fails_the_step_even_though_the_service_is_stable() {
 fn a_rollout_that_never_finishes_fails_at_the_timeout() {
     let em = Emulator::start(&["dev"]);
     em.scenario("bellyfed-dev", "bellyfed-dev-service", "hang", 0.0);
-    let run = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            ("timeout-minutes", "0.05"),
-        ],
-    );
+    let run = deploy_dev(&em, &[("timeout-minutes", "0.05")]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(
         run.output("status"),
@@ -496,15 +460,7 @@ fn a_rollout_that_never_finishes_fails_at_the_timeout() {
 fn wait_false_reports_started_not_deployed() {
     let em = Emulator::start(&["dev"]);
     em.scenario("bellyfed-dev", "bellyfed-dev-service", "hang", 0.0);
-    let run = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            ("wait", "false"),
-        ],
-    );
+    let run = deploy_dev(&em, &[("wait", "false")]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.output("status"), "started");
 }
@@ -565,15 +521,7 @@ fn a_template_file_is_the_base_and_read_only_fields_in_it_are_dropped() {
             "taskDefinitionArn: arn:aws:ecs:us-east-1:123456789012:task-definition/bellyfed-dev-service:1\nrevision: 1\nstatus: ACTIVE\nfamily: bellyfed-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 512\nmemory: 1024\ncontainerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    memory: 900\n    environment:\n      - name: FROM_TEMPLATE\n        value: \"yes\"\n"
         ),
     );
-    let run = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            ("task-definition", template.to_str().unwrap()),
-        ],
-    );
+    let run = deploy_dev(&em, &[("task-definition", template.to_str().unwrap())]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let sent = em.bodies("RegisterTaskDefinition").pop().unwrap();
     assert!(sent.get("revision").is_none() && sent.get("status").is_none());

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Emulator, run_action};
+use support::{Emulator, deploy_dev, run_action};
 
 const PREFIX: &str = support::SSM_PREFIX;
 
@@ -15,15 +15,7 @@ fn parameter(em: &Emulator, name: &str) -> Option<String> {
 #[test]
 fn a_verified_success_writes_the_record_and_promotes_the_image() {
     let em = Emulator::start(&["dev"]);
-    let run = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            ("promote-tag", "{environment}-latest"),
-        ],
-    );
+    let run = deploy_dev(&em, &[("promote-tag", "{environment}-latest")]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(
         parameter(&em, "/bellyfed/dev/ecs/current-image-tag").as_deref(),
@@ -53,14 +45,7 @@ fn a_verified_success_writes_the_record_and_promotes_the_image() {
 #[test]
 fn a_failed_deploy_leaves_the_record_and_tags_untouched() {
     let em = Emulator::start(&["dev"]);
-    let first = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-        ],
-    );
+    let first = deploy_dev(&em, &[]);
     assert_eq!(first.output("status"), "deployed");
     let before = parameter(&em, "/bellyfed/dev/ecs/deployment").unwrap();
     em.scenario("bellyfed-dev", "bellyfed-dev-service", "fail", 0.8);
@@ -94,15 +79,7 @@ fn a_failed_deploy_leaves_the_record_and_tags_untouched() {
 #[test]
 fn without_waiting_nothing_is_recorded() {
     let em = Emulator::start(&["dev"]);
-    let run = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            ("wait", "false"),
-        ],
-    );
+    let run = deploy_dev(&em, &[("wait", "false")]);
     assert_eq!(run.output("status"), "started");
     assert_eq!(
         parameter(&em, "/bellyfed/dev/ecs/current-image-tag"),

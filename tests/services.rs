@@ -3,7 +3,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Emulator, run_action};
+use support::{Emulator, deploy_dev, run_action};
 
 const PREFIX: &str = support::SSM_PREFIX;
 const MAIN: &str = "bellyfed-dev-service";
@@ -34,12 +34,9 @@ fn three_services_get_the_same_image_and_their_own_variables() {
     let em = Emulator::start(&["dev"]);
     em.add_services("dev", &["bellyfed-dev-worker", "bellyfed-dev-scheduler"]);
     let services = "- bellyfed-dev-service\n- service: bellyfed-dev-worker\n  environment-variables:\n    ROLE: worker\n- bellyfed-dev-scheduler\n";
-    let run = run_action(
-        Some(&em),
+    let run = deploy_dev(
+        &em,
         &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
             ("services", services),
             ("environment-variables", "ROLE: web"),
         ],
@@ -120,15 +117,7 @@ fn one_failing_service_rolls_every_changed_service_back() {
         &json!({"outcome": "crash", "delay": 0.2, "interval": 1.0}),
     );
     let services = "[bellyfed-dev-service, bellyfed-dev-worker, bellyfed-dev-scheduler]";
-    let run = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v2"),
-            ("ssm-prefix", PREFIX),
-            ("services", services),
-        ],
-    );
+    let run = deploy_dev(&em, &[("services", services)]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(run.output("status"), "rolled-back");
     assert!(
@@ -299,16 +288,7 @@ fn a_deploy_right_after_another_is_throttled_then_retried_not_failed() {
     let em = Emulator::start(&["dev"]);
     for run_number in ["1", "2"] {
         let vars = format!("RUN: {run_number}");
-        let run = run_action(
-            Some(&em),
-            &[
-                ("environment", "dev"),
-                ("image-tag", "v2"),
-                ("ssm-prefix", PREFIX),
-                ("environment-variables", &vars),
-                ("wait", "false"),
-            ],
-        );
+        let run = deploy_dev(&em, &[("environment-variables", &vars), ("wait", "false")]);
         assert_eq!(run.code, 0, "{}", run.stdout);
     }
     let registers: Vec<Value> = em
