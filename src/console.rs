@@ -220,4 +220,58 @@ mod tests {
         let again = render(Mode::Actions, |c| c.block(&[]));
         assert!(!again.contains(token), "each block gets a new token");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::report::markdown::tests::hostile;
+
+        /// Whether the runner would read `line` as a workflow command (v2 `::name::`, or v1
+        /// `##[name]` anywhere in the line).
+        fn is_command(line: &str) -> bool {
+            line.trim_start().starts_with("::") || line.contains("##[")
+        }
+
+        fn huge() -> impl Strategy<Value = String> {
+            prop_oneof![
+                9 => hostile(),
+                1 => (hostile(), 1usize..50_000).prop_map(|(s, n)| s.repeat(n.min(300_000 / (s.len() + 1)))),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+
+            #[test]
+            fn untrusted_text_never_becomes_a_command(text in huge(), title in hostile()) {
+                for mode in [Mode::Actions, Mode::Human] {
+                    let out = render(mode, |c| {
+                        c.group(&title);
+                        c.line(&text);
+                        c.block(std::slice::from_ref(&text));
+                    });
+                    let own = |l: &str| {
+                        l.starts_with("::group::") || l == "::endgroup::" || l.starts_with("::stop-commands::ecs-ship-")
+                            || (l.starts_with("::ecs-ship-") && l.ends_with("::"))
+                    };
+                    for line in out.lines().filter(|l| !own(l)) {
+                        prop_assert!(!is_command(line), "{:?}", line);
+                        prop_assert!(!line.contains('\r'), "{:?}", line);
+                    }
+                    let group_line = out.lines().next().unwrap();
+                    prop_assert!(!group_line.contains('\r') && !group_line.contains("##["), "{:?}", group_line);
+                }
+            }
+
+            #[test]
+            fn an_annotation_is_one_line_whatever_it_says(title in huge(), message in huge()) {
+                let out = render(Mode::Actions, |c| c.error(&title, &message));
+                prop_assert_eq!(out.matches('\n').count(), 1, "{:?}", out);
+                let (head, _) = out.split_once("::").unwrap().1.split_once("::").unwrap();
+                // The title cannot end the properties early or add another one.
+                prop_assert!(head.starts_with("error title=") && !head["error title=".len()..].contains([',', ':']), "{:?}", head);
+            }
+        }
+    }
 }

@@ -64,7 +64,12 @@ fn a_crash_loop_without_circuit_breaker_fails_at_the_third_task_and_ecs_ship_rol
         "{}",
         run.summary
     );
-    assert!(run.summary.contains("| Rolled back to | <code>bellyfed-dev-service:1</code> by ecs-ship, <code>COMPLETED</code>"), "{}", run.summary);
+    assert!(
+        run.summary
+            .contains("| Rolled back to | bellyfed-dev-service:1 by ecs-ship, COMPLETED"),
+        "{}",
+        run.summary
+    );
 }
 
 #[test]
@@ -86,8 +91,7 @@ fn a_circuit_breaker_rollback_is_reported_not_repeated() {
         "ECS rolled back; we did not update again"
     );
     assert!(
-        run.summary.contains("by ECS \\(circuit breaker\\)")
-            || run.summary.contains("by ECS (circuit breaker)"),
+        run.summary.contains("by ECS (circuit breaker)"),
         "{}",
         run.summary
     );
@@ -209,7 +213,7 @@ fn the_rollback_command_goes_back_to_the_recorded_previous_revision() {
     assert_eq!(service_revision(&em), "1");
     assert!(
         run.summary
-            .starts_with("## ↩️ Rolled back <code>bellyfed-dev-service</code> in <code>dev</code>"),
+            .starts_with("## ↩️ Rolled back bellyfed-dev-service in dev"),
         "{}",
         run.summary
     );
@@ -315,7 +319,7 @@ fn tasks_failing_load_balancer_health_checks_show_their_target_health() {
         "{}",
         run.summary
     );
-    assert!(run.summary.contains("(failed task) | <code>unhealthy</code> | Target.ResponseCodeMismatch: Health checks failed with these codes: \\[502\\]"), "{}", run.summary);
+    assert!(run.summary.contains("(failed task) | unhealthy | Target.ResponseCodeMismatch: Health checks failed with these codes: [502]"), "{}", run.summary);
     assert!(
         !run.summary.contains("10.0.1.10"),
         "healthy targets of other tasks are left out"

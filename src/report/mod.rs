@@ -4,6 +4,7 @@
 //! (what was registered, which deployment was started). [`summary`] renders it as Markdown.
 
 pub mod links;
+pub mod markdown;
 pub mod summary;
 
 use std::time::Duration;

@@ -1,12 +1,14 @@
 //! The step summary: GitHub-flavoured Markdown a reviewer reads at a glance.
 //!
-//! Every string that came from a user or from AWS is escaped ([`text`] for prose and table cells,
-//! [`code`] for identifiers), so a hostile tag, name or event cannot break the table or inject
-//! HTML. Lists are capped, and [`fit`] keeps the whole under the runner's 1 MiB limit (a larger
-//! summary is dropped whole by the runner, not cut).
+//! Every string that came from a user or from AWS goes through [`markdown::inert`] (here as
+//! `text` for prose and `code` for identifiers, both also bounded in length), so a hostile tag,
+//! name or event renders as plain text: no line break, heading, link, image, HTML or table syntax
+//! survives. Lists are capped, and [`fit`] keeps the whole under the runner's 1 MiB limit (a
+//! larger summary is dropped whole by the runner, not cut).
 
 use std::fmt::Write as _;
 
+use super::markdown::{self, floor_boundary, inert, inert_lines, shorten};
 use super::{Kind, Report, Status};
 use crate::diff::NameChanges;
 use crate::model::short_task_definition;
@@ -17,59 +19,21 @@ const MAX_EVENTS: usize = 10;
 const MAX_TASKS: usize = 5;
 const MAX_DIFF_LINES: usize = 400;
 const MAX_LINE_CHARS: usize = 300;
+const MAX_PROSE_CHARS: usize = 4000;
 
-/// Escapes text for Markdown prose and table cells: HTML, table pipes, Markdown punctuation,
-/// and newlines (a cell is one line).
-pub fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '|' => out.push_str("&#124;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '!' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+/// Untrusted prose (messages, reasons, events), inert and bounded.
+fn text(s: &str) -> String {
+    inert(&shorten(s, MAX_PROSE_CHARS))
 }
 
-/// An identifier in monospace, escaped (HTML `<code>` so a backtick in it cannot end the span).
-pub fn code(s: &str) -> String {
-    format!("<code>{}</code>", html(s))
-}
-
-fn html(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control() || *c == '\n')
-        .map(|c| match c {
-            '&' => "&amp;".to_string(),
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '|' => "&#124;".to_string(),
-            '"' => "&quot;".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() > max {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    } else {
-        s.to_string()
-    }
+/// An untrusted identifier in monospace, inert and bounded.
+fn code(s: &str) -> String {
+    markdown::code(&shorten(s, MAX_LINE_CHARS))
 }
 
 fn short_digest(digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-    format!("sha256:{}", &hex[..hex.len().min(12)])
+    format!("sha256:{}", hex.chars().take(12).collect::<String>())
 }
 
 /// Renders the report as Markdown.
@@ -129,7 +93,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             md,
             "\n<details><summary>Rendered task definition (environment values hidden)</summary>\n\n<pre>\n{}\n</pre>\n</details>",
-            html(&json)
+            inert_lines(&json)
         );
     }
     fit(md, MAX_SUMMARY_BYTES)
@@ -436,7 +400,7 @@ fn write_changes(md: &mut String, report: &Report) {
         let field_lines: Vec<String> = lines
             .iter()
             .take(diff.fields.len().min(MAX_DIFF_LINES))
-            .map(|l| html(&shorten(l, MAX_LINE_CHARS)))
+            .map(|l| inert(&shorten(l, MAX_LINE_CHARS)))
             .collect();
         let more = diff.fields.len().saturating_sub(MAX_DIFF_LINES);
         let _ = writeln!(
@@ -526,17 +490,21 @@ fn write_events(md: &mut String, report: &Report) {
 }
 
 /// Cuts Markdown to at most `limit` bytes at a line boundary, closing an open `<pre>` and
-/// `<details>`, with a note that it was cut.
+/// `<details>`, with a note that it was cut. Never cuts inside a character, an entity or a tag.
 pub fn fit(md: String, limit: usize) -> String {
     const NOTE: &str = "\n\n_Summary truncated to stay under GitHub's 1 MiB limit._\n";
     if md.len() <= limit {
         return md;
     }
-    let budget = limit.saturating_sub(NOTE.len() + 64);
-    let mut cut = md[..budget.min(md.len())].rfind('\n').unwrap_or(0);
-    while !md.is_char_boundary(cut) {
-        cut -= 1;
-    }
+    let budget = floor_boundary(&md, limit.saturating_sub(NOTE.len() + 64));
+    // At the last line end; on one line longer than the budget, at a character before any
+    // unfinished `&#…;` or `<…>`, so nothing half-written can swallow what follows.
+    let head = &md[..budget];
+    let cut = head.rfind('\n').unwrap_or_else(|| {
+        head.rfind(['&', '<'])
+            .filter(|i| !head[*i..].contains([';', '>']))
+            .unwrap_or(budget)
+    });
     let mut out = md[..cut].to_string();
     let open = |tag: &str| {
         out.matches(&format!("<{tag}"))

@@ -118,7 +118,7 @@ fn hostile_strings_cannot_break_the_table_or_inject_html() {
 #[test]
 fn env_values_never_appear_only_names() {
     let md = render(&deployed());
-    assert!(md.contains("added <code>FEATURE_X</code>; changed <code>LOG_LEVEL</code>"));
+    assert!(markdown::decoded(&md).contains("added FEATURE_X; changed LOG_LEVEL"));
     assert!(md.contains("(values never shown)"));
 }
 
@@ -129,14 +129,14 @@ fn unchanged_and_dry_run_headings() {
     r.changed = false;
     r.task_definition_arn = r.previous_task_definition_arn.clone();
     r.diff = Some(TaskDefDiff::default());
-    let md = render(&r);
-    assert!(md.starts_with("## ⏸️ No change for <code>api</code> in <code>staging</code>"));
-    assert!(md.contains("<code>api:3</code> (unchanged)"));
+    let md = markdown::decoded(&render(&r));
+    assert!(md.starts_with("## ⏸️ No change for api in staging"), "{md}");
+    assert!(md.contains("api:3 (unchanged)"));
     assert!(md.contains("The task definition is the same as the live one."));
     r.succeed(Status::DryRun);
     r.changed = true;
     r.task_definition_arn = None;
-    assert!(render(&r).contains("<code>api:3</code> → (new revision)"));
+    assert!(markdown::decoded(&render(&r)).contains("api:3 → (new revision)"));
 }
 
 #[test]
@@ -235,9 +235,9 @@ fn a_dry_run_says_which_pre_deploy_task_would_run() {
     let mut r = deployed();
     r.succeed(Status::DryRun);
     r.pre_deploy_planned = Some("family `api-migrate`, container `app`".into());
-    let md = render(&r);
+    let md = markdown::decoded(&render(&r));
     assert!(
-        md.contains("### Pre-deploy task\n\nWould run family \\`api-migrate\\`, container \\`app\\` before any service is updated (a dry run runs nothing)."),
+        md.contains("### Pre-deploy task\n\nWould run family `api-migrate`, container `app` before any service is updated (a dry run runs nothing)."),
         "{md}"
     );
     r.succeed(Status::Deployed);
@@ -299,4 +299,173 @@ fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
         duration: Duration::from_secs(14),
     });
     insta::assert_snapshot!(render(&r));
+}
+
+mod properties {
+    use comrak::nodes::{AstNode, NodeValue};
+    use comrak::{Arena, parse_document};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::model::{ContainerExit, StoppedTask, TargetHealth};
+    use crate::report::ServiceResult;
+    use crate::report::markdown::tests::{gfm, hostile};
+
+    /// A hostile string, sometimes huge (a 1.6 MB label, 78,000 quotes and 10,000 emoji).
+    fn any_size() -> impl Strategy<Value = String> {
+        prop_oneof![
+            8 => hostile(),
+            1 => (hostile(), 1usize..20_000).prop_map(|(s, n)| s.repeat(n.min(200_000 / (s.len() + 1)))),
+            1 => Just(format!("{}{}", "\"".repeat(78_000), "😀".repeat(10_000))),
+        ]
+    }
+
+    /// Every field a user or AWS can fill, filled with `s`.
+    fn hostile_report(s: &[String], status: Status) -> Report {
+        let at = |i: usize| s[i % s.len()].clone();
+        let mut r = deployed();
+        r.environment = at(0);
+        r.cluster = Some(at(1));
+        r.service = Some(at(2));
+        r.image_tag = Some(at(3));
+        r.image = Some(at(4));
+        r.image_digest = Some(at(5));
+        r.containers = vec![at(6), at(7)];
+        r.previous_task_definition_arn = Some(at(8));
+        r.task_definition_arn = Some(at(9));
+        r.fail("Rollout failed", at(10), Some(at(11)), Exit::DeployFailed);
+        r.status = status;
+        r.rollback_task_definition_arn = Some(at(12));
+        r.rolled_back_by = Some(at(13));
+        r.warnings = vec![at(14)];
+        r.events = vec![ServiceEvent {
+            id: "1".into(),
+            created_at: at(15),
+            message: at(16),
+        }];
+        r.failed_tasks = vec![StoppedTask {
+            arn: at(17),
+            stopped_reason: Some(at(18)),
+            stop_code: Some(at(19)),
+            stopped_at: Some(at(20)),
+            containers: vec![ContainerExit {
+                name: at(21),
+                exit_code: Some(1),
+                reason: Some(at(22)),
+            }],
+            ..StoppedTask::default()
+        }];
+        r.target_health = vec![TargetHealth {
+            target_group: at(23),
+            target: at(24),
+            state: at(25),
+            reason: Some(at(26)),
+            description: Some(at(27)),
+            ..TargetHealth::default()
+        }];
+        r.services = (0..2)
+            .map(|i| ServiceResult {
+                service: at(28 + i),
+                previous_task_definition_arn: at(30),
+                task_definition_arn: Some(at(31)),
+                changed: true,
+                status: Status::Failed,
+                rollout: None,
+                rollback_task_definition_arn: Some(at(32)),
+                failure: Some(at(33)),
+            })
+            .collect();
+        let diff = r.diff.as_mut().unwrap();
+        diff.fields[0].path = at(34);
+        diff.fields[0].old = Some(at(35));
+        diff.environment.added = vec![at(36)];
+        r.pre_deploy_planned = Some(at(37));
+        r.rendered = Some(serde_json::json!({ "family": at(38), "label": at(39) }));
+        r
+    }
+
+    fn link_urls<'a>(node: &'a AstNode<'a>, urls: &mut Vec<String>, kinds: &mut Vec<String>) {
+        match &node.data.borrow().value {
+            NodeValue::Link(link) => urls.push(link.url.clone()),
+            NodeValue::Image(_) => kinds.push("image".into()),
+            NodeValue::Heading(h) => kinds.push(format!("h{}", h.level)),
+            NodeValue::HtmlBlock(b) => {
+                kinds.push(format!("html:{}", b.literal.lines().next().unwrap_or("")));
+            }
+            NodeValue::List(_) => kinds.push("list".into()),
+            NodeValue::BlockQuote => kinds.push("quote".into()),
+            NodeValue::Table(t) => kinds.push(format!("table:{}", t.num_columns)),
+            _ => {}
+        }
+        for child in node.children() {
+            link_urls(child, urls, kinds);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_report_renders_only_our_own_structure(
+            strings in prop::collection::vec(any_size(), 1..6),
+            status in prop_oneof![Just(Status::Failed), Just(Status::RolledBack), Just(Status::DryRun), Just(Status::Cancelled)],
+        ) {
+            let md = render(&hostile_report(&strings, status));
+            prop_assert!(md.len() <= MAX_SUMMARY_BYTES);
+            let arena = Arena::new();
+            let root = parse_document(&arena, &md, &gfm());
+            let (mut urls, mut kinds) = (Vec::new(), Vec::new());
+            link_urls(root, &mut urls, &mut kinds);
+            prop_assert!(!kinds.iter().any(|k| k == "image" || k == "h1" || k.starts_with("h4")), "{:?}", kinds);
+            prop_assert!(kinds.iter().filter(|k| *k == "h2").count() == 1, "{:?}", kinds);
+            // Our own: the changes list, the hint and warnings as quotes, 2-4 column tables.
+            prop_assert!(kinds.iter().filter(|k| *k == "list").count() <= 1, "{:?}", kinds);
+            prop_assert!(kinds.iter().filter(|k| k.starts_with("table:")).all(|k| ["table:2", "table:3", "table:4"].contains(&k.as_str())), "{:?}", kinds);
+            for line in md.lines().filter(|l| l.starts_with('|')) {
+                prop_assert!(line.ends_with('|'), "a row was cut: {}", line);
+            }
+            for url in &urls {
+                prop_assert!(url.starts_with("https://us-east-1.console.aws.amazon.com/"), "{}", url);
+            }
+            for html in kinds.iter().filter_map(|k| k.strip_prefix("html:")) {
+                prop_assert!(["<details><summary>", "<pre>", "</pre>", "</details>"].iter().any(|ours| html.starts_with(ours)), "{}", html);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_reported_aborts_now_render_under_the_limit() {
+    // An `environment` of 78,000 `"` and 10,000 emoji on the invalid-input path.
+    let mut r = Report::new(&format!("{}{}", "\"".repeat(78_000), "😀".repeat(10_000)));
+    r.fail("Invalid input", "bad".into(), None, Exit::UserError);
+    let md = render(&r);
+    assert!(md.len() <= MAX_SUMMARY_BYTES && md.starts_with("## ❌ Deploy to <code>&#34;"));
+    // A 1.6 MB label in a dry run's rendered task definition.
+    let mut r = deployed();
+    r.succeed(Status::DryRun);
+    r.rendered = Some(serde_json::json!({"family": "api", "label": "é".repeat(800_000)}));
+    let md = render(&r);
+    assert!(md.len() <= MAX_SUMMARY_BYTES, "{}", md.len());
+    assert!(md.ends_with(
+        "</pre>\n</details>\n\n_Summary truncated to stay under GitHub's 1 MiB limit._\n"
+    ));
+}
+
+proptest::proptest! {
+    #[test]
+    fn fit_cuts_anything_at_a_boundary_under_the_limit(
+        line in "(.|\n){0,40}",
+        repeat in 1usize..3000,
+        limit in 200usize..20_000,
+    ) {
+        let md = line.repeat(repeat);
+        let out = fit(md.clone(), limit);
+        proptest::prop_assert!(out.len() <= limit.max(md.len().min(limit)));
+        if md.len() > limit {
+            proptest::prop_assert!(out.ends_with("_Summary truncated to stay under GitHub's 1 MiB limit._\n"));
+        } else {
+            proptest::prop_assert_eq!(out, md);
+        }
+    }
 }

@@ -251,7 +251,10 @@ pub struct Run {
     pub stderr: String,
     /// Parsed with the runner's own rules; a malformed file fails the test like it fails a step.
     pub outputs: Vec<(String, String)>,
+    /// The step summary as a reader sees it (character references decoded, `<code>` dropped).
     pub summary: String,
+    /// The step summary's Markdown as written.
+    pub summary_md: String,
 }
 
 impl Run {
@@ -453,12 +456,14 @@ impl ActionRun {
             &std::fs::read_to_string(self.dir.path().join("output")).unwrap(),
         )
         .unwrap_or_else(|err| panic!("the runner would fail the step on GITHUB_OUTPUT: {err}"));
+        let summary_md = std::fs::read_to_string(self.dir.path().join("summary")).unwrap();
         Run {
             code: code.unwrap_or(-1),
             stdout: String::from_utf8_lossy(stdout).into_owned(),
             stderr: String::from_utf8_lossy(stderr).into_owned(),
             outputs,
-            summary: std::fs::read_to_string(self.dir.path().join("summary")).unwrap(),
+            summary: ecs_ship::report::markdown::decoded(&summary_md),
+            summary_md,
         }
     }
 }
