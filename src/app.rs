@@ -51,6 +51,21 @@ pub fn main() -> i32 {
     };
     let files = RunnerFiles::from_env(env);
     let ctx = RunContext::from_env(env);
+    #[cfg(debug_assertions)]
+    if let Some(point) = env("ECS_SHIP_TEST_PANIC_AT") {
+        let _ = crate::progress::PANIC_AT.set(point);
+    }
+    let shown_environment = match &command {
+        Ok(Command::Deploy(args)) => args.target.environment.clone(),
+        Ok(Command::Rollback(args)) => args.target.environment.clone(),
+        Err(_) => None,
+    };
+    install_panic_hook(
+        files.clone(),
+        mode,
+        kind,
+        shown_environment.unwrap_or_default(),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -87,6 +102,59 @@ pub fn main() -> i32 {
     });
     finish(&report, &files, &mut console);
     report.exit as i32
+}
+
+/// On a panic (a bug; none should happen), still leave well-formed outputs, a summary and one
+/// error annotation that says where it stopped and what had been changed in AWS by then, then exit
+/// with code 1. The panic's own message is not printed: it can quote the value it choked on.
+fn install_panic_hook(files: RunnerFiles, mode: Mode, kind: Kind, environment: String) {
+    std::panic::set_hook(Box::new(move |info| {
+        let place = info.location().map_or_else(
+            || "an unknown place".to_string(),
+            |l| format!("{}:{}", l.file(), l.line()),
+        );
+        // A literal message is ours; a formatted one may carry a value, so it stays out.
+        let said = info
+            .payload()
+            .downcast_ref::<&'static str>()
+            .map_or_else(String::new, |s| format!(" ({s})"));
+        let changed = match crate::progress::writes() {
+            Some(writes) if writes.is_empty() => "before it changed anything in AWS".to_string(),
+            Some(writes) => format!("after it had {}", writes.join("; ")),
+            None => "and what it had changed in AWS could not be read".to_string(),
+        };
+        let message = format!(
+            "ecs-ship stopped on an internal error at {place}{said}, {changed}; the service may be mid-rollout: check it in the ECS console"
+        );
+        let mut report = Report::new(environment.trim());
+        report.kind = kind;
+        report.fail(
+            "Internal error",
+            message.clone(),
+            Some("this is a bug in ecs-ship; please report it with this message".into()),
+            Exit::Failure,
+        );
+        let mut stderr = std::io::stderr();
+        match mode {
+            Mode::Actions => {
+                let _ = writeln!(
+                    stderr,
+                    "::error title=Internal error::{}",
+                    crate::console::escape_data(&message)
+                );
+            }
+            Mode::Human => {
+                let _ = writeln!(stderr, "error: {}", crate::console::safe_line(&message));
+            }
+        }
+        if let Some(path) = &files.output {
+            let _ = crate::runner::write_outputs(path, &report.outputs());
+        }
+        if let Some(path) = &files.summary {
+            let _ = crate::runner::write_summary(path, &summary::render(&report));
+        }
+        std::process::exit(Exit::Failure as i32);
+    }));
 }
 
 /// Runs a request until it ends or the process is asked to stop (SIGINT, SIGTERM). On a signal

@@ -213,6 +213,14 @@ async fn update_all<W: Write>(
                 continue;
             }
         };
+        crate::progress::wrote(format!(
+            "updated service `{service}`{}",
+            updated.primary().map_or(String::new(), |p| format!(
+                " (deployment {} of `{}`)",
+                p.id,
+                short_task_definition(&p.task_definition)
+            ))
+        ));
         console.line(&format!(
             "Updated service {service}{}",
             plans[i]

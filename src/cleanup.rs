@@ -76,7 +76,13 @@ pub async fn run<W: Write>(
                 tokio::time::sleep(REGISTER_PACE).await;
             }
             match aws::ecs::deregister_task_definition(&clients.ecs, arn).await {
-                Ok(()) => done += 1,
+                Ok(()) => {
+                    done += 1;
+                    crate::progress::wrote(format!(
+                        "deregistered `{}`",
+                        crate::model::short_task_definition(arn)
+                    ));
+                }
                 Err(err) => warnings.push(format!("{err:#}")),
             }
         }

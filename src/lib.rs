@@ -30,6 +30,8 @@
 //!   links, [`report::links`]); [`console`] writes log lines
 //!   (workflow commands in Actions, plain text on a terminal); [`runner`] is the only module that
 //!   writes the runner's files; [`github`] reports the deploy to GitHub Deployments.
+//! - [`progress`] notes each AWS write as it succeeds, so even a run that stops on a bug says
+//!   what it changed.
 
 pub mod action_env;
 pub mod app;
@@ -50,6 +52,7 @@ pub mod maps;
 pub mod model;
 pub mod plan;
 pub mod predeploy;
+pub mod progress;
 pub mod record;
 pub mod register;
 pub mod report;

@@ -66,9 +66,12 @@ pub async fn after_success<W: Write>(
             aws::ssm::put_parameter(&clients.ssm, &format!("{prefix}/deployment"), &record).await
         };
         match written.await {
-            Ok(()) => console.line(&format!(
-                "Recorded the deployment under {prefix} (current-image-tag: {current})"
-            )),
+            Ok(()) => {
+                crate::progress::wrote(format!("recorded the deployment under `{prefix}`"));
+                console.line(&format!(
+                    "Recorded the deployment under {prefix} (current-image-tag: {current})"
+                ));
+            }
             Err(err) => warn(
                 console,
                 report,
@@ -94,6 +97,7 @@ pub async fn after_success<W: Write>(
             .await
             {
                 Ok(()) => {
+                    crate::progress::wrote(format!("tagged the image `{tag}` in ECR"));
                     console.line(&format!("Promoted {}@{digest} as `{tag}`", repo.name));
                     report.promoted_tag = Some(tag.clone());
                 }

@@ -39,6 +39,8 @@ impl Registrar {
         }
         self.last = Some(Instant::now());
         let arn = aws::ecs::register_task_definition(&clients.ecs, rendered).await?;
+        crate::progress::wrote(format!("registered `{}`", short_task_definition(&arn)));
+        crate::progress::test_panic_point("after-register");
         console.line(&format!("Registered {}", short_task_definition(&arn)));
         self.registered.push((rendered.clone(), arn.clone()));
         Ok(arn)

@@ -160,6 +160,12 @@ async fn start<W: Write>(
             short_task_definition(to)
         )
     })?;
+    crate::progress::wrote(format!(
+        "rolled service `{}` back to `{}` (deployment {})",
+        now.name,
+        short_task_definition(to),
+        target.deployment_id
+    ));
     console.line(&format!(
         "Updated service {} to {} (deployment {})",
         now.name,

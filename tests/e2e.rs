@@ -569,3 +569,36 @@ fn cli_mode_prints_plain_text_and_takes_the_same_option_names() {
     );
     assert!(stdout.contains("Result: dry-run in"), "{stdout}");
 }
+
+#[test]
+fn a_panic_still_leaves_outputs_a_summary_and_what_was_changed() {
+    let em = Emulator::start(&["dev"]);
+    let run = support::ActionRun::new(Some(&em), &support::dev_inputs(&[]))
+        .env("ECS_SHIP_TEST_PANIC_AT", "after-register")
+        .run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("status"), "failed");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.starts_with("ecs-ship stopped on an internal error at src/register.rs:")
+            && reason.contains("after it had registered `bellyfed-dev-service:2`"),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains("test panic"),
+        "a formatted panic message is not printed"
+    );
+    assert_eq!(
+        run.stderr.matches("::error title=Internal error::").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.summary.starts_with("## ❌ Deploy to dev failed"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("**Internal error:** ecs-ship stopped"));
+    assert_eq!(em.count("UpdateService"), 0, "it stopped where it panicked");
+}

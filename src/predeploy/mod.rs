@@ -188,6 +188,7 @@ pub async fn run<W: Write>(
     )
     .await?;
     let task_id = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+    crate::progress::wrote(format!("started the pre-deploy task {task_id}"));
     result.task_arn = Some(arn.clone());
     result.log = log_location(
         prepared.rendered,
