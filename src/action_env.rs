@@ -28,8 +28,8 @@ pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<Command, User
         .unwrap_or_else(|| "deploy".into());
     if command != "deploy" && command != "rollback" {
         return Err(UserError::new(format!(
-            "input `command` has an invalid value `{}`: expected `deploy` or `rollback`",
-            command.escape_default()
+            "input `command` is invalid{}: expected `deploy` or `rollback`",
+            crate::request::problem(&command).map_or_else(String::new, |p| format!(" ({p})"))
         )));
     }
     let mut command_line: Vec<OsString> = vec!["ecs-ship".into(), command.clone().into()];
@@ -183,7 +183,7 @@ mod tests {
         let err = read_inputs(env(&[("INPUT_COMMAND", "destroy")])).unwrap_err();
         assert_eq!(
             err.message,
-            "input `command` has an invalid value `destroy`: expected `deploy` or `rollback`"
+            "input `command` is invalid: expected `deploy` or `rollback`"
         );
     }
 

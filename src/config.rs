@@ -234,9 +234,9 @@ fn load(target: &TargetArgs) -> Result<Option<(String, Settings)>, UserError> {
         .environment
         .as_deref()
         .map(str::trim)
-        .filter(|e| !e.is_empty())
+        .filter(|e| crate::request::is_environment_name(e))
     else {
-        return Ok(None); // validation says `environment` is required
+        return Ok(None); // validation refuses a missing or malformed `environment`
     };
     let text = std::fs::read_to_string(Path::new(path)).map_err(|err| {
         UserError::new(format!(
@@ -276,15 +276,7 @@ fn load(target: &TargetArgs) -> Result<Option<(String, Settings)>, UserError> {
 
 /// Parses the file; an error names the key's path and line.
 fn parse(text: &str) -> Result<File, String> {
-    let file: File = serde_yaml::from_str(text).map_err(|err| {
-        let message = err.to_string();
-        let line = message.lines().next().unwrap_or(&message);
-        // The hint lists the keys; keep the message to the path, the key and the place.
-        match (line.find(", expected one of"), line.rfind(" at line ")) {
-            (Some(cut), Some(at)) if cut < at => format!("{}{}", &line[..cut], &line[at..]),
-            _ => line.to_string(),
-        }
-    })?;
+    let file: File = serde_yaml::from_str(text).map_err(|err| crate::parse_error::yaml(&err))?;
     let Pairs(environments) = &file.environments;
     let mut seen = std::collections::HashSet::new();
     if let Some((name, _)) = environments.iter().find(|(n, _)| !seen.insert(n.clone())) {
@@ -326,7 +318,10 @@ pub fn apply_to_deploy(args: &mut DeployArgs) -> Result<(), UserError> {
     }
     if let Some(task) = &settings.pre_deploy_task {
         let text = serde_yaml::to_string(task).map_err(|err| {
-            UserError::new(format!("config `pre-deploy-task` could not be read: {err}"))
+            UserError::new(format!(
+                "config `pre-deploy-task` could not be read: {}",
+                crate::parse_error::yaml(&err)
+            ))
         })?;
         defaults.fill(&mut args.pre_deploy_task, "pre-deploy-task", &text);
     }

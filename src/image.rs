@@ -20,9 +20,7 @@ impl ImageRef {
         let (rest, digest) = match text.split_once('@') {
             Some((rest, digest)) => {
                 if !is_digest(digest) {
-                    return Err(format!(
-                        "the digest `{digest}` is not `sha256:` and 64 hex digits"
-                    ));
+                    return Err("the digest is not `sha256:` and 64 hex digits".into());
                 }
                 (rest, Some(digest.to_string()))
             }
@@ -35,13 +33,11 @@ impl ImageRef {
         };
         if let Some(tag) = tag {
             if !is_tag(tag) {
-                return Err(format!("the tag `{tag}` is not a valid tag ({TAG_RULE})"));
+                return Err(format!("the tag is not a valid tag ({TAG_RULE})"));
             }
         }
         if repository.is_empty() || !repository.split('/').all(is_path_component) {
-            return Err(format!(
-                "the repository `{repository}` is not a valid image repository"
-            ));
+            return Err("the repository is not a valid image repository".into());
         }
         if tag.is_none() && digest.is_none() {
             return Err("give a tag (`repo:tag`) or a digest (`repo@sha256:...`)".into());
@@ -146,7 +142,10 @@ impl RepositoryRef {
             let without_tag = text.split(['@']).next().unwrap_or(text);
             return EcrRepository::parse_uri(without_tag)
                 .map(Self::Uri)
-                .ok_or_else(|| format!("`{text}` is not an ECR repository URI (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`)"));
+                .ok_or_else(|| {
+                    "not an ECR repository URI (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`)"
+                        .to_string()
+                });
         }
         let valid = !text.is_empty()
             && text.len() <= 256
@@ -159,9 +158,7 @@ impl RepositoryRef {
         if valid {
             Ok(Self::Name(text.to_string()))
         } else {
-            Err(format!(
-                "`{text}` is not an ECR repository name (lowercase letters, digits, `.`, `_`, `-`, `/`)"
-            ))
+            Err("not an ECR repository name (lowercase letters, digits, `.`, `_`, `-`, `/`)".into())
         }
     }
 
@@ -205,7 +202,7 @@ mod tests {
         assert!(
             ImageRef::parse("api:-bad")
                 .unwrap_err()
-                .contains("tag `-bad`")
+                .contains("the tag is not a valid tag")
         );
         assert!(
             ImageRef::parse("api@sha256:xyz")

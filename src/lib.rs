@@ -50,6 +50,7 @@ pub mod github;
 pub mod image;
 pub mod maps;
 pub mod model;
+pub mod parse_error;
 pub mod plan;
 pub mod predeploy;
 pub mod progress;

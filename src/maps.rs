@@ -59,9 +59,9 @@ fn json_scalar_text(raw: &str) -> Option<String> {
     }
 }
 
-/// `serde_json`'s message names a line and column but never quotes the document, so no value leaks.
+/// Where and what went wrong, without quoting the document.
 fn describe_json_error(err: &serde_json::Error) -> String {
-    err.to_string()
+    crate::parse_error::json(err)
 }
 
 fn parse_yaml(input: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {

@@ -50,9 +50,9 @@ impl SsmValues {
 
     fn invalid(&self, key: &str, value: &str, why: &str) -> UserError {
         UserError::new(format!(
-            "SSM parameter `{}/{key}` has an invalid value `{}`: {why}",
+            "SSM parameter `{}/{key}` is invalid{}: {why}",
             self.prefix,
-            value.escape_default()
+            crate::request::problem(value).map_or_else(String::new, |p| format!(" ({p})"))
         ))
         .hint("fix the parameter, or set the matching input, which wins over SSM")
     }

@@ -118,7 +118,7 @@ fn bad_ssm_values_are_user_errors_naming_the_parameter() {
     let err = resolve(&request(), Some(&values)).unwrap_err();
     assert!(
         err.message
-            .starts_with("SSM parameter `/app/dev/ecs/task-role-arn` has an invalid value"),
+            .starts_with("SSM parameter `/app/dev/ecs/task-role-arn` is invalid"),
         "{}",
         err.message
     );

@@ -31,8 +31,7 @@ pub fn parse_services(text: &str) -> Result<Vec<ServiceSpec>, UserError> {
         return Ok(Vec::new());
     }
     let items: Vec<Item> = serde_yaml::from_str(text).map_err(|err| {
-        let location = err.location().map(|l| format!(" (line {}, column {})", l.line(), l.column())).unwrap_or_default();
-        UserError::new(format!("input `services` could not be read{location}: {}", first_line(&err.to_string())))
+        UserError::new(format!("input `services`: {}", crate::parse_error::yaml(&err)))
             .hint("write a list: `- api` or `- service: worker` with optional `container`, `task-definition-family`, `environment-variables`, `secrets`")
     })?;
     let mut specs: Vec<ServiceSpec> = Vec::new();
@@ -40,8 +39,9 @@ pub fn parse_services(text: &str) -> Result<Vec<ServiceSpec>, UserError> {
         let at = format!("`services[{i}]`");
         if !crate::request::is_ecs_name(&spec.service) {
             return Err(UserError::new(format!(
-                "{at}: `{}` is not a service name",
-                spec.service.escape_default()
+                "{at}: the service name is invalid{}: use letters, digits, `-` and `_` (at most 255)",
+                crate::request::problem(&spec.service)
+                    .map_or_else(String::new, |p| format!(" ({p})"))
             )));
         }
         if specs.iter().any(|s| s.service == spec.service) {
@@ -94,10 +94,6 @@ pub fn to_json(specs: &[ServiceSpec]) -> String {
         })
         .collect();
     serde_json::Value::Array(list).to_string()
-}
-
-fn first_line(message: &str) -> &str {
-    message.lines().next().unwrap_or(message)
 }
 
 /// A list item: a bare name or a mapping.
@@ -205,8 +201,8 @@ mod tests {
     fn unknown_keys_name_the_key_and_where_it_is() {
         let err = parse_services("- api\n- service: worker\n  containers: app\n").unwrap_err();
         assert!(
-            err.message
-                .starts_with("input `services` could not be read (line 3, column 3): "),
+            err.message.starts_with("input `services`: [1]: ")
+                && err.message.ends_with(" at line 3 column 3"),
             "{}",
             err.message
         );
@@ -227,7 +223,7 @@ mod tests {
             parse_services("- \"a b\"\n")
                 .unwrap_err()
                 .message
-                .contains("is not a service name")
+                .contains("the service name is invalid")
         );
         assert!(
             parse_services("api: x\n").is_err(),

@@ -94,7 +94,7 @@ fn is_syntax(c: char) -> bool {
 }
 
 /// Characters that print as nothing or change how the text around them reads.
-fn is_hidden(c: char) -> bool {
+pub fn is_hidden(c: char) -> bool {
     c.is_control()
         || matches!(
             u32::from(c),

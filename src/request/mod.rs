@@ -19,9 +19,13 @@ use crate::image::{self, ImageRef, RepositoryRef};
 use crate::maps::parse_map;
 use crate::model::DeploymentSettings;
 use crate::services::{ServiceSpec, parse_services};
-use parse::{given, invalid, is_env_name, parse_bool, parse_list, region, role_arn, whole_number};
-pub use parse::{is_ecs_name, is_role_arn, printable, split_list};
-pub use predeploy::PreDeployTask;
+pub(crate) use parse::is_environment_name;
+use parse::{
+    given, invalid, invalid_name, is_env_name, parse_bool, parse_list, region, role_arn,
+    whole_number,
+};
+pub use parse::{is_ecs_name, is_role_arn, printable, problem, split_list};
+pub use predeploy::{PreDeployTask, parse_pre_deploy_task};
 pub use target::Target;
 
 /// What to deploy: a tag in the target repository, or a full reference.
@@ -158,7 +162,7 @@ impl DeployArgs {
             .transpose()?;
         let containers = parse_list(self.container.as_ref());
         if let Some(bad) = containers.iter().find(|c| !is_ecs_name(c)) {
-            return Err(invalid(
+            return Err(invalid_name(
                 "container",
                 bad,
                 "container names use letters, digits, `-` and `_`",
@@ -287,7 +291,7 @@ impl DeployArgs {
                 .chain(&spec.secrets)
                 .find(|(n, _)| !is_env_name(n))
             {
-                return Err(invalid(
+                return Err(invalid_name(
                     "services",
                     name,
                     "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
@@ -357,7 +361,7 @@ impl DeployArgs {
             self.environment_variables.as_deref().unwrap_or(""),
         )?;
         if let Some((name, _)) = environment_variables.iter().find(|(n, _)| !is_env_name(n)) {
-            return Err(invalid(
+            return Err(invalid_name(
                 "environment-variables",
                 name,
                 "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
@@ -366,7 +370,7 @@ impl DeployArgs {
         let secrets = parse_map("secrets", self.secrets.as_deref().unwrap_or(""))?;
         for (name, value_from) in &secrets {
             if !is_env_name(name) {
-                return Err(invalid(
+                return Err(invalid_name(
                     "secrets",
                     name,
                     "secret names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
@@ -407,15 +411,17 @@ impl DeployArgs {
         {
             serde_json::from_str(&text).map_err(|err| {
                 UserError::new(format!(
-                    "input `task-definition`: `{}` is not valid JSON: {err}",
-                    printable(path)
+                    "input `task-definition`: `{}` is not valid JSON: {}",
+                    printable(path),
+                    crate::parse_error::json(&err)
                 ))
             })?
         } else {
             serde_yaml::from_str(&text).map_err(|err| {
                 UserError::new(format!(
-                    "input `task-definition`: `{}` is not valid YAML: {err}",
-                    printable(path)
+                    "input `task-definition`: `{}` is not valid YAML: {}",
+                    printable(path),
+                    crate::parse_error::yaml(&err)
                 ))
             })?
         };

@@ -9,11 +9,44 @@ pub(crate) fn given(value: Option<&String>) -> Option<&str> {
     value.map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
+/// An input whose value is wrong. The value is never quoted (it may be anything, a pasted secret
+/// included); what is wrong with it is described instead (see [`problem`]).
 pub(crate) fn invalid(input: &str, value: &str, why: &str) -> UserError {
     UserError::new(format!(
-        "input `{input}` has an invalid value `{}`: {why}",
-        printable(value)
+        "input `{input}` is invalid{}: {why}",
+        problem(value).map_or_else(String::new, |p| format!(" ({p})"))
     ))
+}
+
+/// A name (a map key, a list item that names something) that is wrong: names are shown, escaped
+/// and shortened, since they say which entry is meant.
+pub(crate) fn invalid_name(input: &str, name: &str, why: &str) -> UserError {
+    UserError::new(format!(
+        "input `{input}`: the name `{}` is invalid: {why}",
+        printable(&name.chars().take(64).collect::<String>())
+    ))
+}
+
+/// What makes a value unusual, without quoting it: a line break, a control, invisible or
+/// non-ASCII character (shown by its code point, so a lookalike letter is visible), whitespace,
+/// or its length. `None` when nothing stands out (the rule in the message says the rest).
+pub fn problem(value: &str) -> Option<String> {
+    for (i, c) in value.chars().enumerate() {
+        let at = i + 1;
+        let what = match c {
+            '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => "a line break".to_string(),
+            c if c.is_control() => format!("the control character U+{:04X}", u32::from(c)),
+            c if crate::report::markdown::is_hidden(c) => {
+                format!("the invisible character U+{:04X}", u32::from(c))
+            }
+            c if !c.is_ascii() => format!("the non-ASCII character `{c}` (U+{:04X})", u32::from(c)),
+            c if c.is_whitespace() => "a space".to_string(),
+            _ => continue,
+        };
+        return Some(format!("it contains {what} at character {at}"));
+    }
+    let length = value.chars().count();
+    (length > 255).then(|| format!("it is {length} characters long"))
 }
 
 /// A value as it may be quoted in an error: one line, control characters shown escaped.

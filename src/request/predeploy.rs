@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::parse::{invalid, is_ecs_name, minutes};
+use super::parse::{invalid, invalid_name, is_ecs_name, minutes};
 use crate::error::UserError;
 use crate::maps::OneOrMany;
 
@@ -66,8 +66,8 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
     }
     let raw: Raw = serde_yaml::from_str(text).map_err(|err| {
         UserError::new(format!(
-            "input `{INPUT}` could not be read: {}",
-            err.to_string().lines().next().unwrap_or_default()
+            "input `{INPUT}`: {}",
+            crate::parse_error::yaml(&err)
         ))
         .hint(HINT)
     })?;
@@ -109,7 +109,7 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
         .flatten()
         .find(|s| !s.starts_with("subnet-") || !is_ecs_name(s))
     {
-        return Err(invalid(
+        return Err(invalid_name(
             &field("subnets"),
             bad,
             "expected subnet IDs like `subnet-0abc`",
@@ -121,7 +121,7 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
         .flatten()
         .find(|s| !s.starts_with("sg-") || !is_ecs_name(s))
     {
-        return Err(invalid(
+        return Err(invalid_name(
             &field("security-groups"),
             bad,
             "expected security group IDs like `sg-0abc`",

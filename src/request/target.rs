@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::parse::{
-    ecs_name, given, invalid, is_environment_name, minutes, parse_bool, parse_list, printable,
-    region, whole_number,
+    ecs_name, given, invalid, is_environment_name, minutes, parse_bool, parse_list, region,
+    whole_number,
 };
 use crate::cli::{PRODUCTION_CONFIRMATION, TargetArgs};
 use crate::error::UserError;
@@ -69,8 +69,8 @@ impl TargetArgs {
             Some(text) if text == PRODUCTION_CONFIRMATION => Ok(true),
             None | Some("") => Err(UserError::new(format!("environment `{environment}` is a production environment and `confirm-production` is empty")).hint(hint)),
             Some(text) => Err(UserError::new(format!(
-                "environment `{environment}` is a production environment and `confirm-production` is `{}`, not `{PRODUCTION_CONFIRMATION}`",
-                printable(text)
+                "environment `{environment}` is a production environment and `confirm-production` is not `{PRODUCTION_CONFIRMATION}` ({})",
+                how_it_differs(text, PRODUCTION_CONFIRMATION)
             ))
             .hint(hint)),
         }
@@ -98,4 +98,27 @@ impl TargetArgs {
             ))
         }
     }
+}
+
+/// How `given` differs from `expected`, without quoting `given`: a near miss (spaces, letter case,
+/// a lookalike character) is named so it can be fixed.
+pub(crate) fn how_it_differs(given: &str, expected: &str) -> String {
+    if given.trim() == expected {
+        return "it has spaces around it".into();
+    }
+    if given.eq_ignore_ascii_case(expected) {
+        return "it differs in letter case".into();
+    }
+    let mut wanted = expected.chars();
+    for (i, c) in given.chars().enumerate() {
+        match wanted.next() {
+            Some(w) if w == c => {}
+            Some(w) if !c.is_ascii() || crate::report::markdown::is_hidden(c) => {
+                return format!("character {} is U+{:04X}, not `{w}`", i + 1, u32::from(c));
+            }
+            Some(_) => return format!("it differs at character {}", i + 1),
+            None => return format!("it is longer: {} characters", given.chars().count()),
+        }
+    }
+    format!("it is shorter: {} characters", given.chars().count())
 }
