@@ -38,8 +38,14 @@ pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<Command, User
             command_line.push(format!("--{name}={value}").into());
         }
     }
-    let cli = Cli::try_parse_from(command_line)
+    let mut cli = Cli::try_parse_from(command_line)
         .map_err(|err| UserError::new(format!("reading the action's inputs: {}", err.kind())))?;
+    // Files are read from the checkout the runner mounted, never from where a step says.
+    let workspace = env("GITHUB_WORKSPACE").filter(|w| !w.trim().is_empty());
+    match &mut cli.command {
+        Command::Deploy(args) => args.target.workspace = workspace,
+        Command::Rollback(args) => args.target.workspace = workspace,
+    }
     Ok(cli.command)
 }
 

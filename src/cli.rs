@@ -80,6 +80,11 @@ pub struct TargetArgs {
     /// AWS region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION` / the AWS profile.
     #[arg(long, value_name = "REGION")]
     pub aws_region: Option<String>,
+
+    /// CLI only: the directory `config` and `task-definition` must be inside (after following
+    /// symlinks). Default: the current directory; in Actions, `GITHUB_WORKSPACE`.
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<String>,
 }
 
 /// The inputs of a deploy. Kebab-case long names are the action's input names.
@@ -270,6 +275,10 @@ pub fn subcommand(name: &str) -> clap::Command {
         .unwrap_or_else(|| panic!("subcommand `{name}` is declared"))
 }
 
+/// Options of the CLI that are not action inputs: in Actions the runner decides them
+/// (`workspace` is `GITHUB_WORKSPACE`; a step must not be able to widen it).
+pub const CLI_ONLY: &[&str] = &["help", "workspace"];
+
 /// A subcommand's inputs: kebab-case names and defaults, in declaration order.
 pub fn inputs_of(command: &str) -> Vec<(String, Option<String>)> {
     subcommand(command)
@@ -282,7 +291,7 @@ pub fn inputs_of(command: &str) -> Vec<(String, Option<String>)> {
                 .map(|v| v.to_string_lossy().into_owned());
             Some((name, default))
         })
-        .filter(|(name, _)| name != "help")
+        .filter(|(name, _)| !CLI_ONLY.contains(&name.as_str()))
         .collect()
 }
 

@@ -21,8 +21,6 @@
 //! can only add the confirmation gate, never take it away. Unknown keys are an error naming their
 //! path (`environments.dev.servics`).
 
-use std::path::Path;
-
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
@@ -31,6 +29,7 @@ use crate::error::UserError;
 use crate::maps::{OneOrMany, Pairs, YamlScalar, merged, parse_map, scalar_pairs};
 use crate::request::printable;
 use crate::services::{Item, ServiceSpec, to_json};
+use crate::workspace::Workspace;
 
 /// A scalar as written (`1.10` stays `1.10`, `true` stays `true`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,13 +237,7 @@ fn load(target: &TargetArgs) -> Result<Option<(String, Settings)>, UserError> {
     else {
         return Ok(None); // validation refuses a missing or malformed `environment`
     };
-    let text = std::fs::read_to_string(Path::new(path)).map_err(|err| {
-        UserError::new(format!(
-            "input `config`: cannot read `{}`: {err}",
-            printable(path)
-        ))
-        .hint("the path is relative to the working directory (the checkout in Actions)")
-    })?;
+    let text = Workspace::resolve(target.workspace.as_deref())?.read("config", path)?;
     let file = parse(&text).map_err(|why| {
         UserError::new(format!("config file `{}`: {why}", printable(path))).hint(format!(
             "keys are `defaults` and `environments`; an environment takes {}",

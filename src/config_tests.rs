@@ -47,6 +47,7 @@ fn deploy_args(config: &str, extra: &[&str]) -> DeployArgs {
 fn applied(text: &str, extra: &[&str]) -> Result<DeployArgs, UserError> {
     let file = write(text);
     let mut args = deploy_args(file.path().to_str().unwrap(), extra);
+    args.target.workspace = Some(file.path().parent().unwrap().display().to_string());
     apply_to_deploy(&mut args).map(|()| args)
 }
 
@@ -251,11 +252,9 @@ fn a_missing_environment_or_file_is_a_clear_error() {
     assert_eq!(err.hint.as_deref(), Some("it describes: dev, production"));
     let mut args = deploy_args("/nonexistent/ecs-ship.yml", &["--environment", "dev"]);
     let err = apply_to_deploy(&mut args).unwrap_err();
-    assert!(
-        err.message
-            .starts_with("input `config`: cannot read `/nonexistent/ecs-ship.yml`"),
-        "{}",
-        err.message
+    assert_eq!(
+        err.message,
+        "input `config`: `/nonexistent/ecs-ship.yml` was not found"
     );
 }
 
@@ -281,6 +280,8 @@ fn rollback_takes_where_and_how_to_wait() {
         "rollback",
         "--config",
         file.path().to_str().unwrap(),
+        "--workspace",
+        file.path().parent().unwrap().to_str().unwrap(),
         "--environment",
         "production",
     ])

@@ -63,3 +63,4 @@ pub mod runner;
 pub mod services;
 pub mod taskdef;
 pub mod watch;
+pub mod workspace;

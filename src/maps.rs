@@ -25,7 +25,9 @@ pub fn parse_map(input: &str, text: &str) -> Result<Vec<(String, String)>, UserE
     let mut seen = std::collections::HashSet::new();
     for (name, _) in &pairs {
         if !seen.insert(name.as_str()) {
-            return Err(UserError::new(format!("`{input}` names `{name}` twice"))
+            let which = crate::request::plain_name(name)
+                .map_or_else(|| "a name".to_string(), |n| format!("`{n}`"));
+            return Err(UserError::new(format!("`{input}` names {which} twice"))
                 .hint("each name may appear once"));
         }
     }

@@ -135,9 +135,9 @@ fn found_expected(rest: &str) -> String {
     }
 }
 
-/// The key in `` `name`, expected one of … `` (or `"name"`) when it looks like a key (letters,
-/// digits, `-`, `_`, `.`, at most 64): anything else in a key's place is more likely a value that
-/// slipped, and is not shown.
+/// The key in `` `name`, expected one of … `` (or `"name"`) when it looks like one of ours
+/// (lower-case letters, digits and `-`, at most 40, like `clustr`): anything else in a key's place
+/// may be a value that slipped, and is not shown.
 fn key(rest: &str) -> String {
     let quote = rest.chars().next().unwrap_or('`');
     let name = rest
@@ -145,10 +145,10 @@ fn key(rest: &str) -> String {
         .and_then(|r| r.split(quote).next())
         .unwrap_or_default();
     let plain = !name.is_empty()
-        && name.len() <= 64
+        && name.len() <= 40
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if plain {
         name.to_string()
     } else {

@@ -40,7 +40,7 @@ fn serde_messages_are_rebuilt_without_values() {
             "unknown variant `S3CR3T`, expected `A` or `B`",
             "unknown value, expected `A` or `B`",
         ),
-        ("duplicate entry with key \"DB\"", "duplicate key `DB`"),
+        ("duplicate entry with key \"db\"", "duplicate key `db`"),
         (
             "did not find expected key, while parsing a block mapping",
             "did not find expected key, while parsing a block mapping",

@@ -3,29 +3,30 @@
 mod support;
 
 use serde_json::Value;
-use support::{Emulator, run_action, write_file};
+use support::{ActionRun, Emulator};
 
 #[test]
 fn a_step_with_only_environment_and_tag_deploys_what_the_file_describes() {
     let em = Emulator::start(&["dev"]);
     em.add_services("dev", &["bellyfed-dev-worker"]);
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_file(
-        dir.path(),
-        "ecs-ship.yml",
+    let config = ".github/ecs-ship.yml";
+    let file = (
+        config,
         "defaults:\n  ssm-prefix: /bellyfed/{environment}/ecs\n  environment-variables: { RATIO: 1.10 }\n\
          environments:\n  dev:\n    services:\n      - bellyfed-dev-service\n      - service: bellyfed-dev-worker\n\
          \x20       environment-variables: { ROLE: worker }\n    pre-deploy-task: { command: [npm, run, migrate] }\n\
          \x20 production:\n    production: true\n    cluster: bellyfed-production\n",
     );
-    let run = run_action(
+    let run = ActionRun::new(
         Some(&em),
         &[
             ("environment", "dev"),
             ("image-tag", "v2"),
-            ("config", config.to_str().unwrap()),
+            ("config", config),
         ],
-    );
+    )
+    .file(file.0, file.1)
+    .run();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let services: Vec<Value> = serde_json::from_str(run.output("services")).unwrap();
     assert_eq!(
@@ -61,15 +62,17 @@ fn a_step_with_only_environment_and_tag_deploys_what_the_file_describes() {
 
     // The file's production gate holds before any AWS call.
     em.reset_calls();
-    let run = run_action(
+    let run = ActionRun::new(
         Some(&em),
         &[
             ("environment", "production"),
             ("image-tag", "v2"),
-            ("config", config.to_str().unwrap()),
+            ("config", config),
             ("production-environments", "prod"),
         ],
-    );
+    )
+    .file(file.0, file.1)
+    .run();
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.output("failure-reason").contains("confirm-production"));
     assert!(em.calls().is_empty(), "{:?}", em.calls());

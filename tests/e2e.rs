@@ -3,7 +3,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{Emulator, REPO_URI, deploy_dev, run_action, write_file};
+use support::{Emulator, REPO_URI, deploy_dev, run_action};
 
 const PREFIX: &str = support::SSM_PREFIX;
 
@@ -513,15 +513,18 @@ fn dry_run_renders_and_diffs_but_changes_nothing() {
 #[test]
 fn a_template_file_is_the_base_and_read_only_fields_in_it_are_dropped() {
     let em = Emulator::start(&["dev"]);
-    let dir = tempfile::tempdir().unwrap();
-    let template = write_file(
-        dir.path(),
-        "taskdef.yaml",
-        &format!(
+    let template = (
+        "deploy/taskdef.yaml",
+        format!(
             "taskDefinitionArn: arn:aws:ecs:us-east-1:123456789012:task-definition/bellyfed-dev-service:1\nrevision: 1\nstatus: ACTIVE\nfamily: bellyfed-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 512\nmemory: 1024\ncontainerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    memory: 900\n    environment:\n      - name: FROM_TEMPLATE\n        value: \"yes\"\n"
         ),
     );
-    let run = deploy_dev(&em, &[("task-definition", template.to_str().unwrap())]);
+    let run = support::ActionRun::new(
+        Some(&em),
+        &support::dev_inputs(&[("task-definition", template.0)]),
+    )
+    .file(template.0, &template.1)
+    .run();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let sent = em.bodies("RegisterTaskDefinition").pop().unwrap();
     assert!(sent.get("revision").is_none() && sent.get("status").is_none());

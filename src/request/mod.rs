@@ -24,7 +24,7 @@ use parse::{
     given, invalid, invalid_name, is_env_name, parse_bool, parse_list, region, role_arn,
     whole_number,
 };
-pub use parse::{is_ecs_name, is_role_arn, printable, problem, split_list};
+pub use parse::{is_ecs_name, is_role_arn, plain_name, printable, problem, split_list};
 pub use predeploy::{PreDeployTask, parse_pre_deploy_task};
 pub use target::Target;
 
@@ -162,7 +162,7 @@ impl DeployArgs {
             .transpose()?;
         let containers = parse_list(self.container.as_ref());
         if let Some(bad) = containers.iter().find(|c| !is_ecs_name(c)) {
-            return Err(invalid_name(
+            return Err(invalid(
                 "container",
                 bad,
                 "container names use letters, digits, `-` and `_`",
@@ -397,13 +397,8 @@ impl DeployArgs {
         let Some(path) = given(self.task_definition.as_ref()) else {
             return Ok(None);
         };
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            UserError::new(format!(
-                "input `task-definition`: cannot read `{}`: {err}",
-                printable(path)
-            ))
-            .hint("the path is relative to the working directory (the checkout in Actions)")
-        })?;
+        let text = crate::workspace::Workspace::resolve(self.target.workspace.as_deref())?
+            .read("task-definition", path)?;
         let document: Value = if std::path::Path::new(path)
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))

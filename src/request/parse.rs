@@ -18,13 +18,29 @@ pub(crate) fn invalid(input: &str, value: &str, why: &str) -> UserError {
     ))
 }
 
-/// A name (a map key, a list item that names something) that is wrong: names are shown, escaped
-/// and shortened, since they say which entry is meant.
+/// A map key (an environment variable or secret name) that is wrong. A key that looks like one
+/// (see [`plain_name`]) is shown, since it says which entry is meant; anything else is described
+/// like a value.
 pub(crate) fn invalid_name(input: &str, name: &str, why: &str) -> UserError {
-    UserError::new(format!(
-        "input `{input}`: the name `{}` is invalid: {why}",
-        printable(&name.chars().take(64).collect::<String>())
-    ))
+    match plain_name(name) {
+        Some(name) => UserError::new(format!(
+            "input `{input}`: the name `{name}` is invalid: {why}"
+        )),
+        None => UserError::new(format!(
+            "input `{input}`: a name is invalid{}: {why}",
+            problem(name).map_or_else(String::new, |p| format!(" ({p})"))
+        )),
+    }
+}
+
+/// `name` when it can be shown as a name: 1 to 64 ASCII letters, digits, `_`, `.` and `-`.
+pub fn plain_name(name: &str) -> Option<&str> {
+    let plain = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    plain.then_some(name)
 }
 
 /// What makes a value unusual, without quoting it: a line break, a control, invisible or

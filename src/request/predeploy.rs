@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::parse::{invalid, invalid_name, is_ecs_name, minutes};
+use super::parse::{invalid, is_ecs_name, minutes};
 use crate::error::UserError;
 use crate::maps::OneOrMany;
 
@@ -109,7 +109,7 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
         .flatten()
         .find(|s| !s.starts_with("subnet-") || !is_ecs_name(s))
     {
-        return Err(invalid_name(
+        return Err(invalid(
             &field("subnets"),
             bad,
             "expected subnet IDs like `subnet-0abc`",
@@ -121,7 +121,7 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
         .flatten()
         .find(|s| !s.starts_with("sg-") || !is_ecs_name(s))
     {
-        return Err(invalid_name(
+        return Err(invalid(
             &field("security-groups"),
             bad,
             "expected security group IDs like `sg-0abc`",
@@ -213,7 +213,10 @@ mod tests {
         assert!(error("comand: [x]").contains("unknown field `comand`"));
         assert!(error("container: app").contains("names neither a `family` nor a `command`"));
         assert!(error("command: [x]\nsubnets: [vpc-1]").contains("`pre-deploy-task.subnets`"));
-        assert!(error("command: [x]\nsecurity-groups: sg-1, bad").contains("`bad`"));
+        assert!(
+            error("command: [x]\nsecurity-groups: sg-1, bad")
+                .starts_with("input `pre-deploy-task.security-groups` is invalid: expected")
+        );
         assert!(error("family: 'a b'").contains("`pre-deploy-task.family`"));
         assert!(error("command: [x]\ntimeout-minutes: soon").contains("timeout-minutes"));
     }

@@ -259,7 +259,8 @@ fn template_file_is_read_as_json_or_yaml_and_must_have_containers() {
     )
     .unwrap();
     let mut a = args();
-    a.task_definition = Some(yaml.to_string_lossy().into_owned());
+    a.target.workspace = Some(dir.path().display().to_string());
+    a.task_definition = Some("td.yaml".into());
     let template = a.validate().unwrap().template.unwrap();
     assert_eq!(template.document["containerDefinitions"][0]["name"], "web");
 
@@ -273,5 +274,15 @@ fn template_file_is_read_as_json_or_yaml_and_must_have_containers() {
             .to_string_lossy()
             .into_owned(),
     );
-    assert!(err(&a).contains("cannot read"));
+    assert!(err(&a).ends_with("was not found"), "{}", err(&a));
+    a.task_definition = Some("/etc/passwd".into());
+    assert!(err(&a).contains("is outside the workspace"), "{}", err(&a));
+    std::fs::write(dir.path().join("bad.yaml"), "family: [S3CR3T\n").unwrap();
+    a.task_definition = Some("bad.yaml".into());
+    assert!(
+        err(&a).starts_with("input `task-definition`: `bad.yaml` is not valid YAML: ")
+            && !err(&a).contains("S3CR3T"),
+        "{}",
+        err(&a)
+    );
 }

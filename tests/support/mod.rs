@@ -361,6 +361,22 @@ impl ActionRun {
         }
     }
 
+    /// The checkout (`GITHUB_WORKSPACE`, and the working directory, as the runner sets them).
+    pub fn workspace(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file into the workspace (as if committed), at `name` relative to it.
+    #[must_use]
+    pub fn file(self, name: &str, text: &str) -> Self {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
     /// An extra variable of the job's environment (`GITHUB_API_URL`, `GITHUB_RUN_ID`, ...).
     #[must_use]
     pub fn env(mut self, name: &str, value: &str) -> Self {
@@ -382,6 +398,7 @@ impl ActionRun {
             .env("HOME", dir)
             .env("GITHUB_ACTIONS", "true")
             .env("CI", "true")
+            .env("GITHUB_WORKSPACE", dir)
             .env("GITHUB_OUTPUT", dir.join("output"))
             .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
             .env("GITHUB_REPOSITORY", "acme/bellyfed")
@@ -466,11 +483,4 @@ impl ActionRun {
             summary_md,
         }
     }
-}
-
-/// A task definition template file in a temp dir.
-pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
 }
