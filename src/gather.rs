@@ -146,6 +146,32 @@ pub async fn read_ssm(clients: &Clients, prefix: &str) -> anyhow::Result<SsmValu
     })
 }
 
+/// A reference without a registry is pulled from Docker Hub. When the account has an ECR
+/// repository of that very name, that is almost certainly not what was meant: refuse, and say the
+/// URI to use. A read that is denied leaves the reference as given (with the usual warning).
+async fn refuse_docker_hub_lookalike(
+    clients: &Clients,
+    reference: &ImageRef,
+) -> anyhow::Result<()> {
+    let Ok(Some(registry_id)) = ecr::repository_exists(&clients.ecr, &reference.repository).await
+    else {
+        return Ok(());
+    };
+    let account = registry_id.unwrap_or_else(|| "<account>".into());
+    let mut uri = ImageRef {
+        repository: crate::image::ecr_uri(&account, &clients.region, &reference.repository),
+        ..reference.clone()
+    }
+    .to_string();
+    uri.truncate(600);
+    Err(UserError::new(format!(
+        "image `{reference}` names no registry, so ECS would pull it from Docker Hub, but this account has an ECR repository `{}`",
+        reference.repository
+    ))
+    .hint(format!("to deploy from ECR, give the full URI: `{uri}`"))
+    .into())
+}
+
 /// Checks that the image exists in ECR and resolves its digest; an image outside ECR is taken as
 /// given, with a warning.
 async fn check_image(
@@ -166,6 +192,9 @@ async fn check_image(
     };
     let (client, registry_id, name, region) = match source {
         RepositorySource::External(reference) => {
+            if reference.registry().is_none() {
+                refuse_docker_hub_lookalike(clients, reference).await?;
+            }
             let image = ResolvedImage {
                 repository: reference.repository.clone(),
                 tag: reference.tag.clone(),
@@ -214,15 +243,7 @@ async fn check_image(
             return Ok((image, vec![warning]));
         }
     };
-    let domain = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    let repository = format!(
-        "{}.dkr.ecr.{region}.{domain}/{}",
-        found.registry_id, found.repository
-    );
+    let repository = crate::image::ecr_uri(&found.registry_id, &region, &found.repository);
     Ok((
         ResolvedImage {
             repository,

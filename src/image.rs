@@ -2,7 +2,19 @@
 
 use std::fmt;
 
-/// A container image reference: `registry/path[:tag][@sha256:...]`.
+/// A container image reference, parsed by the distribution reference grammar (`docker pull`'s):
+///
+/// ```text
+/// reference      := name [ ":" tag ] [ "@" digest ]
+/// name           := [ domain "/" ] path-component { "/" path-component }      (at most 255)
+/// domain         := host [ ":" port ]          host := label { "." label }    label := [A-Za-z0-9] [A-Za-z0-9-]* (no "-" at either end)
+/// path-component := alnum { separator alnum }  alnum := [a-z0-9]+   separator := "." | "_" | "__" | "-"+
+/// tag            := [A-Za-z0-9_] [A-Za-z0-9_.-]{0,127}
+/// digest         := "sha256:" [a-f0-9]{64}    (stricter than the grammar: the only digest ECR uses)
+/// ```
+///
+/// The first component is the registry when it has a `.` or a `:`, is `localhost`, or has
+/// upper-case letters, as `docker` decides it; otherwise the image is on Docker Hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef {
     /// Everything before the tag and digest, registry host included when given.
@@ -11,8 +23,12 @@ pub struct ImageRef {
     pub digest: Option<String>,
 }
 
+/// The longest image name (registry and path) the grammar allows.
+const NAME_MAX: usize = 255;
+
 impl ImageRef {
-    /// Parses a reference; the error says what is wrong with it (without the input's name).
+    /// Parses a reference; the error says what is wrong with it (without the input's name, and
+    /// without quoting it).
     pub fn parse(text: &str) -> Result<Self, String> {
         if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("an image reference has no spaces or control characters".into());
@@ -20,7 +36,7 @@ impl ImageRef {
         let (rest, digest) = match text.split_once('@') {
             Some((rest, digest)) => {
                 if !is_digest(digest) {
-                    return Err("the digest is not `sha256:` and 64 hex digits".into());
+                    return Err("the digest is not `sha256:` and 64 lower-case hex digits".into());
                 }
                 (rest, Some(digest.to_string()))
             }
@@ -36,9 +52,7 @@ impl ImageRef {
                 return Err(format!("the tag is not a valid tag ({TAG_RULE})"));
             }
         }
-        if repository.is_empty() || !repository.split('/').all(is_path_component) {
-            return Err("the repository is not a valid image repository".into());
-        }
+        check_name(repository)?;
         if tag.is_none() && digest.is_none() {
             return Err("give a tag (`repo:tag`) or a digest (`repo@sha256:...`)".into());
         }
@@ -47,6 +61,11 @@ impl ImageRef {
             tag: tag.map(str::to_string),
             digest,
         })
+    }
+
+    /// The registry host (and port) the reference names, if any; `None` means Docker Hub.
+    pub fn registry(&self) -> Option<&str> {
+        split_domain(&self.repository).0
     }
 
     /// The repository pinned by digest: `repo@sha256:...`, or the full reference when no digest.
@@ -71,6 +90,59 @@ impl fmt::Display for ImageRef {
     }
 }
 
+/// The registry part of a name (as `docker` splits it) and the path after it.
+fn split_domain(name: &str) -> (Option<&str>, &str) {
+    match name.split_once('/') {
+        Some((first, path))
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.chars().any(|c| c.is_ascii_uppercase()) =>
+        {
+            (Some(first), path)
+        }
+        _ => (None, name),
+    }
+}
+
+/// Checks an image name (registry and path) against the grammar.
+fn check_name(name: &str) -> Result<(), String> {
+    if name.len() > NAME_MAX {
+        return Err(format!(
+            "the image name is {} characters long (at most {NAME_MAX})",
+            name.len()
+        ));
+    }
+    let (domain, path) = split_domain(name);
+    if let Some(domain) = domain {
+        if !is_domain(domain) {
+            return Err("the registry is not a host name with an optional `:port`".into());
+        }
+    }
+    if path.is_empty() || !path.split('/').all(is_path_component) {
+        return Err(
+            "the repository path uses lower-case letters and digits, separated by `/`, `.`, `_`, `__` or dashes"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// `host[:port]`: dot-separated labels of letters, digits and inner dashes.
+fn is_domain(domain: &str) -> bool {
+    let (host, port) = match domain.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (domain, None),
+    };
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    host.split('.').all(label)
+        && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
 pub const TAG_RULE: &str =
     "letters, digits, `_`, `.` and `-`, not starting with `.` or `-`, at most 128";
 
@@ -82,17 +154,46 @@ pub fn is_tag(tag: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
+/// `sha256:` and 64 lower-case hex digits (what ECR and ECS write).
 pub fn is_digest(digest: &str) -> bool {
-    digest
-        .strip_prefix("sha256:")
-        .is_some_and(|hex| hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+    digest.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
 }
 
+/// `alnum (separator alnum)*` with `alnum = [a-z0-9]+` and `separator = . | _ | __ | -+`.
 fn is_path_component(part: &str) -> bool {
-    !part.is_empty()
-        && part
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let bytes: Vec<char> = part.chars().collect();
+    let mut i = 0;
+    let mut expect_alnum = true;
+    while i < bytes.len() {
+        if expect_alnum {
+            if !alnum(bytes[i]) {
+                return false;
+            }
+            while i < bytes.len() && alnum(bytes[i]) {
+                i += 1;
+            }
+            expect_alnum = false;
+        } else {
+            let start = i;
+            while i < bytes.len() && !alnum(bytes[i]) {
+                i += 1;
+            }
+            let separator: String = bytes[start..i].iter().collect();
+            let ok = matches!(separator.as_str(), "." | "_" | "__")
+                || (!separator.is_empty() && separator.chars().all(|c| c == '-'));
+            if !ok {
+                return false;
+            }
+            expect_alnum = true;
+        }
+    }
+    !bytes.is_empty() && !expect_alnum
 }
 
 /// An ECR repository: `<registry-id>.dkr.ecr.<region>.<domain>/<name>`.
@@ -112,7 +213,9 @@ impl EcrRepository {
         let (region, domain) = rest.split_once('.')?;
         let valid = registry_id.len() == 12
             && registry_id.chars().all(|c| c.is_ascii_digit())
-            && !name.is_empty();
+            && is_domain(host)
+            && !name.is_empty()
+            && name.split('/').all(is_path_component);
         valid.then(|| Self {
             registry_id: registry_id.to_string(),
             region: region.to_string(),
@@ -127,6 +230,17 @@ impl EcrRepository {
             self.registry_id, self.region, self.domain, self.name
         )
     }
+}
+
+/// The URI of ECR repository `name` of account `registry_id` in `region` (China regions have
+/// their own domain).
+pub fn ecr_uri(registry_id: &str, region: &str, name: &str) -> String {
+    let domain = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("{registry_id}.dkr.ecr.{region}.{domain}/{name}")
 }
 
 /// A repository as the user named it: a bare name (our account and region) or a full ECR URI.
@@ -147,14 +261,7 @@ impl RepositoryRef {
                         .to_string()
                 });
         }
-        let valid = !text.is_empty()
-            && text.len() <= 256
-            && text.split('/').all(|part| {
-                !part.is_empty()
-                    && part.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
-                    })
-            });
+        let valid = !text.is_empty() && text.len() <= 256 && text.split('/').all(is_path_component);
         if valid {
             Ok(Self::Name(text.to_string()))
         } else {
@@ -211,6 +318,105 @@ mod tests {
         );
         assert!(ImageRef::parse("api:v1\n::error::x").is_err());
         assert!(ImageRef::parse("a b:v1").is_err());
+        // The two that were accepted before.
+        assert!(
+            ImageRef::parse("acme/web:1.5.0:extra")
+                .unwrap_err()
+                .contains("repository path")
+        );
+        assert!(
+            ImageRef::parse(&format!(
+                "api@{}",
+                DIGEST.to_uppercase().replace("SHA256", "sha256")
+            ))
+            .unwrap_err()
+            .contains("lower-case hex")
+        );
+        for bad in [
+            "acme/Web:v1",
+            "acme//web:v1",
+            "acme/web-:v1",
+            "acme/-web:v1",
+            "acme/we..b:v1",
+            "host:port/web:v1",
+            "-host.com/web:v1",
+            "host.com:/web:v1",
+            &format!("{}:v1", "a".repeat(256)),
+        ] {
+            assert!(ImageRef::parse(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "acme/web__x.y-z---w:v1",
+            "Registry.Example.com:5000/a/b/c:V_1",
+            "localhost/web:v1",
+            "xn--n3h.com/myimage:xn--n3h.com",
+        ] {
+            assert!(ImageRef::parse(good).is_ok(), "{good}");
+        }
+        assert_eq!(
+            ImageRef::parse("acme/web:v1").unwrap().registry(),
+            None,
+            "Docker Hub"
+        );
+        assert_eq!(
+            ImageRef::parse("ghcr.io/acme/web:v1").unwrap().registry(),
+            Some("ghcr.io")
+        );
+    }
+
+    mod against_an_independent_parser {
+        use oci_spec::distribution::Reference;
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Strings near the grammar: its alphabet in random order, and valid references mutated.
+        fn near_references() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-zA-Z0-9._:/@-]{1,40}",
+                "([a-z0-9]{1,5}[._-]{0,2}){1,3}(/[a-z0-9]{1,4}([._-]{1,3}[a-z0-9]{1,3})?){0,3}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,6})?",
+                "([a-zA-Z0-9-]{1,6}\\.){0,2}[a-zA-Z0-9-]{1,6}(:[0-9]{1,5})?/[a-z0-9._-]{1,8}(:[a-zA-Z0-9._-]{1,8})?(@sha256:[a-fA-F0-9]{62,65})?",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Whatever we accept, docker's grammar accepts, with the same tag and digest and the
+            /// same name. What it accepts and we refuse is only what we are stricter about: a
+            /// reference with neither tag nor digest, or a digest that is not lower-case sha256.
+            #[test]
+            fn we_agree_with_dockers_grammar(text in near_references()) {
+                let ours = ImageRef::parse(&text);
+                let theirs = text.parse::<Reference>();
+                match (&ours, &theirs) {
+                    (Ok(ours), Ok(theirs)) => {
+                        prop_assert_eq!(ours.tag.as_deref(), theirs.tag());
+                        prop_assert_eq!(ours.digest.as_deref(), theirs.digest());
+                        let path = split_domain(&ours.repository).1;
+                        prop_assert!(theirs.repository().ends_with(path), "{} vs {}", path, theirs.repository());
+                        // Docker also takes an upper-case first component for a registry; the
+                        // port of its grammar we test against does not.
+                        let first = ours.repository.split('/').next().unwrap_or_default();
+                        if ours.repository.contains('/') && !first.chars().any(|c| c.is_ascii_uppercase()) {
+                            prop_assert_eq!(ours.registry().unwrap_or("docker.io"), theirs.registry());
+                        }
+                    }
+                    (Ok(_), Err(e)) => prop_assert!(false, "we accept what docker refuses ({e:?})"),
+                    (Err(why), Ok(theirs)) => {
+                        // Stricter on purpose: no tag and no digest; a digest that is not
+                        // lower-case sha256; a "registry" that is no host name (`a.b_c/x`, which
+                        // the grammar takes as a path component, then as the registry).
+                        let stricter = (!text.contains(':') || text.rfind(':') < text.rfind('/'))
+                            && !text.contains('@')
+                            || theirs.digest().is_some_and(|d| !is_digest(d))
+                            || !is_domain(theirs.registry());
+                        prop_assert!(stricter, "docker accepts, we refuse: {why}");
+                    }
+                    (Err(_), Err(_)) => {}
+                }
+            }
+        }
     }
 
     #[test]

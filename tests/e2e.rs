@@ -605,3 +605,48 @@ fn a_panic_still_leaves_outputs_a_summary_and_what_was_changed() {
     assert!(run.summary.contains("**Internal error:** ecs-ship stopped"));
     assert_eq!(em.count("UpdateService"), 0, "it stopped where it panicked");
 }
+
+#[test]
+fn a_bare_image_name_that_is_an_ecr_repository_of_the_account_is_refused() {
+    let em = Emulator::start(&["dev"]);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image", "bellyfed-api:v2"),
+            ("ssm-prefix", PREFIX),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason").starts_with(
+            "image `bellyfed-api:v2` names no registry, so ECS would pull it from Docker Hub, but this account has an ECR repository `bellyfed-api`"
+        ),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "hint: to deploy from ECR, give the full URI: `{REPO_URI}:v2`"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        em.count("RegisterTaskDefinition") + em.count("UpdateService"),
+        0
+    );
+    // A Docker Hub image that is not an ECR repository here goes on, unchecked.
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image", "nginx:1.27"),
+            ("ssm-prefix", PREFIX),
+            ("container", "app"),
+            ("wait", "false"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.output("image"), "nginx:1.27");
+}

@@ -174,6 +174,42 @@ pub async fn add_tag(
     }
 }
 
+/// Whether the account has an ECR repository `name` in the client's region: `Some` (with the
+/// registry id when an image shows it) or `None`. Other errors (a denied read) are errors.
+pub async fn repository_exists(
+    client: &Client,
+    name: &str,
+) -> anyhow::Result<Option<Option<String>>> {
+    match client
+        .describe_images()
+        .repository_name(name)
+        .max_results(1)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(
+            out.image_details()
+                .first()
+                .and_then(ImageDetail::registry_id)
+                .map(str::to_string),
+        )),
+        Err(err)
+            if err.as_service_error().is_some_and(|e| {
+                matches!(
+                    e,
+                    DescribeImagesError::RepositoryNotFoundException(_)
+                        | DescribeImagesError::InvalidParameterException(_)
+                )
+            }) =>
+        {
+            Ok(None)
+        }
+        Err(err) => {
+            Err(sdk_error(err)).with_context(|| format!("looking for ECR repository `{name}`"))
+        }
+    }
+}
+
 /// Whether a repository holds no image at all (tagged or not).
 pub async fn is_empty(
     client: &Client,
