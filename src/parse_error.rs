@@ -50,8 +50,7 @@ fn split_path(body: &str) -> (Option<String>, &str) {
     let is_path = !head.is_empty()
         && head
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '[' | ']' | '-' | '_'))
-        && (head.contains('.') || head.contains('['));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '[' | ']' | '-' | '_'));
     if is_path {
         let path = head.strip_prefix('.').unwrap_or(head);
         (Some(printable(path)), rest)
@@ -112,7 +111,7 @@ fn shape(what: &str) -> String {
     if what.contains("untagged enum OneOrMany") {
         return "expected a name or a list of names".into();
     }
-    printable(&without_quoted(what))
+    printable(&before_any_quote(what))
 }
 
 /// `string "x", expected a map` → `expected a map, found a string`.
@@ -156,22 +155,13 @@ fn key(rest: &str) -> String {
     }
 }
 
-/// The text with every quoted part (`"…"`, `` `…` ``, `'…'`) taken out.
-fn without_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut open: Option<char> = None;
-    for c in text.chars() {
-        match open {
-            Some(q) if c == q => open = None,
-            Some(_) => {}
-            None if matches!(c, '"' | '`' | '\'') => {
-                open = Some(c);
-                out.push('…');
-            }
-            None => out.push(c),
-        }
+/// The text up to its first quote (`"`, `` ` `` or `'`): in a message we do not know, what is
+/// quoted may be a value, and quotes inside it may be escaped, so nothing after one is kept.
+fn before_any_quote(text: &str) -> String {
+    match text.find(['"', '`', '\'']) {
+        Some(at) => format!("{}…", text[..at].trim_end()),
+        None => text.to_string(),
     }
-    out
 }
 
 #[cfg(test)]
