@@ -206,7 +206,7 @@ async fn update_all<W: Write>(
         let updated = match result {
             Ok(updated) => updated,
             Err(err) => {
-                console.error(&format!("Updating {service} failed"), &format!("{err:#}"));
+                console.line(&format!("Updating {service} failed: {err:#}"));
                 report.services[i].status = Status::Failed;
                 report.services[i].failure = Some(format!("{err:#}"));
                 errors.push(format!("{service}: {err:#}"));

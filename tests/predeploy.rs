@@ -192,8 +192,16 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
         .unwrap()
         .to_string();
     assert!(
-        run.stdout.contains(&format!("stream `app/app/{task_id}`")),
+        run.output("failure-reason").ends_with(&format!(
+            "; no service was updated; its output is in CloudWatch Logs group `/ecs/bellyfed-dev`, stream `app/app/{task_id}` (us-east-1)"
+        )),
         "{}",
+        run.output("failure-reason")
+    );
+    assert_eq!(
+        run.stdout.matches("::error ").count(),
+        1,
+        "one annotation per failure: {}",
         run.stdout
     );
     assert!(
@@ -249,11 +257,15 @@ fn a_migration_that_cannot_start_or_outlives_its_timeout_fails_the_deploy() {
         )],
     );
     assert_eq!(run.code, 3, "{}", run.stdout);
+    let reason = run.output("failure-reason");
     assert!(
-        run.output("failure-reason")
-            .contains("did not stop within 3s"),
-        "{}",
-        run.output("failure-reason")
+        reason.contains("did not stop within 3s (last status RUNNING) and is still running; no service was updated"),
+        "{reason}"
+    );
+    assert_eq!(
+        reason.matches("no service was updated").count(),
+        1,
+        "no repeated clause: {reason}"
     );
     assert!(started.elapsed().as_secs() < 20);
     assert_eq!(em.count("UpdateService"), 0);

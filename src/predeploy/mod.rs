@@ -225,7 +225,7 @@ pub async fn run<W: Write>(
         }
         if Instant::now() >= deadline {
             let why = format!(
-                "task {task_id} did not stop within {} (last status {status}); it is still running and no service was updated",
+                "task {task_id} did not stop within {} (last status {status}) and is still running",
                 human_duration(prepared.timeout)
             );
             result.failure = Some(why);

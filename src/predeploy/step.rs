@@ -225,21 +225,28 @@ pub async fn run<W: Write>(
         return Ok(true);
     }
     let why = result.failure.clone().unwrap_or_default();
-    let hint = match &result.log {
-        Some(log) => format!(
-            "its output is in CloudWatch Logs group `{}`{} ({})",
-            log.group,
-            log.stream
-                .as_ref()
-                .map_or(String::new(), |s| format!(", stream `{s}`")),
-            log.region
+    // The log stream is in the message itself (and so in `failure-reason`), not only the hint.
+    let (output, hint) = match &result.log {
+        Some(log) => (
+            format!(
+                "; its output is in CloudWatch Logs group `{}`{} ({})",
+                log.group,
+                log.stream
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(", stream `{s}`")),
+                log.region
+            ),
+            "read the task's output in CloudWatch Logs (linked in the step summary); the services still run their previous revisions".to_string(),
         ),
-        None => "the task definition has no awslogs configuration for this container; look at the task in the ECS console".into(),
+        None => (
+            String::new(),
+            "the task definition has no awslogs configuration for this container; look at the task in the ECS console".into(),
+        ),
     };
-    console.error("Pre-deploy task failed", &why);
+    console.line(&format!("Pre-deploy task failed: {why}"));
     report.fail(
         "Pre-deploy task failed",
-        format!("{why}; no service was updated"),
+        format!("{why}; no service was updated{output}"),
         Some(hint),
         Exit::DeployFailed,
     );

@@ -217,17 +217,18 @@ impl Report {
                     "task-definition-arn": s.task_definition_arn.clone().unwrap_or_default(),
                     "previous-task-definition-arn": s.previous_task_definition_arn,
                     "rollback-task-definition-arn": s.rollback_task_definition_arn.clone().unwrap_or_default(),
-                    "failure-reason": s.failure.clone().unwrap_or_default(),
+                    "failure-reason": one_line(s.failure.as_deref().unwrap_or_default()),
                 })
             })
             .collect();
         serde_json::Value::Array(list).to_string()
     }
 
-    /// The job outputs, in a stable order. Every declared output is always written.
+    /// The job outputs, in a stable order. Every declared output is always written, and each is
+    /// one line (see [`one_line`]).
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
-        vec![
+        let outputs = vec![
             ("status", self.status.as_str().to_string()),
             ("changed", self.changed.to_string()),
             ("task-definition-arn", text(&self.task_definition_arn)),
@@ -268,8 +269,22 @@ impl Report {
                     .map_or_else(String::new, |id| id.to_string()),
             ),
             ("duration-seconds", self.duration.as_secs().to_string()),
-        ]
+        ];
+        outputs
+            .into_iter()
+            .map(|(name, value)| (name, one_line(&value)))
+            .collect()
     }
+}
+
+/// A value as one line: every run of whitespace (line breaks, tabs, U+2028 included) becomes one
+/// space, and the ends are trimmed; control characters are dropped.
+pub fn one_line(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .filter(|c| c.is_whitespace() || !c.is_control())
+        .collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -302,6 +317,28 @@ mod tests {
         );
         assert_eq!(outputs[0].1, "failed");
         assert_eq!(outputs[1].1, "false");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_output_is_one_line(reason in "(.|\n|\r|\u{2028}){0,80}", service in "(.|\n){0,20}") {
+            let mut report = Report::new("dev");
+            report.fail("Rollout failed", reason, None, Exit::DeployFailed);
+            report.services.push(ServiceResult {
+                service,
+                previous_task_definition_arn: "a\nb".into(),
+                task_definition_arn: None,
+                changed: false,
+                status: Status::Failed,
+                rollout: None,
+                rollback_task_definition_arn: None,
+                failure: Some("x\r\ny".into()),
+            });
+            for (name, value) in report.outputs() {
+                proptest::prop_assert!(!value.contains(['\n', '\r', '\u{2028}', '\u{2029}', '\u{85}']), "{name}: {value:?}");
+                proptest::prop_assert_eq!(value.trim(), value.as_str());
+            }
+        }
     }
 
     #[test]
