@@ -15,7 +15,7 @@ use crate::{deploy, rollback};
 /// A validated command.
 enum Request {
     Deploy(Box<DeployRequest>),
-    Rollback(RollbackRequest),
+    Rollback(Box<RollbackRequest>),
 }
 
 impl Request {
@@ -29,7 +29,7 @@ impl Request {
             Command::Rollback(args) => {
                 let mut args = args.as_ref().clone();
                 crate::config::apply_to_rollback(&mut args.target)?;
-                Self::Rollback(args.validate()?)
+                Self::Rollback(Box::new(args.validate()?))
             }
         })
     }
@@ -185,9 +185,9 @@ async fn execute<W: Write>(
         let run = async {
             match request {
                 Request::Deploy(r) => {
-                    deploy::run(r, ctx, console, &mut report, github.as_mut()).await;
+                    Box::pin(deploy::run(r, ctx, console, &mut report, github.as_mut())).await;
                 }
-                Request::Rollback(r) => rollback::run(r, console, &mut report).await,
+                Request::Rollback(r) => Box::pin(rollback::run(r, console, &mut report)).await,
             }
         };
         tokio::select! {

@@ -64,6 +64,17 @@ pub struct TargetArgs {
     #[arg(long, value_name = "TEXT")]
     pub confirm_production: Option<String>,
 
+    /// Tag keys that name a cluster's or service's environment, comma or newline separated: a
+    /// target tagged with a production environment needs `confirm-production` whatever
+    /// `environment` says.
+    #[arg(long, value_name = "KEYS", default_value = "environment, env, stage")]
+    pub environment_tag_keys: String,
+
+    /// Clusters, services and SSM prefixes the config file lists under production environments
+    /// (filled from the file, not an input).
+    #[arg(skip)]
+    pub listed_production: crate::gate::Listed,
+
     /// Wait for the rollout and fail the step when it fails.
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
     pub wait: String,
@@ -261,6 +272,11 @@ pub struct RollbackArgs {
     /// the current one replaced, as recorded by ecs-ship's `tag-revisions`.
     #[arg(long, value_name = "ARN")]
     pub to: Option<String>,
+
+    /// Rollback: allow `to` to be a revision of another family than the service runs (refused
+    /// otherwise, so a production revision cannot land on a dev service by a slip).
+    #[arg(long, value_name = "BOOL", default_value = "false", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_family_change: String,
 }
 
 /// The input that picks the command in Actions mode (the CLI uses subcommands instead).

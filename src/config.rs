@@ -26,6 +26,7 @@ use serde::de::{self, Deserializer};
 
 use crate::cli::{DeployArgs, TargetArgs, inputs_of};
 use crate::error::UserError;
+use crate::gate::Listed;
 use crate::maps::{OneOrMany, Pairs, YamlScalar, merged, parse_map, scalar_pairs};
 use crate::request::printable;
 use crate::services::{Item, ServiceSpec, to_json};
@@ -219,8 +220,17 @@ impl Slot for String {
     }
 }
 
+/// What the file says for one run: the environment's settings (defaults included), and what it
+/// lists under its production environments (for the production gate).
+struct Loaded {
+    settings: Settings,
+    /// Every environment the file or `production-environments` makes a production one.
+    production: Vec<String>,
+    listed: Listed,
+}
+
 /// The settings for `environment`, defaults included. `None` when no `config` input is given.
-fn load(target: &TargetArgs) -> Result<Option<(String, Settings)>, UserError> {
+fn load(target: &TargetArgs) -> Result<Option<Loaded>, UserError> {
     let Some(path) = target
         .config
         .as_deref()
@@ -250,10 +260,11 @@ fn load(target: &TargetArgs) -> Result<Option<(String, Settings)>, UserError> {
     })?;
     let Pairs(environments) = file.environments;
     let names: Vec<String> = environments.iter().map(|(n, _)| n.clone()).collect();
-    let Some((_, settings)) = environments
+    let merged: Vec<(String, Settings)> = environments
         .into_iter()
-        .find(|(name, _)| name == environment)
-    else {
+        .map(|(name, settings)| (name, settings.over(file.defaults.clone())))
+        .collect();
+    let Some((_, settings)) = merged.iter().find(|(name, _)| name == environment) else {
         return Err(UserError::new(format!(
             "config file `{}` has no environment `{}`",
             printable(path),
@@ -261,10 +272,46 @@ fn load(target: &TargetArgs) -> Result<Option<(String, Settings)>, UserError> {
         ))
         .hint(format!("it describes: {}", names.join(", "))));
     };
-    Ok(Some((
-        environment.to_string(),
-        settings.over(file.defaults),
-    )))
+    let given = crate::request::split_list(&target.production_environments);
+    let production: Vec<&(String, Settings)> = merged
+        .iter()
+        .filter(|(name, s)| {
+            s.production == Some(true) || given.iter().any(|g| g.eq_ignore_ascii_case(name))
+        })
+        .collect();
+    Ok(Some(Loaded {
+        settings: settings.clone(),
+        production: production.iter().map(|(n, _)| n.clone()).collect(),
+        listed: listed(&production, settings),
+    }))
+}
+
+/// What the production environments name: clusters (unless the deploy's own environment names the
+/// same one: a shared cluster), services and SSM prefixes.
+fn listed(production: &[&(String, Settings)], own: &Settings) -> Listed {
+    let text = |t: &Option<Text>| t.as_ref().map(|Text(v)| v.trim().to_string());
+    let own_cluster = text(&own.cluster);
+    let mut listed = Listed::default();
+    for (env, s) in production {
+        if let Some(cluster) = text(&s.cluster).filter(|c| Some(c) != own_cluster.as_ref()) {
+            listed.clusters.push((cluster, env.clone()));
+        }
+        let services = s
+            .services
+            .iter()
+            .flatten()
+            .map(|Item(spec)| spec.service.clone());
+        for service in text(&s.service).into_iter().chain(services) {
+            listed.services.push((service, env.clone()));
+        }
+        if let Some(prefix) = text(&s.ssm_prefix) {
+            let prefix = prefix.replace("{environment}", env);
+            listed
+                .ssm_prefixes
+                .push((prefix.trim_end_matches('/').to_string(), env.clone()));
+        }
+    }
+    listed
 }
 
 /// Parses the file; an error names the key's path and line.
@@ -278,27 +325,31 @@ fn parse(text: &str) -> Result<File, String> {
     Ok(file)
 }
 
-/// Fills the shared inputs (and the production gate) from the file.
-fn apply_target(args: &mut TargetArgs, environment: &str, settings: &Settings, command: &str) {
+/// Fills the shared inputs (and the production gate) from the file: the file's production
+/// environments join `production-environments` (they can only add to the gate), and what they
+/// list is kept for the gate's check of the target.
+fn apply_target(args: &mut TargetArgs, loaded: &Loaded, command: &str) {
     let defaults = Defaults::new(command);
-    settings.apply_target(args, &defaults);
-    if settings.production == Some(true) {
-        args.production_environments = format!("{}\n{environment}", args.production_environments);
+    loaded.settings.apply_target(args, &defaults);
+    for name in &loaded.production {
+        args.production_environments = format!("{}\n{name}", args.production_environments);
     }
+    args.listed_production = loaded.listed.clone();
 }
 
 /// Applies the file (when `config` is given) to a deploy's inputs.
 pub fn apply_to_deploy(args: &mut DeployArgs) -> Result<(), UserError> {
-    let Some((environment, mut settings)) = load(&args.target)? else {
+    let Some(mut loaded) = load(&args.target)? else {
         return Ok(());
     };
     let blank = |v: Option<&String>| v.is_none_or(|s| s.trim().is_empty());
     if !blank(args.target.service.as_ref()) || !blank(args.services.as_ref()) {
         // The step names its service(s): the file's do not apply.
-        settings.service = None;
-        settings.services = None;
+        loaded.settings.service = None;
+        loaded.settings.services = None;
     }
-    apply_target(&mut args.target, &environment, &settings, "deploy");
+    apply_target(&mut args.target, &loaded, "deploy");
+    let settings = loaded.settings;
     let defaults = Defaults::new("deploy");
     settings.apply_deploy(args, &defaults);
     if let Some(items) = &settings.services {
@@ -341,8 +392,8 @@ pub fn apply_to_deploy(args: &mut DeployArgs) -> Result<(), UserError> {
 /// Applies the file (when `config` is given) to a rollback's inputs: only where the service is
 /// and how to wait.
 pub fn apply_to_rollback(args: &mut TargetArgs) -> Result<(), UserError> {
-    if let Some((environment, settings)) = load(args)? {
-        apply_target(args, &environment, &settings, "rollback");
+    if let Some(loaded) = load(args)? {
+        apply_target(args, &loaded, "rollback");
     }
     Ok(())
 }

@@ -321,3 +321,56 @@ fn the_example_config_file_is_valid_for_each_of_its_environments() {
         assert_eq!(req.target.production, environment == "production");
     }
 }
+
+#[test]
+fn production_environments_list_their_targets_for_the_gate() {
+    let args = applied(FILE, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
+    let listed = &args.target.listed_production;
+    assert_eq!(
+        listed.clusters,
+        [("bellyfed-prod".to_string(), "production".to_string())]
+    );
+    assert_eq!(
+        listed.services,
+        [(
+            "bellyfed-prod-service".to_string(),
+            "production".to_string()
+        )]
+    );
+    // A dev step aimed at the production service is refused before any AWS call.
+    let err = refused(
+        FILE,
+        &[
+            "--environment",
+            "dev",
+            "--image-tag",
+            "v2",
+            "--service",
+            "bellyfed-prod-service",
+        ],
+    );
+    assert_eq!(
+        err.message,
+        "service `bellyfed-prod-service` belongs to production environment `production` in the config file, and `confirm-production` is empty"
+    );
+    // A cluster the file gives both environments is shared, not a production target; the
+    // environments `production-environments` names list theirs too.
+    let shared = "defaults:\n  cluster: shared\nenvironments:\n  dev: {}\n  prod:\n    ssm-prefix: /x/{environment}\n";
+    let args = applied(
+        shared,
+        &[
+            "--environment",
+            "dev",
+            "--image-tag",
+            "v2",
+            "--production-environments",
+            "prod",
+        ],
+    )
+    .unwrap();
+    assert!(args.target.listed_production.clusters.is_empty());
+    assert_eq!(
+        args.target.listed_production.ssm_prefixes,
+        [("/x/prod".to_string(), "prod".to_string())]
+    );
+}

@@ -10,6 +10,8 @@ use std::io::Write;
 use crate::action_env::RunContext;
 use crate::aws::Clients;
 use crate::console::Console;
+use crate::error::UserError;
+use crate::gate::Destination;
 use crate::gather::{Gathered, gather};
 use crate::github::{Payload, Tracker};
 use crate::model::short_task_definition;
@@ -59,19 +61,9 @@ async fn run_steps<W: Write>(
     let clients = Clients::load(req.target.region.as_deref()).await?;
     report.region = Some(clients.region.clone());
     let gathered = gather(&clients, req).await?;
-    report.cluster = Some(gathered.resolved.cluster.clone());
-    report.service = Some(
-        gathered
-            .resolved
-            .targets
-            .iter()
-            .map(|t| t.service.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    report.previous_task_definition_arn = Some(gathered.services[0].task_definition.clone());
-    report.warnings.extend(gathered.warnings.iter().cloned());
+    note_gathered(report, &gathered);
     log_gathered(console, &gathered);
+    let production = req.target.production | is_production_target(req, &gathered)?;
 
     let plans = gathered
         .resolved
@@ -137,7 +129,7 @@ async fn run_steps<W: Write>(
             image: first.image_reference.clone(),
             digest: first.image.digest.clone(),
             services: plans.iter().map(|p| p.service.clone()).collect(),
-            production: req.target.production,
+            production,
         });
     }
     crate::apply::apply(
@@ -155,6 +147,21 @@ async fn run_steps<W: Write>(
         crate::cleanup::run(&clients, keep, console, report).await;
     }
     Ok(())
+}
+
+/// Where the deploy really goes is known once gathered (names from SSM, tags): the production
+/// gate again, before any write.
+fn is_production_target(req: &DeployRequest, gathered: &Gathered) -> Result<bool, UserError> {
+    req.target.gate.check(&Destination {
+        ssm_prefix: req.target.ssm_prefix.as_deref(),
+        cluster: Some(&gathered.resolved.cluster),
+        cluster_tags: &gathered.cluster_tags,
+        services: gathered
+            .services
+            .iter()
+            .map(|s| (s.name.as_str(), s.tags.as_slice()))
+            .collect(),
+    })
 }
 
 /// A dry run shows each rendered task definition (values hidden) and changes nothing.
@@ -196,6 +203,21 @@ fn service_result(plan: &Plan) -> ServiceResult {
         rollback_task_definition_arn: None,
         failure: None,
     }
+}
+
+fn note_gathered(report: &mut Report, gathered: &Gathered) {
+    report.cluster = Some(gathered.resolved.cluster.clone());
+    report.service = Some(
+        gathered
+            .resolved
+            .targets
+            .iter()
+            .map(|t| t.service.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    report.previous_task_definition_arn = Some(gathered.services[0].task_definition.clone());
+    report.warnings.extend(gathered.warnings.iter().cloned());
 }
 
 fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {

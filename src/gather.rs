@@ -29,6 +29,8 @@ pub struct Gathered {
     pub image: ResolvedImage,
     /// The live task definition of the pre-deploy task's own family, when it names one.
     pub pre_deploy_live: Option<Value>,
+    /// The cluster's tags (empty when they could not be read: see `warnings`).
+    pub cluster_tags: Vec<(String, String)>,
     pub warnings: Vec<String>,
 }
 
@@ -83,17 +85,24 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
             None => Ok(None),
         }
     };
-    let (services_and_lives, early_image, pre_deploy_live) =
-        tokio::join!(services_and_lives, early_image, pre_deploy_live);
+    let cluster_tags = aws::ecs::cluster_tags(&clients.ecs, &resolved.cluster);
+    let (services_and_lives, early_image, pre_deploy_live, cluster_tags) = tokio::join!(
+        services_and_lives,
+        early_image,
+        pre_deploy_live,
+        cluster_tags
+    );
     let (services, lives) = services_and_lives?;
     let pre_deploy_live = pre_deploy_live?;
-    let (image, warnings) = if let Some(found) = early_image? {
+    let (cluster_tags, cluster_warning) = readable_tags(cluster_tags);
+    let (image, mut warnings) = if let Some(found) = early_image? {
         found
     } else {
         let source = repository_source(req, &resolved, Some(&lives[0]))?
             .context("the repository should be known from the task definition")?;
         check_image(clients, req, &source).await?
     };
+    warnings.extend(cluster_warning);
     Ok(Gathered {
         ssm,
         resolved,
@@ -101,8 +110,25 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
         lives,
         image,
         pre_deploy_live,
+        cluster_tags,
         warnings,
     })
+}
+
+/// A cluster's tags, or none with a warning when they could not be read (a policy without
+/// `ecs:DescribeClusters`): the gate then goes by names, the services' tags and the config file.
+pub fn readable_tags(
+    read: anyhow::Result<Vec<(String, String)>>,
+) -> (Vec<(String, String)>, Option<String>) {
+    match read {
+        Ok(tags) => (tags, None),
+        Err(err) => (
+            Vec::new(),
+            Some(format!(
+                "the cluster's tags could not be read, so the production gate did not see them ({err:#})"
+            )),
+        ),
+    }
 }
 
 /// Describes services 10 at a time (the API's limit), concurrently, in the order given.

@@ -45,6 +45,7 @@ pub mod deploy;
 pub mod diagnose;
 pub mod diff;
 pub mod error;
+pub mod gate;
 pub mod gather;
 pub mod github;
 pub mod image;

@@ -17,6 +17,8 @@ pub struct ServiceState {
     /// Newest first, as ECS returns them.
     pub events: Vec<ServiceEvent>,
     pub settings: DeploymentSettings,
+    /// The service's tags (for the production gate).
+    pub tags: Vec<(String, String)>,
     pub load_balanced: bool,
     /// Target groups of the service's load balancers.
     pub target_groups: Vec<String>,

@@ -12,6 +12,7 @@ use anyhow::Context;
 use crate::aws::{self, Clients, ecs::ServiceUpdate};
 use crate::console::Console;
 use crate::error::{Exit, UserError};
+use crate::gate::Destination;
 use crate::gather::read_ssm;
 use crate::model::{ServiceState, short_task_definition};
 use crate::plan::{PREVIOUS_TAG, resolve_service};
@@ -205,6 +206,47 @@ async fn recorded_previous(clients: &Clients, now: &ServiceState) -> anyhow::Res
             }).map_err(anyhow::Error::new)
 }
 
+/// The production gate on the service and its cluster (tags, the config file's lists).
+async fn check_production_target<W: Write>(
+    clients: &Clients,
+    req: &RollbackRequest,
+    cluster: &str,
+    now: &ServiceState,
+    console: &mut Console<W>,
+    report: &mut Report,
+) -> Result<(), UserError> {
+    let (cluster_tags, warning) =
+        crate::gather::readable_tags(aws::ecs::cluster_tags(&clients.ecs, cluster).await);
+    if let Some(warning) = warning {
+        console.warning("Cluster tags", &warning);
+        report.warnings.push(warning);
+    }
+    req.target.gate.check(&Destination {
+        ssm_prefix: req.target.ssm_prefix.as_deref(),
+        cluster: Some(cluster),
+        cluster_tags: &cluster_tags,
+        services: vec![(now.name.as_str(), now.tags.as_slice())],
+    })?;
+    Ok(())
+}
+
+/// An explicit `to` of another family is refused unless allowed; the revision ecs-ship recorded
+/// as the one the current replaced is what the service really ran, and needs no such check.
+fn check_family(req: &RollbackRequest, now: &ServiceState, to: &str) -> Result<(), UserError> {
+    let (from_family, to_family) = (
+        aws::ecs::family_of(&now.task_definition),
+        aws::ecs::family_of(to),
+    );
+    if req.to.is_some() && from_family != to_family && !req.allow_family_change {
+        return Err(UserError::new(format!(
+            "`to` is a revision of family `{to_family}`, but service `{}` runs family `{from_family}`",
+            now.name
+        ))
+        .hint("a rollback goes back to an earlier revision of the same family; set `allow-family-change: true` if another family is really meant"));
+    }
+    Ok(())
+}
+
 /// The rollback command: back to `--to`, or to the revision the current one replaced.
 pub async fn run<W: Write>(req: &RollbackRequest, console: &mut Console<W>, report: &mut Report) {
     if let Err(err) = run_steps(req, console, report).await {
@@ -237,6 +279,7 @@ async fn run_steps<W: Write>(
         .pop()
         .context("DescribeServices returned no service")?;
     report.previous_task_definition_arn = Some(now.task_definition.clone());
+    check_production_target(&clients, req, &cluster, &now, console, report).await?;
     let to = match &req.to {
         Some(to) => to.clone(),
         None => recorded_previous(&clients, &now).await?,
@@ -254,6 +297,7 @@ async fn run_steps<W: Write>(
         .as_str()
         .context("the task definition has no ARN")?
         .to_string();
+    check_family(req, &now, &to)?;
     console.line(&format!(
         "Service {service} runs {}; rolling back to {}",
         short_task_definition(&now.task_definition),

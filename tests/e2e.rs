@@ -650,3 +650,158 @@ fn a_bare_image_name_that_is_an_ecr_repository_of_the_account_is_refused() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.output("image"), "nginx:1.27");
 }
+
+/// AWS calls that change something.
+const WRITES: [&str; 6] = [
+    "RegisterTaskDefinition",
+    "UpdateService",
+    "RunTask",
+    "PutParameter",
+    "PutImage",
+    "DeregisterTaskDefinition",
+];
+
+fn writes(em: &Emulator) -> Vec<String> {
+    em.calls()
+        .into_iter()
+        .filter(|c| WRITES.contains(&c.as_str()))
+        .collect()
+}
+
+#[test]
+fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
+    let em = Emulator::start(&["dev", "production"]);
+    // A dev deploy aimed at the production cluster and service (tagged environment=production):
+    // refused after the reads, before any write.
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("cluster", "bellyfed-production"),
+            ("service", "bellyfed-production-service"),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(
+        run.output("failure-reason"),
+        "service `bellyfed-production-service` is tagged `environment=production`, a production environment (`production`), and `confirm-production` is empty"
+    );
+    assert!(em.count("DescribeServices") > 0);
+    assert_eq!(writes(&em), Vec::<String>::new());
+    // The same with the confirmation goes through.
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("cluster", "bellyfed-production"),
+            ("service", "bellyfed-production-service"),
+            ("confirm-production", "DEPLOY TO PRODUCTION"),
+            ("wait", "false"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+
+    // An SSM prefix of production is refused before any AWS call.
+    em.reset_calls();
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", "/bellyfed/production/ecs"),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason").starts_with(
+            "SSM prefix `/bellyfed/production/ecs` names production environment `production`"
+        ),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert_eq!(em.calls(), Vec::<String>::new());
+
+    // So is a cluster the config file lists under production, named by the step.
+    let run = support::ActionRun::new(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("config", "ecs-ship.yml"),
+            ("cluster", "bellyfed-production"),
+            ("service", "bellyfed-dev-service"),
+        ],
+    )
+    .file(
+        "ecs-ship.yml",
+        "environments:\n  dev:\n    cluster: bellyfed-dev\n  live:\n    production: true\n    cluster: bellyfed-production\n",
+    )
+    .run();
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason").starts_with(
+            "cluster `bellyfed-production` belongs to production environment `live` in the config file"
+        ),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert_eq!(em.calls(), Vec::<String>::new());
+
+    // A list of production environments with nothing in it is an error, not "no gate".
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "production"),
+            ("image-tag", "v2"),
+            ("production-environments", " , \n"),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.output("failure-reason"),
+        "input `production-environments` names no environment"
+    );
+    assert_eq!(em.calls(), Vec::<String>::new());
+}
+
+#[test]
+fn a_rollback_to_another_familys_revision_is_refused() {
+    let em = Emulator::start(&["dev", "production"]);
+    let run = run_action(
+        Some(&em),
+        &[
+            ("command", "rollback"),
+            ("environment", "dev"),
+            ("ssm-prefix", PREFIX),
+            ("to", "bellyfed-production-service:1"),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(
+        run.output("failure-reason"),
+        "`to` is a revision of family `bellyfed-production-service`, but service `bellyfed-dev-service` runs family `bellyfed-dev-service`"
+    );
+    assert_eq!(writes(&em), Vec::<String>::new());
+    // And a rollback of the production service from a dev run is refused by its tags.
+    let run = run_action(
+        Some(&em),
+        &[
+            ("command", "rollback"),
+            ("environment", "dev"),
+            ("cluster", "bellyfed-production"),
+            ("service", "bellyfed-production-service"),
+            ("to", "bellyfed-production-service:1"),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason").starts_with(
+            "service `bellyfed-production-service` is tagged `environment=production`"
+        ),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert_eq!(writes(&em), Vec::<String>::new());
+}

@@ -3,9 +3,9 @@
 use anyhow::{Context, bail};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ContainerOverride,
-    DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, LaunchType,
-    NetworkConfiguration, TaskDefinitionField, TaskOverride,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterField,
+    ContainerOverride, DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus,
+    LaunchType, NetworkConfiguration, ServiceField, TaskDefinitionField, TaskOverride,
 };
 use bytes::Bytes;
 use serde_json::Value;
@@ -32,6 +32,7 @@ pub async fn describe_services(
         .describe_services()
         .cluster(cluster)
         .set_services(Some(services.to_vec()))
+        .include(ServiceField::Tags)
         .send()
         .await
         .map_err(|err| {
@@ -118,6 +119,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
                 .map(|cb| (cb.enable(), cb.rollback())),
             health_check_grace_period: s.health_check_grace_period_seconds(),
         },
+        tags: tags(s.tags()),
         load_balanced: !s.load_balancers().is_empty(),
         target_groups: s
             .load_balancers()
@@ -142,6 +144,33 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
                 }),
         },
     }
+}
+
+fn tags(tags: &[aws_sdk_ecs::types::Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A cluster's tags (for the production gate). A cluster ECS does not know has none.
+pub async fn cluster_tags(client: &Client, cluster: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let out = client
+        .describe_clusters()
+        .clusters(cluster)
+        .include(ClusterField::Tags)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("reading the tags of cluster `{cluster}`"))?;
+    Ok(out
+        .clusters()
+        .first()
+        .map_or_else(Vec::new, |c| tags(c.tags())))
 }
 
 /// Task ARNs that a deployment started and that have stopped (newest first, at most 100).

@@ -123,6 +123,8 @@ pub struct RollbackRequest {
     pub target: Target,
     /// The task definition to go back to (ARN or `family:revision`); `None`: the recorded one.
     pub to: Option<String>,
+    /// Whether `to` may be of another family than the service runs.
+    pub allow_family_change: bool,
 }
 
 impl RollbackArgs {
@@ -147,15 +149,29 @@ impl RollbackArgs {
                 }
             })
             .transpose()?;
-        Ok(RollbackRequest { target, to })
+        Ok(RollbackRequest {
+            target,
+            to,
+            allow_family_change: parse_bool("allow-family-change", &self.allow_family_change)?,
+        })
     }
 }
 
 impl DeployArgs {
     /// Validates every input. The first problem found is returned, naming the input.
     pub fn validate(&self) -> Result<DeployRequest, UserError> {
-        let target = self.target.validate()?;
+        let mut target = self.target.validate()?;
         let services = self.services(&target)?;
+        // The services listed are part of where the deploy goes, before any AWS call too.
+        target.production |= target.gate.check(&crate::gate::Destination {
+            ssm_prefix: target.ssm_prefix.as_deref(),
+            cluster: target.cluster.as_deref(),
+            cluster_tags: &[],
+            services: services
+                .iter()
+                .map(|s| (s.service.as_str(), &[][..]))
+                .collect(),
+        })?;
         let image = self.image_spec()?;
         let repository = given(self.repository.as_ref())
             .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))

@@ -9,13 +9,17 @@ use super::parse::{
 };
 use crate::cli::{PRODUCTION_CONFIRMATION, TargetArgs};
 use crate::error::UserError;
+use crate::gate::{Destination, Gate, how_it_differs};
 
 /// Which service, in which environment, and how long to wait for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub environment: String,
-    /// Whether the environment is a production one (the gate was passed).
+    /// Whether the deploy goes to production, as far as the inputs tell (the gate was passed);
+    /// the reads can still find a production target (see [`crate::gate`]).
     pub production: bool,
+    /// The production gate, for the checks after the reads.
+    pub gate: Gate,
     pub cluster: Option<String>,
     pub service: Option<String>,
     /// With `{environment}` already replaced, no trailing `/`.
@@ -40,15 +44,27 @@ impl TargetArgs {
                 "use letters, digits, `_`, `.` and `-` (at most 64)",
             ));
         }
-        let production = self.check_production_gate(environment)?;
+        let gate = self.gate()?;
+        let by_name = check_environment(&gate, environment)?;
         let max_task_failures =
             whole_number("max-task-failures", &self.max_task_failures, 0..=100)?;
+        let cluster = ecs_name("cluster", self.cluster.as_ref())?;
+        let service = ecs_name("service", self.service.as_ref())?;
+        let ssm_prefix = self.ssm_prefix(environment)?;
+        // What the inputs already name is checked before any AWS call.
+        let by_target = gate.check(&Destination {
+            ssm_prefix: ssm_prefix.as_deref(),
+            cluster: cluster.as_deref(),
+            cluster_tags: &[],
+            services: service.iter().map(|s| (s.as_str(), &[][..])).collect(),
+        })?;
         Ok(Target {
             environment: environment.to_string(),
-            production,
-            cluster: ecs_name("cluster", self.cluster.as_ref())?,
-            service: ecs_name("service", self.service.as_ref())?,
-            ssm_prefix: self.ssm_prefix(environment)?,
+            production: by_name || by_target,
+            gate,
+            cluster,
+            service,
+            ssm_prefix,
             wait: parse_bool("wait", &self.wait)?,
             timeout: minutes("timeout-minutes", &self.timeout_minutes)?,
             max_task_failures: u32::try_from(max_task_failures).expect("range fits u32"),
@@ -56,24 +72,34 @@ impl TargetArgs {
         })
     }
 
-    /// Whether `environment` is a production one; an error unless it is confirmed.
-    fn check_production_gate(&self, environment: &str) -> Result<bool, UserError> {
-        let gated = parse_list(Some(&self.production_environments));
-        if !gated.iter().any(|p| p.eq_ignore_ascii_case(environment)) {
-            return Ok(false);
+    /// The gate's settings; a list with no names in it is a mistake, never "no gate".
+    fn gate(&self) -> Result<Gate, UserError> {
+        let names = parse_list(Some(&self.production_environments));
+        if names.is_empty() {
+            return Err(UserError::new("input `production-environments` names no environment")
+                .hint("name at least one (the default is `production`): the production gate cannot be turned off"));
         }
-        let hint = format!(
-            "set input `confirm-production` to exactly `{PRODUCTION_CONFIRMATION}` (e.g. from a workflow_dispatch text input)"
-        );
-        match self.confirm_production.as_deref() {
-            Some(text) if text == PRODUCTION_CONFIRMATION => Ok(true),
-            None | Some("") => Err(UserError::new(format!("environment `{environment}` is a production environment and `confirm-production` is empty")).hint(hint)),
-            Some(text) => Err(UserError::new(format!(
-                "environment `{environment}` is a production environment and `confirm-production` is not `{PRODUCTION_CONFIRMATION}` ({})",
-                how_it_differs(text, PRODUCTION_CONFIRMATION)
-            ))
-            .hint(hint)),
+        let tag_keys = parse_list(Some(&self.environment_tag_keys));
+        if tag_keys.is_empty() {
+            return Err(UserError::new("input `environment-tag-keys` names no tag key")
+                .hint("name at least one (the default is `environment, env, stage`): the production gate reads them on the cluster and services"));
         }
+        if let Some(bad) = tag_keys
+            .iter()
+            .find(|k| k.chars().count() > 128 || k.chars().any(char::is_control))
+        {
+            return Err(invalid(
+                "environment-tag-keys",
+                bad,
+                "tag keys have at most 128 characters",
+            ));
+        }
+        Ok(Gate {
+            names,
+            confirmation: self.confirm_production.clone(),
+            tag_keys,
+            listed: self.listed_production.clone(),
+        })
     }
 
     fn ssm_prefix(&self, environment: &str) -> Result<Option<String>, UserError> {
@@ -100,25 +126,29 @@ impl TargetArgs {
     }
 }
 
-/// How `given` differs from `expected`, without quoting `given`: a near miss (spaces, letter case,
-/// a lookalike character) is named so it can be fixed.
-pub(crate) fn how_it_differs(given: &str, expected: &str) -> String {
-    if given.trim() == expected {
-        return "it has spaces around it".into();
+/// Whether `environment` is a production one; an error unless it is confirmed. The first check of
+/// all.
+fn check_environment(gate: &Gate, environment: &str) -> Result<bool, UserError> {
+    if !gate
+        .names
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(environment))
+    {
+        return Ok(false);
     }
-    if given.eq_ignore_ascii_case(expected) {
-        return "it differs in letter case".into();
+    let hint = format!(
+        "set input `confirm-production` to exactly `{PRODUCTION_CONFIRMATION}` (e.g. from a workflow_dispatch text input)"
+    );
+    match gate.confirmation.as_deref() {
+        _ if gate.confirmed() => Ok(true),
+        None | Some("") => Err(UserError::new(format!(
+            "environment `{environment}` is a production environment and `confirm-production` is empty"
+        ))
+        .hint(hint)),
+        Some(text) => Err(UserError::new(format!(
+            "environment `{environment}` is a production environment and `confirm-production` is not `{PRODUCTION_CONFIRMATION}` ({})",
+            how_it_differs(text, PRODUCTION_CONFIRMATION)
+        ))
+        .hint(hint)),
     }
-    let mut wanted = expected.chars();
-    for (i, c) in given.chars().enumerate() {
-        match wanted.next() {
-            Some(w) if w == c => {}
-            Some(w) if !c.is_ascii() || crate::report::markdown::is_hidden(c) => {
-                return format!("character {} is U+{:04X}, not `{w}`", i + 1, u32::from(c));
-            }
-            Some(_) => return format!("it differs at character {}", i + 1),
-            None => return format!("it is longer: {} characters", given.chars().count()),
-        }
-    }
-    format!("it is shorter: {} characters", given.chars().count())
 }

@@ -502,7 +502,8 @@ def seed(endpoint, environments, load_balanced=()):
         cluster, family = f"bellyfed-{env}", f"bellyfed-{env}-service"
         execution_role = f"arn:aws:iam::{ACCOUNT}:role/bellyfed-{env}-execution"
         task_role = f"arn:aws:iam::{ACCOUNT}:role/bellyfed-{env}-task"
-        ecs.create_cluster(clusterName=cluster)
+        env_tag = [{"key": "environment", "value": env}]
+        ecs.create_cluster(clusterName=cluster, tags=env_tag)
         td = ecs.register_task_definition(
             family=family,
             taskRoleArn=task_role,
@@ -543,7 +544,7 @@ def seed(endpoint, environments, load_balanced=()):
         ecs.create_service(
             cluster=cluster, serviceName=family, taskDefinition=td["taskDefinitionArn"], desiredCount=2, launchType="FARGATE",
             networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": groups, "assignPublicIp": "DISABLED"}},
-            loadBalancers=load_balancers,
+            loadBalancers=load_balancers, tags=env_tag,
         )
         os.environ.pop("MOTO_ECS_SERVICE_RUNNING")
         prefix = f"/bellyfed/{env}/ecs"
