@@ -187,7 +187,9 @@ async fn execute<W: Write>(
                 Request::Deploy(r) => {
                     Box::pin(deploy::run(r, ctx, console, &mut report, github.as_mut())).await;
                 }
-                Request::Rollback(r) => Box::pin(rollback::run(r, console, &mut report)).await,
+                Request::Rollback(r) => {
+                    Box::pin(rollback::command::run(r, console, &mut report)).await;
+                }
             }
         };
         tokio::select! {
@@ -196,32 +198,7 @@ async fn execute<W: Write>(
         }
     };
     if let Some(signal) = signal {
-        let message = match (&report.rollout, &report.task_definition_arn) {
-            (Some(r), _) => format!(
-                "cancelled ({signal}) while waiting for deployment {} ({} running {}/{}); ECS carries on with it",
-                r.deployment_id,
-                r.state.as_deref().unwrap_or("-"),
-                r.running,
-                r.desired
-            ),
-            (None, _)
-                if report
-                    .pre_deploy
-                    .as_ref()
-                    .is_some_and(|p| p.task_arn.is_some() && !p.succeeded) =>
-            {
-                let task = report
-                    .pre_deploy
-                    .as_ref()
-                    .and_then(|p| p.task_arn.clone())
-                    .unwrap_or_default();
-                format!(
-                    "cancelled ({signal}) while the pre-deploy task {task} ran; no service was updated, and the task carries on"
-                )
-            }
-            (None, Some(arn)) => format!("cancelled ({signal}) after registering {arn}"),
-            (None, None) => format!("cancelled ({signal}) before any change"),
-        };
+        let message = cancel_message(signal, &report);
         report.fail("Cancelled", message, None, Exit::Cancelled);
         report.status = Status::Cancelled;
     }
@@ -233,6 +210,51 @@ async fn execute<W: Write>(
         }
     }
     report
+}
+
+/// What a cancelled run was doing, and what carries on without it.
+fn cancel_message(signal: &str, report: &Report) -> String {
+    if let (Some(to), Some(r)) = (
+        &report.rollback_task_definition_arn,
+        &report.rollback_rollout,
+    ) {
+        let by = report.rolled_back_by.as_deref().unwrap_or("ecs-ship");
+        let had_failed = report
+            .failure
+            .as_ref()
+            .map_or(String::new(), |f| format!("; before it, {}", f.message));
+        return format!(
+            "cancelled ({signal}) while waiting for the rollback to {} by {by} (deployment {} {} running {}/{}); ECS carries on with it{had_failed}",
+            crate::model::short_task_definition(to),
+            r.deployment_id,
+            r.state.as_deref().unwrap_or("-"),
+            r.running,
+            r.desired
+        );
+    }
+    let pre_deploy_running = report
+        .pre_deploy
+        .as_ref()
+        .filter(|p| !p.succeeded)
+        .and_then(|p| p.task_arn.as_deref());
+    match (
+        &report.rollout,
+        pre_deploy_running,
+        &report.task_definition_arn,
+    ) {
+        (Some(r), _, _) => format!(
+            "cancelled ({signal}) while waiting for deployment {} ({} running {}/{}); ECS carries on with it",
+            r.deployment_id,
+            r.state.as_deref().unwrap_or("-"),
+            r.running,
+            r.desired
+        ),
+        (None, Some(task), _) => format!(
+            "cancelled ({signal}) while the pre-deploy task {task} ran; no service was updated, and the task carries on"
+        ),
+        (None, None, Some(arn)) => format!("cancelled ({signal}) after registering {arn}"),
+        (None, None, None) => format!("cancelled ({signal}) before any change"),
+    }
 }
 
 /// The GitHub deployment tracker, when asked for. A client that cannot be built is a warning.

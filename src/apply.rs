@@ -1,6 +1,11 @@
 //! Applying the plans: the AWS writes of a deploy. Register (paced), run the pre-deploy task,
-//! update the services concurrently, watch them together, and on a failure explain it and roll
-//! back every service that was changed (all or nothing).
+//! read the services again, update them concurrently, watch them together, and on a failure
+//! explain it and apply the rollback policy (all or nothing).
+//!
+//! After the first `UpdateService` an AWS error is part of the outcome, never the end of the run:
+//! an update whose answer was lost is found by reading the service; a rollout whose verdict cannot
+//! be read is a failed rollout (the rollback policy applies); a failed rollback keeps the cause of
+//! the failure beside what happened to the rollback.
 
 use std::io::Write;
 
@@ -20,13 +25,12 @@ use crate::rollback::{self, Started};
 use crate::watch::{self, Ecs, Limits, Target, Verdict, Watched};
 
 /// Registers the revisions (after the pre-deploy task, when there is one), updates the services
-/// concurrently, waits for a verdict on each, and rolls every changed service back on a failure.
+/// concurrently, waits for a verdict on each, and applies the rollback policy on a failure.
 pub async fn apply<W: Write>(
     clients: &Clients,
     req: &DeployRequest,
     plans: &[Plan],
     pre_deploy: Option<&PreDeployPlan>,
-    befores: &[ServiceState],
     console: &mut Console<W>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
@@ -38,8 +42,12 @@ pub async fn apply<W: Write>(
     }
     console.group("Deploy");
     let arns = register_all(clients, &mut registrar, plans, console, report).await?;
+    // A migration can take minutes: what the services run now is what a rollback goes back to,
+    // and a service someone else changed meanwhile is not ours to overwrite.
+    let befores = reread(clients, plans).await?;
+    unchanged_since_planned(plans, &befores)?;
     let (watched, update_errors) =
-        update_all(clients, plans, befores, &arns, console, report).await?;
+        update_all(clients, plans, &befores, &arns, console, report).await;
     report.rollout.clone_from(&report.services[0].rollout);
     if !update_errors.is_empty() && watched.is_empty() {
         anyhow::bail!("updating services failed: {}", update_errors.join("; "));
@@ -53,32 +61,53 @@ pub async fn apply<W: Write>(
         });
         return Ok(());
     }
+    let names: Vec<&str> = plans.iter().map(|p| p.service.as_str()).collect();
+    if judge(
+        clients,
+        req,
+        &names,
+        &watched,
+        update_errors,
+        console,
+        report,
+    )
+    .await
+    {
+        console.line(&format!("Deployed: {}", names.join(", ")));
+        report.succeed(Status::Deployed);
+    }
+    Ok(())
+}
+
+/// Watches the started rollouts, records each verdict, and on a failure explains it, fails the
+/// run (exit 3) and applies the rollback policy. `earlier` are failures already known (updates
+/// that failed). Returns whether every rollout completed.
+pub async fn judge<W: Write>(
+    clients: &Clients,
+    req: &DeployRequest,
+    names: &[&str],
+    watched: &[(usize, Watched)],
+    earlier: Vec<String>,
+    console: &mut Console<W>,
+    report: &mut Report,
+) -> bool {
     let limits = Limits {
         timeout: req.target.timeout,
         max_task_failures: req.target.max_task_failures,
     };
-    let outcomes = wait_for(clients, &watched, limits, console).await?;
-    let mut failures = update_errors;
-    failures.extend(record_verdicts(plans, &watched, &outcomes, report));
+    let outcomes = wait_for(clients, watched, limits, console).await;
+    let mut failures = earlier;
+    failures.extend(record_verdicts(names, watched, &outcomes, report));
     report.rollout.clone_from(&report.services[0].rollout);
     if failures.is_empty() {
-        console.line(&format!(
-            "Deployed: {}",
-            plans
-                .iter()
-                .map(|p| p.service.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        report.succeed(Status::Deployed);
-        return Ok(());
+        return true;
     }
     explain_failure(clients, &outcomes, report).await;
-    let message = if plans.len() > 1 {
+    let message = if names.len() > 1 {
         format!(
             "{} of {} services failed: {}",
             failures.len(),
-            plans.len(),
+            names.len(),
             failures.join("; ")
         )
     } else {
@@ -90,30 +119,23 @@ pub async fn apply<W: Write>(
         Some("see the stopped tasks and service events in the step summary".into()),
         Exit::DeployFailed,
     );
+    let started: Vec<Started> = watched
+        .iter()
+        .zip(&outcomes)
+        .map(|((i, w), outcome)| Started {
+            index: *i,
+            cluster: w.cluster.clone(),
+            target: w.target.clone(),
+            outcome: outcome.clone(),
+        })
+        .collect();
     if req.rollback {
-        let started: Vec<Started> = watched
-            .iter()
-            .zip(&outcomes)
-            .map(|((i, w), outcome)| Started {
-                index: *i,
-                before: befores[*i].clone(),
-                target: w.target.clone(),
-                outcome: outcome.clone(),
-            })
-            .collect();
-        rollback::after_failure(
-            clients,
-            &plans[0].cluster,
-            &started,
-            limits,
-            console,
-            report,
-        )
-        .await?;
+        rollback::after_failure(clients, &started, limits, console, report).await;
     } else {
         console.line("Not rolling back: `rollback` is false.");
+        rollback::note_where_they_stand(&started, report);
     }
-    Ok(())
+    false
 }
 
 /// Watches the started deployments together until each has a verdict.
@@ -122,7 +144,7 @@ async fn wait_for<W: Write>(
     watched: &[(usize, Watched)],
     limits: Limits,
     console: &mut Console<W>,
-) -> anyhow::Result<Vec<watch::Outcome>> {
+) -> Vec<watch::Outcome> {
     let items: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
     let deployments: Vec<&str> = items
         .iter()
@@ -134,17 +156,15 @@ async fn wait_for<W: Write>(
         deployments.join(", "),
         watch::human_duration(limits.timeout)
     ));
-    let outcomes = if items.is_empty() {
-        Vec::new()
-    } else {
-        watch::watch(&mut Ecs(&clients.ecs), &items, limits, console).await?
-    };
-    Ok(outcomes)
+    if items.is_empty() {
+        return Vec::new();
+    }
+    watch::watch(&mut Ecs(&clients.ecs), &items, limits, console).await
 }
 
 /// Records each watched service's verdict; returns the failures, one line each.
 fn record_verdicts(
-    plans: &[Plan],
+    names: &[&str],
     watched: &[(usize, Watched)],
     outcomes: &[watch::Outcome],
     report: &mut Report,
@@ -153,11 +173,12 @@ fn record_verdicts(
     for ((i, w), outcome) in watched.iter().zip(outcomes) {
         let result = &mut report.services[*i];
         result.rollout = Some(rollout(&outcome.last_state, &w.target));
-        if let Verdict::Failed { reason } = &outcome.verdict {
+        if let Verdict::Failed { reason, .. } = &outcome.verdict {
             result.status = Status::Failed;
             result.failure = Some(reason.clone());
-            failures.push(if plans.len() > 1 {
-                format!("{}: {reason}", plans[*i].service)
+            result.now = Some(outcome.where_it_stands());
+            failures.push(if names.len() > 1 {
+                format!("{}: {reason}", names[*i])
             } else {
                 reason.clone()
             });
@@ -168,8 +189,34 @@ fn record_verdicts(
     failures
 }
 
+/// The services as they are right before the update, in the plans' order.
+async fn reread(clients: &Clients, plans: &[Plan]) -> anyhow::Result<Vec<ServiceState>> {
+    let names: Vec<String> = plans.iter().map(|p| p.service.clone()).collect();
+    crate::gather::describe_all(clients, &plans[0].cluster, &names)
+        .await
+        .map_err(|err| err.context("reading the services again before updating them"))
+}
+
+/// Refuses to update when a service no longer runs the revision this deploy was planned against:
+/// someone deployed meanwhile, and our render would undo their change.
+fn unchanged_since_planned(plans: &[Plan], befores: &[ServiceState]) -> anyhow::Result<()> {
+    for (plan, now) in plans.iter().zip(befores) {
+        // Not a user error (exit 1): revisions were registered, a migration may have run.
+        if now.task_definition != plan.live_task_definition_arn {
+            anyhow::bail!(
+                "service `{}` changed while this deploy ran: it runs {} now, not {} it was planned against, so no service was updated (another deploy or the console updated it; run the deploy again to build on what runs now)",
+                plan.service,
+                short_task_definition(&now.task_definition),
+                short_task_definition(&plan.live_task_definition_arn)
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Updates the services that need it, concurrently. Returns the deployments to watch (with the
-/// service's index) and the updates that failed.
+/// service's index) and the updates that failed. An update whose answer was lost is found by
+/// reading the service: if it shows our new deployment, it is watched like any other.
 async fn update_all<W: Write>(
     clients: &Clients,
     plans: &[Plan],
@@ -177,7 +224,7 @@ async fn update_all<W: Write>(
     arns: &[String],
     console: &mut Console<W>,
     report: &mut Report,
-) -> anyhow::Result<(Vec<(usize, Watched)>, Vec<String>)> {
+) -> (Vec<(usize, Watched)>, Vec<String>) {
     let cluster = &plans[0].cluster;
     let results = join_all(
         plans
@@ -192,9 +239,10 @@ async fn update_all<W: Write>(
                     force_new_deployment: plan.force_new_deployment,
                     settings: plan.settings.clone(),
                 };
+                let wanted = plan.starts_deployment().then_some(arn.as_str());
                 (
                     i,
-                    aws::ecs::update_service(&clients.ecs, cluster, &plan.service, &update).await,
+                    update_service(clients, cluster, &befores[i], &update, wanted).await,
                 )
             }),
     )
@@ -209,6 +257,10 @@ async fn update_all<W: Write>(
                 console.line(&format!("Updating {service} failed: {err:#}"));
                 report.services[i].status = Status::Failed;
                 report.services[i].failure = Some(format!("{err:#}"));
+                report.services[i].now = Some(format!(
+                    "{} (not updated)",
+                    watch::where_it_stands(&befores[i])
+                ));
                 errors.push(format!("{service}: {err:#}"));
                 continue;
             }
@@ -230,13 +282,17 @@ async fn update_all<W: Write>(
         if !plans[i].starts_deployment() {
             continue;
         }
-        let target =
-            watch::started_deployment(&befores[i], &updated, &arns[i]).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "the update of `{service}` started no new deployment of {}",
-                    short_task_definition(&arns[i])
-                )
-            })?;
+        let Some(target) = watch::started_deployment(&befores[i], &updated, &arns[i]) else {
+            let why = format!(
+                "the update started no new deployment of {} (the service {})",
+                short_task_definition(&arns[i]),
+                watch::where_it_stands(&updated)
+            );
+            report.services[i].status = Status::Failed;
+            report.services[i].failure = Some(why.clone());
+            errors.push(format!("{service}: {why}"));
+            continue;
+        };
         report.services[i].rollout = Some(rollout(&updated, &target));
         report.services[i].status = Status::Started;
         watched.push((
@@ -248,7 +304,37 @@ async fn update_all<W: Write>(
             },
         ));
     }
-    Ok((watched, errors))
+    (watched, errors)
+}
+
+/// Updates a service. When the call fails (its answer lost past the SDK's retries, say), the
+/// service is read: if it shows a new PRIMARY deployment of `wanted`, the update happened and
+/// that state is returned; otherwise the error, saying whether the service could be read.
+pub async fn update_service(
+    clients: &Clients,
+    cluster: &str,
+    before: &ServiceState,
+    update: &ServiceUpdate,
+    wanted: Option<&str>,
+) -> anyhow::Result<ServiceState> {
+    let err = match aws::ecs::update_service(&clients.ecs, cluster, &before.name, update).await {
+        Ok(updated) => return Ok(updated),
+        Err(err) => err,
+    };
+    let Some(wanted) = wanted else {
+        return Err(err);
+    };
+    match aws::ecs::describe_services(&clients.ecs, cluster, std::slice::from_ref(&before.name))
+        .await
+    {
+        Ok(mut states) => match states.pop() {
+            Some(now) if watch::started_deployment(before, &now, wanted).is_some() => Ok(now),
+            _ => Err(err.context("the service shows no new deployment: it was not updated")),
+        },
+        Err(read) => Err(err.context(format!(
+            "and the service could not be read to tell whether the update happened ({read:#})"
+        ))),
+    }
 }
 
 /// Why it failed: the first failed service's stopped tasks, target health and events.

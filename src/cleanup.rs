@@ -1,8 +1,13 @@
 //! `keep-revisions`: after a verified success, deregister old revisions of each deployed family
-//! beyond the newest N. Never a revision a deployed service runs now, nor the one a rollback would
-//! go back to. Paced like registration and capped per run; problems are warnings.
+//! beyond the newest N. Never a revision that anything may still need: one a service in the
+//! region runs in any of its deployments, one a running task uses, or a rollback target. What is
+//! in use is read in full first; if that read fails or is too large to finish, nothing is
+//! deregistered. Paced like registration and capped per run; problems are warnings.
 
+use std::collections::BTreeSet;
 use std::io::Write;
+
+use futures::future::try_join_all;
 
 use crate::aws::{self, Clients};
 use crate::console::Console;
@@ -12,21 +17,69 @@ use crate::report::{Report, Status};
 /// At most this many revisions are deregistered per run (the rest go on the next run).
 pub const MAX_PER_RUN: usize = 20;
 
+/// The region is read in full before anything is deregistered; beyond these, nothing is.
+const MAX_CLUSTERS: usize = 100;
+const MAX_SERVICES: usize = 2_000;
+const MAX_TASKS: usize = 10_000;
+
 /// Which revisions to deregister: those beyond the newest `keep` (of `newest_first`) that are not
 /// protected, at most `limit`. Pure.
 pub fn to_deregister(
     newest_first: &[String],
     keep: usize,
-    protected: &[&str],
+    protected: &BTreeSet<String>,
     limit: usize,
 ) -> Vec<String> {
     newest_first
         .iter()
         .skip(keep)
-        .filter(|arn| !protected.contains(&arn.as_str()))
+        .filter(|arn| !protected.contains(arn.as_str()))
         .take(limit)
         .cloned()
         .collect()
+}
+
+/// Every task definition in use in the region: in any deployment of any service of any
+/// cluster, or by a running task.
+pub async fn in_use(clients: &Clients) -> anyhow::Result<BTreeSet<String>> {
+    let clusters = aws::ecs::list_clusters(&clients.ecs).await?;
+    anyhow::ensure!(
+        clusters.len() <= MAX_CLUSTERS,
+        "the region has {} clusters, more than the {MAX_CLUSTERS} checked",
+        clusters.len()
+    );
+    let mut used = BTreeSet::new();
+    let (mut services_seen, mut tasks_seen) = (0, 0);
+    for cluster in &clusters {
+        let services = aws::ecs::list_services(&clients.ecs, cluster).await?;
+        services_seen += services.len();
+        anyhow::ensure!(
+            services_seen <= MAX_SERVICES,
+            "the region has more than {MAX_SERVICES} services to check"
+        );
+        let described =
+            try_join_all(services.chunks(10).map(|chunk| {
+                aws::ecs::describe_services_as_they_are(&clients.ecs, cluster, chunk)
+            }))
+            .await?;
+        for (states, _) in described {
+            for state in states {
+                used.insert(state.task_definition.clone());
+                used.extend(state.deployments.into_iter().map(|d| d.task_definition));
+            }
+        }
+        let tasks = aws::ecs::list_running_tasks(&clients.ecs, cluster).await?;
+        tasks_seen += tasks.len();
+        anyhow::ensure!(
+            tasks_seen <= MAX_TASKS,
+            "the region has more than {MAX_TASKS} running tasks to check"
+        );
+        for chunk in tasks.chunks(100) {
+            let described = aws::ecs::describe_tasks(&clients.ecs, cluster, chunk).await?;
+            used.extend(described.into_iter().map(|t| t.task_definition));
+        }
+    }
+    Ok(used)
 }
 
 /// Deregisters old revisions of every family the deploy touched.
@@ -39,17 +92,25 @@ pub async fn run<W: Write>(
     if report.status != Status::Deployed {
         return;
     }
-    let protected: Vec<&str> = report
-        .services
-        .iter()
-        .flat_map(|s| {
-            [
-                s.task_definition_arn.as_deref(),
-                Some(s.previous_task_definition_arn.as_str()),
-            ]
-        })
-        .flatten()
-        .collect();
+    let mut protected = match in_use(clients).await {
+        Ok(used) => used,
+        Err(err) => {
+            crate::record::warn(
+                console,
+                report,
+                "Old revisions not cleaned up",
+                &format!(
+                    "which revisions are in use could not be read in full, so none was deregistered: {err:#}"
+                ),
+            );
+            return;
+        }
+    };
+    for s in &report.services {
+        protected.extend(s.task_definition_arn.clone());
+        protected.insert(s.previous_task_definition_arn.clone());
+        protected.extend(s.rollback_task_definition_arn.clone());
+    }
     let mut families: Vec<&str> = report
         .services
         .iter()
@@ -112,7 +173,7 @@ mod tests {
     #[test]
     fn keeps_the_newest_and_never_the_protected() {
         let all = arns(&[9, 8, 7, 6, 5, 4]);
-        let protected = [all[4].as_str()]; // api:5 is the rollback target
+        let protected: BTreeSet<String> = [all[4].clone()].into(); // api:5 is the rollback target
         assert_eq!(to_deregister(&all, 2, &protected, 20), arns(&[7, 6, 4]));
         assert_eq!(
             to_deregister(&all, 2, &protected, 2),

@@ -10,7 +10,7 @@ use std::io::Write;
 use crate::action_env::RunContext;
 use crate::aws::Clients;
 use crate::console::Console;
-use crate::error::UserError;
+use crate::error::{Exit, UserError};
 use crate::gate::Destination;
 use crate::gather::{Gathered, gather};
 use crate::github::{Payload, Tracker};
@@ -20,6 +20,7 @@ use crate::predeploy::step;
 use crate::report::{Report, ServiceResult, Status};
 use crate::request::{DeployRequest, ImageSpec};
 use crate::taskdef;
+use crate::watch::{self, Live, Watched};
 
 /// Runs a validated deploy request to the end, filling `report`.
 pub async fn run<W: Write>(
@@ -121,7 +122,7 @@ async fn run_steps<W: Write>(
         for (service, plan) in report.services.iter_mut().zip(&plans) {
             service.task_definition_arn = Some(plan.live_task_definition_arn.clone());
         }
-        report.succeed(Status::Unchanged);
+        unchanged(&clients, req, &plans, &gathered, console, report).await;
         return Ok(());
     }
     if let Some(github) = github {
@@ -132,21 +133,72 @@ async fn run_steps<W: Write>(
             production,
         });
     }
-    crate::apply::apply(
-        &clients,
-        req,
-        &plans,
-        pre_deploy.as_ref(),
-        &gathered.services,
-        console,
-        report,
-    )
-    .await?;
+    crate::apply::apply(&clients, req, &plans, pre_deploy.as_ref(), console, report).await?;
     crate::record::after_success(&clients, req, ctx, console, report).await;
     if let Some(keep) = req.keep_revisions {
         crate::cleanup::run(&clients, keep, console, report).await;
     }
     Ok(())
+}
+
+/// Nothing to change is a success only for a healthy service: each service's live deployment
+/// decides. Completed is `unchanged`; a rollout still in progress (an earlier run cancelled, say)
+/// is waited for and judged like a deploy, rollback policy included; a failed one fails the run.
+async fn unchanged<W: Write>(
+    clients: &Clients,
+    req: &DeployRequest,
+    plans: &[Plan],
+    gathered: &Gathered,
+    console: &mut Console<W>,
+    report: &mut Report,
+) {
+    let mut failed = Vec::new();
+    let mut watched = Vec::new();
+    for (i, state) in gathered.services.iter().enumerate() {
+        match watch::live(state) {
+            Live::Healthy => {}
+            Live::Failed(why) => {
+                report.services[i].status = Status::Failed;
+                report.services[i].failure = Some(why.clone());
+                report.services[i].now = Some(watch::where_it_stands(state));
+                failed.push(format!("{}: {why}", state.name));
+            }
+            Live::InProgress(target) => {
+                console.line(&format!(
+                    "{}: its deployment {} of {} is still rolling out",
+                    state.name,
+                    target.deployment_id,
+                    short_task_definition(&target.task_definition)
+                ));
+                watched.push((
+                    i,
+                    Watched {
+                        cluster: gathered.resolved.cluster.clone(),
+                        initial: state.clone(),
+                        target,
+                    },
+                ));
+            }
+        }
+    }
+    if !failed.is_empty() {
+        report.fail(
+            "Deploy failed",
+            format!("nothing to change, but {}", failed.join("; ")),
+            Some("the revision it runs does not work: fix the image or settings and deploy again, or roll back (`command: rollback`)".into()),
+            Exit::DeployFailed,
+        );
+        return;
+    }
+    if watched.is_empty() || !req.target.wait {
+        report.succeed(Status::Unchanged);
+        return;
+    }
+    let names: Vec<&str> = plans.iter().map(|p| p.service.as_str()).collect();
+    if crate::apply::judge(clients, req, &names, &watched, Vec::new(), console, report).await {
+        console.line("The rollout in progress completed: nothing else to change.");
+        report.succeed(Status::Unchanged);
+    }
 }
 
 /// Where the deploy really goes is known once gathered (names from SSM, tags): the production
@@ -193,16 +245,7 @@ fn show_dry_run<W: Write>(
 }
 
 fn service_result(plan: &Plan) -> ServiceResult {
-    ServiceResult {
-        service: plan.service.clone(),
-        previous_task_definition_arn: plan.live_task_definition_arn.clone(),
-        task_definition_arn: None,
-        changed: plan.changed,
-        status: Status::Unchanged,
-        rollout: None,
-        rollback_task_definition_arn: None,
-        failure: None,
-    }
+    ServiceResult::planned(&plan.service, &plan.live_task_definition_arn, plan.changed)
 }
 
 fn note_gathered(report: &mut Report, gathered: &Gathered) {

@@ -132,7 +132,7 @@ pub fn readable_tags(
 }
 
 /// Describes services 10 at a time (the API's limit), concurrently, in the order given.
-async fn describe_all(
+pub async fn describe_all(
     clients: &Clients,
     cluster: &str,
     names: &[String],

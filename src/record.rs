@@ -142,7 +142,9 @@ mod tests {
             status: Status::Deployed,
             rollout: None,
             rollback_task_definition_arn: None,
+            rollback_state: None,
             failure: None,
+            now: None,
         }];
         let ctx = RunContext {
             git_sha: Some("0a1b".into()),

@@ -180,11 +180,16 @@ fn aws_actions_called() -> std::collections::BTreeSet<String> {
     ] {
         let path = format!("{}/src/aws/{file}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(path).unwrap();
-        for line in text.lines() {
-            let call = line.trim();
-            let Some(name) = call.strip_prefix('.').and_then(|c| c.strip_suffix("()")) else {
-                continue;
-            };
+        // Every `.name()` call, wherever it stands in a line.
+        let calls = text.split('.').skip(1).filter_map(|after_dot| {
+            let name: String = after_dot
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            after_dot[name.len()..].starts_with("()").then_some(name)
+        });
+        for name in calls {
+            let name = name.as_str();
             let is_operation = [
                 "describe_",
                 "list_",

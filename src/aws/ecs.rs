@@ -24,29 +24,8 @@ pub async fn describe_services(
     cluster: &str,
     services: &[String],
 ) -> anyhow::Result<Vec<ServiceState>> {
-    assert!(
-        services.len() <= 10,
-        "DescribeServices takes at most 10 services"
-    );
-    let out = client
-        .describe_services()
-        .cluster(cluster)
-        .set_services(Some(services.to_vec()))
-        .include(ServiceField::Tags)
-        .send()
-        .await
-        .map_err(|err| {
-            let cluster_missing = err.as_service_error().is_some_and(aws_sdk_ecs::operation::describe_services::DescribeServicesError::is_cluster_not_found_exception);
-            if cluster_missing {
-                anyhow::Error::new(UserError::new(format!("cluster `{cluster}` was not found")).hint("check input `cluster` (or SSM `cluster-name`) and the region"))
-            } else {
-                sdk_error(err)
-            }
-        })
-        .with_context(|| format!("describing services {services:?} in cluster `{cluster}`"))?;
-    if let Some(failure) = out.failures().first() {
-        let what = failure.arn().unwrap_or_default();
-        let reason = failure.reason().unwrap_or("unknown reason");
+    let (states, missing) = describe_services_as_they_are(client, cluster, services).await?;
+    if let Some((what, reason)) = missing.first() {
         if reason == "MISSING" {
             return Err(UserError::new(format!(
                 "service `{}` was not found in cluster `{cluster}`",
@@ -57,7 +36,6 @@ pub async fn describe_services(
         }
         bail!("describing service `{what}` in cluster `{cluster}`: {reason}");
     }
-    let states: Vec<ServiceState> = out.services().iter().map(service_state).collect();
     if let Some(inactive) = states.iter().find(|s| s.status != "ACTIVE") {
         return Err(UserError::new(format!(
             "service `{}` in cluster `{cluster}` is {}",
@@ -67,6 +45,83 @@ pub async fn describe_services(
         .into());
     }
     Ok(states)
+}
+
+/// Describes services as ECS has them, whatever their status, with the ones it reports as
+/// failures (`(arn, reason)`, `MISSING` for a deleted service). For watching: a service that
+/// goes away mid-rollout is an outcome, not a user error.
+pub async fn describe_services_as_they_are(
+    client: &Client,
+    cluster: &str,
+    services: &[String],
+) -> anyhow::Result<(Vec<ServiceState>, Vec<(String, String)>)> {
+    describe_services_with(client, cluster, services, None).await
+}
+
+/// The same for a poll: at most two attempts, since the poller tries again anyway and should see
+/// (and say) an error rather than wait out the SDK's backoff.
+pub async fn poll_services(
+    client: &Client,
+    cluster: &str,
+    services: &[String],
+) -> anyhow::Result<(Vec<ServiceState>, Vec<(String, String)>)> {
+    describe_services_with(client, cluster, services, Some(POLL_ATTEMPTS)).await
+}
+
+/// Attempts per call for reads made in a polling loop.
+pub const POLL_ATTEMPTS: u32 = 2;
+
+/// A config override with fewer attempts, for calls made in a polling loop.
+pub fn fewer_attempts(attempts: u32) -> aws_sdk_ecs::config::Builder {
+    aws_sdk_ecs::config::Builder::default()
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts))
+}
+
+async fn describe_services_with(
+    client: &Client,
+    cluster: &str,
+    services: &[String],
+    attempts: Option<u32>,
+) -> anyhow::Result<(Vec<ServiceState>, Vec<(String, String)>)> {
+    assert!(
+        services.len() <= 10,
+        "DescribeServices takes at most 10 services"
+    );
+    let call = client
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(services.to_vec()))
+        .include(ServiceField::Tags);
+    let out = match attempts {
+        Some(n) => {
+            call.customize()
+                .config_override(fewer_attempts(n))
+                .send()
+                .await
+        }
+        None => call.send().await,
+    };
+    let out = out
+        .map_err(|err| {
+            let cluster_missing = err.as_service_error().is_some_and(aws_sdk_ecs::operation::describe_services::DescribeServicesError::is_cluster_not_found_exception);
+            if cluster_missing {
+                anyhow::Error::new(UserError::new(format!("cluster `{cluster}` was not found")).hint("check input `cluster` (or SSM `cluster-name`) and the region"))
+            } else {
+                sdk_error(err)
+            }
+        })
+        .with_context(|| format!("describing services {services:?} in cluster `{cluster}`"))?;
+    let failures = out
+        .failures()
+        .iter()
+        .map(|f| {
+            (
+                f.arn().unwrap_or_default().to_string(),
+                f.reason().unwrap_or("unknown reason").to_string(),
+            )
+        })
+        .collect();
+    Ok((out.services().iter().map(service_state).collect(), failures))
 }
 
 fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
@@ -185,6 +240,8 @@ pub async fn list_stopped_tasks(
         .started_by(started_by)
         .desired_status(DesiredStatus::Stopped)
         .max_results(100)
+        .customize()
+        .config_override(fewer_attempts(POLL_ATTEMPTS))
         .send()
         .await
         .map_err(sdk_error)
@@ -337,6 +394,52 @@ fn deployment_configuration(settings: &DeploymentSettings) -> DeploymentConfigur
         .build()
 }
 
+/// Every cluster of the account in the client's region (ARNs).
+pub async fn list_clusters(client: &Client) -> anyhow::Result<Vec<String>> {
+    let mut arns = Vec::new();
+    let mut pages = client.list_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(sdk_error).context("listing clusters")?;
+        arns.extend(page.cluster_arns().iter().cloned());
+    }
+    Ok(arns)
+}
+
+/// Every service of a cluster (ARNs).
+pub async fn list_services(client: &Client, cluster: &str) -> anyhow::Result<Vec<String>> {
+    let mut arns = Vec::new();
+    let mut pages = client
+        .list_services()
+        .cluster(cluster)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(sdk_error)
+            .with_context(|| format!("listing the services of cluster `{cluster}`"))?;
+        arns.extend(page.service_arns().iter().cloned());
+    }
+    Ok(arns)
+}
+
+/// The running (and starting) tasks of a cluster (ARNs).
+pub async fn list_running_tasks(client: &Client, cluster: &str) -> anyhow::Result<Vec<String>> {
+    let mut arns = Vec::new();
+    let mut pages = client
+        .list_tasks()
+        .cluster(cluster)
+        .desired_status(DesiredStatus::Running)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(sdk_error)
+            .with_context(|| format!("listing the running tasks of cluster `{cluster}`"))?;
+        arns.extend(page.task_arns().iter().cloned());
+    }
+    Ok(arns)
+}
+
 /// ACTIVE revisions of exactly `family` (`ListTaskDefinitions` matches by prefix), newest first.
 pub async fn active_revisions(client: &Client, family: &str) -> anyhow::Result<Vec<String>> {
     let mut arns = Vec::new();
@@ -447,6 +550,9 @@ pub async fn run_task(client: &Client, task: &OneOffTask<'_>) -> anyhow::Result<
     });
     let out = client
         .run_task()
+        // One token per task we mean to start: when an answer is lost and the SDK tries again,
+        // ECS starts no second task (a second migration running at once).
+        .client_token(uuid::Uuid::new_v4().simple().to_string())
         .cluster(task.cluster)
         .task_definition(task.task_definition)
         .count(1)
@@ -498,6 +604,8 @@ pub async fn task_status(
         .describe_tasks()
         .cluster(cluster)
         .tasks(arn)
+        .customize()
+        .config_override(fewer_attempts(POLL_ATTEMPTS))
         .send()
         .await
         .map_err(sdk_error)

@@ -7,7 +7,10 @@ pub mod elb;
 pub mod raw_json;
 pub mod ssm;
 
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -30,7 +33,8 @@ impl Clients {
         // Throttling (RegisterTaskDefinition allows ~1/s, shared with every other deploy in the
         // account) is retried with backoff; six attempts outlast a burst from a concurrent deploy.
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(6));
+            .retry_config(RetryConfig::standard().with_max_attempts(6))
+            .timeout_config(timeouts());
         if let Some(region) = region {
             loader = loader.region(Region::new(region.to_string()));
         }
@@ -63,6 +67,59 @@ impl Clients {
     }
 }
 
+/// Every AWS call has a deadline: a connection that does not open in 3 s, an attempt that gets no
+/// answer in 10 s (then retried), an operation that is not done in 40 s with its retries. A call
+/// held by a stalled network fails instead of hanging the deploy; the watcher's own deadline
+/// (`timeout-minutes`) comes on top and always wins.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .operation_timeout(Duration::from_secs(40))
+        .build()
+}
+
+/// An AWS error as we report it, knowing whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    /// `Code: message` for a service error, else the cause chain (timeouts, connections).
+    pub text: String,
+    /// A service error that retrying will not change (access denied, a bad parameter): as
+    /// opposed to throttling, 5xx answers, timeouts and dropped connections.
+    pub permanent: bool,
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// Error codes that say "try again later".
+const TRANSIENT_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ServerException",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
+/// Whether an error (anywhere in its chain) is an AWS error that retrying will not change.
+pub fn is_permanent(err: &anyhow::Error) -> bool {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<AwsError>())
+        .is_some_and(|e| e.permanent)
+}
+
 /// An SDK error as one line with its cause chain (the SDK's own `Display` says only "service error").
 pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
     DisplayErrorContext(err).to_string()
@@ -76,8 +133,14 @@ pub fn sdk_error<E>(err: E) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match err.code() {
-        Some(code) => anyhow::anyhow!("{code}: {}", err.message().unwrap_or("(no message)")),
-        None => anyhow::anyhow!(error_text(&err)),
-    }
+    anyhow::Error::new(match err.code() {
+        Some(code) => AwsError {
+            text: format!("{code}: {}", err.message().unwrap_or("(no message)")),
+            permanent: !TRANSIENT_CODES.contains(&code),
+        },
+        None => AwsError {
+            text: error_text(&err),
+            permanent: false,
+        },
+    })
 }

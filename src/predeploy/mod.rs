@@ -198,39 +198,10 @@ pub async fn run<W: Write>(
     );
     console.line(&format!("Started task {task_id}"));
     let deadline = started + prepared.timeout;
-    let stopped = loop {
-        tokio::time::sleep(POLL).await;
-        let Some((status, described)) =
-            aws::ecs::task_status(&clients.ecs, prepared.cluster, &arn).await?
-        else {
-            if started.elapsed() > MISSING_GRACE {
-                anyhow::bail!(
-                    "task {task_id} is not in cluster `{}` {} after it was started",
-                    prepared.cluster,
-                    human_duration(MISSING_GRACE)
-                );
-            }
-            continue;
-        };
-        if status != result.last_status {
-            console.line(&format!(
-                "Task {task_id}: {status} after {}",
-                human_duration(started.elapsed())
-            ));
-            result.last_status.clone_from(&status);
-        }
-        result.duration = started.elapsed();
-        if status == "STOPPED" {
-            break described;
-        }
-        if Instant::now() >= deadline {
-            let why = format!(
-                "task {task_id} did not stop within {} (last status {status}) and is still running",
-                human_duration(prepared.timeout)
-            );
-            result.failure = Some(why);
-            return Ok(());
-        }
+    let Some(stopped) =
+        wait_until_stopped(clients, prepared, &arn, started, deadline, console, result).await?
+    else {
+        return Ok(());
     };
     let essential = essential_containers(prepared.rendered);
     result.exit_code = stopped
@@ -250,6 +221,95 @@ pub async fn run<W: Write>(
     }
     result.task = Some(stopped);
     Ok(())
+}
+
+/// Polls the task until it stops; `None` (with `result.failure` set) when it outlives its
+/// timeout or its status cannot be read. A failed read is tried again while time is left; three
+/// that cannot go away (access denied) in a row end the wait. Either way the task may still be
+/// running, and the failure says so.
+async fn wait_until_stopped<W: Write>(
+    clients: &Clients,
+    prepared: &Prepared<'_>,
+    arn: &str,
+    started: Instant,
+    deadline: Instant,
+    console: &mut Console<W>,
+    result: &mut PreDeployResult,
+) -> anyhow::Result<Option<StoppedTask>> {
+    let task_id = arn.rsplit('/').next().unwrap_or(arn);
+    let (mut unread, mut permanent) = (None::<String>, 0);
+    loop {
+        tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+        if Instant::now() >= deadline {
+            result.failure = Some(past_deadline(task_id, prepared, result, unread.as_deref()));
+            return Ok(None);
+        }
+        let read = tokio::time::timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            aws::ecs::task_status(&clients.ecs, prepared.cluster, arn),
+        )
+        .await
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer before the timeout")));
+        match read {
+            Ok(Some((status, described))) => {
+                unread = None;
+                permanent = 0;
+                if status != result.last_status {
+                    console.line(&format!(
+                        "Task {task_id}: {status} after {}",
+                        human_duration(started.elapsed())
+                    ));
+                    result.last_status.clone_from(&status);
+                }
+                result.duration = started.elapsed();
+                if status == "STOPPED" {
+                    return Ok(Some(described));
+                }
+            }
+            Ok(None) if started.elapsed() > MISSING_GRACE => anyhow::bail!(
+                "task {task_id} is not in cluster `{}` {} after it was started",
+                prepared.cluster,
+                human_duration(MISSING_GRACE)
+            ),
+            Ok(None) => {}
+            Err(err) => {
+                if unread.is_none() {
+                    console.line(&format!(
+                        "Task {task_id} could not be read ({err:#}); trying again"
+                    ));
+                }
+                permanent = if crate::aws::is_permanent(&err) {
+                    permanent + 1
+                } else {
+                    0
+                };
+                unread = Some(format!("{err:#}"));
+            }
+        }
+        if permanent >= 3 {
+            result.failure = Some(past_deadline(task_id, prepared, result, unread.as_deref()));
+            return Ok(None);
+        }
+    }
+}
+
+/// Why the wait for the task ended without it stopping: its reads failed, or its time ran out.
+fn past_deadline(
+    task_id: &str,
+    prepared: &Prepared<'_>,
+    result: &PreDeployResult,
+    unread: Option<&str>,
+) -> String {
+    match unread {
+        Some(err) => format!(
+            "the status of task {task_id} could not be read ({err}); it may still be running"
+        ),
+        None => format!(
+            "task {task_id} did not stop within {} (last status {}) and is still running",
+            human_duration(prepared.timeout),
+            result.last_status
+        ),
+    }
 }
 
 #[cfg(test)]

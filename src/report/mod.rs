@@ -68,6 +68,19 @@ pub struct Rollout {
     pub desired: i32,
 }
 
+/// What became of a rollback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollbackState {
+    /// It completed: the service runs the revision it ran before.
+    Completed,
+    /// Started, but how it went could not be read.
+    Unverified(String),
+    /// Its own rollout failed (or timed out, or was superseded).
+    Failed(String),
+    /// The update that would start it failed; the service is where the failed rollout left it.
+    NotStarted(String),
+}
+
 /// How one service of a deploy ended (the `services` output).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceResult {
@@ -78,7 +91,29 @@ pub struct ServiceResult {
     pub status: Status,
     pub rollout: Option<Rollout>,
     pub rollback_task_definition_arn: Option<String>,
+    /// What became of the rollback to `rollback_task_definition_arn`.
+    pub rollback_state: Option<RollbackState>,
     pub failure: Option<String>,
+    /// Where the service stands at the end, as far as it is known (after a failure).
+    pub now: Option<String>,
+}
+
+impl ServiceResult {
+    /// A service as planned: nothing done to it yet.
+    pub fn planned(service: &str, live_task_definition: &str, changed: bool) -> Self {
+        Self {
+            service: service.to_string(),
+            previous_task_definition_arn: live_task_definition.to_string(),
+            task_definition_arn: None,
+            changed,
+            status: Status::Unchanged,
+            rollout: None,
+            rollback_task_definition_arn: None,
+            rollback_state: None,
+            failure: None,
+            now: None,
+        }
+    }
 }
 
 /// Which command ran.
@@ -131,6 +166,8 @@ pub struct Report {
     pub rolled_back_by: Option<String>,
     /// Where the rollback stood when we stopped watching it.
     pub rollback_rollout: Option<Rollout>,
+    /// What became of the (first service's) rollback.
+    pub rollback_state: Option<RollbackState>,
     /// Tasks of our deployment that stopped with a failure, newest first.
     pub failed_tasks: Vec<StoppedTask>,
     /// Load balancer targets that are unhealthy or belong to our failed tasks.
@@ -172,6 +209,7 @@ impl Report {
             rollback_task_definition_arn: None,
             rolled_back_by: None,
             rollback_rollout: None,
+            rollback_state: None,
             failed_tasks: Vec::new(),
             target_health: Vec::new(),
             events: Vec::new(),
@@ -332,7 +370,9 @@ mod tests {
                 status: Status::Failed,
                 rollout: None,
                 rollback_task_definition_arn: None,
+                rollback_state: None,
                 failure: Some("x\r\ny".into()),
+                now: None,
             });
             for (name, value) in report.outputs() {
                 proptest::prop_assert!(!value.contains(['\n', '\r', '\u{2028}', '\u{2029}', '\u{85}']), "{name}: {value:?}");

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use super::markdown::{self, floor_boundary, inert, inert_lines, shorten};
-use super::{Kind, Report, Status};
+use super::{Kind, Report, RollbackState, Status};
 use crate::diff::NameChanges;
 use crate::model::short_task_definition;
 
@@ -156,10 +156,32 @@ fn write_table(md: &mut String, report: &Report) {
                 r.desired
             )
         });
-        row(
-            "Rolled back to",
-            format!("{}{by}{state}", code(short_task_definition(arn))),
-        );
+        let to = code(short_task_definition(arn));
+        match &report.rollback_state {
+            None | Some(RollbackState::Completed) => {
+                row("Rolled back to", format!("{to}{by}{state}"));
+            }
+            Some(RollbackState::Unverified(why)) => row(
+                "Rollback",
+                format!(
+                    "to {to}{by}{state}, started but not verified: {}",
+                    text(why)
+                ),
+            ),
+            Some(RollbackState::Failed(why)) => row(
+                "Rollback",
+                format!("to {to}{by}{state} failed: {}", text(why)),
+            ),
+            Some(RollbackState::NotStarted(why)) => row(
+                "Rollback",
+                format!("to {to} could not be started: {}", text(why)),
+            ),
+        }
+    }
+    if let [service] = report.services.as_slice() {
+        if let Some(now) = &service.now {
+            row("Service now", text(now));
+        }
     }
     if let Some(links) = console_links(report) {
         row("AWS console", links);
@@ -208,10 +230,19 @@ fn write_services(md: &mut String, report: &Report) {
         });
         let mut result = code(s.status.as_str());
         if let Some(arn) = &s.rollback_task_definition_arn {
-            let _ = write!(result, " to {}", code(short_task_definition(arn)));
+            let what = match &s.rollback_state {
+                None | Some(RollbackState::Completed) => "to",
+                Some(RollbackState::Unverified(_)) => "(rollback not verified) to",
+                Some(RollbackState::Failed(_)) => "(rollback failed) to",
+                Some(RollbackState::NotStarted(_)) => "(rollback not started) to",
+            };
+            let _ = write!(result, " {what} {}", code(short_task_definition(arn)));
         }
         if let Some(why) = &s.failure {
             let _ = write!(result, ": {}", text(&shorten(why, MAX_LINE_CHARS)));
+        }
+        if let Some(now) = &s.now {
+            let _ = write!(result, "; now {}", text(&shorten(now, MAX_LINE_CHARS)));
         }
         let service = match (&report.region, &report.cluster) {
             (Some(region), Some(cluster)) => link(

@@ -276,7 +276,9 @@ fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
             status: Status::NotUpdated,
             rollout: None,
             rollback_task_definition_arn: None,
+            rollback_state: None,
             failure: None,
+            now: None,
         })
         .collect();
     r.pre_deploy = Some(PreDeployResult {
@@ -372,7 +374,9 @@ mod properties {
                 status: Status::Failed,
                 rollout: None,
                 rollback_task_definition_arn: Some(at(32)),
+                rollback_state: None,
                 failure: Some(at(33)),
+                now: None,
             })
             .collect();
         let diff = r.diff.as_mut().unwrap();

@@ -3,8 +3,9 @@
 //! Success means the service's PRIMARY deployment is ours, runs our task definition, and is
 //! COMPLETED with running = desired: "the service is stable" is not enough, since after a
 //! circuit-breaker rollback the service is stable again on the *old* revision. Failure is called
-//! as early as the evidence allows: a FAILED rollout, our deployment replaced or gone, or
-//! `max_task_failures` tasks of our deployment stopped for a reason that is a failure.
+//! as early as the evidence allows, and says whose move it was ([`Cause`]): our rollout failed
+//! (FAILED, a crash loop), ECS put the previous revision back, someone else's deployment replaced
+//! ours, or the service went away. Only the first is ours to roll back.
 
 use crate::model::{ServiceState, StoppedTask, short_task_definition};
 
@@ -13,66 +14,95 @@ use crate::model::{ServiceState, StoppedTask, short_task_definition};
 pub struct Target {
     pub deployment_id: String,
     pub task_definition: String,
+    /// What the service ran just before our update (for telling ECS's rollback from someone
+    /// else's deployment); `None` when it is not known.
+    pub previous: Option<String>,
 }
 
 /// How a rollout ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Completed,
-    Failed { reason: String },
+    Failed { reason: String, cause: Cause },
+}
+
+/// Why a rollout did not complete, and so what is ours to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// Our rollout failed: FAILED, a crash loop, the wrong revision.
+    Rollout,
+    /// No verdict within the time allowed.
+    TimedOut,
+    /// The service could not be read (long enough, or with an error that will not go away) to
+    /// tell how the rollout went.
+    Unreadable,
+    /// The service runs the revision it ran before again, in deployment `deployment` (ECS's
+    /// circuit breaker, or someone rolling back).
+    RolledBack { deployment: String },
+    /// Another deployment of another revision replaced ours (another deploy, the console).
+    Superseded {
+        deployment: String,
+        task_definition: String,
+    },
+    /// The service was deleted, or is no longer ACTIVE.
+    ServiceGone,
+}
+
+impl Cause {
+    /// Whether ecs-ship should put the service back itself (`rollback: true`): only when the
+    /// failure is of our own rollout, never over ECS's rollback or someone else's deployment.
+    pub fn ours_to_roll_back(&self) -> bool {
+        matches!(self, Self::Rollout | Self::TimedOut | Self::Unreadable)
+    }
+}
+
+fn failed(reason: String, cause: Cause) -> Verdict {
+    Verdict::Failed { reason, cause }
 }
 
 /// The verdict on a rollout, or `None` while it is still going. `failures` are the stopped
-/// tasks of our deployment that count as failures, newest first.
+/// tasks of our deployment that count as failures, newest first. `tasks_unreadable` says why
+/// they could not be read; then ECS's own count of failed tasks stands in for them.
 pub fn assess(
     state: &ServiceState,
     target: &Target,
     failures: &[StoppedTask],
     max_task_failures: u32,
+    tasks_unreadable: Option<&str>,
 ) -> Option<Verdict> {
-    let failed = |reason: String| Some(Verdict::Failed { reason });
     let Some(ours) = state.deployment(&target.deployment_id) else {
-        let now = state.primary().map_or_else(
-            || "no deployment".to_string(),
-            |p| short_task_definition(&p.task_definition).to_string(),
-        );
-        // ECS drops a rolled-back deployment from the list once drained; its events keep the why.
-        let why = state
-            .events
-            .iter()
-            .find(|e| e.message.contains(&target.deployment_id))
-            .map_or(String::new(), |e| format!(": {}", e.message));
-        return failed(format!(
-            "deployment {} is gone and the service now runs {now} (rolled back or replaced){why}",
-            target.deployment_id
-        ));
+        return Some(replaced(state, target, "is gone"));
     };
+    if ours.status != "PRIMARY" || ours.rollout_state.as_deref() == Some("FAILED") {
+        let other_primary = state.primary().is_some_and(|p| p.id != ours.id);
+        if other_primary {
+            let why = ours
+                .rollout_state_reason
+                .as_deref()
+                .filter(|_| ours.rollout_state.as_deref() == Some("FAILED"))
+                .map_or_else(|| "was replaced".to_string(), |r| format!("failed: {r};"));
+            return Some(replaced(state, target, &why));
+        }
+    }
     if ours.rollout_state.as_deref() == Some("FAILED") {
         let why = ours
             .rollout_state_reason
             .clone()
             .unwrap_or_else(|| "no reason given".into());
-        return failed(format!("deployment {} failed: {why}", ours.id));
-    }
-    if ours.status != "PRIMARY" {
-        let by = state.primary().map_or_else(String::new, |p| {
-            format!(
-                " by {} running {}",
-                p.id,
-                short_task_definition(&p.task_definition)
-            )
-        });
-        return failed(format!(
-            "deployment {} was replaced{by} (a rollback or another deploy)",
-            ours.id
+        return Some(failed(
+            format!("deployment {} failed: {why}", ours.id),
+            Cause::Rollout,
         ));
     }
     if ours.task_definition != target.task_definition {
-        return failed(format!(
-            "deployment {} runs {}, not {}",
-            ours.id,
-            short_task_definition(&ours.task_definition),
-            short_task_definition(&target.task_definition)
+        return Some(failed(
+            format!(
+                "deployment {} runs {}, not {}",
+                ours.id,
+                short_task_definition(&ours.task_definition),
+                short_task_definition(&target.task_definition)
+            ),
+            Cause::Rollout,
         ));
     }
     let steady = ours.running == ours.desired && ours.pending == 0;
@@ -85,17 +115,79 @@ pub fn assess(
     if done {
         return Some(Verdict::Completed);
     }
-    if max_task_failures > 0 && failures.len() >= max_task_failures as usize {
-        let last = failures.first().map_or_else(String::new, |t| {
-            format!("; the last one, task {}: {}", t.id(), t.cause())
-        });
-        return failed(format!(
-            "{} tasks of deployment {} stopped{last}",
-            failures.len(),
-            ours.id
+    let ecs_count = usize::try_from(ours.failed_tasks).unwrap_or(0);
+    let counted = match tasks_unreadable {
+        Some(_) => failures.len().max(ecs_count),
+        None => failures.len(),
+    };
+    if max_task_failures > 0 && counted >= max_task_failures as usize {
+        let last = match (failures.first(), tasks_unreadable) {
+            (Some(t), _) => format!("; the last one, task {}: {}", t.id(), t.cause()),
+            (None, Some(why)) => {
+                format!(" (ECS's count; why they stopped could not be read: {why})")
+            }
+            (None, None) => String::new(),
+        };
+        return Some(failed(
+            format!("{counted} tasks of deployment {} stopped{last}", ours.id),
+            Cause::Rollout,
         ));
     }
     None
+}
+
+/// Our deployment is no longer the service's: say by whom. When the new PRIMARY runs the
+/// revision the service ran before, that is a rollback (ECS's circuit breaker or a person);
+/// another revision is someone else's deploy.
+fn replaced(state: &ServiceState, target: &Target, what: &str) -> Verdict {
+    let Some(primary) = state.primary() else {
+        return failed(
+            format!(
+                "deployment {} {what} and the service has no deployment",
+                target.deployment_id
+            ),
+            Cause::ServiceGone,
+        );
+    };
+    // ECS drops a rolled-back deployment from the list once drained; its events keep the why.
+    let event = state
+        .events
+        .iter()
+        .find(|e| e.message.contains(&target.deployment_id))
+        .map_or(String::new(), |e| format!(": {}", e.message));
+    let now = short_task_definition(&primary.task_definition);
+    let is_previous = target
+        .previous
+        .as_deref()
+        .is_some_and(|p| p == primary.task_definition);
+    let what = what.trim_end_matches(';');
+    if is_previous || target.previous.is_none() && primary.task_definition != target.task_definition
+    {
+        let how = if is_previous {
+            "the service runs it again (rolled back)"
+        } else {
+            "(rolled back or replaced)"
+        };
+        return failed(
+            format!(
+                "deployment {} {what}; deployment {} of {now} replaced it, {how}{event}",
+                target.deployment_id, primary.id
+            ),
+            Cause::RolledBack {
+                deployment: primary.id.clone(),
+            },
+        );
+    }
+    failed(
+        format!(
+            "deployment {} {what}: superseded by deployment {} running {now} (another deploy or the console); ecs-ship leaves the service to it{event}",
+            target.deployment_id, primary.id
+        ),
+        Cause::Superseded {
+            deployment: primary.id.clone(),
+            task_definition: primary.task_definition.clone(),
+        },
+    )
 }
 
 /// The deployment an update started: a PRIMARY deployment of `task_definition` that was not
@@ -110,19 +202,60 @@ pub fn started_deployment(
     (is_new && primary.task_definition == task_definition).then(|| Target {
         deployment_id: primary.id.clone(),
         task_definition: task_definition.to_string(),
+        previous: Some(before.task_definition.clone()),
     })
 }
 
-/// The deployment that rolled the service back to `previous`, when ECS (its circuit breaker) or
-/// someone else already did.
-pub fn rolled_back_by_ecs<'a>(
-    state: &'a ServiceState,
-    target: &Target,
-    previous: &str,
-) -> Option<&'a crate::model::Deployment> {
-    state
-        .primary()
-        .filter(|p| p.id != target.deployment_id && p.task_definition == previous)
+/// A service a run leaves as it is (nothing to change): its PRIMARY deployment decides whether
+/// that is a success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Live {
+    /// Completed, every task running.
+    Healthy,
+    /// Still rolling out (or short of tasks): to be waited for and judged like a deploy.
+    InProgress(Target),
+    /// Failed, or no deployment to speak of: why.
+    Failed(String),
+}
+
+/// What the service's PRIMARY deployment says. A rollout in progress is judged like our own: its
+/// `previous` is the revision of the newest other deployment, the one it is replacing.
+pub fn live(state: &ServiceState) -> Live {
+    let Some(primary) = state.primary() else {
+        return Live::Failed(format!(
+            "service `{}` has no PRIMARY deployment",
+            state.name
+        ));
+    };
+    if primary.rollout_state.as_deref() == Some("FAILED") {
+        return Live::Failed(format!(
+            "its deployment {} of {} failed: {}",
+            primary.id,
+            short_task_definition(&primary.task_definition),
+            primary
+                .rollout_state_reason
+                .as_deref()
+                .unwrap_or("no reason given")
+        ));
+    }
+    let steady = primary.running == primary.desired && primary.pending == 0;
+    let done = match primary.rollout_state.as_deref() {
+        Some("COMPLETED") => steady,
+        Some(_) => false,
+        None => steady && state.deployments.len() == 1,
+    };
+    if done {
+        return Live::Healthy;
+    }
+    Live::InProgress(Target {
+        deployment_id: primary.id.clone(),
+        task_definition: primary.task_definition.clone(),
+        previous: state
+            .deployments
+            .iter()
+            .find(|d| d.id != primary.id && d.task_definition != primary.task_definition)
+            .map(|d| d.task_definition.clone()),
+    })
 }
 
 /// One line describing where a rollout stands.
@@ -143,6 +276,26 @@ pub fn progress_line(state: &ServiceState, target: &Target) -> String {
         None => format!(
             "running {}/{} (our deployment is gone)",
             state.running, state.desired
+        ),
+    }
+}
+
+/// Where a service stands, one line: the revision its PRIMARY deployment runs and how far.
+pub fn where_it_stands(state: &ServiceState) -> String {
+    match state.primary() {
+        Some(p) => format!(
+            "runs {} (deployment {} {} {}/{})",
+            short_task_definition(&p.task_definition),
+            p.id,
+            p.rollout_state.as_deref().unwrap_or("-"),
+            p.running,
+            p.desired
+        ),
+        None => format!(
+            "runs {} ({}/{})",
+            short_task_definition(&state.task_definition),
+            state.running,
+            state.desired
         ),
     }
 }

@@ -8,6 +8,7 @@ fn target() -> Target {
     Target {
         deployment_id: "ecs-svc/new".into(),
         task_definition: NEW.into(),
+        previous: Some(OLD.into()),
     }
 }
 
@@ -51,7 +52,7 @@ fn crashed(n: usize) -> Vec<StoppedTask> {
 }
 
 fn verdict(s: &ServiceState, failures: &[StoppedTask]) -> Option<Verdict> {
-    assess(s, &target(), failures, 3)
+    assess(s, &target(), failures, 3, None)
 }
 
 #[test]
@@ -89,12 +90,17 @@ fn failed_rollout_is_failure_with_the_reason() {
     let mut failed = dep("ecs-svc/new", "PRIMARY", NEW, 0, "FAILED");
     failed.rollout_state_reason =
         Some("ECS deployment circuit breaker: tasks failed to start.".into());
-    let Some(Verdict::Failed { reason }) = verdict(&service(vec![failed]), &[]) else {
+    let Some(Verdict::Failed { reason, cause }) = verdict(&service(vec![failed]), &[]) else {
         panic!("failure expected")
     };
     assert_eq!(
         reason,
         "deployment ecs-svc/new failed: ECS deployment circuit breaker: tasks failed to start."
+    );
+    assert_eq!(
+        cause,
+        Cause::Rollout,
+        "our deployment is still PRIMARY: ours to roll back"
     );
 }
 
@@ -114,26 +120,100 @@ fn a_stable_service_after_rollback_is_failure_not_success() {
         message: "(service api) deployment ecs-svc/new deployment failed: tasks failed to start."
             .into(),
     }];
-    let Some(Verdict::Failed { reason }) = verdict(&s, &[]) else {
+    let Some(Verdict::Failed { reason, cause }) = verdict(&s, &[]) else {
         panic!("failure expected")
     };
-    assert!(reason.starts_with("deployment ecs-svc/new is gone and the service now runs api:3 (rolled back or replaced): (service api) deployment ecs-svc/new deployment failed"), "{reason}");
+    assert!(reason.starts_with("deployment ecs-svc/new is gone; deployment ecs-svc/rollback of api:3 replaced it, the service runs it again (rolled back): (service api) deployment ecs-svc/new deployment failed"), "{reason}");
     assert_eq!(
-        rolled_back_by_ecs(&s, &target(), OLD).map(|d| d.id.as_str()),
-        Some("ecs-svc/rollback")
+        cause,
+        Cause::RolledBack {
+            deployment: "ecs-svc/rollback".into()
+        }
     );
 
     let s = service(vec![
         dep("ecs-svc/rollback", "PRIMARY", OLD, 1, "IN_PROGRESS"),
         dep("ecs-svc/new", "ACTIVE", NEW, 0, "IN_PROGRESS"),
     ]);
-    let Some(Verdict::Failed { reason }) = verdict(&s, &[]) else {
+    let Some(Verdict::Failed { reason, cause }) = verdict(&s, &[]) else {
         panic!("failure expected")
     };
-    assert!(
-        reason.contains("was replaced by ecs-svc/rollback running api:3"),
-        "{reason}"
+    assert_eq!(
+        reason,
+        "deployment ecs-svc/new was replaced; deployment ecs-svc/rollback of api:3 replaced it, the service runs it again (rolled back)"
     );
+    assert!(!cause.ours_to_roll_back());
+}
+
+#[test]
+fn another_revisions_deployment_supersedes_ours_and_is_left_alone() {
+    let newer = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:5";
+    for ours in [
+        dep("ecs-svc/new", "ACTIVE", NEW, 1, "IN_PROGRESS"),
+        dep("ecs-svc/new", "ACTIVE", NEW, 0, "FAILED"),
+    ] {
+        let s = service(vec![
+            dep("ecs-svc/other", "PRIMARY", newer, 0, "IN_PROGRESS"),
+            ours,
+        ]);
+        let Some(Verdict::Failed { reason, cause }) = verdict(&s, &[]) else {
+            panic!("failure expected")
+        };
+        assert!(
+            reason.contains(
+                ": superseded by deployment ecs-svc/other running api:5 (another deploy or the console); ecs-ship leaves the service to it"
+            ),
+            "{reason}"
+        );
+        assert_eq!(
+            cause,
+            Cause::Superseded {
+                deployment: "ecs-svc/other".into(),
+                task_definition: newer.into()
+            }
+        );
+        assert!(!cause.ours_to_roll_back());
+    }
+    // Someone redeploying our own revision is someone else's deployment too.
+    let s = service(vec![dep(
+        "ecs-svc/forced",
+        "PRIMARY",
+        NEW,
+        0,
+        "IN_PROGRESS",
+    )]);
+    assert!(matches!(
+        verdict(&s, &[]),
+        Some(Verdict::Failed {
+            cause: Cause::Superseded { .. },
+            ..
+        })
+    ));
+}
+
+#[test]
+fn when_stopped_tasks_cannot_be_read_ecss_count_decides_the_crash_loop() {
+    let mut ours = dep("ecs-svc/new", "PRIMARY", NEW, 0, "IN_PROGRESS");
+    ours.failed_tasks = 3;
+    let s = service(vec![
+        ours,
+        dep("ecs-svc/old", "ACTIVE", OLD, 2, "COMPLETED"),
+    ]);
+    assert_eq!(verdict(&s, &[]), None, "the tasks read fine: they decide");
+    let Some(Verdict::Failed { reason, cause }) = assess(
+        &s,
+        &target(),
+        &[],
+        3,
+        Some("AccessDeniedException: not authorized"),
+    ) else {
+        panic!("failure expected")
+    };
+    assert_eq!(
+        reason,
+        "3 tasks of deployment ecs-svc/new stopped (ECS's count; why they stopped could not be read: AccessDeniedException: not authorized)"
+    );
+    assert_eq!(cause, Cause::Rollout);
 }
 
 #[test]
@@ -142,7 +222,13 @@ fn no_ecs_rollback_while_our_deployment_is_primary() {
         dep("ecs-svc/new", "PRIMARY", NEW, 0, "FAILED"),
         dep("ecs-svc/old", "ACTIVE", OLD, 2, "COMPLETED"),
     ]);
-    assert_eq!(rolled_back_by_ecs(&s, &target(), OLD), None);
+    assert!(matches!(
+        verdict(&s, &[]),
+        Some(Verdict::Failed {
+            cause: Cause::Rollout,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -152,15 +238,16 @@ fn a_crash_loop_fails_at_the_third_failed_task_without_a_circuit_breaker() {
         dep("ecs-svc/old", "ACTIVE", OLD, 2, "COMPLETED"),
     ]);
     assert_eq!(verdict(&s, &crashed(2)), None);
-    let Some(Verdict::Failed { reason }) = verdict(&s, &crashed(3)) else {
+    let Some(Verdict::Failed { reason, cause }) = verdict(&s, &crashed(3)) else {
         panic!("failure expected")
     };
     assert_eq!(
         reason,
         "3 tasks of deployment ecs-svc/new stopped; the last one, task t0: Essential container in task exited [EssentialContainerExited]; app exited 1"
     );
+    assert_eq!(cause, Cause::Rollout);
     assert_eq!(
-        assess(&s, &target(), &crashed(9), 0),
+        assess(&s, &target(), &crashed(9), 0, None),
         None,
         "0 turns the task-failure check off"
     );

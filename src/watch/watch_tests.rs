@@ -15,6 +15,14 @@ struct Script {
     stops: Vec<(Duration, StoppedTask)>,
     describe_calls: Vec<(Duration, usize)>,
     task_calls: usize,
+    /// `DescribeServices` fails in `[from, until)`; `true`: an error retrying cannot fix.
+    describe_fails: Option<(Duration, Duration, bool)>,
+    /// A `DescribeServices` call made in `[from, from + 1s)` hangs this long.
+    describe_hangs: Option<(Duration, Duration)>,
+    /// The stopped tasks cannot be read (access denied).
+    tasks_denied: bool,
+    /// From this time on the service is missing from the answer.
+    gone_at: Option<Duration>,
 }
 
 impl Script {
@@ -25,6 +33,10 @@ impl Script {
             stops: Vec::new(),
             describe_calls: Vec::new(),
             task_calls: 0,
+            describe_fails: None,
+            describe_hangs: None,
+            tasks_denied: false,
+            gone_at: None,
         }
     }
 
@@ -46,6 +58,28 @@ impl Observe for Script {
         let now = self.start.elapsed();
         self.describe_calls.push((now, names.len()));
         assert!(names.len() <= 10, "DescribeServices takes at most 10");
+        if let Some((from, hang)) = self.describe_hangs {
+            if now >= from && now < from + Duration::from_secs(1) {
+                tokio::time::sleep(hang).await;
+            }
+        }
+        if let Some((from, until, permanent)) = self.describe_fails {
+            if now >= from && now < until {
+                return Err(anyhow::Error::new(crate::aws::AwsError {
+                    text: if permanent {
+                        "AccessDeniedException: not authorized to perform: ecs:DescribeServices"
+                            .into()
+                    } else {
+                        "ServerException: Service Unavailable".into()
+                    },
+                    permanent,
+                })
+                .context("describing services [\"api\"] in cluster `main`"));
+            }
+        }
+        if self.gone_at.is_some_and(|at| now >= at) {
+            return Ok(Vec::new());
+        }
         Ok(names
             .iter()
             .map(|n| {
@@ -67,6 +101,12 @@ impl Observe for Script {
         known: &HashSet<String>,
     ) -> anyhow::Result<Vec<StoppedTask>> {
         self.task_calls += 1;
+        if self.tasks_denied {
+            return Err(anyhow::Error::new(crate::aws::AwsError {
+                text: "AccessDeniedException: not authorized to perform: ecs:ListTasks".into(),
+                permanent: true,
+            }));
+        }
         let now = self.start.elapsed();
         Ok(self
             .stops
@@ -82,6 +122,7 @@ impl Observe for Script {
 fn state(name: &str, deployments: Vec<Deployment>) -> ServiceState {
     ServiceState {
         name: name.into(),
+        status: "ACTIVE".into(),
         desired: 2,
         deployments,
         ..ServiceState::default()
@@ -125,6 +166,7 @@ fn watched(name: &str) -> Watched {
         target: Target {
             deployment_id: "ecs-svc/new".into(),
             task_definition: NEW.into(),
+            previous: Some(OLD.into()),
         },
     }
 }
@@ -142,7 +184,7 @@ async fn run(
     limits: Limits,
 ) -> (Vec<Outcome>, Duration, String) {
     let mut console = Console::new(Vec::new(), Mode::Human);
-    let outcomes = watch(script, items, limits, &mut console).await.unwrap();
+    let outcomes = watch(script, items, limits, &mut console).await;
     (
         outcomes,
         script.start.elapsed(),
@@ -173,9 +215,10 @@ async fn a_quiet_wait_costs_at_most_about_thirty_describe_calls_a_minute() {
     let mut script = Script::new().at(0, rolling("api"));
     let (outcomes, at, log) = run(&mut script, &[watched("api")], limits(10)).await;
     assert_eq!(at, Duration::from_secs(600), "stops exactly at the timeout");
-    let Verdict::Failed { reason } = &outcomes[0].verdict else {
+    let Verdict::Failed { reason, cause } = &outcomes[0].verdict else {
         panic!("timeout expected")
     };
+    assert_eq!(*cause, Cause::TimedOut);
     assert_eq!(
         reason,
         "timed out after 10m waiting for deployment ecs-svc/new (running 0/2 pending 2 rollout IN_PROGRESS)"
@@ -229,9 +272,10 @@ async fn a_crash_loop_fails_soon_after_the_third_failed_task() {
         },
     ));
     let (outcomes, at, log) = run(&mut script, &[watched("api")], limits(15)).await;
-    let Verdict::Failed { reason } = &outcomes[0].verdict else {
+    let Verdict::Failed { reason, cause } = &outcomes[0].verdict else {
         panic!("failure expected")
     };
+    assert_eq!(*cause, Cause::Rollout);
     assert!(reason.starts_with("3 tasks of deployment ecs-svc/new stopped; the last one, task crash2: Essential container in task exited"), "{reason}");
     assert!(
         at >= Duration::from_secs(40) && at <= Duration::from_secs(44),
@@ -262,6 +306,135 @@ async fn twelve_services_are_described_in_batches_of_ten_and_finish_independentl
     assert!(
         last_poll_size <= 2,
         "finished services are not described again ({last_poll_size})"
+    );
+}
+
+fn failure(outcome: &Outcome) -> (&str, &Cause) {
+    match &outcome.verdict {
+        Verdict::Failed { reason, cause } => (reason.as_str(), cause),
+        Verdict::Completed => panic!("failure expected"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn reads_that_fail_for_a_while_do_not_end_the_watch() {
+    let mut script = Script::new().at(0, rolling("api")).at(20, completed("api"));
+    script.describe_fails = Some((Duration::from_secs(3), Duration::from_secs(15), false));
+    let (outcomes, at, log) = run(&mut script, &[watched("api")], limits(15)).await;
+    assert_eq!(outcomes[0].verdict, Verdict::Completed);
+    assert!(at <= Duration::from_secs(22), "{at:?}");
+    assert!(
+        log.contains("api could not be read (describing services [\"api\"] in cluster `main`: ServerException: Service Unavailable); trying again")
+            && log.contains("api can be read again after"),
+        "{log}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn reads_that_keep_failing_end_in_could_not_be_read_at_the_deadline() {
+    let mut script = Script::new().at(0, rolling("api"));
+    script.describe_fails = Some((Duration::from_secs(2), Duration::from_secs(9999), false));
+    let (outcomes, at, _) = run(&mut script, &[watched("api")], limits(1)).await;
+    assert_eq!(at, Duration::from_secs(60), "the deadline, not later");
+    let (reason, cause) = failure(&outcomes[0]);
+    assert_eq!(*cause, Cause::Unreadable);
+    assert!(
+        reason.starts_with(
+            "no verdict on deployment ecs-svc/new: service `api` could not be read for 5"
+        ) && reason.ends_with("ServerException: Service Unavailable"),
+        "{reason}"
+    );
+    assert!(
+        outcomes[0]
+            .where_it_stands()
+            .starts_with("unknown: it could not be read (describing services")
+    );
+    assert!(cause.ours_to_roll_back(), "the rollback policy applies");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_error_that_cannot_go_away_ends_the_watch_in_three_polls() {
+    let mut script = Script::new().at(0, rolling("api"));
+    script.describe_fails = Some((Duration::from_secs(2), Duration::from_secs(9999), true));
+    let (outcomes, at, _) = run(&mut script, &[watched("api")], limits(15)).await;
+    assert!(
+        at <= Duration::from_secs(6),
+        "not the 15 minute timeout: {at:?}"
+    );
+    let (reason, cause) = failure(&outcomes[0]);
+    assert_eq!(*cause, Cause::Unreadable);
+    assert!(
+        reason.contains("(3 attempts): describing services"),
+        "{reason}"
+    );
+    assert!(
+        reason.ends_with("AccessDeniedException: not authorized to perform: ecs:DescribeServices")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_that_hangs_cannot_hold_the_verdict_past_the_deadline() {
+    // timeout-minutes 0.1 (6 s) and a DescribeServices held for 150 s.
+    let mut script = Script::new().at(0, rolling("api"));
+    script.describe_hangs = Some((Duration::from_secs(2), Duration::from_secs(150)));
+    let limits = Limits {
+        timeout: Duration::from_secs(6),
+        max_task_failures: 3,
+    };
+    let (outcomes, at, _) = run(&mut script, &[watched("api")], limits).await;
+    assert_eq!(at, Duration::from_secs(6), "the deadline always wins");
+    let (reason, cause) = failure(&outcomes[0]);
+    assert_eq!(*cause, Cause::Unreadable);
+    assert!(
+        reason.contains("DescribeServices did not answer before the deadline"),
+        "{reason}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopped_tasks_that_cannot_be_read_leave_ecss_count_to_decide() {
+    let mut failing = rolling("api");
+    failing.deployments[0].failed_tasks = 3;
+    let mut script = Script::new().at(0, rolling("api")).at(8, failing);
+    script.tasks_denied = true;
+    let (outcomes, at, log) = run(&mut script, &[watched("api")], limits(15)).await;
+    assert!(at <= Duration::from_secs(10), "{at:?}");
+    let (reason, cause) = failure(&outcomes[0]);
+    assert_eq!(*cause, Cause::Rollout);
+    assert_eq!(
+        reason,
+        "3 tasks of deployment ecs-svc/new stopped (ECS's count; why they stopped could not be read: AccessDeniedException: not authorized to perform: ecs:ListTasks)"
+    );
+    assert_eq!(
+        log.matches("stopped tasks could not be read").count(),
+        1,
+        "said once: {log}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deleted_service_and_a_superseding_deployment_are_outcomes_of_their_own() {
+    let mut script = Script::new().at(0, rolling("api"));
+    script.gone_at = Some(Duration::from_secs(4));
+    let (outcomes, at, _) = run(&mut script, &[watched("api")], limits(15)).await;
+    assert!(at <= Duration::from_secs(5), "{at:?}");
+    assert_eq!(*failure(&outcomes[0]).1, Cause::ServiceGone);
+
+    let newer = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:5";
+    let superseded = state(
+        "api",
+        vec![
+            dep("ecs-svc/theirs", "PRIMARY", newer, 0, "IN_PROGRESS"),
+            dep("ecs-svc/new", "ACTIVE", NEW, 1, "IN_PROGRESS"),
+        ],
+    );
+    let mut script = Script::new().at(0, rolling("api")).at(5, superseded);
+    let (outcomes, _, _) = run(&mut script, &[watched("api")], limits(15)).await;
+    let (reason, cause) = failure(&outcomes[0]);
+    assert!(!cause.ours_to_roll_back());
+    assert!(
+        reason.contains("superseded by deployment ecs-svc/theirs running api:5"),
+        "{reason}"
     );
 }
 
