@@ -115,6 +115,51 @@ impl Emulator {
         self.control("POST", "/task-scenario", Some(&body));
     }
 
+    /// Makes calls of one AWS operation fail (see `moto_server.py`'s `/fault`): `kind` is `500`,
+    /// `throttle`, `denied`, `client`, `stall`, `lose` or `reset`; `more` adds `after`, `times`
+    /// (-1: all), `seconds`, `message`.
+    pub fn fault(&self, op: &str, kind: &str, more: &Value) {
+        let mut body = more.clone();
+        body["op"] = json!(op);
+        body["kind"] = json!(kind);
+        self.control("POST", "/fault", Some(&body));
+    }
+
+    pub fn clear_faults(&self) {
+        self.control("POST", "/faults/clear", None);
+    }
+
+    /// Deletes a service, as someone would in the middle of a rollout.
+    pub fn delete_service(&self, cluster: &str, service: &str) {
+        self.control(
+            "POST",
+            "/delete-service",
+            Some(&json!({"cluster": cluster, "service": service})),
+        );
+    }
+
+    /// Adds services that run an existing revision.
+    pub fn add_services_running(&self, env: &str, names: &[&str], task_definition: &str) -> Value {
+        self.control(
+            "POST",
+            "/services",
+            Some(&json!({"env": env, "names": names, "task_definition": task_definition})),
+        )
+    }
+
+    /// The AWS calls that were answered with an injected fault: `(op, kind)`.
+    pub fn faulted(&self) -> Vec<(String, String)> {
+        self.calls_detailed()
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    c["op"].as_str()?.to_string(),
+                    c["fault"].as_str()?.to_string(),
+                ))
+            })
+            .collect()
+    }
+
     /// Registers task-definition families (copies of the environment's main one, no service).
     pub fn add_families(&self, env: &str, names: &[&str]) -> Value {
         self.control(
@@ -467,6 +512,32 @@ impl ActionRun {
         (self.finish(status.code(), seen.as_bytes(), &[]), stopped_in)
     }
 
+    /// Starts it in the background; the test can act on the world while it runs.
+    pub fn spawn(&self) -> Running<'_> {
+        use std::process::Stdio;
+        let mut child = self
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (lines, received) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            run: self,
+            child,
+            received,
+            seen: String::new(),
+        }
+    }
+
     /// Reads the files back the way the runner does once the process has ended.
     pub fn finish(&self, code: Option<i32>, stdout: &[u8], stderr: &[u8]) -> Run {
         let outputs = ecs_ship::runner::parse_file_command(
@@ -482,5 +553,41 @@ impl ActionRun {
             summary: ecs_ship::report::markdown::decoded(&summary_md),
             summary_md,
         }
+    }
+}
+
+/// A run going on in the background.
+pub struct Running<'a> {
+    run: &'a ActionRun,
+    child: Child,
+    received: std::sync::mpsc::Receiver<String>,
+    seen: String,
+}
+
+impl Running<'_> {
+    /// Waits (at most 60 s) until stdout shows `marker`.
+    pub fn wait_for(&mut self, marker: &str) {
+        while !self.seen.contains(marker) {
+            let Ok(line) = self
+                .received
+                .recv_timeout(std::time::Duration::from_secs(60))
+            else {
+                let _ = self.child.kill();
+                panic!("never printed `{marker}`: {}", self.seen);
+            };
+            self.seen.push_str(&(line + "\n"));
+        }
+    }
+
+    /// Waits for the run to end and reads what it left.
+    pub fn finish(mut self) -> Run {
+        while let Ok(line) = self
+            .received
+            .recv_timeout(std::time::Duration::from_secs(120))
+        {
+            self.seen.push_str(&(line + "\n"));
+        }
+        let status = self.child.wait().unwrap();
+        self.run.finish(status.code(), self.seen.as_bytes(), &[])
     }
 }

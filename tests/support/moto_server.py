@@ -24,7 +24,7 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                             checks and their targets show unhealthy;
                   hang:     stays IN_PROGRESS.
                   A scenario applies to the next rollout of that service (`times`: the next n);
-                  later ones complete after 0.5 s.
+                  later ones complete after 0.5 s, or go as `then` (a scenario) says.
   POST /task-scenario {"family", "exit_code", "duration", "reason", "fail_to_start", "times"}
                   how the next one-off task (RunTask) of a family goes: PROVISIONING, PENDING, RUNNING,
                   then STOPPED after `duration` s (default 1) with the essential container exiting
@@ -38,8 +38,17 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
   GET  /calls                                           [{"service", "op"}] in order
   GET  /calls/bodies?op=RegisterTaskDefinition          raw request bodies of one operation
   POST /families  {"env", "names": [...]}                task-definition families copied from env's main one
-  POST /services  {"env", "names": [...]}                more services in env's cluster, one family each
+  POST /services  {"env", "names": [...], "task_definition"}  more services in env's cluster, one family
+                  each (or all running `task_definition`)
   POST /repository {"name"}                             an empty ECR repository
+  POST /fault     {"op", "kind", "after", "times", "seconds", "message"}   fail calls of one AWS
+                  operation: after `after` calls, the next `times` (-1: every one) get `kind`: 500,
+                  throttle, denied (AccessDenied), client (ClientException `message`), stall (held
+                  `seconds`, then answered), lose (done, then a 500: the answer is lost), reset
+                  (the connection closed without an answer)
+  POST /faults/clear
+  POST /delete-service {"cluster", "service"}          delete a service (as someone would, mid-rollout)
+  POST /deregister {"taskDefinition"}                  make a revision INACTIVE
   POST /calls/reset
   GET  /state?cluster=..&service=..                     service, its family's revisions, live task def
 """
@@ -50,6 +59,8 @@ import io
 import json
 import os
 import random
+import socket
+import struct
 import sys
 import threading
 import time
@@ -78,14 +89,72 @@ CONTROL_AGENT = "ecs-ship-test-control"
 # Call recorder
 
 
+FAULT_ANSWERS = {
+    "500": ("500 Internal Server Error", "ServerException", "Service Unavailable (injected)"),
+    "throttle": ("400 Bad Request", "ThrottlingException", "Rate exceeded (injected)"),
+    "denied": ("400 Bad Request", "AccessDeniedException",
+               "User: arn:aws:sts::123456789012:assumed-role/deploy/ci is not authorized to perform: {op} (injected)"),
+    "client": ("400 Bad Request", "ClientException", "{message}"),
+}
+
+
 class Recorder:
-    """WSGI middleware that records each AWS JSON-protocol call (not the control API's own)."""
+    """WSGI middleware that records each AWS JSON-protocol call (not the control API's own), and
+    injects the faults a test asks for (see `fault`)."""
 
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
         self.calls = []
         self.last_accepted = {}
+        self.faults = []  # [{"op", "after", "times", "kind", "seconds", "message"}], first match wins
+
+    def fault(self, spec):
+        """Fails calls of one operation: after `after` calls pass, the next `times` (-1: all) get
+        `kind`: 500, throttle, denied, client (ClientException `message`), stall (held `seconds`,
+        then answered), lose (done, then answered with a 500: the answer is lost), reset (the
+        connection is closed without an answer)."""
+        with self.lock:
+            self.faults.append({"after": 0, "times": 1, "seconds": 30.0, "message": "injected", **spec})
+
+    def take_fault(self, op):
+        with self.lock:
+            for f in self.faults:
+                if f["op"] != op or f["times"] == 0:
+                    continue
+                if f["after"] > 0:
+                    f["after"] -= 1
+                    return None
+                if f["times"] > 0:
+                    f["times"] -= 1
+                return dict(f)
+        return None
+
+    def answer(self, start_response, status, code, message):
+        payload = json.dumps({"__type": code, "message": message}).encode()
+        start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    def inject(self, fault, environ, start_response, op):
+        kind = fault["kind"]
+        if kind in FAULT_ANSWERS:
+            status, code, message = FAULT_ANSWERS[kind]
+            return self.answer(start_response, status, code, message.format(op=op, message=fault["message"]))
+        if kind == "stall":
+            time.sleep(float(fault["seconds"]))
+            return self.app(environ, start_response)
+        if kind == "lose":
+            # The call is done; its answer never arrives (the client sees a 500 and may retry).
+            body = b"".join(self.app(environ, lambda *a, **k: None))
+            del body
+            return self.answer(start_response, "500 Internal Server Error", "InternalFailure", "the answer was lost (injected)")
+        if kind == "reset":
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
+            return []
+        raise ValueError(f"unknown fault kind {kind}")
 
     # RegisterTaskDefinition is throttled by AWS at about 1 call/s sustained: a token bucket of 1.
     THROTTLED = {"RegisterTaskDefinition": 1.0}
@@ -98,6 +167,12 @@ class Recorder:
             environ["wsgi.input"] = io.BytesIO(body)
             service, _, op = target.rpartition(".")
             now = time.time()
+            fault = self.take_fault(op)
+            if fault is not None:
+                with self.lock:
+                    self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": now,
+                                       "throttled": False, "fault": fault["kind"]})
+                return self.inject(fault, environ, start_response, op)
             with self.lock:
                 interval = self.THROTTLED.get(op)
                 last = self.last_accepted.get(op)
@@ -105,7 +180,7 @@ class Recorder:
                 if not throttled:
                     self.last_accepted[op] = now
                 self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": now,
-                                   "throttled": throttled})
+                                   "throttled": throttled, "fault": None})
             if throttled:
                 payload = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
                 start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
@@ -117,7 +192,8 @@ class Recorder:
         with self.lock:
             if with_bodies_of:
                 return [c["body"] for c in self.calls if c["op"] == with_bodies_of]
-            return [{"service": c["service"], "op": c["op"], "t": c["t"], "throttled": c["throttled"]} for c in self.calls]
+            return [{"service": c["service"], "op": c["op"], "t": c["t"], "throttled": c["throttled"], "fault": c["fault"]}
+                    for c in self.calls]
 
     def reset(self):
         with self.lock:
@@ -237,6 +313,9 @@ def next_scenario(key):
     scenario["times"] = int(scenario.get("times", 1)) - 1
     if scenario["times"] <= 0:
         del SCENARIOS[key]
+        if scenario.get("then"):
+            # The rollout after this one (a rollback, say) goes as `then` says.
+            SCENARIOS[key] = {"outcome": "complete", "delay": 0.5, **scenario["then"]}
     return dict(scenario)
 
 
@@ -304,6 +383,10 @@ def tick():
                         task = stop_task(service, dep, "ServiceSchedulerInitiated", f"Task failed ELB health checks in (target-group {groups})",
                                          exit_code=143)
                         fail_health_check(service, task)
+                        # ECS counts a task that fails its health checks as a failed task of the
+                        # deployment (the circuit breaker's stage 2); an app that exits after it
+                        # started does not count.
+                        dep["failedTasks"] = dep.get("failedTasks", 0) + 1
                     else:
                         stop_task(service, dep, "EssentialContainerExited", "Essential container in task exited",
                                   exit_code=int(sc.get("exit_code", 1)), container_reason=sc.get("reason"))
@@ -570,11 +653,16 @@ def add_families(endpoint, env, names):
                  for name in names}
 
 
-def add_services(endpoint, env, names):
-    """More services in an environment's cluster, each with its own family copied from the main one."""
+def add_services(endpoint, env, names, task_definition=None):
+    """More services in an environment's cluster, each with its own family copied from the main one
+    (or all running `task_definition`)."""
     ecs = client("ecs", endpoint)
     cluster = f"bellyfed-{env}"
-    svc, arns = add_families(endpoint, env, names)
+    if task_definition:
+        svc = ecs.describe_services(cluster=cluster, services=[f"bellyfed-{env}-service"])["services"][0]
+        arns = {name: task_definition for name in names}
+    else:
+        svc, arns = add_families(endpoint, env, names)
     created = {}
     for name in names:
         arn = arns[name]
@@ -654,7 +742,7 @@ def control_handler(endpoint, recorder):
                 if url.path == "/families":
                     return self.reply(add_families(endpoint, payload.get("env", "dev"), payload["names"])[1])
                 if url.path == "/services":
-                    return self.reply(add_services(endpoint, payload.get("env", "dev"), payload["names"]))
+                    return self.reply(add_services(endpoint, payload.get("env", "dev"), payload["names"], payload.get("task_definition")))
                 if url.path == "/scenario":
                     scenario = {k: v for k, v in payload.items() if k not in ("cluster", "service")}
                     scenario.setdefault("outcome", "complete")
@@ -669,6 +757,19 @@ def control_handler(endpoint, recorder):
                 if url.path == "/calls/reset":
                     recorder.reset()
                     return self.reply({"ok": True})
+                if url.path == "/fault":
+                    recorder.fault(payload)
+                    return self.reply({"ok": True})
+                if url.path == "/faults/clear":
+                    with recorder.lock:
+                        recorder.faults.clear()
+                    return self.reply({"ok": True})
+                if url.path == "/delete-service":
+                    ecs = client("ecs", endpoint)
+                    ecs.update_service(cluster=payload["cluster"], service=payload["service"], desiredCount=0)
+                    return self.reply(ecs.delete_service(cluster=payload["cluster"], service=payload["service"], force=True)["service"]["status"])
+                if url.path == "/deregister":
+                    return self.reply(client("ecs", endpoint).deregister_task_definition(taskDefinition=payload["taskDefinition"])["taskDefinition"]["status"])
                 return self.reply({"error": "not found"}, 404)
             except Exception as err:
                 return self.reply({"error": repr(err)}, 500)

@@ -1,0 +1,387 @@
+//! AWS faults and a world that changes under the deploy, end to end: the real binary against the
+//! emulator, whose front injects faults per operation (5xx, throttling, access denied, client
+//! errors, lost answers, reset connections, stalls), while the scenario layer moves rollouts. Each
+//! case checks that the run ends safe (no unchecked revision left live, no lost cause) and that
+//! its outputs and summary say truly what state the service is in.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{ActionRun, Emulator, deploy_dev, dev_inputs};
+
+const CLUSTER: &str = "bellyfed-dev";
+const SERVICE: &str = "bellyfed-dev-service";
+
+fn revision(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap()
+}
+
+fn service_revision(em: &Emulator, service: &str) -> String {
+    revision(
+        em.service_state("dev", service)["service"]["taskDefinition"]
+            .as_str()
+            .unwrap(),
+    )
+    .to_string()
+}
+
+#[test]
+fn describe_services_failing_after_the_update_is_a_failed_rollout_and_the_rollback_is_said_unverified()
+ {
+    let em = Emulator::start(&["dev"]);
+    em.scenario(CLUSTER, SERVICE, "hang", 0.0);
+    // The reads before the update go through; every one after it fails.
+    em.fault("DescribeServices", "500", &json!({"after": 2, "times": -1}));
+    let started = Instant::now();
+    let run = deploy_dev(&em, &[("timeout-minutes", "0.1")]);
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "failed");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.starts_with("no verdict on deployment ecs-svc/")
+            && reason.contains("could not be read for")
+            && reason.contains("ServerException: Service Unavailable (injected)")
+            && reason.contains(
+                "; the rollback of bellyfed-dev-service to bellyfed-dev-service:1 could not be verified: deployment ecs-svc/"
+            ),
+        "{reason}"
+    );
+    assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
+    assert_eq!(em.count("UpdateService"), 2, "the deploy and our rollback");
+    assert_eq!(
+        service_revision(&em, SERVICE),
+        "1",
+        "the rollback was made, only its verdict could not be read"
+    );
+    assert!(
+        run.summary
+            .contains("| Rollback | to bellyfed-dev-service:1 by ecs-ship")
+            && run.summary.contains("started but not verified")
+            && run
+                .summary
+                .contains("| Service now | unknown: it could not be read"),
+        "{}",
+        run.summary
+    );
+    assert!(!run.summary.contains("Rolled back to"), "{}", run.summary);
+}
+
+#[test]
+fn stopped_tasks_that_cannot_be_read_still_fail_a_health_check_crash_loop_and_roll_back() {
+    let em = Emulator::start_with(&[], &["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "crash", "delay": 0.2, "interval": 0.5, "health": true}),
+    );
+    em.fault("ListTasks", "denied", &json!({"times": -1}));
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "rolled-back");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.contains("tasks of deployment ecs-svc/")
+            && reason.contains("(ECS's count; why they stopped could not be read: listing stopped tasks of deployment"),
+        "{reason}"
+    );
+    assert!(
+        run.stdout
+            .contains("stopped tasks could not be read (listing stopped tasks"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(service_revision(&em, SERVICE), "1");
+}
+
+#[test]
+fn a_rollback_ecs_refuses_keeps_the_cause_and_says_where_the_service_is() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "crash", "delay": 0.2, "interval": 0.4}),
+    );
+    // ECS refuses the rollback's update (the revision went INACTIVE, say).
+    em.fault(
+        "UpdateService",
+        "client",
+        &json!({"after": 1, "times": -1, "message": "TaskDefinition is inactive"}),
+    );
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(
+        run.code, 3,
+        "the rollout failed: exit 3, not 1\n{}",
+        run.stdout
+    );
+    assert_eq!(run.output("status"), "failed");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.contains(" tasks of deployment ecs-svc/")
+            && reason.contains(
+                "; the rollback of bellyfed-dev-service to bellyfed-dev-service:1 could not be started: "
+            )
+            && reason.ends_with("ClientException: TaskDefinition is inactive"),
+        "{reason}"
+    );
+    assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
+    assert_eq!(revision(run.output("task-definition-arn")), "2");
+    assert!(
+        run.summary
+            .contains("| Rollback | to bellyfed-dev-service:1 could not be started: ")
+            && run
+                .summary
+                .contains("| Service now | runs bellyfed-dev-service:2 (deployment ecs-svc/"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary
+            .starts_with("## ❌ Deploy bellyfed-dev-service to dev failed"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn an_unchanged_deploy_judges_the_rollout_still_in_progress() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "crash", "delay": 0.1, "interval": 0.3}),
+    );
+    // A deploy that did not wait (or was cancelled): its rollout then crash-loops.
+    let first = deploy_dev(&em, &[("wait", "false")]);
+    assert_eq!(first.output("status"), "started");
+    std::thread::sleep(Duration::from_millis(1500));
+    // The same inputs again: nothing to change, but the service is not healthy.
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("changed"), "false");
+    assert_eq!(run.output("status"), "rolled-back");
+    assert!(
+        run.stdout
+            .contains("bellyfed-dev-service: its deployment ecs-svc/"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        em.count("RegisterTaskDefinition"),
+        1,
+        "the second run registered nothing"
+    );
+    assert_eq!(service_revision(&em, SERVICE), "1");
+
+    // And a healthy service is `unchanged`, exit 0.
+    let run = deploy_dev(&em, &[("image-tag", "v1"), ("pin-image-digest", "false")]);
+    let again = deploy_dev(&em, &[("image-tag", "v1"), ("pin-image-digest", "false")]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!((again.code, again.output("status")), (0, "unchanged"));
+}
+
+#[test]
+fn a_hung_call_cannot_hold_the_verdict_past_the_deadline() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario(CLUSTER, SERVICE, "hang", 0.0);
+    // The first read after the update is held for 150 s.
+    em.fault(
+        "DescribeServices",
+        "stall",
+        &json!({"after": 2, "times": 1, "seconds": 150}),
+    );
+    let started = Instant::now();
+    let run = deploy_dev(&em, &[("timeout-minutes", "0.1")]);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(30), "verdict after {took:?}");
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "rolled-back");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.contains("DescribeServices did not answer before the deadline")
+            || reason.starts_with("timed out after 6s"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn cancelling_during_the_rollback_says_the_rollback_is_under_way() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "crash", "delay": 0.1, "interval": 0.3,
+                "then": {"outcome": "hang"}}),
+    );
+    let action = ActionRun::new(Some(&em), &dev_inputs(&[]));
+    let (run, stopped_in) = action.cancel_after("Wait for the rollback");
+    assert!(stopped_in < Duration::from_secs(2), "{stopped_in:?}");
+    assert_eq!(run.code, 130, "{}", run.stdout);
+    assert_eq!(run.output("status"), "cancelled");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.starts_with(
+            "cancelled (SIGTERM) while waiting for the rollback to bellyfed-dev-service:1 by ecs-ship (deployment ecs-svc/"
+        ) && reason.contains("; ECS carries on with it; before it, ")
+            && reason.contains("tasks of deployment"),
+        "{reason}"
+    );
+    assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
+}
+
+#[test]
+fn two_deploys_at_once_the_superseded_one_fails_and_touches_nothing() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(CLUSTER, SERVICE, &json!({"outcome": "hang"}));
+    let first = ActionRun::new(Some(&em), &dev_inputs(&[("timeout-minutes", "1")]));
+    let mut running = first.spawn();
+    running.wait_for("Wait for deployment");
+    // Someone else deploys other settings to the same service meanwhile.
+    let second = deploy_dev(&em, &[("environment-variables", "ROLE: second")]);
+    let first = running.finish();
+    assert_eq!(second.code, 0, "{}", second.stdout);
+    assert_eq!(second.output("status"), "deployed");
+    assert_eq!(first.code, 3, "{}", first.stdout);
+    assert_eq!(first.output("status"), "failed");
+    let reason = first.output("failure-reason");
+    assert!(
+        reason.contains("superseded by deployment ecs-svc/")
+            && reason.contains("running bellyfed-dev-service:3"),
+        "{reason}"
+    );
+    assert_eq!(first.output("rollback-task-definition-arn"), "");
+    assert_eq!(
+        em.count("UpdateService"),
+        2,
+        "one update each; nobody rolled the other back"
+    );
+    assert_eq!(service_revision(&em, SERVICE), "3");
+}
+
+#[test]
+fn a_service_changed_during_the_migration_is_not_overwritten() {
+    let em = Emulator::start(&["dev"]);
+    em.task_scenario("bellyfed-dev-service", &json!({"duration": 4}));
+    let first = ActionRun::new(
+        Some(&em),
+        &dev_inputs(&[("pre-deploy-task", "command: [migrate]")]),
+    );
+    let mut running = first.spawn();
+    running.wait_for("Started task ");
+    let second = deploy_dev(&em, &[("environment-variables", "ROLE: hotfix")]);
+    assert_eq!(second.output("status"), "deployed", "{}", second.stdout);
+    let first = running.finish();
+    assert_eq!(first.code, 1, "{}", first.stdout);
+    assert!(
+        first.output("failure-reason").starts_with(
+            "service `bellyfed-dev-service` changed while this deploy ran: it runs bellyfed-dev-service:3 now, not bellyfed-dev-service:1 it was planned against, so no service was updated"
+        ),
+        "{}",
+        first.output("failure-reason")
+    );
+    assert_eq!(em.count("UpdateService"), 1, "only the hotfix updated it");
+    assert_eq!(service_revision(&em, SERVICE), "3");
+}
+
+#[test]
+fn a_service_deleted_during_the_watch_fails_with_3_not_2() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(CLUSTER, SERVICE, &json!({"outcome": "hang"}));
+    let action = ActionRun::new(Some(&em), &dev_inputs(&[("timeout-minutes", "1")]));
+    let mut running = action.spawn();
+    running.wait_for("Wait for deployment");
+    em.delete_service(CLUSTER, SERVICE);
+    let run = running.finish();
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "failed");
+    assert!(
+        run.output("failure-reason")
+            .starts_with("service `bellyfed-dev-service` was deleted (or is no longer ACTIVE)"),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert_eq!(em.count("UpdateService"), 1, "nothing to roll back");
+}
+
+#[test]
+fn an_update_whose_answer_is_lost_is_found_and_watched() {
+    let em = Emulator::start(&["dev"]);
+    // Every attempt of the update is made, and every answer is lost.
+    em.fault("UpdateService", "lose", &json!({"times": 6}));
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.output("status"), "deployed");
+    assert!(em.faulted().iter().any(|(op, _)| op == "UpdateService"));
+    assert_eq!(service_revision(&em, SERVICE), "2");
+}
+
+#[test]
+fn transient_faults_at_every_operation_still_end_in_a_deploy() {
+    let em = Emulator::start(&["dev"]);
+    let ops = [
+        "GetParameters",
+        "DescribeImages",
+        "DescribeServices",
+        "DescribeClusters",
+        "DescribeTaskDefinition",
+        "RegisterTaskDefinition",
+        "UpdateService",
+    ];
+    // One deploy per kind, with the first call of every operation failing that way.
+    for (i, kind) in ["500", "throttle", "reset", "lose"].iter().enumerate() {
+        em.clear_faults();
+        for op in ops {
+            em.fault(op, kind, &json!({"times": 1}));
+        }
+        let value = format!("T: {i}");
+        let run = deploy_dev(&em, &[("environment-variables", &value), ("wait", "false")]);
+        assert_eq!(
+            (run.code, run.output("status")),
+            (0, "started"),
+            "{kind}: {}",
+            run.stdout
+        );
+        let faulted: Vec<String> = em
+            .faulted()
+            .into_iter()
+            .filter(|(_, k)| k == kind)
+            .map(|(op, _)| op)
+            .collect();
+        for op in ops {
+            assert!(
+                faulted.iter().any(|f| f == op),
+                "{op} got no {kind}: {faulted:?}"
+            );
+        }
+        // Registrations are throttled by the emulator at 1/s, as AWS does.
+        std::thread::sleep(Duration::from_millis(1100));
+    }
+}
+
+#[test]
+fn keep_revisions_never_deregisters_what_another_service_runs() {
+    let em = Emulator::start(&["dev"]);
+    let first = em.env("dev", "taskDefinitionArn");
+    em.add_services_running("dev", &["bellyfed-dev-other"], &first);
+    for value in ["A: 1", "A: 2"] {
+        let run = deploy_dev(
+            &em,
+            &[("environment-variables", value), ("keep-revisions", "1")],
+        );
+        assert_eq!(run.code, 0, "{}", run.stdout);
+        std::thread::sleep(Duration::from_millis(1100));
+    }
+    // Revision 1 runs in another service; 2 is the rollback target of 3.
+    assert_eq!(em.count("DeregisterTaskDefinition"), 0, "{:?}", em.calls());
+    let arns = em.state("dev")["taskDefinitionArns"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(arns, 3);
+}

@@ -1,0 +1,513 @@
+//! Hostile inputs, as a table: each row is refused with one clear error (exit 2), before any AWS
+//! write (most before any AWS call at all), and for every row the run leaves outputs the runner
+//! can parse, each on one line; exactly one error annotation; no workflow command it did not mean;
+//! a summary that renders with only our own structure (checked with a GFM renderer); and no trace
+//! of the secret marker `S3CR3T` anywhere it printed.
+
+mod support;
+
+use comrak::nodes::{AstNode, NodeValue};
+use comrak::{Arena, Options, parse_document};
+use support::{ActionRun, Emulator};
+
+const MARKER: &str = "S3CR3T";
+const PREFIX: &str = support::SSM_PREFIX;
+
+/// Where a refusal may happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    /// Before any AWS call.
+    BeforeAws,
+    /// After reads, before any write.
+    BeforeWrites,
+}
+
+struct Case {
+    name: &'static str,
+    inputs: Vec<(&'static str, String)>,
+    /// Files committed to the workspace: (path, content); a content of `->target` is a symlink.
+    files: Vec<(&'static str, String)>,
+    expect: &'static str,
+    when: When,
+}
+
+fn case(name: &'static str, inputs: &[(&'static str, &str)], expect: &'static str) -> Case {
+    Case {
+        name,
+        inputs: inputs.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
+        files: Vec::new(),
+        expect,
+        when: When::BeforeAws,
+    }
+}
+
+fn dev(more: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut inputs = vec![
+        ("environment", "dev".to_string()),
+        ("image-tag", "v2".to_string()),
+        ("ssm-prefix", PREFIX.to_string()),
+    ];
+    for (k, v) in more {
+        inputs.retain(|(name, _)| name != k);
+        inputs.push((*k, (*v).to_string()));
+    }
+    inputs
+}
+
+fn dev_case(name: &'static str, more: &[(&'static str, &str)], expect: &'static str) -> Case {
+    Case {
+        name,
+        inputs: dev(more),
+        files: Vec::new(),
+        expect,
+        when: When::BeforeAws,
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn cases() -> Vec<Case> {
+    let huge_env = format!("{}{}", "\"".repeat(78_000), "😀".repeat(10_000));
+    let big_file = "#".repeat(1024 * 1024 + 10);
+    let confirm = |c: &'static str, expect: &'static str| Case {
+        name: "a near-miss confirmation",
+        inputs: vec![
+            ("environment", "production".into()),
+            ("image-tag", "v2".into()),
+            ("confirm-production", c.into()),
+        ],
+        files: Vec::new(),
+        expect,
+        when: When::BeforeAws,
+    };
+    let mut cases = vec![
+        case(
+            "a heading in the environment",
+            &[("environment", "dev\n# heading"), ("image-tag", "v1")],
+            "input `environment` is invalid (it contains a line break at character 4)",
+        ),
+        case(
+            "a link in the environment",
+            &[
+                ("environment", "[Approve](https://evil.example)"),
+                ("image-tag", "v1"),
+            ],
+            "input `environment` is invalid: use letters",
+        ),
+        case(
+            "an image in the environment",
+            &[
+                ("environment", "![x](https://evil.example/x.png)"),
+                ("image-tag", "v1"),
+            ],
+            "input `environment` is invalid: use letters",
+        ),
+        case(
+            "a table row in the environment",
+            &[("environment", "dev|x\n|---|"), ("image-tag", "v1")],
+            "input `environment` is invalid (it contains a line break",
+        ),
+        case(
+            "a huge environment",
+            &[("environment", &huge_env), ("image-tag", "v1")],
+            "input `environment` is invalid (it contains the non-ASCII character",
+        ),
+        case(
+            "a Cyrillic lookalike environment",
+            &[("environment", "pro\u{0434}uction"), ("image-tag", "v1")],
+            "input `environment` is invalid (it contains the non-ASCII character `\u{0434}` (U+0434) at character 4)",
+        ),
+        case(
+            "an environment with a zero-width space",
+            &[("environment", "production\u{200b}"), ("image-tag", "v1")],
+            "input `environment` is invalid (it contains the invisible character U+200B at character 11)",
+        ),
+        confirm(
+            "DEPLOY TO PRODUCTION ",
+            "is not `DEPLOY TO PRODUCTION` (it has spaces around it)",
+        ),
+        confirm(
+            "DEPLOY\u{a0}TO PRODUCTION",
+            "(character 7 is U+00A0, not ` `)",
+        ),
+        confirm(
+            "DEPLOY TO PRODUCTION\u{200b}",
+            "(it is longer: 21 characters)",
+        ),
+        confirm(
+            "DEPLOY TO PR\u{41e}DUCTION",
+            "(character 13 is U+041E, not `O`)",
+        ),
+        confirm("deploy to production", "(it differs in letter case)"),
+        confirm("S3CR3T", "(it differs at character 1)"),
+        case(
+            "production without confirmation, in other letters",
+            &[("environment", "Production"), ("image-tag", "v1")],
+            "environment `Production` is a production environment and `confirm-production` is empty",
+        ),
+        case(
+            "a gate with no names",
+            &[
+                ("environment", "production"),
+                ("image-tag", "v1"),
+                ("production-environments", ","),
+            ],
+            "input `production-environments` names no environment",
+        ),
+        case(
+            "tag keys with no names",
+            &[
+                ("environment", "dev"),
+                ("image-tag", "v1"),
+                ("environment-tag-keys", " , "),
+            ],
+            "input `environment-tag-keys` names no tag key",
+        ),
+        dev_case(
+            "an SSM prefix of production",
+            &[("ssm-prefix", "/bellyfed/production/ecs")],
+            "SSM prefix `/bellyfed/production/ecs` names production environment `production`, and `confirm-production` is empty",
+        ),
+        dev_case(
+            "a workflow command in the tag",
+            &[("image-tag", "v1\n::set-output name=status::deployed")],
+            "input `image-tag` is invalid (it contains a line break at character 3)",
+        ),
+        dev_case(
+            "a tag with a colon",
+            &[("image-tag", "v1:extra")],
+            "input `image-tag` is invalid: letters, digits",
+        ),
+        dev_case(
+            "an image with two tags",
+            &[("image-tag", ""), ("image", "acme/web:1.5.0:extra")],
+            "input `image` is invalid: the repository path",
+        ),
+        dev_case(
+            "an upper-case digest",
+            &[
+                ("image-tag", ""),
+                (
+                    "image",
+                    "acme/web@sha256:0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+                ),
+            ],
+            "input `image` is invalid: the digest is not `sha256:` and 64 lower-case hex digits",
+        ),
+        dev_case(
+            "an image with an empty path component",
+            &[("image-tag", ""), ("image", "acme//web:v1")],
+            "input `image` is invalid: the repository path",
+        ),
+        dev_case(
+            "a secret in the wrong place of services",
+            &[(
+                "services",
+                "- service: web\n  environment-variables: S3CR3T",
+            )],
+            "input `services`: [0].environment-variables: expected a map of names to values, found a string at line 2 column 26",
+        ),
+        dev_case(
+            "a service name with a secret and a space",
+            &[("services", "- S3CR3T hunter2")],
+            "`services[0]`: the service name is invalid (it contains a space at character 7)",
+        ),
+        dev_case(
+            "malformed env JSON with a secret",
+            &[("environment-variables", r#"{"TOKEN": "S3CR3T",}"#)],
+            "`environment-variables` is not a valid JSON object: trailing comma at line 1 column 20",
+        ),
+        dev_case(
+            "a nested env value",
+            &[("environment-variables", "A: [S3CR3T]")],
+            "`environment-variables`: the value of `A` must be a string, number or boolean",
+        ),
+        dev_case(
+            "a secret value instead of a reference",
+            &[("secrets", r#"{"A": "S3CR3T value"}"#)],
+            "input `secrets`: `A` must name a Secrets Manager secret or SSM parameter ARN",
+        ),
+        dev_case(
+            "an env name that is a secret",
+            &[("environment-variables", r#"{"S3CR3T hunter2": "x"}"#)],
+            "input `environment-variables`: a name is invalid (it contains a space at character 7)",
+        ),
+        dev_case(
+            "a secret in the pre-deploy task",
+            &[("pre-deploy-task", "assign-public-ip: S3CR3T")],
+            "input `pre-deploy-task`: assign-public-ip: expected a boolean, found a string at line 1 column 19",
+        ),
+        dev_case(
+            "a secret as a subnet",
+            &[("pre-deploy-task", "command: [x]\nsubnets: [S3CR3T]")],
+            "input `pre-deploy-task.subnets` is invalid: expected subnet IDs",
+        ),
+        dev_case(
+            "a cluster with a space",
+            &[("cluster", "acme cluster")],
+            "input `cluster` is invalid (it contains a space at character 5)",
+        ),
+        dev_case(
+            "a container with a command",
+            &[("container", "app\n::error::x")],
+            "input `container` is invalid",
+        ),
+        dev_case(
+            "a family with a space",
+            &[("task-definition-family", "a b")],
+            "input `task-definition-family` is invalid (it contains a space at character 2)",
+        ),
+        dev_case(
+            "a role ARN with a line break",
+            &[("task-role-arn", "arn:aws:iam::123456789012:role/x\nq")],
+            "input `task-role-arn` is invalid (it contains a line break",
+        ),
+        dev_case(
+            "a log group outside the rule",
+            &[("log-group", "../x y")],
+            "input `log-group` is invalid (it contains a space",
+        ),
+        dev_case(
+            "a timeout that is not a number",
+            &[("timeout-minutes", "NaN")],
+            "input `timeout-minutes` is invalid: expected a number of minutes",
+        ),
+        dev_case(
+            "an infinite timeout",
+            &[("timeout-minutes", "1e309")],
+            "input `timeout-minutes` is invalid: expected a number of minutes",
+        ),
+        dev_case(
+            "a negative count",
+            &[("desired-count", "-1")],
+            "input `desired-count` is invalid: expected a whole number from 0 to 5000",
+        ),
+        dev_case(
+            "too many task failures",
+            &[("max-task-failures", "1000")],
+            "input `max-task-failures` is invalid: expected a whole number from 0 to 100",
+        ),
+        dev_case(
+            "keep no revisions",
+            &[("keep-revisions", "0")],
+            "input `keep-revisions` is invalid: expected a whole number from 1 to 1000",
+        ),
+        dev_case(
+            "a script URL",
+            &[("environment-url", "javascript:alert(1)")],
+            "input `environment-url` is invalid: expected an http(s) URL",
+        ),
+        dev_case(
+            "a token with a command",
+            &[
+                ("github-deployment", "true"),
+                ("github-token", "ghs_x\n::add-mask::y"),
+            ],
+            "input `github-token` is not a token",
+        ),
+        case(
+            "an unknown command",
+            &[("command", "destroy"), ("environment", "dev")],
+            "input `command` is invalid: expected `deploy` or `rollback`",
+        ),
+        dev_case(
+            "a config file outside the workspace",
+            &[("config", "../../etc/passwd")],
+            "input `config`: `../../etc/passwd` is outside the workspace",
+        ),
+        dev_case(
+            "a template outside the workspace",
+            &[("task-definition", "/etc/passwd")],
+            "input `task-definition`: `/etc/passwd` is outside the workspace",
+        ),
+    ];
+    cases.push(Case {
+        name: "a committed symlink out of the checkout",
+        inputs: dev(&[("config", ".github/ecs-ship.yml")]),
+        files: vec![(".github/ecs-ship.yml", "->/etc/passwd".into())],
+        expect: "input `config`: `.github/ecs-ship.yml` is outside the workspace",
+        when: When::BeforeAws,
+    });
+    cases.push(Case {
+        name: "a config file that is a directory",
+        inputs: dev(&[("config", "deploy")]),
+        files: vec![("deploy/x", String::new())],
+        expect: "input `config`: `deploy` is not a regular file",
+        when: When::BeforeAws,
+    });
+    cases.push(Case {
+        name: "a config file over 1 MiB",
+        inputs: dev(&[("config", "big.yml")]),
+        files: vec![("big.yml", big_file)],
+        expect: "input `config`: `big.yml` is 1048586 bytes; files are read up to 1 MiB",
+        when: When::BeforeAws,
+    });
+    cases.push(Case {
+        name: "a secret in the config file",
+        inputs: dev(&[("config", "ecs-ship.yml")]),
+        files: vec![("ecs-ship.yml", "environments:\n  dev:\n    environment-variables: S3CR3T\n".into())],
+        expect: "config file `ecs-ship.yml`: environments.dev.environment-variables: expected a map of names to values, found a string at line 3 column 28",
+        when: When::BeforeAws,
+    });
+    cases.push(Case {
+        name: "a broken template with a secret",
+        inputs: dev(&[("task-definition", "td.yml")]),
+        files: vec![("td.yml", "family: [S3CR3T\n".into())],
+        expect: "input `task-definition`: `td.yml` is not valid YAML: ",
+        when: When::BeforeAws,
+    });
+    cases.push(Case {
+        name: "a dev deploy to the production service",
+        inputs: vec![
+            ("environment", "dev".into()),
+            ("image-tag", "v2".into()),
+            ("cluster", "bellyfed-production".into()),
+            ("service", "bellyfed-production-service".into()),
+        ],
+        files: Vec::new(),
+        expect: "service `bellyfed-production-service` is tagged `environment=production`, a production environment (`production`), and `confirm-production` is empty",
+        when: When::BeforeWrites,
+    });
+    cases.push(Case {
+        name: "a bare name that is an ECR repository",
+        inputs: dev(&[("image-tag", ""), ("image", "bellyfed-api:v2")]),
+        files: Vec::new(),
+        expect: "image `bellyfed-api:v2` names no registry, so ECS would pull it from Docker Hub",
+        when: When::BeforeWrites,
+    });
+    cases.push(Case {
+        name: "a rollback to a production revision",
+        inputs: vec![
+            ("command", "rollback".into()),
+            ("environment", "dev".into()),
+            ("ssm-prefix", PREFIX.into()),
+            ("to", "bellyfed-production-service:1".into()),
+        ],
+        files: Vec::new(),
+        expect: "`to` is a revision of family `bellyfed-production-service`",
+        when: When::BeforeWrites,
+    });
+    cases
+}
+
+/// Writes that change something in AWS.
+const WRITES: [&str; 7] = [
+    "RegisterTaskDefinition",
+    "UpdateService",
+    "RunTask",
+    "PutParameter",
+    "PutImage",
+    "DeregisterTaskDefinition",
+    "TagResource",
+];
+
+fn structure<'a>(node: &'a AstNode<'a>, found: &mut Vec<String>) {
+    match &node.data.borrow().value {
+        // Our own links go to the AWS console of the deploy's region.
+        NodeValue::Link(l)
+            if !l
+                .url
+                .starts_with("https://us-east-1.console.aws.amazon.com/") =>
+        {
+            found.push(format!("link {}", l.url));
+        }
+        NodeValue::Image(_) => found.push("image".into()),
+        NodeValue::Heading(h) => found.push(format!("h{}", h.level)),
+        NodeValue::HtmlInline(h) if !["<code>", "</code>", "<!---->"].contains(&h.as_str()) => {
+            found.push(format!("html {h}"));
+        }
+        _ => {}
+    }
+    for child in node.children() {
+        structure(child, found);
+    }
+}
+
+#[test]
+fn every_hostile_input_is_refused_safely_before_any_write() {
+    let em = Emulator::start(&["dev", "production"]);
+    let cases = cases();
+    let mut held = 0;
+    for case in &cases {
+        em.reset_calls();
+        let inputs: Vec<(&str, &str)> = case.inputs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut action = ActionRun::new(Some(&em), &inputs);
+        for (path, content) in &case.files {
+            if let Some(target) = content.strip_prefix("->") {
+                let link = action.workspace().join(path);
+                std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+                std::os::unix::fs::symlink(target, link).unwrap();
+            } else {
+                action = action.file(path, content);
+            }
+        }
+        let run = action.run();
+        let what = case.name;
+        assert_eq!(run.code, 2, "{what}: exit code\n{}", run.stdout);
+        assert_eq!(run.output("status"), "failed", "{what}");
+        let reason = run.output("failure-reason");
+        assert!(reason.contains(case.expect), "{what}: {reason}");
+        for (name, value) in &run.outputs {
+            assert!(
+                !value.contains(['\n', '\r']),
+                "{what}: output {name} is one line"
+            );
+        }
+        let calls = em.calls();
+        match case.when {
+            When::BeforeAws => assert_eq!(calls, Vec::<String>::new(), "{what}: no AWS call"),
+            When::BeforeWrites => {
+                assert!(!calls.is_empty(), "{what}: refused after reading");
+                assert!(
+                    !calls.iter().any(|c| WRITES.contains(&c.as_str())),
+                    "{what}: a write in {calls:?}"
+                );
+            }
+        }
+        let annotations = run
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("::error "))
+            .count();
+        assert_eq!(annotations, 1, "{what}: one annotation\n{}", run.stdout);
+        for line in run.stdout.lines() {
+            let ours = [
+                "::error ",
+                "::warning ",
+                "::group::",
+                "::endgroup::",
+                "::stop-commands::",
+                "::ecs-ship-",
+            ];
+            assert!(
+                !line.trim_start().starts_with("::") || ours.iter().any(|o| line.starts_with(o)),
+                "{what}: an injected command: {line}"
+            );
+        }
+        for (place, text) in [
+            ("stdout", &run.stdout),
+            ("stderr", &run.stderr),
+            ("summary", &run.summary_md),
+        ] {
+            assert!(!text.contains(MARKER), "{what}: the marker is in {place}");
+        }
+        assert!(
+            !run.outputs.iter().any(|(_, v)| v.contains(MARKER)),
+            "{what}: the marker is in an output"
+        );
+        let arena = Arena::new();
+        let mut options = Options::default();
+        options.extension.table = true;
+        options.extension.autolink = true;
+        options.render.unsafe_ = true;
+        let root = parse_document(&arena, &run.summary_md, &options);
+        let mut found = Vec::new();
+        structure(root, &mut found);
+        assert_eq!(
+            found,
+            ["h2"],
+            "{what}: the summary renders only our heading"
+        );
+        held += 1;
+    }
+    eprintln!("hostile inputs: {held} of {} held", cases.len());
+}
