@@ -3,7 +3,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{Emulator, REPO_URI, deploy_dev, run_action};
+use support::{Emulator, REPO_URI, deploy_dev, revision, run_action};
 
 const PREFIX: &str = support::SSM_PREFIX;
 
@@ -22,10 +22,6 @@ fn inputs<'a>(
         .map(|(k, v)| (*k, v.as_str()))
         .chain(more.iter().copied())
         .collect()
-}
-
-fn revision(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap()
 }
 
 fn container<'a>(td: &'a Value, name: &str) -> &'a Value {
@@ -651,23 +647,6 @@ fn a_bare_image_name_that_is_an_ecr_repository_of_the_account_is_refused() {
     assert_eq!(run.output("image"), "nginx:1.27");
 }
 
-/// AWS calls that change something.
-const WRITES: [&str; 6] = [
-    "RegisterTaskDefinition",
-    "UpdateService",
-    "RunTask",
-    "PutParameter",
-    "PutImage",
-    "DeregisterTaskDefinition",
-];
-
-fn writes(em: &Emulator) -> Vec<String> {
-    em.calls()
-        .into_iter()
-        .filter(|c| WRITES.contains(&c.as_str()))
-        .collect()
-}
-
 #[test]
 fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
     let em = Emulator::start(&["dev", "production"]);
@@ -688,7 +667,7 @@ fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
         "service `bellyfed-production-service` is tagged `environment=production`, a production environment (`production`), and `confirm-production` is empty"
     );
     assert!(em.count("DescribeServices") > 0);
-    assert_eq!(writes(&em), Vec::<String>::new());
+    assert_eq!(em.writes(), Vec::<String>::new());
     // The same with the confirmation goes through.
     let run = run_action(
         Some(&em),
@@ -783,7 +762,7 @@ fn a_rollback_to_another_familys_revision_is_refused() {
         run.output("failure-reason"),
         "`to` is a revision of family `bellyfed-production-service`, but service `bellyfed-dev-service` runs family `bellyfed-dev-service`"
     );
-    assert_eq!(writes(&em), Vec::<String>::new());
+    assert_eq!(em.writes(), Vec::<String>::new());
     // And a rollback of the production service from a dev run is refused by its tags.
     let run = run_action(
         Some(&em),
@@ -803,5 +782,5 @@ fn a_rollback_to_another_familys_revision_is_refused() {
         "{}",
         run.output("failure-reason")
     );
-    assert_eq!(writes(&em), Vec::<String>::new());
+    assert_eq!(em.writes(), Vec::<String>::new());
 }

@@ -9,23 +9,10 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{ActionRun, Emulator, deploy_dev, dev_inputs};
+use support::{ActionRun, Emulator, deploy_dev, dev_inputs, revision};
 
 const CLUSTER: &str = "bellyfed-dev";
 const SERVICE: &str = "bellyfed-dev-service";
-
-fn revision(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap()
-}
-
-fn service_revision(em: &Emulator, service: &str) -> String {
-    revision(
-        em.service_state("dev", service)["service"]["taskDefinition"]
-            .as_str()
-            .unwrap(),
-    )
-    .to_string()
-}
 
 #[test]
 fn describe_services_failing_after_the_update_is_a_failed_rollout_and_the_rollback_is_said_unverified()
@@ -56,7 +43,7 @@ fn describe_services_failing_after_the_update_is_a_failed_rollout_and_the_rollba
     assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
     assert_eq!(em.count("UpdateService"), 2, "the deploy and our rollback");
     assert_eq!(
-        service_revision(&em, SERVICE),
+        em.running("dev", SERVICE),
         "1",
         "the rollback was made, only its verdict could not be read"
     );
@@ -97,7 +84,7 @@ fn stopped_tasks_that_cannot_be_read_still_fail_a_health_check_crash_loop_and_ro
         "{}",
         run.stdout
     );
-    assert_eq!(service_revision(&em, SERVICE), "1");
+    assert_eq!(em.running("dev", SERVICE), "1");
 }
 
 #[test]
@@ -177,7 +164,7 @@ fn an_unchanged_deploy_judges_the_rollout_still_in_progress() {
         1,
         "the second run registered nothing"
     );
-    assert_eq!(service_revision(&em, SERVICE), "1");
+    assert_eq!(em.running("dev", SERVICE), "1");
 
     // And a healthy service is `unchanged`, exit 0.
     let run = deploy_dev(&em, &[("image-tag", "v1"), ("pin-image-digest", "false")]);
@@ -261,7 +248,7 @@ fn two_deploys_at_once_the_superseded_one_fails_and_touches_nothing() {
         2,
         "one update each; nobody rolled the other back"
     );
-    assert_eq!(service_revision(&em, SERVICE), "3");
+    assert_eq!(em.running("dev", SERVICE), "3");
 }
 
 #[test]
@@ -286,7 +273,7 @@ fn a_service_changed_during_the_migration_is_not_overwritten() {
         first.output("failure-reason")
     );
     assert_eq!(em.count("UpdateService"), 1, "only the hotfix updated it");
-    assert_eq!(service_revision(&em, SERVICE), "3");
+    assert_eq!(em.running("dev", SERVICE), "3");
 }
 
 #[test]
@@ -318,7 +305,7 @@ fn an_update_whose_answer_is_lost_is_found_and_watched() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.output("status"), "deployed");
     assert!(em.faulted().iter().any(|(op, _)| op == "UpdateService"));
-    assert_eq!(service_revision(&em, SERVICE), "2");
+    assert_eq!(em.running("dev", SERVICE), "2");
 }
 
 #[test]

@@ -389,17 +389,6 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-/// Writes that change something in AWS.
-const WRITES: [&str; 7] = [
-    "RegisterTaskDefinition",
-    "UpdateService",
-    "RunTask",
-    "PutParameter",
-    "PutImage",
-    "DeregisterTaskDefinition",
-    "TagResource",
-];
-
 fn structure<'a>(node: &'a AstNode<'a>, found: &mut Vec<String>) {
     match &node.data.borrow().value {
         // Our own links go to the AWS console of the deploy's region.
@@ -458,7 +447,7 @@ fn every_hostile_input_is_refused_safely_before_any_write() {
             When::BeforeWrites => {
                 assert!(!calls.is_empty(), "{what}: refused after reading");
                 assert!(
-                    !calls.iter().any(|c| WRITES.contains(&c.as_str())),
+                    !calls.iter().any(|c| support::WRITES.contains(&c.as_str())),
                     "{what}: a write in {calls:?}"
                 );
             }

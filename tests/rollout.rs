@@ -6,24 +6,11 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use support::{ActionRun, Emulator, deploy_dev, dev_inputs, run_action};
+use support::{ActionRun, Emulator, deploy_dev, dev_inputs, revision, run_action};
 
 const PREFIX: &str = support::SSM_PREFIX;
 const CLUSTER: &str = "bellyfed-dev";
 const SERVICE: &str = "bellyfed-dev-service";
-
-fn revision(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap()
-}
-
-fn service_revision(em: &Emulator) -> String {
-    revision(
-        em.state("dev")["service"]["taskDefinition"]
-            .as_str()
-            .unwrap(),
-    )
-    .to_string()
-}
 
 #[test]
 fn a_crash_loop_without_circuit_breaker_fails_at_the_third_task_and_ecs_ship_rolls_back() {
@@ -43,7 +30,7 @@ fn a_crash_loop_without_circuit_breaker_fails_at_the_third_task_and_ecs_ship_rol
         "{reason}"
     );
     assert_eq!(
-        service_revision(&em),
+        em.running("dev", SERVICE),
         "1",
         "the service runs the previous revision again"
     );
@@ -106,7 +93,7 @@ fn a_circuit_breaker_rollback_is_reported_not_repeated() {
         "{}",
         run.summary
     );
-    assert_eq!(service_revision(&em), "1");
+    assert_eq!(em.running("dev", SERVICE), "1");
 }
 
 #[test]
@@ -121,7 +108,7 @@ fn with_rollback_off_a_failed_deploy_stays_failed_where_it_is() {
     assert_eq!(run.code, 3);
     assert_eq!(run.output("status"), "failed");
     assert_eq!(run.output("rollback-task-definition-arn"), "");
-    assert_eq!(service_revision(&em), "2");
+    assert_eq!(em.running("dev", SERVICE), "2");
     assert_eq!(em.count("UpdateService"), 1);
 }
 
@@ -138,7 +125,7 @@ fn a_timed_out_rollout_is_rolled_back_and_says_it_timed_out() {
         "{}",
         run.output("failure-reason")
     );
-    assert_eq!(service_revision(&em), "1");
+    assert_eq!(em.running("dev", SERVICE), "1");
 }
 
 #[test]
@@ -210,7 +197,7 @@ fn the_rollback_command_goes_back_to_the_recorded_previous_revision() {
     assert_eq!(run.output("status"), "rolled-back");
     assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
     assert_eq!(revision(run.output("previous-task-definition-arn")), "2");
-    assert_eq!(service_revision(&em), "1");
+    assert_eq!(em.running("dev", SERVICE), "1");
     assert!(
         run.summary
             .starts_with("## ↩️ Rolled back bellyfed-dev-service in dev"),
@@ -245,7 +232,7 @@ fn the_rollback_command_goes_back_to_the_recorded_previous_revision() {
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert_eq!(service_revision(&em), "2");
+    assert_eq!(em.running("dev", SERVICE), "2");
 }
 
 #[test]

@@ -3,14 +3,10 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Emulator, deploy_dev, run_action};
+use support::{Emulator, deploy_dev, revision, run_action};
 
 const PREFIX: &str = support::SSM_PREFIX;
 const MAIN: &str = "bellyfed-dev-service";
-
-fn revision(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap()
-}
 
 fn services_output(run: &support::Run) -> Vec<Value> {
     serde_json::from_str::<Value>(run.output("services"))
@@ -18,15 +14,6 @@ fn services_output(run: &support::Run) -> Vec<Value> {
         .as_array()
         .unwrap()
         .clone()
-}
-
-fn running(em: &Emulator, service: &str) -> String {
-    revision(
-        em.service_state("dev", service)["service"]["taskDefinition"]
-            .as_str()
-            .unwrap(),
-    )
-    .to_string()
 }
 
 #[test]
@@ -63,7 +50,7 @@ fn three_services_get_the_same_image_and_their_own_variables() {
         "bellyfed-dev-scheduler",
     ] {
         assert_eq!(
-            running(&em, name),
+            em.running("dev", name),
             "2",
             "{name} runs its family's new revision"
         );
@@ -146,7 +133,7 @@ fn one_failing_service_rolls_every_changed_service_back() {
     );
     for name in [MAIN, "bellyfed-dev-worker", "bellyfed-dev-scheduler"] {
         assert_eq!(
-            running(&em, name),
+            em.running("dev", name),
             "1",
             "{name} is back on its previous revision"
         );
@@ -216,7 +203,7 @@ fn ten_services_register_paced_under_the_throttle() {
         "10 services are described in batches of at most 10"
     );
     for name in &names {
-        assert_eq!(running(&em, name), "2", "{name}");
+        assert_eq!(em.running("dev", name), "2", "{name}");
     }
 }
 

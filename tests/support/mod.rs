@@ -147,6 +147,24 @@ impl Emulator {
         )
     }
 
+    /// The revision (`N` of `family:N`) the service runs in an environment's cluster.
+    pub fn running(&self, env: &str, service: &str) -> String {
+        revision(
+            self.service_state(env, service)["service"]["taskDefinition"]
+                .as_str()
+                .unwrap(),
+        )
+        .to_string()
+    }
+
+    /// The calls so far that change something in AWS.
+    pub fn writes(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|c| WRITES.contains(&c.as_str()))
+            .collect()
+    }
+
     /// The AWS calls that were answered with an injected fault: `(op, kind)`.
     pub fn faulted(&self) -> Vec<(String, String)> {
         self.calls_detailed()
@@ -286,6 +304,22 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The AWS operations that change something.
+pub const WRITES: [&str; 7] = [
+    "RegisterTaskDefinition",
+    "UpdateService",
+    "RunTask",
+    "PutParameter",
+    "PutImage",
+    "DeregisterTaskDefinition",
+    "TagResource",
+];
+
+/// The revision number of a task definition ARN (`…:family:7` → `7`).
+pub fn revision(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap()
 }
 
 /// What a run of the binary left behind.
@@ -472,44 +506,16 @@ impl ActionRun {
     /// Runs it until stdout shows `marker`, waits 1.5 s, then sends SIGTERM as the runner does
     /// on cancel. Returns the run and how long the process took to exit after the signal.
     pub fn cancel_after(&self, marker: &str) -> (Run, std::time::Duration) {
-        use std::process::Stdio;
-        use std::time::{Duration, Instant};
-        let mut child = self
-            .command()
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Read stdout on a thread so a missing line fails at the deadline instead of hanging.
-        let stdout = child.stdout.take().unwrap();
-        let (lines, received) = std::sync::mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut seen = String::new();
-        while !seen.contains(marker) {
-            let Ok(line) = received.recv_timeout(Duration::from_secs(30)) else {
-                let _ = child.kill();
-                panic!("never printed `{marker}`: {seen}");
-            };
-            seen.push_str(&(line + "\n"));
-        }
-        std::thread::sleep(Duration::from_millis(1500));
-        let sent = Instant::now();
+        let mut running = self.spawn();
+        running.wait_for(marker);
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let sent = std::time::Instant::now();
         std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+            .args(["-TERM", &running.child.id().to_string()])
             .status()
             .unwrap();
-        while let Ok(line) = received.recv_timeout(Duration::from_secs(10)) {
-            seen.push_str(&(line + "\n"));
-        }
-        let status = child.wait().unwrap();
-        let stopped_in = sent.elapsed();
-        (self.finish(status.code(), seen.as_bytes(), &[]), stopped_in)
+        let run = running.finish();
+        (run, sent.elapsed())
     }
 
     /// Starts it in the background; the test can act on the world while it runs.
