@@ -253,15 +253,22 @@ async fn update_all<W: Write>(
         let service = &plans[i].service;
         let updated = match result {
             Ok(updated) => updated,
-            Err(err) => {
-                console.line(&format!("Updating {service} failed: {err:#}"));
+            Err(UpdateFailed {
+                error,
+                known_not_updated,
+            }) => {
+                console.line(&format!("Updating {service} failed: {error:#}"));
                 report.services[i].status = Status::Failed;
-                report.services[i].failure = Some(format!("{err:#}"));
-                report.services[i].now = Some(format!(
-                    "{} (not updated)",
-                    watch::where_it_stands(&befores[i])
-                ));
-                errors.push(format!("{service}: {err:#}"));
+                report.services[i].failure = Some(format!("{error:#}"));
+                report.services[i].now = Some(if known_not_updated {
+                    format!("{} (not updated)", watch::where_it_stands(&befores[i]))
+                } else {
+                    format!(
+                        "unknown: the update may or may not have happened; before it, the service {}",
+                        watch::where_it_stands(&befores[i])
+                    )
+                });
+                errors.push(format!("{service}: {error:#}"));
                 continue;
             }
         };
@@ -307,6 +314,14 @@ async fn update_all<W: Write>(
     (watched, errors)
 }
 
+/// An update that failed, and whether the service is known to be as it was.
+#[derive(Debug)]
+pub struct UpdateFailed {
+    pub error: anyhow::Error,
+    /// The service was read after the failure and shows no new deployment.
+    pub known_not_updated: bool,
+}
+
 /// Updates a service. When the call fails (its answer lost past the SDK's retries, say), the
 /// service is read: if it shows a new PRIMARY deployment of `wanted`, the update happened and
 /// that state is returned; otherwise the error, saying whether the service could be read.
@@ -316,24 +331,33 @@ pub async fn update_service(
     before: &ServiceState,
     update: &ServiceUpdate,
     wanted: Option<&str>,
-) -> anyhow::Result<ServiceState> {
-    let err = match aws::ecs::update_service(&clients.ecs, cluster, &before.name, update).await {
+) -> Result<ServiceState, UpdateFailed> {
+    let error = match aws::ecs::update_service(&clients.ecs, cluster, &before.name, update).await {
         Ok(updated) => return Ok(updated),
         Err(err) => err,
     };
     let Some(wanted) = wanted else {
-        return Err(err);
+        return Err(UpdateFailed {
+            error,
+            known_not_updated: false,
+        });
     };
     match aws::ecs::describe_services(&clients.ecs, cluster, std::slice::from_ref(&before.name))
         .await
     {
         Ok(mut states) => match states.pop() {
             Some(now) if watch::started_deployment(before, &now, wanted).is_some() => Ok(now),
-            _ => Err(err.context("the service shows no new deployment: it was not updated")),
+            _ => Err(UpdateFailed {
+                error: error.context("the service shows no new deployment: it was not updated"),
+                known_not_updated: true,
+            }),
         },
-        Err(read) => Err(err.context(format!(
-            "and the service could not be read to tell whether the update happened ({read:#})"
-        ))),
+        Err(read) => Err(UpdateFailed {
+            error: error.context(format!(
+                "and the service could not be read to tell whether the update happened ({read:#})"
+            )),
+            known_not_updated: false,
+        }),
     }
 }
 

@@ -372,3 +372,33 @@ fn keep_revisions_never_deregisters_what_another_service_runs() {
         .len();
     assert_eq!(arns, 3);
 }
+
+#[test]
+fn a_failed_update_that_cannot_be_checked_says_the_state_is_unknown() {
+    let em = Emulator::start(&["dev"]);
+    em.fault(
+        "UpdateService",
+        "client",
+        &json!({"message": "Service was throttled (injected)"}),
+    );
+    // The reads before the update go through; the one that would tell whether it happened fails.
+    em.fault(
+        "DescribeServices",
+        "denied",
+        &json!({"after": 2, "times": -1}),
+    );
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.output("status"), "failed");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.starts_with("updating services failed: bellyfed-dev-service: and the service could not be read to tell whether the update happened"),
+        "{reason}"
+    );
+    assert!(
+        run.summary
+            .contains("| Service now | unknown: the update may or may not have happened; before it, the service runs bellyfed-dev-service:1"),
+        "{}",
+        run.summary
+    );
+}

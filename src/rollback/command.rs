@@ -171,7 +171,9 @@ async fn roll_back_to<W: Write>(
         task_definition: Some(to.clone()),
         ..ServiceUpdate::default()
     };
-    let updated = crate::apply::update_service(clients, cluster, now, &update, Some(&to)).await?;
+    let updated = crate::apply::update_service(clients, cluster, now, &update, Some(&to))
+        .await
+        .map_err(|failed| failed.error)?;
     let target = watch::started_deployment(now, &updated, &to).with_context(|| {
         format!(
             "the update started no deployment of {} (the service {})",

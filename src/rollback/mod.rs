@@ -295,7 +295,9 @@ async fn start<W: Write>(
         task_definition: Some(to.to_string()),
         ..ServiceUpdate::default()
     };
-    let updated = crate::apply::update_service(clients, cluster, now, &update, Some(to)).await?;
+    let updated = crate::apply::update_service(clients, cluster, now, &update, Some(to))
+        .await
+        .map_err(|failed| failed.error)?;
     let target = watch::started_deployment(now, &updated, to).ok_or_else(|| {
         anyhow::anyhow!(
             "the update started no deployment of {} (the service {})",
