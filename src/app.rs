@@ -4,10 +4,10 @@ use std::io::Write;
 
 use tokio::time::Instant;
 
-use crate::action_env::{self, RunContext, RunnerFiles};
-use crate::cli::{Cli, Command};
 use crate::console::{Console, Mode};
 use crate::error::{Exit, UserError};
+use crate::input::action_env::{self, RunContext, RunnerFiles};
+use crate::input::cli::{Cli, Command};
 use crate::report::{Kind, Report, Status, summary};
 use crate::request::{DeployRequest, RollbackRequest};
 use crate::{deploy, rollback};
@@ -23,12 +23,12 @@ impl Request {
         Ok(match command {
             Command::Deploy(args) => {
                 let mut args = args.as_ref().clone();
-                crate::config::apply_to_deploy(&mut args)?;
+                crate::input::config::apply_to_deploy(&mut args)?;
                 Self::Deploy(Box::new(args.validate()?))
             }
             Command::Rollback(args) => {
                 let mut args = args.as_ref().clone();
-                crate::config::apply_to_rollback(&mut args.target)?;
+                crate::input::config::apply_to_rollback(&mut args.target)?;
                 Self::Rollback(Box::new(args.validate()?))
             }
         })
@@ -225,7 +225,7 @@ fn cancel_message(signal: &str, report: &Report) -> String {
             .map_or(String::new(), |f| format!("; before it, {}", f.message));
         return format!(
             "cancelled ({signal}) while waiting for the rollback to {} by {by} (deployment {} {} running {}/{}); ECS carries on with it{had_failed}",
-            crate::model::short_task_definition(to),
+            crate::domain::ecs::short_task_definition(to),
             r.deployment_id,
             r.state.as_deref().unwrap_or("-"),
             r.running,
@@ -350,7 +350,7 @@ fn finish<W: Write>(report: &Report, files: &RunnerFiles, console: &mut Console<
             console.end_group();
             console.line(&format!(
                 "{outcome} to {}",
-                crate::model::short_task_definition(arn)
+                crate::domain::ecs::short_task_definition(arn)
             ));
         }
         console.end_group();
@@ -364,7 +364,7 @@ fn finish<W: Write>(report: &Report, files: &RunnerFiles, console: &mut Console<
             .as_deref()
             .map_or(String::new(), |arn| format!(
                 " ({})",
-                crate::model::short_task_definition(arn)
+                crate::domain::ecs::short_task_definition(arn)
             ))
     ));
     if let Some(path) = &files.output {

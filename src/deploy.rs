@@ -7,19 +7,19 @@
 
 use std::io::Write;
 
-use crate::action_env::RunContext;
 use crate::aws::Clients;
 use crate::console::Console;
+use crate::domain::ecs::short_task_definition;
+use crate::domain::taskdef;
 use crate::error::{Exit, UserError};
-use crate::gate::Destination;
 use crate::gather::{Gathered, gather};
 use crate::github::{Payload, Tracker};
-use crate::model::short_task_definition;
+use crate::input::action_env::RunContext;
+use crate::plan::predeploy;
 use crate::plan::{Plan, PlanInput, plan};
-use crate::predeploy::step;
 use crate::report::{Report, ServiceResult, Status};
+use crate::request::gate::Destination;
 use crate::request::{DeployRequest, ImageSpec};
-use crate::taskdef;
 use crate::watch::{self, Live, Watched};
 
 /// Runs a validated deploy request to the end, filling `report`.
@@ -91,7 +91,7 @@ async fn run_steps<W: Write>(
     report.image_verified = first.image.verified;
     report.containers.clone_from(&first.containers);
     report.log_group = first.containers.first().and_then(|container| {
-        crate::predeploy::log_location(&first.rendered, container, None, &clients.region)
+        crate::apply::predeploy::log_location(&first.rendered, container, None, &clients.region)
             .map(|log| (log.group, log.region))
     });
     report.changed = plans.iter().any(|p| p.changed);
@@ -103,10 +103,10 @@ async fn run_steps<W: Write>(
     let pre_deploy = req
         .pre_deploy
         .as_ref()
-        .map(|task| step::plan(req, task, &gathered, &clients.region, &plans))
+        .map(|task| predeploy::plan(req, task, &gathered, &clients.region, &plans))
         .transpose()?;
     if let Some(pre) = &pre_deploy {
-        step::log(console, pre, req.dry_run);
+        predeploy::log(console, pre, req.dry_run);
         report.pre_deploy_planned = Some(pre.describe());
     }
 
@@ -134,9 +134,9 @@ async fn run_steps<W: Write>(
         });
     }
     crate::apply::apply(&clients, req, &plans, pre_deploy.as_ref(), console, report).await?;
-    crate::record::after_success(&clients, req, ctx, console, report).await;
+    crate::apply::record::after_success(&clients, req, ctx, console, report).await;
     if let Some(keep) = req.keep_revisions {
-        crate::cleanup::run(&clients, keep, console, report).await;
+        crate::apply::cleanup::run(&clients, keep, console, report).await;
     }
     Ok(())
 }

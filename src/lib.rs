@@ -33,35 +33,24 @@
 //! - [`progress`] notes each AWS write as it succeeds, so even a run that stops on a bug says
 //!   what it changed.
 
-pub mod action_env;
-pub mod app;
-pub mod apply;
-pub mod aws;
-pub mod cleanup;
-pub mod cli;
-pub mod config;
-pub mod console;
-pub mod deploy;
-pub mod diagnose;
-pub mod diff;
 pub mod error;
-pub mod gate;
-pub mod gather;
-pub mod github;
-pub mod image;
-pub mod maps;
-pub mod model;
-pub mod parse_error;
-pub mod plan;
-pub mod predeploy;
 pub mod progress;
-pub mod record;
-pub mod register;
+
+pub mod domain;
+
+pub mod apply;
+pub mod deploy;
+pub mod gather;
+pub mod input;
+pub mod plan;
 pub mod report;
 pub mod request;
 pub mod rollback;
-pub mod runner;
-pub mod services;
-pub mod taskdef;
 pub mod watch;
-pub mod workspace;
+
+pub mod aws;
+pub mod console;
+pub mod github;
+pub mod runner;
+
+pub mod app;

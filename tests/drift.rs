@@ -53,10 +53,10 @@ fn action_yml_and_cli_declare_the_same_inputs_and_defaults() {
         .map(|(n, d)| (n, d.filter(|d| !d.starts_with("${{"))))
         .collect();
     let mut cli: BTreeMap<String, Option<String>> =
-        ecs_ship::cli::all_inputs().into_iter().collect();
+        ecs_ship::input::cli::all_inputs().into_iter().collect();
     // The CLI picks the command with a subcommand; the action with this input.
     cli.insert(
-        ecs_ship::cli::COMMAND_INPUT.to_string(),
+        ecs_ship::input::cli::COMMAND_INPUT.to_string(),
         Some("deploy".to_string()),
     );
     assert_eq!(
@@ -159,7 +159,7 @@ fn the_readme_documents_every_config_file_key_and_no_other() {
         .step_by(2)
         .map(str::to_string)
         .collect();
-    let keys: std::collections::BTreeSet<String> = ecs_ship::config::keys()
+    let keys: std::collections::BTreeSet<String> = ecs_ship::input::config::keys()
         .into_iter()
         .map(str::to_string)
         .collect();

@@ -579,7 +579,7 @@ fn a_panic_still_leaves_outputs_a_summary_and_what_was_changed() {
     assert_eq!(run.output("status"), "failed");
     let reason = run.output("failure-reason");
     assert!(
-        reason.starts_with("ecs-ship stopped on an internal error at src/register.rs:")
+        reason.starts_with("ecs-ship stopped on an internal error at src/apply/register.rs:")
             && reason.contains("after it had registered `bellyfed-dev-service:2`"),
         "{reason}"
     );

@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use super::raw_json::{CaptureBody, ReplaceBody};
 use super::sdk_error;
-use crate::error::UserError;
-use crate::model::{
+use crate::domain::ecs::{
     AwsVpc, ContainerExit, Deployment, DeploymentSettings, Placement, ServiceEvent, ServiceState,
     StoppedTask,
 };
+use crate::error::UserError;
 
 /// Describes services (at most 10, the API's limit). A service ECS does not know is a user error.
 pub async fn describe_services(

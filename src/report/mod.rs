@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::diff::TaskDefDiff;
+use crate::domain::ecs::{ServiceEvent, StoppedTask, TargetHealth};
+use crate::domain::taskdef::diff::TaskDefDiff;
 use crate::error::Exit;
-use crate::model::{ServiceEvent, StoppedTask, TargetHealth};
 
 /// How a run ended; the `status` output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +153,7 @@ pub struct Report {
     /// What the pre-deploy task will run, for a dry run (which runs nothing).
     pub pre_deploy_planned: Option<String>,
     /// The one-off task run before the services were updated.
-    pub pre_deploy: Option<crate::predeploy::PreDeployResult>,
+    pub pre_deploy: Option<crate::apply::predeploy::PreDeployResult>,
     /// The CloudWatch Logs group (and its region) of the first updated container, for a link.
     pub log_group: Option<(String, String)>,
     /// The GitHub deployment the run reported to.

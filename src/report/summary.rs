@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 
 use super::markdown::{self, floor_boundary, inert, inert_lines, shorten};
 use super::{Kind, Report, RollbackState, Status};
-use crate::diff::NameChanges;
-use crate::model::short_task_definition;
+use crate::domain::ecs::short_task_definition;
+use crate::domain::taskdef::diff::NameChanges;
 
 /// The runner drops a summary over 1 MiB; stay well below it.
 pub const MAX_SUMMARY_BYTES: usize = 1_000_000;

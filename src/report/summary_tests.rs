@@ -1,9 +1,9 @@
 use std::time::Duration;
 
 use super::*;
-use crate::diff::{FieldChange, Kind, TaskDefDiff};
+use crate::domain::ecs::ServiceEvent;
+use crate::domain::taskdef::diff::{FieldChange, Kind, TaskDefDiff};
 use crate::error::Exit;
-use crate::model::ServiceEvent;
 use crate::report::{Kind as RunKind, Rollout};
 
 fn deployed() -> Report {
@@ -177,7 +177,7 @@ fn a_huge_diff_is_capped() {
 
 #[test]
 fn rolled_back_summary_names_the_revision_who_and_why_tasks_stopped() {
-    use crate::model::{ContainerExit, StoppedTask};
+    use crate::domain::ecs::{ContainerExit, StoppedTask};
     let mut r = deployed();
     r.fail(
         "Rollout failed",
@@ -249,7 +249,7 @@ fn a_dry_run_says_which_pre_deploy_task_would_run() {
 
 #[test]
 fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
-    use crate::predeploy::{LogLocation, PreDeployResult};
+    use crate::apply::predeploy::{LogLocation, PreDeployResult};
     use crate::report::ServiceResult;
     let mut r = deployed();
     r.service = Some("api, worker, scheduler".into());
@@ -309,7 +309,7 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::model::{ContainerExit, StoppedTask, TargetHealth};
+    use crate::domain::ecs::{ContainerExit, StoppedTask, TargetHealth};
     use crate::report::ServiceResult;
     use crate::report::markdown::tests::{gfm, hostile};
 

@@ -5,6 +5,7 @@
 //! file. Each error names the input and the value (never the value of an env var or secret) and
 //! carries a hint.
 
+pub mod gate;
 mod parse;
 mod predeploy;
 mod target;
@@ -13,12 +14,12 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::cli::{DeployArgs, RollbackArgs};
+use crate::domain::ecs::DeploymentSettings;
+use crate::domain::image::{self, ImageRef, RepositoryRef};
 use crate::error::UserError;
-use crate::image::{self, ImageRef, RepositoryRef};
-use crate::maps::parse_map;
-use crate::model::DeploymentSettings;
-use crate::services::{ServiceSpec, parse_services};
+use crate::input::cli::{DeployArgs, RollbackArgs};
+use crate::input::maps::parse_map;
+use crate::input::services::{ServiceSpec, parse_services};
 pub(crate) use parse::is_environment_name;
 use parse::{
     given, invalid, invalid_name, is_env_name, parse_bool, parse_list, region, role_arn,
@@ -163,7 +164,7 @@ impl DeployArgs {
         let mut target = self.target.validate()?;
         let services = self.services(&target)?;
         // The services listed are part of where the deploy goes, before any AWS call too.
-        target.production |= target.gate.check(&crate::gate::Destination {
+        target.production |= target.gate.check(&crate::request::gate::Destination {
             ssm_prefix: target.ssm_prefix.as_deref(),
             cluster: target.cluster.as_deref(),
             cluster_tags: &[],
@@ -413,7 +414,7 @@ impl DeployArgs {
         let Some(path) = given(self.task_definition.as_ref()) else {
             return Ok(None);
         };
-        let text = crate::workspace::Workspace::resolve(self.target.workspace.as_deref())?
+        let text = crate::input::workspace::Workspace::resolve(self.target.workspace.as_deref())?
             .read("task-definition", path)?;
         let document: Value = if std::path::Path::new(path)
             .extension()
@@ -424,7 +425,7 @@ impl DeployArgs {
                 UserError::new(format!(
                     "input `task-definition`: `{}` is not valid JSON: {}",
                     printable(path),
-                    crate::parse_error::json(&err)
+                    crate::input::parse_error::json(&err)
                 ))
             })?
         } else {
@@ -432,7 +433,7 @@ impl DeployArgs {
                 UserError::new(format!(
                     "input `task-definition`: `{}` is not valid YAML: {}",
                     printable(path),
-                    crate::parse_error::yaml(&err)
+                    crate::input::parse_error::yaml(&err)
                 ))
             })?
         };

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::parse::{invalid, is_ecs_name, minutes};
 use crate::error::UserError;
-use crate::maps::OneOrMany;
+use crate::input::maps::OneOrMany;
 
 /// A validated pre-deploy task.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
     let raw: Raw = serde_yaml::from_str(text).map_err(|err| {
         UserError::new(format!(
             "input `{INPUT}`: {}",
-            crate::parse_error::yaml(&err)
+            crate::input::parse_error::yaml(&err)
         ))
         .hint(HINT)
     })?;

@@ -7,16 +7,16 @@ use super::parse::{
     ecs_name, given, invalid, is_environment_name, minutes, parse_bool, parse_list, region,
     whole_number,
 };
-use crate::cli::{PRODUCTION_CONFIRMATION, TargetArgs};
 use crate::error::UserError;
-use crate::gate::{Destination, Gate, how_it_differs};
+use crate::input::cli::{PRODUCTION_CONFIRMATION, TargetArgs};
+use crate::request::gate::{Destination, Gate, how_it_differs};
 
 /// Which service, in which environment, and how long to wait for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub environment: String,
     /// Whether the deploy goes to production, as far as the inputs tell (the gate was passed);
-    /// the reads can still find a production target (see [`crate::gate`]).
+    /// the reads can still find a production target (see [`crate::request::gate`]).
     pub production: bool,
     /// The production gate, for the checks after the reads.
     pub gate: Gate,

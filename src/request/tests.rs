@@ -3,7 +3,7 @@ use std::time::Duration;
 use super::*;
 
 fn args() -> DeployArgs {
-    crate::cli::test_deploy_args("v1")
+    crate::input::cli::test_deploy_args("v1")
 }
 
 fn err(args: &DeployArgs) -> String {

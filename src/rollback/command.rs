@@ -7,14 +7,15 @@ use anyhow::Context;
 
 use crate::aws::{self, Clients, ecs::ServiceUpdate};
 use crate::console::Console;
+use crate::domain::ecs::{ServiceState, short_task_definition};
+use crate::domain::taskdef;
 use crate::error::{Exit, UserError};
-use crate::gate::Destination;
 use crate::gather::read_ssm;
-use crate::model::{ServiceState, short_task_definition};
-use crate::plan::{PREVIOUS_TAG, resolve_service};
+use crate::gather::resolve::resolve_service;
+use crate::plan::PREVIOUS_TAG;
 use crate::report::{Report, RollbackState, ServiceResult, Status};
 use crate::request::RollbackRequest;
-use crate::taskdef;
+use crate::request::gate::Destination;
 use crate::watch::{self, Cause, Ecs, Limits, Live, Outcome, Target, Verdict, Watched};
 
 async fn wait<W: Write>(

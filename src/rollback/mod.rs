@@ -22,7 +22,7 @@ use std::io::Write;
 
 use crate::aws::{Clients, ecs::ServiceUpdate};
 use crate::console::Console;
-use crate::model::{ServiceState, short_task_definition};
+use crate::domain::ecs::{ServiceState, short_task_definition};
 use crate::report::{Report, RollbackState, Status};
 use crate::watch::{self, Cause, Ecs, Limits, Outcome, Target, Verdict, Watched};
 

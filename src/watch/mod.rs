@@ -21,6 +21,7 @@
 //! The loop is generic over [`Observe`], so tests drive it with scripted states (and scripted
 //! faults) on tokio's paused clock.
 
+pub mod diagnose;
 pub mod verdict;
 
 use std::collections::{BTreeMap, HashSet};
@@ -30,7 +31,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::console::Console;
-use crate::model::{ServiceState, StoppedTask};
+use crate::domain::ecs::{ServiceState, StoppedTask};
 pub use verdict::{
     Cause, Live, Target, Verdict, assess, live, progress_line, started_deployment, where_it_stands,
 };

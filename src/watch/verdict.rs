@@ -7,7 +7,7 @@
 //! (FAILED, a crash loop), ECS put the previous revision back, someone else's deployment replaced
 //! ours, or the service went away. Only the first is ours to roll back.
 
-use crate::model::{ServiceState, StoppedTask, short_task_definition};
+use crate::domain::ecs::{ServiceState, StoppedTask, short_task_definition};
 
 /// The deployment a deploy (or a rollback) started.
 #[derive(Debug, Clone, PartialEq, Eq)]

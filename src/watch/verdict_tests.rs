@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::{ContainerExit, Deployment, ServiceEvent};
+use crate::domain::ecs::{ContainerExit, Deployment, ServiceEvent};
 
 const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3";
 const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:4";

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::console::Mode;
-use crate::model::{ContainerExit, Deployment};
+use crate::domain::ecs::{ContainerExit, Deployment};
 
 const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3";
 const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:4";

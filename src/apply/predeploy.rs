@@ -10,11 +10,9 @@ use tokio::time::Instant;
 
 use crate::aws::{self, Clients, ecs::OneOffTask};
 use crate::console::Console;
-use crate::model::{AwsVpc, Placement, ServiceState, StoppedTask, short_task_definition};
+use crate::domain::ecs::{AwsVpc, Placement, ServiceState, StoppedTask, short_task_definition};
 use crate::request::PreDeployTask;
 use crate::watch::human_duration;
-
-pub mod step;
 
 /// `startedBy` on the tasks we run, so they can be found in the console.
 pub const STARTED_BY: &str = "ecs-ship/pre-deploy";
@@ -68,7 +66,7 @@ pub fn placement(task: &PreDeployTask, service: &ServiceState) -> Placement {
 
 /// The containers of a task definition that are essential (`essential` defaults to true).
 pub fn essential_containers(task_definition: &Value) -> Vec<String> {
-    crate::taskdef::registrable(task_definition)["containerDefinitions"]
+    crate::domain::taskdef::registrable(task_definition)["containerDefinitions"]
         .as_array()
         .into_iter()
         .flatten()
@@ -84,7 +82,7 @@ pub fn log_location(
     task_id: Option<&str>,
     region: &str,
 ) -> Option<LogLocation> {
-    let body = crate::taskdef::registrable(task_definition);
+    let body = crate::domain::taskdef::registrable(task_definition);
     let def = body["containerDefinitions"]
         .as_array()?
         .iter()
@@ -315,7 +313,7 @@ fn past_deadline(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ContainerExit;
+    use crate::domain::ecs::ContainerExit;
     use serde_json::json;
 
     fn task_definition() -> Value {

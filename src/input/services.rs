@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
 
 use crate::error::UserError;
-use crate::maps::{OneOrMany, Pairs, YamlScalar, scalar_pairs};
+use crate::input::maps::{OneOrMany, Pairs, YamlScalar, scalar_pairs};
 
 /// One service of a deploy, as the user described it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub fn parse_services(text: &str) -> Result<Vec<ServiceSpec>, UserError> {
         return Ok(Vec::new());
     }
     let items: Vec<Item> = serde_yaml::from_str(text).map_err(|err| {
-        UserError::new(format!("input `services`: {}", crate::parse_error::yaml(&err)))
+        UserError::new(format!("input `services`: {}", crate::input::parse_error::yaml(&err)))
             .hint("write a list: `- api` or `- service: worker` with optional `container`, `task-definition-family`, `environment-variables`, `secrets`")
     })?;
     let mut specs: Vec<ServiceSpec> = Vec::new();

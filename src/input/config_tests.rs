@@ -1,5 +1,5 @@
 use super::*;
-use crate::cli::{Cli, Command};
+use crate::input::cli::{Cli, Command};
 use clap::Parser;
 
 const FILE: &str = "\
@@ -260,7 +260,7 @@ fn a_missing_environment_or_file_is_a_clear_error() {
 
 #[test]
 fn every_key_is_an_input_name() {
-    let inputs: Vec<String> = crate::cli::all_inputs()
+    let inputs: Vec<String> = crate::input::cli::all_inputs()
         .into_iter()
         .map(|(n, _)| n)
         .collect();

@@ -6,17 +6,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::PreDeployResult;
+use crate::apply::predeploy::PreDeployResult;
+use crate::apply::register::Registrar;
 use crate::aws::Clients;
 use crate::console::Console;
+use crate::domain::ecs::short_task_definition;
+use crate::domain::taskdef;
 use crate::error::{Exit, UserError};
 use crate::gather::Gathered;
-use crate::model::short_task_definition;
 use crate::plan::{self, Plan, PlanInput, ResolvedTarget};
-use crate::register::Registrar;
 use crate::report::{Report, Status};
 use crate::request::{DeployRequest, PreDeployTask};
-use crate::taskdef;
 
 /// The pre-deploy task, planned: which revision runs, where, and which container to watch.
 pub struct PreDeployPlan {
@@ -26,9 +26,9 @@ pub struct PreDeployPlan {
     changed: bool,
     live_arn: String,
     container: String,
-    placement: crate::model::Placement,
+    placement: crate::domain::ecs::Placement,
     timeout: Duration,
-    diff: crate::diff::TaskDefDiff,
+    diff: crate::domain::taskdef::diff::TaskDefDiff,
     /// The service whose new revision runs, when the task names no family of its own.
     service_revision: Option<String>,
 }
@@ -109,7 +109,7 @@ pub fn plan(
             .cloned()
             .context("the pre-deploy task has no container to run")?,
     };
-    let placement = super::placement(task, &gathered.services[0]);
+    let placement = crate::apply::predeploy::placement(task, &gathered.services[0]);
     let needs_network = body["networkMode"] == "awsvpc";
     if needs_network && placement.network.is_none() {
         return Err(UserError::new(format!(
@@ -205,10 +205,10 @@ pub async fn run<W: Write>(
     let result = report.pre_deploy.as_mut().expect("just set");
     let region = clients.region.clone();
     let cluster = report.cluster.clone().unwrap_or_default();
-    super::run(
+    crate::apply::predeploy::run(
         clients,
         task,
-        &super::Prepared {
+        &crate::apply::predeploy::Prepared {
             cluster: &cluster,
             task_definition_arn: arn,
             rendered: &pre.rendered,

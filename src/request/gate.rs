@@ -13,8 +13,8 @@
 //! [`check`] is pure. It runs before any AWS call with what the inputs name, and again after the
 //! reads (names from SSM, tags) and before any write. A refusal is a user error: nothing changed.
 
-use crate::cli::PRODUCTION_CONFIRMATION;
 use crate::error::UserError;
+use crate::input::cli::PRODUCTION_CONFIRMATION;
 
 /// What the gate knows from the inputs and the config file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -63,7 +63,7 @@ fn json_scalar_text(raw: &str) -> Option<String> {
 
 /// Where and what went wrong, without quoting the document.
 fn describe_json_error(err: &serde_json::Error) -> String {
-    crate::parse_error::json(err)
+    crate::input::parse_error::json(err)
 }
 
 fn parse_yaml(input: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {

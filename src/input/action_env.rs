@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::cli::{COMMAND_INPUT, Cli, Command, inputs_of};
 use crate::error::UserError;
+use crate::input::cli::{COMMAND_INPUT, Cli, Command, inputs_of};
 
 /// The environment variable the runner uses for an input.
 pub fn input_variable(name: &str) -> String {

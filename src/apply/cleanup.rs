@@ -9,9 +9,9 @@ use std::io::Write;
 
 use futures::future::try_join_all;
 
+use crate::apply::register::REGISTER_PACE;
 use crate::aws::{self, Clients};
 use crate::console::Console;
-use crate::register::REGISTER_PACE;
 use crate::report::{Report, Status};
 
 /// At most this many revisions are deregistered per run (the rest go on the next run).
@@ -95,7 +95,7 @@ pub async fn run<W: Write>(
     let mut protected = match in_use(clients).await {
         Ok(used) => used,
         Err(err) => {
-            crate::record::warn(
+            crate::apply::record::warn(
                 console,
                 report,
                 "Old revisions not cleaned up",
@@ -141,7 +141,7 @@ pub async fn run<W: Write>(
                     done += 1;
                     crate::progress::wrote(format!(
                         "deregistered `{}`",
-                        crate::model::short_task_definition(arn)
+                        crate::domain::ecs::short_task_definition(arn)
                     ));
                 }
                 Err(err) => warnings.push(format!("{err:#}")),
@@ -155,7 +155,7 @@ pub async fn run<W: Write>(
     }
     report.deregistered = done;
     for warning in warnings {
-        crate::record::warn(console, report, "Old revisions not cleaned up", &warning);
+        crate::apply::record::warn(console, report, "Old revisions not cleaned up", &warning);
     }
 }
 

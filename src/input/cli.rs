@@ -1,7 +1,7 @@
 //! The command line, and the single list of deploy inputs.
 //!
 //! [`DeployArgs`] is the one place the inputs are declared: the CLI flags come from it, Actions mode
-//! reads `INPUT_*` for each of its long names (see [`crate::action_env`]), and a test checks that
+//! reads `INPUT_*` for each of its long names (see [`crate::input::action_env`]), and a test checks that
 //! `action.yml` and the README declare exactly the same names and defaults.
 //! Every value stays a string here; [`crate::request`] turns them into a validated request.
 
@@ -73,7 +73,7 @@ pub struct TargetArgs {
     /// Clusters, services and SSM prefixes the config file lists under production environments
     /// (filled from the file, not an input).
     #[arg(skip)]
-    pub listed_production: crate::gate::Listed,
+    pub listed_production: crate::request::gate::Listed,
 
     /// Wait for the rollout and fail the step when it fails.
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]

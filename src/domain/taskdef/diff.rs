@@ -89,7 +89,7 @@ impl TaskDefDiff {
 
 const MAX_VALUE_CHARS: usize = 160;
 
-/// Compares two normalised task definitions (see [`crate::taskdef::normalized`]).
+/// Compares two normalised task definitions (see [`crate::domain::taskdef::normalized`]).
 pub fn diff(old: &Value, new: &Value) -> TaskDefDiff {
     let mut out = TaskDefDiff::default();
     let empty = Map::new();

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::aws::{Clients, elb};
-use crate::model::{ServiceState, StoppedTask, TargetHealth};
+use crate::domain::ecs::{ServiceState, StoppedTask, TargetHealth};
 
 /// At most this many target groups are read.
 const MAX_TARGET_GROUPS: usize = 5;

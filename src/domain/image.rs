@@ -33,20 +33,11 @@ impl ImageRef {
         if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("an image reference has no spaces or control characters".into());
         }
-        let (rest, digest) = match text.split_once('@') {
-            Some((rest, digest)) => {
-                if !is_digest(digest) {
-                    return Err("the digest is not `sha256:` and 64 lower-case hex digits".into());
-                }
-                (rest, Some(digest.to_string()))
-            }
-            None => (text, None),
-        };
-        let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-        let (repository, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
-            None => (rest, None),
-        };
+        let (repository, tag, digest) = split_reference(text);
+        if digest.is_some_and(|d| !is_digest(d)) {
+            return Err("the digest is not `sha256:` and 64 lower-case hex digits".into());
+        }
+        let digest = digest.map(str::to_string);
         if let Some(tag) = tag {
             if !is_tag(tag) {
                 return Err(format!("the tag is not a valid tag ({TAG_RULE})"));
@@ -74,6 +65,29 @@ impl ImageRef {
             Some(digest) => format!("{}@{digest}", self.repository),
             None => self.to_string(),
         }
+    }
+}
+
+/// The repository of an image reference as a task definition holds it (`repo:tag@digest` →
+/// `repo`), without checking the grammar.
+pub fn repository_of(image: &str) -> &str {
+    split_reference(image).0
+}
+
+/// `name[:tag][@digest]` split at the digest's `@` and the tag's last `:` after the last `/`.
+fn split_reference(text: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, digest) = match text.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (text, None),
+    };
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    match rest[last_slash..].rfind(':') {
+        Some(i) => (
+            &rest[..last_slash + i],
+            Some(&rest[last_slash + i + 1..]),
+            digest,
+        ),
+        None => (rest, None, digest),
     }
 }
 

@@ -2,9 +2,9 @@ use proptest::prelude::*;
 use serde_yaml::{Mapping, Value};
 
 use super::*;
-use crate::maps::parse_map;
+use crate::input::maps::parse_map;
+use crate::input::services::parse_services;
 use crate::request::PreDeployTask;
-use crate::services::parse_services;
 
 const SECRET: &str = "S3CR3T";
 

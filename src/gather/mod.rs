@@ -4,15 +4,17 @@
 //! definition) and the ECR image are read at the same time, unless the repository is only known
 //! from the live task definition's container image, in which case the image check follows it.
 
+pub mod resolve;
+
 use anyhow::Context;
 use futures::future::try_join_all;
 use serde_json::Value;
 
 use crate::aws::{self, Clients, ecr};
+use crate::domain::ecs::ServiceState;
+use crate::domain::image::ImageRef;
 use crate::error::UserError;
-use crate::image::ImageRef;
-use crate::model::ServiceState;
-use crate::plan::{
+use crate::gather::resolve::{
     RepositorySource, Resolved, ResolvedImage, SsmValues, repository_source, resolve,
 };
 use crate::request::{DeployRequest, ImageSpec};
@@ -185,7 +187,7 @@ async fn refuse_docker_hub_lookalike(
     };
     let account = registry_id.unwrap_or_else(|| "<account>".into());
     let mut uri = ImageRef {
-        repository: crate::image::ecr_uri(&account, &clients.region, &reference.repository),
+        repository: crate::domain::image::ecr_uri(&account, &clients.region, &reference.repository),
         ..reference.clone()
     }
     .to_string();
@@ -269,7 +271,7 @@ async fn check_image(
             return Ok((image, vec![warning]));
         }
     };
-    let repository = crate::image::ecr_uri(&found.registry_id, &region, &found.repository);
+    let repository = crate::domain::image::ecr_uri(&found.registry_id, &region, &found.repository);
     Ok((
         ResolvedImage {
             repository,

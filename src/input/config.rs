@@ -24,13 +24,13 @@
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
-use crate::cli::{DeployArgs, TargetArgs, inputs_of};
 use crate::error::UserError;
-use crate::gate::Listed;
-use crate::maps::{OneOrMany, Pairs, YamlScalar, merged, parse_map, scalar_pairs};
+use crate::input::cli::{DeployArgs, TargetArgs, inputs_of};
+use crate::input::maps::{OneOrMany, Pairs, YamlScalar, merged, parse_map, scalar_pairs};
+use crate::input::services::{Item, ServiceSpec, to_json};
+use crate::input::workspace::Workspace;
+use crate::request::gate::Listed;
 use crate::request::printable;
-use crate::services::{Item, ServiceSpec, to_json};
-use crate::workspace::Workspace;
 
 /// A scalar as written (`1.10` stays `1.10`, `true` stays `true`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,7 +316,8 @@ fn listed(production: &[&(String, Settings)], own: &Settings) -> Listed {
 
 /// Parses the file; an error names the key's path and line.
 fn parse(text: &str) -> Result<File, String> {
-    let file: File = serde_yaml::from_str(text).map_err(|err| crate::parse_error::yaml(&err))?;
+    let file: File =
+        serde_yaml::from_str(text).map_err(|err| crate::input::parse_error::yaml(&err))?;
     let Pairs(environments) = &file.environments;
     let mut seen = std::collections::HashSet::new();
     if let Some((name, _)) = environments.iter().find(|(n, _)| !seen.insert(n.clone())) {
@@ -364,7 +365,7 @@ pub fn apply_to_deploy(args: &mut DeployArgs) -> Result<(), UserError> {
         let text = serde_yaml::to_string(task).map_err(|err| {
             UserError::new(format!(
                 "config `pre-deploy-task` could not be read: {}",
-                crate::parse_error::yaml(&err)
+                crate::input::parse_error::yaml(&err)
             ))
         })?;
         defaults.fill(&mut args.pre_deploy_task, "pre-deploy-task", &text);

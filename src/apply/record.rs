@@ -7,10 +7,10 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::action_env::RunContext;
 use crate::aws::{self, Clients};
 use crate::console::Console;
-use crate::image::{EcrRepository, ImageRef};
+use crate::domain::image::{EcrRepository, ImageRef};
+use crate::input::action_env::RunContext;
 use crate::report::{Report, Status};
 use crate::request::DeployRequest;
 

@@ -1,21 +1,15 @@
-//! Deciding what a deploy will do, from the request and the gathered state. Pure: no I/O.
-//!
-//! [`resolve`] merges inputs with SSM values (inputs win), [`repository_source`] decides where the
-//! image comes from, and [`plan`] renders the task definition, compares it with the live one and
-//! returns a [`Plan`]: the value `--dry-run` prints and [`crate::deploy`] applies.
+//! Who and where a deploy is for: the inputs merged with the values under `ssm-prefix` (an
+//! explicit input always wins), and where the image comes from. Pure.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::diff::{TaskDefDiff, diff};
+use crate::domain::image::{EcrRepository, ImageRef, RepositoryRef};
+use crate::domain::taskdef;
 use crate::error::UserError;
-use crate::image::{EcrRepository, ImageRef, RepositoryRef};
-use crate::maps::merged;
-use crate::model::{DeploymentSettings, ServiceState};
 use crate::request::{DeployRequest, ImageSpec, Target, is_role_arn, split_list};
-use crate::taskdef::{self, AwsLogs, Changes};
 
 /// The parameters read under `ssm-prefix` (seed 000's layout), by short name.
 pub const SSM_KEYS: [&str; 7] = [
@@ -237,7 +231,9 @@ pub fn repository_source(
             let mut in_ecr: Vec<EcrRepository> = names
                 .iter()
                 .filter_map(|n| taskdef::container_image(&base, n))
-                .filter_map(|image| EcrRepository::parse_uri(image_repository(image)))
+                .filter_map(|image| {
+                    EcrRepository::parse_uri(crate::domain::image::repository_of(image))
+                })
                 .collect();
             in_ecr.dedup();
             if let [only] = in_ecr.as_slice() {
@@ -256,23 +252,12 @@ pub fn repository_source(
         UserError::new(format!(
             "the task definition has no container `{container}`"
         ))
-        .hint(containers_hint(&names))
+        .hint(taskdef::containers_hint(&names))
     })?;
-    EcrRepository::parse_uri(image_repository(current)).map(|r| Some(RepositorySource::EcrUri(r))).ok_or_else(|| {
+    EcrRepository::parse_uri(crate::domain::image::repository_of(current)).map(|r| Some(RepositorySource::EcrUri(r))).ok_or_else(|| {
         UserError::new(format!("the current image of container `{container}` (`{current}`) is not in ECR, so the repository is unknown"))
             .hint("set input `repository` to the ECR repository to deploy from")
     })
-}
-
-fn containers_hint(names: &[String]) -> String {
-    format!(
-        "its containers are: {}",
-        names
-            .iter()
-            .map(|n| format!("`{n}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
 }
 
 /// The image that will be deployed, after the ECR check.
@@ -297,223 +282,3 @@ impl ResolvedImage {
         }
     }
 }
-
-/// What a deploy will do. Printed by `--dry-run`, applied by [`crate::deploy`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Plan {
-    pub cluster: String,
-    pub service: String,
-    pub family: String,
-    pub containers: Vec<String>,
-    pub image: ResolvedImage,
-    pub image_reference: String,
-    pub live_task_definition_arn: String,
-    pub rendered: Value,
-    pub diff: TaskDefDiff,
-    /// Whether a new revision is needed.
-    pub changed: bool,
-    pub desired_count: Option<i32>,
-    pub current_desired_count: i32,
-    pub force_new_deployment: bool,
-    /// The full rollout settings to set, when they differ from the service's.
-    pub settings: Option<DeploymentSettings>,
-}
-
-impl Plan {
-    /// Whether the service needs an `UpdateService` call at all.
-    pub fn updates_service(&self) -> bool {
-        self.changed
-            || self.force_new_deployment
-            || self.settings.is_some()
-            || self
-                .desired_count
-                .is_some_and(|n| n != self.current_desired_count)
-    }
-
-    /// Whether the update starts a new deployment (a new task definition or a forced one).
-    pub fn starts_deployment(&self) -> bool {
-        self.changed || self.force_new_deployment
-    }
-}
-
-/// Everything [`plan`] reads besides the request.
-#[derive(Debug, Clone)]
-pub struct PlanInput<'a> {
-    pub resolved: &'a Resolved,
-    /// Which of the resolved services this plan is for.
-    pub target: &'a ResolvedTarget,
-    pub region: &'a str,
-    /// The service's live task definition, as `DescribeTaskDefinition` returned it.
-    pub live: &'a Value,
-    /// The service as `DescribeServices` showed it.
-    pub service: &'a ServiceState,
-    pub image: &'a ResolvedImage,
-}
-
-/// Tag keys ecs-ship writes on the revisions it registers (see `tag-revisions`).
-pub const PREVIOUS_TAG: &str = "ecs-ship:previous-task-definition";
-pub const IMAGE_TAG_TAG: &str = "ecs-ship:image-tag";
-
-/// A rendered revision of one family, compared with the live one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Revision {
-    pub family: String,
-    pub containers: Vec<String>,
-    pub image_reference: String,
-    pub rendered: Value,
-    pub diff: TaskDefDiff,
-    /// Whether it differs from the live one (a new revision is needed).
-    pub changed: bool,
-}
-
-/// Renders `base` (a template or the live task definition) with the deploy's changes for
-/// `target`'s containers and compares the result with `live`. `previous` is the revision the new
-/// one replaces, for the `tag-revisions` tag.
-pub fn revision(
-    req: &DeployRequest,
-    input: &PlanInput<'_>,
-    base: &Value,
-    previous: &str,
-) -> Result<Revision, UserError> {
-    let names = taskdef::container_names(&taskdef::registrable(base));
-    let containers = select_containers(&input.target.containers, base, &input.image.repository)?;
-    let image_reference = input.image.reference(req.pin_image_digest);
-    let changes = Changes {
-        family: input.target.family.clone(),
-        containers: containers.clone(),
-        image: image_reference.clone(),
-        environment: merged(
-            &req.environment_variables,
-            &input.target.environment_variables,
-        ),
-        secrets: merged(&req.secrets, &input.target.secrets),
-        logs: req.logging.as_ref().map(|l| AwsLogs {
-            group: l.group.clone(),
-            region: l.region.clone().unwrap_or_else(|| input.region.to_string()),
-            stream_prefix: l.stream_prefix.clone(),
-        }),
-        execution_role_arn: input.resolved.execution_role_arn.clone(),
-        task_role_arn: input.resolved.task_role_arn.clone(),
-    };
-    let mut rendered = taskdef::render(base, &changes)
-        .map_err(|why| UserError::new(why).hint(containers_hint(&names)))?;
-    let family = rendered["family"].as_str().unwrap_or_default().to_string();
-    if family.is_empty() {
-        return Err(UserError::new("the task definition has no `family`")
-            .hint("set input `task-definition-family`, or `family` in the template"));
-    }
-    if req.tag_revisions {
-        taskdef::set_tag(&mut rendered, PREVIOUS_TAG, previous);
-        if let Some(tag) = &input.image.tag {
-            taskdef::set_tag(&mut rendered, IMAGE_TAG_TAG, tag);
-        }
-    }
-    let live_normal = taskdef::normalized(input.live);
-    let new_normal = taskdef::normalized(&rendered);
-    Ok(Revision {
-        family,
-        containers,
-        image_reference,
-        diff: diff(&live_normal, &new_normal),
-        changed: live_normal != new_normal,
-        rendered,
-    })
-}
-
-/// Renders the new task definition and compares it with the live one.
-pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserError> {
-    let base = req.template.as_ref().map_or(input.live, |t| &t.document);
-    let revision = revision(req, input, base, &input.service.task_definition)?;
-    let settings = rollout_settings(req, input.service)?;
-    Ok(Plan {
-        cluster: input.resolved.cluster.clone(),
-        service: input.target.service.clone(),
-        family: revision.family,
-        containers: revision.containers,
-        image: input.image.clone(),
-        image_reference: revision.image_reference,
-        live_task_definition_arn: input.service.task_definition.clone(),
-        diff: revision.diff,
-        changed: revision.changed,
-        rendered: revision.rendered,
-        desired_count: req.desired_count,
-        current_desired_count: input.service.desired,
-        force_new_deployment: req.force_new_deployment,
-        settings,
-    })
-}
-
-/// The merged rollout settings to send, when the request changes any; a grace period needs a
-/// load balancer.
-fn rollout_settings(
-    req: &DeployRequest,
-    service: &ServiceState,
-) -> Result<Option<DeploymentSettings>, UserError> {
-    if req.settings.health_check_grace_period.is_some() && !service.load_balanced {
-        return Err(UserError::new(format!(
-            "input `health-check-grace-period` needs a load balancer, and service `{}` has none",
-            service.name
-        ))
-        .hint("remove `health-check-grace-period`; ECS only uses it for load-balanced services"));
-    }
-    let merged = service.settings.merged(&req.settings);
-    Ok((!req.settings.is_empty() && merged != service.settings).then_some(merged))
-}
-
-/// The containers to update: the named ones (which must exist), else those running an image from
-/// the target repository.
-fn select_containers(
-    requested: &[String],
-    base: &Value,
-    repository: &str,
-) -> Result<Vec<String>, UserError> {
-    let names = taskdef::container_names(&taskdef::registrable(base));
-    if !requested.is_empty() {
-        if let Some(missing) = requested.iter().find(|n| !names.contains(n)) {
-            return Err(UserError::new(format!(
-                "the task definition has no container `{missing}`"
-            ))
-            .hint(containers_hint(&names)));
-        }
-        return Ok(requested.to_vec());
-    }
-    let body = taskdef::registrable(base);
-    let matching: Vec<String> = names
-        .iter()
-        .filter(|n| {
-            taskdef::container_image(&body, n)
-                .is_some_and(|image| image_repository(image) == repository)
-        })
-        .cloned()
-        .collect();
-    if matching.is_empty() {
-        let images: Vec<String> = names
-            .iter()
-            .map(|n| {
-                format!(
-                    "`{n}` (`{}`)",
-                    taskdef::container_image(&body, n).map_or("", image_repository)
-                )
-            })
-            .collect();
-        return Err(UserError::new(format!(
-            "no container runs an image from `{repository}`: {}",
-            images.join(", ")
-        ))
-        .hint("set input `container` to the container(s) to update"));
-    }
-    Ok(matching)
-}
-
-fn image_repository(image: &str) -> &str {
-    let without_digest = image.split('@').next().unwrap_or(image);
-    let last_slash = without_digest.rfind('/').map_or(0, |i| i + 1);
-    match without_digest[last_slash..].rfind(':') {
-        Some(i) => &without_digest[..last_slash + i],
-        None => without_digest,
-    }
-}
-
-#[cfg(test)]
-#[path = "plan_tests.rs"]
-mod tests;

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use crate::aws::{self, Clients};
 use crate::console::Console;
-use crate::model::short_task_definition;
+use crate::domain::ecs::short_task_definition;
 use crate::plan::Plan;
 use crate::report::Report;
 

@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
+pub mod diff;
+
 /// Fields `DescribeTaskDefinition` returns that `RegisterTaskDefinition` does not accept.
 pub const READ_ONLY_FIELDS: &[&str] = &[
     "taskDefinitionArn",
@@ -70,6 +72,18 @@ fn containers(td: &Value) -> &[Value] {
     td.get("containerDefinitions")
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)
+}
+
+/// A hint listing a task definition's containers: `` its containers are: `a`, `b` ``.
+pub fn containers_hint(names: &[String]) -> String {
+    format!(
+        "its containers are: {}",
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// The current image of a named container.
@@ -284,5 +298,5 @@ pub fn redacted(td: &Value) -> Value {
 }
 
 #[cfg(test)]
-#[path = "taskdef_tests.rs"]
+#[path = "tests.rs"]
 mod tests;

@@ -1,7 +1,10 @@
 use super::*;
 
 fn all_fields() -> Value {
-    serde_json::from_str(include_str!("../tests/fixtures/describe-all-fields.json")).unwrap()
+    serde_json::from_str(include_str!(
+        "../../../tests/fixtures/describe-all-fields.json"
+    ))
+    .unwrap()
 }
 
 const NEW_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";

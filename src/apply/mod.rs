@@ -7,21 +7,26 @@
 //! be read is a failed rollout (the rollback policy applies); a failed rollback keeps the cause of
 //! the failure beside what happened to the rollback.
 
+pub mod cleanup;
+pub mod predeploy;
+pub mod record;
+pub mod register;
+
 use std::io::Write;
 
 use futures::future::join_all;
 
+use crate::apply::register::{Registrar, register_all};
 use crate::aws::{self, Clients, ecs::ServiceUpdate};
 use crate::console::Console;
-use crate::diagnose;
+use crate::domain::ecs::{ServiceState, short_task_definition};
 use crate::error::Exit;
-use crate::model::{ServiceState, short_task_definition};
 use crate::plan::Plan;
-use crate::predeploy::step::{self, PreDeployPlan};
-use crate::register::{Registrar, register_all};
+use crate::plan::predeploy::PreDeployPlan;
 use crate::report::{Report, Rollout, Status};
 use crate::request::DeployRequest;
 use crate::rollback::{self, Started};
+use crate::watch::diagnose;
 use crate::watch::{self, Ecs, Limits, Target, Verdict, Watched};
 
 /// Registers the revisions (after the pre-deploy task, when there is one), updates the services
@@ -36,7 +41,8 @@ pub async fn apply<W: Write>(
 ) -> anyhow::Result<()> {
     let mut registrar = Registrar::default();
     if let (Some(task), Some(pre)) = (&req.pre_deploy, pre_deploy) {
-        if !step::run(clients, &mut registrar, task, pre, console, report).await? {
+        if !crate::plan::predeploy::run(clients, &mut registrar, task, pre, console, report).await?
+        {
             return Ok(());
         }
     }

@@ -1,0 +1,6 @@
+//! The shared vocabulary: ECS objects as we see them, image references and ECR repositories, and
+//! task definitions as AWS wire JSON. Pure, and imports no stage.
+
+pub mod ecs;
+pub mod image;
+pub mod taskdef;
