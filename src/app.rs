@@ -227,7 +227,9 @@ fn cancel_message(signal: &str, report: &Report) -> String {
             "cancelled ({signal}) while waiting for the rollback to {} by {by} (deployment {} {} running {}/{}); ECS carries on with it{had_failed}",
             crate::domain::ecs::short_task_definition(to),
             r.deployment_id,
-            r.state.as_deref().unwrap_or("-"),
+            r.state
+                .as_ref()
+                .map_or("-", crate::domain::ecs::RolloutState::as_str),
             r.running,
             r.desired
         );
@@ -245,7 +247,9 @@ fn cancel_message(signal: &str, report: &Report) -> String {
         (Some(r), _, _) => format!(
             "cancelled ({signal}) while waiting for deployment {} ({} running {}/{}); ECS carries on with it",
             r.deployment_id,
-            r.state.as_deref().unwrap_or("-"),
+            r.state
+                .as_ref()
+                .map_or("-", crate::domain::ecs::RolloutState::as_str),
             r.running,
             r.desired
         ),

@@ -115,7 +115,7 @@ pub async fn run<W: Write>(
         .services
         .iter()
         .filter_map(|s| s.task_definition_arn.as_deref())
-        .map(aws::ecs::family_of)
+        .map(crate::domain::arn::family_of)
         .collect();
     families.sort_unstable();
     families.dedup();

@@ -97,10 +97,7 @@ pub async fn judge<W: Write>(
     console: &mut Console<W>,
     report: &mut Report,
 ) -> bool {
-    let limits = Limits {
-        timeout: req.target.timeout,
-        max_task_failures: req.target.max_task_failures,
-    };
+    let limits = Limits::of(&req.target);
     let outcomes = wait_for(clients, watched, limits, console).await;
     let mut failures = earlier;
     failures.extend(record_verdicts(names, watched, &outcomes, report));

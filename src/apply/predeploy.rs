@@ -10,7 +10,9 @@ use tokio::time::Instant;
 
 use crate::aws::{self, Clients, ecs::OneOffTask};
 use crate::console::Console;
-use crate::domain::ecs::{AwsVpc, Placement, ServiceState, StoppedTask, short_task_definition};
+use crate::domain::ecs::{
+    AwsVpc, Placement, ServiceState, StoppedTask, TaskStatus, short_task_definition,
+};
 use crate::request::PreDeployTask;
 use crate::watch::human_duration;
 
@@ -38,8 +40,8 @@ pub struct PreDeployResult {
     pub task_definition_arn: String,
     pub container: String,
     pub task_arn: Option<String>,
-    /// The last status seen (`STOPPED` once it ended).
-    pub last_status: String,
+    /// The last status seen (`STOPPED` once it ended); `None` before the first.
+    pub last_status: Option<TaskStatus>,
     /// The exit code of `container`.
     pub exit_code: Option<i32>,
     pub task: Option<StoppedTask>,
@@ -185,7 +187,7 @@ pub async fn run<W: Write>(
         },
     )
     .await?;
-    let task_id = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+    let task_id = crate::domain::arn::name_of(&arn).to_string();
     crate::progress::wrote(format!("started the pre-deploy task {task_id}"));
     result.task_arn = Some(arn.clone());
     result.log = log_location(
@@ -234,7 +236,7 @@ async fn wait_until_stopped<W: Write>(
     console: &mut Console<W>,
     result: &mut PreDeployResult,
 ) -> anyhow::Result<Option<StoppedTask>> {
-    let task_id = arn.rsplit('/').next().unwrap_or(arn);
+    let task_id = crate::domain::arn::name_of(arn);
     let (mut unread, mut permanent) = (None::<String>, 0);
     loop {
         tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
@@ -252,15 +254,15 @@ async fn wait_until_stopped<W: Write>(
             Ok(Some((status, described))) => {
                 unread = None;
                 permanent = 0;
-                if status != result.last_status {
+                if result.last_status.as_ref() != Some(&status) {
                     console.line(&format!(
                         "Task {task_id}: {status} after {}",
                         human_duration(started.elapsed())
                     ));
-                    result.last_status.clone_from(&status);
+                    result.last_status = Some(status.clone());
                 }
                 result.duration = started.elapsed();
-                if status == "STOPPED" {
+                if status == TaskStatus::Stopped {
                     return Ok(Some(described));
                 }
             }
@@ -305,7 +307,7 @@ fn past_deadline(
         None => format!(
             "task {task_id} did not stop within {} (last status {}) and is still running",
             human_duration(prepared.timeout),
-            result.last_status
+            result.last_status.as_ref().map_or("-", TaskStatus::as_str)
         ),
     }
 }

@@ -13,8 +13,9 @@ use serde_json::Value;
 use super::raw_json::{CaptureBody, ReplaceBody};
 use super::sdk_error;
 use crate::domain::ecs::{
-    AwsVpc, ContainerExit, Deployment, DeploymentSettings, Placement, ServiceEvent, ServiceState,
-    StoppedTask,
+    AwsVpc, CapacityProvider, CircuitBreaker, ContainerExit, Deployment, DeploymentSettings,
+    DeploymentStatus, Placement, RolloutState, ServiceEvent, ServiceState, ServiceStatus, StopCode,
+    StoppedTask, Tag, TaskStatus,
 };
 use crate::error::UserError;
 
@@ -29,14 +30,14 @@ pub async fn describe_services(
         if reason == "MISSING" {
             return Err(UserError::new(format!(
                 "service `{}` was not found in cluster `{cluster}`",
-                what.rsplit('/').next().unwrap_or(what)
+                crate::domain::arn::name_of(what)
             ))
             .hint("check input `service` (or SSM `service-name`), `cluster` and the region")
             .into());
         }
         bail!("describing service `{what}` in cluster `{cluster}`: {reason}");
     }
-    if let Some(inactive) = states.iter().find(|s| s.status != "ACTIVE") {
+    if let Some(inactive) = states.iter().find(|s| s.status != ServiceStatus::Active) {
         return Err(UserError::new(format!(
             "service `{}` in cluster `{cluster}` is {}",
             inactive.name, inactive.status
@@ -129,7 +130,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
         arn: s.service_arn().unwrap_or_default().to_string(),
         name: s.service_name().unwrap_or_default().to_string(),
         cluster_arn: s.cluster_arn().unwrap_or_default().to_string(),
-        status: s.status().unwrap_or_default().to_string(),
+        status: ServiceStatus::parse(s.status().unwrap_or_default()),
         task_definition: s.task_definition().unwrap_or_default().to_string(),
         desired: s.desired_count(),
         running: s.running_count(),
@@ -139,13 +140,13 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             .iter()
             .map(|d| Deployment {
                 id: d.id().unwrap_or_default().to_string(),
-                status: d.status().unwrap_or_default().to_string(),
+                status: DeploymentStatus::parse(d.status().unwrap_or_default()),
                 task_definition: d.task_definition().unwrap_or_default().to_string(),
                 desired: d.desired_count(),
                 running: d.running_count(),
                 pending: d.pending_count(),
                 failed_tasks: d.failed_tasks(),
-                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                rollout_state: d.rollout_state().map(|r| RolloutState::parse(r.as_str())),
                 rollout_state_reason: d.rollout_state_reason().map(str::to_string),
             })
             .collect(),
@@ -171,7 +172,10 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             circuit_breaker: s
                 .deployment_configuration()
                 .and_then(DeploymentConfiguration::deployment_circuit_breaker)
-                .map(|cb| (cb.enable(), cb.rollback())),
+                .map(|cb| CircuitBreaker {
+                    enable: cb.enable(),
+                    rollback: cb.rollback(),
+                }),
             health_check_grace_period: s.health_check_grace_period_seconds(),
         },
         tags: tags(s.tags()),
@@ -186,7 +190,11 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             capacity_providers: s
                 .capacity_provider_strategy()
                 .iter()
-                .map(|c| (c.capacity_provider().to_string(), c.weight(), c.base()))
+                .map(|c| CapacityProvider {
+                    name: c.capacity_provider().to_string(),
+                    weight: c.weight(),
+                    base: c.base(),
+                })
                 .collect(),
             platform_version: s.platform_version().map(str::to_string),
             network: s
@@ -201,19 +209,14 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
     }
 }
 
-fn tags(tags: &[aws_sdk_ecs::types::Tag]) -> Vec<(String, String)> {
+fn tags(tags: &[aws_sdk_ecs::types::Tag]) -> Vec<Tag> {
     tags.iter()
-        .map(|t| {
-            (
-                t.key().unwrap_or_default().to_string(),
-                t.value().unwrap_or_default().to_string(),
-            )
-        })
+        .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
         .collect()
 }
 
 /// A cluster's tags (for the production gate). A cluster ECS does not know has none.
-pub async fn cluster_tags(client: &Client, cluster: &str) -> anyhow::Result<Vec<(String, String)>> {
+pub async fn cluster_tags(client: &Client, cluster: &str) -> anyhow::Result<Vec<Tag>> {
     let out = client
         .describe_clusters()
         .clusters(cluster)
@@ -276,7 +279,7 @@ fn stopped_task(t: &aws_sdk_ecs::types::Task) -> StoppedTask {
         arn: t.task_arn().unwrap_or_default().to_string(),
         task_definition: t.task_definition_arn().unwrap_or_default().to_string(),
         started_by: t.started_by().unwrap_or_default().to_string(),
-        stop_code: t.stop_code().map(|c| c.as_str().to_string()),
+        stop_code: t.stop_code().map(|c| StopCode::parse(c.as_str())),
         stopped_reason: t.stopped_reason().map(str::to_string),
         stopped_at: t
             .stopped_at()
@@ -385,10 +388,10 @@ fn deployment_configuration(settings: &DeploymentSettings) -> DeploymentConfigur
     DeploymentConfiguration::builder()
         .set_maximum_percent(settings.maximum_percent)
         .set_minimum_healthy_percent(settings.minimum_healthy_percent)
-        .set_deployment_circuit_breaker(settings.circuit_breaker.map(|(enable, rollback)| {
+        .set_deployment_circuit_breaker(settings.circuit_breaker.map(|cb| {
             DeploymentCircuitBreaker::builder()
-                .enable(enable)
-                .rollback(rollback)
+                .enable(cb.enable)
+                .rollback(cb.rollback)
                 .build()
         }))
         .build()
@@ -457,26 +460,19 @@ pub async fn active_revisions(client: &Client, family: &str) -> anyhow::Result<V
         arns.extend(
             page.task_definition_arns()
                 .iter()
-                .filter(|arn| family_of(arn) == family)
+                .filter(|arn| crate::domain::arn::family_of(arn) == family)
                 .cloned(),
         );
     }
     // Newest first by revision number, whatever order the service returned.
     arns.sort_by_key(|arn| {
         std::cmp::Reverse(
-            arn.rsplit(':')
-                .next()
-                .and_then(|r| r.parse::<u64>().ok())
+            crate::domain::arn::TaskDefinitionId::parse(arn)
+                .revision
                 .unwrap_or(0),
         )
     });
     Ok(arns)
-}
-
-/// The family of a task definition ARN (`.../task-definition/<family>:<revision>`).
-pub fn family_of(arn: &str) -> &str {
-    let tail = arn.rsplit_once('/').map_or(arn, |(_, t)| t);
-    tail.rsplit_once(':').map_or(tail, |(f, _)| f)
 }
 
 /// Deregisters a revision (it becomes INACTIVE; running tasks are not affected).
@@ -529,11 +525,11 @@ pub async fn run_task(client: &Client, task: &OneOffTask<'_>) -> anyhow::Result<
     let strategy = placement
         .capacity_providers
         .iter()
-        .map(|(name, weight, base)| {
+        .map(|item| {
             CapacityProviderStrategyItem::builder()
-                .capacity_provider(name)
-                .weight(*weight)
-                .base(*base)
+                .capacity_provider(&item.name)
+                .weight(item.weight)
+                .base(item.base)
                 .build()
                 .context("building the capacity provider strategy")
         })
@@ -599,7 +595,7 @@ pub async fn task_status(
     client: &Client,
     cluster: &str,
     arn: &str,
-) -> anyhow::Result<Option<(String, StoppedTask)>> {
+) -> anyhow::Result<Option<(TaskStatus, StoppedTask)>> {
     let out = client
         .describe_tasks()
         .cluster(cluster)
@@ -612,7 +608,7 @@ pub async fn task_status(
         .with_context(|| format!("describing task `{arn}` in cluster `{cluster}`"))?;
     Ok(out.tasks().first().map(|task| {
         (
-            task.last_status().unwrap_or("UNKNOWN").to_string(),
+            TaskStatus::parse(task.last_status().unwrap_or("UNKNOWN")),
             stopped_task(task),
         )
     }))

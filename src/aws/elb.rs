@@ -18,11 +18,7 @@ pub async fn target_health(
         .await
         .map_err(sdk_error)
         .with_context(|| format!("reading target health of `{target_group_arn}`"))?;
-    let name = target_group_arn
-        .split('/')
-        .nth(1)
-        .unwrap_or(target_group_arn)
-        .to_string();
+    let name = crate::domain::arn::target_group_name(target_group_arn).to_string();
     Ok(out
         .target_health_descriptions()
         .iter()

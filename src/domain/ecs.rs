@@ -2,13 +2,40 @@
 
 use serde::Serialize;
 
+pub use super::arn::short_task_definition;
+pub use super::states::{DeploymentStatus, RolloutState, ServiceStatus, StopCode, TaskStatus};
+
+/// An ECS name (cluster, service, family, container): 1 to 255 letters, digits, `-` and `_`.
+pub fn is_ecs_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// A resource tag.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+impl Tag {
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+
 /// A service as `DescribeServices` shows it, with only what we decide on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ServiceState {
     pub arn: String,
     pub name: String,
     pub cluster_arn: String,
-    pub status: String,
+    pub status: ServiceStatus,
     pub task_definition: String,
     pub desired: i32,
     pub running: i32,
@@ -18,7 +45,7 @@ pub struct ServiceState {
     pub events: Vec<ServiceEvent>,
     pub settings: DeploymentSettings,
     /// The service's tags (for the production gate).
-    pub tags: Vec<(String, String)>,
+    pub tags: Vec<Tag>,
     pub load_balanced: bool,
     /// Target groups of the service's load balancers.
     pub target_groups: Vec<String>,
@@ -31,11 +58,18 @@ pub struct ServiceState {
 pub struct Placement {
     /// `FARGATE`, `EC2` or `EXTERNAL`; absent when a capacity provider strategy is used.
     pub launch_type: Option<String>,
-    /// `(capacity provider, weight, base)`.
-    pub capacity_providers: Vec<(String, i32, i32)>,
+    pub capacity_providers: Vec<CapacityProvider>,
     pub platform_version: Option<String>,
     /// The `awsvpc` network configuration (Fargate and awsvpc tasks need one).
     pub network: Option<AwsVpc>,
+}
+
+/// One item of a capacity provider strategy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CapacityProvider {
+    pub name: String,
+    pub weight: i32,
+    pub base: i32,
 }
 
 /// An `awsvpc` network configuration.
@@ -67,9 +101,15 @@ pub struct TargetHealth {
 pub struct DeploymentSettings {
     pub maximum_percent: Option<i32>,
     pub minimum_healthy_percent: Option<i32>,
-    /// `(enable, rollback)` of the deployment circuit breaker.
-    pub circuit_breaker: Option<(bool, bool)>,
+    pub circuit_breaker: Option<CircuitBreaker>,
     pub health_check_grace_period: Option<i32>,
+}
+
+/// The deployment circuit breaker: whether it watches rollouts, and whether it rolls back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CircuitBreaker {
+    pub enable: bool,
+    pub rollback: bool,
 }
 
 impl DeploymentSettings {
@@ -100,7 +140,7 @@ pub struct StoppedTask {
     pub task_definition: String,
     /// For service tasks, the id of the deployment that started them.
     pub started_by: String,
-    pub stop_code: Option<String>,
+    pub stop_code: Option<StopCode>,
     pub stopped_reason: Option<String>,
     /// RFC 3339, UTC.
     pub stopped_at: Option<String>,
@@ -120,7 +160,7 @@ pub struct ContainerExit {
 impl StoppedTask {
     /// The task id (the last part of its ARN).
     pub fn id(&self) -> &str {
-        self.arn.rsplit('/').next().unwrap_or(&self.arn)
+        super::arn::name_of(&self.arn)
     }
 
     /// Whether the task stopped because something was wrong with it (failed to start, an
@@ -132,9 +172,9 @@ impl StoppedTask {
             .as_deref()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        match self.stop_code.as_deref() {
-            Some("TaskFailedToStart" | "EssentialContainerExited") => true,
-            Some("UserInitiated") => false,
+        match &self.stop_code {
+            Some(StopCode::TaskFailedToStart | StopCode::EssentialContainerExited) => true,
+            Some(StopCode::UserInitiated) => false,
             _ => {
                 reason.contains("health check")
                     || reason.contains("cannotpull")
@@ -172,7 +212,9 @@ impl StoppedTask {
 
 impl ServiceState {
     pub fn primary(&self) -> Option<&Deployment> {
-        self.deployments.iter().find(|d| d.status == "PRIMARY")
+        self.deployments
+            .iter()
+            .find(|d| d.status == DeploymentStatus::Primary)
     }
 
     pub fn deployment(&self, id: &str) -> Option<&Deployment> {
@@ -184,15 +226,14 @@ impl ServiceState {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Deployment {
     pub id: String,
-    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
-    pub status: String,
+    pub status: DeploymentStatus,
     pub task_definition: String,
     pub desired: i32,
     pub running: i32,
     pub pending: i32,
     pub failed_tasks: i32,
-    /// `IN_PROGRESS`, `COMPLETED` or `FAILED` (absent for some deployment controllers).
-    pub rollout_state: Option<String>,
+    /// Absent for some deployment controllers.
+    pub rollout_state: Option<RolloutState>,
     pub rollout_state_reason: Option<String>,
 }
 
@@ -205,11 +246,6 @@ pub struct ServiceEvent {
     pub message: String,
 }
 
-/// The revision part of a task definition ARN (`family:42`), for display.
-pub fn short_task_definition(arn: &str) -> &str {
-    arn.rsplit_once('/').map_or(arn, |(_, rest)| rest)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,7 +253,7 @@ mod tests {
     fn task(stop_code: Option<&str>, reason: &str, exit: Option<i32>) -> StoppedTask {
         StoppedTask {
             arn: "arn:aws:ecs:us-east-1:123456789012:task/main/abc123".into(),
-            stop_code: stop_code.map(str::to_string),
+            stop_code: stop_code.map(StopCode::from),
             stopped_reason: Some(reason.into()),
             containers: vec![ContainerExit {
                 name: "app".into(),
@@ -291,7 +327,10 @@ mod tests {
         };
         let wanted = DeploymentSettings {
             minimum_healthy_percent: Some(100),
-            circuit_breaker: Some((true, true)),
+            circuit_breaker: Some(CircuitBreaker {
+                enable: true,
+                rollback: true,
+            }),
             ..DeploymentSettings::default()
         };
         let merged = current.merged(&wanted);
@@ -300,7 +339,10 @@ mod tests {
             DeploymentSettings {
                 maximum_percent: Some(200),
                 minimum_healthy_percent: Some(100),
-                circuit_breaker: Some((true, true)),
+                circuit_breaker: Some(CircuitBreaker {
+                    enable: true,
+                    rollback: true,
+                }),
                 health_check_grace_period: Some(120)
             }
         );

@@ -249,11 +249,7 @@ impl EcrRepository {
 /// The URI of ECR repository `name` of account `registry_id` in `region` (China regions have
 /// their own domain).
 pub fn ecr_uri(registry_id: &str, region: &str, name: &str) -> String {
-    let domain = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
+    let domain = super::arn::Partition::of(region).dns_suffix();
     format!("{registry_id}.dkr.ecr.{region}.{domain}/{name}")
 }
 

@@ -1,6 +1,8 @@
 //! The shared vocabulary: ECS objects as we see them, image references and ECR repositories, and
 //! task definitions as AWS wire JSON. Pure, and imports no stage.
 
+pub mod arn;
 pub mod ecs;
 pub mod image;
+pub mod states;
 pub mod taskdef;

@@ -11,7 +11,7 @@ use futures::future::try_join_all;
 use serde_json::Value;
 
 use crate::aws::{self, Clients, ecr};
-use crate::domain::ecs::ServiceState;
+use crate::domain::ecs::{ServiceState, Tag};
 use crate::domain::image::ImageRef;
 use crate::error::UserError;
 use crate::gather::resolve::{
@@ -32,7 +32,7 @@ pub struct Gathered {
     /// The live task definition of the pre-deploy task's own family, when it names one.
     pub pre_deploy_live: Option<Value>,
     /// The cluster's tags (empty when they could not be read: see `warnings`).
-    pub cluster_tags: Vec<(String, String)>,
+    pub cluster_tags: Vec<Tag>,
     pub warnings: Vec<String>,
 }
 
@@ -119,9 +119,7 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
 
 /// A cluster's tags, or none with a warning when they could not be read (a policy without
 /// `ecs:DescribeClusters`): the gate then goes by names, the services' tags and the config file.
-pub fn readable_tags(
-    read: anyhow::Result<Vec<(String, String)>>,
-) -> (Vec<(String, String)>, Option<String>) {
+pub fn readable_tags(read: anyhow::Result<Vec<Tag>>) -> (Vec<Tag>, Option<String>) {
     match read {
         Ok(tags) => (tags, None),
         Err(err) => (

@@ -26,10 +26,12 @@ use serde::de::{self, Deserializer};
 
 use crate::error::UserError;
 use crate::input::cli::{DeployArgs, TargetArgs, inputs_of};
-use crate::input::maps::{OneOrMany, Pairs, YamlScalar, merged, parse_map, scalar_pairs};
+use crate::input::maps::{
+    OneOrMany, Pairs, YamlScalar, first_duplicate, merged, parse_map, scalar_pairs,
+};
 use crate::input::services::{Item, ServiceSpec, to_json};
 use crate::input::workspace::Workspace;
-use crate::request::gate::Listed;
+use crate::request::gate::{Listed, ListedTarget};
 use crate::request::printable;
 
 /// A scalar as written (`1.10` stays `1.10`, `true` stays `true`).
@@ -294,7 +296,7 @@ fn listed(production: &[&(String, Settings)], own: &Settings) -> Listed {
     let mut listed = Listed::default();
     for (env, s) in production {
         if let Some(cluster) = text(&s.cluster).filter(|c| Some(c) != own_cluster.as_ref()) {
-            listed.clusters.push((cluster, env.clone()));
+            listed.clusters.push(ListedTarget::new(cluster, env));
         }
         let services = s
             .services
@@ -302,13 +304,13 @@ fn listed(production: &[&(String, Settings)], own: &Settings) -> Listed {
             .flatten()
             .map(|Item(spec)| spec.service.clone());
         for service in text(&s.service).into_iter().chain(services) {
-            listed.services.push((service, env.clone()));
+            listed.services.push(ListedTarget::new(service, env));
         }
         if let Some(prefix) = text(&s.ssm_prefix) {
             let prefix = prefix.replace("{environment}", env);
             listed
                 .ssm_prefixes
-                .push((prefix.trim_end_matches('/').to_string(), env.clone()));
+                .push(ListedTarget::new(prefix.trim_end_matches('/'), env));
         }
     }
     listed
@@ -319,8 +321,7 @@ fn parse(text: &str) -> Result<File, String> {
     let file: File =
         serde_yaml::from_str(text).map_err(|err| crate::input::parse_error::yaml(&err))?;
     let Pairs(environments) = &file.environments;
-    let mut seen = std::collections::HashSet::new();
-    if let Some((name, _)) = environments.iter().find(|(n, _)| !seen.insert(n.clone())) {
+    if let Some(name) = first_duplicate(environments.iter().map(|(n, _)| n)) {
         return Err(format!("environment `{name}` is described twice"));
     }
     Ok(file)

@@ -1,5 +1,6 @@
 use super::*;
 use crate::input::cli::{Cli, Command};
+use crate::request::gate::ListedTarget;
 use clap::Parser;
 
 const FILE: &str = "\
@@ -328,14 +329,11 @@ fn production_environments_list_their_targets_for_the_gate() {
     let listed = &args.target.listed_production;
     assert_eq!(
         listed.clusters,
-        [("bellyfed-prod".to_string(), "production".to_string())]
+        [ListedTarget::new("bellyfed-prod", "production")]
     );
     assert_eq!(
         listed.services,
-        [(
-            "bellyfed-prod-service".to_string(),
-            "production".to_string()
-        )]
+        [ListedTarget::new("bellyfed-prod-service", "production")]
     );
     // A dev step aimed at the production service is refused before any AWS call.
     let err = refused(
@@ -371,6 +369,6 @@ fn production_environments_list_their_targets_for_the_gate() {
     assert!(args.target.listed_production.clusters.is_empty());
     assert_eq!(
         args.target.listed_production.ssm_prefixes,
-        [("/x/prod".to_string(), "prod".to_string())]
+        [ListedTarget::new("/x/prod", "prod")]
     );
 }

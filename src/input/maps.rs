@@ -22,16 +22,21 @@ pub fn parse_map(input: &str, text: &str) -> Result<Vec<(String, String)>, UserE
     } else {
         parse_yaml(input, trimmed)?
     };
-    let mut seen = std::collections::HashSet::new();
-    for (name, _) in &pairs {
-        if !seen.insert(name.as_str()) {
-            let which = crate::request::plain_name(name)
-                .map_or_else(|| "a name".to_string(), |n| format!("`{n}`"));
-            return Err(UserError::new(format!("`{input}` names {which} twice"))
-                .hint("each name may appear once"));
-        }
+    if let Some(name) = first_duplicate(pairs.iter().map(|(n, _)| n)) {
+        let which = crate::request::plain_name(name)
+            .map_or_else(|| "a name".to_string(), |n| format!("`{n}`"));
+        return Err(UserError::new(format!("`{input}` names {which} twice"))
+            .hint("each name may appear once"));
     }
     Ok(pairs)
+}
+
+/// The first item that appears a second time, if any.
+pub fn first_duplicate<'a, T: Eq + std::hash::Hash + ?Sized + 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+) -> Option<&'a T> {
+    let mut seen = std::collections::HashSet::new();
+    items.into_iter().find(|item| !seen.insert(*item))
 }
 
 fn parse_json(input: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {

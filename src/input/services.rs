@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
 
 use crate::error::UserError;
-use crate::input::maps::{OneOrMany, Pairs, YamlScalar, scalar_pairs};
+use crate::input::maps::{OneOrMany, Pairs, YamlScalar, first_duplicate, scalar_pairs};
 
 /// One service of a deploy, as the user described it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,9 +54,10 @@ pub fn parse_services(text: &str) -> Result<Vec<ServiceSpec>, UserError> {
             ("environment-variables", &spec.environment_variables),
             ("secrets", &spec.secrets),
         ] {
-            let mut seen = std::collections::HashSet::new();
-            if let Some((name, _)) = names.iter().find(|(n, _)| !seen.insert(n.clone())) {
-                return Err(UserError::new(format!("{at}.{list} names `{name}` twice")));
+            if let Some(name) = first_duplicate(names.iter().map(|(n, _)| n)) {
+                let which = crate::request::plain_name(name)
+                    .map_or_else(|| "a name".to_string(), |n| format!("`{n}`"));
+                return Err(UserError::new(format!("{at}.{list} names {which} twice")));
             }
         }
         specs.push(spec);

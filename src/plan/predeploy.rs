@@ -194,7 +194,7 @@ pub async fn run<W: Write>(
         task_definition_arn: arn.clone(),
         container: pre.container.clone(),
         task_arn: None,
-        last_status: String::new(),
+        last_status: None,
         exit_code: None,
         task: None,
         log: None,

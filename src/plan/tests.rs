@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::ecs::{DeploymentSettings, ServiceState};
+use crate::domain::ecs::{CircuitBreaker, DeploymentSettings, ServiceState};
 use crate::domain::image::{EcrRepository, ImageRef};
 use crate::gather::resolve::*;
 use crate::request::ImageSpec;
@@ -308,7 +308,10 @@ fn rollout_settings_merge_with_the_services_and_only_count_when_they_differ() {
     let mut req = request();
     req.pin_image_digest = false;
     req.settings = DeploymentSettings {
-        circuit_breaker: Some((true, true)),
+        circuit_breaker: Some(CircuitBreaker {
+            enable: true,
+            rollback: true,
+        }),
         minimum_healthy_percent: Some(100),
         ..DeploymentSettings::default()
     };
@@ -324,7 +327,10 @@ fn rollout_settings_merge_with_the_services_and_only_count_when_they_differ() {
         Some(DeploymentSettings {
             maximum_percent: Some(200),
             minimum_healthy_percent: Some(100),
-            circuit_breaker: Some((true, true)),
+            circuit_breaker: Some(CircuitBreaker {
+                enable: true,
+                rollback: true,
+            }),
             health_check_grace_period: None
         })
     );

@@ -3,15 +3,11 @@
 
 use std::fmt::Write as _;
 
+use crate::domain::arn::{Partition, TaskDefinitionId, name_of};
+
 /// The console's base URL for a region.
 fn base(region: &str) -> String {
-    if region.starts_with("cn-") {
-        format!("https://{region}.console.amazonaws.cn")
-    } else if region.starts_with("us-gov-") {
-        "https://console.amazonaws-us-gov.com".to_string()
-    } else {
-        format!("https://{region}.console.aws.amazon.com")
-    }
+    Partition::of(region).console(region)
 }
 
 /// Percent-encodes everything but unreserved characters.
@@ -27,29 +23,23 @@ fn encode(s: &str) -> String {
     out
 }
 
-/// The last part of an ARN (`cluster/name` → `name`), or the name itself.
-fn name(arn_or_name: &str) -> &str {
-    arn_or_name.rsplit('/').next().unwrap_or(arn_or_name)
-}
-
 pub fn service(region: &str, cluster: &str, service: &str) -> String {
     format!(
         "{}/ecs/v2/clusters/{}/services/{}/health?region={region}",
         base(region),
-        encode(name(cluster)),
-        encode(name(service))
+        encode(name_of(cluster)),
+        encode(name_of(service))
     )
 }
 
 /// A task definition revision, from its ARN or `family:revision`.
 pub fn task_definition(region: &str, task_definition: &str) -> String {
-    let short = name(task_definition);
-    let (family, revision) = short.rsplit_once(':').unwrap_or((short, ""));
+    let id = TaskDefinitionId::parse(task_definition);
     format!(
         "{}/ecs/v2/task-definitions/{}/{}/containers?region={region}",
         base(region),
-        encode(family),
-        encode(revision)
+        encode(id.family),
+        id.revision.map_or_else(String::new, |r| r.to_string())
     )
 }
 
@@ -57,8 +47,8 @@ pub fn task(region: &str, cluster: &str, task_arn: &str) -> String {
     format!(
         "{}/ecs/v2/clusters/{}/tasks/{}/configuration?region={region}",
         base(region),
-        encode(name(cluster)),
-        encode(name(task_arn))
+        encode(name_of(cluster)),
+        encode(name_of(task_arn))
     )
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::domain::ecs::{ServiceEvent, StoppedTask, TargetHealth};
+use crate::domain::ecs::{RolloutState, ServiceEvent, StoppedTask, TargetHealth};
 use crate::domain::taskdef::diff::TaskDefDiff;
 use crate::error::Exit;
 
@@ -63,7 +63,7 @@ pub struct Failure {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rollout {
     pub deployment_id: String,
-    pub state: Option<String>,
+    pub state: Option<RolloutState>,
     pub running: i32,
     pub desired: i32,
 }

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use super::markdown::{self, floor_boundary, inert, inert_lines, shorten};
 use super::{Kind, Report, RollbackState, Status};
 use crate::domain::ecs::short_task_definition;
+use crate::domain::ecs::{RolloutState, TaskStatus};
 use crate::domain::taskdef::diff::NameChanges;
 
 /// The runner drops a summary over 1 MiB; stay well below it.
@@ -29,6 +30,10 @@ fn text(s: &str) -> String {
 /// An untrusted identifier in monospace, inert and bounded.
 fn code(s: &str) -> String {
     markdown::code(&shorten(s, MAX_LINE_CHARS))
+}
+
+fn status_text(status: Option<&TaskStatus>) -> &str {
+    status.map_or("-", TaskStatus::as_str)
 }
 
 fn short_digest(digest: &str) -> String {
@@ -136,7 +141,7 @@ fn write_table(md: &mut String, report: &Report) {
             "Rollout",
             format!(
                 "{} running {}/{}, deployment {}",
-                code(rollout.state.as_deref().unwrap_or("-")),
+                code(rollout.state.as_ref().map_or("-", RolloutState::as_str)),
                 rollout.running,
                 rollout.desired,
                 code(&rollout.deployment_id)
@@ -151,7 +156,7 @@ fn write_table(md: &mut String, report: &Report) {
         let state = report.rollback_rollout.as_ref().map_or(String::new(), |r| {
             format!(
                 ", {} running {}/{}",
-                code(r.state.as_deref().unwrap_or("-")),
+                code(r.state.as_ref().map_or("-", RolloutState::as_str)),
                 r.running,
                 r.desired
             )
@@ -223,7 +228,7 @@ fn write_services(md: &mut String, report: &Report) {
         let rollout = s.rollout.as_ref().map_or("-".to_string(), |r| {
             format!(
                 "{} {}/{}",
-                code(r.state.as_deref().unwrap_or("-")),
+                code(r.state.as_ref().map_or("-", RolloutState::as_str)),
                 r.running,
                 r.desired
             )
@@ -310,7 +315,7 @@ fn write_pre_deploy(md: &mut String, report: &Report) {
     } else if let Some(why) = &task.failure {
         format!("❌ {}", text(&shorten(why, MAX_LINE_CHARS)))
     } else {
-        format!("⏹️ {}", code(&task.last_status))
+        format!("⏹️ {}", code(status_text(task.last_status.as_ref())))
     };
     let _ = writeln!(
         md,
@@ -322,12 +327,12 @@ fn write_pre_deploy(md: &mut String, report: &Report) {
         code(&task.container),
     );
     if let (Some(arn), Some(cluster)) = (&task.task_arn, &report.cluster) {
-        let id = arn.rsplit('/').next().unwrap_or(arn);
+        let id = crate::domain::arn::name_of(arn);
         let _ = writeln!(
             md,
             "| Task | {} ({} after {:.0} s) |",
             link(&code(id), &super::links::task(region, cluster, arn)),
-            code(&task.last_status),
+            code(status_text(task.last_status.as_ref())),
             task.duration.as_secs_f64()
         );
     }

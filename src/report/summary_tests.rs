@@ -286,7 +286,7 @@ fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
             .into(),
         container: "app".into(),
         task_arn: Some("arn:aws:ecs:us-east-1:123456789012:task/main/abc123".into()),
-        last_status: "STOPPED".into(),
+        last_status: Some("STOPPED".into()),
         exit_code: Some(1),
         task: None,
         log: Some(LogLocation {
@@ -348,7 +348,7 @@ mod properties {
         r.failed_tasks = vec![StoppedTask {
             arn: at(17),
             stopped_reason: Some(at(18)),
-            stop_code: Some(at(19)),
+            stop_code: Some(at(19).as_str().into()),
             stopped_at: Some(at(20)),
             containers: vec![ContainerExit {
                 name: at(21),

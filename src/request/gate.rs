@@ -13,6 +13,8 @@
 //! [`check`] is pure. It runs before any AWS call with what the inputs name, and again after the
 //! reads (names from SSM, tags) and before any write. A refusal is a user error: nothing changed.
 
+use crate::domain::arn::name_of;
+use crate::domain::ecs::Tag;
 use crate::error::UserError;
 use crate::input::cli::PRODUCTION_CONFIRMATION;
 
@@ -32,10 +34,25 @@ pub struct Gate {
 /// Targets the config file lists under its production environments.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listed {
-    /// `(name, environment)` pairs.
-    pub clusters: Vec<(String, String)>,
-    pub services: Vec<(String, String)>,
-    pub ssm_prefixes: Vec<(String, String)>,
+    pub clusters: Vec<ListedTarget>,
+    pub services: Vec<ListedTarget>,
+    pub ssm_prefixes: Vec<ListedTarget>,
+}
+
+/// A cluster, service or SSM prefix, and the production environment that lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListedTarget {
+    pub name: String,
+    pub environment: String,
+}
+
+impl ListedTarget {
+    pub fn new(name: impl Into<String>, environment: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            environment: environment.into(),
+        }
+    }
 }
 
 /// Where a deploy goes, as far as it is known (before the reads: only what inputs name).
@@ -43,9 +60,9 @@ pub struct Listed {
 pub struct Destination<'a> {
     pub ssm_prefix: Option<&'a str>,
     pub cluster: Option<&'a str>,
-    pub cluster_tags: &'a [(String, String)],
+    pub cluster_tags: &'a [Tag],
     /// Service names (or ARNs) with their tags.
-    pub services: Vec<(&'a str, &'a [(String, String)])>,
+    pub services: Vec<(&'a str, &'a [Tag])>,
 }
 
 impl Gate {
@@ -70,37 +87,40 @@ impl Gate {
                     "SSM prefix `{prefix}` names production environment `{env}`"
                 ));
             }
-            if let Some((_, env)) = self.listed.ssm_prefixes.iter().find(|(p, _)| p == prefix) {
+            if let Some(listed) = self.listed.ssm_prefixes.iter().find(|l| l.name == prefix) {
                 return Some(format!(
-                    "SSM prefix `{prefix}` belongs to production environment `{env}` in the config file"
+                    "SSM prefix `{prefix}` belongs to production environment `{}` in the config file",
+                    listed.environment
                 ));
             }
         }
         for (service, tags) in &to.services {
-            let service = last_part(service);
-            if let Some((_, env)) = self
+            let service = name_of(service);
+            if let Some(listed) = self
                 .listed
                 .services
                 .iter()
-                .find(|(s, _)| last_part(s) == service)
+                .find(|l| name_of(&l.name) == service)
             {
                 return Some(format!(
-                    "service `{service}` belongs to production environment `{env}` in the config file"
+                    "service `{service}` belongs to production environment `{}` in the config file",
+                    listed.environment
                 ));
             }
             if let Some(why) = self.tagged(tags) {
                 return Some(format!("service `{service}` is tagged {why}"));
             }
         }
-        if let Some(cluster) = to.cluster.map(last_part) {
-            if let Some((_, env)) = self
+        if let Some(cluster) = to.cluster.map(name_of) {
+            if let Some(listed) = self
                 .listed
                 .clusters
                 .iter()
-                .find(|(c, _)| last_part(c) == cluster)
+                .find(|l| name_of(&l.name) == cluster)
             {
                 return Some(format!(
-                    "cluster `{cluster}` belongs to production environment `{env}` in the config file"
+                    "cluster `{cluster}` belongs to production environment `{}` in the config file",
+                    listed.environment
                 ));
             }
             if let Some(why) = self.tagged(to.cluster_tags) {
@@ -110,14 +130,19 @@ impl Gate {
         None
     }
 
-    fn tagged(&self, tags: &[(String, String)]) -> Option<String> {
-        tags.iter().find_map(|(key, value)| {
+    fn tagged(&self, tags: &[Tag]) -> Option<String> {
+        tags.iter().find_map(|tag| {
             let keyed = self
                 .tag_keys
                 .iter()
-                .any(|k| k.eq_ignore_ascii_case(key.trim()));
-            let env = self.is_production(value)?;
-            keyed.then(|| format!("`{key}={value}`, a production environment (`{env}`)"))
+                .any(|k| k.eq_ignore_ascii_case(tag.key.trim()));
+            let env = self.is_production(&tag.value)?;
+            keyed.then(|| {
+                format!(
+                    "`{}={}`, a production environment (`{env}`)",
+                    tag.key, tag.value
+                )
+            })
         })
     }
 
@@ -141,11 +166,6 @@ impl Gate {
         }
         .hint(hint))
     }
-}
-
-/// The name part of an ARN (`…:cluster/main` → `main`, `…:service/main/api` → `api`).
-fn last_part(name_or_arn: &str) -> &str {
-    name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
 }
 
 /// How `given` differs from `expected`, without quoting `given`: a near miss (spaces, letter case,
@@ -181,18 +201,15 @@ mod tests {
             confirmation: confirmation.map(str::to_string),
             tag_keys: vec!["environment".into(), "env".into(), "stage".into()],
             listed: Listed {
-                clusters: vec![("acme-prod".into(), "production".into())],
-                services: vec![("acme-prod-api".into(), "production".into())],
-                ssm_prefixes: vec![("/acme/live/ecs".into(), "production".into())],
+                clusters: vec![ListedTarget::new("acme-prod", "production")],
+                services: vec![ListedTarget::new("acme-prod-api", "production")],
+                ssm_prefixes: vec![ListedTarget::new("/acme/live/ecs", "production")],
             },
         }
     }
 
-    fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect()
+    fn tags(pairs: &[(&str, &str)]) -> Vec<Tag> {
+        pairs.iter().map(|(k, v)| Tag::new(*k, *v)).collect()
     }
 
     #[test]

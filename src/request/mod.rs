@@ -14,17 +14,14 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::domain::ecs::DeploymentSettings;
+use crate::domain::ecs::{CircuitBreaker, DeploymentSettings};
 use crate::domain::image::{self, ImageRef, RepositoryRef};
 use crate::error::UserError;
 use crate::input::cli::{DeployArgs, RollbackArgs};
 use crate::input::maps::parse_map;
 use crate::input::services::{ServiceSpec, parse_services};
 pub(crate) use parse::is_environment_name;
-use parse::{
-    given, invalid, invalid_name, is_env_name, parse_bool, parse_list, region, role_arn,
-    whole_number,
-};
+use parse::{check_names, given, invalid, parse_bool, parse_list, region, role_arn, whole_number};
 pub use parse::{is_ecs_name, is_role_arn, plain_name, printable, problem, split_list};
 pub use predeploy::{PreDeployTask, parse_pre_deploy_task};
 pub use target::Target;
@@ -133,13 +130,7 @@ impl RollbackArgs {
         let target = self.target.validate()?;
         let to = given(self.to.as_ref())
             .map(|to| {
-                let family_revision = to
-                    .rsplit_once(':')
-                    .is_some_and(|(family, rev)| is_ecs_name(family) && rev.parse::<u32>().is_ok());
-                let arn = to.starts_with("arn:")
-                    && to.contains(":task-definition/")
-                    && !to.chars().any(char::is_whitespace);
-                if family_revision || arn {
+                if crate::domain::arn::is_task_definition_ref(to) {
                     Ok(to.to_string())
                 } else {
                     Err(invalid(
@@ -302,18 +293,8 @@ impl DeployArgs {
             );
         }
         for spec in &services {
-            if let Some((name, _)) = spec
-                .environment_variables
-                .iter()
-                .chain(&spec.secrets)
-                .find(|(n, _)| !is_env_name(n))
-            {
-                return Err(invalid_name(
-                    "services",
-                    name,
-                    "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
-                ));
-            }
+            check_names("services", "variable", &spec.environment_variables)?;
+            check_names("services", "variable", &spec.secrets)?;
         }
         Ok(services)
     }
@@ -336,7 +317,12 @@ impl DeployArgs {
                 0..=100,
             )?,
             circuit_breaker: given(self.circuit_breaker.as_ref())
-                .map(|v| parse_bool("circuit-breaker", v).map(|on| (on, on)))
+                .map(|v| {
+                    parse_bool("circuit-breaker", v).map(|on| CircuitBreaker {
+                        enable: on,
+                        rollback: on,
+                    })
+                })
                 .transpose()?,
             health_check_grace_period: number(
                 "health-check-grace-period",
@@ -377,22 +363,10 @@ impl DeployArgs {
             "environment-variables",
             self.environment_variables.as_deref().unwrap_or(""),
         )?;
-        if let Some((name, _)) = environment_variables.iter().find(|(n, _)| !is_env_name(n)) {
-            return Err(invalid_name(
-                "environment-variables",
-                name,
-                "variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
-            ));
-        }
+        check_names("environment-variables", "variable", &environment_variables)?;
         let secrets = parse_map("secrets", self.secrets.as_deref().unwrap_or(""))?;
+        check_names("secrets", "secret", &secrets)?;
         for (name, value_from) in &secrets {
-            if !is_env_name(name) {
-                return Err(invalid_name(
-                    "secrets",
-                    name,
-                    "secret names start with a letter or `_`, then letters, digits, `_`, `.`, `-`",
-                ));
-            }
             if value_from.is_empty() || value_from.chars().any(char::is_whitespace) {
                 return Err(UserError::new(format!("input `secrets`: `{name}` must name a Secrets Manager secret or SSM parameter ARN"))
                     .hint("values are `valueFrom` references like `arn:aws:secretsmanager:<region>:<account>:secret:<name>`, never the secret itself"));

@@ -101,13 +101,7 @@ pub fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// An ECS name (cluster, service, family, container): 1 to 255 letters, digits, `-` and `_`.
-pub fn is_ecs_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 255
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
+pub use crate::domain::ecs::is_ecs_name;
 
 /// ECS names: up to 255 letters, digits, `-` and `_`; ARNs are accepted as they are.
 pub(crate) fn ecs_name(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
@@ -224,6 +218,25 @@ pub(crate) fn minutes(input: &str, value: &str) -> Result<Duration, UserError> {
                 "expected a number of minutes above 0 and at most 360, e.g. `15` or `0.5`",
             )
         })
+}
+
+/// Refuses the first name of `pairs` (environment variables or secrets of input `input`) that is
+/// not a variable name.
+pub(crate) fn check_names(
+    input: &str,
+    kind: &str,
+    pairs: &[(String, String)],
+) -> Result<(), UserError> {
+    match pairs.iter().find(|(n, _)| !is_env_name(n)) {
+        Some((name, _)) => Err(invalid_name(
+            input,
+            name,
+            &format!(
+                "{kind} names start with a letter or `_`, then letters, digits, `_`, `.`, `-`"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 pub(crate) fn is_env_name(name: &str) -> bool {

@@ -74,8 +74,8 @@ async fn check_production_target<W: Write>(
 /// as the one the current replaced is what the service really ran, and needs no such check.
 fn check_family(req: &RollbackRequest, now: &ServiceState, to: &str) -> Result<(), UserError> {
     let (from_family, to_family) = (
-        aws::ecs::family_of(&now.task_definition),
-        aws::ecs::family_of(to),
+        crate::domain::arn::family_of(&now.task_definition),
+        crate::domain::arn::family_of(to),
     );
     if req.to.is_some() && from_family != to_family && !req.allow_family_change {
         return Err(UserError::new(format!(
@@ -143,10 +143,7 @@ async fn run_steps<W: Write>(
         short_task_definition(&now.task_definition),
         short_task_definition(&to)
     ));
-    let limits = Limits {
-        timeout: req.target.timeout,
-        max_task_failures: req.target.max_task_failures,
-    };
+    let limits = Limits::of(&req.target);
     if to == now.task_definition {
         return already_there(&clients, req, &cluster, now, limits, console, report).await;
     }

@@ -22,7 +22,7 @@ use std::io::Write;
 
 use crate::aws::{Clients, ecs::ServiceUpdate};
 use crate::console::Console;
-use crate::domain::ecs::{ServiceState, short_task_definition};
+use crate::domain::ecs::{RolloutState, ServiceState, short_task_definition};
 use crate::report::{Report, RollbackState, Status};
 use crate::watch::{self, Cause, Ecs, Limits, Outcome, Target, Verdict, Watched};
 
@@ -164,7 +164,7 @@ fn adopt(s: &Started, deployment: &str, previous: String) -> Pending {
         .outcome
         .last_state
         .deployment(&s.target.deployment_id)
-        .is_some_and(|d| d.rollout_state.as_deref() == Some("FAILED"));
+        .is_some_and(|d| d.rollout_state == Some(RolloutState::Failed));
     Pending {
         index: s.index,
         by: if ours_failed {

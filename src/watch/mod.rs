@@ -31,7 +31,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::console::Console;
-use crate::domain::ecs::{ServiceState, StoppedTask};
+use crate::domain::ecs::{ServiceState, ServiceStatus, StoppedTask};
 pub use verdict::{
     Cause, Live, Target, Verdict, assess, live, progress_line, started_deployment, where_it_stands,
 };
@@ -98,6 +98,16 @@ pub struct Limits {
     pub timeout: Duration,
     /// Stopped tasks of our deployment that fail it; 0 turns the check off.
     pub max_task_failures: u32,
+}
+
+impl Limits {
+    /// The limits a request sets (`timeout-minutes`, `max-task-failures`).
+    pub fn of(target: &crate::request::Target) -> Self {
+        Self {
+            timeout: target.timeout,
+            max_task_failures: target.max_task_failures,
+        }
+    }
 }
 
 /// How one watched service ended.
@@ -436,7 +446,7 @@ async fn poll_services<O: Observe, W: Write>(
             for i in chunk {
                 let p = &mut progress[*i];
                 match states.iter().find(|s| s.name == items[*i].initial.name) {
-                    Some(state) if state.status == "ACTIVE" => {
+                    Some(state) if state.status == ServiceStatus::Active => {
                         if let Some(unread) = p.unread.take() {
                             console.line(&format!(
                                 "{} can be read again after {} failed attempts",

@@ -7,7 +7,9 @@
 //! (FAILED, a crash loop), ECS put the previous revision back, someone else's deployment replaced
 //! ours, or the service went away. Only the first is ours to roll back.
 
-use crate::domain::ecs::{ServiceState, StoppedTask, short_task_definition};
+use crate::domain::ecs::{
+    DeploymentStatus, RolloutState, ServiceState, StoppedTask, short_task_definition,
+};
 
 /// The deployment a deploy (or a rollback) started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,18 +75,19 @@ pub fn assess(
     let Some(ours) = state.deployment(&target.deployment_id) else {
         return Some(replaced(state, target, "is gone"));
     };
-    if ours.status != "PRIMARY" || ours.rollout_state.as_deref() == Some("FAILED") {
+    let ours_failed = ours.rollout_state == Some(RolloutState::Failed);
+    if ours.status != DeploymentStatus::Primary || ours_failed {
         let other_primary = state.primary().is_some_and(|p| p.id != ours.id);
         if other_primary {
             let why = ours
                 .rollout_state_reason
                 .as_deref()
-                .filter(|_| ours.rollout_state.as_deref() == Some("FAILED"))
+                .filter(|_| ours_failed)
                 .map_or_else(|| "was replaced".to_string(), |r| format!("failed: {r};"));
             return Some(replaced(state, target, &why));
         }
     }
-    if ours.rollout_state.as_deref() == Some("FAILED") {
+    if ours_failed {
         let why = ours
             .rollout_state_reason
             .clone()
@@ -106,8 +109,8 @@ pub fn assess(
         ));
     }
     let steady = ours.running == ours.desired && ours.pending == 0;
-    let done = match ours.rollout_state.as_deref() {
-        Some("COMPLETED") => steady,
+    let done = match &ours.rollout_state {
+        Some(RolloutState::Completed) => steady,
         Some(_) => false,
         // No rollout state (older deployment controllers): only our deployment left, all running.
         None => steady && state.deployments.len() == 1,
@@ -227,7 +230,7 @@ pub fn live(state: &ServiceState) -> Live {
             state.name
         ));
     };
-    if primary.rollout_state.as_deref() == Some("FAILED") {
+    if primary.rollout_state == Some(RolloutState::Failed) {
         return Live::Failed(format!(
             "its deployment {} of {} failed: {}",
             primary.id,
@@ -239,8 +242,8 @@ pub fn live(state: &ServiceState) -> Live {
         ));
     }
     let steady = primary.running == primary.desired && primary.pending == 0;
-    let done = match primary.rollout_state.as_deref() {
-        Some("COMPLETED") => steady,
+    let done = match &primary.rollout_state {
+        Some(RolloutState::Completed) => steady,
         Some(_) => false,
         None => steady && state.deployments.len() == 1,
     };
@@ -266,7 +269,7 @@ pub fn progress_line(state: &ServiceState, target: &Target) -> String {
             d.running,
             d.desired,
             d.pending,
-            d.rollout_state.as_deref().unwrap_or("-"),
+            d.rollout_state.as_ref().map_or("-", RolloutState::as_str),
             if d.failed_tasks > 0 {
                 format!(" failed tasks {}", d.failed_tasks)
             } else {
@@ -287,7 +290,7 @@ pub fn where_it_stands(state: &ServiceState) -> String {
             "runs {} (deployment {} {} {}/{})",
             short_task_definition(&p.task_definition),
             p.id,
-            p.rollout_state.as_deref().unwrap_or("-"),
+            p.rollout_state.as_ref().map_or("-", RolloutState::as_str),
             p.running,
             p.desired
         ),

@@ -1,0 +1,154 @@
+//! Names inside ECS ARNs. Every split of an ARN happens here.
+//!
+//! `arn:aws:ecs:<region>:<account>:<kind>/<path>`: a cluster (`cluster/main`), a service
+//! (`service/main/api`), a task (`task/main/abc123`), a task definition
+//! (`task-definition/api:7`). Bare names are taken as they are.
+
+use std::fmt;
+
+/// The last part of an ARN's path, or a bare name as it is: `…:cluster/main` → `main`,
+/// `…:service/main/api` → `api`, `…:task/main/abc` → `abc`, `…:task-definition/api:7` → `api:7`.
+pub fn name_of(arn_or_name: &str) -> &str {
+    arn_or_name.rsplit('/').next().unwrap_or(arn_or_name)
+}
+
+/// A task definition by family and revision, from its ARN or `family:revision` (or a bare family).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskDefinitionId<'a> {
+    pub family: &'a str,
+    pub revision: Option<u64>,
+}
+
+impl<'a> TaskDefinitionId<'a> {
+    pub fn parse(arn_or_name: &'a str) -> Self {
+        let short = name_of(arn_or_name);
+        match short.rsplit_once(':') {
+            Some((family, revision)) => Self {
+                family,
+                revision: revision.parse().ok(),
+            },
+            None => Self {
+                family: short,
+                revision: None,
+            },
+        }
+    }
+}
+
+impl fmt::Display for TaskDefinitionId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.revision {
+            Some(revision) => write!(f, "{}:{revision}", self.family),
+            None => f.write_str(self.family),
+        }
+    }
+}
+
+/// `family:revision` of a task definition ARN, for display.
+pub fn short_task_definition(arn: &str) -> &str {
+    name_of(arn)
+}
+
+/// The family of a task definition ARN or `family:revision`.
+pub fn family_of(arn: &str) -> &str {
+    TaskDefinitionId::parse(arn).family
+}
+
+/// Whether `text` is a task definition as `to` may name one: `family:revision`, or an ARN of a
+/// task definition.
+pub fn is_task_definition_ref(text: &str) -> bool {
+    let arn = text.starts_with("arn:")
+        && text.contains(":task-definition/")
+        && !text.chars().any(char::is_whitespace);
+    let family_revision = text
+        .rsplit_once(':')
+        .is_some_and(|(family, rev)| super::ecs::is_ecs_name(family) && rev.parse::<u32>().is_ok());
+    arn || family_revision
+}
+
+/// The AWS partition a region belongs to: its own domains and console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partition {
+    Aws,
+    China,
+    GovCloud,
+}
+
+impl Partition {
+    pub fn of(region: &str) -> Self {
+        if region.starts_with("cn-") {
+            Self::China
+        } else if region.starts_with("us-gov-") {
+            Self::GovCloud
+        } else {
+            Self::Aws
+        }
+    }
+
+    /// The domain service endpoints (and ECR registries) live under.
+    pub fn dns_suffix(self) -> &'static str {
+        match self {
+            Self::China => "amazonaws.com.cn",
+            Self::Aws | Self::GovCloud => "amazonaws.com",
+        }
+    }
+
+    /// The AWS console for a region.
+    pub fn console(self, region: &str) -> String {
+        match self {
+            Self::Aws => format!("https://{region}.console.aws.amazon.com"),
+            Self::China => format!("https://{region}.console.amazonaws.cn"),
+            Self::GovCloud => "https://console.amazonaws-us-gov.com".to_string(),
+        }
+    }
+}
+
+/// The name of a load balancer target group from its ARN (`…:targetgroup/<name>/<id>`).
+pub fn target_group_name(arn: &str) -> &str {
+    arn.split('/').nth(1).unwrap_or(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_last_part_of_the_path() {
+        assert_eq!(name_of("arn:aws:ecs:us-east-1:1:cluster/main"), "main");
+        assert_eq!(name_of("arn:aws:ecs:us-east-1:1:service/main/api"), "api");
+        assert_eq!(
+            name_of("arn:aws:ecs:us-east-1:1:task/main/abc123"),
+            "abc123"
+        );
+        assert_eq!(name_of("api"), "api");
+        assert_eq!(
+            short_task_definition("arn:aws:ecs:us-east-1:123456789012:task-definition/api:7"),
+            "api:7"
+        );
+        assert_eq!(short_task_definition("api:7"), "api:7");
+        assert_eq!(
+            target_group_name(
+                "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/web/6d0ecf831eec9f09"
+            ),
+            "web"
+        );
+    }
+
+    #[test]
+    fn task_definitions_have_a_family_and_a_revision() {
+        let id = TaskDefinitionId::parse("arn:aws:ecs:us-east-1:1:task-definition/api-web:42");
+        assert_eq!((id.family, id.revision), ("api-web", Some(42)));
+        assert_eq!(id.to_string(), "api-web:42");
+        assert_eq!(family_of("api:3"), "api");
+        assert_eq!(family_of("api"), "api");
+        assert!(is_task_definition_ref("api:3"));
+        assert!(is_task_definition_ref(
+            "arn:aws:ecs:us-east-1:1:task-definition/api:3"
+        ));
+        assert!(!is_task_definition_ref("api"));
+        assert!(!is_task_definition_ref("api:x"));
+        assert!(!is_task_definition_ref("a b:3"));
+        assert!(!is_task_definition_ref("api:03x"));
+        assert!(!is_task_definition_ref("a/b:3"), "a family has no slash");
+    }
+}
