@@ -5,47 +5,23 @@ use std::io::Write;
 use tokio::time::Instant;
 
 use crate::console::{Console, Mode};
-use crate::error::{Exit, UserError};
-use crate::input::action_env::{self, RunContext, RunnerFiles};
-use crate::input::cli::{Cli, Command};
+use crate::error::Exit;
+use crate::input::action_env::{RunContext, RunnerFiles};
+use crate::input::cli::Command;
 use crate::report::{Kind, Report, Status, summary};
-use crate::request::{DeployRequest, RollbackRequest};
+use crate::request::{DeployRequest, Request};
 use crate::{deploy, rollback};
-
-/// A validated command.
-enum Request {
-    Deploy(Box<DeployRequest>),
-    Rollback(Box<RollbackRequest>),
-}
-
-impl Request {
-    fn from_command(command: &Command) -> Result<Self, UserError> {
-        Ok(match command {
-            Command::Deploy(args) => {
-                let mut args = args.as_ref().clone();
-                crate::input::config::apply_to_deploy(&mut args)?;
-                Self::Deploy(Box::new(args.validate()?))
-            }
-            Command::Rollback(args) => {
-                let mut args = args.as_ref().clone();
-                crate::input::config::apply_to_rollback(&mut args.target)?;
-                Self::Rollback(Box::new(args.validate()?))
-            }
-        })
-    }
-}
 
 /// Runs the program and returns the process exit code.
 pub fn main() -> i32 {
     let env = |name: &str| std::env::var(name).ok();
-    let actions = action_env::is_actions_mode(env, std::env::args_os().count());
-    let mode = if actions { Mode::Actions } else { Mode::Human };
-    let command = if actions {
-        action_env::read_inputs(env)
+    let given = crate::input::read(env);
+    let mode = if given.actions {
+        Mode::Actions
     } else {
-        Ok(<Cli as clap::Parser>::parse().command)
+        Mode::Human
     };
-    let kind = match &command {
+    let kind = match &given.command {
         Ok(Command::Rollback(_)) => Kind::Rollback,
         _ => Kind::Deploy,
     };
@@ -55,17 +31,7 @@ pub fn main() -> i32 {
     if let Some(point) = env("ECS_SHIP_TEST_PANIC_AT") {
         let _ = crate::progress::PANIC_AT.set(point);
     }
-    let shown_environment = match &command {
-        Ok(Command::Deploy(args)) => args.target.environment.clone(),
-        Ok(Command::Rollback(args)) => args.target.environment.clone(),
-        Err(_) => None,
-    };
-    install_panic_hook(
-        files.clone(),
-        mode,
-        kind,
-        shown_environment.unwrap_or_default(),
-    );
+    install_panic_hook(files.clone(), mode, kind, given.environment.clone());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -81,12 +47,14 @@ pub fn main() -> i32 {
     let mut console = Console::new(stdout.lock(), mode);
     let report = runtime.block_on(async {
         let started = Instant::now();
-        let mut report = match command.and_then(|c| Request::from_command(&c)) {
+        let request = given
+            .command
+            .and_then(crate::input::load)
+            .and_then(|inputs| crate::request::validate(&inputs));
+        let mut report = match request {
             Ok(request) => execute(&request, &ctx, &mut console).await,
             Err(user_error) => {
-                let environment =
-                    env(&action_env::input_variable("environment")).unwrap_or_default();
-                let mut report = Report::new(environment.trim());
+                let mut report = Report::new(&given.environment);
                 report.fail(
                     "Invalid input",
                     user_error.message,

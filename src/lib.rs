@@ -35,6 +35,7 @@
 
 pub mod error;
 pub mod progress;
+pub mod text;
 
 pub mod domain;
 

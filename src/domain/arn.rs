@@ -108,6 +108,20 @@ pub fn target_group_name(arn: &str) -> &str {
     arn.split('/').nth(1).unwrap_or(arn)
 }
 
+/// An IAM role ARN (`arn:aws:iam::123456789012:role/name`).
+pub fn is_role_arn(value: &str) -> bool {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5
+        && !value.chars().any(char::is_whitespace)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

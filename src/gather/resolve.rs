@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::domain::arn::is_role_arn;
 use crate::domain::image::{EcrRepository, ImageRef, RepositoryRef};
 use crate::domain::taskdef;
 use crate::error::UserError;
-use crate::request::{DeployRequest, ImageSpec, Target, is_role_arn, split_list};
+use crate::request::{DeployRequest, ImageSpec, Target};
+use crate::text::split_list;
 
 /// The parameters read under `ssm-prefix` (seed 000's layout), by short name.
 pub const SSM_KEYS: [&str; 7] = [
@@ -46,7 +48,7 @@ impl SsmValues {
         UserError::new(format!(
             "SSM parameter `{}/{key}` is invalid{}: {why}",
             self.prefix,
-            crate::request::problem(value).map_or_else(String::new, |p| format!(" ({p})"))
+            crate::text::problem(value).map_or_else(String::new, |p| format!(" ({p})"))
         ))
         .hint("fix the parameter, or set the matching input, which wins over SSM")
     }

@@ -29,7 +29,7 @@ pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<Command, User
     if command != "deploy" && command != "rollback" {
         return Err(UserError::new(format!(
             "input `command` is invalid{}: expected `deploy` or `rollback`",
-            crate::request::problem(&command).map_or_else(String::new, |p| format!(" ({p})"))
+            crate::text::problem(&command).map_or_else(String::new, |p| format!(" ({p})"))
         )));
     }
     let mut command_line: Vec<OsString> = vec!["ecs-ship".into(), command.clone().into()];

@@ -3,7 +3,8 @@
 //! [`DeployArgs`] is the one place the inputs are declared: the CLI flags come from it, Actions mode
 //! reads `INPUT_*` for each of its long names (see [`crate::input::action_env`]), and a test checks that
 //! `action.yml` and the README declare exactly the same names and defaults.
-//! Every value stays a string here; [`crate::request`] turns them into a validated request.
+//! Every value stays a string here; [`crate::input`] parses the structured ones and
+//! `crate::request` turns them all into a validated request.
 
 use clap::{Args, Parser, Subcommand};
 
@@ -73,7 +74,12 @@ pub struct TargetArgs {
     /// Clusters, services and SSM prefixes the config file lists under production environments
     /// (filled from the file, not an input).
     #[arg(skip)]
-    pub listed_production: crate::request::gate::Listed,
+    pub listed_production: crate::input::config::Listed,
+
+    /// The config file's production environments, added to `production-environments` (filled
+    /// from the file, not an input).
+    #[arg(skip)]
+    pub production_from_config: Vec<String>,
 
     /// Wait for the rollout and fail the step when it fails.
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]

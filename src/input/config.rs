@@ -25,14 +25,37 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 use crate::error::UserError;
+use crate::input::DeployInputs;
 use crate::input::cli::{DeployArgs, TargetArgs, inputs_of};
-use crate::input::maps::{
-    OneOrMany, Pairs, YamlScalar, first_duplicate, merged, parse_map, scalar_pairs,
-};
-use crate::input::services::{Item, ServiceSpec, to_json};
+use crate::input::maps::{OneOrMany, Pairs, YamlScalar, merged, scalar_pairs};
+use crate::input::predeploy::{self, PreDeployInput};
+use crate::input::services::Item;
 use crate::input::workspace::Workspace;
-use crate::request::gate::{Listed, ListedTarget};
-use crate::request::printable;
+use crate::text::{first_duplicate, printable, split_list};
+
+/// Targets the config file lists under its production environments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    pub clusters: Vec<ListedTarget>,
+    pub services: Vec<ListedTarget>,
+    pub ssm_prefixes: Vec<ListedTarget>,
+}
+
+/// A cluster, service or SSM prefix, and the production environment that lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListedTarget {
+    pub name: String,
+    pub environment: String,
+}
+
+impl ListedTarget {
+    pub fn new(name: impl Into<String>, environment: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            environment: environment.into(),
+        }
+    }
+}
 
 /// A scalar as written (`1.10` stays `1.10`, `true` stays `true`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,7 +205,11 @@ impl Defaults {
         Self(inputs_of(command))
     }
 
-    fn is_unset(&self, name: &str, current: &str) -> bool {
+    /// Whether the step left input `name` unset, so the file's value applies. An input equal
+    /// to its declared default counts as unset: the runner passes every input's default as if
+    /// the step had given it, so "given the default" and "not given" look the same, and the
+    /// file must win over a default it was written to change.
+    fn left_unset(&self, name: &str, current: &str) -> bool {
         let current = current.trim();
         current.is_empty()
             || self
@@ -192,7 +219,7 @@ impl Defaults {
     }
 
     fn fill<S: Slot>(&self, slot: &mut S, name: &str, value: &str) {
-        if self.is_unset(name, slot.current()) {
+        if self.left_unset(name, slot.current()) {
             slot.set(value);
         }
     }
@@ -245,7 +272,7 @@ fn load(target: &TargetArgs) -> Result<Option<Loaded>, UserError> {
         .environment
         .as_deref()
         .map(str::trim)
-        .filter(|e| crate::request::is_environment_name(e))
+        .filter(|e| crate::domain::ecs::is_environment_name(e))
     else {
         return Ok(None); // validation refuses a missing or malformed `environment`
     };
@@ -274,7 +301,7 @@ fn load(target: &TargetArgs) -> Result<Option<Loaded>, UserError> {
         ))
         .hint(format!("it describes: {}", names.join(", "))));
     };
-    let given = crate::request::split_list(&target.production_environments);
+    let given = split_list(&target.production_environments);
     let production: Vec<&(String, Settings)> = merged
         .iter()
         .filter(|(name, s)| {
@@ -333,16 +360,16 @@ fn parse(text: &str) -> Result<File, String> {
 fn apply_target(args: &mut TargetArgs, loaded: &Loaded, command: &str) {
     let defaults = Defaults::new(command);
     loaded.settings.apply_target(args, &defaults);
-    for name in &loaded.production {
-        args.production_environments = format!("{}\n{name}", args.production_environments);
-    }
+    args.production_from_config.clone_from(&loaded.production);
     args.listed_production = loaded.listed.clone();
 }
 
-/// Applies the file (when `config` is given) to a deploy's inputs.
-pub fn apply_to_deploy(args: &mut DeployArgs) -> Result<(), UserError> {
+/// A deploy's inputs, with the file (when `config` is given) merged in: its scalars fill the
+/// inputs the step left unset, its lists and task replace empty ones, and its maps merge with
+/// the step's by name (the step's values winning).
+pub fn merge_deploy(mut args: DeployArgs) -> Result<DeployInputs, UserError> {
     let Some(mut loaded) = load(&args.target)? else {
-        return Ok(());
+        return Ok(DeployInputs::from_args(args));
     };
     let blank = |v: Option<&String>| v.is_none_or(|s| s.trim().is_empty());
     if !blank(args.target.service.as_ref()) || !blank(args.services.as_ref()) {
@@ -353,47 +380,49 @@ pub fn apply_to_deploy(args: &mut DeployArgs) -> Result<(), UserError> {
     apply_target(&mut args.target, &loaded, "deploy");
     let settings = loaded.settings;
     let defaults = Defaults::new("deploy");
-    settings.apply_deploy(args, &defaults);
-    if let Some(items) = &settings.services {
-        let specs: Vec<ServiceSpec> = items.iter().map(|Item(s)| s.clone()).collect();
-        args.services = Some(to_json(&specs));
+    settings.apply_deploy(&mut args, &defaults);
+    let mut inputs = DeployInputs::from_args(args);
+    let unset = |name: &str, value: &Option<String>| {
+        defaults.left_unset(name, value.as_deref().unwrap_or(""))
+    };
+    if let Some(items) = settings.services {
+        inputs.services = Ok(items.into_iter().map(|Item(spec)| spec).collect());
     }
-    if let Some(names) = &settings.container {
-        let names = names.clone().into_vec(crate::request::split_list);
-        defaults.fill(&mut args.container, "container", &names.join(","));
+    if let Some(names) = settings.container {
+        if unset("container", &inputs.args.container) {
+            inputs.containers = names.into_vec(split_list);
+        }
     }
-    if let Some(task) = &settings.pre_deploy_task {
-        let text = serde_yaml::to_string(task).map_err(|err| {
-            UserError::new(format!(
-                "config `pre-deploy-task` could not be read: {}",
-                crate::input::parse_error::yaml(&err)
-            ))
-        })?;
-        defaults.fill(&mut args.pre_deploy_task, "pre-deploy-task", &text);
+    if let Some(task) = settings.pre_deploy_task {
+        if unset("pre-deploy-task", &inputs.args.pre_deploy_task) {
+            inputs.pre_deploy_task = pre_deploy_task(task).map(Some);
+        }
     }
-    for (input, map, slot) in [
-        (
-            "environment-variables",
-            &settings.environment_variables,
-            &mut args.environment_variables,
-        ),
-        ("secrets", &settings.secrets, &mut args.secrets),
-    ] {
-        let Some(Map(from_file)) = map else { continue };
-        let given = parse_map(input, slot.as_deref().unwrap_or(""))?;
-        let all = merged(from_file, &given);
-        let object: serde_json::Map<String, serde_json::Value> = all
-            .into_iter()
-            .map(|(k, v)| (k, serde_json::Value::String(v)))
-            .collect();
-        *slot = Some(serde_json::Value::Object(object).to_string());
+    if let Some(Map(from_file)) = settings.environment_variables {
+        inputs.environment_variables = inputs
+            .environment_variables
+            .map(|given| merged(&from_file, &given));
     }
-    Ok(())
+    if let Some(Map(from_file)) = settings.secrets {
+        inputs.secrets = inputs.secrets.map(|given| merged(&from_file, &given));
+    }
+    Ok(inputs)
 }
 
-/// Applies the file (when `config` is given) to a rollback's inputs: only where the service is
-/// and how to wait.
-pub fn apply_to_rollback(args: &mut TargetArgs) -> Result<(), UserError> {
+/// The file's `pre-deploy-task`, in the shape the input takes.
+fn pre_deploy_task(value: serde_yaml::Value) -> Result<PreDeployInput, UserError> {
+    serde_yaml::from_value(value).map_err(|err| {
+        UserError::new(format!(
+            "input `pre-deploy-task`: {}",
+            crate::input::parse_error::yaml(&err)
+        ))
+        .hint(predeploy::HINT)
+    })
+}
+
+/// A rollback's inputs, with the file (when `config` is given) merged in: only where the service
+/// is and how to wait.
+pub fn merge_rollback(args: &mut TargetArgs) -> Result<(), UserError> {
     if let Some(loaded) = load(args)? {
         apply_target(args, &loaded, "rollback");
     }

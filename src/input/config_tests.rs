@@ -1,6 +1,6 @@
+use super::ListedTarget;
 use super::*;
 use crate::input::cli::{Cli, Command};
-use crate::request::gate::ListedTarget;
 use clap::Parser;
 
 const FILE: &str = "\
@@ -45,11 +45,22 @@ fn deploy_args(config: &str, extra: &[&str]) -> DeployArgs {
     *parsed
 }
 
-fn applied(text: &str, extra: &[&str]) -> Result<DeployArgs, UserError> {
+/// Validation, as a run does it after the merge.
+trait Validate {
+    fn validate(&self) -> Result<crate::request::DeployRequest, UserError>;
+}
+
+impl Validate for DeployInputs {
+    fn validate(&self) -> Result<crate::request::DeployRequest, UserError> {
+        crate::request::deploy(self)
+    }
+}
+
+fn applied(text: &str, extra: &[&str]) -> Result<DeployInputs, UserError> {
     let file = write(text);
     let mut args = deploy_args(file.path().to_str().unwrap(), extra);
     args.target.workspace = Some(file.path().parent().unwrap().display().to_string());
-    apply_to_deploy(&mut args).map(|()| args)
+    merge_deploy(args)
 }
 
 /// The file applies, and validation refuses the result.
@@ -61,10 +72,10 @@ fn refused(text: &str, extra: &[&str]) -> UserError {
 fn an_environment_gets_its_settings_over_the_defaults() {
     let args = applied(FILE, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
     assert_eq!(
-        args.target.ssm_prefix.as_deref(),
+        args.args.target.ssm_prefix.as_deref(),
         Some("/bellyfed/{environment}/ecs")
     );
-    assert_eq!(args.target.timeout_minutes, "20");
+    assert_eq!(args.args.target.timeout_minutes, "20");
     let req = args.validate().unwrap();
     assert_eq!(req.services.len(), 2);
     assert_eq!(
@@ -81,6 +92,38 @@ fn an_environment_gets_its_settings_over_the_defaults() {
     );
     assert_eq!(req.pre_deploy.unwrap().command, ["npm", "run", "migrate"]);
     assert_eq!(req.target.environment, "dev");
+}
+
+#[test]
+fn the_files_lists_and_task_are_what_the_inputs_would_give() {
+    let services = "- api\n- service: worker\n  container: [app, sidecar]\n  task-definition-family: w\n  environment-variables: {RATIO: 1.10}\n  secrets: {T: arn:aws:ssm:us-east-1:1:parameter/t}\n";
+    let task = "command: [npm, run, migrate]\ntimeout-minutes: 2\n";
+    let indent =
+        |text: &str, by: &str| text.lines().flat_map(|l| [by, l, "\n"]).collect::<String>();
+    let file = format!(
+        "environments:\n  dev:\n    services:\n{}    pre-deploy-task:\n{}",
+        indent(services, "      "),
+        indent(task, "      ")
+    );
+    let from_file = applied(&file, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
+    let services_flag = format!("--services={services}");
+    let task_flag = format!("--pre-deploy-task={task}");
+    let step = DeployInputs::from_args(deploy_args(
+        "",
+        &[
+            "--environment",
+            "dev",
+            "--image-tag",
+            "v2",
+            &services_flag,
+            &task_flag,
+        ],
+    ));
+    assert_eq!(from_file.services.unwrap(), step.services.unwrap());
+    assert_eq!(
+        from_file.pre_deploy_task.unwrap(),
+        step.pre_deploy_task.unwrap()
+    );
 }
 
 #[test]
@@ -140,7 +183,7 @@ fn an_input_left_at_its_default_does_not_override_the_file() {
         ],
     )
     .unwrap();
-    assert_eq!(args.target.timeout_minutes, "20");
+    assert_eq!(args.args.target.timeout_minutes, "20");
     let args = applied(
         FILE,
         &[
@@ -153,7 +196,7 @@ fn an_input_left_at_its_default_does_not_override_the_file() {
         ],
     )
     .unwrap();
-    assert_eq!(args.target.timeout_minutes, "5");
+    assert_eq!(args.args.target.timeout_minutes, "5");
 }
 
 #[test]
@@ -251,8 +294,8 @@ fn a_missing_environment_or_file_is_a_clear_error() {
         err.message
     );
     assert_eq!(err.hint.as_deref(), Some("it describes: dev, production"));
-    let mut args = deploy_args("/nonexistent/ecs-ship.yml", &["--environment", "dev"]);
-    let err = apply_to_deploy(&mut args).unwrap_err();
+    let args = deploy_args("/nonexistent/ecs-ship.yml", &["--environment", "dev"]);
+    let err = merge_deploy(args).unwrap_err();
     assert_eq!(
         err.message,
         "input `config`: `/nonexistent/ecs-ship.yml` was not found"
@@ -290,20 +333,25 @@ fn rollback_takes_where_and_how_to_wait() {
     else {
         unreachable!()
     };
-    apply_to_rollback(&mut args.target).unwrap();
+    merge_rollback(&mut args.target).unwrap();
     assert_eq!(args.target.cluster.as_deref(), Some("bellyfed-prod"));
     assert_eq!(
         args.target.service.as_deref(),
         Some("bellyfed-prod-service")
     );
-    assert!(args.validate().unwrap_err().message.contains("production"));
+    assert!(
+        crate::request::rollback(&args)
+            .unwrap_err()
+            .message
+            .contains("production")
+    );
 }
 
 #[test]
 fn the_example_config_file_is_valid_for_each_of_its_environments() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ecs-ship.yml");
     for environment in ["dev", "staging", "production"] {
-        let mut args = deploy_args(
+        let args = deploy_args(
             path,
             &[
                 "--environment",
@@ -314,8 +362,8 @@ fn the_example_config_file_is_valid_for_each_of_its_environments() {
                 "DEPLOY TO PRODUCTION",
             ],
         );
-        apply_to_deploy(&mut args).unwrap();
-        let req = args
+        let req = merge_deploy(args)
+            .unwrap()
             .validate()
             .unwrap_or_else(|e| panic!("{environment}: {}", e.message));
         assert!(req.services.len() >= 2, "{environment}");
@@ -326,7 +374,7 @@ fn the_example_config_file_is_valid_for_each_of_its_environments() {
 #[test]
 fn production_environments_list_their_targets_for_the_gate() {
     let args = applied(FILE, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
-    let listed = &args.target.listed_production;
+    let listed = &args.args.target.listed_production;
     assert_eq!(
         listed.clusters,
         [ListedTarget::new("bellyfed-prod", "production")]
@@ -366,9 +414,9 @@ fn production_environments_list_their_targets_for_the_gate() {
         ],
     )
     .unwrap();
-    assert!(args.target.listed_production.clusters.is_empty());
+    assert!(args.args.target.listed_production.clusters.is_empty());
     assert_eq!(
-        args.target.listed_production.ssm_prefixes,
+        args.args.target.listed_production.ssm_prefixes,
         [ListedTarget::new("/x/prod", "prod")]
     );
 }

@@ -22,21 +22,13 @@ pub fn parse_map(input: &str, text: &str) -> Result<Vec<(String, String)>, UserE
     } else {
         parse_yaml(input, trimmed)?
     };
-    if let Some(name) = first_duplicate(pairs.iter().map(|(n, _)| n)) {
-        let which = crate::request::plain_name(name)
+    if let Some(name) = crate::text::first_duplicate(pairs.iter().map(|(n, _)| n)) {
+        let which = crate::text::plain_name(name)
             .map_or_else(|| "a name".to_string(), |n| format!("`{n}`"));
         return Err(UserError::new(format!("`{input}` names {which} twice"))
             .hint("each name may appear once"));
     }
     Ok(pairs)
-}
-
-/// The first item that appears a second time, if any.
-pub fn first_duplicate<'a, T: Eq + std::hash::Hash + ?Sized + 'a>(
-    items: impl IntoIterator<Item = &'a T>,
-) -> Option<&'a T> {
-    let mut seen = std::collections::HashSet::new();
-    items.into_iter().find(|item| !seen.insert(*item))
 }
 
 fn parse_json(input: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {
@@ -155,14 +147,14 @@ pub(crate) fn scalar_pairs(
 /// A YAML value that is one string or a list of strings (`container: app` or `[app, sidecar]`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(untagged)]
-pub(crate) enum OneOrMany {
+pub enum OneOrMany {
     One(String),
     Many(Vec<String>),
 }
 
 impl OneOrMany {
     /// The list; a single string is split with `split` (e.g. on commas).
-    pub(crate) fn into_vec(self, split: fn(&str) -> Vec<String>) -> Vec<String> {
+    pub fn into_vec(self, split: fn(&str) -> Vec<String>) -> Vec<String> {
         match self {
             Self::One(text) => split(&text),
             Self::Many(items) => items,

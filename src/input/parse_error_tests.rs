@@ -3,14 +3,22 @@ use serde_yaml::{Mapping, Value};
 
 use super::*;
 use crate::input::maps::parse_map;
-use crate::input::services::parse_services;
 use crate::request::PreDeployTask;
 
 const SECRET: &str = "S3CR3T";
 
+/// The `pre-deploy-task` input read and checked, as a run does.
+fn pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, crate::error::UserError> {
+    crate::input::predeploy::parse(text)?
+        .as_ref()
+        .map(crate::request::predeploy::validate)
+        .transpose()
+}
+
 #[test]
 fn the_reported_leak_names_the_path_and_the_shape_only() {
-    let err = parse_services("- service: web\n  environment-variables: S3CR3T").unwrap_err();
+    let err = crate::input::services::parse("- service: web\n  environment-variables: S3CR3T")
+        .unwrap_err();
     assert_eq!(
         err.message,
         "input `services`: [0].environment-variables: expected a map of names to values, found a string at line 2 column 26"
@@ -111,7 +119,7 @@ fn text() -> impl Strategy<Value = String> {
         .prop_map(|(doc, damage, at, with)| {
             let mut text = serde_yaml::to_string(&doc).unwrap_or_default();
             if damage && !text.is_empty() {
-                let at = crate::report::markdown::floor_boundary(&text, at % text.len());
+                let at = crate::text::floor_boundary(&text, at % text.len());
                 text.insert_str(at, with);
             }
             text
@@ -138,8 +146,11 @@ proptest! {
         let secret_is_a_key = serde_yaml::from_str::<Value>(&text).is_ok_and(|v| has_key(&v, SECRET));
         prop_assume!(!secret_is_a_key);
         let messages = [
-            parse_services(&text).err().map(|e| e.message),
-            crate::request::parse_pre_deploy_task(&text).err().map(|e| e.message),
+            crate::input::services::parse(&text)
+                .and_then(|specs| crate::request::services::check(&specs))
+                .err()
+                .map(|e| e.message),
+            pre_deploy_task(&text).err().map(|e| e.message),
             parse_map("environment-variables", &text).err().map(|e| e.message),
             serde_yaml::from_str::<serde_json::Value>(&text).err().map(|e| yaml(&e)),
         ];
@@ -152,7 +163,7 @@ proptest! {
     fn json_errors_echo_nothing_either(doc in document()) {
         let text = serde_json::to_string(&doc).unwrap_or_default();
         for cut in [text.len(), text.len() / 2] {
-            let at = crate::report::markdown::floor_boundary(&text, cut);
+            let at = crate::text::floor_boundary(&text, cut);
             let part = &text[..at];
             if let Err(e) = parse_map("secrets", part) {
                 prop_assert!(!e.message.contains(SECRET), "{}", e.message);
@@ -167,7 +178,7 @@ proptest! {
 #[test]
 fn pre_deploy_tasks_parse_as_before() {
     assert_eq!(
-        crate::request::parse_pre_deploy_task("family: x").unwrap(),
+        pre_deploy_task("family: x").unwrap(),
         Some(PreDeployTask {
             family: Some("x".into()),
             ..PreDeployTask::default()

@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::UserError;
-use crate::request::printable;
+use crate::text::printable;
 
 /// The largest file an input may name.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;

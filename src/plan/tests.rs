@@ -9,9 +9,10 @@ const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api";
 const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
 fn request() -> DeployRequest {
-    crate::input::cli::test_deploy_args("v2")
-        .validate()
-        .unwrap()
+    crate::request::deploy(&crate::input::DeployInputs::from_args(
+        crate::input::cli::test_deploy_args("v2"),
+    ))
+    .unwrap()
 }
 
 fn ssm(pairs: &[(&str, &str)]) -> SsmValues {
@@ -368,7 +369,7 @@ fn several_services_share_the_cluster_and_add_their_own_variables() {
         ("LOG_LEVEL".into(), "info".into()),
         ("ROLE".into(), "shared".into()),
     ];
-    req.services = crate::input::services::parse_services(
+    req.services = crate::input::services::parse(
         "- api\n- service: worker\n  container: app\n  environment-variables:\n    ROLE: worker\n",
     )
     .unwrap();
@@ -410,7 +411,7 @@ fn several_services_share_the_cluster_and_add_their_own_variables() {
 #[test]
 fn several_services_still_need_a_cluster() {
     let mut req = request();
-    req.services = crate::input::services::parse_services("- api\n").unwrap();
+    req.services = crate::input::services::parse("- api\n").unwrap();
     assert_eq!(
         resolve(&req, None).unwrap_err().message,
         "no cluster given: input `cluster` is empty"

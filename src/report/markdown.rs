@@ -20,6 +20,8 @@
 
 use std::fmt::Write as _;
 
+use crate::text::is_hidden;
+
 /// Text made inert: renders as itself, on one line, with no Markdown or HTML meaning.
 pub fn inert(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 4);
@@ -93,28 +95,6 @@ fn is_syntax(c: char) -> bool {
     )
 }
 
-/// Characters that print as nothing or change how the text around them reads.
-pub fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            u32::from(c),
-            0xAD | 0x34F
-                | 0x61C
-                | 0x115F..=0x1160
-                | 0x17B4..=0x17B5
-                | 0x180B..=0x180E
-                | 0x200B..=0x200F
-                | 0x202A..=0x202E
-                | 0x2060..=0x206F
-                | 0x3164
-                | 0xFEFF
-                | 0xFFA0
-                | 0xFFF9..=0xFFFB
-                | 0x1D173..=0x1D17A
-                | 0xE0000..=0xE0FFF
-        )
-}
-
 /// The text a reader sees in Markdown written with [`inert`] and [`code`]: comments dropped,
 /// character references decoded, `<code>` tags removed. For tests and for checking what a
 /// summary says; it is not a general Markdown renderer.
@@ -147,25 +127,6 @@ pub fn decoded(markdown: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// At most `max` characters of `text`, with `…` when it was longer. Cuts at a character.
-pub fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
-}
-
-/// The largest index at most `at` that is a character boundary of `text`.
-pub fn floor_boundary(text: &str, at: usize) -> usize {
-    if at >= text.len() {
-        return text.len();
-    }
-    (0..=at)
-        .rev()
-        .find(|i| text.is_char_boundary(*i))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -160,10 +160,10 @@ proptest! {
 
     #[test]
     fn shorten_and_floor_boundary_never_split_a_character(text in any::<String>(), max in 0usize..50, at in 0usize..200) {
-        let short = shorten(&text, max);
+        let short = crate::text::shorten(&text, max);
         prop_assert!(short.chars().count() <= max + 1);
         prop_assert!(text.starts_with(short.trim_end_matches('…')));
-        let cut = floor_boundary(&text, at);
+        let cut = crate::text::floor_boundary(&text, at);
         prop_assert!(cut <= at.min(text.len()) && text.is_char_boundary(cut));
     }
 }

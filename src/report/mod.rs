@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::domain::ecs::{RolloutState, ServiceEvent, StoppedTask, TargetHealth};
 use crate::domain::taskdef::diff::TaskDefDiff;
 use crate::error::Exit;
+use crate::text::one_line;
 
 /// How a run ended; the `status` output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -313,16 +314,6 @@ impl Report {
             .map(|(name, value)| (name, one_line(&value)))
             .collect()
     }
-}
-
-/// A value as one line: every run of whitespace (line breaks, tabs, U+2028 included) becomes one
-/// space, and the ends are trimmed; control characters are dropped.
-pub fn one_line(text: &str) -> String {
-    let kept: String = text
-        .chars()
-        .filter(|c| c.is_whitespace() || !c.is_control())
-        .collect();
-    kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

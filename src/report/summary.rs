@@ -8,11 +8,12 @@
 
 use std::fmt::Write as _;
 
-use super::markdown::{self, floor_boundary, inert, inert_lines, shorten};
+use super::markdown::{self, inert, inert_lines};
 use super::{Kind, Report, RollbackState, Status};
 use crate::domain::ecs::short_task_definition;
 use crate::domain::ecs::{RolloutState, TaskStatus};
 use crate::domain::taskdef::diff::NameChanges;
+use crate::text::{floor_boundary, shorten};
 
 /// The runner drops a summary over 1 MiB; stay well below it.
 pub const MAX_SUMMARY_BYTES: usize = 1_000_000;

@@ -17,6 +17,7 @@ use crate::domain::arn::name_of;
 use crate::domain::ecs::Tag;
 use crate::error::UserError;
 use crate::input::cli::PRODUCTION_CONFIRMATION;
+pub use crate::input::config::{Listed, ListedTarget};
 
 /// What the gate knows from the inputs and the config file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,30 +30,6 @@ pub struct Gate {
     pub tag_keys: Vec<String>,
     /// What the config file lists under production environments.
     pub listed: Listed,
-}
-
-/// Targets the config file lists under its production environments.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Listed {
-    pub clusters: Vec<ListedTarget>,
-    pub services: Vec<ListedTarget>,
-    pub ssm_prefixes: Vec<ListedTarget>,
-}
-
-/// A cluster, service or SSM prefix, and the production environment that lists it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListedTarget {
-    pub name: String,
-    pub environment: String,
-}
-
-impl ListedTarget {
-    pub fn new(name: impl Into<String>, environment: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            environment: environment.into(),
-        }
-    }
 }
 
 /// Where a deploy goes, as far as it is known (before the reads: only what inputs name).
@@ -181,7 +158,7 @@ pub fn how_it_differs(given: &str, expected: &str) -> String {
     for (i, c) in given.chars().enumerate() {
         match wanted.next() {
             Some(w) if w == c => {}
-            Some(w) if !c.is_ascii() || crate::report::markdown::is_hidden(c) => {
+            Some(w) if !c.is_ascii() || crate::text::is_hidden(c) => {
                 return format!("character {} is U+{:04X}, not `{w}`", i + 1, u32::from(c));
             }
             Some(_) => return format!("it differs at character {}", i + 1),

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::UserError;
+use crate::text::{plain_name, problem};
 
 /// `None` for an absent or blank input: the runner sets every declared input, empty when unset.
 pub(crate) fn given(value: Option<&String>) -> Option<&str> {
@@ -33,51 +34,6 @@ pub(crate) fn invalid_name(input: &str, name: &str, why: &str) -> UserError {
     }
 }
 
-/// `name` when it can be shown as a name: 1 to 64 ASCII letters, digits, `_`, `.` and `-`.
-pub fn plain_name(name: &str) -> Option<&str> {
-    let plain = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    plain.then_some(name)
-}
-
-/// What makes a value unusual, without quoting it: a line break, a control, invisible or
-/// non-ASCII character (shown by its code point, so a lookalike letter is visible), whitespace,
-/// or its length. `None` when nothing stands out (the rule in the message says the rest).
-pub fn problem(value: &str) -> Option<String> {
-    for (i, c) in value.chars().enumerate() {
-        let at = i + 1;
-        let what = match c {
-            '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => "a line break".to_string(),
-            c if c.is_control() => format!("the control character U+{:04X}", u32::from(c)),
-            c if crate::report::markdown::is_hidden(c) => {
-                format!("the invisible character U+{:04X}", u32::from(c))
-            }
-            c if !c.is_ascii() => format!("the non-ASCII character `{c}` (U+{:04X})", u32::from(c)),
-            c if c.is_whitespace() => "a space".to_string(),
-            _ => continue,
-        };
-        return Some(format!("it contains {what} at character {at}"));
-    }
-    let length = value.chars().count();
-    (length > 255).then(|| format!("it is {length} characters long"))
-}
-
-/// A value as it may be quoted in an error: one line, control characters shown escaped.
-pub fn printable(value: &str) -> String {
-    let mut out: String = value
-        .chars()
-        .take(200)
-        .flat_map(char::escape_default)
-        .collect();
-    if value.chars().count() > 200 {
-        out.push('…');
-    }
-    out
-}
-
 pub(crate) fn parse_bool(input: &str, value: &str) -> Result<bool, UserError> {
     // The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them.
     match value.trim() {
@@ -92,16 +48,9 @@ pub(crate) fn parse_list(value: Option<&String>) -> Vec<String> {
     given(value).map_or_else(Vec::new, split_list)
 }
 
-/// Splits a comma- or newline-separated list, trimming items and dropping blanks.
-pub fn split_list(text: &str) -> Vec<String> {
-    text.split([',', '\n'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-pub use crate::domain::ecs::is_ecs_name;
+pub use crate::domain::arn::is_role_arn;
+pub use crate::domain::ecs::{is_ecs_name, is_env_name, is_environment_name};
+use crate::text::split_list;
 
 /// ECS names: up to 255 letters, digits, `-` and `_`; ARNs are accepted as they are.
 pub(crate) fn ecs_name(input: &str, value: Option<&String>) -> Result<Option<String>, UserError> {
@@ -137,19 +86,6 @@ pub(crate) fn role_arn(input: &str, value: Option<&String>) -> Result<Option<Str
             "expected an IAM role ARN like `arn:aws:iam::123456789012:role/name`",
         ))
     }
-}
-
-pub fn is_role_arn(value: &str) -> bool {
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5].starts_with("role/")
-        && parts[5].len() > 5
-        && !value.chars().any(char::is_whitespace)
 }
 
 pub(crate) fn is_region(value: &str) -> bool {
@@ -237,17 +173,4 @@ pub(crate) fn check_names(
         )),
         None => Ok(()),
     }
-}
-
-pub(crate) fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
-pub(crate) fn is_environment_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && name.len() <= 64
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }

@@ -14,11 +14,9 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use super::parse::{invalid, is_ecs_name, minutes};
 use crate::error::UserError;
-use crate::input::maps::OneOrMany;
+use crate::input::predeploy::PreDeployInput;
 
 /// A validated pre-deploy task.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,40 +35,18 @@ pub struct PreDeployTask {
 }
 
 const INPUT: &str = "pre-deploy-task";
-const HINT: &str = "give a family name, or a mapping with `family`, `container`, `command`, \
-                    `subnets`, `security-groups`, `assign-public-ip`, `timeout-minutes`";
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct Raw {
-    family: Option<String>,
-    container: Option<String>,
-    command: Option<OneOrMany>,
-    subnets: Option<OneOrMany>,
-    security_groups: Option<OneOrMany>,
-    assign_public_ip: Option<bool>,
-    timeout_minutes: Option<serde_yaml::Value>,
-}
-
-/// Parses the input; blank text is no task.
-pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    if is_ecs_name(text) {
-        return Ok(Some(PreDeployTask {
-            family: Some(text.to_string()),
-            ..PreDeployTask::default()
-        }));
-    }
-    let raw: Raw = serde_yaml::from_str(text).map_err(|err| {
-        UserError::new(format!(
-            "input `{INPUT}`: {}",
-            crate::input::parse_error::yaml(&err)
-        ))
-        .hint(HINT)
-    })?;
+/// Validates the task as the step or the config file gave it.
+pub fn validate(input: &PreDeployInput) -> Result<PreDeployTask, UserError> {
+    let raw = match input {
+        PreDeployInput::Family(family) => {
+            return Ok(PreDeployTask {
+                family: Some(family.clone()),
+                ..PreDeployTask::default()
+            });
+        }
+        PreDeployInput::Mapping(raw) => raw.clone(),
+    };
     let field = |key: &str| format!("{INPUT}.{key}");
     if let Some(family) = raw.family.as_deref().filter(|f| !is_ecs_name(f)) {
         return Err(invalid(
@@ -102,7 +78,7 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
         ))
         .hint("without either it would start another copy of the service; give the migration's `command` (or its own `family`)"));
     }
-    let split = |s: &str| super::split_list(s);
+    let split = |s: &str| crate::text::split_list(s);
     let subnets = raw.subnets.map(|s| s.into_vec(split));
     if let Some(bad) = subnets
         .iter()
@@ -144,7 +120,7 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
             minutes(&field("timeout-minutes"), &text)
         })
         .transpose()?;
-    Ok(Some(PreDeployTask {
+    Ok(PreDeployTask {
         family: raw.family,
         container: raw.container,
         command,
@@ -152,12 +128,18 @@ pub fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserEr
         security_groups,
         assign_public_ip: raw.assign_public_ip,
         timeout,
-    }))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::input::predeploy::parse as read;
+
+    fn parse_pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, UserError> {
+        read(text)?.as_ref().map(validate).transpose()
+    }
 
     fn parse(text: &str) -> PreDeployTask {
         parse_pre_deploy_task(text).unwrap().unwrap()

@@ -74,7 +74,8 @@ impl TargetArgs {
 
     /// The gate's settings; a list with no names in it is a mistake, never "no gate".
     fn gate(&self) -> Result<Gate, UserError> {
-        let names = parse_list(Some(&self.production_environments));
+        let mut names = parse_list(Some(&self.production_environments));
+        names.extend(self.production_from_config.iter().cloned());
         if names.is_empty() {
             return Err(UserError::new("input `production-environments` names no environment")
                 .hint("name at least one (the default is `production`): the production gate cannot be turned off"));

@@ -1,6 +1,18 @@
 use std::time::Duration;
 
 use super::*;
+use crate::input::cli::DeployArgs;
+
+/// Validation of the step's inputs, as a run without a config file does it.
+trait Validate {
+    fn validate(&self) -> Result<DeployRequest, UserError>;
+}
+
+impl Validate for DeployArgs {
+    fn validate(&self) -> Result<DeployRequest, UserError> {
+        deploy(&DeployInputs::from_args(self.clone()))
+    }
+}
 
 fn args() -> DeployArgs {
     crate::input::cli::test_deploy_args("v1")

@@ -1,0 +1,290 @@
+//! A deploy's inputs, checked, into a [`DeployRequest`].
+
+use super::parse::{check_names, given, invalid, parse_bool, region, role_arn, whole_number};
+use super::{
+    DeployRequest, GitHubRequest, ImageSpec, LogSettings, NamedValues, Secret, predeploy, services,
+};
+use crate::domain::ecs::{CircuitBreaker, DeploymentSettings, is_ecs_name};
+use crate::domain::image::{self, ImageRef, RepositoryRef};
+use crate::error::UserError;
+use crate::input::DeployInputs;
+use crate::input::cli::DeployArgs;
+use crate::input::services::ServiceSpec;
+use crate::request::Target;
+
+/// Validates every input. The first problem found is returned, naming the input.
+pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
+    let args = &inputs.args;
+    let (target, services) = destination(inputs)?;
+    let image = image_spec(args)?;
+    let repository = given(args.repository.as_ref())
+        .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))
+        .transpose()?;
+    let containers = names(inputs)?;
+    let family = given(args.task_definition_family.as_ref()).map(str::to_string);
+    let (environment_variables, secrets) = maps(inputs)?;
+    let desired_count = given(args.desired_count.as_ref())
+        .map(|v| {
+            whole_number("desired-count", v, 0..=5000)
+                .map(|n| i32::try_from(n).expect("range fits i32"))
+        })
+        .transpose()?;
+    Ok(DeployRequest {
+        services,
+        pre_deploy: inputs
+            .pre_deploy_task
+            .clone()?
+            .as_ref()
+            .map(predeploy::validate)
+            .transpose()?,
+        image,
+        repository,
+        containers,
+        family,
+        template: inputs.template.clone()?,
+        environment_variables,
+        secrets,
+        logging: logging(args)?,
+        execution_role_arn: role_arn("execution-role-arn", args.execution_role_arn.as_ref())?,
+        task_role_arn: role_arn("task-role-arn", args.task_role_arn.as_ref())?,
+        desired_count,
+        force_new_deployment: parse_bool("force-new-deployment", &args.force_new_deployment)?,
+        dry_run: parse_bool("dry-run", &args.dry_run)?,
+        pin_image_digest: parse_bool("pin-image-digest", &args.pin_image_digest)?,
+        rollback: parse_bool("rollback", &args.rollback)?,
+        settings: settings(args)?,
+        tag_revisions: parse_bool("tag-revisions", &args.tag_revisions)?,
+        record_deployment: parse_bool("record-deployment", &args.record_deployment)?,
+        fallback_image: given(args.fallback_image.as_ref())
+            .map(|r| ImageRef::parse(r).map_err(|why| invalid("fallback-image", r, &why)))
+            .transpose()?,
+        keep_revisions: given(args.keep_revisions.as_ref())
+            .map(|v| {
+                whole_number("keep-revisions", v, 1..=1000)
+                    .map(|n| usize::try_from(n).expect("positive"))
+            })
+            .transpose()?,
+        github: github(args)?,
+        promote_tag: promote_tag(args, &target.environment)?,
+        target,
+    })
+}
+
+/// Where the deploy goes: the target (the production gate first of all), then the services
+/// listed, which the gate checks too, before any AWS call.
+fn destination(inputs: &DeployInputs) -> Result<(Target, Vec<ServiceSpec>), UserError> {
+    let mut target = inputs.args.target.validate()?;
+    let services = inputs.services.clone()?;
+    services::check(&services)?;
+    if !services.is_empty() && target.service.is_some() {
+        return Err(
+            UserError::new("inputs `service` and `services` are both set")
+                .hint("list every service in `services`, or give one `service`"),
+        );
+    }
+    services::check_variable_names(&services)?;
+    target.production |= target.gate.check(&crate::request::gate::Destination {
+        ssm_prefix: target.ssm_prefix.as_deref(),
+        cluster: target.cluster.as_deref(),
+        cluster_tags: &[],
+        services: services
+            .iter()
+            .map(|s| (s.service.as_str(), &[][..]))
+            .collect(),
+    })?;
+    Ok((target, services))
+}
+
+/// The `container` list and the `task-definition-family`, both ECS names.
+fn names(inputs: &DeployInputs) -> Result<Vec<String>, UserError> {
+    if let Some(bad) = inputs.containers.iter().find(|c| !is_ecs_name(c)) {
+        return Err(invalid(
+            "container",
+            bad,
+            "container names use letters, digits, `-` and `_`",
+        ));
+    }
+    if let Some(f) = given(inputs.args.task_definition_family.as_ref()) {
+        if !is_ecs_name(f) {
+            return Err(invalid(
+                "task-definition-family",
+                f,
+                "use letters, digits, `-` and `_` (at most 255)",
+            ));
+        }
+    }
+    Ok(inputs.containers.clone())
+}
+
+fn maps(inputs: &DeployInputs) -> Result<(NamedValues, NamedValues), UserError> {
+    let environment_variables = inputs.environment_variables.clone()?;
+    check_names("environment-variables", "variable", &environment_variables)?;
+    let secrets = inputs.secrets.clone()?;
+    check_names("secrets", "secret", &secrets)?;
+    for (name, value_from) in &secrets {
+        if value_from.is_empty() || value_from.chars().any(char::is_whitespace) {
+            return Err(UserError::new(format!("input `secrets`: `{name}` must name a Secrets Manager secret or SSM parameter ARN"))
+                .hint("values are `valueFrom` references like `arn:aws:secretsmanager:<region>:<account>:secret:<name>`, never the secret itself"));
+        }
+    }
+    if let Some((name, _)) = environment_variables
+        .iter()
+        .find(|(n, _)| secrets.iter().any(|(s, _)| s == n))
+    {
+        return Err(UserError::new(format!(
+            "`{name}` is in both `environment-variables` and `secrets`"
+        ))
+        .hint("ECS refuses a name that is both; keep it in one map"));
+    }
+    Ok((environment_variables, secrets))
+}
+
+/// `promote-tag`, with `{environment}` replaced.
+fn promote_tag(args: &DeployArgs, environment: &str) -> Result<Option<String>, UserError> {
+    given(args.promote_tag.as_ref())
+        .map(|t| {
+            let tag = t.replace("{environment}", environment);
+            if image::is_tag(&tag) {
+                Ok(tag)
+            } else {
+                Err(invalid("promote-tag", &tag, image::TAG_RULE))
+            }
+        })
+        .transpose()
+}
+
+fn github(args: &DeployArgs) -> Result<Option<GitHubRequest>, UserError> {
+    let create = parse_bool("github-deployment", &args.github_deployment)?;
+    let deployment_id = given(args.github_deployment_id.as_ref())
+        .map(|id| {
+            id.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                invalid(
+                    "github-deployment-id",
+                    id,
+                    "expected a deployment id (a number)",
+                )
+            })
+        })
+        .transpose()?;
+    let environment_url = given(args.environment_url.as_ref())
+        .map(|url| {
+            let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                && url.len() <= 2000
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+            if ok {
+                Ok(url.to_string())
+            } else {
+                Err(invalid("environment-url", url, "expected an http(s) URL"))
+            }
+        })
+        .transpose()?;
+    if !create && deployment_id.is_none() {
+        return Ok(None);
+    }
+    let token = given(args.github_token.as_ref()).ok_or_else(|| {
+        UserError::new("`github-deployment` needs a token, and `github-token` is empty")
+            .hint("the action passes the job's token by default; give the job `permissions: deployments: write`")
+    })?;
+    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(UserError::new(
+            "input `github-token` is not a token (it has spaces or control characters)",
+        ));
+    }
+    Ok(Some(GitHubRequest {
+        token: Secret(token.to_string()),
+        deployment_id,
+        environment_url,
+    }))
+}
+
+fn settings(args: &DeployArgs) -> Result<DeploymentSettings, UserError> {
+    let number = |input: &str, value: Option<&String>, range| -> Result<Option<i32>, UserError> {
+        given(value)
+            .map(|v| {
+                whole_number(input, v, range).map(|n| i32::try_from(n).expect("range fits i32"))
+            })
+            .transpose()
+    };
+    let settings = DeploymentSettings {
+        maximum_percent: number("maximum-percent", args.maximum_percent.as_ref(), 100..=200)?,
+        minimum_healthy_percent: number(
+            "minimum-healthy-percent",
+            args.minimum_healthy_percent.as_ref(),
+            0..=100,
+        )?,
+        circuit_breaker: given(args.circuit_breaker.as_ref())
+            .map(|v| {
+                parse_bool("circuit-breaker", v).map(|on| CircuitBreaker {
+                    enable: on,
+                    rollback: on,
+                })
+            })
+            .transpose()?,
+        health_check_grace_period: number(
+            "health-check-grace-period",
+            args.health_check_grace_period.as_ref(),
+            0..=2_147_483_647,
+        )?,
+    };
+    Ok(settings)
+}
+
+fn image_spec(args: &DeployArgs) -> Result<ImageSpec, UserError> {
+    Ok(
+        match (given(args.image_tag.as_ref()), given(args.image.as_ref())) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    UserError::new("inputs `image-tag` and `image` are both set")
+                        .hint("give only one: a tag in the repository, or a full image reference"),
+                );
+            }
+            (None, None) => {
+                return Err(
+                    UserError::new("no image given: set input `image-tag` or `image`")
+                        .hint("e.g. `image-tag: sha-${{ github.sha }}`"),
+                );
+            }
+            (Some(tag), None) if image::is_tag(tag) => ImageSpec::Tag(tag.to_string()),
+            (Some(tag), None) => return Err(invalid("image-tag", tag, image::TAG_RULE)),
+            (None, Some(reference)) => ImageSpec::Reference(
+                ImageRef::parse(reference).map_err(|why| invalid("image", reference, &why))?,
+            ),
+        },
+    )
+}
+
+fn logging(args: &DeployArgs) -> Result<Option<LogSettings>, UserError> {
+    let group = given(args.log_group.as_ref());
+    let log_region = region("log-region", args.log_region.as_ref())?;
+    let prefix = given(args.log_stream_prefix.as_ref());
+    let Some(group) = group else {
+        if log_region.is_some() || prefix.is_some() {
+            return Err(
+                UserError::new("`log-region` and `log-stream-prefix` need `log-group`")
+                    .hint("set `log-group` to the CloudWatch log group"),
+            );
+        }
+        return Ok(None);
+    };
+    if group.len() > 512
+        || !group
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | '#'))
+    {
+        return Err(invalid(
+            "log-group",
+            group,
+            "log group names use letters, digits, `_`, `-`, `/`, `.` and `#`",
+        ));
+    }
+    if let Some(p) = prefix {
+        if p.contains(':') || p.contains('*') || p.chars().any(char::is_whitespace) {
+            return Err(invalid("log-stream-prefix", p, "no `:`, `*` or spaces"));
+        }
+    }
+    Ok(Some(LogSettings {
+        group: group.to_string(),
+        region: log_region,
+        stream_prefix: prefix.map(str::to_string),
+    }))
+}
