@@ -31,7 +31,7 @@ use crate::input::maps::{OneOrMany, Pairs, YamlScalar, merged, scalar_pairs};
 use crate::input::predeploy::{self, PreDeployInput};
 use crate::input::services::Item;
 use crate::input::workspace::Workspace;
-use crate::text::{first_duplicate, printable, split_list};
+use crate::text::{first_duplicate, plain_name, printable, split_list};
 
 /// Targets the config file lists under its production environments.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -350,6 +350,26 @@ fn parse(text: &str) -> Result<File, String> {
     let Pairs(environments) = &file.environments;
     if let Some(name) = first_duplicate(environments.iter().map(|(n, _)| n)) {
         return Err(format!("environment `{name}` is described twice"));
+    }
+    let described = std::iter::once(("defaults".to_string(), &file.defaults)).chain(
+        environments
+            .iter()
+            .map(|(name, s)| (format!("environments.{}", printable(name)), s)),
+    );
+    for (path, settings) in described {
+        for (key, map) in [
+            ("environment-variables", &settings.environment_variables),
+            ("secrets", &settings.secrets),
+        ] {
+            let names = map
+                .iter()
+                .flat_map(|Map(pairs)| pairs.iter().map(|(n, _)| n));
+            if let Some(name) = first_duplicate(names) {
+                let which =
+                    plain_name(name).map_or_else(|| "a name".to_string(), |n| format!("`{n}`"));
+                return Err(format!("{path}.{key} names {which} twice"));
+            }
+        }
     }
     Ok(file)
 }

@@ -420,3 +420,20 @@ fn production_environments_list_their_targets_for_the_gate() {
         [ListedTarget::new("/x/prod", "prod")]
     );
 }
+
+#[test]
+fn a_map_in_the_file_that_names_a_variable_twice_is_an_error() {
+    let file = "environments:\n  dev:\n    service: api\n    environment-variables:\n      A: one\n      A: two\n";
+    let err = applied(file, &["--environment", "dev", "--image-tag", "v2"]).unwrap_err();
+    assert!(
+        err.message
+            .contains("environments.dev.environment-variables")
+            && err.message.contains("names `A` twice"),
+        "{}",
+        err.message
+    );
+    assert!(!err.message.contains("one") && !err.message.contains("two"));
+    let file = "environments:\n  dev:\n    services:\n      - service: api\n        secrets: {T: arn:a, T: arn:b}\n";
+    let err = refused(file, &["--environment", "dev", "--image-tag", "v2"]);
+    assert_eq!(err.message, "`services[0]`.secrets names `T` twice");
+}
