@@ -28,7 +28,7 @@ use crate::error::UserError;
 use crate::input::DeployInputs;
 use crate::input::cli::{DeployArgs, TargetArgs, inputs_of};
 use crate::input::maps::{OneOrMany, Pairs, YamlScalar, merged, scalar_pairs};
-use crate::input::predeploy::{self, PreDeployInput};
+use crate::input::predeploy::PreDeployInput;
 use crate::input::services::Item;
 use crate::input::workspace::Workspace;
 use crate::text::{first_duplicate, plain_name, printable, split_list};
@@ -98,7 +98,7 @@ macro_rules! settings {
             container: Option<OneOrMany>,
             environment_variables: Option<Map>,
             secrets: Option<Map>,
-            pre_deploy_task: Option<serde_yaml::Value>,
+            pre_deploy_task: Option<PreDeployInput>,
             $($t: Option<Text>,)*
             $($d: Option<Text>,)*
         }
@@ -415,7 +415,7 @@ pub fn merge_deploy(mut args: DeployArgs) -> Result<DeployInputs, UserError> {
     }
     if let Some(task) = settings.pre_deploy_task {
         if unset("pre-deploy-task", &inputs.args.pre_deploy_task) {
-            inputs.pre_deploy_task = pre_deploy_task(task).map(Some);
+            inputs.pre_deploy_task = Ok(Some(task));
         }
     }
     if let Some(Map(from_file)) = settings.environment_variables {
@@ -427,17 +427,6 @@ pub fn merge_deploy(mut args: DeployArgs) -> Result<DeployInputs, UserError> {
         inputs.secrets = inputs.secrets.map(|given| merged(&from_file, &given));
     }
     Ok(inputs)
-}
-
-/// The file's `pre-deploy-task`, in the shape the input takes.
-fn pre_deploy_task(value: serde_yaml::Value) -> Result<PreDeployInput, UserError> {
-    serde_yaml::from_value(value).map_err(|err| {
-        UserError::new(format!(
-            "input `pre-deploy-task`: {}",
-            crate::input::parse_error::yaml(&err)
-        ))
-        .hint(predeploy::HINT)
-    })
 }
 
 /// A rollback's inputs, with the file (when `config` is given) merged in: only where the service

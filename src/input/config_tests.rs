@@ -273,6 +273,18 @@ fn unknown_keys_are_errors_with_their_path() {
         "{}",
         err.message
     );
+    let text = FILE.replace(
+        "      command: [npm, run, migrate]",
+        "      comand: [npm, run, migrate]",
+    );
+    let err = applied(&text, &["--environment", "dev", "--image-tag", "v2"]).unwrap_err();
+    assert!(
+        err.message.ends_with(
+            "environments.dev.pre-deploy-task: unknown field `comand` at line 14 column 7"
+        ),
+        "{}",
+        err.message
+    );
     let err = applied(
         "environment:\n  dev: {}\n",
         &["--environment", "dev", "--image-tag", "v2"],
