@@ -4,6 +4,7 @@ use std::io::Write;
 
 use tokio::time::Instant;
 
+use crate::aws::Clients;
 use crate::console::{Console, Mode};
 use crate::error::Exit;
 use crate::input::action_env::{RunContext, RunnerFiles};
@@ -153,10 +154,32 @@ async fn execute<W: Write>(
         let run = async {
             match request {
                 Request::Deploy(r) => {
-                    Box::pin(deploy::run(r, ctx, console, &mut report, github.as_mut())).await;
+                    let loaded = Clients::load(r.target.region.as_deref()).await;
+                    let (cloud, error) = split(loaded);
+                    Box::pin(deploy::run(
+                        cloud
+                            .as_ref()
+                            .ok_or_else(|| error.expect("an error without a cloud")),
+                        r,
+                        ctx,
+                        console,
+                        &mut report,
+                        github.as_mut(),
+                    ))
+                    .await;
                 }
                 Request::Rollback(r) => {
-                    Box::pin(rollback::command::run(r, console, &mut report)).await;
+                    let loaded = Clients::load(r.target.region.as_deref()).await;
+                    let (cloud, error) = split(loaded);
+                    Box::pin(rollback::command::run(
+                        cloud
+                            .as_ref()
+                            .ok_or_else(|| error.expect("an error without a cloud")),
+                        r,
+                        console,
+                        &mut report,
+                    ))
+                    .await;
                 }
             }
         };
@@ -178,6 +201,14 @@ async fn execute<W: Write>(
         }
     }
     report
+}
+
+/// A loaded cloud, or why it could not be loaded.
+fn split(loaded: anyhow::Result<Clients>) -> (Option<Clients>, Option<anyhow::Error>) {
+    match loaded {
+        Ok(cloud) => (Some(cloud), None),
+        Err(err) => (None, Some(err)),
+    }
 }
 
 /// What a cancelled run was doing, and what carries on without it.

@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use crate::aws::Clients;
+use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::domain::ecs::short_task_definition;
 use crate::domain::taskdef;
@@ -23,7 +23,8 @@ use crate::request::{DeployRequest, ImageSpec};
 use crate::watch::{self, Live, Watched};
 
 /// Runs a validated deploy request to the end, filling `report`.
-pub async fn run<W: Write>(
+pub async fn run<C: Cloud, W: Write>(
+    cloud: anyhow::Result<&C>,
     req: &DeployRequest,
     ctx: &RunContext,
     console: &mut Console<W>,
@@ -34,7 +35,7 @@ pub async fn run<W: Write>(
         ImageSpec::Tag(tag) => Some(tag.clone()),
         ImageSpec::Reference(r) => r.tag.clone(),
     };
-    if let Err(err) = run_steps(req, ctx, console, report, github).await {
+    if let Err(err) = run_steps(cloud, req, ctx, console, report, github).await {
         let title = if report.task_definition_arn.is_some() {
             "Deploy failed"
         } else {
@@ -51,7 +52,8 @@ pub async fn run<W: Write>(
     }
 }
 
-async fn run_steps<W: Write>(
+async fn run_steps<C: Cloud, W: Write>(
+    cloud: anyhow::Result<&C>,
     req: &DeployRequest,
     ctx: &RunContext,
     console: &mut Console<W>,
@@ -59,9 +61,9 @@ async fn run_steps<W: Write>(
     github: Option<&mut Tracker>,
 ) -> anyhow::Result<()> {
     console.group("Read SSM, ECS and ECR");
-    let clients = Clients::load(req.target.region.as_deref()).await?;
-    report.region = Some(clients.region.clone());
-    let gathered = gather(&clients, req).await?;
+    let cloud = cloud?;
+    report.region = Some(cloud.region().to_string());
+    let gathered = gather(cloud, req).await?;
     note_gathered(report, &gathered);
     log_gathered(console, &gathered);
     let production = req.target.production | is_production_target(req, &gathered)?;
@@ -77,7 +79,7 @@ async fn run_steps<W: Write>(
                 &PlanInput {
                     resolved: &gathered.resolved,
                     target,
-                    region: &clients.region,
+                    region: cloud.region(),
                     live,
                     service,
                     image: &gathered.image,
@@ -91,7 +93,7 @@ async fn run_steps<W: Write>(
     report.image_verified = first.image.verified;
     report.containers.clone_from(&first.containers);
     report.log_group = first.containers.first().and_then(|container| {
-        crate::apply::predeploy::log_location(&first.rendered, container, None, &clients.region)
+        crate::apply::predeploy::log_location(&first.rendered, container, None, cloud.region())
             .map(|log| (log.group, log.region))
     });
     report.changed = plans.iter().any(|p| p.changed);
@@ -103,7 +105,7 @@ async fn run_steps<W: Write>(
     let pre_deploy = req
         .pre_deploy
         .as_ref()
-        .map(|task| predeploy::plan(req, task, &gathered, &clients.region, &plans))
+        .map(|task| predeploy::plan(req, task, &gathered, cloud.region(), &plans))
         .transpose()?;
     if let Some(pre) = &pre_deploy {
         predeploy::log(console, pre, req.dry_run);
@@ -122,7 +124,7 @@ async fn run_steps<W: Write>(
         for (service, plan) in report.services.iter_mut().zip(&plans) {
             service.task_definition_arn = Some(plan.live_task_definition_arn.clone());
         }
-        unchanged(&clients, req, &plans, &gathered, console, report).await;
+        unchanged(cloud, req, &plans, &gathered, console, report).await;
         return Ok(());
     }
     if let Some(github) = github {
@@ -133,10 +135,10 @@ async fn run_steps<W: Write>(
             production,
         });
     }
-    crate::apply::apply(&clients, req, &plans, pre_deploy.as_ref(), console, report).await?;
-    crate::apply::record::after_success(&clients, req, ctx, console, report).await;
+    crate::apply::apply(cloud, req, &plans, pre_deploy.as_ref(), console, report).await?;
+    crate::apply::record::after_success(cloud, req, ctx, console, report).await;
     if let Some(keep) = req.keep_revisions {
-        crate::apply::cleanup::run(&clients, keep, console, report).await;
+        crate::apply::cleanup::run(cloud, keep, console, report).await;
     }
     Ok(())
 }
@@ -144,8 +146,8 @@ async fn run_steps<W: Write>(
 /// Nothing to change is a success only for a healthy service: each service's live deployment
 /// decides. Completed is `unchanged`; a rollout still in progress (an earlier run cancelled, say)
 /// is waited for and judged like a deploy, rollback policy included; a failed one fails the run.
-async fn unchanged<W: Write>(
-    clients: &Clients,
+async fn unchanged<C: Cloud, W: Write>(
+    cloud: &C,
     req: &DeployRequest,
     plans: &[Plan],
     gathered: &Gathered,
@@ -160,7 +162,7 @@ async fn unchanged<W: Write>(
             Live::Failed(why) => {
                 report.services[i].status = Status::Failed;
                 report.services[i].failure = Some(why.clone());
-                report.services[i].now = Some(watch::where_it_stands(state));
+                report.services[i].now = Some(crate::domain::ecs::where_it_stands(state));
                 failed.push(format!("{}: {why}", state.name));
             }
             Live::InProgress(target) => {
@@ -195,7 +197,7 @@ async fn unchanged<W: Write>(
         return;
     }
     let names: Vec<&str> = plans.iter().map(|p| p.service.as_str()).collect();
-    if crate::apply::judge(clients, req, &names, &watched, Vec::new(), console, report).await {
+    if crate::apply::judge(cloud, req, &names, &watched, Vec::new(), console, report).await {
         console.line("The rollout in progress completed: nothing else to change.");
         report.succeed(Status::Unchanged);
     }

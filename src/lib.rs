@@ -39,6 +39,8 @@ pub mod text;
 
 pub mod domain;
 
+pub mod cloud;
+
 pub mod apply;
 pub mod deploy;
 pub mod gather;

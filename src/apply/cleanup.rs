@@ -10,7 +10,7 @@ use std::io::Write;
 use futures::future::try_join_all;
 
 use crate::apply::register::REGISTER_PACE;
-use crate::aws::{self, Clients};
+use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::report::{Report, Status};
 
@@ -41,8 +41,8 @@ pub fn to_deregister(
 
 /// Every task definition in use in the region: in any deployment of any service of any
 /// cluster, or by a running task.
-pub async fn in_use(clients: &Clients) -> anyhow::Result<BTreeSet<String>> {
-    let clusters = aws::ecs::list_clusters(&clients.ecs).await?;
+pub async fn in_use<C: Cloud>(cloud: &C) -> anyhow::Result<BTreeSet<String>> {
+    let clusters = cloud.list_clusters().await?;
     anyhow::ensure!(
         clusters.len() <= MAX_CLUSTERS,
         "the region has {} clusters, more than the {MAX_CLUSTERS} checked",
@@ -51,31 +51,32 @@ pub async fn in_use(clients: &Clients) -> anyhow::Result<BTreeSet<String>> {
     let mut used = BTreeSet::new();
     let (mut services_seen, mut tasks_seen) = (0, 0);
     for cluster in &clusters {
-        let services = aws::ecs::list_services(&clients.ecs, cluster).await?;
+        let services = cloud.list_services(cluster).await?;
         services_seen += services.len();
         anyhow::ensure!(
             services_seen <= MAX_SERVICES,
             "the region has more than {MAX_SERVICES} services to check"
         );
-        let described =
-            try_join_all(services.chunks(10).map(|chunk| {
-                aws::ecs::describe_services_as_they_are(&clients.ecs, cluster, chunk)
-            }))
-            .await?;
+        let described = try_join_all(
+            services
+                .chunks(10)
+                .map(|chunk| cloud.describe_services(cluster, chunk)),
+        )
+        .await?;
         for (states, _) in described {
             for state in states {
                 used.insert(state.task_definition.clone());
                 used.extend(state.deployments.into_iter().map(|d| d.task_definition));
             }
         }
-        let tasks = aws::ecs::list_running_tasks(&clients.ecs, cluster).await?;
+        let tasks = cloud.list_running_tasks(cluster).await?;
         tasks_seen += tasks.len();
         anyhow::ensure!(
             tasks_seen <= MAX_TASKS,
             "the region has more than {MAX_TASKS} running tasks to check"
         );
         for chunk in tasks.chunks(100) {
-            let described = aws::ecs::describe_tasks(&clients.ecs, cluster, chunk).await?;
+            let described = cloud.describe_tasks(cluster, chunk).await?;
             used.extend(described.into_iter().map(|t| t.task_definition));
         }
     }
@@ -83,8 +84,8 @@ pub async fn in_use(clients: &Clients) -> anyhow::Result<BTreeSet<String>> {
 }
 
 /// Deregisters old revisions of every family the deploy touched.
-pub async fn run<W: Write>(
-    clients: &Clients,
+pub async fn run<C: Cloud, W: Write>(
+    cloud: &C,
     keep: usize,
     console: &mut Console<W>,
     report: &mut Report,
@@ -92,7 +93,7 @@ pub async fn run<W: Write>(
     if report.status != Status::Deployed {
         return;
     }
-    let mut protected = match in_use(clients).await {
+    let mut protected = match in_use(cloud).await {
         Ok(used) => used,
         Err(err) => {
             crate::apply::record::warn(
@@ -122,7 +123,7 @@ pub async fn run<W: Write>(
     let mut done = 0;
     let mut warnings = Vec::new();
     for family in families {
-        let revisions = match aws::ecs::active_revisions(&clients.ecs, family).await {
+        let revisions = match cloud.active_revisions(family).await {
             Ok(revisions) => revisions,
             Err(err) => {
                 warnings.push(format!("{err:#}"));
@@ -136,7 +137,7 @@ pub async fn run<W: Write>(
             if i > 0 || done > 0 {
                 tokio::time::sleep(REGISTER_PACE).await;
             }
-            match aws::ecs::deregister_task_definition(&clients.ecs, arn).await {
+            match cloud.deregister_task_definition(arn).await {
                 Ok(()) => {
                     done += 1;
                     crate::progress::wrote(format!(

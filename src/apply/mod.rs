@@ -17,8 +17,9 @@ use std::io::Write;
 use futures::future::join_all;
 
 use crate::apply::register::{Registrar, register_all};
-use crate::aws::{self, Clients, ecs::ServiceUpdate};
+use crate::cloud::{self, Cloud, ServiceUpdate, UpdateFailed};
 use crate::console::Console;
+use crate::domain::ecs::DeploymentTarget;
 use crate::domain::ecs::{ServiceState, short_task_definition};
 use crate::error::Exit;
 use crate::plan::Plan;
@@ -27,12 +28,12 @@ use crate::report::{Report, Rollout, Status};
 use crate::request::DeployRequest;
 use crate::rollback::{self, Started};
 use crate::watch::diagnose;
-use crate::watch::{self, Ecs, Limits, Target, Verdict, Watched};
+use crate::watch::{self, Ecs, Limits, Verdict, Watched};
 
 /// Registers the revisions (after the pre-deploy task, when there is one), updates the services
 /// concurrently, waits for a verdict on each, and applies the rollback policy on a failure.
-pub async fn apply<W: Write>(
-    clients: &Clients,
+pub async fn apply<C: Cloud, W: Write>(
+    cloud: &C,
     req: &DeployRequest,
     plans: &[Plan],
     pre_deploy: Option<&PreDeployPlan>,
@@ -41,19 +42,17 @@ pub async fn apply<W: Write>(
 ) -> anyhow::Result<()> {
     let mut registrar = Registrar::default();
     if let (Some(task), Some(pre)) = (&req.pre_deploy, pre_deploy) {
-        if !crate::plan::predeploy::run(clients, &mut registrar, task, pre, console, report).await?
-        {
+        if !crate::plan::predeploy::run(cloud, &mut registrar, task, pre, console, report).await? {
             return Ok(());
         }
     }
     console.group("Deploy");
-    let arns = register_all(clients, &mut registrar, plans, console, report).await?;
+    let arns = register_all(cloud, &mut registrar, plans, console, report).await?;
     // A migration can take minutes: what the services run now is what a rollback goes back to,
     // and a service someone else changed meanwhile is not ours to overwrite.
-    let befores = reread(clients, plans).await?;
+    let befores = reread(cloud, plans).await?;
     unchanged_since_planned(plans, &befores)?;
-    let (watched, update_errors) =
-        update_all(clients, plans, &befores, &arns, console, report).await;
+    let (watched, update_errors) = update_all(cloud, plans, &befores, &arns, console, report).await;
     report.rollout.clone_from(&report.services[0].rollout);
     if !update_errors.is_empty() && watched.is_empty() {
         anyhow::bail!("updating services failed: {}", update_errors.join("; "));
@@ -68,17 +67,7 @@ pub async fn apply<W: Write>(
         return Ok(());
     }
     let names: Vec<&str> = plans.iter().map(|p| p.service.as_str()).collect();
-    if judge(
-        clients,
-        req,
-        &names,
-        &watched,
-        update_errors,
-        console,
-        report,
-    )
-    .await
-    {
+    if judge(cloud, req, &names, &watched, update_errors, console, report).await {
         console.line(&format!("Deployed: {}", names.join(", ")));
         report.succeed(Status::Deployed);
     }
@@ -88,8 +77,8 @@ pub async fn apply<W: Write>(
 /// Watches the started rollouts, records each verdict, and on a failure explains it, fails the
 /// run (exit 3) and applies the rollback policy. `earlier` are failures already known (updates
 /// that failed). Returns whether every rollout completed.
-pub async fn judge<W: Write>(
-    clients: &Clients,
+pub async fn judge<C: Cloud, W: Write>(
+    cloud: &C,
     req: &DeployRequest,
     names: &[&str],
     watched: &[(usize, Watched)],
@@ -98,14 +87,14 @@ pub async fn judge<W: Write>(
     report: &mut Report,
 ) -> bool {
     let limits = Limits::of(&req.target);
-    let outcomes = wait_for(clients, watched, limits, console).await;
+    let outcomes = wait_for(cloud, watched, limits, console).await;
     let mut failures = earlier;
     failures.extend(record_verdicts(names, watched, &outcomes, report));
     report.rollout.clone_from(&report.services[0].rollout);
     if failures.is_empty() {
         return true;
     }
-    explain_failure(clients, &outcomes, report).await;
+    explain_failure(cloud, &outcomes, report).await;
     let message = if names.len() > 1 {
         format!(
             "{} of {} services failed: {}",
@@ -133,7 +122,7 @@ pub async fn judge<W: Write>(
         })
         .collect();
     if req.rollback {
-        rollback::after_failure(clients, &started, limits, console, report).await;
+        rollback::after_failure(cloud, &started, limits, console, report).await;
     } else {
         console.line("Not rolling back: `rollback` is false.");
         rollback::note_where_they_stand(&started, report);
@@ -142,8 +131,8 @@ pub async fn judge<W: Write>(
 }
 
 /// Watches the started deployments together until each has a verdict.
-async fn wait_for<W: Write>(
-    clients: &Clients,
+async fn wait_for<C: Cloud, W: Write>(
+    cloud: &C,
     watched: &[(usize, Watched)],
     limits: Limits,
     console: &mut Console<W>,
@@ -162,7 +151,7 @@ async fn wait_for<W: Write>(
     if items.is_empty() {
         return Vec::new();
     }
-    watch::watch(&mut Ecs(&clients.ecs), &items, limits, console).await
+    watch::watch(&mut Ecs(cloud), &items, limits, console).await
 }
 
 /// Records each watched service's verdict; returns the failures, one line each.
@@ -193,9 +182,9 @@ fn record_verdicts(
 }
 
 /// The services as they are right before the update, in the plans' order.
-async fn reread(clients: &Clients, plans: &[Plan]) -> anyhow::Result<Vec<ServiceState>> {
+async fn reread<C: Cloud>(cloud: &C, plans: &[Plan]) -> anyhow::Result<Vec<ServiceState>> {
     let names: Vec<String> = plans.iter().map(|p| p.service.clone()).collect();
-    crate::gather::describe_all(clients, &plans[0].cluster, &names)
+    crate::gather::describe_all(cloud, &plans[0].cluster, &names)
         .await
         .map_err(|err| err.context("reading the services again before updating them"))
 }
@@ -220,8 +209,8 @@ fn unchanged_since_planned(plans: &[Plan], befores: &[ServiceState]) -> anyhow::
 /// Updates the services that need it, concurrently. Returns the deployments to watch (with the
 /// service's index) and the updates that failed. An update whose answer was lost is found by
 /// reading the service: if it shows our new deployment, it is watched like any other.
-async fn update_all<W: Write>(
-    clients: &Clients,
+async fn update_all<C: Cloud, W: Write>(
+    cloud: &C,
     plans: &[Plan],
     befores: &[ServiceState],
     arns: &[String],
@@ -245,7 +234,7 @@ async fn update_all<W: Write>(
                 let wanted = plan.starts_deployment().then_some(arn.as_str());
                 (
                     i,
-                    update_service(clients, cluster, &befores[i], &update, wanted).await,
+                    cloud::update_service(cloud, cluster, &befores[i], &update, wanted).await,
                 )
             }),
     )
@@ -264,11 +253,14 @@ async fn update_all<W: Write>(
                 report.services[i].status = Status::Failed;
                 report.services[i].failure = Some(format!("{error:#}"));
                 report.services[i].now = Some(if known_not_updated {
-                    format!("{} (not updated)", watch::where_it_stands(&befores[i]))
+                    format!(
+                        "{} (not updated)",
+                        crate::domain::ecs::where_it_stands(&befores[i])
+                    )
                 } else {
                     format!(
                         "unknown: the update may or may not have happened; before it, the service {}",
-                        watch::where_it_stands(&befores[i])
+                        crate::domain::ecs::where_it_stands(&befores[i])
                     )
                 });
                 errors.push(format!("{service}: {error:#}"));
@@ -292,11 +284,12 @@ async fn update_all<W: Write>(
         if !plans[i].starts_deployment() {
             continue;
         }
-        let Some(target) = watch::started_deployment(&befores[i], &updated, &arns[i]) else {
+        let Some(target) = crate::domain::ecs::started_deployment(&befores[i], &updated, &arns[i])
+        else {
             let why = format!(
                 "the update started no new deployment of {} (the service {})",
                 short_task_definition(&arns[i]),
-                watch::where_it_stands(&updated)
+                crate::domain::ecs::where_it_stands(&updated)
             );
             report.services[i].status = Status::Failed;
             report.services[i].failure = Some(why.clone());
@@ -317,67 +310,24 @@ async fn update_all<W: Write>(
     (watched, errors)
 }
 
-/// An update that failed, and whether the service is known to be as it was.
-#[derive(Debug)]
-pub struct UpdateFailed {
-    pub error: anyhow::Error,
-    /// The service was read after the failure and shows no new deployment.
-    pub known_not_updated: bool,
-}
-
-/// Updates a service. When the call fails (its answer lost past the SDK's retries, say), the
-/// service is read: if it shows a new PRIMARY deployment of `wanted`, the update happened and
-/// that state is returned; otherwise the error, saying whether the service could be read.
-pub async fn update_service(
-    clients: &Clients,
-    cluster: &str,
-    before: &ServiceState,
-    update: &ServiceUpdate,
-    wanted: Option<&str>,
-) -> Result<ServiceState, UpdateFailed> {
-    let error = match aws::ecs::update_service(&clients.ecs, cluster, &before.name, update).await {
-        Ok(updated) => return Ok(updated),
-        Err(err) => err,
-    };
-    let Some(wanted) = wanted else {
-        return Err(UpdateFailed {
-            error,
-            known_not_updated: false,
-        });
-    };
-    match aws::ecs::describe_services(&clients.ecs, cluster, std::slice::from_ref(&before.name))
-        .await
-    {
-        Ok(mut states) => match states.pop() {
-            Some(now) if watch::started_deployment(before, &now, wanted).is_some() => Ok(now),
-            _ => Err(UpdateFailed {
-                error: error.context("the service shows no new deployment: it was not updated"),
-                known_not_updated: true,
-            }),
-        },
-        Err(read) => Err(UpdateFailed {
-            error: error.context(format!(
-                "and the service could not be read to tell whether the update happened ({read:#})"
-            )),
-            known_not_updated: false,
-        }),
-    }
-}
-
 /// Why it failed: the first failed service's stopped tasks, target health and events.
-pub async fn explain_failure(clients: &Clients, outcomes: &[watch::Outcome], report: &mut Report) {
+pub async fn explain_failure<C: Cloud>(
+    cloud: &C,
+    outcomes: &[watch::Outcome],
+    report: &mut Report,
+) {
     if let Some(outcome) = outcomes.iter().find(|o| o.verdict != Verdict::Completed) {
         report.failed_tasks.clone_from(&outcome.failures);
         report.events = outcome.last_state.events.iter().take(10).cloned().collect();
         let (targets, warnings) =
-            diagnose::target_health(clients, &outcome.last_state, &outcome.failures).await;
+            diagnose::target_health(cloud, &outcome.last_state, &outcome.failures).await;
         report.target_health = targets;
         report.warnings.extend(warnings);
     }
 }
 
 /// Where a deployment stands, for the report.
-pub fn rollout(state: &ServiceState, target: &Target) -> Rollout {
+pub fn rollout(state: &ServiceState, target: &DeploymentTarget) -> Rollout {
     let ours = state.deployment(&target.deployment_id);
     Rollout {
         deployment_id: target.deployment_id.clone(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::aws::{self, Clients, ecs::OneOffTask};
+use crate::cloud::{Cloud, OneOffTask};
 use crate::console::Console;
 use crate::domain::ecs::{
     AwsVpc, Placement, ServiceState, StoppedTask, TaskStatus, short_task_definition,
@@ -157,8 +157,8 @@ pub struct Prepared<'a> {
 
 /// Runs the task and waits for it to stop. `result` is filled as it goes, so a cancelled run
 /// still reports the task it started.
-pub async fn run<W: Write>(
-    clients: &Clients,
+pub async fn run<C: Cloud, W: Write>(
+    cloud: &C,
     task: &PreDeployTask,
     prepared: &Prepared<'_>,
     console: &mut Console<W>,
@@ -175,18 +175,16 @@ pub async fn run<W: Write>(
         short_task_definition(&prepared.task_definition_arn),
         prepared.container
     ));
-    let arn = aws::ecs::run_task(
-        &clients.ecs,
-        &OneOffTask {
+    let arn = cloud
+        .run_task(&OneOffTask {
             cluster: prepared.cluster,
             task_definition: &prepared.task_definition_arn,
             placement: &prepared.placement,
             command: (!task.command.is_empty())
                 .then_some((prepared.container.as_str(), task.command.as_slice())),
             started_by: STARTED_BY,
-        },
-    )
-    .await?;
+        })
+        .await?;
     let task_id = crate::domain::arn::name_of(&arn).to_string();
     crate::progress::wrote(format!("started the pre-deploy task {task_id}"));
     result.task_arn = Some(arn.clone());
@@ -199,7 +197,7 @@ pub async fn run<W: Write>(
     console.line(&format!("Started task {task_id}"));
     let deadline = started + prepared.timeout;
     let Some(stopped) =
-        wait_until_stopped(clients, prepared, &arn, started, deadline, console, result).await?
+        wait_until_stopped(cloud, prepared, &arn, started, deadline, console, result).await?
     else {
         return Ok(());
     };
@@ -227,8 +225,8 @@ pub async fn run<W: Write>(
 /// timeout or its status cannot be read. A failed read is tried again while time is left; three
 /// that cannot go away (access denied) in a row end the wait. Either way the task may still be
 /// running, and the failure says so.
-async fn wait_until_stopped<W: Write>(
-    clients: &Clients,
+async fn wait_until_stopped<C: Cloud, W: Write>(
+    cloud: &C,
     prepared: &Prepared<'_>,
     arn: &str,
     started: Instant,
@@ -246,7 +244,7 @@ async fn wait_until_stopped<W: Write>(
         }
         let read = tokio::time::timeout(
             deadline.saturating_duration_since(Instant::now()),
-            aws::ecs::task_status(&clients.ecs, prepared.cluster, arn),
+            cloud.task_status(prepared.cluster, arn),
         )
         .await
         .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer before the timeout")));
@@ -278,7 +276,7 @@ async fn wait_until_stopped<W: Write>(
                         "Task {task_id} could not be read ({err:#}); trying again"
                     ));
                 }
-                permanent = if crate::aws::is_permanent(&err) {
+                permanent = if crate::cloud::is_permanent(&err) {
                     permanent + 1
                 } else {
                     0

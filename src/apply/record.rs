@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::aws::{self, Clients};
+use crate::cloud::{Cloud, Repository};
 use crate::console::Console;
 use crate::domain::image::{EcrRepository, ImageRef};
 use crate::input::action_env::RunContext;
@@ -36,8 +36,8 @@ pub fn record(report: &Report, ctx: &RunContext, deployed_at: &str) -> Value {
 }
 
 /// Writes the record and the promotion tag after a verified success; problems become warnings.
-pub async fn after_success<W: Write>(
-    clients: &Clients,
+pub async fn after_success<C: Cloud, W: Write>(
+    cloud: &C,
     req: &DeployRequest,
     ctx: &RunContext,
     console: &mut Console<W>,
@@ -57,13 +57,12 @@ pub async fn after_success<W: Write>(
             .unwrap_or_default();
         let record = record(report, ctx, &now).to_string();
         let written = async {
-            aws::ssm::put_parameter(
-                &clients.ssm,
-                &format!("{prefix}/current-image-tag"),
-                &current,
-            )
-            .await?;
-            aws::ssm::put_parameter(&clients.ssm, &format!("{prefix}/deployment"), &record).await
+            cloud
+                .put_parameter(&format!("{prefix}/current-image-tag"), &current)
+                .await?;
+            cloud
+                .put_parameter(&format!("{prefix}/deployment"), &record)
+                .await
         };
         match written.await {
             Ok(()) => {
@@ -87,14 +86,17 @@ pub async fn after_success<W: Write>(
             .and_then(|i| ImageRef::parse(i).ok())
             .and_then(|r| EcrRepository::parse_uri(&r.repository));
         match (repo, &report.image_digest) {
-            (Some(repo), Some(digest)) => match aws::ecr::add_tag(
-                &clients.ecr_in(&repo.region),
-                Some(&repo.registry_id),
-                &repo.name,
-                digest,
-                tag,
-            )
-            .await
+            (Some(repo), Some(digest)) => match cloud
+                .tag_image(
+                    &Repository {
+                        name: repo.name.clone(),
+                        registry_id: Some(repo.registry_id.clone()),
+                        region: Some(repo.region.clone()),
+                    },
+                    digest,
+                    tag,
+                )
+                .await
             {
                 Ok(()) => {
                     crate::progress::wrote(format!("tagged the image `{tag}` in ECR"));

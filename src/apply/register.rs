@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::aws::{self, Clients};
+use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::domain::ecs::short_task_definition;
 use crate::plan::Plan;
@@ -25,9 +25,9 @@ pub struct Registrar {
 
 impl Registrar {
     /// The ARN of `rendered`, registering it unless it already was.
-    pub async fn register<W: Write>(
+    pub async fn register<C: Cloud, W: Write>(
         &mut self,
-        clients: &Clients,
+        cloud: &C,
         rendered: &serde_json::Value,
         console: &mut Console<W>,
     ) -> anyhow::Result<String> {
@@ -38,7 +38,7 @@ impl Registrar {
             tokio::time::sleep_until(last + REGISTER_PACE).await;
         }
         self.last = Some(Instant::now());
-        let arn = aws::ecs::register_task_definition(&clients.ecs, rendered).await?;
+        let arn = cloud.register_task_definition(rendered).await?;
         crate::progress::wrote(format!("registered `{}`", short_task_definition(&arn)));
         crate::progress::test_panic_point("after-register");
         console.line(&format!("Registered {}", short_task_definition(&arn)));
@@ -48,8 +48,8 @@ impl Registrar {
 }
 
 /// Registers each distinct revision once, paced; returns the task definition each plan deploys.
-pub async fn register_all<W: Write>(
-    clients: &Clients,
+pub async fn register_all<C: Cloud, W: Write>(
+    cloud: &C,
     registrar: &mut Registrar,
     plans: &[Plan],
     console: &mut Console<W>,
@@ -58,7 +58,7 @@ pub async fn register_all<W: Write>(
     let mut arns = Vec::with_capacity(plans.len());
     for (i, plan) in plans.iter().enumerate() {
         let arn = if plan.changed {
-            registrar.register(clients, &plan.rendered, console).await?
+            registrar.register(cloud, &plan.rendered, console).await?
         } else {
             plan.live_task_definition_arn.clone()
         };

@@ -2,30 +2,12 @@
 
 use anyhow::Context;
 use aws_sdk_ecr::Client;
-use aws_sdk_ecr::operation::describe_images::DescribeImagesError;
 use aws_sdk_ecr::types::{ImageDetail, ImageIdentifier};
 
 use super::sdk_error;
-use crate::error::UserError;
+use crate::cloud::{FoundImage, Wanted};
 
-/// An image found in ECR.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundImage {
-    pub registry_id: String,
-    pub repository: String,
-    pub digest: String,
-    pub tags: Vec<String>,
-}
-
-/// What to look for: a tag or a digest.
-#[derive(Debug, Clone, Copy)]
-pub enum Wanted<'a> {
-    Tag(&'a str),
-    Digest(&'a str),
-}
-
-/// Looks an image up by tag or digest. A missing tag or repository is a user error; a missing tag
-/// lists the most recently pushed tags.
+/// Looks an image up by tag or digest.
 pub async fn find_image(
     client: &Client,
     registry_id: Option<&str>,
@@ -36,37 +18,19 @@ pub async fn find_image(
         Wanted::Tag(tag) => ImageIdentifier::builder().image_tag(tag).build(),
         Wanted::Digest(digest) => ImageIdentifier::builder().image_digest(digest).build(),
     };
-    let result = client
+    let what = match wanted {
+        Wanted::Tag(tag) => format!("tag `{tag}`"),
+        Wanted::Digest(digest) => format!("digest `{digest}`"),
+    };
+    let out = client
         .describe_images()
         .set_registry_id(registry_id.map(str::to_string))
         .repository_name(repository)
         .image_ids(id)
         .send()
-        .await;
-    let what = match wanted {
-        Wanted::Tag(tag) => format!("tag `{tag}`"),
-        Wanted::Digest(digest) => format!("digest `{digest}`"),
-    };
-    let out = match result {
-        Ok(out) => out,
-        Err(err) => {
-            return Err(match err.as_service_error() {
-                Some(DescribeImagesError::ImageNotFoundException(_)) => {
-                    let recent = recent_tags(client, registry_id, repository, 5).await.unwrap_or_default();
-                    let hint = if recent.is_empty() {
-                        "the repository has no tagged images; push the image before deploying".to_string()
-                    } else {
-                        format!("the most recently pushed tags are: {}", recent.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "))
-                    };
-                    UserError::new(format!("image {what} was not found in ECR repository `{repository}`")).hint(hint).into()
-                }
-                Some(DescribeImagesError::RepositoryNotFoundException(_)) => UserError::new(format!("ECR repository `{repository}` was not found"))
-                    .hint("check input `repository` (or SSM `repository-uri`), the account and the region")
-                    .into(),
-                _ => sdk_error(err).context(format!("looking up image {what} in ECR repository `{repository}`")),
-            });
-        }
-    };
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("looking up image {what} in ECR repository `{repository}`"))?;
     let detail = out
         .image_details()
         .first()
@@ -174,48 +138,12 @@ pub async fn add_tag(
     }
 }
 
-/// Whether the account has an ECR repository `name` in the client's region: `Some` (with the
-/// registry id when an image shows it) or `None`. Other errors (a denied read) are errors.
-pub async fn repository_exists(
-    client: &Client,
-    name: &str,
-) -> anyhow::Result<Option<Option<String>>> {
-    match client
-        .describe_images()
-        .repository_name(name)
-        .max_results(1)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(Some(
-            out.image_details()
-                .first()
-                .and_then(ImageDetail::registry_id)
-                .map(str::to_string),
-        )),
-        Err(err)
-            if err.as_service_error().is_some_and(|e| {
-                matches!(
-                    e,
-                    DescribeImagesError::RepositoryNotFoundException(_)
-                        | DescribeImagesError::InvalidParameterException(_)
-                )
-            }) =>
-        {
-            Ok(None)
-        }
-        Err(err) => {
-            Err(sdk_error(err)).with_context(|| format!("looking for ECR repository `{name}`"))
-        }
-    }
-}
-
-/// Whether a repository holds no image at all (tagged or not).
-pub async fn is_empty(
+/// One image of the repository, if it has any: `Some(registry id)`.
+pub async fn any_image(
     client: &Client,
     registry_id: Option<&str>,
     repository: &str,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<String>> {
     let out = client
         .describe_images()
         .set_registry_id(registry_id.map(str::to_string))
@@ -225,5 +153,8 @@ pub async fn is_empty(
         .await
         .map_err(sdk_error)
         .with_context(|| format!("listing images of `{repository}`"))?;
-    Ok(out.image_details().is_empty())
+    Ok(out
+        .image_details()
+        .first()
+        .map(|d| d.registry_id().unwrap_or_default().to_string()))
 }

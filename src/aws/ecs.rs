@@ -12,78 +12,22 @@ use serde_json::Value;
 
 use super::raw_json::{CaptureBody, ReplaceBody};
 use super::sdk_error;
+use crate::cloud::{DescribedServices, OneOffTask, ServiceUpdate};
 use crate::domain::ecs::{
     AwsVpc, CapacityProvider, CircuitBreaker, ContainerExit, Deployment, DeploymentSettings,
     DeploymentStatus, Placement, RolloutState, ServiceEvent, ServiceState, ServiceStatus, StopCode,
     StoppedTask, Tag, TaskStatus,
 };
-use crate::error::UserError;
 
-/// Describes services (at most 10, the API's limit). A service ECS does not know is a user error.
+/// Describes services (at most 10, the API's limit) as ECS has them, whatever their status, with
+/// the ones it reports as failures (`MISSING` for a deleted service). `attempts`: fewer than the
+/// client's, for a polling loop.
 pub async fn describe_services(
     client: &Client,
     cluster: &str,
     services: &[String],
-) -> anyhow::Result<Vec<ServiceState>> {
-    let (states, missing) = describe_services_as_they_are(client, cluster, services).await?;
-    if let Some((what, reason)) = missing.first() {
-        if reason == "MISSING" {
-            return Err(UserError::new(format!(
-                "service `{}` was not found in cluster `{cluster}`",
-                crate::domain::arn::name_of(what)
-            ))
-            .hint("check input `service` (or SSM `service-name`), `cluster` and the region")
-            .into());
-        }
-        bail!("describing service `{what}` in cluster `{cluster}`: {reason}");
-    }
-    if let Some(inactive) = states.iter().find(|s| s.status != ServiceStatus::Active) {
-        return Err(UserError::new(format!(
-            "service `{}` in cluster `{cluster}` is {}",
-            inactive.name, inactive.status
-        ))
-        .hint("only an ACTIVE service can be deployed to")
-        .into());
-    }
-    Ok(states)
-}
-
-/// Describes services as ECS has them, whatever their status, with the ones it reports as
-/// failures (`(arn, reason)`, `MISSING` for a deleted service). For watching: a service that
-/// goes away mid-rollout is an outcome, not a user error.
-pub async fn describe_services_as_they_are(
-    client: &Client,
-    cluster: &str,
-    services: &[String],
-) -> anyhow::Result<(Vec<ServiceState>, Vec<(String, String)>)> {
-    describe_services_with(client, cluster, services, None).await
-}
-
-/// The same for a poll: at most two attempts, since the poller tries again anyway and should see
-/// (and say) an error rather than wait out the SDK's backoff.
-pub async fn poll_services(
-    client: &Client,
-    cluster: &str,
-    services: &[String],
-) -> anyhow::Result<(Vec<ServiceState>, Vec<(String, String)>)> {
-    describe_services_with(client, cluster, services, Some(POLL_ATTEMPTS)).await
-}
-
-/// Attempts per call for reads made in a polling loop.
-pub const POLL_ATTEMPTS: u32 = 2;
-
-/// A config override with fewer attempts, for calls made in a polling loop.
-pub fn fewer_attempts(attempts: u32) -> aws_sdk_ecs::config::Builder {
-    aws_sdk_ecs::config::Builder::default()
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts))
-}
-
-async fn describe_services_with(
-    client: &Client,
-    cluster: &str,
-    services: &[String],
     attempts: Option<u32>,
-) -> anyhow::Result<(Vec<ServiceState>, Vec<(String, String)>)> {
+) -> anyhow::Result<DescribedServices> {
     assert!(
         services.len() <= 10,
         "DescribeServices takes at most 10 services"
@@ -103,14 +47,7 @@ async fn describe_services_with(
         None => call.send().await,
     };
     let out = out
-        .map_err(|err| {
-            let cluster_missing = err.as_service_error().is_some_and(aws_sdk_ecs::operation::describe_services::DescribeServicesError::is_cluster_not_found_exception);
-            if cluster_missing {
-                anyhow::Error::new(UserError::new(format!("cluster `{cluster}` was not found")).hint("check input `cluster` (or SSM `cluster-name`) and the region"))
-            } else {
-                sdk_error(err)
-            }
-        })
+        .map_err(sdk_error)
         .with_context(|| format!("describing services {services:?} in cluster `{cluster}`"))?;
     let failures = out
         .failures()
@@ -123,6 +60,15 @@ async fn describe_services_with(
         })
         .collect();
     Ok((out.services().iter().map(service_state).collect(), failures))
+}
+
+/// Attempts per call for reads made in a polling loop.
+pub const POLL_ATTEMPTS: u32 = 2;
+
+/// A config override with fewer attempts, for calls made in a polling loop.
+pub fn fewer_attempts(attempts: u32) -> aws_sdk_ecs::config::Builder {
+    aws_sdk_ecs::config::Builder::default()
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts))
 }
 
 fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
@@ -344,16 +290,6 @@ pub async fn register_task_definition(client: &Client, body: &Value) -> anyhow::
         .with_context(|| format!("registering family `{family}`: the response had no ARN"))
 }
 
-/// What to change on a service.
-#[derive(Debug, Clone, Default)]
-pub struct ServiceUpdate {
-    pub task_definition: Option<String>,
-    pub desired_count: Option<i32>,
-    pub force_new_deployment: bool,
-    /// Full settings to set (already merged with the current ones), or `None` to leave them.
-    pub settings: Option<DeploymentSettings>,
-}
-
 /// Updates a service; returns its state as the response shows it (with the new deployment).
 pub async fn update_service(
     client: &Client,
@@ -485,17 +421,6 @@ pub async fn deregister_task_definition(client: &Client, arn: &str) -> anyhow::R
         .map_err(sdk_error)
         .with_context(|| format!("deregistering `{arn}`"))?;
     Ok(())
-}
-
-/// A one-off task to start.
-#[derive(Debug, Clone)]
-pub struct OneOffTask<'a> {
-    pub cluster: &'a str,
-    pub task_definition: &'a str,
-    pub placement: &'a Placement,
-    /// Container name and the command to run in it instead of the image's.
-    pub command: Option<(&'a str, &'a [String])>,
-    pub started_by: &'a str,
 }
 
 /// Starts one task with `RunTask`; returns its ARN. A placement failure is an error with ECS's

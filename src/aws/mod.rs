@@ -1,11 +1,13 @@
 //! The AWS layer: one function per operation we use, each adding context and returning our own
-//! types. Nothing here decides anything.
+//! types, and [`Clients`], the real [`crate::cloud::Cloud`]. Nothing here decides anything.
 
 pub mod ecr;
 pub mod ecs;
 pub mod elb;
 pub mod raw_json;
 pub mod ssm;
+
+mod cloud;
 
 use std::time::Duration;
 
@@ -14,6 +16,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::cloud::AwsError;
 
 /// The clients of one deploy, all for one region.
 #[derive(Debug, Clone)]
@@ -79,47 +83,6 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// An AWS error as we report it, knowing whether trying again can help.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsError {
-    /// `Code: message` for a service error, else the cause chain (timeouts, connections).
-    pub text: String,
-    /// A service error that retrying will not change (access denied, a bad parameter): as
-    /// opposed to throttling, 5xx answers, timeouts and dropped connections.
-    pub permanent: bool,
-}
-
-impl std::fmt::Display for AwsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::error::Error for AwsError {}
-
-/// Error codes that say "try again later".
-const TRANSIENT_CODES: &[&str] = &[
-    "ThrottlingException",
-    "Throttling",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "ServerException",
-    "InternalFailure",
-    "InternalServerError",
-    "InternalServerException",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-    "RequestTimeout",
-    "RequestTimeoutException",
-];
-
-/// Whether an error (anywhere in its chain) is an AWS error that retrying will not change.
-pub fn is_permanent(err: &anyhow::Error) -> bool {
-    err.chain()
-        .find_map(|cause| cause.downcast_ref::<AwsError>())
-        .is_some_and(|e| e.permanent)
-}
-
 /// An SDK error as one line with its cause chain (the SDK's own `Display` says only "service error").
 pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
     DisplayErrorContext(err).to_string()
@@ -134,11 +97,9 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     anyhow::Error::new(match err.code() {
-        Some(code) => AwsError {
-            text: format!("{code}: {}", err.message().unwrap_or("(no message)")),
-            permanent: !TRANSIENT_CODES.contains(&code),
-        },
+        Some(code) => AwsError::service(code, err.message().unwrap_or("(no message)")),
         None => AwsError {
+            code: None,
             text: error_text(&err),
             permanent: false,
         },

@@ -261,6 +261,53 @@ pub struct ServiceEvent {
     pub message: String,
 }
 
+/// The deployment a rollout is judged on: the one a deploy (or a rollback) started, or one in
+/// progress that a run waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentTarget {
+    pub deployment_id: String,
+    pub task_definition: String,
+    /// What the service ran just before our update (for telling ECS's rollback from someone
+    /// else's deployment); `None` when it is not known.
+    pub previous: Option<String>,
+}
+
+/// The deployment an update started: a PRIMARY deployment of `task_definition` that was not
+/// there before (a forced deployment of the same revision gets a new id).
+pub fn started_deployment(
+    before: &ServiceState,
+    after: &ServiceState,
+    task_definition: &str,
+) -> Option<DeploymentTarget> {
+    let primary = after.primary()?;
+    let is_new = before.deployment(&primary.id).is_none();
+    (is_new && primary.task_definition == task_definition).then(|| DeploymentTarget {
+        deployment_id: primary.id.clone(),
+        task_definition: task_definition.to_string(),
+        previous: Some(before.task_definition.clone()),
+    })
+}
+
+/// Where a service stands, one line: the revision its PRIMARY deployment runs and how far.
+pub fn where_it_stands(state: &ServiceState) -> String {
+    match state.primary() {
+        Some(p) => format!(
+            "runs {} (deployment {} {} {}/{})",
+            short_task_definition(&p.task_definition),
+            p.id,
+            p.rollout_state.as_ref().map_or("-", RolloutState::as_str),
+            p.running,
+            p.desired
+        ),
+        None => format!(
+            "runs {} ({}/{})",
+            short_task_definition(&state.task_definition),
+            state.running,
+            state.desired
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

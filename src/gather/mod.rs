@@ -10,7 +10,7 @@ use anyhow::Context;
 use futures::future::try_join_all;
 use serde_json::Value;
 
-use crate::aws::{self, Clients, ecr};
+use crate::cloud::{self, Cloud, FoundImage, Repository, Wanted};
 use crate::domain::ecs::{ServiceState, Tag};
 use crate::domain::image::ImageRef;
 use crate::error::UserError;
@@ -37,9 +37,9 @@ pub struct Gathered {
 }
 
 /// Reads SSM, the service, its task definition and the image.
-pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Gathered> {
+pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<Gathered> {
     let ssm = match &req.target.ssm_prefix {
-        Some(prefix) => Some(read_ssm(clients, prefix).await?),
+        Some(prefix) => Some(read_ssm(cloud, prefix).await?),
         None => None,
     };
     let resolved = resolve(req, ssm.as_ref())?;
@@ -48,18 +48,15 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
 
     let services_and_lives = async {
         let names: Vec<String> = resolved.targets.iter().map(|t| t.service.clone()).collect();
-        let services = describe_all(clients, &resolved.cluster, &names).await?;
+        let services = describe_all(cloud, &resolved.cluster, &names).await?;
         let mut arns: Vec<&str> = services
             .iter()
             .map(|s| s.task_definition.as_str())
             .collect();
         arns.sort_unstable();
         arns.dedup();
-        let described = try_join_all(
-            arns.iter()
-                .map(|arn| aws::ecs::describe_task_definition(&clients.ecs, arn)),
-        )
-        .await?;
+        let described =
+            try_join_all(arns.iter().map(|arn| cloud.describe_task_definition(arn))).await?;
         let lives = services
             .iter()
             .map(|s| {
@@ -74,20 +71,21 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
     };
     let early_image = async {
         match &early_source {
-            Some(source) => check_image(clients, req, source).await.map(Some),
+            Some(source) => check_image(cloud, req, source).await.map(Some),
             None => Ok(None),
         }
     };
     let pre_deploy_live = async {
         match req.pre_deploy.as_ref().and_then(|t| t.family.as_deref()) {
-            Some(family) => aws::ecs::describe_task_definition(&clients.ecs, family)
+            Some(family) => cloud
+                .describe_task_definition(family)
                 .await
                 .with_context(|| format!("reading the pre-deploy task's family `{family}`"))
                 .map(Some),
             None => Ok(None),
         }
     };
-    let cluster_tags = aws::ecs::cluster_tags(&clients.ecs, &resolved.cluster);
+    let cluster_tags = cloud.cluster_tags(&resolved.cluster);
     let (services_and_lives, early_image, pre_deploy_live, cluster_tags) = tokio::join!(
         services_and_lives,
         early_image,
@@ -102,7 +100,7 @@ pub async fn gather(clients: &Clients, req: &DeployRequest) -> anyhow::Result<Ga
     } else {
         let source = repository_source(req, &resolved, Some(&lives[0]))?
             .context("the repository should be known from the task definition")?;
-        check_image(clients, req, &source).await?
+        check_image(cloud, req, &source).await?
     };
     warnings.extend(cluster_warning);
     Ok(Gathered {
@@ -132,15 +130,15 @@ pub fn readable_tags(read: anyhow::Result<Vec<Tag>>) -> (Vec<Tag>, Option<String
 }
 
 /// Describes services 10 at a time (the API's limit), concurrently, in the order given.
-pub async fn describe_all(
-    clients: &Clients,
+pub async fn describe_all<C: Cloud>(
+    cloud: &C,
     cluster: &str,
     names: &[String],
 ) -> anyhow::Result<Vec<ServiceState>> {
     let batches = try_join_all(
         names
             .chunks(10)
-            .map(|chunk| aws::ecs::describe_services(&clients.ecs, cluster, chunk)),
+            .map(|chunk| cloud::describe_active(cloud, cluster, chunk)),
     )
     .await?;
     let found: Vec<ServiceState> = batches.into_iter().flatten().collect();
@@ -157,9 +155,9 @@ pub async fn describe_all(
 }
 
 /// Reads the parameters under an SSM prefix in one batch.
-pub async fn read_ssm(clients: &Clients, prefix: &str) -> anyhow::Result<SsmValues> {
+pub async fn read_ssm<C: Cloud>(cloud: &C, prefix: &str) -> anyhow::Result<SsmValues> {
     let names = SsmValues::parameter_names(prefix);
-    let found = aws::ssm::get_parameters(&clients.ssm, &names).await?;
+    let found = cloud.get_parameters(&names).await?;
     let values = found
         .into_iter()
         .filter_map(|(name, value)| {
@@ -175,17 +173,22 @@ pub async fn read_ssm(clients: &Clients, prefix: &str) -> anyhow::Result<SsmValu
 /// A reference without a registry is pulled from Docker Hub. When the account has an ECR
 /// repository of that very name, that is almost certainly not what was meant: refuse, and say the
 /// URI to use. A read that is denied leaves the reference as given (with the usual warning).
-async fn refuse_docker_hub_lookalike(
-    clients: &Clients,
+async fn refuse_docker_hub_lookalike<C: Cloud>(
+    cloud: &C,
     reference: &ImageRef,
 ) -> anyhow::Result<()> {
-    let Ok(Some(registry_id)) = ecr::repository_exists(&clients.ecr, &reference.repository).await
-    else {
+    let repository = Repository {
+        name: reference.repository.clone(),
+        registry_id: None,
+        region: None,
+    };
+    // Any answer but "no such repository" (a denied read, say) leaves the reference as given.
+    let Ok(registry_id) = cloud.any_image(&repository).await else {
         return Ok(());
     };
     let account = registry_id.unwrap_or_else(|| "<account>".into());
     let mut uri = ImageRef {
-        repository: crate::domain::image::ecr_uri(&account, &clients.region, &reference.repository),
+        repository: crate::domain::image::ecr_uri(&account, cloud.region(), &reference.repository),
         ..reference.clone()
     }
     .to_string();
@@ -200,8 +203,8 @@ async fn refuse_docker_hub_lookalike(
 
 /// Checks that the image exists in ECR and resolves its digest; an image outside ECR is taken as
 /// given, with a warning.
-async fn check_image(
-    clients: &Clients,
+async fn check_image<C: Cloud>(
+    cloud: &C,
     req: &DeployRequest,
     source: &RepositorySource,
 ) -> anyhow::Result<(ResolvedImage, Vec<String>)> {
@@ -210,16 +213,16 @@ async fn check_image(
         ImageSpec::Reference(ImageRef { tag, digest, .. }) => (tag.as_deref(), digest.as_deref()),
     };
     let wanted = match (digest, tag) {
-        (Some(digest), _) => ecr::Wanted::Digest(digest),
-        (None, Some(tag)) => ecr::Wanted::Tag(tag),
+        (Some(digest), _) => Wanted::Digest(digest),
+        (None, Some(tag)) => Wanted::Tag(tag),
         (None, None) => {
             return Err(UserError::new("the image has neither a tag nor a digest").into());
         }
     };
-    let (client, registry_id, name, region) = match source {
+    let (repository, region) = match source {
         RepositorySource::External(reference) => {
             if reference.registry().is_none() {
-                refuse_docker_hub_lookalike(clients, reference).await?;
+                refuse_docker_hub_lookalike(cloud, reference).await?;
             }
             let image = ResolvedImage {
                 repository: reference.repository.clone(),
@@ -233,50 +236,106 @@ async fn check_image(
             return Ok((image, vec![warning]));
         }
         RepositorySource::EcrName(name) => (
-            clients.ecr.clone(),
-            None,
-            name.clone(),
-            clients.region.clone(),
+            Repository {
+                name: name.clone(),
+                registry_id: None,
+                region: None,
+            },
+            cloud.region().to_string(),
         ),
         RepositorySource::EcrUri(repo) => (
-            clients.ecr_in(&repo.region),
-            Some(repo.registry_id.clone()),
-            repo.name.clone(),
+            Repository {
+                name: repo.name.clone(),
+                registry_id: Some(repo.registry_id.clone()),
+                region: Some(repo.region.clone()),
+            },
             repo.region.clone(),
         ),
     };
-    let found = match ecr::find_image(&client, registry_id.as_deref(), &name, wanted).await {
+    let found = match find_image(cloud, &repository, wanted).await {
         Ok(found) => found,
-        Err(err) => {
-            let Some(fallback) = &req.fallback_image else {
-                return Err(err);
-            };
-            if !ecr::is_empty(&client, registry_id.as_deref(), &name)
-                .await
-                .unwrap_or(false)
-            {
-                return Err(err);
-            }
-            let image = ResolvedImage {
-                repository: fallback.repository.clone(),
-                tag: fallback.tag.clone(),
-                digest: fallback.digest.clone(),
-                verified: false,
-            };
-            let warning = format!(
-                "ECR repository `{name}` has no images yet: deploying the fallback image `{fallback}` instead (`fallback-image`)"
-            );
-            return Ok((image, vec![warning]));
-        }
+        Err(err) => return fallback(cloud, req, &repository, err).await,
     };
-    let repository = crate::domain::image::ecr_uri(&found.registry_id, &region, &found.repository);
+    let uri = crate::domain::image::ecr_uri(&found.registry_id, &region, &found.repository);
     Ok((
         ResolvedImage {
-            repository,
+            repository: uri,
             tag: tag.map(str::to_string),
             digest: Some(found.digest),
             verified: true,
         },
         Vec::new(),
     ))
+}
+
+/// Looks the image up; a missing tag or repository is a user error, and a missing tag lists the
+/// most recently pushed tags.
+async fn find_image<C: Cloud>(
+    cloud: &C,
+    repository: &Repository,
+    wanted: Wanted<'_>,
+) -> anyhow::Result<FoundImage> {
+    let err = match cloud.find_image(repository, wanted).await {
+        Ok(found) => return Ok(found),
+        Err(err) => err,
+    };
+    let what = match wanted {
+        Wanted::Tag(tag) => format!("tag `{tag}`"),
+        Wanted::Digest(digest) => format!("digest `{digest}`"),
+    };
+    let name = &repository.name;
+    if cloud::has_code(&err, "ImageNotFoundException") {
+        let recent = cloud.recent_tags(repository, 5).await.unwrap_or_default();
+        let hint = if recent.is_empty() {
+            "the repository has no tagged images; push the image before deploying".to_string()
+        } else {
+            format!(
+                "the most recently pushed tags are: {}",
+                recent
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        return Err(UserError::new(format!(
+            "image {what} was not found in ECR repository `{name}`"
+        ))
+        .hint(hint)
+        .into());
+    }
+    if cloud::has_code(&err, "RepositoryNotFoundException") {
+        return Err(UserError::new(format!("ECR repository `{name}` was not found"))
+            .hint("check input `repository` (or SSM `repository-uri`), the account and the region")
+            .into());
+    }
+    Err(err)
+}
+
+/// The fallback image when the lookup failed because the repository has no image at all;
+/// otherwise the lookup's error.
+async fn fallback<C: Cloud>(
+    cloud: &C,
+    req: &DeployRequest,
+    repository: &Repository,
+    err: anyhow::Error,
+) -> anyhow::Result<(ResolvedImage, Vec<String>)> {
+    let Some(fallback) = &req.fallback_image else {
+        return Err(err);
+    };
+    let empty = matches!(cloud.any_image(repository).await, Ok(None));
+    if !empty {
+        return Err(err);
+    }
+    let image = ResolvedImage {
+        repository: fallback.repository.clone(),
+        tag: fallback.tag.clone(),
+        digest: fallback.digest.clone(),
+        verified: false,
+    };
+    let warning = format!(
+        "ECR repository `{}` has no images yet: deploying the fallback image `{fallback}` instead (`fallback-image`)",
+        repository.name
+    );
+    Ok((image, vec![warning]))
 }

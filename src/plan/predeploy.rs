@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::apply::predeploy::PreDeployResult;
 use crate::apply::register::Registrar;
-use crate::aws::Clients;
+use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::domain::ecs::short_task_definition;
 use crate::domain::taskdef;
@@ -176,8 +176,8 @@ pub fn log<W: Write>(console: &mut Console<W>, pre: &PreDeployPlan, dry_run: boo
 
 /// Registers and runs the pre-deploy task; `false` when it failed (the report says why and no
 /// service was touched).
-pub async fn run<W: Write>(
-    clients: &Clients,
+pub async fn run<C: Cloud, W: Write>(
+    cloud: &C,
     registrar: &mut Registrar,
     task: &PreDeployTask,
     pre: &PreDeployPlan,
@@ -186,7 +186,7 @@ pub async fn run<W: Write>(
 ) -> anyhow::Result<bool> {
     console.group("Pre-deploy task");
     let arn = if pre.changed {
-        registrar.register(clients, &pre.rendered, console).await?
+        registrar.register(cloud, &pre.rendered, console).await?
     } else {
         pre.live_arn.clone()
     };
@@ -203,10 +203,10 @@ pub async fn run<W: Write>(
         duration: Duration::ZERO,
     });
     let result = report.pre_deploy.as_mut().expect("just set");
-    let region = clients.region.clone();
+    let region = cloud.region().to_string();
     let cluster = report.cluster.clone().unwrap_or_default();
     crate::apply::predeploy::run(
-        clients,
+        cloud,
         task,
         &crate::apply::predeploy::Prepared {
             cluster: &cluster,

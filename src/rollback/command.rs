@@ -5,9 +5,9 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use crate::aws::{self, Clients, ecs::ServiceUpdate};
+use crate::cloud::{self, Cloud, ServiceUpdate};
 use crate::console::Console;
-use crate::domain::ecs::{ServiceState, short_task_definition};
+use crate::domain::ecs::{DeploymentTarget, ServiceState, short_task_definition};
 use crate::domain::taskdef;
 use crate::error::{Exit, UserError};
 use crate::gather::read_ssm;
@@ -16,13 +16,13 @@ use crate::plan::PREVIOUS_TAG;
 use crate::report::{Report, RollbackState, ServiceResult, Status};
 use crate::request::RollbackRequest;
 use crate::request::gate::Destination;
-use crate::watch::{self, Cause, Ecs, Limits, Live, Outcome, Target, Verdict, Watched};
+use crate::watch::{self, Cause, Ecs, Limits, Live, Outcome, Verdict, Watched};
 
-async fn wait<W: Write>(
-    clients: &Clients,
+async fn wait<C: Cloud, W: Write>(
+    cloud: &C,
     cluster: &str,
     initial: ServiceState,
-    target: &Target,
+    target: &DeploymentTarget,
     limits: Limits,
     console: &mut Console<W>,
 ) -> Outcome {
@@ -31,15 +31,15 @@ async fn wait<W: Write>(
         initial,
         target: target.clone(),
     }];
-    watch::watch(&mut Ecs(&clients.ecs), &watched, limits, console)
+    watch::watch(&mut Ecs(cloud), &watched, limits, console)
         .await
         .pop()
         .expect("one outcome per watched service")
 }
 
 /// The revision the service's current one replaced, as `tag-revisions` recorded it.
-async fn recorded_previous(clients: &Clients, now: &ServiceState) -> anyhow::Result<String> {
-    let current = aws::ecs::describe_task_definition(&clients.ecs, &now.task_definition).await?;
+async fn recorded_previous<C: Cloud>(cloud: &C, now: &ServiceState) -> anyhow::Result<String> {
+    let current = cloud.describe_task_definition(&now.task_definition).await?;
     taskdef::tag(&current, PREVIOUS_TAG).map(str::to_string).ok_or_else(|| {
                 UserError::new(format!("{} does not record the revision it replaced", short_task_definition(&now.task_definition)))
                     .hint(format!("set input `to` to the task definition to go back to; only revisions ecs-ship registered (with `tag-revisions`) carry the `{PREVIOUS_TAG}` tag"))
@@ -47,16 +47,15 @@ async fn recorded_previous(clients: &Clients, now: &ServiceState) -> anyhow::Res
 }
 
 /// The production gate on the service and its cluster (tags, the config file's lists).
-async fn check_production_target<W: Write>(
-    clients: &Clients,
+async fn check_production_target<C: Cloud, W: Write>(
+    cloud: &C,
     req: &RollbackRequest,
     cluster: &str,
     now: &ServiceState,
     console: &mut Console<W>,
     report: &mut Report,
 ) -> Result<(), UserError> {
-    let (cluster_tags, warning) =
-        crate::gather::readable_tags(aws::ecs::cluster_tags(&clients.ecs, cluster).await);
+    let (cluster_tags, warning) = crate::gather::readable_tags(cloud.cluster_tags(cluster).await);
     if let Some(warning) = warning {
         console.warning("Cluster tags", &warning);
         report.warnings.push(warning);
@@ -88,8 +87,13 @@ fn check_family(req: &RollbackRequest, now: &ServiceState, to: &str) -> Result<(
 }
 
 /// The rollback command: back to `--to`, or to the revision the current one replaced.
-pub async fn run<W: Write>(req: &RollbackRequest, console: &mut Console<W>, report: &mut Report) {
-    if let Err(err) = run_steps(req, console, report).await {
+pub async fn run<C: Cloud, W: Write>(
+    cloud: anyhow::Result<&C>,
+    req: &RollbackRequest,
+    console: &mut Console<W>,
+    report: &mut Report,
+) {
+    if let Err(err) = run_steps(cloud, req, console, report).await {
         let title = if report.rollback_task_definition_arn.is_some() {
             "Rollback failed"
         } else {
@@ -99,40 +103,39 @@ pub async fn run<W: Write>(req: &RollbackRequest, console: &mut Console<W>, repo
     }
 }
 
-async fn run_steps<W: Write>(
+async fn run_steps<C: Cloud, W: Write>(
+    cloud: anyhow::Result<&C>,
     req: &RollbackRequest,
     console: &mut Console<W>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     console.group("Read SSM and ECS");
-    let clients = Clients::load(req.target.region.as_deref()).await?;
-    report.region = Some(clients.region.clone());
+    let cloud = cloud?;
+    report.region = Some(cloud.region().to_string());
     let ssm = match &req.target.ssm_prefix {
-        Some(prefix) => Some(read_ssm(&clients, prefix).await?),
+        Some(prefix) => Some(read_ssm(cloud, prefix).await?),
         None => None,
     };
     let (cluster, service) = resolve_service(&req.target, ssm.as_ref())?;
     report.cluster = Some(cluster.clone());
     report.service = Some(service.clone());
-    let now = aws::ecs::describe_services(&clients.ecs, &cluster, std::slice::from_ref(&service))
+    let now = cloud::describe_active(cloud, &cluster, std::slice::from_ref(&service))
         .await?
         .pop()
         .context("DescribeServices returned no service")?;
     report.previous_task_definition_arn = Some(now.task_definition.clone());
-    check_production_target(&clients, req, &cluster, &now, console, report).await?;
+    check_production_target(cloud, req, &cluster, &now, console, report).await?;
     let to = match &req.to {
         Some(to) => to.clone(),
-        None => recorded_previous(&clients, &now).await?,
+        None => recorded_previous(cloud, &now).await?,
     };
     // Resolve `family:revision` to an ARN, and make sure it exists.
-    let described = aws::ecs::describe_task_definition(&clients.ecs, &to)
-        .await
-        .map_err(|err| {
-            anyhow::Error::new(
-                UserError::new(format!("task definition `{to}` could not be read"))
-                    .hint(format!("check input `to`: {err:#}")),
-            )
-        })?;
+    let described = cloud.describe_task_definition(&to).await.map_err(|err| {
+        anyhow::Error::new(
+            UserError::new(format!("task definition `{to}` could not be read"))
+                .hint(format!("check input `to`: {err:#}")),
+        )
+    })?;
     let to = described["taskDefinition"]["taskDefinitionArn"]
         .as_str()
         .context("the task definition has no ARN")?
@@ -145,15 +148,15 @@ async fn run_steps<W: Write>(
     ));
     let limits = Limits::of(&req.target);
     if to == now.task_definition {
-        return already_there(&clients, req, &cluster, now, limits, console, report).await;
+        return already_there(cloud, req, &cluster, now, limits, console, report).await;
     }
-    roll_back_to(&clients, req, &cluster, &now, &to, limits, console, report).await
+    roll_back_to(cloud, req, &cluster, &now, &to, limits, console, report).await
 }
 
 /// Updates the service to `to`, waits, and reports what became of it.
 #[allow(clippy::too_many_arguments)]
-async fn roll_back_to<W: Write>(
-    clients: &Clients,
+async fn roll_back_to<C: Cloud, W: Write>(
+    cloud: &C,
     req: &RollbackRequest,
     cluster: &str,
     now: &ServiceState,
@@ -169,14 +172,14 @@ async fn roll_back_to<W: Write>(
         task_definition: Some(to.clone()),
         ..ServiceUpdate::default()
     };
-    let updated = crate::apply::update_service(clients, cluster, now, &update, Some(&to))
+    let updated = cloud::update_service(cloud, cluster, now, &update, Some(&to))
         .await
         .map_err(|failed| failed.error)?;
-    let target = watch::started_deployment(now, &updated, &to).with_context(|| {
+    let target = crate::domain::ecs::started_deployment(now, &updated, &to).with_context(|| {
         format!(
             "the update started no deployment of {} (the service {})",
             short_task_definition(&to),
-            watch::where_it_stands(&updated)
+            crate::domain::ecs::where_it_stands(&updated)
         )
     })?;
     crate::progress::wrote(format!(
@@ -197,7 +200,7 @@ async fn roll_back_to<W: Write>(
         report.succeed(Status::Started);
         return Ok(());
     }
-    let outcome = wait(clients, cluster, updated, &target, limits, console).await;
+    let outcome = wait(cloud, cluster, updated, &target, limits, console).await;
     report.rollback_rollout = Some(crate::apply::rollout(&outcome.last_state, &target));
     let mut result = ServiceResult::planned(service, &now.task_definition, false);
     result.task_definition_arn = Some(to.clone());
@@ -226,7 +229,7 @@ async fn roll_back_to<W: Write>(
             result.rollback_state = Some(state.clone());
             report.services = vec![result];
             report.rollback_state = Some(state);
-            crate::apply::explain_failure(clients, std::slice::from_ref(&outcome), report).await;
+            crate::apply::explain_failure(cloud, std::slice::from_ref(&outcome), report).await;
             report.fail(
                 "Rollback failed",
                 reason.clone(),
@@ -240,8 +243,8 @@ async fn roll_back_to<W: Write>(
 
 /// The service already runs the revision to go back to: its live deployment decides. Completed
 /// is `unchanged`; a rollout in progress is waited for; a failed one fails the command.
-async fn already_there<W: Write>(
-    clients: &Clients,
+async fn already_there<C: Cloud, W: Write>(
+    cloud: &C,
     req: &RollbackRequest,
     cluster: &str,
     now: ServiceState,
@@ -271,7 +274,7 @@ async fn already_there<W: Write>(
                 "The service already runs that revision; waiting for its rollout (deployment {})",
                 target.deployment_id
             ));
-            let outcome = wait(clients, cluster, now, &target, limits, console).await;
+            let outcome = wait(cloud, cluster, now, &target, limits, console).await;
             match outcome.verdict {
                 Verdict::Completed => report.succeed(Status::Unchanged),
                 Verdict::Failed { reason, .. } => report.fail(

@@ -20,11 +20,11 @@ pub mod command;
 
 use std::io::Write;
 
-use crate::aws::{Clients, ecs::ServiceUpdate};
+use crate::cloud::{self, Cloud, ServiceUpdate};
 use crate::console::Console;
-use crate::domain::ecs::{RolloutState, ServiceState, short_task_definition};
+use crate::domain::ecs::{DeploymentTarget, RolloutState, ServiceState, short_task_definition};
 use crate::report::{Report, RollbackState, Status};
-use crate::watch::{self, Cause, Ecs, Limits, Outcome, Target, Verdict, Watched};
+use crate::watch::{self, Cause, Ecs, Limits, Outcome, Verdict, Watched};
 
 /// A deployment a deploy started, and how it ended.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ pub struct Started {
     pub index: usize,
     pub cluster: String,
     /// Our deployment; its `previous` is what a rollback goes back to.
-    pub target: Target,
+    pub target: DeploymentTarget,
     pub outcome: Outcome,
 }
 
@@ -47,8 +47,8 @@ struct Pending {
 /// After a deploy failed: the rollback policy for every service it started (see the module
 /// docs), then a wait for all the rollbacks together. Never fails: what could not be done is
 /// reported.
-pub async fn after_failure<W: Write>(
-    clients: &Clients,
+pub async fn after_failure<C: Cloud, W: Write>(
+    cloud: &C,
     started: &[Started],
     limits: Limits,
     console: &mut Console<W>,
@@ -56,19 +56,19 @@ pub async fn after_failure<W: Write>(
 ) {
     let mut pending = Vec::new();
     for s in started {
-        if let Some(p) = begin(clients, s, console, report).await {
+        if let Some(p) = begin(cloud, s, console, report).await {
             pending.push(p);
         }
     }
     if !pending.is_empty() {
-        wait_for_rollbacks(clients, &pending, limits, console, report).await;
+        wait_for_rollbacks(cloud, &pending, limits, console, report).await;
     }
     conclude(started, report);
 }
 
 /// Starts (or adopts) the rollback of one service, or says why there is none.
-async fn begin<W: Write>(
-    clients: &Clients,
+async fn begin<C: Cloud, W: Write>(
+    cloud: &C,
     s: &Started,
     console: &mut Console<W>,
     report: &mut Report,
@@ -112,15 +112,7 @@ async fn begin<W: Write>(
         ));
         pending
     } else {
-        match start(
-            clients,
-            &s.cluster,
-            &s.outcome.last_state,
-            &previous,
-            console,
-        )
-        .await
-        {
+        match start(cloud, &s.cluster, &s.outcome.last_state, &previous, console).await {
             Ok((target, state)) => Pending {
                 index: s.index,
                 by: "ecs-ship",
@@ -175,7 +167,7 @@ fn adopt(s: &Started, deployment: &str, previous: String) -> Pending {
         watched: Watched {
             cluster: s.cluster.clone(),
             initial: s.outcome.last_state.clone(),
-            target: Target {
+            target: DeploymentTarget {
                 deployment_id: deployment.to_string(),
                 task_definition: previous,
                 previous: Some(s.target.task_definition.clone()),
@@ -192,8 +184,8 @@ fn note_rollback(report: &mut Report, index: usize, to: &str) {
 }
 
 /// Waits for the rollbacks together and records what became of each.
-async fn wait_for_rollbacks<W: Write>(
-    clients: &Clients,
+async fn wait_for_rollbacks<C: Cloud, W: Write>(
+    cloud: &C,
     pending: &[Pending],
     limits: Limits,
     console: &mut Console<W>,
@@ -201,7 +193,7 @@ async fn wait_for_rollbacks<W: Write>(
 ) {
     console.group("Wait for the rollback");
     let items: Vec<Watched> = pending.iter().map(|p| p.watched.clone()).collect();
-    let outcomes = watch::watch(&mut Ecs(&clients.ecs), &items, limits, console).await;
+    let outcomes = watch::watch(&mut Ecs(cloud), &items, limits, console).await;
     for (p, outcome) in pending.iter().zip(&outcomes) {
         let rollout = crate::apply::rollout(&outcome.last_state, &p.watched.target);
         if p.index == 0 {
@@ -284,25 +276,25 @@ pub fn note_where_they_stand(started: &[Started], report: &mut Report) {
 
 /// Updates the service to `to` and returns the deployment that started. An update whose answer
 /// was lost is found by reading the service.
-async fn start<W: Write>(
-    clients: &Clients,
+async fn start<C: Cloud, W: Write>(
+    cloud: &C,
     cluster: &str,
     now: &ServiceState,
     to: &str,
     console: &mut Console<W>,
-) -> anyhow::Result<(Target, ServiceState)> {
+) -> anyhow::Result<(DeploymentTarget, ServiceState)> {
     let update = ServiceUpdate {
         task_definition: Some(to.to_string()),
         ..ServiceUpdate::default()
     };
-    let updated = crate::apply::update_service(clients, cluster, now, &update, Some(to))
+    let updated = cloud::update_service(cloud, cluster, now, &update, Some(to))
         .await
         .map_err(|failed| failed.error)?;
-    let target = watch::started_deployment(now, &updated, to).ok_or_else(|| {
+    let target = crate::domain::ecs::started_deployment(now, &updated, to).ok_or_else(|| {
         anyhow::anyhow!(
             "the update started no deployment of {} (the service {})",
             short_task_definition(to),
-            watch::where_it_stands(&updated)
+            crate::domain::ecs::where_it_stands(&updated)
         )
     })?;
     crate::progress::wrote(format!(

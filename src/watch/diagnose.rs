@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::aws::{Clients, elb};
+use crate::cloud::Cloud;
 use crate::domain::ecs::{ServiceState, StoppedTask, TargetHealth};
 
 /// At most this many target groups are read.
@@ -11,15 +11,15 @@ const MAX_TARGET_GROUPS: usize = 5;
 
 /// The targets of the service's target groups that are not healthy, or that are our failed
 /// tasks; ours first. Errors (no permission, say) come back as warnings.
-pub async fn target_health(
-    clients: &Clients,
+pub async fn target_health<C: Cloud>(
+    cloud: &C,
     service: &ServiceState,
     failures: &[StoppedTask],
 ) -> (Vec<TargetHealth>, Vec<String>) {
     let mut found = Vec::new();
     let mut warnings = Vec::new();
     for arn in service.target_groups.iter().take(MAX_TARGET_GROUPS) {
-        match elb::target_health(&clients.elb, arn).await {
+        match cloud.target_health(arn).await {
             Ok(targets) => found.extend(targets),
             Err(err) => warnings.push(format!("target health could not be read: {err:#}")),
         }

@@ -30,11 +30,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::cloud::Cloud;
 use crate::console::Console;
-use crate::domain::ecs::{ServiceState, ServiceStatus, StoppedTask};
-pub use verdict::{
-    Cause, Live, Target, Verdict, assess, live, progress_line, started_deployment, where_it_stands,
+use crate::domain::ecs::{
+    DeploymentTarget, ServiceState, ServiceStatus, StoppedTask, where_it_stands,
 };
+pub use verdict::{Cause, Live, Verdict, assess, live, progress_line};
 
 /// Where the watcher reads from: ECS, or a script in tests.
 pub trait Observe {
@@ -54,18 +55,20 @@ pub trait Observe {
     ) -> impl Future<Output = anyhow::Result<Vec<StoppedTask>>>;
 }
 
-/// The real observer: ECS.
-pub struct Ecs<'a>(pub &'a aws_sdk_ecs::Client);
+/// The real observer: the cloud's ECS.
+pub struct Ecs<'a, C>(pub &'a C);
 
-impl Observe for Ecs<'_> {
+impl<C: Cloud> Observe for Ecs<'_, C> {
     async fn services(
         &mut self,
         cluster: &str,
         names: &[String],
     ) -> anyhow::Result<Vec<ServiceState>> {
-        crate::aws::ecs::poll_services(self.0, cluster, names)
+        self.0
+            .poll_services(cluster, names)
             .await
             .map(|(states, _missing)| states)
+            .map_err(|err| crate::cloud::cluster_not_found(err, cluster))
     }
 
     async fn stopped_tasks(
@@ -74,12 +77,14 @@ impl Observe for Ecs<'_> {
         deployment_id: &str,
         known: &HashSet<String>,
     ) -> anyhow::Result<Vec<StoppedTask>> {
-        let arns: Vec<String> = crate::aws::ecs::list_stopped_tasks(self.0, cluster, deployment_id)
+        let arns: Vec<String> = self
+            .0
+            .list_stopped_tasks(cluster, deployment_id)
             .await?
             .into_iter()
             .filter(|a| !known.contains(a))
             .collect();
-        crate::aws::ecs::describe_tasks(self.0, cluster, &arns).await
+        self.0.describe_tasks(cluster, &arns).await
     }
 }
 
@@ -89,7 +94,7 @@ pub struct Watched {
     pub cluster: String,
     /// The service as it looked right after the update (its events so far are not news).
     pub initial: ServiceState,
-    pub target: Target,
+    pub target: DeploymentTarget,
 }
 
 /// Limits of a watch.
@@ -421,7 +426,7 @@ async fn poll_services<O: Observe, W: Write>(
             let states = match read {
                 Ok(Ok(states)) => states,
                 Ok(Err(err)) => {
-                    let permanent = crate::aws::is_permanent(&err);
+                    let permanent = crate::cloud::is_permanent(&err);
                     for i in chunk {
                         if progress[*i].unread.is_none() {
                             console.line(&format!(

@@ -8,18 +8,9 @@
 //! ours, or the service went away. Only the first is ours to roll back.
 
 use crate::domain::ecs::{
-    DeploymentStatus, RolloutState, ServiceState, StoppedTask, short_task_definition,
+    DeploymentStatus, DeploymentTarget, RolloutState, ServiceState, StoppedTask,
+    short_task_definition,
 };
-
-/// The deployment a deploy (or a rollback) started.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub deployment_id: String,
-    pub task_definition: String,
-    /// What the service ran just before our update (for telling ECS's rollback from someone
-    /// else's deployment); `None` when it is not known.
-    pub previous: Option<String>,
-}
 
 /// How a rollout ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +58,7 @@ fn failed(reason: String, cause: Cause) -> Verdict {
 /// they could not be read; then ECS's own count of failed tasks stands in for them.
 pub fn assess(
     state: &ServiceState,
-    target: &Target,
+    target: &DeploymentTarget,
     failures: &[StoppedTask],
     max_task_failures: u32,
     tasks_unreadable: Option<&str>,
@@ -142,7 +133,7 @@ pub fn assess(
 /// Our deployment is no longer the service's: say by whom. When the new PRIMARY runs the
 /// revision the service ran before, that is a rollback (ECS's circuit breaker or a person);
 /// another revision is someone else's deploy.
-fn replaced(state: &ServiceState, target: &Target, what: &str) -> Verdict {
+fn replaced(state: &ServiceState, target: &DeploymentTarget, what: &str) -> Verdict {
     let Some(primary) = state.primary() else {
         return failed(
             format!(
@@ -193,22 +184,6 @@ fn replaced(state: &ServiceState, target: &Target, what: &str) -> Verdict {
     )
 }
 
-/// The deployment an update started: a PRIMARY deployment of `task_definition` that was not
-/// there before (a forced deployment of the same revision gets a new id).
-pub fn started_deployment(
-    before: &ServiceState,
-    after: &ServiceState,
-    task_definition: &str,
-) -> Option<Target> {
-    let primary = after.primary()?;
-    let is_new = before.deployment(&primary.id).is_none();
-    (is_new && primary.task_definition == task_definition).then(|| Target {
-        deployment_id: primary.id.clone(),
-        task_definition: task_definition.to_string(),
-        previous: Some(before.task_definition.clone()),
-    })
-}
-
 /// A service a run leaves as it is (nothing to change): its PRIMARY deployment decides whether
 /// that is a success.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,7 +191,7 @@ pub enum Live {
     /// Completed, every task running.
     Healthy,
     /// Still rolling out (or short of tasks): to be waited for and judged like a deploy.
-    InProgress(Target),
+    InProgress(DeploymentTarget),
     /// Failed, or no deployment to speak of: why.
     Failed(String),
 }
@@ -250,7 +225,7 @@ pub fn live(state: &ServiceState) -> Live {
     if done {
         return Live::Healthy;
     }
-    Live::InProgress(Target {
+    Live::InProgress(DeploymentTarget {
         deployment_id: primary.id.clone(),
         task_definition: primary.task_definition.clone(),
         previous: state
@@ -262,7 +237,7 @@ pub fn live(state: &ServiceState) -> Live {
 }
 
 /// One line describing where a rollout stands.
-pub fn progress_line(state: &ServiceState, target: &Target) -> String {
+pub fn progress_line(state: &ServiceState, target: &DeploymentTarget) -> String {
     match state.deployment(&target.deployment_id) {
         Some(d) => format!(
             "running {}/{} pending {} rollout {}{}",
@@ -279,26 +254,6 @@ pub fn progress_line(state: &ServiceState, target: &Target) -> String {
         None => format!(
             "running {}/{} (our deployment is gone)",
             state.running, state.desired
-        ),
-    }
-}
-
-/// Where a service stands, one line: the revision its PRIMARY deployment runs and how far.
-pub fn where_it_stands(state: &ServiceState) -> String {
-    match state.primary() {
-        Some(p) => format!(
-            "runs {} (deployment {} {} {}/{})",
-            short_task_definition(&p.task_definition),
-            p.id,
-            p.rollout_state.as_ref().map_or("-", RolloutState::as_str),
-            p.running,
-            p.desired
-        ),
-        None => format!(
-            "runs {} ({}/{})",
-            short_task_definition(&state.task_definition),
-            state.running,
-            state.desired
         ),
     }
 }

@@ -4,8 +4,8 @@ use crate::domain::ecs::{ContainerExit, Deployment, ServiceEvent};
 const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3";
 const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:4";
 
-fn target() -> Target {
-    Target {
+fn target() -> DeploymentTarget {
+    DeploymentTarget {
         deployment_id: "ecs-svc/new".into(),
         task_definition: NEW.into(),
         previous: Some(OLD.into()),
@@ -272,17 +272,17 @@ fn the_started_deployment_is_a_new_primary_of_our_revision() {
         dep("d1", "ACTIVE", OLD, 2, "COMPLETED"),
     ]);
     assert_eq!(
-        started_deployment(&before, &after, NEW)
+        crate::domain::ecs::started_deployment(&before, &after, NEW)
             .unwrap()
             .deployment_id,
         "d2"
     );
     assert!(
-        started_deployment(&before, &before, OLD).is_none(),
+        crate::domain::ecs::started_deployment(&before, &before, OLD).is_none(),
         "no new deployment"
     );
     assert!(
-        started_deployment(&before, &after, "td:9").is_none(),
+        crate::domain::ecs::started_deployment(&before, &after, "td:9").is_none(),
         "not our revision"
     );
 }

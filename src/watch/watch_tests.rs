@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::cloud::AwsError;
 use crate::console::Mode;
 use crate::domain::ecs::{ContainerExit, Deployment};
 
@@ -65,16 +66,16 @@ impl Observe for Script {
         }
         if let Some((from, until, permanent)) = self.describe_fails {
             if now >= from && now < until {
-                return Err(anyhow::Error::new(crate::aws::AwsError {
-                    text: if permanent {
-                        "AccessDeniedException: not authorized to perform: ecs:DescribeServices"
-                            .into()
-                    } else {
-                        "ServerException: Service Unavailable".into()
-                    },
-                    permanent,
-                })
-                .context("describing services [\"api\"] in cluster `main`"));
+                let error = if permanent {
+                    AwsError::service(
+                        "AccessDeniedException",
+                        "not authorized to perform: ecs:DescribeServices",
+                    )
+                } else {
+                    AwsError::service("ServerException", "Service Unavailable")
+                };
+                return Err(anyhow::Error::new(error)
+                    .context("describing services [\"api\"] in cluster `main`"));
             }
         }
         if self.gone_at.is_some_and(|at| now >= at) {
@@ -102,10 +103,10 @@ impl Observe for Script {
     ) -> anyhow::Result<Vec<StoppedTask>> {
         self.task_calls += 1;
         if self.tasks_denied {
-            return Err(anyhow::Error::new(crate::aws::AwsError {
-                text: "AccessDeniedException: not authorized to perform: ecs:ListTasks".into(),
-                permanent: true,
-            }));
+            return Err(anyhow::Error::new(AwsError::service(
+                "AccessDeniedException",
+                "not authorized to perform: ecs:ListTasks",
+            )));
         }
         let now = self.start.elapsed();
         Ok(self
@@ -163,7 +164,7 @@ fn watched(name: &str) -> Watched {
     Watched {
         cluster: "main".into(),
         initial: rolling(name),
-        target: Target {
+        target: DeploymentTarget {
             deployment_id: "ecs-svc/new".into(),
             task_definition: NEW.into(),
             previous: Some(OLD.into()),

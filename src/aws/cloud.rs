@@ -1,0 +1,171 @@
+//! [`Clients`] as the [`Cloud`] the stages run against.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Clients, ecr, ecs, elb, ssm};
+use crate::cloud::{
+    Cloud, DescribedServices, FoundImage, OneOffTask, Repository, ServiceUpdate, Wanted,
+};
+use crate::domain::ecs::{ServiceState, StoppedTask, Tag, TargetHealth, TaskStatus};
+
+impl Clients {
+    fn ecr_for(&self, repository: &Repository) -> aws_sdk_ecr::Client {
+        match &repository.region {
+            Some(region) => self.ecr_in(region),
+            None => self.ecr.clone(),
+        }
+    }
+}
+
+impl Cloud for Clients {
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn get_parameters(&self, names: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+        ssm::get_parameters(&self.ssm, names).await
+    }
+
+    async fn put_parameter(&self, name: &str, value: &str) -> anyhow::Result<()> {
+        ssm::put_parameter(&self.ssm, name, value).await
+    }
+
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> anyhow::Result<DescribedServices> {
+        ecs::describe_services(&self.ecs, cluster, names, None).await
+    }
+
+    async fn poll_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> anyhow::Result<DescribedServices> {
+        ecs::describe_services(&self.ecs, cluster, names, Some(ecs::POLL_ATTEMPTS)).await
+    }
+
+    async fn cluster_tags(&self, cluster: &str) -> anyhow::Result<Vec<Tag>> {
+        ecs::cluster_tags(&self.ecs, cluster).await
+    }
+
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> anyhow::Result<ServiceState> {
+        ecs::update_service(&self.ecs, cluster, service, update).await
+    }
+
+    async fn describe_task_definition(&self, task_definition: &str) -> anyhow::Result<Value> {
+        ecs::describe_task_definition(&self.ecs, task_definition).await
+    }
+
+    async fn register_task_definition(&self, body: &Value) -> anyhow::Result<String> {
+        ecs::register_task_definition(&self.ecs, body).await
+    }
+
+    async fn active_revisions(&self, family: &str) -> anyhow::Result<Vec<String>> {
+        ecs::active_revisions(&self.ecs, family).await
+    }
+
+    async fn deregister_task_definition(&self, arn: &str) -> anyhow::Result<()> {
+        ecs::deregister_task_definition(&self.ecs, arn).await
+    }
+
+    async fn run_task(&self, task: &OneOffTask<'_>) -> anyhow::Result<String> {
+        ecs::run_task(&self.ecs, task).await
+    }
+
+    async fn task_status(
+        &self,
+        cluster: &str,
+        arn: &str,
+    ) -> anyhow::Result<Option<(TaskStatus, StoppedTask)>> {
+        ecs::task_status(&self.ecs, cluster, arn).await
+    }
+
+    async fn list_stopped_tasks(
+        &self,
+        cluster: &str,
+        started_by: &str,
+    ) -> anyhow::Result<Vec<String>> {
+        ecs::list_stopped_tasks(&self.ecs, cluster, started_by).await
+    }
+
+    async fn describe_tasks(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<StoppedTask>> {
+        ecs::describe_tasks(&self.ecs, cluster, arns).await
+    }
+
+    async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
+        ecs::list_clusters(&self.ecs).await
+    }
+
+    async fn list_services(&self, cluster: &str) -> anyhow::Result<Vec<String>> {
+        ecs::list_services(&self.ecs, cluster).await
+    }
+
+    async fn list_running_tasks(&self, cluster: &str) -> anyhow::Result<Vec<String>> {
+        ecs::list_running_tasks(&self.ecs, cluster).await
+    }
+
+    async fn find_image(
+        &self,
+        repository: &Repository,
+        wanted: Wanted<'_>,
+    ) -> anyhow::Result<FoundImage> {
+        let client = self.ecr_for(repository);
+        ecr::find_image(
+            &client,
+            repository.registry_id.as_deref(),
+            &repository.name,
+            wanted,
+        )
+        .await
+    }
+
+    async fn recent_tags(&self, repository: &Repository, n: usize) -> anyhow::Result<Vec<String>> {
+        let client = self.ecr_for(repository);
+        ecr::recent_tags(
+            &client,
+            repository.registry_id.as_deref(),
+            &repository.name,
+            n,
+        )
+        .await
+    }
+
+    async fn any_image(&self, repository: &Repository) -> anyhow::Result<Option<String>> {
+        let client = self.ecr_for(repository);
+        ecr::any_image(&client, repository.registry_id.as_deref(), &repository.name).await
+    }
+
+    async fn tag_image(
+        &self,
+        repository: &Repository,
+        digest: &str,
+        tag: &str,
+    ) -> anyhow::Result<()> {
+        let client = self.ecr_for(repository);
+        ecr::add_tag(
+            &client,
+            repository.registry_id.as_deref(),
+            &repository.name,
+            digest,
+            tag,
+        )
+        .await
+    }
+
+    async fn target_health(&self, target_group_arn: &str) -> anyhow::Result<Vec<TargetHealth>> {
+        elb::target_health(&self.elb, target_group_arn).await
+    }
+}

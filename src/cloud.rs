@@ -1,0 +1,332 @@
+//! The seam between the stages and AWS: every AWS read and write a run makes, one method per
+//! operation, in our own types.
+//!
+//! [`crate::aws::Clients`] is the real cloud. The stages are generic over [`Cloud`], so tests run
+//! them against a model of ECS on tokio's paused clock: crash loops, timeouts, paced
+//! registration and hung calls take no real time.
+//!
+//! The methods report what AWS answered and decide nothing: an error keeps AWS's error code
+//! ([`AwsError::code`]), and the stage that called decides what it means (a missing service is a
+//! user error while gathering, and an outcome while watching).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use anyhow::Context;
+use serde_json::Value;
+
+use crate::domain::ecs::{
+    Placement, ServiceState, ServiceStatus, StoppedTask, Tag, TargetHealth, TaskStatus,
+};
+use crate::error::UserError;
+
+pub use crate::domain::ecs::DeploymentSettings;
+
+/// An AWS error as we report it, with AWS's error code and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    /// AWS's error code (`ServiceNotFoundException`); `None` for a timeout or a lost connection.
+    pub code: Option<String>,
+    /// `Code: message` for a service error, else the cause chain (timeouts, connections).
+    pub text: String,
+    /// A service error that retrying will not change (access denied, a bad parameter): as
+    /// opposed to throttling, 5xx answers, timeouts and dropped connections.
+    pub permanent: bool,
+}
+
+impl AwsError {
+    /// A service error: `code` and AWS's message.
+    pub fn service(code: &str, message: &str) -> Self {
+        Self {
+            code: Some(code.to_string()),
+            text: format!("{code}: {message}"),
+            permanent: !TRANSIENT_CODES.contains(&code),
+        }
+    }
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// Error codes that say "try again later".
+pub const TRANSIENT_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ServerException",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
+/// Whether an error (anywhere in its chain) is an AWS error that retrying will not change.
+pub fn is_permanent(err: &anyhow::Error) -> bool {
+    aws_error(err).is_some_and(|e| e.permanent)
+}
+
+/// Whether an error (anywhere in its chain) is AWS's error `code`.
+pub fn has_code(err: &anyhow::Error, code: &str) -> bool {
+    aws_error(err).is_some_and(|e| e.code.as_deref() == Some(code))
+}
+
+fn aws_error(err: &anyhow::Error) -> Option<&AwsError> {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<AwsError>())
+}
+
+/// What to change on a service.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceUpdate {
+    pub task_definition: Option<String>,
+    pub desired_count: Option<i32>,
+    pub force_new_deployment: bool,
+    /// Full settings to set (already merged with the current ones), or `None` to leave them.
+    pub settings: Option<DeploymentSettings>,
+}
+
+/// A one-off task to start.
+#[derive(Debug, Clone)]
+pub struct OneOffTask<'a> {
+    pub cluster: &'a str,
+    pub task_definition: &'a str,
+    pub placement: &'a Placement,
+    /// Container name and the command to run in it instead of the image's.
+    pub command: Option<(&'a str, &'a [String])>,
+    pub started_by: &'a str,
+}
+
+/// An ECR repository: in the deploy's account and region unless said otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    pub name: String,
+    pub registry_id: Option<String>,
+    /// `None`: the deploy's region.
+    pub region: Option<String>,
+}
+
+/// What to look for in a repository: a tag or a digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted<'a> {
+    Tag(&'a str),
+    Digest(&'a str),
+}
+
+/// An image found in ECR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundImage {
+    pub registry_id: String,
+    pub repository: String,
+    pub digest: String,
+    pub tags: Vec<String>,
+}
+
+/// Services as `DescribeServices` returned them, whatever their status, and the ones it listed
+/// as failures (`(arn, reason)`, `MISSING` for a service it does not know).
+pub type DescribedServices = (Vec<ServiceState>, Vec<(String, String)>);
+
+type Answer<T> = anyhow::Result<T>;
+
+/// Every AWS operation a run uses. Errors carry an [`AwsError`] in their chain.
+pub trait Cloud {
+    /// The deploy's region.
+    fn region(&self) -> &str;
+
+    /// SSM parameters by full name; missing ones are absent. `GetParameters`, 10 per call.
+    fn get_parameters(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Answer<BTreeMap<String, String>>>;
+    /// Writes (or overwrites) a String parameter. `PutParameter`.
+    fn put_parameter(&self, name: &str, value: &str) -> impl Future<Output = Answer<()>>;
+
+    /// At most 10 services. `DescribeServices`.
+    fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> impl Future<Output = Answer<DescribedServices>>;
+    /// The same for a polling loop: fewer attempts, since the poller tries again anyway.
+    fn poll_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> impl Future<Output = Answer<DescribedServices>>;
+    /// A cluster's tags; none for a cluster ECS does not know. `DescribeClusters`.
+    fn cluster_tags(&self, cluster: &str) -> impl Future<Output = Answer<Vec<Tag>>>;
+    /// Updates a service; its state as the answer shows it. `UpdateService`.
+    fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> impl Future<Output = Answer<ServiceState>>;
+
+    /// A task definition with its tags, as AWS's raw JSON answer (`{"taskDefinition", "tags"}`).
+    fn describe_task_definition(
+        &self,
+        task_definition: &str,
+    ) -> impl Future<Output = Answer<Value>>;
+    /// Registers a task definition from its request JSON; the new ARN.
+    fn register_task_definition(&self, body: &Value) -> impl Future<Output = Answer<String>>;
+    /// ACTIVE revisions of exactly `family`, newest first. `ListTaskDefinitions`.
+    fn active_revisions(&self, family: &str) -> impl Future<Output = Answer<Vec<String>>>;
+    fn deregister_task_definition(&self, arn: &str) -> impl Future<Output = Answer<()>>;
+
+    /// Starts one task; its ARN. A placement failure is an error with ECS's reason. `RunTask`.
+    fn run_task(&self, task: &OneOffTask<'_>) -> impl Future<Output = Answer<String>>;
+    /// A task's `lastStatus` and, once stopped, how it ended; `None` while ECS does not list it
+    /// yet (right after `RunTask`). For a polling loop.
+    fn task_status(
+        &self,
+        cluster: &str,
+        arn: &str,
+    ) -> impl Future<Output = Answer<Option<(TaskStatus, StoppedTask)>>>;
+    /// Stopped tasks a deployment started (ARNs, newest first, at most 100). For a polling loop.
+    fn list_stopped_tasks(
+        &self,
+        cluster: &str,
+        started_by: &str,
+    ) -> impl Future<Output = Answer<Vec<String>>>;
+    /// At most 100 tasks. `DescribeTasks`.
+    fn describe_tasks(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> impl Future<Output = Answer<Vec<StoppedTask>>>;
+    /// Every cluster of the region (ARNs).
+    fn list_clusters(&self) -> impl Future<Output = Answer<Vec<String>>>;
+    /// Every service of a cluster (ARNs).
+    fn list_services(&self, cluster: &str) -> impl Future<Output = Answer<Vec<String>>>;
+    /// The running (and starting) tasks of a cluster (ARNs).
+    fn list_running_tasks(&self, cluster: &str) -> impl Future<Output = Answer<Vec<String>>>;
+
+    /// The image with a tag or digest. `DescribeImages`.
+    fn find_image(
+        &self,
+        repository: &Repository,
+        wanted: Wanted<'_>,
+    ) -> impl Future<Output = Answer<FoundImage>>;
+    /// Up to `n` tags of the most recently pushed images.
+    fn recent_tags(
+        &self,
+        repository: &Repository,
+        n: usize,
+    ) -> impl Future<Output = Answer<Vec<String>>>;
+    /// One image of the repository, if it has any: `Some(registry id)`. `DescribeImages`.
+    fn any_image(&self, repository: &Repository) -> impl Future<Output = Answer<Option<String>>>;
+    /// Adds `tag` to the image with `digest` (the same manifest); a tag already on it is fine.
+    fn tag_image(
+        &self,
+        repository: &Repository,
+        digest: &str,
+        tag: &str,
+    ) -> impl Future<Output = Answer<()>>;
+
+    /// Every target of a target group with its health. `DescribeTargetHealth`.
+    fn target_health(
+        &self,
+        target_group_arn: &str,
+    ) -> impl Future<Output = Answer<Vec<TargetHealth>>>;
+}
+
+/// Describes services (at most 10) that must exist and be ACTIVE: a cluster or service ECS does
+/// not know, or a service that is not ACTIVE, is a user error.
+pub async fn describe_active<C: Cloud>(
+    cloud: &C,
+    cluster: &str,
+    names: &[String],
+) -> anyhow::Result<Vec<ServiceState>> {
+    let (states, missing) = cloud
+        .describe_services(cluster, names)
+        .await
+        .map_err(|err| cluster_not_found(err, cluster))?;
+    if let Some((what, reason)) = missing.first() {
+        if reason == "MISSING" {
+            return Err(UserError::new(format!(
+                "service `{}` was not found in cluster `{cluster}`",
+                crate::domain::arn::name_of(what)
+            ))
+            .hint("check input `service` (or SSM `service-name`), `cluster` and the region")
+            .into());
+        }
+        anyhow::bail!("describing service `{what}` in cluster `{cluster}`: {reason}");
+    }
+    if let Some(inactive) = states.iter().find(|s| s.status != ServiceStatus::Active) {
+        return Err(UserError::new(format!(
+            "service `{}` in cluster `{cluster}` is {}",
+            inactive.name, inactive.status
+        ))
+        .hint("only an ACTIVE service can be deployed to")
+        .into());
+    }
+    Ok(states)
+}
+
+/// A `DescribeServices` error, as a user error when the cluster does not exist.
+pub fn cluster_not_found(err: anyhow::Error, cluster: &str) -> anyhow::Error {
+    if has_code(&err, "ClusterNotFoundException") {
+        UserError::new(format!("cluster `{cluster}` was not found"))
+            .hint("check input `cluster` (or SSM `cluster-name`) and the region")
+            .into()
+    } else {
+        err
+    }
+}
+
+/// An update that failed, and whether the service is known to be as it was.
+#[derive(Debug)]
+pub struct UpdateFailed {
+    pub error: anyhow::Error,
+    /// The service was read after the failure and shows no new deployment.
+    pub known_not_updated: bool,
+}
+
+/// Updates a service. When the call fails (its answer lost past the SDK's retries, say), the
+/// service is read: if it shows a new PRIMARY deployment of `wanted`, the update happened and
+/// that state is returned; otherwise the error, saying whether the service could be read.
+pub async fn update_service<C: Cloud>(
+    cloud: &C,
+    cluster: &str,
+    before: &ServiceState,
+    update: &ServiceUpdate,
+    wanted: Option<&str>,
+) -> Result<ServiceState, UpdateFailed> {
+    let error = match cloud.update_service(cluster, &before.name, update).await {
+        Ok(updated) => return Ok(updated),
+        Err(err) => err,
+    };
+    let Some(wanted) = wanted else {
+        return Err(UpdateFailed {
+            error,
+            known_not_updated: false,
+        });
+    };
+    let read = describe_active(cloud, cluster, std::slice::from_ref(&before.name))
+        .await
+        .and_then(|mut states| states.pop().context("DescribeServices returned no service"));
+    match read {
+        Ok(now) if crate::domain::ecs::started_deployment(before, &now, wanted).is_some() => {
+            Ok(now)
+        }
+        Ok(_) => Err(UpdateFailed {
+            error: error.context("the service shows no new deployment: it was not updated"),
+            known_not_updated: true,
+        }),
+        Err(read) => Err(UpdateFailed {
+            error: error.context(format!(
+                "and the service could not be read to tell whether the update happened ({read:#})"
+            )),
+            known_not_updated: false,
+        }),
+    }
+}
