@@ -9,6 +9,7 @@ use crate::console::{Console, Mode};
 use crate::error::Exit;
 use crate::input::action_env::{RunContext, RunnerFiles};
 use crate::input::cli::Command;
+use crate::progress::Progress;
 use crate::report::{Kind, Report, Status, summary};
 use crate::request::{DeployRequest, Request};
 use crate::{deploy, rollback};
@@ -32,7 +33,14 @@ pub fn main() -> i32 {
     if let Some(point) = env("ECS_SHIP_TEST_PANIC_AT") {
         let _ = crate::progress::PANIC_AT.set(point);
     }
-    install_panic_hook(files.clone(), mode, kind, given.environment.clone());
+    let progress = Progress::default();
+    install_panic_hook(
+        files.clone(),
+        mode,
+        kind,
+        given.environment.clone(),
+        progress.clone(),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -53,7 +61,7 @@ pub fn main() -> i32 {
             .and_then(crate::input::load)
             .and_then(|inputs| crate::request::validate(&inputs));
         let mut report = match request {
-            Ok(request) => execute(&request, &ctx, &mut console).await,
+            Ok(request) => execute(&request, &ctx, &mut console, &progress).await,
             Err(user_error) => {
                 let mut report = Report::new(&given.environment);
                 report.fail(
@@ -76,7 +84,13 @@ pub fn main() -> i32 {
 /// On a panic (a bug; none should happen), still leave well-formed outputs, a summary and one
 /// error annotation that says where it stopped and what had been changed in AWS by then, then exit
 /// with code 1. The panic's own message is not printed: it can quote the value it choked on.
-fn install_panic_hook(files: RunnerFiles, mode: Mode, kind: Kind, environment: String) {
+fn install_panic_hook(
+    files: RunnerFiles,
+    mode: Mode,
+    kind: Kind,
+    environment: String,
+    progress: Progress,
+) {
     std::panic::set_hook(Box::new(move |info| {
         let place = info.location().map_or_else(
             || "an unknown place".to_string(),
@@ -87,7 +101,7 @@ fn install_panic_hook(files: RunnerFiles, mode: Mode, kind: Kind, environment: S
             .payload()
             .downcast_ref::<&'static str>()
             .map_or_else(String::new, |s| format!(" ({s})"));
-        let changed = match crate::progress::writes() {
+        let changed = match progress.writes() {
             Some(writes) if writes.is_empty() => "before it changed anything in AWS".to_string(),
             Some(writes) => format!("after it had {}", writes.join("; ")),
             None => "and what it had changed in AWS could not be read".to_string(),
@@ -133,74 +147,78 @@ async fn execute<W: Write>(
     request: &Request,
     ctx: &RunContext,
     console: &mut Console<W>,
+    progress: &Progress,
 ) -> Report {
-    let environment = match request {
-        Request::Deploy(r) => &r.target.environment,
-        Request::Rollback(r) => &r.target.environment,
-    };
-    let mut report = Report::new(environment);
-    let mut github = match request {
-        Request::Deploy(r) => match github_tracker(r, ctx) {
-            Ok(tracker) => tracker,
-            Err(warning) => {
+    let mut stop = Box::pin(shutdown_signal());
+    match request {
+        Request::Deploy(r) => {
+            let mut warnings = Vec::new();
+            let mut github = github_tracker(r, ctx).unwrap_or_else(|warning| {
                 console.warning("GitHub deployment", &warning);
-                report.warnings.push(warning);
+                warnings.push(warning);
                 None
-            }
-        },
-        Request::Rollback(_) => None,
-    };
-    let signal = {
-        let run = async {
-            match request {
-                Request::Deploy(r) => {
-                    let loaded = Clients::load(r.target.region.as_deref()).await;
-                    let (cloud, error) = split(loaded);
+            });
+            let run = match load(r.target.region.as_deref(), &mut stop).await {
+                Ok((cloud, error)) => {
+                    let cloud = cloud
+                        .as_ref()
+                        .ok_or_else(|| error.expect("an error without a cloud"));
                     Box::pin(deploy::run(
-                        cloud
-                            .as_ref()
-                            .ok_or_else(|| error.expect("an error without a cloud")),
+                        cloud,
                         r,
                         ctx,
                         console,
-                        &mut report,
                         github.as_mut(),
+                        progress,
+                        &mut stop,
                     ))
-                    .await;
+                    .await
                 }
-                Request::Rollback(r) => {
-                    let loaded = Clients::load(r.target.region.as_deref()).await;
-                    let (cloud, error) = split(loaded);
-                    Box::pin(rollback::command::run(
-                        cloud
-                            .as_ref()
-                            .ok_or_else(|| error.expect("an error without a cloud")),
-                        r,
-                        console,
-                        &mut report,
-                    ))
-                    .await;
+                Err(signal) => deploy::DeployRun {
+                    cancelled: Some(signal),
+                    ..deploy::DeployRun::default()
+                },
+            };
+            let mut report = crate::report::deploy::build(&run, &r.target.environment, warnings);
+            if let Some(tracker) = github {
+                let finished = tracker.finish(report.github_state()).await;
+                for warning in &finished.warnings {
+                    console.warning("GitHub deployment", warning);
                 }
+                report.note_github(finished.id, finished.warnings);
             }
-        };
-        tokio::select! {
-            () = run => None,
-            signal = shutdown_signal() => Some(signal),
+            report
         }
-    };
-    if let Some(signal) = signal {
-        let message = cancel_message(signal, &report);
-        report.fail("Cancelled", message, None, Exit::Cancelled);
-        report.status = Status::Cancelled;
-    }
-    if let Some(tracker) = github {
-        let known = report.warnings.len();
-        tracker.finish(&mut report).await;
-        for warning in &report.warnings[known..] {
-            console.warning("GitHub deployment", warning);
+        Request::Rollback(r) => {
+            let run = match load(r.target.region.as_deref(), &mut stop).await {
+                Ok((cloud, error)) => {
+                    let cloud = cloud
+                        .as_ref()
+                        .ok_or_else(|| error.expect("an error without a cloud"));
+                    Box::pin(rollback::command::run(
+                        cloud, r, console, progress, &mut stop,
+                    ))
+                    .await
+                }
+                Err(signal) => rollback::command::CommandRun {
+                    cancelled: Some(signal),
+                    ..rollback::command::CommandRun::default()
+                },
+            };
+            crate::report::rollback::build(&run, &r.target.environment)
         }
     }
-    report
+}
+
+/// Loads the AWS clients unless a signal comes first.
+async fn load(
+    region: Option<&str>,
+    stop: impl std::future::Future<Output = &'static str>,
+) -> Result<(Option<Clients>, Option<anyhow::Error>), &'static str> {
+    tokio::select! {
+        loaded = Clients::load(region) => Ok(split(loaded)),
+        signal = stop => Err(signal),
+    }
 }
 
 /// A loaded cloud, or why it could not be loaded.
@@ -208,55 +226,6 @@ fn split(loaded: anyhow::Result<Clients>) -> (Option<Clients>, Option<anyhow::Er
     match loaded {
         Ok(cloud) => (Some(cloud), None),
         Err(err) => (None, Some(err)),
-    }
-}
-
-/// What a cancelled run was doing, and what carries on without it.
-fn cancel_message(signal: &str, report: &Report) -> String {
-    if let (Some(to), Some(r)) = (
-        &report.rollback_task_definition_arn,
-        &report.rollback_rollout,
-    ) {
-        let by = report.rolled_back_by.as_deref().unwrap_or("ecs-ship");
-        let had_failed = report
-            .failure
-            .as_ref()
-            .map_or(String::new(), |f| format!("; before it, {}", f.message));
-        return format!(
-            "cancelled ({signal}) while waiting for the rollback to {} by {by} (deployment {} {} running {}/{}); ECS carries on with it{had_failed}",
-            crate::domain::ecs::short_task_definition(to),
-            r.deployment_id,
-            r.state
-                .as_ref()
-                .map_or("-", crate::domain::ecs::RolloutState::as_str),
-            r.running,
-            r.desired
-        );
-    }
-    let pre_deploy_running = report
-        .pre_deploy
-        .as_ref()
-        .filter(|p| !p.succeeded)
-        .and_then(|p| p.task_arn.as_deref());
-    match (
-        &report.rollout,
-        pre_deploy_running,
-        &report.task_definition_arn,
-    ) {
-        (Some(r), _, _) => format!(
-            "cancelled ({signal}) while waiting for deployment {} ({} running {}/{}); ECS carries on with it",
-            r.deployment_id,
-            r.state
-                .as_ref()
-                .map_or("-", crate::domain::ecs::RolloutState::as_str),
-            r.running,
-            r.desired
-        ),
-        (None, Some(task), _) => format!(
-            "cancelled ({signal}) while the pre-deploy task {task} ran; no service was updated, and the task carries on"
-        ),
-        (None, None, Some(arn)) => format!("cancelled ({signal}) after registering {arn}"),
-        (None, None, None) => format!("cancelled ({signal}) before any change"),
     }
 }
 

@@ -17,7 +17,6 @@ use octocrab::service::middleware::retry::RetryConfig;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
-use crate::report::{Report, Status};
 use crate::request::GitHubRequest;
 
 /// Attempts per GitHub call (the first and two retries).
@@ -47,6 +46,13 @@ pub struct Tracker {
     place: Where,
     environment: String,
     started: Option<JoinHandle<Started>>,
+}
+
+/// How reporting to GitHub ended: which deployment, and what went wrong.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Finished {
+    pub id: Option<u64>,
+    pub warnings: Vec<String>,
 }
 
 /// What starting the deployment gave: its id, and warnings.
@@ -136,25 +142,25 @@ impl Tracker {
         }));
     }
 
-    /// Posts the final state for the run's outcome; warnings go into the report. A deployment
-    /// the workflow created (`github-deployment-id`) hears the outcome even when the run ended
-    /// before the deploy started (the image was missing, say).
-    pub async fn finish(mut self, report: &mut Report) {
+    /// Posts `state` (the final state and its description; `None` leaves the deployment
+    /// `in_progress`) and says which deployment it was and what went wrong. A deployment the
+    /// workflow created (`github-deployment-id`) hears the outcome even when the run ended before
+    /// the deploy started (the image was missing, say).
+    pub async fn finish(mut self, state: Option<(&'static str, String)>) -> Finished {
         let started = match (self.started.take(), self.request.deployment_id) {
             (Some(handle), _) => Self::join(handle).await,
             (None, Some(id)) => Started {
                 id: Some(id),
                 warnings: Vec::new(),
             },
-            (None, None) => return,
+            (None, None) => return Finished::default(),
         };
-        report.warnings.extend(started.warnings);
-        let Some(id) = started.id else {
-            return;
+        let mut finished = Finished {
+            id: started.id,
+            warnings: started.warnings,
         };
-        report.github_deployment_id = Some(id);
-        let Some((state, description)) = final_state(report) else {
-            return;
+        let (Some(id), Some((state, description))) = (started.id, state) else {
+            return finished;
         };
         let api = Api {
             client: self.client.clone(),
@@ -165,10 +171,11 @@ impl Tracker {
             .await
             .unwrap_or_else(|_| Err(format!("no answer within {} s", FINISH_BUDGET.as_secs())));
         if let Err(why) = posted {
-            report.warnings.push(format!(
+            finished.warnings.push(format!(
                 "GitHub deployment {id}: `{state}` not posted: {why}"
             ));
         }
+        finished
     }
 
     /// Waits (briefly) for the start task.
@@ -203,25 +210,6 @@ impl Tracker {
             body["environment_url"] = json!(url);
         }
         body
-    }
-}
-
-/// The deployment state for how the run ended; `None` leaves `in_progress` as it is.
-fn final_state(report: &Report) -> Option<(&'static str, String)> {
-    let why = || {
-        report
-            .failure
-            .as_ref()
-            .map_or_else(String::new, |f| format!(": {}", f.message))
-    };
-    match report.status {
-        Status::Deployed => Some(("success", "Deployed".to_string())),
-        Status::Unchanged => Some(("success", "Nothing changed".to_string())),
-        Status::RolledBack => Some(("failure", format!("Rolled back{}", why()))),
-        Status::Failed | Status::NotUpdated => Some(("failure", format!("Failed{}", why()))),
-        Status::Cancelled => Some(("error", "Cancelled".to_string())),
-        // Started without waiting: nobody knows yet; it stays in progress.
-        Status::Started | Status::DryRun => None,
     }
 }
 
@@ -432,27 +420,5 @@ mod tests {
         let cut = describe(&long);
         assert_eq!(cut.chars().count(), 140);
         assert!(cut.ends_with('…'));
-    }
-
-    #[test]
-    fn the_final_state_follows_the_outcome() {
-        let mut report = Report::new("dev");
-        report.succeed(Status::Deployed);
-        assert_eq!(final_state(&report).unwrap().0, "success");
-        report.fail(
-            "Rollout failed",
-            "3 tasks failed".into(),
-            None,
-            crate::error::Exit::DeployFailed,
-        );
-        report.status = Status::RolledBack;
-        assert_eq!(
-            final_state(&report).unwrap(),
-            ("failure", "Rolled back: 3 tasks failed".to_string())
-        );
-        report.status = Status::Cancelled;
-        assert_eq!(final_state(&report).unwrap().0, "error");
-        report.succeed(Status::Started);
-        assert_eq!(final_state(&report), None);
     }
 }

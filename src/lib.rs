@@ -1,58 +1,60 @@
 //! ecs-ship: ship application code to AWS ECS.
 //!
-//! The data flows one way, one module per arrow:
+//! The data flows one way; each stage is a folder, and a stage imports only the stages before it:
 //!
 //! ```text
-//! inputs ──► request ──► gather ──► plan ──► apply ──► watch ──► report
-//! (cli,      (validate)  (AWS reads, (pure:   (AWS      (verdict)  (outputs, summary,
-//!  action_env)            concurrent) render,  writes)              console)
-//!                                     diff)
+//! input ──► request ──► gather ──► plan ──► apply ──► watch ──► rollback ──► deploy ──► report
+//! (env,     (validate,   (AWS reads, (pure:   (AWS     (verdict, (after a     (runs the  (outputs,
+//!  files)    pure)        concurrent) render,  writes)  diagnosis) failure;    stages,    summary,
+//!                                     diff)                       command)    keeps      console)
+//!                                                                             their values)
 //! ```
 //!
-//! - [`cli`] declares every input once; [`action_env`] reads them from `INPUT_*` in Actions mode;
-//!   [`config`] fills what the step leaves out from the config file, before validation.
-//! - [`request`] validates them into a [`request::DeployRequest`]: after it, nothing sees raw
-//!   strings, and no AWS call happens before it succeeds.
-//! - [`aws`] is a thin layer, one function per AWS operation, turning SDK types into ours. Task
-//!   definitions travel as AWS wire JSON so that every field survives ([`aws::raw_json`]).
-//! - [`gather`] reads SSM, ECR and ECS concurrently into a [`gather::Gathered`] snapshot.
-//! - [`taskdef`] renders and normalises task definitions and [`diff`] compares them; [`plan`]
-//!   turns request + snapshot into a [`plan::Plan`] value (what `--dry-run` prints).
-//! - [`services`] parses the `services` list (several services, one image).
-//! - [`deploy`] runs a deploy from gathering to the record; [`apply`] makes its AWS writes
-//!   ([`register`]: paced registration; [`predeploy`]: the one-off task before the services;
-//!   concurrent updates) and [`watch`] decides each rollout's verdict; [`rollback`] puts services
-//!   back after a failure (and is the `rollback` command); [`diagnose`] reads load balancer
-//!   target health for the failure report.
-//! - [`record`] writes the SSM deployment record and the ECR promotion tag after a verified
-//!   success; [`cleanup`] deregisters old revisions (`keep-revisions`).
-//! - [`report`] turns the outcome into outputs and a step summary (with region-aware console
-//!   links, [`report::links`]); [`console`] writes log lines
-//!   (workflow commands in Actions, plain text on a terminal); [`runner`] is the only module that
-//!   writes the runner's files; [`github`] reports the deploy to GitHub Deployments.
-//! - [`progress`] notes each AWS write as it succeeds, so even a run that stops on a bug says
-//!   what it changed.
+//! - Shared by all, importing no stage: [`error`], [`text`], [`console`] (log lines),
+//!   [`progress`] (what the run has changed so far, for a cancelled or panicking run),
+//!   [`domain`] (the vocabulary: ARNs, image references, ECS states as enums, task definitions as
+//!   AWS wire JSON with render, normalise and diff, and the outcomes the stages return) and
+//!   [`cloud`] (the [`cloud::Cloud`] trait: every AWS read and write the stages make).
+//! - [`input`] is the only reader of the process environment and files: the CLI, `INPUT_*` in
+//!   Actions mode, the config file (merged in typed form), YAML maps, the template file.
+//! - [`request`] validates inputs into a [`request::Request`]: after it nothing sees raw strings,
+//!   and no AWS call happens before it succeeds (the production gate included).
+//! - [`gather`] reads SSM, ECR and ECS concurrently into a [`gather::Gathered`] snapshot;
+//!   [`plan`] turns request + snapshot into a [`plan::Plan`] per service (what `--dry-run` shows).
+//! - [`apply`] makes the writes and returns what each did (register, the pre-deploy task,
+//!   update, and after a verified success the record, promotion tag and clean-up); [`watch`]
+//!   decides each rollout's verdict and explains failures; [`rollback`] puts services back after
+//!   a failure and is the `rollback` command.
+//! - [`deploy`] runs the stages in order and keeps their values in a [`deploy::DeployRun`];
+//!   [`report`] builds the [`report::Report`] from it once, and renders outputs, the step summary
+//!   and console text.
+//! - Edges: [`aws`] implements [`cloud::Cloud`] with the SDK (and decides nothing); [`github`]
+//!   reports to GitHub Deployments; [`runner`] is the only writer of the runner's files; [`app`]
+//!   wires it all: mode, runtime, signals, the pipeline, the runner's files.
 
+pub mod console;
 pub mod error;
 pub mod progress;
 pub mod text;
 
+pub mod cloud;
 pub mod domain;
 
-pub mod cloud;
+pub mod input;
+pub mod request;
+
+pub mod gather;
+pub mod plan;
 
 pub mod apply;
-pub mod deploy;
-pub mod gather;
-pub mod input;
-pub mod plan;
-pub mod report;
-pub mod request;
-pub mod rollback;
 pub mod watch;
 
+pub mod rollback;
+
+pub mod deploy;
+pub mod report;
+
 pub mod aws;
-pub mod console;
 pub mod github;
 pub mod runner;
 

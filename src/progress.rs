@@ -1,24 +1,69 @@
-//! What the run has changed in AWS so far, for the last words of a run that cannot finish
-//! normally (a panic: see [`crate::app`]'s hook).
+//! What the run has changed in AWS so far: the one record the stages share, for the last words of
+//! a run that cannot finish normally. A cancelled run (SIGTERM mid-stage) reads from it what the
+//! stage in flight had done; a panic (see [`crate::app`]'s hook) reads its lines.
 //!
-//! Each AWS write appends one line here as it succeeds ("registered `api:4`", "updated service
-//! `api` to `api:4` (deployment ecs-svc/1)"). The hook reads it without blocking: if the lock is
-//! held or poisoned it says so instead of waiting.
+//! Each AWS write notes one line here as it succeeds ("registered `api:4`", "updated service `api`
+//! to `api:4` (deployment ecs-svc/1)"), and the facts a cancelled stage would otherwise lose:
+//! which revisions were registered, how far the pre-deploy task got, which rollbacks were
+//! started. Everything else is in the values the stages return.
 
-use std::sync::Mutex;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-static WRITES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+use crate::domain::outcome::{RolledBackBy, Rollout, TaskRun};
 
-/// Notes one AWS write that succeeded.
-pub fn wrote(what: impl Into<String>) {
-    if let Ok(mut writes) = WRITES.lock() {
-        writes.push(what.into());
-    }
+/// A handle on the run's progress record; clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct Progress(Arc<Mutex<Record>>);
+
+/// What has been done so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// One line per AWS write that succeeded, in order.
+    pub writes: Vec<String>,
+    /// The task definition each service (by index) is to run, as registration reached it.
+    pub deploys: BTreeMap<usize, String>,
+    /// The pre-deploy task, as far as it got.
+    pub pre_deploy: Option<TaskRun>,
+    /// The rollbacks started or adopted, by service index.
+    pub rollbacks: BTreeMap<usize, RollbackStarted>,
 }
 
-/// The writes so far, or `None` when they cannot be read without waiting.
-pub fn writes() -> Option<Vec<String>> {
-    WRITES.try_lock().ok().map(|w| w.clone())
+/// A rollback under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackStarted {
+    pub to: String,
+    pub by: RolledBackBy,
+    pub rollout: Rollout,
+}
+
+impl Progress {
+    fn lock(&self) -> MutexGuard<'_, Record> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Notes one AWS write that succeeded.
+    pub fn wrote(&self, what: impl Into<String>) {
+        self.lock().writes.push(what.into());
+    }
+
+    /// Changes the record.
+    pub fn note(&self, change: impl FnOnce(&mut Record)) {
+        change(&mut self.lock());
+    }
+
+    /// A copy of the record.
+    pub fn snapshot(&self) -> Record {
+        self.lock().clone()
+    }
+
+    /// The writes so far, or `None` when they cannot be read without waiting (for a panic hook,
+    /// which must not block on a lock the panicking thread may hold).
+    pub fn writes(&self) -> Option<Vec<String>> {
+        self.0.try_lock().ok().map(|r| r.writes.clone())
+    }
 }
 
 /// A panic on purpose at a named point, for the tests of the panic hook. Compiled into debug
@@ -43,14 +88,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn writes_are_kept_in_order() {
-        wrote("registered `api:4`");
-        wrote("updated service `api`");
-        let writes = writes().unwrap();
-        let at = writes
-            .iter()
-            .position(|w| w == "registered `api:4`")
-            .unwrap();
-        assert_eq!(writes[at + 1], "updated service `api`");
+    fn writes_are_kept_in_order_and_clones_share_them() {
+        let progress = Progress::default();
+        let shared = progress.clone();
+        progress.wrote("registered `api:4`");
+        shared.wrote("updated service `api`");
+        progress.note(|r| {
+            r.deploys
+                .insert(0, "arn:aws:ecs:us-east-1:1:task-definition/api:4".into());
+        });
+        assert_eq!(
+            shared.writes().unwrap(),
+            ["registered `api:4`", "updated service `api`"]
+        );
+        assert_eq!(shared.snapshot().deploys.len(), 1);
+    }
+
+    #[test]
+    fn a_held_lock_is_not_waited_for() {
+        let progress = Progress::default();
+        let _held = progress.0.lock().unwrap();
+        assert_eq!(progress.writes(), None);
     }
 }

@@ -114,3 +114,13 @@ pub fn first_duplicate<'a, T: Eq + std::hash::Hash + ?Sized + 'a>(
     let mut seen = std::collections::HashSet::new();
     items.into_iter().find(|item| !seen.insert(*item))
 }
+
+/// `90s` → `1m 30s`.
+pub fn human_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m {s}s"),
+    }
+}

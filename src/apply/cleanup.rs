@@ -9,10 +9,11 @@ use std::io::Write;
 
 use futures::future::try_join_all;
 
+use crate::apply::record::{ShippedService, warn};
 use crate::apply::register::REGISTER_PACE;
 use crate::cloud::Cloud;
 use crate::console::Console;
-use crate::report::{Report, Status};
+use crate::progress::Progress;
 
 /// At most this many revisions are deregistered per run (the rest go on the next run).
 pub const MAX_PER_RUN: usize = 20;
@@ -83,40 +84,44 @@ pub async fn in_use<C: Cloud>(cloud: &C) -> anyhow::Result<BTreeSet<String>> {
     Ok(used)
 }
 
-/// Deregisters old revisions of every family the deploy touched.
+/// What the clean-up did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cleaned {
+    pub deregistered: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Deregisters old revisions of every family the deploy touched (after a verified success: the
+/// caller calls it only then).
 pub async fn run<C: Cloud, W: Write>(
     cloud: &C,
     keep: usize,
+    services: &[ShippedService],
     console: &mut Console<W>,
-    report: &mut Report,
-) {
-    if report.status != Status::Deployed {
-        return;
-    }
+    progress: &Progress,
+) -> Cleaned {
     let mut protected = match in_use(cloud).await {
         Ok(used) => used,
         Err(err) => {
-            crate::apply::record::warn(
-                console,
-                report,
-                "Old revisions not cleaned up",
-                &format!(
-                    "which revisions are in use could not be read in full, so none was deregistered: {err:#}"
-                ),
-            );
-            return;
+            return Cleaned {
+                deregistered: 0,
+                warnings: vec![warn(
+                    console,
+                    "Old revisions not cleaned up",
+                    &format!(
+                        "which revisions are in use could not be read in full, so none was deregistered: {err:#}"
+                    ),
+                )],
+            };
         }
     };
-    for s in &report.services {
-        protected.extend(s.task_definition_arn.clone());
+    for s in services {
+        protected.insert(s.task_definition_arn.clone());
         protected.insert(s.previous_task_definition_arn.clone());
-        protected.extend(s.rollback_task_definition_arn.clone());
     }
-    let mut families: Vec<&str> = report
-        .services
+    let mut families: Vec<&str> = services
         .iter()
-        .filter_map(|s| s.task_definition_arn.as_deref())
-        .map(crate::domain::arn::family_of)
+        .map(|s| crate::domain::arn::family_of(&s.task_definition_arn))
         .collect();
     families.sort_unstable();
     families.dedup();
@@ -140,7 +145,7 @@ pub async fn run<C: Cloud, W: Write>(
             match cloud.deregister_task_definition(arn).await {
                 Ok(()) => {
                     done += 1;
-                    crate::progress::wrote(format!(
+                    progress.wrote(format!(
                         "deregistered `{}`",
                         crate::domain::ecs::short_task_definition(arn)
                     ));
@@ -154,9 +159,12 @@ pub async fn run<C: Cloud, W: Write>(
             "Deregistered {done} old revision(s), keeping the newest {keep} of each family"
         ));
     }
-    report.deregistered = done;
-    for warning in warnings {
-        crate::apply::record::warn(console, report, "Old revisions not cleaned up", &warning);
+    Cleaned {
+        deregistered: done,
+        warnings: warnings
+            .iter()
+            .map(|w| warn(console, "Old revisions not cleaned up", w))
+            .collect(),
     }
 }
 

@@ -8,13 +8,16 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::apply::register::Registrar;
 use crate::cloud::{Cloud, OneOffTask};
 use crate::console::Console;
-use crate::domain::ecs::{
-    AwsVpc, Placement, ServiceState, StoppedTask, TaskStatus, short_task_definition,
-};
+use crate::domain::ecs::{Placement, StoppedTask, TaskStatus, short_task_definition};
+use crate::domain::outcome::TaskRun;
+use crate::domain::taskdef::logs::{essential_containers, log_location};
+use crate::plan::predeploy::PreDeployPlan;
+use crate::progress::Progress;
 use crate::request::PreDeployTask;
-use crate::watch::human_duration;
+use crate::text::human_duration;
 
 /// `startedBy` on the tasks we run, so they can be found in the console.
 pub const STARTED_BY: &str = "ecs-ship/pre-deploy";
@@ -24,90 +27,6 @@ const POLL: Duration = Duration::from_secs(1);
 
 /// How long a just-started task may be missing from `DescribeTasks` (eventual consistency).
 const MISSING_GRACE: Duration = Duration::from_secs(30);
-
-/// Where a container's `awslogs` output goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLocation {
-    pub group: String,
-    pub region: String,
-    /// Known only with an `awslogs-stream-prefix` (`prefix/container/task-id`).
-    pub stream: Option<String>,
-}
-
-/// How the pre-deploy task went, for the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PreDeployResult {
-    pub task_definition_arn: String,
-    pub container: String,
-    pub task_arn: Option<String>,
-    /// The last status seen (`STOPPED` once it ended); `None` before the first.
-    pub last_status: Option<TaskStatus>,
-    /// The exit code of `container`.
-    pub exit_code: Option<i32>,
-    pub task: Option<StoppedTask>,
-    pub log: Option<LogLocation>,
-    pub succeeded: bool,
-    /// Why it failed, one line.
-    pub failure: Option<String>,
-    pub duration: Duration,
-}
-
-/// The placement: the service's, with given subnets, security groups and public IP replacing its.
-pub fn placement(task: &PreDeployTask, service: &ServiceState) -> Placement {
-    let mut placement = service.placement.clone();
-    if task.subnets.is_some() || task.security_groups.is_some() || task.assign_public_ip.is_some() {
-        let base = placement.network.take().unwrap_or_default();
-        placement.network = Some(AwsVpc {
-            subnets: task.subnets.clone().unwrap_or(base.subnets),
-            security_groups: task.security_groups.clone().unwrap_or(base.security_groups),
-            assign_public_ip: task.assign_public_ip.unwrap_or(base.assign_public_ip),
-        });
-    }
-    placement
-}
-
-/// The containers of a task definition that are essential (`essential` defaults to true).
-pub fn essential_containers(task_definition: &Value) -> Vec<String> {
-    crate::domain::taskdef::registrable(task_definition)["containerDefinitions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|c| c["essential"].as_bool() != Some(false))
-        .filter_map(|c| c["name"].as_str().map(str::to_string))
-        .collect()
-}
-
-/// Where `container`'s output goes, from its `awslogs` log configuration.
-pub fn log_location(
-    task_definition: &Value,
-    container: &str,
-    task_id: Option<&str>,
-    region: &str,
-) -> Option<LogLocation> {
-    let body = crate::domain::taskdef::registrable(task_definition);
-    let def = body["containerDefinitions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["name"] == container)?;
-    let logs = &def["logConfiguration"];
-    if logs["logDriver"] != "awslogs" {
-        return None;
-    }
-    let options = &logs["options"];
-    let group = options["awslogs-group"].as_str()?.to_string();
-    let stream = match (options["awslogs-stream-prefix"].as_str(), task_id) {
-        (Some(prefix), Some(id)) => Some(format!("{prefix}/{container}/{id}")),
-        _ => None,
-    };
-    Some(LogLocation {
-        group,
-        region: options["awslogs-region"]
-            .as_str()
-            .unwrap_or(region)
-            .to_string(),
-        stream,
-    })
-}
 
 /// Success only when every essential container exited 0; otherwise why, one line.
 pub fn verdict(task: &StoppedTask, essential: &[String]) -> Result<(), String> {
@@ -144,6 +63,54 @@ pub fn verdict(task: &StoppedTask, essential: &[String]) -> Result<(), String> {
     Err(why)
 }
 
+/// Registers (when it changed) and runs the planned pre-deploy task, and waits for it to stop.
+/// Whether it succeeded is in the returned run; an error is one the run cannot go on from.
+pub async fn run_planned<C: Cloud, W: Write>(
+    cloud: &C,
+    registrar: &mut Registrar,
+    task: &PreDeployTask,
+    pre: &PreDeployPlan,
+    cluster: &str,
+    console: &mut Console<W>,
+    progress: &Progress,
+) -> anyhow::Result<TaskRun> {
+    console.group("Pre-deploy task");
+    let arn = if pre.changed {
+        registrar
+            .register(cloud, &pre.rendered, console, progress)
+            .await?
+    } else {
+        pre.live_arn.clone()
+    };
+    let mut result = TaskRun::new(arn.clone(), pre.container.clone());
+    note(progress, &result);
+    let region = cloud.region().to_string();
+    run(
+        cloud,
+        task,
+        &Prepared {
+            cluster,
+            task_definition_arn: arn,
+            rendered: &pre.rendered,
+            container: pre.container.clone(),
+            placement: pre.placement.clone(),
+            region: &region,
+            timeout: pre.timeout,
+        },
+        console,
+        progress,
+        &mut result,
+    )
+    .await?;
+    if !result.succeeded {
+        console.line(&format!(
+            "Pre-deploy task failed: {}",
+            result.failure.as_deref().unwrap_or_default()
+        ));
+    }
+    Ok(result)
+}
+
 /// What to run: the registered task definition, its rendered body and the container to override.
 pub struct Prepared<'a> {
     pub cluster: &'a str,
@@ -162,7 +129,8 @@ pub async fn run<C: Cloud, W: Write>(
     task: &PreDeployTask,
     prepared: &Prepared<'_>,
     console: &mut Console<W>,
-    result: &mut PreDeployResult,
+    progress: &Progress,
+    result: &mut TaskRun,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let command_text = if task.command.is_empty() {
@@ -186,7 +154,7 @@ pub async fn run<C: Cloud, W: Write>(
         })
         .await?;
     let task_id = crate::domain::arn::name_of(&arn).to_string();
-    crate::progress::wrote(format!("started the pre-deploy task {task_id}"));
+    progress.wrote(format!("started the pre-deploy task {task_id}"));
     result.task_arn = Some(arn.clone());
     result.log = log_location(
         prepared.rendered,
@@ -194,10 +162,10 @@ pub async fn run<C: Cloud, W: Write>(
         Some(&task_id),
         prepared.region,
     );
+    note(progress, result);
     console.line(&format!("Started task {task_id}"));
-    let deadline = started + prepared.timeout;
     let Some(stopped) =
-        wait_until_stopped(cloud, prepared, &arn, started, deadline, console, result).await?
+        wait_until_stopped(cloud, prepared, &arn, started, console, progress, result).await?
     else {
         return Ok(());
     };
@@ -218,7 +186,13 @@ pub async fn run<C: Cloud, W: Write>(
         Err(why) => result.failure = Some(why),
     }
     result.task = Some(stopped);
+    note(progress, result);
     Ok(())
+}
+
+/// Keeps the task's progress where a cancelled run finds it.
+fn note(progress: &Progress, result: &TaskRun) {
+    progress.note(|r| r.pre_deploy = Some(result.clone()));
 }
 
 /// Polls the task until it stops; `None` (with `result.failure` set) when it outlives its
@@ -230,10 +204,11 @@ async fn wait_until_stopped<C: Cloud, W: Write>(
     prepared: &Prepared<'_>,
     arn: &str,
     started: Instant,
-    deadline: Instant,
     console: &mut Console<W>,
-    result: &mut PreDeployResult,
+    progress: &Progress,
+    result: &mut TaskRun,
 ) -> anyhow::Result<Option<StoppedTask>> {
+    let deadline = started + prepared.timeout;
     let task_id = crate::domain::arn::name_of(arn);
     let (mut unread, mut permanent) = (None::<String>, 0);
     loop {
@@ -260,6 +235,7 @@ async fn wait_until_stopped<C: Cloud, W: Write>(
                     result.last_status = Some(status.clone());
                 }
                 result.duration = started.elapsed();
+                note(progress, result);
                 if status == TaskStatus::Stopped {
                     return Ok(Some(described));
                 }
@@ -295,7 +271,7 @@ async fn wait_until_stopped<C: Cloud, W: Write>(
 fn past_deadline(
     task_id: &str,
     prepared: &Prepared<'_>,
-    result: &PreDeployResult,
+    result: &TaskRun,
     unread: Option<&str>,
 ) -> String {
     match unread {
@@ -314,6 +290,7 @@ fn past_deadline(
 mod tests {
     use super::*;
     use crate::domain::ecs::ContainerExit;
+    use crate::domain::taskdef::logs::LogLocation;
     use serde_json::json;
 
     fn task_definition() -> Value {
@@ -401,37 +378,5 @@ mod tests {
             })
         );
         assert_eq!(log_location(&td, "sidecar", Some("abc"), "eu-west-1"), None);
-    }
-
-    #[test]
-    fn given_network_settings_replace_the_services() {
-        let service = ServiceState {
-            placement: Placement {
-                launch_type: Some("FARGATE".into()),
-                network: Some(AwsVpc {
-                    subnets: vec!["subnet-a".into()],
-                    security_groups: vec!["sg-a".into()],
-                    assign_public_ip: false,
-                }),
-                ..Placement::default()
-            },
-            ..ServiceState::default()
-        };
-        let same = placement(&PreDeployTask::default(), &service);
-        assert_eq!(same, service.placement);
-        let task = PreDeployTask {
-            security_groups: Some(vec!["sg-migrate".into()]),
-            ..PreDeployTask::default()
-        };
-        let changed = placement(&task, &service);
-        assert_eq!(
-            changed.network,
-            Some(AwsVpc {
-                subnets: vec!["subnet-a".into()],
-                security_groups: vec!["sg-migrate".into()],
-                assign_public_ip: false
-            })
-        );
-        assert_eq!(changed.launch_type.as_deref(), Some("FARGATE"));
     }
 }

@@ -11,22 +11,50 @@ use crate::cloud::{Cloud, Repository};
 use crate::console::Console;
 use crate::domain::image::{EcrRepository, ImageRef};
 use crate::input::action_env::RunContext;
-use crate::report::{Report, Status};
+use crate::progress::Progress;
 use crate::request::DeployRequest;
 
+/// What a verified deploy shipped, for the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipped {
+    pub environment: String,
+    /// The image reference written into the task definitions.
+    pub image: String,
+    pub image_tag: Option<String>,
+    pub image_digest: Option<String>,
+    pub cluster: String,
+    pub services: Vec<ShippedService>,
+}
+
+/// One service of a verified deploy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShippedService {
+    pub service: String,
+    pub task_definition_arn: String,
+    pub previous_task_definition_arn: String,
+}
+
+/// What was left behind after the success; what could not be done is a warning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AfterSuccess {
+    /// The tag added to the image in ECR (`promote-tag`).
+    pub promoted_tag: Option<String>,
+    pub warnings: Vec<String>,
+}
+
 /// The JSON record of a deploy. Pure.
-pub fn record(report: &Report, ctx: &RunContext, deployed_at: &str) -> Value {
-    let services: serde_json::Map<String, Value> = report
+pub fn record(shipped: &Shipped, ctx: &RunContext, deployed_at: &str) -> Value {
+    let services: serde_json::Map<String, Value> = shipped
         .services
         .iter()
         .map(|s| (s.service.clone(), json!({"task-definition-arn": s.task_definition_arn, "previous-task-definition-arn": s.previous_task_definition_arn})))
         .collect();
     json!({
-        "environment": report.environment,
-        "image": report.image,
-        "image-tag": report.image_tag,
-        "image-digest": report.image_digest,
-        "cluster": report.cluster,
+        "environment": shipped.environment,
+        "image": shipped.image,
+        "image-tag": shipped.image_tag,
+        "image-digest": shipped.image_digest,
+        "cluster": shipped.cluster,
         "services": services,
         "git-sha": ctx.git_sha,
         "repository": ctx.repository,
@@ -35,27 +63,27 @@ pub fn record(report: &Report, ctx: &RunContext, deployed_at: &str) -> Value {
     })
 }
 
-/// Writes the record and the promotion tag after a verified success; problems become warnings.
+/// Writes the record and the promotion tag after a verified success (the caller calls it only
+/// then); problems become warnings.
 pub async fn after_success<C: Cloud, W: Write>(
     cloud: &C,
     req: &DeployRequest,
     ctx: &RunContext,
+    shipped: &Shipped,
     console: &mut Console<W>,
-    report: &mut Report,
-) {
-    if report.status != Status::Deployed {
-        return;
-    }
+    progress: &Progress,
+) -> AfterSuccess {
+    let mut done = AfterSuccess::default();
     if let (Some(prefix), true) = (&req.target.ssm_prefix, req.record_deployment) {
         let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
             .fmt(aws_smithy_types::date_time::Format::DateTime)
             .unwrap_or_default();
-        let current = report
+        let current = shipped
             .image_tag
             .clone()
-            .or_else(|| report.image_digest.clone())
+            .or_else(|| shipped.image_digest.clone())
             .unwrap_or_default();
-        let record = record(report, ctx, &now).to_string();
+        let record = record(shipped, ctx, &now).to_string();
         let written = async {
             cloud
                 .put_parameter(&format!("{prefix}/current-image-tag"), &current)
@@ -66,95 +94,100 @@ pub async fn after_success<C: Cloud, W: Write>(
         };
         match written.await {
             Ok(()) => {
-                crate::progress::wrote(format!("recorded the deployment under `{prefix}`"));
+                progress.wrote(format!("recorded the deployment under `{prefix}`"));
                 console.line(&format!(
                     "Recorded the deployment under {prefix} (current-image-tag: {current})"
                 ));
             }
-            Err(err) => warn(
+            Err(err) => done.warnings.push(warn(
                 console,
-                report,
                 "Deployment not recorded",
                 &format!("{err:#}"),
-            ),
+            )),
         }
     }
     if let Some(tag) = &req.promote_tag {
-        let repo = report
-            .image
-            .as_deref()
-            .and_then(|i| ImageRef::parse(i).ok())
-            .and_then(|r| EcrRepository::parse_uri(&r.repository));
-        match (repo, &report.image_digest) {
-            (Some(repo), Some(digest)) => match cloud
-                .tag_image(
-                    &Repository {
-                        name: repo.name.clone(),
-                        registry_id: Some(repo.registry_id.clone()),
-                        region: Some(repo.region.clone()),
-                    },
-                    digest,
-                    tag,
-                )
-                .await
-            {
-                Ok(()) => {
-                    crate::progress::wrote(format!("tagged the image `{tag}` in ECR"));
-                    console.line(&format!("Promoted {}@{digest} as `{tag}`", repo.name));
-                    report.promoted_tag = Some(tag.clone());
-                }
-                Err(err) => warn(console, report, "Image not promoted", &format!("{err:#}")),
-            },
-            _ => warn(
+        match promote(cloud, shipped, tag).await {
+            Ok(Some((name, digest))) => {
+                progress.wrote(format!("tagged the image `{tag}` in ECR"));
+                console.line(&format!("Promoted {name}@{digest} as `{tag}`"));
+                done.promoted_tag = Some(tag.clone());
+            }
+            Ok(None) => done.warnings.push(warn(
                 console,
-                report,
                 "Image not promoted",
                 "the image is not an ECR image with a known digest",
-            ),
+            )),
+            Err(err) => {
+                done.warnings
+                    .push(warn(console, "Image not promoted", &format!("{err:#}")));
+            }
         }
     }
+    done
 }
 
-/// A warning in the log (annotation in Actions) and in the summary.
-pub fn warn<W: Write>(console: &mut Console<W>, report: &mut Report, title: &str, message: &str) {
+/// The ECR repository of the shipped image, when it is one.
+fn repository(shipped: &Shipped) -> Option<EcrRepository> {
+    ImageRef::parse(&shipped.image)
+        .ok()
+        .and_then(|r| EcrRepository::parse_uri(&r.repository))
+}
+
+/// Tags the shipped digest; the repository's name and the digest, or `None` when the image is
+/// not an ECR image with a known digest.
+async fn promote<C: Cloud>(
+    cloud: &C,
+    shipped: &Shipped,
+    tag: &str,
+) -> anyhow::Result<Option<(String, String)>> {
+    let (Some(repo), Some(digest)) = (repository(shipped), &shipped.image_digest) else {
+        return Ok(None);
+    };
+    let repository = Repository {
+        name: repo.name.clone(),
+        registry_id: Some(repo.registry_id.clone()),
+        region: Some(repo.region.clone()),
+    };
+    cloud.tag_image(&repository, digest, tag).await?;
+    Ok(Some((repo.name, digest.clone())))
+}
+
+/// A warning in the log (annotation in Actions); returns it as the summary shows it.
+pub fn warn<W: Write>(console: &mut Console<W>, title: &str, message: &str) -> String {
     console.warning(title, message);
-    report.warnings.push(format!("{title}: {message}"));
+    format!("{title}: {message}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::ServiceResult;
 
     #[test]
     fn the_record_names_image_services_and_the_run() {
-        let mut report = Report::new("staging");
-        report.image = Some("123456789012.dkr.ecr.us-east-1.amazonaws.com/api@sha256:ab".into());
-        report.image_tag = Some("sha-0a1b".into());
-        report.image_digest = Some("sha256:ab".into());
-        report.cluster = Some("main".into());
-        report.services = vec![ServiceResult {
-            service: "api".into(),
-            previous_task_definition_arn:
-                "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3".into(),
-            task_definition_arn: Some(
-                "arn:aws:ecs:us-east-1:123456789012:task-definition/api:4".into(),
-            ),
-            changed: true,
-            status: Status::Deployed,
-            rollout: None,
-            rollback_task_definition_arn: None,
-            rollback_state: None,
-            failure: None,
-            now: None,
-        }];
+        let shipped = Shipped {
+            environment: "staging".into(),
+            image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api@sha256:ab".into(),
+            image_tag: Some("sha-0a1b".into()),
+            image_digest: Some("sha256:ab".into()),
+            cluster: "main".into(),
+            services: vec![ShippedService {
+                service: "api".into(),
+                previous_task_definition_arn:
+                    "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3".into(),
+                task_definition_arn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:4"
+                    .into(),
+            }],
+        };
         let ctx = RunContext {
             git_sha: Some("0a1b".into()),
             repository: Some("acme/api".into()),
             run_url: Some("https://github.com/acme/api/actions/runs/1".into()),
             api_url: None,
         };
-        let r = record(&report, &ctx, "2026-11-23T10:00:00Z");
+        let r = record(&shipped, &ctx, "2026-11-23T10:00:00Z");
+        assert_eq!(r["environment"], "staging");
+        assert_eq!(r["cluster"], "main");
         assert_eq!(r["image-tag"], "sha-0a1b");
         assert_eq!(
             r["services"]["api"]["task-definition-arn"],

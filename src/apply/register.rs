@@ -11,7 +11,7 @@ use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::domain::ecs::short_task_definition;
 use crate::plan::Plan;
-use crate::report::Report;
+use crate::progress::Progress;
 
 /// `RegisterTaskDefinition` allows about one call a second sustained.
 pub const REGISTER_PACE: Duration = Duration::from_millis(1100);
@@ -30,6 +30,7 @@ impl Registrar {
         cloud: &C,
         rendered: &serde_json::Value,
         console: &mut Console<W>,
+        progress: &Progress,
     ) -> anyhow::Result<String> {
         if let Some((_, arn)) = self.registered.iter().find(|(r, _)| r == rendered) {
             return Ok(arn.clone());
@@ -39,7 +40,7 @@ impl Registrar {
         }
         self.last = Some(Instant::now());
         let arn = cloud.register_task_definition(rendered).await?;
-        crate::progress::wrote(format!("registered `{}`", short_task_definition(&arn)));
+        progress.wrote(format!("registered `{}`", short_task_definition(&arn)));
         crate::progress::test_panic_point("after-register");
         console.line(&format!("Registered {}", short_task_definition(&arn)));
         self.registered.push((rendered.clone(), arn.clone()));
@@ -53,19 +54,20 @@ pub async fn register_all<C: Cloud, W: Write>(
     registrar: &mut Registrar,
     plans: &[Plan],
     console: &mut Console<W>,
-    report: &mut Report,
+    progress: &Progress,
 ) -> anyhow::Result<Vec<String>> {
     let mut arns = Vec::with_capacity(plans.len());
     for (i, plan) in plans.iter().enumerate() {
         let arn = if plan.changed {
-            registrar.register(cloud, &plan.rendered, console).await?
+            registrar
+                .register(cloud, &plan.rendered, console, progress)
+                .await?
         } else {
             plan.live_task_definition_arn.clone()
         };
-        report.services[i].task_definition_arn = Some(arn.clone());
-        if i == 0 {
-            report.task_definition_arn = Some(arn.clone());
-        }
+        progress.note(|r| {
+            r.deploys.insert(i, arn.clone());
+        });
         arns.push(arn);
     }
     Ok(arns)

@@ -308,6 +308,15 @@ pub fn where_it_stands(state: &ServiceState) -> String {
     }
 }
 
+/// One service being watched.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    pub cluster: String,
+    /// The service as it looked right after the update (its events so far are not news).
+    pub initial: ServiceState,
+    pub target: DeploymentTarget,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

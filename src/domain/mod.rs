@@ -4,5 +4,6 @@
 pub mod arn;
 pub mod ecs;
 pub mod image;
+pub mod outcome;
 pub mod states;
 pub mod taskdef;

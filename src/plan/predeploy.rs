@@ -6,31 +6,27 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::apply::predeploy::PreDeployResult;
-use crate::apply::register::Registrar;
-use crate::cloud::Cloud;
 use crate::console::Console;
-use crate::domain::ecs::short_task_definition;
+use crate::domain::ecs::{AwsVpc, Placement, ServiceState, short_task_definition};
 use crate::domain::taskdef;
-use crate::error::{Exit, UserError};
+use crate::error::UserError;
 use crate::gather::Gathered;
 use crate::plan::{self, Plan, PlanInput, ResolvedTarget};
-use crate::report::{Report, Status};
 use crate::request::{DeployRequest, PreDeployTask};
 
 /// The pre-deploy task, planned: which revision runs, where, and which container to watch.
 pub struct PreDeployPlan {
     /// The rendered revision (the first service's when the task names no family of its own).
-    rendered: serde_json::Value,
+    pub rendered: serde_json::Value,
     /// Whether `rendered` differs from `live_arn` (needs registering).
-    changed: bool,
-    live_arn: String,
-    container: String,
-    placement: crate::domain::ecs::Placement,
-    timeout: Duration,
-    diff: crate::domain::taskdef::diff::TaskDefDiff,
+    pub changed: bool,
+    pub live_arn: String,
+    pub container: String,
+    pub placement: crate::domain::ecs::Placement,
+    pub timeout: Duration,
+    pub diff: crate::domain::taskdef::diff::TaskDefDiff,
     /// The service whose new revision runs, when the task names no family of its own.
-    service_revision: Option<String>,
+    pub service_revision: Option<String>,
 }
 
 pub fn plan(
@@ -109,7 +105,7 @@ pub fn plan(
             .cloned()
             .context("the pre-deploy task has no container to run")?,
     };
-    let placement = crate::apply::predeploy::placement(task, &gathered.services[0]);
+    let placement = placement(task, &gathered.services[0]);
     let needs_network = body["networkMode"] == "awsvpc";
     if needs_network && placement.network.is_none() {
         return Err(UserError::new(format!(
@@ -174,88 +170,53 @@ pub fn log<W: Write>(console: &mut Console<W>, pre: &PreDeployPlan, dry_run: boo
     }
 }
 
-/// Registers and runs the pre-deploy task; `false` when it failed (the report says why and no
-/// service was touched).
-pub async fn run<C: Cloud, W: Write>(
-    cloud: &C,
-    registrar: &mut Registrar,
-    task: &PreDeployTask,
-    pre: &PreDeployPlan,
-    console: &mut Console<W>,
-    report: &mut Report,
-) -> anyhow::Result<bool> {
-    console.group("Pre-deploy task");
-    let arn = if pre.changed {
-        registrar.register(cloud, &pre.rendered, console).await?
-    } else {
-        pre.live_arn.clone()
-    };
-    report.pre_deploy = Some(PreDeployResult {
-        task_definition_arn: arn.clone(),
-        container: pre.container.clone(),
-        task_arn: None,
-        last_status: None,
-        exit_code: None,
-        task: None,
-        log: None,
-        succeeded: false,
-        failure: None,
-        duration: Duration::ZERO,
-    });
-    let result = report.pre_deploy.as_mut().expect("just set");
-    let region = cloud.region().to_string();
-    let cluster = report.cluster.clone().unwrap_or_default();
-    crate::apply::predeploy::run(
-        cloud,
-        task,
-        &crate::apply::predeploy::Prepared {
-            cluster: &cluster,
-            task_definition_arn: arn,
-            rendered: &pre.rendered,
-            container: pre.container.clone(),
-            placement: pre.placement.clone(),
-            region: &region,
-            timeout: pre.timeout,
-        },
-        console,
-        result,
-    )
-    .await?;
-    if result.succeeded {
-        return Ok(true);
+/// The placement: the service's, with given subnets, security groups and public IP replacing its.
+pub fn placement(task: &PreDeployTask, service: &ServiceState) -> Placement {
+    let mut placement = service.placement.clone();
+    if task.subnets.is_some() || task.security_groups.is_some() || task.assign_public_ip.is_some() {
+        let base = placement.network.take().unwrap_or_default();
+        placement.network = Some(AwsVpc {
+            subnets: task.subnets.clone().unwrap_or(base.subnets),
+            security_groups: task.security_groups.clone().unwrap_or(base.security_groups),
+            assign_public_ip: task.assign_public_ip.unwrap_or(base.assign_public_ip),
+        });
     }
-    let why = result.failure.clone().unwrap_or_default();
-    // The log stream is in the message itself (and so in `failure-reason`), not only the hint.
-    let (output, hint) = match &result.log {
-        Some(log) => (
-            format!(
-                "; its output is in CloudWatch Logs group `{}`{} ({})",
-                log.group,
-                log.stream
-                    .as_ref()
-                    .map_or(String::new(), |s| format!(", stream `{s}`")),
-                log.region
-            ),
-            "read the task's output in CloudWatch Logs (linked in the step summary); the services still run their previous revisions".to_string(),
-        ),
-        None => (
-            String::new(),
-            "the task definition has no awslogs configuration for this container; look at the task in the ECS console".into(),
-        ),
-    };
-    console.line(&format!("Pre-deploy task failed: {why}"));
-    report.fail(
-        "Pre-deploy task failed",
-        format!("{why}; no service was updated{output}"),
-        Some(hint),
-        Exit::DeployFailed,
-    );
-    for service in &mut report.services {
-        service.status = Status::NotUpdated;
-        service.task_definition_arn = Some(service.previous_task_definition_arn.clone());
+    placement
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_network_settings_replace_the_services() {
+        let service = ServiceState {
+            placement: Placement {
+                launch_type: Some("FARGATE".into()),
+                network: Some(AwsVpc {
+                    subnets: vec!["subnet-a".into()],
+                    security_groups: vec!["sg-a".into()],
+                    assign_public_ip: false,
+                }),
+                ..Placement::default()
+            },
+            ..ServiceState::default()
+        };
+        let same = placement(&PreDeployTask::default(), &service);
+        assert_eq!(same, service.placement);
+        let task = PreDeployTask {
+            security_groups: Some(vec!["sg-migrate".into()]),
+            ..PreDeployTask::default()
+        };
+        let changed = placement(&task, &service);
+        assert_eq!(
+            changed.network,
+            Some(AwsVpc {
+                subnets: vec!["subnet-a".into()],
+                security_groups: vec!["sg-migrate".into()],
+                assign_public_ip: false
+            })
+        );
+        assert_eq!(changed.launch_type.as_deref(), Some("FARGATE"));
     }
-    report
-        .task_definition_arn
-        .clone_from(&report.previous_task_definition_arn);
-    Ok(false)
 }

@@ -1,17 +1,22 @@
 //! The outcome of a run, and the job outputs made from it.
 //!
-//! A [`Report`] is filled as a deploy goes, so a failure at any step still reports what was known
+//! A [`Report`] is built once, when the run has ended, from what its stages returned
+//! ([`deploy::build`], [`rollback::build`]), so a failure at any step still reports what was known
 //! (what was registered, which deployment was started). [`summary`] renders it as Markdown.
 
+pub mod cancel;
+pub mod deploy;
 pub mod links;
 pub mod markdown;
+pub mod rollback;
 pub mod summary;
 
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::domain::ecs::{RolloutState, ServiceEvent, StoppedTask, TargetHealth};
+use crate::domain::ecs::{ServiceEvent, StoppedTask, TargetHealth};
+pub use crate::domain::outcome::{RollbackState, Rollout};
 use crate::domain::taskdef::diff::TaskDefDiff;
 use crate::error::Exit;
 use crate::text::one_line;
@@ -58,28 +63,6 @@ pub struct Failure {
     pub title: String,
     pub message: String,
     pub hint: Option<String>,
-}
-
-/// Where the rollout stood when we stopped watching.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rollout {
-    pub deployment_id: String,
-    pub state: Option<RolloutState>,
-    pub running: i32,
-    pub desired: i32,
-}
-
-/// What became of a rollback.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RollbackState {
-    /// It completed: the service runs the revision it ran before.
-    Completed,
-    /// Started, but how it went could not be read.
-    Unverified(String),
-    /// Its own rollout failed (or timed out, or was superseded).
-    Failed(String),
-    /// The update that would start it failed; the service is where the failed rollout left it.
-    NotStarted(String),
 }
 
 /// How one service of a deploy ended (the `services` output).
@@ -154,7 +137,7 @@ pub struct Report {
     /// What the pre-deploy task will run, for a dry run (which runs nothing).
     pub pre_deploy_planned: Option<String>,
     /// The one-off task run before the services were updated.
-    pub pre_deploy: Option<crate::apply::predeploy::PreDeployResult>,
+    pub pre_deploy: Option<crate::domain::outcome::TaskRun>,
     /// The CloudWatch Logs group (and its region) of the first updated container, for a link.
     pub log_group: Option<(String, String)>,
     /// The GitHub deployment the run reported to.
@@ -241,6 +224,31 @@ impl Report {
         self.status = status;
         self.failure = None;
         self.exit = Exit::Success;
+    }
+
+    /// The GitHub deployment the run reported to, and what went wrong reporting.
+    pub fn note_github(&mut self, id: Option<u64>, warnings: Vec<String>) {
+        self.github_deployment_id = id;
+        self.warnings.extend(warnings);
+    }
+
+    /// The GitHub deployment state for how the run ended (`state`, description); `None` leaves
+    /// it `in_progress`.
+    pub fn github_state(&self) -> Option<(&'static str, String)> {
+        let why = || {
+            self.failure
+                .as_ref()
+                .map_or_else(String::new, |f| format!(": {}", f.message))
+        };
+        match self.status {
+            Status::Deployed => Some(("success", "Deployed".to_string())),
+            Status::Unchanged => Some(("success", "Nothing changed".to_string())),
+            Status::RolledBack => Some(("failure", format!("Rolled back{}", why()))),
+            Status::Failed | Status::NotUpdated => Some(("failure", format!("Failed{}", why()))),
+            Status::Cancelled => Some(("error", "Cancelled".to_string())),
+            // Started without waiting: nobody knows yet; it stays in progress.
+            Status::Started | Status::DryRun => None,
+        }
     }
 
     /// The `services` output: one JSON object per service.
@@ -381,5 +389,27 @@ mod tests {
             (report.status, report.exit, report.failure),
             (Status::Deployed, Exit::Success, None)
         );
+    }
+
+    #[test]
+    fn the_final_state_follows_the_outcome() {
+        let mut report = Report::new("dev");
+        report.succeed(Status::Deployed);
+        assert_eq!(report.github_state().unwrap().0, "success");
+        report.fail(
+            "Rollout failed",
+            "3 tasks failed".into(),
+            None,
+            crate::error::Exit::DeployFailed,
+        );
+        report.status = Status::RolledBack;
+        assert_eq!(
+            report.github_state().unwrap(),
+            ("failure", "Rolled back: 3 tasks failed".to_string())
+        );
+        report.status = Status::Cancelled;
+        assert_eq!(report.github_state().unwrap().0, "error");
+        report.succeed(Status::Started);
+        assert_eq!(report.github_state(), None);
     }
 }

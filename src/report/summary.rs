@@ -68,7 +68,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         md,
         "## {heading} ({})\n",
-        crate::watch::human_duration(report.duration)
+        crate::text::human_duration(report.duration)
     );
 
     if let Some(failure) = &report.failure {

@@ -249,7 +249,8 @@ fn a_dry_run_says_which_pre_deploy_task_would_run() {
 
 #[test]
 fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
-    use crate::apply::predeploy::{LogLocation, PreDeployResult};
+    use crate::domain::outcome::TaskRun;
+    use crate::domain::taskdef::logs::LogLocation;
     use crate::report::ServiceResult;
     let mut r = deployed();
     r.service = Some("api, worker, scheduler".into());
@@ -281,7 +282,7 @@ fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
             now: None,
         })
         .collect();
-    r.pre_deploy = Some(PreDeployResult {
+    r.pre_deploy = Some(TaskRun {
         task_definition_arn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api-migrate:7"
             .into(),
         container: "app".into(),

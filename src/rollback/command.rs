@@ -5,18 +5,21 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use crate::cloud::{self, Cloud, ServiceUpdate};
+use crate::cloud::{self, Cloud};
 use crate::console::Console;
 use crate::domain::ecs::{DeploymentTarget, ServiceState, short_task_definition};
+use crate::domain::outcome::RolledBackBy;
+use crate::domain::outcome::{RollbackState, Rollout};
 use crate::domain::taskdef;
-use crate::error::{Exit, UserError};
+use crate::error::UserError;
 use crate::gather::read_ssm;
 use crate::gather::resolve::resolve_service;
 use crate::plan::PREVIOUS_TAG;
-use crate::report::{Report, RollbackState, ServiceResult, Status};
+use crate::progress::{Progress, RollbackStarted};
 use crate::request::RollbackRequest;
 use crate::request::gate::Destination;
-use crate::watch::{self, Cause, Ecs, Limits, Live, Outcome, Verdict, Watched};
+use crate::watch::diagnose::{Explanation, explain};
+use crate::watch::{self, Ecs, Limits, Live, Outcome, Verdict, Watched};
 
 async fn wait<C: Cloud, W: Write>(
     cloud: &C,
@@ -53,12 +56,12 @@ async fn check_production_target<C: Cloud, W: Write>(
     cluster: &str,
     now: &ServiceState,
     console: &mut Console<W>,
-    report: &mut Report,
+    warnings: &mut Vec<String>,
 ) -> Result<(), UserError> {
     let (cluster_tags, warning) = crate::gather::readable_tags(cloud.cluster_tags(cluster).await);
     if let Some(warning) = warning {
         console.warning("Cluster tags", &warning);
-        report.warnings.push(warning);
+        warnings.push(warning);
     }
     req.target.gate.check(&Destination {
         ssm_prefix: req.target.ssm_prefix.as_deref(),
@@ -86,48 +89,156 @@ fn check_family(req: &RollbackRequest, now: &ServiceState, to: &str) -> Result<(
     Ok(())
 }
 
-/// The rollback command: back to `--to`, or to the revision the current one replaced.
+/// What the rollback command did, as far as it got.
+#[derive(Debug, Default)]
+pub struct CommandRun {
+    pub region: Option<String>,
+    pub cluster: Option<String>,
+    pub service: Option<String>,
+    /// What the service ran when the command began.
+    pub previous: Option<String>,
+    pub warnings: Vec<String>,
+    /// The service already ran the revision to go back to.
+    pub already_there: Option<AlreadyThere>,
+    /// The rollback the update started: to which revision, and where it stood then.
+    pub started: Option<(String, Rollout)>,
+    /// How the rollback ended, when it was waited for.
+    pub waited: Option<RollbackWaited>,
+    /// What ended the run early.
+    pub error: Option<anyhow::Error>,
+    /// The signal that cancelled the run.
+    pub cancelled: Option<&'static str>,
+}
+
+/// The service already runs the revision to go back to; what its live deployment said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlreadyThere {
+    pub task_definition: String,
+    pub verdict: There,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum There {
+    Healthy,
+    /// Its live deployment failed.
+    Failed(String),
+    /// Still rolling out, and `wait` is off.
+    NotWaited,
+    /// Its rollout completed while we waited.
+    Completed,
+    /// Its rollout did not complete.
+    RolloutFailed(String),
+}
+
+/// How the rollback's rollout ended.
+#[derive(Debug, Clone)]
+pub struct RollbackWaited {
+    pub rollout: Rollout,
+    pub now: String,
+    pub state: RollbackState,
+    /// Why it failed, and what the service said.
+    pub failure: Option<(String, Option<Explanation>)>,
+}
+
+/// The rollback command: back to `--to`, or to the revision the current one replaced, until it
+/// ends or `stop` (a signal) does.
 pub async fn run<C: Cloud, W: Write>(
     cloud: anyhow::Result<&C>,
     req: &RollbackRequest,
     console: &mut Console<W>,
-    report: &mut Report,
-) {
-    if let Err(err) = run_steps(cloud, req, console, report).await {
-        let title = if report.rollback_task_definition_arn.is_some() {
-            "Rollback failed"
-        } else {
-            "Rollback refused"
-        };
-        report.fail_with(title, &err);
+    progress: &Progress,
+    stop: impl std::future::Future<Output = &'static str>,
+) -> CommandRun {
+    let mut run = CommandRun::default();
+    let ended = {
+        let steps = steps(cloud, req, console, progress, &mut run);
+        tokio::select! {
+            result = steps => result.err().map(Ok),
+            signal = stop => Some(Err(signal)),
+        }
+    };
+    match ended {
+        Some(Ok(err)) => run.error = Some(err),
+        Some(Err(signal)) => run.cancelled = Some(signal),
+        None => {}
     }
+    if run.started.is_none() {
+        // A rollback started by the update in flight when the run was cancelled.
+        run.started = progress
+            .snapshot()
+            .rollbacks
+            .remove(&0)
+            .map(|r| (r.to, r.rollout));
+    }
+    run
 }
 
-async fn run_steps<C: Cloud, W: Write>(
+async fn steps<C: Cloud, W: Write>(
     cloud: anyhow::Result<&C>,
     req: &RollbackRequest,
     console: &mut Console<W>,
-    report: &mut Report,
+    progress: &Progress,
+    run: &mut CommandRun,
 ) -> anyhow::Result<()> {
     console.group("Read SSM and ECS");
     let cloud = cloud?;
-    report.region = Some(cloud.region().to_string());
+    run.region = Some(cloud.region().to_string());
     let ssm = match &req.target.ssm_prefix {
         Some(prefix) => Some(read_ssm(cloud, prefix).await?),
         None => None,
     };
     let (cluster, service) = resolve_service(&req.target, ssm.as_ref())?;
-    report.cluster = Some(cluster.clone());
-    report.service = Some(service.clone());
+    run.cluster = Some(cluster.clone());
+    run.service = Some(service.clone());
     let now = cloud::describe_active(cloud, &cluster, std::slice::from_ref(&service))
         .await?
         .pop()
         .context("DescribeServices returned no service")?;
-    report.previous_task_definition_arn = Some(now.task_definition.clone());
-    check_production_target(cloud, req, &cluster, &now, console, report).await?;
+    run.previous = Some(now.task_definition.clone());
+    check_production_target(cloud, req, &cluster, &now, console, &mut run.warnings).await?;
+    let to = target_revision(cloud, req, &now).await?;
+    console.line(&format!(
+        "Service {service} runs {}; rolling back to {}",
+        short_task_definition(&now.task_definition),
+        short_task_definition(&to)
+    ));
+    let limits = Limits::of(&req.target);
+    if to == now.task_definition {
+        run.already_there = Some(already_there(cloud, req, &cluster, now, limits, console).await);
+        return Ok(());
+    }
+    console.group(&format!("Roll back to {}", short_task_definition(&to)));
+    let (target, updated) =
+        crate::rollback::start(cloud, &cluster, &now, &to, console, progress).await?;
+    let rollout = Rollout::of(&updated, &target);
+    progress.note(|r| {
+        r.rollbacks.insert(
+            0,
+            RollbackStarted {
+                to: to.clone(),
+                by: RolledBackBy::EcsShip,
+                rollout: rollout.clone(),
+            },
+        );
+    });
+    run.started = Some((to, rollout));
+    if req.target.wait {
+        run.waited =
+            Some(wait_for_rollback(cloud, &cluster, updated, &target, limits, console).await);
+    }
+    Ok(())
+}
+
+/// The revision to go back to, as an ARN: `to` (which must exist, and be of the service's family
+/// unless allowed), or the one the current revision recorded.
+async fn target_revision<C: Cloud>(
+    cloud: &C,
+    req: &RollbackRequest,
+    now: &ServiceState,
+) -> anyhow::Result<String> {
     let to = match &req.to {
         Some(to) => to.clone(),
-        None => recorded_previous(cloud, &now).await?,
+        None => recorded_previous(cloud, now).await?,
     };
     // Resolve `family:revision` to an ARN, and make sure it exists.
     let described = cloud.describe_task_definition(&to).await.map_err(|err| {
@@ -140,105 +251,33 @@ async fn run_steps<C: Cloud, W: Write>(
         .as_str()
         .context("the task definition has no ARN")?
         .to_string();
-    check_family(req, &now, &to)?;
-    console.line(&format!(
-        "Service {service} runs {}; rolling back to {}",
-        short_task_definition(&now.task_definition),
-        short_task_definition(&to)
-    ));
-    let limits = Limits::of(&req.target);
-    if to == now.task_definition {
-        return already_there(cloud, req, &cluster, now, limits, console, report).await;
-    }
-    roll_back_to(cloud, req, &cluster, &now, &to, limits, console, report).await
+    check_family(req, now, &to)?;
+    Ok(to)
 }
 
-/// Updates the service to `to`, waits, and reports what became of it.
-#[allow(clippy::too_many_arguments)]
-async fn roll_back_to<C: Cloud, W: Write>(
+/// Waits for the rollback's rollout and says how it ended.
+async fn wait_for_rollback<C: Cloud, W: Write>(
     cloud: &C,
-    req: &RollbackRequest,
     cluster: &str,
-    now: &ServiceState,
-    to: &str,
+    updated: ServiceState,
+    target: &DeploymentTarget,
     limits: Limits,
     console: &mut Console<W>,
-    report: &mut Report,
-) -> anyhow::Result<()> {
-    let service = &now.name;
-    let to = to.to_string();
-    console.group(&format!("Roll back to {}", short_task_definition(&to)));
-    let update = ServiceUpdate {
-        task_definition: Some(to.clone()),
-        ..ServiceUpdate::default()
+) -> RollbackWaited {
+    let outcome = wait(cloud, cluster, updated, target, limits, console).await;
+    let failure = match &outcome.verdict {
+        Verdict::Completed => None,
+        Verdict::Failed { reason, .. } => Some((
+            reason.clone(),
+            explain(cloud, std::slice::from_ref(&outcome)).await,
+        )),
     };
-    let updated = cloud::update_service(cloud, cluster, now, &update, Some(&to))
-        .await
-        .map_err(|failed| failed.error)?;
-    let target = crate::domain::ecs::started_deployment(now, &updated, &to).with_context(|| {
-        format!(
-            "the update started no deployment of {} (the service {})",
-            short_task_definition(&to),
-            crate::domain::ecs::where_it_stands(&updated)
-        )
-    })?;
-    crate::progress::wrote(format!(
-        "rolled service `{service}` back to `{}` (deployment {})",
-        short_task_definition(&to),
-        target.deployment_id
-    ));
-    console.line(&format!(
-        "Updated service {service} to {} (deployment {})",
-        short_task_definition(&to),
-        target.deployment_id
-    ));
-    report.rollback_task_definition_arn = Some(to.clone());
-    report.task_definition_arn = Some(to.clone());
-    report.rolled_back_by = Some("ecs-ship".into());
-    report.rollback_rollout = Some(crate::apply::rollout(&updated, &target));
-    if !req.target.wait {
-        report.succeed(Status::Started);
-        return Ok(());
+    RollbackWaited {
+        rollout: Rollout::of(&outcome.last_state, target),
+        now: outcome.where_it_stands(),
+        state: crate::rollback::rollback_state(&outcome, target),
+        failure,
     }
-    let outcome = wait(cloud, cluster, updated, &target, limits, console).await;
-    report.rollback_rollout = Some(crate::apply::rollout(&outcome.last_state, &target));
-    let mut result = ServiceResult::planned(service, &now.task_definition, false);
-    result.task_definition_arn = Some(to.clone());
-    result.rollout.clone_from(&report.rollback_rollout);
-    result.rollback_task_definition_arn = Some(to.clone());
-    result.now = Some(outcome.where_it_stands());
-    match &outcome.verdict {
-        Verdict::Completed => {
-            result.status = Status::RolledBack;
-            result.rollback_state = Some(RollbackState::Completed);
-            report.services = vec![result];
-            report.rollback_state = Some(RollbackState::Completed);
-            report.succeed(Status::RolledBack);
-        }
-        Verdict::Failed { reason, cause } => {
-            let state = if *cause == Cause::Unreadable {
-                RollbackState::Unverified(format!(
-                    "deployment {} was started, but {reason}",
-                    target.deployment_id
-                ))
-            } else {
-                RollbackState::Failed(reason.clone())
-            };
-            result.status = Status::Failed;
-            result.failure = Some(reason.clone());
-            result.rollback_state = Some(state.clone());
-            report.services = vec![result];
-            report.rollback_state = Some(state);
-            crate::apply::explain_failure(cloud, std::slice::from_ref(&outcome), report).await;
-            report.fail(
-                "Rollback failed",
-                reason.clone(),
-                Some("see the stopped tasks and service events in the step summary".into()),
-                Exit::DeployFailed,
-            );
-        }
-    }
-    Ok(())
 }
 
 /// The service already runs the revision to go back to: its live deployment decides. Completed
@@ -250,24 +289,18 @@ async fn already_there<C: Cloud, W: Write>(
     now: ServiceState,
     limits: Limits,
     console: &mut Console<W>,
-    report: &mut Report,
-) -> anyhow::Result<()> {
-    report.task_definition_arn = Some(now.task_definition.clone());
-    match watch::live(&now) {
+) -> AlreadyThere {
+    let task_definition = now.task_definition.clone();
+    let verdict = match watch::live(&now) {
         Live::Healthy => {
             console
                 .line("The service already runs that revision, and it is healthy: nothing to do.");
-            report.succeed(Status::Unchanged);
+            There::Healthy
         }
-        Live::Failed(why) => report.fail(
-            "Rollback failed",
-            format!("the service already runs that revision, but {why}"),
-            Some("deploy a working revision, or roll back to another with `to`".into()),
-            Exit::DeployFailed,
-        ),
+        Live::Failed(why) => There::Failed(why),
         Live::InProgress(_) if !req.target.wait => {
             console.line("The service already runs that revision; its rollout is still in progress (not waited for).");
-            report.succeed(Status::Unchanged);
+            There::NotWaited
         }
         Live::InProgress(target) => {
             console.line(&format!(
@@ -276,15 +309,13 @@ async fn already_there<C: Cloud, W: Write>(
             ));
             let outcome = wait(cloud, cluster, now, &target, limits, console).await;
             match outcome.verdict {
-                Verdict::Completed => report.succeed(Status::Unchanged),
-                Verdict::Failed { reason, .. } => report.fail(
-                    "Rollback failed",
-                    format!("the service already runs that revision, but its rollout did not complete: {reason}"),
-                    Some("see the service events in the step summary".into()),
-                    Exit::DeployFailed,
-                ),
+                Verdict::Completed => There::Completed,
+                Verdict::Failed { reason, .. } => There::RolloutFailed(reason),
             }
         }
+    };
+    AlreadyThere {
+        task_definition,
+        verdict,
     }
-    Ok(())
 }

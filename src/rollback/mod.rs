@@ -23,13 +23,14 @@ use std::io::Write;
 use crate::cloud::{self, Cloud, ServiceUpdate};
 use crate::console::Console;
 use crate::domain::ecs::{DeploymentTarget, RolloutState, ServiceState, short_task_definition};
-use crate::report::{Report, RollbackState, Status};
+use crate::domain::outcome::{RollbackState, RolledBackBy, Rollout};
+use crate::progress::{Progress, RollbackStarted};
 use crate::watch::{self, Cause, Ecs, Limits, Outcome, Verdict, Watched};
 
 /// A deployment a deploy started, and how it ended.
 #[derive(Debug, Clone)]
 pub struct Started {
-    /// The service's index in the report.
+    /// The service's index in the deploy.
     pub index: usize,
     pub cluster: String,
     /// Our deployment; its `previous` is what a rollback goes back to.
@@ -37,33 +38,67 @@ pub struct Started {
     pub outcome: Outcome,
 }
 
-/// A rollback being waited for.
-struct Pending {
-    index: usize,
-    watched: Watched,
-    by: &'static str,
+/// How the rollback of one service began.
+#[derive(Debug, Clone)]
+pub enum Begun {
+    /// Not rolled back (not ours any more, nothing known to go back to); where it stands.
+    Left { now: String },
+    /// The update that would start it failed; where the failed rollout left the service.
+    NotStarted {
+        to: String,
+        why: String,
+        now: String,
+    },
+    /// Started by us, or already under way (ECS's circuit breaker): to be waited for.
+    Pending {
+        to: String,
+        by: RolledBackBy,
+        /// Where the rollback stood when it began.
+        rollout: Rollout,
+        watched: Box<Watched>,
+    },
+}
+
+/// What became of a rollback that was waited for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waited {
+    pub index: usize,
+    pub rollout: Rollout,
+    /// Where the service stands now.
+    pub now: String,
+    pub state: RollbackState,
 }
 
 /// After a deploy failed: the rollback policy for every service it started (see the module
-/// docs), then a wait for all the rollbacks together. Never fails: what could not be done is
-/// reported.
-pub async fn after_failure<C: Cloud, W: Write>(
+/// docs), one [`Begun`] each, with its service's index. Never fails: what could not be done is
+/// in the result.
+pub async fn begin_all<C: Cloud, W: Write>(
     cloud: &C,
     started: &[Started],
-    limits: Limits,
     console: &mut Console<W>,
-    report: &mut Report,
-) {
-    let mut pending = Vec::new();
+    progress: &Progress,
+) -> Vec<(usize, Begun)> {
+    let mut begun = Vec::with_capacity(started.len());
     for s in started {
-        if let Some(p) = begin(cloud, s, console, report).await {
-            pending.push(p);
+        let b = begin(cloud, s, console, progress).await;
+        if let Begun::Pending {
+            to, by, rollout, ..
+        } = &b
+        {
+            progress.note(|r| {
+                r.rollbacks.insert(
+                    s.index,
+                    RollbackStarted {
+                        to: to.clone(),
+                        by: *by,
+                        rollout: rollout.clone(),
+                    },
+                );
+            });
         }
+        begun.push((s.index, b));
     }
-    if !pending.is_empty() {
-        wait_for_rollbacks(cloud, &pending, limits, console, report).await;
-    }
-    conclude(started, report);
+    begun
 }
 
 /// Starts (or adopts) the rollback of one service, or says why there is none.
@@ -71,217 +106,161 @@ async fn begin<C: Cloud, W: Write>(
     cloud: &C,
     s: &Started,
     console: &mut Console<W>,
-    report: &mut Report,
-) -> Option<Pending> {
+    progress: &Progress,
+) -> Begun {
     let name = &s.outcome.last_state.name;
     let cause = match &s.outcome.verdict {
         Verdict::Completed => None,
         Verdict::Failed { cause, .. } => Some(cause),
     };
+    let left = |why: &str, console: &mut Console<W>| {
+        console.line(&format!("Not rolling back {name}: {why}"));
+        Begun::Left {
+            now: s.outcome.where_it_stands(),
+        }
+    };
     if matches!(cause, Some(Cause::Superseded { .. } | Cause::ServiceGone)) {
-        console.line(&format!(
-            "Not rolling back {name}: it is not ours any more."
-        ));
-        report.services[s.index].now = Some(s.outcome.where_it_stands());
-        return None;
+        return left("it is not ours any more.", console);
     }
     let Some(previous) = s.target.previous.clone() else {
-        console.line(&format!(
-            "Not rolling back {name}: what it ran before is not known."
-        ));
-        report.services[s.index].now = Some(s.outcome.where_it_stands());
-        return None;
+        return left("what it ran before is not known.", console);
     };
     if previous == s.target.task_definition {
-        console.line(&format!(
-            "Not rolling back {name}: the deployment ran the same revision as before."
-        ));
-        report.services[s.index].now = Some(s.outcome.where_it_stands());
-        return None;
+        return left("the deployment ran the same revision as before.", console);
     }
     console.group(&format!(
         "Roll back {name} to {}",
         short_task_definition(&previous)
     ));
-    note_rollback(report, s.index, &previous);
-    let pending = if let Some(Cause::RolledBack { deployment }) = cause {
-        let pending = adopt(s, deployment, previous);
+    if let Some(Cause::RolledBack { deployment }) = cause {
+        let (by, watched) = adopt(s, deployment, previous.clone());
         console.line(&format!(
             "{} already rolled back (deployment {deployment}); waiting for it",
-            pending.by
+            by.as_str()
         ));
-        pending
-    } else {
-        match start(cloud, &s.cluster, &s.outcome.last_state, &previous, console).await {
-            Ok((target, state)) => Pending {
-                index: s.index,
-                by: "ecs-ship",
-                watched: Watched {
-                    cluster: s.cluster.clone(),
-                    initial: state,
-                    target,
-                },
+        return pending(previous, by, watched);
+    }
+    match start(
+        cloud,
+        &s.cluster,
+        &s.outcome.last_state,
+        &previous,
+        console,
+        progress,
+    )
+    .await
+    {
+        Ok((target, state)) => pending(
+            previous,
+            RolledBackBy::EcsShip,
+            Watched {
+                cluster: s.cluster.clone(),
+                initial: state,
+                target,
             },
-            Err(err) => {
-                console.line(&format!(
-                    "The rollback of {name} could not be started: {err:#}"
-                ));
-                let result = &mut report.services[s.index];
-                result.rollback_state = Some(RollbackState::NotStarted(format!("{err:#}")));
-                result.now = Some(s.outcome.where_it_stands());
-                if s.index == 0 {
-                    report.rolled_back_by = Some("ecs-ship".into());
-                }
-                return None;
+        ),
+        Err(err) => {
+            console.line(&format!(
+                "The rollback of {name} could not be started: {err:#}"
+            ));
+            Begun::NotStarted {
+                to: previous,
+                why: format!("{err:#}"),
+                now: s.outcome.where_it_stands(),
             }
         }
-    };
-    if pending.index == 0 {
-        report.rolled_back_by = Some(pending.by.to_string());
-        report.rollback_rollout = Some(crate::apply::rollout(
-            &pending.watched.initial,
-            &pending.watched.target,
-        ));
-    } else {
-        report
-            .rolled_back_by
-            .get_or_insert_with(|| pending.by.to_string());
     }
-    Some(pending)
+}
+
+fn pending(to: String, by: RolledBackBy, watched: Watched) -> Begun {
+    Begun::Pending {
+        to,
+        by,
+        rollout: Rollout::of(&watched.initial, &watched.target),
+        watched: Box::new(watched),
+    }
 }
 
 /// The rollback ECS's circuit breaker (or someone) already started, to be waited for.
-fn adopt(s: &Started, deployment: &str, previous: String) -> Pending {
+fn adopt(s: &Started, deployment: &str, previous: String) -> (RolledBackBy, Watched) {
     let ours_failed = s
         .outcome
         .last_state
         .deployment(&s.target.deployment_id)
         .is_some_and(|d| d.rollout_state == Some(RolloutState::Failed));
-    Pending {
-        index: s.index,
-        by: if ours_failed {
-            "ECS (circuit breaker)"
-        } else {
-            "another deployment"
+    let by = if ours_failed {
+        RolledBackBy::CircuitBreaker
+    } else {
+        RolledBackBy::AnotherDeployment
+    };
+    let watched = Watched {
+        cluster: s.cluster.clone(),
+        initial: s.outcome.last_state.clone(),
+        target: DeploymentTarget {
+            deployment_id: deployment.to_string(),
+            task_definition: previous,
+            previous: Some(s.target.task_definition.clone()),
         },
-        watched: Watched {
-            cluster: s.cluster.clone(),
-            initial: s.outcome.last_state.clone(),
-            target: DeploymentTarget {
-                deployment_id: deployment.to_string(),
-                task_definition: previous,
-                previous: Some(s.target.task_definition.clone()),
-            },
-        },
-    }
+    };
+    (by, watched)
 }
 
-fn note_rollback(report: &mut Report, index: usize, to: &str) {
-    report.services[index].rollback_task_definition_arn = Some(to.to_string());
-    if index == 0 {
-        report.rollback_task_definition_arn = Some(to.to_string());
-    }
-}
-
-/// Waits for the rollbacks together and records what became of each.
-async fn wait_for_rollbacks<C: Cloud, W: Write>(
+/// Waits for the pending rollbacks together; what became of each.
+pub async fn wait_all<C: Cloud, W: Write>(
     cloud: &C,
-    pending: &[Pending],
+    begun: &[(usize, Begun)],
     limits: Limits,
     console: &mut Console<W>,
-    report: &mut Report,
-) {
+) -> Vec<Waited> {
+    let pending: Vec<(usize, &Watched)> = begun
+        .iter()
+        .filter_map(|(i, b)| match b {
+            Begun::Pending { watched, .. } => Some((*i, &**watched)),
+            _ => None,
+        })
+        .collect();
+    if pending.is_empty() {
+        return Vec::new();
+    }
     console.group("Wait for the rollback");
-    let items: Vec<Watched> = pending.iter().map(|p| p.watched.clone()).collect();
+    let items: Vec<Watched> = pending.iter().map(|(_, w)| (*w).clone()).collect();
     let outcomes = watch::watch(&mut Ecs(cloud), &items, limits, console).await;
-    for (p, outcome) in pending.iter().zip(&outcomes) {
-        let rollout = crate::apply::rollout(&outcome.last_state, &p.watched.target);
-        if p.index == 0 {
-            report.rollback_rollout = Some(rollout);
-        }
-        let result = &mut report.services[p.index];
-        result.now = Some(outcome.where_it_stands());
-        result.rollback_state = Some(match &outcome.verdict {
-            Verdict::Completed => RollbackState::Completed,
-            Verdict::Failed {
-                reason,
-                cause: Cause::Unreadable,
-            } => RollbackState::Unverified(format!(
-                "deployment {} was started, but {reason}",
-                p.watched.target.deployment_id
-            )),
-            Verdict::Failed { reason, .. } => RollbackState::Failed(reason.clone()),
-        });
-    }
+    pending
+        .iter()
+        .zip(&outcomes)
+        .map(|((index, watched), outcome)| Waited {
+            index: *index,
+            rollout: Rollout::of(&outcome.last_state, &watched.target),
+            now: outcome.where_it_stands(),
+            state: rollback_state(outcome, &watched.target),
+        })
+        .collect()
 }
 
-/// The run's status and message from what became of the rollbacks: `rolled-back` only when every
-/// service of the deploy is back on its previous revision, verified; otherwise `failed`, with a
-/// clause for each rollback that did not complete.
-fn conclude(started: &[Started], report: &mut Report) {
-    let mut clauses = Vec::new();
-    let mut all_back = true;
-    for s in started {
-        let result = &mut report.services[s.index];
-        let to = result
-            .rollback_task_definition_arn
-            .as_deref()
-            .map(short_task_definition)
-            .unwrap_or_default()
-            .to_string();
-        let state = result.rollback_state.clone();
-        match state {
-            Some(RollbackState::Completed) => result.status = Status::RolledBack,
-            Some(other) => {
-                all_back = false;
-                result.status = Status::Failed;
-                clauses.push(match other {
-                    RollbackState::NotStarted(why) => format!(
-                        "the rollback of {} to {to} could not be started: {why}",
-                        result.service
-                    ),
-                    RollbackState::Unverified(why) => format!(
-                        "the rollback of {} to {to} could not be verified: {why}",
-                        result.service
-                    ),
-                    RollbackState::Failed(why) => format!(
-                        "the rollback of {} to {to} also failed: {why}",
-                        result.service
-                    ),
-                    RollbackState::Completed => unreachable!("matched above"),
-                });
-            }
-            None => all_back = false,
-        }
-    }
-    report.rollback_state = report
-        .services
-        .first()
-        .and_then(|s| s.rollback_state.clone());
-    if all_back && !started.is_empty() {
-        report.status = Status::RolledBack;
-    } else if let Some(failure) = &mut report.failure {
-        if !clauses.is_empty() {
-            failure.message = format!("{}; {}", failure.message, clauses.join("; "));
-        }
-    }
-}
-
-/// With `rollback: false`: nothing is undone, and the report says where each service stands.
-pub fn note_where_they_stand(started: &[Started], report: &mut Report) {
-    for s in started {
-        report.services[s.index].now = Some(s.outcome.where_it_stands());
+/// What became of a rollback, from the outcome of watching it.
+pub fn rollback_state(outcome: &Outcome, target: &DeploymentTarget) -> RollbackState {
+    match &outcome.verdict {
+        Verdict::Completed => RollbackState::Completed,
+        Verdict::Failed {
+            reason,
+            cause: Cause::Unreadable,
+        } => RollbackState::Unverified(format!(
+            "deployment {} was started, but {reason}",
+            target.deployment_id
+        )),
+        Verdict::Failed { reason, .. } => RollbackState::Failed(reason.clone()),
     }
 }
 
 /// Updates the service to `to` and returns the deployment that started. An update whose answer
 /// was lost is found by reading the service.
-async fn start<C: Cloud, W: Write>(
+pub(crate) async fn start<C: Cloud, W: Write>(
     cloud: &C,
     cluster: &str,
     now: &ServiceState,
     to: &str,
     console: &mut Console<W>,
+    progress: &Progress,
 ) -> anyhow::Result<(DeploymentTarget, ServiceState)> {
     let update = ServiceUpdate {
         task_definition: Some(to.to_string()),
@@ -297,7 +276,7 @@ async fn start<C: Cloud, W: Write>(
             crate::domain::ecs::where_it_stands(&updated)
         )
     })?;
-    crate::progress::wrote(format!(
+    progress.wrote(format!(
         "rolled service `{}` back to `{}` (deployment {})",
         now.name,
         short_task_definition(to),

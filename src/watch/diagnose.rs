@@ -4,10 +4,37 @@
 use std::collections::HashSet;
 
 use crate::cloud::Cloud;
-use crate::domain::ecs::{ServiceState, StoppedTask, TargetHealth};
+use crate::domain::ecs::{ServiceEvent, ServiceState, StoppedTask, TargetHealth};
+use crate::watch::{Outcome, Verdict};
 
 /// At most this many target groups are read.
 const MAX_TARGET_GROUPS: usize = 5;
+
+/// Why a deploy failed, from its first failed rollout.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Explanation {
+    /// Tasks of our deployment that stopped with a failure, newest first.
+    pub failed_tasks: Vec<StoppedTask>,
+    /// The service's last events (at most 10).
+    pub events: Vec<ServiceEvent>,
+    /// Load balancer targets that are unhealthy or belong to our failed tasks.
+    pub target_health: Vec<TargetHealth>,
+    /// What could not be read.
+    pub warnings: Vec<String>,
+}
+
+/// The first failed outcome's stopped tasks, events and target health; `None` when none failed.
+pub async fn explain<C: Cloud>(cloud: &C, outcomes: &[Outcome]) -> Option<Explanation> {
+    let outcome = outcomes.iter().find(|o| o.verdict != Verdict::Completed)?;
+    let (target_health, warnings) =
+        target_health(cloud, &outcome.last_state, &outcome.failures).await;
+    Some(Explanation {
+        failed_tasks: outcome.failures.clone(),
+        events: outcome.last_state.events.iter().take(10).cloned().collect(),
+        target_health,
+        warnings,
+    })
+}
 
 /// The targets of the service's target groups that are not healthy, or that are our failed
 /// tasks; ours first. Errors (no permission, say) come back as warnings.

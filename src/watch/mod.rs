@@ -32,9 +32,9 @@ use tokio::time::Instant;
 
 use crate::cloud::Cloud;
 use crate::console::Console;
-use crate::domain::ecs::{
-    DeploymentTarget, ServiceState, ServiceStatus, StoppedTask, where_it_stands,
-};
+pub use crate::domain::ecs::Watched;
+use crate::domain::ecs::{ServiceState, ServiceStatus, StoppedTask, where_it_stands};
+use crate::text::human_duration;
 pub use verdict::{Cause, Live, Verdict, assess, live, progress_line};
 
 /// Where the watcher reads from: ECS, or a script in tests.
@@ -88,15 +88,6 @@ impl<C: Cloud> Observe for Ecs<'_, C> {
     }
 }
 
-/// One service being watched.
-#[derive(Debug, Clone)]
-pub struct Watched {
-    pub cluster: String,
-    /// The service as it looked right after the update (its events so far are not news).
-    pub initial: ServiceState,
-    pub target: DeploymentTarget,
-}
-
 /// Limits of a watch.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -139,6 +130,30 @@ impl Outcome {
             None => where_it_stands(&self.last_state),
         }
     }
+}
+
+/// Watches started deployments together until each has a verdict, under a log group naming them.
+pub async fn wait_for<C: Cloud, W: Write>(
+    cloud: &C,
+    watched: &[(usize, Watched)],
+    limits: Limits,
+    console: &mut Console<W>,
+) -> Vec<Outcome> {
+    let items: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
+    let deployments: Vec<&str> = items
+        .iter()
+        .map(|w| w.target.deployment_id.as_str())
+        .collect();
+    console.group(&format!(
+        "Wait for deployment{} {} (timeout {})",
+        if deployments.len() > 1 { "s" } else { "" },
+        deployments.join(", "),
+        human_duration(limits.timeout)
+    ));
+    if items.is_empty() {
+        return Vec::new();
+    }
+    watch(&mut Ecs(cloud), &items, limits, console).await
 }
 
 /// How long to sleep before the next poll: quick while things change, slower when they do not.
@@ -475,16 +490,6 @@ async fn poll_services<O: Observe, W: Write>(
         }
     }
     changed
-}
-
-/// `90s` → `1m 30s`.
-pub fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    match (secs / 60, secs % 60) {
-        (0, s) => format!("{s}s"),
-        (m, 0) => format!("{m}m"),
-        (m, s) => format!("{m}m {s}s"),
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@ use std::time::Duration;
 use super::*;
 use crate::cloud::AwsError;
 use crate::console::Mode;
-use crate::domain::ecs::{ContainerExit, Deployment};
+use crate::domain::ecs::{ContainerExit, Deployment, DeploymentTarget};
+use crate::text::human_duration;
 
 const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3";
 const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:4";

@@ -1,0 +1,92 @@
+//! Judging started rollouts: watch them together, and on a failure explain it and apply the
+//! rollback policy (all or nothing). Each step's value goes into [`Judged`] as it comes, so a
+//! cancelled run still reports the verdicts and rollbacks it had.
+
+use std::io::Write;
+
+use crate::cloud::Cloud;
+use crate::console::Console;
+use crate::progress::Progress;
+use crate::request::DeployRequest;
+use crate::rollback::{self, Begun, Started, Waited};
+use crate::watch::diagnose::{self, Explanation};
+use crate::watch::{self, Limits, Outcome, Verdict, Watched};
+
+/// The watch of started deployments and, after a failure, what followed.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The deployments watched, with their service's index.
+    pub watched: Vec<(usize, Watched)>,
+    /// Failures already known (updates that failed), one line each.
+    pub earlier: Vec<String>,
+    /// One outcome per watched deployment, once the watch ended.
+    pub outcomes: Option<Vec<Outcome>>,
+    /// Why the first failed rollout failed.
+    pub explanation: Option<Explanation>,
+    /// Whether the rollback policy applied (`rollback: true`).
+    pub rollback: bool,
+    /// How each rollback began, once all had.
+    pub begun: Option<Vec<(usize, Begun)>>,
+    /// How the rollbacks waited for ended.
+    pub waited: Option<Vec<Waited>>,
+}
+
+impl Judged {
+    pub fn new(watched: Vec<(usize, Watched)>, earlier: Vec<String>) -> Self {
+        Self {
+            watched,
+            earlier,
+            outcomes: None,
+            explanation: None,
+            rollback: false,
+            begun: None,
+            waited: None,
+        }
+    }
+
+    /// Whether every watched rollout completed and nothing failed before.
+    pub fn succeeded(&self) -> bool {
+        self.earlier.is_empty()
+            && self
+                .outcomes
+                .as_ref()
+                .is_some_and(|o| o.iter().all(|o| o.verdict == Verdict::Completed))
+    }
+}
+
+/// Watches, and on a failure explains and rolls back. Returns whether every rollout completed.
+pub async fn judge<C: Cloud, W: Write>(
+    cloud: &C,
+    req: &DeployRequest,
+    console: &mut Console<W>,
+    progress: &Progress,
+    judged: &mut Judged,
+) -> bool {
+    let limits = Limits::of(&req.target);
+    let outcomes = watch::wait_for(cloud, &judged.watched, limits, console).await;
+    judged.outcomes = Some(outcomes.clone());
+    if judged.succeeded() {
+        return true;
+    }
+    judged.rollback = req.rollback;
+    judged.explanation = diagnose::explain(cloud, &outcomes).await;
+    if !req.rollback {
+        console.line("Not rolling back: `rollback` is false.");
+        return false;
+    }
+    let started: Vec<Started> = judged
+        .watched
+        .iter()
+        .zip(&outcomes)
+        .map(|((i, w), outcome)| Started {
+            index: *i,
+            cluster: w.cluster.clone(),
+            target: w.target.clone(),
+            outcome: outcome.clone(),
+        })
+        .collect();
+    let begun = rollback::begin_all(cloud, &started, console, progress).await;
+    judged.begun = Some(begun.clone());
+    judged.waited = Some(rollback::wait_all(cloud, &begun, limits, console).await);
+    false
+}

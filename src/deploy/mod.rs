@@ -1,0 +1,393 @@
+//! Running a deploy: gather, plan (and show the plan), then apply it stage by stage, and after a
+//! verified success write the record and clean up. One service or several: each gets its own
+//! plan; the pre-deploy task is planned with them.
+//!
+//! Each stage returns a value, and [`run`] keeps them in a [`DeployRun`] that the report is built
+//! from. A signal (`stop`) ends the run between stages or inside one; what a stage in flight had
+//! already done comes from the [`Progress`] record.
+
+mod judge;
+
+use std::io::Write;
+
+use serde_json::Value;
+
+use crate::apply::cleanup::{self, Cleaned};
+use crate::apply::predeploy::run_planned;
+use crate::apply::record::{self, AfterSuccess, Shipped, ShippedService};
+use crate::apply::register::{Registrar, register_all};
+use crate::apply::{Update, reread, update_all};
+use crate::cloud::Cloud;
+use crate::console::Console;
+use crate::domain::ecs::short_task_definition;
+use crate::domain::outcome::TaskRun;
+use crate::domain::taskdef;
+use crate::error::UserError;
+use crate::gather::{Gathered, gather};
+use crate::github::{Payload, Tracker};
+use crate::input::action_env::RunContext;
+use crate::plan::predeploy;
+use crate::plan::{Plan, PlanInput, plan};
+use crate::progress::{Progress, Record};
+use crate::request::gate::Destination;
+use crate::request::{DeployRequest, ImageSpec};
+use crate::watch::{self, Live, Watched};
+
+pub use judge::Judged;
+
+/// What a deploy did, stage by stage, as far as it got.
+#[derive(Debug, Default)]
+pub struct DeployRun {
+    /// The tag asked for (none for a full reference without one).
+    pub image_tag: Option<String>,
+    pub region: Option<String>,
+    pub gathered: Option<Gathered>,
+    /// One plan per service, in the request's order.
+    pub plans: Vec<Plan>,
+    /// What the pre-deploy task will run (shown even when nothing runs).
+    pub pre_deploy_planned: Option<String>,
+    /// A dry run: the rendered task definitions, values hidden.
+    pub dry_run: Option<Vec<Value>>,
+    /// Nothing to change: what the live deployments said.
+    pub unchanged: Option<Unchanged>,
+    /// The pre-deploy task, as far as it got.
+    pub pre_deploy: Option<TaskRun>,
+    /// The task definition each service is to run, as registration reached it.
+    pub deploys: Vec<String>,
+    /// What the updates did, once they all answered.
+    pub updates: Option<Vec<Update>>,
+    /// `wait` was off: the updates started and nobody watched.
+    pub not_waited: bool,
+    /// The watch, and after a failure its explanation and the rollbacks.
+    pub judged: Option<Judged>,
+    pub after_success: Option<AfterSuccess>,
+    pub cleaned: Option<Cleaned>,
+    /// What ended the run early.
+    pub error: Option<anyhow::Error>,
+    /// The signal that cancelled the run.
+    pub cancelled: Option<&'static str>,
+    /// What the stage in flight had done when the run was cancelled or failed.
+    pub progress: Record,
+}
+
+/// Nothing to change: each service's live deployment decides.
+#[derive(Debug, Default)]
+pub struct Unchanged {
+    /// Services whose live deployment failed: index, why, where it stands.
+    pub failed: Vec<(usize, String, String)>,
+    /// Rollouts still in progress, when waited for.
+    pub judged: Option<Judged>,
+}
+
+/// Runs a validated deploy request until it ends or `stop` (a signal) does.
+pub async fn run<C: Cloud, W: Write>(
+    cloud: anyhow::Result<&C>,
+    req: &DeployRequest,
+    ctx: &RunContext,
+    console: &mut Console<W>,
+    github: Option<&mut Tracker>,
+    progress: &Progress,
+    stop: impl std::future::Future<Output = &'static str>,
+) -> DeployRun {
+    let mut run = DeployRun {
+        image_tag: match &req.image {
+            ImageSpec::Tag(tag) => Some(tag.clone()),
+            ImageSpec::Reference(r) => r.tag.clone(),
+        },
+        ..DeployRun::default()
+    };
+    let ended = {
+        let steps = steps(cloud, req, ctx, console, github, progress, &mut run);
+        tokio::select! {
+            result = steps => result.err().map(Ok),
+            signal = stop => Some(Err(signal)),
+        }
+    };
+    match ended {
+        Some(Ok(err)) => run.error = Some(err),
+        Some(Err(signal)) => run.cancelled = Some(signal),
+        None => {}
+    }
+    run.progress = progress.snapshot();
+    run
+}
+
+async fn steps<C: Cloud, W: Write>(
+    cloud: anyhow::Result<&C>,
+    req: &DeployRequest,
+    ctx: &RunContext,
+    console: &mut Console<W>,
+    github: Option<&mut Tracker>,
+    progress: &Progress,
+    run: &mut DeployRun,
+) -> anyhow::Result<()> {
+    console.group("Read SSM, ECS and ECR");
+    let cloud = cloud?;
+    run.region = Some(cloud.region().to_string());
+    let gathered = gather(cloud, req).await?;
+    run.gathered = Some(gathered.clone());
+    log_gathered(console, &gathered);
+    let production = req.target.production | is_production_target(req, &gathered)?;
+    let plans = plan_all(req, &gathered, cloud.region())?;
+    run.plans.clone_from(&plans);
+    for plan in &plans {
+        log_plan(console, plan, plans.len() > 1);
+    }
+    let pre_deploy = req
+        .pre_deploy
+        .as_ref()
+        .map(|task| predeploy::plan(req, task, &gathered, cloud.region(), &plans))
+        .transpose()?;
+    if let Some(pre) = &pre_deploy {
+        predeploy::log(console, pre, req.dry_run);
+        run.pre_deploy_planned = Some(pre.describe());
+    }
+    if req.dry_run {
+        run.dry_run = Some(show_dry_run(&plans, console)?);
+        return Ok(());
+    }
+    if !plans.iter().any(Plan::updates_service) {
+        console.line("Nothing changed: no revision registered, no service touched (set `force-new-deployment` to redeploy anyway).");
+        if github.is_some() {
+            console.line("No GitHub deployment recorded: nothing was deployed.");
+        }
+        let unchanged = run.unchanged.insert(Unchanged::default());
+        return judge_unchanged(cloud, req, &gathered, console, progress, unchanged).await;
+    }
+    if let Some(github) = github {
+        github.start(&Payload {
+            image: plans[0].image_reference.clone(),
+            digest: plans[0].image.digest.clone(),
+            services: plans.iter().map(|p| p.service.clone()).collect(),
+            production,
+        });
+    }
+    let mut registrar = Registrar::default();
+    if let (Some(task), Some(pre)) = (&req.pre_deploy, &pre_deploy) {
+        let cluster = &gathered.resolved.cluster;
+        let task_run =
+            run_planned(cloud, &mut registrar, task, pre, cluster, console, progress).await?;
+        let succeeded = task_run.succeeded;
+        run.pre_deploy = Some(task_run);
+        if !succeeded {
+            return Ok(());
+        }
+    }
+    console.group("Deploy");
+    let arns = register_all(cloud, &mut registrar, &plans, console, progress).await?;
+    run.deploys.clone_from(&arns);
+    let befores = reread(cloud, &plans).await?;
+    let updates = update_all(cloud, &plans, &befores, &arns, console, progress).await;
+    run.updates = Some(updates.clone());
+    let watched = Update::watched(&updates);
+    let errors = Update::errors(&updates, &plans);
+    if !errors.is_empty() && watched.is_empty() {
+        anyhow::bail!("updating services failed: {}", errors.join("; "));
+    }
+    if !req.target.wait && errors.is_empty() {
+        console.line("Started (not waiting: `wait` is false).");
+        run.not_waited = true;
+        return Ok(());
+    }
+    let judged = run.judged.insert(Judged::new(watched, errors));
+    if !judge::judge(cloud, req, console, progress, judged).await {
+        return Ok(());
+    }
+    let names: Vec<&str> = plans.iter().map(|p| p.service.as_str()).collect();
+    console.line(&format!("Deployed: {}", names.join(", ")));
+    let shipped = shipped(req, &gathered, &plans, &arns);
+    run.after_success =
+        Some(record::after_success(cloud, req, ctx, &shipped, console, progress).await);
+    if let Some(keep) = req.keep_revisions {
+        run.cleaned = Some(cleanup::run(cloud, keep, &shipped.services, console, progress).await);
+    }
+    Ok(())
+}
+
+/// One plan per service.
+fn plan_all(req: &DeployRequest, gathered: &Gathered, region: &str) -> anyhow::Result<Vec<Plan>> {
+    gathered
+        .resolved
+        .targets
+        .iter()
+        .zip(gathered.services.iter().zip(&gathered.lives))
+        .map(|(target, (service, live))| {
+            plan(
+                req,
+                &PlanInput {
+                    resolved: &gathered.resolved,
+                    target,
+                    region,
+                    live,
+                    service,
+                    image: &gathered.image,
+                },
+            )
+        })
+        .collect::<Result<Vec<Plan>, _>>()
+        .map_err(anyhow::Error::from)
+}
+
+/// What a verified deploy shipped, for the record and the clean-up.
+fn shipped(req: &DeployRequest, gathered: &Gathered, plans: &[Plan], arns: &[String]) -> Shipped {
+    Shipped {
+        environment: req.target.environment.clone(),
+        image: plans[0].image_reference.clone(),
+        image_tag: match &req.image {
+            ImageSpec::Tag(tag) => Some(tag.clone()),
+            ImageSpec::Reference(r) => r.tag.clone(),
+        },
+        image_digest: plans[0].image.digest.clone(),
+        cluster: gathered.resolved.cluster.clone(),
+        services: plans
+            .iter()
+            .zip(arns)
+            .map(|(plan, arn)| ShippedService {
+                service: plan.service.clone(),
+                task_definition_arn: arn.clone(),
+                previous_task_definition_arn: plan.live_task_definition_arn.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Nothing to change is a success only for a healthy service: each service's live deployment
+/// decides. Completed is `unchanged`; a rollout still in progress (an earlier run cancelled, say)
+/// is waited for and judged like a deploy, rollback policy included; a failed one fails the run.
+async fn judge_unchanged<C: Cloud, W: Write>(
+    cloud: &C,
+    req: &DeployRequest,
+    gathered: &Gathered,
+    console: &mut Console<W>,
+    progress: &Progress,
+    unchanged: &mut Unchanged,
+) -> anyhow::Result<()> {
+    let mut watched = Vec::new();
+    for (i, state) in gathered.services.iter().enumerate() {
+        match watch::live(state) {
+            Live::Healthy => {}
+            Live::Failed(why) => {
+                unchanged
+                    .failed
+                    .push((i, why, crate::domain::ecs::where_it_stands(state)));
+            }
+            Live::InProgress(target) => {
+                console.line(&format!(
+                    "{}: its deployment {} of {} is still rolling out",
+                    state.name,
+                    target.deployment_id,
+                    short_task_definition(&target.task_definition)
+                ));
+                watched.push((
+                    i,
+                    Watched {
+                        cluster: gathered.resolved.cluster.clone(),
+                        initial: state.clone(),
+                        target,
+                    },
+                ));
+            }
+        }
+    }
+    if !unchanged.failed.is_empty() || watched.is_empty() || !req.target.wait {
+        return Ok(());
+    }
+    let judged = unchanged.judged.insert(Judged::new(watched, Vec::new()));
+    if judge::judge(cloud, req, console, progress, judged).await {
+        console.line("The rollout in progress completed: nothing else to change.");
+    }
+    Ok(())
+}
+
+/// A dry run shows each rendered task definition (values hidden) and changes nothing.
+fn show_dry_run<W: Write>(plans: &[Plan], console: &mut Console<W>) -> anyhow::Result<Vec<Value>> {
+    let mut shown_all = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let shown = taskdef::redacted(&plan.rendered);
+        console.group(&format!(
+            "Rendered task definition for {} (dry run, environment values hidden)",
+            plan.service
+        ));
+        console.block(
+            &serde_json::to_string_pretty(&shown)?
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        );
+        shown_all.push(shown);
+    }
+    Ok(shown_all)
+}
+
+fn is_production_target(req: &DeployRequest, gathered: &Gathered) -> Result<bool, UserError> {
+    req.target.gate.check(&Destination {
+        ssm_prefix: req.target.ssm_prefix.as_deref(),
+        cluster: Some(&gathered.resolved.cluster),
+        cluster_tags: &gathered.cluster_tags,
+        services: gathered
+            .services
+            .iter()
+            .map(|s| (s.name.as_str(), s.tags.as_slice()))
+            .collect(),
+    })
+}
+
+fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {
+    if let Some(ssm) = &g.ssm {
+        let found: Vec<&str> = ssm.values.keys().map(String::as_str).collect();
+        console.line(&format!(
+            "SSM {}: found {}",
+            ssm.prefix,
+            if found.is_empty() {
+                "nothing".into()
+            } else {
+                found.join(", ")
+            }
+        ));
+    }
+    for service in &g.services {
+        console.line(&format!(
+            "Service {} in cluster {}: {} running {}/{}",
+            service.name,
+            g.resolved.cluster,
+            short_task_definition(&service.task_definition),
+            service.running,
+            service.desired
+        ));
+    }
+    let digest = g.image.digest.as_deref().unwrap_or("(no digest)");
+    let state = if g.image.verified {
+        "found in ECR"
+    } else {
+        "not checked (outside ECR)"
+    };
+    console.line(&format!(
+        "Image {}:{} {state}: {digest}",
+        g.image.repository,
+        g.image.tag.as_deref().unwrap_or("")
+    ));
+    for warning in &g.warnings {
+        console.warning("Image", warning);
+    }
+}
+
+fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan, name_service: bool) {
+    let service = if name_service {
+        format!("{}: ", plan.service)
+    } else {
+        String::new()
+    };
+    console.group(&format!(
+        "Plan: {service}family {} containers {}",
+        plan.family,
+        plan.containers.join(", ")
+    ));
+    if plan.diff.is_empty() {
+        console.line("The rendered task definition is the same as the live one.");
+    } else {
+        console.block(&plan.diff.lines());
+    }
+    if let Some(settings) = &plan.settings {
+        console.line(&format!("Rollout settings to set: {settings:?}"));
+    }
+}

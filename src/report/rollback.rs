@@ -1,0 +1,109 @@
+//! The report of the rollback command, built once from what it did ([`CommandRun`]).
+
+use crate::domain::outcome::{RollbackState, RolledBackBy};
+use crate::error::Exit;
+use crate::rollback::command::{AlreadyThere, CommandRun, There};
+
+use super::{Kind, Report, ServiceResult, Status};
+
+/// The report of the rollback command.
+pub fn build(run: &CommandRun, environment: &str) -> Report {
+    let mut report = Report::new(environment);
+    report.kind = Kind::Rollback;
+    report.region.clone_from(&run.region);
+    report.cluster.clone_from(&run.cluster);
+    report.service.clone_from(&run.service);
+    report
+        .previous_task_definition_arn
+        .clone_from(&run.previous);
+    report.warnings.clone_from(&run.warnings);
+    if let Some(there) = &run.already_there {
+        already_there(&mut report, there);
+    }
+    if let Some((to, rollout)) = &run.started {
+        report.rollback_task_definition_arn = Some(to.clone());
+        report.task_definition_arn = Some(to.clone());
+        report.rolled_back_by = Some(RolledBackBy::EcsShip.as_str().into());
+        report.rollback_rollout = Some(rollout.clone());
+        if run.waited.is_none() && run.error.is_none() && run.cancelled.is_none() {
+            // `wait` is off.
+            report.succeed(Status::Started);
+        }
+    }
+    if let (Some(waited), Some((to, _))) = (&run.waited, &run.started) {
+        report.rollback_rollout = Some(waited.rollout.clone());
+        let mut result = ServiceResult::planned(
+            run.service.as_deref().unwrap_or_default(),
+            run.previous.as_deref().unwrap_or_default(),
+            false,
+        );
+        result.task_definition_arn = Some(to.clone());
+        result.rollout = Some(waited.rollout.clone());
+        result.rollback_task_definition_arn = Some(to.clone());
+        result.now = Some(waited.now.clone());
+        result.rollback_state = Some(waited.state.clone());
+        report.rollback_state = Some(waited.state.clone());
+        match &waited.failure {
+            None => {
+                result.status = Status::RolledBack;
+                report.services = vec![result];
+                report.succeed(Status::RolledBack);
+            }
+            Some((reason, explanation)) => {
+                result.status = Status::Failed;
+                result.failure = Some(reason.clone());
+                report.services = vec![result];
+                if let Some(explanation) = explanation {
+                    report.failed_tasks.clone_from(&explanation.failed_tasks);
+                    report.events.clone_from(&explanation.events);
+                    report.target_health.clone_from(&explanation.target_health);
+                    report.warnings.extend(explanation.warnings.iter().cloned());
+                }
+                report.fail(
+                    "Rollback failed",
+                    reason.clone(),
+                    Some("see the stopped tasks and service events in the step summary".into()),
+                    Exit::DeployFailed,
+                );
+            }
+        }
+        debug_assert!(
+            waited.failure.is_none() == (waited.state == RollbackState::Completed),
+            "a completed rollback has no failure"
+        );
+    }
+    if let Some(err) = &run.error {
+        let title = if report.rollback_task_definition_arn.is_some() {
+            "Rollback failed"
+        } else {
+            "Rollback refused"
+        };
+        report.fail_with(title, err);
+    }
+    if let Some(signal) = run.cancelled {
+        super::cancel::cancelled(&mut report, signal);
+    }
+    report
+}
+
+/// The service already ran the revision to go back to.
+fn already_there(report: &mut Report, there: &AlreadyThere) {
+    report.task_definition_arn = Some(there.task_definition.clone());
+    match &there.verdict {
+        There::Healthy | There::NotWaited | There::Completed => report.succeed(Status::Unchanged),
+        There::Failed(why) => report.fail(
+            "Rollback failed",
+            format!("the service already runs that revision, but {why}"),
+            Some("deploy a working revision, or roll back to another with `to`".into()),
+            Exit::DeployFailed,
+        ),
+        There::RolloutFailed(reason) => report.fail(
+            "Rollback failed",
+            format!(
+                "the service already runs that revision, but its rollout did not complete: {reason}"
+            ),
+            Some("see the service events in the step summary".into()),
+            Exit::DeployFailed,
+        ),
+    }
+}
