@@ -59,3 +59,6 @@ pub mod github;
 pub mod runner;
 
 pub mod app;
+
+#[cfg(test)]
+mod layout_tests;

@@ -1,0 +1,220 @@
+//! The layout stays one-way: a test that reads `src/` and fails when a top-level module imports a
+//! later stage, or when the modules grow a cycle. Test code is left out (tests may reach
+//! anywhere), and so are comments (docs may point forward).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The stages, in the order data flows through them. A stage may import the shared modules, the
+/// stages before it, and nothing later.
+const STAGES: [&str; 9] = [
+    "input", "request", "gather", "plan", "apply", "watch", "rollback", "deploy", "report",
+];
+
+/// Imported by everything, importing no stage.
+const SHARED: [&str; 6] = ["error", "text", "console", "domain", "progress", "cloud"];
+
+/// Thin edges: the SDK, GitHub, the runner's files. They see the shared modules and validated
+/// requests only.
+const EDGES: [&str; 3] = ["aws", "github", "runner"];
+
+/// Which edges a stage may use: the pipeline reports to GitHub.
+const STAGE_EDGES: [(&str, &str); 1] = [("deploy", "github")];
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("src/ is readable") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// The code of a file without its comments and its test module.
+fn code(text: &str) -> String {
+    let text = text
+        .find("#[cfg(test)]\nmod ")
+        .map_or(text, |at| &text[..at]);
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .map(|line| line.split(" // ").next().unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The top-level modules named after `crate::` (including `use crate::{a, b::c}`).
+fn imports(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    for (at, _) in code.match_indices("crate::") {
+        let rest = &code[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0;
+            let mut item_start = true;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => item_start = true,
+                    _ if item_start && !c.is_whitespace() => {
+                        found.insert(ident(&group[i..]));
+                        item_start = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            found.insert(ident(rest));
+        }
+    }
+    found.retain(|m| !m.is_empty());
+    found
+}
+
+/// Each top-level module's imports of other top-level modules.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        let relative = file.strip_prefix(&src).expect("under src/");
+        let name = relative.to_string_lossy();
+        if name.ends_with("_tests.rs") || name.ends_with("/tests.rs") {
+            continue;
+        }
+        let top = relative
+            .components()
+            .next()
+            .expect("a path")
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("a readable source file");
+        let entry = graph.entry(top.clone()).or_default();
+        entry.extend(imports(&code(&text)).into_iter().filter(|m| *m != top));
+    }
+    graph
+}
+
+fn rank(module: &str) -> Option<usize> {
+    STAGES.iter().position(|s| *s == module)
+}
+
+/// Why `from` may not import `to`, if it may not.
+fn forbidden(from: &str, to: &str) -> Option<String> {
+    let shared = |m: &str| SHARED.contains(&m);
+    if from == "app" || shared(to) {
+        return None;
+    }
+    if shared(from) {
+        return Some(format!(
+            "`{from}` is shared and imports no stage or edge, but uses `{to}`"
+        ));
+    }
+    if EDGES.contains(&from) {
+        return (to != "request").then(|| {
+            format!("the edge `{from}` may see only shared modules and `request`, but uses `{to}`")
+        });
+    }
+    if EDGES.contains(&to) {
+        return (!STAGE_EDGES.contains(&(from, to)))
+            .then(|| format!("the stage `{from}` uses the edge `{to}`"));
+    }
+    match (rank(from), rank(to)) {
+        (Some(f), Some(t)) if t < f => None,
+        (Some(_), Some(_)) => Some(format!("`{from}` imports `{to}`, a later stage")),
+        _ => Some(format!(
+            "`{from}` imports `{to}`, which has no place in the layout"
+        )),
+    }
+}
+
+/// A cycle through `start`, if there is one.
+fn cycle(graph: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Option<Vec<String>> {
+    fn walk(
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        start: &str,
+        path: &mut Vec<String>,
+        seen: &mut BTreeSet<String>,
+    ) -> bool {
+        let at = path.last().expect("a path").clone();
+        for next in graph.get(&at).into_iter().flatten() {
+            if next == start {
+                path.push(next.clone());
+                return true;
+            }
+            if seen.insert(next.clone()) {
+                path.push(next.clone());
+                if walk(graph, start, path, seen) {
+                    return true;
+                }
+                path.pop();
+            }
+        }
+        false
+    }
+    let mut path = vec![start.to_string()];
+    walk(graph, start, &mut path, &mut BTreeSet::new()).then_some(path)
+}
+
+#[test]
+fn every_module_has_a_place_and_imports_only_earlier_ones() {
+    let graph = graph();
+    let mut problems = Vec::new();
+    for (from, tos) in &graph {
+        let placed = from == "app"
+            || SHARED.contains(&from.as_str())
+            || EDGES.contains(&from.as_str())
+            || rank(from).is_some();
+        if !placed {
+            problems.push(format!(
+                "`{from}` has no place in the layout (add it to a list above)"
+            ));
+        }
+        problems.extend(tos.iter().filter_map(|to| forbidden(from, to)));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn there_are_no_import_cycles() {
+    let graph = graph();
+    let cycles: Vec<String> = graph
+        .keys()
+        .filter_map(|m| cycle(&graph, m))
+        .map(|c| c.join(" → "))
+        .collect();
+    assert!(cycles.is_empty(), "{}", cycles.join("\n"));
+}
+
+#[test]
+fn the_checker_sees_imports_and_cycles() {
+    let code = code("use crate::{deploy, rollback::x};\n// crate::app\nlet a = crate::plan::f();");
+    assert_eq!(
+        imports(&code),
+        ["deploy", "plan", "rollback"].map(String::from).into()
+    );
+    assert!(forbidden("apply", "watch").is_some());
+    assert!(forbidden("watch", "apply").is_none());
+    assert!(forbidden("domain", "request").is_some());
+    assert!(forbidden("github", "report").is_some());
+    let graph: BTreeMap<String, BTreeSet<String>> = [
+        ("a".to_string(), ["b".to_string()].into()),
+        ("b".to_string(), ["a".to_string()].into()),
+    ]
+    .into();
+    assert_eq!(cycle(&graph, "a").unwrap(), ["a", "b", "a"]);
+}
