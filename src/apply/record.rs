@@ -1,5 +1,5 @@
 //! What a verified success leaves behind: the deployment record in SSM (`current-image-tag` and a
-//! JSON `deployment` under `ssm-prefix`, seed 003's `currentImageTag`) and the promotion tag in
+//! JSON `deployment` under `ssm-prefix`, what the old deploy scripts kept as `currentImageTag`) and the promotion tag in
 //! ECR. Only ever after every service completed: a failed, rolled-back, unwaited or cancelled
 //! deploy never records itself as deployed. A failure here is a warning: the deploy itself is done.
 

@@ -13,7 +13,7 @@ use crate::error::UserError;
 use crate::request::{DeployRequest, ImageSpec, Target};
 use crate::text::split_list;
 
-/// The parameters read under `ssm-prefix` (seed 000's layout), by short name.
+/// The parameters read under `ssm-prefix` (`cluster-name`, `service-name`, ...), by short name.
 pub const SSM_KEYS: [&str; 7] = [
     "cluster-name",
     "service-name",

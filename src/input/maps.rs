@@ -1,6 +1,6 @@
 //! Parsing the `environment-variables` and `secrets` maps.
 //!
-//! Both accept a JSON object (seed 004's `BACKEND_ENV_JSON` as it is) or a YAML mapping. Values are
+//! Both accept a JSON object (a `BACKEND_ENV_JSON`-style secret as it is) or a YAML mapping. Values are
 //! kept as the exact text the user wrote: `8080`, `1.10`, `on` and `0123` stay as written, never
 //! re-formatted through a number or a boolean. Order is kept and duplicate names are an error.
 

@@ -3,7 +3,7 @@
 
 * a call recorder (every AWS operation by name, with request bodies), so tests can assert
   "zero AWS calls" and count calls per deploy;
-* a seeded world shaped like seed 000 (ECR images, cluster, Fargate service, task definition,
+* a seeded world like a real deploy-code setup (ECR images, cluster, Fargate service, task definition,
   SSM parameters under /bellyfed/{env}/ecs);
 * a scenario layer that makes ECS rollouts behave like ECS: moto never moves a deployment forward,
   so after UpdateService we create the new PRIMARY deployment ourselves and, per the scenario set
