@@ -319,6 +319,21 @@ impl Progress {
     }
 
     /// Notes a failed read of the service.
+    /// A read our own deadline cut short. After reads that failed, their error says more (what
+    /// AWS answered) than that the last one was cut, so it is kept.
+    fn read_cut(&mut self) {
+        match &mut self.unread {
+            Some(unread) => {
+                unread.attempts += 1;
+                unread.permanent = 0;
+            }
+            None => self.read_failed(
+                "DescribeServices did not answer before the deadline".into(),
+                false,
+            ),
+        }
+    }
+
     fn read_failed(&mut self, error: String, permanent: bool) {
         let unread = self.unread.get_or_insert_with(|| Unread {
             error: String::new(),
@@ -455,10 +470,7 @@ async fn poll_services<O: Observe, W: Write>(
                 }
                 Err(_) => {
                     for i in chunk {
-                        progress[*i].read_failed(
-                            "DescribeServices did not answer before the deadline".into(),
-                            false,
-                        );
+                        progress[*i].read_cut();
                     }
                     continue;
                 }

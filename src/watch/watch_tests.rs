@@ -394,6 +394,27 @@ async fn a_call_that_hangs_cannot_hold_the_verdict_past_the_deadline() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_read_cut_by_the_deadline_keeps_the_error_aws_gave_before_it() {
+    // Reads fail from 2 s; the one made at 4 s hangs past the 6 s deadline.
+    let mut script = Script::new().at(0, rolling("api"));
+    script.describe_fails = Some((Duration::from_secs(2), Duration::from_secs(9999), false));
+    script.describe_hangs = Some((Duration::from_secs(4), Duration::from_secs(150)));
+    let limits = Limits {
+        timeout: Duration::from_secs(6),
+        max_task_failures: 3,
+    };
+    let (outcomes, at, _) = run(&mut script, &[watched("api")], limits).await;
+    assert_eq!(at, Duration::from_secs(6), "the deadline always wins");
+    let (reason, cause) = failure(&outcomes[0]);
+    assert_eq!(*cause, Cause::Unreadable);
+    assert!(
+        reason.ends_with("ServerException: Service Unavailable")
+            && !reason.contains("did not answer before the deadline"),
+        "{reason}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn stopped_tasks_that_cannot_be_read_leave_ecss_count_to_decide() {
     let mut failing = rolling("api");
     failing.deployments[0].failed_tasks = 3;
