@@ -254,7 +254,9 @@ fn two_deploys_at_once_the_superseded_one_fails_and_touches_nothing() {
 #[test]
 fn a_service_changed_during_the_migration_is_not_overwritten() {
     let em = Emulator::start(&["dev"]);
-    em.task_scenario("bellyfed-dev-service", &json!({"duration": 4}));
+    // Long enough for the second deploy to finish while the migration runs, even on a loaded
+    // machine (4 s was not always).
+    em.task_scenario("bellyfed-dev-service", &json!({"duration": 10}));
     let first = ActionRun::new(
         Some(&em),
         &dev_inputs(&[("pre-deploy-task", "command: [migrate]")]),
