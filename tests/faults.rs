@@ -174,6 +174,28 @@ fn an_unchanged_deploy_judges_the_rollout_still_in_progress() {
 }
 
 #[test]
+fn cancelling_an_unchanged_deploy_says_which_rollout_it_waited_for_not_a_registration() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario(CLUSTER, SERVICE, "hang", 0.0);
+    let first = deploy_dev(&em, &[("wait", "false")]);
+    assert_eq!(first.output("status"), "started");
+    // The same inputs again: nothing to change, and the rollout is still in progress.
+    let (run, _) = ActionRun::new(Some(&em), &dev_inputs(&[])).cancel_after("Wait for deployment");
+    assert_eq!(run.output("status"), "cancelled", "{}", run.stdout);
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.starts_with("cancelled (SIGTERM) while waiting for deployment ecs-svc/")
+            && !reason.contains("registering"),
+        "{reason}"
+    );
+    assert_eq!(
+        em.count("RegisterTaskDefinition"),
+        1,
+        "the second run registered nothing"
+    );
+}
+
+#[test]
 fn a_hung_call_cannot_hold_the_verdict_past_the_deadline() {
     let em = Emulator::start(&["dev"]);
     em.scenario(CLUSTER, SERVICE, "hang", 0.0);

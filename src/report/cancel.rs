@@ -37,11 +37,17 @@ fn cancel_message(signal: &str, report: &Report) -> String {
         .as_ref()
         .filter(|p| !p.succeeded)
         .and_then(|p| p.task_arn.as_deref());
-    match (
-        &report.rollout,
-        pre_deploy_running,
-        &report.task_definition_arn,
-    ) {
+    // The first service's rollout, or the first one started (or waited for) at all.
+    let rollout = report
+        .rollout
+        .as_ref()
+        .or_else(|| report.services.iter().find_map(|s| s.rollout.as_ref()));
+    // A deploy with nothing to change registered nothing: its revision is the live one.
+    let registered = report
+        .task_definition_arn
+        .as_ref()
+        .filter(|_| report.changed);
+    match (rollout, pre_deploy_running, registered) {
         (Some(r), _, _) => format!(
             "cancelled ({signal}) while waiting for deployment {} ({} running {}/{}); ECS carries on with it",
             r.deployment_id,

@@ -117,6 +117,11 @@ fn nothing_to_change(report: &mut Report, run: &DeployRun, unchanged: &Unchanged
     match &unchanged.judged {
         None => report.succeed(Status::Unchanged),
         Some(judged) => {
+            // The rollouts in progress being waited for (what a cancelled wait was doing).
+            for (i, w) in &judged.watched {
+                report.services[*i].rollout = Some(Rollout::of(&w.initial, &w.target));
+            }
+            report.rollout = report.services.first().and_then(|s| s.rollout.clone());
             if judge(report, run, judged) {
                 report.succeed(Status::Unchanged);
             }
