@@ -1,12 +1,10 @@
 //! What a verified success leaves behind, and what a failure does not: the SSM deployment record
 //! and the ECR promotion tag, end to end against moto.
 
-mod support;
-
+use crate::support::{Emulator, deploy_dev, run_action};
 use serde_json::{Value, json};
-use support::{Emulator, deploy_dev, run_action};
 
-const PREFIX: &str = support::SSM_PREFIX;
+const PREFIX: &str = crate::support::SSM_PREFIX;
 
 fn parameter(em: &Emulator, name: &str) -> Option<String> {
     em.parameter(name)

@@ -1,16 +1,14 @@
 //! GitHub Deployments end to end: the binary deploys to moto and reports to a GitHub stand-in on
 //! loopback that checks paths, bodies and the token, and answers like the REST API, errors too.
 
-mod support;
-
+use crate::support::github::{DEPLOYMENT_ID, FakeGitHub, Mode};
+use crate::support::{ActionRun, Emulator, TEST_TOKEN};
 use serde_json::json;
-use support::github::{DEPLOYMENT_ID, FakeGitHub, Mode};
-use support::{ActionRun, Emulator, TEST_TOKEN};
 
-const PREFIX: &str = support::SSM_PREFIX;
+const PREFIX: &str = crate::support::SSM_PREFIX;
 const SHA: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
 
-fn deploy(em: &Emulator, github: &FakeGitHub, extra: &[(&str, &str)]) -> support::Run {
+fn deploy(em: &Emulator, github: &FakeGitHub, extra: &[(&str, &str)]) -> crate::support::Run {
     let mut inputs = vec![
         ("environment", "dev"),
         ("ssm-prefix", PREFIX),

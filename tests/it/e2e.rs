@@ -1,11 +1,9 @@
 //! End to end: the real binary, run as the runner runs it, against moto on loopback.
 
-mod support;
-
+use crate::support::{Emulator, REPO_URI, deploy_dev, revision, run_action};
 use serde_json::Value;
-use support::{Emulator, REPO_URI, deploy_dev, revision, run_action};
 
-const PREFIX: &str = support::SSM_PREFIX;
+const PREFIX: &str = crate::support::SSM_PREFIX;
 
 fn explicit(em: &Emulator, env: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -515,9 +513,9 @@ fn a_template_file_is_the_base_and_read_only_fields_in_it_are_dropped() {
             "taskDefinitionArn: arn:aws:ecs:us-east-1:123456789012:task-definition/bellyfed-dev-service:1\nrevision: 1\nstatus: ACTIVE\nfamily: bellyfed-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 512\nmemory: 1024\ncontainerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    memory: 900\n    environment:\n      - name: FROM_TEMPLATE\n        value: \"yes\"\n"
         ),
     );
-    let run = support::ActionRun::new(
+    let run = crate::support::ActionRun::new(
         Some(&em),
-        &support::dev_inputs(&[("task-definition", template.0)]),
+        &crate::support::dev_inputs(&[("task-definition", template.0)]),
     )
     .file(template.0, &template.1)
     .run();
@@ -572,7 +570,7 @@ fn cli_mode_prints_plain_text_and_takes_the_same_option_names() {
 #[test]
 fn a_panic_still_leaves_outputs_a_summary_and_what_was_changed() {
     let em = Emulator::start(&["dev"]);
-    let run = support::ActionRun::new(Some(&em), &support::dev_inputs(&[]))
+    let run = crate::support::ActionRun::new(Some(&em), &crate::support::dev_inputs(&[]))
         .env("ECS_SHIP_TEST_PANIC_AT", "after-register")
         .run();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
@@ -703,7 +701,7 @@ fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
     assert_eq!(em.calls(), Vec::<String>::new());
 
     // So is a cluster the config file lists under production, named by the step.
-    let run = support::ActionRun::new(
+    let run = crate::support::ActionRun::new(
         Some(&em),
         &[
             ("environment", "dev"),

@@ -4,14 +4,12 @@
 //! a summary that renders with only our own structure (checked with a GFM renderer); and no trace
 //! of the secret marker `S3CR3T` anywhere it printed.
 
-mod support;
-
+use crate::support::{ActionRun, Emulator};
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Options, parse_document};
-use support::{ActionRun, Emulator};
 
 const MARKER: &str = "S3CR3T";
-const PREFIX: &str = support::SSM_PREFIX;
+const PREFIX: &str = crate::support::SSM_PREFIX;
 
 /// Where a refusal may happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -447,7 +445,9 @@ fn every_hostile_input_is_refused_safely_before_any_write() {
             When::BeforeWrites => {
                 assert!(!calls.is_empty(), "{what}: refused after reading");
                 assert!(
-                    !calls.iter().any(|c| support::WRITES.contains(&c.as_str())),
+                    !calls
+                        .iter()
+                        .any(|c| crate::support::WRITES.contains(&c.as_str())),
                     "{what}: a write in {calls:?}"
                 );
             }

@@ -1,14 +1,12 @@
 //! Several services in one deploy, end to end against moto with the scenario layer.
 
-mod support;
-
+use crate::support::{Emulator, deploy_dev, revision, run_action};
 use serde_json::{Value, json};
-use support::{Emulator, deploy_dev, revision, run_action};
 
-const PREFIX: &str = support::SSM_PREFIX;
+const PREFIX: &str = crate::support::SSM_PREFIX;
 const MAIN: &str = "bellyfed-dev-service";
 
-fn services_output(run: &support::Run) -> Vec<Value> {
+fn services_output(run: &crate::support::Run) -> Vec<Value> {
     serde_json::from_str::<Value>(run.output("services"))
         .unwrap()
         .as_array()

@@ -1,14 +1,12 @@
 //! Rollout outcomes end to end: the real binary against moto with the scenario layer making
 //! deployments complete, fail, crash-loop or hang the way ECS does.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{ActionRun, Emulator, deploy_dev, dev_inputs, revision, run_action};
 use serde_json::json;
-use support::{ActionRun, Emulator, deploy_dev, dev_inputs, revision, run_action};
 
-const PREFIX: &str = support::SSM_PREFIX;
+const PREFIX: &str = crate::support::SSM_PREFIX;
 const CLUSTER: &str = "bellyfed-dev";
 const SERVICE: &str = "bellyfed-dev-service";
 

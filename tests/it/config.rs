@@ -1,9 +1,7 @@
 //! The config file end to end: a step with only `environment`, `image-tag` and `config`.
 
-mod support;
-
+use crate::support::{ActionRun, Emulator};
 use serde_json::Value;
-use support::{ActionRun, Emulator};
 
 #[test]
 fn a_step_with_only_environment_and_tag_deploys_what_the_file_describes() {

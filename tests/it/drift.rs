@@ -1,8 +1,6 @@
 //! action.yml, the CLI and the README must declare the same inputs and outputs, with the same
 //! defaults. Each test fails naming what drifted.
 
-mod support;
-
 use std::collections::BTreeMap;
 
 fn readme() -> String {
@@ -42,13 +40,13 @@ fn action_yml() -> serde_yaml::Value {
 fn action_yml_and_cli_declare_the_same_inputs_and_defaults() {
     // A default the runner evaluates (`${{ github.token }}`) has no CLI counterpart: the CLI reads
     // `GITHUB_TOKEN` instead.
-    let expressions: Vec<String> = support::declared_inputs()
+    let expressions: Vec<String> = crate::support::declared_inputs()
         .into_iter()
         .filter(|(_, d)| d.as_deref().is_some_and(|d| d.starts_with("${{")))
         .map(|(n, _)| n)
         .collect();
     assert_eq!(expressions, ["github-token"]);
-    let action: BTreeMap<String, Option<String>> = support::declared_inputs()
+    let action: BTreeMap<String, Option<String>> = crate::support::declared_inputs()
         .into_iter()
         .map(|(n, d)| (n, d.filter(|d| !d.starts_with("${{"))))
         .collect();
@@ -77,7 +75,7 @@ fn only_environment_is_required_and_the_binary_enforces_it() {
         .collect();
     assert_eq!(required, ["environment"]);
     // The runner does not enforce `required`: the binary must.
-    let run = support::run_action(None, &[("image-tag", "v1")]);
+    let run = crate::support::run_action(None, &[("image-tag", "v1")]);
     assert_eq!(run.code, 2);
     assert!(
         run.stdout.contains("input `environment` is required"),

@@ -1,10 +1,8 @@
 //! The pre-deploy task (migrations) end to end against moto, whose one-off tasks the scenario
 //! layer moves through PROVISIONING, PENDING, RUNNING and STOPPED with the exit codes asked for.
 
-mod support;
-
+use crate::support::{Emulator, deploy_dev, dev_inputs};
 use serde_json::{Value, json};
-use support::{Emulator, deploy_dev, dev_inputs};
 
 const SERVICES: &str = "- bellyfed-dev-service\n- bellyfed-dev-worker\n- bellyfed-dev-scheduler\n";
 
@@ -27,7 +25,7 @@ fn running_revisions(em: &Emulator) -> Vec<String> {
         .collect()
 }
 
-fn services_statuses(run: &support::Run) -> Vec<(String, String)> {
+fn services_statuses(run: &crate::support::Run) -> Vec<(String, String)> {
     serde_json::from_str::<Value>(run.output("services"))
         .unwrap()
         .as_array()
@@ -275,7 +273,7 @@ fn a_migration_that_cannot_start_or_outlives_its_timeout_fails_the_deploy() {
 fn cancelling_during_the_migration_says_it_carries_on_and_touches_no_service() {
     let em = Emulator::start(&["dev"]);
     em.task_scenario("bellyfed-dev-service", &json!({"duration": 60}));
-    let action = support::ActionRun::new(
+    let action = crate::support::ActionRun::new(
         Some(&em),
         &dev_inputs(&[("pre-deploy-task", "command: [migrate]")]),
     );

@@ -4,12 +4,10 @@
 //! case checks that the run ends safe (no unchecked revision left live, no lost cause) and that
 //! its outputs and summary say truly what state the service is in.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{ActionRun, Emulator, deploy_dev, dev_inputs, revision};
 use serde_json::json;
-use support::{ActionRun, Emulator, deploy_dev, dev_inputs, revision};
 
 const CLUSTER: &str = "bellyfed-dev";
 const SERVICE: &str = "bellyfed-dev-service";
