@@ -9,8 +9,10 @@
 //! runs beside it, only the final status follows the verdict. They are retried briefly on rate
 //! limits and 5xx answers, and any failure becomes a warning (annotation and summary line).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use http::StatusCode;
 use octocrab::Octocrab;
 use octocrab::service::middleware::retry::RetryConfig;
@@ -39,9 +41,18 @@ pub struct Where {
     pub log_url: Option<String>,
 }
 
+/// The two calls a tracker makes to GitHub's Deployments API: octocrab's ([`Api`]) in a run, a
+/// stand-in in tests (a GitHub that never answers, on a paused clock). Errors are one line.
+pub trait DeploymentsApi: Send + Sync {
+    /// Creates a deployment; its id.
+    fn create_deployment(&self, body: Value) -> BoxFuture<'static, Result<u64, String>>;
+    /// Posts a status to a deployment.
+    fn post_status(&self, id: u64, body: Value) -> BoxFuture<'static, Result<(), String>>;
+}
+
 /// One GitHub deployment, followed through a run.
 pub struct Tracker {
-    client: Octocrab,
+    api: Arc<dyn DeploymentsApi>,
     request: GitHubRequest,
     place: Where,
     environment: String,
@@ -83,13 +94,27 @@ impl Tracker {
             .set_read_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(|err| format!("GitHub client: {err}"))?;
-        Ok(Self {
+        let api = Api {
             client,
+            repository: place.repository.clone(),
+        };
+        Ok(Self::with_api(Arc::new(api), request, place, environment))
+    }
+
+    /// A tracker that calls `api`.
+    pub fn with_api(
+        api: Arc<dyn DeploymentsApi>,
+        request: GitHubRequest,
+        place: Where,
+        environment: &str,
+    ) -> Self {
+        Self {
+            api,
             request,
             place,
             environment: environment.to_string(),
             started: None,
-        })
+        }
     }
 
     /// Creates the deployment (unless an id was given) and marks it `in_progress`, in the
@@ -98,10 +123,7 @@ impl Tracker {
         if self.started.is_some() {
             return;
         }
-        let api = Api {
-            client: self.client.clone(),
-            repository: self.place.repository.clone(),
-        };
+        let api = Arc::clone(&self.api);
         let given = self.request.deployment_id;
         let create = json!({
             "ref": self.place.sha,
@@ -122,7 +144,7 @@ impl Tracker {
             let mut started = Started::default();
             let id = match given {
                 Some(id) => id,
-                None => match api.create_deployment(&create).await {
+                None => match api.create_deployment(create).await {
                     Ok(id) => id,
                     Err(why) => {
                         started
@@ -133,7 +155,7 @@ impl Tracker {
                 },
             };
             started.id = Some(id);
-            if let Err(why) = api.post_status(id, &in_progress).await {
+            if let Err(why) = api.post_status(id, in_progress).await {
                 started.warnings.push(format!(
                     "GitHub deployment {id}: `in_progress` not posted: {why}"
                 ));
@@ -162,12 +184,8 @@ impl Tracker {
         let (Some(id), Some((state, description))) = (started.id, state) else {
             return finished;
         };
-        let api = Api {
-            client: self.client.clone(),
-            repository: self.place.repository.clone(),
-        };
         let body = self.status_body(state, &description);
-        let posted = tokio::time::timeout(FINISH_BUDGET, api.post_status(id, &body))
+        let posted = tokio::time::timeout(FINISH_BUDGET, self.api.post_status(id, body))
             .await
             .unwrap_or_else(|_| Err(format!("no answer within {} s", FINISH_BUDGET.as_secs())));
         if let Err(why) = posted {
@@ -227,14 +245,27 @@ fn describe(text: &str) -> String {
     cut
 }
 
-/// The two calls, with brief retries.
+/// The two calls through octocrab, with brief retries.
+#[derive(Clone)]
 struct Api {
     client: Octocrab,
     repository: String,
 }
 
+impl DeploymentsApi for Api {
+    fn create_deployment(&self, body: Value) -> BoxFuture<'static, Result<u64, String>> {
+        let api = self.clone();
+        Box::pin(async move { api.create(&body).await })
+    }
+
+    fn post_status(&self, id: u64, body: Value) -> BoxFuture<'static, Result<(), String>> {
+        let api = self.clone();
+        Box::pin(async move { api.status(id, &body).await })
+    }
+}
+
 impl Api {
-    async fn create_deployment(&self, body: &Value) -> Result<u64, String> {
+    async fn create(&self, body: &Value) -> Result<u64, String> {
         let answer = self
             .post(&format!("/repos/{}/deployments", self.repository), body)
             .await?;
@@ -243,7 +274,7 @@ impl Api {
             .ok_or_else(|| format!("the answer had no deployment id: {}", message_of(&answer)))
     }
 
-    async fn post_status(&self, id: u64, body: &Value) -> Result<(), String> {
+    async fn status(&self, id: u64, body: &Value) -> Result<(), String> {
         self.post(
             &format!("/repos/{}/deployments/{id}/statuses", self.repository),
             body,

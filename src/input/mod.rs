@@ -44,11 +44,16 @@ pub struct Given {
 /// Reads the command: from `INPUT_*` through `env` in Actions mode, else from the command line
 /// (where clap prints its own usage errors and exits).
 pub fn read(env: impl Fn(&str) -> Option<String>) -> Given {
-    let actions = action_env::is_actions_mode(&env, std::env::args_os().count());
+    read_from(env, std::env::args_os().collect())
+}
+
+/// [`read`] with the command line given (`args[0]` is the program).
+pub fn read_from(env: impl Fn(&str) -> Option<String>, args: Vec<std::ffi::OsString>) -> Given {
+    let actions = action_env::is_actions_mode(&env, args.len());
     let command = if actions {
         action_env::read_inputs(&env)
     } else {
-        Ok(<Cli as clap::Parser>::parse().command)
+        Ok(<Cli as clap::Parser>::parse_from(args).command)
     };
     let environment = match &command {
         Ok(Command::Deploy(args)) => args.target.environment.clone(),

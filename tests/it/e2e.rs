@@ -432,25 +432,6 @@ fn circuit_breaker_rollback_fails_the_step_even_though_the_service_is_stable() {
 }
 
 #[test]
-fn a_rollout_that_never_finishes_fails_at_the_timeout() {
-    let em = Emulator::start(&["dev"]);
-    em.scenario("bellyfed-dev", "bellyfed-dev-service", "hang", 0.0);
-    let run = deploy_dev(&em, &[("timeout-minutes", "0.05")]);
-    assert_eq!(run.code, 3, "{}", run.stdout);
-    assert_eq!(
-        run.output("status"),
-        "rolled-back",
-        "timed out, then rolled back"
-    );
-    assert!(
-        run.stdout
-            .contains("timed out after 3s waiting for deployment"),
-        "{}",
-        run.stdout
-    );
-}
-
-#[test]
 fn wait_false_reports_started_not_deployed() {
     let em = Emulator::start(&["dev"]);
     em.scenario("bellyfed-dev", "bellyfed-dev-service", "hang", 0.0);

@@ -13,52 +13,6 @@ const CLUSTER: &str = "bellyfed-dev";
 const SERVICE: &str = "bellyfed-dev-service";
 
 #[test]
-fn describe_services_failing_after_the_update_is_a_failed_rollout_and_the_rollback_is_said_unverified()
- {
-    let em = Emulator::start(&["dev"]);
-    em.scenario(CLUSTER, SERVICE, "hang", 0.0);
-    // The reads before the update go through; every one after it fails.
-    em.fault("DescribeServices", "500", &json!({"after": 2, "times": -1}));
-    let started = Instant::now();
-    let run = deploy_dev(&em, &[("timeout-minutes", "0.1")]);
-    assert!(
-        started.elapsed() < Duration::from_secs(40),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(run.code, 3, "{}", run.stdout);
-    assert_eq!(run.output("status"), "failed");
-    let reason = run.output("failure-reason");
-    assert!(
-        reason.starts_with("no verdict on deployment ecs-svc/")
-            && reason.contains("could not be read for")
-            && reason.contains("ServerException: Service Unavailable (injected)")
-            && reason.contains(
-                "; the rollback of bellyfed-dev-service to bellyfed-dev-service:1 could not be verified: deployment ecs-svc/"
-            ),
-        "{reason}"
-    );
-    assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
-    assert_eq!(em.count("UpdateService"), 2, "the deploy and our rollback");
-    assert_eq!(
-        em.running("dev", SERVICE),
-        "1",
-        "the rollback was made, only its verdict could not be read"
-    );
-    assert!(
-        run.summary
-            .contains("| Rollback | to bellyfed-dev-service:1 by ecs-ship")
-            && run.summary.contains("started but not verified")
-            && run
-                .summary
-                .contains("| Service now | unknown: it could not be read"),
-        "{}",
-        run.summary
-    );
-    assert!(!run.summary.contains("Rolled back to"), "{}", run.summary);
-}
-
-#[test]
 fn stopped_tasks_that_cannot_be_read_still_fail_a_health_check_crash_loop_and_roll_back() {
     let em = Emulator::start_with(&[], &["dev"]);
     em.scenario_with(

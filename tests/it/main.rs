@@ -12,6 +12,8 @@ mod e2e;
 mod faults;
 mod github;
 mod hostile;
+mod model;
+mod paused;
 mod predeploy;
 mod record;
 mod rollout;

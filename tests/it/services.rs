@@ -3,7 +3,6 @@
 use crate::support::{Emulator, deploy_dev, revision, run_action};
 use serde_json::{Value, json};
 
-const PREFIX: &str = crate::support::SSM_PREFIX;
 const MAIN: &str = "bellyfed-dev-service";
 
 fn services_output(run: &crate::support::Run) -> Vec<Value> {
@@ -153,55 +152,6 @@ fn one_failing_service_rolls_every_changed_service_back() {
             None,
             "a rolled-back deploy leaves the record untouched"
         );
-    }
-}
-
-#[test]
-fn ten_services_register_paced_under_the_throttle() {
-    let em = Emulator::start(&["dev"]);
-    let names: Vec<String> = (1..=9).map(|i| format!("svc-{i}")).collect();
-    em.add_services("dev", &names.iter().map(String::as_str).collect::<Vec<_>>());
-    let list = std::iter::once(MAIN.to_string())
-        .chain(names.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let list = format!("[{list}]");
-    em.reset_calls();
-    let run = run_action(
-        Some(&em),
-        &[
-            ("environment", "dev"),
-            ("image-tag", "v3"),
-            ("ssm-prefix", PREFIX),
-            ("services", &list),
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stdout);
-    assert_eq!(services_output(&run).len(), 10);
-    let calls = em.calls_detailed();
-    let registers: Vec<&Value> = calls
-        .iter()
-        .filter(|c| c["op"] == "RegisterTaskDefinition")
-        .collect();
-    assert_eq!(
-        registers.len(),
-        10,
-        "one registration per family, none retried"
-    );
-    assert!(
-        registers.iter().all(|c| c["throttled"] == false),
-        "never throttled"
-    );
-    let describes = calls
-        .iter()
-        .filter(|c| c["op"] == "DescribeServices")
-        .count();
-    assert!(
-        describes >= 2,
-        "10 services are described in batches of at most 10"
-    );
-    for name in &names {
-        assert_eq!(em.running("dev", name), "2", "{name}");
     }
 }
 

@@ -1,0 +1,732 @@
+//! A model of ECS, ECR and SSM behind the [`Cloud`] trait, on tokio's clock: the stages run
+//! against it in-process on a paused clock, so crash loops, timeouts and paced registration take
+//! no real time. It does what `tests/support/moto_server.py`'s scenario layer does after
+//! `UpdateService` (which the end-to-end tests check against moto), and nothing it does not:
+//!
+//! - `complete`: the new PRIMARY deployment starts a task at half its delay, then COMPLETED
+//!   (the old deployments gone, running = desired) at `delay`;
+//! - `fail`: tasks fail to start (`TaskFailedToStart`, counted in `failedTasks`) at quarters of
+//!   `delay`; at `delay` the circuit breaker marks ours FAILED and starts a PRIMARY deployment of
+//!   the previous revision, which completes 2 s later;
+//! - `crash`: no circuit breaker; from `delay` on a task of ours stops every `interval` (its
+//!   essential container exits `exit`), forever; ECS does not count these in `failedTasks`;
+//! - `hang`: stays `IN_PROGRESS`.
+//!
+//! Every call is logged with its virtual time, so tests can check pacing and call counts.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ecs_ship::cloud::{
+    AwsError, Cloud, DescribedServices, FoundImage, OneOffTask, Repository, ServiceUpdate, Wanted,
+};
+use ecs_ship::domain::ecs::{
+    ContainerExit, Deployment, DeploymentStatus, Placement, RolloutState, ServiceEvent,
+    ServiceState, ServiceStatus, StopCode, StoppedTask, Tag, TargetHealth, TaskStatus,
+};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+pub const REPOSITORY: &str = "api";
+pub const CLUSTER: &str = "main";
+
+/// How the next rollout of a service goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scenario {
+    Complete {
+        delay: f64,
+    },
+    Fail {
+        delay: f64,
+    },
+    /// The essential container exits `exit`, with `reason` when given.
+    Crash {
+        delay: f64,
+        interval: f64,
+        exit: i32,
+        reason: Option<&'static str>,
+    },
+    Hang,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Rolling,
+    RollingBack,
+}
+
+#[derive(Debug)]
+struct Rollout {
+    deployment: String,
+    previous: String,
+    started: Instant,
+    scenario: Scenario,
+    phase: Phase,
+    stopped: u32,
+}
+
+#[derive(Debug, Default)]
+struct World {
+    parameters: BTreeMap<String, String>,
+    services: BTreeMap<String, ServiceState>,
+    /// Family → revisions (the `taskDefinition` bodies), revision n at index n - 1.
+    families: BTreeMap<String, Vec<Value>>,
+    tags: BTreeMap<String, Value>,
+    /// Image digest → tags, in push order.
+    images: Vec<(String, Vec<String>)>,
+    rollouts: BTreeMap<String, Rollout>,
+    scenarios: BTreeMap<String, VecDeque<Scenario>>,
+    stopped: Vec<StoppedTask>,
+    next_id: u64,
+    calls: Vec<(Duration, &'static str)>,
+    /// Operation → calls to let through, then errors to answer with, in order.
+    faults: BTreeMap<&'static str, (usize, VecDeque<AwsError>)>,
+}
+
+/// The model; shared by reference with the stages.
+pub struct Model {
+    start: Instant,
+    world: Mutex<World>,
+}
+
+fn td_arn(family: &str, revision: usize) -> String {
+    format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{family}:{revision}")
+}
+
+fn timestamp() -> String {
+    "2026-12-06T10:00:00Z".to_string()
+}
+
+impl Model {
+    /// Services named in `services`, each running revision 1 of its own family (named like the
+    /// service) with image `api:v1`, 2 tasks, one container `app`; images `v1` and `v2` in ECR.
+    pub fn new(services: &[&str]) -> Self {
+        let mut world = World::default();
+        for (i, tag) in ["v1", "v2"].iter().enumerate() {
+            world.images.push((
+                format!("sha256:{}", format!("{i}").repeat(64)),
+                vec![(*tag).into()],
+            ));
+        }
+        for name in services {
+            let image = format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}:v1");
+            world.families.insert(
+                (*name).to_string(),
+                vec![json!({
+                    "taskDefinitionArn": td_arn(name, 1),
+                    "family": name,
+                    "revision": 1,
+                    "status": "ACTIVE",
+                    "requiresCompatibilities": ["FARGATE"],
+                    "networkMode": "awsvpc",
+                    "cpu": "256",
+                    "memory": "512",
+                    "containerDefinitions": [{
+                        "name": "app",
+                        "image": image,
+                        "essential": true,
+                        "environment": [{"name": "MODE", "value": "web"}],
+                    }],
+                })],
+            );
+            let deployment = Deployment {
+                id: format!("ecs-svc/{name}-0"),
+                status: DeploymentStatus::Primary,
+                task_definition: td_arn(name, 1),
+                desired: 2,
+                running: 2,
+                pending: 0,
+                failed_tasks: 0,
+                rollout_state: Some(RolloutState::Completed),
+                rollout_state_reason: None,
+            };
+            world.services.insert(
+                (*name).to_string(),
+                ServiceState {
+                    arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/{name}"),
+                    name: (*name).to_string(),
+                    cluster_arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"),
+                    status: ServiceStatus::Active,
+                    task_definition: td_arn(name, 1),
+                    desired: 2,
+                    running: 2,
+                    pending: 0,
+                    deployments: vec![deployment],
+                    placement: Placement {
+                        launch_type: Some("FARGATE".into()),
+                        network: Some(ecs_ship::domain::ecs::AwsVpc {
+                            subnets: vec!["subnet-a".into()],
+                            security_groups: vec!["sg-a".into()],
+                            assign_public_ip: false,
+                        }),
+                        ..Placement::default()
+                    },
+                    ..ServiceState::default()
+                },
+            );
+        }
+        Self {
+            start: Instant::now(),
+            world: Mutex::new(world),
+        }
+    }
+
+    /// How the next rollouts of `service` go, in order; later ones complete after 0.5 s.
+    pub fn scenario(&self, service: &str, scenarios: &[Scenario]) {
+        self.lock()
+            .scenarios
+            .insert(service.to_string(), scenarios.iter().copied().collect());
+    }
+
+    /// After `after` more calls that go through, `operation` answers `error` `times` times.
+    pub fn fault(&self, operation: &'static str, after: usize, error: &AwsError, times: usize) {
+        self.lock().faults.insert(
+            operation,
+            (after, std::iter::repeat_n(error.clone(), times).collect()),
+        );
+    }
+
+    /// When each call of `operation` was made, since the model was made.
+    pub fn calls(&self, operation: &str) -> Vec<Duration> {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|(_, op)| *op == operation)
+            .map(|(at, _)| *at)
+            .collect()
+    }
+
+    /// The revision the service's PRIMARY deployment runs (`family:n`), after the model moved on.
+    pub fn running(&self, service: &str) -> String {
+        let mut world = self.lock();
+        world.advance(Instant::now());
+        let state = &world.services[service];
+        state
+            .task_definition
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, World> {
+        self.world.lock().unwrap()
+    }
+
+    /// Logs the call, moves rollouts on to now, and answers a planted fault if there is one.
+    fn call(
+        &self,
+        operation: &'static str,
+    ) -> Result<std::sync::MutexGuard<'_, World>, anyhow::Error> {
+        let now = Instant::now();
+        let mut world = self.lock();
+        world.calls.push((now - self.start, operation));
+        world.advance(now);
+        if let Some((after, errors)) = world.faults.get_mut(operation) {
+            if *after > 0 {
+                *after -= 1;
+            } else if let Some(error) = errors.pop_front() {
+                return Err(anyhow::Error::new(error).context(format!("calling {operation}")));
+            }
+        }
+        Ok(world)
+    }
+}
+
+impl World {
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn event(&mut self, service: &str, message: &str) {
+        let id = self.id();
+        let state = self.services.get_mut(service).unwrap();
+        state.events.insert(
+            0,
+            ServiceEvent {
+                id: id.to_string(),
+                created_at: timestamp(),
+                message: format!("(service {service}) {message}"),
+            },
+        );
+    }
+
+    fn stop_task(
+        &mut self,
+        service: &str,
+        deployment: &str,
+        code: StopCode,
+        reason: &str,
+        exit: Option<i32>,
+        container_reason: Option<&str>,
+    ) {
+        let id = self.id();
+        let state = &self.services[service];
+        let task_definition = state
+            .deployment(deployment)
+            .map(|d| d.task_definition.clone())
+            .unwrap_or_default();
+        self.stopped.insert(
+            0,
+            StoppedTask {
+                arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/{CLUSTER}/{id:032x}"),
+                task_definition,
+                started_by: deployment.to_string(),
+                stop_code: Some(code),
+                stopped_reason: Some(reason.to_string()),
+                stopped_at: Some(timestamp()),
+                containers: vec![ContainerExit {
+                    name: "app".into(),
+                    exit_code: exit,
+                    reason: container_reason.map(str::to_string),
+                }],
+                private_ip: Some(format!("10.0.0.{}", id % 250)),
+            },
+        );
+        self.event(
+            service,
+            &format!("has stopped 1 running tasks: (task {id:032x})."),
+        );
+    }
+
+    /// A new PRIMARY deployment of `task_definition`; the old PRIMARY becomes ACTIVE.
+    fn deploy(&mut self, service: &str, task_definition: &str) -> String {
+        let id = format!("ecs-svc/{}", 1_000_000 + self.id());
+        let state = self.services.get_mut(service).unwrap();
+        for d in &mut state.deployments {
+            if d.status == DeploymentStatus::Primary {
+                d.status = DeploymentStatus::Active;
+            }
+        }
+        state.deployments.insert(
+            0,
+            Deployment {
+                id: id.clone(),
+                status: DeploymentStatus::Primary,
+                task_definition: task_definition.to_string(),
+                desired: state.desired,
+                running: 0,
+                pending: state.desired,
+                failed_tasks: 0,
+                rollout_state: Some(RolloutState::InProgress),
+                rollout_state_reason: Some(format!("ECS deployment {id} in progress.")),
+            },
+        );
+        state.task_definition = task_definition.to_string();
+        id
+    }
+
+    fn finish(&mut self, service: &str, deployment: &str) {
+        let state = self.services.get_mut(service).unwrap();
+        state.deployments.retain(|d| d.id == deployment);
+        let d = &mut state.deployments[0];
+        d.running = d.desired;
+        d.pending = 0;
+        d.rollout_state = Some(RolloutState::Completed);
+        state.running = state.desired;
+        self.event(
+            service,
+            &format!("deployment {deployment} deployment completed."),
+        );
+        self.event(service, "has reached a steady state.");
+    }
+
+    /// Moves every rollout on to `now`, as ECS would have.
+    fn advance(&mut self, now: Instant) {
+        let services: Vec<String> = self.rollouts.keys().cloned().collect();
+        for service in services {
+            self.advance_one(&service, now);
+        }
+    }
+
+    fn advance_one(&mut self, service: &str, now: Instant) {
+        let r = &self.rollouts[service];
+        let (deployment, scenario, phase, stopped) =
+            (r.deployment.clone(), r.scenario, r.phase, r.stopped);
+        let elapsed = (now - r.started).as_secs_f64();
+        match (phase, scenario) {
+            (Phase::Rolling, Scenario::Complete { delay }) if elapsed >= delay => {
+                self.finish(service, &deployment);
+                self.rollouts.remove(service);
+            }
+            (Phase::Rolling, Scenario::Fail { delay }) if elapsed < delay => {
+                let due = whole(elapsed / (delay / 4.0));
+                for n in stopped..due.min(3) {
+                    self.rollouts.get_mut(service).unwrap().stopped = n + 1;
+                    self.stop_task(
+                        service,
+                        &deployment,
+                        StopCode::TaskFailedToStart,
+                        "CannotPullContainerError: not found",
+                        None,
+                        None,
+                    );
+                    let state = self.services.get_mut(service).unwrap();
+                    if let Some(d) = state.deployments.iter_mut().find(|d| d.id == deployment) {
+                        d.failed_tasks = i32::try_from(n + 1).unwrap();
+                    }
+                }
+            }
+            (Phase::Rolling, Scenario::Fail { delay }) => {
+                let previous = self.rollouts[service].previous.clone();
+                let state = self.services.get_mut(service).unwrap();
+                if let Some(d) = state.deployments.iter_mut().find(|d| d.id == deployment) {
+                    d.rollout_state = Some(RolloutState::Failed);
+                    d.rollout_state_reason =
+                        Some("ECS deployment circuit breaker: tasks failed to start.".into());
+                    d.failed_tasks = 3;
+                    d.running = 0;
+                }
+                self.event(
+                    service,
+                    &format!("deployment {deployment} deployment failed: tasks failed to start."),
+                );
+                let rollback = self.deploy(service, &previous);
+                self.event(service, &format!("rolling back to deployment {rollback}."));
+                let start = self.rollouts[service].started + Duration::from_secs_f64(delay);
+                let r = self.rollouts.get_mut(service).unwrap();
+                *r = Rollout {
+                    deployment: rollback,
+                    previous: previous.clone(),
+                    started: start,
+                    scenario: Scenario::Complete { delay: 2.0 },
+                    phase: Phase::RollingBack,
+                    stopped: 0,
+                };
+                self.advance_one(service, now);
+            }
+            (
+                Phase::Rolling,
+                Scenario::Crash {
+                    delay,
+                    interval,
+                    exit,
+                    reason,
+                },
+            ) if elapsed >= delay => {
+                let due = whole((elapsed - delay) / interval) + 1;
+                for n in stopped..due {
+                    self.rollouts.get_mut(service).unwrap().stopped = n + 1;
+                    self.stop_task(
+                        service,
+                        &deployment,
+                        StopCode::EssentialContainerExited,
+                        "Essential container in task exited",
+                        Some(exit),
+                        reason,
+                    );
+                }
+            }
+            (Phase::RollingBack, Scenario::Complete { delay }) if elapsed >= delay => {
+                self.finish(service, &deployment);
+                self.rollouts.remove(service);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// How many whole steps `x` is (0 for a negative `x`).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn whole(x: f64) -> u32 {
+    x.max(0.0).floor() as u32
+}
+
+fn not_found(code: &str, message: &str) -> anyhow::Error {
+    anyhow::Error::new(AwsError::service(code, message))
+}
+
+impl Cloud for Model {
+    fn region(&self) -> &str {
+        REGION
+    }
+
+    async fn get_parameters(&self, names: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+        let world = self.call("GetParameters")?;
+        Ok(names
+            .iter()
+            .filter_map(|n| world.parameters.get(n).map(|v| (n.clone(), v.clone())))
+            .collect())
+    }
+
+    async fn put_parameter(&self, name: &str, value: &str) -> anyhow::Result<()> {
+        let mut world = self.call("PutParameter")?;
+        world.parameters.insert(name.to_string(), value.to_string());
+        Ok(())
+    }
+
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> anyhow::Result<DescribedServices> {
+        assert!(
+            names.len() <= 10,
+            "DescribeServices takes at most 10 services"
+        );
+        let world = self.call("DescribeServices")?;
+        if cluster != CLUSTER {
+            return Err(not_found("ClusterNotFoundException", "Cluster not found."));
+        }
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for name in names {
+            match world.services.get(name) {
+                Some(state) => found.push(state.clone()),
+                None => missing.push((name.clone(), "MISSING".to_string())),
+            }
+        }
+        Ok((found, missing))
+    }
+
+    async fn poll_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> anyhow::Result<DescribedServices> {
+        self.describe_services(cluster, names).await
+    }
+
+    async fn cluster_tags(&self, _cluster: &str) -> anyhow::Result<Vec<Tag>> {
+        let _world = self.call("DescribeClusters")?;
+        Ok(Vec::new())
+    }
+
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> anyhow::Result<ServiceState> {
+        assert_eq!(cluster, CLUSTER);
+        let mut world = self.call("UpdateService")?;
+        let now = Instant::now();
+        let Some(state) = world.services.get_mut(service) else {
+            return Err(not_found("ServiceNotFoundException", "Service not found."));
+        };
+        if let Some(count) = update.desired_count {
+            state.desired = count;
+        }
+        if let Some(settings) = &update.settings {
+            state.settings = settings.clone();
+        }
+        let previous = state.task_definition.clone();
+        let to = update
+            .task_definition
+            .clone()
+            .unwrap_or_else(|| previous.clone());
+        if update.task_definition.is_some() || update.force_new_deployment {
+            let deployment = world.deploy(service, &to);
+            let scenario = world
+                .scenarios
+                .get_mut(service)
+                .and_then(VecDeque::pop_front)
+                .unwrap_or(Scenario::Complete { delay: 0.5 });
+            world.rollouts.insert(
+                service.to_string(),
+                Rollout {
+                    deployment,
+                    previous,
+                    started: now,
+                    scenario,
+                    phase: Phase::Rolling,
+                    stopped: 0,
+                },
+            );
+        }
+        Ok(world.services[service].clone())
+    }
+
+    async fn describe_task_definition(&self, task_definition: &str) -> anyhow::Result<Value> {
+        let world = self.call("DescribeTaskDefinition")?;
+        let name = task_definition
+            .rsplit('/')
+            .next()
+            .unwrap_or(task_definition);
+        let (family, revision) = match name.split_once(':') {
+            Some((family, revision)) => (family, revision.parse::<usize>().ok()),
+            None => (name, None),
+        };
+        let revisions = world
+            .families
+            .get(family)
+            .ok_or_else(|| not_found("ClientException", "Unable to describe task definition."))?;
+        let body = match revision {
+            Some(n) => revisions.get(n - 1),
+            None => revisions.iter().rev().find(|r| r["status"] == "ACTIVE"),
+        }
+        .ok_or_else(|| not_found("ClientException", "Unable to describe task definition."))?;
+        let arn = body["taskDefinitionArn"].as_str().unwrap_or_default();
+        Ok(
+            json!({"taskDefinition": body, "tags": world.tags.get(arn).cloned().unwrap_or(json!([]))}),
+        )
+    }
+
+    async fn register_task_definition(&self, body: &Value) -> anyhow::Result<String> {
+        let mut world = self.call("RegisterTaskDefinition")?;
+        let family = body["family"].as_str().expect("a family").to_string();
+        let revisions = world.families.entry(family.clone()).or_default();
+        let arn = td_arn(&family, revisions.len() + 1);
+        let mut stored = body.clone();
+        let tags = stored
+            .as_object_mut()
+            .and_then(|o| o.remove("tags"))
+            .unwrap_or(json!([]));
+        stored["taskDefinitionArn"] = json!(arn);
+        stored["revision"] = json!(revisions.len() + 1);
+        stored["status"] = json!("ACTIVE");
+        revisions.push(stored);
+        world.tags.insert(arn.clone(), tags);
+        Ok(arn)
+    }
+
+    async fn active_revisions(&self, family: &str) -> anyhow::Result<Vec<String>> {
+        let world = self.call("ListTaskDefinitions")?;
+        Ok(world
+            .families
+            .get(family)
+            .into_iter()
+            .flatten()
+            .rev()
+            .filter(|r| r["status"] == "ACTIVE")
+            .filter_map(|r| r["taskDefinitionArn"].as_str().map(str::to_string))
+            .collect())
+    }
+
+    async fn deregister_task_definition(&self, arn: &str) -> anyhow::Result<()> {
+        let mut world = self.call("DeregisterTaskDefinition")?;
+        for revisions in world.families.values_mut() {
+            for r in revisions.iter_mut() {
+                if r["taskDefinitionArn"] == arn {
+                    r["status"] = json!("INACTIVE");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_task(&self, _task: &OneOffTask<'_>) -> anyhow::Result<String> {
+        unimplemented!("the model runs no one-off tasks; the end-to-end tests cover them")
+    }
+
+    async fn task_status(
+        &self,
+        _cluster: &str,
+        _arn: &str,
+    ) -> anyhow::Result<Option<(TaskStatus, StoppedTask)>> {
+        unimplemented!("the model runs no one-off tasks")
+    }
+
+    async fn list_stopped_tasks(
+        &self,
+        _cluster: &str,
+        started_by: &str,
+    ) -> anyhow::Result<Vec<String>> {
+        let world = self.call("ListTasks")?;
+        Ok(world
+            .stopped
+            .iter()
+            .filter(|t| t.started_by == started_by)
+            .take(100)
+            .map(|t| t.arn.clone())
+            .collect())
+    }
+
+    async fn describe_tasks(
+        &self,
+        _cluster: &str,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<StoppedTask>> {
+        assert!(arns.len() <= 100, "DescribeTasks takes at most 100 tasks");
+        let world = self.call("DescribeTasks")?;
+        Ok(world
+            .stopped
+            .iter()
+            .filter(|t| arns.contains(&t.arn))
+            .cloned()
+            .collect())
+    }
+
+    async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
+        let _world = self.call("ListClusters")?;
+        Ok(vec![format!(
+            "arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"
+        )])
+    }
+
+    async fn list_services(&self, _cluster: &str) -> anyhow::Result<Vec<String>> {
+        let world = self.call("ListServices")?;
+        Ok(world.services.values().map(|s| s.arn.clone()).collect())
+    }
+
+    async fn list_running_tasks(&self, _cluster: &str) -> anyhow::Result<Vec<String>> {
+        let _world = self.call("ListTasks")?;
+        Ok(Vec::new())
+    }
+
+    async fn find_image(
+        &self,
+        repository: &Repository,
+        wanted: Wanted<'_>,
+    ) -> anyhow::Result<FoundImage> {
+        let world = self.call("DescribeImages")?;
+        if repository.name != REPOSITORY {
+            return Err(not_found(
+                "RepositoryNotFoundException",
+                "The repository does not exist.",
+            ));
+        }
+        world
+            .images
+            .iter()
+            .find(|(digest, tags)| match wanted {
+                Wanted::Tag(tag) => tags.iter().any(|t| t == tag),
+                Wanted::Digest(d) => digest == d,
+            })
+            .map(|(digest, tags)| FoundImage {
+                registry_id: ACCOUNT.into(),
+                repository: REPOSITORY.into(),
+                digest: digest.clone(),
+                tags: tags.clone(),
+            })
+            .ok_or_else(|| not_found("ImageNotFoundException", "The image does not exist."))
+    }
+
+    async fn recent_tags(&self, _repository: &Repository, n: usize) -> anyhow::Result<Vec<String>> {
+        let world = self.call("DescribeImages")?;
+        Ok(world
+            .images
+            .iter()
+            .rev()
+            .flat_map(|(_, t)| t.clone())
+            .take(n)
+            .collect())
+    }
+
+    async fn any_image(&self, _repository: &Repository) -> anyhow::Result<Option<String>> {
+        let world = self.call("DescribeImages")?;
+        Ok((!world.images.is_empty()).then(|| ACCOUNT.to_string()))
+    }
+
+    async fn tag_image(
+        &self,
+        _repository: &Repository,
+        digest: &str,
+        tag: &str,
+    ) -> anyhow::Result<()> {
+        let mut world = self.call("PutImage")?;
+        if let Some((_, tags)) = world.images.iter_mut().find(|(d, _)| d == digest) {
+            tags.push(tag.to_string());
+        }
+        Ok(())
+    }
+
+    async fn target_health(&self, _target_group_arn: &str) -> anyhow::Result<Vec<TargetHealth>> {
+        let _world = self.call("DescribeTargetHealth")?;
+        Ok(Vec::new())
+    }
+}

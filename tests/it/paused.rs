@@ -1,0 +1,403 @@
+//! The deploy pipeline against the ECS model ([`crate::model`]) on tokio's paused clock: every
+//! timing-dependent behaviour (paced registration, crash loops, timeouts, the circuit breaker's
+//! rollback) in virtual time, with the same report the binary would write. The end-to-end tests
+//! check the same program wired to moto in real time.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ecs_ship::console::{Console, Mode};
+use ecs_ship::deploy::{self, DeployRun};
+use ecs_ship::input::action_env::RunContext;
+use ecs_ship::progress::Progress;
+use ecs_ship::report::{Report, Status};
+use ecs_ship::request::{DeployRequest, Request};
+use tokio::time::Instant;
+
+use ecs_ship::cloud::AwsError;
+use ecs_ship::github::{DeploymentsApi, Payload, Tracker, Where};
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use crate::model::{CLUSTER, Model, REPOSITORY, Scenario};
+use crate::support::declared_inputs;
+
+/// A deploy request from the step's inputs, read and validated as the binary does.
+fn request(inputs: &[(&str, &str)]) -> DeployRequest {
+    let workspace = tempfile::tempdir().unwrap();
+    let mut env: BTreeMap<String, String> = declared_inputs()
+        .into_iter()
+        .map(|(name, default)| {
+            (
+                format!("INPUT_{}", name.to_uppercase()),
+                default.unwrap_or_default(),
+            )
+        })
+        .collect();
+    env.insert("GITHUB_ACTIONS".into(), "true".into());
+    env.insert(
+        "GITHUB_WORKSPACE".into(),
+        workspace.path().to_string_lossy().into_owned(),
+    );
+    for (name, value) in [
+        ("environment", "dev"),
+        ("cluster", CLUSTER),
+        ("repository", REPOSITORY),
+        ("image-tag", "v2"),
+    ]
+    .iter()
+    .chain(inputs)
+    {
+        env.insert(format!("INPUT_{}", name.to_uppercase()), (*value).into());
+    }
+    let given = ecs_ship::input::read_from(|name| env.get(name).cloned(), vec!["ecs-ship".into()]);
+    let inputs = ecs_ship::input::load(given.command.expect("a command")).expect("inputs load");
+    match ecs_ship::request::validate(&inputs).expect("valid inputs") {
+        Request::Deploy(request) => *request,
+        Request::Rollback(_) => unreachable!("a deploy"),
+    }
+}
+
+/// Runs a deploy to the end against the model; the run, its report, the log and when it ended.
+async fn deploy(model: &Model, inputs: &[(&str, &str)]) -> (DeployRun, Report, String, Duration) {
+    let req = request(inputs);
+    let started = Instant::now();
+    let mut log = Vec::new();
+    let run = {
+        let mut console = Console::new(&mut log, Mode::Human);
+        deploy::run(
+            Ok(model),
+            &req,
+            &RunContext::default(),
+            &mut console,
+            None,
+            &Progress::default(),
+            std::future::pending(),
+        )
+        .await
+    };
+    let report = ecs_ship::report::deploy::build(&run, "dev", Vec::new());
+    (
+        run,
+        report,
+        String::from_utf8(log).unwrap(),
+        started.elapsed(),
+    )
+}
+
+/// One job output of the report, as the binary writes it.
+fn output(report: &Report, name: &str) -> String {
+    report
+        .outputs()
+        .into_iter()
+        .find_map(|(n, v)| (n == name).then_some(v))
+        .unwrap_or_else(|| panic!("no output `{name}`"))
+}
+
+/// The revision number of a task definition ARN.
+fn revision(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or_default()
+}
+
+/// The step summary as a reader sees it (character references decoded, `<code>` dropped).
+fn summary(report: &Report) -> String {
+    ecs_ship::report::markdown::decoded(&ecs_ship::report::summary::render(report))
+}
+
+fn crash(interval: f64) -> Scenario {
+    Scenario::Crash {
+        delay: 0.2,
+        interval,
+        exit: 137,
+        reason: Some("OutOfMemoryError: Container killed due to memory usage"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deploy_completes_in_virtual_time_with_one_registration_and_one_update() {
+    let model = Model::new(&["api"]);
+    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert_eq!(report.exit as i32, 0);
+    assert_eq!(model.running("api"), "api:2");
+    assert_eq!(model.calls("RegisterTaskDefinition").len(), 1);
+    assert_eq!(model.calls("UpdateService").len(), 1);
+    assert!(
+        took < Duration::from_secs(3),
+        "a verdict soon after the 0.5 s rollout: {took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn ten_families_are_registered_paced_at_the_sustained_rate() {
+    let names: Vec<String> = (0..10).map(|i| format!("svc{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let model = Model::new(&refs);
+    let services: String = names.iter().flat_map(|n| ["- ", n, "\n"]).collect();
+    let (_, report, log, _) = deploy(&model, &[("services", &services)]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert_eq!(report.services.len(), 10);
+    assert!(report.services.iter().all(|s| s.status == Status::Deployed));
+    let at = model.calls("RegisterTaskDefinition");
+    assert_eq!(at.len(), 10, "one registration per family, none retried");
+    for pair in at.windows(2) {
+        assert!(
+            pair[1].saturating_sub(pair[0]) >= Duration::from_millis(1100),
+            "one registration per 1.1 s, never faster than AWS's sustained rate: {at:?}"
+        );
+    }
+    // The model refuses more than 10 services per DescribeServices call.
+    assert!(model.calls("DescribeServices").len() >= 2);
+    for name in &names {
+        assert_eq!(model.running(name), format!("{name}:2"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_crash_loop_without_circuit_breaker_fails_at_the_third_task_and_ecs_ship_rolls_back() {
+    let model = Model::new(&["api"]);
+    model.scenario("api", &[crash(1.2)]);
+    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    assert_eq!(report.exit as i32, 3, "{log}");
+    assert_eq!(output(&report, "status"), "rolled-back");
+    assert_eq!(revision(&output(&report, "task-definition-arn")), "2");
+    assert_eq!(
+        revision(&output(&report, "rollback-task-definition-arn")),
+        "1"
+    );
+    let reason = output(&report, "failure-reason");
+    assert!(
+        reason.starts_with("3 tasks of deployment ecs-svc/")
+            && reason.contains("app exited 137: OutOfMemoryError"),
+        "{reason}"
+    );
+    assert_eq!(model.running("api"), "api:1", "the previous revision again");
+    assert_eq!(
+        model.calls("UpdateService").len(),
+        2,
+        "the deploy and our rollback"
+    );
+    assert_eq!(report.failed_tasks.len(), 3);
+    let summary = summary(&report);
+    assert!(summary.contains("failed and was rolled back"), "{summary}");
+    assert!(
+        summary.contains("### Stopped tasks") && summary.contains("app exited 137"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| Rolled back to | api:1 by ecs-ship, COMPLETED"),
+        "{summary}"
+    );
+    // The third task stops at 0.2 + 2 × 1.2 = 2.6 s; the verdict follows within a poll, then
+    // the rollback's 0.5 s rollout.
+    assert!(
+        took >= Duration::from_millis(2600) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_the_rollback_also_fails_the_status_is_failed_and_says_both() {
+    let model = Model::new(&["api"]);
+    model.scenario("api", &[crash(0.8), crash(0.8)]);
+    let (_, report, log, _) = deploy(&model, &[("service", "api")]).await;
+    assert_eq!(report.exit as i32, 3, "{log}");
+    assert_eq!(output(&report, "status"), "failed");
+    let reason = output(&report, "failure-reason");
+    assert!(
+        reason.contains("; the rollback of api to api:1 also failed: ")
+            && reason.matches("tasks of deployment").count() == 2,
+        "{reason}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rollout_that_never_finishes_fails_at_the_timeout_and_is_rolled_back() {
+    for (minutes, said, seconds) in [("0.05", "3s", 3), ("15", "15m", 900)] {
+        let model = Model::new(&["api"]);
+        model.scenario("api", &[Scenario::Hang]);
+        let (_, report, log, took) =
+            deploy(&model, &[("service", "api"), ("timeout-minutes", minutes)]).await;
+        assert_eq!(report.exit as i32, 3, "{log}");
+        assert_eq!(
+            output(&report, "status"),
+            "rolled-back",
+            "timed out, then rolled back"
+        );
+        let reason = output(&report, "failure-reason");
+        assert!(
+            reason.starts_with(&format!("timed out after {said} waiting for deployment")),
+            "{reason}"
+        );
+        assert!(
+            took >= Duration::from_secs(seconds) && took < Duration::from_secs(seconds + 5),
+            "the deadline, then the rollback: {took:?}"
+        );
+        assert_eq!(model.running("api"), "api:1");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_circuit_breaker_rollback_is_reported_not_repeated() {
+    let model = Model::new(&["api"]);
+    model.scenario("api", &[Scenario::Fail { delay: 4.0 }]);
+    // Our own count of failed tasks off: ECS's breaker decides.
+    let (_, report, log, took) =
+        deploy(&model, &[("service", "api"), ("max-task-failures", "0")]).await;
+    assert_eq!(report.exit as i32, 3, "{log}");
+    assert_eq!(output(&report, "status"), "rolled-back");
+    assert_eq!(
+        revision(&output(&report, "rollback-task-definition-arn")),
+        "1"
+    );
+    let reason = output(&report, "failure-reason");
+    assert!(reason.contains("circuit breaker"), "{reason}");
+    assert_eq!(
+        model.calls("UpdateService").len(),
+        1,
+        "ECS rolled back; we did not update again"
+    );
+    let summary = summary(&report);
+    assert!(summary.contains("by ECS (circuit breaker)"), "{summary}");
+    assert!(
+        summary.contains("CannotPullContainerError"),
+        "stopped-task reasons are shown: {summary}"
+    );
+    assert!(
+        summary.contains("### Last service events")
+            && summary.contains("rolling back to deployment"),
+        "{summary}"
+    );
+    assert_eq!(model.running("api"), "api:1");
+    assert!(
+        took >= Duration::from_secs(6) && took < Duration::from_secs(9),
+        "ECS's rollback completes 2 s after the breaker trips at 4 s: {took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn describe_services_failing_after_the_update_is_a_failed_rollout_and_the_rollback_is_said_unverified()
+ {
+    let model = Model::new(&["api"]);
+    model.scenario("api", &[Scenario::Hang]);
+    // The reads before the update (gather, the re-read) go through; every one after fails.
+    model.fault(
+        "DescribeServices",
+        2,
+        &AwsError::service("ServerException", "Service Unavailable (injected)"),
+        10_000,
+    );
+    let (_, report, log, took) =
+        deploy(&model, &[("service", "api"), ("timeout-minutes", "0.1")]).await;
+    assert_eq!(report.exit as i32, 3, "{log}");
+    assert_eq!(output(&report, "status"), "failed");
+    let reason = output(&report, "failure-reason");
+    assert!(
+        reason.starts_with("no verdict on deployment ecs-svc/")
+            && reason.contains("could not be read for")
+            && reason.contains("ServerException: Service Unavailable (injected)")
+            && reason.contains(
+                "; the rollback of api to api:1 could not be verified: deployment ecs-svc/"
+            ),
+        "{reason}"
+    );
+    assert_eq!(
+        revision(&output(&report, "rollback-task-definition-arn")),
+        "1"
+    );
+    assert_eq!(
+        model.calls("UpdateService").len(),
+        2,
+        "the deploy and our rollback"
+    );
+    let summary = summary(&report);
+    assert!(
+        summary.contains("| Rollback | to api:1 by ecs-ship")
+            && summary.contains("started but not verified")
+            && summary.contains("| Service now | unknown: it could not be read"),
+        "{summary}"
+    );
+    assert!(!summary.contains("Rolled back to"), "{summary}");
+    assert_eq!(
+        model.running("api"),
+        "api:1",
+        "the rollback was made, only its verdict could not be read"
+    );
+    assert!(
+        took >= Duration::from_secs(12) && took < Duration::from_secs(13),
+        "one timeout for the rollout, one for the rollback: {took:?}"
+    );
+}
+
+/// A GitHub Deployments API that answers what it is told, or never.
+struct StandIn {
+    create: Option<u64>,
+    status: bool,
+    posted: std::sync::Mutex<Vec<String>>,
+}
+
+impl DeploymentsApi for StandIn {
+    fn create_deployment(&self, _body: Value) -> BoxFuture<'static, Result<u64, String>> {
+        match self.create {
+            Some(id) => Box::pin(async move { Ok(id) }),
+            None => Box::pin(std::future::pending()),
+        }
+    }
+
+    fn post_status(&self, _id: u64, body: Value) -> BoxFuture<'static, Result<(), String>> {
+        self.posted
+            .lock()
+            .unwrap()
+            .push(body["state"].as_str().unwrap_or_default().to_string());
+        if self.status {
+            Box::pin(async { Ok(()) })
+        } else {
+            Box::pin(std::future::pending())
+        }
+    }
+}
+
+fn tracker(api: &Arc<StandIn>) -> Tracker {
+    let req = request(&[("github-deployment", "true"), ("github-token", "ghs_x")]);
+    Tracker::with_api(
+        Arc::clone(api) as Arc<dyn DeploymentsApi>,
+        req.github.expect("github-deployment is on"),
+        Where {
+            repository: "acme/api".into(),
+            sha: "0a1b".into(),
+            api_url: "http://127.0.0.1:9".into(),
+            log_url: None,
+        },
+        "dev",
+    )
+}
+
+fn payload() -> Payload {
+    Payload {
+        image: "api:v2".into(),
+        digest: None,
+        services: vec!["api".into()],
+        production: false,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_github_that_never_answers_holds_the_end_of_the_run_for_20_seconds_only() {
+    let api = Arc::new(StandIn {
+        create: None,
+        status: true,
+        posted: std::sync::Mutex::default(),
+    });
+    let mut tracker = tracker(&api);
+    tracker.start(&payload());
+    let started = Instant::now();
+    let finished = tracker.finish(Some(("success", "Deployed".into()))).await;
+    assert_eq!(started.elapsed(), Duration::from_secs(20));
+    assert_eq!(finished.id, None);
+    assert_eq!(
+        finished.warnings,
+        ["GitHub deployment: no answer within 20 s; its status was not updated"]
+    );
+    assert!(api.posted.lock().unwrap().is_empty(), "nothing to post to");
+}
