@@ -9,7 +9,7 @@
 //! runs beside it, only the final status follows the verdict. They are retried briefly on rate
 //! limits and 5xx answers, and any failure becomes a warning (annotation and summary line).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -57,6 +57,8 @@ pub struct Tracker {
     place: Where,
     environment: String,
     started: Option<JoinHandle<Started>>,
+    /// The deployment's id as soon as it is known, even when `in_progress` then hangs.
+    created: Arc<OnceLock<u64>>,
 }
 
 /// How reporting to GitHub ended: which deployment, and what went wrong.
@@ -114,6 +116,7 @@ impl Tracker {
             place,
             environment: environment.to_string(),
             started: None,
+            created: Arc::default(),
         }
     }
 
@@ -124,6 +127,7 @@ impl Tracker {
             return;
         }
         let api = Arc::clone(&self.api);
+        let created = Arc::clone(&self.created);
         let given = self.request.deployment_id;
         let create = json!({
             "ref": self.place.sha,
@@ -155,6 +159,7 @@ impl Tracker {
                 },
             };
             started.id = Some(id);
+            let _ = created.set(id);
             if let Err(why) = api.post_status(id, in_progress).await {
                 started.warnings.push(format!(
                     "GitHub deployment {id}: `in_progress` not posted: {why}"
@@ -170,7 +175,7 @@ impl Tracker {
     /// the deploy started (the image was missing, say).
     pub async fn finish(mut self, state: Option<(&'static str, String)>) -> Finished {
         let started = match (self.started.take(), self.request.deployment_id) {
-            (Some(handle), _) => Self::join(handle).await,
+            (Some(handle), _) => self.join(handle).await,
             (None, Some(id)) => Started {
                 id: Some(id),
                 warnings: Vec::new(),
@@ -196,21 +201,34 @@ impl Tracker {
         finished
     }
 
-    /// Waits (briefly) for the start task.
-    async fn join(handle: JoinHandle<Started>) -> Started {
-        match tokio::time::timeout(START_GRACE, handle).await {
+    /// Waits (briefly) for the start task. When it has no answer in time it is stopped (so a
+    /// late `in_progress` cannot land after the final state); a deployment it created still
+    /// gets the final state.
+    async fn join(&self, mut handle: JoinHandle<Started>) -> Started {
+        match tokio::time::timeout(START_GRACE, &mut handle).await {
             Ok(Ok(started)) => started,
             Ok(Err(err)) => Started {
-                id: None,
+                id: self.created.get().copied(),
                 warnings: vec![format!("GitHub deployment: the request task failed: {err}")],
             },
-            Err(_) => Started {
-                id: None,
-                warnings: vec![format!(
-                    "GitHub deployment: no answer within {} s; its status was not updated",
-                    START_GRACE.as_secs()
-                )],
-            },
+            Err(_) => {
+                handle.abort();
+                let grace = START_GRACE.as_secs();
+                match self.created.get() {
+                    Some(&id) => Started {
+                        id: Some(id),
+                        warnings: vec![format!(
+                            "GitHub deployment {id}: `in_progress` not posted: no answer within {grace} s"
+                        )],
+                    },
+                    None => Started {
+                        id: None,
+                        warnings: vec![format!(
+                            "GitHub deployment: no answer within {grace} s; its status was not updated"
+                        )],
+                    },
+                }
+            }
         }
     }
 

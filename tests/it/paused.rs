@@ -401,3 +401,34 @@ async fn a_github_that_never_answers_holds_the_end_of_the_run_for_20_seconds_onl
     );
     assert!(api.posted.lock().unwrap().is_empty(), "nothing to post to");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_deployment_whose_statuses_get_no_answer_still_gets_its_final_state_tried() {
+    let api = Arc::new(StandIn {
+        create: Some(7),
+        status: false,
+        posted: std::sync::Mutex::default(),
+    });
+    let mut tracker = tracker(&api);
+    tracker.start(&payload());
+    let started = Instant::now();
+    let finished = tracker.finish(Some(("failure", "Failed".into()))).await;
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(40),
+        "the start grace, then the finish budget: bounded"
+    );
+    assert_eq!(finished.id, Some(7), "the deployment was created");
+    assert_eq!(
+        *api.posted.lock().unwrap(),
+        ["in_progress", "failure"],
+        "the final state is tried though `in_progress` got no answer"
+    );
+    assert_eq!(
+        finished.warnings,
+        [
+            "GitHub deployment 7: `in_progress` not posted: no answer within 20 s",
+            "GitHub deployment 7: `failure` not posted: no answer within 20 s"
+        ]
+    );
+}
