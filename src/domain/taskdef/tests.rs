@@ -233,3 +233,31 @@ fn own_tags_are_set_read_and_ignored_when_comparing() {
         "reads describe responses too"
     );
 }
+
+/// The whole rendered body, pinned: every field of the live definition kept, only the asked-for
+/// changes made (image, variables, secrets, logs and roles of `web`), read-only fields dropped,
+/// tags lifted. A change to rendering shows here as a reviewed snapshot diff.
+#[test]
+fn the_rendered_task_definition_is_pinned_field_for_field() {
+    let changes = Changes {
+        family: Some("api-next".into()),
+        environment: vec![
+            ("LOG_LEVEL".into(), "debug".into()),
+            ("EMPTY".into(), String::new()),
+        ],
+        secrets: vec![(
+            "DB_PASSWORD".into(),
+            "arn:aws:ssm:us-east-1:123456789012:parameter/api/db-password".into(),
+        )],
+        logs: Some(AwsLogs {
+            group: "/ecs/api-next".into(),
+            region: "us-east-1".into(),
+            stream_prefix: Some("web".into()),
+        }),
+        execution_role_arn: Some("arn:aws:iam::123456789012:role/exec".into()),
+        task_role_arn: Some("arn:aws:iam::123456789012:role/task".into()),
+        ..web_changes()
+    };
+    let rendered = render(&all_fields(), &changes).unwrap();
+    insta::assert_json_snapshot!(rendered);
+}
