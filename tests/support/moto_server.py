@@ -12,6 +12,9 @@
 It prints one JSON line {"aws": <port>, "control": <port>} on stdout once both servers listen,
 then serves until stdin closes or it is killed. The control API (JSON over HTTP):
 
+  POST /reset     {"environments": [...], "load_balanced": [...]}   forget everything (moto's state,
+                  scenarios, rollouts, faults, recorded calls), then seed as `--seed` does; the
+                  tests' pool of emulators uses it to hand a fresh world to the next test
   POST /seed      {"environments": ["dev", ...], "load_balanced": [...]}   seed the standard world
                   (load-balanced environments get an ALB target group with two healthy targets)
   POST /scenario  {"cluster", "service", "outcome", "delay", ...}   how the next rollout goes:
@@ -198,6 +201,26 @@ class Recorder:
     def reset(self):
         with self.lock:
             self.calls.clear()
+
+    def reset_all(self):
+        """Forgets calls, faults and the throttle's memory (for a fresh world)."""
+        with self.lock:
+            self.calls.clear()
+            self.faults.clear()
+            self.last_accepted.clear()
+
+
+def reset_world():
+    """A fresh world for the next test: moto's backends and every piece of scenario state."""
+    from moto.moto_api._internal.models import moto_api_backend
+    with LOCK:
+        SCENARIOS.clear()
+        ROLLOUTS.clear()
+        TIMELINE.clear()
+        TASK_SCENARIOS.clear()
+        ONE_OFF.clear()
+        UNHEALTHY.clear()
+        moto_api_backend.reset()
 
 
 class RecordingMotoServer(ThreadedMotoServer):
@@ -735,6 +758,13 @@ def control_handler(endpoint, recorder):
             url = urlparse(self.path)
             try:
                 payload = self.body()
+                if url.path == "/reset":
+                    # A pooled emulator serves the next test: everything forgotten, then seeded.
+                    recorder.reset_all()
+                    reset_world()
+                    balanced = payload.get("load_balanced", [])
+                    environments = payload.get("environments", []) + balanced
+                    return self.reply(seed(endpoint, environments, balanced) if environments else None)
                 if url.path == "/seed":
                     return self.reply(seed(endpoint, payload.get("environments", ["dev"]), payload.get("load_balanced", [])))
                 if url.path == "/repository":
