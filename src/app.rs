@@ -10,7 +10,7 @@ use crate::error::Exit;
 use crate::input::action_env::{RunContext, RunnerFiles};
 use crate::input::cli::Command;
 use crate::progress::Progress;
-use crate::report::{Kind, Report, Status, summary};
+use crate::report::{Kind, Report, summary};
 use crate::request::{DeployRequest, Request};
 use crate::{deploy, rollback};
 
@@ -277,68 +277,7 @@ async fn shutdown_signal() -> &'static str {
 
 /// Prints the verdict, then writes outputs and the summary when the runner's files are set.
 fn finish<W: Write>(report: &Report, files: &RunnerFiles, console: &mut Console<W>) {
-    console.end_group();
-    if let Some(failure) = &report.failure {
-        let message = match &failure.hint {
-            Some(hint) => format!("{}\nhint: {hint}", failure.message),
-            None => failure.message.clone(),
-        };
-        console.error(&failure.title, &message);
-        if !report.failed_tasks.is_empty() {
-            console.group("Stopped tasks");
-            for task in report.failed_tasks.iter().take(5) {
-                console.line(&format!("task {}: {}", task.id(), task.cause()));
-            }
-        }
-        if !report.target_health.is_empty() {
-            console.group("Load balancer targets");
-            for t in report.target_health.iter().take(10) {
-                let why = [t.reason.as_deref(), t.description.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(": ");
-                console.line(&format!(
-                    "{} {}{} {} {why}",
-                    t.target_group,
-                    t.target,
-                    if t.ours { " (failed task)" } else { "" },
-                    t.state
-                ));
-            }
-        }
-        if !report.events.is_empty() {
-            console.group("Last service events");
-            for event in report.events.iter().take(10) {
-                console.line(&format!("{} {}", event.created_at, event.message));
-            }
-        }
-        if let Some(arn) = &report.rollback_task_definition_arn {
-            let outcome = if report.status == Status::RolledBack {
-                "rolled back"
-            } else {
-                "rollback attempted"
-            };
-            console.end_group();
-            console.line(&format!(
-                "{outcome} to {}",
-                crate::domain::ecs::short_task_definition(arn)
-            ));
-        }
-        console.end_group();
-    }
-    console.line(&format!(
-        "Result: {} in {:.1}s{}",
-        report.status.as_str(),
-        report.duration.as_secs_f64(),
-        report
-            .task_definition_arn
-            .as_deref()
-            .map_or(String::new(), |arn| format!(
-                " ({})",
-                crate::domain::ecs::short_task_definition(arn)
-            ))
-    ));
+    crate::report::console::verdict(report, console);
     if let Some(path) = &files.output {
         if let Err(err) = crate::runner::write_outputs(path, &report.outputs()) {
             console.error("Outputs not written", &format!("{err:#}"));

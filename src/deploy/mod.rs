@@ -26,7 +26,7 @@ use crate::error::UserError;
 use crate::gather::{Gathered, gather};
 use crate::github::{Payload, Tracker};
 use crate::input::action_env::RunContext;
-use crate::plan::predeploy;
+use crate::plan::predeploy::{self, PreDeployPlan};
 use crate::plan::{Plan, PlanInput, plan};
 use crate::progress::{Progress, Record};
 use crate::request::gate::Destination;
@@ -124,6 +124,47 @@ async fn steps<C: Cloud, W: Write>(
     console.group("Read SSM, ECS and ECR");
     let cloud = cloud?;
     run.region = Some(cloud.region().to_string());
+    let planned = prepare(cloud, req, console, run).await?;
+    let plans = &planned.plans;
+    if req.dry_run {
+        run.dry_run = Some(show_dry_run(plans, console)?);
+        return Ok(());
+    }
+    if !plans.iter().any(Plan::updates_service) {
+        console.line("Nothing changed: no revision registered, no service touched (set `force-new-deployment` to redeploy anyway).");
+        if github.is_some() {
+            console.line("No GitHub deployment recorded: nothing was deployed.");
+        }
+        let unchanged = run.unchanged.insert(Unchanged::default());
+        return judge_unchanged(cloud, req, &planned.gathered, console, progress, unchanged).await;
+    }
+    if let Some(github) = github {
+        github.start(&Payload {
+            image: plans[0].image_reference.clone(),
+            digest: plans[0].image.digest.clone(),
+            services: plans.iter().map(|p| p.service.clone()).collect(),
+            production: planned.production,
+        });
+    }
+    apply_planned(cloud, req, ctx, console, progress, &planned, run).await
+}
+
+/// What was gathered and planned, before any write.
+struct Planned {
+    gathered: Gathered,
+    plans: Vec<Plan>,
+    pre_deploy: Option<PreDeployPlan>,
+    /// The production gate's verdict on the real target (names from SSM, tags).
+    production: bool,
+}
+
+/// Gathers, checks the production gate on the real target, and plans (logging each step).
+async fn prepare<C: Cloud, W: Write>(
+    cloud: &C,
+    req: &DeployRequest,
+    console: &mut Console<W>,
+    run: &mut DeployRun,
+) -> anyhow::Result<Planned> {
     let gathered = gather(cloud, req).await?;
     run.gathered = Some(gathered.clone());
     log_gathered(console, &gathered);
@@ -142,29 +183,29 @@ async fn steps<C: Cloud, W: Write>(
         predeploy::log(console, pre, req.dry_run);
         run.pre_deploy_planned = Some(pre.describe());
     }
-    if req.dry_run {
-        run.dry_run = Some(show_dry_run(&plans, console)?);
-        return Ok(());
-    }
-    if !plans.iter().any(Plan::updates_service) {
-        console.line("Nothing changed: no revision registered, no service touched (set `force-new-deployment` to redeploy anyway).");
-        if github.is_some() {
-            console.line("No GitHub deployment recorded: nothing was deployed.");
-        }
-        let unchanged = run.unchanged.insert(Unchanged::default());
-        return judge_unchanged(cloud, req, &gathered, console, progress, unchanged).await;
-    }
-    if let Some(github) = github {
-        github.start(&Payload {
-            image: plans[0].image_reference.clone(),
-            digest: plans[0].image.digest.clone(),
-            services: plans.iter().map(|p| p.service.clone()).collect(),
-            production,
-        });
-    }
+    Ok(Planned {
+        gathered,
+        plans,
+        pre_deploy,
+        production,
+    })
+}
+
+/// The writes: the pre-deploy task, registrations, updates, the verdict (and rollback), and
+/// after a verified success the record and the clean-up.
+async fn apply_planned<C: Cloud, W: Write>(
+    cloud: &C,
+    req: &DeployRequest,
+    ctx: &RunContext,
+    console: &mut Console<W>,
+    progress: &Progress,
+    planned: &Planned,
+    run: &mut DeployRun,
+) -> anyhow::Result<()> {
+    let plans = &planned.plans;
     let mut registrar = Registrar::default();
-    if let (Some(task), Some(pre)) = (&req.pre_deploy, &pre_deploy) {
-        let cluster = &gathered.resolved.cluster;
+    if let (Some(task), Some(pre)) = (&req.pre_deploy, &planned.pre_deploy) {
+        let cluster = &planned.gathered.resolved.cluster;
         let task_run =
             run_planned(cloud, &mut registrar, task, pre, cluster, console, progress).await?;
         let succeeded = task_run.succeeded;
@@ -174,13 +215,13 @@ async fn steps<C: Cloud, W: Write>(
         }
     }
     console.group("Deploy");
-    let arns = register_all(cloud, &mut registrar, &plans, console, progress).await?;
+    let arns = register_all(cloud, &mut registrar, plans, console, progress).await?;
     run.deploys.clone_from(&arns);
-    let befores = reread(cloud, &plans).await?;
-    let updates = update_all(cloud, &plans, &befores, &arns, console, progress).await;
+    let befores = reread(cloud, plans).await?;
+    let updates = update_all(cloud, plans, &befores, &arns, console, progress).await;
     run.updates = Some(updates.clone());
     let watched = Update::watched(&updates);
-    let errors = Update::errors(&updates, &plans);
+    let errors = Update::errors(&updates, plans);
     if !errors.is_empty() && watched.is_empty() {
         anyhow::bail!("updating services failed: {}", errors.join("; "));
     }
@@ -195,7 +236,7 @@ async fn steps<C: Cloud, W: Write>(
     }
     let names: Vec<&str> = plans.iter().map(|p| p.service.as_str()).collect();
     console.line(&format!("Deployed: {}", names.join(", ")));
-    let shipped = shipped(req, &gathered, &plans, &arns);
+    let shipped = shipped(req, &planned.gathered, plans, &arns);
     run.after_success =
         Some(record::after_success(cloud, req, ctx, &shipped, console, progress).await);
     if let Some(keep) = req.keep_revisions {

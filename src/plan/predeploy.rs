@@ -37,58 +37,27 @@ pub fn plan(
     plans: &[Plan],
 ) -> anyhow::Result<PreDeployPlan> {
     let first = &plans[0];
-    let (rendered, changed, live_arn, containers, diff) = match &gathered.pre_deploy_live {
-        Some(live) => {
-            // Its own family gets the deploy's image, env and secrets; its roles and log
-            // settings stay its own.
-            let req = DeployRequest {
-                logging: None,
-                ..req.clone()
-            };
-            let resolved = plan::Resolved {
-                execution_role_arn: None,
-                task_role_arn: None,
-                ..gathered.resolved.clone()
-            };
-            let target = ResolvedTarget {
-                service: first.service.clone(),
-                family: None,
-                containers: task.container.iter().cloned().collect(),
-                ..ResolvedTarget::default()
-            };
-            let live_arn = taskdef::registrable(live)["taskDefinitionArn"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let revision = plan::revision(
-                &req,
-                &PlanInput {
-                    resolved: &resolved,
-                    target: &target,
-                    region,
-                    live,
-                    service: &gathered.services[0],
-                    image: &gathered.image,
-                },
-                live,
-                &live_arn,
-            )?;
-            (
-                revision.rendered,
-                revision.changed,
-                live_arn,
-                revision.containers,
-                revision.diff,
-            )
-        }
+    let (revision, live_arn) = match &gathered.pre_deploy_live {
+        Some(live) => own_family(req, task, gathered, region, first, live)?,
         None => (
-            first.rendered.clone(),
-            first.changed,
+            plan::Revision {
+                family: first.family.clone(),
+                containers: first.containers.clone(),
+                image_reference: first.image_reference.clone(),
+                rendered: first.rendered.clone(),
+                diff: first.diff.clone(),
+                changed: first.changed,
+            },
             first.live_task_definition_arn.clone(),
-            first.containers.clone(),
-            first.diff.clone(),
         ),
     };
+    let plan::Revision {
+        rendered,
+        changed,
+        containers,
+        diff,
+        ..
+    } = revision;
     let body = taskdef::registrable(&rendered);
     let names = taskdef::container_names(&body);
     let container = match &task.container {
@@ -128,6 +97,51 @@ pub fn plan(
             .is_none()
             .then(|| first.service.clone()),
     })
+}
+
+/// The task's own family rendered: it gets the deploy's image, env and secrets; its roles and
+/// log settings stay its own. With the live revision's ARN.
+fn own_family(
+    req: &DeployRequest,
+    task: &PreDeployTask,
+    gathered: &Gathered,
+    region: &str,
+    first: &Plan,
+    live: &serde_json::Value,
+) -> anyhow::Result<(plan::Revision, String)> {
+    let req = DeployRequest {
+        logging: None,
+        ..req.clone()
+    };
+    let resolved = plan::Resolved {
+        execution_role_arn: None,
+        task_role_arn: None,
+        ..gathered.resolved.clone()
+    };
+    let target = ResolvedTarget {
+        service: first.service.clone(),
+        family: None,
+        containers: task.container.iter().cloned().collect(),
+        ..ResolvedTarget::default()
+    };
+    let live_arn = taskdef::registrable(live)["taskDefinitionArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let revision = plan::revision(
+        &req,
+        &PlanInput {
+            resolved: &resolved,
+            target: &target,
+            region,
+            live,
+            service: &gathered.services[0],
+            image: &gathered.image,
+        },
+        live,
+        &live_arn,
+    )?;
+    Ok((revision, live_arn))
 }
 
 impl PreDeployPlan {

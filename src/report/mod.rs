@@ -5,7 +5,9 @@
 //! (what was registered, which deployment was started). [`summary`] renders it as Markdown.
 
 pub mod cancel;
+pub mod console;
 pub mod deploy;
+mod judged;
 pub mod links;
 pub mod markdown;
 pub mod rollback;

@@ -1,8 +1,8 @@
 //! The report of the rollback command, built once from what it did ([`CommandRun`]).
 
-use crate::domain::outcome::{RollbackState, RolledBackBy};
+use crate::domain::outcome::{RolledBackBy, Rollout};
 use crate::error::Exit;
-use crate::rollback::command::{AlreadyThere, CommandRun, There};
+use crate::rollback::command::{AlreadyThere, CommandRun, RollbackWaited, There};
 
 use super::{Kind, Report, ServiceResult, Status};
 
@@ -21,56 +21,10 @@ pub fn build(run: &CommandRun, environment: &str) -> Report {
         already_there(&mut report, there);
     }
     if let Some((to, rollout)) = &run.started {
-        report.rollback_task_definition_arn = Some(to.clone());
-        report.task_definition_arn = Some(to.clone());
-        report.rolled_back_by = Some(RolledBackBy::EcsShip.as_str().into());
-        report.rollback_rollout = Some(rollout.clone());
-        if run.waited.is_none() && run.error.is_none() && run.cancelled.is_none() {
-            // `wait` is off.
-            report.succeed(Status::Started);
-        }
+        started(&mut report, run, to, rollout);
     }
     if let (Some(waited), Some((to, _))) = (&run.waited, &run.started) {
-        report.rollback_rollout = Some(waited.rollout.clone());
-        let mut result = ServiceResult::planned(
-            run.service.as_deref().unwrap_or_default(),
-            run.previous.as_deref().unwrap_or_default(),
-            false,
-        );
-        result.task_definition_arn = Some(to.clone());
-        result.rollout = Some(waited.rollout.clone());
-        result.rollback_task_definition_arn = Some(to.clone());
-        result.now = Some(waited.now.clone());
-        result.rollback_state = Some(waited.state.clone());
-        report.rollback_state = Some(waited.state.clone());
-        match &waited.failure {
-            None => {
-                result.status = Status::RolledBack;
-                report.services = vec![result];
-                report.succeed(Status::RolledBack);
-            }
-            Some((reason, explanation)) => {
-                result.status = Status::Failed;
-                result.failure = Some(reason.clone());
-                report.services = vec![result];
-                if let Some(explanation) = explanation {
-                    report.failed_tasks.clone_from(&explanation.failed_tasks);
-                    report.events.clone_from(&explanation.events);
-                    report.target_health.clone_from(&explanation.target_health);
-                    report.warnings.extend(explanation.warnings.iter().cloned());
-                }
-                report.fail(
-                    "Rollback failed",
-                    reason.clone(),
-                    Some("see the stopped tasks and service events in the step summary".into()),
-                    Exit::DeployFailed,
-                );
-            }
-        }
-        debug_assert!(
-            waited.failure.is_none() == (waited.state == RollbackState::Completed),
-            "a completed rollback has no failure"
-        );
+        ended(&mut report, run, to, waited);
     }
     if let Some(err) = &run.error {
         let title = if report.rollback_task_definition_arn.is_some() {
@@ -84,6 +38,55 @@ pub fn build(run: &CommandRun, environment: &str) -> Report {
         super::cancel::cancelled(&mut report, signal);
     }
     report
+}
+
+/// The rollback the update started.
+fn started(report: &mut Report, run: &CommandRun, to: &str, rollout: &Rollout) {
+    report.rollback_task_definition_arn = Some(to.to_string());
+    report.task_definition_arn = Some(to.to_string());
+    report.rolled_back_by = Some(RolledBackBy::EcsShip.as_str().into());
+    report.rollback_rollout = Some(rollout.clone());
+    if run.waited.is_none() && run.error.is_none() && run.cancelled.is_none() {
+        // `wait` is off.
+        report.succeed(Status::Started);
+    }
+}
+
+/// How the rollback's rollout ended.
+fn ended(report: &mut Report, run: &CommandRun, to: &str, waited: &RollbackWaited) {
+    report.rollback_rollout = Some(waited.rollout.clone());
+    let mut result = ServiceResult::planned(
+        run.service.as_deref().unwrap_or_default(),
+        run.previous.as_deref().unwrap_or_default(),
+        false,
+    );
+    result.task_definition_arn = Some(to.to_string());
+    result.rollout = Some(waited.rollout.clone());
+    result.rollback_task_definition_arn = Some(to.to_string());
+    result.now = Some(waited.now.clone());
+    result.rollback_state = Some(waited.state.clone());
+    report.rollback_state = Some(waited.state.clone());
+    let Some((reason, explanation)) = &waited.failure else {
+        result.status = Status::RolledBack;
+        report.services = vec![result];
+        report.succeed(Status::RolledBack);
+        return;
+    };
+    result.status = Status::Failed;
+    result.failure = Some(reason.clone());
+    report.services = vec![result];
+    if let Some(explanation) = explanation {
+        report.failed_tasks.clone_from(&explanation.failed_tasks);
+        report.events.clone_from(&explanation.events);
+        report.target_health.clone_from(&explanation.target_health);
+        report.warnings.extend(explanation.warnings.iter().cloned());
+    }
+    report.fail(
+        "Rollback failed",
+        reason.clone(),
+        Some("see the stopped tasks and service events in the step summary".into()),
+        Exit::DeployFailed,
+    );
 }
 
 /// The service already ran the revision to go back to.

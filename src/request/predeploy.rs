@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use super::parse::{invalid, is_ecs_name, minutes};
 use crate::error::UserError;
+use crate::input::maps::OneOrMany;
 use crate::input::predeploy::PreDeployInput;
 
 /// A validated pre-deploy task.
@@ -78,37 +79,7 @@ pub fn validate(input: &PreDeployInput) -> Result<PreDeployTask, UserError> {
         ))
         .hint("without either it would start another copy of the service; give the migration's `command` (or its own `family`)"));
     }
-    let split = |s: &str| crate::text::split_list(s);
-    let subnets = raw.subnets.map(|s| s.into_vec(split));
-    if let Some(bad) = subnets
-        .iter()
-        .flatten()
-        .find(|s| !s.starts_with("subnet-") || !is_ecs_name(s))
-    {
-        return Err(invalid(
-            &field("subnets"),
-            bad,
-            "expected subnet IDs like `subnet-0abc`",
-        ));
-    }
-    let security_groups = raw.security_groups.map(|s| s.into_vec(split));
-    if let Some(bad) = security_groups
-        .iter()
-        .flatten()
-        .find(|s| !s.starts_with("sg-") || !is_ecs_name(s))
-    {
-        return Err(invalid(
-            &field("security-groups"),
-            bad,
-            "expected security group IDs like `sg-0abc`",
-        ));
-    }
-    if subnets.as_ref().is_some_and(Vec::is_empty) {
-        return Err(
-            UserError::new(format!("input `{INPUT}`: `subnets` is empty"))
-                .hint("name at least one subnet, or leave `subnets` out to use the service's"),
-        );
-    }
+    let (subnets, security_groups) = network(raw.subnets, raw.security_groups)?;
     let timeout = raw
         .timeout_minutes
         .map(|v| {
@@ -129,6 +100,50 @@ pub fn validate(input: &PreDeployInput) -> Result<PreDeployTask, UserError> {
         assign_public_ip: raw.assign_public_ip,
         timeout,
     })
+}
+
+/// Subnet or security group IDs, when given.
+type Ids = Option<Vec<String>>;
+
+/// The given subnets and security groups, checked: IDs of the right kind, and not an empty
+/// list of subnets (which would leave the task nowhere to run).
+fn network(
+    subnets: Option<OneOrMany>,
+    security_groups: Option<OneOrMany>,
+) -> Result<(Ids, Ids), UserError> {
+    let field = |key: &str| format!("{INPUT}.{key}");
+    let split = |s: &str| crate::text::split_list(s);
+    let subnets = subnets.map(|s| s.into_vec(split));
+    if let Some(bad) = subnets
+        .iter()
+        .flatten()
+        .find(|s| !s.starts_with("subnet-") || !is_ecs_name(s))
+    {
+        return Err(invalid(
+            &field("subnets"),
+            bad,
+            "expected subnet IDs like `subnet-0abc`",
+        ));
+    }
+    let security_groups = security_groups.map(|s| s.into_vec(split));
+    if let Some(bad) = security_groups
+        .iter()
+        .flatten()
+        .find(|s| !s.starts_with("sg-") || !is_ecs_name(s))
+    {
+        return Err(invalid(
+            &field("security-groups"),
+            bad,
+            "expected security group IDs like `sg-0abc`",
+        ));
+    }
+    if subnets.as_ref().is_some_and(Vec::is_empty) {
+        return Err(
+            UserError::new(format!("input `{INPUT}`: `subnets` is empty"))
+                .hint("name at least one subnet, or leave `subnets` out to use the service's"),
+        );
+    }
+    Ok((subnets, security_groups))
 }
 
 #[cfg(test)]

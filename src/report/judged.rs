@@ -1,0 +1,188 @@
+//! The verdicts of a deploy's rollouts in its report, and after a failure the explanation, the
+//! rollbacks and the status they add up to.
+
+use crate::deploy::{DeployRun, Judged};
+use crate::domain::outcome::{RollbackState, RolledBackBy, Rollout};
+use crate::error::Exit;
+use crate::rollback::Begun;
+
+use super::{Report, Status};
+
+/// The verdicts, and after a failure the explanation and the rollbacks. Returns whether every
+/// rollout completed (the caller says what success is called).
+pub(super) fn judge(report: &mut Report, run: &DeployRun, judged: &Judged) -> bool {
+    let Some(outcomes) = &judged.outcomes else {
+        return false;
+    };
+    let names: Vec<&str> = run.plans.iter().map(|p| p.service.as_str()).collect();
+    let mut failures = judged.earlier.clone();
+    for ((i, w), outcome) in judged.watched.iter().zip(outcomes) {
+        let result = &mut report.services[*i];
+        result.rollout = Some(Rollout::of(&outcome.last_state, &w.target));
+        if let crate::watch::Verdict::Failed { reason, .. } = &outcome.verdict {
+            result.status = Status::Failed;
+            result.failure = Some(reason.clone());
+            result.now = Some(outcome.where_it_stands());
+            failures.push(if names.len() > 1 {
+                format!("{}: {reason}", names[*i])
+            } else {
+                reason.clone()
+            });
+        } else {
+            result.status = Status::Deployed;
+        }
+    }
+    report.rollout = report.services.first().and_then(|s| s.rollout.clone());
+    if failures.is_empty() {
+        return true;
+    }
+    if let Some(explanation) = &judged.explanation {
+        report.failed_tasks.clone_from(&explanation.failed_tasks);
+        report.events.clone_from(&explanation.events);
+        report.target_health.clone_from(&explanation.target_health);
+        report.warnings.extend(explanation.warnings.iter().cloned());
+    }
+    let message = if names.len() > 1 {
+        format!(
+            "{} of {} services failed: {}",
+            failures.len(),
+            names.len(),
+            failures.join("; ")
+        )
+    } else {
+        failures.join("; ")
+    };
+    report.fail(
+        "Rollout failed",
+        message,
+        Some("see the stopped tasks and service events in the step summary".into()),
+        Exit::DeployFailed,
+    );
+    if !judged.rollback {
+        for ((i, _), outcome) in judged.watched.iter().zip(outcomes) {
+            report.services[*i].now = Some(outcome.where_it_stands());
+        }
+        return false;
+    }
+    rollbacks(report, run, judged);
+    false
+}
+
+/// How the rollbacks began and ended, and the run's status from them.
+fn rollbacks(report: &mut Report, run: &DeployRun, judged: &Judged) {
+    match &judged.begun {
+        Some(begun) => {
+            for (index, b) in begun {
+                rollback_begun(report, *index, b);
+            }
+        }
+        // Cancelled while they began: the ones started so far.
+        None => {
+            for (index, started) in &run.progress.rollbacks {
+                note_rollback(report, *index, &started.to);
+                note_by(report, *index, started.by, &started.rollout);
+            }
+        }
+    }
+    let Some(waited) = &judged.waited else {
+        return;
+    };
+    for w in waited {
+        if w.index == 0 {
+            report.rollback_rollout = Some(w.rollout.clone());
+        }
+        let result = &mut report.services[w.index];
+        result.now = Some(w.now.clone());
+        result.rollback_state = Some(w.state.clone());
+    }
+    let indices: Vec<usize> = judged.watched.iter().map(|(i, _)| *i).collect();
+    conclude(report, &indices);
+}
+
+fn rollback_begun(report: &mut Report, index: usize, begun: &Begun) {
+    match begun {
+        Begun::Left { now } => report.services[index].now = Some(now.clone()),
+        Begun::NotStarted { to, why, now } => {
+            note_rollback(report, index, to);
+            let result = &mut report.services[index];
+            result.rollback_state = Some(RollbackState::NotStarted(why.clone()));
+            result.now = Some(now.clone());
+            if index == 0 {
+                report.rolled_back_by = Some(RolledBackBy::EcsShip.as_str().into());
+            }
+        }
+        Begun::Pending {
+            to, by, rollout, ..
+        } => {
+            note_rollback(report, index, to);
+            note_by(report, index, *by, rollout);
+        }
+    }
+}
+
+fn note_rollback(report: &mut Report, index: usize, to: &str) {
+    report.services[index].rollback_task_definition_arn = Some(to.to_string());
+    if index == 0 {
+        report.rollback_task_definition_arn = Some(to.to_string());
+    }
+}
+
+fn note_by(report: &mut Report, index: usize, by: RolledBackBy, rollout: &Rollout) {
+    if index == 0 {
+        report.rolled_back_by = Some(by.as_str().to_string());
+        report.rollback_rollout = Some(rollout.clone());
+    } else {
+        report
+            .rolled_back_by
+            .get_or_insert_with(|| by.as_str().to_string());
+    }
+}
+
+/// The run's status and message from what became of the rollbacks: `rolled-back` only when every
+/// service of the deploy is back on its previous revision, verified; otherwise `failed`, with a
+/// clause for each rollback that did not complete.
+fn conclude(report: &mut Report, started: &[usize]) {
+    let mut clauses = Vec::new();
+    let mut all_back = true;
+    for &index in started {
+        let result = &mut report.services[index];
+        let to = result
+            .rollback_task_definition_arn
+            .as_deref()
+            .map(crate::domain::ecs::short_task_definition)
+            .unwrap_or_default()
+            .to_string();
+        match result.rollback_state.clone() {
+            Some(RollbackState::Completed) => result.status = Status::RolledBack,
+            Some(other) => {
+                all_back = false;
+                result.status = Status::Failed;
+                let service = &result.service;
+                clauses.push(match other {
+                    RollbackState::NotStarted(why) => {
+                        format!("the rollback of {service} to {to} could not be started: {why}")
+                    }
+                    RollbackState::Unverified(why) => {
+                        format!("the rollback of {service} to {to} could not be verified: {why}")
+                    }
+                    RollbackState::Failed(why) => {
+                        format!("the rollback of {service} to {to} also failed: {why}")
+                    }
+                    RollbackState::Completed => unreachable!("matched above"),
+                });
+            }
+            None => all_back = false,
+        }
+    }
+    report.rollback_state = report
+        .services
+        .first()
+        .and_then(|s| s.rollback_state.clone());
+    if all_back && !started.is_empty() {
+        report.status = Status::RolledBack;
+    } else if let Some(failure) = &mut report.failure {
+        if !clauses.is_empty() {
+            failure.message = format!("{}; {}", failure.message, clauses.join("; "));
+        }
+    }
+}
