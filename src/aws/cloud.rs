@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Clients, ecr, ecs, elb, ssm};
+use super::{Clients, ecr, ecs, elb, ssm, tasks};
 use crate::cloud::{
     Cloud, DescribedServices, FoundImage, OneOffTask, Repository, ServiceUpdate, Wanted,
 };
@@ -78,7 +78,7 @@ impl Cloud for Clients {
     }
 
     async fn run_task(&self, task: &OneOffTask<'_>) -> anyhow::Result<String> {
-        ecs::run_task(&self.ecs, task).await
+        tasks::run_task(&self.ecs, task).await
     }
 
     async fn task_status(
@@ -86,7 +86,7 @@ impl Cloud for Clients {
         cluster: &str,
         arn: &str,
     ) -> anyhow::Result<Option<(TaskStatus, StoppedTask)>> {
-        ecs::task_status(&self.ecs, cluster, arn).await
+        tasks::task_status(&self.ecs, cluster, arn).await
     }
 
     async fn list_stopped_tasks(
@@ -94,7 +94,7 @@ impl Cloud for Clients {
         cluster: &str,
         started_by: &str,
     ) -> anyhow::Result<Vec<String>> {
-        ecs::list_stopped_tasks(&self.ecs, cluster, started_by).await
+        tasks::list_stopped_tasks(&self.ecs, cluster, started_by).await
     }
 
     async fn describe_tasks(
@@ -102,7 +102,7 @@ impl Cloud for Clients {
         cluster: &str,
         arns: &[String],
     ) -> anyhow::Result<Vec<StoppedTask>> {
-        ecs::describe_tasks(&self.ecs, cluster, arns).await
+        tasks::describe_tasks(&self.ecs, cluster, arns).await
     }
 
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
@@ -114,7 +114,7 @@ impl Cloud for Clients {
     }
 
     async fn list_running_tasks(&self, cluster: &str) -> anyhow::Result<Vec<String>> {
-        ecs::list_running_tasks(&self.ecs, cluster).await
+        tasks::list_running_tasks(&self.ecs, cluster).await
     }
 
     async fn find_image(

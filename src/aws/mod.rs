@@ -6,6 +6,7 @@ pub mod ecs;
 pub mod elb;
 pub mod raw_json;
 pub mod ssm;
+pub mod tasks;
 
 mod cloud;
 

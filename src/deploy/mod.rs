@@ -7,6 +7,9 @@
 //! already done comes from the [`Progress`] record.
 
 mod judge;
+mod show;
+
+use show::{log_gathered, log_plan, show_dry_run};
 
 use std::io::Write;
 
@@ -21,7 +24,6 @@ use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::domain::ecs::short_task_definition;
 use crate::domain::outcome::TaskRun;
-use crate::domain::taskdef;
 use crate::error::UserError;
 use crate::gather::{Gathered, gather};
 use crate::github::{Payload, Tracker};
@@ -340,26 +342,6 @@ async fn judge_unchanged<C: Cloud, W: Write>(
     Ok(())
 }
 
-/// A dry run shows each rendered task definition (values hidden) and changes nothing.
-fn show_dry_run<W: Write>(plans: &[Plan], console: &mut Console<W>) -> anyhow::Result<Vec<Value>> {
-    let mut shown_all = Vec::with_capacity(plans.len());
-    for plan in plans {
-        let shown = taskdef::redacted(&plan.rendered);
-        console.group(&format!(
-            "Rendered task definition for {} (dry run, environment values hidden)",
-            plan.service
-        ));
-        console.block(
-            &serde_json::to_string_pretty(&shown)?
-                .lines()
-                .map(str::to_string)
-                .collect::<Vec<_>>(),
-        );
-        shown_all.push(shown);
-    }
-    Ok(shown_all)
-}
-
 fn is_production_target(req: &DeployRequest, gathered: &Gathered) -> Result<bool, UserError> {
     req.target.gate.check(&Destination {
         ssm_prefix: req.target.ssm_prefix.as_deref(),
@@ -371,64 +353,4 @@ fn is_production_target(req: &DeployRequest, gathered: &Gathered) -> Result<bool
             .map(|s| (s.name.as_str(), s.tags.as_slice()))
             .collect(),
     })
-}
-
-fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {
-    if let Some(ssm) = &g.ssm {
-        let found: Vec<&str> = ssm.values.keys().map(String::as_str).collect();
-        console.line(&format!(
-            "SSM {}: found {}",
-            ssm.prefix,
-            if found.is_empty() {
-                "nothing".into()
-            } else {
-                found.join(", ")
-            }
-        ));
-    }
-    for service in &g.services {
-        console.line(&format!(
-            "Service {} in cluster {}: {} running {}/{}",
-            service.name,
-            g.resolved.cluster,
-            short_task_definition(&service.task_definition),
-            service.running,
-            service.desired
-        ));
-    }
-    let digest = g.image.digest.as_deref().unwrap_or("(no digest)");
-    let state = if g.image.verified {
-        "found in ECR"
-    } else {
-        "not checked (outside ECR)"
-    };
-    console.line(&format!(
-        "Image {}:{} {state}: {digest}",
-        g.image.repository,
-        g.image.tag.as_deref().unwrap_or("")
-    ));
-    for warning in &g.warnings {
-        console.warning("Image", warning);
-    }
-}
-
-fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan, name_service: bool) {
-    let service = if name_service {
-        format!("{}: ", plan.service)
-    } else {
-        String::new()
-    };
-    console.group(&format!(
-        "Plan: {service}family {} containers {}",
-        plan.family,
-        plan.containers.join(", ")
-    ));
-    if plan.diff.is_empty() {
-        console.line("The rendered task definition is the same as the live one.");
-    } else {
-        console.block(&plan.diff.lines());
-    }
-    if let Some(settings) = &plan.settings {
-        console.line(&format!("Rollout settings to set: {settings:?}"));
-    }
 }

@@ -10,6 +10,7 @@
 pub mod action_env;
 pub mod cli;
 pub mod config;
+mod defaults;
 pub mod maps;
 pub mod parse_error;
 pub mod predeploy;

@@ -11,6 +11,7 @@ mod judged;
 pub mod links;
 pub mod markdown;
 pub mod rollback;
+mod sections;
 pub mod summary;
 
 use std::time::Duration;

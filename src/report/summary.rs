@@ -9,31 +9,33 @@
 use std::fmt::Write as _;
 
 use super::markdown::{self, inert, inert_lines};
+use super::sections::{
+    write_changes, write_events, write_failed_tasks, write_pre_deploy, write_target_health,
+};
 use super::{Kind, Report, RollbackState, Status};
 use crate::domain::ecs::short_task_definition;
 use crate::domain::ecs::{RolloutState, TaskStatus};
-use crate::domain::taskdef::diff::NameChanges;
 use crate::text::{floor_boundary, shorten};
 
 /// The runner drops a summary over 1 MiB; stay well below it.
 pub const MAX_SUMMARY_BYTES: usize = 1_000_000;
-const MAX_EVENTS: usize = 10;
-const MAX_TASKS: usize = 5;
-const MAX_DIFF_LINES: usize = 400;
-const MAX_LINE_CHARS: usize = 300;
+pub(super) const MAX_EVENTS: usize = 10;
+pub(super) const MAX_TASKS: usize = 5;
+pub(super) const MAX_DIFF_LINES: usize = 400;
+pub(super) const MAX_LINE_CHARS: usize = 300;
 const MAX_PROSE_CHARS: usize = 4000;
 
 /// Untrusted prose (messages, reasons, events), inert and bounded.
-fn text(s: &str) -> String {
+pub(super) fn text(s: &str) -> String {
     inert(&shorten(s, MAX_PROSE_CHARS))
 }
 
 /// An untrusted identifier in monospace, inert and bounded.
-fn code(s: &str) -> String {
+pub(super) fn code(s: &str) -> String {
     markdown::code(&shorten(s, MAX_LINE_CHARS))
 }
 
-fn status_text(status: Option<&TaskStatus>) -> &str {
+pub(super) fn status_text(status: Option<&TaskStatus>) -> &str {
     status.map_or("-", TaskStatus::as_str)
 }
 
@@ -262,7 +264,7 @@ fn write_services(md: &mut String, report: &Report) {
 }
 
 /// A Markdown link whose text is escaped and whose URL is ours (percent-encoded names).
-fn link(label: &str, url: &str) -> String {
+pub(super) fn link(label: &str, url: &str) -> String {
     format!("[{label}]({})", url.replace(['(', ')', ' '], ""))
 }
 
@@ -297,60 +299,6 @@ fn console_links(report: &Report) -> Option<String> {
         links.push(link("logs", &super::links::logs(log_region, group, None)));
     }
     (!links.is_empty()).then(|| links.join(" · "))
-}
-
-fn write_pre_deploy(md: &mut String, report: &Report) {
-    let Some(task) = &report.pre_deploy else {
-        if let (Some(planned), Status::DryRun) = (&report.pre_deploy_planned, report.status) {
-            let _ = writeln!(
-                md,
-                "\n### Pre-deploy task\n\nWould run {} before any service is updated (a dry run runs nothing).",
-                text(planned)
-            );
-        }
-        return;
-    };
-    let region = report.region.as_deref().unwrap_or("us-east-1");
-    let verdict = if task.succeeded {
-        "✅ exited 0".to_string()
-    } else if let Some(why) = &task.failure {
-        format!("❌ {}", text(&shorten(why, MAX_LINE_CHARS)))
-    } else {
-        format!("⏹️ {}", code(status_text(task.last_status.as_ref())))
-    };
-    let _ = writeln!(
-        md,
-        "\n### Pre-deploy task\n\n| | |\n|---|---|\n| Task definition | {} |\n| Container | {} |\n| Result | {verdict} |",
-        link(
-            &code(short_task_definition(&task.task_definition_arn)),
-            &super::links::task_definition(region, &task.task_definition_arn)
-        ),
-        code(&task.container),
-    );
-    if let (Some(arn), Some(cluster)) = (&task.task_arn, &report.cluster) {
-        let id = crate::domain::arn::name_of(arn);
-        let _ = writeln!(
-            md,
-            "| Task | {} ({} after {:.0} s) |",
-            link(&code(id), &super::links::task(region, cluster, arn)),
-            code(status_text(task.last_status.as_ref())),
-            task.duration.as_secs_f64()
-        );
-    }
-    if let Some(log) = &task.log {
-        let shown = match &log.stream {
-            Some(stream) => format!("{} / {}", code(&log.group), code(stream)),
-            None => code(&log.group),
-        };
-        let _ = writeln!(
-            md,
-            "| Output | {} |",
-            link(
-                &shown,
-                &super::links::logs(&log.region, &log.group, log.stream.as_deref())
-            )
-        );
-    }
 }
 
 fn image_cell(report: &Report) -> Option<String> {
@@ -388,142 +336,6 @@ fn revision_cell(report: &Report) -> Option<String> {
         (None, Some(new)) => code(new),
         (None, None) => return None,
     })
-}
-
-fn names_line(label: &str, names: &NameChanges) -> Option<String> {
-    if names.is_empty() {
-        return None;
-    }
-    let list = |what: &str, items: &[String]| {
-        (!items.is_empty()).then(|| {
-            format!(
-                "{what} {}",
-                items.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ")
-            )
-        })
-    };
-    let parts: Vec<String> = [
-        list("added", &names.added),
-        list("changed", &names.changed),
-        list("removed", &names.removed),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    Some(format!(
-        "- **{label}:** {} (values never shown)",
-        parts.join("; ")
-    ))
-}
-
-fn write_changes(md: &mut String, report: &Report) {
-    let Some(diff) = &report.diff else { return };
-    let _ = writeln!(md, "\n### Changes\n");
-    if diff.is_empty() {
-        let _ = writeln!(md, "The task definition is the same as the live one.");
-        return;
-    }
-    for line in [
-        names_line("Environment variables", &diff.environment),
-        names_line("Secrets", &diff.secrets),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let _ = writeln!(md, "{line}");
-    }
-    if !diff.fields.is_empty() {
-        let lines = diff.lines();
-        let field_lines: Vec<String> = lines
-            .iter()
-            .take(diff.fields.len().min(MAX_DIFF_LINES))
-            .map(|l| inert(&shorten(l, MAX_LINE_CHARS)))
-            .collect();
-        let more = diff.fields.len().saturating_sub(MAX_DIFF_LINES);
-        let _ = writeln!(
-            md,
-            "\n<details><summary>Task definition diff ({} field{})</summary>\n\n<pre>\n{}{}\n</pre>\n</details>",
-            diff.fields.len(),
-            if diff.fields.len() == 1 { "" } else { "s" },
-            field_lines.join("\n"),
-            if more > 0 {
-                format!("\n… and {more} more")
-            } else {
-                String::new()
-            }
-        );
-    }
-}
-
-fn write_failed_tasks(md: &mut String, report: &Report) {
-    if report.failed_tasks.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        md,
-        "\n### Stopped tasks\n\n| Task | Stopped at (UTC) | Why |\n|---|---|---|"
-    );
-    for task in report.failed_tasks.iter().take(MAX_TASKS) {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} |",
-            code(task.id()),
-            text(task.stopped_at.as_deref().unwrap_or("")),
-            text(&shorten(&task.cause(), MAX_LINE_CHARS))
-        );
-    }
-}
-
-fn write_target_health(md: &mut String, report: &Report) {
-    if report.target_health.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        md,
-        "\n### Load balancer targets\n\n| Target group | Target | State | Why |\n|---|---|---|---|"
-    );
-    for t in report.target_health.iter().take(MAX_TASKS * 2) {
-        let target = format!(
-            "{}{}{}",
-            code(&t.target),
-            t.port.map_or(String::new(), |p| format!(":{p}")),
-            if t.ours { " (failed task)" } else { "" }
-        );
-        let why = [t.reason.as_deref(), t.description.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(": ");
-        let _ = writeln!(
-            md,
-            "| {} | {target} | {} | {} |",
-            code(&t.target_group),
-            code(&t.state),
-            text(&why)
-        );
-    }
-}
-
-fn write_events(md: &mut String, report: &Report) {
-    let failed = matches!(
-        report.status,
-        Status::Failed | Status::RolledBack | Status::Cancelled
-    );
-    if report.events.is_empty() || !failed {
-        return;
-    }
-    let _ = writeln!(
-        md,
-        "\n### Last service events\n\n| Time (UTC) | Event |\n|---|---|"
-    );
-    for event in report.events.iter().take(MAX_EVENTS) {
-        let _ = writeln!(
-            md,
-            "| {} | {} |",
-            text(&event.created_at),
-            text(&shorten(&event.message, MAX_LINE_CHARS))
-        );
-    }
 }
 
 /// Cuts Markdown to at most `limit` bytes at a line boundary, closing an open `<pre>` and

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::domain::ecs::ServiceEvent;
+use crate::domain::taskdef::diff::NameChanges;
 use crate::domain::taskdef::diff::{FieldChange, Kind, TaskDefDiff};
 use crate::error::Exit;
 use crate::report::{Kind as RunKind, Rollout};

@@ -1,0 +1,312 @@
+//! What the watch keeps per service between polls (the last state, the failed tasks and events
+//! already seen, failed reads), and the batched reads that move it on.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+
+use tokio::time::Instant;
+
+use super::{Cause, Limits, Observe, Outcome, Verdict, Watched, assess, progress_line};
+use crate::console::Console;
+use crate::domain::ecs::{ServiceState, ServiceStatus, StoppedTask};
+use crate::text::human_duration;
+
+/// Reads that cannot go away (access denied, say) end the watch after this many in a row.
+const MAX_PERMANENT_READ_ERRORS: u32 = 3;
+
+/// A run of failed reads of one service.
+#[derive(Debug, Clone)]
+pub(super) struct Unread {
+    error: String,
+    since: Instant,
+    attempts: u32,
+    permanent: u32,
+}
+
+pub(super) struct Progress {
+    pub(super) state: ServiceState,
+    pub(super) failures: Vec<StoppedTask>,
+    pub(super) seen_tasks: HashSet<String>,
+    pub(super) seen_events: HashSet<String>,
+    pub(super) last_line: String,
+    pub(super) failed_tasks: i32,
+    /// The service's reads that failed since the last one that worked.
+    pub(super) unread: Option<Unread>,
+    /// Why the stopped tasks could not be read (said once).
+    pub(super) tasks_unread: Option<String>,
+    pub(super) gone: bool,
+    pub(super) outcome: Option<Outcome>,
+}
+
+impl Progress {
+    pub(super) fn new(w: &Watched) -> Self {
+        Self {
+            state: w.initial.clone(),
+            failures: Vec::new(),
+            seen_tasks: HashSet::new(),
+            seen_events: w.initial.events.iter().map(|e| e.id.clone()).collect(),
+            last_line: String::new(),
+            failed_tasks: 0,
+            unread: None,
+            tasks_unread: None,
+            gone: false,
+            outcome: None,
+        }
+    }
+
+    /// Records a verdict when there is one: the rollout's own, a service that is gone, reads that
+    /// will not work, or at the deadline, "timed out" (or "could not be read" when the last reads
+    /// failed).
+    pub(super) fn decide(
+        &mut self,
+        item: &Watched,
+        limits: Limits,
+        timed_out: bool,
+        started: Instant,
+    ) {
+        let failed = |reason: String, cause: Cause| Verdict::Failed { reason, cause };
+        let verdict = if self.gone {
+            Some(failed(
+                format!(
+                    "service `{}` was deleted (or is no longer ACTIVE) while deployment {} rolled out",
+                    item.initial.name, item.target.deployment_id
+                ),
+                Cause::ServiceGone,
+            ))
+        } else if self.unread.is_none() {
+            assess(
+                &self.state,
+                &item.target,
+                &self.failures,
+                limits.max_task_failures,
+                self.tasks_unread.as_deref(),
+            )
+        } else {
+            None
+        };
+        let verdict = verdict.or_else(|| {
+            let unread = self.unread.as_ref()?;
+            let given_up = unread.permanent >= MAX_PERMANENT_READ_ERRORS;
+            (given_up || timed_out).then(|| {
+                failed(
+                    format!(
+                        "no verdict on deployment {}: service `{}` could not be read for {} ({} attempt{}): {}",
+                        item.target.deployment_id,
+                        item.initial.name,
+                        human_duration(unread.since.elapsed()),
+                        unread.attempts,
+                        if unread.attempts == 1 { "" } else { "s" },
+                        unread.error
+                    ),
+                    Cause::Unreadable,
+                )
+            })
+        });
+        let verdict = verdict.or_else(|| {
+            timed_out.then(|| {
+                failed(
+                    format!(
+                        "timed out after {} waiting for deployment {} ({})",
+                        human_duration(started.elapsed()),
+                        item.target.deployment_id,
+                        progress_line(&self.state, &item.target)
+                    ),
+                    Cause::TimedOut,
+                )
+            })
+        });
+        if let Some(verdict) = verdict {
+            self.outcome = Some(Outcome {
+                verdict,
+                last_state: self.state.clone(),
+                failures: self.failures.clone(),
+                unread: self.unread.as_ref().map(|u| u.error.clone()),
+            });
+        }
+    }
+
+    /// Notes a failed read of the service.
+    /// A read our own deadline cut short. After reads that failed, their error says more (what
+    /// AWS answered) than that the last one was cut, so it is kept.
+    pub(super) fn read_cut(&mut self) {
+        match &mut self.unread {
+            Some(unread) => {
+                unread.attempts += 1;
+                unread.permanent = 0;
+            }
+            None => self.read_failed(
+                "DescribeServices did not answer before the deadline".into(),
+                false,
+            ),
+        }
+    }
+
+    pub(super) fn read_failed(&mut self, error: String, permanent: bool) {
+        let unread = self.unread.get_or_insert_with(|| Unread {
+            error: String::new(),
+            since: Instant::now(),
+            attempts: 0,
+            permanent: 0,
+        });
+        unread.error = error;
+        unread.attempts += 1;
+        unread.permanent = if permanent { unread.permanent + 1 } else { 0 };
+    }
+
+    /// After a poll: reads new stopped tasks when tasks are missing or ECS counted failures, and
+    /// prints what changed. Returns whether anything did.
+    pub(super) async fn follow<O: Observe, W: Write>(
+        &mut self,
+        observer: &mut O,
+        item: &Watched,
+        elapsed: &str,
+        deadline: Instant,
+        console: &mut Console<W>,
+    ) -> bool {
+        let mut changed = false;
+        let ours = self.state.deployment(&item.target.deployment_id);
+        let failed_now = ours.map_or(0, |d| d.failed_tasks);
+        let missing = ours.is_some_and(|d| d.running < d.desired);
+        if failed_now > self.failed_tasks || missing {
+            self.failed_tasks = failed_now;
+            let read = tokio::time::timeout(
+                deadline.saturating_duration_since(Instant::now()),
+                observer.stopped_tasks(&item.cluster, &item.target.deployment_id, &self.seen_tasks),
+            )
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer before the deadline")));
+            match read {
+                Ok(tasks) => changed |= self.note_stopped(tasks, elapsed, console),
+                Err(err) => {
+                    if self.tasks_unread.is_none() {
+                        console.line(&format!(
+                            "{elapsed} {}: stopped tasks could not be read ({err:#}); going by ECS's count of failed tasks",
+                            self.state.name
+                        ));
+                    }
+                    self.tasks_unread = Some(format!("{err:#}"));
+                }
+            }
+        }
+        let line = progress_line(&self.state, &item.target);
+        if line != self.last_line {
+            console.line(&format!("{elapsed} {}: {line}", self.state.name));
+            self.last_line = line;
+            changed = true;
+        }
+        for event in self
+            .state
+            .events
+            .iter()
+            .rev()
+            .filter(|e| !self.seen_events.contains(&e.id))
+        {
+            console.line(&format!("{elapsed} event: {}", event.message));
+            changed = true;
+        }
+        self.seen_events
+            .extend(self.state.events.iter().map(|e| e.id.clone()));
+        changed
+    }
+
+    pub(super) fn note_stopped<W: Write>(
+        &mut self,
+        tasks: Vec<StoppedTask>,
+        elapsed: &str,
+        console: &mut Console<W>,
+    ) -> bool {
+        let mut changed = false;
+        for task in tasks {
+            self.seen_tasks.insert(task.arn.clone());
+            if task.is_failure() {
+                console.line(&format!(
+                    "{elapsed} {}: task {} stopped: {}",
+                    self.state.name,
+                    task.id(),
+                    task.cause()
+                ));
+                self.failures.insert(0, task);
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
+/// Describes every undecided service, 10 per call per cluster, each call bounded by the deadline.
+/// A failed call marks its services unread (said when it starts and when it ends). Returns
+/// whether any state changed.
+pub(super) async fn poll_services<O: Observe, W: Write>(
+    observer: &mut O,
+    items: &[Watched],
+    progress: &mut [Progress],
+    deadline: Instant,
+    console: &mut Console<W>,
+) -> bool {
+    let mut by_cluster: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, item) in items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| progress[*i].outcome.is_none())
+    {
+        by_cluster.entry(item.cluster.as_str()).or_default().push(i);
+    }
+    let mut changed = false;
+    for (cluster, indexes) in by_cluster {
+        for chunk in indexes.chunks(10) {
+            let names: Vec<String> = chunk
+                .iter()
+                .map(|i| items[*i].initial.name.clone())
+                .collect();
+            let left = deadline.saturating_duration_since(Instant::now());
+            let read = tokio::time::timeout(left, observer.services(cluster, &names)).await;
+            let states = match read {
+                Ok(Ok(states)) => states,
+                Ok(Err(err)) => {
+                    let permanent = crate::cloud::is_permanent(&err);
+                    for i in chunk {
+                        if progress[*i].unread.is_none() {
+                            console.line(&format!(
+                                "{} could not be read ({err:#}); trying again",
+                                items[*i].initial.name
+                            ));
+                        }
+                        progress[*i].read_failed(format!("{err:#}"), permanent);
+                    }
+                    continue;
+                }
+                Err(_) => {
+                    for i in chunk {
+                        progress[*i].read_cut();
+                    }
+                    continue;
+                }
+            };
+            for i in chunk {
+                let p = &mut progress[*i];
+                match states.iter().find(|s| s.name == items[*i].initial.name) {
+                    Some(state) if state.status == ServiceStatus::Active => {
+                        if let Some(unread) = p.unread.take() {
+                            console.line(&format!(
+                                "{} can be read again after {} failed attempts",
+                                state.name, unread.attempts
+                            ));
+                        }
+                        changed |= p.state != *state;
+                        p.state = state.clone();
+                    }
+                    Some(state) => {
+                        p.state = state.clone();
+                        p.unread = None;
+                        p.gone = true;
+                    }
+                    None => {
+                        p.unread = None;
+                        p.gone = true;
+                    }
+                }
+            }
+        }
+    }
+    changed
+}
