@@ -125,9 +125,33 @@ pub async fn run<C: Cloud, W: Write>(
         .collect();
     families.sort_unstable();
     families.dedup();
+    let (done, warnings) = deregister_old(cloud, &families, keep, &protected, progress).await;
+    if done > 0 {
+        console.line(&format!(
+            "Deregistered {done} old revision(s), keeping the newest {keep} of each family"
+        ));
+    }
+    Cleaned {
+        deregistered: done,
+        warnings: warnings
+            .iter()
+            .map(|w| warn(console, "Old revisions not cleaned up", w))
+            .collect(),
+    }
+}
+
+/// Deregisters each family's revisions beyond the newest `keep`, never a protected one, paced,
+/// at most [`MAX_PER_RUN`] in all. How many were, and what failed.
+async fn deregister_old<C: Cloud>(
+    cloud: &C,
+    families: &[&str],
+    keep: usize,
+    protected: &BTreeSet<String>,
+    progress: &Progress,
+) -> (usize, Vec<String>) {
     let mut done = 0;
     let mut warnings = Vec::new();
-    for family in families {
+    for &family in families {
         let revisions = match cloud.active_revisions(family).await {
             Ok(revisions) => revisions,
             Err(err) => {
@@ -135,7 +159,7 @@ pub async fn run<C: Cloud, W: Write>(
                 continue;
             }
         };
-        for (i, arn) in to_deregister(&revisions, keep, &protected, MAX_PER_RUN - done)
+        for (i, arn) in to_deregister(&revisions, keep, protected, MAX_PER_RUN - done)
             .iter()
             .enumerate()
         {
@@ -154,18 +178,7 @@ pub async fn run<C: Cloud, W: Write>(
             }
         }
     }
-    if done > 0 {
-        console.line(&format!(
-            "Deregistered {done} old revision(s), keeping the newest {keep} of each family"
-        ));
-    }
-    Cleaned {
-        deregistered: done,
-        warnings: warnings
-            .iter()
-            .map(|w| warn(console, "Old revisions not cleaned up", w))
-            .collect(),
-    }
+    (done, warnings)
 }
 
 #[cfg(test)]

@@ -147,28 +147,30 @@ pub async fn update_all<C: Cloud, W: Write>(
                 ));
                 started(cluster, &plans[i], &befores[i], updated, &arns[i])
             }
-            Err(UpdateFailed {
-                error,
-                known_not_updated,
-            }) => {
-                console.line(&format!("Updating {service} failed: {error:#}"));
-                let now = if known_not_updated {
-                    format!("{} (not updated)", where_it_stands(&befores[i]))
-                } else {
-                    format!(
-                        "unknown: the update may or may not have happened; before it, the service {}",
-                        where_it_stands(&befores[i])
-                    )
-                };
-                Update::Failed {
-                    error: format!("{error:#}"),
-                    now,
-                }
+            Err(failed) => {
+                console.line(&format!("Updating {service} failed: {:#}", failed.error));
+                failed_update(&failed, &befores[i])
             }
         };
         done[i] = update;
     }
     done
+}
+
+/// A failed update, saying whether the service is known to be as it was.
+fn failed_update(failed: &UpdateFailed, before: &ServiceState) -> Update {
+    let now = if failed.known_not_updated {
+        format!("{} (not updated)", where_it_stands(before))
+    } else {
+        format!(
+            "unknown: the update may or may not have happened; before it, the service {}",
+            where_it_stands(before)
+        )
+    };
+    Update::Failed {
+        error: format!("{:#}", failed.error),
+        now,
+    }
 }
 
 /// What an update that answered started: our deployment, or nothing (as planned, or not).

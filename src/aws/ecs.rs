@@ -79,21 +79,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
         desired: s.desired_count(),
         running: s.running_count(),
         pending: s.pending_count(),
-        deployments: s
-            .deployments()
-            .iter()
-            .map(|d| Deployment {
-                id: d.id().unwrap_or_default().to_string(),
-                status: DeploymentStatus::parse(d.status().unwrap_or_default()),
-                task_definition: d.task_definition().unwrap_or_default().to_string(),
-                desired: d.desired_count(),
-                running: d.running_count(),
-                pending: d.pending_count(),
-                failed_tasks: d.failed_tasks(),
-                rollout_state: d.rollout_state().map(|r| RolloutState::parse(r.as_str())),
-                rollout_state_reason: d.rollout_state_reason().map(str::to_string),
-            })
-            .collect(),
+        deployments: s.deployments().iter().map(deployment).collect(),
         events: s
             .events()
             .iter()
@@ -106,22 +92,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
                 message: e.message().unwrap_or_default().to_string(),
             })
             .collect(),
-        settings: DeploymentSettings {
-            maximum_percent: s
-                .deployment_configuration()
-                .and_then(DeploymentConfiguration::maximum_percent),
-            minimum_healthy_percent: s
-                .deployment_configuration()
-                .and_then(DeploymentConfiguration::minimum_healthy_percent),
-            circuit_breaker: s
-                .deployment_configuration()
-                .and_then(DeploymentConfiguration::deployment_circuit_breaker)
-                .map(|cb| CircuitBreaker {
-                    enable: cb.enable(),
-                    rollback: cb.rollback(),
-                }),
-            health_check_grace_period: s.health_check_grace_period_seconds(),
-        },
+        settings: settings(s),
         tags: tags(s.tags()),
         load_balanced: !s.load_balancers().is_empty(),
         target_groups: s
@@ -129,27 +100,63 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             .iter()
             .filter_map(|lb| lb.target_group_arn().map(str::to_string))
             .collect(),
-        placement: Placement {
-            launch_type: s.launch_type().map(|l| l.as_str().to_string()),
-            capacity_providers: s
-                .capacity_provider_strategy()
-                .iter()
-                .map(|c| CapacityProvider {
-                    name: c.capacity_provider().to_string(),
-                    weight: c.weight(),
-                    base: c.base(),
-                })
-                .collect(),
-            platform_version: s.platform_version().map(str::to_string),
-            network: s
-                .network_configuration()
-                .and_then(NetworkConfiguration::awsvpc_configuration)
-                .map(|vpc| AwsVpc {
-                    subnets: vpc.subnets().to_vec(),
-                    security_groups: vpc.security_groups().to_vec(),
-                    assign_public_ip: vpc.assign_public_ip() == Some(&AssignPublicIp::Enabled),
-                }),
-        },
+        placement: placement(s),
+    }
+}
+
+fn deployment(d: &aws_sdk_ecs::types::Deployment) -> Deployment {
+    Deployment {
+        id: d.id().unwrap_or_default().to_string(),
+        status: DeploymentStatus::parse(d.status().unwrap_or_default()),
+        task_definition: d.task_definition().unwrap_or_default().to_string(),
+        desired: d.desired_count(),
+        running: d.running_count(),
+        pending: d.pending_count(),
+        failed_tasks: d.failed_tasks(),
+        rollout_state: d.rollout_state().map(|r| RolloutState::parse(r.as_str())),
+        rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+    }
+}
+
+/// The service's deployment settings (rolling update percentages, circuit breaker, grace).
+fn settings(s: &aws_sdk_ecs::types::Service) -> DeploymentSettings {
+    let configuration = s.deployment_configuration();
+    DeploymentSettings {
+        maximum_percent: configuration.and_then(DeploymentConfiguration::maximum_percent),
+        minimum_healthy_percent: configuration
+            .and_then(DeploymentConfiguration::minimum_healthy_percent),
+        circuit_breaker: configuration
+            .and_then(DeploymentConfiguration::deployment_circuit_breaker)
+            .map(|cb| CircuitBreaker {
+                enable: cb.enable(),
+                rollback: cb.rollback(),
+            }),
+        health_check_grace_period: s.health_check_grace_period_seconds(),
+    }
+}
+
+/// Where and how the service's tasks run.
+fn placement(s: &aws_sdk_ecs::types::Service) -> Placement {
+    Placement {
+        launch_type: s.launch_type().map(|l| l.as_str().to_string()),
+        capacity_providers: s
+            .capacity_provider_strategy()
+            .iter()
+            .map(|c| CapacityProvider {
+                name: c.capacity_provider().to_string(),
+                weight: c.weight(),
+                base: c.base(),
+            })
+            .collect(),
+        platform_version: s.platform_version().map(str::to_string),
+        network: s
+            .network_configuration()
+            .and_then(NetworkConfiguration::awsvpc_configuration)
+            .map(|vpc| AwsVpc {
+                subnets: vpc.subnets().to_vec(),
+                security_groups: vpc.security_groups().to_vec(),
+                assign_public_ip: vpc.assign_public_ip() == Some(&AssignPublicIp::Enabled),
+            }),
     }
 }
 

@@ -11,7 +11,7 @@ use aws_sdk_ecs::types::{
 use super::ecs::{POLL_ATTEMPTS, fewer_attempts};
 use super::sdk_error;
 use crate::cloud::OneOffTask;
-use crate::domain::ecs::{ContainerExit, StopCode, StoppedTask, TaskStatus};
+use crate::domain::ecs::{AwsVpc, ContainerExit, Placement, StopCode, StoppedTask, TaskStatus};
 
 /// Task ARNs that a deployment started and that have stopped (newest first, at most 100).
 pub async fn list_stopped_tasks(
@@ -106,38 +106,8 @@ pub async fn list_running_tasks(client: &Client, cluster: &str) -> anyhow::Resul
 /// reason.
 pub async fn run_task(client: &Client, task: &OneOffTask<'_>) -> anyhow::Result<String> {
     let placement = task.placement;
-    let network = placement
-        .network
-        .as_ref()
-        .map(|vpc| -> anyhow::Result<NetworkConfiguration> {
-            Ok(NetworkConfiguration::builder()
-                .awsvpc_configuration(
-                    AwsVpcConfiguration::builder()
-                        .set_subnets(Some(vpc.subnets.clone()))
-                        .set_security_groups(Some(vpc.security_groups.clone()))
-                        .assign_public_ip(if vpc.assign_public_ip {
-                            AssignPublicIp::Enabled
-                        } else {
-                            AssignPublicIp::Disabled
-                        })
-                        .build()
-                        .context("building the network configuration")?,
-                )
-                .build())
-        })
-        .transpose()?;
-    let strategy = placement
-        .capacity_providers
-        .iter()
-        .map(|item| {
-            CapacityProviderStrategyItem::builder()
-                .capacity_provider(&item.name)
-                .weight(item.weight)
-                .base(item.base)
-                .build()
-                .context("building the capacity provider strategy")
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let network = placement.network.as_ref().map(network).transpose()?;
+    let strategy = capacity_providers(placement)?;
     let overrides = task.command.map(|(container, command)| {
         TaskOverride::builder()
             .container_overrides(
@@ -190,6 +160,40 @@ pub async fn run_task(client: &Client, task: &OneOffTask<'_>) -> anyhow::Result<
         .and_then(|t| t.task_arn())
         .map(str::to_string)
         .context("RunTask returned no task")
+}
+
+/// The task's `awsvpc` network configuration.
+fn network(vpc: &AwsVpc) -> anyhow::Result<NetworkConfiguration> {
+    Ok(NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder()
+                .set_subnets(Some(vpc.subnets.clone()))
+                .set_security_groups(Some(vpc.security_groups.clone()))
+                .assign_public_ip(if vpc.assign_public_ip {
+                    AssignPublicIp::Enabled
+                } else {
+                    AssignPublicIp::Disabled
+                })
+                .build()
+                .context("building the network configuration")?,
+        )
+        .build())
+}
+
+/// The service's capacity provider strategy, for the task.
+fn capacity_providers(placement: &Placement) -> anyhow::Result<Vec<CapacityProviderStrategyItem>> {
+    placement
+        .capacity_providers
+        .iter()
+        .map(|item| {
+            CapacityProviderStrategyItem::builder()
+                .capacity_provider(&item.name)
+                .weight(item.weight)
+                .base(item.base)
+                .build()
+                .context("building the capacity provider strategy")
+        })
+        .collect()
 }
 
 /// A task's status as `DescribeTasks` shows it: `lastStatus` and, once stopped, how it ended.

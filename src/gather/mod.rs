@@ -36,6 +36,34 @@ pub struct Gathered {
     pub warnings: Vec<String>,
 }
 
+/// The services and the task definition each runs (each distinct revision described once).
+async fn services_and_lives<C: Cloud>(
+    cloud: &C,
+    resolved: &Resolved,
+) -> anyhow::Result<(Vec<ServiceState>, Vec<Value>)> {
+    let names: Vec<String> = resolved.targets.iter().map(|t| t.service.clone()).collect();
+    let services = describe_all(cloud, &resolved.cluster, &names).await?;
+    let mut arns: Vec<&str> = services
+        .iter()
+        .map(|s| s.task_definition.as_str())
+        .collect();
+    arns.sort_unstable();
+    arns.dedup();
+    let described =
+        try_join_all(arns.iter().map(|arn| cloud.describe_task_definition(arn))).await?;
+    let lives = services
+        .iter()
+        .map(|s| {
+            described[arns
+                .iter()
+                .position(|a| *a == s.task_definition)
+                .expect("described every ARN")]
+            .clone()
+        })
+        .collect::<Vec<Value>>();
+    Ok((services, lives))
+}
+
 /// Reads SSM, the service, its task definition and the image.
 pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<Gathered> {
     let ssm = match &req.target.ssm_prefix {
@@ -46,29 +74,7 @@ pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<
     let early_source =
         repository_source(req, &resolved, req.template.as_ref().map(|t| &t.document))?;
 
-    let services_and_lives = async {
-        let names: Vec<String> = resolved.targets.iter().map(|t| t.service.clone()).collect();
-        let services = describe_all(cloud, &resolved.cluster, &names).await?;
-        let mut arns: Vec<&str> = services
-            .iter()
-            .map(|s| s.task_definition.as_str())
-            .collect();
-        arns.sort_unstable();
-        arns.dedup();
-        let described =
-            try_join_all(arns.iter().map(|arn| cloud.describe_task_definition(arn))).await?;
-        let lives = services
-            .iter()
-            .map(|s| {
-                described[arns
-                    .iter()
-                    .position(|a| *a == s.task_definition)
-                    .expect("described every ARN")]
-                .clone()
-            })
-            .collect::<Vec<Value>>();
-        anyhow::Ok((services, lives))
-    };
+    let services_and_lives = services_and_lives(cloud, &resolved);
     let early_image = async {
         match &early_source {
             Some(source) => check_image(cloud, req, source).await.map(Some),

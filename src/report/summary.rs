@@ -151,40 +151,8 @@ fn write_table(md: &mut String, report: &Report) {
             ),
         );
     }
-    if let Some(arn) = &report.rollback_task_definition_arn {
-        let by = report
-            .rolled_back_by
-            .as_deref()
-            .map_or(String::new(), |by| format!(" by {}", text(by)));
-        let state = report.rollback_rollout.as_ref().map_or(String::new(), |r| {
-            format!(
-                ", {} running {}/{}",
-                code(r.state.as_ref().map_or("-", RolloutState::as_str)),
-                r.running,
-                r.desired
-            )
-        });
-        let to = code(short_task_definition(arn));
-        match &report.rollback_state {
-            None | Some(RollbackState::Completed) => {
-                row("Rolled back to", format!("{to}{by}{state}"));
-            }
-            Some(RollbackState::Unverified(why)) => row(
-                "Rollback",
-                format!(
-                    "to {to}{by}{state}, started but not verified: {}",
-                    text(why)
-                ),
-            ),
-            Some(RollbackState::Failed(why)) => row(
-                "Rollback",
-                format!("to {to}{by}{state} failed: {}", text(why)),
-            ),
-            Some(RollbackState::NotStarted(why)) => row(
-                "Rollback",
-                format!("to {to} could not be started: {}", text(why)),
-            ),
-        }
+    if let Some((label, value)) = rollback_row(report) {
+        row(label, value);
     }
     if let [service] = report.services.as_slice() {
         if let Some(now) = &service.now {
@@ -202,6 +170,42 @@ fn write_table(md: &mut String, report: &Report) {
         "Duration",
         format!("{:.1} s", report.duration.as_secs_f64()),
     );
+}
+
+/// The rollback's row: where to, by whom, how far, and what became of it.
+fn rollback_row(report: &Report) -> Option<(&'static str, String)> {
+    let arn = report.rollback_task_definition_arn.as_ref()?;
+    let by = report
+        .rolled_back_by
+        .as_deref()
+        .map_or(String::new(), |by| format!(" by {}", text(by)));
+    let state = report.rollback_rollout.as_ref().map_or(String::new(), |r| {
+        format!(
+            ", {} running {}/{}",
+            code(r.state.as_ref().map_or("-", RolloutState::as_str)),
+            r.running,
+            r.desired
+        )
+    });
+    let to = code(short_task_definition(arn));
+    Some(match &report.rollback_state {
+        None | Some(RollbackState::Completed) => ("Rolled back to", format!("{to}{by}{state}")),
+        Some(RollbackState::Unverified(why)) => (
+            "Rollback",
+            format!(
+                "to {to}{by}{state}, started but not verified: {}",
+                text(why)
+            ),
+        ),
+        Some(RollbackState::Failed(why)) => (
+            "Rollback",
+            format!("to {to}{by}{state} failed: {}", text(why)),
+        ),
+        Some(RollbackState::NotStarted(why)) => (
+            "Rollback",
+            format!("to {to} could not be started: {}", text(why)),
+        ),
+    })
 }
 
 fn write_services(md: &mut String, report: &Report) {
