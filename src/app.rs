@@ -151,44 +151,7 @@ async fn execute<W: Write>(
 ) -> Report {
     let mut stop = Box::pin(shutdown_signal());
     match request {
-        Request::Deploy(r) => {
-            let mut warnings = Vec::new();
-            let mut github = github_tracker(r, ctx).unwrap_or_else(|warning| {
-                console.warning("GitHub deployment", &warning);
-                warnings.push(warning);
-                None
-            });
-            let run = match load(r.target.region.as_deref(), &mut stop).await {
-                Ok((cloud, error)) => {
-                    let cloud = cloud
-                        .as_ref()
-                        .ok_or_else(|| error.expect("an error without a cloud"));
-                    Box::pin(deploy::run(
-                        cloud,
-                        r,
-                        ctx,
-                        console,
-                        github.as_mut(),
-                        progress,
-                        &mut stop,
-                    ))
-                    .await
-                }
-                Err(signal) => deploy::DeployRun {
-                    cancelled: Some(signal),
-                    ..deploy::DeployRun::default()
-                },
-            };
-            let mut report = crate::report::deploy::build(&run, &r.target.environment, warnings);
-            if let Some(tracker) = github {
-                let finished = tracker.finish(report.github_state()).await;
-                for warning in &finished.warnings {
-                    console.warning("GitHub deployment", warning);
-                }
-                report.note_github(finished.id, finished.warnings);
-            }
-            report
-        }
+        Request::Deploy(r) => execute_deploy(r, ctx, console, progress, &mut stop).await,
         Request::Rollback(r) => {
             let run = match load(r.target.region.as_deref(), &mut stop).await {
                 Ok((cloud, error)) => {
@@ -208,6 +171,52 @@ async fn execute<W: Write>(
             crate::report::rollback::build(&run, &r.target.environment)
         }
     }
+}
+
+/// A deploy, with its GitHub deployment when asked for.
+async fn execute_deploy<W: Write>(
+    r: &DeployRequest,
+    ctx: &RunContext,
+    console: &mut Console<W>,
+    progress: &Progress,
+    stop: &mut std::pin::Pin<Box<impl std::future::Future<Output = &'static str>>>,
+) -> Report {
+    let mut warnings = Vec::new();
+    let mut github = github_tracker(r, ctx).unwrap_or_else(|warning| {
+        console.warning("GitHub deployment", &warning);
+        warnings.push(warning);
+        None
+    });
+    let run = match load(r.target.region.as_deref(), &mut *stop).await {
+        Ok((cloud, error)) => {
+            let cloud = cloud
+                .as_ref()
+                .ok_or_else(|| error.expect("an error without a cloud"));
+            Box::pin(deploy::run(
+                cloud,
+                r,
+                ctx,
+                console,
+                github.as_mut(),
+                progress,
+                &mut *stop,
+            ))
+            .await
+        }
+        Err(signal) => deploy::DeployRun {
+            cancelled: Some(signal),
+            ..deploy::DeployRun::default()
+        },
+    };
+    let mut report = crate::report::deploy::build(&run, &r.target.environment, warnings);
+    if let Some(tracker) = github {
+        let finished = tracker.finish(report.github_state()).await;
+        for warning in &finished.warnings {
+            console.warning("GitHub deployment", warning);
+        }
+        report.note_github(finished.id, finished.warnings);
+    }
+    report
 }
 
 /// Loads the AWS clients unless a signal comes first.

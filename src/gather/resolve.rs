@@ -115,51 +115,7 @@ pub fn resolve_service(
 
 /// Merges the request with SSM values; an explicit input always wins.
 pub fn resolve(req: &DeployRequest, ssm: Option<&SsmValues>) -> Result<Resolved, UserError> {
-    let from_ssm = |key: &str| ssm.and_then(|s| s.get(key)).map(str::to_string);
-    let (cluster, targets) = if req.services.is_empty() {
-        let (cluster, service) = resolve_service(&req.target, ssm)?;
-        let containers = if req.containers.is_empty() {
-            from_ssm("container-name")
-                .as_deref()
-                .map_or_else(Vec::new, split_list)
-        } else {
-            req.containers.clone()
-        };
-        let family = req
-            .family
-            .clone()
-            .or_else(|| from_ssm("task-definition-family"));
-        (
-            cluster,
-            vec![ResolvedTarget {
-                service,
-                family,
-                containers,
-                ..ResolvedTarget::default()
-            }],
-        )
-    } else {
-        // The cluster is required whatever the service; borrow the check with a placeholder.
-        let mut named = req.target.clone();
-        named.service = Some(req.services[0].service.clone());
-        let (cluster, _) = resolve_service(&named, ssm)?;
-        let targets = req
-            .services
-            .iter()
-            .map(|spec| ResolvedTarget {
-                service: spec.service.clone(),
-                family: spec.family.clone(),
-                containers: if spec.containers.is_empty() {
-                    req.containers.clone()
-                } else {
-                    spec.containers.clone()
-                },
-                environment_variables: spec.environment_variables.clone(),
-                secrets: spec.secrets.clone(),
-            })
-            .collect();
-        (cluster, targets)
-    };
+    let (cluster, targets) = targets(req, ssm)?;
     let repository = match (
         &req.repository,
         ssm.and_then(|s| s.get("repository-uri").map(|v| (s, v))),
@@ -185,6 +141,56 @@ pub fn resolve(req: &DeployRequest, ssm: Option<&SsmValues>) -> Result<Resolved,
         execution_role_arn: role(&req.execution_role_arn, "execution-role-arn")?,
         task_role_arn: role(&req.task_role_arn, "task-role-arn")?,
     })
+}
+
+/// The cluster and each service to deploy, with its family and containers: from `services`, or
+/// the one service (its containers and family from the inputs, else SSM).
+fn targets(
+    req: &DeployRequest,
+    ssm: Option<&SsmValues>,
+) -> Result<(String, Vec<ResolvedTarget>), UserError> {
+    let from_ssm = |key: &str| ssm.and_then(|s| s.get(key)).map(str::to_string);
+    if req.services.is_empty() {
+        let (cluster, service) = resolve_service(&req.target, ssm)?;
+        let containers = if req.containers.is_empty() {
+            from_ssm("container-name")
+                .as_deref()
+                .map_or_else(Vec::new, split_list)
+        } else {
+            req.containers.clone()
+        };
+        let family = req
+            .family
+            .clone()
+            .or_else(|| from_ssm("task-definition-family"));
+        let target = ResolvedTarget {
+            service,
+            family,
+            containers,
+            ..ResolvedTarget::default()
+        };
+        return Ok((cluster, vec![target]));
+    }
+    // The cluster is required whatever the service; borrow the check with a placeholder.
+    let mut named = req.target.clone();
+    named.service = Some(req.services[0].service.clone());
+    let (cluster, _) = resolve_service(&named, ssm)?;
+    let targets = req
+        .services
+        .iter()
+        .map(|spec| ResolvedTarget {
+            service: spec.service.clone(),
+            family: spec.family.clone(),
+            containers: if spec.containers.is_empty() {
+                req.containers.clone()
+            } else {
+                spec.containers.clone()
+            },
+            environment_variables: spec.environment_variables.clone(),
+            secrets: spec.secrets.clone(),
+        })
+        .collect();
+    Ok((cluster, targets))
 }
 
 /// Where the image to deploy is looked up.

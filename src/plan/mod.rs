@@ -39,6 +39,18 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan's revision (what the pre-deploy task runs when it names no family of its own).
+    pub fn revision(&self) -> Revision {
+        Revision {
+            family: self.family.clone(),
+            containers: self.containers.clone(),
+            image_reference: self.image_reference.clone(),
+            rendered: self.rendered.clone(),
+            diff: self.diff.clone(),
+            changed: self.changed,
+        }
+    }
+
     /// Whether the service needs an `UpdateService` call at all.
     pub fn updates_service(&self) -> bool {
         self.changed

@@ -39,17 +39,7 @@ pub fn plan(
     let first = &plans[0];
     let (revision, live_arn) = match &gathered.pre_deploy_live {
         Some(live) => own_family(req, task, gathered, region, first, live)?,
-        None => (
-            plan::Revision {
-                family: first.family.clone(),
-                containers: first.containers.clone(),
-                image_reference: first.image_reference.clone(),
-                rendered: first.rendered.clone(),
-                diff: first.diff.clone(),
-                changed: first.changed,
-            },
-            first.live_task_definition_arn.clone(),
-        ),
+        None => (first.revision(), first.live_task_definition_arn.clone()),
     };
     let plan::Revision {
         rendered,

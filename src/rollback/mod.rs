@@ -113,21 +113,15 @@ async fn begin<C: Cloud, W: Write>(
         Verdict::Completed => None,
         Verdict::Failed { cause, .. } => Some(cause),
     };
-    let left = |why: &str, console: &mut Console<W>| {
-        console.line(&format!("Not rolling back {name}: {why}"));
-        Begun::Left {
-            now: s.outcome.where_it_stands(),
+    let previous = match to_go_back_to(s, cause) {
+        Ok(previous) => previous,
+        Err(why) => {
+            console.line(&format!("Not rolling back {name}: {why}"));
+            return Begun::Left {
+                now: s.outcome.where_it_stands(),
+            };
         }
     };
-    if matches!(cause, Some(Cause::Superseded { .. } | Cause::ServiceGone)) {
-        return left("it is not ours any more.", console);
-    }
-    let Some(previous) = s.target.previous.clone() else {
-        return left("what it ran before is not known.", console);
-    };
-    if previous == s.target.task_definition {
-        return left("the deployment ran the same revision as before.", console);
-    }
     console.group(&format!(
         "Roll back {name} to {}",
         short_task_definition(&previous)
@@ -170,6 +164,20 @@ async fn begin<C: Cloud, W: Write>(
             }
         }
     }
+}
+
+/// The revision to go back to, or why there is none to go back to.
+fn to_go_back_to(s: &Started, cause: Option<&Cause>) -> Result<String, &'static str> {
+    if matches!(cause, Some(Cause::Superseded { .. } | Cause::ServiceGone)) {
+        return Err("it is not ours any more.");
+    }
+    let Some(previous) = s.target.previous.clone() else {
+        return Err("what it ran before is not known.");
+    };
+    if previous == s.target.task_definition {
+        return Err("the deployment ran the same revision as before.");
+    }
+    Ok(previous)
 }
 
 fn pending(to: String, by: RolledBackBy, watched: Watched) -> Begun {

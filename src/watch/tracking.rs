@@ -126,6 +126,40 @@ impl Progress {
     }
 
     /// Notes a failed read of the service.
+    /// Takes the service's state from a read; a service missing from it, or not ACTIVE, is
+    /// gone. Returns whether its state changed.
+    fn read<W: Write>(
+        &mut self,
+        item: &Watched,
+        states: &[ServiceState],
+        console: &mut Console<W>,
+    ) -> bool {
+        match states.iter().find(|s| s.name == item.initial.name) {
+            Some(state) if state.status == ServiceStatus::Active => {
+                if let Some(unread) = self.unread.take() {
+                    console.line(&format!(
+                        "{} can be read again after {} failed attempts",
+                        state.name, unread.attempts
+                    ));
+                }
+                let changed = self.state != *state;
+                self.state = state.clone();
+                changed
+            }
+            Some(state) => {
+                self.state = state.clone();
+                self.unread = None;
+                self.gone = true;
+                false
+            }
+            None => {
+                self.unread = None;
+                self.gone = true;
+                false
+            }
+        }
+    }
+
     /// A read our own deadline cut short. After reads that failed, their error says more (what
     /// AWS answered) than that the last one was cut, so it is kept.
     pub(super) fn read_cut(&mut self) {
@@ -283,28 +317,7 @@ pub(super) async fn poll_services<O: Observe, W: Write>(
                 }
             };
             for i in chunk {
-                let p = &mut progress[*i];
-                match states.iter().find(|s| s.name == items[*i].initial.name) {
-                    Some(state) if state.status == ServiceStatus::Active => {
-                        if let Some(unread) = p.unread.take() {
-                            console.line(&format!(
-                                "{} can be read again after {} failed attempts",
-                                state.name, unread.attempts
-                            ));
-                        }
-                        changed |= p.state != *state;
-                        p.state = state.clone();
-                    }
-                    Some(state) => {
-                        p.state = state.clone();
-                        p.unread = None;
-                        p.gone = true;
-                    }
-                    None => {
-                        p.unread = None;
-                        p.gone = true;
-                    }
-                }
+                changed |= progress[*i].read(&items[*i], &states, console);
             }
         }
     }

@@ -8,7 +8,7 @@
 //! ours, or the service went away. Only the first is ours to roll back.
 
 use crate::domain::ecs::{
-    DeploymentStatus, DeploymentTarget, RolloutState, ServiceState, StoppedTask,
+    Deployment, DeploymentStatus, DeploymentTarget, RolloutState, ServiceState, StoppedTask,
     short_task_definition,
 };
 
@@ -109,6 +109,17 @@ pub fn assess(
     if done {
         return Some(Verdict::Completed);
     }
+    too_many_failures(ours, failures, max_task_failures, tasks_unreadable)
+}
+
+/// The rollout's failed tasks reached `max_task_failures` (0: off): ours as read, or ECS's count
+/// when why they stopped could not be read.
+fn too_many_failures(
+    ours: &Deployment,
+    failures: &[StoppedTask],
+    max_task_failures: u32,
+    tasks_unreadable: Option<&str>,
+) -> Option<Verdict> {
     let ecs_count = usize::try_from(ours.failed_tasks).unwrap_or(0);
     let counted = match tasks_unreadable {
         Some(_) => failures.len().max(ecs_count),

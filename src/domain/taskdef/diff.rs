@@ -121,34 +121,7 @@ pub fn diff(old: &Value, new: &Value) -> TaskDefDiff {
             });
             continue;
         };
-        compare_objects(
-            &path,
-            old_c,
-            new_c,
-            &["environment", "secrets"],
-            &mut out.fields,
-        );
-        let label = |n: &str| {
-            if prefix_names {
-                format!("{name}/{n}")
-            } else {
-                n.to_string()
-            }
-        };
-        compare_named(
-            old_c.get("environment"),
-            new_c.get("environment"),
-            "value",
-            &label,
-            &mut out.environment,
-        );
-        compare_named(
-            old_c.get("secrets"),
-            new_c.get("secrets"),
-            "valueFrom",
-            &label,
-            &mut out.secrets,
-        );
+        compare_container(name, old_c, new_c, prefix_names, &mut out);
     }
     for (name, _) in old_containers
         .iter()
@@ -162,6 +135,46 @@ pub fn diff(old: &Value, new: &Value) -> TaskDefDiff {
         });
     }
     out
+}
+
+/// One container's changes: its fields, and its variables and secrets by name (labelled with the
+/// container's name when the task has several).
+fn compare_container(
+    name: &str,
+    old_c: &Map<String, Value>,
+    new_c: &Map<String, Value>,
+    prefix_names: bool,
+    out: &mut TaskDefDiff,
+) {
+    let path = format!("containerDefinitions[{name}]");
+    compare_objects(
+        &path,
+        old_c,
+        new_c,
+        &["environment", "secrets"],
+        &mut out.fields,
+    );
+    let label = |n: &str| {
+        if prefix_names {
+            format!("{name}/{n}")
+        } else {
+            n.to_string()
+        }
+    };
+    compare_named(
+        old_c.get("environment"),
+        new_c.get("environment"),
+        "value",
+        &label,
+        &mut out.environment,
+    );
+    compare_named(
+        old_c.get("secrets"),
+        new_c.get("secrets"),
+        "valueFrom",
+        &label,
+        &mut out.secrets,
+    );
 }
 
 fn by_name(list: Option<&Value>) -> Vec<(String, &Map<String, Value>)> {
