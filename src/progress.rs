@@ -8,6 +8,7 @@
 //! started. Everything else is in the values the stages return.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::domain::outcome::{RolledBackBy, Rollout, TaskRun};
@@ -63,6 +64,29 @@ impl Progress {
     /// which must not block on a lock the panicking thread may hold).
     pub fn writes(&self) -> Option<Vec<String>> {
         self.0.try_lock().ok().map(|r| r.writes.clone())
+    }
+}
+
+/// How a run's steps ended.
+#[derive(Debug)]
+pub enum Ended {
+    /// They ran to the end.
+    Done,
+    /// An error ended them.
+    Failed(anyhow::Error),
+    /// A signal did (SIGTERM, SIGINT): what they had done is in the run and the record.
+    Cancelled(&'static str),
+}
+
+/// Runs `steps` until they end or `stop` (a signal) does; dropping them mid-stage is safe: each
+/// stage's value is kept by the run as it returns, and what a stage in flight did is noted here.
+pub async fn until_stopped(
+    steps: impl Future<Output = anyhow::Result<()>>,
+    stop: impl Future<Output = &'static str>,
+) -> Ended {
+    tokio::select! {
+        result = steps => result.err().map_or(Ended::Done, Ended::Failed),
+        signal = stop => Ended::Cancelled(signal),
     }
 }
 

@@ -30,9 +30,9 @@ use crate::github::{Payload, Tracker};
 use crate::input::action_env::RunContext;
 use crate::plan::predeploy::{self, PreDeployPlan};
 use crate::plan::{Plan, PlanInput, plan};
-use crate::progress::{Progress, Record};
+use crate::progress::{Ended, Progress, Record, until_stopped};
+use crate::request::DeployRequest;
 use crate::request::gate::Destination;
-use crate::request::{DeployRequest, ImageSpec};
 use crate::watch::{self, Live, Watched};
 
 pub use judge::Judged;
@@ -92,23 +92,18 @@ pub async fn run<C: Cloud, W: Write>(
     stop: impl std::future::Future<Output = &'static str>,
 ) -> DeployRun {
     let mut run = DeployRun {
-        image_tag: match &req.image {
-            ImageSpec::Tag(tag) => Some(tag.clone()),
-            ImageSpec::Reference(r) => r.tag.clone(),
-        },
+        image_tag: req.image.tag(),
         ..DeployRun::default()
     };
-    let ended = {
-        let steps = steps(cloud, req, ctx, console, github, progress, &mut run);
-        tokio::select! {
-            result = steps => result.err().map(Ok),
-            signal = stop => Some(Err(signal)),
-        }
-    };
-    match ended {
-        Some(Ok(err)) => run.error = Some(err),
-        Some(Err(signal)) => run.cancelled = Some(signal),
-        None => {}
+    match until_stopped(
+        steps(cloud, req, ctx, console, github, progress, &mut run),
+        stop,
+    )
+    .await
+    {
+        Ended::Failed(err) => run.error = Some(err),
+        Ended::Cancelled(signal) => run.cancelled = Some(signal),
+        Ended::Done => {}
     }
     run.progress = progress.snapshot();
     run
@@ -276,10 +271,7 @@ fn shipped(req: &DeployRequest, gathered: &Gathered, plans: &[Plan], arns: &[Str
     Shipped {
         environment: req.target.environment.clone(),
         image: plans[0].image_reference.clone(),
-        image_tag: match &req.image {
-            ImageSpec::Tag(tag) => Some(tag.clone()),
-            ImageSpec::Reference(r) => r.tag.clone(),
-        },
+        image_tag: req.image.tag(),
         image_digest: plans[0].image.digest.clone(),
         cluster: gathered.resolved.cluster.clone(),
         services: plans

@@ -75,6 +75,16 @@ pub enum ImageSpec {
     Reference(ImageRef),
 }
 
+impl ImageSpec {
+    /// The tag asked for (none for a full reference without one).
+    pub fn tag(&self) -> Option<String> {
+        match self {
+            Self::Tag(tag) => Some(tag.clone()),
+            Self::Reference(r) => r.tag.clone(),
+        }
+    }
+}
+
 /// Log settings asked for; the region falls back to the deploy's region when rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSettings {

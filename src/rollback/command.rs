@@ -15,7 +15,7 @@ use crate::error::UserError;
 use crate::gather::read_ssm;
 use crate::gather::resolve::resolve_service;
 use crate::plan::PREVIOUS_TAG;
-use crate::progress::{Progress, RollbackStarted};
+use crate::progress::{Ended, Progress, RollbackStarted, until_stopped};
 use crate::request::RollbackRequest;
 use crate::request::gate::Destination;
 use crate::watch::diagnose::{Explanation, explain};
@@ -150,17 +150,10 @@ pub async fn run<C: Cloud, W: Write>(
     stop: impl std::future::Future<Output = &'static str>,
 ) -> CommandRun {
     let mut run = CommandRun::default();
-    let ended = {
-        let steps = steps(cloud, req, console, progress, &mut run);
-        tokio::select! {
-            result = steps => result.err().map(Ok),
-            signal = stop => Some(Err(signal)),
-        }
-    };
-    match ended {
-        Some(Ok(err)) => run.error = Some(err),
-        Some(Err(signal)) => run.cancelled = Some(signal),
-        None => {}
+    match until_stopped(steps(cloud, req, console, progress, &mut run), stop).await {
+        Ended::Failed(err) => run.error = Some(err),
+        Ended::Cancelled(signal) => run.cancelled = Some(signal),
+        Ended::Done => {}
     }
     if run.started.is_none() {
         // A rollback started by the update in flight when the run was cancelled.

@@ -174,6 +174,20 @@ fn watched(name: &str) -> Watched {
     }
 }
 
+/// Watches with timeout-minutes 0.1 (6 s); the verdict must come at the deadline and say the
+/// service could not be read. Its reason.
+async fn unreadable_at_six_seconds(script: &mut Script) -> String {
+    let limits = Limits {
+        timeout: Duration::from_secs(6),
+        max_task_failures: 3,
+    };
+    let (outcomes, at, _) = run(script, &[watched("api")], limits).await;
+    assert_eq!(at, Duration::from_secs(6), "the deadline always wins");
+    let (reason, cause) = failure(&outcomes[0]);
+    assert_eq!(*cause, Cause::Unreadable);
+    reason.to_string()
+}
+
 fn limits(minutes: u64) -> Limits {
     Limits {
         timeout: Duration::from_secs(minutes * 60),
@@ -380,14 +394,7 @@ async fn a_call_that_hangs_cannot_hold_the_verdict_past_the_deadline() {
     // timeout-minutes 0.1 (6 s) and a DescribeServices held for 150 s.
     let mut script = Script::new().at(0, rolling("api"));
     script.describe_hangs = Some((Duration::from_secs(2), Duration::from_secs(150)));
-    let limits = Limits {
-        timeout: Duration::from_secs(6),
-        max_task_failures: 3,
-    };
-    let (outcomes, at, _) = run(&mut script, &[watched("api")], limits).await;
-    assert_eq!(at, Duration::from_secs(6), "the deadline always wins");
-    let (reason, cause) = failure(&outcomes[0]);
-    assert_eq!(*cause, Cause::Unreadable);
+    let reason = unreadable_at_six_seconds(&mut script).await;
     assert!(
         reason.contains("DescribeServices did not answer before the deadline"),
         "{reason}"
@@ -400,14 +407,7 @@ async fn a_read_cut_by_the_deadline_keeps_the_error_aws_gave_before_it() {
     let mut script = Script::new().at(0, rolling("api"));
     script.describe_fails = Some((Duration::from_secs(2), Duration::from_secs(9999), false));
     script.describe_hangs = Some((Duration::from_secs(4), Duration::from_secs(150)));
-    let limits = Limits {
-        timeout: Duration::from_secs(6),
-        max_task_failures: 3,
-    };
-    let (outcomes, at, _) = run(&mut script, &[watched("api")], limits).await;
-    assert_eq!(at, Duration::from_secs(6), "the deadline always wins");
-    let (reason, cause) = failure(&outcomes[0]);
-    assert_eq!(*cause, Cause::Unreadable);
+    let reason = unreadable_at_six_seconds(&mut script).await;
     assert!(
         reason.ends_with("ServerException: Service Unavailable")
             && !reason.contains("did not answer before the deadline"),
