@@ -18,7 +18,9 @@ fn cancel_message(signal: &str, report: &Report) -> String {
         &report.rollback_task_definition_arn,
         &report.rollback_rollout,
     ) {
-        let by = report.rolled_back_by.as_deref().unwrap_or("ecs-ship");
+        let by = report
+            .rolled_back_by
+            .map_or("ecs-ship", crate::domain::outcome::RolledBackBy::as_str);
         let had_failed = report
             .failure
             .as_ref()

@@ -108,7 +108,7 @@ fn rollback_begun(report: &mut Report, index: usize, begun: &Begun) {
             result.rollback_state = Some(RollbackState::NotStarted(why.clone()));
             result.now = Some(now.clone());
             if index == 0 {
-                report.rolled_back_by = Some(RolledBackBy::EcsShip.as_str().into());
+                report.rolled_back_by = Some(RolledBackBy::EcsShip);
             }
         }
         Begun::Pending {
@@ -129,12 +129,10 @@ fn note_rollback(report: &mut Report, index: usize, to: &str) {
 
 fn note_by(report: &mut Report, index: usize, by: RolledBackBy, rollout: &Rollout) {
     if index == 0 {
-        report.rolled_back_by = Some(by.as_str().to_string());
+        report.rolled_back_by = Some(by);
         report.rollback_rollout = Some(rollout.clone());
     } else {
-        report
-            .rolled_back_by
-            .get_or_insert_with(|| by.as_str().to_string());
+        report.rolled_back_by.get_or_insert(by);
     }
 }
 

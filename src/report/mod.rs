@@ -149,8 +149,8 @@ pub struct Report {
     pub services: Vec<ServiceResult>,
     /// The revision the service was put back on after a failure.
     pub rollback_task_definition_arn: Option<String>,
-    /// Who rolled back: `ECS (circuit breaker)` or `ecs-ship`.
-    pub rolled_back_by: Option<String>,
+    /// Who rolled back: ECS's circuit breaker, another deployment, or ecs-ship.
+    pub rolled_back_by: Option<crate::domain::outcome::RolledBackBy>,
     /// Where the rollback stood when we stopped watching it.
     pub rollback_rollout: Option<Rollout>,
     /// What became of the (first service's) rollback.

@@ -44,7 +44,7 @@ pub fn build(run: &CommandRun, environment: &str) -> Report {
 fn started(report: &mut Report, run: &CommandRun, to: &str, rollout: &Rollout) {
     report.rollback_task_definition_arn = Some(to.to_string());
     report.task_definition_arn = Some(to.to_string());
-    report.rolled_back_by = Some(RolledBackBy::EcsShip.as_str().into());
+    report.rolled_back_by = Some(RolledBackBy::EcsShip);
     report.rollback_rollout = Some(rollout.clone());
     if run.waited.is_none() && run.error.is_none() && run.cancelled.is_none() {
         // `wait` is off.

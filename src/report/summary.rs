@@ -177,8 +177,7 @@ fn rollback_row(report: &Report) -> Option<(&'static str, String)> {
     let arn = report.rollback_task_definition_arn.as_ref()?;
     let by = report
         .rolled_back_by
-        .as_deref()
-        .map_or(String::new(), |by| format!(" by {}", text(by)));
+        .map_or(String::new(), |by| format!(" by {}", text(by.as_str())));
     let state = report.rollback_rollout.as_ref().map_or(String::new(), |r| {
         format!(
             ", {} running {}/{}",

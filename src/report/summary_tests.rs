@@ -189,7 +189,7 @@ fn rolled_back_summary_names_the_revision_who_and_why_tasks_stopped() {
     r.status = Status::RolledBack;
     r.rollback_task_definition_arn =
         Some("arn:aws:ecs:us-east-1:123456789012:task-definition/api:3".into());
-    r.rolled_back_by = Some("ecs-ship".into());
+    r.rolled_back_by = Some(crate::domain::outcome::RolledBackBy::EcsShip);
     r.rollback_rollout = Some(Rollout {
         deployment_id: "ecs-svc/124".into(),
         state: Some("COMPLETED".into()),
@@ -340,7 +340,7 @@ mod properties {
         r.fail("Rollout failed", at(10), Some(at(11)), Exit::DeployFailed);
         r.status = status;
         r.rollback_task_definition_arn = Some(at(12));
-        r.rolled_back_by = Some(at(13));
+        r.rolled_back_by = Some(crate::domain::outcome::RolledBackBy::CircuitBreaker);
         r.warnings = vec![at(14)];
         r.events = vec![ServiceEvent {
             id: "1".into(),
