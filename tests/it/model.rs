@@ -12,7 +12,9 @@
 //!   essential container exits `exit`), forever; ECS does not count these in `failedTasks`;
 //! - `hang`: stays `IN_PROGRESS`.
 //!
-//! Every call is logged with its virtual time, so tests can check pacing and call counts.
+//! One-off tasks (`RunTask`) go PROVISIONING, PENDING, RUNNING, then STOPPED as a
+//! [`TaskScenario`] says. Every call is logged with its virtual time, so tests can check pacing
+//! and call counts.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
@@ -52,6 +54,26 @@ pub enum Scenario {
     Hang,
 }
 
+/// How the next one-off task (`RunTask`) goes, as the scenario layer's `/task-scenario`:
+/// PROVISIONING, PENDING, RUNNING, then STOPPED after `duration` with the essential container
+/// exiting `exit`; or, `fail_to_start`, stopped at 0.5 s without running (no exit code).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TaskScenario {
+    pub duration: f64,
+    pub exit: i32,
+    pub fail_to_start: bool,
+}
+
+impl Default for TaskScenario {
+    fn default() -> Self {
+        Self {
+            duration: 1.0,
+            exit: 0,
+            fail_to_start: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Rolling,
@@ -80,6 +102,9 @@ struct World {
     rollouts: BTreeMap<String, Rollout>,
     scenarios: BTreeMap<String, VecDeque<Scenario>>,
     stopped: Vec<StoppedTask>,
+    /// One-off tasks (`RunTask`): how each goes, and when it started.
+    one_off: BTreeMap<String, (Instant, TaskScenario)>,
+    task_scenario: Option<TaskScenario>,
     next_id: u64,
     calls: Vec<(Duration, &'static str)>,
     /// Operation → calls to let through, then errors to answer with, in order.
@@ -179,6 +204,11 @@ impl Model {
         self.lock()
             .scenarios
             .insert(service.to_string(), scenarios.iter().copied().collect());
+    }
+
+    /// How the next one-off task goes.
+    pub fn task_scenario(&self, scenario: TaskScenario) {
+        self.lock().task_scenario = Some(scenario);
     }
 
     /// After `after` more calls that go through, `operation` answers `error` `times` times.
@@ -609,16 +639,61 @@ impl Cloud for Model {
         Ok(())
     }
 
-    async fn run_task(&self, _task: &OneOffTask<'_>) -> anyhow::Result<String> {
-        unimplemented!("the model runs no one-off tasks; the end-to-end tests cover them")
+    async fn run_task(&self, task: &OneOffTask<'_>) -> anyhow::Result<String> {
+        assert!(
+            task.placement.network.is_some(),
+            "an awsvpc task needs a network configuration"
+        );
+        let mut world = self.call("RunTask")?;
+        let id = world.id();
+        let arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/{CLUSTER}/{id:032x}");
+        let scenario = world.task_scenario.take().unwrap_or_default();
+        world
+            .one_off
+            .insert(arn.clone(), (Instant::now(), scenario));
+        Ok(arn)
     }
 
     async fn task_status(
         &self,
         _cluster: &str,
-        _arn: &str,
+        arn: &str,
     ) -> anyhow::Result<Option<(TaskStatus, StoppedTask)>> {
-        unimplemented!("the model runs no one-off tasks")
+        let world = self.call("DescribeTasks")?;
+        let Some((started, scenario)) = world.one_off.get(arn) else {
+            return Ok(None);
+        };
+        let elapsed = started.elapsed().as_secs_f64();
+        let mut task = StoppedTask {
+            arn: arn.to_string(),
+            ..StoppedTask::default()
+        };
+        let status = if scenario.fail_to_start && elapsed >= 0.5 {
+            task.stop_code = Some(StopCode::TaskFailedToStart);
+            task.stopped_reason = Some("CannotPullContainerError: not found".into());
+            task.containers = vec![ContainerExit {
+                name: "app".into(),
+                exit_code: None,
+                reason: Some("CannotPullContainerError: not found".into()),
+            }];
+            TaskStatus::Stopped
+        } else if !scenario.fail_to_start && elapsed >= scenario.duration {
+            task.stop_code = Some(StopCode::EssentialContainerExited);
+            task.stopped_reason = Some("Essential container in task exited".into());
+            task.containers = vec![ContainerExit {
+                name: "app".into(),
+                exit_code: Some(scenario.exit),
+                reason: None,
+            }];
+            TaskStatus::Stopped
+        } else if elapsed < 0.2 {
+            TaskStatus::Provisioning
+        } else if elapsed < 0.4 {
+            TaskStatus::Pending
+        } else {
+            TaskStatus::Running
+        };
+        Ok(Some((status, task)))
     }
 
     async fn list_stopped_tasks(

@@ -20,7 +20,7 @@ use ecs_ship::github::{DeploymentsApi, Payload, Tracker, Where};
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::model::{CLUSTER, Model, REPOSITORY, Scenario};
+use crate::model::{CLUSTER, Model, REPOSITORY, Scenario, TaskScenario};
 use crate::support::declared_inputs;
 
 /// A deploy request from the step's inputs, read and validated as the binary does.
@@ -430,5 +430,64 @@ async fn a_deployment_whose_statuses_get_no_answer_still_gets_its_final_state_tr
             "GitHub deployment 7: `in_progress` not posted: no answer within 20 s",
             "GitHub deployment 7: `failure` not posted: no answer within 20 s"
         ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_migration_that_outlives_its_timeout_fails_the_deploy_and_touches_no_service() {
+    for (timeout, said, seconds) in [("0.05", "3s", 3), ("30", "30m", 1800)] {
+        let model = Model::new(&["api"]);
+        model.task_scenario(TaskScenario {
+            duration: 4000.0,
+            ..TaskScenario::default()
+        });
+        let task = format!("command: [migrate]\ntimeout-minutes: {timeout}");
+        let (run, report, log, took) =
+            deploy(&model, &[("service", "api"), ("pre-deploy-task", &task)]).await;
+        assert_eq!(report.exit as i32, 3, "{log}");
+        let reason = output(&report, "failure-reason");
+        assert!(
+            reason.contains(&format!(
+                "did not stop within {said} (last status RUNNING) and is still running; no service was updated"
+            )),
+            "{reason}"
+        );
+        assert_eq!(
+            reason.matches("no service was updated").count(),
+            1,
+            "no repeated clause: {reason}"
+        );
+        assert_eq!(model.calls("UpdateService").len(), 0);
+        assert_eq!(output(&report, "pre-deploy-exit-code"), "");
+        assert!(run.pre_deploy.is_some_and(|t| t.task_arn.is_some()));
+        assert!(
+            took >= Duration::from_secs(seconds) && took < Duration::from_secs(seconds + 2),
+            "{took:?}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_twenty_minute_migration_within_its_timeout_is_waited_for_then_the_service_updated() {
+    let model = Model::new(&["api"]);
+    model.task_scenario(TaskScenario {
+        duration: 1200.0,
+        ..TaskScenario::default()
+    });
+    let task = "command: [migrate]\ntimeout-minutes: 30";
+    let (_, report, log, took) =
+        deploy(&model, &[("service", "api"), ("pre-deploy-task", task)]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert_eq!(output(&report, "pre-deploy-exit-code"), "0");
+    let update = model.calls("UpdateService");
+    assert_eq!(update.len(), 1);
+    assert!(
+        update[0] >= Duration::from_secs(1200),
+        "the service is updated only after the migration: {update:?}"
+    );
+    assert!(took < Duration::from_secs(1205), "{took:?}");
+    assert!(
+        log.contains("RUNNING after"),
+        "the task's status changes are logged: {log}"
     );
 }
