@@ -1,6 +1,7 @@
 //! The AWS layer: one function per operation we use, each adding context and returning our own
 //! types, and [`Clients`], the real [`crate::cloud::Cloud`]. Nothing here decides anything.
 
+pub mod deployments;
 pub mod ecr;
 pub mod ecs;
 pub mod elb;

@@ -2,6 +2,7 @@
 //! task definitions as AWS wire JSON. Pure, and imports no stage.
 
 pub mod arn;
+pub mod deployment;
 pub mod ecs;
 pub mod image;
 pub mod outcome;

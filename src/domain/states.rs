@@ -112,6 +112,48 @@ ecs_vocabulary! {
     }
 }
 
+ecs_vocabulary! {
+    /// Where a service deployment (ECS's own record of one `UpdateService`) stands.
+    ServiceDeploymentStatus {
+        Pending = "PENDING",
+        InProgress = "IN_PROGRESS",
+        Successful = "SUCCESSFUL",
+        StopRequested = "STOP_REQUESTED",
+        Stopped = "STOPPED",
+        RollbackRequested = "ROLLBACK_REQUESTED",
+        RollbackInProgress = "ROLLBACK_IN_PROGRESS",
+        RollbackSuccessful = "ROLLBACK_SUCCESSFUL",
+        RollbackFailed = "ROLLBACK_FAILED",
+    }
+}
+
+ecs_vocabulary! {
+    /// The stage a service deployment is in, in the order ECS goes through them.
+    LifecycleStage {
+        ReconcileService = "RECONCILE_SERVICE",
+        PreScaleUp = "PRE_SCALE_UP",
+        ScaleUp = "SCALE_UP",
+        PostScaleUp = "POST_SCALE_UP",
+        TestTrafficShift = "TEST_TRAFFIC_SHIFT",
+        PostTestTrafficShift = "POST_TEST_TRAFFIC_SHIFT",
+        ProductionTrafficShift = "PRODUCTION_TRAFFIC_SHIFT",
+        PostProductionTrafficShift = "POST_PRODUCTION_TRAFFIC_SHIFT",
+        BakeTime = "BAKE_TIME",
+        CleanUp = "CLEAN_UP",
+    }
+}
+
+ecs_vocabulary! {
+    /// Where a lifecycle hook stands; a PAUSE hook waits in `AWAITING_ACTION`.
+    HookStatus {
+        InProgress = "IN_PROGRESS",
+        AwaitingAction = "AWAITING_ACTION",
+        Succeeded = "SUCCEEDED",
+        Failed = "FAILED",
+        TimedOut = "TIMED_OUT",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,142 @@
+//! ECS service deployments: `ListServiceDeployments` and `DescribeServiceDeployments`, turned
+//! into [`ServiceDeployment`]s.
+//!
+//! Not called by a run yet: the watch still judges rollouts from `DescribeServices`. These are
+//! the calls the service-deployment verdict ([`crate::domain::deployment::standing`]) will read
+//! from, once the watch uses them (with a fallback where IAM denies them); until then the
+//! example IAM policy does not list them.
+
+use std::time::SystemTime;
+
+use anyhow::Context;
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types::CreatedAt;
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+
+use super::sdk_error;
+use crate::domain::deployment::{
+    Hook, HookStatus, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
+};
+
+/// `DescribeServiceDeployments` takes at most this many ARNs.
+pub const DESCRIBE_LIMIT: usize = 20;
+
+/// Pages of `ListServiceDeployments` read at most (100 each): a deploy looks for the one its
+/// update just created, near the top.
+const MAX_PAGES: usize = 3;
+
+/// The service deployments of a service created at or after `created_after`, as ECS lists them
+/// (ARNs).
+pub async fn list_service_deployments(
+    client: &Client,
+    cluster: &str,
+    service: &str,
+    created_after: SystemTime,
+) -> anyhow::Result<Vec<String>> {
+    let mut arns = Vec::new();
+    let mut token = None;
+    for _ in 0..MAX_PAGES {
+        let out = client
+            .list_service_deployments()
+            .cluster(cluster)
+            .service(service)
+            .created_at(
+                CreatedAt::builder()
+                    .after(DateTime::from(created_after))
+                    .build(),
+            )
+            .max_results(100)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(sdk_error)
+            .with_context(|| {
+                format!("listing the service deployments of `{service}` in cluster `{cluster}`")
+            })?;
+        arns.extend(
+            out.service_deployments()
+                .iter()
+                .filter_map(|d| d.service_deployment_arn().map(str::to_string)),
+        );
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(arns)
+}
+
+/// Describes service deployments (at most [`DESCRIBE_LIMIT`]); those ECS reports as failures
+/// (a deployment it does not know) are left out.
+pub async fn describe_service_deployments(
+    client: &Client,
+    arns: &[String],
+) -> anyhow::Result<Vec<ServiceDeployment>> {
+    anyhow::ensure!(
+        arns.len() <= DESCRIBE_LIMIT,
+        "DescribeServiceDeployments takes at most {DESCRIBE_LIMIT} deployments, not {}",
+        arns.len()
+    );
+    let out = client
+        .describe_service_deployments()
+        .set_service_deployment_arns(Some(arns.to_vec()))
+        .send()
+        .await
+        .map_err(sdk_error)
+        .context("describing service deployments")?;
+    Ok(out
+        .service_deployments()
+        .iter()
+        .map(service_deployment)
+        .collect())
+}
+
+fn time(t: Option<&DateTime>) -> Option<String> {
+    t.and_then(|t| t.fmt(Format::DateTime).ok())
+}
+
+fn service_deployment(d: &aws_sdk_ecs::types::ServiceDeployment) -> ServiceDeployment {
+    ServiceDeployment {
+        arn: d.service_deployment_arn().unwrap_or_default().to_string(),
+        service_arn: d.service_arn().unwrap_or_default().to_string(),
+        status: ServiceDeploymentStatus::parse(d.status().map_or("", |s| s.as_str())),
+        status_reason: d.status_reason().map(str::to_string),
+        lifecycle_stage: d
+            .lifecycle_stage()
+            .map(|s| LifecycleStage::parse(s.as_str())),
+        hooks: d
+            .lifecycle_hook_details()
+            .iter()
+            .map(|h| Hook {
+                id: h.hook_id().unwrap_or_default().to_string(),
+                status: HookStatus::parse(h.status().map_or("", |s| s.as_str())),
+                expires_at: time(h.expires_at()),
+                timeout_action: h.timeout_action().map(|a| a.as_str().to_string()),
+            })
+            .collect(),
+        target_revision: d
+            .target_service_revision()
+            .and_then(|r| r.arn())
+            .map(str::to_string),
+        source_revisions: d
+            .source_service_revisions()
+            .iter()
+            .filter_map(|r| r.arn().map(str::to_string))
+            .collect(),
+        rollback_reason: d.rollback().and_then(|r| r.reason()).map(str::to_string),
+        alarms: d
+            .alarms()
+            .map(|a| a.alarm_names().to_vec())
+            .unwrap_or_default(),
+        triggered_alarms: d
+            .alarms()
+            .map(|a| a.triggered_alarm_names().to_vec())
+            .unwrap_or_default(),
+        circuit_breaker: d
+            .deployment_circuit_breaker()
+            .map(|cb| (cb.failure_count(), cb.threshold())),
+        created_at: time(d.created_at()),
+        finished_at: time(d.finished_at()),
+    }
+}
