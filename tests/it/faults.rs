@@ -226,33 +226,6 @@ fn two_deploys_at_once_the_superseded_one_fails_and_touches_nothing() {
 }
 
 #[test]
-fn a_service_changed_during_the_migration_is_not_overwritten() {
-    let em = Emulator::start(&["dev"]);
-    // Long enough for the second deploy to finish while the migration runs, even on a loaded
-    // machine (4 s was not always).
-    em.task_scenario("bellyfed-dev-service", &json!({"duration": 10}));
-    let first = ActionRun::new(
-        Some(&em),
-        &dev_inputs(&[("pre-deploy-task", "command: [migrate]")]),
-    );
-    let mut running = first.spawn();
-    running.wait_for("Started task ");
-    let second = deploy_dev(&em, &[("environment-variables", "ROLE: hotfix")]);
-    assert_eq!(second.output("status"), "deployed", "{}", second.stdout);
-    let first = running.finish();
-    assert_eq!(first.code, 1, "{}", first.stdout);
-    assert!(
-        first.output("failure-reason").starts_with(
-            "service `bellyfed-dev-service` changed while this deploy ran: it runs bellyfed-dev-service:3 now, not bellyfed-dev-service:1 it was planned against, so no service was updated"
-        ),
-        "{}",
-        first.output("failure-reason")
-    );
-    assert_eq!(em.count("UpdateService"), 1, "only the hotfix updated it");
-    assert_eq!(em.running("dev", SERVICE), "3");
-}
-
-#[test]
 fn a_service_deleted_during_the_watch_fails_with_3_not_2() {
     let em = Emulator::start(&["dev"]);
     em.scenario_with(CLUSTER, SERVICE, &json!({"outcome": "hang"}));

@@ -491,3 +491,47 @@ async fn a_twenty_minute_migration_within_its_timeout_is_waited_for_then_the_ser
         "the task's status changes are logged: {log}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_service_changed_during_the_migration_is_not_overwritten() {
+    let model = Model::new(&["api"]);
+    model.task_scenario(TaskScenario {
+        duration: 10.0,
+        ..TaskScenario::default()
+    });
+    let first = deploy(
+        &model,
+        &[
+            ("service", "api"),
+            ("pre-deploy-task", "command: [migrate]"),
+        ],
+    );
+    // While the migration runs, someone deploys a hotfix.
+    let second = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        deploy(
+            &model,
+            &[
+                ("service", "api"),
+                ("environment-variables", "ROLE: hotfix"),
+            ],
+        )
+        .await
+    };
+    let ((_, first, first_log, _), (_, second, second_log, _)) = tokio::join!(first, second);
+    assert_eq!(second.status, Status::Deployed, "{second_log}");
+    assert_eq!(first.exit as i32, 1, "{first_log}");
+    let reason = output(&first, "failure-reason");
+    assert!(
+        reason.starts_with(
+            "service `api` changed while this deploy ran: it runs api:3 now, not api:1 it was planned against, so no service was updated"
+        ),
+        "{reason}"
+    );
+    assert_eq!(
+        model.calls("UpdateService").len(),
+        1,
+        "only the hotfix updated it"
+    );
+    assert_eq!(model.running("api"), "api:3");
+}
