@@ -16,7 +16,7 @@ use aws_smithy_types::date_time::Format;
 
 use super::sdk_error;
 use crate::domain::deployment::{
-    Hook, HookStatus, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
+    BreakerCount, Hook, HookStatus, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
 };
 
 /// `DescribeServiceDeployments` takes at most this many ARNs.
@@ -133,9 +133,10 @@ fn service_deployment(d: &aws_sdk_ecs::types::ServiceDeployment) -> ServiceDeplo
             .alarms()
             .map(|a| a.triggered_alarm_names().to_vec())
             .unwrap_or_default(),
-        circuit_breaker: d
-            .deployment_circuit_breaker()
-            .map(|cb| (cb.failure_count(), cb.threshold())),
+        circuit_breaker: d.deployment_circuit_breaker().map(|cb| BreakerCount {
+            failed: cb.failure_count(),
+            threshold: cb.threshold(),
+        }),
         created_at: time(d.created_at()),
         finished_at: time(d.finished_at()),
     }

@@ -75,10 +75,20 @@ pub struct DeployRun {
 /// Nothing to change: each service's live deployment decides.
 #[derive(Debug, Default)]
 pub struct Unchanged {
-    /// Services whose live deployment failed: index, why, where it stands.
-    pub failed: Vec<(usize, String, String)>,
+    /// Services whose live deployment failed.
+    pub failed: Vec<LiveFailure>,
     /// Rollouts still in progress, when waited for.
     pub judged: Option<Judged>,
+}
+
+/// A service whose live deployment failed, with nothing to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveFailure {
+    /// The service's index in the deploy.
+    pub index: usize,
+    pub why: String,
+    /// Where it stands.
+    pub now: String,
 }
 
 /// Runs a validated deploy request until it ends or `stop` (a signal) does.
@@ -302,9 +312,11 @@ async fn judge_unchanged<C: Cloud, W: Write>(
         match watch::live(state) {
             Live::Healthy => {}
             Live::Failed(why) => {
-                unchanged
-                    .failed
-                    .push((i, why, crate::domain::ecs::where_it_stands(state)));
+                unchanged.failed.push(LiveFailure {
+                    index: i,
+                    why,
+                    now: crate::domain::ecs::where_it_stands(state),
+                });
             }
             Live::InProgress(target) => {
                 console.line(&format!(

@@ -25,11 +25,18 @@ pub struct ServiceDeployment {
     /// CloudWatch alarms watched, and those that went off.
     pub alarms: Vec<String>,
     pub triggered_alarms: Vec<String>,
-    /// The circuit breaker's count of failed tasks and its threshold, when it watches.
-    pub circuit_breaker: Option<(i32, i32)>,
+    /// The circuit breaker's count, when it watches.
+    pub circuit_breaker: Option<BreakerCount>,
     /// RFC 3339, UTC.
     pub created_at: Option<String>,
     pub finished_at: Option<String>,
+}
+
+/// The circuit breaker's count of failed tasks, and the count at which it trips.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BreakerCount {
+    pub failed: i32,
+    pub threshold: i32,
 }
 
 /// A lifecycle hook of the deployment's current stage.
@@ -123,9 +130,10 @@ pub fn why(d: &ServiceDeployment) -> String {
             d.triggered_alarms.join(", ")
         ));
     }
-    if let Some((failed, threshold)) = d.circuit_breaker.filter(|(failed, _)| *failed > 0) {
+    if let Some(count) = d.circuit_breaker.filter(|c| c.failed > 0) {
         parts.push(format!(
-            "circuit breaker: {failed} failed tasks (threshold {threshold})"
+            "circuit breaker: {} failed tasks (threshold {})",
+            count.failed, count.threshold
         ));
     }
     if parts.is_empty() {
@@ -243,7 +251,10 @@ mod tests {
         d.rollback_reason = Some("Alarm triggered during bake time".into());
         d.status_reason = Some("Alarm triggered during bake time".into());
         d.triggered_alarms = vec!["api-5xx".into(), "api-latency".into()];
-        d.circuit_breaker = Some((0, 10));
+        d.circuit_breaker = Some(BreakerCount {
+            failed: 0,
+            threshold: 10,
+        });
         assert_eq!(
             standing(&d),
             Standing::RolledBack {
@@ -254,7 +265,10 @@ mod tests {
         d.triggered_alarms.clear();
         d.rollback_reason = None;
         d.status_reason = Some("tasks failed to start".into());
-        d.circuit_breaker = Some((10, 10));
+        d.circuit_breaker = Some(BreakerCount {
+            failed: 10,
+            threshold: 10,
+        });
         assert_eq!(
             why(&d),
             "tasks failed to start; circuit breaker: 10 failed tasks (threshold 10)"

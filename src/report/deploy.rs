@@ -98,12 +98,12 @@ fn nothing_to_change(report: &mut Report, run: &DeployRun, unchanged: &Unchanged
         service.task_definition_arn = Some(plan.live_task_definition_arn.clone());
     }
     let mut failed = Vec::new();
-    for (i, why, now) in &unchanged.failed {
-        let service = &mut report.services[*i];
+    for live in &unchanged.failed {
+        let service = &mut report.services[live.index];
         service.status = Status::Failed;
-        service.failure = Some(why.clone());
-        service.now = Some(now.clone());
-        failed.push(format!("{}: {why}", service.service));
+        service.failure = Some(live.why.clone());
+        service.now = Some(live.now.clone());
+        failed.push(format!("{}: {}", service.service, live.why));
     }
     if !failed.is_empty() {
         report.fail(

@@ -20,11 +20,11 @@ pub fn build(run: &CommandRun, environment: &str) -> Report {
     if let Some(there) = &run.already_there {
         already_there(&mut report, there);
     }
-    if let Some((to, rollout)) = &run.started {
-        started(&mut report, run, to, rollout);
+    if let Some(start) = &run.started {
+        started(&mut report, run, &start.to, &start.rollout);
     }
-    if let (Some(waited), Some((to, _))) = (&run.waited, &run.started) {
-        ended(&mut report, run, to, waited);
+    if let (Some(waited), Some(start)) = (&run.waited, &run.started) {
+        ended(&mut report, run, &start.to, waited);
     }
     if let Some(err) = &run.error {
         let title = if report.rollback_task_definition_arn.is_some() {

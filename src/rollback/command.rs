@@ -101,13 +101,20 @@ pub struct CommandRun {
     /// The service already ran the revision to go back to.
     pub already_there: Option<AlreadyThere>,
     /// The rollback the update started: to which revision, and where it stood then.
-    pub started: Option<(String, Rollout)>,
+    pub started: Option<RollbackStart>,
     /// How the rollback ended, when it was waited for.
     pub waited: Option<RollbackWaited>,
     /// What ended the run early.
     pub error: Option<anyhow::Error>,
     /// The signal that cancelled the run.
     pub cancelled: Option<&'static str>,
+}
+
+/// The rollback the update started: to which revision, and where it stood then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackStart {
+    pub to: String,
+    pub rollout: Rollout,
 }
 
 /// The service already runs the revision to go back to; what its live deployment said.
@@ -161,7 +168,10 @@ pub async fn run<C: Cloud, W: Write>(
             .snapshot()
             .rollbacks
             .remove(&0)
-            .map(|r| (r.to, r.rollout));
+            .map(|r| RollbackStart {
+                to: r.to,
+                rollout: r.rollout,
+            });
     }
     run
 }
@@ -214,7 +224,7 @@ async fn steps<C: Cloud, W: Write>(
             },
         );
     });
-    run.started = Some((to, rollout));
+    run.started = Some(RollbackStart { to, rollout });
     if req.target.wait {
         run.waited =
             Some(wait_for_rollback(cloud, &cluster, updated, &target, limits, console).await);
