@@ -257,8 +257,8 @@ fn an_update_whose_answer_is_lost_is_found_and_watched() {
     assert_eq!(em.running("dev", SERVICE), "2");
 }
 
-#[test]
-fn transient_faults_at_every_operation_still_end_in_a_deploy() {
+/// A deploy with the first call of every operation failing as `kind` says still ends started.
+fn transient_faults_at_every_operation_still_end_in_a_deploy(kind: &str) {
     let em = Emulator::start(&["dev"]);
     let ops = [
         "GetParameters",
@@ -269,35 +269,48 @@ fn transient_faults_at_every_operation_still_end_in_a_deploy() {
         "RegisterTaskDefinition",
         "UpdateService",
     ];
-    // One deploy per kind, with the first call of every operation failing that way.
-    for (i, kind) in ["500", "throttle", "reset", "lose"].iter().enumerate() {
-        em.clear_faults();
-        for op in ops {
-            em.fault(op, kind, &json!({"times": 1}));
-        }
-        let value = format!("T: {i}");
-        let run = deploy_dev(&em, &[("environment-variables", &value), ("wait", "false")]);
-        assert_eq!(
-            (run.code, run.output("status")),
-            (0, "started"),
-            "{kind}: {}",
-            run.stdout
-        );
-        let faulted: Vec<String> = em
-            .faulted()
-            .into_iter()
-            .filter(|(_, k)| k == kind)
-            .map(|(op, _)| op)
-            .collect();
-        for op in ops {
-            assert!(
-                faulted.iter().any(|f| f == op),
-                "{op} got no {kind}: {faulted:?}"
-            );
-        }
-        // Registrations are throttled by the emulator at 1/s, as AWS does.
-        std::thread::sleep(Duration::from_millis(1100));
+    for op in ops {
+        em.fault(op, kind, &json!({"times": 1}));
     }
+    let run = deploy_dev(&em, &[("environment-variables", "T: 1"), ("wait", "false")]);
+    assert_eq!(
+        (run.code, run.output("status")),
+        (0, "started"),
+        "{kind}: {}",
+        run.stdout
+    );
+    let faulted: Vec<String> = em
+        .faulted()
+        .into_iter()
+        .filter(|(_, k)| k == kind)
+        .map(|(op, _)| op)
+        .collect();
+    for op in ops {
+        assert!(
+            faulted.iter().any(|f| f == op),
+            "{op} got no {kind}: {faulted:?}"
+        );
+    }
+}
+
+#[test]
+fn a_500_at_every_operation_still_ends_in_a_deploy() {
+    transient_faults_at_every_operation_still_end_in_a_deploy("500");
+}
+
+#[test]
+fn throttling_at_every_operation_still_ends_in_a_deploy() {
+    transient_faults_at_every_operation_still_end_in_a_deploy("throttle");
+}
+
+#[test]
+fn a_reset_connection_at_every_operation_still_ends_in_a_deploy() {
+    transient_faults_at_every_operation_still_end_in_a_deploy("reset");
+}
+
+#[test]
+fn a_lost_answer_at_every_operation_still_ends_in_a_deploy() {
+    transient_faults_at_every_operation_still_end_in_a_deploy("lose");
 }
 
 #[test]
