@@ -4,7 +4,8 @@
 //! Not called by a run yet: the watch still judges rollouts from `DescribeServices`. These are
 //! the calls the service-deployment verdict ([`crate::domain::deployment::standing`]) will read
 //! from, once the watch uses them (with a fallback where IAM denies them); until then the
-//! example IAM policy does not list them.
+//! example IAM policy does not list them. `tests/it/deployments.rs` reads the emulator's service
+//! deployments through them.
 
 use std::time::SystemTime;
 

@@ -7,6 +7,7 @@
 mod support;
 
 mod config;
+mod deployments;
 mod drift;
 mod e2e;
 mod faults;

@@ -28,6 +28,12 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   hang:     stays IN_PROGRESS.
                   A scenario applies to the next rollout of that service (`times`: the next n);
                   later ones complete after 0.5 s, or go as `then` (a scenario) says.
+  Each rollout also gets ECS's record of it, a *service deployment* (ListServiceDeployments,
+  DescribeServiceDeployments, which moto lacks): IN_PROGRESS, then SUCCESSFUL when it completes,
+  or ROLLBACK_IN_PROGRESS → ROLLBACK_SUCCESSFUL with the rollback reason and the circuit
+  breaker's count when the breaker trips. Not modelled yet: lifecycle stages (ECS documents them
+  for blue/green), strategies, bake time, alarms, hooks, and what becomes of a service deployment
+  that a newer one replaces (it stays IN_PROGRESS here).
   POST /task-scenario {"family", "exit_code", "duration", "reason", "fail_to_start", "times"}
                   how the next one-off task (RunTask) of a family goes: PROVISIONING, PENDING, RUNNING,
                   then STOPPED after `duration` s (default 1) with the essential container exiting
@@ -57,6 +63,7 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
 """
 
 import argparse
+import datetime
 import hashlib
 import io
 import json
@@ -78,7 +85,9 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from moto.core.utils import utcnow  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
 from moto.ecs.models import Container, EC2ContainerServiceBackend, Task, ecs_backends  # noqa: E402
+from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app  # noqa: E402
@@ -220,6 +229,7 @@ def reset_world():
         TASK_SCENARIOS.clear()
         ONE_OFF.clear()
         UNHEALTHY.clear()
+        SERVICE_DEPLOYMENTS.clear()
         moto_api_backend.reset()
 
 
@@ -245,6 +255,7 @@ TIMELINE = []  # what the layer did and when (wall clock), for the benchmark
 LOCK = threading.RLock()
 TASK_SCENARIOS = {}  # family -> scenario for its next one-off task
 ONE_OFF = {}  # task ARN -> {"task", "started", "scenario", "definitions"}
+SERVICE_DEPLOYMENTS = []  # ECS's record of each rollout (ListServiceDeployments), oldest first
 
 
 def record(what, service, deployment):
@@ -342,6 +353,70 @@ def next_scenario(key):
     return dict(scenario)
 
 
+def service_revision(service, task_definition):
+    """A service revision summary: ECS's snapshot of the service on one task definition."""
+    return {"arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{service.cluster_name}/{service.name}/"
+                   f"{abs(hash((service.name, task_definition))) % 10**19}",
+            "requestedTaskCount": service.desired_count, "runningTaskCount": 0, "pendingTaskCount": service.desired_count}
+
+
+def new_service_deployment(service, target, source):
+    """ECS's service deployment for a rollout: IN_PROGRESS until the rollout ends. Rolling updates
+    report no lifecycle stage here (ECS documents the stages for blue/green deployments)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    sd = {
+        "serviceDeploymentArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{service.cluster_name}/"
+                                f"{service.name}/{uuid.uuid4().hex[:22]}",
+        "serviceArn": service.arn,
+        "clusterArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{service.cluster_name}",
+        "createdAt": now, "startedAt": now, "updatedAt": now,
+        "status": "IN_PROGRESS",
+        "targetServiceRevision": service_revision(service, target),
+        "sourceServiceRevisions": [service_revision(service, source)] if source else [],
+    }
+    SERVICE_DEPLOYMENTS.append(sd)
+    return sd
+
+
+def end_service_deployment(sd, status, **more):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    sd.update(status=status, updatedAt=now, **more)
+    if status in ("SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED"):
+        sd["finishedAt"] = now
+
+
+def list_service_deployments(self):
+    """ListServiceDeployments: a service's deployments, newest first, created after `createdAt.after`."""
+    service = self._get_param("service", "").rsplit("/", 1)[-1]
+    cluster = self._get_param("cluster", "default").rsplit("/", 1)[-1]
+    after = (self._get_param("createdAt") or {}).get("after")
+    if after is not None:
+        # moto hands the timestamp over parsed (a datetime) or as epoch seconds.
+        after = after.timestamp() if hasattr(after, "timestamp") else float(after)
+    with LOCK:
+        found = [sd for sd in reversed(SERVICE_DEPLOYMENTS)
+                 if sd["serviceArn"].endswith(f"/{cluster}/{service}")
+                 and (after is None or sd["createdAt"].timestamp() >= after)]
+        briefs = [{"serviceDeploymentArn": sd["serviceDeploymentArn"], "serviceArn": sd["serviceArn"],
+                   "clusterArn": sd["clusterArn"], "createdAt": sd["createdAt"], "startedAt": sd["startedAt"],
+                   "status": sd["status"], "targetServiceRevisionArn": sd["targetServiceRevision"]["arn"]}
+                  for sd in found]
+    return ActionResult({"serviceDeployments": briefs})
+
+
+def describe_service_deployments(self):
+    """DescribeServiceDeployments: at most 20; unknown ARNs are failures (`MISSING`)."""
+    arns = self._get_param("serviceDeploymentArns", [])
+    with LOCK:
+        known = {sd["serviceDeploymentArn"]: dict(sd) for sd in SERVICE_DEPLOYMENTS}
+    return ActionResult({"serviceDeployments": [known[a] for a in arns if a in known],
+                         "failures": [{"arn": a, "reason": "MISSING"} for a in arns if a not in known]})
+
+
+EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
+EC2ContainerServiceResponse.describe_service_deployments = describe_service_deployments
+
+
 def start_rollout(service, key):
     """What ECS does on UpdateService with a new task definition (or a forced deployment)."""
     primary = next((d for d in service.deployments if d["status"] == "PRIMARY"), None)
@@ -360,6 +435,7 @@ def start_rollout(service, key):
         "scenario": next_scenario(key),
         "phase": "rolling",
         "stopped": 0,
+        "service_deployment": new_service_deployment(service, service.task_definition, previous),
     }
     record("rollout-started", service, dep)
 
@@ -385,6 +461,7 @@ def tick():
             if r["phase"] == "rolling" and sc["outcome"] == "complete":
                 if elapsed >= sc["delay"]:
                     finish(service, dep)
+                    end_service_deployment(r["service_deployment"], "SUCCESSFUL")
                     del ROLLOUTS[key]
                 elif elapsed >= sc["delay"] / 2 and dep["runningCount"] == 0 and dep["desiredCount"] > 0:
                     dep.update(runningCount=1, pendingCount=dep["desiredCount"] - 1, updatedAt=utcnow())
@@ -428,8 +505,18 @@ def tick():
                 service.task_definition = r["previous"]
                 add_event(service, f"rolling back to deployment {rollback['id']}.")
                 r.update(phase="rolling-back", deployment=rollback, started=now, scenario={"outcome": "complete", "delay": 2.0})
+                # ECS's record of it: the circuit breaker tripped and rolls back to the source revision.
+                sd = r["service_deployment"]
+                end_service_deployment(
+                    sd, "ROLLBACK_IN_PROGRESS",
+                    statusReason="ECS deployment circuit breaker: tasks failed to start.",
+                    rollback={"reason": "ECS deployment circuit breaker: tasks failed to start.",
+                              "startedAt": datetime.datetime.now(datetime.timezone.utc),
+                              "serviceRevisionArn": (sd["sourceServiceRevisions"] or [{}])[0].get("arn")},
+                    deploymentCircuitBreaker={"status": "TRIGGERED", "failureCount": 3, "threshold": 3})
             elif r["phase"] == "rolling-back" and elapsed >= r["scenario"]["delay"]:
                 finish(service, dep)
+                end_service_deployment(r["service_deployment"], "ROLLBACK_SUCCESSFUL")
                 del ROLLOUTS[key]
 
 
