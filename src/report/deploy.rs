@@ -121,7 +121,7 @@ fn nothing_to_change(report: &mut Report, run: &DeployRun, unchanged: &Unchanged
             for (i, w) in &judged.watched {
                 report.services[*i].rollout = Some(Rollout::of(&w.initial, &w.target));
             }
-            report.rollout = report.services.first().and_then(|s| s.rollout.clone());
+            report.follow_first_rollout();
             if judge(report, run, judged) {
                 report.succeed(Status::Unchanged);
             }
@@ -239,7 +239,7 @@ fn updated(report: &mut Report, updates: &[Update]) {
             }
         }
     }
-    report.rollout = report.services.first().and_then(|s| s.rollout.clone());
+    report.follow_first_rollout();
 }
 
 /// An error ended the run: refused before anything was registered, failed after.

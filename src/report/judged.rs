@@ -32,15 +32,12 @@ pub(super) fn judge(report: &mut Report, run: &DeployRun, judged: &Judged) -> bo
             result.status = Status::Deployed;
         }
     }
-    report.rollout = report.services.first().and_then(|s| s.rollout.clone());
+    report.follow_first_rollout();
     if failures.is_empty() {
         return true;
     }
     if let Some(explanation) = &judged.explanation {
-        report.failed_tasks.clone_from(&explanation.failed_tasks);
-        report.events.clone_from(&explanation.events);
-        report.target_health.clone_from(&explanation.target_health);
-        report.warnings.extend(explanation.warnings.iter().cloned());
+        report.note_explanation(explanation);
     }
     let message = if names.len() > 1 {
         format!(

@@ -229,6 +229,20 @@ impl Report {
         self.exit = Exit::Success;
     }
 
+    /// Why a rollout failed: its stopped tasks, events and target health, and what could not be
+    /// read of them.
+    pub fn note_explanation(&mut self, explanation: &crate::watch::diagnose::Explanation) {
+        self.failed_tasks.clone_from(&explanation.failed_tasks);
+        self.events.clone_from(&explanation.events);
+        self.target_health.clone_from(&explanation.target_health);
+        self.warnings.extend(explanation.warnings.iter().cloned());
+    }
+
+    /// The single-service `rollout` field follows the first service's.
+    pub fn follow_first_rollout(&mut self) {
+        self.rollout = self.services.first().and_then(|s| s.rollout.clone());
+    }
+
     /// The GitHub deployment the run reported to, and what went wrong reporting.
     pub fn note_github(&mut self, id: Option<u64>, warnings: Vec<String>) {
         self.github_deployment_id = id;

@@ -76,10 +76,7 @@ fn ended(report: &mut Report, run: &CommandRun, to: &str, waited: &RollbackWaite
     result.failure = Some(reason.clone());
     report.services = vec![result];
     if let Some(explanation) = explanation {
-        report.failed_tasks.clone_from(&explanation.failed_tasks);
-        report.events.clone_from(&explanation.events);
-        report.target_health.clone_from(&explanation.target_health);
-        report.warnings.extend(explanation.warnings.iter().cloned());
+        report.note_explanation(explanation);
     }
     report.fail(
         "Rollback failed",
