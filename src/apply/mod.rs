@@ -20,7 +20,6 @@ use crate::console::Console;
 use crate::domain::ecs::{
     ServiceState, Watched, short_task_definition, started_deployment, where_it_stands,
 };
-use crate::domain::outcome::Rollout;
 use crate::plan::Plan;
 use crate::progress::Progress;
 
@@ -35,11 +34,8 @@ pub enum Update {
     Failed { error: String, now: String },
     /// The update answered, but no deployment of our revision started.
     NoDeployment { why: String },
-    /// Our deployment started.
-    Started {
-        rollout: Rollout,
-        watched: Box<Watched>,
-    },
+    /// Our deployment started (where it stood then: `Rollout::of` its `initial` state).
+    Started { watched: Box<Watched> },
 }
 
 impl Update {
@@ -194,7 +190,6 @@ fn started(
         };
     };
     Update::Started {
-        rollout: Rollout::of(&updated, &target),
         watched: Box::new(Watched {
             cluster: cluster.to_string(),
             initial: updated,

@@ -233,8 +233,8 @@ fn updated(report: &mut Report, updates: &[Update]) {
                 service.status = Status::Failed;
                 service.failure = Some(why.clone());
             }
-            Update::Started { rollout, .. } => {
-                service.rollout = Some(rollout.clone());
+            Update::Started { watched } => {
+                service.rollout = Some(Rollout::of(&watched.initial, &watched.target));
                 service.status = Status::Started;
             }
         }

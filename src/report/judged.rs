@@ -4,6 +4,7 @@
 use crate::deploy::{DeployRun, Judged};
 use crate::domain::outcome::{RollbackState, RolledBackBy, Rollout};
 use crate::error::Exit;
+use crate::progress::RollbackStarted;
 use crate::rollback::Begun;
 
 use super::{Report, Status};
@@ -76,8 +77,7 @@ fn rollbacks(report: &mut Report, run: &DeployRun, judged: &Judged) {
         // Cancelled while they began: the ones started so far.
         None => {
             for (index, started) in &run.progress.rollbacks {
-                note_rollback(report, *index, &started.to);
-                note_by(report, *index, started.by, &started.rollout);
+                note_under_way(report, *index, started);
             }
         }
     }
@@ -108,11 +108,10 @@ fn rollback_begun(report: &mut Report, index: usize, begun: &Begun) {
                 report.rolled_back_by = Some(RolledBackBy::EcsShip);
             }
         }
-        Begun::Pending {
-            to, by, rollout, ..
-        } => {
-            note_rollback(report, index, to);
-            note_by(report, index, *by, rollout);
+        Begun::Pending { .. } => {
+            if let Some(started) = begun.under_way() {
+                note_under_way(report, index, &started);
+            }
         }
     }
 }
@@ -124,12 +123,15 @@ fn note_rollback(report: &mut Report, index: usize, to: &str) {
     }
 }
 
-fn note_by(report: &mut Report, index: usize, by: RolledBackBy, rollout: &Rollout) {
+/// A rollback under way: where to, by whom (the first service's, or the first one known), and
+/// for the first service where it stood.
+fn note_under_way(report: &mut Report, index: usize, started: &RollbackStarted) {
+    note_rollback(report, index, &started.to);
     if index == 0 {
-        report.rolled_back_by = Some(by);
-        report.rollback_rollout = Some(rollout.clone());
+        report.rolled_back_by = Some(started.by);
+        report.rollback_rollout = Some(started.rollout.clone());
     } else {
-        report.rolled_back_by.get_or_insert(by);
+        report.rolled_back_by.get_or_insert(started.by);
     }
 }
 

@@ -49,14 +49,26 @@ pub enum Begun {
         why: String,
         now: String,
     },
-    /// Started by us, or already under way (ECS's circuit breaker): to be waited for.
+    /// Started by us, or already under way (ECS's circuit breaker): to be waited for. It goes
+    /// back to `watched.target`'s revision.
     Pending {
-        to: String,
         by: RolledBackBy,
-        /// Where the rollback stood when it began.
-        rollout: Rollout,
         watched: Box<Watched>,
     },
+}
+
+impl Begun {
+    /// The rollback under way: to which revision, by whom, and where it stood when it began.
+    pub fn under_way(&self) -> Option<RollbackStarted> {
+        match self {
+            Self::Pending { by, watched } => Some(RollbackStarted {
+                to: watched.target.task_definition.clone(),
+                by: *by,
+                rollout: Rollout::of(&watched.initial, &watched.target),
+            }),
+            Self::Left { .. } | Self::NotStarted { .. } => None,
+        }
+    }
 }
 
 /// What became of a rollback that was waited for.
@@ -81,19 +93,9 @@ pub async fn begin_all<C: Cloud, W: Write>(
     let mut begun = Vec::with_capacity(started.len());
     for s in started {
         let b = begin(cloud, s, console, progress).await;
-        if let Begun::Pending {
-            to, by, rollout, ..
-        } = &b
-        {
+        if let Some(started) = b.under_way() {
             progress.note(|r| {
-                r.rollbacks.insert(
-                    s.index,
-                    RollbackStarted {
-                        to: to.clone(),
-                        by: *by,
-                        rollout: rollout.clone(),
-                    },
-                );
+                r.rollbacks.insert(s.index, started);
             });
         }
         begun.push((s.index, b));
@@ -127,12 +129,12 @@ async fn begin<C: Cloud, W: Write>(
         short_task_definition(&previous)
     ));
     if let Some(Cause::RolledBack { deployment }) = cause {
-        let (by, watched) = adopt(s, deployment, previous.clone());
+        let (by, watched) = adopt(s, deployment, previous);
         console.line(&format!(
             "{} already rolled back (deployment {deployment}); waiting for it",
             by.as_str()
         ));
-        return pending(previous, by, watched);
+        return pending(by, watched);
     }
     match start(
         cloud,
@@ -145,7 +147,6 @@ async fn begin<C: Cloud, W: Write>(
     .await
     {
         Ok((target, state)) => pending(
-            previous,
             RolledBackBy::EcsShip,
             Watched {
                 cluster: s.cluster.clone(),
@@ -180,11 +181,9 @@ fn to_go_back_to(s: &Started, cause: Option<&Cause>) -> Result<String, &'static 
     Ok(previous)
 }
 
-fn pending(to: String, by: RolledBackBy, watched: Watched) -> Begun {
+fn pending(by: RolledBackBy, watched: Watched) -> Begun {
     Begun::Pending {
-        to,
         by,
-        rollout: Rollout::of(&watched.initial, &watched.target),
         watched: Box::new(watched),
     }
 }
