@@ -1,7 +1,7 @@
 //! The report of the rollback command, built once from what it did ([`CommandRun`]).
 
-use crate::domain::outcome::{RolledBackBy, Rollout};
 use crate::error::Exit;
+use crate::progress::RollbackStarted;
 use crate::rollback::command::{AlreadyThere, CommandRun, RollbackWaited, There};
 
 use super::{Kind, Report, ServiceResult, Status};
@@ -21,7 +21,7 @@ pub fn build(run: &CommandRun, environment: &str) -> Report {
         already_there(&mut report, there);
     }
     if let Some(start) = &run.started {
-        started(&mut report, run, &start.to, &start.rollout);
+        started(&mut report, run, start);
     }
     if let (Some(waited), Some(start)) = (&run.waited, &run.started) {
         ended(&mut report, run, &start.to, waited);
@@ -41,11 +41,11 @@ pub fn build(run: &CommandRun, environment: &str) -> Report {
 }
 
 /// The rollback the update started.
-fn started(report: &mut Report, run: &CommandRun, to: &str, rollout: &Rollout) {
-    report.rollback_task_definition_arn = Some(to.to_string());
-    report.task_definition_arn = Some(to.to_string());
-    report.rolled_back_by = Some(RolledBackBy::EcsShip);
-    report.rollback_rollout = Some(rollout.clone());
+fn started(report: &mut Report, run: &CommandRun, start: &RollbackStarted) {
+    report.rollback_task_definition_arn = Some(start.to.clone());
+    report.task_definition_arn = Some(start.to.clone());
+    report.rolled_back_by = Some(start.by);
+    report.rollback_rollout = Some(start.rollout.clone());
     if run.waited.is_none() && run.error.is_none() && run.cancelled.is_none() {
         // `wait` is off.
         report.succeed(Status::Started);

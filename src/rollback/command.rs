@@ -101,20 +101,13 @@ pub struct CommandRun {
     /// The service already ran the revision to go back to.
     pub already_there: Option<AlreadyThere>,
     /// The rollback the update started: to which revision, and where it stood then.
-    pub started: Option<RollbackStart>,
+    pub started: Option<RollbackStarted>,
     /// How the rollback ended, when it was waited for.
     pub waited: Option<RollbackWaited>,
     /// What ended the run early.
     pub error: Option<anyhow::Error>,
     /// The signal that cancelled the run.
     pub cancelled: Option<&'static str>,
-}
-
-/// The rollback the update started: to which revision, and where it stood then.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollbackStart {
-    pub to: String,
-    pub rollout: Rollout,
 }
 
 /// The service already runs the revision to go back to; what its live deployment said.
@@ -164,14 +157,7 @@ pub async fn run<C: Cloud, W: Write>(
     }
     if run.started.is_none() {
         // A rollback started by the update in flight when the run was cancelled.
-        run.started = progress
-            .snapshot()
-            .rollbacks
-            .remove(&0)
-            .map(|r| RollbackStart {
-                to: r.to,
-                rollout: r.rollout,
-            });
+        run.started = progress.snapshot().rollbacks.remove(&0);
     }
     run
 }
@@ -213,18 +199,15 @@ async fn steps<C: Cloud, W: Write>(
     console.group(&format!("Roll back to {}", short_task_definition(&to)));
     let (target, updated) =
         crate::rollback::start(cloud, &cluster, &now, &to, console, progress).await?;
-    let rollout = Rollout::of(&updated, &target);
+    let started = RollbackStarted {
+        to,
+        by: RolledBackBy::EcsShip,
+        rollout: Rollout::of(&updated, &target),
+    };
     progress.note(|r| {
-        r.rollbacks.insert(
-            0,
-            RollbackStarted {
-                to: to.clone(),
-                by: RolledBackBy::EcsShip,
-                rollout: rollout.clone(),
-            },
-        );
+        r.rollbacks.insert(0, started.clone());
     });
-    run.started = Some(RollbackStart { to, rollout });
+    run.started = Some(started);
     if req.target.wait {
         run.waited =
             Some(wait_for_rollback(cloud, &cluster, updated, &target, limits, console).await);
