@@ -15,6 +15,7 @@ use std::future::Future;
 use anyhow::Context;
 use serde_json::Value;
 
+use crate::domain::deployment::ServiceDeployment;
 use crate::domain::ecs::{
     Placement, ServiceState, ServiceStatus, StoppedTask, Tag, TargetHealth, TaskStatus,
 };
@@ -130,6 +131,13 @@ pub struct FoundImage {
     pub tags: Vec<String>,
 }
 
+/// A service deployment as `ListServiceDeployments` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceDeploymentBrief {
+    pub arn: String,
+    pub created_at: Option<std::time::SystemTime>,
+}
+
 /// Services as `DescribeServices` returned them, whatever their status, and the ones it listed
 /// as failures (`(arn, reason)`, `MISSING` for a service it does not know).
 pub type DescribedServices = (Vec<ServiceState>, Vec<(String, String)>);
@@ -170,6 +178,21 @@ pub trait Cloud {
         service: &str,
         update: &ServiceUpdate,
     ) -> impl Future<Output = Answer<ServiceState>>;
+
+    /// The service deployments of a service created at or after `created_after`.
+    /// `ListServiceDeployments`. For a polling loop.
+    fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        created_after: std::time::SystemTime,
+    ) -> impl Future<Output = Answer<Vec<ServiceDeploymentBrief>>>;
+    /// At most 20 service deployments, of any cluster; ones ECS does not know are left out.
+    /// `DescribeServiceDeployments`. For a polling loop.
+    fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> impl Future<Output = Answer<Vec<ServiceDeployment>>>;
 
     /// A task definition with its tags, as AWS's raw JSON answer (`{"taskDefinition", "tags"}`).
     fn describe_task_definition(

@@ -115,6 +115,13 @@ pub fn first_duplicate<'a, T: Eq + std::hash::Hash + ?Sized + 'a>(
     items.into_iter().find(|item| !seen.insert(*item))
 }
 
+/// A time as RFC 3339, UTC (`2026-12-06T10:00:00Z`).
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    aws_smithy_types::DateTime::from(t)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_else(|_| format!("{t:?}"))
+}
+
 /// `90s` → `1m 30s`.
 pub fn human_duration(d: std::time::Duration) -> String {
     let secs = d.as_secs();

@@ -12,13 +12,15 @@ pub mod record;
 pub mod register;
 
 use std::io::Write;
+use std::time::SystemTime;
 
 use futures::future::join_all;
 
 use crate::cloud::{self, Cloud, ServiceUpdate, UpdateFailed};
 use crate::console::Console;
 use crate::domain::ecs::{
-    ServiceState, Watched, short_task_definition, started_deployment, where_it_stands,
+    ServiceDeploymentRef, ServiceState, Watched, short_task_definition, started_deployment,
+    where_it_stands,
 };
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -115,15 +117,15 @@ pub async fn update_all<C: Cloud, W: Write>(
                     settings: plan.settings.clone(),
                 };
                 let wanted = plan.starts_deployment().then_some(arn.as_str());
-                (
-                    i,
-                    cloud::update_service(cloud, cluster, &befores[i], &update, wanted).await,
-                )
+                let sent = SystemTime::now();
+                let result =
+                    cloud::update_service(cloud, cluster, &befores[i], &update, wanted).await;
+                (i, sent, result)
             }),
     )
     .await;
     let mut done = vec![Update::Skipped; plans.len()];
-    for (i, result) in results {
+    for (i, sent, result) in results {
         let service = &plans[i].service;
         let update = match result {
             Ok(updated) => {
@@ -141,7 +143,7 @@ pub async fn update_all<C: Cloud, W: Write>(
                         .desired_count
                         .map_or(String::new(), |n| format!(" (desired count {n})"))
                 ));
-                started(cluster, &plans[i], &befores[i], updated, &arns[i])
+                started(cluster, &plans[i], &befores[i], updated, &arns[i], sent)
             }
             Err(failed) => {
                 console.line(&format!("Updating {service} failed: {:#}", failed.error));
@@ -176,6 +178,7 @@ fn started(
     before: &ServiceState,
     updated: ServiceState,
     arn: &str,
+    sent: SystemTime,
 ) -> Update {
     if !plan.starts_deployment() {
         return Update::Updated;
@@ -192,6 +195,7 @@ fn started(
     Update::Started {
         watched: Box::new(Watched {
             cluster: cluster.to_string(),
+            service_deployment: ServiceDeploymentRef::after_update(before, &updated, sent),
             initial: updated,
             target,
         }),

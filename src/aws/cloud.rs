@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Clients, ecr, ecs, elb, ssm, tasks};
+use super::{Clients, deployments, ecr, ecs, elb, ssm, tasks};
 use crate::cloud::{
-    Cloud, DescribedServices, FoundImage, OneOffTask, Repository, ServiceUpdate, Wanted,
+    Cloud, DescribedServices, FoundImage, OneOffTask, Repository, ServiceDeploymentBrief,
+    ServiceUpdate, Wanted,
 };
+use crate::domain::deployment::ServiceDeployment;
 use crate::domain::ecs::{ServiceState, StoppedTask, Tag, TargetHealth, TaskStatus};
 
 impl Clients {
@@ -59,6 +61,22 @@ impl Cloud for Clients {
         update: &ServiceUpdate,
     ) -> anyhow::Result<ServiceState> {
         ecs::update_service(&self.ecs, cluster, service, update).await
+    }
+
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        created_after: std::time::SystemTime,
+    ) -> anyhow::Result<Vec<ServiceDeploymentBrief>> {
+        deployments::list_service_deployments(&self.ecs, cluster, service, created_after).await
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<ServiceDeployment>> {
+        deployments::describe_service_deployments(&self.ecs, arns).await
     }
 
     async fn describe_task_definition(&self, task_definition: &str) -> anyhow::Result<Value> {

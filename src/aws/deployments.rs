@@ -1,11 +1,7 @@
 //! ECS service deployments: `ListServiceDeployments` and `DescribeServiceDeployments`, turned
-//! into [`ServiceDeployment`]s.
-//!
-//! Not called by a run yet: the watch still judges rollouts from `DescribeServices`. These are
-//! the calls the service-deployment verdict ([`crate::domain::deployment::standing`]) will read
-//! from, once the watch uses them (with a fallback where IAM denies them); until then the
-//! example IAM policy does not list them. `tests/it/deployments.rs` reads the emulator's service
-//! deployments through them.
+//! into [`ServiceDeployment`]s. The watch reads them for its verdict
+//! ([`crate::domain::deployment::standing`]); both are called from a polling loop, so with
+//! fewer attempts than other calls (the loop tries again).
 
 use std::time::SystemTime;
 
@@ -15,7 +11,9 @@ use aws_sdk_ecs::types::CreatedAt;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 
+use super::ecs::{POLL_ATTEMPTS, fewer_attempts};
 use super::sdk_error;
+use crate::cloud::ServiceDeploymentBrief;
 use crate::domain::deployment::{
     BreakerCount, Hook, HookStatus, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
 };
@@ -27,15 +25,14 @@ pub const DESCRIBE_LIMIT: usize = 20;
 /// update just created, near the top.
 const MAX_PAGES: usize = 3;
 
-/// The service deployments of a service created at or after `created_after`, as ECS lists them
-/// (ARNs).
+/// The service deployments of a service created at or after `created_after`, as ECS lists them.
 pub async fn list_service_deployments(
     client: &Client,
     cluster: &str,
     service: &str,
     created_after: SystemTime,
-) -> anyhow::Result<Vec<String>> {
-    let mut arns = Vec::new();
+) -> anyhow::Result<Vec<ServiceDeploymentBrief>> {
+    let mut briefs = Vec::new();
     let mut token = None;
     for _ in 0..MAX_PAGES {
         let out = client
@@ -49,23 +46,26 @@ pub async fn list_service_deployments(
             )
             .max_results(100)
             .set_next_token(token)
+            .customize()
+            .config_override(fewer_attempts(POLL_ATTEMPTS))
             .send()
             .await
             .map_err(sdk_error)
             .with_context(|| {
                 format!("listing the service deployments of `{service}` in cluster `{cluster}`")
             })?;
-        arns.extend(
-            out.service_deployments()
-                .iter()
-                .filter_map(|d| d.service_deployment_arn().map(str::to_string)),
-        );
+        briefs.extend(out.service_deployments().iter().filter_map(|d| {
+            Some(ServiceDeploymentBrief {
+                arn: d.service_deployment_arn()?.to_string(),
+                created_at: d.created_at().and_then(|t| SystemTime::try_from(*t).ok()),
+            })
+        }));
         token = out.next_token().map(str::to_string);
         if token.is_none() {
             break;
         }
     }
-    Ok(arns)
+    Ok(briefs)
 }
 
 /// Describes service deployments (at most [`DESCRIBE_LIMIT`]); those ECS reports as failures
@@ -82,6 +82,8 @@ pub async fn describe_service_deployments(
     let out = client
         .describe_service_deployments()
         .set_service_deployment_arns(Some(arns.to_vec()))
+        .customize()
+        .config_override(fewer_attempts(POLL_ATTEMPTS))
         .send()
         .await
         .map_err(sdk_error)
@@ -138,7 +140,15 @@ fn service_deployment(d: &aws_sdk_ecs::types::ServiceDeployment) -> ServiceDeplo
             failed: cb.failure_count(),
             threshold: cb.threshold(),
         }),
+        strategy: d
+            .deployment_configuration()
+            .and_then(|c| c.strategy())
+            .map(|s| s.as_str().to_string()),
+        bake_time_minutes: d
+            .deployment_configuration()
+            .and_then(aws_sdk_ecs::types::DeploymentConfiguration::bake_time_in_minutes),
         created_at: time(d.created_at()),
+        updated_at: time(d.updated_at()),
         finished_at: time(d.finished_at()),
     }
 }

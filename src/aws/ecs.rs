@@ -101,6 +101,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             .filter_map(|lb| lb.target_group_arn().map(str::to_string))
             .collect(),
         placement: placement(s),
+        current_service_deployment: s.current_service_deployment().map(str::to_string),
     }
 }
 

@@ -70,14 +70,19 @@ pub async fn judge<C: Cloud, W: Write>(
     }
     judged.rollback = req.rollback;
     judged.explanation = diagnose::explain(cloud, &outcomes).await;
-    if !req.rollback {
+    let ours_to_roll_back = outcomes.iter().any(|o| match &o.verdict {
+        watch::Verdict::Failed { cause, .. } => cause.ours_to_roll_back(),
+        watch::Verdict::Completed => false,
+    });
+    if !req.rollback && ours_to_roll_back {
         console.line("Not rolling back: `rollback` is false.");
-        return false;
     }
+    // ECS's own rollbacks happened whatever `rollback` says: they are reported either way.
     let started: Vec<Started> = judged
         .watched
         .iter()
         .zip(&outcomes)
+        .filter(|(_, outcome)| req.rollback || outcome.verdict.is_ecs_rollback())
         .map(|((i, w), outcome)| Started {
             index: *i,
             cluster: w.cluster.clone(),
@@ -85,6 +90,9 @@ pub async fn judge<C: Cloud, W: Write>(
             outcome: outcome.clone(),
         })
         .collect();
+    if started.is_empty() {
+        return false;
+    }
     let begun = rollback::begin_all(cloud, &started, console, progress).await;
     judged.begun = Some(begun.clone());
     judged.waited = Some(rollback::wait_all(cloud, &begun, limits, console).await);

@@ -22,7 +22,7 @@ use crate::apply::register::{Registrar, register_all};
 use crate::apply::{Update, reread, update_all};
 use crate::cloud::Cloud;
 use crate::console::Console;
-use crate::domain::ecs::short_task_definition;
+use crate::domain::ecs::{ServiceDeploymentRef, short_task_definition};
 use crate::domain::outcome::TaskRun;
 use crate::error::UserError;
 use crate::gather::{Gathered, gather};
@@ -331,6 +331,7 @@ async fn judge_unchanged<C: Cloud, W: Write>(
                         cluster: gathered.resolved.cluster.clone(),
                         initial: state.clone(),
                         target,
+                        service_deployment: ServiceDeploymentRef::current(state),
                     },
                 ));
             }

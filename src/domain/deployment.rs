@@ -27,8 +27,13 @@ pub struct ServiceDeployment {
     pub triggered_alarms: Vec<String>,
     /// The circuit breaker's count, when it watches.
     pub circuit_breaker: Option<BreakerCount>,
+    /// The deployment strategy ECS follows (`ROLLING`, `BLUE_GREEN`, `LINEAR`, `CANARY`).
+    pub strategy: Option<String>,
+    /// How long ECS bakes the new revision before calling the deployment successful.
+    pub bake_time_minutes: Option<i32>,
     /// RFC 3339, UTC.
     pub created_at: Option<String>,
+    pub updated_at: Option<String>,
     pub finished_at: Option<String>,
 }
 

@@ -66,6 +66,9 @@ pub struct ServiceState {
     pub target_groups: Vec<String>,
     /// Where and how the service's tasks run, for one-off tasks run like them.
     pub placement: Placement,
+    /// ECS's record of the service's latest deployment (`currentServiceDeployment`), when ECS
+    /// names it.
+    pub current_service_deployment: Option<String>,
 }
 
 /// How a service places its tasks: what `RunTask` needs to start a task the same way.
@@ -315,6 +318,49 @@ pub struct Watched {
     /// The service as it looked right after the update (its events so far are not news).
     pub initial: ServiceState,
     pub target: DeploymentTarget,
+    /// ECS's record of the deployment (a service deployment), which has the last word on it.
+    pub service_deployment: ServiceDeploymentRef,
+}
+
+/// How to find the service deployment ECS created for a deployment we watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceDeploymentRef {
+    /// Its ARN: the service's `currentServiceDeployment` right after the update.
+    Known(String),
+    /// Not named by the update's answer: the first one `ListServiceDeployments` shows created at
+    /// or after this time (the update's, less [`CLOCK_SKEW`]).
+    CreatedAfter(std::time::SystemTime),
+    /// Not looked for (a rollback ECS started itself): judged from `DescribeServices` alone.
+    Unknown,
+}
+
+/// How far our clock may be ahead of AWS's when we look for a service deployment by the time it
+/// was created.
+pub const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl ServiceDeploymentRef {
+    /// The service deployment an update sent at `sent` created: the service's current one when it
+    /// is new, else the first created since.
+    pub fn after_update(
+        before: &ServiceState,
+        after: &ServiceState,
+        sent: std::time::SystemTime,
+    ) -> Self {
+        match &after.current_service_deployment {
+            Some(arn) if before.current_service_deployment.as_ref() != Some(arn) => {
+                Self::Known(arn.clone())
+            }
+            _ => Self::CreatedAfter(sent.checked_sub(CLOCK_SKEW).unwrap_or(sent)),
+        }
+    }
+
+    /// The service deployment of a rollout already in progress: the service's current one.
+    pub fn current(state: &ServiceState) -> Self {
+        state
+            .current_service_deployment
+            .clone()
+            .map_or(Self::Unknown, Self::Known)
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,10 @@ impl Rollout {
 pub enum RolledBackBy {
     /// ECS's deployment circuit breaker, after our deployment failed.
     CircuitBreaker,
+    /// ECS, because CloudWatch alarms went off (during the rollout or its bake time).
+    Alarms,
+    /// ECS, for another reason its service deployment gives (a lifecycle hook that failed).
+    Ecs,
     /// Another deployment of the previous revision (someone else's), found in place of ours.
     AnotherDeployment,
     /// ecs-ship, by updating the service.
@@ -43,6 +47,8 @@ impl RolledBackBy {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CircuitBreaker => "ECS (circuit breaker)",
+            Self::Alarms => "ECS (CloudWatch alarms)",
+            Self::Ecs => "ECS",
             Self::AnotherDeployment => "another deployment",
             Self::EcsShip => "ecs-ship",
         }

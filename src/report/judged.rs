@@ -18,8 +18,17 @@ pub(super) fn judge(report: &mut Report, run: &DeployRun, judged: &Judged) -> bo
     let names: Vec<&str> = run.plans.iter().map(|p| p.service.as_str()).collect();
     let mut failures = judged.earlier.clone();
     for ((i, w), outcome) in judged.watched.iter().zip(outcomes) {
+        if let Some(why) = &outcome.service_deployment_unused {
+            report.warnings.push(format!(
+                "{}: ECS's service deployment could not be used ({why}); the verdict is from DescribeServices alone (bake time, alarms and lifecycle hooks were not seen)",
+                names[*i]
+            ));
+        }
         let result = &mut report.services[*i];
         result.rollout = Some(Rollout::of(&outcome.last_state, &w.target));
+        result
+            .service_deployment
+            .clone_from(&outcome.service_deployment);
         if let crate::watch::Verdict::Failed { reason, .. } = &outcome.verdict {
             result.status = Status::Failed;
             result.failure = Some(reason.clone());
@@ -60,7 +69,10 @@ pub(super) fn judge(report: &mut Report, run: &DeployRun, judged: &Judged) -> bo
         for ((i, _), outcome) in judged.watched.iter().zip(outcomes) {
             report.services[*i].now = Some(outcome.where_it_stands());
         }
-        return false;
+        // ECS's own rollbacks are reported whatever `rollback` says.
+        if judged.begun.is_none() {
+            return false;
+        }
     }
     rollbacks(report, run, judged);
     false
@@ -108,7 +120,7 @@ fn rollback_begun(report: &mut Report, index: usize, begun: &Begun) {
                 report.rolled_back_by = Some(RolledBackBy::EcsShip);
             }
         }
-        Begun::Pending { .. } => {
+        Begun::Pending { .. } | Begun::Ended { .. } => {
             if let Some(started) = begun.under_way() {
                 note_under_way(report, index, &started);
             }

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::domain::deployment::ServiceDeployment;
 use crate::domain::ecs::{ServiceEvent, StoppedTask, TargetHealth};
 pub use crate::domain::outcome::{RollbackState, Rollout};
 use crate::domain::taskdef::diff::TaskDefDiff;
@@ -83,6 +84,8 @@ pub struct ServiceResult {
     pub failure: Option<String>,
     /// Where the service stands at the end, as far as it is known (after a failure).
     pub now: Option<String>,
+    /// ECS's record of our deployment (its service deployment), as last read.
+    pub service_deployment: Option<ServiceDeployment>,
 }
 
 impl ServiceResult {
@@ -99,6 +102,7 @@ impl ServiceResult {
             rollback_state: None,
             failure: None,
             now: None,
+            service_deployment: None,
         }
     }
 }
@@ -282,6 +286,7 @@ impl Report {
                     "previous-task-definition-arn": s.previous_task_definition_arn,
                     "rollback-task-definition-arn": s.rollback_task_definition_arn.clone().unwrap_or_default(),
                     "failure-reason": one_line(s.failure.as_deref().unwrap_or_default()),
+                    "service-deployment-arn": s.service_deployment.as_ref().map_or("", |d| d.arn.as_str()),
                 })
             })
             .collect();
@@ -389,6 +394,7 @@ mod tests {
                 rollback_state: None,
                 failure: Some("x\r\ny".into()),
                 now: None,
+                service_deployment: None,
             });
             for (name, value) in report.outputs() {
                 proptest::prop_assert!(!value.contains(['\n', '\r', '\u{2028}', '\u{2029}', '\u{85}']), "{name}: {value:?}");

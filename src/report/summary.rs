@@ -13,6 +13,7 @@ use super::sections::{
     write_changes, write_events, write_failed_tasks, write_pre_deploy, write_target_health,
 };
 use super::{Kind, Report, RollbackState, Status};
+use crate::domain::deployment::ServiceDeployment;
 use crate::domain::ecs::short_task_definition;
 use crate::domain::ecs::{RolloutState, TaskStatus};
 use crate::text::{floor_boundary, shorten};
@@ -151,6 +152,11 @@ fn write_table(md: &mut String, report: &Report) {
             ),
         );
     }
+    if let [service] = report.services.as_slice() {
+        if let Some(sd) = &service.service_deployment {
+            row("ECS deployment", service_deployment_cell(sd));
+        }
+    }
     if let Some((label, value)) = rollback_row(report) {
         row(label, value);
     }
@@ -170,6 +176,34 @@ fn write_table(md: &mut String, report: &Report) {
         "Duration",
         format!("{:.1} s", report.duration.as_secs_f64()),
     );
+}
+
+/// ECS's record of the deployment: its status and stage, strategy and bake time, and its id.
+fn service_deployment_cell(sd: &ServiceDeployment) -> String {
+    let mut cell = code(sd.status.as_str());
+    if let Some(stage) = &sd.lifecycle_stage {
+        let _ = write!(cell, " in stage {}", code(stage.as_str()));
+    }
+    let mut how: Vec<String> = sd.strategy.iter().map(|s| code(s)).collect();
+    if let Some(minutes) = sd.bake_time_minutes.filter(|m| *m > 0) {
+        how.push(format!("bake time {minutes} min"));
+    }
+    if !sd.alarms.is_empty() {
+        how.push(format!(
+            "alarms {}",
+            sd.alarms
+                .iter()
+                .map(|a| code(a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !how.is_empty() {
+        let _ = write!(cell, " ({})", how.join(", "));
+    }
+    let id = sd.arn.rsplit('/').next().unwrap_or_default();
+    let _ = write!(cell, ", service deployment {}", code(id));
+    cell
 }
 
 /// The rollback's row: where to, by whom, how far, and what became of it.
@@ -231,7 +265,7 @@ fn write_services(md: &mut String, report: &Report) {
             }
             _ => format!("{} (unchanged)", linked(&s.previous_task_definition_arn)),
         };
-        let rollout = s.rollout.as_ref().map_or("-".to_string(), |r| {
+        let mut rollout = s.rollout.as_ref().map_or("-".to_string(), |r| {
             format!(
                 "{} {}/{}",
                 code(r.state.as_ref().map_or("-", RolloutState::as_str)),
@@ -239,6 +273,9 @@ fn write_services(md: &mut String, report: &Report) {
                 r.desired
             )
         });
+        if let Some(sd) = &s.service_deployment {
+            let _ = write!(rollout, "; ECS {}", code(sd.status.as_str()));
+        }
         let mut result = code(s.status.as_str());
         if let Some(arn) = &s.rollback_task_definition_arn {
             let what = match &s.rollback_state {

@@ -281,6 +281,7 @@ fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
             rollback_state: None,
             failure: None,
             now: None,
+            service_deployment: None,
         })
         .collect();
     r.pre_deploy = Some(TaskRun {
@@ -379,6 +380,16 @@ mod properties {
                 rollback_state: None,
                 failure: Some(at(33)),
                 now: None,
+                service_deployment: Some(crate::domain::deployment::ServiceDeployment {
+                    arn: at(40),
+                    status: crate::domain::deployment::ServiceDeploymentStatus::parse(&at(41)),
+                    lifecycle_stage: Some(crate::domain::deployment::LifecycleStage::parse(&at(
+                        42,
+                    ))),
+                    strategy: Some(at(43)),
+                    alarms: vec![at(44)],
+                    ..Default::default()
+                }),
             })
             .collect();
         let diff = r.diff.as_mut().unwrap();
@@ -415,8 +426,14 @@ mod properties {
         fn any_report_renders_only_our_own_structure(
             strings in prop::collection::vec(any_size(), 1..6),
             status in prop_oneof![Just(Status::Failed), Just(Status::RolledBack), Just(Status::DryRun), Just(Status::Cancelled)],
+            one_service in any::<bool>(),
         ) {
-            let md = render(&hostile_report(&strings, status));
+            let mut report = hostile_report(&strings, status);
+            if one_service {
+                // One service: its own rows (ECS's record of the deployment among them).
+                report.services.truncate(1);
+            }
+            let md = render(&report);
             prop_assert!(md.len() <= MAX_SUMMARY_BYTES);
             let arena = Arena::new();
             let root = parse_document(&arena, &md, &gfm());

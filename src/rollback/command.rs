@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::cloud::{self, Cloud};
 use crate::console::Console;
-use crate::domain::ecs::{DeploymentTarget, ServiceState, short_task_definition};
+use crate::domain::ecs::{ServiceDeploymentRef, ServiceState, short_task_definition};
 use crate::domain::outcome::RolledBackBy;
 use crate::domain::outcome::{RollbackState, Rollout};
 use crate::domain::taskdef;
@@ -23,18 +23,11 @@ use crate::watch::{self, Ecs, Limits, Live, Outcome, Verdict, Watched};
 
 async fn wait<C: Cloud, W: Write>(
     cloud: &C,
-    cluster: &str,
-    initial: ServiceState,
-    target: &DeploymentTarget,
+    watched: Watched,
     limits: Limits,
     console: &mut Console<W>,
 ) -> Outcome {
-    let watched = [Watched {
-        cluster: cluster.to_string(),
-        initial,
-        target: target.clone(),
-    }];
-    watch::watch(&mut Ecs(cloud), &watched, limits, console)
+    watch::watch(&mut Ecs(cloud), &[watched], limits, console)
         .await
         .pop()
         .expect("one outcome per watched service")
@@ -197,20 +190,18 @@ async fn steps<C: Cloud, W: Write>(
         return Ok(());
     }
     console.group(&format!("Roll back to {}", short_task_definition(&to)));
-    let (target, updated) =
-        crate::rollback::start(cloud, &cluster, &now, &to, console, progress).await?;
+    let watched = crate::rollback::start(cloud, &cluster, &now, &to, console, progress).await?;
     let started = RollbackStarted {
         to,
         by: RolledBackBy::EcsShip,
-        rollout: Rollout::of(&updated, &target),
+        rollout: Rollout::of(&watched.initial, &watched.target),
     };
     progress.note(|r| {
         r.rollbacks.insert(0, started.clone());
     });
     run.started = Some(started);
     if req.target.wait {
-        run.waited =
-            Some(wait_for_rollback(cloud, &cluster, updated, &target, limits, console).await);
+        run.waited = Some(wait_for_rollback(cloud, watched, limits, console).await);
     }
     Ok(())
 }
@@ -244,13 +235,13 @@ async fn target_revision<C: Cloud>(
 /// Waits for the rollback's rollout and says how it ended.
 async fn wait_for_rollback<C: Cloud, W: Write>(
     cloud: &C,
-    cluster: &str,
-    updated: ServiceState,
-    target: &DeploymentTarget,
+    watched: Watched,
     limits: Limits,
     console: &mut Console<W>,
 ) -> RollbackWaited {
-    let outcome = wait(cloud, cluster, updated, target, limits, console).await;
+    let target = watched.target.clone();
+    let target = &target;
+    let outcome = wait(cloud, watched, limits, console).await;
     let failure = match &outcome.verdict {
         Verdict::Completed => None,
         Verdict::Failed { reason, .. } => Some((
@@ -293,7 +284,13 @@ async fn already_there<C: Cloud, W: Write>(
                 "The service already runs that revision; waiting for its rollout (deployment {})",
                 target.deployment_id
             ));
-            let outcome = wait(cloud, cluster, now, &target, limits, console).await;
+            let watched = Watched {
+                cluster: cluster.to_string(),
+                service_deployment: ServiceDeploymentRef::current(&now),
+                initial: now,
+                target,
+            };
+            let outcome = wait(cloud, watched, limits, console).await;
             match outcome.verdict {
                 Verdict::Completed => There::Completed,
                 Verdict::Failed { reason, .. } => There::RolloutFailed(reason),

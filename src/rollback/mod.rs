@@ -10,6 +10,9 @@
 //! - our own rollout failed, or its verdict could not be had: roll back, then verify;
 //! - ECS's circuit breaker (or someone) already put the previous revision back: report it and
 //!   wait for it, never a second rollback on top;
+//! - ECS rolled back its service deployment (circuit breaker, alarms, a hook): the watch already
+//!   waited for that rollback to end; report how it went, never a second rollback on top;
+//! - ECS stopped the deployment without a rollback (someone asked it to): leave it alone;
 //! - someone else's deployment superseded ours, or the service is gone: leave it alone;
 //! - a service whose rollout completed is rolled back too (the deploy failed as a whole).
 //!
@@ -22,7 +25,9 @@ use std::io::Write;
 
 use crate::cloud::{self, Cloud, ServiceUpdate};
 use crate::console::Console;
-use crate::domain::ecs::{DeploymentTarget, RolloutState, ServiceState, short_task_definition};
+use crate::domain::ecs::{
+    DeploymentTarget, RolloutState, ServiceDeploymentRef, ServiceState, short_task_definition,
+};
 use crate::domain::outcome::{RollbackState, RolledBackBy, Rollout};
 use crate::progress::{Progress, RollbackStarted};
 use crate::watch::{self, Cause, Ecs, Limits, Outcome, Verdict, Watched};
@@ -55,6 +60,12 @@ pub enum Begun {
         by: RolledBackBy,
         watched: Box<Watched>,
     },
+    /// ECS rolled back its service deployment, and the watch saw it end (or the wait end).
+    Ended {
+        started: RollbackStarted,
+        now: String,
+        state: RollbackState,
+    },
 }
 
 impl Begun {
@@ -66,6 +77,7 @@ impl Begun {
                 by: *by,
                 rollout: Rollout::of(&watched.initial, &watched.target),
             }),
+            Self::Ended { started, .. } => Some(started.clone()),
             Self::Left { .. } | Self::NotStarted { .. } => None,
         }
     }
@@ -124,6 +136,31 @@ async fn begin<C: Cloud, W: Write>(
             };
         }
     };
+    if let Some(Cause::EcsRollback { state, .. }) = cause {
+        let by = s
+            .outcome
+            .service_deployment
+            .as_ref()
+            .map_or(RolledBackBy::Ecs, who_rolled_back);
+        console.line(&format!(
+            "{} rolled back {name}: {}",
+            by.as_str(),
+            match state {
+                RollbackState::Completed => "the rollback completed".to_string(),
+                RollbackState::Failed(why) => format!("the rollback failed: {why}"),
+                RollbackState::Unverified(why) | RollbackState::NotStarted(why) => why.clone(),
+            }
+        ));
+        return Begun::Ended {
+            started: RollbackStarted {
+                to: previous,
+                by,
+                rollout: primary_rollout(&s.outcome.last_state),
+            },
+            now: s.outcome.where_it_stands(),
+            state: state.clone(),
+        };
+    }
     console.group(&format!(
         "Roll back {name} to {}",
         short_task_definition(&previous)
@@ -146,14 +183,7 @@ async fn begin<C: Cloud, W: Write>(
     )
     .await
     {
-        Ok((target, state)) => pending(
-            RolledBackBy::EcsShip,
-            Watched {
-                cluster: s.cluster.clone(),
-                initial: state,
-                target,
-            },
-        ),
+        Ok(watched) => pending(RolledBackBy::EcsShip, watched),
         Err(err) => {
             console.line(&format!(
                 "The rollback of {name} could not be started: {err:#}"
@@ -171,6 +201,11 @@ async fn begin<C: Cloud, W: Write>(
 fn to_go_back_to(s: &Started, cause: Option<&Cause>) -> Result<String, &'static str> {
     if matches!(cause, Some(Cause::Superseded { .. } | Cause::ServiceGone)) {
         return Err("it is not ours any more.");
+    }
+    if matches!(cause, Some(Cause::Stopped { .. })) {
+        return Err(
+            "ECS stopped its deployment without a rollback (someone asked it to); it is left as ECS left it.",
+        );
     }
     let Some(previous) = s.target.previous.clone() else {
         return Err("what it ran before is not known.");
@@ -208,11 +243,45 @@ fn adopt(s: &Started, deployment: &str, previous: String) -> (RolledBackBy, Watc
             task_definition: previous,
             previous: Some(s.target.task_definition.clone()),
         },
+        service_deployment: ServiceDeploymentRef::Unknown,
     };
     (by, watched)
 }
 
-/// Waits for the pending rollbacks together; what became of each.
+/// Where the service's PRIMARY deployment stands (after ECS's rollback, the rollback's).
+fn primary_rollout(state: &ServiceState) -> Rollout {
+    match state.primary() {
+        Some(p) => Rollout {
+            deployment_id: p.id.clone(),
+            state: p.rollout_state.clone(),
+            running: p.running,
+            desired: p.desired,
+        },
+        None => Rollout {
+            deployment_id: String::new(),
+            state: None,
+            running: state.running,
+            desired: state.desired,
+        },
+    }
+}
+
+/// Who rolled back a service deployment, from what it says.
+fn who_rolled_back(sd: &crate::domain::deployment::ServiceDeployment) -> RolledBackBy {
+    if !sd.triggered_alarms.is_empty() {
+        RolledBackBy::Alarms
+    } else if sd
+        .circuit_breaker
+        .is_some_and(|c| c.threshold > 0 && c.failed >= c.threshold)
+    {
+        RolledBackBy::CircuitBreaker
+    } else {
+        RolledBackBy::Ecs
+    }
+}
+
+/// Waits for the pending rollbacks together; what became of each (those ECS ended, as the watch
+/// saw them).
 pub async fn wait_all<C: Cloud, W: Write>(
     cloud: &C,
     begun: &[(usize, Begun)],
@@ -226,22 +295,41 @@ pub async fn wait_all<C: Cloud, W: Write>(
             _ => None,
         })
         .collect();
+    let mut waited: Vec<Waited> = begun
+        .iter()
+        .filter_map(|(index, b)| match b {
+            Begun::Ended {
+                started,
+                now,
+                state,
+            } => Some(Waited {
+                index: *index,
+                rollout: started.rollout.clone(),
+                now: now.clone(),
+                state: state.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
     if pending.is_empty() {
-        return Vec::new();
+        return waited;
     }
     console.group("Wait for the rollback");
     let items: Vec<Watched> = pending.iter().map(|(_, w)| (*w).clone()).collect();
     let outcomes = watch::watch(&mut Ecs(cloud), &items, limits, console).await;
-    pending
-        .iter()
-        .zip(&outcomes)
-        .map(|((index, watched), outcome)| Waited {
-            index: *index,
-            rollout: Rollout::of(&outcome.last_state, &watched.target),
-            now: outcome.where_it_stands(),
-            state: rollback_state(outcome, &watched.target),
-        })
-        .collect()
+    waited.extend(
+        pending
+            .iter()
+            .zip(&outcomes)
+            .map(|((index, watched), outcome)| Waited {
+                index: *index,
+                rollout: Rollout::of(&outcome.last_state, &watched.target),
+                now: outcome.where_it_stands(),
+                state: rollback_state(outcome, &watched.target),
+            }),
+    );
+    waited.sort_by_key(|w| w.index);
+    waited
 }
 
 /// What became of a rollback, from the outcome of watching it.
@@ -259,8 +347,8 @@ pub fn rollback_state(outcome: &Outcome, target: &DeploymentTarget) -> RollbackS
     }
 }
 
-/// Updates the service to `to` and returns the deployment that started. An update whose answer
-/// was lost is found by reading the service.
+/// Updates the service to `to` and returns the deployment that started, to be watched. An update
+/// whose answer was lost is found by reading the service.
 pub(crate) async fn start<C: Cloud, W: Write>(
     cloud: &C,
     cluster: &str,
@@ -268,11 +356,12 @@ pub(crate) async fn start<C: Cloud, W: Write>(
     to: &str,
     console: &mut Console<W>,
     progress: &Progress,
-) -> anyhow::Result<(DeploymentTarget, ServiceState)> {
+) -> anyhow::Result<Watched> {
     let update = ServiceUpdate {
         task_definition: Some(to.to_string()),
         ..ServiceUpdate::default()
     };
+    let sent = std::time::SystemTime::now();
     let updated = cloud::update_service(cloud, cluster, now, &update, Some(to))
         .await
         .map_err(|failed| failed.error)?;
@@ -295,5 +384,10 @@ pub(crate) async fn start<C: Cloud, W: Write>(
         short_task_definition(to),
         target.deployment_id
     ));
-    Ok((target, updated))
+    Ok(Watched {
+        cluster: cluster.to_string(),
+        service_deployment: ServiceDeploymentRef::after_update(now, &updated, sent),
+        initial: updated,
+        target,
+    })
 }

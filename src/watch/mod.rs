@@ -22,6 +22,7 @@
 //! faults) on tokio's paused clock.
 
 pub mod diagnose;
+pub mod service_deployments;
 mod tracking;
 pub mod verdict;
 
@@ -29,12 +30,13 @@ use tracking::{Progress, poll_services};
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
 use crate::cloud::Cloud;
 use crate::console::Console;
+use crate::domain::deployment::ServiceDeployment;
 pub use crate::domain::ecs::Watched;
 use crate::domain::ecs::{ServiceState, StoppedTask, where_it_stands};
 use crate::text::human_duration;
@@ -56,6 +58,18 @@ pub trait Observe {
         deployment_id: &str,
         known: &HashSet<String>,
     ) -> impl Future<Output = anyhow::Result<Vec<StoppedTask>>>;
+    /// The first service deployment of a service created at or after `after`, if any.
+    fn find_service_deployment(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        after: SystemTime,
+    ) -> impl Future<Output = anyhow::Result<Option<String>>>;
+    /// Up to 20 service deployments; ones ECS does not know are left out.
+    fn service_deployments(
+        &mut self,
+        arns: &[String],
+    ) -> impl Future<Output = anyhow::Result<Vec<ServiceDeployment>>>;
 }
 
 /// The real observer: the cloud's ECS.
@@ -89,6 +103,29 @@ impl<C: Cloud> Observe for Ecs<'_, C> {
             .collect();
         self.0.describe_tasks(cluster, &arns).await
     }
+
+    async fn find_service_deployment(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        after: SystemTime,
+    ) -> anyhow::Result<Option<String>> {
+        let found: Vec<(String, Option<SystemTime>)> = self
+            .0
+            .list_service_deployments(cluster, service, after)
+            .await?
+            .into_iter()
+            .map(|b| (b.arn, b.created_at))
+            .collect();
+        Ok(service_deployments::first_created(&found, after))
+    }
+
+    async fn service_deployments(
+        &mut self,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<ServiceDeployment>> {
+        self.0.describe_service_deployments(arns).await
+    }
 }
 
 /// Limits of a watch.
@@ -119,6 +156,11 @@ pub struct Outcome {
     pub failures: Vec<StoppedTask>,
     /// Why `last_state` may be out of date: the reads that failed since it was taken.
     pub unread: Option<String>,
+    /// ECS's record of the deployment as last read (it had the last word on the verdict).
+    pub service_deployment: Option<ServiceDeployment>,
+    /// Why ECS's record was not used, when it was looked for: the verdict is from
+    /// `DescribeServices` alone.
+    pub service_deployment_unused: Option<String>,
 }
 
 impl Outcome {
@@ -202,6 +244,15 @@ pub async fn watch<O: Observe, W: Write>(
         }
         let mut changed = poll_services(observer, items, &mut progress, deadline, console).await;
         let elapsed = format!("[{:>5.1}s]", started.elapsed().as_secs_f64());
+        changed |= tracking::poll_service_deployments(
+            observer,
+            items,
+            &mut progress,
+            deadline,
+            &elapsed,
+            console,
+        )
+        .await;
         for (item, p) in items
             .iter()
             .zip(progress.iter_mut())

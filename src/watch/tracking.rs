@@ -6,9 +6,12 @@ use std::io::Write;
 
 use tokio::time::Instant;
 
+use super::service_deployments::{self, Tracked};
 use super::{Cause, Limits, Observe, Outcome, Verdict, Watched, assess, progress_line};
 use crate::console::Console;
+use crate::domain::deployment::{ServiceDeployment, Standing};
 use crate::domain::ecs::{ServiceState, ServiceStatus, StoppedTask};
+use crate::domain::outcome::RollbackState;
 use crate::text::human_duration;
 
 /// Reads that cannot go away (access denied, say) end the watch after this many in a row.
@@ -35,6 +38,8 @@ pub(super) struct Progress {
     /// Why the stopped tasks could not be read (said once).
     pub(super) tasks_unread: Option<String>,
     pub(super) gone: bool,
+    /// ECS's record of the deployment.
+    pub(super) sd: Tracked,
     pub(super) outcome: Option<Outcome>,
 }
 
@@ -50,6 +55,7 @@ impl Progress {
             unread: None,
             tasks_unread: None,
             gone: false,
+            sd: Tracked::new(w),
             outcome: None,
         }
     }
@@ -65,6 +71,7 @@ impl Progress {
         started: Instant,
     ) {
         let failed = |reason: String, cause: Cause| Verdict::Failed { reason, cause };
+        let standing = self.sd.standing();
         let verdict = if self.gone {
             Some(failed(
                 format!(
@@ -73,14 +80,31 @@ impl Progress {
                 ),
                 Cause::ServiceGone,
             ))
+        } else if let Some(v) = standing
+            .as_ref()
+            .and_then(|s| ended(s, self.sd.last.as_ref()?, &item.target.deployment_id))
+        {
+            Some(v)
         } else if self.unread.is_none() {
-            assess(
+            let assessed = assess(
                 &self.state,
                 &item.target,
                 &self.failures,
                 limits.max_task_failures,
                 self.tasks_unread.as_deref(),
-            )
+            );
+            match assessed {
+                // ECS's record has the last word: bake time, alarms and hooks come after the
+                // rollout completes.
+                Some(Verdict::Completed) if self.sd.in_use() => None,
+                // ECS is rolling back: its record says when that is done.
+                Some(Verdict::Failed { .. })
+                    if matches!(standing, Some(Standing::RollingBack { .. })) =>
+                {
+                    None
+                }
+                other => other,
+            }
         } else {
             None
         };
@@ -102,26 +126,53 @@ impl Progress {
                 )
             })
         });
-        let verdict = verdict.or_else(|| {
-            timed_out.then(|| {
-                failed(
-                    format!(
-                        "timed out after {} waiting for deployment {} ({})",
-                        human_duration(started.elapsed()),
-                        item.target.deployment_id,
-                        progress_line(&self.state, &item.target)
-                    ),
-                    Cause::TimedOut,
-                )
-            })
-        });
+        let verdict =
+            verdict.or_else(|| timed_out.then(|| self.timed_out(item, started, standing.as_ref())));
         if let Some(verdict) = verdict {
             self.outcome = Some(Outcome {
                 verdict,
                 last_state: self.state.clone(),
                 failures: self.failures.clone(),
                 unread: self.unread.as_ref().map(|u| u.error.clone()),
+                service_deployment: self.sd.last.clone().filter(|_| self.sd.in_use()),
+                service_deployment_unused: self.sd.not_used.clone(),
             });
+        }
+    }
+
+    /// The verdict at the deadline: ECS still rolling back, or timed out.
+    fn timed_out(&self, item: &Watched, started: Instant, standing: Option<&Standing>) -> Verdict {
+        let waited = human_duration(started.elapsed());
+        let sd = self.sd.last.as_ref().filter(|_| self.sd.in_use());
+        if let (Some(Standing::RollingBack { why }), Some(sd)) = (standing, sd) {
+            let reason = format!(
+                "ECS was still rolling back service deployment {} ({why}) when the wait ended after {waited}",
+                sd.arn
+            );
+            return Verdict::Failed {
+                reason: reason.clone(),
+                cause: Cause::EcsRollback {
+                    service_deployment: sd.arn.clone(),
+                    state: RollbackState::Unverified(reason),
+                },
+            };
+        }
+        let record = sd.map_or(String::new(), |sd| {
+            format!(
+                "; service deployment {}{}",
+                sd.status,
+                sd.lifecycle_stage
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(" in stage {s}"))
+            )
+        });
+        Verdict::Failed {
+            reason: format!(
+                "timed out after {waited} waiting for deployment {} ({}{record})",
+                item.target.deployment_id,
+                progress_line(&self.state, &item.target)
+            ),
+            cause: Cause::TimedOut,
         }
     }
 
@@ -322,4 +373,66 @@ pub(super) async fn poll_services<O: Observe, W: Write>(
         }
     }
     changed
+}
+
+/// The verdict of a service deployment ECS is done with.
+fn ended(standing: &Standing, sd: &ServiceDeployment, deployment: &str) -> Option<Verdict> {
+    let arn = &sd.arn;
+    let rollback = |reason: String, state: RollbackState| Verdict::Failed {
+        reason,
+        cause: Cause::EcsRollback {
+            service_deployment: arn.clone(),
+            state,
+        },
+    };
+    Some(match standing {
+        Standing::Deployed => Verdict::Completed,
+        Standing::RolledBack { why } => rollback(
+            format!(
+                "deployment {deployment} failed and ECS rolled it back: {why} (service deployment {arn})"
+            ),
+            RollbackState::Completed,
+        ),
+        Standing::RollbackFailed { why } => rollback(
+            format!(
+                "deployment {deployment} failed, and ECS's rollback of it failed too: {why} (service deployment {arn})"
+            ),
+            RollbackState::Failed(why.clone()),
+        ),
+        Standing::Stopped { why } => Verdict::Failed {
+            reason: format!(
+                "deployment {deployment} was stopped by ECS without a rollback: {why} (service deployment {arn})"
+            ),
+            cause: Cause::Stopped {
+                service_deployment: arn.clone(),
+            },
+        },
+        Standing::Underway { .. }
+        | Standing::AwaitingAction { .. }
+        | Standing::RollingBack { .. } => {
+            return None;
+        }
+    })
+}
+
+/// Reads the service deployments of every undecided service still there. Returns whether any
+/// changed.
+pub(super) async fn poll_service_deployments<O: Observe, W: Write>(
+    observer: &mut O,
+    items: &[Watched],
+    progress: &mut [Progress],
+    deadline: Instant,
+    elapsed: &str,
+    console: &mut Console<W>,
+) -> bool {
+    let (watched, mut tracked): (Vec<&Watched>, Vec<&mut Tracked>) = items
+        .iter()
+        .zip(progress.iter_mut())
+        .filter(|(_, p)| p.outcome.is_none() && !p.gone && p.sd.in_use())
+        .map(|(item, p)| (item, &mut p.sd))
+        .unzip();
+    if watched.is_empty() {
+        return false;
+    }
+    service_deployments::poll(observer, &watched, &mut tracked, deadline, elapsed, console).await
 }

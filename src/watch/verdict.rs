@@ -11,12 +11,26 @@ use crate::domain::ecs::{
     Deployment, DeploymentStatus, DeploymentTarget, RolloutState, ServiceState, StoppedTask,
     short_task_definition,
 };
+use crate::domain::outcome::RollbackState;
 
 /// How a rollout ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Completed,
     Failed { reason: String, cause: Cause },
+}
+
+impl Verdict {
+    /// Whether ECS rolled the deployment back itself (its service deployment says so).
+    pub fn is_ecs_rollback(&self) -> bool {
+        matches!(
+            self,
+            Self::Failed {
+                cause: Cause::EcsRollback { .. },
+                ..
+            }
+        )
+    }
 }
 
 /// Why a rollout did not complete, and so what is ours to do about it.
@@ -39,6 +53,15 @@ pub enum Cause {
     },
     /// The service was deleted, or is no longer ACTIVE.
     ServiceGone,
+    /// ECS rolled the deployment back itself (its service deployment: circuit breaker, alarms,
+    /// a lifecycle hook), and the watch saw how far that went.
+    EcsRollback {
+        service_deployment: String,
+        state: RollbackState,
+    },
+    /// ECS stopped the deployment without rolling back (someone asked it to, or a newer
+    /// deployment replaced it).
+    Stopped { service_deployment: String },
 }
 
 impl Cause {

@@ -4,7 +4,9 @@ use std::time::Duration;
 use super::*;
 use crate::cloud::AwsError;
 use crate::console::Mode;
-use crate::domain::ecs::{ContainerExit, Deployment, DeploymentTarget};
+use crate::domain::deployment::{BreakerCount, LifecycleStage, ServiceDeploymentStatus};
+use crate::domain::ecs::{ContainerExit, Deployment, DeploymentTarget, ServiceDeploymentRef};
+use crate::domain::outcome::RollbackState;
 use crate::text::human_duration;
 
 const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3";
@@ -26,6 +28,11 @@ struct Script {
     tasks_denied: bool,
     /// From this time on the service is missing from the answer.
     gone_at: Option<Duration>,
+    /// Service deployments: (from this time on, this record).
+    records: Vec<(Duration, ServiceDeployment)>,
+    /// `DescribeServiceDeployments` answers this error.
+    records_fail: Option<AwsError>,
+    record_calls: Vec<(Duration, usize)>,
 }
 
 impl Script {
@@ -40,7 +47,15 @@ impl Script {
             describe_hangs: None,
             tasks_denied: false,
             gone_at: None,
+            records: Vec::new(),
+            records_fail: None,
+            record_calls: Vec::new(),
         }
+    }
+
+    fn record_at(mut self, secs: u64, record: ServiceDeployment) -> Self {
+        self.records.push((Duration::from_secs(secs), record));
+        self
     }
 
     fn at(mut self, secs: u64, state: ServiceState) -> Self {
@@ -120,6 +135,45 @@ impl Observe for Script {
             .map(|(_, t)| t.clone())
             .collect())
     }
+
+    async fn find_service_deployment(
+        &mut self,
+        _cluster: &str,
+        _service: &str,
+        _after: SystemTime,
+    ) -> anyhow::Result<Option<String>> {
+        let now = self.start.elapsed();
+        Ok(self
+            .records
+            .iter()
+            .find(|(t, _)| *t <= now)
+            .map(|(_, r)| r.arn.clone()))
+    }
+
+    async fn service_deployments(
+        &mut self,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<ServiceDeployment>> {
+        let now = self.start.elapsed();
+        self.record_calls.push((now, arns.len()));
+        assert!(
+            arns.len() <= 20,
+            "DescribeServiceDeployments takes at most 20"
+        );
+        if let Some(error) = &self.records_fail {
+            return Err(anyhow::Error::new(error.clone()));
+        }
+        Ok(arns
+            .iter()
+            .filter_map(|arn| {
+                self.records
+                    .iter()
+                    .rev()
+                    .find(|(t, r)| *t <= now && r.arn == *arn)
+                    .map(|(_, r)| r.clone())
+            })
+            .collect())
+    }
 }
 
 fn state(name: &str, deployments: Vec<Deployment>) -> ServiceState {
@@ -171,6 +225,7 @@ fn watched(name: &str) -> Watched {
             task_definition: NEW.into(),
             previous: Some(OLD.into()),
         },
+        service_deployment: ServiceDeploymentRef::Unknown,
     }
 }
 
@@ -474,4 +529,205 @@ fn durations_read_naturally() {
     assert_eq!(human_duration(Duration::from_secs(45)), "45s");
     assert_eq!(human_duration(Duration::from_secs(900)), "15m");
     assert_eq!(human_duration(Duration::from_secs(90)), "1m 30s");
+}
+
+const RECORD: &str = "arn:aws:ecs:us-east-1:123456789012:service-deployment/main/api/sd1";
+
+/// ECS's record of the deployment in `watched`.
+fn record(status: &str, stage: Option<LifecycleStage>) -> ServiceDeployment {
+    ServiceDeployment {
+        arn: RECORD.into(),
+        status: ServiceDeploymentStatus::parse(status),
+        lifecycle_stage: stage,
+        strategy: Some("ROLLING".into()),
+        bake_time_minutes: Some(1),
+        ..ServiceDeployment::default()
+    }
+}
+
+fn watched_with_record(name: &str) -> Watched {
+    Watched {
+        service_deployment: ServiceDeploymentRef::Known(RECORD.into()),
+        ..watched(name)
+    }
+}
+
+/// ECS put the old revision back: ours FAILED, a new PRIMARY of the old revision.
+fn ecs_rolled_back(name: &str) -> ServiceState {
+    state(
+        name,
+        vec![
+            dep("ecs-svc/back", "PRIMARY", OLD, 2, "COMPLETED"),
+            dep("ecs-svc/new", "ACTIVE", NEW, 0, "FAILED"),
+        ],
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_completed_rollout_is_not_deployed_until_ecs_has_baked_it() {
+    let mut script = Script::new()
+        .at(0, rolling("api"))
+        .at(2, completed("api"))
+        .record_at(0, record("IN_PROGRESS", None))
+        .record_at(2, record("IN_PROGRESS", Some(LifecycleStage::BakeTime)))
+        .record_at(62, record("SUCCESSFUL", None));
+    let (outcomes, at, log) = run(&mut script, &[watched_with_record("api")], limits(15)).await;
+    assert_eq!(outcomes[0].verdict, Verdict::Completed, "{log}");
+    assert!(
+        at >= Duration::from_secs(62) && at <= Duration::from_secs(64),
+        "deployed only once ECS says so, within 2 s: {at:?}"
+    );
+    assert!(
+        log.contains("service deployment IN_PROGRESS, stage BAKE_TIME"),
+        "{log}"
+    );
+    assert!(log.contains("baking; about 1m left"), "{log}");
+    assert!(log.contains("service deployment SUCCESSFUL"), "{log}");
+    assert_eq!(
+        outcomes[0]
+            .service_deployment
+            .as_ref()
+            .map(|d| d.arn.as_str()),
+        Some(RECORD)
+    );
+    assert!(outcomes[0].service_deployment_unused.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_alarm_during_bake_time_is_ecs_rollback_waited_for_to_its_end() {
+    let mut rolling_back = record("ROLLBACK_IN_PROGRESS", None);
+    rolling_back.rollback_reason = Some("CloudWatch alarm api-5xx is in ALARM".into());
+    rolling_back.triggered_alarms = vec!["api-5xx".into()];
+    let mut back = rolling_back.clone();
+    back.status = ServiceDeploymentStatus::RollbackSuccessful;
+    let mut script = Script::new()
+        .at(0, rolling("api"))
+        .at(2, completed("api"))
+        .at(5, ecs_rolled_back("api"))
+        .record_at(0, record("IN_PROGRESS", None))
+        .record_at(2, record("IN_PROGRESS", Some(LifecycleStage::BakeTime)))
+        .record_at(5, rolling_back)
+        .record_at(9, back);
+    let (outcomes, at, log) = run(&mut script, &[watched_with_record("api")], limits(15)).await;
+    assert!(
+        at >= Duration::from_secs(9) && at <= Duration::from_secs(11),
+        "the verdict waits for ECS's rollback to end: {at:?}\n{log}"
+    );
+    let (reason, cause) = failure(&outcomes[0]);
+    assert_eq!(
+        *cause,
+        Cause::EcsRollback {
+            service_deployment: RECORD.into(),
+            state: RollbackState::Completed
+        }
+    );
+    assert!(!cause.ours_to_roll_back());
+    assert_eq!(
+        reason,
+        format!(
+            "deployment ecs-svc/new failed and ECS rolled it back: CloudWatch alarm api-5xx is in ALARM; alarms in ALARM: api-5xx (service deployment {RECORD})"
+        )
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_during_ecs_rollback_is_an_unverified_rollback_not_ours_to_repeat() {
+    let mut rolling_back = record("ROLLBACK_IN_PROGRESS", None);
+    rolling_back.circuit_breaker = Some(BreakerCount {
+        failed: 3,
+        threshold: 3,
+    });
+    let mut script = Script::new()
+        .at(0, rolling("api"))
+        .at(3, ecs_rolled_back("api"))
+        .record_at(0, record("IN_PROGRESS", None))
+        .record_at(3, rolling_back);
+    let limits = Limits {
+        timeout: Duration::from_secs(30),
+        max_task_failures: 0,
+    };
+    let (outcomes, at, _) = run(&mut script, &[watched_with_record("api")], limits).await;
+    assert_eq!(at, Duration::from_secs(30));
+    let (reason, cause) = failure(&outcomes[0]);
+    assert!(
+        matches!(
+            cause,
+            Cause::EcsRollback {
+                state: RollbackState::Unverified(_),
+                ..
+            }
+        ),
+        "{cause:?}"
+    );
+    assert!(!cause.ours_to_roll_back());
+    assert!(
+        reason.starts_with("ECS was still rolling back service deployment")
+            && reason.contains("circuit breaker: 3 failed tasks (threshold 3)")
+            && reason.ends_with("when the wait ended after 30s"),
+        "{reason}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_permission_to_read_service_deployments_the_rollout_decides_and_it_is_said_once() {
+    let mut script = Script::new().at(0, rolling("api")).at(2, completed("api"));
+    script.records_fail = Some(AwsError::service(
+        "AccessDeniedException",
+        "not authorized to perform: ecs:DescribeServiceDeployments",
+    ));
+    let (outcomes, at, log) = run(&mut script, &[watched_with_record("api")], limits(15)).await;
+    assert_eq!(outcomes[0].verdict, Verdict::Completed, "{log}");
+    assert!(at <= Duration::from_secs(4), "{at:?}");
+    assert_eq!(script.record_calls.len(), 1, "denied once is enough");
+    assert_eq!(
+        log.matches("ECS's service deployment cannot be used")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert!(
+        outcomes[0]
+            .service_deployment_unused
+            .as_deref()
+            .is_some_and(|why| why.contains("AccessDeniedException")),
+        "{:?}",
+        outcomes[0].service_deployment_unused
+    );
+    assert!(outcomes[0].service_deployment.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_deployments_of_many_services_are_read_twenty_a_call() {
+    let names: Vec<String> = (0..25).map(|i| format!("svc{i}")).collect();
+    let mut script = Script::new();
+    let mut items = Vec::new();
+    for name in &names {
+        let arn = format!("{RECORD}-{name}");
+        script = script.at(0, rolling(name)).at(3, completed(name));
+        script = script.record_at(
+            0,
+            ServiceDeployment {
+                arn: arn.clone(),
+                ..record("IN_PROGRESS", None)
+            },
+        );
+        script = script.record_at(
+            3,
+            ServiceDeployment {
+                arn: arn.clone(),
+                ..record("SUCCESSFUL", None)
+            },
+        );
+        items.push(Watched {
+            service_deployment: ServiceDeploymentRef::Known(arn),
+            ..watched(name)
+        });
+    }
+    let (outcomes, _, log) = run(&mut script, &items, limits(15)).await;
+    assert!(
+        outcomes.iter().all(|o| o.verdict == Verdict::Completed),
+        "{log}"
+    );
+    let sizes: Vec<usize> = script.record_calls.iter().map(|(_, n)| *n).collect();
+    assert!(sizes.chunks(2).all(|c| c == [20, 5]), "{sizes:?}");
 }

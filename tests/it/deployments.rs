@@ -1,6 +1,7 @@
 //! ECS's service deployments as the emulator records them, read through ecs-ship's own SDK code
 //! (`aws::deployments`) and judged by `domain::deployment::standing`: the wire format, the
-//! conversion and the mapping together.
+//! conversion and the mapping together; and the binary judging deploys by them (bake time, an
+//! alarm that rolls back, a deploy role without the permission).
 
 use std::time::{Duration, SystemTime};
 
@@ -40,9 +41,12 @@ fn newest(
         .unwrap();
     runtime.block_on(async {
         let client = client(em);
-        let arns = list_service_deployments(&client, CLUSTER, SERVICE, after)
+        let arns: Vec<String> = list_service_deployments(&client, CLUSTER, SERVICE, after)
             .await
-            .unwrap();
+            .unwrap()
+            .into_iter()
+            .map(|b| b.arn)
+            .collect();
         let described = describe_service_deployments(&client, &arns[..1])
             .await
             .unwrap();
@@ -107,4 +111,103 @@ fn a_rollout_in_progress_is_an_underway_service_deployment() {
     assert_eq!(run.output("status"), "started", "{}", run.stdout);
     let (_, standing, _) = newest(&em, before);
     assert_eq!(standing, Standing::Underway { stage: None });
+}
+
+#[test]
+fn the_binary_waits_for_bake_time_and_reports_ecs_deployment() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "complete", "delay": 0.5, "bake": 2.5}),
+    );
+    let started = std::time::Instant::now();
+    let run = deploy_dev(&em, &[]);
+    let took = started.elapsed();
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    assert!(
+        took >= Duration::from_secs(3),
+        "deployed only after bake time (0.5 s rollout + 2.5 s bake): {took:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("bellyfed-dev-service: service deployment IN_PROGRESS, stage BAKE_TIME (at "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("service deployment SUCCESSFUL"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.summary
+            .contains("| ECS deployment | SUCCESSFUL in stage CLEAN_UP (ROLLING, bake time 1 min), service deployment "),
+        "{}",
+        run.summary
+    );
+    // The update's answer names the service deployment: no lookup by time.
+    assert_eq!(em.count("ListServiceDeployments"), 0);
+    assert!(em.count("DescribeServiceDeployments") >= 3);
+}
+
+#[test]
+fn an_alarm_in_bake_time_is_rolled_back_by_ecs_and_the_binary_does_not_roll_back_again() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "complete", "delay": 0.5, "bake": 60, "alarm": {"at": 1.0, "name": "api-5xx"}}),
+    );
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(run.output("status"), "rolled-back", "{}", run.stdout);
+    assert!(
+        run.output("failure-reason")
+            .contains("failed and ECS rolled it back: CloudWatch alarm api-5xx is in ALARM; alarms in ALARM: api-5xx"),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert_eq!(em.count("UpdateService"), 1, "ECS rolled back, not us");
+    assert!(
+        run.summary.contains("by ECS (CloudWatch alarms)"),
+        "{}",
+        run.summary
+    );
+    assert_eq!(
+        em.running("dev", SERVICE),
+        "1",
+        "the service runs revision 1 again"
+    );
+}
+
+#[test]
+fn a_deploy_role_without_service_deployment_permissions_still_deploys_and_says_so() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "complete", "delay": 0.5, "bake": 60}),
+    );
+    em.fault(
+        "DescribeServiceDeployments",
+        "denied",
+        &json!({"times": -1}),
+    );
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    assert_eq!(
+        run.stdout
+            .matches("ECS's service deployment cannot be used")
+            .count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.summary
+            .contains("the verdict is from DescribeServices alone"),
+        "{}",
+        run.summary
+    );
 }

@@ -168,12 +168,13 @@ fn the_readme_documents_every_config_file_key_and_no_other() {
 }
 
 /// The AWS actions the code calls: each SDK operation in `src/aws/<service>.rs` (ECS's tasks in
-/// `tasks.rs`), as IAM names.
+/// `tasks.rs`, its service deployments in `deployments.rs`), as IAM names.
 fn aws_actions_called() -> std::collections::BTreeSet<String> {
     let mut actions = std::collections::BTreeSet::new();
     for (file, prefix) in [
         ("ecs.rs", "ecs"),
         ("tasks.rs", "ecs"),
+        ("deployments.rs", "ecs"),
         ("ecr.rs", "ecr"),
         ("ssm.rs", "ssm"),
         ("elb.rs", "elasticloadbalancing"),

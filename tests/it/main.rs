@@ -10,6 +10,7 @@ mod config;
 mod deployments;
 mod drift;
 mod e2e;
+mod engine;
 mod faults;
 mod github;
 mod hostile;

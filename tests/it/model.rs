@@ -12,16 +12,30 @@
 //!   essential container exits `exit`), forever; ECS does not count these in `failedTasks`;
 //! - `hang`: stays `IN_PROGRESS`.
 //!
+//! Each rollout also gets ECS's record of it, a service deployment (`ListServiceDeployments`,
+//! `DescribeServiceDeployments`), named by the service's `currentServiceDeployment`:
+//! `IN_PROGRESS` while it rolls out; with a [`Strategy`] (the service's deployment
+//! configuration), blue/green lifecycle stages while it rolls out and `BAKE_TIME` after the
+//! rollout completed (the deployments list then says COMPLETED, the service deployment does not),
+//! and CloudWatch alarms that roll it back when they go off during bake time; `SUCCESSFUL` at the
+//! end, or `ROLLBACK_IN_PROGRESS` → `ROLLBACK_SUCCESSFUL` when ECS rolls back (the circuit breaker
+//! of `fail`, or an alarm). As in the scenario layer, a deployment a newer one replaces stays
+//! `IN_PROGRESS`.
+//!
 //! One-off tasks (`RunTask`) go PROVISIONING, PENDING, RUNNING, then STOPPED as a
 //! [`TaskScenario`] says. Every call is logged with its virtual time, so tests can check pacing
 //! and call counts.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use ecs_ship::cloud::{
-    AwsError, Cloud, DescribedServices, FoundImage, OneOffTask, Repository, ServiceUpdate, Wanted,
+    AwsError, Cloud, DescribedServices, FoundImage, OneOffTask, Repository, ServiceDeploymentBrief,
+    ServiceUpdate, Wanted,
+};
+use ecs_ship::domain::deployment::{
+    BreakerCount, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
 };
 use ecs_ship::domain::ecs::{
     ContainerExit, Deployment, DeploymentStatus, Placement, RolloutState, ServiceEvent,
@@ -74,9 +88,34 @@ impl Default for TaskScenario {
     }
 }
 
+/// A service's deployment configuration, as far as service deployments show it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Strategy {
+    /// Blue/green: the lifecycle stages before bake time, spread over the rollout.
+    pub blue_green: bool,
+    /// Bake time, in seconds, after the rollout completed (ECS counts minutes; the model is
+    /// quicker, and says `bakeTimeInMinutes` rounded up).
+    pub bake: f64,
+    /// An alarm that goes off this many seconds into bake time, and its name.
+    pub alarm: Option<(f64, &'static str)>,
+}
+
+/// Blue/green's stages before bake time, in order.
+const BLUE_GREEN_STAGES: [LifecycleStage; 7] = [
+    LifecycleStage::PreScaleUp,
+    LifecycleStage::ScaleUp,
+    LifecycleStage::PostScaleUp,
+    LifecycleStage::TestTrafficShift,
+    LifecycleStage::PostTestTrafficShift,
+    LifecycleStage::ProductionTrafficShift,
+    LifecycleStage::PostProductionTrafficShift,
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Rolling,
+    /// Rolled out; ECS bakes it (service deployment in `BAKE_TIME`).
+    Baking,
     RollingBack,
 }
 
@@ -88,6 +127,8 @@ struct Rollout {
     scenario: Scenario,
     phase: Phase,
     stopped: u32,
+    /// Its service deployment (an index into `World::records`).
+    record: usize,
 }
 
 #[derive(Debug, Default)]
@@ -109,6 +150,13 @@ struct World {
     calls: Vec<(Duration, &'static str)>,
     /// Operation → calls to let through, then errors to answer with, in order.
     faults: BTreeMap<&'static str, (usize, VecDeque<AwsError>)>,
+    /// Service deployments, oldest first, with when each was created.
+    records: Vec<(ServiceDeployment, SystemTime)>,
+    strategies: BTreeMap<String, Strategy>,
+    /// `UpdateService` and `DescribeServices` do not name the current service deployment.
+    no_current_record: bool,
+    /// The wall clock at the model's start (service deployments carry wall-clock times).
+    epoch: Option<(Instant, SystemTime)>,
 }
 
 /// The model; shared by reference with the stages.
@@ -193,10 +241,37 @@ impl Model {
                 },
             );
         }
+        let start = Instant::now();
+        // The stages read the wall clock (to find a service deployment by when it was created);
+        // virtual time runs ahead of it, never behind.
+        world.epoch = Some((start, SystemTime::now()));
         Self {
-            start: Instant::now(),
+            start,
             world: Mutex::new(world),
         }
+    }
+
+    /// The service's deployment configuration from now on.
+    pub fn strategy(&self, service: &str, strategy: Strategy) {
+        self.lock().strategies.insert(service.to_string(), strategy);
+    }
+
+    /// ECS's answers stop naming the current service deployment (`currentServiceDeployment`),
+    /// so it has to be found with `ListServiceDeployments`.
+    pub fn without_current_service_deployment(&self) {
+        self.lock().no_current_record = true;
+    }
+
+    /// The service deployments of `service`, oldest first.
+    pub fn service_deployments(&self, service: &str) -> Vec<ServiceDeployment> {
+        let mut world = self.lock();
+        world.advance(Instant::now());
+        world
+            .records
+            .iter()
+            .filter(|(r, _)| r.service_arn.ends_with(&format!("/{service}")))
+            .map(|(r, _)| r.clone())
+            .collect()
     }
 
     /// How the next rollouts of `service` go, in order; later ones complete after 0.5 s.
@@ -267,6 +342,15 @@ impl Model {
 }
 
 impl World {
+    /// The service as ECS's answers show it.
+    fn answer(&self, service: &str) -> ServiceState {
+        let mut state = self.services[service].clone();
+        if self.no_current_record {
+            state.current_service_deployment = None;
+        }
+        state
+    }
+
     fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -323,6 +407,139 @@ impl World {
         );
     }
 
+    fn wall_clock(&self, at: Instant) -> SystemTime {
+        let (start, wall) = self.epoch.expect("the model's epoch");
+        wall + at.saturating_duration_since(start)
+    }
+
+    /// ECS's service deployment for a rollout of `service` from `previous` to `task_definition`,
+    /// made the service's current one; its index.
+    fn new_record(
+        &mut self,
+        service: &str,
+        task_definition: &str,
+        previous: &str,
+        now: Instant,
+    ) -> usize {
+        let id = self.id();
+        let strategy = self.strategies.get(service).copied().unwrap_or_default();
+        let created = self.wall_clock(now);
+        let revision = |td: &str| {
+            format!(
+                "arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{CLUSTER}/{service}/{}",
+                td.rsplit(':').next().unwrap_or_default()
+            )
+        };
+        let state = &self.services[service];
+        let record = ServiceDeployment {
+            arn: format!(
+                "arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{CLUSTER}/{service}/sd{id:020}"
+            ),
+            service_arn: state.arn.clone(),
+            status: ServiceDeploymentStatus::InProgress,
+            lifecycle_stage: strategy.blue_green.then_some(LifecycleStage::PreScaleUp),
+            target_revision: Some(revision(task_definition)),
+            source_revisions: vec![revision(previous)],
+            alarms: strategy
+                .alarm
+                .map(|(_, name)| vec![name.to_string()])
+                .unwrap_or_default(),
+            circuit_breaker: state
+                .settings
+                .circuit_breaker
+                .filter(|cb| cb.enable)
+                .map(|_| BreakerCount {
+                    failed: 0,
+                    threshold: 3,
+                }),
+            strategy: Some(
+                if strategy.blue_green {
+                    "BLUE_GREEN"
+                } else {
+                    "ROLLING"
+                }
+                .into(),
+            ),
+            #[allow(clippy::cast_possible_truncation)]
+            bake_time_minutes: (strategy.bake > 0.0).then(|| (strategy.bake / 60.0).ceil() as i32),
+            created_at: Some(ecs_ship::text::rfc3339(created)),
+            updated_at: Some(ecs_ship::text::rfc3339(created)),
+            ..ServiceDeployment::default()
+        };
+        let arn = record.arn.clone();
+        self.records.push((record, created));
+        self.services
+            .get_mut(service)
+            .unwrap()
+            .current_service_deployment = Some(arn);
+        self.records.len() - 1
+    }
+
+    /// Moves a service deployment on: its status, stage and what else `change` sets.
+    fn update_record(
+        &mut self,
+        index: usize,
+        at: Instant,
+        change: impl FnOnce(&mut ServiceDeployment),
+    ) {
+        let time = ecs_ship::text::rfc3339(self.wall_clock(at));
+        let record = &mut self.records[index].0;
+        change(record);
+        record.updated_at = Some(time.clone());
+        if matches!(
+            record.status,
+            ServiceDeploymentStatus::Successful
+                | ServiceDeploymentStatus::RollbackSuccessful
+                | ServiceDeploymentStatus::RollbackFailed
+                | ServiceDeploymentStatus::Stopped
+        ) {
+            record.finished_at = Some(time);
+        }
+    }
+
+    /// ECS rolls a deployment back itself: ours FAILED with `why`, a PRIMARY deployment of the
+    /// previous revision that completes 2 s after `at`, and its service deployment
+    /// `ROLLBACK_IN_PROGRESS`.
+    fn ecs_rolls_back(
+        &mut self,
+        service: &str,
+        at: Instant,
+        why: &str,
+        change: impl FnOnce(&mut ServiceDeployment),
+    ) {
+        let r = &self.rollouts[service];
+        let (deployment, previous, record) = (r.deployment.clone(), r.previous.clone(), r.record);
+        let state = self.services.get_mut(service).unwrap();
+        if let Some(d) = state.deployments.iter_mut().find(|d| d.id == deployment) {
+            d.rollout_state = Some(RolloutState::Failed);
+            d.rollout_state_reason = Some(why.to_string());
+            d.status = DeploymentStatus::Active;
+        }
+        self.event(
+            service,
+            &format!("deployment {deployment} deployment failed: {why}"),
+        );
+        let rollback = self.deploy(service, &previous);
+        self.event(service, &format!("rolling back to deployment {rollback}."));
+        let why = why.to_string();
+        self.update_record(record, at, |r| {
+            r.status = ServiceDeploymentStatus::RollbackInProgress;
+            r.status_reason = Some(why.clone());
+            r.rollback_reason = Some(why);
+            change(r);
+        });
+        let r = self.rollouts.get_mut(service).unwrap();
+        *r = Rollout {
+            deployment: rollback,
+            previous: previous.clone(),
+            started: at,
+            scenario: Scenario::Complete { delay: 2.0 },
+            phase: Phase::RollingBack,
+            stopped: 0,
+            record,
+        };
+    }
+
     /// A new PRIMARY deployment of `task_definition`; the old PRIMARY becomes ACTIVE.
     fn deploy(&mut self, service: &str, task_definition: &str) -> String {
         let id = format!("ecs-svc/{}", 1_000_000 + self.id());
@@ -365,6 +582,59 @@ impl World {
         self.event(service, "has reached a steady state.");
     }
 
+    /// The rollout completed at `delay`: baked next, or successful.
+    fn rolled_out(&mut self, service: &str, delay: f64, strategy: &Strategy, now: Instant) {
+        let (deployment, record) = {
+            let r = &self.rollouts[service];
+            (r.deployment.clone(), r.record)
+        };
+        self.finish(service, &deployment);
+        let done = self.rollouts[service].started + Duration::from_secs_f64(delay);
+        if strategy.bake > 0.0 {
+            self.update_record(record, done, |r| {
+                r.lifecycle_stage = Some(LifecycleStage::BakeTime);
+            });
+            let r = self.rollouts.get_mut(service).unwrap();
+            r.phase = Phase::Baking;
+            r.started = done;
+            self.advance_one(service, now);
+        } else {
+            self.update_record(record, done, |r| {
+                r.status = ServiceDeploymentStatus::Successful;
+                r.lifecycle_stage = None;
+            });
+            self.rollouts.remove(service);
+        }
+    }
+
+    /// Bake time, `elapsed` into it: an alarm that goes off rolls back; at its end, successful.
+    fn bake(&mut self, service: &str, elapsed: f64, strategy: &Strategy, now: Instant) {
+        let (started, record) = {
+            let r = &self.rollouts[service];
+            (r.started, r.record)
+        };
+        match strategy.alarm {
+            Some((at, name)) if elapsed >= at && at < strategy.bake => {
+                self.ecs_rolls_back(
+                    service,
+                    started + Duration::from_secs_f64(at),
+                    &format!("CloudWatch alarm {name} is in ALARM"),
+                    |r| r.triggered_alarms = vec![name.to_string()],
+                );
+                self.advance_one(service, now);
+            }
+            _ if elapsed >= strategy.bake => {
+                let baked = started + Duration::from_secs_f64(strategy.bake);
+                self.update_record(record, baked, |r| {
+                    r.status = ServiceDeploymentStatus::Successful;
+                    r.lifecycle_stage = None;
+                });
+                self.rollouts.remove(service);
+            }
+            _ => {}
+        }
+    }
+
     /// Moves every rollout on to `now`, as ECS would have.
     fn advance(&mut self, now: Instant) {
         let services: Vec<String> = self.rollouts.keys().cloned().collect();
@@ -375,14 +645,26 @@ impl World {
 
     fn advance_one(&mut self, service: &str, now: Instant) {
         let r = &self.rollouts[service];
-        let (deployment, scenario, phase, stopped) =
-            (r.deployment.clone(), r.scenario, r.phase, r.stopped);
+        let (deployment, scenario, phase, stopped, record) = (
+            r.deployment.clone(),
+            r.scenario,
+            r.phase,
+            r.stopped,
+            r.record,
+        );
         let elapsed = (now - r.started).as_secs_f64();
+        let strategy = self.strategies.get(service).copied().unwrap_or_default();
         match (phase, scenario) {
             (Phase::Rolling, Scenario::Complete { delay }) if elapsed >= delay => {
-                self.finish(service, &deployment);
-                self.rollouts.remove(service);
+                self.rolled_out(service, delay, &strategy, now);
             }
+            (Phase::Rolling, Scenario::Complete { delay }) if strategy.blue_green => {
+                let stage = BLUE_GREEN_STAGES[whole(elapsed / delay * 7.0).min(6) as usize].clone();
+                if self.records[record].0.lifecycle_stage.as_ref() != Some(&stage) {
+                    self.update_record(record, now, |r| r.lifecycle_stage = Some(stage));
+                }
+            }
+            (Phase::Baking, _) => self.bake(service, elapsed, &strategy, now),
             (Phase::Rolling, Scenario::Fail { delay }) if elapsed < delay => {
                 let due = whole(elapsed / (delay / 4.0));
                 for n in stopped..due.min(3) {
@@ -402,31 +684,23 @@ impl World {
                 }
             }
             (Phase::Rolling, Scenario::Fail { delay }) => {
-                let previous = self.rollouts[service].previous.clone();
+                let at = self.rollouts[service].started + Duration::from_secs_f64(delay);
+                self.ecs_rolls_back(
+                    service,
+                    at,
+                    "ECS deployment circuit breaker: tasks failed to start.",
+                    |r| {
+                        r.circuit_breaker = Some(BreakerCount {
+                            failed: 3,
+                            threshold: 3,
+                        });
+                    },
+                );
                 let state = self.services.get_mut(service).unwrap();
                 if let Some(d) = state.deployments.iter_mut().find(|d| d.id == deployment) {
-                    d.rollout_state = Some(RolloutState::Failed);
-                    d.rollout_state_reason =
-                        Some("ECS deployment circuit breaker: tasks failed to start.".into());
                     d.failed_tasks = 3;
                     d.running = 0;
                 }
-                self.event(
-                    service,
-                    &format!("deployment {deployment} deployment failed: tasks failed to start."),
-                );
-                let rollback = self.deploy(service, &previous);
-                self.event(service, &format!("rolling back to deployment {rollback}."));
-                let start = self.rollouts[service].started + Duration::from_secs_f64(delay);
-                let r = self.rollouts.get_mut(service).unwrap();
-                *r = Rollout {
-                    deployment: rollback,
-                    previous: previous.clone(),
-                    started: start,
-                    scenario: Scenario::Complete { delay: 2.0 },
-                    phase: Phase::RollingBack,
-                    stopped: 0,
-                };
                 self.advance_one(service, now);
             }
             (
@@ -453,6 +727,11 @@ impl World {
             }
             (Phase::RollingBack, Scenario::Complete { delay }) if elapsed >= delay => {
                 self.finish(service, &deployment);
+                let done = self.rollouts[service].started + Duration::from_secs_f64(delay);
+                self.update_record(record, done, |r| {
+                    r.status = ServiceDeploymentStatus::RollbackSuccessful;
+                    r.lifecycle_stage = None;
+                });
                 self.rollouts.remove(service);
             }
             _ => {}
@@ -506,7 +785,7 @@ impl Cloud for Model {
         let mut missing = Vec::new();
         for name in names {
             match world.services.get(name) {
-                Some(state) => found.push(state.clone()),
+                Some(_) => found.push(world.answer(name)),
                 None => missing.push((name.clone(), "MISSING".to_string())),
             }
         }
@@ -551,6 +830,7 @@ impl Cloud for Model {
             .unwrap_or_else(|| previous.clone());
         if update.task_definition.is_some() || update.force_new_deployment {
             let deployment = world.deploy(service, &to);
+            let record = world.new_record(service, &to, &previous, now);
             let scenario = world
                 .scenarios
                 .get_mut(service)
@@ -565,10 +845,49 @@ impl Cloud for Model {
                     scenario,
                     phase: Phase::Rolling,
                     stopped: 0,
+                    record,
                 },
             );
         }
-        Ok(world.services[service].clone())
+        Ok(world.answer(service))
+    }
+
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        created_after: SystemTime,
+    ) -> anyhow::Result<Vec<ServiceDeploymentBrief>> {
+        assert_eq!(cluster, CLUSTER);
+        let world = self.call("ListServiceDeployments")?;
+        Ok(world
+            .records
+            .iter()
+            .rev()
+            .filter(|(r, created)| {
+                r.service_arn.ends_with(&format!("/{service}")) && *created >= created_after
+            })
+            .map(|(r, created)| ServiceDeploymentBrief {
+                arn: r.arn.clone(),
+                created_at: Some(*created),
+            })
+            .collect())
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<ServiceDeployment>> {
+        assert!(
+            arns.len() <= 20,
+            "DescribeServiceDeployments takes at most 20"
+        );
+        let world = self.call("DescribeServiceDeployments")?;
+        Ok(arns
+            .iter()
+            .filter_map(|arn| world.records.iter().find(|(r, _)| r.arn == *arn))
+            .map(|(r, _)| r.clone())
+            .collect())
     }
 
     async fn describe_task_definition(&self, task_definition: &str) -> anyhow::Result<Value> {

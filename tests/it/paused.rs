@@ -60,7 +60,10 @@ fn request(inputs: &[(&str, &str)]) -> DeployRequest {
 }
 
 /// Runs a deploy to the end against the model; the run, its report, the log and when it ended.
-async fn deploy(model: &Model, inputs: &[(&str, &str)]) -> (DeployRun, Report, String, Duration) {
+pub(crate) async fn deploy(
+    model: &Model,
+    inputs: &[(&str, &str)],
+) -> (DeployRun, Report, String, Duration) {
     let req = request(inputs);
     let started = Instant::now();
     let mut log = Vec::new();
@@ -87,7 +90,7 @@ async fn deploy(model: &Model, inputs: &[(&str, &str)]) -> (DeployRun, Report, S
 }
 
 /// One job output of the report, as the binary writes it.
-fn output(report: &Report, name: &str) -> String {
+pub(crate) fn output(report: &Report, name: &str) -> String {
     report
         .outputs()
         .into_iter()
@@ -96,12 +99,12 @@ fn output(report: &Report, name: &str) -> String {
 }
 
 /// The revision number of a task definition ARN.
-fn revision(arn: &str) -> &str {
+pub(crate) fn revision(arn: &str) -> &str {
     arn.rsplit(':').next().unwrap_or_default()
 }
 
 /// The step summary as a reader sees it (character references decoded, `<code>` dropped).
-fn summary(report: &Report) -> String {
+pub(crate) fn summary(report: &Report) -> String {
     ecs_ship::report::markdown::decoded(&ecs_ship::report::summary::render(report))
 }
 
@@ -281,16 +284,20 @@ async fn describe_services_failing_after_the_update_is_a_failed_rollout_and_the_
  {
     let model = Model::new(&["api"]);
     model.scenario("api", &[Scenario::Hang]);
-    // The reads before the update (gather, the re-read) go through; every one after fails.
-    model.fault(
-        "DescribeServices",
-        2,
-        &AwsError::service("ServerException", "Service Unavailable (injected)"),
-        10_000,
-    );
+    // The reads before the update (gather, the re-read) go through; every one after fails, of
+    // the service and of ECS's record of its deployments alike.
+    let unavailable = AwsError::service("ServerException", "Service Unavailable (injected)");
+    model.fault("DescribeServices", 2, &unavailable, 10_000);
+    model.fault("DescribeServiceDeployments", 0, &unavailable, 10_000);
     let (_, report, log, took) =
         deploy(&model, &[("service", "api"), ("timeout-minutes", "0.1")]).await;
     assert_eq!(report.exit as i32, 3, "{log}");
+    assert_eq!(
+        log.matches("ECS's service deployment cannot be used")
+            .count(),
+        2,
+        "said once for the rollout, once for the rollback: {log}"
+    );
     assert_eq!(output(&report, "status"), "failed");
     let reason = output(&report, "failure-reason");
     assert!(

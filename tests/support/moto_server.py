@@ -28,12 +28,17 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   hang:     stays IN_PROGRESS.
                   A scenario applies to the next rollout of that service (`times`: the next n);
                   later ones complete after 0.5 s, or go as `then` (a scenario) says.
+                  complete also takes `bake` (seconds of bake time after the rollout completed:
+                  the service's deployments say COMPLETED, its service deployment stays
+                  IN_PROGRESS in stage BAKE_TIME) and `alarm` ({"at", "name"}: a CloudWatch alarm
+                  that goes off `at` seconds into bake time, and ECS rolls back).
   Each rollout also gets ECS's record of it, a *service deployment* (ListServiceDeployments,
-  DescribeServiceDeployments, which moto lacks): IN_PROGRESS, then SUCCESSFUL when it completes,
-  or ROLLBACK_IN_PROGRESS → ROLLBACK_SUCCESSFUL with the rollback reason and the circuit
-  breaker's count when the breaker trips. Not modelled yet: lifecycle stages (ECS documents them
-  for blue/green), strategies, bake time, alarms, hooks, and what becomes of a service deployment
-  that a newer one replaces (it stays IN_PROGRESS here).
+  DescribeServiceDeployments, which moto lacks), named by the service's currentServiceDeployment:
+  IN_PROGRESS, then SUCCESSFUL when it completes (after bake time), or ROLLBACK_IN_PROGRESS →
+  ROLLBACK_SUCCESSFUL with the rollback reason and the circuit breaker's count when the breaker
+  trips (the triggered alarm when an alarm goes off). Not modelled yet: blue/green's lifecycle
+  stages (the Rust model in tests/it/model.rs has them), hooks, and what becomes of a service
+  deployment that a newer one replaces (it stays IN_PROGRESS here).
   POST /task-scenario {"family", "exit_code", "duration", "reason", "fail_to_start", "times"}
                   how the next one-off task (RunTask) of a family goes: PROVISIONING, PENDING, RUNNING,
                   then STOPPED after `duration` s (default 1) with the essential container exiting
@@ -375,6 +380,8 @@ def new_service_deployment(service, target, source):
         "sourceServiceRevisions": [service_revision(service, source)] if source else [],
     }
     SERVICE_DEPLOYMENTS.append(sd)
+    # moto's answers serialize model attributes by the API's member names.
+    service.current_service_deployment = sd["serviceDeploymentArn"]
     return sd
 
 
@@ -427,15 +434,22 @@ def start_rollout(service, key):
             d["updatedAt"] = utcnow()
     dep = new_deployment(service, service.task_definition, service.desired_count)
     service.deployments.insert(0, dep)
+    scenario = next_scenario(key)
+    sd = new_service_deployment(service, service.task_definition, previous)
+    if scenario.get("bake"):
+        sd["deploymentConfiguration"] = {"strategy": "ROLLING",
+                                         "bakeTimeInMinutes": max(1, int(-(-float(scenario["bake"]) // 60)))}
+    if scenario.get("alarm"):
+        sd["alarms"] = {"status": "MONITORING", "alarmNames": [scenario["alarm"]["name"]], "triggeredAlarmNames": []}
     ROLLOUTS[key] = {
         "service": service,
         "deployment": dep,
         "previous": previous,
         "started": time.monotonic(),
-        "scenario": next_scenario(key),
+        "scenario": scenario,
         "phase": "rolling",
         "stopped": 0,
-        "service_deployment": new_service_deployment(service, service.task_definition, previous),
+        "service_deployment": sd,
     }
     record("rollout-started", service, dep)
 
@@ -459,7 +473,12 @@ def tick():
             service, dep, sc = r["service"], r["deployment"], r["scenario"]
             elapsed = now - r["started"]
             if r["phase"] == "rolling" and sc["outcome"] == "complete":
-                if elapsed >= sc["delay"]:
+                if elapsed >= sc["delay"] and sc.get("bake"):
+                    # Rolled out; ECS bakes it before the service deployment is SUCCESSFUL.
+                    finish(service, dep)
+                    end_service_deployment(r["service_deployment"], "IN_PROGRESS", lifecycleStage="BAKE_TIME")
+                    r.update(phase="baking", started=now)
+                elif elapsed >= sc["delay"]:
                     finish(service, dep)
                     end_service_deployment(r["service_deployment"], "SUCCESSFUL")
                     del ROLLOUTS[key]
@@ -514,6 +533,26 @@ def tick():
                               "startedAt": datetime.datetime.now(datetime.timezone.utc),
                               "serviceRevisionArn": (sd["sourceServiceRevisions"] or [{}])[0].get("arn")},
                     deploymentCircuitBreaker={"status": "TRIGGERED", "failureCount": 3, "threshold": 3})
+            elif r["phase"] == "baking" and sc.get("alarm") and elapsed >= float(sc["alarm"]["at"]):
+                name = sc["alarm"]["name"]
+                why = f"CloudWatch alarm {name} is in ALARM"
+                dep.update(rolloutState="FAILED", rolloutStateReason=why, status="ACTIVE", updatedAt=utcnow())
+                add_event(service, f"deployment {dep['id']} deployment failed: {why}")
+                record("failed", service, dep)
+                rollback = new_deployment(service, r["previous"], service.desired_count)
+                service.deployments.insert(0, rollback)
+                service.task_definition = r["previous"]
+                add_event(service, f"rolling back to deployment {rollback['id']}.")
+                r.update(phase="rolling-back", deployment=rollback, started=now, scenario={"outcome": "complete", "delay": 2.0})
+                sd = r["service_deployment"]
+                end_service_deployment(
+                    sd, "ROLLBACK_IN_PROGRESS", statusReason=why,
+                    rollback={"reason": why, "startedAt": datetime.datetime.now(datetime.timezone.utc),
+                              "serviceRevisionArn": (sd["sourceServiceRevisions"] or [{}])[0].get("arn")},
+                    alarms={**sd["alarms"], "status": "TRIGGERED", "triggeredAlarmNames": [name]})
+            elif r["phase"] == "baking" and elapsed >= float(sc["bake"]):
+                end_service_deployment(r["service_deployment"], "SUCCESSFUL", lifecycleStage="CLEAN_UP")
+                del ROLLOUTS[key]
             elif r["phase"] == "rolling-back" and elapsed >= r["scenario"]["delay"]:
                 finish(service, dep)
                 end_service_deployment(r["service_deployment"], "ROLLBACK_SUCCESSFUL")

@@ -1,0 +1,281 @@
+//! ECS's record of each watched deployment (its *service deployment*), read beside
+//! `DescribeServices` on every poll: it has the last word on the rollout.
+//!
+//! - The service deployment is the one the update created: the service's
+//!   `currentServiceDeployment` in the update's answer, or else the first that
+//!   `ListServiceDeployments` shows created since the update (tried on three polls).
+//! - Every poll describes all of them at once (`DescribeServiceDeployments`, 20 per call, of
+//!   any cluster). Stage changes, pause hooks and bake time are logged as they come.
+//! - When they cannot be read (an IAM policy without the permission, an endpoint without the
+//!   operation, three failed polls in a row), the watch says so once and judges from
+//!   `DescribeServices` alone, as it did before ECS had service deployments: a deploy never
+//!   fails for that alone.
+
+use std::io::Write;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use super::{Observe, Watched};
+use crate::console::Console;
+use crate::domain::deployment::{
+    Hook, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus, Standing, standing,
+};
+use crate::domain::ecs::ServiceDeploymentRef;
+use crate::text::human_duration;
+
+/// `DescribeServiceDeployments` takes at most this many ARNs.
+pub const DESCRIBE_LIMIT: usize = 20;
+
+/// Polls on which `ListServiceDeployments` may show nothing yet (ECS is eventually consistent),
+/// and reads that may fail in a row, before the watch judges without service deployments.
+const TRIES: u32 = 3;
+
+/// How often bake time left is said while ECS bakes.
+const BAKE_NOTE_EVERY: Duration = Duration::from_secs(60);
+
+/// What the watch knows of one watched deployment's service deployment.
+#[derive(Debug, Clone)]
+pub(super) struct Tracked {
+    pub(super) reference: ServiceDeploymentRef,
+    /// As last read.
+    pub(super) last: Option<ServiceDeployment>,
+    /// Why it is not used: the watch judges from `DescribeServices` alone.
+    pub(super) not_used: Option<String>,
+    failed_reads: u32,
+    lookups: u32,
+    /// The stage as last said, and when it was first seen.
+    stage: Option<(Option<LifecycleStage>, Instant)>,
+    status: Option<ServiceDeploymentStatus>,
+    hooks_said: Vec<String>,
+    bake_noted: Option<Instant>,
+}
+
+impl Tracked {
+    pub(super) fn new(w: &Watched) -> Self {
+        Self {
+            reference: w.service_deployment.clone(),
+            last: None,
+            not_used: None,
+            failed_reads: 0,
+            lookups: 0,
+            stage: None,
+            status: None,
+            hooks_said: Vec::new(),
+            bake_noted: None,
+        }
+    }
+
+    /// Whether the service deployment has the last word: it is looked for or read, and not
+    /// given up on.
+    pub(super) fn in_use(&self) -> bool {
+        self.not_used.is_none() && !matches!(self.reference, ServiceDeploymentRef::Unknown)
+    }
+
+    /// What it says, once read (and while in use).
+    pub(super) fn standing(&self) -> Option<Standing> {
+        self.in_use()
+            .then_some(self.last.as_ref())
+            .flatten()
+            .map(standing)
+    }
+
+    fn give_up<W: Write>(&mut self, service: &str, why: String, console: &mut Console<W>) {
+        console.line(&format!(
+            "{service}: ECS's service deployment cannot be used ({why}); judging the rollout from DescribeServices alone (bake time, alarms and lifecycle hooks are not seen)"
+        ));
+        self.not_used = Some(why);
+    }
+
+    fn read_failed<W: Write>(
+        &mut self,
+        service: &str,
+        err: &anyhow::Error,
+        console: &mut Console<W>,
+    ) {
+        self.failed_reads += 1;
+        if crate::cloud::is_permanent(err) || self.failed_reads >= TRIES {
+            self.give_up(service, format!("{err:#}"), console);
+        }
+    }
+
+    /// Takes a read; says what changed. Returns whether anything did.
+    fn read<W: Write>(
+        &mut self,
+        service: &str,
+        sd: ServiceDeployment,
+        elapsed: &str,
+        console: &mut Console<W>,
+    ) -> bool {
+        self.failed_reads = 0;
+        let now = Instant::now();
+        let mut changed = self.last.as_ref() != Some(&sd);
+        let stage_changed = self
+            .stage
+            .as_ref()
+            .is_none_or(|(stage, _)| *stage != sd.lifecycle_stage);
+        if stage_changed || self.status.as_ref() != Some(&sd.status) {
+            if stage_changed {
+                self.stage = Some((sd.lifecycle_stage.clone(), now));
+            }
+            self.status = Some(sd.status.clone());
+            console.line(&format!(
+                "{elapsed} {service}: service deployment {}{}{}",
+                sd.status,
+                sd.lifecycle_stage
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(", stage {s}")),
+                sd.updated_at
+                    .as_deref()
+                    .map_or(String::new(), |t| format!(" (at {t})"))
+            ));
+            if sd.lifecycle_stage == Some(LifecycleStage::BakeTime)
+                && sd.status == ServiceDeploymentStatus::InProgress
+            {
+                self.bake_noted = Some(now);
+                if let Some(left) = self.bake_left(&sd) {
+                    console.line(&format!(
+                        "{elapsed} {service}: baking; about {} left",
+                        human_duration(left)
+                    ));
+                }
+            }
+            changed = true;
+        } else if sd.lifecycle_stage == Some(LifecycleStage::BakeTime)
+            && sd.status == ServiceDeploymentStatus::InProgress
+            && self
+                .bake_noted
+                .is_some_and(|at| now.duration_since(at) >= BAKE_NOTE_EVERY)
+        {
+            self.bake_noted = Some(now);
+            if let Some(left) = self.bake_left(&sd) {
+                console.line(&format!(
+                    "{elapsed} {service}: still baking; about {} left",
+                    human_duration(left)
+                ));
+            }
+        }
+        if let Standing::AwaitingAction { hook, stage } = standing(&sd) {
+            if !self.hooks_said.contains(&hook.id) {
+                self.hooks_said.push(hook.id.clone());
+                console.line(&format!(
+                    "{elapsed} {service}: {}",
+                    paused(&hook, stage.as_ref())
+                ));
+            }
+        }
+        self.last = Some(sd);
+        changed
+    }
+
+    /// Bake time left: the deployment's bake time less how long it has been in `BAKE_TIME` as we
+    /// saw it.
+    fn bake_left(&self, sd: &ServiceDeployment) -> Option<Duration> {
+        let minutes = u64::try_from(sd.bake_time_minutes?).ok()?;
+        let (_, since) = self.stage.as_ref()?;
+        Some(Duration::from_secs(minutes * 60).saturating_sub(since.elapsed()))
+    }
+}
+
+/// One line for a deployment paused at a PAUSE hook.
+pub fn paused(hook: &Hook, stage: Option<&LifecycleStage>) -> String {
+    format!(
+        "paused{} by lifecycle hook {}, awaiting action{}{}; `ecs-ship continue` (ContinueServiceDeployment) moves it on",
+        stage.map_or(String::new(), |s| format!(" in stage {s}")),
+        hook.id,
+        hook.expires_at
+            .as_deref()
+            .map_or(String::new(), |t| format!(" until {t}")),
+        hook.timeout_action
+            .as_deref()
+            .map_or(String::new(), |a| format!(" (then {a})")),
+    )
+}
+
+/// Finds service deployments not known yet, then reads every one in use, 20 per call. Returns
+/// whether anything changed.
+pub(super) async fn poll<O: Observe, W: Write>(
+    observer: &mut O,
+    items: &[&Watched],
+    tracked: &mut [&mut Tracked],
+    deadline: Instant,
+    elapsed: &str,
+    console: &mut Console<W>,
+) -> bool {
+    for (item, t) in items.iter().zip(tracked.iter_mut()) {
+        let ServiceDeploymentRef::CreatedAfter(after) = t.reference else {
+            continue;
+        };
+        if !t.in_use() {
+            continue;
+        }
+        let name = &item.initial.name;
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(
+            left,
+            observer.find_service_deployment(&item.cluster, name, after),
+        )
+        .await
+        {
+            Ok(Ok(Some(arn))) => t.reference = ServiceDeploymentRef::Known(arn),
+            Ok(Ok(None)) => {
+                t.lookups += 1;
+                if t.lookups >= TRIES {
+                    let why = format!(
+                        "ListServiceDeployments shows none created since the update ({})",
+                        crate::text::rfc3339(after)
+                    );
+                    t.give_up(name, why, console);
+                }
+            }
+            Ok(Err(err)) => t.read_failed(name, &err, console),
+            Err(_) => {} // the deadline decides
+        }
+    }
+    let known: Vec<(usize, String)> = tracked
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.in_use())
+        .filter_map(|(i, t)| match &t.reference {
+            ServiceDeploymentRef::Known(arn) => Some((i, arn.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut changed = false;
+    for chunk in known.chunks(DESCRIBE_LIMIT) {
+        let arns: Vec<String> = chunk.iter().map(|(_, a)| a.clone()).collect();
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, observer.service_deployments(&arns)).await {
+            Ok(Ok(read)) => {
+                for (i, arn) in chunk {
+                    let name = &items[*i].initial.name;
+                    if let Some(sd) = read.iter().find(|sd| sd.arn == *arn) {
+                        changed |= tracked[*i].read(name, sd.clone(), elapsed, console);
+                    } else {
+                        let err = anyhow::anyhow!(
+                            "DescribeServiceDeployments does not know service deployment {arn}"
+                        );
+                        tracked[*i].read_failed(name, &err, console);
+                    }
+                }
+            }
+            Ok(Err(err)) => {
+                for (i, _) in chunk {
+                    tracked[*i].read_failed(&items[*i].initial.name, &err, console);
+                }
+            }
+            Err(_) => {} // the deadline decides
+        }
+    }
+    changed
+}
+
+/// The first of `found` (ARN, when created) created at or after `after`; ECS's list order is not
+/// relied on.
+pub fn first_created(found: &[(String, Option<SystemTime>)], after: SystemTime) -> Option<String> {
+    found
+        .iter()
+        .filter(|(_, at)| at.is_none_or(|at| at >= after))
+        .min_by_key(|(_, at)| (at.is_none(), *at))
+        .map(|(arn, _)| arn.clone())
+}
