@@ -1,7 +1,8 @@
 """Benchmarks of ecs-ship against moto plus the scenario layer (tests/support/moto_server.py).
 
 What it measures, each over several runs:
-  * verdict latency: from the moment the scenario layer marks our deployment COMPLETED to the
+  * verdict latency: from the moment the scenario layer marks our deployment COMPLETED (or, with
+    bake time, its service deployment SUCCESSFUL) to the
     moment ecs-ship exits with its verdict (rollouts completing 1-6 s after the update);
   * crash-loop latency: from the third failed task of our deployment (no circuit breaker) to exit;
   * pre-deploy latency: from the migration task stopping with exit 0 to the service update;
@@ -93,6 +94,19 @@ def main():
         results.append(("Verdict after ECS marks the deployment COMPLETED (1-6 s rollouts)", summary(short)))
         quiet, run = verdict_latencies(em, run, [random.uniform(18.0, 22.0) for _ in range(2)])
         results.append(("Verdict after COMPLETED, after a quiet ~20 s rollout (polling slowed to 2 s)", summary(quiet)))
+
+        # With bake time: from the service deployment turning SUCCESSFUL (bake time over) to the
+        # verdict; the deployments list said COMPLETED seconds before.
+        latencies = []
+        for _ in range(max(3, args.runs // 2)):
+            run += 1
+            em.scenario(outcome="complete", delay=random.uniform(1.0, 3.0), bake=random.uniform(2.0, 5.0))
+            _, end, done = deploy(em, run)
+            assert done.returncode == 0, done.stdout
+            baked = [e for e in em.control("GET", "/timeline") if e["what"] == "baked"][-1]["t"]
+            latencies.append(end - baked)
+        results.append(("Verdict after ECS's service deployment is SUCCESSFUL (bake time 2-5 s after COMPLETED)",
+                        summary(latencies)))
 
         # Crash loop without a circuit breaker: third failed task to verdict.
         latencies = []

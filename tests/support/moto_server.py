@@ -552,6 +552,7 @@ def tick():
                     alarms={**sd["alarms"], "status": "TRIGGERED", "triggeredAlarmNames": [name]})
             elif r["phase"] == "baking" and elapsed >= float(sc["bake"]):
                 end_service_deployment(r["service_deployment"], "SUCCESSFUL", lifecycleStage="CLEAN_UP")
+                record("baked", service, dep)
                 del ROLLOUTS[key]
             elif r["phase"] == "rolling-back" and elapsed >= r["scenario"]["delay"]:
                 finish(service, dep)
