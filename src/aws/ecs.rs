@@ -13,8 +13,9 @@ use super::raw_json::{CaptureBody, ReplaceBody};
 use super::sdk_error;
 use crate::cloud::{DescribedServices, ServiceUpdate};
 use crate::domain::ecs::{
-    AwsVpc, CapacityProvider, CircuitBreaker, Deployment, DeploymentSettings, DeploymentStatus,
-    Placement, RolloutState, ServiceEvent, ServiceState, ServiceStatus, Tag,
+    Alarms, AwsVpc, CapacityProvider, CircuitBreaker, Deployment, DeploymentSettings,
+    DeploymentStatus, DeploymentStrategy, Placement, RolloutState, ServiceEvent, ServiceState,
+    ServiceStatus, Tag, Tenths, TrafficStep,
 };
 
 /// Describes services (at most 10, the API's limit) as ECS has them, whatever their status, with
@@ -133,6 +134,48 @@ fn settings(s: &aws_sdk_ecs::types::Service) -> DeploymentSettings {
                 rollback: cb.rollback(),
             }),
         health_check_grace_period: s.health_check_grace_period_seconds(),
+        strategy: configuration
+            .and_then(DeploymentConfiguration::strategy)
+            .map(|st| DeploymentStrategy::parse(st.as_str())),
+        bake_time_minutes: configuration.and_then(DeploymentConfiguration::bake_time_in_minutes),
+        canary: configuration
+            .and_then(DeploymentConfiguration::canary_configuration)
+            .map_or_else(TrafficStep::default, |c| TrafficStep {
+                percent: c.canary_percent().and_then(Tenths::from_percent),
+                bake_minutes: c.canary_bake_time_in_minutes(),
+            }),
+        linear: configuration
+            .and_then(DeploymentConfiguration::linear_configuration)
+            .map_or_else(TrafficStep::default, |c| TrafficStep {
+                percent: c.step_percent().and_then(Tenths::from_percent),
+                bake_minutes: c.step_bake_time_in_minutes(),
+            }),
+        alarms: configuration
+            .and_then(DeploymentConfiguration::alarms)
+            .map(|a| Alarms {
+                names: a.alarm_names().to_vec(),
+                enable: a.enable(),
+                rollback: a.rollback(),
+            }),
+        lifecycle_hooks: configuration
+            .map(DeploymentConfiguration::lifecycle_hooks)
+            .unwrap_or_default()
+            .iter()
+            .map(|h| {
+                let stages: Vec<&str> = h
+                    .lifecycle_stages()
+                    .iter()
+                    .map(aws_sdk_ecs::types::DeploymentLifecycleHookStage::as_str)
+                    .collect();
+                format!(
+                    "{} at {}{}",
+                    h.target_type().map_or("AWS_LAMBDA", |t| t.as_str()),
+                    stages.join(", "),
+                    h.hook_target_arn()
+                        .map_or(String::new(), |arn| format!(" ({arn})"))
+                )
+            })
+            .collect(),
     }
 }
 
@@ -232,6 +275,27 @@ pub async fn update_service(
     service: &str,
     update: &ServiceUpdate,
 ) -> anyhow::Result<ServiceState> {
+    // `deploymentConfiguration` is sent whole: start from the service's own, so what ecs-ship
+    // does not set (lifecycle hooks, early success criteria, what a newer API adds) stays.
+    let configuration = match &update.settings {
+        Some(settings) => {
+            let live = client
+                .describe_services()
+                .cluster(cluster)
+                .services(service)
+                .send()
+                .await
+                .map_err(sdk_error)
+                .with_context(|| {
+                    format!("reading service `{service}` in cluster `{cluster}` before updating its deployment configuration")
+                })?
+                .services()
+                .first()
+                .and_then(|s| s.deployment_configuration().cloned());
+            Some(deployment_configuration(live, settings))
+        }
+        None => None,
+    };
     let out = client
         .update_service()
         .cluster(cluster)
@@ -239,7 +303,7 @@ pub async fn update_service(
         .set_task_definition(update.task_definition.clone())
         .set_desired_count(update.desired_count)
         .force_new_deployment(update.force_new_deployment)
-        .set_deployment_configuration(update.settings.as_ref().map(deployment_configuration))
+        .set_deployment_configuration(configuration)
         .set_health_check_grace_period_seconds(
             update
                 .settings
@@ -255,17 +319,79 @@ pub async fn update_service(
         .with_context(|| format!("updating service `{service}`: the response had no service"))
 }
 
-fn deployment_configuration(settings: &DeploymentSettings) -> DeploymentConfiguration {
-    DeploymentConfiguration::builder()
-        .set_maximum_percent(settings.maximum_percent)
-        .set_minimum_healthy_percent(settings.minimum_healthy_percent)
-        .set_deployment_circuit_breaker(settings.circuit_breaker.map(|cb| {
+/// The service's deployment configuration `live` with what `settings` sets.
+fn deployment_configuration(
+    live: Option<DeploymentConfiguration>,
+    settings: &DeploymentSettings,
+) -> DeploymentConfiguration {
+    let mut c = live.unwrap_or_else(|| DeploymentConfiguration::builder().build());
+    c.maximum_percent = settings.maximum_percent.or(c.maximum_percent);
+    c.minimum_healthy_percent = settings
+        .minimum_healthy_percent
+        .or(c.minimum_healthy_percent);
+    if let Some(cb) = settings.circuit_breaker {
+        c.deployment_circuit_breaker = Some(
             DeploymentCircuitBreaker::builder()
                 .enable(cb.enable)
                 .rollback(cb.rollback)
-                .build()
-        }))
-        .build()
+                .build(),
+        );
+    }
+    if let Some(strategy) = &settings.strategy {
+        c.strategy = Some(aws_sdk_ecs::types::DeploymentStrategy::from(
+            strategy.as_str(),
+        ));
+    }
+    c.bake_time_in_minutes = settings.bake_time_minutes.or(c.bake_time_in_minutes);
+    if settings.canary.is_set() {
+        let live = c.canary_configuration.take();
+        c.canary_configuration = Some(
+            aws_sdk_ecs::types::CanaryConfiguration::builder()
+                .set_canary_percent(
+                    settings
+                        .canary
+                        .percent
+                        .map(Tenths::percent)
+                        .or(live.as_ref().and_then(|l| l.canary_percent)),
+                )
+                .set_canary_bake_time_in_minutes(
+                    settings
+                        .canary
+                        .bake_minutes
+                        .or(live.as_ref().and_then(|l| l.canary_bake_time_in_minutes)),
+                )
+                .build(),
+        );
+    }
+    if settings.linear.is_set() {
+        let live = c.linear_configuration.take();
+        c.linear_configuration = Some(
+            aws_sdk_ecs::types::LinearConfiguration::builder()
+                .set_step_percent(
+                    settings
+                        .linear
+                        .percent
+                        .map(Tenths::percent)
+                        .or(live.as_ref().and_then(|l| l.step_percent)),
+                )
+                .set_step_bake_time_in_minutes(
+                    settings
+                        .linear
+                        .bake_minutes
+                        .or(live.as_ref().and_then(|l| l.step_bake_time_in_minutes)),
+                )
+                .build(),
+        );
+    }
+    if let Some(alarms) = &settings.alarms {
+        c.alarms = aws_sdk_ecs::types::DeploymentAlarms::builder()
+            .set_alarm_names(Some(alarms.names.clone()))
+            .enable(alarms.enable)
+            .rollback(alarms.rollback)
+            .build()
+            .ok();
+    }
+    c
 }
 
 /// Every cluster of the account in the client's region (ARNs).

@@ -89,7 +89,16 @@ pub(super) fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan, name_ser
     } else {
         console.block(&plan.diff.lines());
     }
-    if let Some(settings) = &plan.settings {
-        console.line(&format!("Rollout settings to set: {settings:?}"));
+    if !plan.settings_changes.is_empty() {
+        console.line(&format!(
+            "Rollout settings: {}",
+            plan.settings_changes.join("; ")
+        ));
+    }
+    if !plan.lifecycle_hooks.is_empty() {
+        console.line(&format!(
+            "Lifecycle hooks (as the service has them, unchanged): {}",
+            plan.lifecycle_hooks.join("; ")
+        ));
     }
 }

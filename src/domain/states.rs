@@ -58,6 +58,20 @@ macro_rules! ecs_vocabulary {
 }
 
 ecs_vocabulary! {
+    /// How ECS moves a service to a new revision (`deploymentConfiguration.strategy`).
+    DeploymentStrategy {
+        /// Replace tasks in place, `minimumHealthyPercent`/`maximumPercent` at a time.
+        Rolling = "ROLLING",
+        /// Start the new revision beside the old, shift all traffic at once, bake, clean up.
+        BlueGreen = "BLUE_GREEN",
+        /// Shift traffic in equal steps, baking between steps.
+        Linear = "LINEAR",
+        /// Shift a canary share of traffic, bake, then the rest.
+        Canary = "CANARY",
+    }
+}
+
+ecs_vocabulary! {
     /// A service's status.
     ServiceStatus {
         Active = "ACTIVE",

@@ -218,6 +218,38 @@ pub struct DeployArgs {
     #[arg(long, value_name = "SECONDS")]
     pub health_check_grace_period: Option<String>,
 
+    /// Set the service's deployment strategy in the same update: `rolling`, `blue-green`,
+    /// `linear` or `canary`. Default: unchanged.
+    #[arg(long, value_name = "STRATEGY")]
+    pub deployment_strategy: Option<String>,
+
+    /// Set how long ECS bakes a new revision (both revisions running, alarms watched) before the
+    /// deployment is successful, 0-1440 minutes. Default: unchanged.
+    #[arg(long, value_name = "MINUTES")]
+    pub bake_time_minutes: Option<String>,
+
+    /// Set the share of production traffic the canary step shifts, 0.1-100 %. Default: unchanged.
+    #[arg(long, value_name = "PERCENT")]
+    pub canary_percent: Option<String>,
+
+    /// Set how long ECS bakes the canary step before shifting the rest, 0-1440 minutes. Default:
+    /// unchanged.
+    #[arg(long, value_name = "MINUTES")]
+    pub canary_bake_minutes: Option<String>,
+
+    /// Set the share of production traffic each linear step shifts, 3-100 %. Default: unchanged.
+    #[arg(long, value_name = "PERCENT")]
+    pub linear_step_percent: Option<String>,
+
+    /// Set how long ECS bakes between linear steps, 0-1440 minutes. Default: unchanged.
+    #[arg(long, value_name = "MINUTES")]
+    pub linear_step_bake_minutes: Option<String>,
+
+    /// CloudWatch alarm names (comma or newline separated) that fail and roll back a deployment,
+    /// set in the same update; `none` turns alarm-based rollback off. Default: unchanged.
+    #[arg(long, value_name = "NAMES")]
+    pub alarms: Option<String>,
+
     /// After a verified success, write the deployment record under `ssm-prefix`
     /// (`current-image-tag` and a JSON `deployment`).
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]

@@ -9,7 +9,7 @@ pub mod predeploy;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::ecs::{DeploymentSettings, ServiceState};
+use crate::domain::ecs::{DeploymentSettings, DeploymentStrategy, ServiceState, strategy_input};
 use crate::domain::taskdef::diff::{TaskDefDiff, diff};
 use crate::domain::taskdef::{self, AwsLogs, Changes};
 use crate::error::UserError;
@@ -36,6 +36,10 @@ pub struct Plan {
     pub force_new_deployment: bool,
     /// The full rollout settings to set, when they differ from the service's.
     pub settings: Option<DeploymentSettings>,
+    /// What those settings change, one line each (`strategy: ROLLING → BLUE_GREEN`).
+    pub settings_changes: Vec<String>,
+    /// The service's lifecycle hooks (infrastructure: shown, never changed).
+    pub lifecycle_hooks: Vec<String>,
 }
 
 impl Plan {
@@ -170,7 +174,12 @@ pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserErro
         desired_count: req.desired_count,
         current_desired_count: input.service.desired,
         force_new_deployment: req.force_new_deployment,
+        settings_changes: settings
+            .as_ref()
+            .map(|to| input.service.settings.changes(to))
+            .unwrap_or_default(),
         settings,
+        lifecycle_hooks: input.service.settings.lifecycle_hooks.clone(),
     })
 }
 
@@ -188,6 +197,34 @@ fn rollout_settings(
         .hint("remove `health-check-grace-period`; ECS only uses it for load-balanced services"));
     }
     let merged = service.settings.merged(&req.settings);
+    for (inputs, step, wanted) in [
+        (
+            "`canary-percent` and `canary-bake-minutes`",
+            req.settings.canary,
+            DeploymentStrategy::Canary,
+        ),
+        (
+            "`linear-step-percent` and `linear-step-bake-minutes`",
+            req.settings.linear,
+            DeploymentStrategy::Linear,
+        ),
+    ] {
+        if step.is_set() && merged.strategy.as_ref() != Some(&wanted) {
+            return Err(UserError::new(format!(
+                "inputs {inputs} are for the `{}` strategy, and service `{}` uses {}",
+                strategy_input(&wanted),
+                service.name,
+                merged.strategy.as_ref().map_or(
+                    "the default (`rolling`)".to_string(),
+                    |s| format!("`{}`", strategy_input(s))
+                )
+            ))
+            .hint(format!(
+                "set `deployment-strategy: {}` too, or remove them",
+                strategy_input(&wanted)
+            )));
+        }
+    }
     Ok((!req.settings.is_empty() && merged != service.settings).then_some(merged))
 }
 

@@ -1,5 +1,8 @@
 use super::*;
-use crate::domain::ecs::{CircuitBreaker, DeploymentSettings, ServiceState};
+use crate::domain::ecs::{
+    Alarms, CircuitBreaker, DeploymentSettings, DeploymentStrategy, ServiceState, Tenths,
+    TrafficStep,
+};
 use crate::domain::image::{EcrRepository, ImageRef};
 use crate::gather::resolve::*;
 use crate::request::ImageSpec;
@@ -332,8 +335,15 @@ fn rollout_settings_merge_with_the_services_and_only_count_when_they_differ() {
                 enable: true,
                 rollback: true,
             }),
-            health_check_grace_period: None
+            ..DeploymentSettings::default()
         })
+    );
+    assert_eq!(
+        p.settings_changes,
+        [
+            "circuit breaker: (unset) → on with rollback",
+            "minimum healthy percent: 50 % → 100 %"
+        ]
     );
     assert!(
         p.updates_service() && !p.starts_deployment(),
@@ -416,4 +426,76 @@ fn several_services_still_need_a_cluster() {
         resolve(&req, None).unwrap_err().message,
         "no cluster given: input `cluster` is empty"
     );
+}
+
+#[test]
+fn strategy_settings_merge_step_by_step_and_keep_the_services_hooks() {
+    let img = image("v2");
+    let mut svc = service();
+    svc.settings = DeploymentSettings {
+        strategy: Some(DeploymentStrategy::Canary),
+        bake_time_minutes: Some(10),
+        canary: TrafficStep {
+            percent: Some(Tenths(50)),
+            bake_minutes: Some(10),
+        },
+        lifecycle_hooks: vec!["PAUSE at POST_TEST_TRAFFIC_SHIFT".into()],
+        ..DeploymentSettings::default()
+    };
+    let mut req = request();
+    req.settings.canary.percent = Some(Tenths(125));
+    req.settings.alarms = Some(Alarms {
+        names: vec!["api-5xx".into()],
+        enable: true,
+        rollback: true,
+    });
+    let p = plan_with(&req, &img, &svc).unwrap();
+    let settings = p.settings.unwrap();
+    assert_eq!(
+        settings.canary,
+        TrafficStep {
+            percent: Some(Tenths(125)),
+            bake_minutes: Some(10)
+        },
+        "the canary's bake time stays the service's"
+    );
+    assert_eq!(settings.strategy, Some(DeploymentStrategy::Canary));
+    assert_eq!(settings.bake_time_minutes, Some(10));
+    assert_eq!(settings.lifecycle_hooks, svc.settings.lifecycle_hooks);
+    assert_eq!(
+        p.settings_changes,
+        [
+            "canary traffic: 5 % → 12.5 %",
+            "alarms: (unset) → api-5xx (roll back)"
+        ]
+    );
+    assert_eq!(p.lifecycle_hooks, ["PAUSE at POST_TEST_TRAFFIC_SHIFT"]);
+}
+
+#[test]
+fn canary_or_linear_inputs_need_that_strategy_on_the_service() {
+    let mut req = request();
+    req.settings.linear.bake_minutes = Some(3);
+    let err = plan_for(&req, &image("v2")).unwrap_err();
+    assert_eq!(
+        err.message,
+        "inputs `linear-step-percent` and `linear-step-bake-minutes` are for the `linear` strategy, and service `api` uses the default (`rolling`)"
+    );
+    assert_eq!(
+        err.hint.as_deref(),
+        Some("set `deployment-strategy: linear` too, or remove them")
+    );
+    let mut svc = service();
+    svc.settings.strategy = Some(DeploymentStrategy::Linear);
+    assert!(plan_with(&req, &image("v2"), &svc).is_ok());
+    svc.settings.strategy = Some(DeploymentStrategy::BlueGreen);
+    let err = plan_with(&req, &image("v2"), &svc).unwrap_err();
+    assert!(
+        err.message.ends_with("service `api` uses `blue-green`"),
+        "{}",
+        err.message
+    );
+    // Switching the strategy in the same deploy is fine.
+    req.settings.strategy = Some(DeploymentStrategy::Linear);
+    assert!(plan_with(&req, &image("v2"), &svc).is_ok());
 }

@@ -134,6 +134,8 @@ pub struct Report {
     pub task_definition_arn: Option<String>,
     pub changed: bool,
     pub diff: Option<TaskDefDiff>,
+    /// The rollout settings the deploy changes (the first service's), one line each.
+    pub settings_changes: Vec<String>,
     /// The rendered task definition with env values redacted (dry runs).
     pub rendered: Option<Value>,
     pub rollout: Option<Rollout>,
@@ -188,6 +190,7 @@ impl Report {
             task_definition_arn: None,
             changed: false,
             diff: None,
+            settings_changes: Vec::new(),
             rendered: None,
             rollout: None,
             services: Vec::new(),

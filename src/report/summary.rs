@@ -140,6 +140,17 @@ fn write_table(md: &mut String, report: &Report) {
     if let Some(revisions) = revision_cell(report) {
         row("Task definition", revisions);
     }
+    if !report.settings_changes.is_empty() {
+        row(
+            "Rollout settings",
+            report
+                .settings_changes
+                .iter()
+                .map(|c| text(c))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
     if let Some(rollout) = &report.rollout {
         row(
             "Rollout",

@@ -397,6 +397,7 @@ mod properties {
         diff.fields[0].old = Some(at(35));
         diff.environment.added = vec![at(36)];
         r.pre_deploy_planned = Some(at(37));
+        r.settings_changes = vec![at(45), at(46)];
         r.rendered = Some(serde_json::json!({ "family": at(38), "label": at(39) }));
         r
     }

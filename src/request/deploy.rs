@@ -4,7 +4,10 @@ use super::parse::{check_names, given, invalid, parse_bool, region, role_arn, wh
 use super::{
     DeployRequest, GitHubRequest, ImageSpec, LogSettings, NamedValues, Secret, predeploy, services,
 };
-use crate::domain::ecs::{CircuitBreaker, DeploymentSettings, is_ecs_name};
+use crate::domain::ecs::{
+    Alarms, CircuitBreaker, DeploymentSettings, DeploymentStrategy, Tenths, TrafficStep,
+    is_ecs_name, strategy_input,
+};
 use crate::domain::image::{self, ImageRef, RepositoryRef};
 use crate::error::UserError;
 use crate::input::DeployInputs;
@@ -225,8 +228,144 @@ fn settings(args: &DeployArgs) -> Result<DeploymentSettings, UserError> {
             args.health_check_grace_period.as_ref(),
             0..=2_147_483_647,
         )?,
+        strategy: given(args.deployment_strategy.as_ref())
+            .map(strategy)
+            .transpose()?,
+        bake_time_minutes: number(
+            "bake-time-minutes",
+            args.bake_time_minutes.as_ref(),
+            0..=1440,
+        )?,
+        canary: TrafficStep {
+            percent: tenths("canary-percent", args.canary_percent.as_ref(), 1..=1000)?,
+            bake_minutes: number(
+                "canary-bake-minutes",
+                args.canary_bake_minutes.as_ref(),
+                0..=1440,
+            )?,
+        },
+        linear: TrafficStep {
+            percent: tenths(
+                "linear-step-percent",
+                args.linear_step_percent.as_ref(),
+                30..=1000,
+            )?,
+            bake_minutes: number(
+                "linear-step-bake-minutes",
+                args.linear_step_bake_minutes.as_ref(),
+                0..=1440,
+            )?,
+        },
+        alarms: alarms(args.alarms.as_ref())?,
+        lifecycle_hooks: Vec::new(),
     };
+    for (inputs, step, wanted) in [
+        (
+            "`canary-percent` and `canary-bake-minutes`",
+            settings.canary,
+            DeploymentStrategy::Canary,
+        ),
+        (
+            "`linear-step-percent` and `linear-step-bake-minutes`",
+            settings.linear,
+            DeploymentStrategy::Linear,
+        ),
+    ] {
+        if let Some(strategy) = settings
+            .strategy
+            .as_ref()
+            .filter(|s| step.is_set() && **s != wanted)
+        {
+            return Err(UserError::new(format!(
+                "inputs {inputs} are for the `{}` strategy, and `deployment-strategy` is `{}`",
+                strategy_input(&wanted),
+                strategy_input(strategy)
+            ))
+            .hint("remove them, or set `deployment-strategy` to match"));
+        }
+    }
     Ok(settings)
+}
+
+/// `deployment-strategy`: `rolling`, `blue-green`, `linear` or `canary`.
+fn strategy(value: &str) -> Result<DeploymentStrategy, UserError> {
+    match value {
+        "rolling" => Ok(DeploymentStrategy::Rolling),
+        "blue-green" => Ok(DeploymentStrategy::BlueGreen),
+        "linear" => Ok(DeploymentStrategy::Linear),
+        "canary" => Ok(DeploymentStrategy::Canary),
+        other => Err(invalid(
+            "deployment-strategy",
+            other,
+            "expected `rolling`, `blue-green`, `linear` or `canary`",
+        )),
+    }
+}
+
+/// A percentage in tenths (`12.5`), within `range` (in tenths).
+fn tenths(
+    input: &str,
+    value: Option<&String>,
+    range: std::ops::RangeInclusive<u16>,
+) -> Result<Option<Tenths>, UserError> {
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
+    let (whole, tenth) = value.split_once('.').unwrap_or((value, "0"));
+    let digits = |s: &str, max: usize| {
+        !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let parsed = (digits(whole, 3) && digits(tenth, 1))
+        .then(|| {
+            whole
+                .parse::<u16>()
+                .ok()?
+                .checked_mul(10)?
+                .checked_add(tenth.parse::<u16>().ok()?)
+        })
+        .flatten()
+        .filter(|t| range.contains(t));
+    match parsed {
+        Some(t) => Ok(Some(Tenths(t))),
+        None => Err(invalid(
+            input,
+            value,
+            &format!(
+                "expected a percentage from {} to {} in steps of 0.1, e.g. `10` or `12.5`",
+                Tenths(*range.start()),
+                Tenths(*range.end())
+            ),
+        )),
+    }
+}
+
+/// `alarms`: CloudWatch alarm names (comma or newline separated), or `none` to turn alarm-based
+/// rollback off.
+fn alarms(value: Option<&String>) -> Result<Option<Alarms>, UserError> {
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
+    if value == "none" {
+        return Ok(Some(Alarms::default()));
+    }
+    let names = crate::text::split_list(value);
+    for name in &names {
+        if name.chars().count() > 255 || name.chars().any(crate::text::is_hidden) {
+            return Err(invalid(
+                "alarms",
+                name,
+                "expected CloudWatch alarm names of at most 255 characters, comma or newline separated",
+            ));
+        }
+    }
+    if crate::text::first_duplicate(names.iter().map(String::as_str)).is_some() {
+        return Err(UserError::new("input `alarms` names the same alarm twice"));
+    }
+    Ok(Some(Alarms {
+        names,
+        enable: true,
+        rollback: true,
+    }))
 }
 
 fn image_spec(args: &DeployArgs) -> Result<ImageSpec, UserError> {

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::domain::ecs::{Alarms, DeploymentStrategy, Tenths};
 use crate::input::cli::DeployArgs;
 
 /// Validation of the step's inputs, as a run without a config file does it.
@@ -296,5 +297,122 @@ fn template_file_is_read_as_json_or_yaml_and_must_have_containers() {
             && !err(&a).contains("S3CR3T"),
         "{}",
         err(&a)
+    );
+}
+
+#[test]
+fn strategy_inputs_are_checked_and_unchanged_when_not_given() {
+    let req = args().validate().unwrap();
+    assert!(req.settings.is_empty(), "nothing given, nothing changed");
+    let mut a = args();
+    a.deployment_strategy = Some("blue-green".into());
+    a.bake_time_minutes = Some("15".into());
+    a.alarms = Some("api-5xx\napi-latency,".into());
+    let req = a.validate().unwrap();
+    assert_eq!(req.settings.strategy, Some(DeploymentStrategy::BlueGreen));
+    assert_eq!(req.settings.bake_time_minutes, Some(15));
+    assert_eq!(
+        req.settings.alarms,
+        Some(Alarms {
+            names: vec!["api-5xx".into(), "api-latency".into()],
+            enable: true,
+            rollback: true
+        })
+    );
+    let mut a = args();
+    a.alarms = Some("none".into());
+    assert_eq!(
+        a.validate().unwrap().settings.alarms,
+        Some(Alarms::default())
+    );
+}
+
+/// Sets one input of the arguments.
+type SetInput = fn(&mut DeployArgs, String);
+
+#[test]
+fn strategy_inputs_out_of_range_name_the_input_not_the_value() {
+    let cases: &[(SetInput, &str, &str)] = &[
+        (
+            |a, v| a.deployment_strategy = Some(v),
+            "BLUE_GREEN",
+            "input `deployment-strategy` is invalid: expected `rolling`, `blue-green`, `linear` or `canary`",
+        ),
+        (
+            |a, v| a.bake_time_minutes = Some(v),
+            "1441",
+            "input `bake-time-minutes` is invalid: expected a whole number from 0 to 1440",
+        ),
+        (
+            |a, v| a.canary_percent = Some(v),
+            "0.05",
+            "input `canary-percent` is invalid: expected a percentage from 0.1 to 100 in steps of 0.1, e.g. `10` or `12.5`",
+        ),
+        (
+            |a, v| a.canary_percent = Some(v),
+            "100.1",
+            "input `canary-percent` is invalid: expected a percentage from 0.1 to 100",
+        ),
+        (
+            |a, v| a.canary_percent = Some(v),
+            "1e1",
+            "input `canary-percent` is invalid",
+        ),
+        (
+            |a, v| a.canary_percent = Some(v),
+            "-5",
+            "input `canary-percent` is invalid",
+        ),
+        (
+            |a, v| a.linear_step_percent = Some(v),
+            "2.9",
+            "input `linear-step-percent` is invalid: expected a percentage from 3 to 100",
+        ),
+        (
+            |a, v| a.linear_step_percent = Some(v),
+            "12.55",
+            "input `linear-step-percent` is invalid",
+        ),
+        (
+            |a, v| a.canary_bake_minutes = Some(v),
+            "-1",
+            "input `canary-bake-minutes` is invalid",
+        ),
+        (
+            |a, v| a.linear_step_bake_minutes = Some(v),
+            "2000",
+            "input `linear-step-bake-minutes` is invalid",
+        ),
+        (
+            |a, v| a.alarms = Some(v),
+            "a,\u{202e}b",
+            "input `alarms` is invalid",
+        ),
+        (
+            |a, v| a.alarms = Some(v),
+            "a,b,a",
+            "input `alarms` names the same alarm twice",
+        ),
+    ];
+    for (set, value, expected) in cases {
+        let mut a = args();
+        set(&mut a, (*value).to_string());
+        let message = err(&a);
+        assert!(message.starts_with(expected), "{value:?}: {message}");
+        assert!(
+            !message.contains(value) || value.len() < 3,
+            "the value is not echoed: {message}"
+        );
+    }
+    let mut a = args();
+    a.canary_percent = Some("12.5".into());
+    assert_eq!(
+        a.validate().unwrap().settings.canary.percent,
+        Some(Tenths(125))
+    );
+    a.deployment_strategy = Some("linear".into());
+    assert_eq!(
+        err(&a),
+        "inputs `canary-percent` and `canary-bake-minutes` are for the `canary` strategy, and `deployment-strategy` is `linear`"
     );
 }

@@ -211,3 +211,82 @@ fn a_deploy_role_without_service_deployment_permissions_still_deploys_and_says_s
         run.summary
     );
 }
+
+#[test]
+fn strategy_inputs_are_sent_with_the_services_own_deployment_configuration_kept() {
+    let em = Emulator::start(&["dev"]);
+    // The infrastructure gave the service a PAUSE hook and a circuit breaker.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        client(&em)
+            .update_service()
+            .cluster(CLUSTER)
+            .service(SERVICE)
+            .deployment_configuration(
+                aws_sdk_ecs::types::DeploymentConfiguration::builder()
+                    .maximum_percent(200)
+                    .minimum_healthy_percent(100)
+                    .lifecycle_hooks(
+                        aws_sdk_ecs::types::DeploymentLifecycleHook::builder()
+                            .target_type(aws_sdk_ecs::types::DeploymentLifecycleHookTargetType::Pause)
+                            .lifecycle_stages(
+                                aws_sdk_ecs::types::DeploymentLifecycleHookStage::PostTestTrafficShift,
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    em.reset_calls();
+    let run = deploy_dev(
+        &em,
+        &[
+            ("deployment-strategy", "canary"),
+            ("canary-percent", "12.5"),
+            ("bake-time-minutes", "5"),
+            ("alarms", "api-5xx, api-latency"),
+        ],
+    );
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let update = &em.bodies("UpdateService")[0]["deploymentConfiguration"];
+    assert_eq!(update["strategy"], "CANARY", "{update}");
+    assert_eq!(update["bakeTimeInMinutes"], 5, "{update}");
+    assert_eq!(
+        update["canaryConfiguration"]["canaryPercent"], 12.5,
+        "{update}"
+    );
+    assert_eq!(
+        update["alarms"],
+        json!({"alarmNames": ["api-5xx", "api-latency"], "enable": true, "rollback": true}),
+        "{update}"
+    );
+    assert_eq!(
+        update["maximumPercent"], 200,
+        "the service's own settings stay: {update}"
+    );
+    assert_eq!(
+        update["lifecycleHooks"][0]["targetType"], "PAUSE",
+        "the service's lifecycle hooks stay: {update}"
+    );
+    assert!(
+        run.stdout.contains("Rollout settings: strategy: (unset) → CANARY; bake time: (unset) → 5 min; canary traffic: (unset) → 12.5 %; alarms: (unset) → api-5xx, api-latency (roll back)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "Lifecycle hooks (as the service has them, unchanged): PAUSE at POST_TEST_TRAFFIC_SHIFT"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.summary
+            .contains("| Rollout settings | strategy: (unset) → CANARY;"),
+        "{}",
+        run.summary
+    );
+}

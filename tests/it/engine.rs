@@ -235,3 +235,42 @@ async fn service_deployments_failing_for_a_while_are_waited_out() {
         "two failed reads are not three: {log}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_deploy_that_switches_to_blue_green_with_bake_time_waits_for_it() {
+    let model = Model::new(&["api"]);
+    model.scenario("api", &[Scenario::Complete { delay: 7.0 }]);
+    let (_, report, log, took) = deploy(
+        &model,
+        &[
+            ("service", "api"),
+            ("deployment-strategy", "blue-green"),
+            ("bake-time-minutes", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert!(
+        took >= Duration::from_secs(120),
+        "ECS bakes the new revision for 2 min: {took:?}"
+    );
+    assert!(
+        log.contains(
+            "Rollout settings: strategy: (unset) → BLUE_GREEN; bake time: (unset) → 2 min"
+        ),
+        "{log}"
+    );
+    assert!(log.contains("stage TEST_TRAFFIC_SHIFT"), "{log}");
+    let summary = summary(&report);
+    assert!(
+        summary.contains(
+            "| Rollout settings | strategy: (unset) → BLUE_GREEN; bake time: (unset) → 2 min |"
+        ) && summary.contains("| ECS deployment | SUCCESSFUL (BLUE_GREEN, bake time 2 min)"),
+        "{summary}"
+    );
+    assert_eq!(
+        model.calls("UpdateService").len(),
+        1,
+        "settings ride on the deploy's update"
+    );
+}

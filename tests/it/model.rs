@@ -38,8 +38,9 @@ use ecs_ship::domain::deployment::{
     BreakerCount, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
 };
 use ecs_ship::domain::ecs::{
-    ContainerExit, Deployment, DeploymentStatus, Placement, RolloutState, ServiceEvent,
-    ServiceState, ServiceStatus, StopCode, StoppedTask, Tag, TargetHealth, TaskStatus,
+    ContainerExit, Deployment, DeploymentStatus, DeploymentStrategy, Placement, RolloutState,
+    ServiceEvent, ServiceState, ServiceStatus, StopCode, StoppedTask, Tag, TargetHealth,
+    TaskStatus,
 };
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -407,6 +408,20 @@ impl World {
         );
     }
 
+    /// How the service deploys: as a test set it, else as its deployment configuration says
+    /// (a blue/green strategy, bake time in minutes).
+    fn strategy_of(&self, service: &str) -> Strategy {
+        if let Some(strategy) = self.strategies.get(service) {
+            return *strategy;
+        }
+        let settings = &self.services[service].settings;
+        Strategy {
+            blue_green: settings.strategy == Some(DeploymentStrategy::BlueGreen),
+            bake: f64::from(settings.bake_time_minutes.unwrap_or(0)) * 60.0,
+            alarm: None,
+        }
+    }
+
     fn wall_clock(&self, at: Instant) -> SystemTime {
         let (start, wall) = self.epoch.expect("the model's epoch");
         wall + at.saturating_duration_since(start)
@@ -422,7 +437,7 @@ impl World {
         now: Instant,
     ) -> usize {
         let id = self.id();
-        let strategy = self.strategies.get(service).copied().unwrap_or_default();
+        let strategy = self.strategy_of(service);
         let created = self.wall_clock(now);
         let revision = |td: &str| {
             format!(
@@ -653,7 +668,7 @@ impl World {
             r.record,
         );
         let elapsed = (now - r.started).as_secs_f64();
-        let strategy = self.strategies.get(service).copied().unwrap_or_default();
+        let strategy = self.strategy_of(service);
         match (phase, scenario) {
             (Phase::Rolling, Scenario::Complete { delay }) if elapsed >= delay => {
                 self.rolled_out(service, delay, &strategy, now);
