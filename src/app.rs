@@ -170,6 +170,21 @@ async fn execute<W: Write>(
             };
             crate::report::rollback::build(&run, &r.target.environment)
         }
+        Request::Resume(r) => {
+            let run = match load(r.target.region.as_deref(), &mut stop).await {
+                Ok((cloud, error)) => {
+                    let cloud = cloud
+                        .as_ref()
+                        .ok_or_else(|| error.expect("an error without a cloud"));
+                    Box::pin(crate::resume::run(cloud, r, console, progress, &mut stop)).await
+                }
+                Err(signal) => crate::resume::ResumeRun {
+                    cancelled: Some(signal),
+                    ..crate::resume::ResumeRun::default()
+                },
+            };
+            crate::report::resume::build(&run, r)
+        }
     }
 }
 

@@ -138,6 +138,38 @@ pub struct ServiceDeploymentBrief {
     pub created_at: Option<std::time::SystemTime>,
 }
 
+/// What to do at a PAUSE lifecycle hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookAction {
+    Continue,
+    Rollback,
+}
+
+impl HookAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Continue => "CONTINUE",
+            Self::Rollback => "ROLLBACK",
+        }
+    }
+}
+
+/// How to stop a service deployment: roll it back, or leave the service where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopType {
+    Rollback,
+    Abort,
+}
+
+impl StopType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rollback => "ROLLBACK",
+            Self::Abort => "ABORT",
+        }
+    }
+}
+
 /// Services as `DescribeServices` returned them, whatever their status, and the ones it listed
 /// as failures (`(arn, reason)`, `MISSING` for a service it does not know).
 pub type DescribedServices = (Vec<ServiceState>, Vec<(String, String)>);
@@ -193,6 +225,22 @@ pub trait Cloud {
         &self,
         arns: &[String],
     ) -> impl Future<Output = Answer<Vec<ServiceDeployment>>>;
+
+    /// Acts on a PAUSE lifecycle hook awaiting action: `CONTINUE` moves the deployment on,
+    /// `ROLLBACK` rolls it back. `ContinueServiceDeployment`.
+    fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        action: HookAction,
+    ) -> impl Future<Output = Answer<()>>;
+    /// Stops a service deployment in progress, rolling it back (`ROLLBACK`) or leaving it where
+    /// it is (`ABORT`). `StopServiceDeployment`.
+    fn stop_service_deployment(
+        &self,
+        arn: &str,
+        stop: StopType,
+    ) -> impl Future<Output = Answer<()>>;
 
     /// A task definition with its tags, as AWS's raw JSON answer (`{"taskDefinition", "tags"}`).
     fn describe_task_definition(

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 /// The stages, in the order data flows through them. A stage may import the shared modules, the
 /// stages before it, and nothing later.
-const STAGES: [&str; 9] = [
-    "input", "request", "gather", "plan", "apply", "watch", "rollback", "deploy", "report",
+const STAGES: [&str; 10] = [
+    "input", "request", "gather", "plan", "apply", "watch", "rollback", "resume", "deploy",
+    "report",
 ];
 
 /// Imported by everything, importing no stage.

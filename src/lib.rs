@@ -24,7 +24,8 @@
 //! - [`apply`] makes the writes and returns what each did (register, the pre-deploy task,
 //!   update, and after a verified success the record, promotion tag and clean-up); [`watch`]
 //!   decides each rollout's verdict and explains failures; [`rollback`] puts services back after
-//!   a failure and is the `rollback` command.
+//!   a failure and is the `rollback` command; [`resume`] acts on a service deployment ECS is
+//!   running (`continue` at a PAUSE hook, or `rollback` with `service-deployment-arn`).
 //! - [`deploy`] runs the stages in order and keeps their values in a [`deploy::DeployRun`];
 //!   [`report`] builds the [`report::Report`] from it once, and renders outputs, the step summary
 //!   and console text.
@@ -49,6 +50,7 @@ pub mod plan;
 pub mod apply;
 pub mod watch;
 
+pub mod resume;
 pub mod rollback;
 
 pub mod deploy;

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::{Clients, deployments, ecr, ecs, elb, ssm, tasks};
 use crate::cloud::{
-    Cloud, DescribedServices, FoundImage, OneOffTask, Repository, ServiceDeploymentBrief,
-    ServiceUpdate, Wanted,
+    Cloud, DescribedServices, FoundImage, HookAction, OneOffTask, Repository,
+    ServiceDeploymentBrief, ServiceUpdate, StopType, Wanted,
 };
 use crate::domain::deployment::ServiceDeployment;
 use crate::domain::ecs::{ServiceState, StoppedTask, Tag, TargetHealth, TaskStatus};
@@ -77,6 +77,19 @@ impl Cloud for Clients {
         arns: &[String],
     ) -> anyhow::Result<Vec<ServiceDeployment>> {
         deployments::describe_service_deployments(&self.ecs, arns).await
+    }
+
+    async fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        action: HookAction,
+    ) -> anyhow::Result<()> {
+        deployments::continue_service_deployment(&self.ecs, arn, hook_id, action).await
+    }
+
+    async fn stop_service_deployment(&self, arn: &str, stop: StopType) -> anyhow::Result<()> {
+        deployments::stop_service_deployment(&self.ecs, arn, stop).await
     }
 
     async fn describe_task_definition(&self, task_definition: &str) -> anyhow::Result<Value> {

@@ -13,7 +13,7 @@ use aws_smithy_types::date_time::Format;
 
 use super::ecs::{POLL_ATTEMPTS, fewer_attempts};
 use super::sdk_error;
-use crate::cloud::ServiceDeploymentBrief;
+use crate::cloud::{HookAction, ServiceDeploymentBrief, StopType};
 use crate::domain::deployment::{
     BreakerCount, Hook, HookStatus, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
 };
@@ -151,4 +151,49 @@ fn service_deployment(d: &aws_sdk_ecs::types::ServiceDeployment) -> ServiceDeplo
         updated_at: time(d.updated_at()),
         finished_at: time(d.finished_at()),
     }
+}
+
+/// `ContinueServiceDeployment` on a hook awaiting action.
+pub async fn continue_service_deployment(
+    client: &Client,
+    arn: &str,
+    hook_id: &str,
+    action: HookAction,
+) -> anyhow::Result<()> {
+    client
+        .continue_service_deployment()
+        .service_deployment_arn(arn)
+        .hook_id(hook_id)
+        .action(aws_sdk_ecs::types::DeploymentLifecycleHookAction::from(
+            action.as_str(),
+        ))
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| {
+            format!(
+                "{} service deployment {arn} at hook {hook_id}",
+                action.as_str()
+            )
+        })?;
+    Ok(())
+}
+
+/// `StopServiceDeployment`.
+pub async fn stop_service_deployment(
+    client: &Client,
+    arn: &str,
+    stop: StopType,
+) -> anyhow::Result<()> {
+    client
+        .stop_service_deployment()
+        .service_deployment_arn(arn)
+        .stop_type(aws_sdk_ecs::types::StopServiceDeploymentStopType::from(
+            stop.as_str(),
+        ))
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("stopping service deployment {arn} ({})", stop.as_str()))?;
+    Ok(())
 }

@@ -10,7 +10,7 @@ use crate::progress::Progress;
 use crate::request::DeployRequest;
 use crate::rollback::{self, Begun, Started, Waited};
 use crate::watch::diagnose::{self, Explanation};
-use crate::watch::{self, Limits, Outcome, Verdict, Watched};
+use crate::watch::{self, Limits, Outcome, Watched};
 
 /// The watch of started deployments and, after a failure, what followed.
 #[derive(Debug, Clone)]
@@ -44,13 +44,21 @@ impl Judged {
         }
     }
 
-    /// Whether every watched rollout completed and nothing failed before.
+    /// Whether a watched rollout waits at a PAUSE hook (`wait-until: paused`).
+    pub fn paused(&self) -> bool {
+        self.outcomes.as_ref().is_some_and(|o| {
+            o.iter()
+                .any(|o| matches!(o.verdict, watch::Verdict::Paused { .. }))
+        })
+    }
+
+    /// Whether every watched rollout completed (or paused as asked) and nothing failed before.
     pub fn succeeded(&self) -> bool {
         self.earlier.is_empty()
             && self
                 .outcomes
                 .as_ref()
-                .is_some_and(|o| o.iter().all(|o| o.verdict == Verdict::Completed))
+                .is_some_and(|o| o.iter().all(|o| o.verdict.is_good()))
     }
 }
 
@@ -72,7 +80,7 @@ pub async fn judge<C: Cloud, W: Write>(
     judged.explanation = diagnose::explain(cloud, &outcomes).await;
     let ours_to_roll_back = outcomes.iter().any(|o| match &o.verdict {
         watch::Verdict::Failed { cause, .. } => cause.ours_to_roll_back(),
-        watch::Verdict::Completed => false,
+        watch::Verdict::Completed | watch::Verdict::Paused { .. } => false,
     });
     if !req.rollback && ours_to_roll_back {
         console.line("Not rolling back: `rollback` is false.");

@@ -241,6 +241,11 @@ async fn apply_planned<C: Cloud, W: Write>(
     if !judge::judge(cloud, req, console, progress, judged).await {
         return Ok(());
     }
+    if judged.paused() {
+        // Not deployed yet: the record, the promotion tag and the clean-up wait for the end.
+        console.line("Paused at a lifecycle hook: `command: continue` (or `rollback`) with `service-deployment-arn` moves it on.");
+        return Ok(());
+    }
     let names: Vec<&str> = plans.iter().map(|p| p.service.as_str()).collect();
     console.line(&format!("Deployed: {}", names.join(", ")));
     let shipped = shipped(req, &planned.gathered, plans, &arns);

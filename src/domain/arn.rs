@@ -122,9 +122,86 @@ pub fn is_role_arn(value: &str) -> bool {
         && !value.chars().any(char::is_whitespace)
 }
 
+/// A service deployment's ARN:
+/// `arn:<partition>:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceDeploymentArn {
+    pub arn: String,
+    pub region: String,
+    pub cluster: String,
+    pub service: String,
+    pub id: String,
+}
+
+impl ServiceDeploymentArn {
+    /// The parts of a service deployment ARN, or `None` for anything else.
+    pub fn parse(value: &str) -> Option<Self> {
+        let parts: Vec<&str> = value.splitn(6, ':').collect();
+        let [arn, partition, "ecs", region, account, resource] = parts[..] else {
+            return None;
+        };
+        let path: Vec<&str> = resource
+            .strip_prefix("service-deployment/")?
+            .split('/')
+            .collect();
+        let [cluster, service, id] = path[..] else {
+            return None;
+        };
+        let name = |s: &str| super::ecs::is_ecs_name(s);
+        let ok = arn == "arn"
+            && ["aws", "aws-cn", "aws-us-gov"].contains(&partition)
+            && !region.is_empty()
+            && region.len() <= 32
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && name(cluster)
+            && name(service)
+            && name(id);
+        ok.then(|| Self {
+            arn: value.to_string(),
+            region: region.to_string(),
+            cluster: cluster.to_string(),
+            service: service.to_string(),
+            id: id.to_string(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_deployment_arns_are_taken_apart_and_nothing_else_is() {
+        let arn =
+            "arn:aws:ecs:eu-west-1:123456789012:service-deployment/main/api/ejGvqq2ilnbKT9qj0vLJe";
+        assert_eq!(
+            ServiceDeploymentArn::parse(arn),
+            Some(ServiceDeploymentArn {
+                arn: arn.into(),
+                region: "eu-west-1".into(),
+                cluster: "main".into(),
+                service: "api".into(),
+                id: "ejGvqq2ilnbKT9qj0vLJe".into(),
+            })
+        );
+        for bad in [
+            "",
+            "arn:aws:ecs:eu-west-1:123456789012:service/main/api",
+            "arn:aws:ecs:eu-west-1:123456789012:service-deployment/main/api",
+            "arn:aws:ecs:eu-west-1:123456789012:service-deployment/main/api/x/y",
+            "arn:aws:ecs:eu-west-1:12345678901:service-deployment/main/api/x",
+            "arn:aws:iam:eu-west-1:123456789012:service-deployment/main/api/x",
+            "arn:aws:ecs:eu-west-1:123456789012:service-deployment/main/api/x\n",
+            "arn:aws:ecs:EU:123456789012:service-deployment/main/api/x",
+            "arn:evil:ecs:eu-west-1:123456789012:service-deployment/main/api/x",
+        ] {
+            assert_eq!(ServiceDeploymentArn::parse(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn names_come_from_the_last_part_of_the_path() {

@@ -238,6 +238,12 @@ impl DeploymentSettings {
         *self == Self::default()
     }
 
+    /// Whether the service has a PAUSE lifecycle hook (where a deployment waits for
+    /// `ContinueServiceDeployment`).
+    pub fn has_pause_hook(&self) -> bool {
+        self.lifecycle_hooks.iter().any(|h| h.starts_with("PAUSE "))
+    }
+
     /// What differs from these settings in `to`, one `what: before → after` line each.
     pub fn changes(&self, to: &Self) -> Vec<String> {
         fn show<T: ToString>(v: Option<T>, unit: &str) -> String {
@@ -477,6 +483,26 @@ pub fn where_it_stands(state: &ServiceState) -> String {
             state.running,
             state.desired
         ),
+    }
+}
+
+/// When a wait ends well: the deployment is done, or waits at a PAUSE lifecycle hook.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WaitUntil {
+    /// ECS's service deployment is SUCCESSFUL (bake time over).
+    #[default]
+    Deployed,
+    /// It waits at a PAUSE hook for `ContinueServiceDeployment` (or is deployed, when it never
+    /// pauses).
+    Paused,
+}
+
+impl WaitUntil {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deployed => "deployed",
+            Self::Paused => "paused",
+        }
     }
 }
 

@@ -19,16 +19,16 @@ pub fn input_variable(name: &str) -> String {
 }
 
 /// Reads the command and its inputs from `INPUT_*` variables through `env`. Input `command`
-/// (`deploy`, the default, or `rollback`) picks the command; inputs of the other command are
-/// ignored.
+/// (`deploy`, the default, `rollback` or `continue`) picks the command; inputs of the other
+/// commands are ignored.
 pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<Command, UserError> {
     let command = env(&input_variable(COMMAND_INPUT))
         .map(|c| c.trim().to_string())
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "deploy".into());
-    if command != "deploy" && command != "rollback" {
+    if !["deploy", "rollback", "continue"].contains(&command.as_str()) {
         return Err(UserError::new(format!(
-            "input `command` is invalid{}: expected `deploy` or `rollback`",
+            "input `command` is invalid{}: expected `deploy`, `rollback` or `continue`",
             crate::text::problem(&command).map_or_else(String::new, |p| format!(" ({p})"))
         )));
     }
@@ -45,6 +45,7 @@ pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<Command, User
     match &mut cli.command {
         Command::Deploy(args) => args.target.workspace = workspace,
         Command::Rollback(args) => args.target.workspace = workspace,
+        Command::Continue(args) => args.target.workspace = workspace,
     }
     Ok(cli.command)
 }
@@ -189,7 +190,7 @@ mod tests {
         let err = read_inputs(env(&[("INPUT_COMMAND", "destroy")])).unwrap_err();
         assert_eq!(
             err.message,
-            "input `command` is invalid: expected `deploy` or `rollback`"
+            "input `command` is invalid: expected `deploy`, `rollback` or `continue`"
         );
     }
 

@@ -28,8 +28,12 @@ pub struct Cli {
 pub enum Command {
     /// Deploy an image to an ECS service.
     Deploy(Box<DeployArgs>),
-    /// Roll a service back to the task definition it ran before (or to `--to`), and wait.
+    /// Roll a service back to the task definition it ran before (or to `--to`), and wait; or,
+    /// with `--service-deployment-arn`, roll that deployment back (at its PAUSE hook, or stopping
+    /// it), and wait.
     Rollback(Box<RollbackArgs>),
+    /// Continue a service deployment paused at a PAUSE lifecycle hook, and wait for its verdict.
+    Continue(Box<ContinueArgs>),
 }
 
 /// Inputs every command takes: which service, the production gate, and how to wait.
@@ -84,6 +88,12 @@ pub struct TargetArgs {
     /// Wait for the rollout and fail the step when it fails.
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
     pub wait: String,
+
+    /// Wait until the deployment is `deployed` (ECS's service deployment SUCCESSFUL, bake time
+    /// over), or until it is `paused` at a PAUSE lifecycle hook awaiting action (the step then
+    /// succeeds with `service-deployment-arn` and `hook-id`; `command: continue` moves it on).
+    #[arg(long, value_name = "WHEN", default_value = "deployed")]
+    pub wait_until: String,
 
     /// How long to wait for the rollout, in minutes (decimals allowed: `0.5` is 30 seconds).
     #[arg(long, value_name = "MINUTES", default_value = "15")]
@@ -315,6 +325,37 @@ pub struct RollbackArgs {
     /// otherwise, so a production revision cannot land on a dev service by a slip).
     #[arg(long, value_name = "BOOL", default_value = "false", num_args = 0..=1, default_missing_value = "true")]
     pub allow_family_change: String,
+
+    /// Rollback and continue: the service deployment to act on (the `service-deployment-arn`
+    /// output of a deploy with `wait-until: paused`). Rollback rolls it back: at its PAUSE hook
+    /// (`ContinueServiceDeployment` ROLLBACK) or, in progress, by stopping it
+    /// (`StopServiceDeployment` ROLLBACK).
+    #[arg(long, value_name = "ARN")]
+    pub service_deployment_arn: Option<String>,
+
+    /// Rollback and continue: the PAUSE hook expected to be awaiting action (the `hook-id`
+    /// output); refused when the deployment waits at another one.
+    #[arg(long, value_name = "ID")]
+    pub hook_id: Option<String>,
+}
+
+/// The inputs of `continue`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ContinueArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Rollback and continue: the service deployment to act on (the `service-deployment-arn`
+    /// output of a deploy with `wait-until: paused`). Rollback rolls it back: at its PAUSE hook
+    /// (`ContinueServiceDeployment` ROLLBACK) or, in progress, by stopping it
+    /// (`StopServiceDeployment` ROLLBACK).
+    #[arg(long, value_name = "ARN")]
+    pub service_deployment_arn: Option<String>,
+
+    /// Rollback and continue: the PAUSE hook expected to be awaiting action (the `hook-id`
+    /// output); refused when the deployment waits at another one.
+    #[arg(long, value_name = "ID")]
+    pub hook_id: Option<String>,
 }
 
 /// The input that picks the command in Actions mode (the CLI uses subcommands instead).
@@ -352,7 +393,10 @@ pub fn inputs_of(command: &str) -> Vec<(String, Option<String>)> {
 /// Every input of every command, each once, in declaration order.
 pub fn all_inputs() -> Vec<(String, Option<String>)> {
     let mut all = inputs_of("deploy");
-    for input in inputs_of("rollback") {
+    for input in inputs_of("rollback")
+        .into_iter()
+        .chain(inputs_of("continue"))
+    {
         if !all.iter().any(|(name, _)| *name == input.0) {
             all.push(input);
         }

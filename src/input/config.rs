@@ -152,6 +152,7 @@ settings! {
         ssm_prefix = "ssm-prefix",
         aws_region = "aws-region",
         wait = "wait",
+        wait_until = "wait-until",
         timeout_minutes = "timeout-minutes",
         max_task_failures = "max-task-failures",
     ],

@@ -20,7 +20,7 @@ pub mod workspace;
 
 use crate::error::UserError;
 use crate::text::split_list;
-use cli::{Cli, Command, DeployArgs, RollbackArgs};
+use cli::{Cli, Command, ContinueArgs, DeployArgs, RollbackArgs};
 use predeploy::PreDeployInput;
 use services::ServiceSpec;
 use template::Template;
@@ -59,6 +59,7 @@ pub fn read_from(env: impl Fn(&str) -> Option<String>, args: Vec<std::ffi::OsStr
     let environment = match &command {
         Ok(Command::Deploy(args)) => args.target.environment.clone(),
         Ok(Command::Rollback(args)) => args.target.environment.clone(),
+        Ok(Command::Continue(args)) => args.target.environment.clone(),
         Err(_) => env(&action_env::input_variable("environment")),
     };
     Given {
@@ -73,6 +74,7 @@ pub fn read_from(env: impl Fn(&str) -> Option<String>, args: Vec<std::ffi::OsStr
 pub enum Inputs {
     Deploy(Box<DeployInputs>),
     Rollback(Box<RollbackArgs>),
+    Continue(Box<ContinueArgs>),
 }
 
 /// Loads the config file (when `config` is given) into the command's inputs. An unreadable or
@@ -83,6 +85,10 @@ pub fn load(command: Command) -> Result<Inputs, UserError> {
         Command::Rollback(mut args) => {
             config::merge_rollback(&mut args.target)?;
             Inputs::Rollback(args)
+        }
+        Command::Continue(mut args) => {
+            config::merge_rollback(&mut args.target)?;
+            Inputs::Continue(args)
         }
     })
 }

@@ -9,7 +9,9 @@ pub mod predeploy;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::ecs::{DeploymentSettings, DeploymentStrategy, ServiceState, strategy_input};
+use crate::domain::ecs::{
+    DeploymentSettings, DeploymentStrategy, ServiceState, WaitUntil, strategy_input,
+};
 use crate::domain::taskdef::diff::{TaskDefDiff, diff};
 use crate::domain::taskdef::{self, AwsLogs, Changes};
 use crate::error::UserError;
@@ -197,6 +199,13 @@ fn rollout_settings(
         .hint("remove `health-check-grace-period`; ECS only uses it for load-balanced services"));
     }
     let merged = service.settings.merged(&req.settings);
+    if req.target.wait_until == WaitUntil::Paused && !merged.has_pause_hook() {
+        return Err(UserError::new(format!(
+            "input `wait-until` is `paused`, and service `{}` has no PAUSE lifecycle hook to pause at",
+            service.name
+        ))
+        .hint("add a PAUSE hook to the service's deployment configuration (infrastructure), or wait until `deployed`"));
+    }
     for (inputs, step, wanted) in [
         (
             "`canary-percent` and `canary-bake-minutes`",

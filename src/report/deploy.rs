@@ -4,6 +4,7 @@
 
 use crate::apply::Update;
 use crate::deploy::{DeployRun, Unchanged};
+use crate::domain::ecs::ServiceDeploymentRef;
 use crate::domain::outcome::{Rollout, TaskRun};
 use crate::domain::taskdef::logs::log_location;
 use crate::error::Exit;
@@ -171,7 +172,11 @@ fn applied(report: &mut Report, run: &DeployRun) {
     }
     if let Some(judged) = &run.judged {
         if judge(report, run, judged) {
-            report.succeed(Status::Deployed);
+            report.succeed(if judged.paused() {
+                Status::Paused
+            } else {
+                Status::Deployed
+            });
         }
     }
     if let Some(done) = &run.after_success {
@@ -237,6 +242,9 @@ fn updated(report: &mut Report, updates: &[Update]) {
             Update::Started { watched } => {
                 service.rollout = Some(Rollout::of(&watched.initial, &watched.target));
                 service.status = Status::Started;
+                if let ServiceDeploymentRef::Known(arn) = &watched.service_deployment {
+                    service.service_deployment_arn = Some(arn.clone());
+                }
             }
         }
     }

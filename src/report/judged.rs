@@ -29,7 +29,10 @@ pub(super) fn judge(report: &mut Report, run: &DeployRun, judged: &Judged) -> bo
         result
             .service_deployment
             .clone_from(&outcome.service_deployment);
-        if let crate::watch::Verdict::Failed { reason, .. } = &outcome.verdict {
+        if let crate::watch::Verdict::Paused { .. } = &outcome.verdict {
+            result.status = Status::Paused;
+            result.now = outcome.verdict.paused_line();
+        } else if let crate::watch::Verdict::Failed { reason, .. } = &outcome.verdict {
             result.status = Status::Failed;
             result.failure = Some(reason.clone());
             result.now = Some(outcome.where_it_stands());

@@ -10,6 +10,7 @@ pub mod deploy;
 mod judged;
 pub mod links;
 pub mod markdown;
+pub mod resume;
 pub mod rollback;
 mod sections;
 pub mod summary;
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::domain::deployment::ServiceDeployment;
+use crate::domain::deployment::{HookStatus, ServiceDeployment};
 use crate::domain::ecs::{ServiceEvent, StoppedTask, TargetHealth};
 pub use crate::domain::outcome::{RollbackState, Rollout};
 use crate::domain::taskdef::diff::TaskDefDiff;
@@ -38,6 +39,8 @@ pub enum Status {
     /// The deploy failed and the service was put back on its previous revision (by ECS's circuit
     /// breaker or by us); for the rollback command, the rollback completed.
     RolledBack,
+    /// Waiting at a PAUSE lifecycle hook, as `wait-until: paused` asked: not deployed yet.
+    Paused,
     /// The job was cancelled while waiting.
     Cancelled,
     Failed,
@@ -53,6 +56,7 @@ impl Status {
             Self::Unchanged => "unchanged",
             Self::DryRun => "dry-run",
             Self::RolledBack => "rolled-back",
+            Self::Paused => "paused",
             Self::Cancelled => "cancelled",
             Self::Failed => "failed",
             Self::NotUpdated => "not-updated",
@@ -86,6 +90,8 @@ pub struct ServiceResult {
     pub now: Option<String>,
     /// ECS's record of our deployment (its service deployment), as last read.
     pub service_deployment: Option<ServiceDeployment>,
+    /// Its ARN, known from the update's answer even when it was not read (`wait: false`).
+    pub service_deployment_arn: Option<String>,
 }
 
 impl ServiceResult {
@@ -103,7 +109,16 @@ impl ServiceResult {
             failure: None,
             now: None,
             service_deployment: None,
+            service_deployment_arn: None,
         }
+    }
+
+    /// ECS's service deployment of this service's rollout, read or only named.
+    pub fn service_deployment_arn(&self) -> Option<&str> {
+        self.service_deployment
+            .as_ref()
+            .map(|d| d.arn.as_str())
+            .or(self.service_deployment_arn.as_deref())
     }
 }
 
@@ -270,9 +285,15 @@ impl Report {
             Status::RolledBack => Some(("failure", format!("Rolled back{}", why()))),
             Status::Failed | Status::NotUpdated => Some(("failure", format!("Failed{}", why()))),
             Status::Cancelled => Some(("error", "Cancelled".to_string())),
-            // Started without waiting: nobody knows yet; it stays in progress.
-            Status::Started | Status::DryRun => None,
+            // Started without waiting, or paused at a hook: not decided yet; it stays in
+            // progress.
+            Status::Started | Status::DryRun | Status::Paused => None,
         }
+    }
+
+    /// ECS's record of the first service's deployment, as last read.
+    pub fn first_service_deployment(&self) -> Option<&ServiceDeployment> {
+        self.services.first()?.service_deployment.as_ref()
     }
 
     /// The `services` output: one JSON object per service.
@@ -289,7 +310,7 @@ impl Report {
                     "previous-task-definition-arn": s.previous_task_definition_arn,
                     "rollback-task-definition-arn": s.rollback_task_definition_arn.clone().unwrap_or_default(),
                     "failure-reason": one_line(s.failure.as_deref().unwrap_or_default()),
-                    "service-deployment-arn": s.service_deployment.as_ref().map_or("", |d| d.arn.as_str()),
+                    "service-deployment-arn": s.service_deployment_arn().unwrap_or_default(),
                 })
             })
             .collect();
@@ -321,6 +342,30 @@ impl Report {
                     .map_or_else(String::new, |f| f.message.clone()),
             ),
             ("services", self.services_json()),
+            (
+                "service-deployment-arn",
+                self.services
+                    .first()
+                    .and_then(ServiceResult::service_deployment_arn)
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            (
+                "lifecycle-stage",
+                self.first_service_deployment()
+                    .and_then(|d| d.lifecycle_stage.as_ref())
+                    .map_or_else(String::new, |s| s.as_str().to_string()),
+            ),
+            (
+                "hook-id",
+                self.first_service_deployment()
+                    .and_then(|d| {
+                        d.hooks
+                            .iter()
+                            .find(|h| h.status == HookStatus::AwaitingAction)
+                    })
+                    .map_or_else(String::new, |h| h.id.clone()),
+            ),
             (
                 "pre-deploy-task-arn",
                 self.pre_deploy
@@ -371,6 +416,9 @@ mod tests {
                 "rollback-task-definition-arn",
                 "failure-reason",
                 "services",
+                "service-deployment-arn",
+                "lifecycle-stage",
+                "hook-id",
                 "pre-deploy-task-arn",
                 "pre-deploy-exit-code",
                 "github-deployment-id",
@@ -398,6 +446,7 @@ mod tests {
                 failure: Some("x\r\ny".into()),
                 now: None,
                 service_deployment: None,
+                service_deployment_arn: None,
             });
             for (name, value) in report.outputs() {
                 proptest::prop_assert!(!value.contains(['\n', '\r', '\u{2028}', '\u{2029}', '\u{85}']), "{name}: {value:?}");

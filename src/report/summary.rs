@@ -13,7 +13,7 @@ use super::sections::{
     write_changes, write_events, write_failed_tasks, write_pre_deploy, write_target_health,
 };
 use super::{Kind, Report, RollbackState, Status};
-use crate::domain::deployment::ServiceDeployment;
+use crate::domain::deployment::{HookStatus, ServiceDeployment};
 use crate::domain::ecs::short_task_definition;
 use crate::domain::ecs::{RolloutState, TaskStatus};
 use crate::text::{floor_boundary, shorten};
@@ -66,6 +66,7 @@ pub fn render(report: &Report) -> String {
         (_, Status::DryRun) => format!("🔍 Dry run for{target} in {env}"),
         (_, Status::RolledBack) => format!("↩️ Deploy{target} to {env} failed and was rolled back"),
         (_, Status::Cancelled) => format!("⏹️ Deploy{target} to {env} was cancelled"),
+        (_, Status::Paused) => format!("⏸️ Deploy{target} to {env} paused at a lifecycle hook"),
         (_, Status::Failed | Status::NotUpdated) => format!("❌ Deploy{target} to {env} failed"),
     };
     let _ = writeln!(
@@ -167,6 +168,28 @@ fn write_table(md: &mut String, report: &Report) {
         if let Some(sd) = &service.service_deployment {
             row("ECS deployment", service_deployment_cell(sd));
         }
+    }
+    if let Some((sd, hook)) = report.first_service_deployment().and_then(|sd| {
+        sd.hooks
+            .iter()
+            .find(|h| h.status == HookStatus::AwaitingAction)
+            .map(|h| (sd, h))
+    }) {
+        let mut cell = format!("hook {}", code(&hook.id));
+        if let Some(stage) = &sd.lifecycle_stage {
+            let _ = write!(cell, " in stage {}", code(stage.as_str()));
+        }
+        if let Some(expires) = &hook.expires_at {
+            let _ = write!(cell, ", awaiting action until {}", code(expires));
+        }
+        if let Some(action) = &hook.timeout_action {
+            let _ = write!(cell, " (then {})", code(action));
+        }
+        let _ = write!(
+            cell,
+            "; `command: continue` with this `service-deployment-arn` and `hook-id` moves it on, `command: rollback` with them rolls it back"
+        );
+        row("Paused at", cell);
     }
     if let Some((label, value)) = rollback_row(report) {
         row(label, value);

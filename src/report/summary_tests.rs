@@ -282,6 +282,7 @@ fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
             failure: None,
             now: None,
             service_deployment: None,
+            service_deployment_arn: None,
         })
         .collect();
     r.pre_deploy = Some(TaskRun {
@@ -390,6 +391,7 @@ mod properties {
                     alarms: vec![at(44)],
                     ..Default::default()
                 }),
+                service_deployment_arn: None,
             })
             .collect();
         let diff = r.diff.as_mut().unwrap();

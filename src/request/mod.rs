@@ -12,7 +12,9 @@ pub(crate) mod predeploy;
 pub(crate) mod services;
 mod target;
 
-use crate::domain::ecs::DeploymentSettings;
+pub use crate::cloud::HookAction;
+pub use crate::domain::arn::ServiceDeploymentArn;
+use crate::domain::ecs::{DeploymentSettings, is_ecs_name};
 use crate::domain::image::{ImageRef, RepositoryRef};
 use crate::error::UserError;
 pub use crate::input::NamedValues;
@@ -29,6 +31,8 @@ pub use target::Target;
 pub enum Request {
     Deploy(Box<DeployRequest>),
     Rollback(Box<RollbackRequest>),
+    /// Act on a service deployment: continue it at its PAUSE hook, or roll it back.
+    Resume(Box<ResumeRequest>),
 }
 
 /// Checks a command's inputs. The first problem found is returned, naming the input; the
@@ -36,7 +40,104 @@ pub enum Request {
 pub fn validate(inputs: &Inputs) -> Result<Request, UserError> {
     Ok(match inputs {
         Inputs::Deploy(inputs) => Request::Deploy(Box::new(deploy(inputs)?)),
+        Inputs::Rollback(args) if given(args.service_deployment_arn.as_ref()).is_some() => {
+            if given(args.to.as_ref()).is_some() {
+                return Err(UserError::new(
+                    "inputs `to` and `service-deployment-arn` are both set",
+                )
+                .hint("give `to` to put the service on a revision, or `service-deployment-arn` to roll back that deployment"));
+            }
+            Request::Resume(Box::new(resume(
+                &args.target,
+                args.service_deployment_arn.as_ref(),
+                args.hook_id.as_ref(),
+                HookAction::Rollback,
+            )?))
+        }
         Inputs::Rollback(args) => Request::Rollback(Box::new(rollback(args)?)),
+        Inputs::Continue(args) => Request::Resume(Box::new(resume(
+            &args.target,
+            args.service_deployment_arn.as_ref(),
+            args.hook_id.as_ref(),
+            HookAction::Continue,
+        )?)),
+    })
+}
+
+/// A service deployment to act on, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeRequest {
+    /// The service deployment's cluster and service, region from its ARN (the gate passed).
+    pub target: Target,
+    pub deployment: ServiceDeploymentArn,
+    /// The hook expected to be awaiting action.
+    pub hook_id: Option<String>,
+    pub action: HookAction,
+}
+
+/// Checks `continue` (or `rollback` with `service-deployment-arn`): the gate first, then the ARN,
+/// which must agree with `cluster`, `service` and `aws-region` when they are given; the gate is
+/// checked again with the ARN's cluster and service.
+pub fn resume(
+    args: &crate::input::cli::TargetArgs,
+    arn: Option<&String>,
+    hook_id: Option<&String>,
+    action: HookAction,
+) -> Result<ResumeRequest, UserError> {
+    let mut target = args.validate()?;
+    let value = given(arn).ok_or_else(|| {
+        UserError::new("input `service-deployment-arn` is required")
+            .hint("pass the `service-deployment-arn` output of the deploy that paused")
+    })?;
+    let deployment = ServiceDeploymentArn::parse(value).ok_or_else(|| {
+        invalid(
+            "service-deployment-arn",
+            value,
+            "expected `arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>`",
+        )
+    })?;
+    for (input, given_name, from_arn) in [
+        ("cluster", target.cluster.as_deref(), &deployment.cluster),
+        ("service", target.service.as_deref(), &deployment.service),
+        ("aws-region", target.region.as_deref(), &deployment.region),
+    ] {
+        if given_name.is_some_and(|g| crate::domain::arn::name_of(g) != from_arn) {
+            return Err(UserError::new(format!(
+                "input `{input}` names another {} than `service-deployment-arn`",
+                input.trim_start_matches("aws-")
+            ))
+            .hint(format!(
+                "remove `{input}`; the service deployment's ARN says where it is"
+            )));
+        }
+    }
+    target.cluster = Some(deployment.cluster.clone());
+    target.service = Some(deployment.service.clone());
+    target.region = Some(deployment.region.clone());
+    target.production |= target.gate.check(&gate::Destination {
+        ssm_prefix: None,
+        cluster: Some(&deployment.cluster),
+        cluster_tags: &[],
+        services: vec![(deployment.service.as_str(), &[][..])],
+    })?;
+    let hook_id = given(hook_id)
+        .map(|id| {
+            if is_ecs_name(id) {
+                Ok(id.to_string())
+            } else {
+                Err(invalid(
+                    "hook-id",
+                    id,
+                    "expected the `hook-id` output of the deploy that paused",
+                ))
+            }
+        })
+        .transpose()?;
+    Ok(ResumeRequest {
+        target,
+        deployment,
+        hook_id,
+        action,
     })
 }
 
@@ -48,6 +149,12 @@ pub fn deploy(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
 /// Checks a rollback's inputs.
 pub fn rollback(args: &RollbackArgs) -> Result<RollbackRequest, UserError> {
     let target = args.target.validate()?;
+    if given(args.hook_id.as_ref()).is_some() {
+        return Err(
+            UserError::new("input `hook-id` needs `service-deployment-arn`")
+                .hint("`hook-id` names the PAUSE hook of the service deployment to roll back"),
+        );
+    }
     let to = given(args.to.as_ref())
         .map(|to| {
             if crate::domain::arn::is_task_definition_ref(to) {

@@ -7,6 +7,7 @@ use super::parse::{
     ecs_name, given, invalid, is_environment_name, minutes, parse_bool, parse_list, region,
     whole_number,
 };
+use crate::domain::ecs::WaitUntil;
 use crate::error::UserError;
 use crate::input::cli::{PRODUCTION_CONFIRMATION, TargetArgs};
 use crate::request::gate::{Destination, Gate, how_it_differs};
@@ -25,6 +26,7 @@ pub struct Target {
     /// With `{environment}` already replaced, no trailing `/`.
     pub ssm_prefix: Option<String>,
     pub wait: bool,
+    pub wait_until: WaitUntil,
     pub timeout: Duration,
     pub max_task_failures: u32,
     pub region: Option<String>,
@@ -66,10 +68,33 @@ impl TargetArgs {
             service,
             ssm_prefix,
             wait: parse_bool("wait", &self.wait)?,
+            wait_until: self.wait_until()?,
             timeout: minutes("timeout-minutes", &self.timeout_minutes)?,
             max_task_failures: u32::try_from(max_task_failures).expect("range fits u32"),
             region: region("aws-region", self.aws_region.as_ref())?,
         })
+    }
+
+    /// `wait-until`: `deployed` or `paused`; a pause is only seen by waiting.
+    fn wait_until(&self) -> Result<WaitUntil, UserError> {
+        let until = match self.wait_until.trim() {
+            "deployed" => WaitUntil::Deployed,
+            "paused" => WaitUntil::Paused,
+            other => {
+                return Err(invalid(
+                    "wait-until",
+                    other,
+                    "expected `deployed` or `paused`",
+                ));
+            }
+        };
+        if until == WaitUntil::Paused && !parse_bool("wait", &self.wait)? {
+            return Err(
+                UserError::new("input `wait-until` is `paused`, and `wait` is false")
+                    .hint("a pause is only seen by waiting: remove `wait: false`"),
+            );
+        }
+        Ok(until)
     }
 
     /// The gate's settings; a list with no names in it is a mistake, never "no gate".

@@ -43,9 +43,9 @@ async fn recorded_previous<C: Cloud>(cloud: &C, now: &ServiceState) -> anyhow::R
 }
 
 /// The production gate on the service and its cluster (tags, the config file's lists).
-async fn check_production_target<C: Cloud, W: Write>(
+pub(crate) async fn check_production_target<C: Cloud, W: Write>(
     cloud: &C,
-    req: &RollbackRequest,
+    target: &crate::request::Target,
     cluster: &str,
     now: &ServiceState,
     console: &mut Console<W>,
@@ -56,8 +56,8 @@ async fn check_production_target<C: Cloud, W: Write>(
         console.warning("Cluster tags", &warning);
         warnings.push(warning);
     }
-    req.target.gate.check(&Destination {
-        ssm_prefix: req.target.ssm_prefix.as_deref(),
+    target.gate.check(&Destination {
+        ssm_prefix: target.ssm_prefix.as_deref(),
         cluster: Some(cluster),
         cluster_tags: &cluster_tags,
         services: vec![(now.name.as_str(), now.tags.as_slice())],
@@ -177,7 +177,15 @@ async fn steps<C: Cloud, W: Write>(
         .pop()
         .context("DescribeServices returned no service")?;
     run.previous = Some(now.task_definition.clone());
-    check_production_target(cloud, req, &cluster, &now, console, &mut run.warnings).await?;
+    check_production_target(
+        cloud,
+        &req.target,
+        &cluster,
+        &now,
+        console,
+        &mut run.warnings,
+    )
+    .await?;
     let to = target_revision(cloud, req, &now).await?;
     console.line(&format!(
         "Service {service} runs {}; rolling back to {}",
@@ -244,6 +252,13 @@ async fn wait_for_rollback<C: Cloud, W: Write>(
     let outcome = wait(cloud, watched, limits, console).await;
     let failure = match &outcome.verdict {
         Verdict::Completed => None,
+        Verdict::Paused { .. } => Some((
+            format!(
+                "the rollback's deployment is {}",
+                outcome.verdict.paused_line().unwrap_or_default()
+            ),
+            None,
+        )),
         Verdict::Failed { reason, .. } => Some((
             reason.clone(),
             explain(cloud, std::slice::from_ref(&outcome)).await,
@@ -291,9 +306,13 @@ async fn already_there<C: Cloud, W: Write>(
                 target,
             };
             let outcome = wait(cloud, watched, limits, console).await;
-            match outcome.verdict {
+            match &outcome.verdict {
                 Verdict::Completed => There::Completed,
-                Verdict::Failed { reason, .. } => There::RolloutFailed(reason),
+                Verdict::Paused { .. } => There::RolloutFailed(format!(
+                    "its rollout is {}",
+                    outcome.verdict.paused_line().unwrap_or_default()
+                )),
+                Verdict::Failed { reason, .. } => There::RolloutFailed(reason.clone()),
             }
         }
     };

@@ -125,6 +125,13 @@ async fn begin<C: Cloud, W: Write>(
     let name = &s.outcome.last_state.name;
     let cause = match &s.outcome.verdict {
         Verdict::Completed => None,
+        Verdict::Paused {
+            service_deployment,
+            hook,
+            ..
+        } => {
+            return at_hook(cloud, s, service_deployment, &hook.id, console, progress).await;
+        }
         Verdict::Failed { cause, .. } => Some(cause),
     };
     let previous = match to_go_back_to(s, cause) {
@@ -332,10 +339,67 @@ pub async fn wait_all<C: Cloud, W: Write>(
     waited
 }
 
+/// Rolls back a deployment paused at its PAUSE hook (the deploy failed elsewhere): ECS rolls it
+/// back (`ContinueServiceDeployment` ROLLBACK), and ECS's record says how that went.
+async fn at_hook<C: Cloud, W: Write>(
+    cloud: &C,
+    s: &Started,
+    service_deployment: &str,
+    hook_id: &str,
+    console: &mut Console<W>,
+    progress: &Progress,
+) -> Begun {
+    let name = &s.outcome.last_state.name;
+    let to = s.target.previous.clone().unwrap_or_default();
+    console.group(&format!("Roll back {name} at its lifecycle hook"));
+    match cloud
+        .continue_service_deployment(service_deployment, hook_id, cloud::HookAction::Rollback)
+        .await
+    {
+        Ok(()) => {
+            progress.wrote(format!(
+                "rolled back service deployment {service_deployment} of `{name}` at hook {hook_id}"
+            ));
+            console.line(&format!(
+                "Rolled back {name}'s deployment at hook {hook_id}; ECS puts the previous revision back"
+            ));
+            pending(
+                RolledBackBy::EcsShip,
+                Watched {
+                    cluster: s.cluster.clone(),
+                    initial: s.outcome.last_state.clone(),
+                    target: s.target.clone(),
+                    service_deployment: ServiceDeploymentRef::Known(service_deployment.to_string()),
+                },
+            )
+        }
+        Err(err) => {
+            console.line(&format!(
+                "The rollback of {name} could not be started: {err:#}"
+            ));
+            Begun::NotStarted {
+                to,
+                why: format!("{err:#}"),
+                now: s.outcome.where_it_stands(),
+            }
+        }
+    }
+}
+
 /// What became of a rollback, from the outcome of watching it.
 pub fn rollback_state(outcome: &Outcome, target: &DeploymentTarget) -> RollbackState {
     match &outcome.verdict {
         Verdict::Completed => RollbackState::Completed,
+        // ECS rolled back the deployment we asked it to (at its hook): its record says how.
+        Verdict::Failed {
+            cause: Cause::EcsRollback { state, .. },
+            ..
+        } => state.clone(),
+        Verdict::Paused { .. } => RollbackState::Unverified(format!(
+            "deployment {} is {}",
+            target.deployment_id,
+            outcome.verdict.paused_line().unwrap_or_default()
+        )),
         Verdict::Failed {
             reason,
             cause: Cause::Unreadable,

@@ -25,7 +25,9 @@ pub struct Explanation {
 
 /// The first failed outcome's stopped tasks, events and target health; `None` when none failed.
 pub async fn explain<C: Cloud>(cloud: &C, outcomes: &[Outcome]) -> Option<Explanation> {
-    let outcome = outcomes.iter().find(|o| o.verdict != Verdict::Completed)?;
+    let outcome = outcomes
+        .iter()
+        .find(|o| matches!(o.verdict, Verdict::Failed { .. }))?;
     let (target_health, warnings) =
         target_health(cloud, &outcome.last_state, &outcome.failures).await;
     Some(Explanation {

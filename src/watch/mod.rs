@@ -37,6 +37,7 @@ use tokio::time::Instant;
 use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::domain::deployment::ServiceDeployment;
+pub use crate::domain::ecs::WaitUntil;
 pub use crate::domain::ecs::Watched;
 use crate::domain::ecs::{ServiceState, StoppedTask, where_it_stands};
 use crate::text::human_duration;
@@ -134,14 +135,17 @@ pub struct Limits {
     pub timeout: Duration,
     /// Stopped tasks of our deployment that fail it; 0 turns the check off.
     pub max_task_failures: u32,
+    /// Whether a pause at a PAUSE hook ends the wait.
+    pub until: WaitUntil,
 }
 
 impl Limits {
-    /// The limits a request sets (`timeout-minutes`, `max-task-failures`).
+    /// The limits a request sets (`timeout-minutes`, `max-task-failures`, `wait-until`).
     pub fn of(target: &crate::request::Target) -> Self {
         Self {
             timeout: target.timeout,
             max_task_failures: target.max_task_failures,
+            until: target.wait_until,
         }
     }
 }

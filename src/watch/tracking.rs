@@ -7,7 +7,7 @@ use std::io::Write;
 use tokio::time::Instant;
 
 use super::service_deployments::{self, Tracked};
-use super::{Cause, Limits, Observe, Outcome, Verdict, Watched, assess, progress_line};
+use super::{Cause, Limits, Observe, Outcome, Verdict, WaitUntil, Watched, assess, progress_line};
 use crate::console::Console;
 use crate::domain::deployment::{ServiceDeployment, Standing};
 use crate::domain::ecs::{ServiceState, ServiceStatus, StoppedTask};
@@ -85,6 +85,26 @@ impl Progress {
             .and_then(|s| ended(s, self.sd.last.as_ref()?, &item.target.deployment_id))
         {
             Some(v)
+        } else if let (
+            WaitUntil::Paused,
+            Some(Standing::AwaitingAction { stage, hook }),
+            Some(sd),
+        ) = (limits.until, &standing, &self.sd.last)
+        {
+            Some(Verdict::Paused {
+                service_deployment: sd.arn.clone(),
+                stage: stage.clone(),
+                hook: hook.clone(),
+            })
+        } else if limits.until == WaitUntil::Paused && !self.sd.in_use() {
+            Some(failed(
+                format!(
+                    "`wait-until: paused` needs ECS's service deployment of {}, and it cannot be used ({}); the service is left as it is",
+                    item.target.deployment_id,
+                    self.sd.not_used.as_deref().unwrap_or("it is not known")
+                ),
+                Cause::NotJudged,
+            ))
         } else if self.unread.is_none() {
             let assessed = assess(
                 &self.state,

@@ -7,6 +7,7 @@
 //! (FAILED, a crash loop), ECS put the previous revision back, someone else's deployment replaced
 //! ours, or the service went away. Only the first is ours to roll back.
 
+use crate::domain::deployment::{Hook, LifecycleStage};
 use crate::domain::ecs::{
     Deployment, DeploymentStatus, DeploymentTarget, RolloutState, ServiceState, StoppedTask,
     short_task_definition,
@@ -17,10 +18,35 @@ use crate::domain::outcome::RollbackState;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Completed,
-    Failed { reason: String, cause: Cause },
+    /// It waits at a PAUSE lifecycle hook (`wait-until: paused`): neither done nor failed.
+    Paused {
+        service_deployment: String,
+        stage: Option<LifecycleStage>,
+        hook: Hook,
+    },
+    Failed {
+        reason: String,
+        cause: Cause,
+    },
 }
 
 impl Verdict {
+    /// Whether the wait ended well: completed, or paused at a PAUSE hook as asked.
+    pub fn is_good(&self) -> bool {
+        matches!(self, Self::Completed | Self::Paused { .. })
+    }
+
+    /// One line for a pause: where, at which hook, until when.
+    pub fn paused_line(&self) -> Option<String> {
+        match self {
+            Self::Paused { stage, hook, .. } => Some(crate::watch::service_deployments::paused(
+                hook,
+                stage.as_ref(),
+            )),
+            _ => None,
+        }
+    }
+
     /// Whether ECS rolled the deployment back itself (its service deployment says so).
     pub fn is_ecs_rollback(&self) -> bool {
         matches!(
@@ -62,6 +88,9 @@ pub enum Cause {
     /// ECS stopped the deployment without rolling back (someone asked it to, or a newer
     /// deployment replaced it).
     Stopped { service_deployment: String },
+    /// What was asked cannot be told (`wait-until: paused` without ECS's service deployments):
+    /// the service is left as it is.
+    NotJudged,
 }
 
 impl Cause {

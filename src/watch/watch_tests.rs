@@ -235,6 +235,7 @@ async fn unreadable_at_six_seconds(script: &mut Script) -> String {
     let limits = Limits {
         timeout: Duration::from_secs(6),
         max_task_failures: 3,
+        until: WaitUntil::Deployed,
     };
     let (outcomes, at, _) = run(script, &[watched("api")], limits).await;
     assert_eq!(at, Duration::from_secs(6), "the deadline always wins");
@@ -247,6 +248,7 @@ fn limits(minutes: u64) -> Limits {
     Limits {
         timeout: Duration::from_secs(minutes * 60),
         max_task_failures: 3,
+        until: WaitUntil::Deployed,
     }
 }
 
@@ -384,7 +386,7 @@ async fn twelve_services_are_described_in_batches_of_ten_and_finish_independentl
 fn failure(outcome: &Outcome) -> (&str, &Cause) {
     match &outcome.verdict {
         Verdict::Failed { reason, cause } => (reason.as_str(), cause),
-        Verdict::Completed => panic!("failure expected"),
+        other => panic!("failure expected, not {other:?}"),
     }
 }
 
@@ -645,6 +647,7 @@ async fn the_deadline_during_ecs_rollback_is_an_unverified_rollback_not_ours_to_
     let limits = Limits {
         timeout: Duration::from_secs(30),
         max_task_failures: 0,
+        until: WaitUntil::Deployed,
     };
     let (outcomes, at, _) = run(&mut script, &[watched_with_record("api")], limits).await;
     assert_eq!(at, Duration::from_secs(30));

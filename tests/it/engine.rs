@@ -9,8 +9,60 @@ use ecs_ship::cloud::AwsError;
 use ecs_ship::domain::deployment::ServiceDeploymentStatus;
 use ecs_ship::report::Status;
 
+use ecs_ship::console::{Console, Mode};
+use ecs_ship::progress::Progress;
+use ecs_ship::report::Report;
+use ecs_ship::request::Request;
+use tokio::time::Instant;
+
 use crate::model::{Model, Scenario, Strategy};
-use crate::paused::{deploy, output, revision, summary};
+use crate::paused::{deploy, output, revision, summary, validated};
+
+/// A blue/green service with a PAUSE hook at `POST_TEST_TRAFFIC_SHIFT` and a minute of bake
+/// time; its rollouts take 7 s, so the pause comes at 4 s.
+fn paused_service() -> Model {
+    let model = Model::new(&["api"]);
+    model.strategy(
+        "api",
+        Strategy {
+            blue_green: true,
+            bake: 60.0,
+            pause: true,
+            ..Strategy::default()
+        },
+    );
+    model.scenario(
+        "api",
+        &[
+            Scenario::Complete { delay: 7.0 },
+            Scenario::Complete { delay: 7.0 },
+        ],
+    );
+    model
+}
+
+/// Runs `continue` (or `rollback` with `service-deployment-arn`) against the model; its report,
+/// log and how long it took.
+async fn resume(model: &Model, inputs: &[(&str, &str)]) -> (Report, String, Duration) {
+    let Request::Resume(req) = validated(inputs) else {
+        panic!("a resume request")
+    };
+    let started = Instant::now();
+    let mut log = Vec::new();
+    let run = {
+        let mut console = Console::new(&mut log, Mode::Human);
+        ecs_ship::resume::run(
+            Ok(model),
+            &req,
+            &mut console,
+            &Progress::default(),
+            std::future::pending(),
+        )
+        .await
+    };
+    let report = ecs_ship::report::resume::build(&run, &req);
+    (report, String::from_utf8(log).unwrap(), started.elapsed())
+}
 
 fn baking(seconds: f64) -> Strategy {
     Strategy {
@@ -126,7 +178,7 @@ async fn a_blue_green_deployment_logs_each_lifecycle_stage_in_order() {
         Strategy {
             blue_green: true,
             bake: 60.0,
-            alarm: None,
+            ..Strategy::default()
         },
     );
     model.scenario("api", &[Scenario::Complete { delay: 14.0 }]);
@@ -273,4 +325,194 @@ async fn a_deploy_that_switches_to_blue_green_with_bake_time_waits_for_it() {
         1,
         "settings ride on the deploy's update"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deploy_waiting_until_paused_ends_at_the_hook_with_what_continue_needs() {
+    let model = paused_service();
+    let (_, report, log, took) =
+        deploy(&model, &[("service", "api"), ("wait-until", "paused")]).await;
+    assert_eq!(report.status, Status::Paused, "{log}");
+    assert_eq!(report.exit as i32, 0);
+    assert!(
+        took >= Duration::from_secs(4) && took <= Duration::from_secs(6),
+        "the pause comes 4 s into the rollout: {took:?}"
+    );
+    let records = model.service_deployments("api");
+    let arn = &records[0].arn;
+    assert_eq!(output(&report, "status"), "paused");
+    assert_eq!(&output(&report, "service-deployment-arn"), arn);
+    assert_eq!(
+        output(&report, "lifecycle-stage"),
+        "POST_TEST_TRAFFIC_SHIFT"
+    );
+    let hook = output(&report, "hook-id");
+    assert_eq!(hook, records[0].hooks[0].id);
+    assert!(
+        log.contains(
+            "Lifecycle hooks (as the service has them, unchanged): PAUSE at POST_TEST_TRAFFIC_SHIFT"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "paused in stage POST_TEST_TRAFFIC_SHIFT by lifecycle hook {hook}, awaiting action until "
+        )),
+        "{log}"
+    );
+    let summary = summary(&report);
+    assert!(
+        summary.contains("## ⏸️ Deploy api to dev paused at a lifecycle hook")
+            && summary.contains(&format!(
+                "| Paused at | hook {hook} in stage POST_TEST_TRAFFIC_SHIFT, awaiting action until "
+            ))
+            && summary.contains("(then ROLLBACK); `command: continue`"),
+        "{summary}"
+    );
+    assert_eq!(
+        model.calls("PutParameter").len(),
+        0,
+        "not deployed yet: no deployment record"
+    );
+    assert_eq!(
+        report.github_state(),
+        None,
+        "the GitHub deployment stays in progress"
+    );
+
+    // The approval: continue at that hook, and wait until deployed (after bake time).
+    let (report, log, took) = resume(
+        &model,
+        &[
+            ("command", "continue"),
+            ("service-deployment-arn", arn),
+            ("hook-id", &hook),
+        ],
+    )
+    .await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    let id = arn.rsplit('/').next().unwrap();
+    assert!(
+        log.contains(&format!("Continued service deployment {id} at hook {hook}")),
+        "{log}"
+    );
+    assert!(
+        took >= Duration::from_secs(63),
+        "the rest of the rollout (3 s) and bake time (60 s): {took:?}"
+    );
+    assert_eq!(model.calls("ContinueServiceDeployment").len(), 1);
+    assert_eq!(model.running("api"), "api:2");
+
+    // A re-run of the approval job acts on nothing and reports the verdict.
+    let (report, log, _) = resume(
+        &model,
+        &[
+            ("command", "continue"),
+            ("service-deployment-arn", arn),
+            ("hook-id", &hook),
+        ],
+    )
+    .await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert!(
+        log.contains("Nothing to do: ECS is done with it (SUCCESSFUL)"),
+        "{log}"
+    );
+    assert_eq!(model.calls("ContinueServiceDeployment").len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rejected_approval_rolls_the_paused_deployment_back() {
+    let model = paused_service();
+    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait-until", "paused")]).await;
+    assert_eq!(report.status, Status::Paused, "{log}");
+    let arn = output(&report, "service-deployment-arn");
+    let hook = output(&report, "hook-id");
+    let (report, log, _) = resume(
+        &model,
+        &[
+            ("command", "rollback"),
+            ("service-deployment-arn", &arn),
+            ("hook-id", &hook),
+        ],
+    )
+    .await;
+    assert_eq!(report.status, Status::RolledBack, "{log}");
+    assert_eq!(report.exit as i32, 0, "the rollback asked for succeeded");
+    assert_eq!(output(&report, "status"), "rolled-back");
+    let id = arn.rsplit('/').next().unwrap();
+    assert!(
+        log.contains(&format!(
+            "Rolled back service deployment {id} at hook {hook}"
+        )),
+        "{log}"
+    );
+    assert_eq!(model.running("api"), "api:1");
+    assert_eq!(
+        model.calls("UpdateService").len(),
+        1,
+        "ECS rolled back; no update of ours"
+    );
+    let summary = summary(&report);
+    assert!(
+        summary.contains("## ↩️ Rolled back api in dev")
+            && summary.contains("| ECS deployment | ROLLBACK_SUCCESSFUL")
+            && summary.contains("| Rolled back to | api:1 by ecs-ship"),
+        "{summary}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn continue_refuses_another_hook_before_any_write() {
+    let model = paused_service();
+    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait-until", "paused")]).await;
+    assert_eq!(report.status, Status::Paused, "{log}");
+    let arn = output(&report, "service-deployment-arn");
+    let (report, log, _) = resume(
+        &model,
+        &[
+            ("command", "continue"),
+            ("service-deployment-arn", &arn),
+            ("hook-id", "hook-from-another-pause"),
+        ],
+    )
+    .await;
+    assert_eq!(report.exit as i32, 2, "{log}");
+    let reason = output(&report, "failure-reason");
+    assert!(
+        reason.contains("waits at hook `hook-") && reason.ends_with("not at the `hook-id` given"),
+        "{reason}"
+    );
+    assert_eq!(model.calls("ContinueServiceDeployment").len(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_until_paused_needs_a_pause_hook_and_says_so_before_any_write() {
+    let model = Model::new(&["api"]);
+    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait-until", "paused")]).await;
+    assert_eq!(report.exit as i32, 2, "{log}");
+    assert_eq!(
+        output(&report, "failure-reason"),
+        "input `wait-until` is `paused`, and service `api` has no PAUSE lifecycle hook to pause at"
+    );
+    assert!(model.calls("RegisterTaskDefinition").is_empty());
+    assert!(model.calls("UpdateService").is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn rollback_of_a_deployment_in_progress_stops_it_with_a_rollback() {
+    let model = Model::new(&["api"]);
+    model.scenario("api", &[Scenario::Hang]);
+    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait", "false")]).await;
+    assert_eq!(report.status, Status::Started, "{log}");
+    let arn = output(&report, "service-deployment-arn");
+    assert!(arn.contains(":service-deployment/main/api/"), "{arn}");
+    let (report, log, _) = resume(
+        &model,
+        &[("command", "rollback"), ("service-deployment-arn", &arn)],
+    )
+    .await;
+    assert_eq!(report.status, Status::RolledBack, "{log}");
+    assert_eq!(model.calls("StopServiceDeployment").len(), 1);
+    assert_eq!(model.running("api"), "api:1");
 }

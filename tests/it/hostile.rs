@@ -305,7 +305,84 @@ fn cases() -> Vec<Case> {
         case(
             "an unknown command",
             &[("command", "destroy"), ("environment", "dev")],
-            "input `command` is invalid: expected `deploy` or `rollback`",
+            "input `command` is invalid: expected `deploy`, `rollback` or `continue`",
+        ),
+        case(
+            "a service deployment ARN with a newline and a command after it",
+            &[
+                ("command", "continue"),
+                ("environment", "dev"),
+                (
+                    "service-deployment-arn",
+                    "arn:aws:ecs:us-east-1:123456789012:service-deployment/main/api/x\n::set-output name=status::deployed",
+                ),
+            ],
+            "input `service-deployment-arn` is invalid",
+        ),
+        case(
+            "a service deployment ARN with a lookalike colon",
+            &[
+                ("command", "rollback"),
+                ("environment", "dev"),
+                (
+                    "service-deployment-arn",
+                    "arn:aws:ecs:us-east-1:123456789012\u{2236}service-deployment/main/api/x",
+                ),
+            ],
+            "input `service-deployment-arn` is invalid",
+        ),
+        case(
+            "continue into production without the confirmation",
+            &[
+                ("command", "continue"),
+                ("environment", "production"),
+                (
+                    "service-deployment-arn",
+                    "arn:aws:ecs:us-east-1:123456789012:service-deployment/bellyfed-production/api/x",
+                ),
+            ],
+            "confirm-production",
+        ),
+        case(
+            "continue naming another cluster than its service deployment ARN",
+            &[
+                ("command", "continue"),
+                ("environment", "dev"),
+                (
+                    "service-deployment-arn",
+                    "arn:aws:ecs:us-east-1:123456789012:service-deployment/main/api/x",
+                ),
+                ("cluster", "other"),
+            ],
+            "input `cluster` names another cluster than `service-deployment-arn`",
+        ),
+        case(
+            "a hook id with markup",
+            &[
+                ("command", "continue"),
+                ("environment", "dev"),
+                (
+                    "service-deployment-arn",
+                    "arn:aws:ecs:us-east-1:123456789012:service-deployment/main/api/x",
+                ),
+                ("hook-id", "<img src=x>|"),
+            ],
+            "input `hook-id` is invalid",
+        ),
+        dev_case(
+            "wait-until with a typo",
+            &[("wait-until", "pause")],
+            "input `wait-until` is invalid: expected `deployed` or `paused`",
+        ),
+        dev_case(
+            "an alarm name with a right-to-left override",
+            &[("alarms", "api-5xx,\u{202e}xxx")],
+            "input `alarms` is invalid",
+        ),
+        dev_case(
+            "a deployment strategy that is not one",
+            &[("deployment-strategy", "big-bang\n::error::x")],
+            "input `deployment-strategy` is invalid",
         ),
         dev_case(
             "a config file outside the workspace",

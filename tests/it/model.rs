@@ -31,11 +31,11 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use ecs_ship::cloud::{
-    AwsError, Cloud, DescribedServices, FoundImage, OneOffTask, Repository, ServiceDeploymentBrief,
-    ServiceUpdate, Wanted,
+    AwsError, Cloud, DescribedServices, FoundImage, HookAction, OneOffTask, Repository,
+    ServiceDeploymentBrief, ServiceUpdate, StopType, Wanted,
 };
 use ecs_ship::domain::deployment::{
-    BreakerCount, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
+    BreakerCount, Hook, HookStatus, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
 };
 use ecs_ship::domain::ecs::{
     ContainerExit, Deployment, DeploymentStatus, DeploymentStrategy, Placement, RolloutState,
@@ -99,7 +99,13 @@ pub struct Strategy {
     pub bake: f64,
     /// An alarm that goes off this many seconds into bake time, and its name.
     pub alarm: Option<(f64, &'static str)>,
+    /// A PAUSE lifecycle hook at `POST_TEST_TRAFFIC_SHIFT` (blue/green): the deployment waits
+    /// there for `ContinueServiceDeployment` (for a day, then rolls back).
+    pub pause: bool,
 }
+
+/// The stage of [`Strategy::pause`]'s hook, in [`BLUE_GREEN_STAGES`].
+const PAUSE_STAGE: usize = 4;
 
 /// Blue/green's stages before bake time, in order.
 const BLUE_GREEN_STAGES: [LifecycleStage; 7] = [
@@ -115,6 +121,8 @@ const BLUE_GREEN_STAGES: [LifecycleStage; 7] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Rolling,
+    /// Waiting at a PAUSE hook since then.
+    Paused(Instant),
     /// Rolled out; ECS bakes it (service deployment in `BAKE_TIME`).
     Baking,
     RollingBack,
@@ -130,6 +138,8 @@ struct Rollout {
     stopped: u32,
     /// Its service deployment (an index into `World::records`).
     record: usize,
+    /// Its PAUSE hook was passed (continued).
+    resumed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -254,7 +264,12 @@ impl Model {
 
     /// The service's deployment configuration from now on.
     pub fn strategy(&self, service: &str, strategy: Strategy) {
-        self.lock().strategies.insert(service.to_string(), strategy);
+        let mut world = self.lock();
+        if strategy.pause {
+            let settings = &mut world.services.get_mut(service).unwrap().settings;
+            settings.lifecycle_hooks = vec!["PAUSE at POST_TEST_TRAFFIC_SHIFT".into()];
+        }
+        world.strategies.insert(service.to_string(), strategy);
     }
 
     /// ECS's answers stop naming the current service deployment (`currentServiceDeployment`),
@@ -419,7 +434,16 @@ impl World {
             blue_green: settings.strategy == Some(DeploymentStrategy::BlueGreen),
             bake: f64::from(settings.bake_time_minutes.unwrap_or(0)) * 60.0,
             alarm: None,
+            pause: false,
         }
+    }
+
+    /// The service whose rollout has service deployment `arn`.
+    fn rollout_of(&self, arn: &str) -> Option<String> {
+        self.rollouts
+            .iter()
+            .find(|(_, r)| self.records[r.record].0.arn == arn)
+            .map(|(service, _)| service.clone())
     }
 
     fn wall_clock(&self, at: Instant) -> SystemTime {
@@ -552,6 +576,7 @@ impl World {
             phase: Phase::RollingBack,
             stopped: 0,
             record,
+            resumed: true,
         };
     }
 
@@ -622,6 +647,79 @@ impl World {
         }
     }
 
+    /// Blue/green before bake time: the stage `progress` (0 to 1) into the rollout, or the
+    /// pause at the PAUSE hook's stage.
+    fn blue_green_stage(
+        &mut self,
+        service: &str,
+        progress: f64,
+        delay: f64,
+        strategy: &Strategy,
+        now: Instant,
+    ) {
+        let index = whole(progress * 7.0).min(6) as usize;
+        let (resumed, started, record) = {
+            let r = &self.rollouts[service];
+            (r.resumed, r.started, r.record)
+        };
+        if strategy.pause && !resumed && index >= PAUSE_STAGE {
+            // ECS stops at the hook when the stage begins.
+            let stage = f64::from(u8::try_from(PAUSE_STAGE).unwrap());
+            self.pause(
+                service,
+                started + Duration::from_secs_f64(delay * stage / 7.0),
+            );
+            return;
+        }
+        let stage = BLUE_GREEN_STAGES[index].clone();
+        if self.records[record].0.lifecycle_stage.as_ref() != Some(&stage) {
+            self.update_record(record, now, |r| r.lifecycle_stage = Some(stage));
+        }
+    }
+
+    /// The deployment reaches its PAUSE hook at `at`: it waits there, the hook awaiting action.
+    fn pause(&mut self, service: &str, at: Instant) {
+        let record = self.rollouts[service].record;
+        let expires = ecs_ship::text::rfc3339(self.wall_clock(at) + Duration::from_secs(86_400));
+        self.update_record(record, at, |r| {
+            r.lifecycle_stage = Some(BLUE_GREEN_STAGES[PAUSE_STAGE].clone());
+            r.hooks = vec![Hook {
+                id: format!("hook-{record}"),
+                status: HookStatus::AwaitingAction,
+                expires_at: Some(expires),
+                timeout_action: Some("ROLLBACK".into()),
+            }];
+        });
+        self.rollouts.get_mut(service).unwrap().phase = Phase::Paused(at);
+    }
+
+    /// `ContinueServiceDeployment` on the paused rollout of `service`, at `now`.
+    fn act_on_hook(&mut self, service: &str, action: HookAction, now: Instant) {
+        let r = self.rollouts.get_mut(service).unwrap();
+        let Phase::Paused(since) = r.phase else {
+            unreachable!("checked paused")
+        };
+        let record = r.record;
+        match action {
+            HookAction::Continue => {
+                // The clock of the rollout stops while it waits.
+                r.started += now - since;
+                r.phase = Phase::Rolling;
+                r.resumed = true;
+                self.update_record(record, now, |r| r.hooks[0].status = HookStatus::Succeeded);
+            }
+            HookAction::Rollback => {
+                self.update_record(record, now, |r| r.hooks[0].status = HookStatus::Failed);
+                self.ecs_rolls_back(
+                    service,
+                    now,
+                    "rolled back at a lifecycle hook (ContinueServiceDeployment ROLLBACK)",
+                    |_| {},
+                );
+            }
+        }
+    }
+
     /// Bake time, `elapsed` into it: an alarm that goes off rolls back; at its end, successful.
     fn bake(&mut self, service: &str, elapsed: f64, strategy: &Strategy, now: Instant) {
         let (started, record) = {
@@ -674,10 +772,7 @@ impl World {
                 self.rolled_out(service, delay, &strategy, now);
             }
             (Phase::Rolling, Scenario::Complete { delay }) if strategy.blue_green => {
-                let stage = BLUE_GREEN_STAGES[whole(elapsed / delay * 7.0).min(6) as usize].clone();
-                if self.records[record].0.lifecycle_stage.as_ref() != Some(&stage) {
-                    self.update_record(record, now, |r| r.lifecycle_stage = Some(stage));
-                }
+                self.blue_green_stage(service, elapsed / delay, delay, &strategy, now);
             }
             (Phase::Baking, _) => self.bake(service, elapsed, &strategy, now),
             (Phase::Rolling, Scenario::Fail { delay }) if elapsed < delay => {
@@ -861,6 +956,7 @@ impl Cloud for Model {
                     phase: Phase::Rolling,
                     stopped: 0,
                     record,
+                    resumed: false,
                 },
             );
         }
@@ -903,6 +999,67 @@ impl Cloud for Model {
             .filter_map(|arn| world.records.iter().find(|(r, _)| r.arn == *arn))
             .map(|(r, _)| r.clone())
             .collect())
+    }
+
+    async fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        action: HookAction,
+    ) -> anyhow::Result<()> {
+        let mut world = self.call("ContinueServiceDeployment")?;
+        let now = Instant::now();
+        let Some((record, _)) = world.records.iter().find(|(r, _)| r.arn == arn) else {
+            return Err(not_found(
+                "ServiceDeploymentNotFoundException",
+                "The service deployment does not exist.",
+            ));
+        };
+        let awaiting = record
+            .hooks
+            .iter()
+            .any(|h| h.id == hook_id && h.status == HookStatus::AwaitingAction);
+        let paused = world
+            .rollout_of(arn)
+            .filter(|s| matches!(world.rollouts[s].phase, Phase::Paused(_)));
+        match (awaiting, paused) {
+            (true, Some(service)) => {
+                world.act_on_hook(&service, action, now);
+                Ok(())
+            }
+            _ => Err(not_found(
+                "InvalidParameterException",
+                "The lifecycle hook is not awaiting action.",
+            )),
+        }
+    }
+
+    async fn stop_service_deployment(&self, arn: &str, stop: StopType) -> anyhow::Result<()> {
+        let mut world = self.call("StopServiceDeployment")?;
+        let now = Instant::now();
+        let Some(service) = world.rollout_of(arn) else {
+            return Err(not_found(
+                "InvalidParameterException",
+                "The service deployment is not in progress.",
+            ));
+        };
+        let record = world.rollouts[&service].record;
+        match stop {
+            StopType::Rollback => world.ecs_rolls_back(
+                &service,
+                now,
+                "stopped with a rollback (StopServiceDeployment ROLLBACK)",
+                |_| {},
+            ),
+            StopType::Abort => {
+                world.update_record(record, now, |r| {
+                    r.status = ServiceDeploymentStatus::Stopped;
+                    r.status_reason = Some("stopped (StopServiceDeployment ABORT)".into());
+                });
+                world.rollouts.remove(&service);
+            }
+        }
+        Ok(())
     }
 
     async fn describe_task_definition(&self, task_definition: &str) -> anyhow::Result<Value> {

@@ -25,6 +25,15 @@ use crate::support::declared_inputs;
 
 /// A deploy request from the step's inputs, read and validated as the binary does.
 fn request(inputs: &[(&str, &str)]) -> DeployRequest {
+    match validated(inputs) {
+        Request::Deploy(request) => *request,
+        _ => unreachable!("a deploy"),
+    }
+}
+
+/// A request of any command (`command` among the inputs) from the step's inputs, read and
+/// validated as the binary does.
+pub(crate) fn validated(inputs: &[(&str, &str)]) -> Request {
     let workspace = tempfile::tempdir().unwrap();
     let mut env: BTreeMap<String, String> = declared_inputs()
         .into_iter()
@@ -53,10 +62,7 @@ fn request(inputs: &[(&str, &str)]) -> DeployRequest {
     }
     let given = ecs_ship::input::read_from(|name| env.get(name).cloned(), vec!["ecs-ship".into()]);
     let inputs = ecs_ship::input::load(given.command.expect("a command")).expect("inputs load");
-    match ecs_ship::request::validate(&inputs).expect("valid inputs") {
-        Request::Deploy(request) => *request,
-        Request::Rollback(_) => unreachable!("a deploy"),
-    }
+    ecs_ship::request::validate(&inputs).expect("valid inputs")
 }
 
 /// Runs a deploy to the end against the model; the run, its report, the log and when it ended.
