@@ -290,3 +290,77 @@ fn strategy_inputs_are_sent_with_the_services_own_deployment_configuration_kept(
         run.summary
     );
 }
+
+/// Gives the service a PAUSE lifecycle hook, as the infrastructure would.
+fn with_pause_hook(em: &Emulator) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        client(em)
+            .update_service()
+            .cluster(CLUSTER)
+            .service(SERVICE)
+            .deployment_configuration(
+                aws_sdk_ecs::types::DeploymentConfiguration::builder()
+                    .lifecycle_hooks(
+                        aws_sdk_ecs::types::DeploymentLifecycleHook::builder()
+                            .target_type(aws_sdk_ecs::types::DeploymentLifecycleHookTargetType::Pause)
+                            .lifecycle_stages(
+                                aws_sdk_ecs::types::DeploymentLifecycleHookStage::PostTestTrafficShift,
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn the_binary_pauses_at_the_hook_then_continue_deploys_and_rollback_rolls_back() {
+    let em = Emulator::start(&["dev"]);
+    with_pause_hook(&em);
+    // Revision 2 is approved; revision 3 (a new variable) is rejected and ECS puts 2 back.
+    for (command, status, variables, running) in [
+        ("continue", "deployed", "", "2"),
+        ("rollback", "rolled-back", "ROUND: \"2\"", "2"),
+    ] {
+        em.scenario_with(
+            CLUSTER,
+            SERVICE,
+            &json!({"outcome": "complete", "delay": 1.0, "pause": true}),
+        );
+        let run = deploy_dev(
+            &em,
+            &[
+                ("wait-until", "paused"),
+                ("environment-variables", variables),
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stdout);
+        assert_eq!(run.output("status"), "paused", "{}", run.stdout);
+        assert_eq!(run.output("lifecycle-stage"), "POST_TEST_TRAFFIC_SHIFT");
+        let arn = run.output("service-deployment-arn").to_string();
+        let hook = run.output("hook-id").to_string();
+        assert!(hook.starts_with("hook-"), "{hook}");
+        assert!(
+            run.summary.contains("| Paused at | hook"),
+            "{}",
+            run.summary
+        );
+        let run = crate::support::run_action(
+            Some(&em),
+            &[
+                ("command", command),
+                ("environment", "dev"),
+                ("service-deployment-arn", &arn),
+                ("hook-id", &hook),
+            ],
+        );
+        assert_eq!(run.code, 0, "{command}: {}", run.stdout);
+        assert_eq!(run.output("status"), status, "{command}: {}", run.stdout);
+        assert_eq!(em.running("dev", SERVICE), running, "{command}");
+    }
+    assert_eq!(em.count("ContinueServiceDeployment"), 2);
+}

@@ -198,6 +198,8 @@ fn aws_actions_called() -> std::collections::BTreeSet<String> {
                 "deregister_",
                 "update_",
                 "run_",
+                "continue_service_",
+                "stop_service_",
                 "put_",
                 "get_",
                 "batch_",

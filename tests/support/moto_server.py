@@ -28,7 +28,10 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   hang:     stays IN_PROGRESS.
                   A scenario applies to the next rollout of that service (`times`: the next n);
                   later ones complete after 0.5 s, or go as `then` (a scenario) says.
-                  complete also takes `bake` (seconds of bake time after the rollout completed:
+                  complete also takes `pause` (true: a PAUSE lifecycle hook halfway, in stage
+                  POST_TEST_TRAFFIC_SHIFT; the rollout waits for ContinueServiceDeployment
+                  CONTINUE or ROLLBACK; StopServiceDeployment ROLLBACK or ABORT stops any), and
+                  `bake` (seconds of bake time after the rollout completed:
                   the service's deployments say COMPLETED, its service deployment stays
                   IN_PROGRESS in stage BAKE_TIME) and `alarm` ({"at", "name"}: a CloudWatch alarm
                   that goes off `at` seconds into bake time, and ECS rolls back).
@@ -90,6 +93,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from moto.core.utils import utcnow  # noqa: E402
+from moto.core.exceptions import JsonRESTError  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
 from moto.ecs.models import Container, EC2ContainerServiceBackend, Task, ecs_backends  # noqa: E402
 from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
@@ -420,6 +424,71 @@ def describe_service_deployments(self):
                          "failures": [{"arn": a, "reason": "MISSING"} for a in arns if a not in known]})
 
 
+def ecs_rolls_back(r, why, **sd_more):
+    """ECS rolls a rollout back: ours FAILED, a PRIMARY deployment of the previous revision that
+    completes 2 s later, and its service deployment ROLLBACK_IN_PROGRESS."""
+    service, dep = r["service"], r["deployment"]
+    dep.update(rolloutState="FAILED", rolloutStateReason=why, status="ACTIVE", updatedAt=utcnow())
+    add_event(service, f"deployment {dep['id']} deployment failed: {why}")
+    record("failed", service, dep)
+    rollback = new_deployment(service, r["previous"], service.desired_count)
+    for d in service.deployments:
+        if d["status"] == "PRIMARY":
+            d["status"] = "ACTIVE"
+    service.deployments.insert(0, rollback)
+    service.task_definition = r["previous"]
+    add_event(service, f"rolling back to deployment {rollback['id']}.")
+    r.update(phase="rolling-back", deployment=rollback, started=time.monotonic(),
+             scenario={"outcome": "complete", "delay": 2.0})
+    sd = r["service_deployment"]
+    end_service_deployment(
+        sd, "ROLLBACK_IN_PROGRESS", statusReason=why,
+        rollback={"reason": why, "startedAt": datetime.datetime.now(datetime.timezone.utc),
+                  "serviceRevisionArn": (sd["sourceServiceRevisions"] or [{}])[0].get("arn")},
+        **sd_more)
+
+
+def rollout_of(arn):
+    return next(((k, r) for k, r in ROLLOUTS.items() if r["service_deployment"]["serviceDeploymentArn"] == arn),
+                (None, None))
+
+
+def continue_service_deployment(self):
+    """ContinueServiceDeployment: CONTINUE or ROLLBACK at the hook awaiting action."""
+    arn, hook, action = self._get_param("serviceDeploymentArn"), self._get_param("hookId"), self._get_param("action", "CONTINUE")
+    with LOCK:
+        _, r = rollout_of(arn)
+        if r is None or r["phase"] != "paused" or r["service_deployment"]["lifecycleHookDetails"][0]["hookId"] != hook:
+            raise JsonRESTError("InvalidParameterException", "The lifecycle hook is not awaiting action.")
+        sd = r["service_deployment"]
+        if action == "ROLLBACK":
+            sd["lifecycleHookDetails"][0]["status"] = "FAILED"
+            ecs_rolls_back(r, "rolled back at a lifecycle hook (ContinueServiceDeployment ROLLBACK)")
+        else:
+            sd["lifecycleHookDetails"][0]["status"] = "SUCCEEDED"
+            r["started"] += time.monotonic() - r["paused_at"]
+            r.update(phase="rolling", resumed=True)
+            end_service_deployment(sd, "IN_PROGRESS", lifecycleStage="PRODUCTION_TRAFFIC_SHIFT")
+    return ActionResult({"serviceDeploymentArn": arn})
+
+
+def stop_service_deployment(self):
+    """StopServiceDeployment: ROLLBACK (ECS rolls back) or ABORT (STOPPED, left as it is)."""
+    arn, stop = self._get_param("serviceDeploymentArn"), self._get_param("stopType", "ROLLBACK")
+    with LOCK:
+        key, r = rollout_of(arn)
+        if r is None:
+            raise JsonRESTError("InvalidParameterException", "The service deployment is not in progress.")
+        if stop == "ABORT":
+            end_service_deployment(r["service_deployment"], "STOPPED", statusReason="stopped (StopServiceDeployment ABORT)")
+            del ROLLOUTS[key]
+        else:
+            ecs_rolls_back(r, "stopped with a rollback (StopServiceDeployment ROLLBACK)")
+    return ActionResult({"serviceDeploymentArn": arn})
+
+
+EC2ContainerServiceResponse.continue_service_deployment = continue_service_deployment
+EC2ContainerServiceResponse.stop_service_deployment = stop_service_deployment
 EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
 EC2ContainerServiceResponse.describe_service_deployments = describe_service_deployments
 
@@ -472,7 +541,16 @@ def tick():
         for key, r in list(ROLLOUTS.items()):
             service, dep, sc = r["service"], r["deployment"], r["scenario"]
             elapsed = now - r["started"]
-            if r["phase"] == "rolling" and sc["outcome"] == "complete":
+            if r["phase"] == "rolling" and sc["outcome"] == "complete" and sc.get("pause") \
+                    and not r.get("resumed") and elapsed >= sc["delay"] / 2:
+                # A PAUSE hook halfway: the rollout waits for ContinueServiceDeployment.
+                expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+                end_service_deployment(r["service_deployment"], "IN_PROGRESS", lifecycleStage="POST_TEST_TRAFFIC_SHIFT",
+                                       lifecycleHookDetails=[{"hookId": f"hook-{uuid.uuid4().hex[:8]}", "targetType": "PAUSE",
+                                                              "status": "AWAITING_ACTION", "expiresAt": expires,
+                                                              "timeoutAction": "ROLLBACK"}])
+                r.update(phase="paused", paused_at=now)
+            elif r["phase"] == "rolling" and sc["outcome"] == "complete":
                 if elapsed >= sc["delay"] and sc.get("bake"):
                     # Rolled out; ECS bakes it before the service deployment is SUCCESSFUL.
                     finish(service, dep)
@@ -535,21 +613,9 @@ def tick():
                     deploymentCircuitBreaker={"status": "TRIGGERED", "failureCount": 3, "threshold": 3})
             elif r["phase"] == "baking" and sc.get("alarm") and elapsed >= float(sc["alarm"]["at"]):
                 name = sc["alarm"]["name"]
-                why = f"CloudWatch alarm {name} is in ALARM"
-                dep.update(rolloutState="FAILED", rolloutStateReason=why, status="ACTIVE", updatedAt=utcnow())
-                add_event(service, f"deployment {dep['id']} deployment failed: {why}")
-                record("failed", service, dep)
-                rollback = new_deployment(service, r["previous"], service.desired_count)
-                service.deployments.insert(0, rollback)
-                service.task_definition = r["previous"]
-                add_event(service, f"rolling back to deployment {rollback['id']}.")
-                r.update(phase="rolling-back", deployment=rollback, started=now, scenario={"outcome": "complete", "delay": 2.0})
                 sd = r["service_deployment"]
-                end_service_deployment(
-                    sd, "ROLLBACK_IN_PROGRESS", statusReason=why,
-                    rollback={"reason": why, "startedAt": datetime.datetime.now(datetime.timezone.utc),
-                              "serviceRevisionArn": (sd["sourceServiceRevisions"] or [{}])[0].get("arn")},
-                    alarms={**sd["alarms"], "status": "TRIGGERED", "triggeredAlarmNames": [name]})
+                ecs_rolls_back(r, f"CloudWatch alarm {name} is in ALARM",
+                               alarms={**sd["alarms"], "status": "TRIGGERED", "triggeredAlarmNames": [name]})
             elif r["phase"] == "baking" and elapsed >= float(sc["bake"]):
                 end_service_deployment(r["service_deployment"], "SUCCESSFUL", lifecycleStage="CLEAN_UP")
                 record("baked", service, dep)
