@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::domain::ecs::Watched;
 use crate::domain::outcome::{RolledBackBy, Rollout, TaskRun};
 
 /// A handle on the run's progress record; clones share it.
@@ -28,6 +29,9 @@ pub struct Record {
     pub pre_deploy: Option<TaskRun>,
     /// The rollbacks started or adopted, by service index.
     pub rollbacks: BTreeMap<usize, RollbackStarted>,
+    /// The rollouts the deploy started whose verdict is not in yet, by service index (what
+    /// `on-cancel: rollback` rolls back).
+    pub in_flight: BTreeMap<usize, Watched>,
 }
 
 /// A rollback under way.

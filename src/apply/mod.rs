@@ -143,7 +143,13 @@ pub async fn update_all<C: Cloud, W: Write>(
                         .desired_count
                         .map_or(String::new(), |n| format!(" (desired count {n})"))
                 ));
-                started(cluster, &plans[i], &befores[i], updated, &arns[i], sent)
+                let update = started(cluster, &plans[i], &befores[i], updated, &arns[i], sent);
+                if let Update::Started { watched } = &update {
+                    progress.note(|r| {
+                        r.in_flight.insert(i, (**watched).clone());
+                    });
+                }
+                update
             }
             Err(failed) => {
                 console.line(&format!("Updating {service} failed: {:#}", failed.error));

@@ -72,6 +72,8 @@ pub async fn judge<C: Cloud, W: Write>(
 ) -> bool {
     let limits = Limits::of(&req.target);
     let outcomes = watch::wait_for(cloud, &judged.watched, limits, console).await;
+    // Verdicts are in: nothing is in flight for `on-cancel` any more (rollbacks keep their own).
+    progress.note(|r| r.in_flight.clear());
     judged.outcomes = Some(outcomes.clone());
     if judged.succeeded() {
         return true;

@@ -22,7 +22,7 @@ use crate::apply::register::{Registrar, register_all};
 use crate::apply::{Update, reread, update_all};
 use crate::cloud::Cloud;
 use crate::console::Console;
-use crate::domain::ecs::{ServiceDeploymentRef, short_task_definition};
+use crate::domain::ecs::{OnCancel, ServiceDeploymentRef, short_task_definition};
 use crate::domain::outcome::TaskRun;
 use crate::error::UserError;
 use crate::gather::{Gathered, gather};
@@ -33,6 +33,7 @@ use crate::plan::{Plan, PlanInput, plan};
 use crate::progress::{Ended, Progress, Record, until_stopped};
 use crate::request::DeployRequest;
 use crate::request::gate::Destination;
+use crate::rollback::cancel::{self, CancelRollback};
 use crate::watch::{self, Live, Watched};
 
 pub use judge::Judged;
@@ -68,6 +69,8 @@ pub struct DeployRun {
     pub error: Option<anyhow::Error>,
     /// The signal that cancelled the run.
     pub cancelled: Option<&'static str>,
+    /// What `on-cancel: rollback` did to each rollout in flight, by service index.
+    pub cancel_rollbacks: Vec<(usize, CancelRollback)>,
     /// What the stage in flight had done when the run was cancelled or failed.
     pub progress: Record,
 }
@@ -105,6 +108,7 @@ pub async fn run<C: Cloud, W: Write>(
         image_tag: req.image.tag(),
         ..DeployRun::default()
     };
+    let cloud_on_cancel = cloud.as_ref().ok().copied();
     match until_stopped(
         steps(cloud, req, ctx, console, github, progress, &mut run),
         stop,
@@ -112,11 +116,38 @@ pub async fn run<C: Cloud, W: Write>(
     .await
     {
         Ended::Failed(err) => run.error = Some(err),
-        Ended::Cancelled(signal) => run.cancelled = Some(signal),
+        Ended::Cancelled(signal) => {
+            run.cancelled = Some(signal);
+            if let (OnCancel::Rollback, Some(cloud)) = (req.on_cancel, cloud_on_cancel) {
+                run.cancel_rollbacks = roll_back_on_cancel(cloud, console, progress).await;
+            }
+        }
         Ended::Done => {}
     }
     run.progress = progress.snapshot();
     run
+}
+
+/// `on-cancel: rollback`: the rollouts in flight (not those a rollback already covers) are
+/// rolled back, within the runner's grace period.
+async fn roll_back_on_cancel<C: Cloud, W: Write>(
+    cloud: &C,
+    console: &mut Console<W>,
+    progress: &Progress,
+) -> Vec<(usize, CancelRollback)> {
+    let record = progress.snapshot();
+    let in_flight: Vec<(usize, Watched)> = record
+        .in_flight
+        .into_iter()
+        .filter(|(i, _)| !record.rollbacks.contains_key(i))
+        .collect();
+    if in_flight.is_empty() {
+        return Vec::new();
+    }
+    console.group("Roll back on cancel");
+    let done = cancel::roll_back_in_flight(cloud, &in_flight, progress).await;
+    cancel::say(&done, &in_flight, console);
+    done
 }
 
 async fn steps<C: Cloud, W: Write>(

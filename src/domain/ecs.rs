@@ -486,6 +486,16 @@ pub fn where_it_stands(state: &ServiceState) -> String {
     }
 }
 
+/// What a cancelled deploy (SIGTERM, SIGINT) does to the rollouts it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnCancel {
+    /// Leave them: ECS carries on.
+    #[default]
+    Leave,
+    /// Roll them back before exiting.
+    Rollback,
+}
+
 /// When a wait ends well: the deployment is done, or waits at a PAUSE lifecycle hook.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum WaitUntil {
@@ -507,7 +517,7 @@ impl WaitUntil {
 }
 
 /// One service being watched.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watched {
     pub cluster: String,
     /// The service as it looked right after the update (its events so far are not news).

@@ -210,6 +210,12 @@ pub struct DeployArgs {
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
     pub rollback: String,
 
+    /// What a cancelled job (SIGTERM, SIGINT) does to the rollouts it started and has no verdict
+    /// on yet: `leave` them to ECS, or `rollback` (stop each service deployment with a rollback,
+    /// or update the service back to the revision it ran before) before exiting, within 4 s.
+    #[arg(long, value_name = "WHAT", default_value = "leave")]
+    pub on_cancel: String,
+
     /// Set the deployment circuit breaker (`true`: enabled with rollback; `false`: off) in the same
     /// update. Default: unchanged.
     #[arg(long, value_name = "BOOL")]

@@ -168,6 +168,7 @@ settings! {
         desired_count = "desired-count",
         pin_image_digest = "pin-image-digest",
         rollback = "rollback",
+        on_cancel = "on-cancel",
         circuit_breaker = "circuit-breaker",
         maximum_percent = "maximum-percent",
         minimum_healthy_percent = "minimum-healthy-percent",

@@ -5,9 +5,10 @@
 use crate::apply::Update;
 use crate::deploy::{DeployRun, Unchanged};
 use crate::domain::ecs::ServiceDeploymentRef;
-use crate::domain::outcome::{Rollout, TaskRun};
+use crate::domain::outcome::{RollbackState, RolledBackBy, Rollout, TaskRun};
 use crate::domain::taskdef::logs::log_location;
 use crate::error::Exit;
+use crate::rollback::cancel::CancelRollback;
 
 use super::judged::judge;
 use super::{Report, ServiceResult, Status};
@@ -32,8 +33,48 @@ pub fn build(run: &DeployRun, environment: &str, warnings: Vec<String>) -> Repor
     }
     if let Some(signal) = run.cancelled {
         super::cancel::cancelled(&mut report, signal);
+        rolled_back_on_cancel(&mut report, run);
     }
     report
+}
+
+/// What `on-cancel: rollback` did, per service and in the message (which said ECS carries on).
+fn rolled_back_on_cancel(report: &mut Report, run: &DeployRun) {
+    if run.cancel_rollbacks.is_empty() {
+        return;
+    }
+    let mut clauses = Vec::new();
+    for (i, done) in &run.cancel_rollbacks {
+        let Some(result) = report.services.get_mut(*i) else {
+            continue;
+        };
+        clauses.push(format!("{}: {}", result.service, done.describe()));
+        let to = match done {
+            CancelRollback::Stopped { to, .. } => to.clone(),
+            CancelRollback::Updated { to, .. } => Some(to.clone()),
+            CancelRollback::Failed(_) => None,
+        };
+        if let Some(to) = to {
+            result.rollback_task_definition_arn = Some(to.clone());
+            result.rollback_state = Some(RollbackState::Unverified(
+                "started on cancel, not waited for".into(),
+            ));
+            if *i == 0 {
+                report.rollback_task_definition_arn = Some(to);
+                report.rolled_back_by = Some(RolledBackBy::EcsShip);
+                report.rollback_state = result.rollback_state.clone();
+            }
+        }
+    }
+    if let Some(failure) = &mut report.failure {
+        let carries_on = "; ECS carries on with it";
+        let message = failure
+            .message
+            .strip_suffix(carries_on)
+            .unwrap_or(&failure.message)
+            .to_string();
+        failure.message = format!("{message}; on-cancel rollback: {}", clauses.join("; "));
+    }
 }
 
 fn gathered(report: &mut Report, run: &DeployRun) {

@@ -5,7 +5,7 @@ use super::{
     DeployRequest, GitHubRequest, ImageSpec, LogSettings, NamedValues, Secret, predeploy, services,
 };
 use crate::domain::ecs::{
-    Alarms, CircuitBreaker, DeploymentSettings, DeploymentStrategy, Tenths, TrafficStep,
+    Alarms, CircuitBreaker, DeploymentSettings, DeploymentStrategy, OnCancel, Tenths, TrafficStep,
     is_ecs_name, strategy_input,
 };
 use crate::domain::image::{self, ImageRef, RepositoryRef};
@@ -55,6 +55,17 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
         dry_run: parse_bool("dry-run", &args.dry_run)?,
         pin_image_digest: parse_bool("pin-image-digest", &args.pin_image_digest)?,
         rollback: parse_bool("rollback", &args.rollback)?,
+        on_cancel: match args.on_cancel.trim() {
+            "leave" => OnCancel::Leave,
+            "rollback" => OnCancel::Rollback,
+            other => {
+                return Err(invalid(
+                    "on-cancel",
+                    other,
+                    "expected `leave` or `rollback`",
+                ));
+            }
+        },
         settings: settings(args)?,
         tag_revisions: parse_bool("tag-revisions", &args.tag_revisions)?,
         record_deployment: parse_bool("record-deployment", &args.record_deployment)?,

@@ -14,7 +14,7 @@ mod target;
 
 pub use crate::cloud::HookAction;
 pub use crate::domain::arn::ServiceDeploymentArn;
-use crate::domain::ecs::{DeploymentSettings, is_ecs_name};
+use crate::domain::ecs::{DeploymentSettings, OnCancel, is_ecs_name};
 use crate::domain::image::{ImageRef, RepositoryRef};
 use crate::error::UserError;
 pub use crate::input::NamedValues;
@@ -225,6 +225,8 @@ pub struct DeployRequest {
     pub dry_run: bool,
     pub pin_image_digest: bool,
     pub rollback: bool,
+    /// What a cancelled run does to the rollouts in flight.
+    pub on_cancel: OnCancel,
     /// Rollout settings to set; empty leaves the service's as they are.
     pub settings: DeploymentSettings,
     pub tag_revisions: bool,

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::domain::ecs::{Alarms, DeploymentStrategy, Tenths};
+use crate::domain::ecs::{Alarms, DeploymentStrategy, OnCancel, Tenths};
 use crate::input::cli::DeployArgs;
 
 /// Validation of the step's inputs, as a run without a config file does it.
@@ -414,5 +414,18 @@ fn strategy_inputs_out_of_range_name_the_input_not_the_value() {
     assert_eq!(
         err(&a),
         "inputs `canary-percent` and `canary-bake-minutes` are for the `canary` strategy, and `deployment-strategy` is `linear`"
+    );
+}
+
+#[test]
+fn on_cancel_is_leave_by_default_or_rollback() {
+    assert_eq!(args().validate().unwrap().on_cancel, OnCancel::Leave);
+    let mut a = args();
+    a.on_cancel = "rollback".into();
+    assert_eq!(a.validate().unwrap().on_cancel, OnCancel::Rollback);
+    a.on_cancel = "abort".into();
+    assert_eq!(
+        err(&a),
+        "input `on-cancel` is invalid: expected `leave` or `rollback`"
     );
 }

@@ -19,6 +19,7 @@
 //! What became of each rollback is kept beside why the deploy failed: completed, failed,
 //! started but not verified, or not started at all, with where the service stands now.
 
+pub mod cancel;
 pub mod command;
 
 use std::io::Write;

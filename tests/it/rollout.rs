@@ -200,3 +200,89 @@ fn tasks_failing_load_balancer_health_checks_show_their_target_health() {
         "accepted for a load-balanced service"
     );
 }
+
+#[test]
+fn on_cancel_rollback_stops_the_service_deployment_with_a_rollback_before_exiting() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario(CLUSTER, SERVICE, "hang", 0.0);
+    let action = ActionRun::new(Some(&em), &dev_inputs(&[("on-cancel", "rollback")]));
+    let (run, stopped_in) = action.cancel_after("::group::Wait for deployment ecs-svc/");
+    assert!(
+        stopped_in < Duration::from_secs(5),
+        "within the runner's grace period ({stopped_in:?})"
+    );
+    assert_eq!(run.code, 130, "{}", run.stdout);
+    assert_eq!(run.output("status"), "cancelled");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.starts_with("cancelled (SIGTERM) while waiting for deployment ecs-svc/")
+            && reason.contains("; on-cancel rollback: bellyfed-dev-service: stopped service deployment arn:aws:ecs:us-east-1:123456789012:service-deployment/bellyfed-dev/bellyfed-dev-service/")
+            && reason.ends_with("with a rollback (ECS puts bellyfed-dev-service:1 back)")
+            && !reason.contains("ECS carries on"),
+        "{reason}"
+    );
+    assert_eq!(revision(run.output("rollback-task-definition-arn")), "1");
+    assert_eq!(em.count("StopServiceDeployment"), 1);
+    assert_eq!(
+        em.count("UpdateService"),
+        1,
+        "ECS rolls back, not another update"
+    );
+    // ECS's rollback completes 2 s later.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while em.running("dev", SERVICE) != "1" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ECS put revision 1 back"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn on_cancel_rollback_updates_back_when_the_service_deployment_cannot_be_stopped_and_never_hangs() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario(CLUSTER, SERVICE, "hang", 0.0);
+    // Stopping is denied, then (for the second run) held for 30 s.
+    em.fault("StopServiceDeployment", "denied", &json!({"times": 1}));
+    let action = ActionRun::new(Some(&em), &dev_inputs(&[("on-cancel", "rollback")]));
+    let (run, stopped_in) = action.cancel_after("::group::Wait for deployment ecs-svc/");
+    assert!(stopped_in < Duration::from_secs(5), "{stopped_in:?}");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.contains("; on-cancel rollback: bellyfed-dev-service: updated back to bellyfed-dev-service:1 (deployment ecs-svc/"),
+        "{reason}"
+    );
+    assert_eq!(
+        em.count("UpdateService"),
+        2,
+        "the deploy's, and the one back"
+    );
+    assert_eq!(em.running("dev", SERVICE), "1");
+
+    em.scenario(CLUSTER, SERVICE, "hang", 0.0);
+    em.fault(
+        "StopServiceDeployment",
+        "stall",
+        &json!({"times": 1, "seconds": 30}),
+    );
+    let action = ActionRun::new(
+        Some(&em),
+        &dev_inputs(&[
+            ("on-cancel", "rollback"),
+            ("environment-variables", "ROUND: \"2\""),
+        ]),
+    );
+    let (run, stopped_in) = action.cancel_after("::group::Wait for deployment ecs-svc/");
+    assert!(
+        stopped_in < Duration::from_secs(6),
+        "a held call does not hold the exit: {stopped_in:?}"
+    );
+    assert_eq!(run.code, 130, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason")
+            .contains("bellyfed-dev-service: not rolled back: AWS did not answer within 4 s"),
+        "{}",
+        run.output("failure-reason")
+    );
+}
