@@ -15,7 +15,7 @@ use std::future::Future;
 use anyhow::Context;
 use serde_json::Value;
 
-use crate::domain::deployment::ServiceDeployment;
+use crate::domain::deployment::{ServiceDeployment, ServiceRevision};
 use crate::domain::ecs::{
     Placement, ServiceState, ServiceStatus, StoppedTask, Tag, TargetHealth, TaskStatus,
 };
@@ -226,6 +226,12 @@ pub trait Cloud {
         arns: &[String],
     ) -> impl Future<Output = Answer<Vec<ServiceDeployment>>>;
 
+    /// At most 20 service revisions, with the image digests ECS resolved; unknown ones are left
+    /// out. `DescribeServiceRevisions`.
+    fn describe_service_revisions(
+        &self,
+        arns: &[String],
+    ) -> impl Future<Output = Answer<Vec<ServiceRevision>>>;
     /// Acts on a PAUSE lifecycle hook awaiting action: `CONTINUE` moves the deployment on,
     /// `ROLLBACK` rolls it back. `ContinueServiceDeployment`.
     fn continue_service_deployment(

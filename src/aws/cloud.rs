@@ -9,7 +9,7 @@ use crate::cloud::{
     Cloud, DescribedServices, FoundImage, HookAction, OneOffTask, Repository,
     ServiceDeploymentBrief, ServiceUpdate, StopType, Wanted,
 };
-use crate::domain::deployment::ServiceDeployment;
+use crate::domain::deployment::{ServiceDeployment, ServiceRevision};
 use crate::domain::ecs::{ServiceState, StoppedTask, Tag, TargetHealth, TaskStatus};
 
 impl Clients {
@@ -77,6 +77,13 @@ impl Cloud for Clients {
         arns: &[String],
     ) -> anyhow::Result<Vec<ServiceDeployment>> {
         deployments::describe_service_deployments(&self.ecs, arns).await
+    }
+
+    async fn describe_service_revisions(
+        &self,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<ServiceRevision>> {
+        deployments::describe_service_revisions(&self.ecs, arns).await
     }
 
     async fn continue_service_deployment(

@@ -15,7 +15,8 @@ use super::ecs::{POLL_ATTEMPTS, fewer_attempts};
 use super::sdk_error;
 use crate::cloud::{HookAction, ServiceDeploymentBrief, StopType};
 use crate::domain::deployment::{
-    BreakerCount, Hook, HookStatus, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
+    BreakerCount, ContainerImage, Hook, HookStatus, LifecycleStage, ServiceDeployment,
+    ServiceDeploymentStatus, ServiceRevision,
 };
 
 /// `DescribeServiceDeployments` takes at most this many ARNs.
@@ -196,4 +197,40 @@ pub async fn stop_service_deployment(
         .map_err(sdk_error)
         .with_context(|| format!("stopping service deployment {arn} ({})", stop.as_str()))?;
     Ok(())
+}
+
+/// `DescribeServiceRevisions` (at most 20): the image digests ECS resolved for each.
+pub async fn describe_service_revisions(
+    client: &Client,
+    arns: &[String],
+) -> anyhow::Result<Vec<ServiceRevision>> {
+    anyhow::ensure!(
+        arns.len() <= DESCRIBE_LIMIT,
+        "DescribeServiceRevisions takes at most {DESCRIBE_LIMIT} revisions, not {}",
+        arns.len()
+    );
+    let out = client
+        .describe_service_revisions()
+        .set_service_revision_arns(Some(arns.to_vec()))
+        .send()
+        .await
+        .map_err(sdk_error)
+        .context("describing service revisions")?;
+    Ok(out
+        .service_revisions()
+        .iter()
+        .map(|r| ServiceRevision {
+            arn: r.service_revision_arn().unwrap_or_default().to_string(),
+            task_definition: r.task_definition().unwrap_or_default().to_string(),
+            images: r
+                .container_images()
+                .iter()
+                .map(|c| ContainerImage {
+                    container: c.container_name().unwrap_or_default().to_string(),
+                    image: c.image().unwrap_or_default().to_string(),
+                    digest: c.image_digest().map(str::to_string),
+                })
+                .collect(),
+        })
+        .collect())
 }

@@ -10,6 +10,7 @@ use crate::progress::Progress;
 use crate::request::DeployRequest;
 use crate::rollback::{self, Begun, Started, Waited};
 use crate::watch::diagnose::{self, Explanation};
+use crate::watch::digests::Resolved;
 use crate::watch::{self, Limits, Outcome, Watched};
 
 /// The watch of started deployments and, after a failure, what followed.
@@ -29,6 +30,8 @@ pub struct Judged {
     pub begun: Option<Vec<(usize, Begun)>>,
     /// How the rollbacks waited for ended.
     pub waited: Option<Vec<Waited>>,
+    /// After success, the image digests ECS resolved for each service.
+    pub images: Option<Resolved>,
 }
 
 impl Judged {
@@ -41,6 +44,7 @@ impl Judged {
             rollback: false,
             begun: None,
             waited: None,
+            images: None,
         }
     }
 
@@ -76,6 +80,19 @@ pub async fn judge<C: Cloud, W: Write>(
     progress.note(|r| r.in_flight.clear());
     judged.outcomes = Some(outcomes.clone());
     if judged.succeeded() {
+        let deployed: Vec<(usize, &Outcome)> = judged
+            .watched
+            .iter()
+            .map(|(i, _)| *i)
+            .zip(&outcomes)
+            .collect();
+        let resolved = watch::digests::read(cloud, &deployed).await;
+        if let Some(why) = &resolved.unread {
+            console.line(&format!(
+                "The image digests ECS resolved could not be read ({why})"
+            ));
+        }
+        judged.images = Some(resolved);
         return true;
     }
     judged.rollback = req.rollback;

@@ -37,6 +37,25 @@ pub struct ServiceDeployment {
     pub finished_at: Option<String>,
 }
 
+/// A service revision (`DescribeServiceRevisions`): ECS's snapshot of the service for one
+/// deployment, with the image digests ECS resolved for it ("version consistency").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceRevision {
+    pub arn: String,
+    pub task_definition: String,
+    pub images: Vec<ContainerImage>,
+}
+
+/// A container's image as ECS resolved it for a service revision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerImage {
+    pub container: String,
+    /// The image as the task definition names it.
+    pub image: String,
+    /// The digest ECS runs (`sha256:…`).
+    pub digest: Option<String>,
+}
+
 /// The circuit breaker's count of failed tasks, and the count at which it trips.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BreakerCount {

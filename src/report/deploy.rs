@@ -11,7 +11,8 @@ use crate::error::Exit;
 use crate::rollback::cancel::CancelRollback;
 
 use super::judged::judge;
-use super::{Report, ServiceResult, Status};
+use super::{DeployedImage, Report, ServiceResult, Status};
+use crate::deploy::Judged;
 
 /// The report of a deploy; `warnings` are those known before it ran (the GitHub tracker's).
 pub fn build(run: &DeployRun, environment: &str, warnings: Vec<String>) -> Report {
@@ -212,6 +213,7 @@ fn applied(report: &mut Report, run: &DeployRun) {
         return;
     }
     if let Some(judged) = &run.judged {
+        deployed_images(report, run, judged);
         if judge(report, run, judged) {
             report.succeed(if judged.paused() {
                 Status::Paused
@@ -305,6 +307,44 @@ fn failed(report: &mut Report, err: &anyhow::Error) {
             service.status = Status::NotUpdated;
         } else if matches!(service.status, Status::Started | Status::DryRun) {
             service.status = Status::Failed;
+        }
+    }
+}
+
+/// The images ECS resolved for each service, beside the digest ecs-ship checked; a difference
+/// or an unread revision is a warning.
+fn deployed_images(report: &mut Report, run: &DeployRun, judged: &Judged) {
+    let Some(resolved) = &judged.images else {
+        return;
+    };
+    if let Some(why) = &resolved.unread {
+        report.warnings.push(format!(
+            "the image digests ECS resolved could not be read ({why})"
+        ));
+    }
+    for (i, images) in &resolved.images {
+        let Some(plan) = run.plans.get(*i) else {
+            continue;
+        };
+        for image in images {
+            let ours = plan.containers.contains(&image.container);
+            let deployed = DeployedImage {
+                service: plan.service.clone(),
+                container: image.container.clone(),
+                image: image.image.clone(),
+                digest: image.digest.clone(),
+                expected: plan.image.digest.clone().filter(|_| ours),
+            };
+            if deployed.differs() {
+                report.warnings.push(format!(
+                    "{}/{}: ECS runs {}, not the digest ecs-ship checked in ECR ({}): the tag moved between the check and the deployment",
+                    deployed.service,
+                    deployed.container,
+                    deployed.digest.as_deref().unwrap_or_default(),
+                    deployed.expected.as_deref().unwrap_or_default()
+                ));
+            }
+            report.deployed_images.push(deployed);
         }
     }
 }

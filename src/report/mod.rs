@@ -122,6 +122,25 @@ impl ServiceResult {
     }
 }
 
+/// A container's image as ECS resolved it for the deployment, beside the digest ecs-ship
+/// checked in ECR (for the containers it set the image of).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployedImage {
+    pub service: String,
+    pub container: String,
+    pub image: String,
+    pub digest: Option<String>,
+    /// The digest ecs-ship checked (and pinned, with `pin-image-digest`).
+    pub expected: Option<String>,
+}
+
+impl DeployedImage {
+    /// ECS runs another digest than the one ecs-ship checked.
+    pub fn differs(&self) -> bool {
+        matches!((&self.digest, &self.expected), (Some(d), Some(e)) if d != e)
+    }
+}
+
 /// Which command ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -151,6 +170,8 @@ pub struct Report {
     pub diff: Option<TaskDefDiff>,
     /// The rollout settings the deploy changes (the first service's), one line each.
     pub settings_changes: Vec<String>,
+    /// The images ECS runs for each deployed service, as it resolved them.
+    pub deployed_images: Vec<DeployedImage>,
     /// The rendered task definition with env values redacted (dry runs).
     pub rendered: Option<Value>,
     pub rollout: Option<Rollout>,
@@ -206,6 +227,7 @@ impl Report {
             changed: false,
             diff: None,
             settings_changes: Vec::new(),
+            deployed_images: Vec::new(),
             rendered: None,
             rollout: None,
             services: Vec::new(),

@@ -94,6 +94,7 @@ pub fn render(report: &Report) -> String {
     for warning in &report.warnings {
         let _ = writeln!(md, "\n> ⚠️ {}", text(warning));
     }
+    write_deployed_images(&mut md, report);
     write_changes(&mut md, report);
     write_failed_tasks(&mut md, report);
     write_target_health(&mut md, report);
@@ -210,6 +211,42 @@ fn write_table(md: &mut String, report: &Report) {
         "Duration",
         format!("{:.1} s", report.duration.as_secs_f64()),
     );
+}
+
+/// The images ECS runs, as it resolved them (a digest per container).
+fn write_deployed_images(md: &mut String, report: &Report) {
+    if report.deployed_images.is_empty() {
+        return;
+    }
+    let several = report.services.len() > 1;
+    let _ = writeln!(
+        md,
+        "\n### Images ECS runs\n\n| {}Container | Digest | |\n|{}---|---|---|",
+        if several { "Service | " } else { "" },
+        if several { "---|" } else { "" }
+    );
+    for image in &report.deployed_images {
+        let note = match (&image.digest, &image.expected) {
+            _ if image.differs() => format!(
+                "⚠️ not the digest checked in ECR ({})",
+                code(image.expected.as_deref().unwrap_or_default())
+            ),
+            (Some(_), Some(_)) => "as checked in ECR".to_string(),
+            (Some(_), None) => text(&shorten(&image.image, MAX_LINE_CHARS)),
+            (None, _) => "not resolved".to_string(),
+        };
+        let service = if several {
+            format!("{} | ", code(&image.service))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            md,
+            "| {service}{} | {} | {note} |",
+            code(&image.container),
+            code(image.digest.as_deref().unwrap_or("-"))
+        );
+    }
 }
 
 /// ECS's record of the deployment: its status and stage, strategy and bake time, and its id.

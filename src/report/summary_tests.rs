@@ -400,6 +400,13 @@ mod properties {
         diff.environment.added = vec![at(36)];
         r.pre_deploy_planned = Some(at(37));
         r.settings_changes = vec![at(45), at(46)];
+        r.deployed_images = vec![crate::report::DeployedImage {
+            service: at(47),
+            container: at(48),
+            image: at(49),
+            digest: Some(at(50)),
+            expected: Some(at(51)),
+        }];
         r.rendered = Some(serde_json::json!({ "family": at(38), "label": at(39) }));
         r
     }

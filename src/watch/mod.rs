@@ -22,6 +22,7 @@
 //! faults) on tokio's paused clock.
 
 pub mod diagnose;
+pub mod digests;
 pub mod service_deployments;
 mod tracking;
 pub mod verdict;

@@ -364,3 +364,21 @@ fn the_binary_pauses_at_the_hook_then_continue_deploys_and_rollback_rolls_back()
     }
     assert_eq!(em.count("ContinueServiceDeployment"), 2);
 }
+
+#[test]
+fn the_summary_shows_the_digest_ecs_resolved_for_each_container() {
+    let em = Emulator::start(&["dev"]);
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let digest = run.output("image-digest").to_string();
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    assert!(
+        run.summary.contains("### Images ECS runs")
+            && run
+                .summary
+                .contains(&format!("| app | {digest} | as checked in ECR |")),
+        "{}",
+        run.summary
+    );
+    assert_eq!(em.count("DescribeServiceRevisions"), 1);
+}

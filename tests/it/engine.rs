@@ -516,3 +516,36 @@ async fn rollback_of_a_deployment_in_progress_stops_it_with_a_rollback() {
     assert_eq!(model.calls("StopServiceDeployment").len(), 1);
     assert_eq!(model.running("api"), "api:1");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_summary_shows_the_digest_ecs_runs_and_warns_when_the_tag_moved() {
+    let model = Model::new(&["api"]);
+    let (_, report, log, _) = deploy(&model, &[("service", "api")]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    let pinned = format!("sha256:{}", "1".repeat(64));
+    let shown = summary(&report);
+    assert!(
+        shown.contains("### Images ECS runs")
+            && shown.contains(&format!("| app | {pinned} | as checked in ECR |")),
+        "{shown}"
+    );
+    assert_eq!(model.calls("DescribeServiceRevisions").len(), 1);
+
+    // Without the digest pinned, ECS resolves the tag when the deployment starts: a tag pushed
+    // again after ecs-ship checked it is said.
+    let model = Model::new(&["api"]);
+    let moved = format!("sha256:{}", "9".repeat(64));
+    model.move_tag_after_check(&moved);
+    let (_, report, log, _) =
+        deploy(&model, &[("service", "api"), ("pin-image-digest", "false")]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    let summary = summary(&report);
+    assert!(
+        summary.contains(&format!(
+            "| app | {moved} | ⚠️ not the digest checked in ECR ({pinned}) |"
+        )) && summary.contains(&format!(
+            "> ⚠️ api/app: ECS runs {moved}, not the digest ecs-ship checked in ECR ({pinned})"
+        )),
+        "{summary}"
+    );
+}

@@ -35,7 +35,8 @@ use ecs_ship::cloud::{
     ServiceDeploymentBrief, ServiceUpdate, StopType, Wanted,
 };
 use ecs_ship::domain::deployment::{
-    BreakerCount, Hook, HookStatus, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus,
+    BreakerCount, ContainerImage, Hook, HookStatus, LifecycleStage, ServiceDeployment,
+    ServiceDeploymentStatus, ServiceRevision,
 };
 use ecs_ship::domain::ecs::{
     ContainerExit, Deployment, DeploymentStatus, DeploymentStrategy, Placement, RolloutState,
@@ -168,6 +169,8 @@ struct World {
     no_current_record: bool,
     /// The wall clock at the model's start (service deployments carry wall-clock times).
     epoch: Option<(Instant, SystemTime)>,
+    /// A digest the next tag looked up moves to right after the lookup.
+    moves_after_check: Option<String>,
 }
 
 /// The model; shared by reference with the stages.
@@ -272,6 +275,11 @@ impl Model {
         world.strategies.insert(service.to_string(), strategy);
     }
 
+    /// The next tag looked up in ECR is pushed again (to `digest`) right after the lookup.
+    pub fn move_tag_after_check(&self, digest: &str) {
+        self.lock().moves_after_check = Some(digest.to_string());
+    }
+
     /// ECS's answers stop naming the current service deployment (`currentServiceDeployment`),
     /// so it has to be found with `ListServiceDeployments`.
     pub fn without_current_service_deployment(&self) {
@@ -358,6 +366,43 @@ impl Model {
 }
 
 impl World {
+    /// A service revision the model made (`…/service-revision/<cluster>/<service>/<family:n>`):
+    /// its task definition's images, each resolved to the digest ECR has for its tag.
+    fn revision(&self, arn: &str) -> Option<ServiceRevision> {
+        let (_, family_revision) = arn.rsplit_once('/')?;
+        let (family, n) = family_revision.rsplit_once(':')?;
+        let body = self
+            .families
+            .get(family)?
+            .get(n.parse::<usize>().ok()?.checked_sub(1)?)?;
+        let images = body["containerDefinitions"]
+            .as_array()?
+            .iter()
+            .map(|c| {
+                let image = c["image"].as_str().unwrap_or_default().to_string();
+                let digest = match image.split_once('@') {
+                    Some((_, digest)) => Some(digest.to_string()),
+                    None => image.rsplit_once(':').and_then(|(_, tag)| {
+                        self.images
+                            .iter()
+                            .find(|(_, tags)| tags.iter().any(|t| t == tag))
+                            .map(|(d, _)| d.clone())
+                    }),
+                };
+                ContainerImage {
+                    container: c["name"].as_str().unwrap_or_default().to_string(),
+                    image,
+                    digest,
+                }
+            })
+            .collect();
+        Some(ServiceRevision {
+            arn: arn.to_string(),
+            task_definition: td_arn(family, n.parse().ok()?),
+            images,
+        })
+    }
+
     /// The service as ECS's answers show it.
     fn answer(&self, service: &str) -> ServiceState {
         let mut state = self.services[service].clone();
@@ -466,7 +511,7 @@ impl World {
         let revision = |td: &str| {
             format!(
                 "arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{CLUSTER}/{service}/{}",
-                td.rsplit(':').next().unwrap_or_default()
+                td.rsplit('/').next().unwrap_or_default()
             )
         };
         let state = &self.services[service];
@@ -1001,6 +1046,18 @@ impl Cloud for Model {
             .collect())
     }
 
+    async fn describe_service_revisions(
+        &self,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<ServiceRevision>> {
+        assert!(
+            arns.len() <= 20,
+            "DescribeServiceRevisions takes at most 20"
+        );
+        let world = self.call("DescribeServiceRevisions")?;
+        Ok(arns.iter().filter_map(|arn| world.revision(arn)).collect())
+    }
+
     async fn continue_service_deployment(
         &self,
         arn: &str,
@@ -1239,14 +1296,14 @@ impl Cloud for Model {
         repository: &Repository,
         wanted: Wanted<'_>,
     ) -> anyhow::Result<FoundImage> {
-        let world = self.call("DescribeImages")?;
+        let mut world = self.call("DescribeImages")?;
         if repository.name != REPOSITORY {
             return Err(not_found(
                 "RepositoryNotFoundException",
                 "The repository does not exist.",
             ));
         }
-        world
+        let found = world
             .images
             .iter()
             .find(|(digest, tags)| match wanted {
@@ -1259,7 +1316,15 @@ impl Cloud for Model {
                 digest: digest.clone(),
                 tags: tags.clone(),
             })
-            .ok_or_else(|| not_found("ImageNotFoundException", "The image does not exist."))
+            .ok_or_else(|| not_found("ImageNotFoundException", "The image does not exist."));
+        if let (Wanted::Tag(tag), Some(moved)) = (wanted, world.moves_after_check.take()) {
+            // Someone pushes the tag again right after the check.
+            for (_, tags) in &mut world.images {
+                tags.retain(|t| t != tag);
+            }
+            world.images.push((moved, vec![tag.to_string()]));
+        }
+        found
     }
 
     async fn recent_tags(&self, _repository: &Repository, n: usize) -> anyhow::Result<Vec<String>> {

@@ -95,6 +95,7 @@ from botocore.config import Config  # noqa: E402
 from moto.core.utils import utcnow  # noqa: E402
 from moto.core.exceptions import JsonRESTError  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
+from moto.ecr.models import ecr_backends  # noqa: E402
 from moto.ecs.models import Container, EC2ContainerServiceBackend, Task, ecs_backends  # noqa: E402
 from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends  # noqa: E402
@@ -239,6 +240,7 @@ def reset_world():
         ONE_OFF.clear()
         UNHEALTHY.clear()
         SERVICE_DEPLOYMENTS.clear()
+        SERVICE_REVISIONS.clear()
         moto_api_backend.reset()
 
 
@@ -362,11 +364,43 @@ def next_scenario(key):
     return dict(scenario)
 
 
+SERVICE_REVISIONS = {}  # ARN -> DescribeServiceRevisions' serviceRevision
+
+
+def resolved_digest(image):
+    """The digest ECS resolves an image reference to: its own, or what ECR has for its tag now."""
+    if "@" in image:
+        return image.split("@", 1)[1]
+    name, _, tag = image.rpartition(":")
+    repository = ecr_backends[ACCOUNT][REGION].repositories.get(name.split("/", 1)[-1])
+    found = [i for i in (repository.images if repository else []) if tag in (i.image_tags or [i.image_tag])]
+    return found[-1].get_image_digest() if found else None
+
+
 def service_revision(service, task_definition):
-    """A service revision summary: ECS's snapshot of the service on one task definition."""
-    return {"arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{service.cluster_name}/{service.name}/"
-                   f"{abs(hash((service.name, task_definition))) % 10**19}",
-            "requestedTaskCount": service.desired_count, "runningTaskCount": 0, "pendingTaskCount": service.desired_count}
+    """A service revision summary: ECS's snapshot of the service on one task definition, with the
+    image digests resolved when the deployment starts (DescribeServiceRevisions)."""
+    arn = (f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{service.cluster_name}/{service.name}/"
+           f"{abs(hash((service.name, task_definition, time.monotonic()))) % 10**19}")
+    td = ecs_backends[ACCOUNT][REGION].describe_task_definition(task_definition)
+    SERVICE_REVISIONS[arn] = {
+        "serviceRevisionArn": arn, "serviceArn": service.arn,
+        "clusterArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{service.cluster_name}",
+        "taskDefinition": td.arn, "createdAt": datetime.datetime.now(datetime.timezone.utc),
+        "containerImages": [{"containerName": c["name"], "image": c.get("image"),
+                             "imageDigest": resolved_digest(c.get("image") or "")}
+                            for c in td.container_definitions],
+    }
+    return {"arn": arn, "requestedTaskCount": service.desired_count, "runningTaskCount": 0,
+            "pendingTaskCount": service.desired_count}
+
+
+def describe_service_revisions(self):
+    """DescribeServiceRevisions: at most 20; unknown ARNs are failures (`MISSING`)."""
+    arns = self._get_param("serviceRevisionArns", [])
+    with LOCK:
+        return ActionResult({"serviceRevisions": [SERVICE_REVISIONS[a] for a in arns if a in SERVICE_REVISIONS],
+                             "failures": [{"arn": a, "reason": "MISSING"} for a in arns if a not in SERVICE_REVISIONS]})
 
 
 def new_service_deployment(service, target, source):
@@ -487,6 +521,7 @@ def stop_service_deployment(self):
     return ActionResult({"serviceDeploymentArn": arn})
 
 
+EC2ContainerServiceResponse.describe_service_revisions = describe_service_revisions
 EC2ContainerServiceResponse.continue_service_deployment = continue_service_deployment
 EC2ContainerServiceResponse.stop_service_deployment = stop_service_deployment
 EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
