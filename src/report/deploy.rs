@@ -112,6 +112,7 @@ fn planned(report: &mut Report, run: &DeployRun) {
     report.changed = run.plans.iter().any(|p| p.changed);
     report.diff = Some(first.diff.clone());
     report.settings_changes.clone_from(&first.settings_changes);
+    report.lifecycle_hooks.clone_from(&first.lifecycle_hooks);
     report.services = run
         .plans
         .iter()

@@ -172,6 +172,8 @@ pub struct Report {
     pub settings_changes: Vec<String>,
     /// The images ECS runs for each deployed service, as it resolved them.
     pub deployed_images: Vec<DeployedImage>,
+    /// The first service's lifecycle hooks (infrastructure, unchanged), one line each.
+    pub lifecycle_hooks: Vec<String>,
     /// The rendered task definition with env values redacted (dry runs).
     pub rendered: Option<Value>,
     pub rollout: Option<Rollout>,
@@ -228,6 +230,7 @@ impl Report {
             diff: None,
             settings_changes: Vec::new(),
             deployed_images: Vec::new(),
+            lifecycle_hooks: Vec::new(),
             rendered: None,
             rollout: None,
             services: Vec::new(),

@@ -142,16 +142,16 @@ fn write_table(md: &mut String, report: &Report) {
     if let Some(revisions) = revision_cell(report) {
         row("Task definition", revisions);
     }
-    if !report.settings_changes.is_empty() {
-        row(
-            "Rollout settings",
-            report
-                .settings_changes
-                .iter()
-                .map(|c| text(c))
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
+    for (label, lines) in [
+        ("Lifecycle hooks", &report.lifecycle_hooks),
+        ("Rollout settings", &report.settings_changes),
+    ] {
+        if !lines.is_empty() {
+            row(
+                label,
+                lines.iter().map(|l| text(l)).collect::<Vec<_>>().join("; "),
+            );
+        }
     }
     if let Some(rollout) = &report.rollout {
         row(
@@ -170,26 +170,7 @@ fn write_table(md: &mut String, report: &Report) {
             row("ECS deployment", service_deployment_cell(sd));
         }
     }
-    if let Some((sd, hook)) = report.first_service_deployment().and_then(|sd| {
-        sd.hooks
-            .iter()
-            .find(|h| h.status == HookStatus::AwaitingAction)
-            .map(|h| (sd, h))
-    }) {
-        let mut cell = format!("hook {}", code(&hook.id));
-        if let Some(stage) = &sd.lifecycle_stage {
-            let _ = write!(cell, " in stage {}", code(stage.as_str()));
-        }
-        if let Some(expires) = &hook.expires_at {
-            let _ = write!(cell, ", awaiting action until {}", code(expires));
-        }
-        if let Some(action) = &hook.timeout_action {
-            let _ = write!(cell, " (then {})", code(action));
-        }
-        let _ = write!(
-            cell,
-            "; `command: continue` with this `service-deployment-arn` and `hook-id` moves it on, `command: rollback` with them rolls it back"
-        );
+    if let Some(cell) = paused_cell(report) {
         row("Paused at", cell);
     }
     if let Some((label, value)) = rollback_row(report) {
@@ -211,6 +192,30 @@ fn write_table(md: &mut String, report: &Report) {
         "Duration",
         format!("{:.1} s", report.duration.as_secs_f64()),
     );
+}
+
+/// Where the deployment waits at a PAUSE hook, until when, and what moves it on.
+fn paused_cell(report: &Report) -> Option<String> {
+    let sd = report.first_service_deployment()?;
+    let hook = sd
+        .hooks
+        .iter()
+        .find(|h| h.status == HookStatus::AwaitingAction)?;
+    let mut cell = format!("hook {}", code(&hook.id));
+    if let Some(stage) = &sd.lifecycle_stage {
+        let _ = write!(cell, " in stage {}", code(stage.as_str()));
+    }
+    if let Some(expires) = &hook.expires_at {
+        let _ = write!(cell, ", awaiting action until {}", code(expires));
+    }
+    if let Some(action) = &hook.timeout_action {
+        let _ = write!(cell, " (then {})", code(action));
+    }
+    let _ = write!(
+        cell,
+        "; `command: continue` with this `service-deployment-arn` and `hook-id` moves it on, `command: rollback` with them rolls it back"
+    );
+    Some(cell)
 }
 
 /// The images ECS runs, as it resolved them (a digest per container).

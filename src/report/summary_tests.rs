@@ -400,6 +400,7 @@ mod properties {
         diff.environment.added = vec![at(36)];
         r.pre_deploy_planned = Some(at(37));
         r.settings_changes = vec![at(45), at(46)];
+        r.lifecycle_hooks = vec![at(52)];
         r.deployed_images = vec![crate::report::DeployedImage {
             service: at(47),
             container: at(48),

@@ -366,7 +366,8 @@ async fn a_deploy_waiting_until_paused_ends_at_the_hook_with_what_continue_needs
             && summary.contains(&format!(
                 "| Paused at | hook {hook} in stage POST_TEST_TRAFFIC_SHIFT, awaiting action until "
             ))
-            && summary.contains("(then ROLLBACK); `command: continue`"),
+            && summary.contains("(then ROLLBACK); `command: continue`")
+            && summary.contains("| Lifecycle hooks | PAUSE at POST_TEST_TRAFFIC_SHIFT |"),
         "{summary}"
     );
     assert_eq!(
