@@ -18,12 +18,6 @@ pub(super) fn judge(report: &mut Report, run: &DeployRun, judged: &Judged) -> bo
     let names: Vec<&str> = run.plans.iter().map(|p| p.service.as_str()).collect();
     let mut failures = judged.earlier.clone();
     for ((i, w), outcome) in judged.watched.iter().zip(outcomes) {
-        if let Some(why) = &outcome.service_deployment_unused {
-            report.warnings.push(format!(
-                "{}: ECS's service deployment could not be used ({why}); the verdict is from DescribeServices alone (bake time, alarms and lifecycle hooks were not seen)",
-                names[*i]
-            ));
-        }
         let result = &mut report.services[*i];
         result.rollout = Some(Rollout::of(&outcome.last_state, &w.target));
         result
@@ -45,6 +39,7 @@ pub(super) fn judge(report: &mut Report, run: &DeployRun, judged: &Judged) -> bo
             result.status = Status::Deployed;
         }
     }
+    unused_service_deployments(report, &names, judged, outcomes);
     report.follow_first_rollout();
     if failures.is_empty() {
         return true;
@@ -196,5 +191,27 @@ fn conclude(report: &mut Report, started: &[usize]) {
         if !clauses.is_empty() {
             failure.message = format!("{}; {}", failure.message, clauses.join("; "));
         }
+    }
+}
+
+/// One warning per reason service deployments could not be used, naming the services.
+fn unused_service_deployments(
+    report: &mut Report,
+    names: &[&str],
+    judged: &Judged,
+    outcomes: &[crate::watch::Outcome],
+) {
+    let mut by_reason: std::collections::BTreeMap<&str, Vec<&str>> =
+        std::collections::BTreeMap::new();
+    for ((i, _), outcome) in judged.watched.iter().zip(outcomes) {
+        if let Some(why) = &outcome.service_deployment_unused {
+            by_reason.entry(why).or_default().push(names[*i]);
+        }
+    }
+    for (why, services) in by_reason {
+        report.warnings.push(format!(
+            "{}: ECS's service deployment could not be used ({why}); the verdict is from DescribeServices alone (bake time, alarms and lifecycle hooks were not seen)",
+            services.join(", ")
+        ));
     }
 }

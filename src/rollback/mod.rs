@@ -26,6 +26,7 @@ use std::io::Write;
 
 use crate::cloud::{self, Cloud, ServiceUpdate};
 use crate::console::Console;
+use crate::domain::deployment::{HookStatus, Standing, standing};
 use crate::domain::ecs::{
     DeploymentTarget, RolloutState, ServiceDeploymentRef, ServiceState, short_task_definition,
 };
@@ -180,6 +181,14 @@ async fn begin<C: Cloud, W: Write>(
             by.as_str()
         ));
         return pending(by, watched);
+    }
+    if let Some((service_deployment, hook)) = ecs_owns_rollback(s) {
+        match through_ecs(cloud, s, service_deployment, hook, console, progress).await {
+            Ok(begun) => return begun,
+            Err(why) => console.line(&format!(
+                "ECS did not roll the deployment back ({why}); updating the service back instead"
+            )),
+        }
     }
     match start(
         cloud,
@@ -351,40 +360,86 @@ async fn at_hook<C: Cloud, W: Write>(
     progress: &Progress,
 ) -> Begun {
     let name = &s.outcome.last_state.name;
-    let to = s.target.previous.clone().unwrap_or_default();
     console.group(&format!("Roll back {name} at its lifecycle hook"));
-    match cloud
-        .continue_service_deployment(service_deployment, hook_id, cloud::HookAction::Rollback)
-        .await
-    {
-        Ok(()) => {
-            progress.wrote(format!(
-                "rolled back service deployment {service_deployment} of `{name}` at hook {hook_id}"
-            ));
-            console.line(&format!(
-                "Rolled back {name}'s deployment at hook {hook_id}; ECS puts the previous revision back"
-            ));
-            pending(
-                RolledBackBy::EcsShip,
-                Watched {
-                    cluster: s.cluster.clone(),
-                    initial: s.outcome.last_state.clone(),
-                    target: s.target.clone(),
-                    service_deployment: ServiceDeploymentRef::Known(service_deployment.to_string()),
-                },
-            )
+    through_ecs(
+        cloud,
+        s,
+        service_deployment,
+        Some(hook_id),
+        console,
+        progress,
+    )
+    .await
+    .unwrap_or_else(|why| {
+        console.line(&format!(
+            "The rollback of {name} could not be started: {why}"
+        ));
+        Begun::NotStarted {
+            to: s.target.previous.clone().unwrap_or_default(),
+            why,
+            now: s.outcome.where_it_stands(),
         }
-        Err(err) => {
-            console.line(&format!(
-                "The rollback of {name} could not be started: {err:#}"
-            ));
-            Begun::NotStarted {
-                to,
-                why: format!("{err:#}"),
-                now: s.outcome.where_it_stands(),
-            }
-        }
+    })
+}
+
+/// The service deployment ECS should roll back itself, when ours failed: one that waits at a
+/// PAUSE hook, or one whose strategy owns rollback (blue/green, linear, canary: an update to the
+/// old revision would start a second deployment on top). Its ARN and the hook awaiting action.
+fn ecs_owns_rollback(s: &Started) -> Option<(&str, Option<&str>)> {
+    let sd = s.outcome.service_deployment.as_ref()?;
+    let hook = match standing(sd) {
+        Standing::AwaitingAction { .. } => sd
+            .hooks
+            .iter()
+            .find(|h| h.status == HookStatus::AwaitingAction)
+            .map(|h| h.id.as_str()),
+        Standing::Underway { .. } => None,
+        _ => return None,
+    };
+    let strategy_owns = sd
+        .strategy
+        .as_deref()
+        .is_some_and(|s| ["BLUE_GREEN", "LINEAR", "CANARY"].contains(&s));
+    (strategy_owns || hook.is_some()).then_some((sd.arn.as_str(), hook))
+}
+
+/// Asks ECS to roll the deployment back: at its hook (`ContinueServiceDeployment` ROLLBACK) or
+/// in progress (`StopServiceDeployment` ROLLBACK); the rollback to wait for, or why ECS refused.
+async fn through_ecs<C: Cloud, W: Write>(
+    cloud: &C,
+    s: &Started,
+    service_deployment: &str,
+    hook_id: Option<&str>,
+    console: &mut Console<W>,
+    progress: &Progress,
+) -> Result<Begun, String> {
+    let name = &s.outcome.last_state.name;
+    let asked = match hook_id {
+        Some(hook) => cloud
+            .continue_service_deployment(service_deployment, hook, cloud::HookAction::Rollback)
+            .await
+            .map(|()| format!("at hook {hook}")),
+        None => cloud
+            .stop_service_deployment(service_deployment, cloud::StopType::Rollback)
+            .await
+            .map(|()| "by stopping it".to_string()),
     }
+    .map_err(|err| format!("{err:#}"))?;
+    progress.wrote(format!(
+        "rolled back service deployment {service_deployment} of `{name}` {asked}"
+    ));
+    console.line(&format!(
+        "Rolled back {name}'s deployment {asked}; ECS puts the previous revision back"
+    ));
+    Ok(pending(
+        RolledBackBy::EcsShip,
+        Watched {
+            cluster: s.cluster.clone(),
+            initial: s.outcome.last_state.clone(),
+            target: s.target.clone(),
+            service_deployment: ServiceDeploymentRef::Known(service_deployment.to_string()),
+        },
+    ))
 }
 
 /// What became of a rollback, from the outcome of watching it.

@@ -11,6 +11,7 @@
 //!   `DescribeServices` alone, as it did before ECS had service deployments: a deploy never
 //!   fails for that alone.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
@@ -49,6 +50,7 @@ pub(super) struct Tracked {
     status: Option<ServiceDeploymentStatus>,
     hooks_said: Vec<String>,
     bake_noted: Option<Instant>,
+    said_unused: bool,
 }
 
 impl Tracked {
@@ -63,6 +65,7 @@ impl Tracked {
             status: None,
             hooks_said: Vec::new(),
             bake_noted: None,
+            said_unused: false,
         }
     }
 
@@ -80,22 +83,16 @@ impl Tracked {
             .map(standing)
     }
 
-    fn give_up<W: Write>(&mut self, service: &str, why: String, console: &mut Console<W>) {
-        console.line(&format!(
-            "{service}: ECS's service deployment cannot be used ({why}); judging the rollout from DescribeServices alone (bake time, alarms and lifecycle hooks are not seen)"
-        ));
+    /// Stops using the service deployment (said by [`poll`], once for all services given up on
+    /// for the same reason).
+    fn give_up(&mut self, why: String) {
         self.not_used = Some(why);
     }
 
-    fn read_failed<W: Write>(
-        &mut self,
-        service: &str,
-        err: &anyhow::Error,
-        console: &mut Console<W>,
-    ) {
+    fn read_failed(&mut self, err: &anyhow::Error) {
         self.failed_reads += 1;
         if crate::cloud::is_permanent(err) || self.failed_reads >= TRIES {
-            self.give_up(service, format!("{err:#}"), console);
+            self.give_up(format!("{err:#}"));
         }
     }
 
@@ -192,9 +189,38 @@ pub fn paused(hook: &Hook, stage: Option<&LifecycleStage>) -> String {
     )
 }
 
-/// Finds service deployments not known yet, then reads every one in use, 20 per call. Returns
-/// whether anything changed.
+/// Finds service deployments not known yet, then reads every one in use, 20 per call; says once
+/// which services' service deployments cannot be used, and why. Returns whether anything changed.
 pub(super) async fn poll<O: Observe, W: Write>(
+    observer: &mut O,
+    items: &[&Watched],
+    tracked: &mut [&mut Tracked],
+    deadline: Instant,
+    elapsed: &str,
+    console: &mut Console<W>,
+) -> bool {
+    let changed = find_and_read(observer, items, tracked, deadline, elapsed, console).await;
+    let mut given_up: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (item, t) in items.iter().zip(tracked.iter()) {
+        if let Some(why) = t.not_used.as_deref().filter(|_| !t.said_unused) {
+            given_up.entry(why).or_default().push(&item.initial.name);
+        }
+    }
+    for (why, services) in given_up {
+        console.line(&format!(
+            "ECS's service deployment{} of {} cannot be used ({why}); judging {} from DescribeServices alone (bake time, alarms and lifecycle hooks are not seen)",
+            if services.len() > 1 { "s" } else { "" },
+            services.join(", "),
+            if services.len() > 1 { "the rollouts" } else { "the rollout" }
+        ));
+    }
+    for t in tracked.iter_mut() {
+        t.said_unused |= t.not_used.is_some();
+    }
+    changed
+}
+
+async fn find_and_read<O: Observe, W: Write>(
     observer: &mut O,
     items: &[&Watched],
     tracked: &mut [&mut Tracked],
@@ -225,10 +251,10 @@ pub(super) async fn poll<O: Observe, W: Write>(
                         "ListServiceDeployments shows none created since the update ({})",
                         crate::text::rfc3339(after)
                     );
-                    t.give_up(name, why, console);
+                    t.give_up(why);
                 }
             }
-            Ok(Err(err)) => t.read_failed(name, &err, console),
+            Ok(Err(err)) => t.read_failed(&err),
             Err(_) => {} // the deadline decides
         }
     }
@@ -255,13 +281,13 @@ pub(super) async fn poll<O: Observe, W: Write>(
                         let err = anyhow::anyhow!(
                             "DescribeServiceDeployments does not know service deployment {arn}"
                         );
-                        tracked[*i].read_failed(name, &err, console);
+                        tracked[*i].read_failed(&err);
                     }
                 }
             }
             Ok(Err(err)) => {
                 for (i, _) in chunk {
-                    tracked[*i].read_failed(&items[*i].initial.name, &err, console);
+                    tracked[*i].read_failed(&err);
                 }
             }
             Err(_) => {} // the deadline decides

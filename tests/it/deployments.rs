@@ -198,7 +198,7 @@ fn a_deploy_role_without_service_deployment_permissions_still_deploys_and_says_s
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     assert_eq!(
         run.stdout
-            .matches("ECS's service deployment cannot be used")
+            .matches("ECS's service deployment of bellyfed-dev-service cannot be used (")
             .count(),
         1,
         "{}",

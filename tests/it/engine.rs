@@ -250,12 +250,7 @@ async fn without_permission_for_service_deployments_the_deploy_still_succeeds_an
         "judged from the rollout alone: {took:?}"
     );
     assert_eq!(model.calls("DescribeServiceDeployments").len(), 1);
-    assert_eq!(
-        log.matches("ECS's service deployment cannot be used")
-            .count(),
-        1,
-        "{log}"
-    );
+    assert_eq!(log.matches("cannot be used (").count(), 1, "{log}");
     let summary = summary(&report);
     assert!(
         summary.contains("> ⚠️ api: ECS's service deployment could not be used (")
@@ -549,4 +544,73 @@ async fn the_summary_shows_the_digest_ecs_runs_and_warns_when_the_tag_moved() {
         )),
         "{summary}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_the_strategy_owns_rollback_a_failed_deploy_is_rolled_back_by_ecs_not_by_an_update() {
+    // Blue/green that never finishes: at the timeout ECS is asked to roll it back.
+    let model = Model::new(&["api"]);
+    model.strategy(
+        "api",
+        Strategy {
+            blue_green: true,
+            ..Strategy::default()
+        },
+    );
+    model.scenario("api", &[Scenario::Hang]);
+    let (_, report, log, _) =
+        deploy(&model, &[("service", "api"), ("timeout-minutes", "0.1")]).await;
+    assert_eq!(output(&report, "status"), "rolled-back", "{log}");
+    assert!(
+        log.contains("Rolled back api's deployment by stopping it"),
+        "{log}"
+    );
+    assert_eq!(model.calls("StopServiceDeployment").len(), 1);
+    assert_eq!(
+        model.calls("UpdateService").len(),
+        1,
+        "no update on top of ECS"
+    );
+    assert_eq!(model.running("api"), "api:1");
+
+    // Paused at its hook while the deploy waits until deployed: rolled back at the hook.
+    let model = paused_service();
+    let (_, report, log, _) =
+        deploy(&model, &[("service", "api"), ("timeout-minutes", "0.2")]).await;
+    assert_eq!(output(&report, "status"), "rolled-back", "{log}");
+    assert!(
+        log.contains("Rolled back api's deployment at hook "),
+        "{log}"
+    );
+    assert_eq!(model.calls("ContinueServiceDeployment").len(), 1);
+    assert_eq!(model.calls("UpdateService").len(), 1);
+    assert_eq!(model.running("api"), "api:1");
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_deployments_denied_for_many_services_are_said_once() {
+    let names = ["api", "worker", "scheduler"];
+    let model = Model::new(&names);
+    model.fault(
+        "DescribeServiceDeployments",
+        0,
+        &AwsError::service("AccessDeniedException", "not authorized"),
+        10_000,
+    );
+    let (_, report, log, _) =
+        deploy(&model, &[("services", "- api\n- worker\n- scheduler\n")]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert_eq!(log.matches("cannot be used (").count(), 1, "{log}");
+    assert!(
+        log.contains("ECS's service deployments of api, worker, scheduler cannot be used (")
+            && log.contains("AccessDeniedException: not authorized); judging the rollouts from DescribeServices alone"),
+        "{log}"
+    );
+    assert_eq!(
+        model.calls("DescribeServiceDeployments").len(),
+        1,
+        "one batched call, denied once"
+    );
+    let summary = summary(&report);
+    assert_eq!(summary.matches("could not be used").count(), 1, "{summary}");
 }

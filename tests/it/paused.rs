@@ -299,8 +299,7 @@ async fn describe_services_failing_after_the_update_is_a_failed_rollout_and_the_
         deploy(&model, &[("service", "api"), ("timeout-minutes", "0.1")]).await;
     assert_eq!(report.exit as i32, 3, "{log}");
     assert_eq!(
-        log.matches("ECS's service deployment cannot be used")
-            .count(),
+        log.matches("cannot be used (").count(),
         2,
         "said once for the rollout, once for the rollback: {log}"
     );
