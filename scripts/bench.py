@@ -16,6 +16,7 @@ import collections
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -134,6 +135,26 @@ def main():
             updated = [e for e in timeline if e["what"] == "rollout-started"][-1]["t"]
             latencies.append(updated - stopped)
         results.append(("Service update after the pre-deploy task stopped with exit 0 (1-4 s migrations)", summary(latencies)))
+
+        # on-cancel: rollback: from SIGTERM to exit, the service deployment stopped with a rollback.
+        exits = []
+        for _ in range(max(3, args.runs // 2)):
+            run += 1
+            em.scenario(outcome="hang", delay=0)
+            env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{em.aws}", AWS_ACCESS_KEY_ID="bench",
+                       AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+            env.pop("GITHUB_ACTIONS", None)
+            child = subprocess.Popen([BIN, "deploy", "--environment", "dev", "--image-tag", "v2", "--ssm-prefix", PREFIX,
+                                      "--environment-variables", json.dumps({"BENCH_RUN": str(run)}),
+                                      "--on-cancel", "rollback"],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(random.uniform(2.0, 3.0))
+            sent = time.time()
+            child.send_signal(signal.SIGTERM)
+            assert child.wait(timeout=30) == 130
+            exits.append(time.time() - sent)
+            assert "StopServiceDeployment" in [c["op"] for c in em.control("GET", "/calls")]
+        results.append(("Exit after SIGTERM with `on-cancel: rollback` (service deployment stopped first)", summary(exits)))
 
         # Calls per minute while waiting on a rollout that never finishes.
         run += 1
