@@ -215,31 +215,8 @@ fn a_deploy_role_without_service_deployment_permissions_still_deploys_and_says_s
 #[test]
 fn strategy_inputs_are_sent_with_the_services_own_deployment_configuration_kept() {
     let em = Emulator::start(&["dev"]);
-    // The infrastructure gave the service a PAUSE hook and a circuit breaker.
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        client(&em)
-            .update_service()
-            .cluster(CLUSTER)
-            .service(SERVICE)
-            .deployment_configuration(
-                aws_sdk_ecs::types::DeploymentConfiguration::builder()
-                    .maximum_percent(200)
-                    .minimum_healthy_percent(100)
-                    .lifecycle_hooks(
-                        aws_sdk_ecs::types::DeploymentLifecycleHook::builder()
-                            .target_type(aws_sdk_ecs::types::DeploymentLifecycleHookTargetType::Pause)
-                            .lifecycle_stages(
-                                aws_sdk_ecs::types::DeploymentLifecycleHookStage::PostTestTrafficShift,
-                            )
-                            .build(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    });
+    // The infrastructure gave the service a PAUSE hook and its own rollout percentages.
+    with_pause_hook(&em, Some((200, 100)));
     em.reset_calls();
     let run = deploy_dev(
         &em,
@@ -291,26 +268,29 @@ fn strategy_inputs_are_sent_with_the_services_own_deployment_configuration_kept(
     );
 }
 
-/// Gives the service a PAUSE lifecycle hook, as the infrastructure would.
-fn with_pause_hook(em: &Emulator) {
+/// Gives the service a PAUSE lifecycle hook at `POST_TEST_TRAFFIC_SHIFT` (and maximum and
+/// minimum healthy percents, when given), as the infrastructure would.
+fn with_pause_hook(em: &Emulator, percents: Option<(i32, i32)>) {
+    use aws_sdk_ecs::types::{
+        DeploymentConfiguration, DeploymentLifecycleHook, DeploymentLifecycleHookStage,
+        DeploymentLifecycleHookTargetType,
+    };
+    let hook = DeploymentLifecycleHook::builder()
+        .target_type(DeploymentLifecycleHookTargetType::Pause)
+        .lifecycle_stages(DeploymentLifecycleHookStage::PostTestTrafficShift)
+        .build();
+    let configuration = DeploymentConfiguration::builder()
+        .set_maximum_percent(percents.map(|p| p.0))
+        .set_minimum_healthy_percent(percents.map(|p| p.1))
+        .lifecycle_hooks(hook)
+        .build();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         client(em)
             .update_service()
             .cluster(CLUSTER)
             .service(SERVICE)
-            .deployment_configuration(
-                aws_sdk_ecs::types::DeploymentConfiguration::builder()
-                    .lifecycle_hooks(
-                        aws_sdk_ecs::types::DeploymentLifecycleHook::builder()
-                            .target_type(aws_sdk_ecs::types::DeploymentLifecycleHookTargetType::Pause)
-                            .lifecycle_stages(
-                                aws_sdk_ecs::types::DeploymentLifecycleHookStage::PostTestTrafficShift,
-                            )
-                            .build(),
-                    )
-                    .build(),
-            )
+            .deployment_configuration(configuration)
             .send()
             .await
             .unwrap();
@@ -320,7 +300,7 @@ fn with_pause_hook(em: &Emulator) {
 #[test]
 fn the_binary_pauses_at_the_hook_then_continue_deploys_and_rollback_rolls_back() {
     let em = Emulator::start(&["dev"]);
-    with_pause_hook(&em);
+    with_pause_hook(&em, None);
     // Revision 2 is approved; revision 3 (a new variable) is rejected and ECS puts 2 back.
     for (command, status, variables, running) in [
         ("continue", "deployed", "", "2"),

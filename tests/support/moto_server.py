@@ -458,12 +458,13 @@ def describe_service_deployments(self):
                          "failures": [{"arn": a, "reason": "MISSING"} for a in arns if a not in known]})
 
 
-def ecs_rolls_back(r, why, **sd_more):
-    """ECS rolls a rollout back: ours FAILED, a PRIMARY deployment of the previous revision that
-    completes 2 s later, and its service deployment ROLLBACK_IN_PROGRESS."""
+def ecs_rolls_back(r, why, event=None, **sd_more):
+    """ECS rolls a rollout back: ours FAILED (the service event says `event`, else `why`), a
+    PRIMARY deployment of the previous revision that completes 2 s later, and its service
+    deployment ROLLBACK_IN_PROGRESS."""
     service, dep = r["service"], r["deployment"]
     dep.update(rolloutState="FAILED", rolloutStateReason=why, status="ACTIVE", updatedAt=utcnow())
-    add_event(service, f"deployment {dep['id']} deployment failed: {why}")
+    add_event(service, f"deployment {dep['id']} deployment failed: {event or why}")
     record("failed", service, dep)
     rollback = new_deployment(service, r["previous"], service.desired_count)
     for d in service.deployments:
@@ -623,29 +624,12 @@ def tick():
                         stop_task(service, dep, "EssentialContainerExited", "Essential container in task exited",
                                   exit_code=int(sc.get("exit_code", 1)), container_reason=sc.get("reason"))
             elif r["phase"] == "rolling" and sc["outcome"] == "fail" and elapsed >= sc["delay"]:
-                # Circuit breaker with rollback: ours FAILED, a new PRIMARY of the previous revision.
-                dep.update(rolloutState="FAILED", failedTasks=3, runningCount=0, pendingCount=0,
-                           rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.", status="ACTIVE",
-                           updatedAt=utcnow())
-                add_event(service, f"deployment {dep['id']} deployment failed: tasks failed to start.")
-                record("failed", service, dep)
-                rollback = new_deployment(service, r["previous"], service.desired_count)
-                for d in service.deployments:
-                    if d["status"] == "PRIMARY":
-                        d["status"] = "ACTIVE"
-                service.deployments.insert(0, rollback)
-                service.task_definition = r["previous"]
-                add_event(service, f"rolling back to deployment {rollback['id']}.")
-                r.update(phase="rolling-back", deployment=rollback, started=now, scenario={"outcome": "complete", "delay": 2.0})
-                # ECS's record of it: the circuit breaker tripped and rolls back to the source revision.
-                sd = r["service_deployment"]
-                end_service_deployment(
-                    sd, "ROLLBACK_IN_PROGRESS",
-                    statusReason="ECS deployment circuit breaker: tasks failed to start.",
-                    rollback={"reason": "ECS deployment circuit breaker: tasks failed to start.",
-                              "startedAt": datetime.datetime.now(datetime.timezone.utc),
-                              "serviceRevisionArn": (sd["sourceServiceRevisions"] or [{}])[0].get("arn")},
-                    deploymentCircuitBreaker={"status": "TRIGGERED", "failureCount": 3, "threshold": 3})
+                # Circuit breaker with rollback: ours FAILED, a new PRIMARY of the previous revision,
+                # and ECS's record of it: the circuit breaker tripped.
+                dep.update(failedTasks=3, runningCount=0, pendingCount=0)
+                ecs_rolls_back(r, "ECS deployment circuit breaker: tasks failed to start.",
+                               event="tasks failed to start.",
+                               deploymentCircuitBreaker={"status": "TRIGGERED", "failureCount": 3, "threshold": 3})
             elif r["phase"] == "baking" and sc.get("alarm") and elapsed >= float(sc["alarm"]["at"]):
                 name = sc["alarm"]["name"]
                 sd = r["service_deployment"]
