@@ -2,7 +2,7 @@
 //! operation, in our own types.
 //!
 //! [`crate::aws::Clients`] is the real cloud. The stages are generic over [`Cloud`], so tests run
-//! them against a model of ECS on tokio's paused clock: crash loops, timeouts, paced
+//! them against a model of ECS on tokio's paused clock: crash loops, timeouts, throttled
 //! registration and hung calls take no real time.
 //!
 //! The methods report what AWS answered and decide nothing: an error keeps AWS's error code

@@ -2,7 +2,7 @@
 //! beyond the newest N. Never a revision that anything may still need: one a service in the
 //! region runs in any of its deployments, one a running task uses, or a rollback target. What is
 //! in use is read in full first; if that read fails or is too large to finish, nothing is
-//! deregistered. Paced like registration and capped per run; problems are warnings.
+//! deregistered. Paced at the sustained rate and capped per run; problems are warnings.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -10,10 +10,13 @@ use std::io::Write;
 use futures::future::try_join_all;
 
 use crate::apply::record::{ShippedService, warn};
-use crate::apply::register::REGISTER_PACE;
 use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::progress::Progress;
+
+/// Deregistrations are paced at about one a second, ECS's sustained rate for task-definition
+/// writes (they are few, after success, and nothing waits on them).
+const DEREGISTER_PACE: std::time::Duration = std::time::Duration::from_millis(1100);
 
 /// At most this many revisions are deregistered per run (the rest go on the next run).
 pub const MAX_PER_RUN: usize = 20;
@@ -164,7 +167,7 @@ async fn deregister_old<C: Cloud>(
             .enumerate()
         {
             if i > 0 || done > 0 {
-                tokio::time::sleep(REGISTER_PACE).await;
+                tokio::time::sleep(DEREGISTER_PACE).await;
             }
             match cloud.deregister_task_definition(arn).await {
                 Ok(()) => {

@@ -1,6 +1,7 @@
-//! The AWS writes of a deploy, each returning what it did: register the revisions (paced), run
-//! the pre-deploy task ([`predeploy`]), read the services again, update them concurrently; after
-//! a verified success, the record and promotion tag ([`record`]) and the clean-up ([`cleanup`]).
+//! The AWS writes of a deploy, each returning what it did: run the pre-deploy task
+//! ([`predeploy`]), read the services again, then register each revision and update its services
+//! as soon as it is registered ([`ship_all`], [`register`]); after a verified success, the record
+//! and promotion tag ([`record`]) and the clean-up ([`cleanup`]).
 //!
 //! After the first `UpdateService` an AWS error is part of the outcome, never the end of the run:
 //! an update whose answer was lost is found by reading the service, and a failed update says
@@ -11,8 +12,11 @@ pub mod predeploy;
 pub mod record;
 pub mod register;
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::time::SystemTime;
+
+use tokio::time::Instant;
 
 use futures::future::join_all;
 
@@ -24,6 +28,7 @@ use crate::domain::ecs::{
 };
 use crate::plan::Plan;
 use crate::progress::Progress;
+use register::Registrar;
 
 /// What the update did to one service.
 #[derive(Debug, Clone)]
@@ -91,74 +96,197 @@ pub async fn reread<C: Cloud>(cloud: &C, plans: &[Plan]) -> anyhow::Result<Vec<S
     Ok(befores)
 }
 
-/// Updates the services that need it, concurrently; one [`Update`] per plan. An update whose
-/// answer was lost is found by reading the service: if it shows our new deployment, it is
-/// watched like any other.
-pub async fn update_all<C: Cloud, W: Write>(
+/// What shipping did: the revision each plan deploys, one [`Update`] per plan, and the first
+/// registration that failed.
+#[derive(Debug, Default)]
+pub struct Shipped {
+    /// The task definition each plan deploys (the live one when unchanged, or not registered).
+    pub arns: Vec<String>,
+    pub updates: Vec<Update>,
+    /// The first registration that failed, as AWS answered.
+    pub registration_error: Option<anyhow::Error>,
+}
+
+/// After this long since the services were read again, a service is read once more right before
+/// its update (its registration waited on AWS's throttle, and someone may have deployed since).
+const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Registers each distinct revision and updates each service as soon as its revision is
+/// registered: no barrier across services. Registrations run at AWS's real limits (see
+/// [`register`]); a service whose revision could not be registered is not updated, and the
+/// others go on (the deploy then fails as a whole, and the rollback policy puts them back).
+pub async fn ship_all<C: Cloud, W: Write>(
     cloud: &C,
+    registrar: &Registrar,
     plans: &[Plan],
     befores: &[ServiceState],
-    arns: &[String],
     console: &mut Console<W>,
     progress: &Progress,
-) -> Vec<Update> {
-    let cluster = &plans[0].cluster;
-    let results = join_all(
-        plans
-            .iter()
-            .zip(arns)
-            .enumerate()
-            .filter(|(_, (p, _))| p.updates_service())
-            .map(|(i, (plan, arn))| async move {
-                let update = ServiceUpdate {
-                    task_definition: plan.starts_deployment().then(|| arn.clone()),
-                    desired_count: plan.desired_count,
-                    force_new_deployment: plan.force_new_deployment,
-                    settings: plan.settings.clone(),
-                };
-                let wanted = plan.starts_deployment().then_some(arn.as_str());
-                let sent = SystemTime::now();
-                let result =
-                    cloud::update_service(cloud, cluster, &befores[i], &update, wanted).await;
-                (i, sent, result)
-            }),
-    )
-    .await;
-    let mut done = vec![Update::Skipped; plans.len()];
-    for (i, sent, result) in results {
-        let service = &plans[i].service;
-        let update = match result {
-            Ok(updated) => {
-                progress.wrote(format!(
-                    "updated service `{service}`{}",
-                    updated.primary().map_or(String::new(), |p| format!(
-                        " (deployment {} of `{}`)",
-                        p.id,
-                        short_task_definition(&p.task_definition)
-                    ))
-                ));
-                console.line(&format!(
-                    "Updated service {service}{}",
-                    plans[i]
-                        .desired_count
-                        .map_or(String::new(), |n| format!(" (desired count {n})"))
-                ));
-                let update = started(cluster, &plans[i], &befores[i], updated, &arns[i], sent);
-                if let Update::Started { watched } = &update {
-                    progress.note(|r| {
-                        r.in_flight.insert(i, (**watched).clone());
-                    });
-                }
-                update
-            }
-            Err(failed) => {
-                console.line(&format!("Updating {service} failed: {:#}", failed.error));
-                failed_update(&failed, &befores[i])
-            }
-        };
-        done[i] = update;
+) -> Shipped {
+    let console = RefCell::new(console);
+    let reread_at = Instant::now();
+    // Plans sharing a rendered revision register it once.
+    let mut groups: Vec<(Option<&serde_json::Value>, Vec<usize>)> = Vec::new();
+    for (i, plan) in plans.iter().enumerate() {
+        match groups
+            .iter_mut()
+            .find(|(r, _)| plan.changed && *r == Some(&plan.rendered))
+        {
+            Some((_, members)) => members.push(i),
+            None => groups.push((plan.changed.then_some(&plan.rendered), vec![i])),
+        }
     }
-    done
+    let console = &console;
+    let shipped = join_all(groups.iter().map(|(rendered, members)| async move {
+        let arn = match rendered {
+            Some(body) => match registrar.register(cloud, body, progress).await {
+                Ok(r) => {
+                    if r.new {
+                        console.borrow_mut().line(&format!(
+                            "Registered {}{}",
+                            short_task_definition(&r.arn),
+                            match r.throttled {
+                                0 => String::new(),
+                                n => format!(
+                                    " (throttled {n} time{} first)",
+                                    if n == 1 { "" } else { "s" }
+                                ),
+                            }
+                        ));
+                    }
+                    r.arn
+                }
+                Err(err) => return (members.clone(), None, Err(err)),
+            },
+            None => plans[members[0]].live_task_definition_arn.clone(),
+        };
+        progress.note(|r| {
+            for i in members {
+                r.deploys.insert(*i, arn.clone());
+            }
+        });
+        let updates = join_all(members.iter().map(|i| {
+            update_one(
+                cloud,
+                &plans[*i],
+                &befores[*i],
+                &arn,
+                reread_at,
+                *i,
+                console,
+                progress,
+            )
+        }))
+        .await;
+        (members.clone(), Some(arn), Ok(updates))
+    }))
+    .await;
+    let mut out = Shipped {
+        arns: plans
+            .iter()
+            .map(|p| p.live_task_definition_arn.clone())
+            .collect(),
+        updates: vec![Update::Skipped; plans.len()],
+        registration_error: None,
+    };
+    for (members, arn, result) in shipped {
+        match result {
+            Ok(updates) => {
+                for (i, update) in members.iter().zip(updates) {
+                    out.arns[*i].clone_from(arn.as_ref().expect("registered"));
+                    out.updates[*i] = update;
+                }
+            }
+            Err(err) => {
+                for i in &members {
+                    console.borrow_mut().line(&format!(
+                        "Registering the revision of {} failed: {err:#}",
+                        plans[*i].service
+                    ));
+                    out.updates[*i] = Update::Failed {
+                        error: format!("registering its task definition failed: {err:#}"),
+                        now: format!("{} (not updated)", where_it_stands(&befores[*i])),
+                    };
+                }
+                out.registration_error.get_or_insert(err);
+            }
+        }
+    }
+    out
+}
+
+/// Updates one service to `arn` (when its plan updates it), reading it once more first when its
+/// registration took a while. An update whose answer was lost is found by reading the service.
+#[allow(clippy::too_many_arguments)]
+async fn update_one<C: Cloud, W: Write>(
+    cloud: &C,
+    plan: &Plan,
+    before: &ServiceState,
+    arn: &str,
+    reread_at: Instant,
+    index: usize,
+    console: &RefCell<&mut Console<W>>,
+    progress: &Progress,
+) -> Update {
+    if !plan.updates_service() {
+        return Update::Skipped;
+    }
+    let service = &plan.service;
+    let fresh;
+    let before = if reread_at.elapsed() >= RECHECK_AFTER {
+        match reread(cloud, std::slice::from_ref(plan)).await {
+            Ok(mut now) => {
+                fresh = now.remove(0);
+                &fresh
+            }
+            Err(err) => {
+                return Update::Failed {
+                    error: format!("{err:#}"),
+                    now: format!("{} (not updated)", where_it_stands(before)),
+                };
+            }
+        }
+    } else {
+        before
+    };
+    let update = ServiceUpdate {
+        task_definition: plan.starts_deployment().then(|| arn.to_string()),
+        desired_count: plan.desired_count,
+        force_new_deployment: plan.force_new_deployment,
+        settings: plan.settings.clone(),
+    };
+    let wanted = plan.starts_deployment().then_some(arn);
+    let sent = SystemTime::now();
+    match cloud::update_service(cloud, &plan.cluster, before, &update, wanted).await {
+        Ok(updated) => {
+            progress.wrote(format!(
+                "updated service `{service}`{}",
+                updated.primary().map_or(String::new(), |p| format!(
+                    " (deployment {} of `{}`)",
+                    p.id,
+                    short_task_definition(&p.task_definition)
+                ))
+            ));
+            console.borrow_mut().line(&format!(
+                "Updated service {service}{}",
+                plan.desired_count
+                    .map_or(String::new(), |n| format!(" (desired count {n})"))
+            ));
+            let update = started(&plan.cluster, plan, before, updated, arn, sent);
+            if let Update::Started { watched } = &update {
+                progress.note(|r| {
+                    r.in_flight.insert(index, (**watched).clone());
+                });
+            }
+            update
+        }
+        Err(failed) => {
+            console
+                .borrow_mut()
+                .line(&format!("Updating {service} failed: {:#}", failed.error));
+            failed_update(&failed, before)
+        }
+    }
 }
 
 /// A failed update, saying whether the service is known to be as it was.

@@ -67,7 +67,7 @@ pub fn verdict(task: &StoppedTask, essential: &[String]) -> Result<(), String> {
 /// Whether it succeeded is in the returned run; an error is one the run cannot go on from.
 pub async fn run_planned<C: Cloud, W: Write>(
     cloud: &C,
-    registrar: &mut Registrar,
+    registrar: &Registrar,
     task: &PreDeployTask,
     pre: &PreDeployPlan,
     cluster: &str,
@@ -76,9 +76,14 @@ pub async fn run_planned<C: Cloud, W: Write>(
 ) -> anyhow::Result<TaskRun> {
     console.group("Pre-deploy task");
     let arn = if pre.changed {
-        registrar
-            .register(cloud, &pre.rendered, console, progress)
-            .await?
+        let registered = registrar.register(cloud, &pre.rendered, progress).await?;
+        if registered.new {
+            console.line(&format!(
+                "Registered {}",
+                crate::domain::ecs::short_task_definition(&registered.arn)
+            ));
+        }
+        registered.arn
     } else {
         pre.live_arn.clone()
     };

@@ -1,74 +1,184 @@
-//! Registering task definitions: each distinct rendered revision once, paced to stay under
-//! `RegisterTaskDefinition`'s throttle (about one call a second sustained), whether it is a
-//! service's revision or the pre-deploy task's.
+//! Registering task definitions: each distinct rendered revision once, whether it is a service's
+//! revision or the pre-deploy task's, concurrently and at AWS's real limits.
+//!
+//! AWS throttles `RegisterTaskDefinition` with a token bucket per account and Region (a burst of
+//! 20, refilled at one a second), shared with every other deploy in the account; and two
+//! registrations into the same family at once fail (`ClientException: Too many concurrent
+//! attempts to create a new revision of the specified family`). So:
+//! - distinct revisions are registered at once, at most [`CONCURRENCY`] in flight, trusting the
+//!   burst rather than pacing at the sustained rate;
+//! - registrations into one family wait for each other;
+//! - a throttled (or concurrent-revision) answer is tried again after a jittered, growing pause,
+//!   for as long as [`KEEP_TRYING`]: a deploy does not fail while the bucket refills.
 
-use std::io::Write;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::cloud::Cloud;
-use crate::console::Console;
+use crate::cloud::{Cloud, has_code};
 use crate::domain::ecs::short_task_definition;
-use crate::plan::Plan;
 use crate::progress::Progress;
 
-/// `RegisterTaskDefinition` allows about one call a second sustained.
-pub const REGISTER_PACE: Duration = Duration::from_millis(1100);
+/// Registrations in flight at once.
+pub const CONCURRENCY: usize = 10;
 
-/// Registers each distinct rendered revision once, paced to stay under AWS's throttle.
-#[derive(Default)]
+/// How long one registration keeps trying through throttling before it fails.
+pub const KEEP_TRYING: Duration = Duration::from_secs(300);
+
+/// The longest pause between two tries.
+const MAX_PAUSE: Duration = Duration::from_secs(8);
+
+/// Registers each distinct rendered revision once. Shared by reference by concurrent callers.
 pub struct Registrar {
-    registered: Vec<(serde_json::Value, String)>,
-    last: Option<Instant>,
+    registered: Mutex<Vec<(serde_json::Value, String)>>,
+    families: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    slots: Semaphore,
+}
+
+impl Default for Registrar {
+    fn default() -> Self {
+        Self {
+            registered: Mutex::new(Vec::new()),
+            families: Mutex::new(BTreeMap::new()),
+            slots: Semaphore::new(CONCURRENCY),
+        }
+    }
 }
 
 impl Registrar {
-    /// The ARN of `rendered`, registering it unless it already was.
-    pub async fn register<C: Cloud, W: Write>(
-        &mut self,
+    /// The ARN of `rendered`, registering it unless it already was; and how many times AWS
+    /// throttled it first.
+    pub async fn register<C: Cloud>(
+        &self,
         cloud: &C,
         rendered: &serde_json::Value,
-        console: &mut Console<W>,
         progress: &Progress,
-    ) -> anyhow::Result<String> {
-        if let Some((_, arn)) = self.registered.iter().find(|(r, _)| r == rendered) {
-            return Ok(arn.clone());
+    ) -> anyhow::Result<Registered> {
+        if let Some(arn) = self.known(rendered) {
+            return Ok(Registered {
+                arn,
+                new: false,
+                throttled: 0,
+            });
         }
-        if let Some(last) = self.last {
-            tokio::time::sleep_until(last + REGISTER_PACE).await;
+        let family = rendered["family"].as_str().unwrap_or_default().to_string();
+        let lock = self
+            .families
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(family)
+            .or_default()
+            .clone();
+        let _family = lock.lock().await;
+        // Another caller may have registered the same revision while this one waited.
+        if let Some(arn) = self.known(rendered) {
+            return Ok(Registered {
+                arn,
+                new: false,
+                throttled: 0,
+            });
         }
-        self.last = Some(Instant::now());
-        let arn = cloud.register_task_definition(rendered).await?;
+        let _slot = self.slots.acquire().await?;
+        let (arn, throttled) = through_throttling(cloud, rendered).await?;
         progress.wrote(format!("registered `{}`", short_task_definition(&arn)));
         crate::progress::test_panic_point("after-register");
-        console.line(&format!("Registered {}", short_task_definition(&arn)));
-        self.registered.push((rendered.clone(), arn.clone()));
-        Ok(arn)
+        self.registered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((rendered.clone(), arn.clone()));
+        Ok(Registered {
+            arn,
+            new: true,
+            throttled,
+        })
+    }
+
+    fn known(&self, rendered: &serde_json::Value) -> Option<String> {
+        self.registered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|(r, _)| r == rendered)
+            .map(|(_, arn)| arn.clone())
     }
 }
 
-/// Registers each distinct revision once, paced; returns the task definition each plan deploys.
-pub async fn register_all<C: Cloud, W: Write>(
+/// A revision registered (or found registered by this run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub arn: String,
+    /// Registered by this call (not found already registered).
+    pub new: bool,
+    /// Throttled answers before it went through.
+    pub throttled: u32,
+}
+
+/// `RegisterTaskDefinition`, tried again while AWS throttles it (or another registration into the
+/// family is under way), with growing, jittered pauses, for at most [`KEEP_TRYING`].
+async fn through_throttling<C: Cloud>(
     cloud: &C,
-    registrar: &mut Registrar,
-    plans: &[Plan],
-    console: &mut Console<W>,
-    progress: &Progress,
-) -> anyhow::Result<Vec<String>> {
-    let mut arns = Vec::with_capacity(plans.len());
-    for (i, plan) in plans.iter().enumerate() {
-        let arn = if plan.changed {
-            registrar
-                .register(cloud, &plan.rendered, console, progress)
-                .await?
-        } else {
-            plan.live_task_definition_arn.clone()
-        };
-        progress.note(|r| {
-            r.deploys.insert(i, arn.clone());
-        });
-        arns.push(arn);
+    rendered: &serde_json::Value,
+) -> anyhow::Result<(String, u32)> {
+    let started = Instant::now();
+    let mut throttled = 0;
+    loop {
+        match cloud.register_task_definition(rendered).await {
+            Ok(arn) => return Ok((arn, throttled)),
+            Err(err) if try_again(&err) && started.elapsed() < KEEP_TRYING => {
+                throttled += 1;
+                tokio::time::sleep(pause(throttled)).await;
+            }
+            Err(err) => return Err(err),
+        }
     }
-    Ok(arns)
+}
+
+/// Whether AWS said "not now": throttling, or a concurrent registration into the family.
+fn try_again(err: &anyhow::Error) -> bool {
+    has_code(err, "ThrottlingException")
+        || (has_code(err, "ClientException")
+            && format!("{err:#}").contains("Too many concurrent attempts"))
+}
+
+/// The pause before try `n` (1, 2, …): "equal jitter" on 0.5 s doubling up to [`MAX_PAUSE`], so
+/// concurrent callers (this deploy's and others') spread over the bucket's refill.
+fn pause(n: u32) -> Duration {
+    let ceiling = Duration::from_millis(500)
+        .saturating_mul(1 << n.saturating_sub(1).min(5))
+        .min(MAX_PAUSE);
+    let half = ceiling / 2;
+    let random = uuid::Uuid::new_v4().as_u128();
+    #[allow(clippy::cast_possible_truncation)]
+    let jitter = Duration::from_millis((random % (half.as_millis().max(1))) as u64);
+    half + jitter
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pauses_grow_to_the_cap_with_jitter_in_the_upper_half() {
+        for n in 1..12 {
+            let ceiling = Duration::from_millis(500)
+                .saturating_mul(1 << (n - 1).min(5))
+                .min(MAX_PAUSE);
+            for _ in 0..50 {
+                let p = pause(n);
+                assert!(
+                    p >= ceiling / 2 && p <= ceiling,
+                    "try {n}: {p:?} of {ceiling:?}"
+                );
+            }
+        }
+        assert_eq!(
+            Duration::from_millis(500)
+                .saturating_mul(1 << 5)
+                .min(MAX_PAUSE),
+            MAX_PAUSE
+        );
+    }
 }

@@ -18,8 +18,8 @@ use serde_json::Value;
 use crate::apply::cleanup::{self, Cleaned};
 use crate::apply::predeploy::run_planned;
 use crate::apply::record::{self, AfterSuccess, Shipped, ShippedService};
-use crate::apply::register::{Registrar, register_all};
-use crate::apply::{Update, reread, update_all};
+use crate::apply::register::Registrar;
+use crate::apply::{Update, reread, ship_all};
 use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::domain::ecs::{OnCancel, ServiceDeploymentRef, short_task_definition};
@@ -241,11 +241,11 @@ async fn apply_planned<C: Cloud, W: Write>(
     run: &mut DeployRun,
 ) -> anyhow::Result<()> {
     let plans = &planned.plans;
-    let mut registrar = Registrar::default();
+    let registrar = Registrar::default();
     if let (Some(task), Some(pre)) = (&req.pre_deploy, &planned.pre_deploy) {
         let cluster = &planned.gathered.resolved.cluster;
         let task_run =
-            run_planned(cloud, &mut registrar, task, pre, cluster, console, progress).await?;
+            run_planned(cloud, &registrar, task, pre, cluster, console, progress).await?;
         let succeeded = task_run.succeeded;
         run.pre_deploy = Some(task_run);
         if !succeeded {
@@ -253,14 +253,20 @@ async fn apply_planned<C: Cloud, W: Write>(
         }
     }
     console.group("Deploy");
-    let arns = register_all(cloud, &mut registrar, plans, console, progress).await?;
-    run.deploys.clone_from(&arns);
+    // Nothing was written to the services yet: one changed meanwhile stops the run here.
     let befores = reread(cloud, plans).await?;
-    let updates = update_all(cloud, plans, &befores, &arns, console, progress).await;
+    let done = ship_all(cloud, &registrar, plans, &befores, console, progress).await;
+    let (arns, updates) = (done.arns, done.updates);
+    run.deploys.clone_from(&arns);
     run.updates = Some(updates.clone());
     let watched = Update::watched(&updates);
     let errors = Update::errors(&updates, plans);
     if !errors.is_empty() && watched.is_empty() {
+        // One service, not updated because its revision could not be registered: AWS's own
+        // error ends the run.
+        if let Some(err) = done.registration_error.filter(|_| errors.len() == 1) {
+            return Err(err);
+        }
         anyhow::bail!("updating services failed: {}", errors.join("; "));
     }
     if !req.target.wait && errors.is_empty() {

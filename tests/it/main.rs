@@ -14,6 +14,7 @@ mod engine;
 mod faults;
 mod github;
 mod hostile;
+mod many;
 mod model;
 mod paused;
 mod predeploy;

@@ -1,5 +1,5 @@
 //! A model of ECS, ECR and SSM behind the [`Cloud`] trait, on tokio's clock: the stages run
-//! against it in-process on a paused clock, so crash loops, timeouts and paced registration take
+//! against it in-process on a paused clock, so crash loops, timeouts and throttled registration take
 //! no real time. It does what `tests/support/moto_server.py`'s scenario layer does after
 //! `UpdateService` (which the end-to-end tests check against moto), and nothing it does not:
 //!
@@ -21,6 +21,10 @@
 //! end, or `ROLLBACK_IN_PROGRESS` → `ROLLBACK_SUCCESSFUL` when ECS rolls back (the circuit breaker
 //! of `fail`, or an alarm). As in the scenario layer, a deployment a newer one replaces stays
 //! `IN_PROGRESS`.
+//!
+//! `RegisterTaskDefinition` is throttled as AWS documents it (a token bucket of 20, refilled at
+//! one a second, shared by every caller of the model), takes 50 ms, and refuses a second
+//! registration into a family while one is under way.
 //!
 //! One-off tasks (`RunTask`) go PROVISIONING, PENDING, RUNNING, then STOPPED as a
 //! [`TaskScenario`] says. Every call is logged with its virtual time, so tests can check pacing
@@ -171,6 +175,49 @@ struct World {
     epoch: Option<(Instant, SystemTime)>,
     /// A digest the next tag looked up moves to right after the lookup.
     moves_after_check: Option<String>,
+    /// AWS's token bucket for `RegisterTaskDefinition`: a burst of 20, one more a second.
+    register_bucket: TokenBucket,
+    /// When registrations were throttled (since the model was made).
+    throttled: Vec<Duration>,
+    /// Families with a registration under way.
+    registering: std::collections::BTreeSet<String>,
+}
+
+/// A token bucket as AWS throttles an API with: `capacity` calls at once, refilled at `per_second`.
+#[derive(Debug)]
+struct TokenBucket {
+    capacity: f64,
+    per_second: f64,
+    tokens: f64,
+    at: Option<Instant>,
+}
+
+impl Default for TokenBucket {
+    fn default() -> Self {
+        Self {
+            capacity: 20.0,
+            per_second: 1.0,
+            tokens: 20.0,
+            at: None,
+        }
+    }
+}
+
+impl TokenBucket {
+    /// Takes a token at `now`, if there is one.
+    fn take(&mut self, now: Instant) -> bool {
+        if let Some(at) = self.at {
+            self.tokens =
+                (self.tokens + (now - at).as_secs_f64() * self.per_second).min(self.capacity);
+        }
+        self.at = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// The model; shared by reference with the stages.
@@ -275,6 +322,19 @@ impl Model {
         world.strategies.insert(service.to_string(), strategy);
     }
 
+    /// `services` run revision 1 of `family` instead of their own.
+    pub fn share_family(&self, services: &[&str], family: &str) {
+        let mut world = self.lock();
+        for service in services {
+            world.families.remove(*service);
+            let state = world.services.get_mut(*service).unwrap();
+            state.task_definition = td_arn(family, 1);
+            for d in &mut state.deployments {
+                d.task_definition = td_arn(family, 1);
+            }
+        }
+    }
+
     /// The next tag looked up in ECR is pushed again (to `digest`) right after the lookup.
     pub fn move_tag_after_check(&self, digest: &str) {
         self.lock().moves_after_check = Some(digest.to_string());
@@ -316,6 +376,11 @@ impl Model {
             operation,
             (after, std::iter::repeat_n(error.clone(), times).collect()),
         );
+    }
+
+    /// When registrations were throttled, since the model was made.
+    pub fn throttled(&self) -> Vec<Duration> {
+        self.lock().throttled.clone()
     }
 
     /// When each call of `operation` was made, since the model was made.
@@ -1145,8 +1210,28 @@ impl Cloud for Model {
     }
 
     async fn register_task_definition(&self, body: &Value) -> anyhow::Result<String> {
-        let mut world = self.call("RegisterTaskDefinition")?;
         let family = body["family"].as_str().expect("a family").to_string();
+        {
+            let mut world = self.call("RegisterTaskDefinition")?;
+            let now = Instant::now();
+            if !world.register_bucket.take(now) {
+                world.throttled.push(now - self.start);
+                return Err(anyhow::Error::new(AwsError::service(
+                    "ThrottlingException",
+                    "Rate exceeded",
+                )));
+            }
+            if !world.registering.insert(family.clone()) {
+                return Err(anyhow::Error::new(AwsError::service(
+                    "ClientException",
+                    "Too many concurrent attempts to create a new revision of the specified family.",
+                )));
+            }
+        }
+        // A registration takes a moment; another into the same family meanwhile is refused.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut world = self.lock();
+        world.registering.remove(&family);
         let revisions = world.families.entry(family.clone()).or_default();
         let arn = td_arn(&family, revisions.len() + 1);
         let mut stored = body.clone();

@@ -1,5 +1,5 @@
 //! The deploy pipeline against the ECS model ([`crate::model`]) on tokio's paused clock: every
-//! timing-dependent behaviour (paced registration, crash loops, timeouts, the circuit breaker's
+//! timing-dependent behaviour (registration through the throttle, crash loops, timeouts, the circuit breaker's
 //! rollback) in virtual time, with the same report the binary would write. The end-to-end tests
 //! check the same program wired to moto in real time.
 
@@ -136,31 +136,6 @@ async fn a_deploy_completes_in_virtual_time_with_one_registration_and_one_update
         took < Duration::from_secs(3),
         "a verdict soon after the 0.5 s rollout: {took:?}"
     );
-}
-
-#[tokio::test(start_paused = true)]
-async fn ten_families_are_registered_paced_at_the_sustained_rate() {
-    let names: Vec<String> = (0..10).map(|i| format!("svc{i}")).collect();
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let model = Model::new(&refs);
-    let services: String = names.iter().flat_map(|n| ["- ", n, "\n"]).collect();
-    let (_, report, log, _) = deploy(&model, &[("services", &services)]).await;
-    assert_eq!(report.status, Status::Deployed, "{log}");
-    assert_eq!(report.services.len(), 10);
-    assert!(report.services.iter().all(|s| s.status == Status::Deployed));
-    let at = model.calls("RegisterTaskDefinition");
-    assert_eq!(at.len(), 10, "one registration per family, none retried");
-    for pair in at.windows(2) {
-        assert!(
-            pair[1].saturating_sub(pair[0]) >= Duration::from_millis(1100),
-            "one registration per 1.1 s, never faster than AWS's sustained rate: {at:?}"
-        );
-    }
-    // The model refuses more than 10 services per DescribeServices call.
-    assert!(model.calls("DescribeServices").len() >= 2);
-    for name in &names {
-        assert_eq!(model.running(name), format!("{name}:2"));
-    }
 }
 
 #[tokio::test(start_paused = true)]

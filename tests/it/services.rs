@@ -1,5 +1,7 @@
 //! Several services in one deploy, end to end against moto with the scenario layer.
 
+use std::time::Duration;
+
 use crate::support::{Emulator, deploy_dev, revision, run_action};
 use serde_json::{Value, json};
 
@@ -155,15 +157,14 @@ fn one_failing_service_rolls_every_changed_service_back() {
     }
 }
 
-#[test]
-fn the_emulator_really_throttles_back_to_back_registrations() {
-    // Guards the test above: without pacing, a second registration within a second is refused.
-    let em = Emulator::start(&["dev"]);
+/// Registers `families` at once straight through the SDK (no retries), as another deploy in the
+/// account would; what each got.
+fn register_at_once(em: &Emulator, families: &[String]) -> Vec<Result<(), Option<String>>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let (first, second) = runtime.block_on(async {
+    runtime.block_on(async {
         let config = aws_sdk_ecs::Config::builder()
             .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
             .region(aws_sdk_ecs::config::Region::new("us-east-1"))
@@ -179,20 +180,52 @@ fn the_emulator_really_throttles_back_to_back_registrations() {
             .image("nginx:1")
             .memory(64)
             .build();
-        let register = |family: &'static str| {
+        futures::future::join_all(families.iter().map(|family| {
             ecs.register_task_definition()
                 .family(family)
                 .container_definitions(container.clone())
                 .send()
-        };
-        (register("a").await, register("b").await)
-    });
-    assert!(first.is_ok(), "{first:?}");
-    let err = second.expect_err("the second registration within a second is throttled");
-    assert_eq!(
-        err.as_service_error()
-            .and_then(aws_sdk_ecs::error::ProvideErrorMetadata::code),
-        Some("ThrottlingException")
+        }))
+        .await
+        .into_iter()
+        .map(|r| {
+            r.map(|_| ()).map_err(|e| {
+                e.as_service_error()
+                    .and_then(aws_sdk_ecs::error::ProvideErrorMetadata::code)
+                    .map(str::to_string)
+            })
+        })
+        .collect()
+    })
+}
+
+#[test]
+fn the_emulator_throttles_registrations_past_the_burst_and_refuses_two_into_one_family() {
+    // Guards the tests of registration at AWS's limits: a burst of 20, then throttled.
+    let em = Emulator::start(&["dev"]);
+    let families: Vec<String> = (0..25).map(|i| format!("f{i}")).collect();
+    let results = register_at_once(&em, &families);
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert!(
+        (20..=21).contains(&ok),
+        "the burst goes through: {results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|code| code.as_deref() == Some("ThrottlingException")),
+        "{results:?}"
+    );
+    // Two registrations into one family at once: one is refused.
+    std::thread::sleep(Duration::from_secs(3));
+    let results = register_at_once(&em, &["same".to_string(), "same".to_string()]);
+    assert!(
+        results.iter().any(Result::is_ok)
+            && results
+                .iter()
+                .any(|r| *r == Err(Some("ClientException".into()))),
+        "{results:?}"
     );
 }
 
@@ -217,13 +250,14 @@ fn services_and_service_together_are_refused() {
 }
 
 #[test]
-fn a_deploy_right_after_another_is_throttled_then_retried_not_failed() {
+fn a_deploy_while_another_drained_the_bucket_is_throttled_then_retried_not_failed() {
     let em = Emulator::start(&["dev"]);
-    for run_number in ["1", "2"] {
-        let vars = format!("RUN: {run_number}");
-        let run = deploy_dev(&em, &[("environment-variables", &vars), ("wait", "false")]);
-        assert_eq!(run.code, 0, "{}", run.stdout);
-    }
+    // Another deploy in the account just used the whole burst.
+    let others: Vec<String> = (0..20).map(|i| format!("other{i}")).collect();
+    assert!(register_at_once(&em, &others).iter().all(Result::is_ok));
+    em.reset_calls();
+    let run = deploy_dev(&em, &[("wait", "false")]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
     let registers: Vec<Value> = em
         .calls_detailed()
         .into_iter()
@@ -231,11 +265,12 @@ fn a_deploy_right_after_another_is_throttled_then_retried_not_failed() {
         .collect();
     assert!(
         registers.iter().any(|c| c["throttled"] == true),
-        "the second registration came within a second: {registers:?}"
+        "the bucket was empty: {registers:?}"
     );
     assert_eq!(
         registers.iter().filter(|c| c["throttled"] == false).count(),
-        2,
-        "both registered in the end"
+        1,
+        "registered in the end"
     );
+    assert_eq!(em.running("dev", "bellyfed-dev-service"), "2");
 }

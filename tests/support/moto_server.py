@@ -58,6 +58,9 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
   POST /services  {"env", "names": [...], "task_definition"}  more services in env's cluster, one family
                   each (or all running `task_definition`)
   POST /repository {"name"}                             an empty ECR repository
+  RegisterTaskDefinition is throttled as AWS documents it (a token bucket of 20, refilled at 1/s,
+  shared by every caller: ThrottlingException when empty), and a second registration into a family
+  while one is under way is refused (ClientException: Too many concurrent attempts ...).
   POST /fault     {"op", "kind", "after", "times", "seconds", "message"}   fail calls of one AWS
                   operation: after `after` calls, the next `times` (-1: every one) get `kind`: 500,
                   throttle, denied (AccessDenied), client (ClientException `message`), stall (held
@@ -128,7 +131,8 @@ class Recorder:
         self.app = app
         self.lock = threading.Lock()
         self.calls = []
-        self.last_accepted = {}
+        self.buckets = {}  # op -> (tokens, when last counted)
+        self.registering = set()  # families with a RegisterTaskDefinition under way
         self.faults = []  # [{"op", "after", "times", "kind", "seconds", "message"}], first match wins
 
     def fault(self, spec):
@@ -178,8 +182,22 @@ class Recorder:
             return []
         raise ValueError(f"unknown fault kind {kind}")
 
-    # RegisterTaskDefinition is throttled by AWS at about 1 call/s sustained: a token bucket of 1.
-    THROTTLED = {"RegisterTaskDefinition": 1.0}
+    # AWS throttles each API with a token bucket per account and Region, shared by every caller:
+    # RegisterTaskDefinition has a burst of 20 refilled at 1/s (its throttling documentation).
+    BUCKETS = {"RegisterTaskDefinition": (20.0, 1.0)}
+
+    def take_token(self, op, now):
+        """Takes a token from `op`'s bucket at `now`; False when it is empty (throttled)."""
+        if op not in self.BUCKETS:
+            return True
+        capacity, per_second = self.BUCKETS[op]
+        tokens, at = self.buckets.get(op, (capacity, now))
+        tokens = min(capacity, tokens + (now - at) * per_second)
+        if tokens < 1.0:
+            self.buckets[op] = (tokens, now)
+            return False
+        self.buckets[op] = (tokens - 1.0, now)
+        return True
 
     def __call__(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -195,19 +213,30 @@ class Recorder:
                     self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": now,
                                        "throttled": False, "fault": fault["kind"]})
                 return self.inject(fault, environ, start_response, op)
+            family = None
             with self.lock:
-                interval = self.THROTTLED.get(op)
-                last = self.last_accepted.get(op)
-                throttled = interval is not None and last is not None and now - last < interval
-                if not throttled:
-                    self.last_accepted[op] = now
+                throttled = not self.take_token(op, now)
+                busy = False
+                if op == "RegisterTaskDefinition" and not throttled:
+                    family = json.loads(body or b"{}").get("family")
+                    busy = family in self.registering
+                    if not busy:
+                        self.registering.add(family)
                 self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": now,
                                    "throttled": throttled, "fault": None})
             if throttled:
-                payload = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-                start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
-                                                   ("Content-Length", str(len(payload)))])
-                return [payload]
+                return self.answer(start_response, "400 Bad Request", "ThrottlingException", "Rate exceeded")
+            if busy:
+                return self.answer(start_response, "400 Bad Request", "ClientException",
+                                   "Too many concurrent attempts to create a new revision of the specified family.")
+            try:
+                if family is not None:
+                    time.sleep(0.05)  # a registration takes a moment; another into the family meanwhile is refused
+                return list(self.app(environ, start_response))
+            finally:
+                if family is not None:
+                    with self.lock:
+                        self.registering.discard(family)
         return self.app(environ, start_response)
 
     def list(self, with_bodies_of=None):
@@ -226,7 +255,8 @@ class Recorder:
         with self.lock:
             self.calls.clear()
             self.faults.clear()
-            self.last_accepted.clear()
+            self.buckets.clear()
+            self.registering.clear()
 
 
 def reset_world():

@@ -1,0 +1,168 @@
+//! Many services at AWS's real limits, on the model's paused clock: `RegisterTaskDefinition`'s
+//! token bucket (a burst of 20, one more a second, shared by every deploy in the account), the
+//! refusal of two registrations into one family at once, and services updated as soon as their
+//! own revision is registered.
+
+use std::time::Duration;
+
+use ecs_ship::cloud::AwsError;
+use ecs_ship::report::Status;
+
+use crate::model::Model;
+use crate::paused::{deploy, output};
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+fn services_input(names: &[String]) -> String {
+    names.iter().flat_map(|n| ["- ", n, "\n"]).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn ten_families_are_registered_at_once_within_the_burst() {
+    let names = names("svc", 10);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let model = Model::new(&refs);
+    let (_, report, log, took) = deploy(&model, &[("services", &services_input(&names))]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert!(report.services.iter().all(|s| s.status == Status::Deployed));
+    let at = model.calls("RegisterTaskDefinition");
+    assert_eq!(at.len(), 10, "one registration per family, none throttled");
+    assert!(
+        at.last().unwrap().saturating_sub(at[0]) < Duration::from_millis(100),
+        "all at once, not paced: {at:?}"
+    );
+    assert!(model.throttled().is_empty());
+    assert!(
+        took < Duration::from_secs(3),
+        "ten services in the time of one (0.5 s rollouts): {took:?}"
+    );
+    // The model refuses more than 10 services per DescribeServices call.
+    assert!(model.calls("DescribeServices").len() >= 2);
+    for name in &names {
+        assert_eq!(model.running(name), format!("{name}:2"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn thirty_families_go_through_the_throttle_and_each_service_updates_when_its_revision_is_in()
+{
+    let names = names("svc", 30);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let model = Model::new(&refs);
+    let (_, report, log, took) = deploy(&model, &[("services", &services_input(&names))]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert!(report.services.iter().all(|s| s.status == Status::Deployed));
+    assert!(
+        !model.throttled().is_empty(),
+        "more than the burst is throttled"
+    );
+    let registered = model.calls("RegisterTaskDefinition").len() - model.throttled().len();
+    assert_eq!(registered, 30, "each family once");
+    // 20 at once, then one a second: the last registration about 10 s in, and a verdict soon after.
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(25),
+        "about as long as the bucket allows: {took:?}"
+    );
+    let updates = model.calls("UpdateService");
+    assert_eq!(updates.len(), 30);
+    assert!(
+        updates[0] < Duration::from_secs(1),
+        "the first services are updated without waiting for the last registrations: {updates:?}"
+    );
+    assert!(log.contains("throttled"), "{log}");
+    for name in &names {
+        assert_eq!(model.running(name), format!("{name}:2"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_deploys_at_once_share_the_bucket_and_both_succeed() {
+    let first = names("a", 15);
+    let second = names("b", 15);
+    let all: Vec<&str> = first.iter().chain(&second).map(String::as_str).collect();
+    let model = Model::new(&all);
+    let (first_input, second_input) = (services_input(&first), services_input(&second));
+    let (first_inputs, second_inputs) = (
+        [("services", first_input.as_str())],
+        [("services", second_input.as_str())],
+    );
+    let (one, two) = tokio::join!(
+        deploy(&model, &first_inputs),
+        deploy(&model, &second_inputs)
+    );
+    assert_eq!(one.1.status, Status::Deployed, "{}", one.2);
+    assert_eq!(two.1.status, Status::Deployed, "{}", two.2);
+    assert!(
+        !model.throttled().is_empty(),
+        "30 registrations at once exceed the burst"
+    );
+    for name in &all {
+        assert_eq!(model.running(name), format!("{name}:2"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_sharing_a_family_register_its_revisions_one_after_the_other() {
+    // Three services on one family, each with its own variable: three revisions of one family.
+    let model = Model::new(&["api", "worker", "scheduler"]);
+    model.share_family(&["worker", "scheduler"], "api");
+    let services = "- service: api\n  environment-variables: {ROLE: web}\n- service: worker\n  environment-variables: {ROLE: worker}\n- service: scheduler\n  environment-variables: {ROLE: cron}\n";
+    let (_, report, log, _) = deploy(&model, &[("services", services)]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    let at = model.calls("RegisterTaskDefinition");
+    assert_eq!(
+        at.len(),
+        3,
+        "never two into the family at once, so never refused: {at:?}"
+    );
+    let mut running: Vec<String> = ["api", "worker", "scheduler"]
+        .iter()
+        .map(|s| model.running(s))
+        .collect();
+    running.sort();
+    assert_eq!(running, ["api:2", "api:3", "api:4"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_registration_that_fails_for_good_leaves_its_service_alone_and_the_others_are_put_back() {
+    let names = names("svc", 3);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let model = Model::new(&refs);
+    model.fault(
+        "RegisterTaskDefinition",
+        2,
+        &AwsError::service(
+            "AccessDeniedException",
+            "not authorized to perform: ecs:RegisterTaskDefinition on family svc2",
+        ),
+        1,
+    );
+    let (_, report, log, _) = deploy(&model, &[("services", &services_input(&names))]).await;
+    assert_eq!(report.exit as i32, 3, "{log}");
+    assert_eq!(
+        output(&report, "status"),
+        "rolled-back",
+        "every service is on its previous revision again"
+    );
+    let failed: Vec<_> = report
+        .services
+        .iter()
+        .filter(|s| {
+            s.failure
+                .as_deref()
+                .is_some_and(|f| f.contains("registering its task definition failed"))
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", report.services);
+    assert!(
+        failed[0]
+            .now
+            .as_deref()
+            .is_some_and(|n| n.ends_with("(not updated)"))
+    );
+    // All or nothing: the two that were updated go back.
+    let back: Vec<String> = names.iter().map(|n| model.running(n)).collect();
+    assert!(back.iter().all(|r| r.ends_with(":1")), "{back:?}\n{log}");
+}
