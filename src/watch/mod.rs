@@ -103,6 +103,9 @@ impl<C: Cloud> Observe for Ecs<'_, C> {
             .into_iter()
             .filter(|a| !known.contains(a))
             .collect();
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
         self.0.describe_tasks(cluster, &arns).await
     }
 
@@ -206,12 +209,34 @@ pub async fn wait_for<C: Cloud, W: Write>(
     watch(&mut Ecs(cloud), &items, limits, console).await
 }
 
-/// How long to sleep before the next poll: quick while things change, slower when they do not.
-pub fn next_interval(unchanged_polls: u32) -> Duration {
+/// How long to sleep before the next poll: a second while things change; when they do not, two
+/// seconds, or 1.5 s per read a poll makes when it makes more than two (many services), up to
+/// fifteen: a quiet wait for many services stays under a read a second with the safety-net reads
+/// of stopped tasks ([`safety_net`]).
+pub fn next_interval(unchanged_polls: u32, reads_per_poll: usize) -> Duration {
     if unchanged_polls < 5 {
-        Duration::from_secs(1)
+        return Duration::from_secs(1);
+    }
+    if reads_per_poll <= 2 {
+        return Duration::from_secs(2);
+    }
+    let millis = u64::try_from(reads_per_poll)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(1500);
+    Duration::from_millis(millis.min(15_000))
+}
+
+/// While a service is short of tasks and nothing says tasks stopped, its stopped tasks are still
+/// read at least this often: every poll for up to three such services, else every 5 s per such
+/// service (at least 30 s), so these reads add about one every 5 s however many services wait.
+fn safety_net(short_of_tasks: usize) -> Duration {
+    if short_of_tasks <= 3 {
+        Duration::ZERO
     } else {
-        Duration::from_secs(2)
+        let each = u64::try_from(short_of_tasks)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(5);
+        Duration::from_secs(each.max(30))
     }
 }
 
@@ -241,7 +266,8 @@ pub async fn watch<O: Observe, W: Write>(
             return progress.into_iter().filter_map(|p| p.outcome).collect();
         }
         tokio::time::sleep(
-            next_interval(unchanged).min(deadline.saturating_duration_since(Instant::now())),
+            next_interval(unchanged, reads_per_poll(items, &progress))
+                .min(deadline.saturating_duration_since(Instant::now())),
         )
         .await;
         if Instant::now() >= deadline {
@@ -258,15 +284,49 @@ pub async fn watch<O: Observe, W: Write>(
             console,
         )
         .await;
+        let short = items
+            .iter()
+            .zip(&progress)
+            .filter(|(item, p)| {
+                p.outcome.is_none()
+                    && p.state
+                        .deployment(&item.target.deployment_id)
+                        .is_some_and(|d| d.running < d.desired)
+            })
+            .count();
         for (item, p) in items
             .iter()
             .zip(progress.iter_mut())
             .filter(|(_, p)| p.outcome.is_none() && p.unread.is_none() && !p.gone)
         {
-            changed |= p.follow(observer, item, &elapsed, deadline, console).await;
+            changed |= p
+                .follow(
+                    observer,
+                    item,
+                    &elapsed,
+                    deadline,
+                    safety_net(short),
+                    console,
+                )
+                .await;
         }
         unchanged = if changed { 0 } else { unchanged + 1 };
     }
+}
+
+/// The reads of services and service deployments a poll makes for the undecided services: one
+/// `DescribeServices` per 10 services of a cluster, one `DescribeServiceDeployments` per 20.
+fn reads_per_poll(items: &[Watched], progress: &[Progress]) -> usize {
+    let mut by_cluster: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let mut records = 0;
+    for (item, p) in items.iter().zip(progress) {
+        if p.outcome.is_none() {
+            *by_cluster.entry(item.cluster.as_str()).or_default() += 1;
+            records += usize::from(p.sd.in_use());
+        }
+    }
+    by_cluster.values().map(|n| n.div_ceil(10)).sum::<usize>()
+        + records.div_ceil(service_deployments::DESCRIBE_LIMIT)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -38,6 +39,9 @@ pub(super) struct Progress {
     /// Why the stopped tasks could not be read (said once).
     pub(super) tasks_unread: Option<String>,
     pub(super) gone: bool,
+    /// When stopped tasks were last read, and how many of ours ran then.
+    tasks_read_at: Option<Instant>,
+    last_running: i32,
     /// ECS's record of the deployment.
     pub(super) sd: Tracked,
     pub(super) outcome: Option<Outcome>,
@@ -55,6 +59,8 @@ impl Progress {
             unread: None,
             tasks_unread: None,
             gone: false,
+            tasks_read_at: None,
+            last_running: 0,
             sd: Tracked::new(w),
             outcome: None,
         }
@@ -258,21 +264,36 @@ impl Progress {
         unread.permanent = if permanent { unread.permanent + 1 } else { 0 };
     }
 
-    /// After a poll: reads new stopped tasks when tasks are missing or ECS counted failures, and
-    /// prints what changed. Returns whether anything did.
+    /// After a poll: reads new stopped tasks when something says tasks stopped (ECS counted more
+    /// failures, fewer of ours run, a service event of tasks started or stopped) or, while ours
+    /// are short of tasks, at least every `safety_net`; and prints what changed. Returns whether
+    /// anything did.
     pub(super) async fn follow<O: Observe, W: Write>(
         &mut self,
         observer: &mut O,
         item: &Watched,
         elapsed: &str,
         deadline: Instant,
+        safety_net: Duration,
         console: &mut Console<W>,
     ) -> bool {
         let mut changed = false;
         let ours = self.state.deployment(&item.target.deployment_id);
         let failed_now = ours.map_or(0, |d| d.failed_tasks);
+        let running = ours.map_or(0, |d| d.running);
         let missing = ours.is_some_and(|d| d.running < d.desired);
-        if failed_now > self.failed_tasks || missing {
+        let churn = self.state.events.iter().any(|e| {
+            !self.seen_events.contains(&e.id)
+                && (e.message.contains(" has stopped ") || e.message.contains(" has started "))
+        });
+        let due = missing
+            && self
+                .tasks_read_at
+                .is_none_or(|at| at.elapsed() >= safety_net);
+        let fewer = running < self.last_running;
+        self.last_running = running;
+        if failed_now > self.failed_tasks || fewer || churn || due {
+            self.tasks_read_at = Some(Instant::now());
             self.failed_tasks = failed_now;
             let read = tokio::time::timeout(
                 deadline.saturating_duration_since(Instant::now()),

@@ -166,3 +166,61 @@ async fn a_registration_that_fails_for_good_leaves_its_service_alone_and_the_oth
     let back: Vec<String> = names.iter().map(|n| model.running(n)).collect();
     assert!(back.iter().all(|r| r.ends_with(":1")), "{back:?}\n{log}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_quiet_wait_for_fifty_services_reads_at_most_once_a_second() {
+    let names = names("svc", 50);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let model = Model::new(&refs);
+    for name in &names {
+        model.scenario(name, &[crate::model::Scenario::Hang]);
+    }
+    let (_, report, log, took) = deploy(
+        &model,
+        &[
+            ("services", &services_input(&names)),
+            ("timeout-minutes", "10"),
+            ("rollback", "false"),
+        ],
+    )
+    .await;
+    assert_eq!(output(&report, "status"), "failed", "{log}");
+    assert!(took >= Duration::from_secs(600));
+    let updated = *model.calls("UpdateService").last().unwrap();
+    let reads: Vec<Duration> = [
+        "DescribeServices",
+        "DescribeServiceDeployments",
+        "ListTasks",
+        "DescribeTasks",
+    ]
+    .iter()
+    .flat_map(|op| model.calls(op))
+    .filter(|at| {
+        *at > updated + Duration::from_secs(60) && *at <= updated + Duration::from_secs(600)
+    })
+    .collect();
+    #[allow(clippy::cast_precision_loss)]
+    let per_minute = reads.len() as f64 / 9.0;
+    let window = |op: &str| {
+        model
+            .calls(op)
+            .iter()
+            .filter(|at| {
+                **at > updated + Duration::from_secs(60)
+                    && **at <= updated + Duration::from_secs(600)
+            })
+            .count()
+    };
+    let by_op: Vec<(&str, usize)> = [
+        "DescribeServices",
+        "DescribeServiceDeployments",
+        "ListTasks",
+    ]
+    .iter()
+    .map(|op| (*op, window(op)))
+    .collect();
+    assert!(
+        per_minute <= 60.0,
+        "{per_minute:.1} reads a minute while waiting for 50 services: {by_op:?}"
+    );
+}
