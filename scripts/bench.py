@@ -7,7 +7,8 @@ What it measures, each over several runs:
   * crash-loop latency: from the third failed task of our deployment (no circuit breaker) to exit;
   * pre-deploy latency: from the migration task stopping with exit 0 to the service update;
   * API calls per minute while waiting on a rollout that never finishes, by operation;
-  * wall time and AWS calls of a deploy without waiting and of an unchanged redeploy.
+  * wall time and AWS calls of a deploy without waiting and of an unchanged redeploy;
+  * wall time of 1, 10 and 50 services (wait on), and the reads a minute of a quiet wait for 50.
 The binary is $ECS_SHIP_BIN; the emulator runs on 127.0.0.1 only.
 """
 
@@ -43,8 +44,8 @@ class Emulator:
         with urllib.request.urlopen(req) as resp:
             return json.load(resp)
 
-    def scenario(self, **scenario):
-        self.control("POST", "/scenario", {"cluster": CLUSTER, "service": SERVICE, **scenario})
+    def scenario(self, service=SERVICE, **scenario):
+        self.control("POST", "/scenario", {"cluster": CLUSTER, "service": service, **scenario})
 
     def close(self):
         self.proc.kill()
@@ -74,6 +75,60 @@ def verdict_latencies(em, run, delays):
         completed = [e for e in em.control("GET", "/timeline") if e["what"] == "completed"][-1]["t"]
         latencies.append(end - completed)
     return latencies, run
+
+
+def many_services(em, run):
+    """Wall time of a deploy (wait on, 1.5 s rollouts) of 1 service, of 10 services on 10 families,
+    and of 50 services on 10 families (5 on each; 50 distinct families cannot all register in
+    the 20-call burst); and the reads a minute of a quiet wait for those 50."""
+    results = []
+    ten = [f"ten{i}" for i in range(10)]
+    em.control("POST", "/services", {"env": "dev", "names": ten})
+    families = em.control("POST", "/families", {"env": "dev", "names": [f"fam{i}" for i in range(10)]})
+    fifty = []
+    for i, (family, arn) in enumerate(sorted(families.items())):
+        names = [f"fifty{i}x{j}" for j in range(5)]
+        em.control("POST", "/services", {"env": "dev", "names": names, "task_definition": arn})
+        fifty.extend(names)
+
+    def timed(names, label):
+        walls = []
+        for _ in range(3):
+            nonlocal run
+            run += 1
+            # Each deploy starts with AWS's RegisterTaskDefinition bucket full again (it refills
+            # at 1/s): what is measured is one deploy, not the previous one's throttling.
+            time.sleep(11)
+            for name in names:
+                em.scenario(service=name, outcome="complete", delay=1.5)
+            extra = ["--services=" + "".join(f"- {n}\n" for n in names)] if names != [SERVICE] else []
+            start, end, done = deploy(em, run, *extra)
+            assert done.returncode == 0, done.stdout
+            walls.append(end - start)
+        results.append((label, summary(walls)))
+        return statistics.median(walls)
+
+    one = timed([SERVICE], "Deploy of 1 service, wait on (1.5 s rollout), wall time")
+    many = timed(ten, "Deploy of 10 services on 10 families, wait on (1.5 s rollouts), wall time")
+    results.append(("10 services / 1 service", f"{many / one:.2f}×"))
+    many = timed(fifty, "Deploy of 50 services on 10 families, wait on (1.5 s rollouts), wall time")
+    results.append(("50 services / 1 service", f"{many / one:.2f}×"))
+
+    run += 1
+    for name in fifty:
+        em.scenario(service=name, outcome="hang", delay=0)
+    em.control("POST", "/calls/reset")
+    _, _, done = deploy(em, run, "--services=" + "".join(f"- {n}\n" for n in fifty),
+                        "--timeout-minutes", "2", "--rollback", "false")
+    assert done.returncode == 3, done.stdout
+    calls = em.control("GET", "/calls")
+    updated = max(c["t"] for c in calls if c["op"] == "UpdateService")
+    quiet = [c["op"] for c in calls if updated + 30 < c["t"] <= updated + 120]
+    per_minute = collections.Counter(quiet)
+    rate = ", ".join(f"{op} {n / 1.5:.0f}" for op, n in per_minute.most_common())
+    results.append(("AWS calls per minute of a quiet wait for 50 services (after its first 30 s)",
+                    f"{len(quiet) / 1.5:.0f} in all: {rate}"))
+    return results
 
 
 def summary(values):
@@ -192,6 +247,7 @@ def main():
             counts = collections.Counter(c["op"] for c in em.control("GET", "/calls"))
         results.append(("Unchanged redeploy, wall time", summary(walls)))
         results.append(("AWS calls of an unchanged redeploy", ", ".join(f"{op} {n}" for op, n in sorted(counts.items()))))
+        results.extend(many_services(em, run))
     finally:
         em.close()
 
