@@ -12,7 +12,7 @@ use super::markdown::{self, inert, inert_lines};
 use super::sections::{
     write_changes, write_events, write_failed_tasks, write_pre_deploy, write_target_health,
 };
-use super::{Kind, Report, RollbackState, Status};
+use super::{Kind, Report, RollbackState, ServiceResult, Status};
 use crate::domain::deployment::{HookStatus, ServiceDeployment};
 use crate::domain::ecs::short_task_definition;
 use crate::domain::ecs::{RolloutState, TaskStatus};
@@ -317,66 +317,119 @@ fn rollback_row(report: &Report) -> Option<(&'static str, String)> {
     })
 }
 
+/// Services the summary lists one by one even among many: those that did not end well.
+fn needs_attention(status: Status) -> bool {
+    !matches!(
+        status,
+        Status::Deployed | Status::Unchanged | Status::Started | Status::Paused | Status::DryRun
+    )
+}
+
+/// More services than this, and the ones that ended well fold into a collapsed list.
+const FOLD_AFTER: usize = 10;
+
+/// The services table's head.
+const SERVICES_HEAD: &str = "| Service | Task definition | Rollout | Result |\n|---|---|---|---|";
+
 fn write_services(md: &mut String, report: &Report) {
     if report.services.len() < 2 {
         return;
     }
-    let _ = writeln!(
-        md,
-        "\n### Services\n\n| Service | Task definition | Rollout | Result |\n|---|---|---|---|"
-    );
-    for s in &report.services {
-        let old = short_task_definition(&s.previous_task_definition_arn);
-        // The revision the service ends on links to the console.
-        let linked = |arn: &str| match &report.region {
-            Some(region) => link(
-                &code(short_task_definition(arn)),
-                &super::links::task_definition(region, arn),
-            ),
-            None => code(short_task_definition(arn)),
-        };
-        let revisions = match s.task_definition_arn.as_deref() {
-            Some(new) if short_task_definition(new) != old => {
-                format!("{} → {}", code(old), linked(new))
-            }
-            _ => format!("{} (unchanged)", linked(&s.previous_task_definition_arn)),
-        };
-        let mut rollout = s.rollout.as_ref().map_or("-".to_string(), |r| {
-            format!(
-                "{} {}/{}",
-                code(r.state.as_ref().map_or("-", RolloutState::as_str)),
-                r.running,
-                r.desired
-            )
-        });
-        if let Some(sd) = &s.service_deployment {
-            let _ = write!(rollout, "; ECS {}", code(sd.status.as_str()));
+    // Those that need attention first; the rest in the deploy's order.
+    let (attention, fine): (Vec<&ServiceResult>, Vec<&ServiceResult>) = report
+        .services
+        .iter()
+        .partition(|s| needs_attention(s.status));
+    let fold = report.services.len() > FOLD_AFTER;
+    let _ = writeln!(md, "\n### Services\n");
+    if !attention.is_empty() || !fold {
+        let _ = writeln!(md, "{SERVICES_HEAD}");
+        for s in attention
+            .iter()
+            .chain(if fold { [].iter() } else { fine.iter() })
+        {
+            let _ = writeln!(md, "{}", service_row(report, s));
         }
-        let mut result = code(s.status.as_str());
-        if let Some(arn) = &s.rollback_task_definition_arn {
-            let what = match &s.rollback_state {
-                None | Some(RollbackState::Completed) => "to",
-                Some(RollbackState::Unverified(_)) => "(rollback not verified) to",
-                Some(RollbackState::Failed(_)) => "(rollback failed) to",
-                Some(RollbackState::NotStarted(_)) => "(rollback not started) to",
-            };
-            let _ = write!(result, " {what} {}", code(short_task_definition(arn)));
-        }
-        if let Some(why) = &s.failure {
-            let _ = write!(result, ": {}", text(&shorten(why, MAX_LINE_CHARS)));
-        }
-        if let Some(now) = &s.now {
-            let _ = write!(result, "; now {}", text(&shorten(now, MAX_LINE_CHARS)));
-        }
-        let service = match (&report.region, &report.cluster) {
-            (Some(region), Some(cluster)) => link(
-                &code(&s.service),
-                &super::links::service(region, cluster, &s.service),
-            ),
-            _ => code(&s.service),
-        };
-        let _ = writeln!(md, "| {service} | {revisions} | {rollout} | {result} |");
     }
+    if fold && !fine.is_empty() {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for s in &fine {
+            match counts
+                .iter_mut()
+                .find(|(status, _)| *status == s.status.as_str())
+            {
+                Some((_, n)) => *n += 1,
+                None => counts.push((s.status.as_str(), 1)),
+            }
+        }
+        let said: Vec<String> = counts
+            .iter()
+            .map(|(status, n)| format!("{n} {status}"))
+            .collect();
+        let _ = writeln!(
+            md,
+            "\n<details><summary>{}</summary>\n\n{SERVICES_HEAD}",
+            said.join(", ")
+        );
+        for s in &fine {
+            let _ = writeln!(md, "{}", service_row(report, s));
+        }
+        let _ = writeln!(md, "\n</details>");
+    }
+}
+
+/// One service's row: its revisions, its rollout and how it ended.
+fn service_row(report: &Report, s: &ServiceResult) -> String {
+    let old = short_task_definition(&s.previous_task_definition_arn);
+    // The revision the service ends on links to the console.
+    let linked = |arn: &str| match &report.region {
+        Some(region) => link(
+            &code(short_task_definition(arn)),
+            &super::links::task_definition(region, arn),
+        ),
+        None => code(short_task_definition(arn)),
+    };
+    let revisions = match s.task_definition_arn.as_deref() {
+        Some(new) if short_task_definition(new) != old => {
+            format!("{} → {}", code(old), linked(new))
+        }
+        _ => format!("{} (unchanged)", linked(&s.previous_task_definition_arn)),
+    };
+    let mut rollout = s.rollout.as_ref().map_or("-".to_string(), |r| {
+        format!(
+            "{} {}/{}",
+            code(r.state.as_ref().map_or("-", RolloutState::as_str)),
+            r.running,
+            r.desired
+        )
+    });
+    if let Some(sd) = &s.service_deployment {
+        let _ = write!(rollout, "; ECS {}", code(sd.status.as_str()));
+    }
+    let mut result = code(s.status.as_str());
+    if let Some(arn) = &s.rollback_task_definition_arn {
+        let what = match &s.rollback_state {
+            None | Some(RollbackState::Completed) => "to",
+            Some(RollbackState::Unverified(_)) => "(rollback not verified) to",
+            Some(RollbackState::Failed(_)) => "(rollback failed) to",
+            Some(RollbackState::NotStarted(_)) => "(rollback not started) to",
+        };
+        let _ = write!(result, " {what} {}", code(short_task_definition(arn)));
+    }
+    if let Some(why) = &s.failure {
+        let _ = write!(result, ": {}", text(&shorten(why, MAX_LINE_CHARS)));
+    }
+    if let Some(now) = &s.now {
+        let _ = write!(result, "; now {}", text(&shorten(now, MAX_LINE_CHARS)));
+    }
+    let service = match (&report.region, &report.cluster) {
+        (Some(region), Some(cluster)) => link(
+            &code(&s.service),
+            &super::links::service(region, cluster, &s.service),
+        ),
+        _ => code(&s.service),
+    };
+    format!("| {service} | {revisions} | {rollout} | {result} |")
 }
 
 /// A Markdown link whose text is escaped and whose URL is ours (percent-encoded names).

@@ -503,3 +503,57 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn fifty_services_list_the_ones_that_failed_first_and_fold_the_rest() {
+    let mut r = deployed();
+    r.services = (0..50)
+        .map(|i| {
+            let mut s = ServiceResult::planned(
+                &format!("svc{i:02}"),
+                &format!("arn:aws:ecs:us-east-1:123456789012:task-definition/svc{i:02}:1"),
+                true,
+            );
+            s.task_definition_arn = Some(format!(
+                "arn:aws:ecs:us-east-1:123456789012:task-definition/svc{i:02}:2"
+            ));
+            s.status = Status::Deployed;
+            s
+        })
+        .collect();
+    for (i, why) in [
+        (17, "3 tasks of deployment ecs-svc/1 stopped"),
+        (42, "timed out"),
+    ] {
+        r.services[i].status = Status::Failed;
+        r.services[i].failure = Some(why.into());
+    }
+    r.status = Status::Failed;
+    let md = crate::report::markdown::decoded(&render(&r));
+    let services = &md[md.find("### Services").unwrap()..];
+    let first_rows: Vec<&str> = services
+        .lines()
+        .filter(|l| l.starts_with("| [svc"))
+        .take(2)
+        .collect();
+    assert!(
+        first_rows[0].starts_with("| [svc17](") && first_rows[0].contains("failed: 3 tasks"),
+        "{services}"
+    );
+    assert!(first_rows[1].starts_with("| [svc42]("), "{services}");
+    assert!(
+        services.contains("<details><summary>48 deployed</summary>"),
+        "{services}"
+    );
+    assert_eq!(
+        services.matches("| [svc").count(),
+        50,
+        "every service is listed"
+    );
+    let folded = &services[services.find("<details>").unwrap()..];
+    assert!(!folded.contains("svc17") && !folded.contains("svc42"));
+    // Ten services or fewer: one table, in the deploy's order.
+    r.services.truncate(10);
+    let md = crate::report::markdown::decoded(&render(&r));
+    assert!(!md.contains("<details><summary>9 deployed"), "{md}");
+}
