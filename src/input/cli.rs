@@ -266,6 +266,20 @@ pub struct DeployArgs {
     #[arg(long, value_name = "NAMES")]
     pub alarms: Option<String>,
 
+    /// How `environment-variables` meet the containers' environment: `merge` (set them, keep the
+    /// others) or `replace` (the containers end with exactly the given variables; secrets are
+    /// merged either way).
+    #[arg(long, value_name = "MODE", default_value = "merge")]
+    pub environment_mode: String,
+
+    /// Variable names to take out of the containers' environment, comma or newline separated.
+    #[arg(long, value_name = "NAMES")]
+    pub remove_environment_variables: Option<String>,
+
+    /// Secret names to take out of the containers' secrets, comma or newline separated.
+    #[arg(long, value_name = "NAMES")]
+    pub remove_secrets: Option<String>,
+
     /// After a verified success, write the deployment record under `ssm-prefix`
     /// (`current-image-tag` and a JSON `deployment`).
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]

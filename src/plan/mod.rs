@@ -17,7 +17,7 @@ use crate::domain::taskdef::{self, AwsLogs, Changes};
 use crate::error::UserError;
 use crate::gather::resolve::{Resolved, ResolvedImage, ResolvedTarget};
 use crate::input::maps::merged;
-use crate::request::DeployRequest;
+use crate::request::{DeployRequest, EnvironmentMode};
 
 /// What a deploy will do. Printed by `--dry-run`, applied by [`crate::deploy`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +124,9 @@ pub fn revision(
             &input.target.environment_variables,
         ),
         secrets: merged(&req.secrets, &input.target.secrets),
+        replace_environment: req.environment_mode == EnvironmentMode::Replace,
+        remove_environment: req.remove_environment_variables.clone(),
+        remove_secrets: req.remove_secrets.clone(),
         logs: req.logging.as_ref().map(|l| AwsLogs {
             group: l.group.clone(),
             region: l.region.clone().unwrap_or_else(|| input.region.to_string()),

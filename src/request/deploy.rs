@@ -1,8 +1,11 @@
 //! A deploy's inputs, checked, into a [`DeployRequest`].
 
-use super::parse::{check_names, given, invalid, parse_bool, region, role_arn, whole_number};
+use super::parse::{
+    check_names, given, invalid, parse_bool, parse_list, region, role_arn, whole_number,
+};
 use super::{
-    DeployRequest, GitHubRequest, ImageSpec, LogSettings, NamedValues, Secret, predeploy, services,
+    DeployRequest, EnvironmentMode, GitHubRequest, ImageSpec, LogSettings, NamedValues, Secret,
+    predeploy, services,
 };
 use crate::domain::ecs::{
     Alarms, CircuitBreaker, DeploymentSettings, DeploymentStrategy, OnCancel, Tenths, TrafficStep,
@@ -26,6 +29,8 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
     let containers = names(inputs)?;
     let family = given(args.task_definition_family.as_ref()).map(str::to_string);
     let (environment_variables, secrets) = maps(inputs)?;
+    let (environment_mode, remove_environment_variables, remove_secrets) =
+        removals(args, &environment_variables, &secrets)?;
     let desired_count = given(args.desired_count.as_ref())
         .map(|v| {
             whole_number("desired-count", v, 0..=5000)
@@ -46,6 +51,9 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
         family,
         template: inputs.template.clone()?,
         environment_variables,
+        environment_mode,
+        remove_environment_variables,
+        remove_secrets,
         secrets,
         logging: logging(args)?,
         execution_role_arn: role_arn("execution-role-arn", args.execution_role_arn.as_ref())?,
@@ -151,6 +159,64 @@ fn maps(inputs: &DeployInputs) -> Result<(NamedValues, NamedValues), UserError> 
         .hint("ECS refuses a name that is both; keep it in one map"));
     }
     Ok((environment_variables, secrets))
+}
+
+/// `environment-mode`, `remove-environment-variables` and `remove-secrets`: names that are
+/// variable names, none both set and removed, and no removal under `replace` (which already
+/// leaves only the given variables).
+fn removals(
+    args: &DeployArgs,
+    environment_variables: &NamedValues,
+    secrets: &NamedValues,
+) -> Result<(EnvironmentMode, Vec<String>, Vec<String>), UserError> {
+    let mode = match args.environment_mode.trim() {
+        "merge" => EnvironmentMode::Merge,
+        "replace" => EnvironmentMode::Replace,
+        other => {
+            return Err(invalid(
+                "environment-mode",
+                other,
+                "expected `merge` or `replace`",
+            ));
+        }
+    };
+    let list = |input: &str, value: Option<&String>, set: &NamedValues, sets: &str| {
+        let names = parse_list(value);
+        let pairs: Vec<(String, String)> =
+            names.iter().map(|n| (n.clone(), String::new())).collect();
+        check_names(input, "variable", &pairs)?;
+        if crate::text::first_duplicate(names.iter().map(String::as_str)).is_some() {
+            return Err(UserError::new(format!(
+                "input `{input}` names a variable twice"
+            )));
+        }
+        if let Some(name) = names.iter().find(|n| set.iter().any(|(s, _)| s == *n)) {
+            return Err(UserError::new(format!(
+                "input `{input}` names `{name}`, which `{sets}` sets"
+            ))
+            .hint("a name is either set or removed, not both"));
+        }
+        Ok(names)
+    };
+    let remove_env = list(
+        "remove-environment-variables",
+        args.remove_environment_variables.as_ref(),
+        environment_variables,
+        "environment-variables",
+    )?;
+    let remove_secrets = list(
+        "remove-secrets",
+        args.remove_secrets.as_ref(),
+        secrets,
+        "secrets",
+    )?;
+    if mode == EnvironmentMode::Replace && !remove_env.is_empty() {
+        return Err(UserError::new(
+            "input `remove-environment-variables` is set, and `environment-mode` is `replace`",
+        )
+        .hint("`replace` already leaves only the variables given; remove one of the two"));
+    }
+    Ok((mode, remove_env, remove_secrets))
 }
 
 /// `promote-tag`, with `{environment}` replaced.

@@ -175,6 +175,16 @@ pub fn rollback(args: &RollbackArgs) -> Result<RollbackRequest, UserError> {
     })
 }
 
+/// How `environment-variables` meet the containers' environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EnvironmentMode {
+    /// Set the given variables, keep the others.
+    #[default]
+    Merge,
+    /// The containers end with exactly the given variables.
+    Replace,
+}
+
 /// What to deploy: a tag in the target repository, or a full reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSpec {
@@ -217,6 +227,11 @@ pub struct DeployRequest {
     pub template: Option<Template>,
     pub environment_variables: NamedValues,
     pub secrets: NamedValues,
+    /// Merge the variables into the containers' environment, or replace it with them.
+    pub environment_mode: EnvironmentMode,
+    /// Names taken out of the containers' environment and secrets.
+    pub remove_environment_variables: Vec<String>,
+    pub remove_secrets: Vec<String>,
     pub logging: Option<LogSettings>,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,

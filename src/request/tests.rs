@@ -3,6 +3,7 @@ use std::time::Duration;
 use super::*;
 use crate::domain::ecs::{Alarms, DeploymentStrategy, OnCancel, Tenths};
 use crate::input::cli::DeployArgs;
+use crate::request::EnvironmentMode;
 
 /// Validation of the step's inputs, as a run without a config file does it.
 trait Validate {
@@ -427,5 +428,42 @@ fn on_cancel_is_leave_by_default_or_rollback() {
     assert_eq!(
         err(&a),
         "input `on-cancel` is invalid: expected `leave` or `rollback`"
+    );
+}
+
+#[test]
+fn removals_and_environment_mode_are_checked_before_any_aws_call() {
+    let req = args().validate().unwrap();
+    assert_eq!(req.environment_mode, EnvironmentMode::Merge);
+    assert!(req.remove_environment_variables.is_empty() && req.remove_secrets.is_empty());
+    let mut a = args();
+    a.remove_environment_variables = Some("OLD_FLAG,\nLEGACY_URL".into());
+    a.remove_secrets = Some("OLD_TOKEN".into());
+    let req = a.validate().unwrap();
+    assert_eq!(req.remove_environment_variables, ["OLD_FLAG", "LEGACY_URL"]);
+    assert_eq!(req.remove_secrets, ["OLD_TOKEN"]);
+    a.environment_mode = "replace".into();
+    assert_eq!(
+        err(&a),
+        "input `remove-environment-variables` is set, and `environment-mode` is `replace`"
+    );
+    let mut a = args();
+    a.environment_mode = "overwrite".into();
+    assert_eq!(
+        err(&a),
+        "input `environment-mode` is invalid: expected `merge` or `replace`"
+    );
+    let mut a = args();
+    a.remove_environment_variables = Some("A,A".into());
+    assert_eq!(
+        err(&a),
+        "input `remove-environment-variables` names a variable twice"
+    );
+    let mut a = args();
+    a.remove_environment_variables = Some("1BAD".into());
+    assert!(
+        err(&a).starts_with("input `remove-environment-variables`"),
+        "{}",
+        err(&a)
     );
 }

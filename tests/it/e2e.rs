@@ -763,3 +763,77 @@ fn a_rollback_to_another_familys_revision_is_refused() {
     );
     assert_eq!(em.writes(), Vec::<String>::new());
 }
+
+/// The `environment` of the service's live task definition's `app` container, by name.
+fn live_environment(em: &Emulator) -> Vec<(String, String)> {
+    let live = &em.state("dev")["live"]["taskDefinition"];
+    container(live, "app")["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn variables_are_removed_or_replaced_as_asked_and_the_summary_says_which_by_name() {
+    let em = Emulator::start(&["dev"]);
+    // The seeded container has PORT=8080 and LOG_LEVEL=info.
+    let run = deploy_dev(
+        &em,
+        &[
+            ("environment-variables", "FEATURE_X: ''"),
+            ("remove-environment-variables", "LOG_LEVEL"),
+        ],
+    );
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    assert_eq!(
+        live_environment(&em),
+        [
+            ("PORT".to_string(), "8080".to_string()),
+            ("FEATURE_X".to_string(), String::new())
+        ],
+        "LOG_LEVEL removed, an empty value kept as empty"
+    );
+    assert!(
+        run.summary.contains("app/LOG_LEVEL") && run.summary.contains("removed"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        !run.summary.contains("8080") && !run.summary.contains("info"),
+        "values never shown"
+    );
+    let run = deploy_dev(
+        &em,
+        &[
+            ("environment-variables", "ONLY: one"),
+            ("environment-mode", "replace"),
+        ],
+    );
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    assert_eq!(
+        live_environment(&em),
+        [("ONLY".to_string(), "one".to_string())]
+    );
+    // Set and removed at once: refused before any AWS call.
+    em.reset_calls();
+    let run = deploy_dev(
+        &em,
+        &[
+            ("environment-variables", "ONLY: two"),
+            ("remove-environment-variables", "ONLY"),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(
+        run.output("failure-reason"),
+        "input `remove-environment-variables` names `ONLY`, which `environment-variables` sets"
+    );
+    assert!(em.calls().is_empty(), "{:?}", em.calls());
+}

@@ -56,6 +56,11 @@ pub struct Changes {
     pub image: String,
     pub environment: Vec<(String, String)>,
     pub secrets: Vec<(String, String)>,
+    /// Replace the containers' environment with exactly `environment`, instead of merging.
+    pub replace_environment: bool,
+    /// Names to take out of the containers' environment and secrets.
+    pub remove_environment: Vec<String>,
+    pub remove_secrets: Vec<String>,
     pub logs: Option<AwsLogs>,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,
@@ -119,6 +124,9 @@ pub fn render(base: &Value, changes: &Changes) -> Result<Value, String> {
             .and_then(Value::as_object_mut)
             .ok_or_else(|| format!("the task definition has no container `{name}`"))?;
         container.insert("image".into(), json!(changes.image));
+        if changes.replace_environment {
+            container.insert("environment".into(), json!([]));
+        }
         for (key, value) in &changes.environment {
             set_named(container, "environment", key, "value", value);
             remove_named(container, "secrets", key);
@@ -126,6 +134,12 @@ pub fn render(base: &Value, changes: &Changes) -> Result<Value, String> {
         for (key, value_from) in &changes.secrets {
             set_named(container, "secrets", key, "valueFrom", value_from);
             remove_named(container, "environment", key);
+        }
+        for key in &changes.remove_environment {
+            remove_named(container, "environment", key);
+        }
+        for key in &changes.remove_secrets {
+            remove_named(container, "secrets", key);
         }
         if let Some(logs) = &changes.logs {
             set_awslogs(container, logs);

@@ -261,3 +261,71 @@ fn the_rendered_task_definition_is_pinned_field_for_field() {
     let rendered = render(&all_fields(), &changes).unwrap();
     insta::assert_json_snapshot!(rendered);
 }
+
+fn env_of(td: &Value, list: &str) -> Vec<(String, String)> {
+    td["containerDefinitions"][0][list]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| {
+                    (
+                        e["name"].as_str().unwrap().to_string(),
+                        e["value"]
+                            .as_str()
+                            .or_else(|| e["valueFrom"].as_str())
+                            .unwrap()
+                            .to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn replace_leaves_exactly_the_given_variables_and_removals_take_names_out() {
+    let base = json!({
+        "family": "api",
+        "containerDefinitions": [{
+            "name": "web",
+            "image": "old",
+            "environment": [{"name": "KEEP", "value": "1"}, {"name": "OLD", "value": "2"}],
+            "secrets": [{"name": "TOKEN", "valueFrom": "arn:aws:ssm:us-east-1:1:parameter/t"},
+                        {"name": "GONE", "valueFrom": "arn:aws:ssm:us-east-1:1:parameter/g"}],
+        }],
+    });
+    let replaced = render(
+        &base,
+        &Changes {
+            environment: vec![("NEW".into(), "3".into()), ("EMPTY".into(), String::new())],
+            replace_environment: true,
+            remove_secrets: vec!["GONE".into()],
+            ..web_changes()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        env_of(&replaced, "environment"),
+        [("NEW".into(), "3".into()), ("EMPTY".into(), String::new())],
+        "exactly the given variables, an empty value kept as empty"
+    );
+    assert_eq!(
+        env_of(&replaced, "secrets"),
+        [("TOKEN".into(), "arn:aws:ssm:us-east-1:1:parameter/t".into())],
+        "secrets merge either way; a removed one is gone"
+    );
+    let merged = render(
+        &base,
+        &Changes {
+            environment: vec![("NEW".into(), "3".into())],
+            remove_environment: vec!["OLD".into(), "NOT_THERE".into()],
+            ..web_changes()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        env_of(&merged, "environment"),
+        [("KEEP".into(), "1".into()), ("NEW".into(), "3".into())]
+    );
+}
