@@ -134,6 +134,9 @@ fn settings(s: &aws_sdk_ecs::types::Service) -> DeploymentSettings {
                 rollback: cb.rollback(),
             }),
         health_check_grace_period: s.health_check_grace_period_seconds(),
+        propagate_tags: s.propagate_tags().map(|p| p.as_str().to_string()),
+        enable_ecs_managed_tags: Some(s.enable_ecs_managed_tags()),
+        enable_execute_command: Some(s.enable_execute_command()),
         strategy: configuration
             .and_then(DeploymentConfiguration::strategy)
             .map(|st| DeploymentStrategy::parse(st.as_str())),
@@ -304,6 +307,25 @@ pub async fn update_service(
         .set_desired_count(update.desired_count)
         .force_new_deployment(update.force_new_deployment)
         .set_deployment_configuration(configuration)
+        .set_propagate_tags(
+            update
+                .settings
+                .as_ref()
+                .and_then(|s| s.propagate_tags.as_deref())
+                .map(aws_sdk_ecs::types::PropagateTags::from),
+        )
+        .set_enable_ecs_managed_tags(
+            update
+                .settings
+                .as_ref()
+                .and_then(|s| s.enable_ecs_managed_tags),
+        )
+        .set_enable_execute_command(
+            update
+                .settings
+                .as_ref()
+                .and_then(|s| s.enable_execute_command),
+        )
         .set_health_check_grace_period_seconds(
             update
                 .settings

@@ -132,6 +132,10 @@ pub struct DeploymentSettings {
     pub alarms: Option<Alarms>,
     /// The service's lifecycle hooks, one line each: infrastructure, shown and never changed.
     pub lifecycle_hooks: Vec<String>,
+    /// Which tags ECS copies onto the service's tasks: `TASK_DEFINITION`, `SERVICE` or `NONE`.
+    pub propagate_tags: Option<String>,
+    pub enable_ecs_managed_tags: Option<bool>,
+    pub enable_execute_command: Option<bool>,
 }
 
 pub use super::states::DeploymentStrategy;
@@ -231,6 +235,16 @@ impl DeploymentSettings {
             linear: wanted.linear.or(self.linear),
             alarms: wanted.alarms.clone().or_else(|| self.alarms.clone()),
             lifecycle_hooks: self.lifecycle_hooks.clone(),
+            propagate_tags: wanted
+                .propagate_tags
+                .clone()
+                .or_else(|| self.propagate_tags.clone()),
+            enable_ecs_managed_tags: wanted
+                .enable_ecs_managed_tags
+                .or(self.enable_ecs_managed_tags),
+            enable_execute_command: wanted
+                .enable_execute_command
+                .or(self.enable_execute_command),
         }
     }
 
@@ -321,6 +335,22 @@ impl DeploymentSettings {
             "health check grace period",
             show(self.health_check_grace_period, " s"),
             show(to.health_check_grace_period, " s"),
+        );
+        line(
+            "propagate tags",
+            show(self.propagate_tags.as_ref(), ""),
+            show(to.propagate_tags.as_ref(), ""),
+        );
+        let on = |b: Option<bool>| show(b.map(|b| if b { "on" } else { "off" }), "");
+        line(
+            "ECS managed tags",
+            on(self.enable_ecs_managed_tags),
+            on(to.enable_ecs_managed_tags),
+        );
+        line(
+            "execute command",
+            on(self.enable_execute_command),
+            on(to.enable_execute_command),
         );
         lines
     }

@@ -266,6 +266,21 @@ pub struct DeployArgs {
     #[arg(long, value_name = "NAMES")]
     pub alarms: Option<String>,
 
+    /// Set which tags ECS copies onto the service's tasks: `TASK_DEFINITION`, `SERVICE` or `NONE`
+    /// (tasks started after the update). Default: unchanged.
+    #[arg(long, value_name = "FROM")]
+    pub propagate_tags: Option<String>,
+
+    /// Turn ECS managed tags on the service's tasks on or off (tasks started after the update).
+    /// Default: unchanged.
+    #[arg(long, value_name = "BOOL")]
+    pub enable_ecs_managed_tags: Option<String>,
+
+    /// Turn ECS Exec on or off for the service's tasks (tasks started after the update; the task
+    /// role needs the SSM messages permissions). Default: unchanged.
+    #[arg(long, value_name = "BOOL")]
+    pub enable_execute_command: Option<String>,
+
     /// How `environment-variables` meet the containers' environment: `merge` (set them, keep the
     /// others) or `replace` (the containers end with exactly the given variables; secrets are
     /// merged either way).

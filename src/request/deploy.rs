@@ -335,6 +335,22 @@ fn settings(args: &DeployArgs) -> Result<DeploymentSettings, UserError> {
         },
         alarms: alarms(args.alarms.as_ref())?,
         lifecycle_hooks: Vec::new(),
+        propagate_tags: given(args.propagate_tags.as_ref())
+            .map(|v| match v.to_ascii_uppercase().as_str() {
+                p @ ("TASK_DEFINITION" | "SERVICE" | "NONE") => Ok(p.to_string()),
+                _ => Err(invalid(
+                    "propagate-tags",
+                    v,
+                    "expected `TASK_DEFINITION`, `SERVICE` or `NONE`",
+                )),
+            })
+            .transpose()?,
+        enable_ecs_managed_tags: given(args.enable_ecs_managed_tags.as_ref())
+            .map(|v| parse_bool("enable-ecs-managed-tags", v))
+            .transpose()?,
+        enable_execute_command: given(args.enable_execute_command.as_ref())
+            .map(|v| parse_bool("enable-execute-command", v))
+            .transpose()?,
     };
     for (inputs, step, wanted) in [
         (

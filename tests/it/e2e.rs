@@ -837,3 +837,45 @@ fn variables_are_removed_or_replaced_as_asked_and_the_summary_says_which_by_name
     );
     assert!(em.calls().is_empty(), "{:?}", em.calls());
 }
+
+#[test]
+fn service_options_ride_on_the_deploys_update_and_are_said_before_and_after() {
+    let em = Emulator::start(&["dev"]);
+    let run = deploy_dev(
+        &em,
+        &[
+            ("propagate-tags", "service"),
+            ("enable-execute-command", "true"),
+            ("enable-ecs-managed-tags", "true"),
+        ],
+    );
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let update = &em.bodies("UpdateService")[0];
+    assert_eq!(update["propagateTags"], "SERVICE", "{update}");
+    assert_eq!(update["enableExecuteCommand"], true, "{update}");
+    assert_eq!(update["enableECSManagedTags"], true, "{update}");
+    assert_eq!(em.count("UpdateService"), 1, "in the deploy's own update");
+    assert!(
+        run.summary.contains("propagate tags: NONE → SERVICE")
+            && run.summary.contains("execute command: off → on")
+            && run.summary.contains("ECS managed tags: off → on"),
+        "{}",
+        run.summary
+    );
+    // Given again: nothing to change.
+    let run = deploy_dev(
+        &em,
+        &[
+            ("propagate-tags", "SERVICE"),
+            ("enable-execute-command", "true"),
+            ("enable-ecs-managed-tags", "true"),
+        ],
+    );
+    assert_eq!(run.output("status"), "unchanged", "{}", run.stdout);
+    let run = deploy_dev(&em, &[("propagate-tags", "EVERYTHING")]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.output("failure-reason"),
+        "input `propagate-tags` is invalid: expected `TASK_DEFINITION`, `SERVICE` or `NONE`"
+    );
+}
