@@ -281,6 +281,11 @@ pub struct DeployArgs {
     #[arg(long, value_name = "BOOL")]
     pub enable_execute_command: Option<String>,
 
+    /// Docker labels for the target containers, merged by name: a JSON object or YAML mapping
+    /// (`com.example.team: payments`).
+    #[arg(long, value_name = "MAP")]
+    pub docker_labels: Option<String>,
+
     /// How `environment-variables` meet the containers' environment: `merge` (set them, keep the
     /// others) or `replace` (the containers end with exactly the given variables; secrets are
     /// merged either way).

@@ -99,6 +99,7 @@ macro_rules! settings {
             container: Option<OneOrMany>,
             environment_variables: Option<Map>,
             secrets: Option<Map>,
+            docker_labels: Option<Map>,
             pre_deploy_task: Option<PreDeployInput>,
             $($t: Option<Text>,)*
             $($d: Option<Text>,)*
@@ -113,6 +114,7 @@ macro_rules! settings {
                     container: self.container.or(base.container),
                     environment_variables: merge_maps(base.environment_variables, self.environment_variables),
                     secrets: merge_maps(base.secrets, self.secrets),
+                    docker_labels: merge_maps(base.docker_labels, self.docker_labels),
                     pre_deploy_task: self.pre_deploy_task.or(base.pre_deploy_task),
                     $($t: self.$t.or(base.$t),)*
                     $($d: self.$d.or(base.$d),)*
@@ -137,7 +139,7 @@ macro_rules! settings {
 
             /// The input names a file may set, for the documentation and the drift test.
             fn keys() -> Vec<&'static str> {
-                let mut keys = vec!["production", "services", "container", "environment-variables", "secrets", "pre-deploy-task"];
+                let mut keys = vec!["production", "services", "container", "environment-variables", "secrets", "docker-labels", "pre-deploy-task"];
                 keys.extend([$($tname,)* $($dname,)*]);
                 keys
             }
@@ -389,6 +391,9 @@ pub fn merge_deploy(mut args: DeployArgs) -> Result<DeployInputs, UserError> {
     }
     if let Some(Map(from_file)) = settings.secrets {
         inputs.secrets = inputs.secrets.map(|given| merged(&from_file, &given));
+    }
+    if let Some(Map(from_file)) = settings.docker_labels {
+        inputs.docker_labels = inputs.docker_labels.map(|given| merged(&from_file, &given));
     }
     Ok(inputs)
 }

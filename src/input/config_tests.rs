@@ -449,3 +449,28 @@ fn a_map_in_the_file_that_names_a_variable_twice_is_an_error() {
     let err = refused(file, &["--environment", "dev", "--image-tag", "v2"]);
     assert_eq!(err.message, "`services[0]`.secrets names `T` twice");
 }
+
+#[test]
+fn docker_labels_in_the_file_merge_by_name_with_the_input() {
+    let file = "defaults:\n  docker-labels:\n    com.example.team: payments\n    com.example.tier: 2\nenvironments:\n  dev:\n    docker-labels: { com.example.tier: 1 }\n";
+    let inputs = applied(
+        file,
+        &[
+            "--environment",
+            "dev",
+            "--docker-labels",
+            "com.example.owner: ops",
+        ],
+    )
+    .unwrap();
+    let mut labels = inputs.docker_labels.unwrap();
+    labels.sort();
+    assert_eq!(
+        labels,
+        [
+            ("com.example.owner".to_string(), "ops".to_string()),
+            ("com.example.team".to_string(), "payments".to_string()),
+            ("com.example.tier".to_string(), "1".to_string()),
+        ]
+    );
+}

@@ -105,6 +105,7 @@ pub struct DeployInputs {
     pub pre_deploy_task: Parsed<Option<PreDeployInput>>,
     pub environment_variables: Parsed<NamedValues>,
     pub secrets: Parsed<NamedValues>,
+    pub docker_labels: Parsed<NamedValues>,
     /// The `task-definition` file, read and parsed.
     pub template: Parsed<Option<Template>>,
 }
@@ -133,6 +134,7 @@ impl DeployInputs {
                 &text(&args.environment_variables),
             ),
             secrets: maps::parse_map("secrets", &text(&args.secrets)),
+            docker_labels: maps::parse_map("docker-labels", &text(&args.docker_labels)),
             template,
             args,
         }

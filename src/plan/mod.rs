@@ -127,6 +127,7 @@ pub fn revision(
         replace_environment: req.environment_mode == EnvironmentMode::Replace,
         remove_environment: req.remove_environment_variables.clone(),
         remove_secrets: req.remove_secrets.clone(),
+        docker_labels: req.docker_labels.clone(),
         logs: req.logging.as_ref().map(|l| AwsLogs {
             group: l.group.clone(),
             region: l.region.clone().unwrap_or_else(|| input.region.to_string()),

@@ -54,6 +54,7 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
         environment_mode,
         remove_environment_variables,
         remove_secrets,
+        docker_labels: docker_labels(inputs)?,
         secrets,
         logging: logging(args)?,
         execution_role_arn: role_arn("execution-role-arn", args.execution_role_arn.as_ref())?,
@@ -159,6 +160,22 @@ fn maps(inputs: &DeployInputs) -> Result<(NamedValues, NamedValues), UserError> 
         .hint("ECS refuses a name that is both; keep it in one map"));
     }
     Ok((environment_variables, secrets))
+}
+
+/// `docker-labels`: keys that print as they read (no control or invisible characters), at most
+/// 255 characters; any value.
+fn docker_labels(inputs: &DeployInputs) -> Result<NamedValues, UserError> {
+    let labels = inputs.docker_labels.clone()?;
+    for (key, _) in &labels {
+        if key.is_empty() || key.chars().count() > 255 || key.chars().any(crate::text::is_hidden) {
+            return Err(super::parse::invalid_name(
+                "docker-labels",
+                key,
+                "label keys are 1 to 255 characters without control or invisible ones",
+            ));
+        }
+    }
+    Ok(labels)
 }
 
 /// `environment-mode`, `remove-environment-variables` and `remove-secrets`: names that are

@@ -232,6 +232,8 @@ pub struct DeployRequest {
     /// Names taken out of the containers' environment and secrets.
     pub remove_environment_variables: Vec<String>,
     pub remove_secrets: Vec<String>,
+    /// Docker labels merged into the target containers.
+    pub docker_labels: NamedValues,
     pub logging: Option<LogSettings>,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,

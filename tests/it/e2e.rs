@@ -879,3 +879,43 @@ fn service_options_ride_on_the_deploys_update_and_are_said_before_and_after() {
         "input `propagate-tags` is invalid: expected `TASK_DEFINITION`, `SERVICE` or `NONE`"
     );
 }
+
+#[test]
+fn docker_labels_are_merged_into_the_target_container_and_shown_in_the_diff() {
+    let em = Emulator::start(&["dev"]);
+    let run = deploy_dev(
+        &em,
+        &[(
+            "docker-labels",
+            "com.example.team: payments\ncom.example.tier: \"1\"",
+        )],
+    );
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let live = &em.state("dev")["live"]["taskDefinition"];
+    let labels = &container(live, "app")["dockerLabels"];
+    assert_eq!(labels["com.example.team"], "payments", "{labels}");
+    assert_eq!(labels["com.example.tier"], "1", "kept as written: {labels}");
+    assert!(
+        run.stdout.contains("dockerLabels"),
+        "the plan shows the change: {}",
+        run.stdout
+    );
+    // Merged: a second deploy with another label keeps the first ones.
+    let run = deploy_dev(
+        &em,
+        &[("docker-labels", "{\"com.example.owner\": \"ops\"}")],
+    );
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let live = &em.state("dev")["live"]["taskDefinition"];
+    let labels = &container(live, "app")["dockerLabels"];
+    assert_eq!(labels["com.example.team"], "payments", "{labels}");
+    assert_eq!(labels["com.example.owner"], "ops", "{labels}");
+    let run = deploy_dev(&em, &[("docker-labels", "\"bad\\u202ekey\": x")]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason")
+            .starts_with("input `docker-labels`"),
+        "{}",
+        run.output("failure-reason")
+    );
+}

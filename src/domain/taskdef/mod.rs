@@ -61,6 +61,8 @@ pub struct Changes {
     /// Names to take out of the containers' environment and secrets.
     pub remove_environment: Vec<String>,
     pub remove_secrets: Vec<String>,
+    /// Docker labels set on the containers (merged by key).
+    pub docker_labels: Vec<(String, String)>,
     pub logs: Option<AwsLogs>,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,
@@ -140,6 +142,16 @@ pub fn render(base: &Value, changes: &Changes) -> Result<Value, String> {
         }
         for key in &changes.remove_secrets {
             remove_named(container, "secrets", key);
+        }
+        if !changes.docker_labels.is_empty() {
+            let labels = container.entry("dockerLabels").or_insert_with(|| json!({}));
+            if !labels.is_object() {
+                *labels = json!({});
+            }
+            let labels = labels.as_object_mut().expect("made an object above");
+            for (key, value) in &changes.docker_labels {
+                labels.insert(key.clone(), json!(value));
+            }
         }
         if let Some(logs) = &changes.logs {
             set_awslogs(container, logs);
