@@ -281,6 +281,12 @@ pub struct DeployArgs {
     #[arg(long, value_name = "BOOL")]
     pub enable_execute_command: Option<String>,
 
+    /// The command the target containers run instead of the image's: a JSON/YAML list
+    /// (`["npm", "start"]`), or a string split into arguments as a shell would, without a shell
+    /// (`npm run start -- --port 8080`). (`command` picks the action's command.) Default: unchanged.
+    #[arg(long, value_name = "COMMAND")]
+    pub container_command: Option<String>,
+
     /// Docker labels for the target containers, merged by name: a JSON object or YAML mapping
     /// (`com.example.team: payments`).
     #[arg(long, value_name = "MAP")]

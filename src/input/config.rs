@@ -71,6 +71,26 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
+/// `container-command` in the file: a list of arguments, or a string split as a shell would;
+/// kept as the input's text (a list as JSON) and parsed with the input.
+#[derive(Debug, Clone)]
+struct CommandText(String);
+
+impl<'de> Deserialize<'de> for CommandText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Line(String),
+            Args(Vec<String>),
+        }
+        Ok(Self(match Either::deserialize(deserializer)? {
+            Either::Line(line) => line,
+            Either::Args(args) => serde_json::to_string(&args).map_err(de::Error::custom)?,
+        }))
+    }
+}
+
 /// A map of scalars, in order, values as written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Map(Vec<(String, String)>);
@@ -100,6 +120,7 @@ macro_rules! settings {
             environment_variables: Option<Map>,
             secrets: Option<Map>,
             docker_labels: Option<Map>,
+            container_command: Option<CommandText>,
             pre_deploy_task: Option<PreDeployInput>,
             $($t: Option<Text>,)*
             $($d: Option<Text>,)*
@@ -115,6 +136,7 @@ macro_rules! settings {
                     environment_variables: merge_maps(base.environment_variables, self.environment_variables),
                     secrets: merge_maps(base.secrets, self.secrets),
                     docker_labels: merge_maps(base.docker_labels, self.docker_labels),
+                    container_command: self.container_command.or(base.container_command),
                     pre_deploy_task: self.pre_deploy_task.or(base.pre_deploy_task),
                     $($t: self.$t.or(base.$t),)*
                     $($d: self.$d.or(base.$d),)*
@@ -139,7 +161,7 @@ macro_rules! settings {
 
             /// The input names a file may set, for the documentation and the drift test.
             fn keys() -> Vec<&'static str> {
-                let mut keys = vec!["production", "services", "container", "environment-variables", "secrets", "docker-labels", "pre-deploy-task"];
+                let mut keys = vec!["production", "services", "container", "environment-variables", "secrets", "docker-labels", "container-command", "pre-deploy-task"];
                 keys.extend([$($tname,)* $($dname,)*]);
                 keys
             }
@@ -391,6 +413,11 @@ pub fn merge_deploy(mut args: DeployArgs) -> Result<DeployInputs, UserError> {
     }
     if let Some(Map(from_file)) = settings.secrets {
         inputs.secrets = inputs.secrets.map(|given| merged(&from_file, &given));
+    }
+    if let Some(CommandText(command)) = settings.container_command {
+        if unset("container-command", &inputs.args.container_command) {
+            inputs.args.container_command = Some(command);
+        }
     }
     if let Some(Map(from_file)) = settings.docker_labels {
         inputs.docker_labels = inputs.docker_labels.map(|given| merged(&from_file, &given));

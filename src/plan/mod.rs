@@ -128,6 +128,7 @@ pub fn revision(
         remove_environment: req.remove_environment_variables.clone(),
         remove_secrets: req.remove_secrets.clone(),
         docker_labels: req.docker_labels.clone(),
+        command: req.container_command.clone(),
         logs: req.logging.as_ref().map(|l| AwsLogs {
             group: l.group.clone(),
             region: l.region.clone().unwrap_or_else(|| input.region.to_string()),

@@ -55,6 +55,7 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
         remove_environment_variables,
         remove_secrets,
         docker_labels: docker_labels(inputs)?,
+        container_command: container_command(args.container_command.as_ref())?,
         secrets,
         logging: logging(args)?,
         execution_role_arn: role_arn("execution-role-arn", args.execution_role_arn.as_ref())?,
@@ -160,6 +161,39 @@ fn maps(inputs: &DeployInputs) -> Result<(NamedValues, NamedValues), UserError> 
         .hint("ECS refuses a name that is both; keep it in one map"));
     }
     Ok((environment_variables, secrets))
+}
+
+/// `container-command`: a JSON/YAML list of strings, or a line split as a shell would (quotes
+/// and backslashes, no expansion, no shell). At least one argument, the first not empty.
+fn container_command(value: Option<&String>) -> Result<Option<Vec<String>>, UserError> {
+    let Some(text) = given(value) else {
+        return Ok(None);
+    };
+    let args = if text.starts_with('[') {
+        serde_yaml::from_str::<Vec<String>>(text).map_err(|_| {
+            invalid(
+                "container-command",
+                text,
+                "expected a list of strings, like `[\"npm\", \"start\"]`",
+            )
+        })?
+    } else {
+        shlex::split(text).ok_or_else(|| {
+            invalid(
+                "container-command",
+                text,
+                "its quotes are not closed (it is split into arguments as a shell would)",
+            )
+        })?
+    };
+    if args.first().is_none_or(String::is_empty) {
+        return Err(invalid(
+            "container-command",
+            text,
+            "expected a program and its arguments",
+        ));
+    }
+    Ok(Some(args))
 }
 
 /// `docker-labels`: keys that print as they read (no control or invisible characters), at most

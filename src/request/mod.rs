@@ -234,6 +234,8 @@ pub struct DeployRequest {
     pub remove_secrets: Vec<String>,
     /// Docker labels merged into the target containers.
     pub docker_labels: NamedValues,
+    /// The command the target containers run, when given.
+    pub container_command: Option<Vec<String>>,
     pub logging: Option<LogSettings>,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,

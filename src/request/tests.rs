@@ -467,3 +467,54 @@ fn removals_and_environment_mode_are_checked_before_any_aws_call() {
         err(&a)
     );
 }
+
+#[test]
+fn container_command_is_a_list_or_a_line_split_as_a_shell_would() {
+    let command = |value: &str| {
+        let mut a = args();
+        a.container_command = Some(value.into());
+        a.validate().map(|r| r.container_command)
+    };
+    assert_eq!(args().validate().unwrap().container_command, None);
+    assert_eq!(
+        command("npm run start -- --port 8080").unwrap(),
+        Some(vec![
+            "npm".into(),
+            "run".into(),
+            "start".into(),
+            "--".into(),
+            "--port".into(),
+            "8080".into()
+        ])
+    );
+    assert_eq!(
+        command(r#"sh -c 'echo "$HOME" && exec app' "#).unwrap(),
+        Some(vec![
+            "sh".into(),
+            "-c".into(),
+            r#"echo "$HOME" && exec app"#.into()
+        ]),
+        "quotes group, nothing is expanded"
+    );
+    assert_eq!(
+        command(r#"["node", "server.js", "--flag=a b"]"#).unwrap(),
+        Some(vec!["node".into(), "server.js".into(), "--flag=a b".into()])
+    );
+    assert_eq!(
+        command("[sleep, 30]").unwrap(),
+        Some(vec!["sleep".into(), "30".into()]),
+        "a YAML list's numbers are their text"
+    );
+    for (bad, why) in [
+        ("npm run 'start", "its quotes are not closed"),
+        ("[[nested], x]", "expected a list of strings"),
+        ("[\"\"]", "expected a program and its arguments"),
+        ("[]", "expected a program and its arguments"),
+    ] {
+        let message = command(bad).unwrap_err().message;
+        assert!(
+            message.starts_with("input `container-command` is invalid") && message.contains(why),
+            "{bad}: {message}"
+        );
+    }
+}

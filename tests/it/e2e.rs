@@ -919,3 +919,22 @@ fn docker_labels_are_merged_into_the_target_container_and_shown_in_the_diff() {
         run.output("failure-reason")
     );
 }
+
+#[test]
+fn container_command_replaces_the_images_command_in_the_target_container() {
+    let em = Emulator::start(&["dev"]);
+    let run = deploy_dev(
+        &em,
+        &[("container-command", "node server.js --port \"8 080\"")],
+    );
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let live = &em.state("dev")["live"]["taskDefinition"];
+    assert_eq!(
+        container(live, "app")["command"],
+        serde_json::json!(["node", "server.js", "--port", "8 080"])
+    );
+    em.reset_calls();
+    let run = deploy_dev(&em, &[("container-command", "node 'server.js")]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(em.calls().is_empty(), "refused before any AWS call");
+}

@@ -63,6 +63,8 @@ pub struct Changes {
     pub remove_secrets: Vec<String>,
     /// Docker labels set on the containers (merged by key).
     pub docker_labels: Vec<(String, String)>,
+    /// The command the containers run instead of the image's.
+    pub command: Option<Vec<String>>,
     pub logs: Option<AwsLogs>,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,
@@ -142,6 +144,9 @@ pub fn render(base: &Value, changes: &Changes) -> Result<Value, String> {
         }
         for key in &changes.remove_secrets {
             remove_named(container, "secrets", key);
+        }
+        if let Some(command) = &changes.command {
+            container.insert("command".into(), json!(command));
         }
         if !changes.docker_labels.is_empty() {
             let labels = container.entry("dockerLabels").or_insert_with(|| json!({}));
