@@ -281,6 +281,11 @@ pub struct DeployArgs {
     #[arg(long, value_name = "BOOL")]
     pub enable_execute_command: Option<String>,
 
+    /// A dotenv file in the workspace (`KEY=value` lines, `#` comments, quotes, `export `; nothing
+    /// expanded) whose variables are merged like `environment-variables`, which win over it.
+    #[arg(long, value_name = "PATH")]
+    pub environment_file: Option<String>,
+
     /// The command the target containers run instead of the image's: a JSON/YAML list
     /// (`["npm", "start"]`), or a string split into arguments as a shell would, without a shell
     /// (`npm run start -- --port 8080`). (`command` picks the action's command.) Default: unchanged.

@@ -190,6 +190,7 @@ settings! {
         execution_role_arn = "execution-role-arn",
         task_role_arn = "task-role-arn",
         desired_count = "desired-count",
+        environment_file = "environment-file",
         propagate_tags = "propagate-tags",
         enable_ecs_managed_tags = "enable-ecs-managed-tags",
         enable_execute_command = "enable-execute-command",

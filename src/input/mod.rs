@@ -11,6 +11,7 @@ pub mod action_env;
 pub mod cli;
 pub mod config;
 mod defaults;
+pub mod dotenv;
 pub mod maps;
 pub mod parse_error;
 pub mod predeploy;
@@ -110,6 +111,26 @@ pub struct DeployInputs {
     pub template: Parsed<Option<Template>>,
 }
 
+/// `environment-file`'s variables (read from the workspace) under `environment-variables`'s.
+fn environment(args: &DeployArgs) -> Parsed<NamedValues> {
+    let given = maps::parse_map(
+        "environment-variables",
+        args.environment_variables.as_deref().unwrap_or(""),
+    )?;
+    let Some(path) = args
+        .environment_file
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    else {
+        return Ok(given);
+    };
+    let workspace = Workspace::resolve(args.target.workspace.as_deref())?;
+    let text = workspace.read("environment-file", path)?;
+    let from_file = dotenv::parse(&crate::text::printable(path), &text)?;
+    Ok(maps::merged(&from_file, &given))
+}
+
 impl DeployInputs {
     /// The inputs as the step gave them, without a config file.
     pub fn from_args(args: DeployArgs) -> Self {
@@ -129,10 +150,7 @@ impl DeployInputs {
             services: services::parse(&text(&args.services)),
             containers: split_list(&text(&args.container)),
             pre_deploy_task: predeploy::parse(&text(&args.pre_deploy_task)),
-            environment_variables: maps::parse_map(
-                "environment-variables",
-                &text(&args.environment_variables),
-            ),
+            environment_variables: environment(&args),
             secrets: maps::parse_map("secrets", &text(&args.secrets)),
             docker_labels: maps::parse_map("docker-labels", &text(&args.docker_labels)),
             template,

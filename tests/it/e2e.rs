@@ -938,3 +938,48 @@ fn container_command_replaces_the_images_command_in_the_target_container() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(em.calls().is_empty(), "refused before any AWS call");
 }
+
+#[test]
+fn an_environment_file_in_the_workspace_is_merged_under_the_input_map() {
+    let em = Emulator::start(&["dev"]);
+    let inputs = crate::support::dev_inputs(&[
+        ("environment-file", "deploy/app.env"),
+        ("environment-variables", "LOG_LEVEL: debug"),
+    ]);
+    let run = crate::support::ActionRun::new(Some(&em), &inputs)
+        .file(
+            "deploy/app.env",
+            "# app settings\nexport LOG_LEVEL=warn\nFEATURE='on'\nGREETING=\"hello\\nworld\"\nHOME_DIR=$HOME\n",
+        )
+        .run();
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let env: std::collections::BTreeMap<String, String> =
+        live_environment(&em).into_iter().collect();
+    assert_eq!(env["LOG_LEVEL"], "debug", "the input wins over the file");
+    assert_eq!(env["FEATURE"], "on");
+    assert_eq!(env["GREETING"], "hello\nworld");
+    assert_eq!(env["HOME_DIR"], "$HOME", "nothing expanded");
+    assert!(!run.stdout.contains("hello"), "values never printed");
+
+    em.reset_calls();
+    let inputs = crate::support::dev_inputs(&[("environment-file", "app.env")]);
+    let run = crate::support::ActionRun::new(Some(&em), &inputs)
+        .file("app.env", "GOOD=1\nthis line holds s3cr3t\n")
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(
+        run.output("failure-reason"),
+        "input `environment-file`: line 2 of `app.env` is not `NAME=value`"
+    );
+    assert!(!run.stdout.contains("s3cr3t") && !run.summary.contains("s3cr3t"));
+    let inputs = crate::support::dev_inputs(&[("environment-file", "../../etc/passwd")]);
+    let run = crate::support::ActionRun::new(Some(&em), &inputs).run();
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason")
+            .starts_with("input `environment-file`: `../../etc/passwd`"),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert!(em.calls().is_empty(), "refused before any AWS call");
+}
