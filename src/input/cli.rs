@@ -281,6 +281,15 @@ pub struct DeployArgs {
     #[arg(long, value_name = "BOOL")]
     pub enable_execute_command: Option<String>,
 
+    /// The task's CPU units (task level; `1024` is one vCPU). A Fargate task must come out a
+    /// Fargate size with the memory. Default: unchanged.
+    #[arg(long, value_name = "UNITS")]
+    pub cpu: Option<String>,
+
+    /// The task's memory in MiB (task level). Default: unchanged.
+    #[arg(long, value_name = "MIB")]
+    pub memory: Option<String>,
+
     /// A dotenv file in the workspace (`KEY=value` lines, `#` comments, quotes, `export `; nothing
     /// expanded) whose variables are merged like `environment-variables`, which win over it.
     #[arg(long, value_name = "PATH")]

@@ -190,6 +190,8 @@ settings! {
         execution_role_arn = "execution-role-arn",
         task_role_arn = "task-role-arn",
         desired_count = "desired-count",
+        cpu = "cpu",
+        memory = "memory",
         environment_file = "environment-file",
         propagate_tags = "propagate-tags",
         enable_ecs_managed_tags = "enable-ecs-managed-tags",

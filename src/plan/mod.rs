@@ -129,6 +129,8 @@ pub fn revision(
         remove_secrets: req.remove_secrets.clone(),
         docker_labels: req.docker_labels.clone(),
         command: req.container_command.clone(),
+        cpu: req.cpu,
+        memory: req.memory,
         logs: req.logging.as_ref().map(|l| AwsLogs {
             group: l.group.clone(),
             region: l.region.clone().unwrap_or_else(|| input.region.to_string()),
@@ -139,6 +141,7 @@ pub fn revision(
     };
     let mut rendered = taskdef::render(base, &changes)
         .map_err(|why| UserError::new(why).hint(taskdef::containers_hint(&names)))?;
+    fargate_size(req, &rendered)?;
     let family = rendered["family"].as_str().unwrap_or_default().to_string();
     if family.is_empty() {
         return Err(UserError::new("the task definition has no `family`")
@@ -187,6 +190,31 @@ pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserErro
             .unwrap_or_default(),
         settings,
         lifecycle_hooks: input.service.settings.lifecycle_hooks.clone(),
+    })
+}
+
+/// With `cpu` or `memory` given, a task that requires Fargate must come out a Fargate size (the
+/// other value is the task definition's own).
+fn fargate_size(req: &DeployRequest, rendered: &Value) -> Result<(), UserError> {
+    if req.cpu.is_none() && req.memory.is_none() || !taskdef::requires_fargate(rendered) {
+        return Ok(());
+    }
+    let size = |field: &str| {
+        rendered[field]
+            .as_str()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+    };
+    let (Some(cpu), Some(memory)) = (size("cpu"), size("memory")) else {
+        return Err(UserError::new(
+            "inputs `cpu` and `memory`: a Fargate task needs both, and the task definition lacks one",
+        )
+        .hint("give both `cpu` and `memory`"));
+    };
+    taskdef::fargate_size(cpu, memory).map_err(|why| {
+        UserError::new(format!(
+            "inputs `cpu` and `memory`: CPU {cpu} with memory {memory} is not a Fargate size"
+        ))
+        .hint(why)
     })
 }
 

@@ -56,6 +56,18 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
         remove_secrets,
         docker_labels: docker_labels(inputs)?,
         container_command: container_command(args.container_command.as_ref())?,
+        cpu: given(args.cpu.as_ref())
+            .map(|v| {
+                whole_number("cpu", v, 128..=16_384)
+                    .map(|n| u32::try_from(n).expect("range fits u32"))
+            })
+            .transpose()?,
+        memory: given(args.memory.as_ref())
+            .map(|v| {
+                whole_number("memory", v, 128..=122_880)
+                    .map(|n| u32::try_from(n).expect("range fits u32"))
+            })
+            .transpose()?,
         secrets,
         logging: logging(args)?,
         execution_role_arn: role_arn("execution-role-arn", args.execution_role_arn.as_ref())?,

@@ -236,6 +236,9 @@ pub struct DeployRequest {
     pub docker_labels: NamedValues,
     /// The command the target containers run, when given.
     pub container_command: Option<Vec<String>>,
+    /// Task-level CPU units and memory (MiB), when given.
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
     pub logging: Option<LogSettings>,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,

@@ -983,3 +983,32 @@ fn an_environment_file_in_the_workspace_is_merged_under_the_input_map() {
     );
     assert!(em.calls().is_empty(), "refused before any AWS call");
 }
+
+#[test]
+fn cpu_and_memory_change_the_task_size_and_a_size_fargate_lacks_is_refused_before_any_write() {
+    let em = Emulator::start(&["dev"]);
+    let run = deploy_dev(&em, &[("cpu", "1024"), ("memory", "4096")]);
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let live = &em.state("dev")["live"]["taskDefinition"];
+    assert_eq!(
+        (live["cpu"].as_str(), live["memory"].as_str()),
+        (Some("1024"), Some("4096"))
+    );
+    // Only the CPU: the memory is the task definition's, and 2048 with 4096 is a Fargate size.
+    let run = deploy_dev(&em, &[("cpu", "2048")]);
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    em.reset_calls();
+    let run = deploy_dev(&em, &[("cpu", "512"), ("memory", "8192")]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(
+        run.output("failure-reason"),
+        "inputs `cpu` and `memory`: CPU 512 with memory 8192 is not a Fargate size"
+    );
+    assert!(
+        run.stdout
+            .contains("with CPU 512, Fargate's memory is 1024 to 4096 in steps of 1024"),
+        "{}",
+        run.stdout
+    );
+    assert!(em.writes().is_empty(), "{:?}", em.writes());
+}

@@ -65,6 +65,9 @@ pub struct Changes {
     pub docker_labels: Vec<(String, String)>,
     /// The command the containers run instead of the image's.
     pub command: Option<Vec<String>>,
+    /// Task-level CPU units and memory (MiB).
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
     pub logs: Option<AwsLogs>,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,
@@ -117,6 +120,13 @@ pub fn render(base: &Value, changes: &Changes) -> Result<Value, String> {
     }
     if let Some(arn) = &changes.task_role_arn {
         body.insert("taskRoleArn".into(), json!(arn));
+    }
+    // Task-level sizes are strings in the API.
+    if let Some(cpu) = changes.cpu {
+        body.insert("cpu".into(), json!(cpu.to_string()));
+    }
+    if let Some(memory) = changes.memory {
+        body.insert("memory".into(), json!(memory.to_string()));
     }
     let Some(Value::Array(defs)) = body.get_mut("containerDefinitions") else {
         return Err("the task definition has no `containerDefinitions`".into());
@@ -332,3 +342,50 @@ pub fn redacted(td: &Value) -> Value {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+/// Fargate's task sizes: for each CPU value (units), the memory (MiB) it allows, from, to, step.
+const FARGATE_SIZES: [(u32, u32, u32, u32); 7] = [
+    (256, 512, 2048, 512),
+    (512, 1024, 4096, 1024),
+    (1024, 2048, 8192, 1024),
+    (2048, 4096, 16384, 1024),
+    (4096, 8192, 30720, 1024),
+    (8192, 16384, 61440, 4096),
+    (16384, 32768, 122_880, 8192),
+];
+
+/// Whether Fargate runs a task of `cpu` units and `memory` MiB; if not, what it allows, one line.
+pub fn fargate_size(cpu: u32, memory: u32) -> Result<(), String> {
+    let Some((_, from, to, step)) = FARGATE_SIZES.iter().find(|(c, ..)| *c == cpu) else {
+        return Err(format!(
+            "Fargate's CPU values are {}",
+            FARGATE_SIZES
+                .iter()
+                .map(|(c, ..)| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    };
+    // 256 CPU allows 512, 1024 and 2048 only.
+    let allowed = if cpu == 256 {
+        [512, 1024, 2048].contains(&memory)
+    } else {
+        (*from..=*to).contains(&memory) && (memory - from) % step == 0
+    };
+    if allowed {
+        Ok(())
+    } else if cpu == 256 {
+        Err("with CPU 256, Fargate's memory is 512, 1024 or 2048".into())
+    } else {
+        Err(format!(
+            "with CPU {cpu}, Fargate's memory is {from} to {to} in steps of {step}"
+        ))
+    }
+}
+
+/// Whether the task definition requires Fargate.
+pub fn requires_fargate(td: &Value) -> bool {
+    td["requiresCompatibilities"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|c| c == "FARGATE"))
+}

@@ -329,3 +329,45 @@ fn replace_leaves_exactly_the_given_variables_and_removals_take_names_out() {
         [("KEEP".into(), "1".into()), ("NEW".into(), "3".into())]
     );
 }
+
+#[test]
+fn fargate_sizes_are_the_documented_combinations() {
+    for (cpu, memory) in [
+        (256, 512),
+        (256, 2048),
+        (512, 4096),
+        (1024, 2048),
+        (4096, 30720),
+        (8192, 61440),
+        (16384, 122_880),
+    ] {
+        assert_eq!(fargate_size(cpu, memory), Ok(()), "{cpu}/{memory}");
+    }
+    assert_eq!(
+        fargate_size(1024, 1024),
+        Err("with CPU 1024, Fargate's memory is 2048 to 8192 in steps of 1024".into())
+    );
+    assert_eq!(
+        fargate_size(256, 1536),
+        Err("with CPU 256, Fargate's memory is 512, 1024 or 2048".into())
+    );
+    assert!(
+        fargate_size(8192, 18432).is_err(),
+        "steps of 4096 from 16384"
+    );
+    assert_eq!(fargate_size(8192, 20480), Ok(()));
+    assert!(
+        fargate_size(768, 2048)
+            .unwrap_err()
+            .starts_with("Fargate's CPU values are 256, 512")
+    );
+    let rendered = render(
+        &json!({"family": "api", "cpu": "256", "memory": "512", "containerDefinitions": [{"name": "web"}]}),
+        &Changes { cpu: Some(1024), memory: Some(4096), ..web_changes() },
+    )
+    .unwrap();
+    assert_eq!(
+        (rendered["cpu"].clone(), rendered["memory"].clone()),
+        (json!("1024"), json!("4096"))
+    );
+}
