@@ -281,6 +281,12 @@ pub struct DeployArgs {
     #[arg(long, value_name = "BOOL")]
     pub enable_execute_command: Option<String>,
 
+    /// S3 object ARNs of `.env` files for the target containers (`environmentFiles`; ECS reads
+    /// them with the execution role), comma or newline separated: added to the containers' own,
+    /// or with `environment-mode: replace`, replacing them.
+    #[arg(long, value_name = "ARNS")]
+    pub environment_files: Option<String>,
+
     /// The task's CPU units (task level; `1024` is one vCPU). A Fargate task must come out a
     /// Fargate size with the memory. Default: unchanged.
     #[arg(long, value_name = "UNITS")]

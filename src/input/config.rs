@@ -193,6 +193,7 @@ settings! {
         cpu = "cpu",
         memory = "memory",
         environment_file = "environment-file",
+        environment_files = "environment-files",
         propagate_tags = "propagate-tags",
         enable_ecs_managed_tags = "enable-ecs-managed-tags",
         enable_execute_command = "enable-execute-command",

@@ -129,6 +129,7 @@ pub fn revision(
         remove_secrets: req.remove_secrets.clone(),
         docker_labels: req.docker_labels.clone(),
         command: req.container_command.clone(),
+        environment_files: req.environment_files.clone(),
         cpu: req.cpu,
         memory: req.memory,
         logs: req.logging.as_ref().map(|l| AwsLogs {

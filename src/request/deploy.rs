@@ -56,6 +56,7 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
         remove_secrets,
         docker_labels: docker_labels(inputs)?,
         container_command: container_command(args.container_command.as_ref())?,
+        environment_files: environment_files(args.environment_files.as_ref())?,
         cpu: given(args.cpu.as_ref())
             .map(|v| {
                 whole_number("cpu", v, 128..=16_384)
@@ -173,6 +174,42 @@ fn maps(inputs: &DeployInputs) -> Result<(NamedValues, NamedValues), UserError> 
         .hint("ECS refuses a name that is both; keep it in one map"));
     }
     Ok((environment_variables, secrets))
+}
+
+/// `environment-files`: S3 object ARNs of `.env` files (ECS reads them with the execution
+/// role), at most 10 (ECS's limit per container), none twice.
+fn environment_files(value: Option<&String>) -> Result<Vec<String>, UserError> {
+    let arns = parse_list(value);
+    for arn in &arns {
+        let object = ["arn:aws:s3:::", "arn:aws-cn:s3:::", "arn:aws-us-gov:s3:::"]
+            .iter()
+            .find_map(|prefix| arn.strip_prefix(prefix));
+        let ok = object.is_some_and(|o| {
+            o.split_once('/').is_some_and(|(bucket, key)| {
+                !bucket.is_empty() && key.len() > 4 && key.ends_with(".env")
+            })
+        }) && !arn
+            .chars()
+            .any(|c| c.is_whitespace() || crate::text::is_hidden(c));
+        if !ok {
+            return Err(invalid(
+                "environment-files",
+                arn,
+                "expected S3 object ARNs of `.env` files, like `arn:aws:s3:::bucket/app/prod.env`",
+            ));
+        }
+    }
+    if arns.len() > 10 {
+        return Err(UserError::new(
+            "input `environment-files` names more than 10 files (ECS's limit per container)",
+        ));
+    }
+    if crate::text::first_duplicate(arns.iter().map(String::as_str)).is_some() {
+        return Err(UserError::new(
+            "input `environment-files` names a file twice",
+        ));
+    }
+    Ok(arns)
 }
 
 /// `container-command`: a JSON/YAML list of strings, or a line split as a shell would (quotes

@@ -236,6 +236,8 @@ pub struct DeployRequest {
     pub docker_labels: NamedValues,
     /// The command the target containers run, when given.
     pub container_command: Option<Vec<String>>,
+    /// S3 object ARNs of environment files for the target containers.
+    pub environment_files: Vec<String>,
     /// Task-level CPU units and memory (MiB), when given.
     pub cpu: Option<u32>,
     pub memory: Option<u32>,

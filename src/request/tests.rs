@@ -518,3 +518,36 @@ fn container_command_is_a_list_or_a_line_split_as_a_shell_would() {
         );
     }
 }
+
+#[test]
+fn environment_files_are_s3_object_arns_of_env_files() {
+    let mut a = args();
+    a.environment_files =
+        Some("arn:aws:s3:::app-config/prod/app.env\narn:aws-cn:s3:::cfg/x.env".into());
+    assert_eq!(a.validate().unwrap().environment_files.len(), 2);
+    for bad in [
+        "s3://app-config/prod/app.env",
+        "arn:aws:s3:::app-config/prod/app.txt",
+        "arn:aws:s3:::bucket-only",
+        "arn:aws:s3:::app-config/prod/app.env\u{200b}",
+    ] {
+        let mut a = args();
+        a.environment_files = Some(bad.into());
+        assert!(
+            err(&a).starts_with("input `environment-files` is invalid"),
+            "{bad:?}: {}",
+            err(&a)
+        );
+    }
+    let mut a = args();
+    a.environment_files = Some("arn:aws:s3:::b/a.env,arn:aws:s3:::b/a.env".into());
+    assert_eq!(err(&a), "input `environment-files` names a file twice");
+    let mut a = args();
+    a.environment_files = Some(
+        (0..11)
+            .map(|i| format!("arn:aws:s3:::b/{i}.env"))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    assert!(err(&a).contains("more than 10 files"));
+}

@@ -1012,3 +1012,21 @@ fn cpu_and_memory_change_the_task_size_and_a_size_fargate_lacks_is_refused_befor
     );
     assert!(em.writes().is_empty(), "{:?}", em.writes());
 }
+
+#[test]
+fn environment_files_are_written_into_the_target_container() {
+    let em = Emulator::start(&["dev"]);
+    let run = deploy_dev(
+        &em,
+        &[(
+            "environment-files",
+            "arn:aws:s3:::bellyfed-config/dev/app.env",
+        )],
+    );
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let live = &em.state("dev")["live"]["taskDefinition"];
+    assert_eq!(
+        container(live, "app")["environmentFiles"],
+        serde_json::json!([{"value": "arn:aws:s3:::bellyfed-config/dev/app.env", "type": "s3"}])
+    );
+}

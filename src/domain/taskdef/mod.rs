@@ -65,6 +65,9 @@ pub struct Changes {
     pub docker_labels: Vec<(String, String)>,
     /// The command the containers run instead of the image's.
     pub command: Option<Vec<String>>,
+    /// S3 object ARNs of environment files (`environmentFiles`), added to the containers' (or,
+    /// with `replace_environment`, replacing them).
+    pub environment_files: Vec<String>,
     /// Task-level CPU units and memory (MiB).
     pub cpu: Option<u32>,
     pub memory: Option<u32>,
@@ -155,6 +158,13 @@ pub fn render(base: &Value, changes: &Changes) -> Result<Value, String> {
         for key in &changes.remove_secrets {
             remove_named(container, "secrets", key);
         }
+        if changes.replace_environment || !changes.environment_files.is_empty() {
+            set_environment_files(
+                container,
+                &changes.environment_files,
+                changes.replace_environment,
+            );
+        }
         if let Some(command) = &changes.command {
             container.insert("command".into(), json!(command));
         }
@@ -173,6 +183,22 @@ pub fn render(base: &Value, changes: &Changes) -> Result<Value, String> {
         }
     }
     Ok(td)
+}
+
+/// Adds the S3 environment files not there yet (or, replacing, sets exactly these).
+fn set_environment_files(container: &mut Map<String, Value>, arns: &[String], replace: bool) {
+    let files = container
+        .entry("environmentFiles")
+        .or_insert_with(|| json!([]));
+    if replace || !files.is_array() {
+        *files = json!([]);
+    }
+    let files = files.as_array_mut().expect("made an array above");
+    for arn in arns {
+        if !files.iter().any(|f| f["value"] == arn.as_str()) {
+            files.push(json!({"value": arn, "type": "s3"}));
+        }
+    }
 }
 
 /// Sets `{name, <field>: value}` in the named list, in place when the name exists, else appended.

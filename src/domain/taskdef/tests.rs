@@ -371,3 +371,49 @@ fn fargate_sizes_are_the_documented_combinations() {
         (json!("1024"), json!("4096"))
     );
 }
+
+#[test]
+fn environment_files_are_added_once_or_replaced() {
+    let base = json!({"family": "api", "containerDefinitions": [{
+        "name": "web",
+        "environmentFiles": [{"value": "arn:aws:s3:::infra/base.env", "type": "s3"}],
+    }]});
+    let files = |td: &Value| -> Vec<String> {
+        td["containerDefinitions"][0]["environmentFiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["value"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let added = render(
+        &base,
+        &Changes {
+            environment_files: vec![
+                "arn:aws:s3:::infra/base.env".into(),
+                "arn:aws:s3:::app/prod.env".into(),
+            ],
+            ..web_changes()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        files(&added),
+        ["arn:aws:s3:::infra/base.env", "arn:aws:s3:::app/prod.env"]
+    );
+    let replaced = render(
+        &base,
+        &Changes {
+            environment_files: vec!["arn:aws:s3:::app/prod.env".into()],
+            replace_environment: true,
+            ..web_changes()
+        },
+    )
+    .unwrap();
+    assert_eq!(files(&replaced), ["arn:aws:s3:::app/prod.env"]);
+    assert_eq!(
+        render(&base, &web_changes()).unwrap()["containerDefinitions"][0]["environmentFiles"],
+        base["containerDefinitions"][0]["environmentFiles"],
+        "untouched when not asked"
+    );
+}
