@@ -186,7 +186,11 @@ fn environment_files(value: Option<&String>) -> Result<Vec<String>, UserError> {
             .find_map(|prefix| arn.strip_prefix(prefix));
         let ok = object.is_some_and(|o| {
             o.split_once('/').is_some_and(|(bucket, key)| {
-                !bucket.is_empty() && key.len() > 4 && key.ends_with(".env")
+                !bucket.is_empty()
+                    && std::path::Path::new(key)
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("env"))
+                    && key.len() > 4
             })
         }) && !arn
             .chars()
