@@ -153,36 +153,30 @@ async fn execute<W: Write>(
     match request {
         Request::Deploy(r) => execute_deploy(r, ctx, console, progress, &mut stop).await,
         Request::Rollback(r) => {
-            let run = match load(r.target.region.as_deref(), &mut stop).await {
-                Ok((cloud, error)) => {
-                    let cloud = cloud
-                        .as_ref()
-                        .ok_or_else(|| error.expect("an error without a cloud"));
-                    Box::pin(rollback::command::run(
-                        cloud, r, console, progress, &mut stop,
-                    ))
-                    .await
-                }
-                Err(signal) => rollback::command::CommandRun {
+            let run = with_cloud!(
+                r.target.region.as_deref(),
+                &mut stop,
+                |cloud| Box::pin(rollback::command::run(
+                    cloud, r, console, progress, &mut stop
+                ))
+                .await,
+                |signal| rollback::command::CommandRun {
                     cancelled: Some(signal),
                     ..rollback::command::CommandRun::default()
-                },
-            };
+                }
+            );
             crate::report::rollback::build(&run, &r.target.environment)
         }
         Request::Resume(r) => {
-            let run = match load(r.target.region.as_deref(), &mut stop).await {
-                Ok((cloud, error)) => {
-                    let cloud = cloud
-                        .as_ref()
-                        .ok_or_else(|| error.expect("an error without a cloud"));
-                    Box::pin(crate::resume::run(cloud, r, console, progress, &mut stop)).await
-                }
-                Err(signal) => crate::resume::ResumeRun {
+            let run = with_cloud!(
+                r.target.region.as_deref(),
+                &mut stop,
+                |cloud| Box::pin(crate::resume::run(cloud, r, console, progress, &mut stop)).await,
+                |signal| crate::resume::ResumeRun {
                     cancelled: Some(signal),
                     ..crate::resume::ResumeRun::default()
-                },
-            };
+                }
+            );
             crate::report::resume::build(&run, r)
         }
     }
@@ -202,27 +196,24 @@ async fn execute_deploy<W: Write>(
         warnings.push(warning);
         None
     });
-    let run = match load(r.target.region.as_deref(), &mut *stop).await {
-        Ok((cloud, error)) => {
-            let cloud = cloud
-                .as_ref()
-                .ok_or_else(|| error.expect("an error without a cloud"));
-            Box::pin(deploy::run(
-                cloud,
-                r,
-                ctx,
-                console,
-                github.as_mut(),
-                progress,
-                &mut *stop,
-            ))
-            .await
-        }
-        Err(signal) => deploy::DeployRun {
+    let run = with_cloud!(
+        r.target.region.as_deref(),
+        &mut *stop,
+        |cloud| Box::pin(deploy::run(
+            cloud,
+            r,
+            ctx,
+            console,
+            github.as_mut(),
+            progress,
+            &mut *stop,
+        ))
+        .await,
+        |signal| deploy::DeployRun {
             cancelled: Some(signal),
             ..deploy::DeployRun::default()
-        },
-    };
+        }
+    );
     let mut report = crate::report::deploy::build(&run, &r.target.environment, warnings);
     if let Some(tracker) = github {
         let finished = tracker.finish(report.github_state()).await;
@@ -233,6 +224,24 @@ async fn execute_deploy<W: Write>(
     }
     report
 }
+
+/// Loads the AWS clients unless a signal comes first, then runs `$run` with `$cloud` (the clients,
+/// or the error loading them, which the run reports), or, on a signal, gives `$cancelled`.
+macro_rules! with_cloud {
+    ($region:expr, $stop:expr, |$cloud:ident| $run:expr, |$signal:ident| $cancelled:expr) => {
+        match load($region, $stop).await {
+            Ok((clients, error)) => {
+                // `split` makes exactly one of the two.
+                let $cloud = clients
+                    .as_ref()
+                    .ok_or_else(|| error.expect("an error without a cloud"));
+                $run
+            }
+            Err($signal) => $cancelled,
+        }
+    };
+}
+use with_cloud;
 
 /// Loads the AWS clients unless a signal comes first.
 async fn load(

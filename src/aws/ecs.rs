@@ -341,6 +341,18 @@ pub async fn update_service(
         .with_context(|| format!("updating service `{service}`: the response had no service"))
 }
 
+/// A traffic step as sent: what is asked, else the service's own (`live`: percent, bake).
+fn step(
+    wanted: TrafficStep,
+    live: Option<(Option<f64>, Option<i32>)>,
+) -> (Option<f64>, Option<i32>) {
+    let (percent, bake) = live.unwrap_or_default();
+    (
+        wanted.percent.map(Tenths::percent).or(percent),
+        wanted.bake_minutes.or(bake),
+    )
+}
+
 /// The service's deployment configuration `live` with what `settings` sets.
 fn deployment_configuration(
     live: Option<DeploymentConfiguration>,
@@ -367,41 +379,27 @@ fn deployment_configuration(
     c.bake_time_in_minutes = settings.bake_time_minutes.or(c.bake_time_in_minutes);
     if settings.canary.is_set() {
         let live = c.canary_configuration.take();
+        let (percent, bake) = step(
+            settings.canary,
+            live.map(|l| (l.canary_percent, l.canary_bake_time_in_minutes)),
+        );
         c.canary_configuration = Some(
             aws_sdk_ecs::types::CanaryConfiguration::builder()
-                .set_canary_percent(
-                    settings
-                        .canary
-                        .percent
-                        .map(Tenths::percent)
-                        .or(live.as_ref().and_then(|l| l.canary_percent)),
-                )
-                .set_canary_bake_time_in_minutes(
-                    settings
-                        .canary
-                        .bake_minutes
-                        .or(live.as_ref().and_then(|l| l.canary_bake_time_in_minutes)),
-                )
+                .set_canary_percent(percent)
+                .set_canary_bake_time_in_minutes(bake)
                 .build(),
         );
     }
     if settings.linear.is_set() {
         let live = c.linear_configuration.take();
+        let (percent, bake) = step(
+            settings.linear,
+            live.map(|l| (l.step_percent, l.step_bake_time_in_minutes)),
+        );
         c.linear_configuration = Some(
             aws_sdk_ecs::types::LinearConfiguration::builder()
-                .set_step_percent(
-                    settings
-                        .linear
-                        .percent
-                        .map(Tenths::percent)
-                        .or(live.as_ref().and_then(|l| l.step_percent)),
-                )
-                .set_step_bake_time_in_minutes(
-                    settings
-                        .linear
-                        .bake_minutes
-                        .or(live.as_ref().and_then(|l| l.step_bake_time_in_minutes)),
-                )
+                .set_step_percent(percent)
+                .set_step_bake_time_in_minutes(bake)
                 .build(),
         );
     }
