@@ -370,6 +370,31 @@ fn cases() -> Vec<Case> {
             "input `hook-id` is invalid",
         ),
         dev_case(
+            "an environment file path with a newline and a command",
+            &[("environment-file", "app.env\n::error::x")],
+            "input `environment-file`",
+        ),
+        dev_case(
+            "a docker label key with a newline",
+            &[("docker-labels", "{\"a\\nb\": \"x\"}")],
+            "input `docker-labels`",
+        ),
+        dev_case(
+            "a container command with unclosed quotes and markup",
+            &[("container-command", "sh -c '<script>alert(1)</script>")],
+            "input `container-command` is invalid",
+        ),
+        dev_case(
+            "an environment-files entry that is not an S3 object ARN",
+            &[("environment-files", "https://evil.example/x.env")],
+            "input `environment-files` is invalid",
+        ),
+        dev_case(
+            "a CPU that is not a number",
+            &[("cpu", "1 vCPU; rm -rf /")],
+            "input `cpu` is invalid",
+        ),
+        dev_case(
             "wait-until with a typo",
             &[("wait-until", "pause")],
             "input `wait-until` is invalid: expected `deployed` or `paused`",
@@ -400,6 +425,26 @@ fn cases() -> Vec<Case> {
         inputs: dev(&[("config", ".github/ecs-ship.yml")]),
         files: vec![(".github/ecs-ship.yml", "->/etc/passwd".into())],
         expect: "input `config`: `.github/ecs-ship.yml` is outside the workspace",
+        when: When::BeforeAws,
+    });
+    cases.push(Case {
+        name: "an environment file linked out of the checkout",
+        inputs: dev(&[("environment-file", "deploy/app.env")]),
+        files: vec![("deploy/app.env", "->/etc/passwd".into())],
+        expect: "input `environment-file`: `deploy/app.env` is outside the workspace",
+        when: When::BeforeAws,
+    });
+    cases.push(Case {
+        name: "an environment file line with a workflow command and a secret",
+        inputs: dev(&[("environment-file", "app.env")]),
+        files: vec![(
+            "app.env",
+            "OK=1
+::set-output name=status::deployed hunter2
+"
+            .into(),
+        )],
+        expect: "input `environment-file`: line 2 of `app.env` does not start with a variable name",
         when: When::BeforeAws,
     });
     cases.push(Case {
