@@ -311,6 +311,7 @@ fn plan_all(req: &DeployRequest, gathered: &Gathered, region: &str) -> anyhow::R
                     live,
                     service,
                     image: &gathered.image,
+                    other_images: &gathered.other_images,
                 },
             )
         })

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::cloud::{self, Cloud, FoundImage, Repository, Wanted};
 use crate::domain::ecs::{ServiceState, Tag};
-use crate::domain::image::ImageRef;
+use crate::domain::image::{EcrRepository, ImageRef};
 use crate::error::UserError;
 use crate::gather::resolve::{
     RepositorySource, Resolved, ResolvedImage, SsmValues, repository_source, resolve,
@@ -29,6 +29,8 @@ pub struct Gathered {
     /// Each service's live task definition as `DescribeTaskDefinition` returned it, same order.
     pub lives: Vec<Value>,
     pub image: ResolvedImage,
+    /// `images`: each other container's image, resolved like the deploy's.
+    pub other_images: Vec<(String, ResolvedImage)>,
     /// The live task definition of the pre-deploy task's own family, when it names one.
     pub pre_deploy_live: Option<Value>,
     /// The cluster's tags (empty when they could not be read: see `warnings`).
@@ -109,12 +111,14 @@ pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<
         check_image(cloud, req, &source).await?
     };
     warnings.extend(cluster_warning);
+    let other_images = other_images(cloud, req, &image, &mut warnings).await?;
     Ok(Gathered {
         ssm,
         resolved,
         services,
         lives,
         image,
+        other_images,
         pre_deploy_live,
         cluster_tags,
         warnings,
@@ -272,6 +276,128 @@ async fn check_image<C: Cloud>(
         },
         Vec::new(),
     ))
+}
+
+/// Where an `images` entry is: an ECR repository (with the tag or digest to find), or another
+/// registry's image, deployed as given.
+enum Located {
+    Ecr {
+        repository: Repository,
+        region: String,
+        tag: Option<String>,
+        digest: Option<String>,
+    },
+    External(ResolvedImage),
+}
+
+/// A tag is in the deploy's own repository; a reference without a registry is a repository of
+/// the account and region; an ECR URI is that repository; anything else is another registry's.
+fn locate(
+    container: &str,
+    spec: &ImageSpec,
+    main: &ResolvedImage,
+    region: &str,
+) -> Result<Located, UserError> {
+    let ecr = |repo: EcrRepository, tag: Option<String>, digest: Option<String>| Located::Ecr {
+        repository: Repository {
+            name: repo.name,
+            registry_id: Some(repo.registry_id),
+            region: Some(repo.region.clone()),
+        },
+        region: repo.region,
+        tag,
+        digest,
+    };
+    Ok(match spec {
+        ImageSpec::Tag(tag) => {
+            let repo = EcrRepository::parse_uri(&main.repository).ok_or_else(|| {
+                UserError::new(format!(
+                    "input `images`: `{container}` names a tag, and the deploy's image is not in ECR"
+                ))
+                .hint("give a full image reference for it")
+            })?;
+            ecr(repo, Some(tag.clone()), None)
+        }
+        ImageSpec::Reference(r) if r.registry().is_none() => Located::Ecr {
+            repository: Repository {
+                name: r.repository.clone(),
+                registry_id: None,
+                region: None,
+            },
+            region: region.to_string(),
+            tag: r.tag.clone(),
+            digest: r.digest.clone(),
+        },
+        ImageSpec::Reference(r) => match EcrRepository::parse_uri(&r.repository) {
+            Some(repo) => ecr(repo, r.tag.clone(), r.digest.clone()),
+            None => Located::External(ResolvedImage {
+                repository: r.repository.clone(),
+                tag: r.tag.clone(),
+                digest: r.digest.clone(),
+                verified: false,
+            }),
+        },
+    })
+}
+
+/// `images`, each resolved at once and checked in ECR like the deploy's image (another
+/// registry's is used as given, and said). A missing image is a user error naming the container.
+async fn other_images<C: Cloud>(
+    cloud: &C,
+    req: &DeployRequest,
+    main: &ResolvedImage,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Vec<(String, ResolvedImage)>> {
+    let resolved =
+        futures::future::join_all(req.images.iter().map(|(container, spec)| async move {
+            let (repository, region, tag, digest) =
+                match locate(container, spec, main, cloud.region())? {
+                    Located::External(image) => {
+                        return Ok::<_, anyhow::Error>((container.clone(), image));
+                    }
+                    Located::Ecr {
+                        repository,
+                        region,
+                        tag,
+                        digest,
+                    } => (repository, region, tag, digest),
+                };
+            let wanted = match (&digest, &tag) {
+                (Some(d), _) => Wanted::Digest(d),
+                (None, Some(t)) => Wanted::Tag(t),
+                (None, None) => unreachable!("the request has a tag or a digest for each"),
+            };
+            let found = find_image(cloud, &repository, wanted)
+                .await
+                .map_err(|err| {
+                    err.context(format!(
+                        "the image of container `{container}` (input `images`)"
+                    ))
+                })?;
+            let image = ResolvedImage {
+                repository: crate::domain::image::ecr_uri(
+                    &found.registry_id,
+                    &region,
+                    &found.repository,
+                ),
+                tag,
+                digest: Some(found.digest),
+                verified: true,
+            };
+            Ok((container.clone(), image))
+        }))
+        .await;
+    let mut images = Vec::new();
+    for result in resolved {
+        let (container, image) = result?;
+        if !image.verified {
+            warnings.push(format!(
+                "image of `{container}` is not in ECR, so its existence was not checked and it is not pinned by digest"
+            ));
+        }
+        images.push((container, image));
+    }
+    Ok(images)
 }
 
 /// Looks the image up; a missing tag or repository is a user error, and a missing tag lists the

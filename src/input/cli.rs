@@ -307,6 +307,13 @@ pub struct DeployArgs {
     #[arg(long, value_name = "COMMAND")]
     pub container_command: Option<String>,
 
+    /// Other containers' images, deployed in the same revision: a JSON object or YAML mapping of
+    /// container name to a tag in the deploy's repository (`v2`), an ECR repository of the
+    /// account and region with a tag or digest (`log-router:v3`), or a full reference. Each is
+    /// checked in ECR and pinned by digest like the deploy's image.
+    #[arg(long, value_name = "MAP")]
+    pub images: Option<String>,
+
     /// Docker labels for the target containers, merged by name: a JSON object or YAML mapping
     /// (`com.example.team: payments`).
     #[arg(long, value_name = "MAP")]

@@ -120,6 +120,7 @@ macro_rules! settings {
             environment_variables: Option<Map>,
             secrets: Option<Map>,
             docker_labels: Option<Map>,
+            images: Option<Map>,
             container_command: Option<CommandText>,
             pre_deploy_task: Option<PreDeployInput>,
             $($t: Option<Text>,)*
@@ -136,6 +137,7 @@ macro_rules! settings {
                     environment_variables: merge_maps(base.environment_variables, self.environment_variables),
                     secrets: merge_maps(base.secrets, self.secrets),
                     docker_labels: merge_maps(base.docker_labels, self.docker_labels),
+                    images: merge_maps(base.images, self.images),
                     container_command: self.container_command.or(base.container_command),
                     pre_deploy_task: self.pre_deploy_task.or(base.pre_deploy_task),
                     $($t: self.$t.or(base.$t),)*
@@ -161,7 +163,7 @@ macro_rules! settings {
 
             /// The input names a file may set, for the documentation and the drift test.
             fn keys() -> Vec<&'static str> {
-                let mut keys = vec!["production", "services", "container", "environment-variables", "secrets", "docker-labels", "container-command", "pre-deploy-task"];
+                let mut keys = vec!["production", "services", "container", "environment-variables", "secrets", "docker-labels", "images", "container-command", "pre-deploy-task"];
                 keys.extend([$($tname,)* $($dname,)*]);
                 keys
             }
@@ -422,6 +424,9 @@ pub fn merge_deploy(mut args: DeployArgs) -> Result<DeployInputs, UserError> {
         if unset("container-command", &inputs.args.container_command) {
             inputs.args.container_command = Some(command);
         }
+    }
+    if let Some(Map(from_file)) = settings.images {
+        inputs.images = inputs.images.map(|given| merged(&from_file, &given));
     }
     if let Some(Map(from_file)) = settings.docker_labels {
         inputs.docker_labels = inputs.docker_labels.map(|given| merged(&from_file, &given));

@@ -107,6 +107,8 @@ pub struct DeployInputs {
     pub environment_variables: Parsed<NamedValues>,
     pub secrets: Parsed<NamedValues>,
     pub docker_labels: Parsed<NamedValues>,
+    /// `images`: container name → image, as written.
+    pub images: Parsed<NamedValues>,
     /// The `task-definition` file, read and parsed.
     pub template: Parsed<Option<Template>>,
 }
@@ -153,6 +155,7 @@ impl DeployInputs {
             environment_variables: environment(&args),
             secrets: maps::parse_map("secrets", &text(&args.secrets)),
             docker_labels: maps::parse_map("docker-labels", &text(&args.docker_labels)),
+            images: maps::parse_map("images", &text(&args.images)),
             template,
             args,
         }

@@ -85,6 +85,8 @@ pub struct PlanInput<'a> {
     /// The service as `DescribeServices` showed it.
     pub service: &'a ServiceState,
     pub image: &'a ResolvedImage,
+    /// `images`: other containers' images, resolved.
+    pub other_images: &'a [(String, ResolvedImage)],
 }
 
 /// Tag keys ecs-ship writes on the revisions it registers (see `tag-revisions`).
@@ -114,6 +116,16 @@ pub fn revision(
 ) -> Result<Revision, UserError> {
     let names = taskdef::container_names(&taskdef::registrable(base));
     let containers = select_containers(&input.target.containers, base, &input.image.repository)?;
+    if let Some((container, _)) = input
+        .other_images
+        .iter()
+        .find(|(c, _)| containers.contains(c))
+    {
+        return Err(UserError::new(format!(
+            "input `images` names container `{container}`, which gets the deploy's image"
+        ))
+        .hint("`images` is for the other containers; the deploy's own image comes from `image-tag` or `image`"));
+    }
     let image_reference = input.image.reference(req.pin_image_digest);
     let changes = Changes {
         family: input.target.family.clone(),
@@ -128,6 +140,11 @@ pub fn revision(
         remove_environment: req.remove_environment_variables.clone(),
         remove_secrets: req.remove_secrets.clone(),
         docker_labels: req.docker_labels.clone(),
+        images: input
+            .other_images
+            .iter()
+            .map(|(container, image)| (container.clone(), image.reference(req.pin_image_digest)))
+            .collect(),
         command: req.container_command.clone(),
         environment_files: req.environment_files.clone(),
         cpu: req.cpu,

@@ -127,6 +127,8 @@ fn own_family(
             live,
             service: &gathered.services[0],
             image: &gathered.image,
+            // Its own family's containers are its own: `images` is for the services' revision.
+            other_images: &[],
         },
         live,
         &live_arn,

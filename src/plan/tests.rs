@@ -82,6 +82,7 @@ fn plan_with(
             live: &live,
             service,
             image: img,
+            other_images: &[],
         },
     )
 }
@@ -258,6 +259,7 @@ fn a_named_container_that_does_not_exist_is_an_error() {
             live: &live,
             service: &service(),
             image: &image("v2"),
+            other_images: &[],
         },
     )
     .unwrap_err();
@@ -399,6 +401,7 @@ fn several_services_share_the_cluster_and_add_their_own_variables() {
             live: &live,
             service: &service(),
             image: &image("v2"),
+            other_images: &[],
         },
     )
     .unwrap();

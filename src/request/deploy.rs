@@ -55,6 +55,7 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
         remove_environment_variables,
         remove_secrets,
         docker_labels: docker_labels(inputs)?,
+        images: images(inputs)?,
         container_command: container_command(args.container_command.as_ref())?,
         environment_files: environment_files(args.environment_files.as_ref())?,
         cpu: given(args.cpu.as_ref())
@@ -247,6 +248,43 @@ fn container_command(value: Option<&String>) -> Result<Option<Vec<String>>, User
         ));
     }
     Ok(Some(args))
+}
+
+/// `images`: container names, each with a tag (no `:`, `@` or `/`) or an image reference.
+fn images(inputs: &DeployInputs) -> Result<Vec<(String, ImageSpec)>, UserError> {
+    inputs
+        .images
+        .clone()?
+        .into_iter()
+        .map(|(container, value)| {
+            if !is_ecs_name(&container) {
+                return Err(super::parse::invalid_name(
+                    "images",
+                    &container,
+                    "container names use letters, digits, `-` and `_` (at most 255)",
+                ));
+            }
+            let spec = if value.contains([':', '@', '/']) {
+                ImageSpec::Reference(
+                    ImageRef::parse(&value)
+                        .ok()
+                        .filter(|r| r.tag.is_some() || r.digest.is_some())
+                        .ok_or_else(|| {
+                            invalid(
+                                "images",
+                                &value,
+                                &format!("the image of `{container}` is not a reference with a tag or digest"),
+                            )
+                        })?,
+                )
+            } else if image::is_tag(&value) {
+                ImageSpec::Tag(value)
+            } else {
+                return Err(invalid("images", &value, image::TAG_RULE));
+            };
+            Ok((container, spec))
+        })
+        .collect()
 }
 
 /// `docker-labels`: keys that print as they read (no control or invisible characters), at most

@@ -234,6 +234,8 @@ pub struct DeployRequest {
     pub remove_secrets: Vec<String>,
     /// Docker labels merged into the target containers.
     pub docker_labels: NamedValues,
+    /// Other containers' images: container name and image.
+    pub images: Vec<(String, ImageSpec)>,
     /// The command the target containers run, when given.
     pub container_command: Option<Vec<String>>,
     /// S3 object ARNs of environment files for the target containers.

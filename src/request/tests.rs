@@ -551,3 +551,30 @@ fn environment_files_are_s3_object_arns_of_env_files() {
     );
     assert!(err(&a).contains("more than 10 files"));
 }
+
+#[test]
+fn images_are_tags_or_references_with_a_tag_or_digest() {
+    let images = |value: &str| {
+        let mut a = args();
+        a.images = Some(value.into());
+        a.validate().map(|r| r.images)
+    };
+    let parsed = images("log-router: v3\nenvoy: public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29\nworker: team/worker@sha256:0123456789012345678901234567890123456789012345678901234567890123").unwrap();
+    assert_eq!(
+        parsed[0],
+        ("log-router".into(), ImageSpec::Tag("v3".into()))
+    );
+    assert!(matches!(&parsed[1].1, ImageSpec::Reference(r) if r.tag.as_deref() == Some("v1.29")));
+    assert!(matches!(&parsed[2].1, ImageSpec::Reference(r) if r.digest.is_some()));
+    for (bad, why) in [
+        (
+            "sidecar: team/worker",
+            "is not a reference with a tag or digest",
+        ),
+        ("sidecar: \"bad tag\"", "input `images` is invalid"),
+        ("\"bad name\": v1", "input `images`"),
+    ] {
+        let message = images(bad).unwrap_err().message;
+        assert!(message.contains(why), "{bad}: {message}");
+    }
+}

@@ -1030,3 +1030,42 @@ fn environment_files_are_written_into_the_target_container() {
         serde_json::json!([{"value": "arn:aws:s3:::bellyfed-config/dev/app.env", "type": "s3"}])
     );
 }
+
+#[test]
+fn images_give_other_containers_their_own_checked_and_pinned_images() {
+    let em = Emulator::start(&["dev"]);
+    // The seeded task has `app` (the deploy's) and a `log-router` sidecar.
+    let run = deploy_dev(&em, &[("images", "log-router: v1")]);
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let live = &em.state("dev")["live"]["taskDefinition"];
+    let router = container(live, "log-router")["image"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let app = container(live, "app")["image"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        router.starts_with(&format!("{REPO_URI}@sha256:")) && router != app,
+        "the sidecar is pinned to v1's digest, the app to v2's: {router} / {app}"
+    );
+    // A repository of the account by name, and a tag that is not there.
+    em.reset_calls();
+    let run = deploy_dev(&em, &[("images", "log-router: \"bellyfed-api:nope\"")]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason")
+            .contains("image tag `nope` was not found in ECR repository `bellyfed-api`"),
+        "{}",
+        run.output("failure-reason")
+    );
+    assert!(em.writes().is_empty(), "{:?}", em.writes());
+    // The deploy's own container is not for `images`.
+    let run = deploy_dev(&em, &[("images", "app: v1")]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(
+        run.output("failure-reason"),
+        "input `images` names container `app`, which gets the deploy's image"
+    );
+}

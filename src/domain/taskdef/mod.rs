@@ -63,6 +63,8 @@ pub struct Changes {
     pub remove_secrets: Vec<String>,
     /// Docker labels set on the containers (merged by key).
     pub docker_labels: Vec<(String, String)>,
+    /// Other containers' images: container name and the reference written.
+    pub images: Vec<(String, String)>,
     /// The command the containers run instead of the image's.
     pub command: Option<Vec<String>>,
     /// S3 object ARNs of environment files (`environmentFiles`), added to the containers' (or,
@@ -134,6 +136,16 @@ pub fn render(base: &Value, changes: &Changes) -> Result<Value, String> {
     let Some(Value::Array(defs)) = body.get_mut("containerDefinitions") else {
         return Err("the task definition has no `containerDefinitions`".into());
     };
+    for (name, image) in &changes.images {
+        let container = defs
+            .iter_mut()
+            .find(|c| c["name"] == name.as_str())
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| {
+                format!("the task definition has no container `{name}` (input `images`)")
+            })?;
+        container.insert("image".into(), json!(image));
+    }
     for name in &changes.containers {
         let container = defs
             .iter_mut()
