@@ -128,37 +128,34 @@ pub async fn ship_all<C: Cloud, W: Write>(
     // Plans sharing a rendered revision register it once.
     let mut groups: Vec<(Option<&serde_json::Value>, Vec<usize>)> = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
+        // A revision deployed as it is (`task-definition-arn`) is not registered.
+        let registers = plan.changed && plan.existing.is_none();
         match groups
             .iter_mut()
-            .find(|(r, _)| plan.changed && *r == Some(&plan.rendered))
+            .find(|(r, _)| registers && *r == Some(&plan.rendered))
         {
             Some((_, members)) => members.push(i),
-            None => groups.push((plan.changed.then_some(&plan.rendered), vec![i])),
+            None => groups.push((registers.then_some(&plan.rendered), vec![i])),
         }
     }
     let console = &console;
     let shipped = join_all(groups.iter().map(|(rendered, members)| async move {
-        let arn = match rendered {
-            Some(body) => match registrar.register(cloud, body, progress).await {
+        let arn = if let Some(body) = rendered {
+            match registrar.register(cloud, body, progress).await {
                 Ok(r) => {
                     if r.new {
-                        console.borrow_mut().line(&format!(
-                            "Registered {}{}",
-                            short_task_definition(&r.arn),
-                            match r.throttled {
-                                0 => String::new(),
-                                n => format!(
-                                    " (throttled {n} time{} first)",
-                                    if n == 1 { "" } else { "s" }
-                                ),
-                            }
-                        ));
+                        console.borrow_mut().line(&registered_line(&r));
                     }
                     r.arn
                 }
                 Err(err) => return (members.clone(), None, Err(err)),
-            },
-            None => plans[members[0]].live_task_definition_arn.clone(),
+            }
+        } else {
+            // Unchanged, or an existing revision deployed as it is.
+            let plan = &plans[members[0]];
+            plan.existing
+                .clone()
+                .unwrap_or_else(|| plan.live_task_definition_arn.clone())
         };
         progress.note(|r| {
             for i in members {
@@ -213,6 +210,21 @@ pub async fn ship_all<C: Cloud, W: Write>(
         }
     }
     out
+}
+
+/// `Registered api:4`, with how often AWS throttled it first.
+fn registered_line(r: &register::Registered) -> String {
+    format!(
+        "Registered {}{}",
+        short_task_definition(&r.arn),
+        match r.throttled {
+            0 => String::new(),
+            n => format!(
+                " (throttled {n} time{} first)",
+                if n == 1 { "" } else { "s" }
+            ),
+        }
+    )
 }
 
 /// Updates one service to `arn` (when its plan updates it), reading it once more first when its

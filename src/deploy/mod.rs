@@ -312,6 +312,7 @@ fn plan_all(req: &DeployRequest, gathered: &Gathered, region: &str) -> anyhow::R
                     service,
                     image: &gathered.image,
                     other_images: &gathered.other_images,
+                    existing: gathered.existing.as_ref(),
                 },
             )
         })

@@ -31,6 +31,9 @@ pub struct Gathered {
     pub image: ResolvedImage,
     /// `images`: each other container's image, resolved like the deploy's.
     pub other_images: Vec<(String, ResolvedImage)>,
+    /// `task-definition-arn`: the revision to deploy as it is, as `DescribeTaskDefinition`
+    /// returned it.
+    pub existing: Option<Value>,
     /// The live task definition of the pre-deploy task's own family, when it names one.
     pub pre_deploy_live: Option<Value>,
     /// The cluster's tags (empty when they could not be read: see `warnings`).
@@ -73,8 +76,14 @@ pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<
         None => None,
     };
     let resolved = resolve(req, ssm.as_ref())?;
-    let early_source =
-        repository_source(req, &resolved, req.template.as_ref().map(|t| &t.document))?;
+    let revision = match &req.image {
+        ImageSpec::Revision(r) => Some(r.as_str()),
+        _ => None,
+    };
+    let early_source = match revision {
+        Some(_) => None,
+        None => repository_source(req, &resolved, req.template.as_ref().map(|t| &t.document))?,
+    };
 
     let services_and_lives = services_and_lives(cloud, &resolved);
     let early_image = async {
@@ -103,8 +112,13 @@ pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<
     let (services, lives) = services_and_lives?;
     let pre_deploy_live = pre_deploy_live?;
     let (cluster_tags, cluster_warning) = readable_tags(cluster_tags);
+    let mut existing = None;
     let (image, mut warnings) = if let Some(found) = early_image? {
         found
+    } else if let Some(revision) = revision {
+        let (described, image, warnings) = check_revision(cloud, revision).await?;
+        existing = Some(described);
+        (image, warnings)
     } else {
         let source = repository_source(req, &resolved, Some(&lives[0]))?
             .context("the repository should be known from the task definition")?;
@@ -119,6 +133,7 @@ pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<
         lives,
         image,
         other_images,
+        existing,
         pre_deploy_live,
         cluster_tags,
         warnings,
@@ -221,6 +236,9 @@ async fn check_image<C: Cloud>(
     let (tag, digest) = match &req.image {
         ImageSpec::Tag(tag) => (Some(tag.as_str()), None),
         ImageSpec::Reference(ImageRef { tag, digest, .. }) => (tag.as_deref(), digest.as_deref()),
+        ImageSpec::Revision(_) => {
+            anyhow::bail!("a revision deployed as it is has no image to look up")
+        }
     };
     let wanted = match (digest, tag) {
         (Some(digest), _) => Wanted::Digest(digest),
@@ -278,6 +296,95 @@ async fn check_image<C: Cloud>(
     ))
 }
 
+/// `task-definition-arn`: the revision, which must exist and be ACTIVE, and each of its ECR
+/// images, which must exist (others are said unchecked); the first container's image stands for
+/// the deploy's image in the report.
+async fn check_revision<C: Cloud>(
+    cloud: &C,
+    revision: &str,
+) -> anyhow::Result<(Value, ResolvedImage, Vec<String>)> {
+    let described = cloud
+        .describe_task_definition(revision)
+        .await
+        .map_err(|err| {
+            anyhow::Error::new(
+                UserError::new(format!("task definition `{revision}` could not be read"))
+                    .hint(format!("check input `task-definition-arn`: {err:#}")),
+            )
+        })?;
+    let td = &described["taskDefinition"];
+    let arn = td["taskDefinitionArn"].as_str().unwrap_or(revision);
+    if td["status"].as_str().is_some_and(|s| s != "ACTIVE") {
+        return Err(UserError::new(format!(
+            "task definition `{}` is {}, not ACTIVE",
+            crate::domain::ecs::short_task_definition(arn),
+            td["status"].as_str().unwrap_or_default()
+        ))
+        .hint("deploy an ACTIVE revision")
+        .into());
+    }
+    let mut warnings = Vec::new();
+    let mut first = None;
+    for container in td["containerDefinitions"].as_array().into_iter().flatten() {
+        let name = container["name"].as_str().unwrap_or_default();
+        let image = container["image"].as_str().unwrap_or_default();
+        let reference = ImageRef::parse(image).map_err(|why| {
+            UserError::new(format!(
+                "container `{name}` of `{}` has an image that is not a reference: {why}",
+                crate::domain::ecs::short_task_definition(arn)
+            ))
+        })?;
+        let resolved = revision_image(cloud, name, &reference, &mut warnings).await?;
+        first.get_or_insert(resolved);
+    }
+    let image = first.context("the revision has no containers")?;
+    Ok((described, image, warnings))
+}
+
+/// One container image of a revision deployed as it is: found in ECR (by digest, else tag), or
+/// said unchecked when it is elsewhere.
+async fn revision_image<C: Cloud>(
+    cloud: &C,
+    container: &str,
+    reference: &ImageRef,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<ResolvedImage> {
+    let Some(repo) = EcrRepository::parse_uri(&reference.repository) else {
+        warnings.push(format!(
+            "image of container `{container}` is not in ECR, so its existence was not checked"
+        ));
+        return Ok(ResolvedImage {
+            repository: reference.repository.clone(),
+            tag: reference.tag.clone(),
+            digest: reference.digest.clone(),
+            verified: false,
+        });
+    };
+    let wanted = match (&reference.digest, &reference.tag) {
+        (Some(d), _) => Wanted::Digest(d),
+        (None, Some(t)) => Wanted::Tag(t),
+        (None, None) => Wanted::Tag("latest"),
+    };
+    let repository = Repository {
+        name: repo.name.clone(),
+        registry_id: Some(repo.registry_id.clone()),
+        region: Some(repo.region.clone()),
+    };
+    let found = find_image(cloud, &repository, wanted)
+        .await
+        .map_err(|err| {
+            err.context(format!(
+                "the image of container `{container}` of the revision to deploy"
+            ))
+        })?;
+    Ok(ResolvedImage {
+        repository: reference.repository.clone(),
+        tag: reference.tag.clone(),
+        digest: Some(found.digest),
+        verified: true,
+    })
+}
+
 /// Where an `images` entry is: an ECR repository (with the tag or digest to find), or another
 /// registry's image, deployed as given.
 enum Located {
@@ -317,6 +424,11 @@ fn locate(
                 .hint("give a full image reference for it")
             })?;
             ecr(repo, Some(tag.clone()), None)
+        }
+        ImageSpec::Revision(_) => {
+            return Err(UserError::new(
+                "input `images` cannot name a revision (`task-definition-arn` is refused beside it)",
+            ));
         }
         ImageSpec::Reference(r) if r.registry().is_none() => Located::Ecr {
             repository: Repository {

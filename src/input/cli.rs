@@ -307,6 +307,18 @@ pub struct DeployArgs {
     #[arg(long, value_name = "COMMAND")]
     pub container_command: Option<String>,
 
+    /// Deploy this existing revision (ARN or `family:revision`) exactly as it is: no render and
+    /// no registration. It must be ACTIVE, of the service's family (unless
+    /// `allow-family-change`), and its ECR images must exist. Promote what passed in staging.
+    #[arg(long, value_name = "ARN")]
+    pub task_definition_arn: Option<String>,
+
+    /// Allow `task-definition-arn` (or the rollback's `to`) to be a revision of another family
+    /// than the service runs (refused otherwise, so a production revision cannot land on a dev
+    /// service by a slip).
+    #[arg(long, value_name = "BOOL", default_value = "false", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_family_change: String,
+
     /// Other containers' images, deployed in the same revision: a JSON object or YAML mapping of
     /// container name to a tag in the deploy's repository (`v2`), an ECR repository of the
     /// account and region with a tag or digest (`log-router:v3`), or a full reference. Each is

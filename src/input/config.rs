@@ -192,6 +192,8 @@ settings! {
         execution_role_arn = "execution-role-arn",
         task_role_arn = "task-role-arn",
         desired_count = "desired-count",
+        task_definition_arn = "task-definition-arn",
+        allow_family_change = "allow-family-change",
         cpu = "cpu",
         memory = "memory",
         environment_file = "environment-file",

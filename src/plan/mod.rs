@@ -40,6 +40,8 @@ pub struct Plan {
     pub settings: Option<DeploymentSettings>,
     /// What those settings change, one line each (`strategy: ROLLING → BLUE_GREEN`).
     pub settings_changes: Vec<String>,
+    /// `task-definition-arn`: the existing revision deployed as it is (nothing registered).
+    pub existing: Option<String>,
     /// The service's lifecycle hooks (infrastructure: shown, never changed).
     pub lifecycle_hooks: Vec<String>,
 }
@@ -87,6 +89,8 @@ pub struct PlanInput<'a> {
     pub image: &'a ResolvedImage,
     /// `images`: other containers' images, resolved.
     pub other_images: &'a [(String, ResolvedImage)],
+    /// `task-definition-arn`: the revision to deploy as it is, as described.
+    pub existing: Option<&'a Value>,
 }
 
 /// Tag keys ecs-ship writes on the revisions it registers (see `tag-revisions`).
@@ -186,7 +190,16 @@ pub fn revision(
 /// Renders the new task definition and compares it with the live one.
 pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserError> {
     let base = req.template.as_ref().map_or(input.live, |t| &t.document);
-    let revision = revision(req, input, base, &input.service.task_definition)?;
+    let (revision, existing) = match input.existing {
+        Some(described) => {
+            let (revision, arn) = as_it_is(req, input, described)?;
+            (revision, Some(arn))
+        }
+        None => (
+            revision(req, input, base, &input.service.task_definition)?,
+            None,
+        ),
+    };
     let settings = rollout_settings(req, input.service)?;
     Ok(Plan {
         cluster: input.resolved.cluster.clone(),
@@ -208,7 +221,44 @@ pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserErro
             .unwrap_or_default(),
         settings,
         lifecycle_hooks: input.service.settings.lifecycle_hooks.clone(),
+        existing,
     })
+}
+
+/// `task-definition-arn`: the revision as it is, compared with the live one; of the service's
+/// family unless `allow-family-change`. With it, its ARN.
+fn as_it_is(
+    req: &DeployRequest,
+    input: &PlanInput<'_>,
+    described: &Value,
+) -> Result<(Revision, String), UserError> {
+    let arn = described["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (family, live_family) = (
+        crate::domain::arn::family_of(&arn),
+        crate::domain::arn::family_of(&input.service.task_definition),
+    );
+    if family != live_family && !req.allow_family_change {
+        return Err(UserError::new(format!(
+            "`task-definition-arn` is a revision of family `{family}`, but service `{}` runs family `{live_family}`",
+            input.service.name
+        ))
+        .hint("deploy a revision of the service's family; set `allow-family-change: true` if another family is really meant"));
+    }
+    let rendered = taskdef::registrable(described);
+    let live_normal = taskdef::normalized(input.live);
+    let new_normal = taskdef::normalized(&rendered);
+    let revision = Revision {
+        family: family.to_string(),
+        containers: taskdef::container_names(&rendered),
+        image_reference: input.image.reference(false),
+        diff: diff(&live_normal, &new_normal),
+        changed: arn != input.service.task_definition,
+        rendered,
+    };
+    Ok((revision, arn))
 }
 
 /// With `cpu` or `memory` given, a task that requires Fargate must come out a Fargate size (the

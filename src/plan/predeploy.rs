@@ -129,6 +129,7 @@ fn own_family(
             image: &gathered.image,
             // Its own family's containers are its own: `images` is for the services' revision.
             other_images: &[],
+            existing: None,
         },
         live,
         &live_arn,

@@ -83,6 +83,7 @@ fn plan_with(
             service,
             image: img,
             other_images: &[],
+            existing: None,
         },
     )
 }
@@ -260,6 +261,7 @@ fn a_named_container_that_does_not_exist_is_an_error() {
             service: &service(),
             image: &image("v2"),
             other_images: &[],
+            existing: None,
         },
     )
     .unwrap_err();
@@ -402,6 +404,7 @@ fn several_services_share_the_cluster_and_add_their_own_variables() {
             service: &service(),
             image: &image("v2"),
             other_images: &[],
+            existing: None,
         },
     )
     .unwrap();

@@ -22,7 +22,10 @@ use crate::request::Target;
 pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
     let args = &inputs.args;
     let (target, services) = destination(inputs)?;
-    let image = image_spec(args)?;
+    let image = match given(args.task_definition_arn.as_ref()) {
+        Some(revision) => existing_revision(inputs, revision)?,
+        None => image_spec(args)?,
+    };
     let repository = given(args.repository.as_ref())
         .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))
         .transpose()?;
@@ -58,6 +61,7 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
         images: images(inputs)?,
         container_command: container_command(args.container_command.as_ref())?,
         environment_files: environment_files(args.environment_files.as_ref())?,
+        allow_family_change: parse_bool("allow-family-change", &args.allow_family_change)?,
         cpu: given(args.cpu.as_ref())
             .map(|v| {
                 whole_number("cpu", v, 128..=16_384)
@@ -601,6 +605,63 @@ fn alarms(value: Option<&String>) -> Result<Option<Alarms>, UserError> {
         enable: true,
         rollback: true,
     }))
+}
+
+/// `task-definition-arn`: a revision deployed as it is, so no input that would change or
+/// re-register it may be given beside it.
+fn existing_revision(inputs: &DeployInputs, revision: &str) -> Result<ImageSpec, UserError> {
+    let args = &inputs.args;
+    if !crate::domain::arn::is_task_definition_ref(revision) {
+        return Err(invalid(
+            "task-definition-arn",
+            revision,
+            "expected a task definition ARN or `family:revision`",
+        ));
+    }
+    let set = |value: Option<&String>| given(value).is_some();
+    let maps_given = |parsed: &crate::input::Parsed<NamedValues>| {
+        parsed.as_ref().map_or(true, |m| !m.is_empty())
+    };
+    let beside = [
+        ("image-tag", set(args.image_tag.as_ref())),
+        ("image", set(args.image.as_ref())),
+        ("images", maps_given(&inputs.images)),
+        ("task-definition", set(args.task_definition.as_ref())),
+        (
+            "task-definition-family",
+            set(args.task_definition_family.as_ref()),
+        ),
+        ("container", set(args.container.as_ref())),
+        (
+            "environment-variables",
+            maps_given(&inputs.environment_variables),
+        ),
+        ("secrets", maps_given(&inputs.secrets)),
+        ("environment-file", set(args.environment_file.as_ref())),
+        ("environment-files", set(args.environment_files.as_ref())),
+        (
+            "remove-environment-variables",
+            set(args.remove_environment_variables.as_ref()),
+        ),
+        ("remove-secrets", set(args.remove_secrets.as_ref())),
+        ("docker-labels", maps_given(&inputs.docker_labels)),
+        ("container-command", set(args.container_command.as_ref())),
+        ("cpu", set(args.cpu.as_ref())),
+        ("memory", set(args.memory.as_ref())),
+        ("log-group", set(args.log_group.as_ref())),
+        ("execution-role-arn", set(args.execution_role_arn.as_ref())),
+        ("task-role-arn", set(args.task_role_arn.as_ref())),
+        ("pre-deploy-task", set(args.pre_deploy_task.as_ref())),
+        ("fallback-image", set(args.fallback_image.as_ref())),
+        ("promote-tag", set(args.promote_tag.as_ref())),
+    ];
+    if let Some((input, _)) = beside.iter().find(|(_, given)| *given) {
+        return Err(UserError::new(format!(
+            "inputs `task-definition-arn` and `{input}` are both set"
+        ))
+        .hint("`task-definition-arn` deploys that revision exactly as it is: render a new one instead, or remove the other input"));
+    }
+    Ok(ImageSpec::Revision(revision.to_string()))
 }
 
 fn image_spec(args: &DeployArgs) -> Result<ImageSpec, UserError> {

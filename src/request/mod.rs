@@ -185,11 +185,14 @@ pub enum EnvironmentMode {
     Replace,
 }
 
-/// What to deploy: a tag in the target repository, or a full reference.
+/// What to deploy: a tag in the target repository, a full reference, or an existing revision
+/// as it is (`task-definition-arn`: its own images).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSpec {
     Tag(String),
     Reference(ImageRef),
+    /// A task definition ARN or `family:revision`, deployed without render or registration.
+    Revision(String),
 }
 
 impl ImageSpec {
@@ -198,6 +201,7 @@ impl ImageSpec {
         match self {
             Self::Tag(tag) => Some(tag.clone()),
             Self::Reference(r) => r.tag.clone(),
+            Self::Revision(_) => None,
         }
     }
 }
@@ -240,6 +244,9 @@ pub struct DeployRequest {
     pub container_command: Option<Vec<String>>,
     /// S3 object ARNs of environment files for the target containers.
     pub environment_files: Vec<String>,
+    /// With `task-definition-arn`: a revision of another family than the service runs may be
+    /// deployed.
+    pub allow_family_change: bool,
     /// Task-level CPU units and memory (MiB), when given.
     pub cpu: Option<u32>,
     pub memory: Option<u32>,

@@ -578,3 +578,26 @@ fn images_are_tags_or_references_with_a_tag_or_digest() {
         assert!(message.contains(why), "{bad}: {message}");
     }
 }
+
+#[test]
+fn an_existing_revision_is_deployed_alone() {
+    let mut a = args();
+    a.task_definition_arn = Some("api:7".into());
+    assert_eq!(
+        err(&a),
+        "inputs `task-definition-arn` and `image-tag` are both set"
+    );
+    a.image_tag = None;
+    let req = a.validate().unwrap();
+    assert_eq!(req.image, ImageSpec::Revision("api:7".into()));
+    assert!(!req.allow_family_change);
+    a.environment_variables = Some("A: b".into());
+    assert_eq!(
+        err(&a),
+        "inputs `task-definition-arn` and `environment-variables` are both set"
+    );
+    let mut a = args();
+    a.image_tag = None;
+    a.task_definition_arn = Some("api:latest\n::error::x".into());
+    assert!(err(&a).starts_with("input `task-definition-arn` is invalid"));
+}

@@ -1069,3 +1069,81 @@ fn images_give_other_containers_their_own_checked_and_pinned_images() {
         "input `images` names container `app`, which gets the deploy's image"
     );
 }
+
+#[test]
+fn an_existing_revision_is_deployed_as_it_is_without_registering() {
+    let em = Emulator::start(&["dev"]);
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    assert_eq!(em.running("dev", "bellyfed-dev-service"), "2");
+    // Promote revision 1 (say, what passed in staging) exactly as it is.
+    em.reset_calls();
+    let inputs = [
+        ("environment", "dev"),
+        ("ssm-prefix", "/bellyfed/{environment}/ecs"),
+        ("task-definition-arn", "bellyfed-dev-service:1"),
+    ];
+    let run = run_action(Some(&em), &inputs);
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    assert_eq!(em.running("dev", "bellyfed-dev-service"), "1");
+    assert_eq!(em.count("RegisterTaskDefinition"), 0, "nothing registered");
+    assert!(
+        revision(run.output("task-definition-arn")) == "1",
+        "{}",
+        run.output("task-definition-arn")
+    );
+    // Given again: nothing to do.
+    let run = run_action(Some(&em), &inputs);
+    assert_eq!(run.output("status"), "unchanged", "{}", run.stdout);
+    // Beside an input that would change it: refused before any AWS call.
+    em.reset_calls();
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("ssm-prefix", "/bellyfed/{environment}/ecs"),
+            ("task-definition-arn", "bellyfed-dev-service:2"),
+            ("image-tag", "v2"),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(
+        run.output("failure-reason"),
+        "inputs `task-definition-arn` and `image-tag` are both set"
+    );
+    assert!(em.calls().is_empty());
+    // Another family needs allow-family-change; an INACTIVE revision is refused.
+    em.add_families("dev", &["other-family"]);
+    let other = [
+        ("environment", "dev"),
+        ("ssm-prefix", "/bellyfed/{environment}/ecs"),
+        ("task-definition-arn", "other-family:1"),
+    ];
+    let run = run_action(Some(&em), &other);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.output("failure-reason").starts_with(
+            "`task-definition-arn` is a revision of family `other-family`, but service `bellyfed-dev-service` runs family `bellyfed-dev-service`"
+        ),
+        "{}",
+        run.output("failure-reason")
+    );
+    let mut allowed = other.to_vec();
+    allowed.push(("allow-family-change", "true"));
+    let run = run_action(Some(&em), &allowed);
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    em.deregister("bellyfed-dev-service:2");
+    let run = run_action(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("ssm-prefix", "/bellyfed/{environment}/ecs"),
+            ("task-definition-arn", "bellyfed-dev-service:2"),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(
+        run.output("failure-reason"),
+        "task definition `bellyfed-dev-service:2` is INACTIVE, not ACTIVE"
+    );
+}

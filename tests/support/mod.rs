@@ -172,6 +172,15 @@ impl Emulator {
         );
     }
 
+    /// Makes a revision INACTIVE, as deregistering it would.
+    pub fn deregister(&self, task_definition: &str) {
+        self.control(
+            "POST",
+            "/deregister",
+            Some(&json!({"taskDefinition": task_definition})),
+        );
+    }
+
     /// Adds services that run an existing revision.
     pub fn add_services_running(&self, env: &str, names: &[&str], task_definition: &str) -> Value {
         self.control(
