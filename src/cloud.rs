@@ -407,3 +407,64 @@ pub async fn update_service<C: Cloud>(
         }),
     }
 }
+
+/// Acts on a PAUSE hook (`ContinueServiceDeployment`). When the call fails (its answer lost past
+/// the SDK's retries, whose retry then finds the hook no longer awaiting), the service deployment
+/// is read: if the hook no longer awaits action, the action happened and this is a success.
+pub async fn continue_service_deployment<C: Cloud>(
+    cloud: &C,
+    arn: &str,
+    hook_id: &str,
+    action: HookAction,
+) -> anyhow::Result<()> {
+    let Err(error) = cloud
+        .continue_service_deployment(arn, hook_id, action)
+        .await
+    else {
+        return Ok(());
+    };
+    let moved_on = |sd: &ServiceDeployment| {
+        !sd.hooks.iter().any(|h| {
+            h.id == hook_id && h.status == crate::domain::deployment::HookStatus::AwaitingAction
+        })
+    };
+    confirmed(cloud, arn, error, moved_on).await
+}
+
+/// Stops a service deployment (`StopServiceDeployment`). When the call fails, the service
+/// deployment is read: if it is already stopping, rolling back or over, the stop happened (or
+/// is moot) and this is a success.
+pub async fn stop_service_deployment<C: Cloud>(
+    cloud: &C,
+    arn: &str,
+    stop: StopType,
+) -> anyhow::Result<()> {
+    let Err(error) = cloud.stop_service_deployment(arn, stop).await else {
+        return Ok(());
+    };
+    let stopping = |sd: &ServiceDeployment| {
+        use crate::domain::deployment::ServiceDeploymentStatus as S;
+        !matches!(sd.status, S::Pending | S::InProgress | S::Other(_))
+    };
+    confirmed(cloud, arn, error, stopping).await
+}
+
+/// After a failed write to a service deployment: success when reading it shows `done`, else the
+/// write's error (saying when the read failed too).
+async fn confirmed<C: Cloud>(
+    cloud: &C,
+    arn: &str,
+    error: anyhow::Error,
+    done: impl Fn(&ServiceDeployment) -> bool,
+) -> anyhow::Result<()> {
+    match cloud
+        .describe_service_deployments(std::slice::from_ref(&arn.to_string()))
+        .await
+    {
+        Ok(read) if read.iter().any(|sd| sd.arn == arn && done(sd)) => Ok(()),
+        Ok(_) => Err(error),
+        Err(read) => Err(error.context(format!(
+            "and the service deployment could not be read to tell whether it happened ({read:#})"
+        ))),
+    }
+}

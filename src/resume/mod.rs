@@ -153,9 +153,7 @@ async fn act<C: Cloud, W: Write>(
     }
     let acted = match (&standing, req.action) {
         (Standing::AwaitingAction { hook, .. }, action) => {
-            cloud
-                .continue_service_deployment(arn, &hook.id, action)
-                .await?;
+            cloud::continue_service_deployment(cloud, arn, &hook.id, action).await?;
             progress.wrote(format!(
                 "{} service deployment {arn} at hook {}",
                 action.as_str(),
@@ -167,9 +165,7 @@ async fn act<C: Cloud, W: Write>(
             }
         }
         (Standing::Underway { .. }, HookAction::Rollback) => {
-            cloud
-                .stop_service_deployment(arn, StopType::Rollback)
-                .await?;
+            cloud::stop_service_deployment(cloud, arn, StopType::Rollback).await?;
             progress.wrote(format!("stopped service deployment {arn} with a rollback"));
             Acted::Stopped
         }

@@ -74,7 +74,7 @@ async fn roll_back<C: Cloud>(cloud: &C, w: &Watched, progress: &Progress) -> Can
     let name = &w.initial.name;
     let mut stop_failed = None;
     if let ServiceDeploymentRef::Known(arn) = &w.service_deployment {
-        match cloud.stop_service_deployment(arn, StopType::Rollback).await {
+        match crate::cloud::stop_service_deployment(cloud, arn, StopType::Rollback).await {
             Ok(()) => {
                 progress.wrote(format!(
                     "stopped service deployment {arn} of `{name}` with a rollback (on cancel)"

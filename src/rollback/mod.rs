@@ -415,14 +415,19 @@ async fn through_ecs<C: Cloud, W: Write>(
 ) -> Result<Begun, String> {
     let name = &s.outcome.last_state.name;
     let asked = match hook_id {
-        Some(hook) => cloud
-            .continue_service_deployment(service_deployment, hook, cloud::HookAction::Rollback)
-            .await
-            .map(|()| format!("at hook {hook}")),
-        None => cloud
-            .stop_service_deployment(service_deployment, cloud::StopType::Rollback)
-            .await
-            .map(|()| "by stopping it".to_string()),
+        Some(hook) => cloud::continue_service_deployment(
+            cloud,
+            service_deployment,
+            hook,
+            cloud::HookAction::Rollback,
+        )
+        .await
+        .map(|()| format!("at hook {hook}")),
+        None => {
+            cloud::stop_service_deployment(cloud, service_deployment, cloud::StopType::Rollback)
+                .await
+                .map(|()| "by stopping it".to_string())
+        }
     }
     .map_err(|err| format!("{err:#}"))?;
     progress.wrote(format!(

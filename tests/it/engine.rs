@@ -614,3 +614,43 @@ async fn service_deployments_denied_for_many_services_are_said_once() {
     let summary = summary(&report);
     assert_eq!(summary.matches("could not be used").count(), 1, "{summary}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_continue_or_stop_whose_answer_was_lost_is_found_done_by_reading_the_deployment() {
+    let model = paused_service();
+    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait-until", "paused")]).await;
+    assert_eq!(report.status, Status::Paused, "{log}");
+    let arn = output(&report, "service-deployment-arn");
+    let hook = output(&report, "hook-id");
+    model.lose_next_answer("ContinueServiceDeployment");
+    let (report, log, _) = resume(
+        &model,
+        &[
+            ("command", "continue"),
+            ("service-deployment-arn", &arn),
+            ("hook-id", &hook),
+        ],
+    )
+    .await;
+    assert_eq!(report.status, Status::Deployed, "the hook moved on: {log}");
+    assert_eq!(model.calls("ContinueServiceDeployment").len(), 1);
+
+    let model = Model::new(&["api"]);
+    model.scenario("api", &[Scenario::Hang]);
+    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait", "false")]).await;
+    assert_eq!(report.status, Status::Started, "{log}");
+    let arn = output(&report, "service-deployment-arn");
+    model.lose_next_answer("StopServiceDeployment");
+    let (report, log, _) = resume(
+        &model,
+        &[("command", "rollback"), ("service-deployment-arn", &arn)],
+    )
+    .await;
+    assert_eq!(
+        report.status,
+        Status::RolledBack,
+        "it is rolling back: {log}"
+    );
+    assert_eq!(model.calls("UpdateService").len(), 1, "no second rollback");
+    assert_eq!(model.running("api"), "api:1");
+}

@@ -181,6 +181,8 @@ struct World {
     throttled: Vec<Duration>,
     /// Families with a registration under way.
     registering: std::collections::BTreeSet<String>,
+    /// Operations whose next call is done, and its answer lost (a 500 after the fact).
+    lose_answer: std::collections::BTreeSet<&'static str>,
 }
 
 /// A token bucket as AWS throttles an API with: `capacity` calls at once, refilled at `per_second`.
@@ -335,6 +337,12 @@ impl Model {
         }
     }
 
+    /// The next call of `operation` (`ContinueServiceDeployment`, `StopServiceDeployment`) is
+    /// done, and its answer lost.
+    pub fn lose_next_answer(&self, operation: &'static str) {
+        self.lock().lose_answer.insert(operation);
+    }
+
     /// The next tag looked up in ECR is pushed again (to `digest`) right after the lookup.
     pub fn move_tag_after_check(&self, digest: &str) {
         self.lock().moves_after_check = Some(digest.to_string());
@@ -466,6 +474,17 @@ impl World {
             task_definition: td_arn(family, n.parse().ok()?),
             images,
         })
+    }
+
+    /// `Ok`, or, when the answer of `operation` is to be lost, the error its caller sees.
+    fn answer_or_lose(&mut self, operation: &'static str) -> anyhow::Result<()> {
+        if self.lose_answer.remove(operation) {
+            return Err(anyhow::Error::new(AwsError::service(
+                "InternalFailure",
+                "the answer was lost (injected)",
+            )));
+        }
+        Ok(())
     }
 
     /// The service as ECS's answers show it.
@@ -1147,7 +1166,7 @@ impl Cloud for Model {
         match (awaiting, paused) {
             (true, Some(service)) => {
                 world.act_on_hook(&service, action, now);
-                Ok(())
+                world.answer_or_lose("ContinueServiceDeployment")
             }
             _ => Err(not_found(
                 "InvalidParameterException",
@@ -1181,7 +1200,7 @@ impl Cloud for Model {
                 world.rollouts.remove(&service);
             }
         }
-        Ok(())
+        world.answer_or_lose("StopServiceDeployment")
     }
 
     async fn describe_task_definition(&self, task_definition: &str) -> anyhow::Result<Value> {
