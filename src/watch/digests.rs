@@ -9,6 +9,9 @@ use crate::domain::deployment::ContainerImage;
 use crate::watch::Outcome;
 use crate::watch::service_deployments::DESCRIBE_LIMIT;
 
+/// How long the digests may hold up a verdict that is already in: they are for the summary.
+const READ_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The images ECS runs, per service index; why they could not be read, when they could not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resolved {
@@ -29,7 +32,15 @@ pub async fn read<C: Cloud>(cloud: &C, outcomes: &[(usize, &Outcome)]) -> Resolv
     let mut resolved = Resolved::default();
     for chunk in wanted.chunks(DESCRIBE_LIMIT) {
         let arns: Vec<String> = chunk.iter().map(|(_, a)| a.clone()).collect();
-        match cloud.describe_service_revisions(&arns).await {
+        let read = tokio::time::timeout(READ_WITHIN, cloud.describe_service_revisions(&arns))
+            .await
+            .unwrap_or_else(|_| {
+                Err(anyhow::anyhow!(
+                    "DescribeServiceRevisions did not answer within {} s",
+                    READ_WITHIN.as_secs()
+                ))
+            });
+        match read {
             Ok(revisions) => {
                 for (i, arn) in chunk {
                     if let Some(r) = revisions.iter().find(|r| r.arn == *arn) {

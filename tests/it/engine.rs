@@ -654,3 +654,17 @@ async fn a_continue_or_stop_whose_answer_was_lost_is_found_done_by_reading_the_d
     assert_eq!(model.calls("UpdateService").len(), 1, "no second rollback");
     assert_eq!(model.running("api"), "api:1");
 }
+
+#[tokio::test(start_paused = true)]
+async fn digests_that_do_not_come_hold_the_verdict_ten_seconds_at_most() {
+    let model = Model::new(&["api"]);
+    model.hang_next("DescribeServiceRevisions");
+    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert!(took < Duration::from_secs(14), "{took:?}");
+    assert!(
+        summary(&report).contains("the image digests ECS resolved could not be read (DescribeServiceRevisions did not answer within 10 s)"),
+        "{}",
+        summary(&report)
+    );
+}

@@ -183,6 +183,8 @@ struct World {
     registering: std::collections::BTreeSet<String>,
     /// Operations whose next call is done, and its answer lost (a 500 after the fact).
     lose_answer: std::collections::BTreeSet<&'static str>,
+    /// Operations whose next call never answers.
+    hang: std::collections::BTreeSet<&'static str>,
 }
 
 /// A token bucket as AWS throttles an API with: `capacity` calls at once, refilled at `per_second`.
@@ -341,6 +343,11 @@ impl Model {
     /// done, and its answer lost.
     pub fn lose_next_answer(&self, operation: &'static str) {
         self.lock().lose_answer.insert(operation);
+    }
+
+    /// The next call of `operation` never answers (`DescribeServiceRevisions`).
+    pub fn hang_next(&self, operation: &'static str) {
+        self.lock().hang.insert(operation);
     }
 
     /// The next tag looked up in ECR is pushed again (to `digest`) right after the lookup.
@@ -1138,6 +1145,10 @@ impl Cloud for Model {
             arns.len() <= 20,
             "DescribeServiceRevisions takes at most 20"
         );
+        let hangs = self.lock().hang.remove("DescribeServiceRevisions");
+        if hangs {
+            std::future::pending::<()>().await;
+        }
         let world = self.call("DescribeServiceRevisions")?;
         Ok(arns.iter().filter_map(|arn| world.revision(arn)).collect())
     }
