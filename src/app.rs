@@ -311,15 +311,15 @@ async fn shutdown_signal() -> &'static str {
 /// Prints the verdict, then writes outputs and the summary when the runner's files are set.
 fn finish<W: Write>(report: &Report, files: &RunnerFiles, console: &mut Console<W>) {
     crate::report::console::verdict(report, console);
-    if let Some(path) = &files.output {
-        if let Err(err) = crate::runner::write_outputs(path, &report.outputs()) {
-            console.error("Outputs not written", &format!("{err:#}"));
-        }
+    if let Some(path) = &files.output
+        && let Err(err) = crate::runner::write_outputs(path, &report.outputs())
+    {
+        console.error("Outputs not written", &format!("{err:#}"));
     }
-    if let Some(path) = &files.summary {
-        if let Err(err) = crate::runner::write_summary(path, &summary::render(report)) {
-            console.error("Summary not written", &format!("{err:#}"));
-        }
+    if let Some(path) = &files.summary
+        && let Err(err) = crate::runner::write_summary(path, &summary::render(report))
+    {
+        console.error("Summary not written", &format!("{err:#}"));
     }
     let _ = console.flush();
 }

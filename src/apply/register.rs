@@ -26,7 +26,7 @@ use crate::progress::Progress;
 pub const CONCURRENCY: usize = 10;
 
 /// How long one registration keeps trying through throttling before it fails.
-pub const KEEP_TRYING: Duration = Duration::from_secs(300);
+pub const KEEP_TRYING: Duration = Duration::from_mins(5);
 
 /// The longest pause between two tries.
 const MAX_PAUSE: Duration = Duration::from_secs(8);

@@ -38,10 +38,10 @@ impl ImageRef {
             return Err("the digest is not `sha256:` and 64 lower-case hex digits".into());
         }
         let digest = digest.map(str::to_string);
-        if let Some(tag) = tag {
-            if !is_tag(tag) {
-                return Err(format!("the tag is not a valid tag ({TAG_RULE})"));
-            }
+        if let Some(tag) = tag
+            && !is_tag(tag)
+        {
+            return Err(format!("the tag is not a valid tag ({TAG_RULE})"));
         }
         check_name(repository)?;
         if tag.is_none() && digest.is_none() {
@@ -127,10 +127,10 @@ fn check_name(name: &str) -> Result<(), String> {
         ));
     }
     let (domain, path) = split_domain(name);
-    if let Some(domain) = domain {
-        if !is_domain(domain) {
-            return Err("the registry is not a host name with an optional `:port`".into());
-        }
+    if let Some(domain) = domain
+        && !is_domain(domain)
+    {
+        return Err("the registry is not a host name with an optional `:port`".into());
     }
     if path.is_empty() || !path.split('/').all(is_path_component) {
         return Err(

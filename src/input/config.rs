@@ -404,15 +404,15 @@ pub fn merge_deploy(mut args: DeployArgs) -> Result<DeployInputs, UserError> {
     if let Some(items) = settings.services {
         inputs.services = Ok(items.into_iter().map(|Item(spec)| spec).collect());
     }
-    if let Some(names) = settings.container {
-        if unset("container", &inputs.args.container) {
-            inputs.containers = names.into_vec(split_list);
-        }
+    if let Some(names) = settings.container
+        && unset("container", &inputs.args.container)
+    {
+        inputs.containers = names.into_vec(split_list);
     }
-    if let Some(task) = settings.pre_deploy_task {
-        if unset("pre-deploy-task", &inputs.args.pre_deploy_task) {
-            inputs.pre_deploy_task = Ok(Some(task));
-        }
+    if let Some(task) = settings.pre_deploy_task
+        && unset("pre-deploy-task", &inputs.args.pre_deploy_task)
+    {
+        inputs.pre_deploy_task = Ok(Some(task));
     }
     if let Some(Map(from_file)) = settings.environment_variables {
         inputs.environment_variables = inputs
@@ -422,10 +422,10 @@ pub fn merge_deploy(mut args: DeployArgs) -> Result<DeployInputs, UserError> {
     if let Some(Map(from_file)) = settings.secrets {
         inputs.secrets = inputs.secrets.map(|given| merged(&from_file, &given));
     }
-    if let Some(CommandText(command)) = settings.container_command {
-        if unset("container-command", &inputs.args.container_command) {
-            inputs.args.container_command = Some(command);
-        }
+    if let Some(CommandText(command)) = settings.container_command
+        && unset("container-command", &inputs.args.container_command)
+    {
+        inputs.args.container_command = Some(command);
     }
     if let Some(Map(from_file)) = settings.images {
         inputs.images = inputs.images.map(|given| merged(&from_file, &given));

@@ -158,7 +158,7 @@ fn inputs_that_are_given_win_and_maps_merge_by_name() {
         github.environment_url.as_deref(),
         Some("https://bellyfed.example")
     );
-    assert_eq!(req.target.timeout, std::time::Duration::from_secs(30 * 60));
+    assert_eq!(req.target.timeout, std::time::Duration::from_mins(30));
     assert_eq!(
         req.environment_variables,
         [

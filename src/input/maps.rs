@@ -65,15 +65,15 @@ fn describe_json_error(err: &serde_json::Error) -> String {
 
 fn parse_yaml(input: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {
     // First pass: the kind of each value (a null reads as "" when asked for a string).
-    if let Ok(Pairs(typed)) = serde_yaml::from_str::<Pairs<serde_yaml::Value>>(text) {
-        if let Some((name, _)) = typed.iter().find(|(_, v)| {
+    if let Ok(Pairs(typed)) = serde_yaml::from_str::<Pairs<serde_yaml::Value>>(text)
+        && let Some((name, _)) = typed.iter().find(|(_, v)| {
             v.is_null()
                 || v.is_mapping()
                 || v.is_sequence()
                 || matches!(v, serde_yaml::Value::Tagged(_))
-        }) {
-            return Err(not_a_scalar(input, name));
-        }
+        })
+    {
+        return Err(not_a_scalar(input, name));
     }
     // Second pass: the text of each value exactly as written.
     let raw: Pairs<YamlScalar> = serde_yaml::from_str(text).map_err(|err| {

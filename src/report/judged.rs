@@ -187,10 +187,10 @@ fn conclude(report: &mut Report, started: &[usize]) {
         .and_then(|s| s.rollback_state.clone());
     if all_back && !started.is_empty() {
         report.status = Status::RolledBack;
-    } else if let Some(failure) = &mut report.failure {
-        if !clauses.is_empty() {
-            failure.message = format!("{}; {}", failure.message, clauses.join("; "));
-        }
+    } else if let Some(failure) = &mut report.failure
+        && !clauses.is_empty()
+    {
+        failure.message = format!("{}; {}", failure.message, clauses.join("; "));
     }
 }
 

@@ -165,10 +165,10 @@ fn write_table(md: &mut String, report: &Report) {
             ),
         );
     }
-    if let [service] = report.services.as_slice() {
-        if let Some(sd) = &service.service_deployment {
-            row("ECS deployment", service_deployment_cell(sd));
-        }
+    if let [service] = report.services.as_slice()
+        && let Some(sd) = &service.service_deployment
+    {
+        row("ECS deployment", service_deployment_cell(sd));
     }
     if let Some(cell) = paused_cell(report) {
         row("Paused at", cell);
@@ -176,10 +176,10 @@ fn write_table(md: &mut String, report: &Report) {
     if let Some((label, value)) = rollback_row(report) {
         row(label, value);
     }
-    if let [service] = report.services.as_slice() {
-        if let Some(now) = &service.now {
-            row("Service now", text(now));
-        }
+    if let [service] = report.services.as_slice()
+        && let Some(now) = &service.now
+    {
+        row("Service now", text(now));
     }
     if let Some(links) = console_links(report) {
         row("AWS console", links);

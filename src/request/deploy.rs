@@ -146,14 +146,14 @@ fn names(inputs: &DeployInputs) -> Result<Vec<String>, UserError> {
             "container names use letters, digits, `-` and `_`",
         ));
     }
-    if let Some(f) = given(inputs.args.task_definition_family.as_ref()) {
-        if !is_ecs_name(f) {
-            return Err(invalid(
-                "task-definition-family",
-                f,
-                "use letters, digits, `-` and `_` (at most 255)",
-            ));
-        }
+    if let Some(f) = given(inputs.args.task_definition_family.as_ref())
+        && !is_ecs_name(f)
+    {
+        return Err(invalid(
+            "task-definition-family",
+            f,
+            "use letters, digits, `-` and `_` (at most 255)",
+        ));
     }
     Ok(inputs.containers.clone())
 }
@@ -712,10 +712,10 @@ fn logging(args: &DeployArgs) -> Result<Option<LogSettings>, UserError> {
             "log group names use letters, digits, `_`, `-`, `/`, `.` and `#`",
         ));
     }
-    if let Some(p) = prefix {
-        if p.contains(':') || p.contains('*') || p.chars().any(char::is_whitespace) {
-            return Err(invalid("log-stream-prefix", p, "no `:`, `*` or spaces"));
-        }
+    if let Some(p) = prefix
+        && (p.contains(':') || p.contains('*') || p.chars().any(char::is_whitespace))
+    {
+        return Err(invalid("log-stream-prefix", p, "no `:`, `*` or spaces"));
     }
     Ok(Some(LogSettings {
         group: group.to_string(),

@@ -30,7 +30,7 @@ fn minimal_inputs_give_defaults() {
     assert_eq!(req.target.environment, "dev");
     assert_eq!(req.image, ImageSpec::Tag("v1".into()));
     assert!(req.target.wait && !req.dry_run && !req.force_new_deployment && req.pin_image_digest);
-    assert_eq!(req.target.timeout, Duration::from_secs(15 * 60));
+    assert_eq!(req.target.timeout, Duration::from_mins(15));
     assert_eq!(req.desired_count, None);
 }
 

@@ -141,15 +141,15 @@ async fn act<C: Cloud, W: Write>(
 ) -> anyhow::Result<Acted> {
     let arn = &req.deployment.arn;
     let standing = standing(sd);
-    if let (Some(wanted), Standing::AwaitingAction { hook, .. }) = (&req.hook_id, &standing) {
-        if *wanted != hook.id {
-            return Err(UserError::new(format!(
+    if let (Some(wanted), Standing::AwaitingAction { hook, .. }) = (&req.hook_id, &standing)
+        && *wanted != hook.id
+    {
+        return Err(UserError::new(format!(
                 "service deployment `{}` waits at hook `{}`, not at the `hook-id` given",
                 req.deployment.id, hook.id
             ))
             .hint("the deployment paused again after the approval was asked for: check it, then continue with its current `hook-id`")
             .into());
-        }
     }
     let acted = match (&standing, req.action) {
         (Standing::AwaitingAction { hook, .. }, action) => {

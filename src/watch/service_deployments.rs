@@ -33,7 +33,7 @@ pub const DESCRIBE_LIMIT: usize = 20;
 const TRIES: u32 = 3;
 
 /// How often bake time left is said while ECS bakes.
-const BAKE_NOTE_EVERY: Duration = Duration::from_secs(60);
+const BAKE_NOTE_EVERY: Duration = Duration::from_mins(1);
 
 /// What the watch knows of one watched deployment's service deployment.
 #[derive(Debug, Clone)]
@@ -152,14 +152,14 @@ impl Tracked {
                 ));
             }
         }
-        if let Standing::AwaitingAction { hook, stage } = standing(&sd) {
-            if !self.hooks_said.contains(&hook.id) {
-                self.hooks_said.push(hook.id.clone());
-                console.line(&format!(
-                    "{elapsed} {service}: {}",
-                    paused(&hook, stage.as_ref())
-                ));
-            }
+        if let Standing::AwaitingAction { hook, stage } = standing(&sd)
+            && !self.hooks_said.contains(&hook.id)
+        {
+            self.hooks_said.push(hook.id.clone());
+            console.line(&format!(
+                "{elapsed} {service}: {}",
+                paused(&hook, stage.as_ref())
+            ));
         }
         self.last = Some(sd);
         changed

@@ -76,24 +76,26 @@ impl Observe for Script {
         let now = self.start.elapsed();
         self.describe_calls.push((now, names.len()));
         assert!(names.len() <= 10, "DescribeServices takes at most 10");
-        if let Some((from, hang)) = self.describe_hangs {
-            if now >= from && now < from + Duration::from_secs(1) {
-                tokio::time::sleep(hang).await;
-            }
+        if let Some((from, hang)) = self.describe_hangs
+            && now >= from
+            && now < from + Duration::from_secs(1)
+        {
+            tokio::time::sleep(hang).await;
         }
-        if let Some((from, until, permanent)) = self.describe_fails {
-            if now >= from && now < until {
-                let error = if permanent {
-                    AwsError::service(
-                        "AccessDeniedException",
-                        "not authorized to perform: ecs:DescribeServices",
-                    )
-                } else {
-                    AwsError::service("ServerException", "Service Unavailable")
-                };
-                return Err(anyhow::Error::new(error)
-                    .context("describing services [\"api\"] in cluster `main`"));
-            }
+        if let Some((from, until, permanent)) = self.describe_fails
+            && now >= from
+            && now < until
+        {
+            let error = if permanent {
+                AwsError::service(
+                    "AccessDeniedException",
+                    "not authorized to perform: ecs:DescribeServices",
+                )
+            } else {
+                AwsError::service("ServerException", "Service Unavailable")
+            };
+            return Err(anyhow::Error::new(error)
+                .context("describing services [\"api\"] in cluster `main`"));
         }
         if self.gone_at.is_some_and(|at| now >= at) {
             return Ok(Vec::new());
@@ -288,7 +290,7 @@ async fn the_verdict_comes_within_two_seconds_of_completion_even_after_a_long_qu
 async fn a_quiet_wait_costs_at_most_about_thirty_describe_calls_a_minute() {
     let mut script = Script::new().at(0, rolling("api"));
     let (outcomes, at, log) = run(&mut script, &[watched("api")], limits(10)).await;
-    assert_eq!(at, Duration::from_secs(600), "stops exactly at the timeout");
+    assert_eq!(at, Duration::from_mins(10), "stops exactly at the timeout");
     let Verdict::Failed { reason, cause } = &outcomes[0].verdict else {
         panic!("timeout expected")
     };
@@ -409,7 +411,7 @@ async fn reads_that_keep_failing_end_in_could_not_be_read_at_the_deadline() {
     let mut script = Script::new().at(0, rolling("api"));
     script.describe_fails = Some((Duration::from_secs(2), Duration::from_secs(9999), false));
     let (outcomes, at, _) = run(&mut script, &[watched("api")], limits(1)).await;
-    assert_eq!(at, Duration::from_secs(60), "the deadline, not later");
+    assert_eq!(at, Duration::from_mins(1), "the deadline, not later");
     let (reason, cause) = failure(&outcomes[0]);
     assert_eq!(*cause, Cause::Unreadable);
     assert!(
@@ -538,7 +540,7 @@ fn polling_slows_down_when_nothing_changes_by_the_reads_a_poll_makes() {
 #[test]
 fn durations_read_naturally() {
     assert_eq!(human_duration(Duration::from_secs(45)), "45s");
-    assert_eq!(human_duration(Duration::from_secs(900)), "15m");
+    assert_eq!(human_duration(Duration::from_mins(15)), "15m");
     assert_eq!(human_duration(Duration::from_secs(90)), "1m 30s");
 }
 

@@ -79,7 +79,7 @@ fn a_completed_rollout_is_a_successful_service_deployment() {
             &client(&em),
             CLUSTER,
             SERVICE,
-            SystemTime::now() + Duration::from_secs(60),
+            SystemTime::now() + Duration::from_mins(1),
         ))
         .unwrap();
     assert!(later.is_empty());

@@ -816,7 +816,7 @@ impl World {
     /// The deployment reaches its PAUSE hook at `at`: it waits there, the hook awaiting action.
     fn pause(&mut self, service: &str, at: Instant) {
         let record = self.rollouts[service].record;
-        let expires = ecs_ship::text::rfc3339(self.wall_clock(at) + Duration::from_secs(86_400));
+        let expires = ecs_ship::text::rfc3339(self.wall_clock(at) + Duration::from_hours(24));
         self.update_record(record, at, |r| {
             r.lifecycle_stage = Some(BLUE_GREEN_STAGES[PAUSE_STAGE].clone());
             r.hooks = vec![Hook {

@@ -118,7 +118,7 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, mode: &Mode, token: &str
             seen.len() - 1
         };
         if matches!(mode, Mode::Hang) {
-            std::thread::sleep(std::time::Duration::from_secs(600));
+            std::thread::sleep(std::time::Duration::from_mins(10));
             return;
         }
         let (status, extra, body) = answer(&request, index, mode, token);

@@ -629,7 +629,7 @@ impl Running<'_> {
         while !self.seen.contains(marker) {
             let Ok(line) = self
                 .received
-                .recv_timeout(std::time::Duration::from_secs(60))
+                .recv_timeout(std::time::Duration::from_mins(1))
             else {
                 let _ = self.child.kill();
                 panic!("never printed `{marker}`: {}", self.seen);
@@ -642,7 +642,7 @@ impl Running<'_> {
     pub fn finish(mut self) -> Run {
         while let Ok(line) = self
             .received
-            .recv_timeout(std::time::Duration::from_secs(120))
+            .recv_timeout(std::time::Duration::from_mins(2))
         {
             self.seen.push_str(&(line + "\n"));
         }

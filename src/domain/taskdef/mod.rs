@@ -408,7 +408,7 @@ pub fn fargate_size(cpu: u32, memory: u32) -> Result<(), String> {
     let allowed = if cpu == 256 {
         [512, 1024, 2048].contains(&memory)
     } else {
-        (*from..=*to).contains(&memory) && (memory - from) % step == 0
+        (*from..=*to).contains(&memory) && (memory - from).is_multiple_of(*step)
     };
     if allowed {
         Ok(())
