@@ -61,7 +61,7 @@ pub fn main() -> i32 {
             .and_then(crate::input::load)
             .and_then(|inputs| crate::request::validate(&inputs));
         let mut report = match request {
-            Ok(request) => execute(&request, &ctx, &mut console, &progress).await,
+            Ok(request) => Box::pin(execute(&request, &ctx, &mut console, &progress)).await,
             Err(user_error) => {
                 let mut report = Report::new(&given.environment);
                 report.fail(

@@ -80,6 +80,15 @@ pub fn has_code(err: &anyhow::Error, code: &str) -> bool {
     aws_error(err).is_some_and(|e| e.code.as_deref() == Some(code))
 }
 
+/// Whether an error (anywhere in its chain) is AWS saying the caller may not do this.
+pub fn is_denied(err: &anyhow::Error) -> bool {
+    aws_error(err).is_some_and(|e| {
+        e.code
+            .as_deref()
+            .is_some_and(|code| code.starts_with("AccessDenied") || code == "UnauthorizedOperation")
+    })
+}
+
 fn aws_error(err: &anyhow::Error) -> Option<&AwsError> {
     err.chain()
         .find_map(|cause| cause.downcast_ref::<AwsError>())
@@ -169,6 +178,56 @@ impl StopType {
         }
     }
 }
+
+/// An SSM parameter as `DescribeParameters` lists it (no value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterInfo {
+    pub name: String,
+    /// The KMS key of a `SecureString` (`alias/aws/ssm` by default).
+    pub kms_key: Option<String>,
+}
+
+/// A Secrets Manager secret as `DescribeSecret` tells it (no value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretInfo {
+    /// Its full ARN (with the six-character suffix).
+    pub arn: String,
+    /// Its customer managed KMS key; `None` for the AWS managed `aws/secretsmanager`.
+    pub kms_key: Option<String>,
+    /// Version id → its staging labels (`AWSCURRENT`, `AWSPREVIOUS`, ...).
+    pub versions: BTreeMap<String, Vec<String>>,
+    /// Scheduled for deletion: its value can no longer be read.
+    pub deleted: bool,
+}
+
+/// An IAM role as `GetRole` tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleInfo {
+    pub arn: String,
+    /// Its trust policy, as JSON (decoded).
+    pub trust_policy: Option<String>,
+}
+
+/// What IAM's policy simulator decided for one action on one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allowed,
+    /// A statement denies it.
+    ExplicitDeny,
+    /// Nothing in the role's own policies allows it (a resource policy still may).
+    ImplicitDeny,
+}
+
+/// One result of `SimulatePrincipalPolicy`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub action: String,
+    pub resource: String,
+    pub decision: Decision,
+}
+
+/// Where a service is: `None` for the deploy's own region.
+pub type InRegion<'a> = Option<&'a str>;
 
 /// Services as `DescribeServices` returned them, whatever their status, and the ones it listed
 /// as failures (`(arn, reason)`, `MISSING` for a service it does not know).
@@ -308,6 +367,46 @@ pub trait Cloud {
         digest: &str,
         tag: &str,
     ) -> impl Future<Output = Answer<()>>;
+
+    /// The SSM parameters among `names` that exist (names only, no values): `DescribeParameters`
+    /// with a `Name Equals` filter, 50 names a call.
+    fn describe_parameters(
+        &self,
+        region: InRegion<'_>,
+        names: &[String],
+    ) -> impl Future<Output = Answer<Vec<ParameterInfo>>>;
+    /// A secret's metadata, never its value. `DescribeSecret`; one that does not exist is AWS's
+    /// `ResourceNotFoundException`.
+    fn describe_secret(
+        &self,
+        region: InRegion<'_>,
+        secret_id: &str,
+    ) -> impl Future<Output = Answer<SecretInfo>>;
+    /// A role by name. `GetRole`; one that does not exist is IAM's `NoSuchEntity`.
+    fn get_role(&self, name: &str) -> impl Future<Output = Answer<RoleInfo>>;
+    /// What the principal's own policies decide for each action on each resource.
+    /// `SimulatePrincipalPolicy`.
+    fn simulate_principal_policy(
+        &self,
+        principal_arn: &str,
+        actions: &[String],
+        resources: &[String],
+    ) -> impl Future<Output = Answer<Vec<Evaluation>>>;
+    /// Whether a CloudWatch Logs log group exists. `DescribeLogGroups` by prefix.
+    fn log_group_exists(
+        &self,
+        region: InRegion<'_>,
+        group: &str,
+    ) -> impl Future<Output = Answer<bool>>;
+    /// The last `lines` messages of a log stream, oldest first. `GetLogEvents`; a stream that does
+    /// not exist is `ResourceNotFoundException`.
+    fn log_tail(
+        &self,
+        region: InRegion<'_>,
+        group: &str,
+        stream: &str,
+        lines: u16,
+    ) -> impl Future<Output = Answer<Vec<String>>>;
 
     /// Every target of a target group with its health. `DescribeTargetHealth`.
     fn target_health(

@@ -146,6 +146,20 @@ impl<W: Write> Console<W> {
         }
     }
 
+    /// Asks the runner to mask each value (each line of it) in everything printed from now on.
+    /// Nothing on a terminal.
+    pub fn add_masks(&mut self, values: &[String]) {
+        if self.mode != Mode::Actions {
+            return;
+        }
+        self.end_group();
+        for line in values.iter().flat_map(|v| v.lines()) {
+            if !line.trim().is_empty() {
+                let _ = writeln!(self.out, "::add-mask::{}", escape_data(line.trim()));
+            }
+        }
+    }
+
     pub fn flush(&mut self) -> io::Result<()> {
         self.end_group();
         self.out.flush()

@@ -7,8 +7,17 @@ use std::path::{Path, PathBuf};
 
 /// The stages, in the order data flows through them. A stage may import the shared modules, the
 /// stages before it, and nothing later.
-const STAGES: [&str; 10] = [
-    "input", "request", "gather", "plan", "apply", "watch", "rollback", "resume", "deploy",
+const STAGES: [&str; 11] = [
+    "input",
+    "request",
+    "gather",
+    "plan",
+    "preflight",
+    "apply",
+    "watch",
+    "rollback",
+    "resume",
+    "deploy",
     "report",
 ];
 

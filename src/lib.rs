@@ -46,6 +46,7 @@ pub mod request;
 
 pub mod gather;
 pub mod plan;
+pub mod preflight;
 
 pub mod apply;
 pub mod watch;

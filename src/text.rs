@@ -131,3 +131,85 @@ pub fn human_duration(d: std::time::Duration) -> String {
         (m, s) => format!("{m}m {s}s"),
     }
 }
+
+/// Values hidden from text we print (an application's log lines): each replaced by `***`.
+///
+/// Values shorter than [`Mask::MIN_CHARS`] are left alone: masking `1` or `on` would blank every
+/// digit and word of the text and hide nothing worth hiding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mask {
+    /// Longest first, so a value containing another is masked whole.
+    values: Vec<String>,
+}
+
+impl Mask {
+    pub const MIN_CHARS: usize = 4;
+
+    /// A mask of `values` (each line of a multi-line value on its own, as log lines are).
+    pub fn new<I: IntoIterator<Item = S>, S: AsRef<str>>(values: I) -> Self {
+        let mut kept: Vec<String> = values
+            .into_iter()
+            .flat_map(|v| {
+                v.as_ref()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| l.chars().count() >= Self::MIN_CHARS)
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        kept.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        kept.dedup();
+        Self { values: kept }
+    }
+
+    /// The values masked, longest first.
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+
+    /// `text` with every value replaced by `***`, until none is left (a replacement can make
+    /// another occurrence: `a***` in `aa***`). Each replacement shortens the text (values are
+    /// longer than `***`), so this ends.
+    pub fn apply(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        loop {
+            let Some(value) = self.values.iter().find(|v| out.contains(v.as_str())) else {
+                return out;
+            };
+            out = out.replace(value.as_str(), "***");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_mask_hides_values_whole_and_leaves_short_ones() {
+        let mask = Mask::new(["hunter2-secret", "hunter2", "on", "multi\nline-two"]);
+        assert_eq!(
+            mask.apply("pw=hunter2-secret other=hunter2 mode=on line-two"),
+            "pw=*** other=*** mode=on ***"
+        );
+        assert_eq!(mask.apply("aaaa***"), "aaaa***");
+        assert_eq!(Mask::new(["a***"]).apply("aaaa***"), "***");
+    }
+
+    proptest! {
+        #[test]
+        fn no_masked_value_survives(
+            values in proptest::collection::vec("[a-c*]{4,8}", 1..4),
+            text in "[a-c* ]{0,60}",
+        ) {
+            let mask = Mask::new(&values);
+            let with_values = format!("{text}{}{text}", values.join(" "));
+            let out = mask.apply(&with_values);
+            for v in &values {
+                prop_assert!(!out.contains(v.as_str()), "{v} in {out}");
+            }
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub mod cleanup;
 pub mod predeploy;
 pub mod record;
 pub mod register;
+pub mod task_logs;
 
 use std::cell::RefCell;
 use std::io::Write;

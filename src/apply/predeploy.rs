@@ -112,6 +112,12 @@ pub async fn run_planned<C: Cloud, W: Write>(
             "Pre-deploy task failed: {}",
             result.failure.as_deref().unwrap_or_default()
         ));
+        if let Some(stopped) = &result.task {
+            let output =
+                super::task_logs::read(cloud, std::slice::from_ref(stopped), pre.log_lines).await;
+            result.output = Some(output);
+            note(progress, &result);
+        }
     }
     Ok(result)
 }

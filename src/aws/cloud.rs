@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Clients, deployments, ecr, ecs, elb, ssm, tasks};
+use super::{Clients, deployments, ecr, ecs, elb, preflight, ssm, tasks};
 use crate::cloud::{
-    Cloud, DescribedServices, FoundImage, HookAction, OneOffTask, Repository,
-    ServiceDeploymentBrief, ServiceUpdate, StopType, Wanted,
+    Cloud, DescribedServices, Evaluation, FoundImage, HookAction, InRegion, OneOffTask,
+    ParameterInfo, Repository, RoleInfo, SecretInfo, ServiceDeploymentBrief, ServiceUpdate,
+    StopType, Wanted,
 };
 use crate::domain::deployment::{ServiceDeployment, ServiceRevision};
 use crate::domain::ecs::{ServiceState, StoppedTask, Tag, TargetHealth, TaskStatus};
@@ -205,5 +206,48 @@ impl Cloud for Clients {
 
     async fn target_health(&self, target_group_arn: &str) -> anyhow::Result<Vec<TargetHealth>> {
         elb::target_health(&self.elb, target_group_arn).await
+    }
+
+    async fn describe_parameters(
+        &self,
+        region: InRegion<'_>,
+        names: &[String],
+    ) -> anyhow::Result<Vec<ParameterInfo>> {
+        preflight::describe_parameters(&self.ssm_in(region), names).await
+    }
+
+    async fn describe_secret(
+        &self,
+        region: InRegion<'_>,
+        secret_id: &str,
+    ) -> anyhow::Result<SecretInfo> {
+        preflight::describe_secret(&self.secrets_in(region), secret_id).await
+    }
+
+    async fn get_role(&self, name: &str) -> anyhow::Result<RoleInfo> {
+        preflight::get_role(&self.iam, name).await
+    }
+
+    async fn simulate_principal_policy(
+        &self,
+        principal_arn: &str,
+        actions: &[String],
+        resources: &[String],
+    ) -> anyhow::Result<Vec<Evaluation>> {
+        preflight::simulate_principal_policy(&self.iam, principal_arn, actions, resources).await
+    }
+
+    async fn log_group_exists(&self, region: InRegion<'_>, group: &str) -> anyhow::Result<bool> {
+        preflight::log_group_exists(&self.logs_in(region), group).await
+    }
+
+    async fn log_tail(
+        &self,
+        region: InRegion<'_>,
+        group: &str,
+        stream: &str,
+        lines: u16,
+    ) -> anyhow::Result<Vec<String>> {
+        preflight::log_tail(&self.logs_in(region), group, stream, lines).await
     }
 }

@@ -5,6 +5,7 @@ pub mod deployments;
 pub mod ecr;
 pub mod ecs;
 pub mod elb;
+pub mod preflight;
 pub mod raw_json;
 pub mod ssm;
 pub mod tasks;
@@ -28,6 +29,9 @@ pub struct Clients {
     pub ecr: aws_sdk_ecr::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub region: String,
     config: aws_config::SdkConfig,
 }
@@ -56,9 +60,48 @@ impl Clients {
             ecr: aws_sdk_ecr::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
+            secrets: aws_sdk_secretsmanager::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             region,
             config,
         })
+    }
+
+    /// An SSM client for `region` (`None`: the deploy's).
+    pub fn ssm_in(&self, region: Option<&str>) -> aws_sdk_ssm::Client {
+        match region.filter(|r| *r != self.region) {
+            None => self.ssm.clone(),
+            Some(region) => aws_sdk_ssm::Client::from_conf(
+                aws_sdk_ssm::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_string()))
+                    .build(),
+            ),
+        }
+    }
+
+    /// A Secrets Manager client for `region` (`None`: the deploy's).
+    pub fn secrets_in(&self, region: Option<&str>) -> aws_sdk_secretsmanager::Client {
+        match region.filter(|r| *r != self.region) {
+            None => self.secrets.clone(),
+            Some(region) => aws_sdk_secretsmanager::Client::from_conf(
+                aws_sdk_secretsmanager::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_string()))
+                    .build(),
+            ),
+        }
+    }
+
+    /// A CloudWatch Logs client for `region` (`None`: the deploy's).
+    pub fn logs_in(&self, region: Option<&str>) -> aws_sdk_cloudwatchlogs::Client {
+        match region.filter(|r| *r != self.region) {
+            None => self.logs.clone(),
+            Some(region) => aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_string()))
+                    .build(),
+            ),
+        }
     }
 
     /// An ECR client for another region (an image repository outside the deploy's region).

@@ -30,6 +30,7 @@ use crate::github::{Payload, Tracker};
 use crate::input::action_env::RunContext;
 use crate::plan::predeploy::{self, PreDeployPlan};
 use crate::plan::{Plan, PlanInput, plan};
+use crate::preflight::Preflight;
 use crate::progress::{Ended, Progress, Record, until_stopped};
 use crate::request::DeployRequest;
 use crate::request::gate::Destination;
@@ -51,6 +52,10 @@ pub struct DeployRun {
     pub pre_deploy_planned: Option<String>,
     /// A dry run: the rendered task definitions, values hidden.
     pub dry_run: Option<Vec<Value>>,
+    /// What the preflight found, when it ran.
+    pub preflight: Option<Preflight>,
+    /// `verify`: the checks ran and found nothing that stops a deploy.
+    pub verified: bool,
     /// Nothing to change: what the live deployments said.
     pub unchanged: Option<Unchanged>,
     /// The pre-deploy task, as far as it got.
@@ -164,6 +169,11 @@ async fn steps<C: Cloud, W: Write>(
     run.region = Some(cloud.region().to_string());
     let planned = prepare(cloud, req, console, run).await?;
     let plans = &planned.plans;
+    if req.verify_only {
+        console.line("Verified: nothing found that would stop this deploy (nothing was changed).");
+        run.verified = true;
+        return Ok(());
+    }
     if req.dry_run {
         run.dry_run = Some(show_dry_run(plans, console)?);
         return Ok(());
@@ -220,6 +230,24 @@ async fn prepare<C: Cloud, W: Write>(
     if let Some(pre) = &pre_deploy {
         predeploy::log(console, pre, req.dry_run);
         run.pre_deploy_planned = Some(pre.describe());
+    }
+    let starts =
+        req.verify_only || pre_deploy.is_some() || plans.iter().any(Plan::starts_deployment);
+    if req.preflight && starts {
+        let found = Box::pin(preflight(
+            cloud,
+            req,
+            &gathered,
+            &plans,
+            pre_deploy.as_ref(),
+        ))
+        .await;
+        show::log_preflight(console, &found);
+        let stop = preflight_error(&found);
+        run.preflight = Some(found);
+        if let Some(err) = stop {
+            return Err(err.into());
+        }
     }
     Ok(Planned {
         gathered,
@@ -292,6 +320,75 @@ async fn apply_planned<C: Cloud, W: Write>(
         run.cleaned = Some(cleanup::run(cloud, keep, &shipped.services, console, progress).await);
     }
     Ok(())
+}
+
+/// The preflight of what the deploy would start: each new revision once (all of them for
+/// `verify`), and the pre-deploy task's.
+async fn preflight<C: Cloud>(
+    cloud: &C,
+    req: &DeployRequest,
+    gathered: &Gathered,
+    plans: &[Plan],
+    pre_deploy: Option<&PreDeployPlan>,
+) -> Preflight {
+    let labels: Vec<String> = plans
+        .iter()
+        .map(|p| format!("service `{}`", p.service))
+        .collect();
+    let mut subjects: Vec<crate::preflight::Subject<'_>> = Vec::new();
+    for (plan, label) in plans.iter().zip(&labels) {
+        let starts = req.verify_only || plan.starts_deployment();
+        if starts && !subjects.iter().any(|s| *s.task_definition == plan.rendered) {
+            subjects.push(crate::preflight::Subject {
+                label,
+                task_definition: &plan.rendered,
+            });
+        }
+    }
+    if let Some(pre) = pre_deploy {
+        subjects.push(crate::preflight::Subject {
+            label: "the pre-deploy task",
+            task_definition: &pre.rendered,
+        });
+    }
+    let mut images_checked = std::collections::HashSet::new();
+    let resolved =
+        std::iter::once(&gathered.image).chain(gathered.other_images.iter().map(|(_, i)| i));
+    for image in resolved.filter(|i| i.verified) {
+        images_checked.insert(image.reference(true));
+        images_checked.insert(image.reference(false));
+    }
+    let account = plans
+        .first()
+        .and_then(|p| p.live_task_definition_arn.split(':').nth(4))
+        .unwrap_or_default();
+    crate::preflight::run(
+        cloud,
+        &subjects,
+        &crate::preflight::Account {
+            region: cloud.region(),
+            id: account,
+            images_checked: &images_checked,
+        },
+    )
+    .await
+}
+
+/// The problems the preflight found, as the one error that stops the deploy.
+fn preflight_error(found: &Preflight) -> Option<UserError> {
+    let n = found.problems.len();
+    if n == 0 {
+        return None;
+    }
+    let list: Vec<String> = found.problems.iter().map(|p| format!("- {p}")).collect();
+    Some(
+        UserError::new(format!(
+            "the preflight found {n} problem{} that would stop the new tasks from starting (nothing was changed):\n{}",
+            if n == 1 { "" } else { "s" },
+            list.join("\n")
+        ))
+        .hint("fix them and run again (`command: verify` checks without deploying); `preflight: false` skips the checks"),
+    )
 }
 
 /// One plan per service.

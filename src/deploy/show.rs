@@ -102,3 +102,26 @@ pub(super) fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan, name_ser
         ));
     }
 }
+
+/// What the preflight found: a line, each warning, each note (problems end the run as its error).
+pub fn log_preflight<W: Write>(console: &mut Console<W>, found: &crate::preflight::Preflight) {
+    console.group("Preflight");
+    let n = found.problems.len();
+    console.line(&format!(
+        "{} check{} in {} ms: {}",
+        found.checks,
+        if found.checks == 1 { "" } else { "s" },
+        found.duration.as_millis(),
+        match n {
+            0 => "nothing found that would stop the new tasks".to_string(),
+            1 => "1 problem".to_string(),
+            n => format!("{n} problems"),
+        }
+    ));
+    for warning in &found.warnings {
+        console.warning("Preflight", warning);
+    }
+    for note in &found.notes {
+        console.line(note);
+    }
+}

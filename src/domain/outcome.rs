@@ -80,6 +80,8 @@ pub struct TaskRun {
     pub exit_code: Option<i32>,
     pub task: Option<StoppedTask>,
     pub log: Option<LogLocation>,
+    /// After a failure: the last lines its failed essential containers wrote.
+    pub output: Option<TaskLogs>,
     pub succeeded: bool,
     /// Why it failed, one line.
     pub failure: Option<String>,
@@ -97,9 +99,32 @@ impl TaskRun {
             exit_code: None,
             task: None,
             log: None,
+            output: None,
             succeeded: false,
             failure: None,
             duration: Duration::ZERO,
         }
     }
+}
+
+/// The last lines one container of a failed task wrote to its awslogs stream, masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskLog {
+    pub task_id: String,
+    pub container: String,
+    /// `group` and `stream`, for the reader who wants more.
+    pub group: String,
+    pub stream: Option<String>,
+    /// Oldest first; every environment value and secret reference replaced by `***`.
+    pub lines: Vec<String>,
+    /// Why there are no lines (no stream yet, no permission, no stream prefix).
+    pub unread: Option<String>,
+}
+
+/// The logs of failed tasks, and the values the runner is asked to mask before they are shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskLogs {
+    pub logs: Vec<TaskLog>,
+    /// The task definitions' environment values (for `::add-mask::`).
+    pub masks: Vec<String>,
 }

@@ -19,16 +19,16 @@ pub fn input_variable(name: &str) -> String {
 }
 
 /// Reads the command and its inputs from `INPUT_*` variables through `env`. Input `command`
-/// (`deploy`, the default, `rollback` or `continue`) picks the command; inputs of the other
+/// (`deploy`, the default, `verify`, `rollback` or `continue`) picks the command; inputs of the other
 /// commands are ignored.
 pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<Command, UserError> {
     let command = env(&input_variable(COMMAND_INPUT))
         .map(|c| c.trim().to_string())
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "deploy".into());
-    if !["deploy", "rollback", "continue"].contains(&command.as_str()) {
+    if !["deploy", "rollback", "continue", "verify"].contains(&command.as_str()) {
         return Err(UserError::new(format!(
-            "input `command` is invalid{}: expected `deploy`, `rollback` or `continue`",
+            "input `command` is invalid{}: expected `deploy`, `verify`, `rollback` or `continue`",
             crate::text::problem(&command).map_or_else(String::new, |p| format!(" ({p})"))
         )));
     }
@@ -43,7 +43,7 @@ pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<Command, User
     // Files are read from the checkout the runner mounted, never from where a step says.
     let workspace = env("GITHUB_WORKSPACE").filter(|w| !w.trim().is_empty());
     match &mut cli.command {
-        Command::Deploy(args) => args.target.workspace = workspace,
+        Command::Deploy(args) | Command::Verify(args) => args.target.workspace = workspace,
         Command::Rollback(args) => args.target.workspace = workspace,
         Command::Continue(args) => args.target.workspace = workspace,
     }
@@ -190,7 +190,28 @@ mod tests {
         let err = read_inputs(env(&[("INPUT_COMMAND", "destroy")])).unwrap_err();
         assert_eq!(
             err.message,
-            "input `command` is invalid: expected `deploy`, `rollback` or `continue`"
+            "input `command` is invalid: expected `deploy`, `verify`, `rollback` or `continue`"
+        );
+    }
+
+    #[test]
+    fn the_command_input_verify_takes_the_deploy_inputs() {
+        let Command::Verify(args) = read_inputs(env(&[
+            ("INPUT_COMMAND", "verify"),
+            ("INPUT_ENVIRONMENT", "dev"),
+            ("INPUT_IMAGE-TAG", "v2"),
+            ("INPUT_TASK-LOGS-LINES", "5"),
+        ]))
+        .unwrap() else {
+            panic!("verify expected")
+        };
+        assert_eq!(
+            (
+                args.target.environment.as_deref(),
+                args.image_tag.as_deref(),
+                args.task_logs_lines.as_str()
+            ),
+            (Some("dev"), Some("v2"), "5")
         );
     }
 

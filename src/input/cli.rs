@@ -34,6 +34,10 @@ pub enum Command {
     Rollback(Box<RollbackArgs>),
     /// Continue a service deployment paused at a PAUSE lifecycle hook, and wait for its verdict.
     Continue(Box<ContinueArgs>),
+    /// Check a deploy without making it: read and render as `deploy` does, then run the
+    /// preflight (secrets, parameters, roles, log groups, images, the execution role's
+    /// permissions) and say every problem found. Changes nothing.
+    Verify(Box<DeployArgs>),
 }
 
 /// Inputs every command takes: which service, the production gate, and how to wait.
@@ -200,6 +204,23 @@ pub struct DeployArgs {
     /// Render and diff the task definition, write outputs, change nothing.
     #[arg(long, value_name = "BOOL", default_value = "false", num_args = 0..=1, default_missing_value = "true")]
     pub dry_run: String,
+
+    /// Before any write, check what the new task definitions need: secrets and parameters exist
+    /// (never read), roles exist and trust ECS tasks, awslogs log groups exist, images are in
+    /// ECR, and (where IAM's policy simulator may be called) the execution role may use them.
+    /// A problem found stops the deploy; what cannot be checked is a warning.
+    #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
+    pub preflight: String,
+
+    /// When tasks of the new deployment (or the pre-deploy task) fail, show this many last lines
+    /// of each failed essential container's awslogs stream (at most 3 tasks), environment values
+    /// and secret references masked; 0 turns it off. At most 200.
+    #[arg(long, value_name = "LINES", default_value = "30")]
+    pub task_logs_lines: String,
+
+    /// `verify`: only check (set by the subcommand, not an input).
+    #[arg(skip)]
+    pub verify_only: bool,
 
     /// Pin the image by digest (`repo@sha256:...`) in the task definition.
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]

@@ -205,6 +205,8 @@ settings! {
         remove_environment_variables = "remove-environment-variables",
         remove_secrets = "remove-secrets",
         pin_image_digest = "pin-image-digest",
+        preflight = "preflight",
+        task_logs_lines = "task-logs-lines",
         rollback = "rollback",
         on_cancel = "on-cancel",
         circuit_breaker = "circuit-breaker",

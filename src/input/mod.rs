@@ -58,7 +58,7 @@ pub fn read_from(env: impl Fn(&str) -> Option<String>, args: Vec<std::ffi::OsStr
         Ok(<Cli as clap::Parser>::parse_from(args).command)
     };
     let environment = match &command {
-        Ok(Command::Deploy(args)) => args.target.environment.clone(),
+        Ok(Command::Deploy(args) | Command::Verify(args)) => args.target.environment.clone(),
         Ok(Command::Rollback(args)) => args.target.environment.clone(),
         Ok(Command::Continue(args)) => args.target.environment.clone(),
         Err(_) => env(&action_env::input_variable("environment")),
@@ -83,6 +83,10 @@ pub enum Inputs {
 pub fn load(command: Command) -> Result<Inputs, UserError> {
     Ok(match command {
         Command::Deploy(args) => Inputs::Deploy(Box::new(config::merge_deploy(*args)?)),
+        Command::Verify(mut args) => {
+            args.verify_only = true;
+            Inputs::Deploy(Box::new(config::merge_deploy(*args)?))
+        }
         Command::Rollback(mut args) => {
             config::merge_rollback(&mut args.target)?;
             Inputs::Rollback(args)

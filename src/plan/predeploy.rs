@@ -27,6 +27,8 @@ pub struct PreDeployPlan {
     pub diff: crate::domain::taskdef::diff::TaskDefDiff,
     /// The service whose new revision runs, when the task names no family of its own.
     pub service_revision: Option<String>,
+    /// After a failure, this many last lines of its log are shown (`task-logs-lines`).
+    pub log_lines: u16,
 }
 
 pub fn plan(
@@ -86,6 +88,7 @@ pub fn plan(
             .pre_deploy_live
             .is_none()
             .then(|| first.service.clone()),
+        log_lines: req.task_logs_lines,
     })
 }
 

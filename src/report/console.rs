@@ -58,6 +58,7 @@ fn evidence<W: Write>(report: &Report, console: &mut Console<W>) {
             console.line(&format!("task {}: {}", task.id(), task.cause()));
         }
     }
+    task_logs(report, console);
     if !report.target_health.is_empty() {
         console.group("Load balancer targets");
         for t in report.target_health.iter().take(10) {
@@ -79,6 +80,29 @@ fn evidence<W: Write>(report: &Report, console: &mut Console<W>) {
         console.group("Last service events");
         for event in report.events.iter().take(10) {
             console.line(&format!("{} {}", event.created_at, event.message));
+        }
+    }
+}
+
+/// What the failed tasks printed last: the runner is told to mask the environment values first,
+/// and the lines (already masked by us) print fenced, so none of them is a workflow command.
+fn task_logs<W: Write>(report: &Report, console: &mut Console<W>) {
+    if report.task_logs.logs.is_empty() {
+        return;
+    }
+    console.add_masks(&report.task_logs.masks);
+    for log in &report.task_logs.logs {
+        console.group(&format!(
+            "Last lines of {} in task {}{}",
+            log.container,
+            log.task_id,
+            log.stream
+                .as_ref()
+                .map_or(String::new(), |s| format!(" ({} {s})", log.group))
+        ));
+        match &log.unread {
+            Some(why) => console.line(&format!("(no lines: {why})")),
+            None => console.block(&log.lines),
         }
     }
 }

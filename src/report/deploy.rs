@@ -22,7 +22,16 @@ pub fn build(run: &DeployRun, environment: &str, warnings: Vec<String>) -> Repor
     report.region.clone_from(&run.region);
     gathered(&mut report, run);
     planned(&mut report, run);
-    if run.dry_run.is_some() {
+    if let Some(found) = &run.preflight {
+        report.warnings.extend(found.warnings.iter().cloned());
+        report.preflight = Some(found.clone());
+    }
+    if run.verified {
+        for service in &mut report.services {
+            service.status = Status::Verified;
+        }
+        report.succeed(Status::Verified);
+    } else if run.dry_run.is_some() {
         dry_run(&mut report, run);
     } else if let Some(unchanged) = &run.unchanged {
         nothing_to_change(&mut report, run, unchanged);
@@ -179,6 +188,9 @@ fn applied(report: &mut Report, run: &DeployRun) {
     report.pre_deploy = task_run.cloned();
     if let Some(task_run) = task_run.filter(|t| run.pre_deploy.is_some() && !t.succeeded) {
         pre_deploy_failed(report, task_run);
+        if let Some(output) = &task_run.output {
+            report.add_task_logs(output);
+        }
         return;
     }
     let deploys: Vec<(usize, &String)> = if run.deploys.is_empty() {
@@ -306,7 +318,10 @@ fn failed(report: &mut Report, err: &anyhow::Error) {
     for service in &mut report.services {
         if service.task_definition_arn.is_none() {
             service.status = Status::NotUpdated;
-        } else if matches!(service.status, Status::Started | Status::DryRun) {
+        } else if matches!(
+            service.status,
+            Status::Started | Status::DryRun | Status::Verified
+        ) {
             service.status = Status::Failed;
         }
     }

@@ -36,6 +36,8 @@ pub enum Status {
     /// Nothing changed; no revision registered, the service left alone.
     Unchanged,
     DryRun,
+    /// `verify`: the checks found nothing that would stop the deploy; nothing changed.
+    Verified,
     /// The deploy failed and the service was put back on its previous revision (by ECS's circuit
     /// breaker or by us); for the rollback command, the rollback completed.
     RolledBack,
@@ -55,6 +57,7 @@ impl Status {
             Self::Started => "started",
             Self::Unchanged => "unchanged",
             Self::DryRun => "dry-run",
+            Self::Verified => "verified",
             Self::RolledBack => "rolled-back",
             Self::Paused => "paused",
             Self::Cancelled => "cancelled",
@@ -205,6 +208,10 @@ pub struct Report {
     pub target_health: Vec<TargetHealth>,
     pub events: Vec<ServiceEvent>,
     pub failure: Option<Failure>,
+    /// What the preflight found, when it ran.
+    pub preflight: Option<crate::preflight::Preflight>,
+    /// What failed tasks (of the deployment, or the pre-deploy task) printed last, masked.
+    pub task_logs: crate::domain::outcome::TaskLogs,
     pub warnings: Vec<String>,
     pub duration: Duration,
     pub exit: Exit,
@@ -248,6 +255,8 @@ impl Report {
             target_health: Vec::new(),
             events: Vec::new(),
             failure: None,
+            preflight: None,
+            task_logs: crate::domain::outcome::TaskLogs::default(),
             warnings: Vec::new(),
             duration: Duration::ZERO,
             exit: Exit::Failure,
@@ -283,6 +292,17 @@ impl Report {
         self.events.clone_from(&explanation.events);
         self.target_health.clone_from(&explanation.target_health);
         self.warnings.extend(explanation.warnings.iter().cloned());
+        self.add_task_logs(&explanation.task_logs);
+    }
+
+    /// Adds the logs of failed tasks (and what the runner must mask before they are printed).
+    pub fn add_task_logs(&mut self, logs: &crate::domain::outcome::TaskLogs) {
+        self.task_logs.logs.extend(logs.logs.iter().cloned());
+        for value in &logs.masks {
+            if !self.task_logs.masks.contains(value) {
+                self.task_logs.masks.push(value.clone());
+            }
+        }
     }
 
     /// The single-service `rollout` field follows the first service's.
@@ -312,7 +332,7 @@ impl Report {
             Status::Cancelled => Some(("error", "Cancelled".to_string())),
             // Started without waiting, or paused at a hook: not decided yet; it stays in
             // progress.
-            Status::Started | Status::DryRun | Status::Paused => None,
+            Status::Started | Status::DryRun | Status::Verified | Status::Paused => None,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::markdown::inert;
+use super::markdown::{inert, inert_lines};
 use super::summary::link;
 use super::summary::{
     MAX_DIFF_LINES, MAX_EVENTS, MAX_LINE_CHARS, MAX_TASKS, code, status_text, text,
@@ -148,6 +148,38 @@ pub(super) fn write_failed_tasks(md: &mut String, report: &Report) {
             text(task.stopped_at.as_deref().unwrap_or("")),
             text(&shorten(&task.cause(), MAX_LINE_CHARS))
         );
+    }
+}
+
+/// What the failed tasks printed last, each container's lines in a block (inert: no Markdown or
+/// HTML in them renders), newest failure first.
+pub(super) fn write_task_logs(md: &mut String, report: &Report) {
+    if report.task_logs.logs.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "\n### What the failed tasks printed last\n");
+    for log in &report.task_logs.logs {
+        let place = log.stream.as_ref().map_or(String::new(), |stream| {
+            format!(" ({} / {})", code(&log.group), code(stream))
+        });
+        let _ = writeln!(
+            md,
+            "**{}** in task {}{place}:\n",
+            code(&log.container),
+            code(&log.task_id)
+        );
+        match &log.unread {
+            Some(why) => {
+                let _ = writeln!(md, "_No lines: {}_\n", text(why));
+            }
+            None => {
+                let _ = writeln!(
+                    md,
+                    "<pre>\n{}\n</pre>\n",
+                    inert_lines(&log.lines.join("\n"))
+                );
+            }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use super::markdown::{self, inert, inert_lines};
 use super::sections::{
     write_changes, write_events, write_failed_tasks, write_pre_deploy, write_target_health,
+    write_task_logs,
 };
 use super::{Kind, Report, RollbackState, ServiceResult, Status};
 use crate::domain::deployment::{HookStatus, ServiceDeployment};
@@ -64,6 +65,7 @@ pub fn render(report: &Report) -> String {
         (_, Status::Started) => format!("🚀 Started deploying{target} to {env} (not waited for)"),
         (_, Status::Unchanged) => format!("⏸️ No change for{target} in {env}"),
         (_, Status::DryRun) => format!("🔍 Dry run for{target} in {env}"),
+        (_, Status::Verified) => format!("🔎 Verified{target} in {env}: ready to deploy"),
         (_, Status::RolledBack) => format!("↩️ Deploy{target} to {env} failed and was rolled back"),
         (_, Status::Cancelled) => format!("⏹️ Deploy{target} to {env} was cancelled"),
         (_, Status::Paused) => format!("⏸️ Deploy{target} to {env} paused at a lifecycle hook"),
@@ -76,12 +78,23 @@ pub fn render(report: &Report) -> String {
     );
 
     if let Some(failure) = &report.failure {
-        let _ = writeln!(
-            md,
-            "**{}:** {}\n",
-            text(&failure.title),
-            text(&failure.message)
-        );
+        // The preflight's problems are listed below, one per line.
+        let listed = report
+            .preflight
+            .as_ref()
+            .is_some_and(|p| !p.problems.is_empty());
+        let message = if listed {
+            failure.message.lines().next().unwrap_or_default()
+        } else {
+            failure.message.as_str()
+        };
+        let _ = writeln!(md, "**{}:** {}\n", text(&failure.title), text(message));
+        if listed {
+            for problem in report.preflight.iter().flat_map(|p| &p.problems) {
+                let _ = writeln!(md, "- {}", text(problem));
+            }
+            md.push('\n');
+        }
         if let Some(hint) = &failure.hint {
             let _ = writeln!(md, "> hint: {}\n", text(hint));
         }
@@ -97,6 +110,7 @@ pub fn render(report: &Report) -> String {
     write_deployed_images(&mut md, report);
     write_changes(&mut md, report);
     write_failed_tasks(&mut md, report);
+    write_task_logs(&mut md, report);
     write_target_health(&mut md, report);
     write_events(&mut md, report);
     if let Some(rendered) = &report.rendered {
@@ -153,6 +167,9 @@ fn write_table(md: &mut String, report: &Report) {
             );
         }
     }
+    if let Some(found) = &report.preflight {
+        row("Preflight", preflight_cell(found));
+    }
     if let Some(rollout) = &report.rollout {
         row(
             "Rollout",
@@ -192,6 +209,24 @@ fn write_table(md: &mut String, report: &Report) {
         "Duration",
         format!("{:.1} s", report.duration.as_secs_f64()),
     );
+}
+
+/// How many checks, how long, what they found, and what was left unchecked.
+fn preflight_cell(found: &crate::preflight::Preflight) -> String {
+    let verdict = match found.problems.len() {
+        0 => "✓ nothing found".to_string(),
+        1 => "❌ 1 problem".to_string(),
+        n => format!("❌ {n} problems"),
+    };
+    let mut cell = format!(
+        "{verdict} ({} checks, {} ms)",
+        found.checks,
+        found.duration.as_millis()
+    );
+    for note in found.notes.iter().take(MAX_EVENTS) {
+        let _ = write!(cell, "; {}", text(note));
+    }
+    cell
 }
 
 /// Where the deployment waits at a PAUSE hook, until when, and what moves it on.
@@ -321,7 +356,12 @@ fn rollback_row(report: &Report) -> Option<(&'static str, String)> {
 fn needs_attention(status: Status) -> bool {
     !matches!(
         status,
-        Status::Deployed | Status::Unchanged | Status::Started | Status::Paused | Status::DryRun
+        Status::Deployed
+            | Status::Unchanged
+            | Status::Started
+            | Status::Paused
+            | Status::DryRun
+            | Status::Verified
     )
 }
 

@@ -293,6 +293,7 @@ fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
         last_status: Some("STOPPED".into()),
         exit_code: Some(1),
         task: None,
+        output: None,
         log: Some(LogLocation {
             group: "/ecs/api".into(),
             region: "us-east-1".into(),

@@ -256,6 +256,12 @@ pub struct DeployRequest {
     pub desired_count: Option<i32>,
     pub force_new_deployment: bool,
     pub dry_run: bool,
+    /// `verify`: gather, plan and run the preflight; change nothing.
+    pub verify_only: bool,
+    /// Check what the new task definitions need before any write.
+    pub preflight: bool,
+    /// Last lines of a failed task's log to show (0: none).
+    pub task_logs_lines: u16,
     pub pin_image_digest: bool,
     pub rollback: bool,
     /// What a cancelled run does to the rollouts in flight.

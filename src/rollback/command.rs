@@ -261,7 +261,12 @@ async fn wait_for_rollback<C: Cloud, W: Write>(
         )),
         Verdict::Failed { reason, .. } => Some((
             reason.clone(),
-            explain(cloud, std::slice::from_ref(&outcome)).await,
+            explain(
+                cloud,
+                std::slice::from_ref(&outcome),
+                crate::apply::task_logs::DEFAULT_LINES,
+            )
+            .await,
         )),
     };
     RollbackWaited {

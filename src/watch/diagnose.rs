@@ -3,8 +3,10 @@
 
 use std::collections::HashSet;
 
+use crate::apply::task_logs;
 use crate::cloud::Cloud;
 use crate::domain::ecs::{ServiceEvent, ServiceState, StoppedTask, TargetHealth};
+use crate::domain::outcome::TaskLogs;
 use crate::watch::{Outcome, Verdict};
 
 /// At most this many target groups are read.
@@ -21,20 +23,30 @@ pub struct Explanation {
     pub target_health: Vec<TargetHealth>,
     /// What could not be read.
     pub warnings: Vec<String>,
+    /// The last lines the failed tasks' essential containers wrote (masked).
+    pub task_logs: TaskLogs,
 }
 
-/// The first failed outcome's stopped tasks, events and target health; `None` when none failed.
-pub async fn explain<C: Cloud>(cloud: &C, outcomes: &[Outcome]) -> Option<Explanation> {
+/// The first failed outcome's stopped tasks, events, target health and the last `log_lines`
+/// lines of its failed tasks' logs (read concurrently); `None` when none failed.
+pub async fn explain<C: Cloud>(
+    cloud: &C,
+    outcomes: &[Outcome],
+    log_lines: u16,
+) -> Option<Explanation> {
     let outcome = outcomes
         .iter()
         .find(|o| matches!(o.verdict, Verdict::Failed { .. }))?;
-    let (target_health, warnings) =
-        target_health(cloud, &outcome.last_state, &outcome.failures).await;
+    let ((target_health, warnings), task_logs) = tokio::join!(
+        target_health(cloud, &outcome.last_state, &outcome.failures),
+        task_logs::read(cloud, &outcome.failures, log_lines),
+    );
     Some(Explanation {
         failed_tasks: outcome.failures.clone(),
         events: outcome.last_state.events.iter().take(10).cloned().collect(),
         target_health,
         warnings,
+        task_logs,
     })
 }
 

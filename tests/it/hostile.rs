@@ -305,7 +305,7 @@ fn cases() -> Vec<Case> {
         case(
             "an unknown command",
             &[("command", "destroy"), ("environment", "dev")],
-            "input `command` is invalid: expected `deploy`, `rollback` or `continue`",
+            "input `command` is invalid: expected `deploy`, `verify`, `rollback` or `continue`",
         ),
         case(
             "a service deployment ARN with a newline and a command after it",

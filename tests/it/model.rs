@@ -35,8 +35,9 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use ecs_ship::cloud::{
-    AwsError, Cloud, DescribedServices, FoundImage, HookAction, OneOffTask, Repository,
-    ServiceDeploymentBrief, ServiceUpdate, StopType, Wanted,
+    AwsError, Cloud, DescribedServices, Evaluation, FoundImage, HookAction, InRegion, OneOffTask,
+    ParameterInfo, Repository, RoleInfo, SecretInfo, ServiceDeploymentBrief, ServiceUpdate,
+    StopType, Wanted,
 };
 use ecs_ship::domain::deployment::{
     BreakerCount, ContainerImage, Hook, HookStatus, LifecycleStage, ServiceDeployment,
@@ -185,6 +186,12 @@ struct World {
     lose_answer: std::collections::BTreeSet<&'static str>,
     /// Operations whose next call never answers.
     hang: std::collections::BTreeSet<&'static str>,
+    /// Secrets Manager secrets by ARN (metadata only).
+    secrets: BTreeMap<String, SecretInfo>,
+    /// IAM roles by name.
+    roles: BTreeMap<String, RoleInfo>,
+    /// CloudWatch Logs: log group → stream → messages, oldest first.
+    logs: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 /// A token bucket as AWS throttles an API with: `capacity` calls at once, refilled at `per_second`.
@@ -1474,5 +1481,91 @@ impl Cloud for Model {
     async fn target_health(&self, _target_group_arn: &str) -> anyhow::Result<Vec<TargetHealth>> {
         let _world = self.call("DescribeTargetHealth")?;
         Ok(Vec::new())
+    }
+
+    async fn describe_parameters(
+        &self,
+        _region: InRegion<'_>,
+        names: &[String],
+    ) -> anyhow::Result<Vec<ParameterInfo>> {
+        let world = self.call("DescribeParameters")?;
+        Ok(names
+            .iter()
+            .filter(|n| world.parameters.contains_key(*n))
+            .map(|n| ParameterInfo {
+                name: n.clone(),
+                kms_key: None,
+            })
+            .collect())
+    }
+
+    async fn describe_secret(
+        &self,
+        _region: InRegion<'_>,
+        secret_id: &str,
+    ) -> anyhow::Result<SecretInfo> {
+        let world = self.call("DescribeSecret")?;
+        world
+            .secrets
+            .iter()
+            .find(|(arn, _)| arn.as_str() == secret_id || arn.starts_with(&format!("{secret_id}-")))
+            .map(|(_, info)| info.clone())
+            .ok_or_else(|| {
+                not_found(
+                    "ResourceNotFoundException",
+                    "Secrets Manager can't find the specified secret.",
+                )
+            })
+    }
+
+    async fn get_role(&self, name: &str) -> anyhow::Result<RoleInfo> {
+        let world = self.call("GetRole")?;
+        world.roles.get(name).cloned().ok_or_else(|| {
+            not_found(
+                "NoSuchEntity",
+                &format!("The role with name {name} cannot be found."),
+            )
+        })
+    }
+
+    async fn simulate_principal_policy(
+        &self,
+        _principal_arn: &str,
+        _actions: &[String],
+        _resources: &[String],
+    ) -> anyhow::Result<Vec<Evaluation>> {
+        let _world = self.call("SimulatePrincipalPolicy")?;
+        // The model has no policies: the deploy role may not simulate them.
+        Err(not_found(
+            "AccessDenied",
+            "User is not authorized to perform: iam:SimulatePrincipalPolicy",
+        ))
+    }
+
+    async fn log_group_exists(&self, _region: InRegion<'_>, group: &str) -> anyhow::Result<bool> {
+        let world = self.call("DescribeLogGroups")?;
+        Ok(world.logs.contains_key(group))
+    }
+
+    async fn log_tail(
+        &self,
+        _region: InRegion<'_>,
+        group: &str,
+        stream: &str,
+        lines: u16,
+    ) -> anyhow::Result<Vec<String>> {
+        let world = self.call("GetLogEvents")?;
+        let messages = world
+            .logs
+            .get(group)
+            .and_then(|streams| streams.get(stream))
+            .ok_or_else(|| {
+                not_found(
+                    "ResourceNotFoundException",
+                    "The specified log stream does not exist.",
+                )
+            })?;
+        let skip = messages.len().saturating_sub(usize::from(lines));
+        Ok(messages[skip..].to_vec())
     }
 }

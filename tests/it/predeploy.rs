@@ -1,7 +1,7 @@
 //! The pre-deploy task (migrations) end to end against moto, whose one-off tasks the scenario
 //! layer moves through PROVISIONING, PENDING, RUNNING and STOPPED with the exit codes asked for.
 
-use crate::support::{Emulator, deploy_dev, dev_inputs};
+use crate::support::{Emulator, Run, deploy_dev, dev_inputs};
 use serde_json::{Value, json};
 
 const SERVICES: &str = "- bellyfed-dev-service\n- bellyfed-dev-worker\n- bellyfed-dev-scheduler\n";
@@ -123,6 +123,12 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
         "bellyfed-dev-migrate",
         &json!({"exit_code": 1, "duration": 1.0}),
     );
+    // The services' new task role (the preflight checks that it exists and trusts ECS tasks).
+    em.aws(
+        "iam",
+        "create_role",
+        &json!({"RoleName": "bellyfed-dev-web", "AssumeRolePolicyDocument": r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#}),
+    );
     let before = running_revisions(&em);
     let run = deploy_dev(
         &em,
@@ -212,6 +218,29 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
         "{}",
         run.summary
     );
+    shows_what_the_migration_printed(&run);
+}
+
+/// What the migration printed, in the log and the summary, its environment values masked (the
+/// runner is asked to mask them first).
+fn shows_what_the_migration_printed(run: &Run) {
+    for shown in [
+        "running migration 0042_add_orders_index",
+        "ERROR: relation \"orders\" does not exist",
+        "config PORT=***",
+        "config LOG_LEVEL=***",
+    ] {
+        assert!(run.summary.contains(shown), "{shown}: {}", run.summary);
+    }
+    let mask = run.stdout.find("::add-mask::8080").expect(&run.stdout);
+    let printed = run
+        .stdout
+        .find("running migration 0042_add_orders_index")
+        .expect(&run.stdout);
+    assert!(mask < printed, "masked before printed: {}", run.stdout);
+    assert!(run.stdout.contains("config PORT=***"), "{}", run.stdout);
+    assert!(!run.stdout.contains("PORT=8080"), "{}", run.stdout);
+    assert!(!run.summary.contains("PORT=8080"), "{}", run.summary);
 }
 
 #[test]

@@ -172,6 +172,15 @@ impl Emulator {
         );
     }
 
+    /// Any AWS call through boto3, unrecorded: a test's setup (`iam`, `delete_role`, args).
+    pub fn aws(&self, service: &str, op: &str, args: &Value) -> Value {
+        self.control(
+            "POST",
+            "/aws",
+            Some(&json!({"service": service, "op": op, "args": args})),
+        )
+    }
+
     /// Makes a revision INACTIVE, as deregistering it would.
     pub fn deregister(&self, task_definition: &str) {
         self.control(

@@ -70,6 +70,16 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
   POST /delete-service {"cluster", "service"}          delete a service (as someone would, mid-rollout)
   POST /deregister {"taskDefinition"}                  make a revision INACTIVE
   POST /calls/reset
+  POST /aws       {"service", "op", "args"}                 any AWS call through boto3 (unrecorded), e.g.
+                  {"service": "iam", "op": "delete_role", "args": {"RoleName": ...}}
+  The seeded world also has what its task definition needs to start: the execution and task roles
+  (trusting ecs-tasks.amazonaws.com; the execution role's inline policy allows ECR pulls, logs,
+  the app's secret and its SSM parameters), the secret `bellyfed-{env}-db` and the log group
+  `/ecs/bellyfed-{env}`. IAM's SimulatePrincipalPolicy (which moto lacks) evaluates the role's own
+  policies (Allow/Deny with wildcards; no conditions). A crashing task (`crash`, or a one-off task
+  exiting non-zero) writes what an application prints to its awslogs stream: a start line, its
+  configuration (environment values included), the error, the exit.
+  Query-protocol calls (IAM, ELB) are recorded and take faults too (`denied`: AccessDenied).
   GET  /state?cluster=..&service=..                     service, its family's revisions, live task def
 """
 
@@ -87,7 +97,9 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from fnmatch import fnmatchcase
 from urllib.parse import parse_qs, urlparse
+from xml.sax.saxutils import escape as xml_escape
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -102,6 +114,8 @@ from moto.ecr.models import ecr_backends  # noqa: E402
 from moto.ecs.models import Container, EC2ContainerServiceBackend, Task, ecs_backends  # noqa: E402
 from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends  # noqa: E402
+from moto.iam.models import iam_backends  # noqa: E402
+from moto.logs.models import logs_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
@@ -199,8 +213,49 @@ class Recorder:
         self.buckets[op] = (tokens - 1.0, now)
         return True
 
+    def query_answer(self, start_response, status, code, message):
+        """An error as the query protocol (IAM, ELB) answers it: XML."""
+        payload = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{xml_escape(code)}</Code>"
+                   f"<Message>{xml_escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId>"
+                   "</ErrorResponse>").encode()
+        start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    def query_call(self, environ, start_response):
+        """A query-protocol call (form-encoded `Action=...`: IAM, ELB): recorded, faults injected,
+        and IAM's SimulatePrincipalPolicy (which moto lacks) answered by `simulate`."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        op = params.get("Action", "")
+        scope = environ.get("HTTP_AUTHORIZATION", "").split("Credential=")[-1].split("/")
+        service = scope[3] if len(scope) > 3 else "query"
+        fault = self.take_fault(op)
+        with self.lock:
+            self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": time.time(),
+                               "throttled": False, "fault": fault["kind"] if fault else None})
+        if fault is not None:
+            kind = fault["kind"]
+            if kind == "denied":
+                return self.query_answer(start_response, "403 Forbidden", "AccessDenied",
+                                         f"User: arn:aws:sts::{ACCOUNT}:assumed-role/deploy/ci is not authorized to perform: {service}:{op} (injected)")
+            if kind in FAULT_ANSWERS:
+                status, code, message = FAULT_ANSWERS[kind]
+                return self.query_answer(start_response, status, code, message.format(op=op, message=fault["message"]))
+            return self.inject(fault, environ, start_response, op)
+        if op == "SimulatePrincipalPolicy":
+            payload = simulate(params).encode()
+            start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+            return [payload]
+        return self.app(environ, start_response)
+
     def __call__(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target and environ.get("REQUEST_METHOD") == "POST" \
+                and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded") \
+                and CONTROL_AGENT not in environ.get("HTTP_USER_AGENT", ""):
+            return self.query_call(environ, start_response)
         if target and CONTROL_AGENT not in environ.get("HTTP_USER_AGENT", ""):
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
@@ -344,6 +399,8 @@ def stop_task(service, dep, stop_code, reason, exit_code=None, container_reason=
     if container_reason:
         container.reason = container_reason
     backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+    if exit_code not in (None, 0) and stop_code == "EssentialContainerExited":
+        write_task_log(td, container.name, task.id, app_log_lines(td, container.name, exit_code, task.id))
     add_event(service, f"has stopped 1 running tasks: (task {task.id}).")
     record("task-stopped", service, dep)
     return task
@@ -761,6 +818,10 @@ def tick_one_off(now):
                 c.exitCode = int(sc["exit_code"]) if essential and c.name == essential[0] else 0
                 if c.name == essential[0] and sc.get("reason"):
                     c.reason = sc["reason"]
+            if int(sc["exit_code"]) != 0 and essential:
+                td = ecs_backends[ACCOUNT][REGION].describe_task_definition(task.task_definition_arn)
+                write_task_log(td, essential[0], task.id,
+                               app_log_lines(td, essential[0], int(sc["exit_code"]), task.id, one_off=True))
             del ONE_OFF[arn]
             TIMELINE.append({"t": time.time(), "what": "one-off-stopped", "service": None, "deployment": arn})
         elif elapsed >= 0.4 and task.status != "RUNNING":
@@ -819,6 +880,114 @@ EC2ContainerServiceBackend.update_service = update_service
 # Seeding
 
 
+# ---------------------------------------------------------------------------------------------
+# IAM's policy simulator (moto has none): the role's own policies, inline and attached, evaluated
+# as IAM does for identity policies: an explicit Deny wins, then an Allow, else an implicit deny.
+# Conditions, NotAction/NotResource and permissions boundaries are not modelled (a statement with
+# a Condition is taken as applying); resource policies are not read, as SimulatePrincipalPolicy
+# reads none unless given one.
+
+
+def role_documents(role_name):
+    backend = iam_backends[ACCOUNT]["global"]
+    role = backend.get_role(role_name)
+    documents = list(role.policies.values())
+    for policy in role.managed_policies.values():
+        documents.extend(v.document for v in policy.versions if v.is_default_version)
+    return [json.loads(d) if isinstance(d, str) else d for d in documents]
+
+
+def listed(value):
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def decide(documents, action, resource):
+    allowed = False
+    for document in documents:
+        for st in listed(document.get("Statement")) if isinstance(document.get("Statement"), list) else [document.get("Statement", {})]:
+            actions = [a.lower() for a in listed(st.get("Action"))]
+            if not any(fnmatchcase(action.lower(), a) for a in actions):
+                continue
+            if not any(fnmatchcase(resource, r) for r in listed(st.get("Resource"))):
+                continue
+            if st.get("Effect") == "Deny":
+                return "explicitDeny"
+            allowed = allowed or st.get("Effect") == "Allow"
+    return "allowed" if allowed else "implicitDeny"
+
+
+def simulate(params):
+    """SimulatePrincipalPolicy's answer (XML) for the role named by PolicySourceArn."""
+    role_name = params["PolicySourceArn"].rsplit("/", 1)[-1]
+    documents = role_documents(role_name)
+    actions = [v for k, v in sorted(params.items(), key=lambda kv: kv[0]) if k.startswith("ActionNames.member.")]
+    resources = [v for k, v in sorted(params.items(), key=lambda kv: kv[0]) if k.startswith("ResourceArns.member.")] or ["*"]
+    members = "".join(
+        f"<member><EvalActionName>{xml_escape(a)}</EvalActionName><EvalResourceName>{xml_escape(r)}</EvalResourceName>"
+        f"<EvalDecision>{decide(documents, a, r)}</EvalDecision><MatchedStatements/><MissingContextValues/></member>"
+        for a in actions for r in resources)
+    return ('<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+            f"<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>{members}"
+            "</EvaluationResults></SimulatePrincipalPolicyResult>"
+            f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>")
+
+
+ECS_TASKS_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def execution_policy(env):
+    """What an execution role needs (AmazonECSTaskExecutionRolePolicy, plus the app's secret)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
+                                       "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",
+                                       "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+         "Resource": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:bellyfed-{env}-*"},
+        {"Effect": "Allow", "Action": ["ssm:GetParameters"],
+         "Resource": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/bellyfed/{env}/*"},
+    ]})
+
+
+# ---------------------------------------------------------------------------------------------
+# What a crashing application writes before it exits, to its awslogs stream
+
+
+def app_log_lines(td, container_name, exit_code, task_id, one_off=False):
+    """An application starting, printing its configuration (as many do, environment values
+    included), then failing."""
+    definition = next((d for d in td.container_definitions if d["name"] == container_name), {})
+    lines = [f"{container_name} starting (task {task_id})"]
+    lines += [f"config {e['name']}={e['value']}" for e in definition.get("environment", [])]
+    if one_off:
+        lines += ["running migration 0042_add_orders_index", 'ERROR: relation "orders" does not exist',
+                  f"migration failed, exiting with {exit_code}"]
+    else:
+        lines += ["Error: connect ECONNREFUSED 10.0.2.15:5432", "    at TCPConnectWrap.afterConnect (node:net:1595:16)",
+                  f"process exited with code {exit_code}"]
+    return lines
+
+
+def write_task_log(td, container_name, task_id, lines):
+    """Writes `lines` to the container's awslogs stream (`prefix/container/task-id`), as the
+    awslogs driver would; nothing when it logs elsewhere or its group is missing."""
+    definition = next((d for d in td.container_definitions if d["name"] == container_name), None)
+    config = (definition or {}).get("logConfiguration") or {}
+    options = config.get("options") or {}
+    if config.get("logDriver") != "awslogs" or "awslogs-stream-prefix" not in options:
+        return
+    group, region = options["awslogs-group"], options.get("awslogs-region", REGION)
+    stream = f"{options['awslogs-stream-prefix']}/{container_name}/{task_id}"
+    backend = logs_backends[ACCOUNT][region]
+    if group not in backend.groups:
+        if options.get("awslogs-create-group") != "true":
+            return
+        backend.create_log_group(group, {})
+    backend.create_log_stream(group, stream)
+    now = int(time.time() * 1000)
+    backend.put_log_events(group, stream, [{"timestamp": now + i, "message": line} for i, line in enumerate(lines)])
+
+
 def client(name, endpoint):
     return boto3.client(name, region_name=REGION, endpoint_url=endpoint, config=Config(user_agent_extra=CONTROL_AGENT))
 
@@ -850,6 +1019,13 @@ def seed(endpoint, environments, load_balanced=()):
         cluster, family = f"bellyfed-{env}", f"bellyfed-{env}-service"
         execution_role = f"arn:aws:iam::{ACCOUNT}:role/bellyfed-{env}-execution"
         task_role = f"arn:aws:iam::{ACCOUNT}:role/bellyfed-{env}-task"
+        # What the task definition needs to start: its roles, its secret, its log group.
+        iam, secrets, logs = (client(n, endpoint) for n in ("iam", "secretsmanager", "logs"))
+        for name in (f"bellyfed-{env}-execution", f"bellyfed-{env}-task"):
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=ECS_TASKS_TRUST)
+        iam.put_role_policy(RoleName=f"bellyfed-{env}-execution", PolicyName="execution", PolicyDocument=execution_policy(env))
+        secrets.create_secret(Name=f"bellyfed-{env}-db", SecretString="not-a-real-password")
+        logs.create_log_group(logGroupName=f"/ecs/bellyfed-{env}")
         env_tag = [{"key": "environment", "value": env}]
         ecs.create_cluster(clusterName=cluster, tags=env_tag)
         td = ecs.register_task_definition(
@@ -1026,6 +1202,11 @@ def control_handler(endpoint, recorder):
                     with LOCK:
                         TASK_SCENARIOS[payload["family"]] = {k: v for k, v in payload.items() if k != "family"}
                     return self.reply({"ok": True})
+                if url.path == "/aws":
+                    # Any AWS call through boto3, unrecorded (a test's setup: delete a role, ...).
+                    result = getattr(client(payload["service"], endpoint), payload["op"])(**payload.get("args", {}))
+                    result.pop("ResponseMetadata", None)
+                    return self.reply(json.loads(json.dumps(result, default=str)))
                 if url.path == "/calls/reset":
                     recorder.reset()
                     return self.reply({"ok": True})

@@ -53,3 +53,40 @@ pub fn log_location(
         stream,
     })
 }
+
+/// What a task definition holds that its tasks' output must not show: every environment value
+/// of every container (the first list) and every secret reference (`valueFrom`, and the name it
+/// ends in), the second.
+pub fn sensitive_values(task_definition: &Value) -> (Vec<String>, Vec<String>) {
+    let body = super::registrable(task_definition);
+    let mut values = Vec::new();
+    let mut references = Vec::new();
+    for c in body["containerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for e in c["environment"].as_array().into_iter().flatten() {
+            if let Some(v) = e["value"].as_str() {
+                values.push(v.to_string());
+            }
+        }
+        let secrets = c["secrets"]
+            .as_array()
+            .into_iter()
+            .chain(c["logConfiguration"]["secretOptions"].as_array())
+            .flatten();
+        for s in secrets {
+            if let Some(from) = s["valueFrom"].as_str() {
+                references.push(from.to_string());
+                let name = from
+                    .rsplit_once(":secret:")
+                    .map(|(_, rest)| rest.split(':').next().unwrap_or(rest))
+                    .or_else(|| from.rsplit_once(":parameter").map(|(_, rest)| rest))
+                    .unwrap_or(from);
+                references.push(name.to_string());
+            }
+        }
+    }
+    (values, references)
+}

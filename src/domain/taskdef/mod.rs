@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 pub mod diff;
 pub mod logs;
+pub mod needs;
 
 /// Fields `DescribeTaskDefinition` returns that `RegisterTaskDefinition` does not accept.
 pub const READ_ONLY_FIELDS: &[&str] = &[

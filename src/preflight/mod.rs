@@ -1,0 +1,611 @@
+//! The preflight: before any write, what the rendered task definitions need is checked against
+//! the account, all at once and concurrently: every secret and parameter a container references
+//! exists (metadata only, never a value), the roles exist and trust ECS tasks, the awslogs log
+//! groups exist, the images are in ECR, and, where IAM's policy simulator may be called, the
+//! execution role may read, decrypt, pull and log.
+//!
+//! A problem found stops the deploy before it writes anything. A read the deploy role may not
+//! make is a warning naming the permission, never a false "missing"; a read that fails otherwise
+//! is a warning too. The preflight never fails a deploy on its own errors.
+
+mod simulate;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::time::Duration;
+
+use futures::future::join_all;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::cloud::{self, Cloud, ParameterInfo, Repository, RoleInfo, SecretInfo, Wanted};
+use crate::domain::taskdef::needs::{self, ImageUse, Needs, SecretRef, SecretUse};
+
+/// A task definition to check, and what to call it when several are.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// `service api`, `the pre-deploy task`.
+    pub label: &'a str,
+    pub task_definition: &'a Value,
+}
+
+/// Where the deploy runs.
+#[derive(Debug, Clone)]
+pub struct Account<'a> {
+    pub region: &'a str,
+    /// The deploy's account id (from the live task definition's ARN).
+    pub id: &'a str,
+    /// Images the deploy already found in ECR (the deploy's own, `images`), as written into the
+    /// task definitions: not looked up again.
+    pub images_checked: &'a HashSet<String>,
+}
+
+/// What the preflight found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preflight {
+    /// How many things were checked.
+    pub checks: usize,
+    /// What would make tasks fail to start: the deploy stops before any write.
+    pub problems: Vec<String>,
+    /// What could not be checked, or may fail (a resource policy may still allow it).
+    pub warnings: Vec<String>,
+    /// What was left unchecked on purpose (another registry, another account).
+    pub notes: Vec<String>,
+    pub duration: Duration,
+}
+
+impl Preflight {
+    fn problem(&mut self, text: String) {
+        if !self.problems.contains(&text) {
+            self.problems.push(text);
+        }
+    }
+
+    fn warning(&mut self, text: String) {
+        if !self.warnings.contains(&text) {
+            self.warnings.push(text);
+        }
+    }
+
+    fn note(&mut self, text: String) {
+        if !self.notes.contains(&text) {
+            self.notes.push(text);
+        }
+    }
+}
+
+/// A thing used somewhere: the first place, and how many others.
+#[derive(Debug, Clone)]
+struct Used<T> {
+    what: T,
+    at: String,
+    more: usize,
+}
+
+impl<T> Used<T> {
+    fn place(&self) -> String {
+        match self.more {
+            0 => self.at.clone(),
+            1 => format!("{} and 1 more place", self.at),
+            n => format!("{} and {n} more places", self.at),
+        }
+    }
+}
+
+/// Everything the subjects need, each thing once.
+#[derive(Debug, Default)]
+struct Wants {
+    secrets: BTreeMap<String, Used<SecretUse>>,
+    roles: BTreeMap<String, Used<&'static str>>,
+    log_groups: BTreeMap<(String, String), Used<bool>>,
+    images: BTreeMap<String, Used<ImageUse>>,
+}
+
+fn add<K: Ord, T>(map: &mut BTreeMap<K, Used<T>>, key: K, what: T, at: String) {
+    map.entry(key)
+        .and_modify(|u| u.more += 1)
+        .or_insert(Used { what, at, more: 0 });
+}
+
+fn wants(subjects: &[Subject<'_>], region: &str) -> Wants {
+    let mut wants = Wants::default();
+    let labelled = subjects.len() > 1;
+    for subject in subjects {
+        let Needs {
+            execution_role,
+            task_role,
+            secrets,
+            log_groups,
+            images,
+        } = needs::needs(subject.task_definition);
+        let at = |container: &str| {
+            if labelled {
+                format!("container `{container}` of {}", subject.label)
+            } else {
+                format!("container `{container}`")
+            }
+        };
+        for (role, kind) in [(execution_role, "execution role"), (task_role, "task role")] {
+            if let Some(role) = role {
+                add(&mut wants.roles, role, kind, subject.label.to_string());
+            }
+        }
+        for secret in secrets {
+            let place = format!("{}, `{}`", at(&secret.container), secret.name);
+            add(&mut wants.secrets, secret.value_from.clone(), secret, place);
+        }
+        for group in log_groups {
+            let group_region = group.region.clone().unwrap_or_else(|| region.to_string());
+            let place = at(&group.container);
+            add(
+                &mut wants.log_groups,
+                (group_region, group.group),
+                group.create,
+                place,
+            );
+        }
+        for image in images {
+            let place = at(&image.container);
+            add(&mut wants.images, image.image.clone(), image, place);
+        }
+    }
+    wants
+}
+
+/// What the existence checks learned that the permission checks use.
+#[derive(Debug, Default)]
+struct Found {
+    /// Execution roles that exist: (name, ARN).
+    execution_roles: Vec<(String, String)>,
+    /// Parameters that exist: their ARN and KMS key.
+    parameters: Vec<(String, Option<String>)>,
+    /// Secrets that exist: their full ARN and KMS key.
+    secrets: Vec<(String, Option<String>)>,
+    /// ECR repositories the images are in: (region, registry, name).
+    repositories: BTreeSet<(String, String, String)>,
+    /// Log groups: (region, name, created by ECS).
+    log_groups: Vec<(String, String, bool)>,
+}
+
+/// Checks what `subjects` need. Never fails: what cannot be checked is a warning.
+pub async fn run<C: Cloud>(
+    cloud: &C,
+    subjects: &[Subject<'_>],
+    account: &Account<'_>,
+) -> Preflight {
+    let started = Instant::now();
+    let wants = wants(subjects, account.region);
+    let mut report = Preflight::default();
+    let mut found = Found::default();
+    let (params, secrets, roles, groups, images) = tokio::join!(
+        parameters(cloud, &wants, account),
+        secrets(cloud, &wants, account),
+        roles(cloud, &wants),
+        log_groups(cloud, &wants, account),
+        images(cloud, &wants, account),
+    );
+    found.parameters = params.judge(&wants, account, &mut report);
+    for (used, answer) in secrets {
+        judge_secret(used, answer, &mut report, &mut found);
+    }
+    for (role, used, answer) in roles {
+        judge_role(role, used, answer, account, &mut report, &mut found);
+    }
+    for ((region, group), used, answer) in groups {
+        report.checks += 1;
+        match answer {
+            Ok(true) => {}
+            Ok(false) => report.problem(format!(
+                "log group `{group}` ({}) does not exist in {region}: create it, or set the log option `awslogs-create-group` to `true`",
+                used.place()
+            )),
+            Err(err) => report.warning(unread("log groups", "logs:DescribeLogGroups", &err)),
+        }
+    }
+    for (used, answer) in images {
+        report.checks += 1;
+        match answer {
+            Ok(_) => {}
+            Err(err) if is_missing_image(&err) => report.problem(format!(
+                "image `{}` ({}) is not in ECR",
+                used.what.image,
+                used.place()
+            )),
+            Err(err) => report.warning(unread("images", "ecr:DescribeImages", &err)),
+        }
+    }
+    found.repositories = repositories(&wants, &mut report);
+    found.log_groups = wants
+        .log_groups
+        .iter()
+        .map(|((region, group), u)| (region.clone(), group.clone(), u.what))
+        .collect();
+    simulate::check(cloud, &found, account, &mut report).await;
+    report.duration = started.elapsed();
+    report
+}
+
+/// `None` for the deploy's own region (its client), else the region.
+fn elsewhere<'a>(region: &'a str, account: &Account<'_>) -> Option<&'a str> {
+    Some(region).filter(|r| *r != account.region)
+}
+
+type Answered<'w, K, T> = Vec<(K, &'w Used<T>, anyhow::Result<bool>)>;
+
+async fn secrets<'w, C: Cloud>(
+    cloud: &C,
+    wants: &'w Wants,
+    account: &Account<'_>,
+) -> Vec<(&'w Used<SecretUse>, anyhow::Result<SecretInfo>)> {
+    join_all(
+        wants
+            .secrets
+            .values()
+            .filter_map(|u| match &u.what.reference {
+                SecretRef::Secret { arn, region, .. } => Some(async move {
+                    (
+                        u,
+                        cloud.describe_secret(elsewhere(region, account), arn).await,
+                    )
+                }),
+                _ => None,
+            }),
+    )
+    .await
+}
+
+async fn roles<'w, C: Cloud>(
+    cloud: &C,
+    wants: &'w Wants,
+) -> Vec<(&'w String, &'w Used<&'static str>, anyhow::Result<RoleInfo>)> {
+    join_all(
+        wants
+            .roles
+            .iter()
+            .map(|(role, u)| async move { (role, u, cloud.get_role(role_name(role)).await) }),
+    )
+    .await
+}
+
+/// The log groups ECS does not create, and whether each exists.
+async fn log_groups<'w, C: Cloud>(
+    cloud: &C,
+    wants: &'w Wants,
+    account: &Account<'_>,
+) -> Answered<'w, &'w (String, String), bool> {
+    join_all(
+        wants
+            .log_groups
+            .iter()
+            .filter(|(_, u)| !u.what)
+            .map(|(key, u)| async move {
+                let (region, group) = key;
+                let answer = cloud
+                    .log_group_exists(elsewhere(region, account), group)
+                    .await;
+                (key, u, answer)
+            }),
+    )
+    .await
+}
+
+/// The ECR images the deploy did not look up already.
+async fn images<'w, C: Cloud>(
+    cloud: &C,
+    wants: &'w Wants,
+    account: &Account<'_>,
+) -> Vec<(&'w Used<ImageUse>, anyhow::Result<crate::cloud::FoundImage>)> {
+    join_all(
+        wants
+            .images
+            .values()
+            .filter(|u| !account.images_checked.contains(&u.what.image))
+            .filter_map(|u| u.what.ecr.as_ref().map(|ecr| (u, ecr)))
+            .map(|(u, (repo, reference))| async move {
+                let repository = Repository {
+                    name: repo.name.clone(),
+                    registry_id: Some(repo.registry_id.clone()),
+                    region: elsewhere(&repo.region, account).map(str::to_string),
+                };
+                let wanted = match (&reference.digest, &reference.tag) {
+                    (Some(digest), _) => Wanted::Digest(digest),
+                    (None, Some(tag)) => Wanted::Tag(tag),
+                    (None, None) => Wanted::Tag("latest"),
+                };
+                (u, cloud.find_image(&repository, wanted).await)
+            }),
+    )
+    .await
+}
+
+/// The ECR repositories the images come from; an image of another registry is a note.
+fn repositories(wants: &Wants, report: &mut Preflight) -> BTreeSet<(String, String, String)> {
+    let mut found = BTreeSet::new();
+    for used in wants.images.values() {
+        match &used.what.ecr {
+            Some((repo, _)) => {
+                found.insert((
+                    repo.region.clone(),
+                    repo.registry_id.clone(),
+                    repo.name.clone(),
+                ));
+            }
+            None => report.note(format!(
+                "image `{}` ({}) is not in ECR: not checked",
+                used.what.image,
+                used.place()
+            )),
+        }
+    }
+    found
+}
+
+/// The role's name from its ARN (`arn:aws:iam::1:role/path/name` → `name`) or as given.
+fn role_name(role: &str) -> &str {
+    role.rsplit('/').next().unwrap_or(role)
+}
+
+fn account_of(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:")
+        .and_then(|rest| rest.split(':').nth(3))
+        .filter(|a| !a.is_empty())
+}
+
+/// A warning for reads that failed: a denied one names the permission.
+fn unread(what: &str, permission: &str, err: &anyhow::Error) -> String {
+    if cloud::is_denied(err) {
+        format!("{what} were not checked: the deploy role may not call {permission}")
+    } else {
+        format!("{what} could not be checked: {err:#}")
+    }
+}
+
+fn is_missing_image(err: &anyhow::Error) -> bool {
+    cloud::has_code(err, "ImageNotFoundException")
+        || cloud::has_code(err, "RepositoryNotFoundException")
+}
+
+/// A reference as we may print it: ARNs and `/paths` are names; anything else may be a value
+/// pasted where a name belongs, and is not repeated.
+fn shown(value_from: &str) -> String {
+    if value_from.starts_with("arn:") || value_from.starts_with('/') {
+        format!(" `{value_from}`")
+    } else {
+        String::new()
+    }
+}
+
+/// The parameters used in one region, and what `DescribeParameters` answered there.
+type ParameterAnswer<'w> = (Vec<&'w Used<SecretUse>>, anyhow::Result<Vec<ParameterInfo>>);
+
+/// The parameter lookups, per region.
+struct Parameters<'w> {
+    answers: Vec<ParameterAnswer<'w>>,
+}
+
+async fn parameters<'w, C: Cloud>(
+    cloud: &C,
+    wants: &'w Wants,
+    account: &Account<'_>,
+) -> Parameters<'w> {
+    let mut by_region: BTreeMap<Option<String>, Vec<&Used<SecretUse>>> = BTreeMap::new();
+    for used in wants.secrets.values() {
+        if let SecretRef::Parameter { region, .. } = &used.what.reference {
+            let region = region.clone().filter(|r| r != account.region);
+            by_region.entry(region).or_default().push(used);
+        }
+    }
+    let answers = join_all(by_region.into_iter().map(|(region, uses)| async move {
+        let names: Vec<String> = uses
+            .iter()
+            .filter_map(|u| match &u.what.reference {
+                SecretRef::Parameter { names, .. } => Some(names.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let answer = cloud.describe_parameters(region.as_deref(), &names).await;
+        (uses, answer)
+    }))
+    .await;
+    Parameters { answers }
+}
+
+impl Parameters<'_> {
+    /// Problems for missing parameters; the ARNs and keys of those found.
+    fn judge(
+        self,
+        wants: &Wants,
+        account: &Account<'_>,
+        report: &mut Preflight,
+    ) -> Vec<(String, Option<String>)> {
+        let mut found = Vec::new();
+        for used in wants.secrets.values() {
+            if let SecretRef::Invalid(why) = &used.what.reference {
+                report.checks += 1;
+                report.problem(format!(
+                    "the secret reference of {} is not valid: {why}",
+                    used.place()
+                ));
+            }
+        }
+        for (uses, answer) in self.answers {
+            let existing = match answer {
+                Ok(existing) => existing,
+                Err(err) => {
+                    report.warning(unread("SSM parameters", "ssm:DescribeParameters", &err));
+                    continue;
+                }
+            };
+            for used in uses {
+                let SecretRef::Parameter {
+                    names,
+                    region,
+                    account: owner,
+                } = &used.what.reference
+                else {
+                    continue;
+                };
+                if owner.as_deref().is_some_and(|a| a != account.id) {
+                    report.note(format!(
+                        "SSM parameter{} ({}) is in another account: not checked",
+                        shown(&used.what.value_from),
+                        used.place()
+                    ));
+                    continue;
+                }
+                report.checks += 1;
+                match existing.iter().find(|p| names.contains(&p.name)) {
+                    Some(p) => {
+                        let region = region.as_deref().unwrap_or(account.region);
+                        let path = if p.name.starts_with('/') {
+                            p.name.clone()
+                        } else {
+                            format!("/{}", p.name)
+                        };
+                        let arn = format!(
+                            "arn:{}:ssm:{region}:{}:parameter{path}",
+                            partition(region),
+                            account.id
+                        );
+                        found.push((arn, p.kms_key.clone()));
+                    }
+                    None => report.problem(format!(
+                        "SSM parameter{} ({}) does not exist",
+                        shown(&used.what.value_from),
+                        used.place()
+                    )),
+                }
+            }
+        }
+        found
+    }
+}
+
+fn judge_secret(
+    used: &Used<SecretUse>,
+    answer: anyhow::Result<SecretInfo>,
+    report: &mut Preflight,
+    found: &mut Found,
+) {
+    let SecretRef::Secret {
+        arn,
+        version_stage,
+        version_id,
+        ..
+    } = &used.what.reference
+    else {
+        return;
+    };
+    report.checks += 1;
+    let secret = match answer {
+        Ok(secret) => secret,
+        Err(err) if cloud::has_code(&err, "ResourceNotFoundException") => {
+            report.problem(format!(
+                "Secrets Manager secret `{arn}` ({}) does not exist",
+                used.place()
+            ));
+            return;
+        }
+        Err(err) => {
+            report.warning(unread(
+                "Secrets Manager secrets",
+                "secretsmanager:DescribeSecret",
+                &err,
+            ));
+            return;
+        }
+    };
+    if secret.deleted {
+        report.problem(format!(
+            "Secrets Manager secret `{arn}` ({}) is scheduled for deletion: its value cannot be read",
+            used.place()
+        ));
+        return;
+    }
+    if let Some(stage) = version_stage
+        && !secret.versions.values().flatten().any(|s| s == stage)
+    {
+        report.problem(format!(
+            "Secrets Manager secret `{arn}` ({}) has no version labelled `{stage}`",
+            used.place()
+        ));
+    }
+    if let Some(id) = version_id
+        && !secret.versions.contains_key(id)
+    {
+        report.problem(format!(
+            "Secrets Manager secret `{arn}` ({}) has no version `{id}`",
+            used.place()
+        ));
+    }
+    found.secrets.push((secret.arn, secret.kms_key));
+}
+
+fn judge_role(
+    role: &str,
+    used: &Used<&'static str>,
+    answer: anyhow::Result<RoleInfo>,
+    account: &Account<'_>,
+    report: &mut Preflight,
+    found: &mut Found,
+) {
+    let kind = used.what;
+    let name = role_name(role);
+    if account_of(role).is_some_and(|a| a != account.id) {
+        report.note(format!(
+            "{kind} `{role}` is in another account: not checked"
+        ));
+        return;
+    }
+    report.checks += 1;
+    let info = match answer {
+        Ok(info) => info,
+        Err(err) if cloud::has_code(&err, "NoSuchEntity") => {
+            report.problem(format!("{kind} `{name}` does not exist"));
+            return;
+        }
+        Err(err) => {
+            report.warning(unread("roles", "iam:GetRole", &err));
+            return;
+        }
+    };
+    if role.starts_with("arn:") && info.arn != role {
+        report.problem(format!(
+            "{kind} `{role}` does not exist: the role named `{name}` is `{}`",
+            info.arn
+        ));
+        return;
+    }
+    if info
+        .trust_policy
+        .as_deref()
+        .and_then(needs::trusts_ecs_tasks)
+        == Some(false)
+    {
+        report.problem(format!(
+            "{kind} `{name}` cannot be assumed by ECS tasks: its trust policy does not allow `ecs-tasks.amazonaws.com`"
+        ));
+    }
+    if kind == "execution role" {
+        found.execution_roles.push((name.to_string(), info.arn));
+    }
+}
+
+/// The partition of ARNs in `region`.
+fn partition(region: &str) -> &'static str {
+    match crate::domain::arn::Partition::of(region) {
+        crate::domain::arn::Partition::Aws => "aws",
+        crate::domain::arn::Partition::China => "aws-cn",
+        crate::domain::arn::Partition::GovCloud => "aws-us-gov",
+    }
+}
+
+/// The repository of an ECR URI, for the permission checks.
+pub fn repository_arn(region: &str, registry: &str, name: &str) -> String {
+    format!(
+        "arn:{}:ecr:{region}:{registry}:repository/{name}",
+        partition(region)
+    )
+}

@@ -1,0 +1,203 @@
+//! The permission checks: IAM's policy simulator asked, for each execution role, whether it may
+//! read the secrets and parameters (and decrypt them), pull the images and write the logs.
+//!
+//! The simulator reads the role's own policies (and its permissions boundary), not resource
+//! policies: where a secret's resource policy, a KMS key policy or an ECR repository policy could
+//! grant what the role's policies do not, a denial is a warning, not a problem.
+
+use futures::future::join_all;
+
+use super::{Account, Found, Preflight, partition, repository_arn, unread};
+use crate::cloud::{Cloud, Decision, Evaluation};
+
+/// One question to the simulator: actions on resources, and whether a resource policy may
+/// grant them when the role's own policies do not.
+struct Ask {
+    actions: Vec<String>,
+    resources: Vec<String>,
+    /// What may grant it besides the role (`the secret's resource policy`); `None`: nothing.
+    else_granted_by: Option<&'static str>,
+}
+
+/// AWS managed keys (`alias/aws/ssm`, `alias/aws/secretsmanager`) need no permission of the
+/// role's own; a customer managed key named by id or ARN does.
+fn key_arn(key: &str, region: &str, account: &str) -> Option<String> {
+    if key.starts_with("arn:") {
+        return (!key.contains(":alias/")).then(|| key.to_string());
+    }
+    if key.starts_with("alias/") {
+        return None;
+    }
+    Some(format!(
+        "arn:{}:kms:{region}:{account}:key/{key}",
+        partition(region)
+    ))
+}
+
+fn asks(found: &Found, account: &Account<'_>) -> Vec<Ask> {
+    let strings = |items: &[&str]| items.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+    let mut asks = Vec::new();
+    let secrets: Vec<String> = found.secrets.iter().map(|(arn, _)| arn.clone()).collect();
+    if !secrets.is_empty() {
+        asks.push(Ask {
+            actions: strings(&["secretsmanager:GetSecretValue"]),
+            resources: secrets,
+            else_granted_by: Some("the secret's resource policy"),
+        });
+    }
+    let parameters: Vec<String> = found
+        .parameters
+        .iter()
+        .map(|(arn, _)| arn.clone())
+        .collect();
+    if !parameters.is_empty() {
+        asks.push(Ask {
+            actions: strings(&["ssm:GetParameters"]),
+            resources: parameters,
+            else_granted_by: None,
+        });
+    }
+    let mut keys: Vec<String> = found
+        .secrets
+        .iter()
+        .chain(&found.parameters)
+        .filter_map(|(_, key)| key.as_deref())
+        .filter_map(|key| key_arn(key, account.region, account.id))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    if !keys.is_empty() {
+        asks.push(Ask {
+            actions: strings(&["kms:Decrypt"]),
+            resources: keys,
+            else_granted_by: Some("the key policy"),
+        });
+    }
+    let repositories: Vec<String> = found
+        .repositories
+        .iter()
+        .map(|(region, registry, name)| repository_arn(region, registry, name))
+        .collect();
+    if !repositories.is_empty() {
+        asks.push(Ask {
+            actions: strings(&["ecr:GetAuthorizationToken"]),
+            resources: vec!["*".into()],
+            else_granted_by: None,
+        });
+        asks.push(Ask {
+            actions: strings(&["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]),
+            resources: repositories,
+            else_granted_by: Some("the repository policy"),
+        });
+    }
+    let group_arn = |region: &str, group: &str| {
+        format!(
+            "arn:{}:logs:{region}:{}:log-group:{group}:*",
+            partition(region),
+            account.id
+        )
+    };
+    let groups: Vec<String> = found
+        .log_groups
+        .iter()
+        .map(|(region, group, _)| group_arn(region, group))
+        .collect();
+    if !groups.is_empty() {
+        asks.push(Ask {
+            actions: strings(&["logs:CreateLogStream", "logs:PutLogEvents"]),
+            resources: groups,
+            else_granted_by: None,
+        });
+    }
+    let created: Vec<String> = found
+        .log_groups
+        .iter()
+        .filter(|(_, _, create)| *create)
+        .map(|(region, group, _)| group_arn(region, group))
+        .collect();
+    if !created.is_empty() {
+        asks.push(Ask {
+            actions: strings(&["logs:CreateLogGroup"]),
+            resources: created,
+            else_granted_by: None,
+        });
+    }
+    asks
+}
+
+/// Asks the simulator for every execution role; a denied simulator is said once.
+pub(super) async fn check<C: Cloud>(
+    cloud: &C,
+    found: &Found,
+    account: &Account<'_>,
+    report: &mut Preflight,
+) {
+    let asks = asks(found, account);
+    if asks.is_empty() {
+        return;
+    }
+    for (name, arn) in &found.execution_roles {
+        let answers = join_all(asks.iter().map(|ask| async move {
+            (
+                ask,
+                cloud
+                    .simulate_principal_policy(arn, &ask.actions, &ask.resources)
+                    .await,
+            )
+        }))
+        .await;
+        for (ask, answer) in answers {
+            match answer {
+                Ok(evaluations) => {
+                    for e in evaluations {
+                        report.checks += 1;
+                        judge(name, ask, &e, report);
+                    }
+                }
+                Err(err) if crate::cloud::is_denied(&err) => report.note(
+                    "permissions were not checked: the deploy role may not call iam:SimulatePrincipalPolicy"
+                        .into(),
+                ),
+                Err(err) => report.warning(unread("permissions", "iam:SimulatePrincipalPolicy", &err)),
+            }
+        }
+    }
+}
+
+fn judge(role: &str, ask: &Ask, e: &Evaluation, report: &mut Preflight) {
+    let (action, resource) = (&e.action, &e.resource);
+    match (e.decision, ask.else_granted_by) {
+        (Decision::Allowed, _) => {}
+        (Decision::ExplicitDeny, _) => report.problem(format!(
+            "execution role `{role}` is denied `{action}` on `{resource}`: tasks will fail to start"
+        )),
+        (Decision::ImplicitDeny, None) => report.problem(format!(
+            "execution role `{role}` is not allowed `{action}` on `{resource}`: tasks will fail to start"
+        )),
+        (Decision::ImplicitDeny, Some(other)) => report.warning(format!(
+            "execution role `{role}`'s own policies do not allow `{action}` on `{resource}`: unless {other} does, tasks will fail to start"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_customer_managed_keys_are_asked_about() {
+        assert_eq!(key_arn("alias/aws/ssm", "us-east-1", "1"), None);
+        assert_eq!(
+            key_arn("arn:aws:kms:us-east-1:1:alias/mine", "us-east-1", "1"),
+            None
+        );
+        assert_eq!(
+            key_arn("0f1e", "us-east-1", "123456789012").as_deref(),
+            Some("arn:aws:kms:us-east-1:123456789012:key/0f1e")
+        );
+        assert_eq!(
+            key_arn("arn:aws:kms:eu-west-1:1:key/ab", "us-east-1", "1").as_deref(),
+            Some("arn:aws:kms:eu-west-1:1:key/ab")
+        );
+    }
+}
