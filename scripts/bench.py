@@ -7,7 +7,8 @@ What it measures, each over several runs:
   * crash-loop latency: from the third failed task of our deployment (no circuit breaker) to exit;
   * pre-deploy latency: from the migration task stopping with exit 0 to the service update;
   * API calls per minute while waiting on a rollout that never finishes, by operation;
-  * wall time and AWS calls of a deploy without waiting and of an unchanged redeploy;
+  * wall time and AWS calls of a deploy without waiting and of an unchanged redeploy, and the
+    time the preflight adds to it;
   * wall time of 1, 10 and 50 services (wait on), and the reads a minute of a quiet wait for 50.
 The binary is $ECS_SHIP_BIN; the emulator runs on 127.0.0.1 only.
 """
@@ -238,6 +239,18 @@ def main():
             counts = collections.Counter(c["op"] for c in em.control("GET", "/calls"))
         results.append(("Deploy without waiting (register + update), wall time, deploys 1.2 s apart", summary(walls)))
         results.append(("AWS calls of a deploy without waiting", ", ".join(f"{op} {n}" for op, n in sorted(counts.items()))))
+        # The preflight's cost: the same deploy with it (the default) and without, alternating.
+        with_checks, without = [], []
+        for i in range(2 * args.runs):
+            run += 1
+            time.sleep(1.2)
+            checks = i % 2 == 0
+            start, end, done = deploy(em, run, "--wait", "false", "--preflight", "true" if checks else "false")
+            assert done.returncode == 0, done.stdout
+            (with_checks if checks else without).append(end - start)
+        added = statistics.median(with_checks) - statistics.median(without)
+        results.append(("Time the preflight adds to a deploy without waiting (medians, alternating runs)",
+                        f"{added * 1000:.0f} ms (with: {summary(with_checks)}; without: {summary(without)})"))
         walls = []
         for _ in range(args.runs):
             em.control("POST", "/calls/reset")

@@ -3,11 +3,11 @@
 //! The data flows one way; each stage is a folder, and a stage imports only the stages before it:
 //!
 //! ```text
-//! input ──► request ──► gather ──► plan ──► apply ──► watch ──► rollback ──► deploy ──► report
-//! (env,     (validate,   (AWS reads, (pure:   (AWS     (verdict, (after a     (runs the  (outputs,
-//!  files)    pure)        concurrent) render,  writes)  diagnosis) failure;    stages,    summary,
-//!                                     diff)                       command)    keeps      console)
-//!                                                                             their values)
+//! input ──► request ──► gather ──► plan ──► preflight ──► apply ──► watch ──► rollback ──► deploy ──► report
+//! (env,     (validate,  (AWS reads, (pure:  (AWS reads:   (AWS      (verdict, (after a     (runs the  (outputs,
+//!  files)    pure)       concurrent)  render,  what new    writes)   diagnosis)  failure;   stages,    summary,
+//!                                   diff)    tasks need)                       command)     keeps      console)
+//!                                                                                           their values)
 //! ```
 //!
 //! - Shared by all, importing no stage: [`error`], [`text`], [`console`] (log lines),
@@ -20,7 +20,9 @@
 //! - [`request`] validates inputs into a [`request::Request`]: after it nothing sees raw strings,
 //!   and no AWS call happens before it succeeds (the production gate included).
 //! - [`gather`] reads SSM, ECR and ECS concurrently into a [`gather::Gathered`] snapshot;
-//!   [`plan`] turns request + snapshot into a [`plan::Plan`] per service (what `--dry-run` shows).
+//!   [`plan`] turns request + snapshot into a [`plan::Plan`] per service (what `--dry-run` shows);
+//!   [`preflight`] checks what the new revisions need (secrets, roles, log groups, images, the
+//!   execution role's permissions) before anything is written.
 //! - [`apply`] makes the writes and returns what each did (register, the pre-deploy task,
 //!   update, and after a verified success the record, promotion tag and clean-up); [`watch`]
 //!   decides each rollout's verdict and explains failures; [`rollback`] puts services back after

@@ -16,8 +16,6 @@ use crate::domain::outcome::{TaskLog, TaskLogs};
 use crate::domain::taskdef::logs::{essential_containers, log_location, sensitive_values};
 use crate::text::{Mask, shorten};
 
-/// Lines shown by the commands that have no `task-logs-lines` input (`rollback`, `continue`).
-pub const DEFAULT_LINES: u16 = 30;
 /// At most this many failed tasks have their logs read (newest first).
 pub const MAX_TASKS: usize = 3;
 /// A log line longer than this is cut.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Clients, deployments, ecr, ecs, elb, preflight, ssm, tasks};
+use super::{Clients, deployments, ecr, ecs, elb, iam, logs, secrets, ssm, tasks};
 use crate::cloud::{
     Cloud, DescribedServices, Evaluation, FoundImage, HookAction, InRegion, OneOffTask,
     ParameterInfo, Repository, RoleInfo, SecretInfo, ServiceDeploymentBrief, ServiceUpdate,
@@ -213,7 +213,7 @@ impl Cloud for Clients {
         region: InRegion<'_>,
         names: &[String],
     ) -> anyhow::Result<Vec<ParameterInfo>> {
-        preflight::describe_parameters(&self.ssm_in(region), names).await
+        ssm::describe_parameters(&self.ssm_in(region), names).await
     }
 
     async fn describe_secret(
@@ -221,11 +221,11 @@ impl Cloud for Clients {
         region: InRegion<'_>,
         secret_id: &str,
     ) -> anyhow::Result<SecretInfo> {
-        preflight::describe_secret(&self.secrets_in(region), secret_id).await
+        secrets::describe_secret(&self.secrets_in(region), secret_id).await
     }
 
     async fn get_role(&self, name: &str) -> anyhow::Result<RoleInfo> {
-        preflight::get_role(&self.iam, name).await
+        iam::get_role(&self.iam, name).await
     }
 
     async fn simulate_principal_policy(
@@ -234,11 +234,11 @@ impl Cloud for Clients {
         actions: &[String],
         resources: &[String],
     ) -> anyhow::Result<Vec<Evaluation>> {
-        preflight::simulate_principal_policy(&self.iam, principal_arn, actions, resources).await
+        iam::simulate_principal_policy(&self.iam, principal_arn, actions, resources).await
     }
 
     async fn log_group_exists(&self, region: InRegion<'_>, group: &str) -> anyhow::Result<bool> {
-        preflight::log_group_exists(&self.logs_in(region), group).await
+        logs::log_group_exists(&self.logs_in(region), group).await
     }
 
     async fn log_tail(
@@ -248,6 +248,6 @@ impl Cloud for Clients {
         stream: &str,
         lines: u16,
     ) -> anyhow::Result<Vec<String>> {
-        preflight::log_tail(&self.logs_in(region), group, stream, lines).await
+        logs::log_tail(&self.logs_in(region), group, stream, lines).await
     }
 }

@@ -5,8 +5,10 @@ pub mod deployments;
 pub mod ecr;
 pub mod ecs;
 pub mod elb;
-pub mod preflight;
+pub mod iam;
+pub mod logs;
 pub mod raw_json;
+pub mod secrets;
 pub mod ssm;
 pub mod tasks;
 

@@ -1,4 +1,5 @@
-//! SSM Parameter Store: reading a batch of parameters.
+//! SSM Parameter Store: reading a batch of parameters, writing one, and (for the preflight)
+//! which exist, without their values.
 
 use std::collections::BTreeMap;
 
@@ -6,6 +7,7 @@ use anyhow::Context;
 use aws_sdk_ssm::Client;
 
 use super::sdk_error;
+use crate::cloud::ParameterInfo;
 
 /// Reads parameters by full name, 10 per call (the API's limit), decrypting `SecureString`s.
 /// Missing parameters are simply absent from the result.
@@ -51,4 +53,38 @@ pub async fn put_parameter(client: &Client, name: &str, value: &str) -> anyhow::
         .map_err(sdk_error)
         .with_context(|| format!("writing SSM parameter `{name}`"))?;
     Ok(())
+}
+
+/// The parameters among `names` that exist, 50 names a call (the filter's limit).
+pub async fn describe_parameters(
+    client: &Client,
+    names: &[String],
+) -> anyhow::Result<Vec<ParameterInfo>> {
+    let mut found = Vec::new();
+    for chunk in names.chunks(50) {
+        let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+            .key("Name")
+            .option("Equals")
+            .set_values(Some(chunk.to_vec()))
+            .build()
+            .context("building the DescribeParameters filter")?;
+        let mut pages = client
+            .describe_parameters()
+            .parameter_filters(filter)
+            .max_results(50)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page
+                .map_err(sdk_error)
+                .context("describing SSM parameters")?;
+            found.extend(page.parameters().iter().filter_map(|p| {
+                Some(ParameterInfo {
+                    name: p.name()?.to_string(),
+                    kms_key: p.key_id().map(str::to_string),
+                })
+            }));
+        }
+    }
+    Ok(found)
 }

@@ -96,7 +96,7 @@ pub async fn judge<C: Cloud, W: Write>(
         return true;
     }
     judged.rollback = req.rollback;
-    judged.explanation = diagnose::explain(cloud, &outcomes, req.task_logs_lines).await;
+    judged.explanation = diagnose::explain(cloud, &outcomes, limits.log_lines).await;
     let ours_to_roll_back = outcomes.iter().any(|o| match &o.verdict {
         watch::Verdict::Failed { cause, .. } => cause.ours_to_roll_back(),
         watch::Verdict::Completed | watch::Verdict::Paused { .. } => false,

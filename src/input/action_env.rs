@@ -209,7 +209,7 @@ mod tests {
             (
                 args.target.environment.as_deref(),
                 args.image_tag.as_deref(),
-                args.task_logs_lines.as_str()
+                args.target.task_logs_lines.as_str()
             ),
             (Some("dev"), Some("v2"), "5")
         );

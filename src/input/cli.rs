@@ -108,6 +108,12 @@ pub struct TargetArgs {
     #[arg(long, value_name = "COUNT", default_value = "3")]
     pub max_task_failures: String,
 
+    /// When tasks of the new deployment (or the pre-deploy task, or a rollback) fail, show this many last lines
+    /// of each failed essential container's awslogs stream (at most 3 tasks), environment values
+    /// and secret references masked; 0 turns it off. At most 200.
+    #[arg(long, value_name = "LINES", default_value = "30")]
+    pub task_logs_lines: String,
+
     /// AWS region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION` / the AWS profile.
     #[arg(long, value_name = "REGION")]
     pub aws_region: Option<String>,
@@ -211,12 +217,6 @@ pub struct DeployArgs {
     /// A problem found stops the deploy; what cannot be checked is a warning.
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
     pub preflight: String,
-
-    /// When tasks of the new deployment (or the pre-deploy task) fail, show this many last lines
-    /// of each failed essential container's awslogs stream (at most 3 tasks), environment values
-    /// and secret references masked; 0 turns it off. At most 200.
-    #[arg(long, value_name = "LINES", default_value = "30")]
-    pub task_logs_lines: String,
 
     /// `verify`: only check (set by the subcommand, not an input).
     #[arg(skip)]

@@ -181,6 +181,7 @@ settings! {
         wait_until = "wait-until",
         timeout_minutes = "timeout-minutes",
         max_task_failures = "max-task-failures",
+        task_logs_lines = "task-logs-lines",
     ],
     deploy: [
         repository = "repository",
@@ -206,7 +207,6 @@ settings! {
         remove_secrets = "remove-secrets",
         pin_image_digest = "pin-image-digest",
         preflight = "preflight",
-        task_logs_lines = "task-logs-lines",
         rollback = "rollback",
         on_cancel = "on-cancel",
         circuit_breaker = "circuit-breaker",

@@ -88,7 +88,7 @@ pub fn plan(
             .pre_deploy_live
             .is_none()
             .then(|| first.service.clone()),
-        log_lines: req.task_logs_lines,
+        log_lines: req.target.task_logs_lines,
     })
 }
 

@@ -126,7 +126,19 @@ fn wants(subjects: &[Subject<'_>], region: &str) -> Wants {
         };
         for (role, kind) in [(execution_role, "execution role"), (task_role, "task role")] {
             if let Some(role) = role {
-                add(&mut wants.roles, role, kind, subject.label.to_string());
+                let used = wants
+                    .roles
+                    .entry(role)
+                    .and_modify(|u| u.more += 1)
+                    .or_insert(Used {
+                        what: kind,
+                        at: subject.label.to_string(),
+                        more: 0,
+                    });
+                // A role that is anyone's execution role has its permissions checked.
+                if kind == "execution role" {
+                    used.what = kind;
+                }
             }
         }
         for secret in secrets {

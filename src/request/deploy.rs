@@ -83,12 +83,6 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
         dry_run: parse_bool("dry-run", &args.dry_run)?,
         verify_only: args.verify_only,
         preflight: args.verify_only || parse_bool("preflight", &args.preflight)?,
-        task_logs_lines: u16::try_from(whole_number(
-            "task-logs-lines",
-            &args.task_logs_lines,
-            0..=200,
-        )?)
-        .expect("range fits u16"),
         pin_image_digest: parse_bool("pin-image-digest", &args.pin_image_digest)?,
         rollback: parse_bool("rollback", &args.rollback)?,
         on_cancel: match args.on_cancel.trim() {

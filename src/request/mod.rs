@@ -260,8 +260,6 @@ pub struct DeployRequest {
     pub verify_only: bool,
     /// Check what the new task definitions need before any write.
     pub preflight: bool,
-    /// Last lines of a failed task's log to show (0: none).
-    pub task_logs_lines: u16,
     pub pin_image_digest: bool,
     pub rollback: bool,
     /// What a cancelled run does to the rollouts in flight.

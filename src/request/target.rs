@@ -29,6 +29,8 @@ pub struct Target {
     pub wait_until: WaitUntil,
     pub timeout: Duration,
     pub max_task_failures: u32,
+    /// Last lines of a failed task's log to show (0: none).
+    pub task_logs_lines: u16,
     pub region: Option<String>,
 }
 
@@ -71,6 +73,12 @@ impl TargetArgs {
             wait_until: self.wait_until()?,
             timeout: minutes("timeout-minutes", &self.timeout_minutes)?,
             max_task_failures: u32::try_from(max_task_failures).expect("range fits u32"),
+            task_logs_lines: u16::try_from(whole_number(
+                "task-logs-lines",
+                &self.task_logs_lines,
+                0..=200,
+            )?)
+            .expect("range fits u16"),
             region: region("aws-region", self.aws_region.as_ref())?,
         })
     }

@@ -124,12 +124,7 @@ async fn steps<C: Cloud, W: Write>(
         .pop()
         .context("one outcome per watched service")?;
     if matches!(outcome.verdict, Verdict::Failed { .. }) {
-        run.explanation = explain(
-            cloud,
-            std::slice::from_ref(&outcome),
-            crate::apply::task_logs::DEFAULT_LINES,
-        )
-        .await;
+        run.explanation = explain(cloud, std::slice::from_ref(&outcome), limits.log_lines).await;
     }
     run.outcome = Some(outcome);
     Ok(())

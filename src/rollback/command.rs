@@ -261,12 +261,7 @@ async fn wait_for_rollback<C: Cloud, W: Write>(
         )),
         Verdict::Failed { reason, .. } => Some((
             reason.clone(),
-            explain(
-                cloud,
-                std::slice::from_ref(&outcome),
-                crate::apply::task_logs::DEFAULT_LINES,
-            )
-            .await,
+            explain(cloud, std::slice::from_ref(&outcome), limits.log_lines).await,
         )),
     };
     RollbackWaited {

@@ -141,15 +141,19 @@ pub struct Limits {
     pub max_task_failures: u32,
     /// Whether a pause at a PAUSE hook ends the wait.
     pub until: WaitUntil,
+    /// After a failure, the last lines of each failed task's log to show (0: none).
+    pub log_lines: u16,
 }
 
 impl Limits {
-    /// The limits a request sets (`timeout-minutes`, `max-task-failures`, `wait-until`).
+    /// The limits a request sets (`timeout-minutes`, `max-task-failures`, `wait-until`,
+    /// `task-logs-lines`).
     pub fn of(target: &crate::request::Target) -> Self {
         Self {
             timeout: target.timeout,
             max_task_failures: target.max_task_failures,
             until: target.wait_until,
+            log_lines: target.task_logs_lines,
         }
     }
 }

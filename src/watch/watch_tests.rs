@@ -238,6 +238,7 @@ async fn unreadable_at_six_seconds(script: &mut Script) -> String {
         timeout: Duration::from_secs(6),
         max_task_failures: 3,
         until: WaitUntil::Deployed,
+        log_lines: 30,
     };
     let (outcomes, at, _) = run(script, &[watched("api")], limits).await;
     assert_eq!(at, Duration::from_secs(6), "the deadline always wins");
@@ -251,6 +252,7 @@ fn limits(minutes: u64) -> Limits {
         timeout: Duration::from_secs(minutes * 60),
         max_task_failures: 3,
         until: WaitUntil::Deployed,
+        log_lines: 30,
     }
 }
 
@@ -659,6 +661,7 @@ async fn the_deadline_during_ecs_rollback_is_an_unverified_rollback_not_ours_to_
         timeout: Duration::from_secs(30),
         max_task_failures: 0,
         until: WaitUntil::Deployed,
+        log_lines: 30,
     };
     let (outcomes, at, _) = run(&mut script, &[watched_with_record("api")], limits).await;
     assert_eq!(at, Duration::from_secs(30));

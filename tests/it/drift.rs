@@ -178,6 +178,9 @@ fn aws_actions_called() -> std::collections::BTreeSet<String> {
         ("ecr.rs", "ecr"),
         ("ssm.rs", "ssm"),
         ("elb.rs", "elasticloadbalancing"),
+        ("secrets.rs", "secretsmanager"),
+        ("iam.rs", "iam"),
+        ("logs.rs", "logs"),
     ] {
         let path = format!("{}/src/aws/{file}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(path).unwrap();
@@ -203,6 +206,7 @@ fn aws_actions_called() -> std::collections::BTreeSet<String> {
                 "put_",
                 "get_",
                 "batch_",
+                "simulate_",
             ]
             .iter()
             .any(|p| name.starts_with(p))

@@ -27,6 +27,8 @@ struct Case {
     files: Vec<(&'static str, String)>,
     expect: &'static str,
     when: When,
+    /// The headings the summary may have: ours (`h2`, and `h3` sections once a plan was made).
+    headings: &'static [&'static str],
 }
 
 fn case(name: &'static str, inputs: &[(&'static str, &str)], expect: &'static str) -> Case {
@@ -36,6 +38,7 @@ fn case(name: &'static str, inputs: &[(&'static str, &str)], expect: &'static st
         files: Vec::new(),
         expect,
         when: When::BeforeAws,
+        headings: &["h2"],
     }
 }
 
@@ -59,6 +62,7 @@ fn dev_case(name: &'static str, more: &[(&'static str, &str)], expect: &'static 
         files: Vec::new(),
         expect,
         when: When::BeforeAws,
+        headings: &["h2"],
     }
 }
 
@@ -76,6 +80,7 @@ fn cases() -> Vec<Case> {
         files: Vec::new(),
         expect,
         when: When::BeforeAws,
+        headings: &["h2"],
     };
     let mut cases = vec![
         case(
@@ -426,6 +431,7 @@ fn cases() -> Vec<Case> {
         files: vec![(".github/ecs-ship.yml", "->/etc/passwd".into())],
         expect: "input `config`: `.github/ecs-ship.yml` is outside the workspace",
         when: When::BeforeAws,
+        headings: &["h2"],
     });
     cases.push(Case {
         name: "an environment file linked out of the checkout",
@@ -433,6 +439,7 @@ fn cases() -> Vec<Case> {
         files: vec![("deploy/app.env", "->/etc/passwd".into())],
         expect: "input `environment-file`: `deploy/app.env` is outside the workspace",
         when: When::BeforeAws,
+        headings: &["h2"],
     });
     cases.push(Case {
         name: "an environment file line with a workflow command and a secret",
@@ -446,6 +453,7 @@ fn cases() -> Vec<Case> {
         )],
         expect: "input `environment-file`: line 2 of `app.env` does not start with a variable name",
         when: When::BeforeAws,
+        headings: &["h2"],
     });
     cases.push(Case {
         name: "a config file that is a directory",
@@ -453,6 +461,7 @@ fn cases() -> Vec<Case> {
         files: vec![("deploy/x", String::new())],
         expect: "input `config`: `deploy` is not a regular file",
         when: When::BeforeAws,
+        headings: &["h2"],
     });
     cases.push(Case {
         name: "a config file over 1 MiB",
@@ -460,6 +469,7 @@ fn cases() -> Vec<Case> {
         files: vec![("big.yml", big_file)],
         expect: "input `config`: `big.yml` is 1048586 bytes; files are read up to 1 MiB",
         when: When::BeforeAws,
+        headings: &["h2"],
     });
     cases.push(Case {
         name: "a secret in the config file",
@@ -467,6 +477,7 @@ fn cases() -> Vec<Case> {
         files: vec![("ecs-ship.yml", "environments:\n  dev:\n    environment-variables: S3CR3T\n".into())],
         expect: "config file `ecs-ship.yml`: environments.dev.environment-variables: expected a map of names to values, found a string at line 3 column 28",
         when: When::BeforeAws,
+        headings: &["h2"],
     });
     cases.push(Case {
         name: "a broken template with a secret",
@@ -474,6 +485,7 @@ fn cases() -> Vec<Case> {
         files: vec![("td.yml", "family: [S3CR3T\n".into())],
         expect: "input `task-definition`: `td.yml` is not valid YAML: ",
         when: When::BeforeAws,
+        headings: &["h2"],
     });
     cases.push(Case {
         name: "a dev deploy to the production service",
@@ -486,6 +498,7 @@ fn cases() -> Vec<Case> {
         files: Vec::new(),
         expect: "service `bellyfed-production-service` is tagged `environment=production`, a production environment (`production`), and `confirm-production` is empty",
         when: When::BeforeWrites,
+        headings: &["h2"],
     });
     cases.push(Case {
         name: "a bare name that is an ECR repository",
@@ -493,6 +506,7 @@ fn cases() -> Vec<Case> {
         files: Vec::new(),
         expect: "image `bellyfed-api:v2` names no registry, so ECS would pull it from Docker Hub",
         when: When::BeforeWrites,
+        headings: &["h2"],
     });
     cases.push(Case {
         name: "a rollback to a production revision",
@@ -505,6 +519,37 @@ fn cases() -> Vec<Case> {
         files: Vec::new(),
         expect: "`to` is a revision of family `bellyfed-production-service`",
         when: When::BeforeWrites,
+        headings: &["h2"],
+    });
+    cases.push(dev_case(
+        "a task-logs-lines with a command after a newline",
+        &[("task-logs-lines", "30\n::error::S3CR3T")],
+        "input `task-logs-lines`",
+    ));
+    cases.push(dev_case(
+        "a preflight that is not a boolean",
+        &[("preflight", "yes S3CR3T")],
+        "input `preflight`",
+    ));
+    cases.push(Case {
+        name: "a secret value pasted where a parameter name belongs",
+        inputs: dev(&[("secrets", "A: S3CR3T-pasted-value")]),
+        files: Vec::new(),
+        expect: "SSM parameter (container `app`, `A`) does not exist",
+        when: When::BeforeWrites,
+        // The plan was made: the summary says what would have changed.
+        headings: &["h2", "h3"],
+    });
+    cases.push(Case {
+        name: "a parameter ARN with markup",
+        inputs: dev(&[(
+            "secrets",
+            "A: 'arn:aws:ssm:us-east-1:123456789012:parameter/x</pre><img src=x>[l](http://e.vil)'",
+        )]),
+        files: Vec::new(),
+        expect: "input `secrets`: `A` must name a Secrets Manager secret or SSM parameter ARN",
+        when: When::BeforeAws,
+        headings: &["h2"],
     });
     cases
 }
@@ -614,9 +659,8 @@ fn every_hostile_input_is_refused_safely_before_any_write() {
         let mut found = Vec::new();
         structure(root, &mut found);
         assert_eq!(
-            found,
-            ["h2"],
-            "{what}: the summary renders only our heading"
+            found, case.headings,
+            "{what}: the summary renders only our headings"
         );
         held += 1;
     }

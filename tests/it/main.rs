@@ -18,6 +18,7 @@ mod many;
 mod model;
 mod paused;
 mod predeploy;
+mod preflight;
 mod record;
 mod rollout;
 mod services;

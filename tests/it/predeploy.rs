@@ -127,7 +127,7 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
     em.aws(
         "iam",
         "create_role",
-        &json!({"RoleName": "bellyfed-dev-web", "AssumeRolePolicyDocument": r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#}),
+        &json!({"RoleName": "bellyfed-dev-web", "AssumeRolePolicyDocument": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#}),
     );
     let before = running_revisions(&em);
     let run = deploy_dev(

@@ -22,7 +22,8 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   fail:     tasks fail to start (CannotPullContainerError), then at `delay` the
                             circuit breaker marks it FAILED and rolls back to the previous revision;
                   crash:    no circuit breaker; from `delay` on, a task of the deployment stops every
-                            `interval` s (essential container exits `exit_code`), forever; with
+                            `interval` s (essential container exits `exit_code`, having written an
+                            application's output and the lines of `log` to its stream), forever; with
                             `"health": true` the tasks instead fail the load balancer's health
                             checks and their targets show unhealthy;
                   hang:     stays IN_PROGRESS.
@@ -381,7 +382,7 @@ def fail_health_check(service, task):
     UNHEALTHY[ip] = ("Target.ResponseCodeMismatch", "Health checks failed with these codes: [502]")
 
 
-def stop_task(service, dep, stop_code, reason, exit_code=None, container_reason=None):
+def stop_task(service, dep, stop_code, reason, exit_code=None, container_reason=None, log=()):
     """A task of `dep` that ECS started and that stopped, as DescribeTasks shows it."""
     backend = ecs_backends[ACCOUNT][REGION]
     cluster = backend.clusters[service.cluster_name]
@@ -400,7 +401,8 @@ def stop_task(service, dep, stop_code, reason, exit_code=None, container_reason=
         container.reason = container_reason
     backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
     if exit_code not in (None, 0) and stop_code == "EssentialContainerExited":
-        write_task_log(td, container.name, task.id, app_log_lines(td, container.name, exit_code, task.id))
+        lines = app_log_lines(td, container.name, exit_code, task.id)
+        write_task_log(td, container.name, task.id, lines[:-1] + list(log) + lines[-1:])
     add_event(service, f"has stopped 1 running tasks: (task {task.id}).")
     record("task-stopped", service, dep)
     return task
@@ -709,7 +711,8 @@ def tick():
                         dep["failedTasks"] = dep.get("failedTasks", 0) + 1
                     else:
                         stop_task(service, dep, "EssentialContainerExited", "Essential container in task exited",
-                                  exit_code=int(sc.get("exit_code", 1)), container_reason=sc.get("reason"))
+                                  exit_code=int(sc.get("exit_code", 1)), container_reason=sc.get("reason"),
+                                  log=sc.get("log", []))
             elif r["phase"] == "rolling" and sc["outcome"] == "fail" and elapsed >= sc["delay"]:
                 # Circuit breaker with rollback: ours FAILED, a new PRIMARY of the previous revision,
                 # and ECS's record of it: the circuit breaker tripped.

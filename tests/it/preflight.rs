@@ -1,0 +1,477 @@
+//! The preflight end to end on the emulator: each finding alone and all together stop the deploy
+//! before any write, as one error naming each; denied reads are warnings naming the permission;
+//! `command: verify` checks and changes nothing; and a crash-looping deploy shows what the
+//! application printed, its environment values masked.
+
+use serde_json::json;
+
+use crate::support::{Emulator, Run, deploy_dev};
+
+const CLUSTER: &str = "bellyfed-dev";
+const SERVICE: &str = "bellyfed-dev-service";
+
+const EXECUTION_ROLE: &str = "bellyfed-dev-execution";
+
+fn delete_role(em: &Emulator, name: &str) {
+    let policies = em.aws("iam", "list_role_policies", &json!({"RoleName": name}));
+    for policy in policies["PolicyNames"].as_array().into_iter().flatten() {
+        em.aws(
+            "iam",
+            "delete_role_policy",
+            &json!({"RoleName": name, "PolicyName": policy}),
+        );
+    }
+    em.aws("iam", "delete_role", &json!({"RoleName": name}));
+}
+
+fn deny_execution_role(em: &Emulator, action: &str) {
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": action, "Resource": "*"}]});
+    em.aws(
+        "iam",
+        "put_role_policy",
+        &json!({"RoleName": EXECUTION_ROLE, "PolicyName": "deny", "PolicyDocument": policy.to_string()}),
+    );
+}
+
+/// A deploy the preflight stopped: exit 2, nothing written, the problems listed in the error,
+/// the log and the summary.
+fn assert_stopped(em: &Emulator, run: &Run, problems: &[&str]) {
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("status"), "failed");
+    assert!(em.writes().is_empty(), "no write: {:?}", em.writes());
+    let reason = run.output("failure-reason");
+    let count = if problems.len() == 1 {
+        "the preflight found 1 problem ".to_string()
+    } else {
+        format!("the preflight found {} problems ", problems.len())
+    };
+    assert!(reason.starts_with(&count), "{reason}");
+    for problem in problems {
+        assert!(reason.contains(problem), "{problem}\n in {reason}");
+        assert!(
+            run.summary.contains(problem),
+            "{problem}\n in {}",
+            run.summary
+        );
+    }
+    // The annotation lists them one per line (the output is one line).
+    let annotation = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error title="))
+        .expect("an error annotation");
+    assert_eq!(
+        annotation.matches("%0A- ").count(),
+        problems.len(),
+        "{annotation}"
+    );
+}
+
+type Setup = fn(&Emulator);
+
+/// A finding: its name, how the world is broken, the deploy's inputs, the problem it names.
+type Finding = (
+    &'static str,
+    Setup,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
+fn findings() -> [Finding; 10] {
+    [
+        (
+            "a secret that does not exist",
+            |em| {
+                em.aws(
+                    "secretsmanager",
+                    "delete_secret",
+                    &json!({"SecretId": "bellyfed-dev-db", "ForceDeleteWithoutRecovery": true}),
+                );
+            },
+            &[],
+            "Secrets Manager secret `arn:aws:secretsmanager:us-east-1:123456789012:secret:bellyfed-dev-db` (container `app`, `DB_PASSWORD`) does not exist",
+        ),
+        (
+            "a secret scheduled for deletion",
+            |em| {
+                em.aws(
+                    "secretsmanager",
+                    "delete_secret",
+                    &json!({"SecretId": "bellyfed-dev-db", "RecoveryWindowInDays": 7}),
+                );
+            },
+            &[],
+            "(container `app`, `DB_PASSWORD`) is scheduled for deletion: its value cannot be read",
+        ),
+        (
+            "a version stage the secret does not have",
+            |_| {},
+            &[(
+                "secrets",
+                "DB_PASSWORD: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bellyfed-dev-db:password:AWSPENDING:'",
+            )],
+            "(container `app`, `DB_PASSWORD`) has no version labelled `AWSPENDING`",
+        ),
+        (
+            "an SSM parameter that does not exist",
+            |_| {},
+            &[("secrets", "API_TOKEN: /bellyfed/dev/api-token")],
+            "SSM parameter `/bellyfed/dev/api-token` (container `app`, `API_TOKEN`) does not exist",
+        ),
+        (
+            "an execution role that does not exist",
+            |em| delete_role(em, EXECUTION_ROLE),
+            &[],
+            "execution role `bellyfed-dev-execution` does not exist",
+        ),
+        (
+            "a task role ECS tasks cannot assume",
+            |em| {
+                let lambda = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+                em.aws(
+                    "iam",
+                    "update_assume_role_policy",
+                    &json!({"RoleName": "bellyfed-dev-task", "PolicyDocument": lambda.to_string()}),
+                );
+            },
+            &[],
+            "task role `bellyfed-dev-task` cannot be assumed by ECS tasks: its trust policy does not allow `ecs-tasks.amazonaws.com`",
+        ),
+        (
+            "a log group that does not exist",
+            |em| {
+                em.aws(
+                    "logs",
+                    "delete_log_group",
+                    &json!({"logGroupName": "/ecs/bellyfed-dev"}),
+                );
+            },
+            &[],
+            "log group `/ecs/bellyfed-dev` (container `app`) does not exist in us-east-1: create it, or set the log option `awslogs-create-group` to `true`",
+        ),
+        (
+            "an execution role denied the secret",
+            |em| deny_execution_role(em, "secretsmanager:GetSecretValue"),
+            &[],
+            "execution role `bellyfed-dev-execution` is denied `secretsmanager:GetSecretValue` on `arn:aws:secretsmanager:us-east-1:123456789012:secret:bellyfed-dev-db-",
+        ),
+        (
+            "an execution role not allowed a parameter",
+            |em| {
+                em.aws(
+                    "ssm",
+                    "put_parameter",
+                    &json!({"Name": "/shared/api-token", "Value": "x", "Type": "SecureString"}),
+                );
+            },
+            &[("secrets", "API_TOKEN: /shared/api-token")],
+            "execution role `bellyfed-dev-execution` is not allowed `ssm:GetParameters` on `arn:aws:ssm:us-east-1:123456789012:parameter/shared/api-token`: tasks will fail to start",
+        ),
+        (
+            "an execution role that may not pull",
+            |em| deny_execution_role(em, "ecr:BatchGetImage"),
+            &[],
+            "execution role `bellyfed-dev-execution` is denied `ecr:BatchGetImage` on `arn:aws:ecr:us-east-1:123456789012:repository/bellyfed-api`",
+        ),
+    ]
+}
+
+#[test]
+fn each_finding_alone_stops_the_deploy_before_any_write() {
+    for (name, setup, inputs, problem) in findings() {
+        let em = Emulator::start(&["dev"]);
+        setup(&em);
+        let run = deploy_dev(&em, inputs);
+        eprintln!("case: {name}");
+        assert_stopped(&em, &run, &[problem]);
+    }
+}
+
+#[test]
+fn every_finding_at_once_is_one_error_naming_each() {
+    let em = Emulator::start(&["dev"]);
+    em.aws(
+        "secretsmanager",
+        "delete_secret",
+        &json!({"SecretId": "bellyfed-dev-db", "ForceDeleteWithoutRecovery": true}),
+    );
+    delete_role(&em, "bellyfed-dev-task");
+    em.aws(
+        "logs",
+        "delete_log_group",
+        &json!({"logGroupName": "/ecs/bellyfed-dev"}),
+    );
+    // A value pasted where a parameter name belongs: said, never repeated.
+    let run = deploy_dev(
+        &em,
+        &[(
+            "secrets",
+            "API_TOKEN: /bellyfed/dev/api-token\nPASTED: hunter2-the-real-password",
+        )],
+    );
+    assert_stopped(
+        &em,
+        &run,
+        &[
+            "Secrets Manager secret `arn:aws:secretsmanager:us-east-1:123456789012:secret:bellyfed-dev-db` (container `app`, `DB_PASSWORD`) does not exist",
+            "SSM parameter `/bellyfed/dev/api-token` (container `app`, `API_TOKEN`) does not exist",
+            "SSM parameter (container `app`, `PASTED`) does not exist",
+            "task role `bellyfed-dev-task` does not exist",
+            "log group `/ecs/bellyfed-dev` (container `app`) does not exist",
+        ],
+    );
+    for text in [&run.stdout, &run.stderr, &run.summary_md] {
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+    // Each check is a read, made at once: one DescribeParameters for both parameters.
+    assert_eq!(em.count("DescribeParameters"), 1, "{:?}", em.calls());
+    assert_eq!(em.count("RegisterTaskDefinition"), 0);
+}
+
+#[test]
+fn a_read_the_deploy_role_may_not_make_is_a_warning_naming_the_permission() {
+    let em = Emulator::start(&["dev"]);
+    em.fault("DescribeSecret", "denied", &json!({"times": -1}));
+    em.fault("DescribeLogGroups", "denied", &json!({"times": -1}));
+    em.fault("SimulatePrincipalPolicy", "denied", &json!({"times": -1}));
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("status"), "deployed");
+    for warning in [
+        "Secrets Manager secrets were not checked: the deploy role may not call secretsmanager:DescribeSecret",
+        "log groups were not checked: the deploy role may not call logs:DescribeLogGroups",
+    ] {
+        assert!(
+            run.stdout
+                .contains(&format!("::warning title=Preflight::{warning}")),
+            "{warning}: {}",
+            run.stdout
+        );
+        assert!(run.summary.contains(warning), "{}", run.summary);
+    }
+    // Said once, as a note: many deploy roles may not simulate policies.
+    let note =
+        "permissions were not checked: the deploy role may not call iam:SimulatePrincipalPolicy";
+    assert_eq!(run.stdout.matches(note).count(), 1, "{}", run.stdout);
+    assert!(
+        run.summary.contains("| Preflight | ✓ nothing found (") && run.summary.contains(note),
+        "{}",
+        run.summary
+    );
+    assert!(!run.stdout.contains("does not exist"), "{}", run.stdout);
+}
+
+#[test]
+fn verify_checks_and_changes_nothing() {
+    let em = Emulator::start(&["dev"]);
+    let run = deploy_dev(&em, &[("command", "verify")]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("status"), "verified");
+    assert!(em.writes().is_empty(), "{:?}", em.writes());
+    assert!(
+        run.summary
+            .starts_with("## 🔎 Verified bellyfed-dev-service in dev: ready to deploy"),
+        "{}",
+        run.summary
+    );
+    // Roles, the secret, the log group, the permissions (the sidecar's public image is said).
+    for op in [
+        "GetRole",
+        "DescribeSecret",
+        "DescribeLogGroups",
+        "SimulatePrincipalPolicy",
+    ] {
+        assert!(em.count(op) >= 1, "{op}: {:?}", em.calls());
+    }
+    assert!(
+        run.summary.contains(
+            "image `public.ecr.aws/aws-observability/aws-for-fluent-bit:stable` (container `log-router`) is not in ECR: not checked"
+        ),
+        "{}",
+        run.summary
+    );
+    em.aws(
+        "logs",
+        "delete_log_group",
+        &json!({"logGroupName": "/ecs/bellyfed-dev"}),
+    );
+    em.reset_calls();
+    let run = deploy_dev(&em, &[("command", "verify")]);
+    assert_stopped(
+        &em,
+        &run,
+        &["log group `/ecs/bellyfed-dev` (container `app`) does not exist"],
+    );
+    // Verify checks even when nothing would change, and even with `preflight: false`.
+    deploy_dev(&em, &[("preflight", "false")]);
+    em.reset_calls();
+    let run = deploy_dev(&em, &[("command", "verify"), ("preflight", "false")]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(em.writes().is_empty(), "{:?}", em.writes());
+}
+
+#[test]
+fn preflight_false_deploys_without_checking() {
+    let em = Emulator::start(&["dev"]);
+    delete_role(&em, "bellyfed-dev-task");
+    let run = deploy_dev(&em, &[("preflight", "false")]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for op in ["GetRole", "DescribeSecret", "DescribeLogGroups"] {
+        assert_eq!(em.count(op), 0, "{op}");
+    }
+    assert!(!run.summary.contains("| Preflight |"), "{}", run.summary);
+}
+
+/// A crash loop: the summary shows what the application printed last, newest failure first, its
+/// environment values masked, and the runner was asked to mask them before they were printed.
+#[test]
+fn a_crash_loop_shows_the_applications_last_lines_masked() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "crash", "delay": 0.1, "interval": 0.3, "exit_code": 1}),
+    );
+    let run = deploy_dev(
+        &em,
+        &[("environment-variables", "API_KEY: sk-live-0123456789")],
+    );
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.summary
+            .contains("### What the failed tasks printed last"),
+        "{}",
+        run.summary
+    );
+    for shown in [
+        "config API_KEY=***",
+        "config PORT=***",
+        "Error: connect ECONNREFUSED 10.0.2.15:5432",
+        "process exited with code 1",
+    ] {
+        assert!(run.summary.contains(shown), "{shown}: {}", run.summary);
+        assert!(run.stdout.contains(shown), "{shown}: {}", run.stdout);
+    }
+    let printed: String = run
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for text in [
+        &printed,
+        &run.summary_md,
+        &run.output("failure-reason").to_string(),
+    ] {
+        assert!(!text.contains("sk-live-0123456789"), "{text}");
+    }
+    let mask = run
+        .stdout
+        .find("::add-mask::sk-live-0123456789")
+        .expect("the value is masked by the runner too");
+    let first_line = run.stdout.find("config API_KEY=***").unwrap();
+    assert!(mask < first_line, "{}", run.stdout);
+    // At most three tasks, newest first, as the stopped tasks are listed.
+    let shown: Vec<&str> = run
+        .summary
+        .lines()
+        .filter(|l| l.starts_with("**app** in task "))
+        .collect();
+    assert!(!shown.is_empty() && shown.len() <= 3, "{}", run.summary);
+    let stopped_first = run
+        .summary
+        .split("### Stopped tasks")
+        .nth(1)
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("| ") && !l.starts_with("| Task"))
+        })
+        .map(|l| l.split('|').nth(1).unwrap().trim().to_string())
+        .unwrap();
+    assert!(
+        shown[0].contains(&stopped_first),
+        "{shown:?} {stopped_first}"
+    );
+    assert!(em.count("GetLogEvents") >= 1 && em.count("GetLogEvents") <= 3);
+}
+
+#[test]
+fn task_logs_lines_zero_reads_and_shows_no_logs() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "crash", "delay": 0.1, "interval": 0.3, "exit_code": 1}),
+    );
+    let run = deploy_dev(&em, &[("task-logs-lines", "0")]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert_eq!(em.count("GetLogEvents"), 0);
+    assert!(!run.summary.contains("printed last"), "{}", run.summary);
+    assert!(!run.stdout.contains("::add-mask::"), "{}", run.stdout);
+    let refused = deploy_dev(&em, &[("task-logs-lines", "201")]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.output("failure-reason").contains("task-logs-lines"),
+        "{}",
+        refused.output("failure-reason")
+    );
+}
+
+/// What an application prints is untrusted: no workflow command, Markdown or HTML in it works.
+#[test]
+fn hostile_log_lines_are_inert_in_the_log_and_the_summary() {
+    let em = Emulator::start(&["dev"]);
+    let hostile = [
+        "::error title=pwned::the deploy succeeded",
+        "::add-mask::ECONNREFUSED",
+        "##[group]fake",
+        "</pre><img src=x onerror=alert(1)>",
+        "[click](https://e.vil) | a | b |",
+    ];
+    em.scenario_with(
+        CLUSTER,
+        SERVICE,
+        &json!({"outcome": "crash", "delay": 0.1, "interval": 0.3, "exit_code": 1, "log": hostile}),
+    );
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    let mut fence: Option<String> = None;
+    for line in run.stdout.lines() {
+        if let Some(token) = line.strip_prefix("::stop-commands::") {
+            fence = Some(token.to_string());
+            continue;
+        }
+        if fence.as_deref().is_some_and(|t| line == format!("::{t}::")) {
+            fence = None;
+            continue;
+        }
+        if line.contains("pwned") || line.contains("fake") {
+            assert!(
+                fence.is_some() && !line.starts_with("::") && !line.starts_with("##["),
+                "inert and fenced: {line}"
+            );
+        }
+    }
+    assert!(
+        !run.stdout
+            .lines()
+            .any(|l| l.starts_with("::add-mask::ECONNREFUSED")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Error: connect ECONNREFUSED"),
+        "the application cannot mask our output: {}",
+        run.stdout
+    );
+    for raw in ["<img", "</pre><", "[click](https"] {
+        assert!(!run.summary_md.contains(raw), "{raw}: {}", run.summary_md);
+    }
+    assert!(
+        run.summary.contains("</pre><img src=x onerror=alert(1)>"),
+        "shown as text: {}",
+        run.summary
+    );
+}
