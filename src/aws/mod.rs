@@ -38,6 +38,23 @@ pub struct Clients {
     config: aws_config::SdkConfig,
 }
 
+/// `$name(region)`: the deploy's `$field` client, or one like it for another region.
+macro_rules! client_in {
+    ($name:ident, $sdk:ident, $field:ident, $what:literal) => {
+        #[doc = concat!($what, " client for `region` (`None`: the deploy's).")]
+        pub fn $name(&self, region: Option<&str>) -> $sdk::Client {
+            match region.filter(|r| *r != self.region) {
+                None => self.$field.clone(),
+                Some(region) => $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&self.config)
+                        .region(Region::new(region.to_string()))
+                        .build(),
+                ),
+            }
+        }
+    };
+}
+
 impl Clients {
     /// Loads credentials and region the standard way (env, profile, SSO, web identity, IMDS);
     /// `region` overrides the region. `AWS_ENDPOINT_URL` (and per-service variants) are honoured.
@@ -70,41 +87,14 @@ impl Clients {
         })
     }
 
-    /// An SSM client for `region` (`None`: the deploy's).
-    pub fn ssm_in(&self, region: Option<&str>) -> aws_sdk_ssm::Client {
-        match region.filter(|r| *r != self.region) {
-            None => self.ssm.clone(),
-            Some(region) => aws_sdk_ssm::Client::from_conf(
-                aws_sdk_ssm::config::Builder::from(&self.config)
-                    .region(Region::new(region.to_string()))
-                    .build(),
-            ),
-        }
-    }
-
-    /// A Secrets Manager client for `region` (`None`: the deploy's).
-    pub fn secrets_in(&self, region: Option<&str>) -> aws_sdk_secretsmanager::Client {
-        match region.filter(|r| *r != self.region) {
-            None => self.secrets.clone(),
-            Some(region) => aws_sdk_secretsmanager::Client::from_conf(
-                aws_sdk_secretsmanager::config::Builder::from(&self.config)
-                    .region(Region::new(region.to_string()))
-                    .build(),
-            ),
-        }
-    }
-
-    /// A CloudWatch Logs client for `region` (`None`: the deploy's).
-    pub fn logs_in(&self, region: Option<&str>) -> aws_sdk_cloudwatchlogs::Client {
-        match region.filter(|r| *r != self.region) {
-            None => self.logs.clone(),
-            Some(region) => aws_sdk_cloudwatchlogs::Client::from_conf(
-                aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
-                    .region(Region::new(region.to_string()))
-                    .build(),
-            ),
-        }
-    }
+    client_in!(ssm_in, aws_sdk_ssm, ssm, "An SSM");
+    client_in!(
+        secrets_in,
+        aws_sdk_secretsmanager,
+        secrets,
+        "A Secrets Manager"
+    );
+    client_in!(logs_in, aws_sdk_cloudwatchlogs, logs, "A CloudWatch Logs");
 
     /// An ECR client for another region (an image repository outside the deploy's region).
     pub fn ecr_in(&self, region: &str) -> aws_sdk_ecr::Client {

@@ -387,7 +387,10 @@ fn preflight_error(found: &Preflight) -> Option<UserError> {
             if n == 1 { "" } else { "s" },
             list.join("\n")
         ))
-        .hint("fix them and run again (`command: verify` checks without deploying); `preflight: false` skips the checks"),
+        .hint(format!(
+            "fix {} and run again (`command: verify` checks without deploying); `preflight: false` skips the checks",
+            if n == 1 { "it" } else { "them" }
+        )),
     )
 }
 
