@@ -18,6 +18,8 @@ use crate::text::{Mask, shorten};
 
 /// At most this many failed tasks have their logs read (newest first).
 pub const MAX_TASKS: usize = 3;
+/// How long reading the logs may take in all (they are read before the rollback starts).
+pub const READ_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// A log line longer than this is cut.
 const MAX_LINE_CHARS: usize = 1000;
 
@@ -36,16 +38,51 @@ pub async fn read<C: Cloud>(cloud: &C, tasks: &[StoppedTask], lines: u16) -> Tas
     if ran.is_empty() {
         return TaskLogs::default();
     }
+    read_ran(
+        cloud,
+        &ran,
+        lines,
+        tokio::time::Instant::now() + READ_WITHIN,
+    )
+    .await
+}
+
+/// `call`'s answer, or an error once `deadline` passed.
+async fn until<T>(
+    deadline: tokio::time::Instant,
+    call: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::time::timeout_at(deadline, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "no answer within {} s",
+                READ_WITHIN.as_secs()
+            ))
+        })
+}
+
+async fn read_ran<C: Cloud>(
+    cloud: &C,
+    ran: &[&StoppedTask],
+    lines: u16,
+    deadline: tokio::time::Instant,
+) -> TaskLogs {
     let mut arns: Vec<&str> = ran.iter().map(|t| t.task_definition.as_str()).collect();
     arns.sort_unstable();
     arns.dedup();
-    let described: BTreeMap<&str, Option<Value>> = join_all(
-        arns.into_iter()
-            .map(|arn| async move { (arn, cloud.describe_task_definition(arn).await.ok()) }),
-    )
-    .await
-    .into_iter()
-    .collect();
+    let described: BTreeMap<&str, Option<Value>> =
+        join_all(arns.into_iter().map(|arn| async move {
+            (
+                arn,
+                until(deadline, cloud.describe_task_definition(arn))
+                    .await
+                    .ok(),
+            )
+        }))
+        .await
+        .into_iter()
+        .collect();
     let (mut values, mut references) = (Vec::new(), Vec::new());
     for td in described.values().flatten() {
         let (v, r) = sensitive_values(td);
@@ -60,7 +97,7 @@ pub async fn read<C: Cloud>(cloud: &C, tasks: &[StoppedTask], lines: u16) -> Tas
             .and_then(Option::as_ref);
         failed_containers(task, td)
             .into_iter()
-            .map(move |container| read_one(cloud, task, td, container, lines))
+            .map(move |container| read_one(cloud, task, td, container, lines, deadline))
     });
     let logs = join_all(reads)
         .await
@@ -99,6 +136,7 @@ async fn read_one<C: Cloud>(
     td: Option<&Value>,
     container: String,
     lines: u16,
+    deadline: tokio::time::Instant,
 ) -> TaskLog {
     let mut log = TaskLog {
         task_id: task.id().to_string(),
@@ -126,9 +164,11 @@ async fn read_one<C: Cloud>(
     };
     log.stream = Some(stream.clone());
     let region = Some(location.region.as_str()).filter(|r| *r != cloud.region());
-    match cloud
-        .log_tail(region, &location.group, &stream, lines)
-        .await
+    match until(
+        deadline,
+        cloud.log_tail(region, &location.group, &stream, lines),
+    )
+    .await
     {
         Ok(lines) if lines.is_empty() => log.unread = Some("its log stream is empty".into()),
         Ok(lines) => log.lines = lines,

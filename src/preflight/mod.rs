@@ -20,6 +20,24 @@ use tokio::time::Instant;
 use crate::cloud::{self, Cloud, ParameterInfo, Repository, RoleInfo, SecretInfo, Wanted};
 use crate::domain::taskdef::needs::{self, ImageUse, Needs, SecretRef, SecretUse};
 
+/// How long one check may wait for its answer (the SDK's own deadline is 40 s): a stalled read
+/// becomes a warning, and the deploy goes on.
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
+/// `call`'s answer, or an error when it has none within [`ANSWER_WITHIN`].
+async fn bounded<T>(
+    call: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::time::timeout(ANSWER_WITHIN, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "no answer within {} s",
+                ANSWER_WITHIN.as_secs()
+            ))
+        })
+}
+
 /// A task definition to check, and what to call it when several are.
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
@@ -256,7 +274,7 @@ async fn secrets<'w, C: Cloud>(
                 SecretRef::Secret { arn, region, .. } => Some(async move {
                     (
                         u,
-                        cloud.describe_secret(elsewhere(region, account), arn).await,
+                        bounded(cloud.describe_secret(elsewhere(region, account), arn)).await,
                     )
                 }),
                 _ => None,
@@ -270,10 +288,9 @@ async fn roles<'w, C: Cloud>(
     wants: &'w Wants,
 ) -> Vec<(&'w String, &'w Used<&'static str>, anyhow::Result<RoleInfo>)> {
     join_all(
-        wants
-            .roles
-            .iter()
-            .map(|(role, u)| async move { (role, u, cloud.get_role(role_name(role)).await) }),
+        wants.roles.iter().map(|(role, u)| async move {
+            (role, u, bounded(cloud.get_role(role_name(role))).await)
+        }),
     )
     .await
 }
@@ -291,9 +308,8 @@ async fn log_groups<'w, C: Cloud>(
             .filter(|(_, u)| !u.what)
             .map(|(key, u)| async move {
                 let (region, group) = key;
-                let answer = cloud
-                    .log_group_exists(elsewhere(region, account), group)
-                    .await;
+                let answer =
+                    bounded(cloud.log_group_exists(elsewhere(region, account), group)).await;
                 (key, u, answer)
             }),
     )
@@ -323,7 +339,7 @@ async fn images<'w, C: Cloud>(
                     (None, Some(tag)) => Wanted::Tag(tag),
                     (None, None) => Wanted::Tag("latest"),
                 };
-                (u, cloud.find_image(&repository, wanted).await)
+                (u, bounded(cloud.find_image(&repository, wanted)).await)
             }),
     )
     .await
@@ -417,7 +433,7 @@ async fn parameters<'w, C: Cloud>(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let answer = cloud.describe_parameters(region.as_deref(), &names).await;
+        let answer = bounded(cloud.describe_parameters(region.as_deref(), &names)).await;
         (uses, answer)
     }))
     .await;

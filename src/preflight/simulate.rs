@@ -7,7 +7,7 @@
 
 use futures::future::join_all;
 
-use super::{Account, Found, Preflight, partition, repository_arn, unread};
+use super::{Account, Found, Preflight, bounded, partition, repository_arn, unread};
 use crate::cloud::{Cloud, Decision, Evaluation};
 
 /// One question to the simulator: actions on resources, and whether a resource policy may
@@ -138,12 +138,8 @@ pub(super) async fn check<C: Cloud>(
     }
     for (name, arn) in &found.execution_roles {
         let answers = join_all(asks.iter().map(|ask| async move {
-            (
-                ask,
-                cloud
-                    .simulate_principal_policy(arn, &ask.actions, &ask.resources)
-                    .await,
-            )
+            let answer = cloud.simulate_principal_policy(arn, &ask.actions, &ask.resources);
+            (ask, bounded(answer).await)
         }))
         .await;
         for (ask, answer) in answers {

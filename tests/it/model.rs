@@ -357,6 +357,50 @@ impl Model {
         self.lock().hang.insert(operation);
     }
 
+    /// A Secrets Manager secret (metadata only), an IAM role trusting ECS tasks, a log group.
+    pub fn add_secret(&self, arn: &str) {
+        self.lock().secrets.insert(
+            arn.to_string(),
+            SecretInfo {
+                arn: arn.to_string(),
+                kms_key: None,
+                versions: BTreeMap::from([("v1".into(), vec!["AWSCURRENT".into()])]),
+                deleted: false,
+            },
+        );
+    }
+
+    pub fn add_role(&self, name: &str) {
+        let trust = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        self.lock().roles.insert(
+            name.to_string(),
+            RoleInfo {
+                arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+                trust_policy: Some(trust.into()),
+            },
+        );
+    }
+
+    /// A log group with a stream of `lines` (none: just the group).
+    pub fn add_log(&self, group: &str, stream: Option<(&str, &[&str])>) {
+        let mut world = self.lock();
+        let streams = world.logs.entry(group.to_string()).or_default();
+        if let Some((name, lines)) = stream {
+            streams.insert(
+                name.to_string(),
+                lines.iter().map(|l| (*l).to_string()).collect(),
+            );
+        }
+    }
+
+    /// Waits forever when the next call of `operation` is to hang.
+    async fn maybe_hang(&self, operation: &'static str) {
+        let hangs = self.lock().hang.remove(operation);
+        if hangs {
+            std::future::pending::<()>().await;
+        }
+    }
+
     /// The next tag looked up in ECR is pushed again (to `digest`) right after the lookup.
     pub fn move_tag_after_check(&self, digest: &str) {
         self.lock().moves_after_check = Some(digest.to_string());
@@ -1504,6 +1548,7 @@ impl Cloud for Model {
         _region: InRegion<'_>,
         secret_id: &str,
     ) -> anyhow::Result<SecretInfo> {
+        self.maybe_hang("DescribeSecret").await;
         let world = self.call("DescribeSecret")?;
         world
             .secrets
@@ -1554,6 +1599,7 @@ impl Cloud for Model {
         stream: &str,
         lines: u16,
     ) -> anyhow::Result<Vec<String>> {
+        self.maybe_hang("GetLogEvents").await;
         let world = self.call("GetLogEvents")?;
         let messages = world
             .logs

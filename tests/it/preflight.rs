@@ -475,3 +475,131 @@ fn hostile_log_lines_are_inert_in_the_log_and_the_summary() {
         run.summary
     );
 }
+
+/// A stalled read holds neither the preflight nor the failure report: each is bounded (10 s a
+/// check, 5 s for the logs), said, and the rest is done. On the model, on a paused clock.
+mod stalls {
+    use std::collections::HashSet;
+
+    use ecs_ship::cloud::Cloud;
+    use ecs_ship::domain::ecs::{ContainerExit, StopCode, StoppedTask};
+    use ecs_ship::preflight::{ANSWER_WITHIN, Account, Subject};
+    use serde_json::json;
+    use tokio::time::Instant;
+
+    use crate::model::{ACCOUNT, Model};
+
+    fn task_definition() -> serde_json::Value {
+        json!({
+            "taskDefinitionArn": format!("arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/api:1"),
+            "family": "api",
+            "executionRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/exec"),
+            "containerDefinitions": [{
+                "name": "app",
+                "image": "nginx:1.27",
+                "essential": true,
+                "environment": [{"name": "TOKEN", "value": "tok-123456"}],
+                "secrets": [{"name": "DB", "valueFrom": format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:db")}],
+                "logConfiguration": {"logDriver": "awslogs", "options": {
+                    "awslogs-group": "/ecs/api", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"}},
+            }],
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_preflight_read_is_a_warning_after_its_bound() {
+        let model = Model::new(&["api"]);
+        model.add_secret(&format!(
+            "arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:db"
+        ));
+        model.add_role("exec");
+        model.add_log("/ecs/api", None);
+        model.hang_next("DescribeSecret");
+        let td = task_definition();
+        let started = Instant::now();
+        let found = ecs_ship::preflight::run(
+            &model,
+            &[Subject {
+                label: "service `api`",
+                task_definition: &td,
+            }],
+            &Account {
+                region: model.region(),
+                id: ACCOUNT,
+                images_checked: &HashSet::new(),
+            },
+        )
+        .await;
+        assert_eq!(started.elapsed(), ANSWER_WITHIN);
+        assert_eq!(found.problems, Vec::<String>::new());
+        assert_eq!(
+            found.warnings,
+            ["Secrets Manager secrets could not be checked: no answer within 10 s"]
+        );
+        // The role and the log group were checked meanwhile; the simulator is denied (said once).
+        assert_eq!(found.checks, 3, "{found:?}");
+        assert_eq!(
+            found.notes,
+            [
+                "image `nginx:1.27` (container `app`) is not in ECR: not checked",
+                "permissions were not checked: the deploy role may not call iam:SimulatePrincipalPolicy"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stalled_task_logs_are_said_after_five_seconds_and_the_rest_is_shown() {
+        let model = Model::new(&["api"]);
+        // A revision that logs with awslogs (the model's own revision 1 does not log).
+        let mut body = task_definition();
+        body.as_object_mut().unwrap().remove("taskDefinitionArn");
+        let td_arn = model.register_task_definition(&body).await.unwrap();
+        let task = |id: &str| StoppedTask {
+            arn: format!("arn:aws:ecs:us-east-1:{ACCOUNT}:task/main/{id}"),
+            task_definition: td_arn.clone(),
+            stop_code: Some(StopCode::EssentialContainerExited),
+            containers: vec![ContainerExit {
+                name: "app".into(),
+                exit_code: Some(1),
+                reason: None,
+            }],
+            ..StoppedTask::default()
+        };
+        model.add_log(
+            "/ecs/api",
+            Some((
+                "app/app/older",
+                &["boot", "TOKEN=tok-123456 rejected", "exit 1"],
+            )),
+        );
+        model.hang_next("GetLogEvents");
+        let started = Instant::now();
+        let tasks = [task("newer"), task("older")];
+        let read = ecs_ship::apply::task_logs::read(&model, &tasks, 30).await;
+        assert_eq!(started.elapsed(), ecs_ship::apply::task_logs::READ_WITHIN);
+        let shown: Vec<(&str, Option<&str>, Vec<&str>)> = read
+            .logs
+            .iter()
+            .map(|l| {
+                (
+                    l.task_id.as_str(),
+                    l.unread.as_deref(),
+                    l.lines.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        // The newest task's read (started first) hangs; the older one is read meanwhile, masked.
+        assert_eq!(
+            shown,
+            [
+                (
+                    "newer",
+                    Some("its log could not be read: no answer within 5 s"),
+                    vec![]
+                ),
+                ("older", None, vec!["boot", "TOKEN=*** rejected", "exit 1"]),
+            ]
+        );
+        assert_eq!(read.masks, ["tok-123456"]);
+    }
+}
