@@ -231,8 +231,8 @@ async fn prepare<C: Cloud, W: Write>(
         predeploy::log(console, pre, req.dry_run);
         run.pre_deploy_planned = Some(pre.describe());
     }
-    let starts =
-        req.verify_only || pre_deploy.is_some() || plans.iter().any(Plan::starts_deployment);
+    // What will run is checked: a deploy that changes nothing runs no task.
+    let starts = req.verify_only || plans.iter().any(Plan::updates_service);
     if req.preflight && starts {
         let found = Box::pin(preflight(
             cloud,

@@ -324,6 +324,21 @@ fn preflight_false_deploys_without_checking() {
     assert!(!run.summary.contains("| Preflight |"), "{}", run.summary);
 }
 
+#[test]
+fn a_deploy_that_changes_nothing_checks_nothing() {
+    let em = Emulator::start(&["dev"]);
+    let inputs = [("pre-deploy-task", "command: [migrate]")];
+    let first = deploy_dev(&em, &inputs);
+    assert_eq!(first.code, 0, "{}", first.stdout);
+    assert!(em.count("GetRole") >= 1);
+    em.reset_calls();
+    let again = deploy_dev(&em, &inputs);
+    assert_eq!(again.output("status"), "unchanged", "{}", again.stdout);
+    for op in ["GetRole", "DescribeSecret", "DescribeLogGroups", "RunTask"] {
+        assert_eq!(em.count(op), 0, "{op}: {:?}", em.calls());
+    }
+}
+
 /// A crash loop: the summary shows what the application printed last, newest failure first, its
 /// environment values masked, and the runner was asked to mask them before they were printed.
 #[test]
