@@ -263,6 +263,37 @@ fn a_read_the_deploy_role_may_not_make_is_a_warning_naming_the_permission() {
     assert!(!run.stdout.contains("does not exist"), "{}", run.stdout);
 }
 
+/// What a resource policy could still allow is a warning, not a problem: a customer managed KMS
+/// key the execution role's own policies do not let it use (the key policy may).
+#[test]
+fn a_key_only_its_key_policy_could_allow_is_a_warning() {
+    let em = Emulator::start(&["dev"]);
+    let key = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+    em.aws(
+        "ssm",
+        "put_parameter",
+        &json!({"Name": "/bellyfed/dev/api-token", "Value": "x", "Type": "SecureString", "KeyId": key}),
+    );
+    let run = deploy_dev(&em, &[("secrets", "API_TOKEN: /bellyfed/dev/api-token")]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let warning = format!(
+        "execution role `bellyfed-dev-execution`'s own policies do not allow `kms:Decrypt` on `arn:aws:kms:us-east-1:123456789012:key/{key}`: unless the key policy does, tasks will fail to start"
+    );
+    assert!(run.stdout.contains(&warning), "{}", run.stdout);
+    assert!(run.summary.contains(&warning), "{}", run.summary);
+    // The parameter itself is readable: its ARN was simulated, and allowed.
+    let asked: Vec<String> = em
+        .bodies_raw("SimulatePrincipalPolicy")
+        .into_iter()
+        .filter(|b| b.contains("ssm%3AGetParameters"))
+        .collect();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(
+        asked[0].contains("parameter%2Fbellyfed%2Fdev%2Fapi-token"),
+        "{asked:?}"
+    );
+}
+
 #[test]
 fn verify_checks_and_changes_nothing() {
     let em = Emulator::start(&["dev"]);

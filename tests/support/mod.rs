@@ -329,6 +329,16 @@ impl Emulator {
             .collect()
     }
 
+    /// Raw request bodies of one operation, as sent (a query-protocol form, say).
+    pub fn bodies_raw(&self, op: &str) -> Vec<String> {
+        self.control("GET", &format!("/calls/bodies?op={op}"), None)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// The service, the revisions of its family, and its live task definition.
     pub fn state(&self, env: &str) -> Value {
         let e = &self.world["environments"][env];
