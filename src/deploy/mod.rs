@@ -345,7 +345,10 @@ async fn preflight<C: Cloud>(
             });
         }
     }
-    if let Some(pre) = pre_deploy {
+    if let Some(pre) = pre_deploy.filter(|pre| {
+        // The task runs a service's new revision: already checked.
+        !subjects.iter().any(|s| *s.task_definition == pre.rendered)
+    }) {
         subjects.push(crate::preflight::Subject {
             label: "the pre-deploy task",
             task_definition: &pre.rendered,
