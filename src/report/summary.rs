@@ -91,7 +91,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(md, "**{}:** {}\n", text(&failure.title), text(message));
         if listed {
             for problem in report.preflight.iter().flat_map(|p| &p.problems) {
-                let _ = writeln!(md, "- {}", text(problem));
+                let _ = writeln!(md, "- ❌ {}", text(problem));
             }
             md.push('\n');
         }

@@ -328,6 +328,38 @@ mod properties {
     }
 
     /// Every field a user or AWS can fill, filled with `s`.
+    /// Hostile text in what failed tasks printed and in the preflight's findings.
+    fn add_logs_and_preflight(r: &mut Report, at: &dyn Fn(usize) -> String) {
+        r.task_logs = crate::domain::outcome::TaskLogs {
+            logs: vec![
+                crate::domain::outcome::TaskLog {
+                    task_id: at(50),
+                    container: at(51),
+                    group: at(52),
+                    stream: Some(at(53)),
+                    lines: vec![at(54), at(55), at(56)],
+                    unread: None,
+                },
+                crate::domain::outcome::TaskLog {
+                    task_id: at(57),
+                    container: at(58),
+                    group: String::new(),
+                    stream: None,
+                    lines: Vec::new(),
+                    unread: Some(at(59)),
+                },
+            ],
+            masks: vec![at(60)],
+        };
+        r.preflight = Some(crate::preflight::Preflight {
+            checks: 3,
+            problems: vec![at(61), at(62)],
+            warnings: vec![at(63)],
+            notes: vec![at(64)],
+            duration: std::time::Duration::from_millis(12),
+        });
+    }
+
     fn hostile_report(s: &[String], status: Status) -> Report {
         let at = |i: usize| s[i % s.len()].clone();
         let mut r = deployed();
@@ -370,6 +402,7 @@ mod properties {
             description: Some(at(27)),
             ..TargetHealth::default()
         }];
+        add_logs_and_preflight(&mut r, &at);
         r.services = (0..2)
             .map(|i| ServiceResult {
                 service: at(28 + i),
@@ -453,8 +486,9 @@ mod properties {
             link_urls(root, &mut urls, &mut kinds);
             prop_assert!(!kinds.iter().any(|k| k == "image" || k == "h1" || k.starts_with("h4")), "{:?}", kinds);
             prop_assert!(kinds.iter().filter(|k| *k == "h2").count() == 1, "{:?}", kinds);
-            // Our own: the changes list, the hint and warnings as quotes, 2-4 column tables.
-            prop_assert!(kinds.iter().filter(|k| *k == "list").count() <= 1, "{:?}", kinds);
+            // Our own: the preflight's problems and the changes lists, the hint and warnings as
+            // quotes, 2-4 column tables.
+            prop_assert!(kinds.iter().filter(|k| *k == "list").count() <= 2, "{:?}", kinds);
             prop_assert!(kinds.iter().filter(|k| k.starts_with("table:")).all(|k| ["table:2", "table:3", "table:4"].contains(&k.as_str())), "{:?}", kinds);
             for line in md.lines().filter(|l| l.starts_with('|')) {
                 prop_assert!(line.ends_with('|'), "a row was cut: {}", line);
