@@ -60,7 +60,7 @@ pub(super) fn judge(report: &mut Report, run: &DeployRun, judged: &Judged) -> bo
     report.fail(
         "Rollout failed",
         message,
-        Some("see the stopped tasks and service events in the step summary".into()),
+        Some(report.evidence_hint()),
         Exit::DeployFailed,
     );
     if !judged.rollback {

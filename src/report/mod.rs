@@ -295,6 +295,15 @@ impl Report {
         self.add_task_logs(&explanation.task_logs);
     }
 
+    /// The hint of a failed rollout: where in the summary to look.
+    pub fn evidence_hint(&self) -> String {
+        if self.task_logs.logs.iter().any(|l| l.unread.is_none()) {
+            "see the stopped tasks, what they printed last and the service events in the step summary".into()
+        } else {
+            "see the stopped tasks and service events in the step summary".into()
+        }
+    }
+
     /// Adds the logs of failed tasks (and what the runner must mask before they are printed).
     pub fn add_task_logs(&mut self, logs: &crate::domain::outcome::TaskLogs) {
         self.task_logs.logs.extend(logs.logs.iter().cloned());

@@ -81,7 +81,7 @@ fn ended(report: &mut Report, run: &CommandRun, to: &str, waited: &RollbackWaite
     report.fail(
         "Rollback failed",
         reason.clone(),
-        Some("see the stopped tasks and service events in the step summary".into()),
+        Some(report.evidence_hint()),
         Exit::DeployFailed,
     );
 }

@@ -387,7 +387,10 @@ fn a_crash_loop_shows_the_applications_last_lines_masked() {
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.summary
-            .contains("### What the failed tasks printed last"),
+            .contains("### What the failed tasks printed last")
+            && run.summary.contains(
+                "> hint: see the stopped tasks, what they printed last and the service events"
+            ),
         "{}",
         run.summary
     );
