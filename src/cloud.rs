@@ -415,6 +415,18 @@ pub trait Cloud {
     ) -> impl Future<Output = Answer<Vec<TargetHealth>>>;
 }
 
+/// `call`'s answer, or, once `deadline` passed, an error saying there was none within `limit`
+/// (the SDK's own deadline is 40 s a call; a read that may not hold a run up gets less).
+pub async fn answered_by<T>(
+    deadline: tokio::time::Instant,
+    limit: std::time::Duration,
+    call: impl Future<Output = Answer<T>>,
+) -> Answer<T> {
+    tokio::time::timeout_at(deadline, call)
+        .await
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {} s", limit.as_secs())))
+}
+
 /// Describes services (at most 10) that must exist and be ACTIVE: a cluster or service ECS does
 /// not know, or a service that is not ACTIVE, is a user error.
 pub async fn describe_active<C: Cloud>(

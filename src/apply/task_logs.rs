@@ -52,14 +52,7 @@ async fn until<T>(
     deadline: tokio::time::Instant,
     call: impl std::future::Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
-    tokio::time::timeout_at(deadline, call)
-        .await
-        .unwrap_or_else(|_| {
-            Err(anyhow::anyhow!(
-                "no answer within {} s",
-                READ_WITHIN.as_secs()
-            ))
-        })
+    cloud::answered_by(deadline, READ_WITHIN, call).await
 }
 
 async fn read_ran<C: Cloud>(

@@ -28,14 +28,7 @@ pub const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 async fn bounded<T>(
     call: impl std::future::Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
-    tokio::time::timeout(ANSWER_WITHIN, call)
-        .await
-        .unwrap_or_else(|_| {
-            Err(anyhow::anyhow!(
-                "no answer within {} s",
-                ANSWER_WITHIN.as_secs()
-            ))
-        })
+    cloud::answered_by(Instant::now() + ANSWER_WITHIN, ANSWER_WITHIN, call).await
 }
 
 /// A task definition to check, and what to call it when several are.
