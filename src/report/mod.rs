@@ -435,6 +435,18 @@ impl Report {
                     .map_or_else(String::new, |c| c.to_string()),
             ),
             (
+                "preflight-findings",
+                self.preflight.as_ref().map_or_else(String::new, |p| {
+                    serde_json::json!({
+                        "checks": p.checks,
+                        "problems": p.problems,
+                        "warnings": p.warnings,
+                        "notes": p.notes,
+                    })
+                    .to_string()
+                }),
+            ),
+            (
                 "github-deployment-id",
                 self.github_deployment_id
                     .map_or_else(String::new, |id| id.to_string()),
@@ -475,6 +487,7 @@ mod tests {
                 "hook-id",
                 "pre-deploy-task-arn",
                 "pre-deploy-exit-code",
+                "preflight-findings",
                 "github-deployment-id",
                 "duration-seconds"
             ]

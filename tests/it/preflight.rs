@@ -225,6 +225,11 @@ fn every_finding_at_once_is_one_error_naming_each() {
     for text in [&run.stdout, &run.stderr, &run.summary_md] {
         assert!(!text.contains("hunter2"), "{text}");
     }
+    let findings: serde_json::Value =
+        serde_json::from_str(run.output("preflight-findings")).unwrap();
+    assert_eq!(findings["problems"].as_array().unwrap().len(), 5);
+    assert!(findings["checks"].as_u64().unwrap() >= 5, "{findings}");
+    assert!(!run.output("preflight-findings").contains("hunter2"));
     // Each check is a read, made at once: one DescribeParameters for both parameters.
     assert_eq!(em.count("DescribeParameters"), 1, "{:?}", em.calls());
     assert_eq!(em.count("RegisterTaskDefinition"), 0);
@@ -349,6 +354,7 @@ fn preflight_false_deploys_without_checking() {
     delete_role(&em, "bellyfed-dev-task");
     let run = deploy_dev(&em, &[("preflight", "false")]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("preflight-findings"), "");
     for op in ["GetRole", "DescribeSecret", "DescribeLogGroups"] {
         assert_eq!(em.count(op), 0, "{op}");
     }
