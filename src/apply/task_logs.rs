@@ -18,7 +18,7 @@ use crate::text::{Mask, shorten};
 
 /// At most this many failed tasks have their logs read (newest first).
 pub const MAX_TASKS: usize = 3;
-/// How long reading the logs may take in all (they are read before the rollback starts).
+/// How long reading the logs may take in all (the failure report waits for them).
 pub const READ_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// A log line longer than this is cut.
 const MAX_LINE_CHARS: usize = 1000;

@@ -96,7 +96,8 @@ pub async fn judge<C: Cloud, W: Write>(
         return true;
     }
     judged.rollback = req.rollback;
-    judged.explanation = diagnose::explain(cloud, &outcomes, limits.log_lines).await;
+    // Why it failed (target health, what the tasks printed) is read while the rollbacks start.
+    let explaining = diagnose::explain(cloud, &outcomes, limits.log_lines);
     let ours_to_roll_back = outcomes.iter().any(|o| match &o.verdict {
         watch::Verdict::Failed { cause, .. } => cause.ours_to_roll_back(),
         watch::Verdict::Completed | watch::Verdict::Paused { .. } => false,
@@ -118,9 +119,14 @@ pub async fn judge<C: Cloud, W: Write>(
         })
         .collect();
     if started.is_empty() {
+        judged.explanation = explaining.await;
         return false;
     }
-    let begun = rollback::begin_all(cloud, &started, console, progress).await;
+    let (explanation, begun) = tokio::join!(
+        explaining,
+        rollback::begin_all(cloud, &started, console, progress)
+    );
+    judged.explanation = explanation;
     judged.begun = Some(begun.clone());
     judged.waited = Some(rollback::wait_all(cloud, &begun, limits, console).await);
     false

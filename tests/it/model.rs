@@ -393,6 +393,17 @@ impl Model {
         }
     }
 
+    /// Revision 1 of `family` logs with awslogs to `group` (stream prefix `app`).
+    pub fn log_to(&self, family: &str, group: &str) {
+        let mut world = self.lock();
+        let revision = &mut world.families.get_mut(family).unwrap()[0];
+        revision["containerDefinitions"][0]["logConfiguration"] = json!({
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": group, "awslogs-region": REGION, "awslogs-stream-prefix": "app"},
+        });
+        world.logs.entry(group.to_string()).or_default();
+    }
+
     /// Waits forever when the next call of `operation` is to hang.
     async fn maybe_hang(&self, operation: &'static str) {
         let hangs = self.lock().hang.remove(operation);

@@ -522,3 +522,38 @@ async fn a_service_changed_during_the_migration_is_not_overwritten() {
     );
     assert_eq!(model.running("api"), "api:3");
 }
+
+/// What the failed tasks printed is read while the rollback starts, not before it: a log read
+/// that never answers delays neither the rollback nor the verdict by more than its own bound.
+#[tokio::test(start_paused = true)]
+async fn a_stalled_log_read_does_not_hold_the_rollback() {
+    let rollback_at = |hang: bool| async move {
+        let model = Model::new(&["api"]);
+        model.log_to("api", "/ecs/api");
+        model.scenario("api", &[crash(1.2)]);
+        if hang {
+            model.hang_next("GetLogEvents");
+        }
+        let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+        assert_eq!(output(&report, "status"), "rolled-back", "{log}");
+        let updates = model.calls("UpdateService");
+        assert_eq!(updates.len(), 2, "the deploy and the rollback");
+        (updates[1], took, report)
+    };
+    let (quick, quick_took, _) = rollback_at(false).await;
+    let (stalled, stalled_took, report) = rollback_at(true).await;
+    assert_eq!(stalled, quick, "the rollback starts at the same moment");
+    assert!(
+        stalled_took <= quick_took + ecs_ship::apply::task_logs::READ_WITHIN,
+        "{stalled_took:?} vs {quick_took:?}"
+    );
+    assert!(
+        report
+            .task_logs
+            .logs
+            .iter()
+            .any(|l| l.unread.as_deref() == Some("its log could not be read: no answer within 5 s")),
+        "{:?}",
+        report.task_logs
+    );
+}
