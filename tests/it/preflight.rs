@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::support::{Emulator, Run, deploy_dev};
+use crate::support::{Emulator, REPO_URI, Run, deploy_dev};
 
 const CLUSTER: &str = "bellyfed-dev";
 const SERVICE: &str = "bellyfed-dev-service";
@@ -187,6 +187,28 @@ fn each_finding_alone_stops_the_deploy_before_any_write() {
         eprintln!("case: {name}");
         assert_stopped(&em, &run, &[problem]);
     }
+}
+
+/// An image the deploy did not choose (a sidecar the template keeps) is looked up in ECR too.
+#[test]
+fn a_sidecar_image_missing_from_ecr_is_a_finding() {
+    let em = Emulator::start(&["dev"]);
+    let template = format!(
+        "family: bellyfed-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 256\nmemory: 512\ncontainerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    essential: true\n  - name: metrics\n    image: {REPO_URI}:metrics-gone\n    essential: false\n"
+    );
+    let run = crate::support::ActionRun::new(
+        Some(&em),
+        &crate::support::dev_inputs(&[("task-definition", "deploy/taskdef.yaml")]),
+    )
+    .file("deploy/taskdef.yaml", &template)
+    .run();
+    assert_stopped(
+        &em,
+        &run,
+        &[&format!(
+            "image `{REPO_URI}:metrics-gone` (container `metrics`) is not in ECR"
+        )],
+    );
 }
 
 #[test]
