@@ -124,11 +124,33 @@ pub struct Repository {
     pub region: Option<String>,
 }
 
+impl Repository {
+    /// The repository an ECR URI names (its account and region).
+    pub fn of(repo: &crate::domain::image::EcrRepository) -> Self {
+        Self {
+            name: repo.name.clone(),
+            registry_id: Some(repo.registry_id.clone()),
+            region: Some(repo.region.clone()),
+        }
+    }
+}
+
 /// What to look for in a repository: a tag or a digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wanted<'a> {
     Tag(&'a str),
     Digest(&'a str),
+}
+
+impl<'a> Wanted<'a> {
+    /// The digest when there is one (it names exactly one image), else the tag.
+    pub fn of(tag: Option<&'a str>, digest: Option<&'a str>) -> Option<Self> {
+        match (digest, tag) {
+            (Some(digest), _) => Some(Self::Digest(digest)),
+            (None, Some(tag)) => Some(Self::Tag(tag)),
+            (None, None) => None,
+        }
+    }
 }
 
 /// An image found in ECR.

@@ -240,12 +240,8 @@ async fn check_image<C: Cloud>(
             anyhow::bail!("a revision deployed as it is has no image to look up")
         }
     };
-    let wanted = match (digest, tag) {
-        (Some(digest), _) => Wanted::Digest(digest),
-        (None, Some(tag)) => Wanted::Tag(tag),
-        (None, None) => {
-            return Err(UserError::new("the image has neither a tag nor a digest").into());
-        }
+    let Some(wanted) = Wanted::of(tag, digest) else {
+        return Err(UserError::new("the image has neither a tag nor a digest").into());
     };
     let (repository, region) = match source {
         RepositorySource::External(reference) => {
@@ -271,14 +267,7 @@ async fn check_image<C: Cloud>(
             },
             cloud.region().to_string(),
         ),
-        RepositorySource::EcrUri(repo) => (
-            Repository {
-                name: repo.name.clone(),
-                registry_id: Some(repo.registry_id.clone()),
-                region: Some(repo.region.clone()),
-            },
-            repo.region.clone(),
-        ),
+        RepositorySource::EcrUri(repo) => (Repository::of(repo), repo.region.clone()),
     };
     let found = match find_image(cloud, &repository, wanted).await {
         Ok(found) => found,
@@ -360,17 +349,9 @@ async fn revision_image<C: Cloud>(
             verified: false,
         });
     };
-    let wanted = match (&reference.digest, &reference.tag) {
-        (Some(d), _) => Wanted::Digest(d),
-        (None, Some(t)) => Wanted::Tag(t),
-        (None, None) => Wanted::Tag("latest"),
-    };
-    let repository = Repository {
-        name: repo.name.clone(),
-        registry_id: Some(repo.registry_id.clone()),
-        region: Some(repo.region.clone()),
-    };
-    let found = find_image(cloud, &repository, wanted)
+    let wanted = Wanted::of(reference.tag.as_deref(), reference.digest.as_deref())
+        .unwrap_or(Wanted::Tag("latest"));
+    let found = find_image(cloud, &Repository::of(&repo), wanted)
         .await
         .map_err(|err| {
             err.context(format!(
@@ -406,11 +387,7 @@ fn locate(
     region: &str,
 ) -> Result<Located, UserError> {
     let ecr = |repo: EcrRepository, tag: Option<String>, digest: Option<String>| Located::Ecr {
-        repository: Repository {
-            name: repo.name,
-            registry_id: Some(repo.registry_id),
-            region: Some(repo.region.clone()),
-        },
+        repository: Repository::of(&repo),
         region: repo.region,
         tag,
         digest,
@@ -474,11 +451,8 @@ async fn other_images<C: Cloud>(
                         digest,
                     } => (repository, region, tag, digest),
                 };
-            let wanted = match (&digest, &tag) {
-                (Some(d), _) => Wanted::Digest(d),
-                (None, Some(t)) => Wanted::Tag(t),
-                (None, None) => unreachable!("the request has a tag or a digest for each"),
-            };
+            let wanted = Wanted::of(tag.as_deref(), digest.as_deref())
+                .expect("the request has a tag or a digest for each");
             let found = find_image(cloud, &repository, wanted)
                 .await
                 .map_err(|err| {

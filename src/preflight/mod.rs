@@ -322,17 +322,12 @@ async fn images<'w, C: Cloud>(
             .filter(|u| !account.images_checked.contains(&u.what.image))
             .filter_map(|u| u.what.ecr.as_ref().map(|ecr| (u, ecr)))
             .map(|(u, (repo, reference))| async move {
-                let repository = Repository {
-                    name: repo.name.clone(),
-                    registry_id: Some(repo.registry_id.clone()),
-                    region: elsewhere(&repo.region, account).map(str::to_string),
-                };
-                let wanted = match (&reference.digest, &reference.tag) {
-                    (Some(digest), _) => Wanted::Digest(digest),
-                    (None, Some(tag)) => Wanted::Tag(tag),
-                    (None, None) => Wanted::Tag("latest"),
-                };
-                (u, bounded(cloud.find_image(&repository, wanted)).await)
+                let wanted = Wanted::of(reference.tag.as_deref(), reference.digest.as_deref())
+                    .unwrap_or(Wanted::Tag("latest"));
+                (
+                    u,
+                    bounded(cloud.find_image(&Repository::of(repo), wanted)).await,
+                )
             }),
     )
     .await
