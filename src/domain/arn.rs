@@ -85,6 +85,15 @@ impl Partition {
         }
     }
 
+    /// The partition as ARNs name it (`arn:<partition>:...`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Aws => "aws",
+            Self::China => "aws-cn",
+            Self::GovCloud => "aws-us-gov",
+        }
+    }
+
     /// The domain service endpoints (and ECR registries) live under.
     pub fn dns_suffix(self) -> &'static str {
         match self {

@@ -18,6 +18,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::cloud::{self, Cloud, ParameterInfo, Repository, RoleInfo, SecretInfo, Wanted};
+use crate::domain::arn::Partition;
 use crate::domain::taskdef::needs::{self, ImageUse, Needs, SecretRef, SecretUse};
 
 /// How long one check may wait for its answer (the SDK's own deadline is 40 s): a stalled read
@@ -64,23 +65,42 @@ pub struct Preflight {
     pub duration: Duration,
 }
 
+/// Adds `text` to `list` unless it is there already (two places can need the same thing).
+fn push_once(list: &mut Vec<String>, text: String) {
+    if !list.contains(&text) {
+        list.push(text);
+    }
+}
+
 impl Preflight {
     fn problem(&mut self, text: String) {
-        if !self.problems.contains(&text) {
-            self.problems.push(text);
-        }
+        push_once(&mut self.problems, text);
     }
 
     fn warning(&mut self, text: String) {
-        if !self.warnings.contains(&text) {
-            self.warnings.push(text);
-        }
+        push_once(&mut self.warnings, text);
     }
 
     fn note(&mut self, text: String) {
-        if !self.notes.contains(&text) {
-            self.notes.push(text);
-        }
+        push_once(&mut self.notes, text);
+    }
+}
+
+/// What a task definition uses a role as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoleKind {
+    /// ECS's own: pulls images, reads secrets, writes logs (its permissions are simulated).
+    Execution,
+    /// The application's.
+    Task,
+}
+
+impl std::fmt::Display for RoleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Execution => "execution role",
+            Self::Task => "task role",
+        })
     }
 }
 
@@ -106,7 +126,7 @@ impl<T> Used<T> {
 #[derive(Debug, Default)]
 struct Wants {
     secrets: BTreeMap<String, Used<SecretUse>>,
-    roles: BTreeMap<String, Used<&'static str>>,
+    roles: BTreeMap<String, Used<RoleKind>>,
     log_groups: BTreeMap<(String, String), Used<bool>>,
     images: BTreeMap<String, Used<ImageUse>>,
 }
@@ -135,7 +155,10 @@ fn wants(subjects: &[Subject<'_>], region: &str) -> Wants {
                 format!("container `{container}`")
             }
         };
-        for (role, kind) in [(execution_role, "execution role"), (task_role, "task role")] {
+        for (role, kind) in [
+            (execution_role, RoleKind::Execution),
+            (task_role, RoleKind::Task),
+        ] {
             if let Some(role) = role {
                 let used = wants
                     .roles
@@ -147,7 +170,7 @@ fn wants(subjects: &[Subject<'_>], region: &str) -> Wants {
                         more: 0,
                     });
                 // A role that is anyone's execution role has its permissions checked.
-                if kind == "execution role" {
+                if kind == RoleKind::Execution {
                     used.what = kind;
                 }
             }
@@ -206,7 +229,7 @@ pub async fn run<C: Cloud>(
         log_groups(cloud, &wants, account),
         images(cloud, &wants, account),
     );
-    found.parameters = params.judge(&wants, account, &mut report);
+    found.parameters = judge_parameters(params, &wants, account, &mut report);
     for (used, answer) in secrets {
         judge_secret(used, answer, &mut report, &mut found);
     }
@@ -279,7 +302,7 @@ async fn secrets<'w, C: Cloud>(
 async fn roles<'w, C: Cloud>(
     cloud: &C,
     wants: &'w Wants,
-) -> Vec<(&'w String, &'w Used<&'static str>, anyhow::Result<RoleInfo>)> {
+) -> Vec<(&'w String, &'w Used<RoleKind>, anyhow::Result<RoleInfo>)> {
     join_all(
         wants.roles.iter().map(|(role, u)| async move {
             (role, u, bounded(cloud.get_role(role_name(role))).await)
@@ -393,16 +416,12 @@ fn shown(value_from: &str) -> String {
 /// The parameters used in one region, and what `DescribeParameters` answered there.
 type ParameterAnswer<'w> = (Vec<&'w Used<SecretUse>>, anyhow::Result<Vec<ParameterInfo>>);
 
-/// The parameter lookups, per region.
-struct Parameters<'w> {
-    answers: Vec<ParameterAnswer<'w>>,
-}
-
+/// The parameter lookups, one per region.
 async fn parameters<'w, C: Cloud>(
     cloud: &C,
     wants: &'w Wants,
     account: &Account<'_>,
-) -> Parameters<'w> {
+) -> Vec<ParameterAnswer<'w>> {
     let mut by_region: BTreeMap<Option<String>, Vec<&Used<SecretUse>>> = BTreeMap::new();
     for used in wants.secrets.values() {
         if let SecretRef::Parameter { region, .. } = &used.what.reference {
@@ -410,7 +429,7 @@ async fn parameters<'w, C: Cloud>(
             by_region.entry(region).or_default().push(used);
         }
     }
-    let answers = join_all(by_region.into_iter().map(|(region, uses)| async move {
+    join_all(by_region.into_iter().map(|(region, uses)| async move {
         let names: Vec<String> = uses
             .iter()
             .filter_map(|u| match &u.what.reference {
@@ -424,79 +443,76 @@ async fn parameters<'w, C: Cloud>(
         let answer = bounded(cloud.describe_parameters(region.as_deref(), &names)).await;
         (uses, answer)
     }))
-    .await;
-    Parameters { answers }
+    .await
 }
 
-impl Parameters<'_> {
-    /// Problems for missing parameters; the ARNs and keys of those found.
-    fn judge(
-        self,
-        wants: &Wants,
-        account: &Account<'_>,
-        report: &mut Preflight,
-    ) -> Vec<(String, Option<String>)> {
-        let mut found = Vec::new();
-        for used in wants.secrets.values() {
-            if let SecretRef::Invalid(why) = &used.what.reference {
-                report.checks += 1;
-                report.problem(format!(
-                    "the secret reference of {} is not valid: {why}",
+/// Problems for missing parameters (and invalid references); the ARNs and keys of those found.
+fn judge_parameters(
+    answers: Vec<ParameterAnswer<'_>>,
+    wants: &Wants,
+    account: &Account<'_>,
+    report: &mut Preflight,
+) -> Vec<(String, Option<String>)> {
+    let mut found = Vec::new();
+    for used in wants.secrets.values() {
+        if let SecretRef::Invalid(why) = &used.what.reference {
+            report.checks += 1;
+            report.problem(format!(
+                "the secret reference of {} is not valid: {why}",
+                used.place()
+            ));
+        }
+    }
+    for (uses, answer) in answers {
+        let existing = match answer {
+            Ok(existing) => existing,
+            Err(err) => {
+                report.warning(unread("SSM parameters", "ssm:DescribeParameters", &err));
+                continue;
+            }
+        };
+        for used in uses {
+            let SecretRef::Parameter {
+                names,
+                region,
+                account: owner,
+            } = &used.what.reference
+            else {
+                continue;
+            };
+            if owner.as_deref().is_some_and(|a| a != account.id) {
+                report.note(format!(
+                    "SSM parameter{} ({}) is in another account: not checked",
+                    shown(&used.what.value_from),
                     used.place()
                 ));
+                continue;
+            }
+            report.checks += 1;
+            match existing.iter().find(|p| names.contains(&p.name)) {
+                Some(p) => {
+                    let region = region.as_deref().unwrap_or(account.region);
+                    let path = if p.name.starts_with('/') {
+                        p.name.clone()
+                    } else {
+                        format!("/{}", p.name)
+                    };
+                    let arn = format!(
+                        "arn:{}:ssm:{region}:{}:parameter{path}",
+                        Partition::of(region).name(),
+                        account.id
+                    );
+                    found.push((arn, p.kms_key.clone()));
+                }
+                None => report.problem(format!(
+                    "SSM parameter{} ({}) does not exist",
+                    shown(&used.what.value_from),
+                    used.place()
+                )),
             }
         }
-        for (uses, answer) in self.answers {
-            let existing = match answer {
-                Ok(existing) => existing,
-                Err(err) => {
-                    report.warning(unread("SSM parameters", "ssm:DescribeParameters", &err));
-                    continue;
-                }
-            };
-            for used in uses {
-                let SecretRef::Parameter {
-                    names,
-                    region,
-                    account: owner,
-                } = &used.what.reference
-                else {
-                    continue;
-                };
-                if owner.as_deref().is_some_and(|a| a != account.id) {
-                    report.note(format!(
-                        "SSM parameter{} ({}) is in another account: not checked",
-                        shown(&used.what.value_from),
-                        used.place()
-                    ));
-                    continue;
-                }
-                report.checks += 1;
-                match existing.iter().find(|p| names.contains(&p.name)) {
-                    Some(p) => {
-                        let region = region.as_deref().unwrap_or(account.region);
-                        let path = if p.name.starts_with('/') {
-                            p.name.clone()
-                        } else {
-                            format!("/{}", p.name)
-                        };
-                        let arn = format!(
-                            "arn:{}:ssm:{region}:{}:parameter{path}",
-                            partition(region),
-                            account.id
-                        );
-                        found.push((arn, p.kms_key.clone()));
-                    }
-                    None => report.problem(format!(
-                        "SSM parameter{} ({}) does not exist",
-                        shown(&used.what.value_from),
-                        used.place()
-                    )),
-                }
-            }
-        }
-        found
     }
+    found
 }
 
 fn judge_secret(
@@ -561,7 +577,7 @@ fn judge_secret(
 
 fn judge_role(
     role: &str,
-    used: &Used<&'static str>,
+    used: &Used<RoleKind>,
     answer: anyhow::Result<RoleInfo>,
     account: &Account<'_>,
     report: &mut Preflight,
@@ -604,17 +620,8 @@ fn judge_role(
             "{kind} `{name}` cannot be assumed by ECS tasks: its trust policy does not allow `ecs-tasks.amazonaws.com`"
         ));
     }
-    if kind == "execution role" {
+    if kind == RoleKind::Execution {
         found.execution_roles.push((name.to_string(), info.arn));
-    }
-}
-
-/// The partition of ARNs in `region`.
-fn partition(region: &str) -> &'static str {
-    match crate::domain::arn::Partition::of(region) {
-        crate::domain::arn::Partition::Aws => "aws",
-        crate::domain::arn::Partition::China => "aws-cn",
-        crate::domain::arn::Partition::GovCloud => "aws-us-gov",
     }
 }
 
@@ -622,6 +629,6 @@ fn partition(region: &str) -> &'static str {
 pub fn repository_arn(region: &str, registry: &str, name: &str) -> String {
     format!(
         "arn:{}:ecr:{region}:{registry}:repository/{name}",
-        partition(region)
+        Partition::of(region).name()
     )
 }

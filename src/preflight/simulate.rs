@@ -7,8 +7,9 @@
 
 use futures::future::join_all;
 
-use super::{Account, Found, Preflight, bounded, partition, repository_arn, unread};
+use super::{Account, Found, Preflight, bounded, repository_arn, unread};
 use crate::cloud::{Cloud, Decision, Evaluation};
+use crate::domain::arn::Partition;
 
 /// One question to the simulator: actions on resources, and whether a resource policy may
 /// grant them when the role's own policies do not.
@@ -30,33 +31,30 @@ fn key_arn(key: &str, region: &str, account: &str) -> Option<String> {
     }
     Some(format!(
         "arn:{}:kms:{region}:{account}:key/{key}",
-        partition(region)
+        Partition::of(region).name()
     ))
 }
 
 fn asks(found: &Found, account: &Account<'_>) -> Vec<Ask> {
-    let strings = |items: &[&str]| items.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
     let mut asks = Vec::new();
-    let secrets: Vec<String> = found.secrets.iter().map(|(arn, _)| arn.clone()).collect();
-    if !secrets.is_empty() {
-        asks.push(Ask {
-            actions: strings(&["secretsmanager:GetSecretValue"]),
-            resources: secrets,
-            else_granted_by: Some("the secret's resource policy"),
-        });
-    }
-    let parameters: Vec<String> = found
-        .parameters
-        .iter()
-        .map(|(arn, _)| arn.clone())
-        .collect();
-    if !parameters.is_empty() {
-        asks.push(Ask {
-            actions: strings(&["ssm:GetParameters"]),
-            resources: parameters,
-            else_granted_by: None,
-        });
-    }
+    // A question about no resource is not asked.
+    let mut ask = |actions: &[&str], resources: Vec<String>, else_granted_by| {
+        if !resources.is_empty() {
+            asks.push(Ask {
+                actions: actions.iter().map(|a| (*a).to_string()).collect(),
+                resources,
+                else_granted_by,
+            });
+        }
+    };
+    let arns =
+        |found: &[(String, Option<String>)]| found.iter().map(|(arn, _)| arn.clone()).collect();
+    ask(
+        &["secretsmanager:GetSecretValue"],
+        arns(&found.secrets),
+        Some("the secret's resource policy"),
+    );
+    ask(&["ssm:GetParameters"], arns(&found.parameters), None);
     let mut keys: Vec<String> = found
         .secrets
         .iter()
@@ -66,62 +64,40 @@ fn asks(found: &Found, account: &Account<'_>) -> Vec<Ask> {
         .collect();
     keys.sort();
     keys.dedup();
-    if !keys.is_empty() {
-        asks.push(Ask {
-            actions: strings(&["kms:Decrypt"]),
-            resources: keys,
-            else_granted_by: Some("the key policy"),
-        });
-    }
+    ask(&["kms:Decrypt"], keys, Some("the key policy"));
     let repositories: Vec<String> = found
         .repositories
         .iter()
         .map(|(region, registry, name)| repository_arn(region, registry, name))
         .collect();
     if !repositories.is_empty() {
-        asks.push(Ask {
-            actions: strings(&["ecr:GetAuthorizationToken"]),
-            resources: vec!["*".into()],
-            else_granted_by: None,
-        });
-        asks.push(Ask {
-            actions: strings(&["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]),
-            resources: repositories,
-            else_granted_by: Some("the repository policy"),
-        });
+        ask(&["ecr:GetAuthorizationToken"], vec!["*".into()], None);
     }
-    let group_arn = |region: &str, group: &str| {
-        format!(
-            "arn:{}:logs:{region}:{}:log-group:{group}:*",
-            partition(region),
-            account.id
-        )
+    ask(
+        &["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        repositories,
+        Some("the repository policy"),
+    );
+    let group_arns = |created_only: bool| -> Vec<String> {
+        found
+            .log_groups
+            .iter()
+            .filter(|(_, _, create)| *create || !created_only)
+            .map(|(region, group, _)| {
+                format!(
+                    "arn:{}:logs:{region}:{}:log-group:{group}:*",
+                    Partition::of(region).name(),
+                    account.id
+                )
+            })
+            .collect()
     };
-    let groups: Vec<String> = found
-        .log_groups
-        .iter()
-        .map(|(region, group, _)| group_arn(region, group))
-        .collect();
-    if !groups.is_empty() {
-        asks.push(Ask {
-            actions: strings(&["logs:CreateLogStream", "logs:PutLogEvents"]),
-            resources: groups,
-            else_granted_by: None,
-        });
-    }
-    let created: Vec<String> = found
-        .log_groups
-        .iter()
-        .filter(|(_, _, create)| *create)
-        .map(|(region, group, _)| group_arn(region, group))
-        .collect();
-    if !created.is_empty() {
-        asks.push(Ask {
-            actions: strings(&["logs:CreateLogGroup"]),
-            resources: created,
-            else_granted_by: None,
-        });
-    }
+    ask(
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        group_arns(false),
+        None,
+    );
+    ask(&["logs:CreateLogGroup"], group_arns(true), None);
     asks
 }
 
