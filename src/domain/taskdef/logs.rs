@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::needs::SecretRef;
+
 /// Where a container's `awslogs` output goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLocation {
@@ -55,38 +57,66 @@ pub fn log_location(
 }
 
 /// What a task definition holds that its tasks' output must not show: every environment value
-/// of every container (the first list) and every secret reference (`valueFrom`, and the name it
-/// ends in), the second.
+/// of every container (the first list) and every secret reference as [`super::needs`] finds them
+/// (`valueFrom`, and the name it ends in), the second.
 pub fn sensitive_values(task_definition: &Value) -> (Vec<String>, Vec<String>) {
     let body = super::registrable(task_definition);
-    let mut values = Vec::new();
-    let mut references = Vec::new();
-    for c in body["containerDefinitions"]
+    let values = body["containerDefinitions"]
         .as_array()
         .into_iter()
         .flatten()
-    {
-        for e in c["environment"].as_array().into_iter().flatten() {
-            if let Some(v) = e["value"].as_str() {
-                values.push(v.to_string());
+        .flat_map(|c| c["environment"].as_array().into_iter().flatten())
+        .filter_map(|e| e["value"].as_str().map(str::to_string))
+        .collect();
+    let mut references = Vec::new();
+    for secret in super::needs::needs(&body).secrets {
+        match &secret.reference {
+            SecretRef::Secret { arn, .. } => {
+                references.extend(
+                    arn.rsplit_once(":secret:")
+                        .map(|(_, name)| name.to_string()),
+                );
             }
+            SecretRef::Parameter { names, .. } => references.extend(names.iter().cloned()),
+            SecretRef::Invalid(_) => {}
         }
-        let secrets = c["secrets"]
-            .as_array()
-            .into_iter()
-            .chain(c["logConfiguration"]["secretOptions"].as_array())
-            .flatten();
-        for s in secrets {
-            if let Some(from) = s["valueFrom"].as_str() {
-                references.push(from.to_string());
-                let name = from
-                    .rsplit_once(":secret:")
-                    .map(|(_, rest)| rest.split(':').next().unwrap_or(rest))
-                    .or_else(|| from.rsplit_once(":parameter").map(|(_, rest)| rest))
-                    .unwrap_or(from);
-                references.push(name.to_string());
-            }
-        }
+        references.push(secret.value_from);
     }
     (values, references)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_environment_value_and_every_secret_reference_is_sensitive() {
+        let td = json!({"taskDefinition": {"containerDefinitions": [
+            {"name": "app",
+             "environment": [{"name": "TOKEN", "value": "tok-1"}],
+             "secrets": [
+                {"name": "DB", "valueFrom": "arn:aws:secretsmanager:us-east-1:1:secret:db-AbCdEf:password::"},
+                {"name": "KEY", "valueFrom": "arn:aws:ssm:us-east-1:1:parameter/app/key"}],
+             "logConfiguration": {"logDriver": "awsfirelens",
+                "secretOptions": [{"name": "apikey", "valueFrom": "/app/log-key"}]}},
+            {"name": "proxy", "environment": [{"name": "MODE", "value": "edge"}],
+             "repositoryCredentials": {"credentialsParameter": "arn:aws:secretsmanager:us-east-1:1:secret:hub-XyZ"}}
+        ]}});
+        let (values, references) = sensitive_values(&td);
+        assert_eq!(values, ["tok-1", "edge"]);
+        assert_eq!(
+            references,
+            [
+                "db-AbCdEf",
+                "arn:aws:secretsmanager:us-east-1:1:secret:db-AbCdEf:password::",
+                "/app/key",
+                "arn:aws:ssm:us-east-1:1:parameter/app/key",
+                "/app/log-key",
+                "/app/log-key",
+                "hub-XyZ",
+                "arn:aws:secretsmanager:us-east-1:1:secret:hub-XyZ",
+            ]
+        );
+    }
 }
