@@ -275,7 +275,8 @@ fn elsewhere<'a>(region: &'a str, account: &Account<'_>) -> Option<&'a str> {
     Some(region).filter(|r| *r != account.region)
 }
 
-type Answered<'w, K, T> = Vec<(K, &'w Used<T>, anyhow::Result<bool>)>;
+/// Each log group ((region, name)), where it is used, and whether it exists.
+type LogGroupAnswers<'w> = Vec<(&'w (String, String), &'w Used<bool>, anyhow::Result<bool>)>;
 
 async fn secrets<'w, C: Cloud>(
     cloud: &C,
@@ -316,7 +317,7 @@ async fn log_groups<'w, C: Cloud>(
     cloud: &C,
     wants: &'w Wants,
     account: &Account<'_>,
-) -> Answered<'w, &'w (String, String), bool> {
+) -> LogGroupAnswers<'w> {
     join_all(
         wants
             .log_groups
