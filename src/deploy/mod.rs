@@ -504,5 +504,6 @@ fn is_production_target(req: &DeployRequest, gathered: &Gathered) -> Result<bool
             .iter()
             .map(|s| (s.name.as_str(), s.tags.as_slice()))
             .collect(),
+        ssm_clusters: Some(&gathered.ssm_clusters),
     })
 }

@@ -17,6 +17,7 @@ use crate::error::UserError;
 use crate::gather::resolve::{
     RepositorySource, Resolved, ResolvedImage, SsmValues, repository_source, resolve,
 };
+use crate::request::gate::SsmClusters;
 use crate::request::{DeployRequest, ImageSpec};
 
 /// What AWS told us, ready for [`crate::plan::plan`].
@@ -38,6 +39,9 @@ pub struct Gathered {
     pub pre_deploy_live: Option<Value>,
     /// The cluster's tags (empty when they could not be read: see `warnings`).
     pub cluster_tags: Vec<Tag>,
+    /// The clusters of the config file's production services, where it names them through
+    /// their SSM prefix (for the production gate).
+    pub ssm_clusters: SsmClusters,
     pub warnings: Vec<String>,
 }
 
@@ -71,10 +75,14 @@ async fn services_and_lives<C: Cloud>(
 
 /// Reads SSM, the service, its task definition and the image.
 pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<Gathered> {
-    let ssm = match &req.target.ssm_prefix {
-        Some(prefix) => Some(read_ssm(cloud, prefix).await?),
-        None => None,
+    let ssm = async {
+        match &req.target.ssm_prefix {
+            Some(prefix) => read_ssm(cloud, prefix).await.map(Some),
+            None => Ok(None),
+        }
     };
+    let (ssm, ssm_clusters) = tokio::join!(ssm, read_ssm_clusters(cloud, &req.target.gate));
+    let ssm = ssm?;
     let resolved = resolve(req, ssm.as_ref())?;
     let revision = match &req.image {
         ImageSpec::Revision(r) => Some(r.as_str()),
@@ -112,6 +120,18 @@ pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<
     let (services, lives) = services_and_lives?;
     let pre_deploy_live = pre_deploy_live?;
     let (cluster_tags, cluster_warning) = readable_tags(cluster_tags);
+    let not_compared = req
+        .target
+        .gate
+        .not_compared(&crate::request::gate::Destination {
+            cluster: Some(&resolved.cluster),
+            services: services
+                .iter()
+                .map(|s| (s.name.as_str(), &[][..]))
+                .collect(),
+            ssm_clusters: Some(&ssm_clusters),
+            ..crate::request::gate::Destination::default()
+        });
     let mut existing = None;
     let (image, mut warnings) = if let Some(found) = early_image? {
         found
@@ -125,6 +145,7 @@ pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<
         check_image(cloud, req, &source).await?
     };
     warnings.extend(cluster_warning);
+    warnings.extend(not_compared);
     let other_images = other_images(cloud, req, &image, &mut warnings).await?;
     Ok(Gathered {
         ssm,
@@ -136,8 +157,43 @@ pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<
         existing,
         pre_deploy_live,
         cluster_tags,
+        ssm_clusters,
         warnings,
     })
+}
+
+/// The SSM parameters that name the clusters of the config file's production services, each
+/// read or with why it could not be (a missing one: that environment is not in this account and
+/// region). A read of its own, so a deploy role that may not read production's parameters still
+/// reads its own.
+pub async fn read_ssm_clusters<C: Cloud>(
+    cloud: &C,
+    gate: &crate::request::gate::Gate,
+) -> SsmClusters {
+    let names = gate.ssm_clusters();
+    if names.is_empty() {
+        return SsmClusters::new();
+    }
+    match cloud.get_parameters(&names).await {
+        Ok(found) => names
+            .into_iter()
+            .map(|name| {
+                let value = found.get(&name).cloned().ok_or_else(|| {
+                    format!("SSM parameter `{name}` does not exist in this account and region")
+                });
+                (name, value)
+            })
+            .collect(),
+        Err(err) => names
+            .into_iter()
+            .map(|name| {
+                (
+                    name.clone(),
+                    Err(format!("SSM parameter `{name}` could not be read: {err:#}")),
+                )
+            })
+            .collect(),
+    }
 }
 
 /// A cluster's tags, or none with a warning when they could not be read (a policy without

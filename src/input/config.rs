@@ -38,8 +38,29 @@ use crate::text::{first_duplicate, plain_name, printable, split_list};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listed {
     pub clusters: Vec<ListedTarget>,
-    pub services: Vec<ListedTarget>,
+    /// A service is only production in its own cluster: every environment may have a `web`.
+    pub services: Vec<ListedService>,
     pub ssm_prefixes: Vec<ListedTarget>,
+}
+
+/// A service a production environment lists, and where its cluster is known from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedService {
+    pub name: String,
+    pub environment: String,
+    pub cluster: ClusterOf,
+}
+
+/// Where the cluster of a listed production service comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterOf {
+    /// The environment's `cluster` (or the file's default).
+    Named(String),
+    /// The SSM parameter that names it: the environment's `ssm-prefix` + `/cluster-name`, read
+    /// before any write.
+    Ssm(String),
+    /// The environment names neither: the service name alone decides.
+    Unknown,
 }
 
 /// A cluster, service or SSM prefix, and the production environment that lists it.
@@ -323,19 +344,30 @@ fn listed(production: &[&(String, Settings)], own: &Settings) -> Listed {
         if let Some(cluster) = text(&s.cluster).filter(|c| Some(c) != own_cluster.as_ref()) {
             listed.clusters.push(ListedTarget::new(cluster, env));
         }
+        let prefix = text(&s.ssm_prefix).map(|p| {
+            p.replace("{environment}", env)
+                .trim_end_matches('/')
+                .to_string()
+        });
+        let cluster = match (text(&s.cluster), &prefix) {
+            (Some(cluster), _) => ClusterOf::Named(cluster),
+            (None, Some(prefix)) => ClusterOf::Ssm(format!("{prefix}/cluster-name")),
+            (None, None) => ClusterOf::Unknown,
+        };
         let services = s
             .services
             .iter()
             .flatten()
             .map(|Item(spec)| spec.service.clone());
         for service in text(&s.service).into_iter().chain(services) {
-            listed.services.push(ListedTarget::new(service, env));
+            listed.services.push(ListedService {
+                name: service,
+                environment: env.clone(),
+                cluster: cluster.clone(),
+            });
         }
-        if let Some(prefix) = text(&s.ssm_prefix) {
-            let prefix = prefix.replace("{environment}", env);
-            listed
-                .ssm_prefixes
-                .push(ListedTarget::new(prefix.trim_end_matches('/'), env));
+        if let Some(prefix) = prefix {
+            listed.ssm_prefixes.push(ListedTarget::new(prefix, env));
         }
     }
     listed

@@ -1,5 +1,5 @@
-use super::ListedTarget;
 use super::*;
+use super::{ClusterOf, ListedService, ListedTarget};
 use crate::input::cli::{Cli, Command};
 use clap::Parser;
 
@@ -393,9 +393,13 @@ fn production_environments_list_their_targets_for_the_gate() {
     );
     assert_eq!(
         listed.services,
-        [ListedTarget::new("bellyfed-prod-service", "production")]
+        [ListedService {
+            name: "bellyfed-prod-service".into(),
+            environment: "production".into(),
+            cluster: ClusterOf::Named("bellyfed-prod".into()),
+        }]
     );
-    // A dev step aimed at the production service is refused before any AWS call.
+    // A dev step aimed at the production service in its cluster is refused before any AWS call.
     let err = refused(
         FILE,
         &[
@@ -405,12 +409,41 @@ fn production_environments_list_their_targets_for_the_gate() {
             "v2",
             "--service",
             "bellyfed-prod-service",
+            "--cluster",
+            "bellyfed-prod",
         ],
     );
     assert_eq!(
         err.message,
-        "service `bellyfed-prod-service` belongs to production environment `production` in the config file, and `confirm-production` is empty"
+        "service `bellyfed-prod-service` in cluster `bellyfed-prod` belongs to production environment `production` in the config file, and `confirm-production` is empty"
     );
+    // The same name in dev's cluster (named by dev's SSM prefix) is decided once that is read.
+    applied(
+        FILE,
+        &[
+            "--environment",
+            "dev",
+            "--image-tag",
+            "v2",
+            "--service",
+            "bellyfed-prod-service",
+        ],
+    )
+    .unwrap()
+    .validate()
+    .unwrap();
+    // A production environment that names its cluster only through its SSM prefix.
+    let by_prefix = "defaults:\n  ssm-prefix: /app/{environment}/ecs\nenvironments:\n  dev:\n    service: web\n  production:\n    production: true\n    services: [web, worker]\n";
+    let args = applied(by_prefix, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
+    assert_eq!(
+        args.args.target.listed_production.services,
+        ["web", "worker"].map(|name| ListedService {
+            name: name.into(),
+            environment: "production".into(),
+            cluster: ClusterOf::Ssm("/app/production/ecs/cluster-name".into()),
+        })
+    );
+    args.validate().unwrap();
     // A cluster the file gives both environments is shared, not a production target; the
     // environments `production-environments` names list theirs too.
     let shared = "defaults:\n  cluster: shared\nenvironments:\n  dev: {}\n  prod:\n    ssm-prefix: /x/{environment}\n";

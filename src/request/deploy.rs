@@ -135,6 +135,7 @@ fn destination(inputs: &DeployInputs) -> Result<(Target, Vec<ServiceSpec>), User
             .iter()
             .map(|s| (s.service.as_str(), &[][..]))
             .collect(),
+        ssm_clusters: None,
     })?;
     Ok((target, services))
 }

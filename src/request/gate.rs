@@ -4,20 +4,29 @@
 //! A target is production when any of these says so:
 //! - `environment` is one of `production-environments` (checked first, before anything else);
 //! - the SSM prefix has a path segment that is a production environment (`/acme/production/ecs`);
-//! - the config file lists the SSM prefix, the service, or the cluster under a production
-//!   environment (a cluster the file also gives the deploy's own environment is shared, not
-//!   production);
+//! - the config file lists the SSM prefix or the cluster under a production environment (a
+//!   cluster the file also gives the deploy's own environment is shared, not production), or the
+//!   service *in its cluster*: a service is `(cluster, service)`, and every environment may have
+//!   its own `web`. A production service whose cluster the file only names through its SSM
+//!   prefix is compared once that parameter is read (before any write); one whose cluster
+//!   cannot be read is not compared, and the run says so;
 //! - the cluster or a service is tagged with one of `environment-tag-keys` whose value is a
 //!   production environment (`environment=production`).
 //!
 //! [`check`] is pure. It runs before any AWS call with what the inputs name, and again after the
 //! reads (names from SSM, tags) and before any write. A refusal is a user error: nothing changed.
 
+use std::collections::BTreeMap;
+
 use crate::domain::arn::name_of;
 use crate::domain::ecs::Tag;
 use crate::error::UserError;
 use crate::input::cli::PRODUCTION_CONFIRMATION;
-pub use crate::input::config::{Listed, ListedTarget};
+pub use crate::input::config::{ClusterOf, Listed, ListedService, ListedTarget};
+
+/// The clusters of listed production services that the config file names through an SSM
+/// parameter, as read: parameter name → the cluster, or why it is not known.
+pub type SsmClusters = BTreeMap<String, Result<String, String>>;
 
 /// What the gate knows from the inputs and the config file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,6 +49,19 @@ pub struct Destination<'a> {
     pub cluster_tags: &'a [Tag],
     /// Service names (or ARNs) with their tags.
     pub services: Vec<(&'a str, &'a [Tag])>,
+    /// The SSM parameters naming production services' clusters, once read.
+    pub ssm_clusters: Option<&'a SsmClusters>,
+}
+
+/// Whether a listed production service is the destination's service of that name.
+enum Same {
+    /// Yes: in this cluster (`None`: the file names no cluster for it, so the name decides).
+    Yes(Option<String>),
+    No,
+    /// Not yet known: the destination's cluster or the listed one is read later.
+    Later,
+    /// Not known, and it will not be: why.
+    Unknown(String),
 }
 
 impl Gate {
@@ -73,16 +95,24 @@ impl Gate {
         }
         for (service, tags) in &to.services {
             let service = name_of(service);
-            if let Some(listed) = self
-                .listed
-                .services
-                .iter()
-                .find(|l| name_of(&l.name) == service)
-            {
-                return Some(format!(
-                    "service `{service}` belongs to production environment `{}` in the config file",
-                    listed.environment
-                ));
+            for listed in self.listed_as(service) {
+                match same(listed, to) {
+                    Same::Yes(cluster) => {
+                        return Some(format!(
+                            "service `{service}`{} belongs to production environment `{}` in the config file{}",
+                            cluster
+                                .as_ref()
+                                .map_or(String::new(), |c| format!(" in cluster `{c}`")),
+                            listed.environment,
+                            if cluster.is_none() {
+                                " (which names no cluster for it)"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                    Same::No | Same::Later | Same::Unknown(_) => {}
+                }
             }
             if let Some(why) = self.tagged(tags) {
                 return Some(format!("service `{service}` is tagged {why}"));
@@ -105,6 +135,49 @@ impl Gate {
             }
         }
         None
+    }
+
+    /// The production services the config file lists under `service`'s name.
+    fn listed_as<'s>(&'s self, service: &'s str) -> impl Iterator<Item = &'s ListedService> {
+        self.listed
+            .services
+            .iter()
+            .filter(move |l| name_of(&l.name) == service)
+    }
+
+    /// The SSM parameters to read for the gate: those naming the cluster of a listed production
+    /// service (read beside the deploy's own, before any write).
+    pub fn ssm_clusters(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .listed
+            .services
+            .iter()
+            .filter_map(|l| match &l.cluster {
+                ClusterOf::Ssm(parameter) => Some(parameter.clone()),
+                ClusterOf::Named(_) | ClusterOf::Unknown => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The listed production services of the destination's names that could not be compared
+    /// with it (their cluster could not be read), one warning each.
+    pub fn not_compared(&self, to: &Destination<'_>) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for (service, _) in &to.services {
+            let service = name_of(service);
+            for listed in self.listed_as(service) {
+                if let Same::Unknown(why) = same(listed, to) {
+                    warnings.push(format!(
+                        "the config file lists a service `{service}` under production environment `{}`, and its cluster is not known ({why}): the production gate could not tell whether this deploy's `{service}` is that one",
+                        listed.environment
+                    ));
+                }
+            }
+        }
+        warnings
     }
 
     fn tagged(&self, tags: &[Tag]) -> Option<String> {
@@ -145,6 +218,32 @@ impl Gate {
     }
 }
 
+/// Whether `listed` is the destination's service of its name: the same cluster.
+fn same(listed: &ListedService, to: &Destination<'_>) -> Same {
+    let listed_cluster = match &listed.cluster {
+        ClusterOf::Unknown => return Same::Yes(None),
+        ClusterOf::Named(cluster) => cluster.clone(),
+        ClusterOf::Ssm(parameter) => match to.ssm_clusters.and_then(|read| read.get(parameter)) {
+            None => return Same::Later,
+            Some(Err(why)) => return Same::Unknown(why.clone()),
+            Some(Ok(cluster)) => cluster.clone(),
+        },
+    };
+    let Some(cluster) = to.cluster else {
+        return Same::Later;
+    };
+    let same = if cluster.starts_with("arn:") && listed_cluster.starts_with("arn:") {
+        cluster == listed_cluster
+    } else {
+        name_of(cluster) == name_of(&listed_cluster)
+    };
+    if same {
+        Same::Yes(Some(name_of(&listed_cluster).to_string()))
+    } else {
+        Same::No
+    }
+}
+
 /// How `given` differs from `expected`, without quoting `given`: a near miss (spaces, letter case,
 /// a lookalike character) is named so it can be fixed.
 pub fn how_it_differs(given: &str, expected: &str) -> String {
@@ -179,7 +278,11 @@ mod tests {
             tag_keys: vec!["environment".into(), "env".into(), "stage".into()],
             listed: Listed {
                 clusters: vec![ListedTarget::new("acme-prod", "production")],
-                services: vec![ListedTarget::new("acme-prod-api", "production")],
+                services: vec![ListedService {
+                    name: "acme-prod-api".into(),
+                    environment: "production".into(),
+                    cluster: ClusterOf::Unknown,
+                }],
                 ssm_prefixes: vec![ListedTarget::new("/acme/live/ecs", "production")],
             },
         }
@@ -219,7 +322,7 @@ mod tests {
                     services: vec![("acme-prod-api", &[])],
                     ..Destination::default()
                 },
-                "service `acme-prod-api` belongs to production environment `production` in the config file",
+                "service `acme-prod-api` belongs to production environment `production` in the config file (which names no cluster for it)",
             ),
             (
                 Destination {
@@ -260,6 +363,7 @@ mod tests {
             cluster: Some("acme-dev"),
             cluster_tags: &dev_tags,
             services: vec![("acme-dev-api", &dev_tags)],
+            ssm_clusters: None,
         };
         assert_eq!(gate(None).check(&to), Ok(false));
         assert!(
@@ -270,6 +374,101 @@ mod tests {
                 })
                 .is_ok(),
             "a segment must be the name, not contain it"
+        );
+    }
+
+    /// A config file whose environments each have a `web`: production's in `acme-prod` (named,
+    /// or read from its SSM prefix).
+    fn same_names(cluster: ClusterOf) -> Gate {
+        Gate {
+            listed: Listed {
+                services: vec![ListedService {
+                    name: "web".into(),
+                    environment: "production".into(),
+                    cluster,
+                }],
+                ..Listed::default()
+            },
+            ..gate(None)
+        }
+    }
+
+    #[test]
+    fn a_service_is_production_only_in_the_production_cluster() {
+        let read: SsmClusters = BTreeMap::from([(
+            "/acme/production/ecs/cluster-name".to_string(),
+            Ok("arn:aws:ecs:us-east-1:1:cluster/acme-prod".to_string()),
+        )]);
+        for listed in [
+            ClusterOf::Named("acme-prod".into()),
+            ClusterOf::Ssm("/acme/production/ecs/cluster-name".into()),
+        ] {
+            let gate = same_names(listed.clone());
+            let to = |cluster: Option<&'static str>| Destination {
+                cluster,
+                services: vec![("web", &[])],
+                ssm_clusters: Some(&read),
+                ..Destination::default()
+            };
+            // dev's `web` lives in dev's cluster: not production, whatever its name.
+            assert_eq!(gate.check(&to(Some("acme-dev"))), Ok(false), "{listed:?}");
+            assert!(gate.not_compared(&to(Some("acme-dev"))).is_empty());
+            // Before the reads the cluster is not known: no refusal by name alone.
+            assert_eq!(gate.check(&to(None)), Ok(false), "{listed:?}");
+            // The production cluster's `web` is production (by name or ARN).
+            for cluster in ["acme-prod", "arn:aws:ecs:us-east-1:1:cluster/acme-prod"] {
+                assert_eq!(
+                    gate.check(&to(Some(cluster))).unwrap_err().message,
+                    "service `web` in cluster `acme-prod` belongs to production environment `production` in the config file, and `confirm-production` is empty",
+                    "{listed:?}"
+                );
+            }
+        }
+        // Two ARNs of clusters with one name in different accounts are different clusters.
+        let gate = same_names(ClusterOf::Named(
+            "arn:aws:ecs:us-east-1:111111111111:cluster/main".into(),
+        ));
+        let to = |cluster| Destination {
+            cluster: Some(cluster),
+            services: vec![("web", &[])],
+            ..Destination::default()
+        };
+        assert_eq!(
+            gate.check(&to("arn:aws:ecs:us-east-1:222222222222:cluster/main")),
+            Ok(false)
+        );
+        assert!(
+            gate.check(&to("arn:aws:ecs:us-east-1:111111111111:cluster/main"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_production_cluster_that_cannot_be_read_is_said_not_guessed() {
+        let gate = same_names(ClusterOf::Ssm("/acme/production/ecs/cluster-name".into()));
+        assert_eq!(gate.ssm_clusters(), ["/acme/production/ecs/cluster-name"]);
+        let read: SsmClusters = BTreeMap::from([(
+            "/acme/production/ecs/cluster-name".to_string(),
+            Err("SSM parameter `/acme/production/ecs/cluster-name` does not exist in this account and region".to_string()),
+        )]);
+        let to = Destination {
+            cluster: Some("acme-dev"),
+            services: vec![("web", &[]), ("worker", &[])],
+            ssm_clusters: Some(&read),
+            ..Destination::default()
+        };
+        assert_eq!(gate.check(&to), Ok(false));
+        assert_eq!(
+            gate.not_compared(&to),
+            [
+                "the config file lists a service `web` under production environment `production`, and its cluster is not known (SSM parameter `/acme/production/ecs/cluster-name` does not exist in this account and region): the production gate could not tell whether this deploy's `web` is that one"
+            ]
+        );
+        // Nothing to read when the file names the clusters.
+        assert!(
+            same_names(ClusterOf::Named("acme-prod".into()))
+                .ssm_clusters()
+                .is_empty()
         );
     }
 }

@@ -119,6 +119,7 @@ pub fn resume(
         cluster: Some(&deployment.cluster),
         cluster_tags: &[],
         services: vec![(deployment.service.as_str(), &[][..])],
+        ssm_clusters: None,
     })?;
     let hook_id = given(hook_id)
         .map(|id| {

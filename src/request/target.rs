@@ -61,6 +61,7 @@ impl TargetArgs {
             cluster: cluster.as_deref(),
             cluster_tags: &[],
             services: service.iter().map(|s| (s.as_str(), &[][..])).collect(),
+            ssm_clusters: None,
         })?;
         Ok(Target {
             environment: environment.to_string(),

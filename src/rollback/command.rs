@@ -51,17 +51,27 @@ pub(crate) async fn check_production_target<C: Cloud, W: Write>(
     console: &mut Console<W>,
     warnings: &mut Vec<String>,
 ) -> Result<(), UserError> {
-    let (cluster_tags, warning) = crate::gather::readable_tags(cloud.cluster_tags(cluster).await);
+    let (tags, ssm_clusters) = tokio::join!(
+        cloud.cluster_tags(cluster),
+        crate::gather::read_ssm_clusters(cloud, &target.gate)
+    );
+    let (cluster_tags, warning) = crate::gather::readable_tags(tags);
     if let Some(warning) = warning {
         console.warning("Cluster tags", &warning);
         warnings.push(warning);
     }
-    target.gate.check(&Destination {
+    let to = Destination {
         ssm_prefix: target.ssm_prefix.as_deref(),
         cluster: Some(cluster),
         cluster_tags: &cluster_tags,
         services: vec![(now.name.as_str(), now.tags.as_slice())],
-    })?;
+        ssm_clusters: Some(&ssm_clusters),
+    };
+    for warning in target.gate.not_compared(&to) {
+        console.warning("Production gate", &warning);
+        warnings.push(warning);
+    }
+    target.gate.check(&to)?;
     Ok(())
 }
 

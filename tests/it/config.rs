@@ -75,3 +75,53 @@ fn a_step_with_only_environment_and_tag_deploys_what_the_file_describes() {
     assert!(run.output("failure-reason").contains("confirm-production"));
     assert!(em.calls().is_empty(), "{:?}", em.calls());
 }
+
+/// Every environment's cluster has a `web`: dev's deploys without the production confirmation,
+/// and a dev step that really points at production's cluster is refused before any write. The
+/// production environment names its cluster only through its SSM prefix, which is read beside
+/// the deploy's own parameters.
+#[test]
+fn the_same_service_name_in_every_environment_is_gated_by_its_cluster() {
+    let em = Emulator::start(&["dev", "production"]);
+    em.add_services("dev", &["web"]);
+    em.add_services("production", &["web"]);
+    let production_runs = em.running("production", "web");
+    let config = ".github/ecs-ship.yml";
+    let text = "defaults:\n  ssm-prefix: /bellyfed/{environment}/ecs\n\
+                environments:\n  dev:\n    service: web\n  production:\n    production: true\n    service: web\n";
+    let run = ActionRun::new(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("config", config),
+        ],
+    )
+    .file(config, text)
+    .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("status"), "deployed");
+    assert_eq!(run.output("changed"), "true");
+    assert_eq!(em.running("production", "web"), production_runs);
+
+    // The same step aimed at production's cluster: the service there is production's.
+    em.reset_calls();
+    let run = ActionRun::new(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("config", config),
+            ("cluster", "bellyfed-production"),
+        ],
+    )
+    .file(config, text)
+    .run();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.output("failure-reason"),
+        "service `web` in cluster `bellyfed-production` belongs to production environment `production` in the config file, and `confirm-production` is empty"
+    );
+    assert!(em.writes().is_empty(), "{:?}", em.writes());
+    assert_eq!(em.running("production", "web"), production_runs);
+}
