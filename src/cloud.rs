@@ -167,6 +167,9 @@ pub struct FoundImage {
 pub struct ServiceDeploymentBrief {
     pub arn: String,
     pub created_at: Option<std::time::SystemTime>,
+    pub status: crate::domain::deployment::ServiceDeploymentStatus,
+    /// The service revision it deploys (`DescribeServiceRevisions` tells its task definition).
+    pub target_revision: Option<String>,
 }
 
 /// What to do at a PAUSE lifecycle hook.

@@ -59,6 +59,8 @@ pub async fn list_service_deployments(
             Some(ServiceDeploymentBrief {
                 arn: d.service_deployment_arn()?.to_string(),
                 created_at: d.created_at().and_then(|t| SystemTime::try_from(*t).ok()),
+                status: ServiceDeploymentStatus::parse(d.status().map_or("", |s| s.as_str())),
+                target_revision: d.target_service_revision_arn().map(str::to_string),
             })
         }));
         token = out.next_token().map(str::to_string);

@@ -562,9 +562,10 @@ pub struct Watched {
 pub enum ServiceDeploymentRef {
     /// Its ARN: the service's `currentServiceDeployment` right after the update.
     Known(String),
-    /// Not named by the update's answer: the first one `ListServiceDeployments` shows created at
-    /// or after this time (the update's, less [`CLOCK_SKEW`]).
-    CreatedAfter(std::time::SystemTime),
+    /// Not named by the update's answer: to be found among those `ListServiceDeployments` shows
+    /// created since the update was sent at this time (less [`CLOCK_SKEW`]), by the task
+    /// definition it deploys (see [`crate::watch::service_deployments::ours`]).
+    SentAt(std::time::SystemTime),
     /// Not looked for (a rollback ECS started itself): judged from `DescribeServices` alone.
     Unknown,
 }
@@ -575,7 +576,7 @@ pub const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl ServiceDeploymentRef {
     /// The service deployment an update sent at `sent` created: the service's current one when it
-    /// is new, else the first created since.
+    /// is new, else one to find among those created since.
     pub fn after_update(
         before: &ServiceState,
         after: &ServiceState,
@@ -585,7 +586,7 @@ impl ServiceDeploymentRef {
             Some(arn) if before.current_service_deployment.as_ref() != Some(arn) => {
                 Self::Known(arn.clone())
             }
-            _ => Self::CreatedAfter(sent.checked_sub(CLOCK_SKEW).unwrap_or(sent)),
+            _ => Self::SentAt(sent),
         }
     }
 

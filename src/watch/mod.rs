@@ -60,12 +60,14 @@ pub trait Observe {
         deployment_id: &str,
         known: &HashSet<String>,
     ) -> impl Future<Output = anyhow::Result<Vec<StoppedTask>>>;
-    /// The first service deployment of a service created at or after `after`, if any.
+    /// The service deployment an update of `service` to `task_definition`, sent at `sent`,
+    /// created, if it can be told (see [`service_deployments::ours`]).
     fn find_service_deployment(
         &mut self,
         cluster: &str,
         service: &str,
-        after: SystemTime,
+        task_definition: &str,
+        sent: SystemTime,
     ) -> impl Future<Output = anyhow::Result<Option<String>>>;
     /// Up to 20 service deployments; ones ECS does not know are left out.
     fn service_deployments(
@@ -113,16 +115,37 @@ impl<C: Cloud> Observe for Ecs<'_, C> {
         &mut self,
         cluster: &str,
         service: &str,
-        after: SystemTime,
+        task_definition: &str,
+        sent: SystemTime,
     ) -> anyhow::Result<Option<String>> {
-        let found: Vec<(String, Option<SystemTime>)> = self
+        let after = sent
+            .checked_sub(crate::domain::ecs::CLOCK_SKEW)
+            .unwrap_or(sent);
+        let listed: Vec<_> = self
             .0
             .list_service_deployments(cluster, service, after)
             .await?
             .into_iter()
-            .map(|b| (b.arn, b.created_at))
+            .filter(|b| b.created_at.is_none_or(|at| at >= after))
             .collect();
-        Ok(service_deployments::first_created(&found, after))
+        let mut revisions: Vec<String> = listed
+            .iter()
+            .filter_map(|b| b.target_revision.clone())
+            .collect();
+        revisions.sort();
+        revisions.dedup();
+        let mut deploys = std::collections::BTreeMap::new();
+        for chunk in revisions.chunks(service_deployments::DESCRIBE_LIMIT) {
+            for revision in self.0.describe_service_revisions(chunk).await? {
+                deploys.insert(revision.arn, revision.task_definition);
+            }
+        }
+        Ok(service_deployments::ours(
+            &listed,
+            &deploys,
+            task_definition,
+            sent,
+        ))
     }
 
     async fn service_deployments(

@@ -2,8 +2,9 @@
 //! `DescribeServices` on every poll: it has the last word on the rollout.
 //!
 //! - The service deployment is the one the update created: the service's
-//!   `currentServiceDeployment` in the update's answer, or else the first that
-//!   `ListServiceDeployments` shows created since the update (tried on three polls).
+//!   `currentServiceDeployment` in the update's answer, or else the one `ListServiceDeployments`
+//!   shows created since the update that deploys our task definition and has not ended before it
+//!   ([`ours`]; tried on three polls).
 //! - Every poll describes all of them at once (`DescribeServiceDeployments`, 20 per call, of
 //!   any cluster). Stage changes, pause hooks and bake time are logged as they come.
 //! - When they cannot be read (an IAM policy without the permission, an endpoint without the
@@ -18,6 +19,7 @@ use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
 use super::{Observe, Watched};
+use crate::cloud::ServiceDeploymentBrief;
 use crate::console::Console;
 use crate::domain::deployment::{
     Hook, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus, Standing, standing,
@@ -229,7 +231,7 @@ async fn find_and_read<O: Observe, W: Write>(
     console: &mut Console<W>,
 ) -> bool {
     for (item, t) in items.iter().zip(tracked.iter_mut()) {
-        let ServiceDeploymentRef::CreatedAfter(after) = t.reference else {
+        let ServiceDeploymentRef::SentAt(sent) = t.reference else {
             continue;
         };
         if !t.in_use() {
@@ -239,7 +241,12 @@ async fn find_and_read<O: Observe, W: Write>(
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(
             left,
-            observer.find_service_deployment(&item.cluster, name, after),
+            observer.find_service_deployment(
+                &item.cluster,
+                name,
+                &item.target.task_definition,
+                sent,
+            ),
         )
         .await
         {
@@ -248,8 +255,9 @@ async fn find_and_read<O: Observe, W: Write>(
                 t.lookups += 1;
                 if t.lookups >= TRIES {
                     let why = format!(
-                        "ListServiceDeployments shows none created since the update ({})",
-                        crate::text::rfc3339(after)
+                        "ListServiceDeployments shows none of {} started by the update ({})",
+                        crate::domain::ecs::short_task_definition(&item.target.task_definition),
+                        crate::text::rfc3339(sent)
                     );
                     t.give_up(why);
                 }
@@ -296,12 +304,110 @@ async fn find_and_read<O: Observe, W: Write>(
     changed
 }
 
-/// The first of `found` (ARN, when created) created at or after `after`; ECS's list order is not
-/// relied on.
-pub fn first_created(found: &[(String, Option<SystemTime>)], after: SystemTime) -> Option<String> {
-    found
+/// The service deployment our update (to `task_definition`, sent at `sent`) created, among those
+/// `ListServiceDeployments` shows created since shortly before it (`deploys`: each target
+/// service revision's task definition, from `DescribeServiceRevisions`).
+///
+/// Only one that deploys our task definition is ours, and of those only one still `PENDING` or
+/// `IN_PROGRESS`, or created after `sent` by our clock: a deployment created just before the
+/// update (within the clock skew allowed) that has already ended is someone else's. One still
+/// under way is preferred, then the earliest; ECS's list order is not relied on (the API
+/// reference documents none). `None`: none is ours yet (ECS is eventually consistent; the watch
+/// looks again).
+pub fn ours(
+    listed: &[ServiceDeploymentBrief],
+    deploys: &BTreeMap<String, String>,
+    task_definition: &str,
+    sent: SystemTime,
+) -> Option<String> {
+    let under_way = |b: &ServiceDeploymentBrief| {
+        matches!(
+            b.status,
+            ServiceDeploymentStatus::Pending | ServiceDeploymentStatus::InProgress
+        )
+    };
+    listed
         .iter()
-        .filter(|(_, at)| at.is_none_or(|at| at >= after))
-        .min_by_key(|(_, at)| (at.is_none(), *at))
-        .map(|(arn, _)| arn.clone())
+        .filter(|b| {
+            b.target_revision
+                .as_ref()
+                .and_then(|r| deploys.get(r))
+                .is_some_and(|td| td == task_definition)
+        })
+        .filter(|b| under_way(b) || b.created_at.is_some_and(|at| at >= sent))
+        .min_by_key(|b| (!under_way(b), b.created_at.is_none(), b.created_at))
+        .map(|b| b.arn.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OURS: &str = "arn:aws:ecs:us-east-1:1:task-definition/api:8";
+
+    fn brief(name: &str, status: &str, revision: &str, secs: i64) -> ServiceDeploymentBrief {
+        let sent = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let at = if secs >= 0 {
+            sent + Duration::from_secs(secs.unsigned_abs())
+        } else {
+            sent - Duration::from_secs(secs.unsigned_abs())
+        };
+        ServiceDeploymentBrief {
+            arn: format!("arn:aws:ecs:us-east-1:1:service-deployment/main/api/{name}"),
+            created_at: Some(at),
+            status: ServiceDeploymentStatus::parse(status),
+            target_revision: Some(format!("rev-{revision}")),
+        }
+    }
+
+    fn pick(listed: &[ServiceDeploymentBrief]) -> Option<String> {
+        let deploys = BTreeMap::from([
+            ("rev-7".to_string(), OURS.replace(":8", ":7")),
+            ("rev-8".to_string(), OURS.to_string()),
+        ]);
+        let sent = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        ours(listed, &deploys, OURS, sent).map(|arn| arn.rsplit('/').next().unwrap().to_string())
+    }
+
+    #[test]
+    fn ours_deploys_our_revision_and_had_not_ended_before_the_update() {
+        // One that ended a second before the update, of our revision or another, is not ours,
+        // in any list order.
+        let before_ours = brief("before-ours", "SUCCESSFUL", "8", -1);
+        let before_other = brief("before-other", "SUCCESSFUL", "7", -1);
+        let ours_now = brief("ours", "IN_PROGRESS", "8", 0);
+        for listed in [
+            vec![before_ours.clone(), before_other.clone(), ours_now.clone()],
+            vec![ours_now.clone(), before_other.clone(), before_ours.clone()],
+        ] {
+            assert_eq!(pick(&listed).as_deref(), Some("ours"));
+        }
+        assert_eq!(pick(&[before_ours.clone(), before_other.clone()]), None);
+        // Another revision's, even in progress and after the update, is not ours.
+        assert_eq!(pick(&[brief("other", "IN_PROGRESS", "7", 1)]), None);
+        // Ours may already be over when it is found: after the update by our clock.
+        assert_eq!(
+            pick(&[before_ours, brief("quick", "SUCCESSFUL", "8", 1)]).as_deref(),
+            Some("quick")
+        );
+        // One still under way within the clock skew is ours (AWS's clock may be behind ours).
+        assert_eq!(
+            pick(&[brief("skewed", "PENDING", "8", -1)]).as_deref(),
+            Some("skewed")
+        );
+        // Under way beats ended; then the earliest.
+        assert_eq!(
+            pick(&[
+                brief("ended", "SUCCESSFUL", "8", 1),
+                brief("later", "IN_PROGRESS", "8", 2),
+                brief("first", "IN_PROGRESS", "8", 1),
+            ])
+            .as_deref(),
+            Some("first")
+        );
+        // Without a target revision ECS names, nothing can be told.
+        let mut unknown = brief("unknown", "IN_PROGRESS", "8", 1);
+        unknown.target_revision = None;
+        assert_eq!(pick(&[unknown]), None);
+    }
 }

@@ -142,7 +142,8 @@ impl Observe for Script {
         &mut self,
         _cluster: &str,
         _service: &str,
-        _after: SystemTime,
+        _task_definition: &str,
+        _sent: SystemTime,
     ) -> anyhow::Result<Option<String>> {
         let now = self.start.elapsed();
         Ok(self

@@ -230,6 +230,31 @@ async fn a_service_deployment_the_update_does_not_name_is_found_by_when_it_was_c
     assert!(!log.contains("cannot be used"), "{log}");
 }
 
+/// The update's answer names no service deployment, and one created a second before the update
+/// (within the clock skew allowed) has already ended: it is not ours, and ours, still baking, is
+/// waited for. (`ListServiceDeployments` documents no order: the unit test of `ours` lists both.)
+#[tokio::test(start_paused = true)]
+async fn a_service_deployment_that_ended_just_before_the_update_is_not_taken_for_ours() {
+    let model = Model::new(&["api"]);
+    model.without_current_service_deployment();
+    model.strategy("api", baking(60.0));
+    model.finished_deployment_before("api", Duration::from_secs(1));
+    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert!(
+        took >= Duration::from_secs_f64(60.5),
+        "ours was waited for through its bake time: {took:?}\n{log}"
+    );
+    let ours = model.service_deployments("api").pop().unwrap();
+    assert_eq!(ours.status, ServiceDeploymentStatus::Successful);
+    assert_eq!(output(&report, "service-deployment-arn"), ours.arn, "{log}");
+    assert_eq!(
+        model.calls("DescribeServiceRevisions").len(),
+        2,
+        "the look-up, then the digests"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn without_permission_for_service_deployments_the_deploy_still_succeeds_and_says_why() {
     let model = Model::new(&["api"]);

@@ -423,6 +423,22 @@ impl Model {
         self.lock().no_current_record = true;
     }
 
+    /// Someone else's deployment of `service`, created `ago` before now and already
+    /// `SUCCESSFUL` (it deployed what the service runs): the kind a look-up by creation time
+    /// alone would take for the next update's.
+    pub fn finished_deployment_before(&self, service: &str, ago: Duration) {
+        let mut world = self.lock();
+        let now = Instant::now();
+        let td = world.services[service].task_definition.clone();
+        let index = world.new_record(service, &td, &td, now);
+        let created = world.wall_clock(now) - ago;
+        world.records[index].1 = created;
+        world.update_record(index, now, |r| {
+            r.created_at = Some(ecs_ship::text::rfc3339(created));
+            r.status = ServiceDeploymentStatus::Successful;
+        });
+    }
+
     /// The service deployments of `service`, oldest first.
     pub fn service_deployments(&self, service: &str) -> Vec<ServiceDeployment> {
         let mut world = self.lock();
@@ -1179,6 +1195,8 @@ impl Cloud for Model {
             .map(|(r, created)| ServiceDeploymentBrief {
                 arn: r.arn.clone(),
                 created_at: Some(*created),
+                status: r.status.clone(),
+                target_revision: r.target_revision.clone(),
             })
             .collect())
     }
