@@ -290,6 +290,21 @@ async fn update_one<C: Cloud, W: Write>(
                 progress.note(|r| {
                     r.in_flight.insert(index, (**watched).clone());
                 });
+                if let Some(replaced) = watched
+                    .target
+                    .previous
+                    .as_deref()
+                    .filter(|r| *r != plan.live_task_definition_arn)
+                {
+                    console.borrow_mut().warning(
+                        "Service changed",
+                        &crate::domain::ecs::changed_under_us(
+                            service,
+                            &plan.live_task_definition_arn,
+                            replaced,
+                        ),
+                    );
+                }
             }
             update
         }

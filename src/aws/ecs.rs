@@ -117,6 +117,9 @@ fn deployment(d: &aws_sdk_ecs::types::Deployment) -> Deployment {
         failed_tasks: d.failed_tasks(),
         rollout_state: d.rollout_state().map(|r| RolloutState::parse(r.as_str())),
         rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+        created_at: d
+            .created_at()
+            .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
     }
 }
 

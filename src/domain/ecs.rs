@@ -458,6 +458,8 @@ pub struct Deployment {
     /// Absent for some deployment controllers.
     pub rollout_state: Option<RolloutState>,
     pub rollout_state_reason: Option<String>,
+    /// When ECS created it (`createdAt`).
+    pub created_at: Option<std::time::SystemTime>,
 }
 
 /// A service event message.
@@ -481,7 +483,9 @@ pub struct DeploymentTarget {
 }
 
 /// The deployment an update started: a PRIMARY deployment of `task_definition` that was not
-/// there before (a forced deployment of the same revision gets a new id).
+/// there before (a forced deployment of the same revision gets a new id). What it replaced is
+/// read from the update's own answer (see [`replaced`]), not from `before`: someone may have
+/// deployed between our last read and our update.
 pub fn started_deployment(
     before: &ServiceState,
     after: &ServiceState,
@@ -492,8 +496,40 @@ pub fn started_deployment(
     (is_new && primary.task_definition == task_definition).then(|| DeploymentTarget {
         deployment_id: primary.id.clone(),
         task_definition: task_definition.to_string(),
-        previous: Some(before.task_definition.clone()),
+        previous: Some(replaced(before, after, &primary.id)),
     })
+}
+
+/// The task definition the service ran right before deployment `ours` took over: in the
+/// update's answer, the newest other deployment (ECS keeps the one it replaced as ACTIVE while
+/// its tasks drain), by `createdAt`; when ECS gives no times, the PRIMARY of `before` if it is
+/// still listed; else what `before` ran.
+pub fn replaced(before: &ServiceState, after: &ServiceState, ours: &str) -> String {
+    let others = after.deployments.iter().filter(|d| d.id != ours);
+    if let Some(newest) = others
+        .clone()
+        .filter(|d| d.created_at.is_some())
+        .max_by_key(|d| d.created_at)
+    {
+        return newest.task_definition.clone();
+    }
+    before
+        .primary()
+        .filter(|p| others.clone().any(|d| d.id == p.id))
+        .map_or_else(
+            || before.task_definition.clone(),
+            |p| p.task_definition.clone(),
+        )
+}
+
+/// Someone deployed `service` between our last read and our update: what our update replaced is
+/// theirs, and a rollback goes back to it, not to what we read.
+pub fn changed_under_us(service: &str, read: &str, replaced: &str) -> String {
+    format!(
+        "{service} changed while this deploy ran: it ran {} when read and {} when updated (another deploy or the console updated it in between); this deploy replaced {1}, and a rollback goes back to it",
+        short_task_definition(read),
+        short_task_definition(replaced),
+    )
 }
 
 /// Where a service stands, one line: the revision its PRIMARY deployment runs and how far.
@@ -715,6 +751,47 @@ mod tests {
         assert!((Tenths(31).percent() - 3.1).abs() < 1e-9);
         assert_eq!(Tenths::from_percent(-1.0), None);
         assert_eq!(Tenths::from_percent(f64::NAN), None);
+    }
+
+    #[test]
+    fn the_revision_an_update_replaced_comes_from_its_answer() {
+        use std::time::{Duration, SystemTime};
+        let at = |s: u64| Some(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        let dep = |id: &str, status: &str, td: &str, created_at| Deployment {
+            id: id.into(),
+            status: DeploymentStatus::parse(status),
+            task_definition: td.into(),
+            created_at,
+            ..Deployment::default()
+        };
+        let service = |deployments: Vec<Deployment>, td: &str| ServiceState {
+            task_definition: td.into(),
+            deployments,
+            ..ServiceState::default()
+        };
+        let before = service(vec![dep("a", "PRIMARY", "api:1", at(10))], "api:1");
+        // Someone's api:3 landed between our read and our update: ours replaced it.
+        let after = service(
+            vec![
+                dep("ours", "PRIMARY", "api:2", at(30)),
+                dep("theirs", "ACTIVE", "api:3", at(29)),
+                dep("a", "ACTIVE", "api:1", at(10)),
+            ],
+            "api:2",
+        );
+        let target = started_deployment(&before, &after, "api:2").unwrap();
+        assert_eq!(target.previous.as_deref(), Some("api:3"));
+        // Without times: the PRIMARY we read, when the answer still lists it; else what we read.
+        let untimed = service(
+            vec![
+                dep("ours", "PRIMARY", "api:2", None),
+                dep("a", "ACTIVE", "api:1", None),
+            ],
+            "api:2",
+        );
+        assert_eq!(replaced(&before, &untimed, "ours"), "api:1");
+        let alone = service(vec![dep("ours", "PRIMARY", "api:2", at(30))], "api:2");
+        assert_eq!(replaced(&before, &alone, "ours"), "api:1");
     }
 
     #[test]

@@ -283,7 +283,8 @@ fn pre_deploy_failed(report: &mut Report, task_run: &TaskRun) {
 
 /// What each update did.
 fn updated(report: &mut Report, updates: &[Update]) {
-    for (service, update) in report.services.iter_mut().zip(updates) {
+    let mut changed_under_us = Vec::new();
+    for (i, (service, update)) in report.services.iter_mut().zip(updates).enumerate() {
         match update {
             Update::Skipped | Update::Updated => {}
             Update::Failed { error, now } => {
@@ -298,12 +299,29 @@ fn updated(report: &mut Report, updates: &[Update]) {
             Update::Started { watched } => {
                 service.rollout = Some(Rollout::of(&watched.initial, &watched.target));
                 service.status = Status::Started;
+                if let Some(replaced) = watched
+                    .target
+                    .previous
+                    .as_ref()
+                    .filter(|r| **r != service.previous_task_definition_arn)
+                {
+                    changed_under_us.push(crate::domain::ecs::changed_under_us(
+                        &service.service,
+                        &service.previous_task_definition_arn,
+                        replaced,
+                    ));
+                    service.previous_task_definition_arn.clone_from(replaced);
+                    if i == 0 {
+                        report.previous_task_definition_arn = Some(replaced.clone());
+                    }
+                }
                 if let ServiceDeploymentRef::Known(arn) = &watched.service_deployment {
                     service.service_deployment_arn = Some(arn.clone());
                 }
             }
         }
     }
+    report.warnings.extend(changed_under_us);
     report.follow_first_rollout();
 }
 

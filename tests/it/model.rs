@@ -186,6 +186,8 @@ struct World {
     lose_answer: std::collections::BTreeSet<&'static str>,
     /// Operations whose next call never answers.
     hang: std::collections::BTreeSet<&'static str>,
+    /// Services someone else deploys right before our next update of them.
+    cut_in: std::collections::BTreeSet<String>,
     /// Secrets Manager secrets by ARN (metadata only).
     secrets: BTreeMap<String, SecretInfo>,
     /// IAM roles by name.
@@ -287,6 +289,7 @@ impl Model {
                 failed_tasks: 0,
                 rollout_state: Some(RolloutState::Completed),
                 rollout_state_reason: None,
+                created_at: None,
             };
             world.services.insert(
                 (*name).to_string(),
@@ -415,6 +418,13 @@ impl Model {
     /// The next tag looked up in ECR is pushed again (to `digest`) right after the lookup.
     pub fn move_tag_after_check(&self, digest: &str) {
         self.lock().moves_after_check = Some(digest.to_string());
+    }
+
+    /// Someone else's deploy lands right before the next `UpdateService` of `service`: a new
+    /// revision of its family (a copy of the one it runs), deployed and completed a moment
+    /// before ours; ours then replaces theirs.
+    pub fn deploy_before_next_update(&self, service: &str) {
+        self.lock().cut_in.insert(service.to_string());
     }
 
     /// ECS's answers stop naming the current service deployment (`currentServiceDeployment`),
@@ -794,9 +804,12 @@ impl World {
         };
     }
 
-    /// A new PRIMARY deployment of `task_definition`; the old PRIMARY becomes ACTIVE.
+    /// A new PRIMARY deployment of `task_definition`, created now; the old PRIMARY becomes
+    /// ACTIVE (the API reference, `Deployment.status`: "ACTIVE: deployments that are still
+    /// running tasks but are in the process of being replaced with a new PRIMARY deployment").
     fn deploy(&mut self, service: &str, task_definition: &str) -> String {
         let id = format!("ecs-svc/{}", 1_000_000 + self.id());
+        let created_at = Some(self.wall_clock(Instant::now()));
         let state = self.services.get_mut(service).unwrap();
         for d in &mut state.deployments {
             if d.status == DeploymentStatus::Primary {
@@ -815,10 +828,38 @@ impl World {
                 failed_tasks: 0,
                 rollout_state: Some(RolloutState::InProgress),
                 rollout_state_reason: Some(format!("ECS deployment {id} in progress.")),
+                created_at,
             },
         );
         state.task_definition = task_definition.to_string();
         id
+    }
+
+    /// Someone else's deploy of `service`: a copy of the revision it runs as a new revision,
+    /// deployed and completed by `now`, created a second before.
+    fn someone_else_deploys(&mut self, service: &str, now: Instant) {
+        let live = self.services[service].task_definition.clone();
+        let family = live
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+            .to_string();
+        let revisions = self.families.get_mut(&family).unwrap();
+        let mut copy = revisions.last().unwrap().clone();
+        let arn = td_arn(&family, revisions.len() + 1);
+        copy["taskDefinitionArn"] = json!(arn);
+        copy["revision"] = json!(revisions.len() + 1);
+        copy["containerDefinitions"][0]["environment"] =
+            json!([{"name": "MODE", "value": "hotfix"}]);
+        revisions.push(copy);
+        let theirs = self.deploy(service, &arn);
+        self.finish(service, &theirs);
+        let created = self.wall_clock(now) - Duration::from_secs(1);
+        let state = self.services.get_mut(service).unwrap();
+        state.deployments[0].created_at = Some(created);
     }
 
     fn finish(&mut self, service: &str, deployment: &str) {
@@ -1138,9 +1179,13 @@ impl Cloud for Model {
         assert_eq!(cluster, CLUSTER);
         let mut world = self.call("UpdateService")?;
         let now = Instant::now();
-        let Some(state) = world.services.get_mut(service) else {
+        if !world.services.contains_key(service) {
             return Err(not_found("ServiceNotFoundException", "Service not found."));
-        };
+        }
+        if world.cut_in.remove(service) {
+            world.someone_else_deploys(service, now);
+        }
+        let state = world.services.get_mut(service).unwrap();
         if let Some(count) = update.desired_count {
             state.desired = count;
         }

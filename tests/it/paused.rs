@@ -181,6 +181,33 @@ async fn a_crash_loop_without_circuit_breaker_fails_at_the_third_task_and_ecs_sh
     );
 }
 
+/// Someone deploys between our last read and our update: our update replaced their revision,
+/// so a failed rollout goes back to theirs, not to the one we read (which would undo theirs), and
+/// the summary says the service changed under us.
+#[tokio::test(start_paused = true)]
+async fn the_rollback_goes_back_to_what_the_update_replaced_not_to_an_earlier_read() {
+    let model = Model::new(&["api"]);
+    model.scenario("api", &[crash(1.2)]);
+    model.deploy_before_next_update("api");
+    let (_, report, log, _) = deploy(&model, &[("service", "api")]).await;
+    assert_eq!(output(&report, "status"), "rolled-back", "{log}");
+    // Ours is api:2 (registered first), theirs api:3 (registered right before our update).
+    assert_eq!(revision(&output(&report, "task-definition-arn")), "2");
+    assert_eq!(
+        revision(&output(&report, "rollback-task-definition-arn")),
+        "3",
+        "{log}"
+    );
+    assert_eq!(model.running("api"), "api:3", "theirs again, not api:1");
+    assert_eq!(
+        revision(&output(&report, "previous-task-definition-arn")),
+        "3"
+    );
+    let said = "api changed while this deploy ran: it ran api:1 when read and api:3 when updated";
+    assert!(log.contains(said), "{log}");
+    assert!(summary(&report).contains(said), "{}", summary(&report));
+}
+
 #[tokio::test(start_paused = true)]
 async fn when_the_rollback_also_fails_the_status_is_failed_and_says_both() {
     let model = Model::new(&["api"]);
