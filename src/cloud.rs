@@ -504,9 +504,11 @@ pub struct UpdateFailed {
     pub known_not_updated: bool,
 }
 
-/// Updates a service. When the call fails (its answer lost past the SDK's retries, say), the
-/// service is read: if it shows a new PRIMARY deployment of `wanted`, the update happened and
-/// that state is returned; otherwise the error, saying whether the service could be read.
+/// Updates a service. When ECS answers with an error that says it refused (a client error,
+/// access denied: not throttling or a 5xx), the update did not happen, and that error is the
+/// answer. When the answer was lost (a 5xx or a timeout past the SDK's retries), the service is
+/// read: if it shows a new PRIMARY deployment of `wanted`, the update happened and that state is
+/// returned; otherwise the error, saying whether the service could be read.
 pub async fn update_service<C: Cloud>(
     cloud: &C,
     cluster: &str,
@@ -518,6 +520,13 @@ pub async fn update_service<C: Cloud>(
         Ok(updated) => return Ok(updated),
         Err(err) => err,
     };
+    if is_permanent(&error) {
+        // An error answer is not a lost answer: ECS said no.
+        return Err(UpdateFailed {
+            error,
+            known_not_updated: true,
+        });
+    }
     let Some(wanted) = wanted else {
         return Err(UpdateFailed {
             error,

@@ -335,14 +335,40 @@ fn keep_revisions_never_deregisters_what_another_service_runs() {
     assert_eq!(arns, 3);
 }
 
+/// ECS refusing an update (a client error) is its answer: the service was not updated, and the
+/// failure is ECS's own error, with no read to guess from.
 #[test]
-fn a_failed_update_that_cannot_be_checked_says_the_state_is_unknown() {
+fn an_update_ecs_refuses_is_said_with_its_error_and_the_service_not_updated() {
     let em = Emulator::start(&["dev"]);
     em.fault(
         "UpdateService",
         "client",
-        &json!({"message": "Service was throttled (injected)"}),
+        &json!({"message": "TaskDefinition is inactive"}),
     );
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.output("status"), "failed");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.starts_with("updating services failed: bellyfed-dev-service: ")
+            && reason.ends_with("ClientException: TaskDefinition is inactive"),
+        "{reason}"
+    );
+    assert!(
+        run.summary
+            .contains("| Service now | runs bellyfed-dev-service:1 (deployment"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("(not updated)"), "{}", run.summary);
+    assert_eq!(em.count("UpdateService"), 1, "{:?}", em.calls());
+}
+
+#[test]
+fn a_failed_update_that_cannot_be_checked_says_the_state_is_unknown() {
+    let em = Emulator::start(&["dev"]);
+    // No answer comes through (every attempt a 500): the update may or may not have happened.
+    em.fault("UpdateService", "500", &json!({"times": -1}));
     // The reads before the update go through; the one that would tell whether it happened fails.
     em.fault(
         "DescribeServices",

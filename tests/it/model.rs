@@ -571,6 +571,15 @@ impl World {
         })
     }
 
+    /// The status of a revision (`ACTIVE`, `INACTIVE`) by ARN or `family:revision`.
+    fn revision_status(&self, task_definition: &str) -> Option<&str> {
+        let (family, n) = task_definition.rsplit('/').next()?.split_once(':')?;
+        self.families
+            .get(family)?
+            .get(n.parse::<usize>().ok()?.checked_sub(1)?)?["status"]
+            .as_str()
+    }
+
     /// `Ok`, or, when the answer of `operation` is to be lost, the error its caller sees.
     fn answer_or_lose(&mut self, operation: &'static str) -> anyhow::Result<()> {
         if self.lose_answer.remove(operation) {
@@ -1184,6 +1193,13 @@ impl Cloud for Model {
         }
         if world.cut_in.remove(service) {
             world.someone_else_deploys(service, now);
+        }
+        // The API reference, DeregisterTaskDefinition: "you can't update an existing service to
+        // use an INACTIVE task definition"; ECS answers a ClientException.
+        if let Some(td) = &update.task_definition
+            && world.revision_status(td) == Some("INACTIVE")
+        {
+            return Err(not_found("ClientException", "TaskDefinition is inactive"));
         }
         let state = world.services.get_mut(service).unwrap();
         if let Some(count) = update.desired_count {

@@ -208,6 +208,40 @@ async fn the_rollback_goes_back_to_what_the_update_replaced_not_to_an_earlier_re
     assert!(summary(&report).contains(said), "{}", summary(&report));
 }
 
+/// The revision to go back to was deregistered meanwhile: ECS refuses the rollback's update, and
+/// the failure says ECS's own error and where the service stands, not a guess.
+#[tokio::test(start_paused = true)]
+async fn ecs_refusing_the_rollback_is_reported_with_its_own_error() {
+    use ecs_ship::cloud::Cloud;
+    let model = Model::new(&["api"]);
+    model.scenario("api", &[crash(1.2)]);
+    let arn = format!(
+        "arn:aws:ecs:us-east-1:{}:task-definition/api:1",
+        crate::model::ACCOUNT
+    );
+    model.deregister_task_definition(&arn).await.unwrap();
+    let (_, report, log, _) = deploy(&model, &[("service", "api")]).await;
+    assert_eq!(output(&report, "status"), "failed", "{log}");
+    let reason = output(&report, "failure-reason");
+    assert!(
+        reason.contains("ClientException: TaskDefinition is inactive"),
+        "{reason}"
+    );
+    assert!(!reason.contains("shows no new deployment"), "{reason}");
+    assert!(!log.contains("shows no new deployment"), "{log}");
+    assert_eq!(
+        model.calls("UpdateService").len(),
+        2,
+        "the deploy, the refused rollback"
+    );
+    assert_eq!(model.running("api"), "api:2", "left on the failed revision");
+    let summary = summary(&report);
+    assert!(
+        summary.contains("runs api:2"),
+        "where the service stands: {summary}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn when_the_rollback_also_fails_the_status_is_failed_and_says_both() {
     let model = Model::new(&["api"]);
