@@ -379,6 +379,20 @@ fn repositories(wants: &Wants, report: &mut Preflight) -> BTreeSet<(String, Stri
     found
 }
 
+/// The role's ARN: as the task definition gives it, or, for a bare name, the deploy account's
+/// role of that name (a role with a path needs its ARN in the task definition anyway).
+fn role_arn(role: &str, account: &Account<'_>) -> String {
+    if role.starts_with("arn:") {
+        role.to_string()
+    } else {
+        format!(
+            "arn:{}:iam::{}:role/{role}",
+            Partition::of(account.region).name(),
+            account.id
+        )
+    }
+}
+
 /// The role's name from its ARN (`arn:aws:iam::1:role/path/name` → `name`) or as given.
 fn role_name(role: &str) -> &str {
     role.rsplit('/').next().unwrap_or(role)
@@ -601,6 +615,12 @@ fn judge_role(
         }
         Err(err) => {
             report.warning(unread("roles", "iam:GetRole", &err));
+            // Its permissions are still simulated, by the ARN the task definition gives.
+            if kind == RoleKind::Execution {
+                found
+                    .execution_roles
+                    .push((name.to_string(), role_arn(role, account)));
+            }
             return;
         }
     };

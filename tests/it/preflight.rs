@@ -278,16 +278,60 @@ fn a_read_the_deploy_role_may_not_make_is_a_warning_naming_the_permission() {
         );
         assert!(run.summary.contains(warning), "{}", run.summary);
     }
-    // Said once, as a note: many deploy roles may not simulate policies.
-    let note =
-        "permissions were not checked: the deploy role may not call iam:SimulatePrincipalPolicy";
-    assert_eq!(run.stdout.matches(note).count(), 1, "{}", run.stdout);
+    // Said once, as a warning: what the simulator would have found can still stop the tasks.
+    let warning = "the execution role's permissions were not checked: the deploy role may not call iam:SimulatePrincipalPolicy";
+    assert_eq!(run.stdout.matches(warning).count(), 1, "{}", run.stdout);
     assert!(
-        run.summary.contains("| Preflight | ✓ nothing found (") && run.summary.contains(note),
+        run.stdout
+            .contains(&format!("::warning title=Preflight::{warning}")),
         "{}",
-        run.summary
+        run.stdout
     );
+    let findings: serde_json::Value =
+        serde_json::from_str(run.output("preflight-findings")).unwrap();
+    assert!(
+        findings["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w == warning),
+        "{findings}"
+    );
+    assert!(run.summary.contains(warning), "{}", run.summary);
     assert!(!run.stdout.contains("does not exist"), "{}", run.stdout);
+}
+
+/// `iam:GetRole` denied, the simulator allowed: the execution role's permissions are still
+/// simulated, by the ARN the task definition gives, and a denial it finds stops the deploy.
+#[test]
+fn a_denied_get_role_still_simulates_the_execution_roles_permissions() {
+    let em = Emulator::start(&["dev"]);
+    em.fault("GetRole", "denied", &json!({"times": -1}));
+    deny_execution_role(&em, "secretsmanager:GetSecretValue");
+    let run = deploy_dev(&em, &[]);
+    assert_stopped(
+        &em,
+        &run,
+        &[
+            "execution role `bellyfed-dev-execution` is denied `secretsmanager:GetSecretValue` on `arn:aws:secretsmanager:us-east-1:123456789012:secret:bellyfed-dev-db-",
+        ],
+    );
+    assert!(
+        run.stdout.contains(
+            "::warning title=Preflight::roles were not checked: the deploy role may not call iam:GetRole"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        em.bodies_raw("SimulatePrincipalPolicy")
+            .iter()
+            .all(|b| b.contains(
+                "PolicySourceArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fbellyfed-dev-execution"
+            )),
+        "{:?}",
+        em.bodies_raw("SimulatePrincipalPolicy")
+    );
 }
 
 /// What a resource policy could still allow is a warning, not a problem: a customer managed KMS
@@ -609,18 +653,19 @@ mod stalls {
         .await;
         assert_eq!(started.elapsed(), ANSWER_WITHIN);
         assert_eq!(found.problems, Vec::<String>::new());
+        // The role and the log group were checked meanwhile; the simulator is denied (said
+        // once, a warning: what it would have found can still stop the tasks).
         assert_eq!(
             found.warnings,
-            ["Secrets Manager secrets could not be checked: no answer within 10 s"]
+            [
+                "Secrets Manager secrets could not be checked: no answer within 10 s",
+                "the execution role's permissions were not checked: the deploy role may not call iam:SimulatePrincipalPolicy"
+            ]
         );
-        // The role and the log group were checked meanwhile; the simulator is denied (said once).
         assert_eq!(found.checks, 3, "{found:?}");
         assert_eq!(
             found.notes,
-            [
-                "image `nginx:1.27` (container `app`) is not in ECR: not checked",
-                "permissions were not checked: the deploy role may not call iam:SimulatePrincipalPolicy"
-            ]
+            ["image `nginx:1.27` (container `app`) is not in ECR: not checked"]
         );
     }
 
