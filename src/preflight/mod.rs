@@ -288,13 +288,12 @@ async fn secrets<'w, C: Cloud>(
             .secrets
             .values()
             .filter_map(|u| match &u.what.reference {
-                SecretRef::Secret { arn, region, .. } => Some(async move {
-                    (
-                        u,
-                        bounded(cloud.describe_secret(elsewhere(region, account), arn)).await,
-                    )
-                }),
+                SecretRef::Secret { arn, region, .. } => Some((u, elsewhere(region, account), arn)),
+                SecretRef::SecretName(name) => Some((u, None, name)),
                 _ => None,
+            })
+            .map(|(u, region, id)| async move {
+                (u, bounded(cloud.describe_secret(region, id)).await)
             }),
     )
     .await
@@ -536,14 +535,15 @@ fn judge_secret(
     report: &mut Preflight,
     found: &mut Found,
 ) {
-    let SecretRef::Secret {
-        arn,
-        version_stage,
-        version_id,
-        ..
-    } = &used.what.reference
-    else {
-        return;
+    let (arn, version_stage, version_id) = match &used.what.reference {
+        SecretRef::Secret {
+            arn,
+            version_stage,
+            version_id,
+            ..
+        } => (arn, version_stage, version_id),
+        SecretRef::SecretName(name) => (name, &None, &None),
+        _ => return,
     };
     report.checks += 1;
     let secret = match answer {

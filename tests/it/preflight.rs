@@ -211,6 +211,35 @@ fn a_sidecar_image_missing_from_ecr_is_a_finding() {
     );
 }
 
+/// `repositoryCredentials.credentialsParameter` may name a Secrets Manager secret of the task's
+/// region by name: it is looked up as a secret (not an SSM parameter), and a missing one is
+/// named.
+#[test]
+fn registry_credentials_by_secret_name_are_looked_up_as_secrets() {
+    let em = Emulator::start(&["dev"]);
+    let template = format!(
+        "family: bellyfed-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 256\nmemory: 512\n\
+         containerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    essential: true\n\
+         \x20 - name: proxy\n    image: registry.example.com/proxy:1\n    essential: false\n    repositoryCredentials: {{credentialsParameter: bellyfed-dev-db}}\n\
+         \x20 - name: agent\n    image: registry.example.com/agent:1\n    essential: false\n    repositoryCredentials: {{credentialsParameter: hub-creds-gone}}\n"
+    );
+    let run = crate::support::ActionRun::new(
+        Some(&em),
+        &crate::support::dev_inputs(&[("task-definition", "deploy/taskdef.yaml")]),
+    )
+    .file("deploy/taskdef.yaml", &template)
+    .run();
+    assert_stopped(
+        &em,
+        &run,
+        &[
+            "Secrets Manager secret `hub-creds-gone` (container `agent`, `repositoryCredentials`) does not exist",
+        ],
+    );
+    assert_eq!(em.count("DescribeSecret"), 2, "{:?}", em.calls());
+    assert!(!run.output("failure-reason").contains("SSM parameter"));
+}
+
 #[test]
 fn every_finding_at_once_is_one_error_naming_each() {
     let em = Emulator::start(&["dev"]);

@@ -78,6 +78,7 @@ pub fn sensitive_values(task_definition: &Value) -> (Vec<String>, Vec<String>) {
                 );
             }
             SecretRef::Parameter { names, .. } => references.extend(names.iter().cloned()),
+            SecretRef::SecretName(name) => references.push(name.clone()),
             SecretRef::Invalid(_) => {}
         }
         references.push(secret.value_from);

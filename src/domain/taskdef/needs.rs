@@ -27,11 +27,34 @@ pub enum SecretRef {
         version_stage: Option<String>,
         version_id: Option<String>,
     },
+    /// A Secrets Manager secret by name, in the task's own region and account: what
+    /// `repositoryCredentials.credentialsParameter` may give besides an ARN (the API reference:
+    /// "if the secret exists in the same Region as the task that you're launching then you can use
+    /// either the full ARN or the name of the secret").
+    SecretName(String),
     /// Neither: what is wrong with it.
     Invalid(String),
 }
 
 impl SecretRef {
+    /// Parses `repositoryCredentials.credentialsParameter`: a Secrets Manager secret by ARN, or
+    /// by name in the task's own region (never an SSM parameter).
+    pub fn credentials(value_from: &str) -> Self {
+        if value_from.starts_with("arn:") {
+            return Self::parse(value_from);
+        }
+        let valid = !value_from.is_empty()
+            && value_from.len() <= 512
+            && value_from
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
+        if valid {
+            Self::SecretName(value_from.to_string())
+        } else {
+            Self::Invalid("not a Secrets Manager secret name or ARN".into())
+        }
+    }
+
     /// Parses a `valueFrom`: a Secrets Manager ARN, an SSM parameter ARN, or a parameter name (a
     /// parameter in the task's own region and account, as ECS reads it).
     pub fn parse(value_from: &str) -> Self {
@@ -148,12 +171,12 @@ pub fn needs(task_definition: &Value) -> Needs {
     };
     for c in td["containerDefinitions"].as_array().into_iter().flatten() {
         let container = c["name"].as_str().unwrap_or_default().to_string();
-        let mut secret = |name: &str, value_from: &str| {
+        let mut secret = |name: &str, value_from: &str, reference: SecretRef| {
             found.secrets.push(SecretUse {
                 container: container.clone(),
                 name: name.to_string(),
                 value_from: value_from.to_string(),
-                reference: SecretRef::parse(value_from),
+                reference,
             });
         };
         let pairs = c["secrets"]
@@ -163,11 +186,11 @@ pub fn needs(task_definition: &Value) -> Needs {
             .flatten();
         for s in pairs {
             if let (Some(name), Some(from)) = (s["name"].as_str(), s["valueFrom"].as_str()) {
-                secret(name, from);
+                secret(name, from, SecretRef::parse(from));
             }
         }
         if let Some(from) = c["repositoryCredentials"]["credentialsParameter"].as_str() {
-            secret("repositoryCredentials", from);
+            secret("repositoryCredentials", from, SecretRef::credentials(from));
         }
         let logs = &c["logConfiguration"];
         if logs["logDriver"] == "awslogs"
@@ -270,6 +293,29 @@ mod tests {
             parsed("arn:aws:secretsmanager:eu-west-1:123456789012:secret:"),
             SecretRef::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn repository_credentials_are_a_secret_by_name_or_arn() {
+        assert_eq!(
+            SecretRef::credentials("dockerhub-creds"),
+            SecretRef::SecretName("dockerhub-creds".into())
+        );
+        assert!(matches!(
+            SecretRef::credentials("arn:aws:secretsmanager:us-east-1:1:secret:hub-AbCdEf"),
+            SecretRef::Secret { .. }
+        ));
+        // Credentials pasted where the name belongs are not a name.
+        assert!(matches!(
+            SecretRef::credentials(r#"{"username":"u","password":"p"}"#),
+            SecretRef::Invalid(_)
+        ));
+        let td = json!({"containerDefinitions": [{"name": "proxy", "image": "nginx",
+            "repositoryCredentials": {"credentialsParameter": "dockerhub-creds"}}]});
+        assert_eq!(
+            needs(&td).secrets[0].reference,
+            SecretRef::SecretName("dockerhub-creds".into())
+        );
     }
 
     #[test]
