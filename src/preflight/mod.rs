@@ -129,6 +129,8 @@ struct Wants {
     roles: BTreeMap<String, Used<RoleKind>>,
     log_groups: BTreeMap<(String, String), Used<bool>>,
     images: BTreeMap<String, Used<ImageUse>>,
+    /// What reading them found wrong that may still work (read as the driver reads it).
+    warnings: Vec<String>,
 }
 
 fn add<K: Ord, T>(map: &mut BTreeMap<K, Used<T>>, key: K, what: T, at: String) {
@@ -182,6 +184,15 @@ fn wants(subjects: &[Subject<'_>], region: &str) -> Wants {
         for group in log_groups {
             let group_region = group.region.clone().unwrap_or_else(|| region.to_string());
             let place = at(&group.container);
+            if let Some(value) = &group.create_unreadable {
+                push_once(
+                    &mut wants.warnings,
+                    format!(
+                        "log option `awslogs-create-group` of {place} is `{}`, which the awslogs driver does not read as a boolean (`true`, `false`, `1`, `0`, `t`, `f`): tasks may fail to start",
+                        crate::text::printable(&crate::text::shorten(value, 40))
+                    ),
+                );
+            }
             add(
                 &mut wants.log_groups,
                 (group_region, group.group),
@@ -221,6 +232,9 @@ pub async fn run<C: Cloud>(
     let started = Instant::now();
     let wants = wants(subjects, account.region);
     let mut report = Preflight::default();
+    for warning in &wants.warnings {
+        report.warning(warning.clone());
+    }
     let mut found = Found::default();
     let (params, secrets, roles, groups, images) = tokio::join!(
         parameters(cloud, &wants, account),

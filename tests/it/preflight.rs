@@ -754,3 +754,77 @@ mod stalls {
         assert_eq!(read.masks, ["tok-123456"]);
     }
 }
+
+/// Probes beside real task definitions: what ECS and its drivers accept must never be a
+/// problem. On the model, on a paused clock.
+mod probes {
+    use std::collections::HashSet;
+
+    use ecs_ship::cloud::Cloud;
+    use ecs_ship::preflight::{Account, Preflight, Subject};
+    use serde_json::{Value, json};
+
+    use crate::model::{ACCOUNT, Model};
+
+    /// A task definition of `containers`, with the model's role `exec` as execution role.
+    fn task_definition(containers: &Value) -> Value {
+        json!({
+            "family": "api",
+            "executionRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/exec"),
+            "containerDefinitions": containers,
+        })
+    }
+
+    async fn preflight(model: &Model, td: &Value) -> Preflight {
+        ecs_ship::preflight::run(
+            model,
+            &[Subject {
+                label: "service `api`",
+                task_definition: td,
+            }],
+            &Account {
+                region: model.region(),
+                id: ACCOUNT,
+                images_checked: &HashSet::new(),
+            },
+        )
+        .await
+    }
+
+    fn logging(group: &str, create: &str) -> Value {
+        json!({"logDriver": "awslogs", "options": {"awslogs-group": group,
+            "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app",
+            "awslogs-create-group": create}})
+    }
+
+    /// The awslogs driver reads `awslogs-create-group` with Go's `strconv.ParseBool`: `1` and
+    /// `t` create the group; a value it cannot read is a warning, never a silent guess.
+    #[tokio::test(start_paused = true)]
+    async fn awslogs_create_group_is_read_as_the_driver_reads_it() {
+        let model = Model::new(&["api"]);
+        model.add_role("exec");
+        for create in ["1", "t", "True"] {
+            let td = task_definition(&json!([{"name": "app", "image": "nginx:1.27",
+                "logConfiguration": logging("/ecs/not-yet", create)}]));
+            let found = preflight(&model, &td).await;
+            assert_eq!(found.problems, Vec::<String>::new(), "{create}");
+            assert!(
+                !found.warnings.iter().any(|w| w.contains("awslogs")),
+                "{create}: {found:?}"
+            );
+        }
+        let td = task_definition(&json!([{"name": "app", "image": "nginx:1.27",
+            "logConfiguration": logging("/ecs/not-yet", "yes")}]));
+        let found = preflight(&model, &td).await;
+        assert_eq!(
+            found.problems,
+            [
+                "log group `/ecs/not-yet` (container `app`) does not exist in us-east-1: create it, or set the log option `awslogs-create-group` to `true`"
+            ]
+        );
+        assert!(
+            found.warnings.contains(&"log option `awslogs-create-group` of container `app` is `yes`, which the awslogs driver does not read as a boolean (`true`, `false`, `1`, `0`, `t`, `f`): tasks may fail to start".to_string()),
+            "{found:?}"
+        );
+    }
+}

@@ -137,8 +137,22 @@ pub struct LogGroupUse {
     pub group: String,
     /// `awslogs-region`, when given.
     pub region: Option<String>,
-    /// `awslogs-create-group` is `true`: ECS creates it.
+    /// `awslogs-create-group` is true as the awslogs driver reads it ([`go_bool`]): the driver
+    /// creates the group.
     pub create: bool,
+    /// `awslogs-create-group` as written, when the driver cannot read it as a boolean.
+    pub create_unreadable: Option<String>,
+}
+
+/// A boolean as Go's `strconv.ParseBool` reads it, which the awslogs log driver uses for
+/// `awslogs-create-group`: `1`, `t`, `T`, `TRUE`, `true`, `True` and their false twins; anything
+/// else is not a boolean (`None`).
+pub fn go_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
 }
 
 /// One container's image.
@@ -196,13 +210,13 @@ pub fn needs(task_definition: &Value) -> Needs {
         if logs["logDriver"] == "awslogs"
             && let Some(group) = logs["options"]["awslogs-group"].as_str()
         {
+            let create = logs["options"]["awslogs-create-group"].as_str();
             found.log_groups.push(LogGroupUse {
                 container: container.clone(),
                 group: group.to_string(),
                 region: text(&logs["options"]["awslogs-region"]),
-                create: logs["options"]["awslogs-create-group"]
-                    .as_str()
-                    .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+                create: create.and_then(go_bool) == Some(true),
+                create_unreadable: create.filter(|v| go_bool(v).is_none()).map(str::to_string),
             });
         }
         if let Some(image) = c["image"].as_str() {
@@ -394,6 +408,30 @@ mod tests {
         assert!(n.log_groups[0].create);
         assert!(n.images[0].ecr.is_some());
         assert!(n.images[1].ecr.is_none());
+    }
+
+    #[test]
+    fn awslogs_create_group_is_read_as_go_reads_a_boolean() {
+        let create = |value: &str| {
+            let td = json!({"containerDefinitions": [{"name": "app", "image": "nginx",
+                "logConfiguration": {"logDriver": "awslogs", "options": {
+                    "awslogs-group": "/ecs/app", "awslogs-create-group": value}}}]});
+            let group = needs(&td).log_groups.remove(0);
+            (group.create, group.create_unreadable)
+        };
+        for yes in ["1", "t", "T", "true", "TRUE", "True"] {
+            assert_eq!(create(yes), (true, None), "{yes}");
+        }
+        for no in ["0", "f", "F", "false", "FALSE", "False"] {
+            assert_eq!(create(no), (false, None), "{no}");
+        }
+        for unreadable in ["yes", "tRuE", " true", ""] {
+            assert_eq!(
+                create(unreadable),
+                (false, Some(unreadable.to_string())),
+                "{unreadable:?}"
+            );
+        }
     }
 
     #[test]
