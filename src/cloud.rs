@@ -162,6 +162,27 @@ pub struct FoundImage {
     pub tags: Vec<String>,
 }
 
+/// An ECR pull-through cache rule: repositories under `prefix/` are filled from `upstream` on
+/// their first pull (`DescribePullThroughCacheRules`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullThroughRule {
+    /// The ECR repository prefix (the API reference: "There is always an assumed `/` applied to
+    /// the end of the prefix").
+    pub prefix: String,
+    /// The upstream registry's URL (`registry-1.docker.io`).
+    pub upstream: String,
+}
+
+impl PullThroughRule {
+    /// Whether the rule fills `repository` (`ROOT`: every repository).
+    pub fn covers(&self, repository: &str) -> bool {
+        self.prefix == "ROOT"
+            || repository
+                .strip_prefix(self.prefix.trim_end_matches('/'))
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
 /// A service deployment as `ListServiceDeployments` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceDeploymentBrief {
@@ -385,6 +406,12 @@ pub trait Cloud {
     ) -> impl Future<Output = Answer<Vec<String>>>;
     /// One image of the repository, if it has any: `Some(registry id)`. `DescribeImages`.
     fn any_image(&self, repository: &Repository) -> impl Future<Output = Answer<Option<String>>>;
+    /// The pull-through cache rules of the repository's registry and region.
+    /// `DescribePullThroughCacheRules`.
+    fn pull_through_rules(
+        &self,
+        repository: &Repository,
+    ) -> impl Future<Output = Answer<Vec<PullThroughRule>>>;
     /// Adds `tag` to the image with `digest` (the same manifest); a tag already on it is fine.
     fn tag_image(
         &self,

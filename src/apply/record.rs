@@ -129,7 +129,7 @@ pub async fn after_success<C: Cloud, W: Write>(
 
 /// The ECR repository of the shipped image, when it is one.
 fn repository(shipped: &Shipped) -> Option<EcrRepository> {
-    ImageRef::parse(&shipped.image)
+    ImageRef::parse_pulled(&shipped.image)
         .ok()
         .and_then(|r| EcrRepository::parse_uri(&r.repository))
 }

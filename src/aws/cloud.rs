@@ -182,6 +182,14 @@ impl Cloud for Clients {
         .await
     }
 
+    async fn pull_through_rules(
+        &self,
+        repository: &Repository,
+    ) -> anyhow::Result<Vec<crate::cloud::PullThroughRule>> {
+        let client = self.ecr_for(repository);
+        ecr::pull_through_rules(&client, repository.registry_id.as_deref()).await
+    }
+
     async fn any_image(&self, repository: &Repository) -> anyhow::Result<Option<String>> {
         let client = self.ecr_for(repository);
         ecr::any_image(&client, repository.registry_id.as_deref(), &repository.name).await

@@ -5,7 +5,7 @@ use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::{ImageDetail, ImageIdentifier};
 
 use super::sdk_error;
-use crate::cloud::{FoundImage, Wanted};
+use crate::cloud::{FoundImage, PullThroughRule, Wanted};
 
 /// Looks an image up by tag or digest.
 pub async fn find_image(
@@ -157,4 +157,29 @@ pub async fn any_image(
         .image_details()
         .first()
         .map(|d| d.registry_id().unwrap_or_default().to_string()))
+}
+
+/// The registry's pull-through cache rules.
+pub async fn pull_through_rules(
+    client: &Client,
+    registry_id: Option<&str>,
+) -> anyhow::Result<Vec<PullThroughRule>> {
+    let mut rules = Vec::new();
+    let mut pages = client
+        .describe_pull_through_cache_rules()
+        .set_registry_id(registry_id.map(str::to_string))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(sdk_error)
+            .context("listing ECR's pull-through cache rules")?;
+        rules.extend(page.pull_through_cache_rules().iter().filter_map(|r| {
+            Some(PullThroughRule {
+                prefix: r.ecr_repository_prefix()?.to_string(),
+                upstream: r.upstream_registry_url().unwrap_or_default().to_string(),
+            })
+        }));
+    }
+    Ok(rules)
 }

@@ -54,6 +54,16 @@ impl ImageRef {
         })
     }
 
+    /// A reference as a container runtime reads it (a task definition's `image`): one without a
+    /// tag or digest is `:latest`.
+    pub fn parse_pulled(text: &str) -> Result<Self, String> {
+        let (_, tag, digest) = split_reference(text);
+        if tag.is_none() && digest.is_none() && !text.is_empty() {
+            return Self::parse(&format!("{text}:latest"));
+        }
+        Self::parse(text)
+    }
+
     /// The registry host (and port) the reference names, if any; `None` means Docker Hub.
     pub fn registry(&self) -> Option<&str> {
         split_domain(&self.repository).0
@@ -290,6 +300,27 @@ impl RepositoryRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pulled_reference_without_tag_or_digest_is_latest() {
+        let r = ImageRef::parse_pulled("123456789012.dkr.ecr.us-east-1.amazonaws.com/api").unwrap();
+        assert_eq!(r.tag.as_deref(), Some("latest"));
+        assert_eq!(r.digest, None);
+        let r = ImageRef::parse_pulled("localhost:5000/api").unwrap();
+        assert_eq!(
+            (r.repository.as_str(), r.tag.as_deref()),
+            ("localhost:5000/api", Some("latest"))
+        );
+        assert_eq!(
+            ImageRef::parse_pulled("api:v2").unwrap().tag.as_deref(),
+            Some("v2")
+        );
+        assert!(
+            ImageRef::parse("api").is_err(),
+            "inputs still need a tag or digest"
+        );
+        assert!(ImageRef::parse_pulled("").is_err());
+    }
 
     const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

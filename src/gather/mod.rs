@@ -373,7 +373,7 @@ async fn check_revision<C: Cloud>(
     for container in td["containerDefinitions"].as_array().into_iter().flatten() {
         let name = container["name"].as_str().unwrap_or_default();
         let image = container["image"].as_str().unwrap_or_default();
-        let reference = ImageRef::parse(image).map_err(|why| {
+        let reference = ImageRef::parse_pulled(image).map_err(|why| {
             UserError::new(format!(
                 "container `{name}` of `{}` has an image that is not a reference: {why}",
                 crate::domain::ecs::short_task_definition(arn)

@@ -36,8 +36,8 @@ use std::time::{Duration, SystemTime};
 
 use ecs_ship::cloud::{
     AwsError, Cloud, DescribedServices, Evaluation, FoundImage, HookAction, InRegion, OneOffTask,
-    ParameterInfo, Repository, RoleInfo, SecretInfo, ServiceDeploymentBrief, ServiceUpdate,
-    StopType, Wanted,
+    ParameterInfo, PullThroughRule, Repository, RoleInfo, SecretInfo, ServiceDeploymentBrief,
+    ServiceUpdate, StopType, Wanted,
 };
 use ecs_ship::domain::deployment::{
     BreakerCount, ContainerImage, Hook, HookStatus, LifecycleStage, ServiceDeployment,
@@ -188,6 +188,8 @@ struct World {
     hang: std::collections::BTreeSet<&'static str>,
     /// Services someone else deploys right before our next update of them.
     cut_in: std::collections::BTreeSet<String>,
+    /// ECR's pull-through cache rules (the deploy's registry and region).
+    pull_through: Vec<PullThroughRule>,
     /// Secrets Manager secrets by ARN (metadata only).
     secrets: BTreeMap<String, SecretInfo>,
     /// IAM roles by name.
@@ -1592,6 +1594,14 @@ impl Cloud for Model {
             .flat_map(|(_, t)| t.clone())
             .take(n)
             .collect())
+    }
+
+    async fn pull_through_rules(
+        &self,
+        _repository: &Repository,
+    ) -> anyhow::Result<Vec<PullThroughRule>> {
+        let world = self.call("DescribePullThroughCacheRules")?;
+        Ok(world.pull_through.clone())
     }
 
     async fn any_image(&self, _repository: &Repository) -> anyhow::Result<Option<String>> {

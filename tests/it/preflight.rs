@@ -827,4 +827,33 @@ mod probes {
             "{found:?}"
         );
     }
+
+    /// An image of the account's ECR without a tag is `latest`, as ECS pulls it: checked, not
+    /// said "not checked".
+    #[tokio::test(start_paused = true)]
+    async fn an_ecr_image_without_a_tag_is_checked_as_latest() {
+        let model = Model::new(&["api"]);
+        model.add_role("exec");
+        let image = format!("{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/api");
+        let td = task_definition(&json!([{"name": "app", "image": image}]));
+        let found = preflight(&model, &td).await;
+        assert_eq!(
+            found.problems,
+            [format!("image `{image}` (container `app`) is not in ECR")]
+        );
+        assert_eq!(found.notes, Vec::<String>::new());
+        let repository = ecs_ship::cloud::Repository {
+            name: "api".into(),
+            registry_id: None,
+            region: None,
+        };
+        model
+            .tag_image(&repository, &format!("sha256:{}", "1".repeat(64)), "latest")
+            .await
+            .unwrap();
+        let found = preflight(&model, &td).await;
+        assert_eq!(found.problems, Vec::<String>::new(), "{found:?}");
+        assert_eq!(found.notes, Vec::<String>::new(), "{found:?}");
+        assert_eq!(model.calls("DescribeImages").len(), 2);
+    }
 }

@@ -220,7 +220,7 @@ pub fn needs(task_definition: &Value) -> Needs {
             });
         }
         if let Some(image) = c["image"].as_str() {
-            let ecr = ImageRef::parse(image).ok().and_then(|r| {
+            let ecr = ImageRef::parse_pulled(image).ok().and_then(|r| {
                 EcrRepository::parse_uri(&r.repository).map(|repo| (repo, r.clone()))
             });
             found.images.push(ImageUse {
@@ -408,6 +408,12 @@ mod tests {
         assert!(n.log_groups[0].create);
         assert!(n.images[0].ecr.is_some());
         assert!(n.images[1].ecr.is_none());
+        // An ECR image without a tag is `latest`, as ECS pulls it: still an ECR image to check.
+        let td = json!({"containerDefinitions": [{"name": "app",
+            "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/api"}]});
+        let (repo, reference) = needs(&td).images[0].ecr.clone().unwrap();
+        assert_eq!(repo.name, "api");
+        assert_eq!(reference.tag.as_deref(), Some("latest"));
     }
 
     #[test]
