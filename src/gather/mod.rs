@@ -10,7 +10,7 @@ use anyhow::Context;
 use futures::future::try_join_all;
 use serde_json::Value;
 
-use crate::cloud::{self, Cloud, FoundImage, Repository, Wanted};
+use crate::cloud::{self, Cloud, FoundImage, PullThroughRule, Repository, Wanted};
 use crate::domain::ecs::{ServiceState, Tag};
 use crate::domain::image::{EcrRepository, ImageRef};
 use crate::error::UserError;
@@ -326,7 +326,25 @@ async fn check_image<C: Cloud>(
         RepositorySource::EcrUri(repo) => (Repository::of(repo), repo.region.clone()),
     };
     let found = match find_image(cloud, &repository, wanted).await {
-        Ok(found) => found,
+        Ok(Looked::Found(found)) => found,
+        Ok(Looked::NotCachedYet(rule)) => {
+            let reference = ImageRef {
+                repository: match source {
+                    RepositorySource::EcrUri(repo) => repo.uri(),
+                    _ => repository.name.clone(),
+                },
+                tag: tag.map(str::to_string),
+                digest: digest.map(str::to_string),
+            };
+            let warning = not_cached_yet(&reference.to_string(), &rule);
+            let image = ResolvedImage {
+                repository: reference.repository,
+                tag: reference.tag,
+                digest: reference.digest,
+                verified: false,
+            };
+            return Ok((image, vec![warning]));
+        }
         Err(err) => return fallback(cloud, req, &repository, err).await,
     };
     let uri = crate::domain::image::ecr_uri(&found.registry_id, &region, &found.repository);
@@ -407,13 +425,24 @@ async fn revision_image<C: Cloud>(
     };
     let wanted = Wanted::of(reference.tag.as_deref(), reference.digest.as_deref())
         .unwrap_or(Wanted::Tag("latest"));
-    let found = find_image(cloud, &Repository::of(&repo), wanted)
+    let found = match find_image(cloud, &Repository::of(&repo), wanted)
         .await
         .map_err(|err| {
             err.context(format!(
                 "the image of container `{container}` of the revision to deploy"
             ))
-        })?;
+        })? {
+        Looked::Found(found) => found,
+        Looked::NotCachedYet(rule) => {
+            warnings.push(not_cached_yet(&reference.to_string(), &rule));
+            return Ok(ResolvedImage {
+                repository: reference.repository.clone(),
+                tag: reference.tag.clone(),
+                digest: reference.digest.clone(),
+                verified: false,
+            });
+        }
+    };
     Ok(ResolvedImage {
         repository: reference.repository.clone(),
         tag: reference.tag.clone(),
@@ -498,7 +527,7 @@ async fn other_images<C: Cloud>(
             let (repository, region, tag, digest) =
                 match locate(container, spec, main, cloud.region())? {
                     Located::External(image) => {
-                        return Ok::<_, anyhow::Error>((container.clone(), image));
+                        return Ok::<_, anyhow::Error>((container.clone(), image, None));
                     }
                     Located::Ecr {
                         repository,
@@ -509,13 +538,29 @@ async fn other_images<C: Cloud>(
                 };
             let wanted = Wanted::of(tag.as_deref(), digest.as_deref())
                 .expect("the request has a tag or a digest for each");
-            let found = find_image(cloud, &repository, wanted)
+            let found = match find_image(cloud, &repository, wanted)
                 .await
                 .map_err(|err| {
                     err.context(format!(
                         "the image of container `{container}` (input `images`)"
                     ))
-                })?;
+                })? {
+                Looked::Found(found) => found,
+                Looked::NotCachedYet(rule) => {
+                    let uri = crate::domain::image::ecr_uri(
+                        repository.registry_id.as_deref().unwrap_or("<account>"),
+                        &region,
+                        &repository.name,
+                    );
+                    let image = ResolvedImage {
+                        repository: uri,
+                        tag,
+                        digest,
+                        verified: false,
+                    };
+                    return Ok((container.clone(), image, Some(rule)));
+                }
+            };
             let image = ResolvedImage {
                 repository: crate::domain::image::ecr_uri(
                     &found.registry_id,
@@ -526,13 +571,18 @@ async fn other_images<C: Cloud>(
                 digest: Some(found.digest),
                 verified: true,
             };
-            Ok((container.clone(), image))
+            Ok((container.clone(), image, None))
         }))
         .await;
     let mut images = Vec::new();
     for result in resolved {
-        let (container, image) = result?;
-        if !image.verified {
+        let (container, image, not_cached) = result?;
+        if let Some(rule) = not_cached {
+            warnings.push(format!(
+                "{} (container `{container}`)",
+                not_cached_yet(&image.reference(false), &rule)
+            ));
+        } else if !image.verified {
             warnings.push(format!(
                 "image of `{container}` is not in ECR, so its existence was not checked and it is not pinned by digest"
             ));
@@ -542,15 +592,31 @@ async fn other_images<C: Cloud>(
     Ok(images)
 }
 
-/// Looks the image up; a missing tag or repository is a user error, and a missing tag lists the
-/// most recently pushed tags.
+/// What looking an image up in ECR found.
+enum Looked {
+    Found(FoundImage),
+    /// Not there yet, in a repository a pull-through cache rule fills: ECR fetches it from the
+    /// upstream registry on the first pull.
+    NotCachedYet(PullThroughRule),
+}
+
+/// The warning for an image a pull-through cache rule fetches on the first pull.
+fn not_cached_yet(image: &str, rule: &PullThroughRule) -> String {
+    format!(
+        "image `{image}` is not in ECR yet: its pull-through cache rule `{}` fetches it from `{}` on the first pull, so it was not checked and is not pinned by digest",
+        rule.prefix, rule.upstream
+    )
+}
+
+/// Looks the image up; a missing tag or repository is a user error (a missing tag lists the most
+/// recently pushed tags), unless a pull-through cache rule fills the repository.
 async fn find_image<C: Cloud>(
     cloud: &C,
     repository: &Repository,
     wanted: Wanted<'_>,
-) -> anyhow::Result<FoundImage> {
+) -> anyhow::Result<Looked> {
     let err = match cloud.find_image(repository, wanted).await {
-        Ok(found) => return Ok(found),
+        Ok(found) => return Ok(Looked::Found(found)),
         Err(err) => err,
     };
     let what = match wanted {
@@ -558,6 +624,14 @@ async fn find_image<C: Cloud>(
         Wanted::Digest(digest) => format!("digest `{digest}`"),
     };
     let name = &repository.name;
+    let missing = cloud::has_code(&err, "ImageNotFoundException")
+        || cloud::has_code(&err, "RepositoryNotFoundException");
+    if missing
+        && let Ok(rules) = cloud.pull_through_rules(repository).await
+        && let Some(rule) = rules.into_iter().find(|r| r.covers(name))
+    {
+        return Ok(Looked::NotCachedYet(rule));
+    }
     if cloud::has_code(&err, "ImageNotFoundException") {
         let recent = cloud.recent_tags(repository, 5).await.unwrap_or_default();
         let hint = if recent.is_empty() {

@@ -261,18 +261,7 @@ pub async fn run<C: Cloud>(
             Err(err) => report.warning(unread("log groups", "logs:DescribeLogGroups", &err)),
         }
     }
-    for (used, answer) in images {
-        report.checks += 1;
-        match answer {
-            Ok(_) => {}
-            Err(err) if is_missing_image(&err) => report.problem(format!(
-                "image `{}` ({}) is not in ECR",
-                used.what.image,
-                used.place()
-            )),
-            Err(err) => report.warning(unread("images", "ecr:DescribeImages", &err)),
-        }
-    }
+    judge_images(cloud, images, &mut report).await;
     found.repositories = repositories(&wants, &mut report);
     found.log_groups = wants
         .log_groups
@@ -368,6 +357,78 @@ async fn images<'w, C: Cloud>(
             }),
     )
     .await
+}
+
+/// Each image found, or missing, or not checked. A missing image in a repository an ECR
+/// pull-through cache rule fills is fetched on its first pull (the rules are read only when an
+/// image is missing).
+async fn judge_images<C: Cloud>(
+    cloud: &C,
+    images: Vec<(&Used<ImageUse>, anyhow::Result<crate::cloud::FoundImage>)>,
+    report: &mut Preflight,
+) {
+    let mut missing = Vec::new();
+    for (used, answer) in images {
+        report.checks += 1;
+        let Some((repo, _)) = &used.what.ecr else {
+            continue;
+        };
+        match answer {
+            Ok(_) => {}
+            Err(err) if is_missing_image(&err) => missing.push((used, repo)),
+            Err(err) => report.warning(unread("images", "ecr:DescribeImages", &err)),
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    let mut registries: Vec<Repository> = missing
+        .iter()
+        .map(|(_, repo)| Repository::of(repo))
+        .collect();
+    registries.sort_by(|a, b| (&a.region, &a.registry_id).cmp(&(&b.region, &b.registry_id)));
+    registries.dedup_by(|a, b| (&a.region, &a.registry_id) == (&b.region, &b.registry_id));
+    let rules = join_all(
+        registries
+            .iter()
+            .map(|r| async move { (r, bounded(cloud.pull_through_rules(r)).await) }),
+    )
+    .await;
+    for (used, repo) in missing {
+        let registry = rules
+            .iter()
+            .find(|(r, _)| {
+                r.region.as_deref() == Some(repo.region.as_str())
+                    && r.registry_id.as_deref() == Some(repo.registry_id.as_str())
+            })
+            .map(|(_, answer)| answer);
+        let rule = match registry {
+            Some(Ok(rules)) => rules.iter().find(|rule| rule.covers(&repo.name)),
+            Some(Err(err)) => {
+                report.warning(unread(
+                    "ECR's pull-through cache rules",
+                    "ecr:DescribePullThroughCacheRules",
+                    err,
+                ));
+                None
+            }
+            None => None,
+        };
+        match rule {
+            Some(rule) => report.note(format!(
+                "image `{}` ({}) is not in ECR yet: its pull-through cache rule `{}` fetches it from `{}` on the first pull",
+                used.what.image,
+                used.place(),
+                rule.prefix,
+                rule.upstream
+            )),
+            None => report.problem(format!(
+                "image `{}` ({}) is not in ECR",
+                used.what.image,
+                used.place()
+            )),
+        }
+    }
 }
 
 /// The ECR repositories the images come from; an image of another registry is a note.

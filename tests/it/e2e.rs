@@ -1070,6 +1070,30 @@ fn images_give_other_containers_their_own_checked_and_pinned_images() {
     );
 }
 
+/// A sidecar from a repository an ECR pull-through cache rule fills, never pulled yet: ECR
+/// fetches it on the first pull, so the deploy goes on (said, not pinned), in `images` and in
+/// the preflight alike.
+#[test]
+fn images_from_a_pull_through_cache_not_pulled_yet_are_deployed_as_given() {
+    let em = Emulator::start(&["dev"]);
+    em.pull_through("docker-hub", "registry-1.docker.io");
+    let image =
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub/amazon/aws-for-fluent-bit:stable";
+    let run = deploy_dev(&em, &[("images", &format!("log-router: {image}"))]);
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let live = &em.state("dev")["live"]["taskDefinition"];
+    assert_eq!(container(live, "log-router")["image"], image);
+    let warning = format!(
+        "image `{image}` is not in ECR yet: its pull-through cache rule `docker-hub` fetches it from `registry-1.docker.io` on the first pull, so it was not checked and is not pinned by digest (container `log-router`)"
+    );
+    assert!(run.summary.contains(&warning), "{}", run.summary);
+    // Without the rule it is missing, and the deploy stops before any write.
+    let em = Emulator::start(&["dev"]);
+    let run = deploy_dev(&em, &[("images", &format!("log-router: {image}"))]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(em.writes().is_empty(), "{:?}", em.writes());
+}
+
 #[test]
 fn an_existing_revision_is_deployed_as_it_is_without_registering() {
     let em = Emulator::start(&["dev"]);

@@ -422,6 +422,14 @@ impl Model {
         self.lock().moves_after_check = Some(digest.to_string());
     }
 
+    /// An ECR pull-through cache rule: repositories under `prefix/` are filled from `upstream`.
+    pub fn pull_through(&self, prefix: &str, upstream: &str) {
+        self.lock().pull_through.push(PullThroughRule {
+            prefix: prefix.to_string(),
+            upstream: upstream.to_string(),
+        });
+    }
+
     /// Someone else's deploy lands right before the next `UpdateService` of `service`: a new
     /// revision of its family (a copy of the one it runs), deployed and completed a moment
     /// before ours; ours then replaces theirs.

@@ -856,4 +856,34 @@ mod probes {
         assert_eq!(found.notes, Vec::<String>::new(), "{found:?}");
         assert_eq!(model.calls("DescribeImages").len(), 2);
     }
+
+    /// An image of a repository an ECR pull-through cache rule fills, never pulled yet, is
+    /// fetched on the first pull: a note, not "not in ECR". A missing image elsewhere still is.
+    #[tokio::test(start_paused = true)]
+    async fn a_pull_through_cache_image_not_pulled_yet_is_fetched_on_first_pull() {
+        let model = Model::new(&["api"]);
+        model.add_role("exec");
+        model.pull_through("docker-hub", "registry-1.docker.io");
+        let registry = format!("{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com");
+        let td = task_definition(&json!([
+            {"name": "app", "image": format!("{registry}/docker-hub/library/busybox:1.36")},
+            {"name": "side", "image": format!("{registry}/docker-hubx/busybox:1.36")},
+        ]));
+        let found = preflight(&model, &td).await;
+        assert_eq!(
+            found.problems,
+            [format!(
+                "image `{registry}/docker-hubx/busybox:1.36` (container `side`) is not in ECR"
+            )]
+        );
+        assert!(
+            found.notes.contains(&format!("image `{registry}/docker-hub/library/busybox:1.36` (container `app`) is not in ECR yet: its pull-through cache rule `docker-hub` fetches it from `registry-1.docker.io` on the first pull")),
+            "{found:?}"
+        );
+        assert_eq!(model.calls("DescribePullThroughCacheRules").len(), 1);
+        // Nothing missing: the rules are not read.
+        let td = task_definition(&json!([{"name": "app", "image": "nginx:1.27"}]));
+        preflight(&model, &td).await;
+        assert_eq!(model.calls("DescribePullThroughCacheRules").len(), 1);
+    }
 }

@@ -261,6 +261,15 @@ impl Emulator {
         )
     }
 
+    /// An ECR pull-through cache rule: repositories under `prefix/` are filled from `upstream`.
+    pub fn pull_through(&self, prefix: &str, upstream: &str) {
+        self.control(
+            "POST",
+            "/pull-through",
+            Some(&json!({"prefix": prefix, "upstream": upstream})),
+        );
+    }
+
     /// Creates an empty ECR repository.
     pub fn create_repository(&self, name: &str) {
         self.control("POST", "/repository", Some(&json!({"name": name})));

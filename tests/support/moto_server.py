@@ -59,6 +59,8 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
   POST /services  {"env", "names": [...], "task_definition"}  more services in env's cluster, one family
                   each (or all running `task_definition`)
   POST /repository {"name"}                             an empty ECR repository
+  POST /pull-through {"prefix", "upstream"}             an ECR pull-through cache rule
+                  (DescribePullThroughCacheRules, which moto lacks, lists them)
   RegisterTaskDefinition is throttled as AWS documents it (a token bucket of 20, refilled at 1/s,
   shared by every caller: ThrottlingException when empty), and a second registration into a family
   while one is under way is refused (ClientException: Too many concurrent attempts ...).
@@ -112,6 +114,7 @@ from moto.core.utils import utcnow  # noqa: E402
 from moto.core.exceptions import JsonRESTError  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
 from moto.ecr.models import ecr_backends  # noqa: E402
+from moto.ecr.responses import ECRResponse  # noqa: E402
 from moto.ecs.models import Container, EC2ContainerServiceBackend, Task, ecs_backends  # noqa: E402
 from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends  # noqa: E402
@@ -327,6 +330,7 @@ def reset_world():
         UNHEALTHY.clear()
         SERVICE_DEPLOYMENTS.clear()
         SERVICE_REVISIONS.clear()
+        PULL_THROUGH_RULES.clear()
         moto_api_backend.reset()
 
 
@@ -611,6 +615,17 @@ def stop_service_deployment(self):
     return ActionResult({"serviceDeploymentArn": arn})
 
 
+PULL_THROUGH_RULES = []  # DescribePullThroughCacheRules' pullThroughCacheRules
+
+
+def describe_pull_through_cache_rules(self):
+    """DescribePullThroughCacheRules (moto lacks it): the rules `/pull-through` added. The API
+    reference: ecrRepositoryPrefix has "an assumed / applied to the end"."""
+    with LOCK:
+        return ActionResult({"pullThroughCacheRules": [dict(r) for r in PULL_THROUGH_RULES]})
+
+
+ECRResponse.describe_pull_through_cache_rules = describe_pull_through_cache_rules
 EC2ContainerServiceResponse.describe_service_revisions = describe_service_revisions
 EC2ContainerServiceResponse.continue_service_deployment = continue_service_deployment
 EC2ContainerServiceResponse.stop_service_deployment = stop_service_deployment
@@ -1188,6 +1203,12 @@ def control_handler(endpoint, recorder):
                     return self.reply(seed(endpoint, environments, balanced) if environments else None)
                 if url.path == "/seed":
                     return self.reply(seed(endpoint, payload.get("environments", ["dev"]), payload.get("load_balanced", [])))
+                if url.path == "/pull-through":
+                    rule = {"ecrRepositoryPrefix": payload["prefix"], "upstreamRegistryUrl": payload["upstream"],
+                            "registryId": ACCOUNT, "createdAt": datetime.datetime.now(datetime.timezone.utc)}
+                    with LOCK:
+                        PULL_THROUGH_RULES.append(rule)
+                    return self.reply({"ecrRepositoryPrefix": payload["prefix"]})
                 if url.path == "/repository":
                     return self.reply(client("ecr", endpoint).create_repository(repositoryName=payload["name"])["repository"])
                 if url.path == "/families":
