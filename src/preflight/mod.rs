@@ -239,13 +239,21 @@ pub async fn run<C: Cloud>(
     let (params, secrets, roles, groups, images) = tokio::join!(
         parameters(cloud, &wants, account),
         secrets(cloud, &wants, account),
-        roles(cloud, &wants),
+        roles(cloud, &wants, account),
         log_groups(cloud, &wants, account),
         images(cloud, &wants, account),
     );
     found.parameters = judge_parameters(params, &wants, account, &mut report);
     for (used, answer) in secrets {
-        judge_secret(used, answer, &mut report, &mut found);
+        judge_secret(used, answer, account, &mut report, &mut found);
+    }
+    for (role, used) in &wants.roles {
+        if account_of(role).is_some_and(|a| a != account.id) {
+            report.note(format!(
+                "{} `{role}` is in another account: not checked",
+                used.what
+            ));
+        }
     }
     for (role, used, answer) in roles {
         judge_role(role, used, answer, account, &mut report, &mut found);
@@ -261,7 +269,7 @@ pub async fn run<C: Cloud>(
             Err(err) => report.warning(unread("log groups", "logs:DescribeLogGroups", &err)),
         }
     }
-    judge_images(cloud, images, &mut report).await;
+    judge_images(cloud, images, account, &mut report).await;
     found.repositories = repositories(&wants, &mut report);
     found.log_groups = wants
         .log_groups
@@ -302,14 +310,21 @@ async fn secrets<'w, C: Cloud>(
     .await
 }
 
+/// The roles of the deploy's account, each read by name (`GetRole` takes no account: another
+/// account's role is not looked up, lest a role of the same name here answer for it).
 async fn roles<'w, C: Cloud>(
     cloud: &C,
     wants: &'w Wants,
+    account: &Account<'_>,
 ) -> Vec<(&'w String, &'w Used<RoleKind>, anyhow::Result<RoleInfo>)> {
     join_all(
-        wants.roles.iter().map(|(role, u)| async move {
-            (role, u, bounded(cloud.get_role(role_name(role))).await)
-        }),
+        wants
+            .roles
+            .iter()
+            .filter(|(role, _)| account_of(role).is_none_or(|a| a == account.id))
+            .map(|(role, u)| async move {
+                (role, u, bounded(cloud.get_role(role_name(role))).await)
+            }),
     )
     .await
 }
@@ -361,10 +376,12 @@ async fn images<'w, C: Cloud>(
 
 /// Each image found, or missing, or not checked. A missing image in a repository an ECR
 /// pull-through cache rule fills is fetched on its first pull (the rules are read only when an
-/// image is missing).
+/// image is missing); one in another account the deploy role may not describe is that account's
+/// repository policy's business, and a note.
 async fn judge_images<C: Cloud>(
     cloud: &C,
     images: Vec<(&Used<ImageUse>, anyhow::Result<crate::cloud::FoundImage>)>,
+    account: &Account<'_>,
     report: &mut Preflight,
 ) {
     let mut missing = Vec::new();
@@ -376,6 +393,11 @@ async fn judge_images<C: Cloud>(
         match answer {
             Ok(_) => {}
             Err(err) if is_missing_image(&err) => missing.push((used, repo)),
+            Err(_) if repo.registry_id != account.id => report.note(format!(
+                "image `{}` ({}) is in another account: not checked (its repository policy decides who may pull it)",
+                used.what.image,
+                used.place()
+            )),
             Err(err) => report.warning(unread("images", "ecr:DescribeImages", &err)),
         }
     }
@@ -607,17 +629,19 @@ fn judge_parameters(
 fn judge_secret(
     used: &Used<SecretUse>,
     answer: anyhow::Result<SecretInfo>,
+    account: &Account<'_>,
     report: &mut Preflight,
     found: &mut Found,
 ) {
-    let (arn, version_stage, version_id) = match &used.what.reference {
+    let (arn, owner, version_stage, version_id) = match &used.what.reference {
         SecretRef::Secret {
             arn,
+            account,
             version_stage,
             version_id,
             ..
-        } => (arn, version_stage, version_id),
-        SecretRef::SecretName(name) => (name, &None, &None),
+        } => (arn, Some(account.as_str()), version_stage, version_id),
+        SecretRef::SecretName(name) => (name, None, &None, &None),
         _ => return,
     };
     report.checks += 1;
@@ -626,6 +650,13 @@ fn judge_secret(
         Err(err) if cloud::has_code(&err, "ResourceNotFoundException") => {
             report.problem(format!(
                 "Secrets Manager secret `{arn}` ({}) does not exist",
+                used.place()
+            ));
+            return;
+        }
+        Err(_) if owner.is_some_and(|owner| owner != account.id) => {
+            report.note(format!(
+                "Secrets Manager secret `{arn}` ({}) is in another account: not checked (its resource policy decides who may read it)",
                 used.place()
             ));
             return;
@@ -675,12 +706,6 @@ fn judge_role(
 ) {
     let kind = used.what;
     let name = role_name(role);
-    if account_of(role).is_some_and(|a| a != account.id) {
-        report.note(format!(
-            "{kind} `{role}` is in another account: not checked"
-        ));
-        return;
-    }
     report.checks += 1;
     let info = match answer {
         Ok(info) => info,

@@ -1563,6 +1563,18 @@ impl Cloud for Model {
         wanted: Wanted<'_>,
     ) -> anyhow::Result<FoundImage> {
         let mut world = self.call("DescribeImages")?;
+        // Another account's repository answers AccessDenied unless its repository policy lets
+        // this account in (the model has none).
+        if repository
+            .registry_id
+            .as_deref()
+            .is_some_and(|r| r != ACCOUNT)
+        {
+            return Err(not_found(
+                "AccessDeniedException",
+                "User is not authorized to perform: ecr:DescribeImages on resource (another account)",
+            ));
+        }
         if repository.name != REPOSITORY {
             return Err(not_found(
                 "RepositoryNotFoundException",
@@ -1658,6 +1670,15 @@ impl Cloud for Model {
     ) -> anyhow::Result<SecretInfo> {
         self.maybe_hang("DescribeSecret").await;
         let world = self.call("DescribeSecret")?;
+        // Another account's secret answers AccessDenied, not "not found": its resource policy
+        // decides who may describe it (Secrets Manager's cross-account access), and the model
+        // has none.
+        if secret_id.starts_with("arn:") && secret_id.split(':').nth(4) != Some(ACCOUNT) {
+            return Err(not_found(
+                "AccessDeniedException",
+                "User is not authorized to perform: secretsmanager:DescribeSecret on resource (another account)",
+            ));
+        }
         world
             .secrets
             .iter()

@@ -886,4 +886,47 @@ mod probes {
         preflight(&model, &td).await;
         assert_eq!(model.calls("DescribePullThroughCacheRules").len(), 1);
     }
+
+    /// What lives in another account is that account's business: its secret, image and roles
+    /// answer `AccessDenied` (their resource policies decide), which is said as "in another
+    /// account, not checked", never as a permission the deploy role lacks; and another account's
+    /// role is never looked up by its name here.
+    #[tokio::test(start_paused = true)]
+    async fn another_accounts_resources_are_said_unchecked_and_not_looked_up_here() {
+        let model = Model::new(&["api"]);
+        model.add_role("exec");
+        // A role of the same name in the deploy's account must not answer for theirs.
+        model.add_role("shared-task");
+        let other = "999999999999";
+        let mut td = task_definition(&json!([{
+            "name": "app",
+            "image": format!("{other}.dkr.ecr.us-east-1.amazonaws.com/base:1"),
+            "secrets": [{"name": "DB", "valueFrom": format!("arn:aws:secretsmanager:us-east-1:{other}:secret:shared-db-AbCdEf")}],
+        }]));
+        td["taskRoleArn"] = json!(format!("arn:aws:iam::{other}:role/shared-task"));
+        let found = preflight(&model, &td).await;
+        assert_eq!(found.problems, Vec::<String>::new(), "{found:?}");
+        // (The model's simulator is denied: that warning is about our own execution role.)
+        assert!(
+            !found
+                .warnings
+                .iter()
+                .any(|w| w.contains("DescribeSecret") || w.contains("DescribeImages")),
+            "{found:?}"
+        );
+        for note in [
+            format!(
+                "image `{other}.dkr.ecr.us-east-1.amazonaws.com/base:1` (container `app`) is in another account: not checked (its repository policy decides who may pull it)"
+            ),
+            format!(
+                "Secrets Manager secret `arn:aws:secretsmanager:us-east-1:{other}:secret:shared-db-AbCdEf` (container `app`, `DB`) is in another account: not checked (its resource policy decides who may read it)"
+            ),
+            format!(
+                "task role `arn:aws:iam::{other}:role/shared-task` is in another account: not checked"
+            ),
+        ] {
+            assert!(found.notes.contains(&note), "{note}\n{found:?}");
+        }
+        assert_eq!(model.calls("GetRole").len(), 1, "only our execution role");
+    }
 }
