@@ -19,7 +19,8 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::cloud::AwsError;
@@ -67,7 +68,11 @@ impl Clients {
         if let Some(region) = region {
             loader = loader.region(Region::new(region.to_string()));
         }
-        let config = loader.load().await;
+        Self::from_config(loader.load().await)
+    }
+
+    /// The clients of a loaded configuration (which must have a region).
+    pub fn from_config(config: aws_config::SdkConfig) -> anyhow::Result<Self> {
         let region = config.region().map(ToString::to_string).ok_or_else(|| {
             anyhow::Error::new(
                 crate::error::UserError::new("no AWS region: input `aws-region` is empty and none is configured")
@@ -120,25 +125,92 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// An SDK error as one line with its cause chain (the SDK's own `Display` says only "service error").
+/// An error's cause chain on one line, each cause's `Display` once (never a `Debug` dump: the
+/// SDK's own `DisplayErrorContext` ends with one, raw response and all), at most 300 characters.
 pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
-    DisplayErrorContext(err).to_string()
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        let text = crate::text::one_line(&e.to_string());
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = e.source();
+    }
+    crate::text::shorten(&parts.join(": "), 300)
 }
 
-/// Converts an SDK error into `anyhow`: `Code: message` for an AWS service error, else the full
-/// cause chain (timeouts, connection failures). Takes the error by value to serve as
-/// `.map_err(sdk_error)`.
+/// How much of a body that is not AWS's answer is shown.
+const BODY_SHOWN: usize = 120;
+
+/// An HTTP answer the SDK could not read as AWS's: its status and the start of its body, one line.
+fn not_aws(status: u16, body: Option<&[u8]>) -> String {
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map_or(String::new(), |r| format!(" {r}"));
+    let body = body
+        .map(|b| crate::text::one_line(&String::from_utf8_lossy(b)))
+        .unwrap_or_default();
+    if body.is_empty() {
+        format!("an answer that is not AWS's: HTTP {status}{reason} with an empty body")
+    } else {
+        format!(
+            "an answer that is not AWS's: HTTP {status}{reason}: {}",
+            crate::text::shorten(&body, BODY_SHOWN)
+        )
+    }
+}
+
+/// Converts an SDK error into `anyhow`, always one line: `Code: message` for AWS's own error
+/// answer; for an answer that is not AWS's (an HTML page from a proxy, an empty or cut-off body)
+/// the HTTP status and the start of the body; for no answer at all (a timeout, a connection that
+/// failed), what happened. Takes the error by value to serve as `.map_err(sdk_error)`.
 #[allow(clippy::needless_pass_by_value)]
-pub fn sdk_error<E>(err: E) -> anyhow::Error
+pub fn sdk_error<E>(err: SdkError<E, HttpResponse>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    anyhow::Error::new(match err.code() {
-        Some(code) => AwsError::service(code, err.message().unwrap_or("(no message)")),
-        None => AwsError {
-            code: None,
-            text: error_text(&err),
-            permanent: false,
-        },
+    if let Some(code) = err.code() {
+        return anyhow::Error::new(AwsError::service(
+            code,
+            err.message().unwrap_or("(no message)"),
+        ));
+    }
+    let answered = |raw: &HttpResponse| {
+        let status = raw.status().as_u16();
+        // A 4xx that is not throttling or a timeout will not change when tried again.
+        let permanent = (400..500).contains(&status) && !matches!(status, 408 | 429);
+        (not_aws(status, raw.body().bytes()), permanent)
+    };
+    let (text, permanent) = match &err {
+        SdkError::ServiceError(e) => answered(e.raw()),
+        SdkError::ResponseError(e) => answered(e.raw()),
+        SdkError::TimeoutError(_) => ("no answer before the call's deadline".to_string(), false),
+        SdkError::DispatchFailure(e) => {
+            let what = match e.as_connector_error() {
+                Some(c) if c.is_timeout() => "the connection timed out",
+                Some(c) if c.is_io() => "the connection failed",
+                _ => "the request could not be sent",
+            };
+            let why = e.as_connector_error().and_then(std::error::Error::source);
+            (
+                match why {
+                    Some(why) => format!("{what}: {}", error_text(why)),
+                    None => what.to_string(),
+                },
+                false,
+            )
+        }
+        _ => (error_text(&err), false),
+    };
+    anyhow::Error::new(AwsError {
+        code: None,
+        text,
+        permanent,
     })
 }
+
+#[cfg(test)]
+#[path = "answers_tests.rs"]
+mod answers_tests;
