@@ -325,7 +325,7 @@ async fn check_image<C: Cloud>(
         ),
         RepositorySource::EcrUri(repo) => (Repository::of(repo), repo.region.clone()),
     };
-    let found = match find_image(cloud, &repository, wanted).await {
+    let found = match find_image(cloud, &repository, wanted, "").await {
         Ok(Looked::Found(found)) => found,
         Ok(Looked::NotCachedYet(rule)) => {
             let reference = ImageRef {
@@ -425,13 +425,8 @@ async fn revision_image<C: Cloud>(
     };
     let wanted = Wanted::of(reference.tag.as_deref(), reference.digest.as_deref())
         .unwrap_or(Wanted::Tag("latest"));
-    let found = match find_image(cloud, &Repository::of(&repo), wanted)
-        .await
-        .map_err(|err| {
-            err.context(format!(
-                "the image of container `{container}` of the revision to deploy"
-            ))
-        })? {
+    let whose = format!(" of container `{container}` (of the revision to deploy)");
+    let found = match find_image(cloud, &Repository::of(&repo), wanted, &whose).await? {
         Looked::Found(found) => found,
         Looked::NotCachedYet(rule) => {
             warnings.push(not_cached_yet(&reference.to_string(), &rule));
@@ -538,13 +533,8 @@ async fn other_images<C: Cloud>(
                 };
             let wanted = Wanted::of(tag.as_deref(), digest.as_deref())
                 .expect("the request has a tag or a digest for each");
-            let found = match find_image(cloud, &repository, wanted)
-                .await
-                .map_err(|err| {
-                    err.context(format!(
-                        "the image of container `{container}` (input `images`)"
-                    ))
-                })? {
+            let whose = format!(" for container `{container}` (input `images`)");
+            let found = match find_image(cloud, &repository, wanted, &whose).await? {
                 Looked::Found(found) => found,
                 Looked::NotCachedYet(rule) => {
                     let uri = crate::domain::image::ecr_uri(
@@ -609,11 +599,13 @@ fn not_cached_yet(image: &str, rule: &PullThroughRule) -> String {
 }
 
 /// Looks the image up; a missing tag or repository is a user error (a missing tag lists the most
-/// recently pushed tags), unless a pull-through cache rule fills the repository.
+/// recently pushed tags), unless a pull-through cache rule fills the repository. `whose` says
+/// what the image is for, in that error (` for container `log-router` (input `images`)`).
 async fn find_image<C: Cloud>(
     cloud: &C,
     repository: &Repository,
     wanted: Wanted<'_>,
+    whose: &str,
 ) -> anyhow::Result<Looked> {
     let err = match cloud.find_image(repository, wanted).await {
         Ok(found) => return Ok(Looked::Found(found)),
@@ -647,17 +639,21 @@ async fn find_image<C: Cloud>(
             )
         };
         return Err(UserError::new(format!(
-            "image {what} was not found in ECR repository `{name}`"
+            "image {what}{whose} was not found in ECR repository `{name}`"
         ))
         .hint(hint)
         .into());
     }
     if cloud::has_code(&err, "RepositoryNotFoundException") {
-        return Err(UserError::new(format!("ECR repository `{name}` was not found"))
+        return Err(UserError::new(format!("ECR repository `{name}`{whose} was not found"))
             .hint("check input `repository` (or SSM `repository-uri`), the account and the region")
             .into());
     }
-    Err(err)
+    if whose.is_empty() {
+        Err(err)
+    } else {
+        Err(err.context(format!("looking up the image{whose}")))
+    }
 }
 
 /// The fallback image when the lookup failed because the repository has no image at all;

@@ -11,6 +11,8 @@ use crate::error::UserError;
 
 /// The variables of a dotenv file's text, in order. `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {
+    // A UTF-8 byte-order mark (editors on Windows write one) is not part of the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut vars: Vec<(String, String, usize)> = Vec::new();
     for (index, raw) in text.split('\n').enumerate() {
         let number = index + 1;

@@ -635,12 +635,13 @@ fn existing_revision(inputs: &DeployInputs, revision: &str) -> Result<ImageSpec,
             set(args.task_definition_family.as_ref()),
         ),
         ("container", set(args.container.as_ref())),
+        // Before `environment-variables`: the file's variables are merged into that map.
+        ("environment-file", set(args.environment_file.as_ref())),
         (
             "environment-variables",
             maps_given(&inputs.environment_variables),
         ),
         ("secrets", maps_given(&inputs.secrets)),
-        ("environment-file", set(args.environment_file.as_ref())),
         ("environment-files", set(args.environment_files.as_ref())),
         (
             "remove-environment-variables",

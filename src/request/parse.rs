@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::error::UserError;
-use crate::text::{plain_name, problem};
+use crate::text::{plain_name, printable, problem, shorten};
 
 /// `None` for an absent or blank input: the runner sets every declared input, empty when unset.
 pub(crate) fn given(value: Option<&String>) -> Option<&str> {
@@ -23,15 +23,42 @@ pub(crate) fn invalid(input: &str, value: &str, why: &str) -> UserError {
 /// (see [`plain_name`]) is shown, since it says which entry is meant; anything else is described
 /// like a value.
 pub(crate) fn invalid_name(input: &str, name: &str, why: &str) -> UserError {
-    match plain_name(name) {
-        Some(name) => UserError::new(format!(
+    invalid_nth_name(input, name, None, why)
+}
+
+/// A name that is invalid, named: quoted (escaped, at most 40 characters) when it reads as a
+/// name; when it has the shape of a pasted value or line (whitespace, `=`, `:`), by its place
+/// in the map (`position`: its number and how many there are) and what is wrong with it, never
+/// quoted.
+pub(crate) fn invalid_nth_name(
+    input: &str,
+    name: &str,
+    position: Option<(usize, usize)>,
+    why: &str,
+) -> UserError {
+    if let Some(name) = plain_name(name) {
+        return UserError::new(format!(
             "input `{input}`: the name `{name}` is invalid: {why}"
-        )),
-        None => UserError::new(format!(
-            "input `{input}`: a name is invalid{}: {why}",
-            problem(name).map_or_else(String::new, |p| format!(" ({p})"))
-        )),
+        ));
     }
+    let pasted = name.is_empty()
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '=' || c == ':');
+    let unusual = problem(name).map_or_else(String::new, |p| format!(" ({p})"));
+    if !pasted {
+        return UserError::new(format!(
+            "input `{input}`: the name `{}` is invalid{unusual}: {why}",
+            shorten(&printable(name), 40)
+        ));
+    }
+    let which = match position {
+        Some((n, of)) if of > 1 => format!("name {n} of {of}"),
+        _ => "a name".to_string(),
+    };
+    UserError::new(format!(
+        "input `{input}`: {which} is invalid{unusual}: {why}"
+    ))
 }
 
 pub(crate) fn parse_bool(input: &str, value: &str) -> Result<bool, UserError> {
@@ -163,10 +190,11 @@ pub(crate) fn check_names(
     kind: &str,
     pairs: &[(String, String)],
 ) -> Result<(), UserError> {
-    match pairs.iter().find(|(n, _)| !is_env_name(n)) {
-        Some((name, _)) => Err(invalid_name(
+    match pairs.iter().enumerate().find(|(_, (n, _))| !is_env_name(n)) {
+        Some((i, (name, _))) => Err(invalid_nth_name(
             input,
             name,
+            Some((i + 1, pairs.len())),
             &format!(
                 "{kind} names start with a letter or `_`, then letters, digits, `_`, `.`, `-`"
             ),

@@ -203,6 +203,22 @@ fn env_and_secret_maps_are_parsed_and_checked() {
         "{}",
         err(&a)
     );
+    // A name that is not plain, but reads as a name, is named (escaped, shortened).
+    a.environment_variables = Some(r#"{"OK": "1", "FÖO!": "x"}"#.into());
+    assert_eq!(
+        err(&a),
+        "input `environment-variables`: the name `F\\u{d6}O!` is invalid (it contains the non-ASCII character `Ö` (U+00D6) at character 2): variable names start with a letter or `_`, then letters, digits, `_`, `.`, `-`"
+    );
+    let long = format!(r#"{{"{}!": "x"}}"#, "A".repeat(100));
+    a.environment_variables = Some(long);
+    assert!(
+        err(&a).starts_with(&format!(
+            "input `environment-variables`: the name `{}…` is invalid",
+            "A".repeat(40)
+        )),
+        "{}",
+        err(&a)
+    );
     a.environment_variables = Some(r#"{"A": "#.into());
     assert!(err(&a).starts_with("`environment-variables` is not a valid JSON object"));
 }

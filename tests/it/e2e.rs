@@ -982,6 +982,32 @@ fn an_environment_file_in_the_workspace_is_merged_under_the_input_map() {
         run.output("failure-reason")
     );
     assert!(em.calls().is_empty(), "refused before any AWS call");
+    // A byte-order mark an editor wrote at the start is not part of the first name.
+    let inputs = crate::support::dev_inputs(&[("environment-file", "bom.env")]);
+    let run = crate::support::ActionRun::new(Some(&em), &inputs)
+        .file("bom.env", "\u{feff}FIRST=1\r\nSECOND=2\r\n")
+        .run();
+    assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
+    let env: std::collections::BTreeMap<String, String> =
+        live_environment(&em).into_iter().collect();
+    assert_eq!((env["FIRST"].as_str(), env["SECOND"].as_str()), ("1", "2"));
+    // Beside `task-definition-arn`, the input refused is the one given.
+    em.reset_calls();
+    let inputs = [
+        ("environment", "dev"),
+        ("ssm-prefix", "/bellyfed/{environment}/ecs"),
+        ("task-definition-arn", "bellyfed-dev-service:1"),
+        ("environment-file", "bom.env"),
+    ];
+    let run = crate::support::ActionRun::new(Some(&em), &inputs)
+        .file("bom.env", "FIRST=1\n")
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(
+        run.output("failure-reason"),
+        "inputs `task-definition-arn` and `environment-file` are both set"
+    );
+    assert!(em.calls().is_empty(), "refused before any AWS call");
 }
 
 #[test]
@@ -1056,7 +1082,7 @@ fn images_give_other_containers_their_own_checked_and_pinned_images() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.output("failure-reason")
-            .contains("image tag `nope` was not found in ECR repository `bellyfed-api`"),
+            .contains("image tag `nope` for container `log-router` (input `images`) was not found in ECR repository `bellyfed-api`"),
         "{}",
         run.output("failure-reason")
     );

@@ -235,6 +235,14 @@ fn cases() -> Vec<Case> {
             "input `environment-variables`: a name is invalid (it contains a space at character 7)",
         ),
         dev_case(
+            "an env name pasted among others is named by its place",
+            &[(
+                "environment-variables",
+                r#"{"A": "1", "S3CR3T=hunter2": "x", "B": "2"}"#,
+            )],
+            "input `environment-variables`: name 2 of 3 is invalid: variable names start with a letter or `_`",
+        ),
+        dev_case(
             "a secret in the pre-deploy task",
             &[("pre-deploy-task", "assign-public-ip: S3CR3T")],
             "input `pre-deploy-task`: assign-public-ip: expected a boolean, found a string at line 1 column 19",
