@@ -1137,6 +1137,19 @@ fn an_existing_revision_is_deployed_as_it_is_without_registering() {
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     assert_eq!(em.running("dev", "bellyfed-dev-service"), "1");
     assert_eq!(em.count("RegisterTaskDefinition"), 0, "nothing registered");
+    // The service moved to another revision: `changed`, as action.yml describes it.
+    assert_eq!(run.output("changed"), "true");
+    let services: serde_json::Value = serde_json::from_str(run.output("services")).unwrap();
+    assert_eq!(services[0]["changed"], true);
+    let described = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"),
+    )
+    .unwrap();
+    assert!(
+        described
+            .contains("newly registered or existing; `false` when every service already runs it"),
+        "action.yml's `changed` says what the output does"
+    );
     assert!(
         revision(run.output("task-definition-arn")) == "1",
         "{}",
@@ -1145,6 +1158,7 @@ fn an_existing_revision_is_deployed_as_it_is_without_registering() {
     // Given again: nothing to do.
     let run = run_action(Some(&em), &inputs);
     assert_eq!(run.output("status"), "unchanged", "{}", run.stdout);
+    assert_eq!(run.output("changed"), "false");
     // Beside an input that would change it: refused before any AWS call.
     em.reset_calls();
     let run = run_action(
