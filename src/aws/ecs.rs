@@ -101,6 +101,17 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             .iter()
             .filter_map(|lb| lb.target_group_arn().map(str::to_string))
             .collect(),
+        without_advanced: s
+            .load_balancers()
+            .iter()
+            .filter(|lb| lb.advanced_configuration().is_none())
+            .map(|lb| {
+                lb.target_group_arn()
+                    .or(lb.load_balancer_name())
+                    .unwrap_or("a load balancer")
+                    .to_string()
+            })
+            .collect(),
         placement: placement(s),
         current_service_deployment: s.current_service_deployment().map(str::to_string),
     }

@@ -57,13 +57,20 @@ pub fn family_of(arn: &str) -> &str {
 /// Whether `text` is a task definition as `to` may name one: `family:revision`, or an ARN of a
 /// task definition.
 pub fn is_task_definition_ref(text: &str) -> bool {
-    let arn = text.starts_with("arn:")
-        && text.contains(":task-definition/")
-        && !text.chars().any(char::is_whitespace);
-    let family_revision = text
-        .rsplit_once(':')
-        .is_some_and(|(family, rev)| super::ecs::is_ecs_name(family) && rev.parse::<u32>().is_ok());
-    arn || family_revision
+    let name = match text.strip_prefix("arn:") {
+        Some(_) => match text.split_once(":task-definition/") {
+            Some((_, name)) => name,
+            None => return false,
+        },
+        None => text,
+    };
+    // Revisions count from 1 (`family:0` names none); an ARN may leave the revision out.
+    match name.rsplit_once(':') {
+        Some((family, revision)) => {
+            super::ecs::is_ecs_name(family) && revision.parse::<u32>().is_ok_and(|n| n >= 1)
+        }
+        None => text.starts_with("arn:") && super::ecs::is_ecs_name(name),
+    }
 }
 
 /// The AWS partition a region belongs to: its own domains and console.
@@ -250,5 +257,16 @@ mod tests {
         assert!(!is_task_definition_ref("a b:3"));
         assert!(!is_task_definition_ref("api:03x"));
         assert!(!is_task_definition_ref("a/b:3"), "a family has no slash");
+        assert!(!is_task_definition_ref("api:0"), "revisions count from 1");
+        assert!(!is_task_definition_ref("api:-1"));
+        assert!(!is_task_definition_ref(
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/api:0"
+        ));
+        assert!(is_task_definition_ref(
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/api"
+        ));
+        assert!(!is_task_definition_ref(
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/a b:1"
+        ));
     }
 }

@@ -64,6 +64,9 @@ pub struct ServiceState {
     pub load_balanced: bool,
     /// Target groups of the service's load balancers.
     pub target_groups: Vec<String>,
+    /// Target groups of the load balancers that have no advanced configuration (alternate
+    /// target group, listener rules, role): blue/green, linear and canary need it.
+    pub without_advanced: Vec<String>,
     /// Where and how the service's tasks run, for one-off tasks run like them.
     pub placement: Placement,
     /// ECS's record of the service's latest deployment (`currentServiceDeployment`), when ECS

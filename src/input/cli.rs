@@ -89,6 +89,12 @@ pub struct TargetArgs {
     #[arg(skip)]
     pub production_from_config: Vec<String>,
 
+    /// The inputs the config file gave, each with where it says so (`environments.dev.x` in
+    /// config file `f`), so an error about one names the file and key (filled from the file, not
+    /// an input).
+    #[arg(skip)]
+    pub from_config: Vec<(String, String)>,
+
     /// Wait for the rollout and fail the step when it fails.
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true")]
     pub wait: String,

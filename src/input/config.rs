@@ -166,20 +166,38 @@ macro_rules! settings {
                 }
             }
 
-            fn apply_target(&self, args: &mut TargetArgs, defaults: &Defaults) {
+            /// Fills the shared inputs the step left unset; the names of those it filled.
+            fn apply_target(&self, args: &mut TargetArgs, defaults: &Defaults) -> Vec<&'static str> {
+                let mut filled = Vec::new();
                 $(
-                    if let Some(Text(value)) = &self.$t {
-                        defaults.fill(&mut args.$t, $tname, value);
+                    if let Some(Text(value)) = &self.$t
+                        && defaults.fill(&mut args.$t, $tname, value)
+                    {
+                        filled.push($tname);
                     }
                 )*
+                filled
             }
 
-            fn apply_deploy(&self, args: &mut DeployArgs, defaults: &Defaults) {
+            /// Fills the deploy's inputs the step left unset; the names of those it filled.
+            fn apply_deploy(&self, args: &mut DeployArgs, defaults: &Defaults) -> Vec<&'static str> {
+                let mut filled = Vec::new();
                 $(
-                    if let Some(Text(value)) = &self.$d {
-                        defaults.fill(&mut args.$d, $dname, value);
+                    if let Some(Text(value)) = &self.$d
+                        && defaults.fill(&mut args.$d, $dname, value)
+                    {
+                        filled.push($dname);
                     }
                 )*
+                filled
+            }
+
+            /// The keys set in this section.
+            fn set_keys(&self) -> Vec<&'static str> {
+                let mut keys = Vec::new();
+                $(if self.$t.is_some() { keys.push($tname); })*
+                $(if self.$d.is_some() { keys.push($dname); })*
+                keys
             }
 
             /// The input names a file may set, for the documentation and the drift test.
@@ -275,6 +293,34 @@ struct Loaded {
     /// Every environment the file or `production-environments` makes a production one.
     production: Vec<String>,
     listed: Listed,
+    /// The file's path as given, the environment, and the keys its own section sets (the others
+    /// come from `defaults`): where each value came from, for errors.
+    path: String,
+    environment: String,
+    own_keys: Vec<&'static str>,
+}
+
+impl Loaded {
+    /// Where the file gives `key`: `` `environments.dev.key` in config file `path` ``.
+    fn origin(&self, key: &str) -> String {
+        let section = if self.own_keys.contains(&key) {
+            format!("environments.{}", printable(&self.environment))
+        } else {
+            "defaults".to_string()
+        };
+        format!(
+            "`{section}.{key}` in config file `{}`",
+            printable(&self.path)
+        )
+    }
+
+    /// Records, for each input the file filled, where it came from.
+    fn note_filled(&self, args: &mut TargetArgs, filled: &[&'static str]) {
+        for key in filled {
+            args.from_config
+                .push(((*key).to_string(), self.origin(key)));
+        }
+    }
 }
 
 /// The settings for `environment`, defaults included. `None` when no `config` input is given.
@@ -312,6 +358,7 @@ fn load(target: &TargetArgs) -> Result<Option<Loaded>, UserError> {
         .into_iter()
         .map(|(name, settings)| (name, settings.over(file.defaults.clone())))
         .collect();
+    let own_keys = environments_own_keys(&text, environment);
     let Some((_, settings)) = merged.iter().find(|(name, _)| name == environment) else {
         return Err(UserError::new(format!(
             "config file `{}` has no environment `{}`",
@@ -331,7 +378,25 @@ fn load(target: &TargetArgs) -> Result<Option<Loaded>, UserError> {
         settings: settings.clone(),
         production: production.iter().map(|(n, _)| n.clone()).collect(),
         listed: listed(&production, settings),
+        path: path.to_string(),
+        environment: environment.to_string(),
+        own_keys,
     }))
+}
+
+/// The keys the environment's own section of the file sets (parsed again on its own: the
+/// merged settings no longer tell).
+fn environments_own_keys(text: &str, environment: &str) -> Vec<&'static str> {
+    parse(text)
+        .ok()
+        .and_then(|file| {
+            let Pairs(environments) = file.environments;
+            environments
+                .into_iter()
+                .find(|(name, _)| name == environment)
+                .map(|(_, own)| own.set_keys())
+        })
+        .unwrap_or_default()
 }
 
 /// What the production environments name: clusters (unless the deploy's own environment names the
@@ -409,9 +474,25 @@ fn parse(text: &str) -> Result<File, String> {
 /// list is kept for the gate's check of the target.
 fn apply_target(args: &mut TargetArgs, loaded: &Loaded, command: &str) {
     let defaults = Defaults::new(command);
-    loaded.settings.apply_target(args, &defaults);
+    let filled = loaded.settings.apply_target(args, &defaults);
+    loaded.note_filled(args, &filled);
     args.production_from_config.clone_from(&loaded.production);
     args.listed_production = loaded.listed.clone();
+}
+
+/// `err`, naming the config file and key instead of the input when the file gave it: "input
+/// `bake-time-minutes` is invalid" becomes "`environments.dev.bake-time-minutes` in config file
+/// `.github/ecs-ship.yml` is invalid".
+pub fn name_origin(mut err: UserError, from_config: &[(String, String)]) -> UserError {
+    for (input, origin) in from_config {
+        for quoted in [format!("input `{input}`"), format!("`{input}`")] {
+            if err.message.contains(&quoted) {
+                err.message = err.message.replacen(&quoted, origin, 1);
+                return err;
+            }
+        }
+    }
+    err
 }
 
 /// A deploy's inputs, with the file (when `config` is given) merged in: its scalars fill the
@@ -428,9 +509,10 @@ pub fn merge_deploy(mut args: DeployArgs) -> Result<DeployInputs, UserError> {
         loaded.settings.services = None;
     }
     apply_target(&mut args.target, &loaded, "deploy");
-    let settings = loaded.settings;
     let defaults = Defaults::new("deploy");
-    settings.apply_deploy(&mut args, &defaults);
+    let filled = loaded.settings.apply_deploy(&mut args, &defaults);
+    loaded.note_filled(&mut args.target, &filled);
+    let settings = loaded.settings;
     let mut inputs = DeployInputs::from_args(args);
     let unset = |name: &str, value: &Option<String>| {
         defaults.left_unset(name, value.as_deref().unwrap_or(""))

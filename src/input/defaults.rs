@@ -24,10 +24,13 @@ impl Defaults {
                 .any(|(n, d)| n == name && d.as_deref() == Some(current))
     }
 
-    pub(crate) fn fill<S: Slot>(&self, slot: &mut S, name: &str, value: &str) {
-        if self.left_unset(name, slot.current()) {
+    /// Sets `slot` to the file's `value` when the step left it unset; whether it did.
+    pub(crate) fn fill<S: Slot>(&self, slot: &mut S, name: &str, value: &str) -> bool {
+        let unset = self.left_unset(name, slot.current());
+        if unset {
             slot.set(value);
         }
+        unset
     }
 }
 

@@ -42,6 +42,13 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<(String, String)>, UserError>
             ));
         }
         let value = value(rest.trim_start()).map_err(bad)?;
+        if value.contains('\0') {
+            // No environment variable can hold one; an editor that saved the file as UTF-16
+            // writes them everywhere.
+            return Err(bad(
+                "has a NUL character in its value, which no environment variable can hold (is the file saved as UTF-16?)",
+            ));
+        }
         if let Some((_, _, first)) = vars.iter().find(|(n, _, _)| n == name) {
             return Err(UserError::new(format!(
                 "input `environment-file`: `{name}` is set twice in `{file}` (lines {first} and {number})"
@@ -183,7 +190,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn any_value_written_in_double_quotes_reads_back(value in "(.|\n){0,40}") {
+        fn any_value_written_in_double_quotes_reads_back(value in "([^\u{0}]|\n){0,40}") {
             let escaped: String = value
                 .chars()
                 .map(|c| match c {
@@ -198,6 +205,15 @@ mod tests {
                 .collect();
             let text = format!("NAME=\"{escaped}\"\n");
             proptest::prop_assert_eq!(parse(".env", &text).unwrap(), vec![pair("NAME", &value)]);
+        }
+
+        /// A NUL anywhere in a value (no environment variable can hold one) is refused, naming
+        /// the line, never the value.
+        #[test]
+        fn a_nul_in_any_value_is_refused_by_line(before in "[a-z ]{0,10}", after in "[a-z]{0,10}") {
+            let text = format!("A=1\nNAME={before}\u{0}{after}\n");
+            let err = parse(".env", &text).unwrap_err();
+            proptest::prop_assert!(err.message.starts_with("input `environment-file`: line 2 of `.env` has a NUL character"), "{}", err.message);
         }
     }
 }

@@ -300,6 +300,22 @@ fn rollout_settings(
         .hint("remove `health-check-grace-period`; ECS only uses it for load-balanced services"));
     }
     let merged = service.settings.merged(&req.settings);
+    if let Some(strategy) = req.settings.strategy.as_ref().filter(|s| {
+        matches!(
+            s,
+            DeploymentStrategy::BlueGreen | DeploymentStrategy::Linear | DeploymentStrategy::Canary
+        )
+    }) && let Some(target_group) = service.without_advanced.first()
+    {
+        // ECS refuses the update; found here, nothing is registered first.
+        return Err(UserError::new(format!(
+            "input `deployment-strategy` is `{}`, and service `{}`'s load balancer (target group `{}`) has no advanced configuration",
+            strategy_input(strategy),
+            service.name,
+            crate::domain::arn::target_group_name(target_group)
+        ))
+        .hint("blue/green, linear and canary shift traffic through the load balancer's advanced configuration (an alternate target group, the listener rules and a role): add it to the service in your infrastructure, or keep `rolling`"));
+    }
     if req.target.wait_until == WaitUntil::Paused && !merged.has_pause_hook() {
         return Err(UserError::new(format!(
             "input `wait-until` is `paused`, and service `{}` has no PAUSE lifecycle hook to pause at",

@@ -34,6 +34,9 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
     let (environment_variables, secrets) = maps(inputs)?;
     let (environment_mode, remove_environment_variables, remove_secrets) =
         removals(args, &environment_variables, &secrets)?;
+    if environment_mode == EnvironmentMode::Replace {
+        empty_replacement(inputs, &services, &environment_variables)?;
+    }
     let desired_count = given(args.desired_count.as_ref())
         .map(|v| {
             whole_number("desired-count", v, 0..=5000)
@@ -164,10 +167,21 @@ fn names(inputs: &DeployInputs) -> Result<Vec<String>, UserError> {
 fn maps(inputs: &DeployInputs) -> Result<(NamedValues, NamedValues), UserError> {
     let environment_variables = inputs.environment_variables.clone()?;
     check_names("environment-variables", "variable", &environment_variables)?;
+    if let Some((name, _)) = environment_variables.iter().find(|(_, v)| v.contains('\0')) {
+        return Err(UserError::new(format!(
+            "input `environment-variables`: the value of {} has a NUL character, which no environment variable can hold",
+            crate::text::plain_name(name)
+                .map_or_else(|| "a variable".to_string(), |n| format!("`{n}`"))
+        )));
+    }
     let secrets = inputs.secrets.clone()?;
     check_names("secrets", "secret", &secrets)?;
     for (name, value_from) in &secrets {
-        if value_from.is_empty() || value_from.chars().any(char::is_whitespace) {
+        if value_from.is_empty()
+            || value_from
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(UserError::new(format!("input `secrets`: `{name}` must name a Secrets Manager secret or SSM parameter ARN"))
                 .hint("values are `valueFrom` references like `arn:aws:secretsmanager:<region>:<account>:secret:<name>`, never the secret itself"));
         }
@@ -209,6 +223,16 @@ fn environment_files(value: Option<&String>) -> Result<Vec<String>, UserError> {
                 arn,
                 "expected S3 object ARNs of `.env` files, like `arn:aws:s3:::bucket/app/prod.env`",
             ));
+        }
+        // S3's limits: a bucket name of 3 to 63 characters, an object key of at most 1,024 bytes.
+        if let Some((bucket, key)) = object.and_then(|o| o.split_once('/'))
+            && (bucket.len() > 63 || key.len() > 1024)
+        {
+            return Err(UserError::new(format!(
+                "input `environment-files`: an ARN is {} bytes long, longer than S3 allows (buckets have at most 63 characters, keys at most 1,024 bytes)",
+                arn.len()
+            ))
+            .hint("give each `.env` file's S3 object ARN, comma or newline separated"));
         }
     }
     if arns.len() > 10 {
@@ -366,6 +390,29 @@ fn removals(
         .hint("`replace` already leaves only the variables given; remove one of the two"));
     }
     Ok((mode, remove_env, remove_secrets))
+}
+
+/// `environment-mode: replace` with no variable given from anywhere (a secret that expanded to
+/// empty, say) would deploy containers with no environment at all: refused, unless the input
+/// says it is meant with an empty mapping (`{}`) or environment files replace it.
+fn empty_replacement(
+    inputs: &DeployInputs,
+    services: &[ServiceSpec],
+    environment_variables: &NamedValues,
+) -> Result<(), UserError> {
+    let args = &inputs.args;
+    let explicit_empty = given(args.environment_variables.as_ref())
+        .is_some_and(|v| v.chars().filter(|c| !c.is_whitespace()).eq("{}".chars()));
+    let nothing = environment_variables.is_empty()
+        && services.iter().all(|s| s.environment_variables.is_empty())
+        && given(args.environment_files.as_ref()).is_none();
+    if nothing && !explicit_empty {
+        return Err(UserError::new(
+            "input `environment-mode` is `replace`, and no environment variable is given: every variable would be removed",
+        )
+        .hint("give the variables (`environment-variables`, `environment-file`), or `environment-variables: {}` if the containers are really to have none"));
+    }
+    Ok(())
 }
 
 /// `promote-tag`, with `{environment}` replaced.
@@ -591,6 +638,14 @@ fn alarms(value: Option<&String>) -> Result<Option<Alarms>, UserError> {
         return Ok(Some(Alarms::default()));
     }
     let names = crate::text::split_list(value);
+    if names.iter().any(|n| n == "none") {
+        // `none` beside names would be sent as an alarm called `none`.
+        return Err(
+            UserError::new("input `alarms` names `none` beside alarm names").hint(
+                "`none` alone turns alarm-based rollback off; otherwise list only the alarms",
+            ),
+        );
+    }
     for name in &names {
         if name.chars().count() > 255 || name.chars().any(crate::text::is_hidden) {
             return Err(invalid(

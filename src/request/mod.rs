@@ -38,6 +38,15 @@ pub enum Request {
 /// Checks a command's inputs. The first problem found is returned, naming the input; the
 /// production gate is the first check of all.
 pub fn validate(inputs: &Inputs) -> Result<Request, UserError> {
+    let from_config = match inputs {
+        Inputs::Deploy(inputs) => &inputs.args.target.from_config,
+        Inputs::Rollback(args) => &args.target.from_config,
+        Inputs::Continue(args) => &args.target.from_config,
+    };
+    checked(inputs).map_err(|err| crate::input::config::name_origin(err, from_config))
+}
+
+fn checked(inputs: &Inputs) -> Result<Request, UserError> {
     Ok(match inputs {
         Inputs::Deploy(inputs) => Request::Deploy(Box::new(deploy(inputs)?)),
         Inputs::Rollback(args) if given(args.service_deployment_arn.as_ref()).is_some() => {

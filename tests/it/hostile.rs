@@ -559,6 +559,70 @@ fn cases() -> Vec<Case> {
         when: When::BeforeAws,
         headings: &["h2"],
     });
+    // The newest inputs (issue 20, 8b).
+    cases.push(Case {
+        name: "a NUL inside an environment file value (a file saved as UTF-16)",
+        inputs: dev(&[("environment-file", "app.env")]),
+        files: vec![("app.env", "OK=1\nTOKEN=S3CR3T\u{0}x\n".into())],
+        expect: "input `environment-file`: line 2 of `app.env` has a NUL character in its value",
+        when: When::BeforeAws,
+        headings: &["h2"],
+    });
+    cases.push(dev_case(
+        "a NUL inside an environment variable value",
+        &[("environment-variables", r#"{"TOKEN": "S3CR3T\u0000x"}"#)],
+        "input `environment-variables`: the value of `TOKEN` has a NUL character",
+    ));
+    let long_arn = format!("arn:aws:s3:::bucket/{}.env", "k".repeat(100_000));
+    cases.push(Case {
+        name: "a 100 KB environment-files ARN",
+        inputs: dev(&[("environment-files", long_arn.as_str())]),
+        files: Vec::new(),
+        expect: "input `environment-files`: an ARN is 100024 bytes long, longer than S3 allows",
+        when: When::BeforeAws,
+        headings: &["h2"],
+    });
+    cases.push(case(
+        "a task-definition-arn of revision 0",
+        &[
+            ("environment", "dev"),
+            ("ssm-prefix", PREFIX),
+            ("task-definition-arn", "bellyfed-dev-service:0"),
+        ],
+        "input `task-definition-arn` is invalid",
+    ));
+    cases.push(dev_case(
+        "alarms: none beside alarm names",
+        &[("alarms", "none, api-5xx")],
+        "input `alarms` names `none` beside alarm names",
+    ));
+    cases.push(dev_case(
+        "environment-mode: replace with nothing given (a secret that expanded to empty)",
+        &[
+            ("environment-mode", "replace"),
+            ("environment-variables", ""),
+        ],
+        "input `environment-mode` is `replace`, and no environment variable is given",
+    ));
+    cases.push(Case {
+        name: "a bad value from the config file names the file and key",
+        inputs: dev(&[("config", ".github/ecs-ship.yml")]),
+        files: vec![(
+            ".github/ecs-ship.yml",
+            "defaults:\n  timeout-minutes: 20\nenvironments:\n  dev:\n    bake-time-minutes: 9999\n".into(),
+        )],
+        expect: "`environments.dev.bake-time-minutes` in config file `.github/ecs-ship.yml` is invalid",
+        when: When::BeforeAws,
+        headings: &["h2"],
+    });
+    cases.push(Case {
+        name: "canary on a service whose load balancer has no advanced configuration",
+        inputs: dev(&[("deployment-strategy", "canary")]),
+        files: Vec::new(),
+        expect: "input `deployment-strategy` is `canary`, and service `bellyfed-dev-service`'s load balancer (target group `bellyfed-dev-app`) has no advanced configuration",
+        when: When::BeforeWrites,
+        headings: &["h2"],
+    });
     cases
 }
 
@@ -586,7 +650,7 @@ fn structure<'a>(node: &'a AstNode<'a>, found: &mut Vec<String>) {
 
 #[test]
 fn every_hostile_input_is_refused_safely_before_any_write() {
-    let em = Emulator::start(&["dev", "production"]);
+    let em = Emulator::start_with(&["production"], &["dev"]);
     let cases = cases();
     let mut held = 0;
     for case in &cases {
