@@ -75,6 +75,12 @@ pub fn is_permanent(err: &anyhow::Error) -> bool {
     aws_error(err).is_some_and(|e| e.permanent)
 }
 
+/// Whether an error (anywhere in its chain) is an AWS error that trying again may change
+/// (throttling, a 5xx, a timeout, a lost connection).
+pub fn is_transient(err: &anyhow::Error) -> bool {
+    aws_error(err).is_some_and(|e| !e.permanent)
+}
+
 /// Whether an error (anywhere in its chain) is AWS's error `code`.
 pub fn has_code(err: &anyhow::Error, code: &str) -> bool {
     aws_error(err).is_some_and(|e| e.code.as_deref() == Some(code))

@@ -116,6 +116,7 @@ const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 /// registered: no barrier across services. Registrations run at AWS's real limits (see
 /// [`register`]); a service whose revision could not be registered is not updated, and the
 /// others go on (the deploy then fails as a whole, and the rollback policy puts them back).
+#[allow(clippy::too_many_arguments)]
 pub async fn ship_all<C: Cloud, W: Write>(
     cloud: &C,
     registrar: &Registrar,
@@ -123,6 +124,7 @@ pub async fn ship_all<C: Cloud, W: Write>(
     befores: &[ServiceState],
     console: &mut Console<W>,
     progress: &Progress,
+    deadline: Instant,
 ) -> Shipped {
     let console = RefCell::new(console);
     let reread_at = Instant::now();
@@ -142,7 +144,8 @@ pub async fn ship_all<C: Cloud, W: Write>(
     let console = &console;
     let shipped = join_all(groups.iter().map(|(rendered, members)| async move {
         let arn = if let Some(body) = rendered {
-            match registrar.register(cloud, body, progress).await {
+            let say = |line: String| console.borrow_mut().line(&line);
+            match registrar.register(cloud, body, progress, &say).await {
                 Ok(r) => {
                     if r.new {
                         console.borrow_mut().line(&registered_line(&r));
@@ -173,6 +176,7 @@ pub async fn ship_all<C: Cloud, W: Write>(
                 *i,
                 console,
                 progress,
+                deadline,
             )
         }))
         .await;
@@ -228,6 +232,32 @@ fn registered_line(r: &register::Registered) -> String {
     )
 }
 
+/// The service as it is right before its update: as read before the registrations, or, when
+/// they took a while, read once more (someone may have deployed meanwhile); or why it is not to
+/// be updated (the deadline, a change, a read that failed).
+async fn as_it_is_now<'a, C: Cloud>(
+    cloud: &C,
+    plan: &Plan,
+    before: &'a ServiceState,
+    reread_at: Instant,
+    deadline: Instant,
+) -> Result<std::borrow::Cow<'a, ServiceState>, String> {
+    if Instant::now() >= deadline {
+        return Err("`timeout-minutes` was reached before it could be updated".into());
+    }
+    if reread_at.elapsed() < RECHECK_AFTER {
+        return Ok(std::borrow::Cow::Borrowed(before));
+    }
+    match tokio::time::timeout_at(deadline, reread(cloud, std::slice::from_ref(plan))).await {
+        Ok(Ok(mut now)) => Ok(std::borrow::Cow::Owned(now.remove(0))),
+        Ok(Err(err)) => Err(format!("{err:#}")),
+        Err(_) => Err(
+            "reading it again before its update did not finish before `timeout-minutes` was reached"
+                .into(),
+        ),
+    }
+}
+
 /// Updates one service to `arn` (when its plan updates it), reading it once more first when its
 /// registration took a while. An update whose answer was lost is found by reading the service.
 #[allow(clippy::too_many_arguments)]
@@ -240,28 +270,22 @@ async fn update_one<C: Cloud, W: Write>(
     index: usize,
     console: &RefCell<&mut Console<W>>,
     progress: &Progress,
+    deadline: Instant,
 ) -> Update {
     if !plan.updates_service() {
         return Update::Skipped;
     }
     let service = &plan.service;
-    let fresh;
-    let before = if reread_at.elapsed() >= RECHECK_AFTER {
-        match reread(cloud, std::slice::from_ref(plan)).await {
-            Ok(mut now) => {
-                fresh = now.remove(0);
-                &fresh
-            }
-            Err(err) => {
-                return Update::Failed {
-                    error: format!("{err:#}"),
-                    now: format!("{} (not updated)", where_it_stands(before)),
-                };
-            }
+    let before = match as_it_is_now(cloud, plan, before, reread_at, deadline).await {
+        Ok(before) => before,
+        Err(error) => {
+            return Update::Failed {
+                error,
+                now: format!("{} (not updated)", where_it_stands(before)),
+            };
         }
-    } else {
-        before
     };
+    let before = &*before;
     let update = ServiceUpdate {
         task_definition: plan.starts_deployment().then(|| arn.to_string()),
         desired_count: plan.desired_count,
@@ -270,7 +294,20 @@ async fn update_one<C: Cloud, W: Write>(
     };
     let wanted = plan.starts_deployment().then_some(arn);
     let sent = SystemTime::now();
-    match cloud::update_service(cloud, &plan.cluster, before, &update, wanted).await {
+    let answer = tokio::time::timeout_at(
+        deadline,
+        cloud::update_service(cloud, &plan.cluster, before, &update, wanted),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(UpdateFailed {
+            error: anyhow::anyhow!(
+                "UpdateService did not answer before `timeout-minutes` was reached"
+            ),
+            known_not_updated: false,
+        })
+    });
+    match answer {
         Ok(updated) => {
             progress.wrote(format!(
                 "updated service `{service}`{}",

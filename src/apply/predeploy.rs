@@ -76,7 +76,16 @@ pub async fn run_planned<C: Cloud, W: Write>(
 ) -> anyhow::Result<TaskRun> {
     console.group("Pre-deploy task");
     let arn = if pre.changed {
-        let registered = registrar.register(cloud, &pre.rendered, progress).await?;
+        let said = std::cell::RefCell::new(Vec::new());
+        let registered = registrar
+            .register(cloud, &pre.rendered, progress, &|line| {
+                said.borrow_mut().push(line);
+            })
+            .await;
+        for line in said.into_inner() {
+            console.line(&line);
+        }
+        let registered = registered?;
         if registered.new {
             console.line(&format!(
                 "Registered {}",

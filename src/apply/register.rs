@@ -8,8 +8,11 @@
 //! - distinct revisions are registered at once, at most [`CONCURRENCY`] in flight, trusting the
 //!   burst rather than pacing at the sustained rate;
 //! - registrations into one family wait for each other;
-//! - a throttled (or concurrent-revision) answer is tried again after a jittered, growing pause,
-//!   for as long as [`KEEP_TRYING`]: a deploy does not fail while the bucket refills.
+//! - a throttled (or concurrent-revision, or lost) answer is tried again after a jittered,
+//!   growing pause, for as long as [`KEEP_TRYING`] and never past the deploy's deadline
+//!   (`timeout-minutes`): a deploy does not fail while the bucket refills, and says so while it
+//!   waits (`AWS is throttling RegisterTaskDefinition: retry 7, 12 s so far`);
+//! - a call that does not answer by the deadline is abandoned, not waited out.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -18,9 +21,10 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::cloud::{Cloud, has_code};
+use crate::cloud::{Cloud, has_code, is_transient};
 use crate::domain::ecs::short_task_definition;
 use crate::progress::Progress;
+use crate::text::human_duration;
 
 /// Registrations in flight at once.
 pub const CONCURRENCY: usize = 10;
@@ -36,26 +40,45 @@ pub struct Registrar {
     registered: Mutex<Vec<(serde_json::Value, String)>>,
     families: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
     slots: Semaphore,
+    /// No registration is tried, or waited for, past this.
+    deadline: Mutex<Instant>,
 }
 
-impl Default for Registrar {
-    fn default() -> Self {
+impl Registrar {
+    /// A registrar for a deploy that must be done by `deadline`.
+    pub fn new(deadline: Instant) -> Self {
         Self {
             registered: Mutex::new(Vec::new()),
             families: Mutex::new(BTreeMap::new()),
             slots: Semaphore::new(CONCURRENCY),
+            deadline: Mutex::new(deadline),
         }
     }
-}
 
-impl Registrar {
+    /// Moves the deadline later (by the time a pre-deploy task ran, which has its own).
+    pub fn extend(&self, by: Duration) {
+        let mut deadline = self
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *deadline += by;
+    }
+
+    fn deadline(&self) -> Instant {
+        *self
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The ARN of `rendered`, registering it unless it already was; and how many times AWS
-    /// throttled it first.
+    /// throttled it first. While AWS throttles it, `say` is told now and then.
     pub async fn register<C: Cloud>(
         &self,
         cloud: &C,
         rendered: &serde_json::Value,
         progress: &Progress,
+        say: &dyn Fn(String),
     ) -> anyhow::Result<Registered> {
         if let Some(arn) = self.known(rendered) {
             return Ok(Registered {
@@ -82,7 +105,7 @@ impl Registrar {
             });
         }
         let _slot = self.slots.acquire().await?;
-        let (arn, throttled) = through_throttling(cloud, rendered).await?;
+        let (arn, throttled) = through_throttling(cloud, rendered, self.deadline(), say).await?;
         progress.wrote(format!("registered `{}`", short_task_definition(&arn)));
         crate::progress::test_panic_point("after-register");
         self.registered
@@ -117,30 +140,66 @@ pub struct Registered {
 }
 
 /// `RegisterTaskDefinition`, tried again while AWS throttles it (or another registration into the
-/// family is under way), with growing, jittered pauses, for at most [`KEEP_TRYING`].
+/// family is under way, or the answer was lost), with growing, jittered pauses, for at most
+/// [`KEEP_TRYING`] and never past `deadline`; the throttling is said on the 1st, 2nd, 4th, 8th…
+/// retry.
 async fn through_throttling<C: Cloud>(
     cloud: &C,
     rendered: &serde_json::Value,
+    deadline: Instant,
+    say: &dyn Fn(String),
 ) -> anyhow::Result<(String, u32)> {
     let started = Instant::now();
-    let mut throttled = 0;
+    let family = rendered["family"].as_str().unwrap_or("?");
+    let give_up = deadline.min(started + KEEP_TRYING);
+    let mut throttled: u32 = 0;
     loop {
-        match cloud.register_task_definition(rendered).await {
+        let answer = tokio::time::timeout_at(give_up, cloud.register_task_definition(rendered))
+            .await
+            .unwrap_or_else(|_| Err(past_deadline(started, throttled, deadline)));
+        match answer {
             Ok(arn) => return Ok((arn, throttled)),
-            Err(err) if try_again(&err) && started.elapsed() < KEEP_TRYING => {
+            Err(err) if try_again(&err) => {
                 throttled += 1;
-                tokio::time::sleep(pause(throttled)).await;
+                let pause = pause(throttled);
+                if Instant::now() + pause >= give_up {
+                    return Err(err.context(past_deadline(started, throttled, deadline)));
+                }
+                if throttled.is_power_of_two() {
+                    say(format!(
+                        "AWS is throttling RegisterTaskDefinition (family {family}): retry {throttled}, {} so far",
+                        human_duration(started.elapsed())
+                    ));
+                }
+                tokio::time::sleep(pause).await;
             }
             Err(err) => return Err(err),
         }
     }
 }
 
-/// Whether AWS said "not now": throttling, or a concurrent registration into the family.
+/// Why a registration stopped being tried: the deploy's deadline, or [`KEEP_TRYING`].
+fn past_deadline(started: Instant, tries: u32, deadline: Instant) -> anyhow::Error {
+    let what = if deadline <= started + KEEP_TRYING {
+        "`timeout-minutes` is reached"
+    } else {
+        "registrations are tried for 5 minutes at most"
+    };
+    anyhow::anyhow!(
+        "RegisterTaskDefinition did not go through in {} ({} tr{}), and {what}",
+        human_duration(started.elapsed()),
+        tries + 1,
+        if tries == 0 { "y" } else { "ies" }
+    )
+}
+
+/// Whether trying again may help: AWS throttling, a concurrent registration into the family, or
+/// an answer that did not come (a 5xx, a timeout); not a refusal.
 fn try_again(err: &anyhow::Error) -> bool {
     has_code(err, "ThrottlingException")
         || (has_code(err, "ClientException")
             && format!("{err:#}").contains("Too many concurrent attempts"))
+        || is_transient(err)
 }
 
 /// The pause before try `n` (1, 2, …): "equal jitter" on 0.5 s doubling up to [`MAX_PAUSE`], so

@@ -271,10 +271,12 @@ pub async fn describe_task_definition(
 pub async fn register_task_definition(client: &Client, body: &Value) -> anyhow::Result<String> {
     let family = body["family"].as_str().unwrap_or("?").to_string();
     let bytes = Bytes::from(serde_json::to_vec(body).context("serializing the task definition")?);
+    // One attempt: the registrar tries again itself, saying so, within the deploy's deadline.
     let out = client
         .register_task_definition()
         .customize()
         .interceptor(ReplaceBody(bytes))
+        .config_override(fewer_attempts(1))
         .send()
         .await
         .map_err(sdk_error)

@@ -73,9 +73,15 @@ pub async fn judge<C: Cloud, W: Write>(
     console: &mut Console<W>,
     progress: &Progress,
     judged: &mut Judged,
+    deadline: tokio::time::Instant,
 ) -> bool {
+    // The rollout's wait ends at the deploy's deadline; a rollback gets its own.
     let limits = Limits::of(&req.target);
-    let outcomes = watch::wait_for(cloud, &judged.watched, limits, console).await;
+    let watch_limits = Limits {
+        deadline: Some(deadline),
+        ..limits
+    };
+    let outcomes = watch::wait_for(cloud, &judged.watched, watch_limits, console).await;
     // Verdicts are in: nothing is in flight for `on-cancel` any more (rollbacks keep their own).
     progress.note(|r| r.in_flight.clear());
     judged.outcomes = Some(outcomes.clone());

@@ -14,6 +14,7 @@ use show::{log_gathered, log_plan, show_dry_run};
 use std::io::Write;
 
 use serde_json::Value;
+use tokio::time::Instant;
 
 use crate::apply::cleanup::{self, Cleaned};
 use crate::apply::predeploy::run_planned;
@@ -164,10 +165,20 @@ async fn steps<C: Cloud, W: Write>(
     progress: &Progress,
     run: &mut DeployRun,
 ) -> anyhow::Result<()> {
+    // `timeout-minutes` bounds the run, from here to the verdict (a pre-deploy task's own time
+    // aside): every read, retry and wait stops at this deadline.
+    let deadline = Instant::now() + req.target.timeout;
     console.group("Read SSM, ECS and ECR");
     let cloud = cloud?;
     run.region = Some(cloud.region().to_string());
-    let planned = prepare(cloud, req, console, run).await?;
+    let planned = tokio::time::timeout_at(deadline, prepare(cloud, req, console, run))
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "reading and checking the services did not finish within `timeout-minutes` ({}): AWS did not answer in time; nothing was changed",
+                crate::text::human_duration(req.target.timeout)
+            )
+        })??;
     let plans = &planned.plans;
     if req.verify_only {
         console.line("Verified: nothing found that would stop this deploy (nothing was changed).");
@@ -184,7 +195,16 @@ async fn steps<C: Cloud, W: Write>(
             console.line("No GitHub deployment recorded: nothing was deployed.");
         }
         let unchanged = run.unchanged.insert(Unchanged::default());
-        return judge_unchanged(cloud, req, &planned.gathered, console, progress, unchanged).await;
+        return judge_unchanged(
+            cloud,
+            req,
+            &planned.gathered,
+            console,
+            progress,
+            unchanged,
+            deadline,
+        )
+        .await;
     }
     if let Some(github) = github {
         github.start(&Payload {
@@ -194,7 +214,7 @@ async fn steps<C: Cloud, W: Write>(
             production: planned.production,
         });
     }
-    apply_planned(cloud, req, ctx, console, progress, &planned, run).await
+    apply_planned(cloud, req, ctx, console, progress, &planned, run, deadline).await
 }
 
 /// What was gathered and planned, before any write.
@@ -258,7 +278,9 @@ async fn prepare<C: Cloud, W: Write>(
 }
 
 /// The writes: the pre-deploy task, registrations, updates, the verdict (and rollback), and
-/// after a verified success the record and the clean-up.
+/// after a verified success the record and the clean-up. All by `deadline`, moved on by the time
+/// the pre-deploy task took (it has its own).
+#[allow(clippy::too_many_arguments)]
 async fn apply_planned<C: Cloud, W: Write>(
     cloud: &C,
     req: &DeployRequest,
@@ -267,13 +289,17 @@ async fn apply_planned<C: Cloud, W: Write>(
     progress: &Progress,
     planned: &Planned,
     run: &mut DeployRun,
+    mut deadline: Instant,
 ) -> anyhow::Result<()> {
     let plans = &planned.plans;
-    let registrar = Registrar::default();
+    let registrar = Registrar::new(deadline);
     if let (Some(task), Some(pre)) = (&req.pre_deploy, &planned.pre_deploy) {
         let cluster = &planned.gathered.resolved.cluster;
+        let started = Instant::now();
         let task_run =
             run_planned(cloud, &registrar, task, pre, cluster, console, progress).await?;
+        registrar.extend(started.elapsed());
+        deadline += started.elapsed();
         let succeeded = task_run.succeeded;
         run.pre_deploy = Some(task_run);
         if !succeeded {
@@ -282,8 +308,18 @@ async fn apply_planned<C: Cloud, W: Write>(
     }
     console.group("Deploy");
     // Nothing was written to the services yet: one changed meanwhile stops the run here.
-    let befores = reread(cloud, plans).await?;
-    let done = ship_all(cloud, &registrar, plans, &befores, console, progress).await;
+    let befores = tokio::time::timeout_at(deadline, reread(cloud, plans))
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "reading the services again before updating them did not finish within `timeout-minutes` ({}): no service was updated",
+                crate::text::human_duration(req.target.timeout)
+            )
+        })??;
+    let done = ship_all(
+        cloud, &registrar, plans, &befores, console, progress, deadline,
+    )
+    .await;
     let (arns, updates) = (done.arns, done.updates);
     run.deploys.clone_from(&arns);
     run.updates = Some(updates.clone());
@@ -303,7 +339,7 @@ async fn apply_planned<C: Cloud, W: Write>(
         return Ok(());
     }
     let judged = run.judged.insert(Judged::new(watched, errors));
-    if !judge::judge(cloud, req, console, progress, judged).await {
+    if !judge::judge(cloud, req, console, progress, judged, deadline).await {
         return Ok(());
     }
     if judged.paused() {
@@ -453,6 +489,7 @@ async fn judge_unchanged<C: Cloud, W: Write>(
     console: &mut Console<W>,
     progress: &Progress,
     unchanged: &mut Unchanged,
+    deadline: Instant,
 ) -> anyhow::Result<()> {
     let mut watched = Vec::new();
     for (i, state) in gathered.services.iter().enumerate() {
@@ -488,7 +525,7 @@ async fn judge_unchanged<C: Cloud, W: Write>(
         return Ok(());
     }
     let judged = unchanged.judged.insert(Judged::new(watched, Vec::new()));
-    if judge::judge(cloud, req, console, progress, judged).await {
+    if judge::judge(cloud, req, console, progress, judged, deadline).await {
         console.line("The rollout in progress completed: nothing else to change.");
     }
     Ok(())

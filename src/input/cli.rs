@@ -105,7 +105,9 @@ pub struct TargetArgs {
     #[arg(long, value_name = "WHEN", default_value = "deployed")]
     pub wait_until: String,
 
-    /// How long to wait for the rollout, in minutes (decimals allowed: `0.5` is 30 seconds).
+    /// How long the deploy may take, in minutes (decimals allowed: `0.5` is 30 seconds): from
+    /// the start of the run to its verdict, a pre-deploy task's own time aside. Every read, retry
+    /// and wait stops there; a rollback after a failure gets as long again.
     #[arg(long, value_name = "MINUTES", default_value = "15")]
     pub timeout_minutes: String,
 

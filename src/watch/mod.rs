@@ -160,6 +160,10 @@ impl<C: Cloud> Observe for Ecs<'_, C> {
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub timeout: Duration,
+    /// When the wait must end: the deploy's deadline (`timeout-minutes` from the start of the
+    /// run, its pre-deploy task aside); `None`: `timeout` from the start of the watch (a
+    /// rollback's own wait).
+    pub deadline: Option<Instant>,
     /// Stopped tasks of our deployment that fail it; 0 turns the check off.
     pub max_task_failures: u32,
     /// Whether a pause at a PAUSE hook ends the wait.
@@ -174,6 +178,7 @@ impl Limits {
     pub fn of(target: &crate::request::Target) -> Self {
         Self {
             timeout: target.timeout,
+            deadline: None,
             max_task_failures: target.max_task_failures,
             until: target.wait_until,
             log_lines: target.task_logs_lines,
@@ -277,7 +282,7 @@ pub async fn watch<O: Observe, W: Write>(
     console: &mut Console<W>,
 ) -> Vec<Outcome> {
     let started = Instant::now();
-    let deadline = started + limits.timeout;
+    let deadline = limits.deadline.unwrap_or(started + limits.timeout);
     let mut progress: Vec<Progress> = items.iter().map(Progress::new).collect();
     let mut unchanged = 0;
     loop {
@@ -287,7 +292,7 @@ pub async fn watch<O: Observe, W: Write>(
             .zip(progress.iter_mut())
             .filter(|(_, p)| p.outcome.is_none())
         {
-            p.decide(item, limits, timed_out, started);
+            p.decide(item, limits, timed_out);
         }
         if progress.iter().all(|p| p.outcome.is_some()) {
             return progress.into_iter().filter_map(|p| p.outcome).collect();

@@ -69,13 +69,7 @@ impl Progress {
     /// Records a verdict when there is one: the rollout's own, a service that is gone, reads that
     /// will not work, or at the deadline, "timed out" (or "could not be read" when the last reads
     /// failed).
-    pub(super) fn decide(
-        &mut self,
-        item: &Watched,
-        limits: Limits,
-        timed_out: bool,
-        started: Instant,
-    ) {
+    pub(super) fn decide(&mut self, item: &Watched, limits: Limits, timed_out: bool) {
         let failed = |reason: String, cause: Cause| Verdict::Failed { reason, cause };
         let standing = self.sd.standing();
         let verdict = if self.gone {
@@ -153,7 +147,7 @@ impl Progress {
             })
         });
         let verdict =
-            verdict.or_else(|| timed_out.then(|| self.timed_out(item, started, standing.as_ref())));
+            verdict.or_else(|| timed_out.then(|| self.timed_out(item, limits, standing.as_ref())));
         if let Some(verdict) = verdict {
             self.outcome = Some(Outcome {
                 verdict,
@@ -167,8 +161,10 @@ impl Progress {
     }
 
     /// The verdict at the deadline: ECS still rolling back, or timed out.
-    fn timed_out(&self, item: &Watched, started: Instant, standing: Option<&Standing>) -> Verdict {
-        let waited = human_duration(started.elapsed());
+    /// `timeout-minutes` is reached (the deploy's, counted from the start of the run; a
+    /// rollback's, from the start of its wait).
+    fn timed_out(&self, item: &Watched, limits: Limits, standing: Option<&Standing>) -> Verdict {
+        let waited = human_duration(limits.timeout);
         let sd = self.sd.last.as_ref().filter(|_| self.sd.in_use());
         if let (Some(Standing::RollingBack { why }), Some(sd)) = (standing, sd) {
             let reason = format!(
@@ -239,16 +235,21 @@ impl Progress {
 
     /// A read our own deadline cut short. After reads that failed, their error says more (what
     /// AWS answered) than that the last one was cut, so it is kept.
-    pub(super) fn read_cut(&mut self) {
-        match &mut self.unread {
-            Some(unread) => {
-                unread.attempts += 1;
-                unread.permanent = 0;
-            }
-            None => self.read_failed(
-                "DescribeServices did not answer before the deadline".into(),
-                false,
+    pub(super) fn read_cut(&mut self, sent: Instant) {
+        if let Some(unread) = &mut self.unread {
+            unread.attempts += 1;
+            unread.permanent = 0;
+            return;
+        }
+        self.read_failed(
+            format!(
+                "DescribeServices did not answer before the deadline (asked {} before it)",
+                human_duration(sent.elapsed())
             ),
+            false,
+        );
+        if let Some(unread) = &mut self.unread {
+            unread.since = sent;
         }
     }
 
@@ -384,8 +385,8 @@ pub(super) async fn poll_services<O: Observe, W: Write>(
                 .iter()
                 .map(|i| items[*i].initial.name.clone())
                 .collect();
-            let left = deadline.saturating_duration_since(Instant::now());
-            let read = tokio::time::timeout(left, observer.services(cluster, &names)).await;
+            let sent = Instant::now();
+            let read = tokio::time::timeout_at(deadline, observer.services(cluster, &names)).await;
             let states = match read {
                 Ok(Ok(states)) => states,
                 Ok(Err(err)) => {
@@ -403,7 +404,7 @@ pub(super) async fn poll_services<O: Observe, W: Write>(
                 }
                 Err(_) => {
                     for i in chunk {
-                        progress[*i].read_cut();
+                        progress[*i].read_cut(sent);
                     }
                     continue;
                 }

@@ -237,6 +237,7 @@ fn watched(name: &str) -> Watched {
 async fn unreadable_at_six_seconds(script: &mut Script) -> String {
     let limits = Limits {
         timeout: Duration::from_secs(6),
+        deadline: None,
         max_task_failures: 3,
         until: WaitUntil::Deployed,
         log_lines: 30,
@@ -251,6 +252,7 @@ async fn unreadable_at_six_seconds(script: &mut Script) -> String {
 fn limits(minutes: u64) -> Limits {
     Limits {
         timeout: Duration::from_secs(minutes * 60),
+        deadline: None,
         max_task_failures: 3,
         until: WaitUntil::Deployed,
         log_lines: 30,
@@ -660,6 +662,7 @@ async fn the_deadline_during_ecs_rollback_is_an_unverified_rollback_not_ours_to_
         .record_at(3, rolling_back);
     let limits = Limits {
         timeout: Duration::from_secs(30),
+        deadline: None,
         max_task_failures: 0,
         until: WaitUntil::Deployed,
         log_lines: 30,

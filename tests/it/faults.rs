@@ -390,3 +390,46 @@ fn a_failed_update_that_cannot_be_checked_says_the_state_is_unknown() {
         run.summary
     );
 }
+
+/// A read that hangs before any write (the first read of the service, or the read right before
+/// the update) is abandoned at `timeout-minutes`, not waited out past it: nothing is changed.
+#[test]
+fn a_stalled_read_before_any_write_ends_at_timeout_minutes() {
+    for (after, said) in [
+        (
+            0,
+            "reading and checking the services did not finish within `timeout-minutes` (6s)",
+        ),
+        (
+            1,
+            "reading the services again before updating them did not finish within `timeout-minutes` (6s)",
+        ),
+    ] {
+        let em = Emulator::start(&["dev"]);
+        em.fault(
+            "DescribeServices",
+            "stall",
+            &json!({"after": after, "times": 1, "seconds": 25}),
+        );
+        let started = std::time::Instant::now();
+        let run = deploy_dev(
+            &em,
+            &[
+                ("timeout-minutes", "0.1"),
+                ("environment-variables", "X: 1"),
+            ],
+        );
+        let took = started.elapsed();
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert!(
+            run.output("failure-reason").starts_with(said),
+            "{}",
+            run.output("failure-reason")
+        );
+        assert!(
+            took < Duration::from_secs(9),
+            "abandoned at the deadline: {took:?}"
+        );
+        assert!(em.writes().is_empty(), "{:?}", em.writes());
+    }
+}

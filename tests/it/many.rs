@@ -221,3 +221,35 @@ async fn a_quiet_wait_for_fifty_services_reads_at_most_once_a_second() {
         "{per_minute:.1} reads a minute while waiting for 50 services: {by_op:?}"
     );
 }
+
+/// A registration AWS throttles for good is tried until `timeout-minutes`, not for 5 minutes,
+/// and the log says so while it waits.
+#[tokio::test(start_paused = true)]
+async fn a_registration_throttled_for_good_stops_at_timeout_minutes_and_says_so() {
+    let model = Model::new(&["api"]);
+    model.fault(
+        "RegisterTaskDefinition",
+        0,
+        &AwsError::service("ThrottlingException", "Rate exceeded"),
+        100_000,
+    );
+    let (_, report, log, took) =
+        deploy(&model, &[("service", "api"), ("timeout-minutes", "0.1")]).await;
+    assert_eq!(output(&report, "status"), "failed", "{log}");
+    assert!(
+        took <= Duration::from_secs(6),
+        "stopped by the deadline: {took:?}"
+    );
+    assert!(
+        log.contains("AWS is throttling RegisterTaskDefinition (family api): retry 1, ")
+            && log.contains("AWS is throttling RegisterTaskDefinition (family api): retry 2, "),
+        "said while it waits: {log}"
+    );
+    let reason = output(&report, "failure-reason");
+    assert!(
+        reason.contains("RegisterTaskDefinition did not go through in ")
+            && reason.contains("and `timeout-minutes` is reached"),
+        "{reason}"
+    );
+    assert!(model.calls("UpdateService").is_empty());
+}
