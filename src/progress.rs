@@ -40,6 +40,9 @@ pub struct RollbackStarted {
     pub to: String,
     pub by: RolledBackBy,
     pub rollout: Rollout,
+    /// The service deployment ECS rolls back (asked to at a hook or by stopping it): the
+    /// rollback is ECS's, within that record, not a deployment of ours.
+    pub through: Option<String>,
 }
 
 impl Progress {

@@ -14,6 +14,23 @@ pub fn cancelled(report: &mut Report, signal: &str) {
 
 /// What a cancelled run was doing, and what carries on without it.
 fn cancel_message(signal: &str, report: &Report) -> String {
+    let had_failed = report
+        .failure
+        .as_ref()
+        .map_or(String::new(), |f| format!("; before it, {}", f.message));
+    if let (Some(to), Some(arn)) = (
+        &report.rollback_task_definition_arn,
+        &report.rollback_through,
+    ) {
+        let asked = match report.rolled_back_by {
+            Some(crate::domain::outcome::RolledBackBy::EcsShip) | None => " (asked by ecs-ship)",
+            Some(_) => "",
+        };
+        return format!(
+            "cancelled ({signal}) while ECS rolled back service deployment {arn} to {}{asked}; ECS carries on with it{had_failed}",
+            short_task_definition(to)
+        );
+    }
     if let (Some(to), Some(r)) = (
         &report.rollback_task_definition_arn,
         &report.rollback_rollout,
@@ -21,10 +38,6 @@ fn cancel_message(signal: &str, report: &Report) -> String {
         let by = report
             .rolled_back_by
             .map_or("ecs-ship", crate::domain::outcome::RolledBackBy::as_str);
-        let had_failed = report
-            .failure
-            .as_ref()
-            .map_or(String::new(), |f| format!("; before it, {}", f.message));
         return format!(
             "cancelled ({signal}) while waiting for the rollback to {} by {by} (deployment {} {} running {}/{}); ECS carries on with it{had_failed}",
             short_task_definition(to),

@@ -140,6 +140,7 @@ fn note_under_way(report: &mut Report, index: usize, started: &RollbackStarted) 
     if index == 0 {
         report.rolled_back_by = Some(started.by);
         report.rollback_rollout = Some(started.rollout.clone());
+        report.rollback_through.clone_from(&started.through);
     } else {
         report.rolled_back_by.get_or_insert(started.by);
     }

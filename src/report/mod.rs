@@ -200,6 +200,9 @@ pub struct Report {
     pub rolled_back_by: Option<crate::domain::outcome::RolledBackBy>,
     /// Where the rollback stood when we stopped watching it.
     pub rollback_rollout: Option<Rollout>,
+    /// The service deployment ECS rolled back when the rollback was ECS's (asked for by
+    /// ecs-ship at a hook or by stopping it, or its own).
+    pub rollback_through: Option<String>,
     /// What became of the (first service's) rollback.
     pub rollback_state: Option<RollbackState>,
     /// Tasks of our deployment that stopped with a failure, newest first.
@@ -250,6 +253,7 @@ impl Report {
             rollback_task_definition_arn: None,
             rolled_back_by: None,
             rollback_rollout: None,
+            rollback_through: None,
             rollback_state: None,
             failed_tasks: Vec::new(),
             target_health: Vec::new(),

@@ -213,6 +213,7 @@ async fn steps<C: Cloud, W: Write>(
         to,
         by: RolledBackBy::EcsShip,
         rollout: Rollout::of(&watched.initial, &watched.target),
+        through: None,
     };
     progress.note(|r| {
         r.rollbacks.insert(0, started.clone());

@@ -57,10 +57,13 @@ pub enum Begun {
         now: String,
     },
     /// Started by us, or already under way (ECS's circuit breaker): to be waited for. It goes
-    /// back to `watched.target`'s revision.
+    /// back to `to`; `through`: the service deployment ECS rolls back when we asked ECS to (its
+    /// record judges it, `watched` being our failed deployment).
     Pending {
         by: RolledBackBy,
         watched: Box<Watched>,
+        to: String,
+        through: Option<String>,
     },
     /// ECS rolled back its service deployment, and the watch saw it end (or the wait end).
     Ended {
@@ -74,10 +77,25 @@ impl Begun {
     /// The rollback under way: to which revision, by whom, and where it stood when it began.
     pub fn under_way(&self) -> Option<RollbackStarted> {
         match self {
-            Self::Pending { by, watched } => Some(RollbackStarted {
-                to: watched.target.task_definition.clone(),
+            Self::Pending {
+                by,
+                watched,
+                to,
+                through,
+            } => Some(RollbackStarted {
+                to: to.clone(),
                 by: *by,
-                rollout: Rollout::of(&watched.initial, &watched.target),
+                rollout: match through {
+                    // The deployment ECS starts to roll back is not known yet.
+                    Some(_) => Rollout {
+                        deployment_id: String::new(),
+                        state: None,
+                        running: watched.initial.running,
+                        desired: watched.initial.desired,
+                    },
+                    None => Rollout::of(&watched.initial, &watched.target),
+                },
+                through: through.clone(),
             }),
             Self::Ended { started, .. } => Some(started.clone()),
             Self::Left { .. } | Self::NotStarted { .. } => None,
@@ -165,6 +183,8 @@ async fn begin<C: Cloud, W: Write>(
                 to: previous,
                 by,
                 rollout: primary_rollout(&s.outcome.last_state),
+                // Already ended when the watch saw it: nothing under way to name.
+                through: None,
             },
             now: s.outcome.where_it_stands(),
             state: state.clone(),
@@ -236,6 +256,8 @@ fn to_go_back_to(s: &Started, cause: Option<&Cause>) -> Result<String, &'static 
 fn pending(by: RolledBackBy, watched: Watched) -> Begun {
     Begun::Pending {
         by,
+        to: watched.target.task_definition.clone(),
+        through: None,
         watched: Box::new(watched),
     }
 }
@@ -305,10 +327,12 @@ pub async fn wait_all<C: Cloud, W: Write>(
     limits: Limits,
     console: &mut Console<W>,
 ) -> Vec<Waited> {
-    let pending: Vec<(usize, &Watched)> = begun
+    let pending: Vec<(usize, &Watched, bool)> = begun
         .iter()
         .filter_map(|(i, b)| match b {
-            Begun::Pending { watched, .. } => Some((*i, &**watched)),
+            Begun::Pending {
+                watched, through, ..
+            } => Some((*i, &**watched, through.is_some())),
             _ => None,
         })
         .collect();
@@ -332,15 +356,20 @@ pub async fn wait_all<C: Cloud, W: Write>(
         return waited;
     }
     console.group("Wait for the rollback");
-    let items: Vec<Watched> = pending.iter().map(|(_, w)| (*w).clone()).collect();
+    let items: Vec<Watched> = pending.iter().map(|(_, w, _)| (*w).clone()).collect();
     let outcomes = watch::watch(&mut Ecs(cloud), &items, limits, console).await;
     waited.extend(
         pending
             .iter()
             .zip(&outcomes)
-            .map(|((index, watched), outcome)| Waited {
+            .map(|((index, watched, through_ecs), outcome)| Waited {
                 index: *index,
-                rollout: Rollout::of(&outcome.last_state, &watched.target),
+                // ECS's own rollback deployment is the service's PRIMARY one by then.
+                rollout: if *through_ecs {
+                    primary_rollout(&outcome.last_state)
+                } else {
+                    Rollout::of(&outcome.last_state, &watched.target)
+                },
                 now: outcome.where_it_stands(),
                 state: rollback_state(outcome, &watched.target),
             }),
@@ -436,15 +465,17 @@ async fn through_ecs<C: Cloud, W: Write>(
     console.line(&format!(
         "Rolled back {name}'s deployment {asked}; ECS puts the previous revision back"
     ));
-    Ok(pending(
-        RolledBackBy::EcsShip,
-        Watched {
+    Ok(Begun::Pending {
+        by: RolledBackBy::EcsShip,
+        to: s.target.previous.clone().unwrap_or_default(),
+        through: Some(service_deployment.to_string()),
+        watched: Box::new(Watched {
             cluster: s.cluster.clone(),
             initial: s.outcome.last_state.clone(),
             target: s.target.clone(),
             service_deployment: ServiceDeploymentRef::Known(service_deployment.to_string()),
-        },
-    ))
+        }),
+    })
 }
 
 /// What became of a rollback, from the outcome of watching it.

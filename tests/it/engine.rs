@@ -693,3 +693,48 @@ async fn digests_that_do_not_come_hold_the_verdict_ten_seconds_at_most() {
         summary(&report)
     );
 }
+
+/// A SIGTERM while ECS rolls our failed blue/green deployment back (ecs-ship asked it to) names
+/// the rollback and the revision it puts back, not the failed deployment as if ECS carried on
+/// with it.
+#[tokio::test(start_paused = true)]
+async fn cancelling_while_ecs_rolls_back_names_the_rollback_and_its_target() {
+    let model = Model::new(&["api"]);
+    model.strategy(
+        "api",
+        Strategy {
+            blue_green: true,
+            ..Strategy::default()
+        },
+    );
+    model.scenario(
+        "api",
+        &[Scenario::Crash {
+            delay: 0.2,
+            interval: 1.2,
+            exit: 1,
+            reason: None,
+        }],
+    );
+    let stop = async {
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        "SIGTERM"
+    };
+    let (_, report, log) = crate::paused::deploy_until(&model, &[("service", "api")], stop).await;
+    assert!(
+        log.contains("Rolled back api's deployment by stopping it"),
+        "{log}"
+    );
+    assert_eq!(output(&report, "status"), "cancelled", "{log}");
+    let reason = output(&report, "failure-reason");
+    assert!(
+        reason.starts_with("cancelled (SIGTERM) while ECS rolled back service deployment ")
+            && reason
+                .contains(" to api:1 (asked by ecs-ship); ECS carries on with it; before it, "),
+        "{reason}"
+    );
+    assert_eq!(
+        revision(&output(&report, "rollback-task-definition-arn")),
+        "1"
+    );
+}

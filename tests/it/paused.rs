@@ -95,6 +95,31 @@ pub(crate) async fn deploy(
     )
 }
 
+/// Runs a deploy against the model until it ends or `stop` (a signal) does.
+pub(crate) async fn deploy_until(
+    model: &Model,
+    inputs: &[(&str, &str)],
+    stop: impl std::future::Future<Output = &'static str>,
+) -> (DeployRun, Report, String) {
+    let req = request(inputs);
+    let mut log = Vec::new();
+    let run = {
+        let mut console = Console::new(&mut log, Mode::Human);
+        deploy::run(
+            Ok(model),
+            &req,
+            &RunContext::default(),
+            &mut console,
+            None,
+            &Progress::default(),
+            stop,
+        )
+        .await
+    };
+    let report = ecs_ship::report::deploy::build(&run, "dev", Vec::new());
+    (run, report, String::from_utf8(log).unwrap())
+}
+
 /// One job output of the report, as the binary writes it.
 pub(crate) fn output(report: &Report, name: &str) -> String {
     report
