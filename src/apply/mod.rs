@@ -128,19 +128,11 @@ pub async fn ship_all<C: Cloud, W: Write>(
 ) -> Shipped {
     let console = RefCell::new(console);
     let reread_at = Instant::now();
-    // Plans sharing a rendered revision register it once.
-    let mut groups: Vec<(Option<&serde_json::Value>, Vec<usize>)> = Vec::new();
-    for (i, plan) in plans.iter().enumerate() {
-        // A revision deployed as it is (`task-definition-arn`) is not registered.
-        let registers = plan.changed && plan.existing.is_none();
-        match groups
-            .iter_mut()
-            .find(|(r, _)| registers && *r == Some(&plan.rendered))
-        {
-            Some((_, members)) => members.push(i),
-            None => groups.push((registers.then_some(&plan.rendered), vec![i])),
-        }
-    }
+    let groups = registrations(plans);
+    let groups: Vec<(Option<&serde_json::Value>, Vec<usize>)> = groups
+        .iter()
+        .map(|(body, members)| (body.as_ref(), members.clone()))
+        .collect();
     let console = &console;
     let shipped = join_all(groups.iter().map(|(rendered, members)| async move {
         let arn = if let Some(body) = rendered {
@@ -215,6 +207,37 @@ pub async fn ship_all<C: Cloud, W: Write>(
         }
     }
     out
+}
+
+/// The revisions to register, each with the plans that deploy it (`None`: plans that register
+/// nothing, one group each). Plans whose rendered revisions differ only in the revision each
+/// replaced (services of one family deployed at different times) share one revision: it records
+/// the revision it replaced when they all replaced the same one, and none otherwise (the
+/// `rollback` command then needs `to` for them).
+fn registrations(plans: &[Plan]) -> Vec<(Option<serde_json::Value>, Vec<usize>)> {
+    let mut groups: Vec<(Option<serde_json::Value>, Vec<usize>)> = Vec::new();
+    for (i, plan) in plans.iter().enumerate() {
+        // A revision deployed as it is (`task-definition-arn`) is not registered.
+        let registers = plan.changed && plan.existing.is_none();
+        let shared = registers.then(|| register::without_previous(&plan.rendered));
+        match groups.iter_mut().find(|(body, _)| {
+            shared.is_some() && body.as_ref().map(register::without_previous) == shared
+        }) {
+            Some((body, members)) => {
+                members.push(i);
+                let replaced = |body: &serde_json::Value| {
+                    crate::domain::taskdef::tag(body, crate::plan::PREVIOUS_TAG).map(str::to_string)
+                };
+                if let Some(body) = body.as_mut()
+                    && replaced(body) != replaced(&plan.rendered)
+                {
+                    *body = register::without_previous(body);
+                }
+            }
+            None => groups.push((registers.then(|| plan.rendered.clone()), vec![i])),
+        }
+    }
+    groups
 }
 
 /// `Registered api:4`, with how often AWS throttled it first.

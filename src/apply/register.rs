@@ -119,14 +119,30 @@ impl Registrar {
         })
     }
 
+    /// A revision this run registered that is `rendered` but for the tag naming the revision it
+    /// replaced (services of one family deployed at different times replaced different ones).
     fn known(&self, rendered: &serde_json::Value) -> Option<String> {
+        let wanted = without_previous(rendered);
         self.registered
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
-            .find(|(r, _)| r == rendered)
+            .find(|(r, _)| without_previous(r) == wanted)
             .map(|(_, arn)| arn.clone())
     }
+}
+
+/// A rendered revision without its `ecs-ship:previous-task-definition` tag: what two services'
+/// revisions share when they differ only in what each replaced.
+pub fn without_previous(rendered: &serde_json::Value) -> serde_json::Value {
+    let mut body = rendered.clone();
+    if let Some(tags) = body
+        .get_mut("tags")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        tags.retain(|t| t["key"] != crate::plan::PREVIOUS_TAG);
+    }
+    body
 }
 
 /// A revision registered (or found registered by this run).

@@ -253,3 +253,45 @@ async fn a_registration_throttled_for_good_stops_at_timeout_minutes_and_says_so(
     );
     assert!(model.calls("UpdateService").is_empty());
 }
+
+/// Services of one family deployed at different times run different (identical) revisions: one
+/// new revision serves them all, not one each that differ only in the revision each replaced.
+/// It records no single revision it replaced, since they replaced different ones.
+#[tokio::test(start_paused = true)]
+async fn services_sharing_a_family_on_different_revisions_get_one_new_revision() {
+    let model = Model::new(&["api", "worker", "scheduler"]);
+    model.share_family(&["worker", "scheduler"], "api");
+    model.run_copy("worker"); // worker runs api:2, a copy of api:1
+    let services = "- api\n- worker\n- scheduler\n";
+    let (_, report, log, _) = deploy(&model, &[("services", services)]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert_eq!(
+        model.calls("RegisterTaskDefinition").len(),
+        1,
+        "one revision for the family: {log}"
+    );
+    for service in ["api", "worker", "scheduler"] {
+        assert_eq!(model.running(service), "api:3", "{service}");
+    }
+    let described = ecs_ship::cloud::Cloud::describe_task_definition(&model, "api:3")
+        .await
+        .unwrap();
+    assert_eq!(
+        ecs_ship::domain::taskdef::tag(&described, ecs_ship::plan::PREVIOUS_TAG),
+        None,
+        "it replaced api:1 on two services and api:2 on one"
+    );
+    // Two services that replaced the same revision keep the tag.
+    let model = Model::new(&["api", "worker"]);
+    model.share_family(&["worker"], "api");
+    let (_, report, log, _) = deploy(&model, &[("services", "- api\n- worker\n")]).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    let described = ecs_ship::cloud::Cloud::describe_task_definition(&model, "api:2")
+        .await
+        .unwrap();
+    assert!(
+        ecs_ship::domain::taskdef::tag(&described, ecs_ship::plan::PREVIOUS_TAG)
+            .is_some_and(|t| t.ends_with("task-definition/api:1")),
+        "{described}"
+    );
+}

@@ -351,6 +351,32 @@ impl Model {
         }
     }
 
+    /// `service` runs a new revision of its family that is the same as the one it runs (as after
+    /// an unchanged redeploy of it alone): services of one family on different revisions.
+    pub fn run_copy(&self, service: &str) {
+        let mut world = self.lock();
+        let live = world.services[service].task_definition.clone();
+        let family = live
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+            .to_string();
+        let revisions = world.families.get_mut(&family).unwrap();
+        let mut copy = revisions.last().unwrap().clone();
+        let arn = td_arn(&family, revisions.len() + 1);
+        copy["taskDefinitionArn"] = json!(arn);
+        copy["revision"] = json!(revisions.len() + 1);
+        revisions.push(copy);
+        let state = world.services.get_mut(service).unwrap();
+        state.task_definition.clone_from(&arn);
+        for d in &mut state.deployments {
+            d.task_definition.clone_from(&arn);
+        }
+    }
+
     /// The next call of `operation` (`ContinueServiceDeployment`, `StopServiceDeployment`) is
     /// done, and its answer lost.
     pub fn lose_next_answer(&self, operation: &'static str) {
