@@ -53,7 +53,7 @@ pub fn main() -> i32 {
         }
     };
     let stdout = std::io::stdout();
-    let mut console = Console::new(stdout.lock(), mode);
+    let console = Console::new(stdout.lock(), mode);
     let report = runtime.block_on(async {
         let started = Instant::now();
         let request = given
@@ -61,7 +61,7 @@ pub fn main() -> i32 {
             .and_then(crate::input::load)
             .and_then(|inputs| crate::request::validate(&inputs));
         let mut report = match request {
-            Ok(request) => Box::pin(execute(&request, &ctx, &mut console, &progress)).await,
+            Ok(request) => Box::pin(execute(&request, &ctx, &console, &progress)).await,
             Err(user_error) => {
                 let mut report = Report::new(&given.environment);
                 report.fail(
@@ -77,7 +77,7 @@ pub fn main() -> i32 {
         report.duration = started.elapsed();
         report
     });
-    finish(&report, &files, &mut console);
+    finish(&report, &files, &console);
     report.exit as i32
 }
 
@@ -146,7 +146,7 @@ fn install_panic_hook(
 async fn execute<W: Write>(
     request: &Request,
     ctx: &RunContext,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> Report {
     let mut stop = Box::pin(shutdown_signal());
@@ -186,7 +186,7 @@ async fn execute<W: Write>(
 async fn execute_deploy<W: Write>(
     r: &DeployRequest,
     ctx: &RunContext,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     stop: &mut std::pin::Pin<Box<impl std::future::Future<Output = &'static str>>>,
 ) -> Report {
@@ -309,7 +309,7 @@ async fn shutdown_signal() -> &'static str {
 }
 
 /// Prints the verdict, then writes outputs and the summary when the runner's files are set.
-fn finish<W: Write>(report: &Report, files: &RunnerFiles, console: &mut Console<W>) {
+fn finish<W: Write>(report: &Report, files: &RunnerFiles, console: &Console<W>) {
     crate::report::console::verdict(report, console);
     if let Some(path) = &files.output
         && let Err(err) = crate::runner::write_outputs(path, &report.outputs())

@@ -51,19 +51,27 @@ pub fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Writes log lines in the chosen mode.
+/// Writes log lines in the chosen mode. Writes go through `&self` (the writer is behind a
+/// `RefCell`), so stages that run at the same time (services shipped while others are watched)
+/// can log to one console; each call writes whole lines.
 pub struct Console<W: Write> {
-    out: W,
+    state: std::cell::RefCell<Out<W>>,
     mode: Mode,
+}
+
+struct Out<W> {
+    out: W,
     in_group: bool,
 }
 
 impl<W: Write> Console<W> {
     pub fn new(out: W, mode: Mode) -> Self {
         Self {
-            out,
+            state: std::cell::RefCell::new(Out {
+                out,
+                in_group: false,
+            }),
             mode,
-            in_group: false,
         }
     }
 
@@ -72,43 +80,47 @@ impl<W: Write> Console<W> {
     }
 
     /// Starts a collapsible group (a heading on a terminal). Closes an open one first.
-    pub fn group(&mut self, title: &str) {
+    pub fn group(&self, title: &str) {
         self.end_group();
         let title = safe_line(title);
+        let mut state = self.state.borrow_mut();
         let _ = match self.mode {
-            Mode::Actions => writeln!(self.out, "::group::{}", escape_data(&title)),
-            Mode::Human => writeln!(self.out, "\n== {title}"),
+            Mode::Actions => writeln!(state.out, "::group::{}", escape_data(&title)),
+            Mode::Human => writeln!(state.out, "\n== {title}"),
         };
-        self.in_group = true;
+        state.in_group = true;
     }
 
-    pub fn end_group(&mut self) {
-        if self.in_group && self.mode == Mode::Actions {
-            let _ = writeln!(self.out, "::endgroup::");
+    pub fn end_group(&self) {
+        let mut state = self.state.borrow_mut();
+        if state.in_group && self.mode == Mode::Actions {
+            let _ = writeln!(state.out, "::endgroup::");
         }
-        self.in_group = false;
+        state.in_group = false;
     }
 
     /// A plain line; multi-line text prints as several safe lines.
-    pub fn line(&mut self, text: &str) {
+    pub fn line(&self, text: &str) {
+        let mut state = self.state.borrow_mut();
         for line in text.split('\n') {
-            let _ = writeln!(self.out, "{}", safe_line(line));
+            let _ = writeln!(state.out, "{}", safe_line(line));
         }
     }
 
-    pub fn warning(&mut self, title: &str, message: &str) {
+    pub fn warning(&self, title: &str, message: &str) {
         self.annotation("warning", title, message);
     }
 
-    pub fn error(&mut self, title: &str, message: &str) {
+    pub fn error(&self, title: &str, message: &str) {
         self.annotation("error", title, message);
     }
 
-    fn annotation(&mut self, kind: &str, title: &str, message: &str) {
+    fn annotation(&self, kind: &str, title: &str, message: &str) {
         self.end_group();
+        let mut state = self.state.borrow_mut();
         let _ = match self.mode {
             Mode::Actions => writeln!(
-                self.out,
+                state.out,
                 "::{kind} title={}::{}",
                 escape_property(title),
                 escape_data(message)
@@ -123,7 +135,7 @@ impl<W: Write> Console<W> {
                         "  ".to_string()
                     };
                     first = false;
-                    result = result.and(writeln!(self.out, "{prefix}{}", safe_line(line)));
+                    result = result.and(writeln!(state.out, "{prefix}{}", safe_line(line)));
                 }
                 result
             }
@@ -132,43 +144,47 @@ impl<W: Write> Console<W> {
 
     /// A block of untrusted lines (a rendered task definition, a diff). In Actions mode the block
     /// is fenced with `::stop-commands::` and a random token, so nothing in it is a command.
-    pub fn block(&mut self, lines: &[String]) {
+    pub fn block(&self, lines: &[String]) {
         let token = (self.mode == Mode::Actions)
             .then(|| format!("ecs-ship-{}", uuid::Uuid::new_v4().simple()));
+        let mut state = self.state.borrow_mut();
         if let Some(token) = &token {
-            let _ = writeln!(self.out, "::stop-commands::{token}");
+            let _ = writeln!(state.out, "::stop-commands::{token}");
         }
-        for line in lines {
-            self.line(line);
+        for text in lines {
+            for line in text.split('\n') {
+                let _ = writeln!(state.out, "{}", safe_line(line));
+            }
         }
         if let Some(token) = &token {
-            let _ = writeln!(self.out, "::{token}::");
+            let _ = writeln!(state.out, "::{token}::");
         }
     }
 
     /// Asks the runner to mask each value (each line of it) in everything printed from now on.
     /// Nothing on a terminal.
-    pub fn add_masks(&mut self, values: &[String]) {
+    pub fn add_masks(&self, values: &[String]) {
         if self.mode != Mode::Actions {
             return;
         }
         self.end_group();
+        let mut state = self.state.borrow_mut();
         for line in values.iter().flat_map(|v| v.lines()) {
             if !line.trim().is_empty() {
-                let _ = writeln!(self.out, "::add-mask::{}", escape_data(line.trim()));
+                let _ = writeln!(state.out, "::add-mask::{}", escape_data(line.trim()));
             }
         }
     }
 
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub fn flush(&self) -> io::Result<()> {
         self.end_group();
-        self.out.flush()
+        self.state.borrow_mut().out.flush()
     }
 
     /// The writer, for tests.
-    pub fn into_inner(mut self) -> W {
+    pub fn into_inner(self) -> W {
         self.end_group();
-        self.out
+        self.state.into_inner().out
     }
 }
 
@@ -176,9 +192,9 @@ impl<W: Write> Console<W> {
 mod tests {
     use super::*;
 
-    fn render(mode: Mode, f: impl FnOnce(&mut Console<Vec<u8>>)) -> String {
-        let mut console = Console::new(Vec::new(), mode);
-        f(&mut console);
+    fn render(mode: Mode, f: impl FnOnce(&Console<Vec<u8>>)) -> String {
+        let console = Console::new(Vec::new(), mode);
+        f(&console);
         String::from_utf8(console.into_inner()).unwrap()
     }
 

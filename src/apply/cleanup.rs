@@ -100,7 +100,7 @@ pub async fn run<C: Cloud, W: Write>(
     cloud: &C,
     keep: usize,
     services: &[ShippedService],
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> Cleaned {
     let mut protected = match in_use(cloud).await {

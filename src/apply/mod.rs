@@ -13,7 +13,6 @@ pub mod record;
 pub mod register;
 pub mod task_logs;
 
-use std::cell::RefCell;
 use std::io::Write;
 use std::time::SystemTime;
 
@@ -122,11 +121,10 @@ pub async fn ship_all<C: Cloud, W: Write>(
     registrar: &Registrar,
     plans: &[Plan],
     befores: &[ServiceState],
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     deadline: Instant,
 ) -> Shipped {
-    let console = RefCell::new(console);
     let reread_at = Instant::now();
     let groups = registrations(plans);
     let groups: Vec<(Option<&serde_json::Value>, Vec<usize>)> = groups
@@ -136,11 +134,11 @@ pub async fn ship_all<C: Cloud, W: Write>(
     let console = &console;
     let shipped = join_all(groups.iter().map(|(rendered, members)| async move {
         let arn = if let Some(body) = rendered {
-            let say = |line: String| console.borrow_mut().line(&line);
+            let say = |line: String| console.line(&line);
             match registrar.register(cloud, body, progress, &say).await {
                 Ok(r) => {
                     if r.new {
-                        console.borrow_mut().line(&registered_line(&r));
+                        console.line(&registered_line(&r));
                     }
                     r.arn
                 }
@@ -193,7 +191,7 @@ pub async fn ship_all<C: Cloud, W: Write>(
             }
             Err(err) => {
                 for i in &members {
-                    console.borrow_mut().line(&format!(
+                    console.line(&format!(
                         "Registering the revision of {} failed: {err:#}",
                         plans[*i].service
                     ));
@@ -291,7 +289,7 @@ async fn update_one<C: Cloud, W: Write>(
     arn: &str,
     reread_at: Instant,
     index: usize,
-    console: &RefCell<&mut Console<W>>,
+    console: &Console<W>,
     progress: &Progress,
     deadline: Instant,
 ) -> Update {
@@ -340,7 +338,7 @@ async fn update_one<C: Cloud, W: Write>(
                     short_task_definition(&p.task_definition)
                 ))
             ));
-            console.borrow_mut().line(&format!(
+            console.line(&format!(
                 "Updated service {service}{}",
                 plan.desired_count
                     .map_or(String::new(), |n| format!(" (desired count {n})"))
@@ -356,7 +354,7 @@ async fn update_one<C: Cloud, W: Write>(
                     .as_deref()
                     .filter(|r| *r != plan.live_task_definition_arn)
                 {
-                    console.borrow_mut().warning(
+                    console.warning(
                         "Service changed",
                         &crate::domain::ecs::changed_under_us(
                             service,
@@ -369,9 +367,7 @@ async fn update_one<C: Cloud, W: Write>(
             update
         }
         Err(failed) => {
-            console
-                .borrow_mut()
-                .line(&format!("Updating {service} failed: {:#}", failed.error));
+            console.line(&format!("Updating {service} failed: {:#}", failed.error));
             failed_update(&failed, before)
         }
     }

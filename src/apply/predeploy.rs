@@ -71,21 +71,14 @@ pub async fn run_planned<C: Cloud, W: Write>(
     task: &PreDeployTask,
     pre: &PreDeployPlan,
     cluster: &str,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> anyhow::Result<TaskRun> {
     console.group("Pre-deploy task");
     let arn = if pre.changed {
-        let said = std::cell::RefCell::new(Vec::new());
         let registered = registrar
-            .register(cloud, &pre.rendered, progress, &|line| {
-                said.borrow_mut().push(line);
-            })
-            .await;
-        for line in said.into_inner() {
-            console.line(&line);
-        }
-        let registered = registered?;
+            .register(cloud, &pre.rendered, progress, &|line| console.line(&line))
+            .await?;
         if registered.new {
             console.line(&format!(
                 "Registered {}",
@@ -148,7 +141,7 @@ pub async fn run<C: Cloud, W: Write>(
     cloud: &C,
     task: &PreDeployTask,
     prepared: &Prepared<'_>,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     result: &mut TaskRun,
 ) -> anyhow::Result<()> {
@@ -224,7 +217,7 @@ async fn wait_until_stopped<C: Cloud, W: Write>(
     prepared: &Prepared<'_>,
     arn: &str,
     started: Instant,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     result: &mut TaskRun,
 ) -> anyhow::Result<Option<StoppedTask>> {

@@ -70,7 +70,7 @@ pub async fn after_success<C: Cloud, W: Write>(
     req: &DeployRequest,
     ctx: &RunContext,
     shipped: &Shipped,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> AfterSuccess {
     let mut done = AfterSuccess::default();
@@ -154,7 +154,7 @@ async fn promote<C: Cloud>(
 }
 
 /// A warning in the log (annotation in Actions); returns it as the summary shows it.
-pub fn warn<W: Write>(console: &mut Console<W>, title: &str, message: &str) -> String {
+pub fn warn<W: Write>(console: &Console<W>, title: &str, message: &str) -> String {
     console.warning(title, message);
     format!("{title}: {message}")
 }

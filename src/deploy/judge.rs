@@ -70,7 +70,7 @@ impl Judged {
 pub async fn judge<C: Cloud, W: Write>(
     cloud: &C,
     req: &DeployRequest,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     judged: &mut Judged,
     deadline: tokio::time::Instant,

@@ -105,7 +105,7 @@ pub async fn run<C: Cloud, W: Write>(
     cloud: anyhow::Result<&C>,
     req: &DeployRequest,
     ctx: &RunContext,
-    console: &mut Console<W>,
+    console: &Console<W>,
     github: Option<&mut Tracker>,
     progress: &Progress,
     stop: impl std::future::Future<Output = &'static str>,
@@ -138,7 +138,7 @@ pub async fn run<C: Cloud, W: Write>(
 /// rolled back, within the runner's grace period.
 async fn roll_back_on_cancel<C: Cloud, W: Write>(
     cloud: &C,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> Vec<(usize, CancelRollback)> {
     let record = progress.snapshot();
@@ -160,7 +160,7 @@ async fn steps<C: Cloud, W: Write>(
     cloud: anyhow::Result<&C>,
     req: &DeployRequest,
     ctx: &RunContext,
-    console: &mut Console<W>,
+    console: &Console<W>,
     github: Option<&mut Tracker>,
     progress: &Progress,
     run: &mut DeployRun,
@@ -230,7 +230,7 @@ struct Planned {
 async fn prepare<C: Cloud, W: Write>(
     cloud: &C,
     req: &DeployRequest,
-    console: &mut Console<W>,
+    console: &Console<W>,
     run: &mut DeployRun,
 ) -> anyhow::Result<Planned> {
     let gathered = gather(cloud, req).await?;
@@ -285,7 +285,7 @@ async fn apply_planned<C: Cloud, W: Write>(
     cloud: &C,
     req: &DeployRequest,
     ctx: &RunContext,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     planned: &Planned,
     run: &mut DeployRun,
@@ -486,7 +486,7 @@ async fn judge_unchanged<C: Cloud, W: Write>(
     cloud: &C,
     req: &DeployRequest,
     gathered: &Gathered,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     unchanged: &mut Unchanged,
     deadline: Instant,

@@ -14,7 +14,7 @@ use crate::plan::Plan;
 /// A dry run shows each rendered task definition (values hidden) and changes nothing.
 pub(super) fn show_dry_run<W: Write>(
     plans: &[Plan],
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> anyhow::Result<Vec<Value>> {
     let mut shown_all = Vec::with_capacity(plans.len());
     for plan in plans {
@@ -34,7 +34,7 @@ pub(super) fn show_dry_run<W: Write>(
     Ok(shown_all)
 }
 
-pub(super) fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {
+pub(super) fn log_gathered<W: Write>(console: &Console<W>, g: &Gathered) {
     if let Some(ssm) = &g.ssm {
         let found: Vec<&str> = ssm.values.keys().map(String::as_str).collect();
         console.line(&format!(
@@ -73,7 +73,7 @@ pub(super) fn log_gathered<W: Write>(console: &mut Console<W>, g: &Gathered) {
     }
 }
 
-pub(super) fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan, name_service: bool) {
+pub(super) fn log_plan<W: Write>(console: &Console<W>, plan: &Plan, name_service: bool) {
     let service = if name_service {
         format!("{}: ", plan.service)
     } else {
@@ -104,7 +104,7 @@ pub(super) fn log_plan<W: Write>(console: &mut Console<W>, plan: &Plan, name_ser
 }
 
 /// What the preflight found: a line, each warning, each note (problems end the run as its error).
-pub fn log_preflight<W: Write>(console: &mut Console<W>, found: &crate::preflight::Preflight) {
+pub fn log_preflight<W: Write>(console: &Console<W>, found: &crate::preflight::Preflight) {
     console.group("Preflight");
     let n = found.problems.len();
     console.line(&format!(

@@ -154,7 +154,7 @@ impl PreDeployPlan {
     }
 }
 
-pub fn log<W: Write>(console: &mut Console<W>, pre: &PreDeployPlan, dry_run: bool) {
+pub fn log<W: Write>(console: &Console<W>, pre: &PreDeployPlan, dry_run: bool) {
     let family = pre.rendered["family"].as_str().unwrap_or_default();
     console.group(&format!(
         "Pre-deploy task: family {family}, container {}{}",

@@ -9,7 +9,7 @@ use crate::domain::ecs::short_task_definition;
 use super::{Report, Status};
 
 /// Prints the end of a run: on a failure, why (annotation) and the evidence; then the result.
-pub fn verdict<W: Write>(report: &Report, console: &mut Console<W>) {
+pub fn verdict<W: Write>(report: &Report, console: &Console<W>) {
     console.end_group();
     if report.failure.is_some() {
         failure(report, console);
@@ -28,7 +28,7 @@ pub fn verdict<W: Write>(report: &Report, console: &mut Console<W>) {
     ));
 }
 
-fn failure<W: Write>(report: &Report, console: &mut Console<W>) {
+fn failure<W: Write>(report: &Report, console: &Console<W>) {
     let Some(failure) = &report.failure else {
         return;
     };
@@ -51,7 +51,7 @@ fn failure<W: Write>(report: &Report, console: &mut Console<W>) {
 }
 
 /// Stopped tasks, unhealthy load balancer targets and the last service events.
-fn evidence<W: Write>(report: &Report, console: &mut Console<W>) {
+fn evidence<W: Write>(report: &Report, console: &Console<W>) {
     if !report.failed_tasks.is_empty() {
         console.group("Stopped tasks");
         for task in report.failed_tasks.iter().take(5) {
@@ -86,7 +86,7 @@ fn evidence<W: Write>(report: &Report, console: &mut Console<W>) {
 
 /// What the failed tasks printed last: the runner is told to mask the environment values first,
 /// and the lines (already masked by us) print fenced, so none of them is a workflow command.
-fn task_logs<W: Write>(report: &Report, console: &mut Console<W>) {
+fn task_logs<W: Write>(report: &Report, console: &Console<W>) {
     if report.task_logs.logs.is_empty() {
         return;
     }

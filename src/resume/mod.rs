@@ -54,7 +54,7 @@ pub struct ResumeRun {
 pub async fn run<C: Cloud, W: Write>(
     cloud: anyhow::Result<&C>,
     req: &ResumeRequest,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     stop: impl std::future::Future<Output = &'static str>,
 ) -> ResumeRun {
@@ -70,7 +70,7 @@ pub async fn run<C: Cloud, W: Write>(
 async fn steps<C: Cloud, W: Write>(
     cloud: anyhow::Result<&C>,
     req: &ResumeRequest,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     run: &mut ResumeRun,
 ) -> anyhow::Result<()> {
@@ -136,7 +136,7 @@ async fn act<C: Cloud, W: Write>(
     cloud: &C,
     req: &ResumeRequest,
     sd: &ServiceDeployment,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> anyhow::Result<Acted> {
     let arn = &req.deployment.arn;

@@ -93,8 +93,8 @@ async fn roll_back<C: Cloud>(cloud: &C, w: &Watched, progress: &Progress) -> Can
         );
     };
     // The update's own log lines go nowhere: the run is ending, the report says what was done.
-    let mut quiet = Console::new(std::io::sink(), Mode::Human);
-    match crate::rollback::start(cloud, &w.cluster, &w.initial, &to, &mut quiet, progress).await {
+    let quiet = Console::new(std::io::sink(), Mode::Human);
+    match crate::rollback::start(cloud, &w.cluster, &w.initial, &to, &quiet, progress).await {
         Ok(back) => CancelRollback::Updated {
             to,
             deployment: back.target.deployment_id,
@@ -112,7 +112,7 @@ async fn roll_back<C: Cloud>(cloud: &C, w: &Watched, progress: &Progress) -> Can
 pub fn say<W: Write>(
     done: &[(usize, CancelRollback)],
     in_flight: &[(usize, Watched)],
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) {
     for (i, what) in done {
         if let Some((_, w)) = in_flight.iter().find(|(j, _)| j == i) {

@@ -25,7 +25,7 @@ async fn wait<C: Cloud, W: Write>(
     cloud: &C,
     watched: Watched,
     limits: Limits,
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> Outcome {
     watch::watch(&mut Ecs(cloud), &[watched], limits, console)
         .await
@@ -48,7 +48,7 @@ pub(crate) async fn check_production_target<C: Cloud, W: Write>(
     target: &crate::request::Target,
     cluster: &str,
     now: &ServiceState,
-    console: &mut Console<W>,
+    console: &Console<W>,
     warnings: &mut Vec<String>,
 ) -> Result<(), UserError> {
     let (tags, ssm_clusters) = tokio::join!(
@@ -148,7 +148,7 @@ pub struct RollbackWaited {
 pub async fn run<C: Cloud, W: Write>(
     cloud: anyhow::Result<&C>,
     req: &RollbackRequest,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     stop: impl std::future::Future<Output = &'static str>,
 ) -> CommandRun {
@@ -168,7 +168,7 @@ pub async fn run<C: Cloud, W: Write>(
 async fn steps<C: Cloud, W: Write>(
     cloud: anyhow::Result<&C>,
     req: &RollbackRequest,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
     run: &mut CommandRun,
 ) -> anyhow::Result<()> {
@@ -256,7 +256,7 @@ async fn wait_for_rollback<C: Cloud, W: Write>(
     cloud: &C,
     watched: Watched,
     limits: Limits,
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> RollbackWaited {
     let target = watched.target.clone();
     let target = &target;
@@ -291,7 +291,7 @@ async fn already_there<C: Cloud, W: Write>(
     cluster: &str,
     now: ServiceState,
     limits: Limits,
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> AlreadyThere {
     let task_definition = now.task_definition.clone();
     let verdict = match watch::live(&now) {

@@ -119,7 +119,7 @@ pub struct Waited {
 pub async fn begin_all<C: Cloud, W: Write>(
     cloud: &C,
     started: &[Started],
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> Vec<(usize, Begun)> {
     let mut begun = Vec::with_capacity(started.len());
@@ -139,7 +139,7 @@ pub async fn begin_all<C: Cloud, W: Write>(
 async fn begin<C: Cloud, W: Write>(
     cloud: &C,
     s: &Started,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> Begun {
     let name = &s.outcome.last_state.name;
@@ -325,7 +325,7 @@ pub async fn wait_all<C: Cloud, W: Write>(
     cloud: &C,
     begun: &[(usize, Begun)],
     limits: Limits,
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> Vec<Waited> {
     let pending: Vec<(usize, &Watched, bool)> = begun
         .iter()
@@ -385,7 +385,7 @@ async fn at_hook<C: Cloud, W: Write>(
     s: &Started,
     service_deployment: &str,
     hook_id: &str,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> Begun {
     let name = &s.outcome.last_state.name;
@@ -439,7 +439,7 @@ async fn through_ecs<C: Cloud, W: Write>(
     s: &Started,
     service_deployment: &str,
     hook_id: Option<&str>,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> Result<Begun, String> {
     let name = &s.outcome.last_state.name;
@@ -510,7 +510,7 @@ pub(crate) async fn start<C: Cloud, W: Write>(
     cluster: &str,
     now: &ServiceState,
     to: &str,
-    console: &mut Console<W>,
+    console: &Console<W>,
     progress: &Progress,
 ) -> anyhow::Result<Watched> {
     let update = ServiceUpdate {

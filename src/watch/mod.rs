@@ -222,7 +222,7 @@ pub async fn wait_for<C: Cloud, W: Write>(
     cloud: &C,
     watched: &[(usize, Watched)],
     limits: Limits,
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> Vec<Outcome> {
     let items: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
     let deployments: Vec<&str> = items
@@ -279,7 +279,7 @@ pub async fn watch<O: Observe, W: Write>(
     observer: &mut O,
     items: &[Watched],
     limits: Limits,
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> Vec<Outcome> {
     let started = Instant::now();
     let deadline = limits.deadline.unwrap_or(started + limits.timeout);

@@ -104,7 +104,7 @@ impl Tracked {
         service: &str,
         sd: ServiceDeployment,
         elapsed: &str,
-        console: &mut Console<W>,
+        console: &Console<W>,
     ) -> bool {
         self.failed_reads = 0;
         let now = Instant::now();
@@ -199,7 +199,7 @@ pub(super) async fn poll<O: Observe, W: Write>(
     tracked: &mut [&mut Tracked],
     deadline: Instant,
     elapsed: &str,
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> bool {
     let changed = find_and_read(observer, items, tracked, deadline, elapsed, console).await;
     let mut given_up: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -228,7 +228,7 @@ async fn find_and_read<O: Observe, W: Write>(
     tracked: &mut [&mut Tracked],
     deadline: Instant,
     elapsed: &str,
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> bool {
     for (item, t) in items.iter().zip(tracked.iter_mut()) {
         let ServiceDeploymentRef::SentAt(sent) = t.reference else {

@@ -205,7 +205,7 @@ impl Progress {
         &mut self,
         item: &Watched,
         states: &[ServiceState],
-        console: &mut Console<W>,
+        console: &Console<W>,
     ) -> bool {
         match states.iter().find(|s| s.name == item.initial.name) {
             Some(state) if state.status == ServiceStatus::Active => {
@@ -276,7 +276,7 @@ impl Progress {
         elapsed: &str,
         deadline: Instant,
         safety_net: Duration,
-        console: &mut Console<W>,
+        console: &Console<W>,
     ) -> bool {
         let mut changed = false;
         let ours = self.state.deployment(&item.target.deployment_id);
@@ -340,7 +340,7 @@ impl Progress {
         &mut self,
         tasks: Vec<StoppedTask>,
         elapsed: &str,
-        console: &mut Console<W>,
+        console: &Console<W>,
     ) -> bool {
         let mut changed = false;
         for task in tasks {
@@ -368,7 +368,7 @@ pub(super) async fn poll_services<O: Observe, W: Write>(
     items: &[Watched],
     progress: &mut [Progress],
     deadline: Instant,
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> bool {
     let mut by_cluster: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, item) in items
@@ -465,7 +465,7 @@ pub(super) async fn poll_service_deployments<O: Observe, W: Write>(
     progress: &mut [Progress],
     deadline: Instant,
     elapsed: &str,
-    console: &mut Console<W>,
+    console: &Console<W>,
 ) -> bool {
     let (watched, mut tracked): (Vec<&Watched>, Vec<&mut Tracked>) = items
         .iter()

@@ -264,8 +264,8 @@ async fn run(
     items: &[Watched],
     limits: Limits,
 ) -> (Vec<Outcome>, Duration, String) {
-    let mut console = Console::new(Vec::new(), Mode::Human);
-    let outcomes = watch(script, items, limits, &mut console).await;
+    let console = Console::new(Vec::new(), Mode::Human);
+    let outcomes = watch(script, items, limits, &console).await;
     (
         outcomes,
         script.start.elapsed(),

@@ -50,11 +50,11 @@ async fn resume(model: &Model, inputs: &[(&str, &str)]) -> (Report, String, Dura
     let started = Instant::now();
     let mut log = Vec::new();
     let run = {
-        let mut console = Console::new(&mut log, Mode::Human);
+        let console = Console::new(&mut log, Mode::Human);
         ecs_ship::resume::run(
             Ok(model),
             &req,
-            &mut console,
+            &console,
             &Progress::default(),
             std::future::pending(),
         )

@@ -74,12 +74,12 @@ pub(crate) async fn deploy(
     let started = Instant::now();
     let mut log = Vec::new();
     let run = {
-        let mut console = Console::new(&mut log, Mode::Human);
+        let console = Console::new(&mut log, Mode::Human);
         deploy::run(
             Ok(model),
             &req,
             &RunContext::default(),
-            &mut console,
+            &console,
             None,
             &Progress::default(),
             std::future::pending(),
@@ -104,12 +104,12 @@ pub(crate) async fn deploy_until(
     let req = request(inputs);
     let mut log = Vec::new();
     let run = {
-        let mut console = Console::new(&mut log, Mode::Human);
+        let console = Console::new(&mut log, Mode::Human);
         deploy::run(
             Ok(model),
             &req,
             &RunContext::default(),
-            &mut console,
+            &console,
             None,
             &Progress::default(),
             stop,
