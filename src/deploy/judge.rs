@@ -75,13 +75,31 @@ pub async fn judge<C: Cloud, W: Write>(
     judged: &mut Judged,
     deadline: tokio::time::Instant,
 ) -> bool {
-    // The rollout's wait ends at the deploy's deadline; a rollback gets its own.
-    let limits = Limits::of(&req.target);
-    let watch_limits = Limits {
+    let outcomes =
+        watch::wait_for(cloud, &judged.watched, watch_limits(req, deadline), console).await;
+    after_watch(cloud, req, console, progress, judged, outcomes).await
+}
+
+/// The rollout's wait ends at the deploy's deadline; a rollback gets its own.
+pub fn watch_limits(req: &DeployRequest, deadline: tokio::time::Instant) -> Limits {
+    Limits {
         deadline: Some(deadline),
-        ..limits
-    };
-    let outcomes = watch::wait_for(cloud, &judged.watched, watch_limits, console).await;
+        ..Limits::of(&req.target)
+    }
+}
+
+/// With the watch's outcomes (one per watched deployment, in order): on success the digests ECS
+/// resolved; on a failure its explanation and the rollback policy. Whether every rollout
+/// completed.
+pub async fn after_watch<C: Cloud, W: Write>(
+    cloud: &C,
+    req: &DeployRequest,
+    console: &Console<W>,
+    progress: &Progress,
+    judged: &mut Judged,
+    outcomes: Vec<Outcome>,
+) -> bool {
+    let limits = Limits::of(&req.target);
     // Verdicts are in: nothing is in flight for `on-cancel` any more (rollbacks keep their own).
     progress.note(|r| r.in_flight.clear());
     judged.outcomes = Some(outcomes.clone());

@@ -20,7 +20,7 @@ use crate::apply::cleanup::{self, Cleaned};
 use crate::apply::predeploy::run_planned;
 use crate::apply::record::{self, AfterSuccess, Shipped, ShippedService};
 use crate::apply::register::Registrar;
-use crate::apply::{Update, reread, ship_all};
+use crate::apply::{Shipping, ToWatch, Update, reread, ship_all};
 use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::domain::ecs::{OnCancel, ServiceDeploymentRef, short_task_definition};
@@ -316,8 +316,17 @@ async fn apply_planned<C: Cloud, W: Write>(
                 crate::text::human_duration(req.target.timeout)
             )
         })??;
-    let done = ship_all(
-        cloud, &registrar, plans, &befores, console, progress, deadline,
+    let (done, outcomes) = ship_and_watch(
+        &Shipping {
+            cloud,
+            registrar: &registrar,
+            befores: &befores,
+            console,
+            progress,
+            deadline,
+        },
+        req,
+        plans,
     )
     .await;
     let (arns, updates) = (done.arns, done.updates);
@@ -339,7 +348,22 @@ async fn apply_planned<C: Cloud, W: Write>(
         return Ok(());
     }
     let judged = run.judged.insert(Judged::new(watched, errors));
-    if !judge::judge(cloud, req, console, progress, judged, deadline).await {
+    let verdict = match outcomes {
+        Some(outcomes) => {
+            // In the order of the deployments watched.
+            let mut by_index: std::collections::BTreeMap<usize, watch::Outcome> =
+                outcomes.into_iter().collect();
+            let outcomes = judged
+                .watched
+                .iter()
+                .filter_map(|(i, _)| by_index.remove(i))
+                .collect();
+            judge::after_watch(cloud, req, console, progress, judged, outcomes).await
+        }
+        // Not waiting, and something failed: the rest is judged all the same.
+        None => judge::judge(cloud, req, console, progress, judged, deadline).await,
+    };
+    if !verdict {
         return Ok(());
     }
     if judged.paused() {
@@ -356,6 +380,46 @@ async fn apply_planned<C: Cloud, W: Write>(
         run.cleaned = Some(cleanup::run(cloud, keep, &shipped.services, console, progress).await);
     }
     Ok(())
+}
+
+/// Ships the plans and, when the deploy waits, watches each deployment from its own update while
+/// the others ship: what shipping did, and each watched deployment's outcome by service index.
+async fn ship_and_watch<C: Cloud, W: Write>(
+    shipping: &Shipping<'_, C, W>,
+    req: &DeployRequest,
+    plans: &[Plan],
+) -> (crate::apply::Shipped, Option<Vec<(usize, watch::Outcome)>>) {
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let (started, incoming) = if req.target.wait {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        (Some(sender), Some(receiver))
+    } else {
+        (None, None)
+    };
+    let ship = async {
+        let to_watch = ToWatch {
+            started,
+            failed: &failed,
+        };
+        // Dropping `to_watch` when done tells the watch no more deployments will start.
+        ship_all(shipping, plans, &to_watch).await
+    };
+    let watching = async {
+        match incoming {
+            Some(incoming) => Some(
+                watch::watch_incoming(
+                    &mut watch::Ecs(shipping.cloud),
+                    incoming,
+                    judge::watch_limits(req, shipping.deadline),
+                    shipping.console,
+                    &failed,
+                )
+                .await,
+            ),
+            None => None,
+        }
+    };
+    tokio::join!(ship, watching)
 }
 
 /// The preflight of what the deploy would start: each new revision once (all of them for

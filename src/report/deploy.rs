@@ -211,6 +211,16 @@ fn applied(report: &mut Report, run: &DeployRun) {
         }
     }
     let Some(updates) = &run.updates else {
+        // Cancelled while shipping and watching went on together: the rollouts started so far.
+        let in_flight: Vec<Update> = (0..report.services.len())
+            .map(|i| match run.progress.in_flight.get(&i) {
+                Some(watched) => Update::Started {
+                    watched: Box::new(watched.clone()),
+                },
+                None => Update::Skipped,
+            })
+            .collect();
+        updated(report, &in_flight);
         return;
     };
     updated(report, updates);
@@ -295,6 +305,11 @@ fn updated(report: &mut Report, updates: &[Update]) {
             Update::NoDeployment { why } => {
                 service.status = Status::Failed;
                 service.failure = Some(why.clone());
+            }
+            Update::Held { why } => {
+                service.status = Status::NotUpdated;
+                service.failure = Some(why.clone());
+                service.task_definition_arn = Some(service.previous_task_definition_arn.clone());
             }
             Update::Started { watched } => {
                 service.rollout = Some(Rollout::of(&watched.initial, &watched.target));

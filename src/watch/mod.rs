@@ -31,7 +31,11 @@ use tracking::{Progress, poll_services};
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::error::TryRecvError;
 
 use tokio::time::Instant;
 
@@ -225,16 +229,6 @@ pub async fn wait_for<C: Cloud, W: Write>(
     console: &Console<W>,
 ) -> Vec<Outcome> {
     let items: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
-    let deployments: Vec<&str> = items
-        .iter()
-        .map(|w| w.target.deployment_id.as_str())
-        .collect();
-    console.group(&format!(
-        "Wait for deployment{} {} (timeout {})",
-        if deployments.len() > 1 { "s" } else { "" },
-        deployments.join(", "),
-        human_duration(limits.timeout)
-    ));
     if items.is_empty() {
         return Vec::new();
     }
@@ -281,11 +275,48 @@ pub async fn watch<O: Observe, W: Write>(
     limits: Limits,
     console: &Console<W>,
 ) -> Vec<Outcome> {
+    let (sender, incoming) = tokio::sync::mpsc::unbounded_channel();
+    for (i, item) in items.iter().enumerate() {
+        sender
+            .send((i, item.clone()))
+            .expect("the receiver is here");
+    }
+    drop(sender);
+    let failed = AtomicBool::new(false);
+    let mut outcomes = watch_incoming(observer, incoming, limits, console, &failed).await;
+    outcomes.sort_by_key(|(i, _)| *i);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// Watches deployments as they start (`incoming`: each with its service's index; closed when
+/// no more will start), each from its own update, until each has a verdict and no more can
+/// come, or the deadline passes. Sets `failed` as soon as one rollout has failed (the deploy
+/// then updates no further service). The outcomes, with their index, in no particular order.
+pub async fn watch_incoming<O: Observe, W: Write>(
+    observer: &mut O,
+    mut incoming: UnboundedReceiver<(usize, Watched)>,
+    limits: Limits,
+    console: &Console<W>,
+    failed: &AtomicBool,
+) -> Vec<(usize, Outcome)> {
     let started = Instant::now();
     let deadline = limits.deadline.unwrap_or(started + limits.timeout);
-    let mut progress: Vec<Progress> = items.iter().map(Progress::new).collect();
+    let mut keys: Vec<usize> = Vec::new();
+    let mut items: Vec<Watched> = Vec::new();
+    let mut progress: Vec<Progress> = Vec::new();
+    let mut open = true;
     let mut unchanged = 0;
     loop {
+        let arrived = take_arrivals(&mut incoming, &mut open);
+        if !arrived.is_empty() {
+            say_watching(&arrived, items.is_empty(), limits, console);
+            unchanged = 0;
+        }
+        for (key, item) in arrived {
+            keys.push(key);
+            progress.push(Progress::new(&item));
+            items.push(item);
+        }
         let timed_out = Instant::now() >= deadline;
         for (item, p) in items
             .iter()
@@ -293,18 +324,39 @@ pub async fn watch<O: Observe, W: Write>(
             .filter(|(_, p)| p.outcome.is_none())
         {
             p.decide(item, limits, timed_out);
+            if p.outcome.as_ref().is_some_and(|o| !o.verdict.is_good()) {
+                failed.store(true, Ordering::SeqCst);
+            }
         }
         if progress.iter().all(|p| p.outcome.is_some()) {
-            return progress.into_iter().filter_map(|p| p.outcome).collect();
+            if !open {
+                return keys
+                    .into_iter()
+                    .zip(progress)
+                    .filter_map(|(k, p)| Some((k, p.outcome?)))
+                    .collect();
+            }
+            // Nothing to poll until the next deployment starts, or shipping ends.
+            if let Some((key, item)) = incoming.recv().await {
+                say_watching(&[(key, item.clone())], items.is_empty(), limits, console);
+                keys.push(key);
+                progress.push(Progress::new(&item));
+                items.push(item);
+                unchanged = 0;
+            } else {
+                open = false;
+            }
+            continue;
         }
         tokio::time::sleep(
-            next_interval(unchanged, reads_per_poll(items, &progress))
+            next_interval(unchanged, reads_per_poll(&items, &progress))
                 .min(deadline.saturating_duration_since(Instant::now())),
         )
         .await;
         if Instant::now() >= deadline {
             continue; // the deadline decides; no read can be had in no time
         }
+        let items = &items[..];
         let mut changed = poll_services(observer, items, &mut progress, deadline, console).await;
         let elapsed = format!("[{:>5.1}s]", started.elapsed().as_secs_f64());
         changed |= tracking::poll_service_deployments(
@@ -343,6 +395,51 @@ pub async fn watch<O: Observe, W: Write>(
                 .await;
         }
         unchanged = if changed { 0 } else { unchanged + 1 };
+    }
+}
+
+/// The deployments that have started since the last look; `open` turns false once shipping has
+/// ended (no more can come).
+fn take_arrivals(
+    incoming: &mut UnboundedReceiver<(usize, Watched)>,
+    open: &mut bool,
+) -> Vec<(usize, Watched)> {
+    let mut arrived = Vec::new();
+    while *open {
+        match incoming.try_recv() {
+            Ok(item) => arrived.push(item),
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Disconnected) => *open = false,
+        }
+    }
+    arrived
+}
+
+/// Opens the wait's log group with the first deployments to watch; later ones are said in it.
+fn say_watching<W: Write>(
+    arrived: &[(usize, Watched)],
+    first: bool,
+    limits: Limits,
+    console: &Console<W>,
+) {
+    let ids: Vec<&str> = arrived
+        .iter()
+        .map(|(_, w)| w.target.deployment_id.as_str())
+        .collect();
+    if first {
+        console.group(&format!(
+            "Wait for deployment{} {} (timeout {})",
+            if ids.len() > 1 { "s" } else { "" },
+            ids.join(", "),
+            human_duration(limits.timeout)
+        ));
+    } else {
+        for (_, w) in arrived {
+            console.line(&format!(
+                "Also waiting for deployment {} of {}",
+                w.target.deployment_id, w.initial.name
+            ));
+        }
     }
 }
 

@@ -125,9 +125,64 @@ async fn services_sharing_a_family_register_its_revisions_one_after_the_other() 
     assert_eq!(running, ["api:2", "api:3", "api:4"]);
 }
 
+/// Within `RegisterTaskDefinition`'s burst every revision is registered before the first update:
+/// one that fails for good updates nothing, so nothing is rolled back.
 #[tokio::test(start_paused = true)]
-async fn a_registration_that_fails_for_good_leaves_its_service_alone_and_the_others_are_put_back() {
+async fn within_the_burst_a_registration_that_fails_for_good_updates_nothing() {
     let names = names("svc", 3);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let model = Model::new(&refs);
+    model.fault(
+        "RegisterTaskDefinition",
+        2,
+        &AwsError::service(
+            "AccessDeniedException",
+            "not authorized to perform: ecs:RegisterTaskDefinition on family svc2",
+        ),
+        1,
+    );
+    let (_, report, log, _) = deploy(&model, &[("services", &services_input(&names))]).await;
+    assert_eq!(report.exit as i32, 1, "{log}");
+    assert_eq!(output(&report, "status"), "failed");
+    assert!(model.calls("UpdateService").is_empty(), "{log}");
+    let statuses: Vec<(&str, Status)> = report
+        .services
+        .iter()
+        .map(|s| (s.failure.as_deref().unwrap_or_default(), s.status))
+        .collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|(why, _)| why.contains("registering its task definition failed"))
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        report.services.iter().all(|s| s.status != Status::Deployed),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|(why, status)| why
+                .contains("could not be registered, so no service was updated")
+                && *status == Status::NotUpdated)
+            .count(),
+        2,
+        "{statuses:?}"
+    );
+    let back: Vec<String> = names.iter().map(|n| model.running(n)).collect();
+    assert!(back.iter().all(|r| r.ends_with(":1")), "{back:?}\n{log}");
+}
+
+/// Beyond the burst each service is updated as its revision is in and watched from its own
+/// update: one whose registration fails for good is left alone, and those already updated are
+/// put back (all or nothing).
+#[tokio::test(start_paused = true)]
+async fn beyond_the_burst_a_registration_that_fails_for_good_leaves_its_service_alone_and_the_others_are_put_back()
+ {
+    let names = names("svc", 25);
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let model = Model::new(&refs);
     model.fault(
@@ -162,9 +217,55 @@ async fn a_registration_that_fails_for_good_leaves_its_service_alone_and_the_oth
             .as_deref()
             .is_some_and(|n| n.ends_with("(not updated)"))
     );
-    // All or nothing: the two that were updated go back.
     let back: Vec<String> = names.iter().map(|n| model.running(n)).collect();
     assert!(back.iter().all(|r| r.ends_with(":1")), "{back:?}\n{log}");
+}
+
+/// Beyond the burst, a service updated early is watched from its own update: its crash loop fails
+/// the deploy while the last revisions still wait for the bucket, and the services not updated
+/// yet are left alone rather than updated and rolled back.
+#[tokio::test(start_paused = true)]
+async fn beyond_the_burst_a_crash_loop_is_seen_from_its_own_update_and_holds_the_rest() {
+    let names = names("svc", 30);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let model = Model::new(&refs);
+    model.scenario(
+        "svc0",
+        &[crate::model::Scenario::Crash {
+            delay: 0.2,
+            interval: 0.5,
+            exit: 1,
+            reason: None,
+        }],
+    );
+    let (_, report, log, _) = deploy(&model, &[("services", &services_input(&names))]).await;
+    assert_eq!(report.exit as i32, 3, "{log}");
+    let crashed_at = log
+        .lines()
+        .find(|l| l.contains("svc0: task") && l.contains("stopped"))
+        .expect("the crash was seen");
+    assert!(
+        crashed_at.starts_with("[  1.") || crashed_at.starts_with("[  2."),
+        "seen within seconds of the update: {crashed_at}\n{log}"
+    );
+    let held = report
+        .services
+        .iter()
+        .filter(|s| s.status == Status::NotUpdated)
+        .count();
+    assert!(held > 0, "services not updated yet were held back: {log}");
+    assert!(
+        model.calls("UpdateService").len() < 30 + 30,
+        "fewer updates and rollbacks than all of them: {:?}",
+        model.calls("UpdateService").len()
+    );
+    for name in &names {
+        assert!(
+            model.running(name).ends_with(":1"),
+            "{name}: {}",
+            model.running(name)
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
