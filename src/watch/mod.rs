@@ -23,6 +23,7 @@
 
 pub mod diagnose;
 pub mod digests;
+pub mod pace;
 pub mod service_deployments;
 mod tracking;
 pub mod verdict;
@@ -34,6 +35,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
+use pace::Pace;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::mpsc::error::TryRecvError;
 
@@ -235,37 +237,6 @@ pub async fn wait_for<C: Cloud, W: Write>(
     watch(&mut Ecs(cloud), &items, limits, console).await
 }
 
-/// How long to sleep before the next poll: a second while things change; when they do not, two
-/// seconds, or 1.5 s per read a poll makes when it makes more than two (many services), up to
-/// fifteen: a quiet wait for many services stays under a read a second with the safety-net reads
-/// of stopped tasks ([`safety_net`]).
-pub fn next_interval(unchanged_polls: u32, reads_per_poll: usize) -> Duration {
-    if unchanged_polls < 5 {
-        return Duration::from_secs(1);
-    }
-    if reads_per_poll <= 2 {
-        return Duration::from_secs(2);
-    }
-    let millis = u64::try_from(reads_per_poll)
-        .unwrap_or(u64::MAX)
-        .saturating_mul(1500);
-    Duration::from_millis(millis.min(15_000))
-}
-
-/// While a service is short of tasks and nothing says tasks stopped, its stopped tasks are still
-/// read at least this often: every poll for up to three such services, else every 5 s per such
-/// service (at least 30 s), so these reads add about one every 5 s however many services wait.
-fn safety_net(short_of_tasks: usize) -> Duration {
-    if short_of_tasks <= 3 {
-        Duration::ZERO
-    } else {
-        let each = u64::try_from(short_of_tasks)
-            .unwrap_or(u64::MAX)
-            .saturating_mul(5);
-        Duration::from_secs(each.max(30))
-    }
-}
-
 /// Polls until every watched service has a verdict or `limits.timeout` passes, printing one line
 /// per change, each new service event and each failed task. Never fails: what could not be read
 /// is part of the outcome.
@@ -306,6 +277,10 @@ pub async fn watch_incoming<O: Observe, W: Write>(
     let mut progress: Vec<Progress> = Vec::new();
     let mut open = true;
     let mut unchanged = 0;
+    let mut observer = Counted {
+        inner: observer,
+        pace: Pace::default(),
+    };
     loop {
         let arrived = take_arrivals(&mut incoming, &mut open);
         if !arrived.is_empty() {
@@ -348,53 +323,137 @@ pub async fn watch_incoming<O: Observe, W: Write>(
             }
             continue;
         }
-        tokio::time::sleep(
-            next_interval(unchanged, reads_per_poll(&items, &progress))
-                .min(deadline.saturating_duration_since(Instant::now())),
-        )
-        .await;
+        let wait = observer
+            .pace
+            .next(unchanged, reads_per_poll(&items, &progress));
+        tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
         if Instant::now() >= deadline {
             continue; // the deadline decides; no read can be had in no time
         }
-        let items = &items[..];
-        let mut changed = poll_services(observer, items, &mut progress, deadline, console).await;
-        let elapsed = format!("[{:>5.1}s]", started.elapsed().as_secs_f64());
-        changed |= tracking::poll_service_deployments(
-            observer,
-            items,
+        observer.pace.polled();
+        let changed = poll(
+            &mut observer,
+            &items,
             &mut progress,
             deadline,
-            &elapsed,
+            started,
             console,
         )
         .await;
-        let short = items
-            .iter()
-            .zip(&progress)
-            .filter(|(item, p)| {
-                p.outcome.is_none()
-                    && p.state
-                        .deployment(&item.target.deployment_id)
-                        .is_some_and(|d| d.running < d.desired)
-            })
-            .count();
-        for (item, p) in items
-            .iter()
-            .zip(progress.iter_mut())
-            .filter(|(_, p)| p.outcome.is_none() && p.unread.is_none() && !p.gone)
-        {
-            changed |= p
-                .follow(
-                    observer,
-                    item,
-                    &elapsed,
-                    deadline,
-                    safety_net(short),
-                    console,
-                )
-                .await;
-        }
         unchanged = if changed { 0 } else { unchanged + 1 };
+    }
+}
+
+/// One poll of every undecided service: its state, its service deployment, and (on signs of
+/// failure) its stopped tasks. Whether anything changed.
+async fn poll<O: Observe, W: Write>(
+    observer: &mut O,
+    items: &[Watched],
+    progress: &mut [Progress],
+    deadline: Instant,
+    started: Instant,
+    console: &Console<W>,
+) -> bool {
+    let mut changed = poll_services(observer, items, progress, deadline, console).await;
+    let elapsed = format!("[{:>5.1}s]", started.elapsed().as_secs_f64());
+    changed |=
+        tracking::poll_service_deployments(observer, items, progress, deadline, &elapsed, console)
+            .await;
+    let short: Vec<usize> = items
+        .iter()
+        .zip(progress.iter())
+        .enumerate()
+        .filter(|(_, (item, p))| {
+            p.outcome.is_none()
+                && p.state
+                    .deployment(&item.target.deployment_id)
+                    .is_some_and(|d| d.running < d.desired)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    // The safety net reads one service's stopped tasks a poll at most: the one read longest ago
+    // of those whose turn has come.
+    let every = pace::safety_net(short.len());
+    let safety = short
+        .iter()
+        .filter(|i| progress[**i].tasks_read_at.elapsed() >= every)
+        .min_by_key(|i| progress[**i].tasks_read_at)
+        .copied();
+    for (i, (item, p)) in items
+        .iter()
+        .zip(progress.iter_mut())
+        .enumerate()
+        .filter(|(_, (_, p))| p.outcome.is_none() && p.unread.is_none() && !p.gone)
+    {
+        changed |= p
+            .follow(
+                observer,
+                item,
+                &elapsed,
+                deadline,
+                safety == Some(i),
+                console,
+            )
+            .await;
+    }
+    changed
+}
+
+/// An observer whose reads are counted for the watch's pace.
+struct Counted<'a, O> {
+    inner: &'a mut O,
+    pace: Pace,
+}
+
+impl<O: Observe> Observe for Counted<'_, O> {
+    async fn services(
+        &mut self,
+        cluster: &str,
+        names: &[String],
+    ) -> anyhow::Result<Vec<ServiceState>> {
+        self.pace.called(1);
+        self.inner.services(cluster, names).await
+    }
+
+    async fn stopped_tasks(
+        &mut self,
+        cluster: &str,
+        deployment_id: &str,
+        known: &HashSet<String>,
+    ) -> anyhow::Result<Vec<StoppedTask>> {
+        let read = self
+            .inner
+            .stopped_tasks(cluster, deployment_id, known)
+            .await;
+        // `ListTasks`, then `DescribeTasks` for new ones.
+        self.pace
+            .called(1 + usize::from(read.as_ref().is_ok_and(|t| !t.is_empty())));
+        read
+    }
+
+    async fn find_service_deployment(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        task_definition: &str,
+        sent: SystemTime,
+    ) -> anyhow::Result<Option<String>> {
+        let found = self
+            .inner
+            .find_service_deployment(cluster, service, task_definition, sent)
+            .await;
+        // `ListServiceDeployments`, then `DescribeServiceRevisions` for what it listed.
+        self.pace
+            .called(1 + usize::from(found.as_ref().is_ok_and(Option::is_some)));
+        found
+    }
+
+    async fn service_deployments(
+        &mut self,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<ServiceDeployment>> {
+        self.pace.called(1);
+        self.inner.service_deployments(arns).await
     }
 }
 

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
-use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -39,9 +38,12 @@ pub(super) struct Progress {
     /// Why the stopped tasks could not be read (said once).
     pub(super) tasks_unread: Option<String>,
     pub(super) gone: bool,
-    /// When stopped tasks were last read, and how many of ours ran then.
-    tasks_read_at: Option<Instant>,
+    /// When stopped tasks were last read (or the watch began), and how many of ours ran then.
+    pub(super) tasks_read_at: Instant,
     last_running: i32,
+    /// All of ours were placed (running or pending) at a poll: a task started since is a
+    /// replacement.
+    placed_all: bool,
     /// ECS's record of the deployment.
     pub(super) sd: Tracked,
     pub(super) outcome: Option<Outcome>,
@@ -59,8 +61,10 @@ impl Progress {
             unread: None,
             tasks_unread: None,
             gone: false,
-            tasks_read_at: None,
+            // The safety net counts from the start of the watch: no read before a sign.
+            tasks_read_at: Instant::now(),
             last_running: 0,
+            placed_all: false,
             sd: Tracked::new(w),
             outcome: None,
         }
@@ -265,17 +269,18 @@ impl Progress {
         unread.permanent = if permanent { unread.permanent + 1 } else { 0 };
     }
 
-    /// After a poll: reads new stopped tasks when something says tasks stopped (ECS counted more
-    /// failures, fewer of ours run, a service event of tasks started or stopped) or, while ours
-    /// are short of tasks, at least every `safety_net`; and prints what changed. Returns whether
-    /// anything did.
+    /// After a poll: reads new stopped tasks when something says tasks failed (ECS counted more
+    /// failures, fewer of ours run than at the last poll, a service event of tasks stopped, or
+    /// tasks started once all of ours were placed: replacements), never for the starts of the
+    /// rollout itself; or when `safety_net` says it is this service's turn (ours are short of
+    /// tasks, with no such sign, for a while). Prints what changed. Returns whether anything did.
     pub(super) async fn follow<O: Observe, W: Write>(
         &mut self,
         observer: &mut O,
         item: &Watched,
         elapsed: &str,
         deadline: Instant,
-        safety_net: Duration,
+        safety_net: bool,
         console: &Console<W>,
     ) -> bool {
         let mut changed = false;
@@ -283,18 +288,21 @@ impl Progress {
         let failed_now = ours.map_or(0, |d| d.failed_tasks);
         let running = ours.map_or(0, |d| d.running);
         let missing = ours.is_some_and(|d| d.running < d.desired);
-        let churn = self.state.events.iter().any(|e| {
-            !self.seen_events.contains(&e.id)
-                && (e.message.contains(" has stopped ") || e.message.contains(" has started "))
-        });
-        let due = missing
-            && self
-                .tasks_read_at
-                .is_none_or(|at| at.elapsed() >= safety_net);
+        let new_events = || {
+            self.state
+                .events
+                .iter()
+                .filter(|e| !self.seen_events.contains(&e.id))
+        };
+        let stopped = new_events().any(|e| e.message.contains(" has stopped "));
+        let replaced = self.placed_all && new_events().any(|e| e.message.contains(" has started "));
+        let churn = stopped || replaced;
+        self.placed_all |= ours.is_some_and(|d| d.running + d.pending >= d.desired);
+        let due = missing && safety_net;
         let fewer = running < self.last_running;
         self.last_running = running;
         if failed_now > self.failed_tasks || fewer || churn || due {
-            self.tasks_read_at = Some(Instant::now());
+            self.tasks_read_at = Instant::now();
             self.failed_tasks = failed_now;
             let read = tokio::time::timeout(
                 deadline.saturating_duration_since(Instant::now()),

@@ -529,22 +529,6 @@ async fn a_deleted_service_and_a_superseding_deployment_are_outcomes_of_their_ow
 }
 
 #[test]
-fn polling_slows_down_when_nothing_changes_by_the_reads_a_poll_makes() {
-    for reads in [1, 2, 8] {
-        assert_eq!(next_interval(0, reads), Duration::from_secs(1), "changing");
-    }
-    assert_eq!(next_interval(5, 1), Duration::from_secs(2));
-    assert_eq!(next_interval(1000, 2), Duration::from_secs(2));
-    // 50 services: 5 DescribeServices and 3 DescribeServiceDeployments a poll.
-    assert_eq!(next_interval(5, 8), Duration::from_secs(12));
-    assert_eq!(
-        next_interval(5, 40),
-        Duration::from_secs(15),
-        "never beyond fifteen seconds"
-    );
-}
-
-#[test]
 fn durations_read_naturally() {
     assert_eq!(human_duration(Duration::from_secs(45)), "45s");
     assert_eq!(human_duration(Duration::from_mins(15)), "15m");

@@ -686,9 +686,13 @@ impl World {
                 private_ip: Some(format!("10.0.0.{}", id % 250)),
             },
         );
+        // It stopped on its own (failed to start, or its essential container exited): the
+        // scheduler starts a replacement, and that is what the service's events say (a
+        // scheduler-initiated stop would say "has stopped").
+        let replacement = self.id();
         self.event(
             service,
-            &format!("has stopped 1 running tasks: (task {id:032x})."),
+            &format!("has started 1 tasks: (task {replacement:032x})."),
         );
     }
 
@@ -877,6 +881,12 @@ impl World {
             },
         );
         state.task_definition = task_definition.to_string();
+        let desired = state.desired;
+        let task = self.id();
+        self.event(
+            service,
+            &format!("has started {desired} tasks: (task {task:032x})."),
+        );
         id
     }
 

@@ -407,7 +407,13 @@ def stop_task(service, dep, stop_code, reason, exit_code=None, container_reason=
     if exit_code not in (None, 0) and stop_code == "EssentialContainerExited":
         lines = app_log_lines(td, container.name, exit_code, task.id)
         write_task_log(td, container.name, task.id, lines[:-1] + list(log) + lines[-1:])
-    add_event(service, f"has stopped 1 running tasks: (task {task.id}).")
+    if stop_code == "ServiceSchedulerInitiated":
+        # The scheduler stopped it (a failed health check): ECS says so.
+        add_event(service, f"has stopped 1 running tasks: (task {task.id}).")
+    else:
+        # It stopped on its own (failed to start, its essential container exited): the scheduler
+        # starts a replacement, and that is what the service's events say.
+        add_event(service, f"has started 1 tasks: (task {uuid.uuid4().hex}).")
     record("task-stopped", service, dep)
     return task
 
