@@ -44,6 +44,7 @@ fn canned(status: &'static str, content_type: &'static str, body: &'static str) 
 
 async fn clients(url: &str) -> Clients {
     let config = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(super::http_client())
         .endpoint_url(url)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_ecs::config::Credentials::new(

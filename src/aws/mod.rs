@@ -63,6 +63,7 @@ impl Clients {
         // Throttling (RegisterTaskDefinition allows ~1/s, shared with every other deploy in the
         // account) is retried with backoff; six attempts outlast a burst from a concurrent deploy.
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client())
             .retry_config(RetryConfig::standard().with_max_attempts(6))
             .timeout_config(timeouts());
         if let Some(region) = region {
@@ -111,6 +112,17 @@ impl Clients {
             .build();
         aws_sdk_ecr::Client::from_conf(config)
     }
+}
+
+/// The one HTTPS client every AWS client shares: hyper 1 and rustls with *ring*, the same stack
+/// octocrab uses (so no second TLS library is built in).
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// Every AWS call has a deadline: a connection that does not open in 3 s, an attempt that gets no

@@ -16,6 +16,7 @@ const SERVICE: &str = "bellyfed-dev-service";
 
 fn client(em: &Emulator) -> aws_sdk_ecs::Client {
     let config = aws_sdk_ecs::Config::builder()
+        .http_client(ecs_ship::aws::http_client())
         .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
         .region(aws_sdk_ecs::config::Region::new("us-east-1"))
         .endpoint_url(em.endpoint())

@@ -166,6 +166,7 @@ fn register_at_once(em: &Emulator, families: &[String]) -> Vec<Result<(), Option
         .unwrap();
     runtime.block_on(async {
         let config = aws_sdk_ecs::Config::builder()
+            .http_client(ecs_ship::aws::http_client())
             .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
             .region(aws_sdk_ecs::config::Region::new("us-east-1"))
             .endpoint_url(em.endpoint())
