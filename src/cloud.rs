@@ -466,6 +466,18 @@ pub trait Cloud {
         lines: u16,
     ) -> impl Future<Output = Answer<Vec<String>>>;
 
+    /// The task definitions the EventBridge rules of the default event bus run in the cluster
+    /// (scheduled tasks), as their targets name them: `(rule, task definition)`.
+    /// `ListRuleNamesByTarget` for the cluster, then `ListTargetsByRule`.
+    fn rule_task_definitions(
+        &self,
+        cluster_arn: &str,
+    ) -> impl Future<Output = Answer<Vec<(String, String)>>>;
+    /// The task definitions the region's EventBridge Scheduler schedules run (in any group), as
+    /// their targets name them: `(group/schedule, task definition)`. `ListSchedules`, then
+    /// `GetSchedule` for those whose target is an ECS cluster.
+    fn schedule_task_definitions(&self) -> impl Future<Output = Answer<Vec<(String, String)>>>;
+
     /// Every target of a target group with its health. `DescribeTargetHealth`.
     fn target_health(
         &self,

@@ -1,8 +1,10 @@
 //! `keep-revisions`: after a verified success, deregister old revisions of each deployed family
 //! beyond the newest N. Never a revision that anything may still need: one a service in the
-//! region runs in any of its deployments, one a running task uses, or a rollback target. What is
-//! in use is read in full first; if that read fails or is too large to finish, nothing is
-//! deregistered. Paced at the sustained rate and capped per run; problems are warnings.
+//! region runs in any of its deployments, one a running task uses, one a scheduled job runs (an
+//! EventBridge rule's ECS target, an EventBridge Scheduler schedule's: ECS refuses to start a
+//! task from an INACTIVE revision), or a rollback target. What is in use is read in full first;
+//! if that read fails or is too large to finish, nothing is deregistered. Paced at the sustained
+//! rate and capped per run; problems are warnings.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -27,7 +29,7 @@ const MAX_SERVICES: usize = 2_000;
 const MAX_TASKS: usize = 10_000;
 
 /// Which revisions to deregister: those beyond the newest `keep` (of `newest_first`) that are not
-/// protected, at most `limit`. Pure.
+/// protected (`family:revision`), at most `limit`. Pure.
 pub fn to_deregister(
     newest_first: &[String],
     keep: usize,
@@ -37,14 +39,15 @@ pub fn to_deregister(
     newest_first
         .iter()
         .skip(keep)
-        .filter(|arn| !protected.contains(arn.as_str()))
+        .filter(|arn| !protected.contains(crate::domain::ecs::short_task_definition(arn)))
         .take(limit)
         .cloned()
         .collect()
 }
 
-/// Every task definition in use in the region: in any deployment of any service of any
-/// cluster, or by a running task.
+/// Every task definition in use in the region (as `family:revision`): in any deployment of any
+/// service of any cluster, by a running task, or by a scheduled job (a rule's or a schedule's
+/// ECS target; one naming a family without a revision runs its newest, which is always kept).
 pub async fn in_use<C: Cloud>(cloud: &C) -> anyhow::Result<BTreeSet<String>> {
     let clusters = cloud.list_clusters().await?;
     anyhow::ensure!(
@@ -52,9 +55,46 @@ pub async fn in_use<C: Cloud>(cloud: &C) -> anyhow::Result<BTreeSet<String>> {
         "the region has {} clusters, more than the {MAX_CLUSTERS} checked",
         clusters.len()
     );
+    let (used, scheduled) = tokio::join!(
+        run_by_clusters(cloud, &clusters),
+        scheduled(cloud, &clusters)
+    );
+    let mut used = used?;
+    used.extend(scheduled?);
+    Ok(used
+        .iter()
+        .map(|td| crate::domain::ecs::short_task_definition(td).to_string())
+        .collect())
+}
+
+/// What the scheduled jobs of the region run: every EventBridge rule targeting a cluster, every
+/// Scheduler schedule.
+async fn scheduled<C: Cloud>(cloud: &C, clusters: &[String]) -> anyhow::Result<BTreeSet<String>> {
+    let (rules, schedules) = tokio::join!(
+        try_join_all(clusters.iter().map(|c| cloud.rule_task_definitions(c))),
+        cloud.schedule_task_definitions()
+    );
+    let rules =
+        rules.map_err(|err| err.context("reading the EventBridge rules that run ECS tasks"))?;
+    let schedules = schedules.map_err(|err| {
+        err.context("reading the EventBridge Scheduler schedules that run ECS tasks")
+    })?;
+    Ok(rules
+        .into_iter()
+        .flatten()
+        .chain(schedules)
+        .map(|(_, td)| td)
+        .collect())
+}
+
+/// What the services and running tasks of every cluster run.
+async fn run_by_clusters<C: Cloud>(
+    cloud: &C,
+    clusters: &[String],
+) -> anyhow::Result<BTreeSet<String>> {
     let mut used = BTreeSet::new();
     let (mut services_seen, mut tasks_seen) = (0, 0);
-    for cluster in &clusters {
+    for cluster in clusters {
         let services = cloud.list_services(cluster).await?;
         services_seen += services.len();
         anyhow::ensure!(
@@ -119,8 +159,9 @@ pub async fn run<C: Cloud, W: Write>(
         }
     };
     for s in services {
-        protected.insert(s.task_definition_arn.clone());
-        protected.insert(s.previous_task_definition_arn.clone());
+        for arn in [&s.task_definition_arn, &s.previous_task_definition_arn] {
+            protected.insert(crate::domain::ecs::short_task_definition(arn).to_string());
+        }
     }
     let mut families: Vec<&str> = services
         .iter()
@@ -198,7 +239,7 @@ mod tests {
     #[test]
     fn keeps_the_newest_and_never_the_protected() {
         let all = arns(&[9, 8, 7, 6, 5, 4]);
-        let protected: BTreeSet<String> = [all[4].clone()].into(); // api:5 is the rollback target
+        let protected: BTreeSet<String> = ["api:5".to_string()].into(); // the rollback target
         assert_eq!(to_deregister(&all, 2, &protected, 20), arns(&[7, 6, 4]));
         assert_eq!(
             to_deregister(&all, 2, &protected, 2),

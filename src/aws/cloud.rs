@@ -190,6 +190,17 @@ impl Cloud for Clients {
         ecr::pull_through_rules(&client, repository.registry_id.as_deref()).await
     }
 
+    async fn rule_task_definitions(
+        &self,
+        cluster_arn: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        super::events::rule_task_definitions(&self.events, cluster_arn).await
+    }
+
+    async fn schedule_task_definitions(&self) -> anyhow::Result<Vec<(String, String)>> {
+        super::scheduler::schedule_task_definitions(&self.scheduler).await
+    }
+
     async fn any_image(&self, repository: &Repository) -> anyhow::Result<Option<String>> {
         let client = self.ecr_for(repository);
         ecr::any_image(&client, repository.registry_id.as_deref(), &repository.name).await

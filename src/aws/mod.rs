@@ -5,9 +5,11 @@ pub mod deployments;
 pub mod ecr;
 pub mod ecs;
 pub mod elb;
+pub mod events;
 pub mod iam;
 pub mod logs;
 pub mod raw_json;
+pub mod scheduler;
 pub mod secrets;
 pub mod ssm;
 pub mod tasks;
@@ -35,6 +37,8 @@ pub struct Clients {
     pub secrets: aws_sdk_secretsmanager::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub events: aws_sdk_eventbridge::Client,
+    pub scheduler: aws_sdk_scheduler::Client,
     pub region: String,
     config: aws_config::SdkConfig,
 }
@@ -88,6 +92,8 @@ impl Clients {
             secrets: aws_sdk_secretsmanager::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            events: aws_sdk_eventbridge::Client::new(&config),
+            scheduler: aws_sdk_scheduler::Client::new(&config),
             region,
             config,
         })

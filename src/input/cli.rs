@@ -385,7 +385,8 @@ pub struct DeployArgs {
     pub fallback_image: Option<String>,
 
     /// After a verified success, deregister revisions of each deployed family beyond the newest N
-    /// (never one in use or the rollback target; at most 20 per run). Default: keep all.
+    /// (never one a service, running task or scheduled job uses, or the rollback target; at most
+    /// 20 per run). Default: keep all.
     #[arg(long, value_name = "N")]
     pub keep_revisions: Option<String>,
 

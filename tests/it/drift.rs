@@ -181,6 +181,8 @@ fn aws_actions_called() -> std::collections::BTreeSet<String> {
         ("secrets.rs", "secretsmanager"),
         ("iam.rs", "iam"),
         ("logs.rs", "logs"),
+        ("events.rs", "events"),
+        ("scheduler.rs", "scheduler"),
     ] {
         let path = format!("{}/src/aws/{file}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(path).unwrap();

@@ -1678,6 +1678,21 @@ impl Cloud for Model {
         Ok(())
     }
 
+    async fn rule_task_definitions(
+        &self,
+        cluster_arn: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        // The model has no scheduled jobs (the end-to-end tests create them in moto).
+        let _world = self.call("ListRuleNamesByTarget")?;
+        let _ = cluster_arn;
+        Ok(Vec::new())
+    }
+
+    async fn schedule_task_definitions(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let _world = self.call("ListSchedules")?;
+        Ok(Vec::new())
+    }
+
     async fn target_health(&self, _target_group_arn: &str) -> anyhow::Result<Vec<TargetHealth>> {
         let _world = self.call("DescribeTargetHealth")?;
         Ok(Vec::new())

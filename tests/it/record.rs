@@ -114,6 +114,79 @@ fn keep_revisions_deregisters_old_ones_but_never_the_live_or_rollback_target() {
     assert_eq!(em.count("DeregisterTaskDefinition"), 3);
 }
 
+/// Scheduled jobs (an EventBridge rule's ECS target, an EventBridge Scheduler schedule's) run
+/// revisions no service runs: `keep-revisions` keeps them, since ECS refuses to start a task
+/// from an INACTIVE revision; when the schedules cannot be read, nothing is deregistered.
+#[test]
+fn keep_revisions_never_deregisters_what_a_scheduled_job_runs() {
+    let em = Emulator::start(&["dev"]);
+    let deploy = |i: usize| {
+        let vars = format!("RUN: {i}");
+        run_action(
+            Some(&em),
+            &[
+                ("environment", "dev"),
+                ("image-tag", "v2"),
+                ("ssm-prefix", PREFIX),
+                ("environment-variables", &vars),
+                ("keep-revisions", "1"),
+            ],
+        )
+    };
+    let first = deploy(0);
+    assert_eq!(first.code, 0, "{}", first.stdout);
+    let cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/bellyfed-dev";
+    let revision = |n: u32| {
+        format!("arn:aws:ecs:us-east-1:123456789012:task-definition/bellyfed-dev-service:{n}")
+    };
+    // A nightly job (a rule) runs revision 1, an hourly one (a schedule) revision 2.
+    em.aws(
+        "events",
+        "put_rule",
+        &json!({"Name": "nightly", "ScheduleExpression": "cron(0 3 * * ? *)"}),
+    );
+    em.aws(
+        "events",
+        "put_targets",
+        &json!({"Rule": "nightly", "Targets": [{"Id": "job", "Arn": cluster,
+            "RoleArn": "arn:aws:iam::123456789012:role/events",
+            "EcsParameters": {"TaskDefinitionArn": revision(1), "TaskCount": 1}}]}),
+    );
+    em.aws(
+        "scheduler",
+        "create_schedule",
+        &json!({"Name": "hourly", "ScheduleExpression": "rate(1 hour)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {"Arn": cluster, "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+                "EcsParameters": {"TaskDefinitionArn": revision(2)}}}),
+    );
+    for i in 1..4 {
+        let run = deploy(i);
+        assert_eq!(run.code, 0, "{}", run.stdout);
+    }
+    // 5 runs, 4 is its rollback target, 1 and 2 run on a schedule: 3 goes, nothing else.
+    let active: Vec<String> = em.state("dev")["taskDefinitionArns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().rsplit(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(active, ["1", "2", "4", "5"], "{active:?}");
+    // Schedules that cannot be read: nothing is deregistered, and the run says why.
+    em.fault("ListSchedules", "denied", &json!({"times": -1}));
+    em.reset_calls();
+    let run = deploy(9);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(em.count("DeregisterTaskDefinition"), 0, "{:?}", em.calls());
+    assert!(
+        run.summary
+            .contains("could not be read in full, so none was deregistered")
+            && run.summary.contains("EventBridge Scheduler"),
+        "{}",
+        run.summary
+    );
+}
+
 #[test]
 fn the_fallback_image_is_used_only_for_an_empty_repository_and_said_loudly() {
     let em = Emulator::start(&["dev"]);

@@ -254,8 +254,25 @@ class Recorder:
             return [payload]
         return self.app(environ, start_response)
 
+    def rest_call(self, environ, start_response, op):
+        """A restJSON call (EventBridge Scheduler's `GET /schedules...`): recorded, faults injected."""
+        fault = self.take_fault(op)
+        with self.lock:
+            self.calls.append({"service": "scheduler", "op": op, "body": "", "t": time.time(),
+                               "throttled": False, "fault": fault["kind"] if fault else None})
+        if fault is not None:
+            if fault["kind"] == "denied":
+                return self.answer(start_response, "403 Forbidden", "AccessDeniedException",
+                                   f"User: arn:aws:sts::{ACCOUNT}:assumed-role/deploy/ci is not authorized to perform: scheduler:{op} (injected)")
+            return self.inject(fault, environ, start_response, op)
+        return self.app(environ, start_response)
+
     def __call__(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
+        if not target and method == "GET" and path.startswith("/schedules") \
+                and CONTROL_AGENT not in environ.get("HTTP_USER_AGENT", ""):
+            return self.rest_call(environ, start_response, "ListSchedules" if path.rstrip("/") == "/schedules" else "GetSchedule")
         if not target and environ.get("REQUEST_METHOD") == "POST" \
                 and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded") \
                 and CONTROL_AGENT not in environ.get("HTTP_USER_AGENT", ""):
