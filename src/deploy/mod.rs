@@ -23,7 +23,7 @@ use crate::apply::register::Registrar;
 use crate::apply::{Shipping, ToWatch, Update, reread, ship_all};
 use crate::cloud::Cloud;
 use crate::console::Console;
-use crate::domain::ecs::{OnCancel, ServiceDeploymentRef, short_task_definition};
+use crate::domain::ecs::{OnCancel, ServiceDeploymentRef, ServiceState, short_task_definition};
 use crate::domain::outcome::TaskRun;
 use crate::error::UserError;
 use crate::gather::{Gathered, gather};
@@ -224,6 +224,10 @@ struct Planned {
     pre_deploy: Option<PreDeployPlan>,
     /// The production gate's verdict on the real target (names from SSM, tags).
     production: bool,
+    /// The services as they are right before the writes, when no pre-deploy task runs between
+    /// the checks and the writes (read beside the preflight, or the first read when there is no
+    /// preflight); otherwise they are read again after that task.
+    befores: Option<Vec<ServiceState>>,
 }
 
 /// Gathers, checks the production gate on the real target, and plans (logging each step).
@@ -253,15 +257,40 @@ async fn prepare<C: Cloud, W: Write>(
     }
     // What will run is checked: a deploy that changes nothing runs no task.
     let starts = req.verify_only || plans.iter().any(Plan::updates_service);
-    if req.preflight && starts {
-        let found = Box::pin(preflight(
-            cloud,
-            req,
-            &gathered,
-            &plans,
-            pre_deploy.as_ref(),
-        ))
-        .await;
+    let checking = req.preflight && starts;
+    // The services are read again right before the writes, so that a deploy made meanwhile is
+    // not undone. With no pre-deploy task in between (a migration can take minutes) that read is
+    // made beside the preflight's, one round trip fewer; with no preflight either, nothing
+    // waited on AWS since the services were read, and that read is the one.
+    let writes = !req.verify_only
+        && !req.dry_run
+        && pre_deploy.is_none()
+        && plans.iter().any(Plan::updates_service);
+    let checks = async {
+        if checking {
+            Some(
+                Box::pin(preflight(
+                    cloud,
+                    req,
+                    &gathered,
+                    &plans,
+                    pre_deploy.as_ref(),
+                ))
+                .await,
+            )
+        } else {
+            None
+        }
+    };
+    let again = async {
+        match (writes, checking) {
+            (true, true) => Some(reread(cloud, &plans).await),
+            (true, false) => Some(Ok(gathered.services.clone())),
+            (false, _) => None,
+        }
+    };
+    let (found, befores) = tokio::join!(checks, again);
+    if let Some(found) = found {
         show::log_preflight(console, &found);
         let stop = preflight_error(&found);
         run.preflight = Some(found);
@@ -269,11 +298,13 @@ async fn prepare<C: Cloud, W: Write>(
             return Err(err.into());
         }
     }
+    let befores = befores.transpose()?;
     Ok(Planned {
         gathered,
         plans,
         pre_deploy,
         production,
+        befores,
     })
 }
 
@@ -308,19 +339,25 @@ async fn apply_planned<C: Cloud, W: Write>(
     }
     console.group("Deploy");
     // Nothing was written to the services yet: one changed meanwhile stops the run here.
-    let befores = tokio::time::timeout_at(deadline, reread(cloud, plans))
-        .await
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "reading the services again before updating them did not finish within `timeout-minutes` ({}): no service was updated",
-                crate::text::human_duration(req.target.timeout)
-            )
-        })??;
+    let reread_after_task;
+    let befores = if let Some(befores) = &planned.befores {
+        befores
+    } else {
+        reread_after_task = tokio::time::timeout_at(deadline, reread(cloud, plans))
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "reading the services again before updating them did not finish within `timeout-minutes` ({}): no service was updated",
+                    crate::text::human_duration(req.target.timeout)
+                )
+            })??;
+        &reread_after_task
+    };
     let (done, outcomes) = ship_and_watch(
         &Shipping {
             cloud,
             registrar: &registrar,
-            befores: &befores,
+            befores,
             console,
             progress,
             deadline,

@@ -46,20 +46,46 @@ pub struct Gathered {
 }
 
 /// The services and the task definition each runs (each distinct revision described once).
+///
+/// Which revision a service runs is only known from `DescribeServices`; but a service usually
+/// runs the newest revision of the family it deploys into, so when that family is known (an
+/// input, SSM), its newest revision is described at the same time as the services: a round trip
+/// saved in a region far away. A guess that misses (or fails: it is only a guess) costs the
+/// describe it would have made anyway.
 async fn services_and_lives<C: Cloud>(
     cloud: &C,
     resolved: &Resolved,
 ) -> anyhow::Result<(Vec<ServiceState>, Vec<Value>)> {
     let names: Vec<String> = resolved.targets.iter().map(|t| t.service.clone()).collect();
-    let services = describe_all(cloud, &resolved.cluster, &names).await?;
+    let mut families: Vec<&str> = resolved
+        .targets
+        .iter()
+        .filter_map(|t| t.family.as_deref())
+        .collect();
+    families.sort_unstable();
+    families.dedup();
+    let (services, newest) = tokio::join!(
+        describe_all(cloud, &resolved.cluster, &names),
+        futures::future::join_all(families.iter().map(|f| cloud.describe_task_definition(f)))
+    );
+    let services = services?;
+    let guessed: Vec<Value> = newest.into_iter().filter_map(Result::ok).collect();
     let mut arns: Vec<&str> = services
         .iter()
         .map(|s| s.task_definition.as_str())
         .collect();
     arns.sort_unstable();
     arns.dedup();
-    let described =
-        try_join_all(arns.iter().map(|arn| cloud.describe_task_definition(arn))).await?;
+    let described = try_join_all(arns.iter().map(|arn| async {
+        match guessed
+            .iter()
+            .find(|g| g["taskDefinition"]["taskDefinitionArn"].as_str() == Some(*arn))
+        {
+            Some(guess) => Ok(guess.clone()),
+            None => cloud.describe_task_definition(arn).await,
+        }
+    }))
+    .await?;
     let lives = services
         .iter()
         .map(|s| {

@@ -235,13 +235,27 @@ pub async fn run<C: Cloud>(
     for warning in &wants.warnings {
         report.warning(warning.clone());
     }
-    let mut found = Found::default();
-    let (params, secrets, roles, groups, images) = tokio::join!(
+    let mut found = Found {
+        repositories: repositories(&wants, &mut report),
+        log_groups: wants
+            .log_groups
+            .iter()
+            .map(|((region, group), u)| (region.clone(), group.clone(), u.what))
+            .collect(),
+        ..Found::default()
+    };
+    // What the simulator can be asked before any answer is asked beside the existence checks,
+    // for each execution role as the task definitions name it.
+    let guessed_roles = execution_roles(&wants, account);
+    let referenced_parameters = parameter_arns(&wants, account);
+    let early = simulate::early_asks(&found, &referenced_parameters, account);
+    let (params, secrets, roles, groups, images, early_answers) = tokio::join!(
         parameters(cloud, &wants, account),
         secrets(cloud, &wants, account),
         roles(cloud, &wants, account),
         log_groups(cloud, &wants, account),
         images(cloud, &wants, account),
+        simulate::ask(cloud, &guessed_roles, &early),
     );
     found.parameters = judge_parameters(params, &wants, account, &mut report);
     for (used, answer) in secrets {
@@ -269,16 +283,82 @@ pub async fn run<C: Cloud>(
             Err(err) => report.warning(unread("log groups", "logs:DescribeLogGroups", &err)),
         }
     }
-    judge_images(cloud, images, account, &mut report).await;
-    found.repositories = repositories(&wants, &mut report);
-    found.log_groups = wants
-        .log_groups
+    // The rest needs those answers: the secrets' full ARNs, the keys; and the early questions
+    // again for a role that turned out to have another ARN than the one guessed.
+    let late = simulate::late_asks(&found, account);
+    let missed: Vec<(String, String)> = found
+        .execution_roles
         .iter()
-        .map(|((region, group), u)| (region.clone(), group.clone(), u.what))
+        .filter(|r| !guessed_roles.contains(r))
+        .cloned()
         .collect();
-    simulate::check(cloud, &found, account, &mut report).await;
+    let roles = found.execution_roles.clone();
+    let (late_answers, again, ()) = tokio::join!(
+        simulate::ask(cloud, &roles, &late),
+        simulate::ask(cloud, &missed, &early),
+        judge_images(cloud, images, account, &mut report)
+    );
+    // A parameter that does not exist is a problem already, not a permission one too.
+    let counts = |resource: &str| {
+        !referenced_parameters.iter().any(|p| p == resource)
+            || found.parameters.iter().any(|(arn, _)| arn == resource)
+    };
+    for answers in [early_answers, again, late_answers] {
+        simulate::judge_answers(answers, &roles, counts, &mut report);
+    }
     report.duration = started.elapsed();
     report
+}
+
+/// The execution roles of the deploy's account, as the task definitions name them: `(name,
+/// ARN)`, to simulate before `GetRole` answers.
+fn execution_roles(wants: &Wants, account: &Account<'_>) -> Vec<(String, String)> {
+    wants
+        .roles
+        .iter()
+        .filter(|(role, used)| {
+            used.what == RoleKind::Execution && account_of(role).is_none_or(|a| a == account.id)
+        })
+        .map(|(role, _)| (role_name(role).to_string(), role_arn(role, account)))
+        .collect()
+}
+
+/// The ARN of every SSM parameter of the deploy's account the task definitions reference.
+fn parameter_arns(wants: &Wants, account: &Account<'_>) -> Vec<String> {
+    let mut arns: Vec<String> = wants
+        .secrets
+        .values()
+        .filter_map(|used| match &used.what.reference {
+            SecretRef::Parameter {
+                names,
+                region,
+                account: owner,
+            } if owner.as_deref().is_none_or(|a| a == account.id) => {
+                let region = region.as_deref().unwrap_or(account.region);
+                names
+                    .first()
+                    .map(|name| parameter_arn(name, region, account))
+            }
+            _ => None,
+        })
+        .collect();
+    arns.sort();
+    arns.dedup();
+    arns
+}
+
+/// An SSM parameter's ARN in the deploy's account (a name without a leading `/` gets one).
+fn parameter_arn(name: &str, region: &str, account: &Account<'_>) -> String {
+    let path = if name.starts_with('/') {
+        name.to_string()
+    } else {
+        format!("/{name}")
+    };
+    format!(
+        "arn:{}:ssm:{region}:{}:parameter{path}",
+        Partition::of(region).name(),
+        account.id
+    )
 }
 
 /// `None` for the deploy's own region (its client), else the region.
@@ -603,17 +683,7 @@ fn judge_parameters(
             match existing.iter().find(|p| names.contains(&p.name)) {
                 Some(p) => {
                     let region = region.as_deref().unwrap_or(account.region);
-                    let path = if p.name.starts_with('/') {
-                        p.name.clone()
-                    } else {
-                        format!("/{}", p.name)
-                    };
-                    let arn = format!(
-                        "arn:{}:ssm:{region}:{}:parameter{path}",
-                        Partition::of(region).name(),
-                        account.id
-                    );
-                    found.push((arn, p.kms_key.clone()));
+                    found.push((parameter_arn(&p.name, region, account), p.kms_key.clone()));
                 }
                 None => report.problem(format!(
                     "SSM parameter{} ({}) does not exist",

@@ -13,7 +13,7 @@ use crate::domain::arn::Partition;
 
 /// One question to the simulator: actions on resources, and whether a resource policy may
 /// grant them when the role's own policies do not.
-struct Ask {
+pub(super) struct Ask {
     actions: Vec<String>,
     resources: Vec<String>,
     /// What may grant it besides the role (`the secret's resource policy`); `None`: nothing.
@@ -35,9 +35,10 @@ fn key_arn(key: &str, region: &str, account: &str) -> Option<String> {
     ))
 }
 
-fn asks(found: &Found, account: &Account<'_>) -> Vec<Ask> {
+/// Questions whose resources are known before any answer (the images' repositories, the log
+/// groups, the parameters as referenced): asked at the same time as the existence checks.
+pub(super) fn early_asks(found: &Found, parameters: &[String], account: &Account<'_>) -> Vec<Ask> {
     let mut asks = Vec::new();
-    // A question about no resource is not asked.
     let mut ask = |actions: &[&str], resources: Vec<String>, else_granted_by| {
         if !resources.is_empty() {
             asks.push(Ask {
@@ -47,24 +48,7 @@ fn asks(found: &Found, account: &Account<'_>) -> Vec<Ask> {
             });
         }
     };
-    let arns =
-        |found: &[(String, Option<String>)]| found.iter().map(|(arn, _)| arn.clone()).collect();
-    ask(
-        &["secretsmanager:GetSecretValue"],
-        arns(&found.secrets),
-        Some("the secret's resource policy"),
-    );
-    ask(&["ssm:GetParameters"], arns(&found.parameters), None);
-    let mut keys: Vec<String> = found
-        .secrets
-        .iter()
-        .chain(&found.parameters)
-        .filter_map(|(_, key)| key.as_deref())
-        .filter_map(|key| key_arn(key, account.region, account.id))
-        .collect();
-    keys.sort();
-    keys.dedup();
-    ask(&["kms:Decrypt"], keys, Some("the key policy"));
+    ask(&["ssm:GetParameters"], parameters.to_vec(), None);
     let repositories: Vec<String> = found
         .repositories
         .iter()
@@ -101,38 +85,89 @@ fn asks(found: &Found, account: &Account<'_>) -> Vec<Ask> {
     asks
 }
 
-/// Asks the simulator for every execution role; a simulator that cannot be asked (denied, say)
-/// is a warning, said once: what it would have found can still stop the tasks.
-pub(super) async fn check<C: Cloud>(
+/// Questions that need the existence checks' answers: the secrets by their full ARN, and the
+/// customer managed KMS keys of the secrets and parameters found.
+pub(super) fn late_asks(found: &Found, account: &Account<'_>) -> Vec<Ask> {
+    let mut asks = Vec::new();
+    let secrets: Vec<String> = found.secrets.iter().map(|(arn, _)| arn.clone()).collect();
+    if !secrets.is_empty() {
+        asks.push(Ask {
+            actions: vec!["secretsmanager:GetSecretValue".into()],
+            resources: secrets,
+            else_granted_by: Some("the secret's resource policy"),
+        });
+    }
+    let mut keys: Vec<String> = found
+        .secrets
+        .iter()
+        .chain(&found.parameters)
+        .filter_map(|(_, key)| key.as_deref())
+        .filter_map(|key| key_arn(key, account.region, account.id))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    if !keys.is_empty() {
+        asks.push(Ask {
+            actions: vec!["kms:Decrypt".into()],
+            resources: keys,
+            else_granted_by: Some("the key policy"),
+        });
+    }
+    asks
+}
+
+/// One role's answer to one question.
+pub(super) struct Answer<'a> {
+    /// The role's name and ARN.
+    role: (String, String),
+    ask: &'a Ask,
+    result: anyhow::Result<Vec<Evaluation>>,
+}
+
+/// Asks the simulator every question for every role (name, ARN), all at once.
+pub(super) async fn ask<'a, C: Cloud>(
     cloud: &C,
-    found: &Found,
-    account: &Account<'_>,
+    roles: &[(String, String)],
+    asks: &'a [Ask],
+) -> Vec<Answer<'a>> {
+    join_all(roles.iter().flat_map(|role| {
+        asks.iter().map(move |ask| async move {
+            let answer = cloud.simulate_principal_policy(&role.1, &ask.actions, &ask.resources);
+            Answer {
+                role: role.clone(),
+                ask,
+                result: bounded(answer).await,
+            }
+        })
+    }))
+    .await
+}
+
+/// Judges the simulator's answers for the roles that exist, on the resources `counts` keeps (a
+/// parameter that does not exist is already a problem); a simulator that cannot be asked is a
+/// warning, said once: what it would have found can still stop the tasks.
+pub(super) fn judge_answers(
+    answers: Vec<Answer<'_>>,
+    roles: &[(String, String)],
+    counts: impl Fn(&str) -> bool,
     report: &mut Preflight,
 ) {
-    let asks = asks(found, account);
-    if asks.is_empty() {
-        return;
-    }
-    for (name, arn) in &found.execution_roles {
-        let answers = join_all(asks.iter().map(|ask| async move {
-            let answer = cloud.simulate_principal_policy(arn, &ask.actions, &ask.resources);
-            (ask, bounded(answer).await)
-        }))
-        .await;
-        for (ask, answer) in answers {
-            match answer {
-                Ok(evaluations) => {
-                    for e in evaluations {
-                        report.checks += 1;
-                        judge(name, ask, &e, report);
-                    }
+    for answer in answers {
+        if !roles.contains(&answer.role) {
+            continue;
+        }
+        match answer.result {
+            Ok(evaluations) => {
+                for e in evaluations.iter().filter(|e| counts(&e.resource)) {
+                    report.checks += 1;
+                    judge(&answer.role.0, answer.ask, e, report);
                 }
-                Err(err) => report.warning(unread(
-                    "the execution role's permissions",
-                    "iam:SimulatePrincipalPolicy",
-                    &err,
-                )),
             }
+            Err(err) => report.warning(unread(
+                "the execution role's permissions",
+                "iam:SimulatePrincipalPolicy",
+                &err,
+            )),
         }
     }
 }

@@ -22,3 +22,4 @@ mod preflight;
 mod record;
 mod rollout;
 mod services;
+mod trips;

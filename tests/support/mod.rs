@@ -320,6 +320,35 @@ impl Emulator {
             .clone()
     }
 
+    /// Holds every AWS call `seconds` before serving it, as a Region's round trip would.
+    pub fn latency(&self, seconds: f64) {
+        self.control("POST", "/latency", Some(&json!({ "seconds": seconds })));
+    }
+
+    /// The calls so far as stages one after another: a call is in the stage after the latest
+    /// one whose call was answered before it was made (calls made together share a stage).
+    /// With latency set, the number of stages is the number of round trips a deploy waits for.
+    pub fn stages(&self) -> Vec<Vec<String>> {
+        let calls = self.calls_detailed();
+        let at = |c: &Value, key: &str| c[key].as_f64().unwrap_or(f64::INFINITY);
+        let mut depth: Vec<usize> = Vec::with_capacity(calls.len());
+        for call in &calls {
+            let after = calls
+                .iter()
+                .zip(&depth)
+                .filter(|(before, _)| at(before, "end") <= at(call, "t"))
+                .map(|(_, d)| d + 1)
+                .max()
+                .unwrap_or(0);
+            depth.push(after);
+        }
+        let mut stages = vec![Vec::new(); depth.iter().max().map_or(0, |d| d + 1)];
+        for (call, d) in calls.iter().zip(&depth) {
+            stages[*d].push(call["op"].as_str().unwrap_or("?").to_string());
+        }
+        stages
+    }
+
     pub fn count(&self, op: &str) -> usize {
         self.calls().iter().filter(|c| *c == op).count()
     }

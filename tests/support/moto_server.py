@@ -70,6 +70,9 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   `seconds`, then answered), lose (done, then a 500: the answer is lost), reset
                   (the connection closed without an answer)
   POST /faults/clear
+  POST /latency   {"seconds"}                          hold every AWS call that long before serving it
+                  (a Region's round trip): calls made one after another then show apart from calls
+                  made together in /calls, whose entries carry `t` (arrived) and `end` (answered)
   POST /delete-service {"cluster", "service"}          delete a service (as someone would, mid-rollout)
   POST /deregister {"taskDefinition"}                  make a revision INACTIVE
   POST /calls/reset
@@ -152,6 +155,7 @@ class Recorder:
         self.buckets = {}  # op -> (tokens, when last counted)
         self.registering = set()  # families with a RegisterTaskDefinition under way
         self.faults = []  # [{"op", "after", "times", "kind", "seconds", "message"}], first match wins
+        self.latency = 0.0  # seconds every AWS call is held before it is served
 
     def fault(self, spec):
         """Fails calls of one operation: after `after` calls pass, the next `times` (-1: all) get
@@ -237,7 +241,7 @@ class Recorder:
         service = scope[3] if len(scope) > 3 else "query"
         fault = self.take_fault(op)
         with self.lock:
-            self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": time.time(),
+            self.note(environ, {"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": time.time(),
                                "throttled": False, "fault": fault["kind"] if fault else None})
         if fault is not None:
             kind = fault["kind"]
@@ -258,7 +262,7 @@ class Recorder:
         """A restJSON call (EventBridge Scheduler's `GET /schedules...`): recorded, faults injected."""
         fault = self.take_fault(op)
         with self.lock:
-            self.calls.append({"service": "scheduler", "op": op, "body": "", "t": time.time(),
+            self.note(environ, {"service": "scheduler", "op": op, "body": "", "t": time.time(),
                                "throttled": False, "fault": fault["kind"] if fault else None})
         if fault is not None:
             if fault["kind"] == "denied":
@@ -268,6 +272,20 @@ class Recorder:
         return self.app(environ, start_response)
 
     def __call__(self, environ, start_response):
+        """Serves one call: held `latency` seconds first when one is set (a Region's round trip,
+        so calls made one after another show apart from calls made together), and each recorded
+        call's answer time noted as `end`."""
+        environ["recorder.arrived"] = time.time()
+        if CONTROL_AGENT not in environ.get("HTTP_USER_AGENT", "") and self.latency > 0:
+            time.sleep(self.latency)
+        answer = self._serve(environ, start_response)
+        call = environ.get("recorder.call")
+        if call is not None:
+            answer = list(answer)
+            call["end"] = time.time()
+        return answer
+
+    def _serve(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
         if not target and method == "GET" and path.startswith("/schedules") \
@@ -286,7 +304,7 @@ class Recorder:
             fault = self.take_fault(op)
             if fault is not None:
                 with self.lock:
-                    self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": now,
+                    self.note(environ, {"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": now,
                                        "throttled": False, "fault": fault["kind"]})
                 return self.inject(fault, environ, start_response, op)
             family = None
@@ -298,7 +316,7 @@ class Recorder:
                     busy = family in self.registering
                     if not busy:
                         self.registering.add(family)
-                self.calls.append({"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": now,
+                self.note(environ, {"service": service, "op": op, "body": body.decode("utf-8", "replace"), "t": now,
                                    "throttled": throttled, "fault": None})
             if throttled:
                 return self.answer(start_response, "400 Bad Request", "ThrottlingException", "Rate exceeded")
@@ -315,11 +333,19 @@ class Recorder:
                         self.registering.discard(family)
         return self.app(environ, start_response)
 
+    def note(self, environ, call):
+        """Records `call` (under the lock) with its start time `t` taken before any latency, and
+        keeps it in `environ` so its end can be noted."""
+        call["t"] = environ.setdefault("recorder.arrived", call["t"])
+        self.calls.append(call)
+        environ["recorder.call"] = call
+
     def list(self, with_bodies_of=None):
         with self.lock:
             if with_bodies_of:
                 return [c["body"] for c in self.calls if c["op"] == with_bodies_of]
-            return [{"service": c["service"], "op": c["op"], "t": c["t"], "throttled": c["throttled"], "fault": c["fault"]}
+            return [{"service": c["service"], "op": c["op"], "t": c["t"], "end": c.get("end"),
+                     "throttled": c["throttled"], "fault": c["fault"]}
                     for c in self.calls]
 
     def reset(self):
@@ -333,6 +359,7 @@ class Recorder:
             self.faults.clear()
             self.buckets.clear()
             self.registering.clear()
+            self.latency = 0.0
 
 
 def reset_world():
@@ -1259,6 +1286,9 @@ def control_handler(endpoint, recorder):
                     return self.reply({"ok": True})
                 if url.path == "/fault":
                     recorder.fault(payload)
+                    return self.reply({"ok": True})
+                if url.path == "/latency":
+                    recorder.latency = float(payload["seconds"])
                     return self.reply({"ok": True})
                 if url.path == "/faults/clear":
                     with recorder.lock:
