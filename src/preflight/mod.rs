@@ -248,7 +248,8 @@ pub async fn run<C: Cloud>(
     // for each execution role as the task definitions name it.
     let guessed_roles = execution_roles(&wants, account);
     let referenced_parameters = parameter_arns(&wants, account);
-    let early = simulate::early_asks(&found, &referenced_parameters, account);
+    let written_secrets = full_secret_arns(&wants);
+    let early = simulate::early_asks(&found, &referenced_parameters, &written_secrets, account);
     let (params, secrets, roles, groups, images, early_answers) = tokio::join!(
         parameters(cloud, &wants, account),
         secrets(cloud, &wants, account),
@@ -285,7 +286,7 @@ pub async fn run<C: Cloud>(
     }
     // The rest needs those answers: the secrets' full ARNs, the keys; and the early questions
     // again for a role that turned out to have another ARN than the one guessed.
-    let late = simulate::late_asks(&found, account);
+    let late = simulate::late_asks(&found, &written_secrets, account);
     let missed: Vec<(String, String)> = found
         .execution_roles
         .iter()
@@ -298,10 +299,14 @@ pub async fn run<C: Cloud>(
         simulate::ask(cloud, &missed, &early),
         judge_images(cloud, images, account, &mut report)
     );
-    // A parameter that does not exist is a problem already, not a permission one too.
+    // A parameter or secret that does not exist is a problem already, not a permission one
+    // too; nor is a secret asked about as written that turned out to have another ARN.
     let counts = |resource: &str| {
-        !referenced_parameters.iter().any(|p| p == resource)
+        let guessed = referenced_parameters.iter().any(|p| p == resource)
+            || written_secrets.iter().any(|s| s == resource);
+        !guessed
             || found.parameters.iter().any(|(arn, _)| arn == resource)
+            || found.secrets.iter().any(|(arn, _)| arn == resource)
     };
     for answers in [early_answers, again, late_answers] {
         simulate::judge_answers(answers, &roles, counts, &mut report);
@@ -321,6 +326,33 @@ fn execution_roles(wants: &Wants, account: &Account<'_>) -> Vec<(String, String)
         })
         .map(|(role, _)| (role_name(role).to_string(), role_arn(role, account)))
         .collect()
+}
+
+/// The Secrets Manager secrets the task definitions reference by what looks like a full ARN
+/// (the name ends in `-` and the six characters Secrets Manager adds), as written: asked about
+/// before `DescribeSecret` answers, and used when it answers with the same ARN.
+fn full_secret_arns(wants: &Wants) -> Vec<String> {
+    let mut arns: Vec<String> = wants
+        .secrets
+        .values()
+        .filter_map(|used| match &used.what.reference {
+            SecretRef::Secret { arn, .. } if looks_full(arn) => Some(arn.clone()),
+            _ => None,
+        })
+        .collect();
+    arns.sort();
+    arns.dedup();
+    arns
+}
+
+/// Whether a secret's ARN ends in the random suffix Secrets Manager gives every secret (`-` and
+/// six letters or digits): a partial ARN (the name alone) does not.
+fn looks_full(arn: &str) -> bool {
+    let name = arn.rsplit(":secret:").next().unwrap_or_default();
+    let name = name.as_bytes();
+    name.len() > 7
+        && name[name.len() - 7] == b'-'
+        && name[name.len() - 6..].iter().all(u8::is_ascii_alphanumeric)
 }
 
 /// The ARN of every SSM parameter of the deploy's account the task definitions reference.
@@ -822,4 +854,29 @@ pub fn repository_arn(region: &str, registry: &str, name: &str) -> String {
         "arn:{}:ecr:{region}:{registry}:repository/{name}",
         Partition::of(region).name()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_full;
+
+    #[test]
+    fn a_full_secret_arn_ends_in_a_dash_and_six_letters_or_digits() {
+        let arn =
+            |name: &str| format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}");
+        assert!(looks_full(&arn("db-AbC123")));
+        assert!(looks_full(&arn("prod/api/db-xYz789")));
+        for partial in [
+            "db",
+            "db-AbC12",
+            "db_AbC123",
+            "db-AbC12!",
+            "-AbC123",
+            "dé-AbC12",
+        ] {
+            assert!(!looks_full(&arn(partial)), "{partial}");
+        }
+        // Not a character boundary six bytes from the end: no panic, not full.
+        assert!(!looks_full(&arn("d-ééé")));
+    }
 }

@@ -37,7 +37,12 @@ fn key_arn(key: &str, region: &str, account: &str) -> Option<String> {
 
 /// Questions whose resources are known before any answer (the images' repositories, the log
 /// groups, the parameters as referenced): asked at the same time as the existence checks.
-pub(super) fn early_asks(found: &Found, parameters: &[String], account: &Account<'_>) -> Vec<Ask> {
+pub(super) fn early_asks(
+    found: &Found,
+    parameters: &[String],
+    secrets: &[String],
+    account: &Account<'_>,
+) -> Vec<Ask> {
     let mut asks = Vec::new();
     let mut ask = |actions: &[&str], resources: Vec<String>, else_granted_by| {
         if !resources.is_empty() {
@@ -49,6 +54,11 @@ pub(super) fn early_asks(found: &Found, parameters: &[String], account: &Account
         }
     };
     ask(&["ssm:GetParameters"], parameters.to_vec(), None);
+    ask(
+        &["secretsmanager:GetSecretValue"],
+        secrets.to_vec(),
+        Some("the secret's resource policy"),
+    );
     let repositories: Vec<String> = found
         .repositories
         .iter()
@@ -85,11 +95,17 @@ pub(super) fn early_asks(found: &Found, parameters: &[String], account: &Account
     asks
 }
 
-/// Questions that need the existence checks' answers: the secrets by their full ARN, and the
-/// customer managed KMS keys of the secrets and parameters found.
-pub(super) fn late_asks(found: &Found, account: &Account<'_>) -> Vec<Ask> {
+/// Questions that need the existence checks' answers: the secrets by their full ARN (those not
+/// asked about early, as written), and the customer managed KMS keys of the secrets and
+/// parameters found.
+pub(super) fn late_asks(found: &Found, asked: &[String], account: &Account<'_>) -> Vec<Ask> {
     let mut asks = Vec::new();
-    let secrets: Vec<String> = found.secrets.iter().map(|(arn, _)| arn.clone()).collect();
+    let secrets: Vec<String> = found
+        .secrets
+        .iter()
+        .map(|(arn, _)| arn.clone())
+        .filter(|arn| !asked.contains(arn))
+        .collect();
     if !secrets.is_empty() {
         asks.push(Ask {
             actions: vec!["secretsmanager:GetSecretValue".into()],

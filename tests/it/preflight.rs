@@ -240,6 +240,21 @@ fn registry_credentials_by_secret_name_are_looked_up_as_secrets() {
     assert!(!run.output("failure-reason").contains("SSM parameter"));
 }
 
+/// A secret named by its full ARN is asked about as written, before `DescribeSecret` answers:
+/// a role denied it is still a problem, named once.
+#[test]
+fn a_role_denied_a_secret_named_by_its_full_arn_is_a_finding() {
+    let em = Emulator::start(&["dev"]);
+    let secret = em.name_secret_by_full_arn();
+    deny_execution_role(&em, "secretsmanager:GetSecretValue");
+    let run = deploy_dev(&em, &[("environment-variables", "X: 1")]);
+    let problem = format!(
+        "execution role `bellyfed-dev-execution` is denied `secretsmanager:GetSecretValue` on `{secret}`"
+    );
+    assert_stopped(&em, &run, &[&problem]);
+    assert_eq!(run.output("failure-reason").matches(&problem).count(), 1);
+}
+
 #[test]
 fn every_finding_at_once_is_one_error_naming_each() {
     let em = Emulator::start(&["dev"]);

@@ -78,3 +78,26 @@ fn without_the_preflight_a_deploy_waits_for_four_answers_in_a_row() {
         "{shown}"
     );
 }
+
+/// A secret named by its full ARN (as Terraform and CDK write it) is asked about as written,
+/// beside `DescribeSecret`: no stage waits for its answer. (The seeded task definition names its
+/// secret without the suffix, whose full ARN only `DescribeSecret` tells.)
+#[test]
+fn a_secret_named_by_its_full_arn_is_simulated_without_waiting_for_its_description() {
+    let em = Emulator::start(&["dev"]);
+    let secret = em.name_secret_by_full_arn();
+    let stages = stages_of(&em, &[]);
+    let shown = format!("{stages:#?}");
+    assert_eq!(stages.len(), 5, "{shown}");
+    assert!(has(&stages[2], "DescribeSecret"), "{shown}");
+    assert!(has(&stages[2], "SimulatePrincipalPolicy"), "{shown}");
+    assert_eq!(stages[3], ["RegisterTaskDefinition"], "{shown}");
+    // Its permission was still checked, on the ARN ECS will read.
+    let asked = em.bodies_raw("SimulatePrincipalPolicy");
+    assert!(
+        asked
+            .iter()
+            .any(|b| b.contains("GetSecretValue") && b.contains(&secret.replace(':', "%3A"))),
+        "{asked:#?}"
+    );
+}

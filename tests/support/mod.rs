@@ -320,6 +320,48 @@ impl Emulator {
             .clone()
     }
 
+    /// Makes the dev service run a revision naming its secret by its full ARN (with the suffix
+    /// Secrets Manager adds, as Terraform and CDK write it; the seeded one names it without);
+    /// returns that ARN.
+    pub fn name_secret_by_full_arn(&self) -> String {
+        let secret = self.aws(
+            "secretsmanager",
+            "describe_secret",
+            &json!({"SecretId": "bellyfed-dev-db"}),
+        )["ARN"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut live = self.aws(
+            "ecs",
+            "describe_task_definition",
+            &json!({"taskDefinition": "bellyfed-dev-service"}),
+        )["taskDefinition"]
+            .clone();
+        let body = live.as_object_mut().unwrap();
+        for field in [
+            "taskDefinitionArn",
+            "revision",
+            "status",
+            "requiresAttributes",
+            "compatibilities",
+            "registeredAt",
+            "registeredBy",
+        ] {
+            body.remove(field);
+        }
+        live["containerDefinitions"][0]["secrets"][0]["valueFrom"] = json!(secret);
+        let arn = self.aws("ecs", "register_task_definition", &live)["taskDefinition"]
+            ["taskDefinitionArn"]
+            .clone();
+        self.aws(
+            "ecs",
+            "update_service",
+            &json!({"cluster": "bellyfed-dev", "service": "bellyfed-dev-service", "taskDefinition": arn}),
+        );
+        secret
+    }
+
     /// Holds every AWS call `seconds` before serving it, as a Region's round trip would.
     pub fn latency(&self, seconds: f64) {
         self.control("POST", "/latency", Some(&json!({ "seconds": seconds })));
