@@ -445,7 +445,7 @@ async fn ship_and_watch<C: Cloud, W: Write>(
         match incoming {
             Some(incoming) => Some(
                 watch::watch_incoming(
-                    &mut watch::Ecs(shipping.cloud),
+                    &watch::Ecs(shipping.cloud),
                     incoming,
                     judge::watch_limits(req, shipping.deadline),
                     shipping.console,

@@ -119,7 +119,7 @@ async fn steps<C: Cloud, W: Write>(
         d.id,
         crate::text::human_duration(limits.timeout)
     ));
-    let outcome = watch::watch(&mut Ecs(cloud), &[watched], limits, console)
+    let outcome = watch::watch(&Ecs(cloud), &[watched], limits, console)
         .await
         .pop()
         .context("one outcome per watched service")?;

@@ -27,7 +27,7 @@ async fn wait<C: Cloud, W: Write>(
     limits: Limits,
     console: &Console<W>,
 ) -> Outcome {
-    watch::watch(&mut Ecs(cloud), &[watched], limits, console)
+    watch::watch(&Ecs(cloud), &[watched], limits, console)
         .await
         .pop()
         .expect("one outcome per watched service")

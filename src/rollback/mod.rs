@@ -357,7 +357,7 @@ pub async fn wait_all<C: Cloud, W: Write>(
     }
     console.group("Wait for the rollback");
     let items: Vec<Watched> = pending.iter().map(|(_, w, _)| (*w).clone()).collect();
-    let outcomes = watch::watch(&mut Ecs(cloud), &items, limits, console).await;
+    let outcomes = watch::watch(&Ecs(cloud), &items, limits, console).await;
     waited.extend(
         pending
             .iter()

@@ -55,13 +55,13 @@ pub trait Observe {
     /// Describes up to 10 services of one cluster, whatever their status; a service that is
     /// missing from the answer no longer exists.
     fn services(
-        &mut self,
+        &self,
         cluster: &str,
         names: &[String],
     ) -> impl Future<Output = anyhow::Result<Vec<ServiceState>>>;
     /// Stopped tasks started by a deployment, except those in `known`.
     fn stopped_tasks(
-        &mut self,
+        &self,
         cluster: &str,
         deployment_id: &str,
         known: &HashSet<String>,
@@ -69,7 +69,7 @@ pub trait Observe {
     /// The service deployment an update of `service` to `task_definition`, sent at `sent`,
     /// created, if it can be told (see [`service_deployments::ours`]).
     fn find_service_deployment(
-        &mut self,
+        &self,
         cluster: &str,
         service: &str,
         task_definition: &str,
@@ -77,7 +77,7 @@ pub trait Observe {
     ) -> impl Future<Output = anyhow::Result<Option<String>>>;
     /// Up to 20 service deployments; ones ECS does not know are left out.
     fn service_deployments(
-        &mut self,
+        &self,
         arns: &[String],
     ) -> impl Future<Output = anyhow::Result<Vec<ServiceDeployment>>>;
 }
@@ -86,11 +86,7 @@ pub trait Observe {
 pub struct Ecs<'a, C>(pub &'a C);
 
 impl<C: Cloud> Observe for Ecs<'_, C> {
-    async fn services(
-        &mut self,
-        cluster: &str,
-        names: &[String],
-    ) -> anyhow::Result<Vec<ServiceState>> {
+    async fn services(&self, cluster: &str, names: &[String]) -> anyhow::Result<Vec<ServiceState>> {
         self.0
             .poll_services(cluster, names)
             .await
@@ -99,7 +95,7 @@ impl<C: Cloud> Observe for Ecs<'_, C> {
     }
 
     async fn stopped_tasks(
-        &mut self,
+        &self,
         cluster: &str,
         deployment_id: &str,
         known: &HashSet<String>,
@@ -118,7 +114,7 @@ impl<C: Cloud> Observe for Ecs<'_, C> {
     }
 
     async fn find_service_deployment(
-        &mut self,
+        &self,
         cluster: &str,
         service: &str,
         task_definition: &str,
@@ -154,10 +150,7 @@ impl<C: Cloud> Observe for Ecs<'_, C> {
         ))
     }
 
-    async fn service_deployments(
-        &mut self,
-        arns: &[String],
-    ) -> anyhow::Result<Vec<ServiceDeployment>> {
+    async fn service_deployments(&self, arns: &[String]) -> anyhow::Result<Vec<ServiceDeployment>> {
         self.0.describe_service_deployments(arns).await
     }
 }
@@ -234,14 +227,14 @@ pub async fn wait_for<C: Cloud, W: Write>(
     if items.is_empty() {
         return Vec::new();
     }
-    watch(&mut Ecs(cloud), &items, limits, console).await
+    watch(&Ecs(cloud), &items, limits, console).await
 }
 
 /// Polls until every watched service has a verdict or `limits.timeout` passes, printing one line
 /// per change, each new service event and each failed task. Never fails: what could not be read
 /// is part of the outcome.
 pub async fn watch<O: Observe, W: Write>(
-    observer: &mut O,
+    observer: &O,
     items: &[Watched],
     limits: Limits,
     console: &Console<W>,
@@ -264,7 +257,7 @@ pub async fn watch<O: Observe, W: Write>(
 /// come, or the deadline passes. Sets `failed` as soon as one rollout has failed (the deploy
 /// then updates no further service). The outcomes, with their index, in no particular order.
 pub async fn watch_incoming<O: Observe, W: Write>(
-    observer: &mut O,
+    observer: &O,
     mut incoming: UnboundedReceiver<(usize, Watched)>,
     limits: Limits,
     console: &Console<W>,
@@ -277,9 +270,9 @@ pub async fn watch_incoming<O: Observe, W: Write>(
     let mut progress: Vec<Progress> = Vec::new();
     let mut open = true;
     let mut unchanged = 0;
-    let mut observer = Counted {
+    let observer = Counted {
         inner: observer,
-        pace: Pace::default(),
+        pace: std::cell::RefCell::new(Pace::default()),
     };
     loop {
         let arrived = take_arrivals(&mut incoming, &mut open);
@@ -325,21 +318,14 @@ pub async fn watch_incoming<O: Observe, W: Write>(
         }
         let wait = observer
             .pace
+            .borrow_mut()
             .next(unchanged, reads_per_poll(&items, &progress));
         tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
         if Instant::now() >= deadline {
             continue; // the deadline decides; no read can be had in no time
         }
-        observer.pace.polled();
-        let changed = poll(
-            &mut observer,
-            &items,
-            &mut progress,
-            deadline,
-            started,
-            console,
-        )
-        .await;
+        observer.pace.borrow_mut().polled();
+        let changed = poll(&observer, &items, &mut progress, deadline, started, console).await;
         unchanged = if changed { 0 } else { unchanged + 1 };
     }
 }
@@ -347,7 +333,7 @@ pub async fn watch_incoming<O: Observe, W: Write>(
 /// One poll of every undecided service: its state, its service deployment, and (on signs of
 /// failure) its stopped tasks. Whether anything changed.
 async fn poll<O: Observe, W: Write>(
-    observer: &mut O,
+    observer: &O,
     items: &[Watched],
     progress: &mut [Progress],
     deadline: Instant,
@@ -401,22 +387,18 @@ async fn poll<O: Observe, W: Write>(
 
 /// An observer whose reads are counted for the watch's pace.
 struct Counted<'a, O> {
-    inner: &'a mut O,
-    pace: Pace,
+    inner: &'a O,
+    pace: std::cell::RefCell<Pace>,
 }
 
 impl<O: Observe> Observe for Counted<'_, O> {
-    async fn services(
-        &mut self,
-        cluster: &str,
-        names: &[String],
-    ) -> anyhow::Result<Vec<ServiceState>> {
-        self.pace.called(1);
+    async fn services(&self, cluster: &str, names: &[String]) -> anyhow::Result<Vec<ServiceState>> {
+        self.pace.borrow_mut().called(1);
         self.inner.services(cluster, names).await
     }
 
     async fn stopped_tasks(
-        &mut self,
+        &self,
         cluster: &str,
         deployment_id: &str,
         known: &HashSet<String>,
@@ -427,12 +409,13 @@ impl<O: Observe> Observe for Counted<'_, O> {
             .await;
         // `ListTasks`, then `DescribeTasks` for new ones.
         self.pace
+            .borrow_mut()
             .called(1 + usize::from(read.as_ref().is_ok_and(|t| !t.is_empty())));
         read
     }
 
     async fn find_service_deployment(
-        &mut self,
+        &self,
         cluster: &str,
         service: &str,
         task_definition: &str,
@@ -444,15 +427,13 @@ impl<O: Observe> Observe for Counted<'_, O> {
             .await;
         // `ListServiceDeployments`, then `DescribeServiceRevisions` for what it listed.
         self.pace
+            .borrow_mut()
             .called(1 + usize::from(found.as_ref().is_ok_and(Option::is_some)));
         found
     }
 
-    async fn service_deployments(
-        &mut self,
-        arns: &[String],
-    ) -> anyhow::Result<Vec<ServiceDeployment>> {
-        self.pace.called(1);
+    async fn service_deployments(&self, arns: &[String]) -> anyhow::Result<Vec<ServiceDeployment>> {
+        self.pace.borrow_mut().called(1);
         self.inner.service_deployments(arns).await
     }
 }

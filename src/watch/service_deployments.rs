@@ -194,7 +194,7 @@ pub fn paused(hook: &Hook, stage: Option<&LifecycleStage>) -> String {
 /// Finds service deployments not known yet, then reads every one in use, 20 per call; says once
 /// which services' service deployments cannot be used, and why. Returns whether anything changed.
 pub(super) async fn poll<O: Observe, W: Write>(
-    observer: &mut O,
+    observer: &O,
     items: &[&Watched],
     tracked: &mut [&mut Tracked],
     deadline: Instant,
@@ -223,7 +223,7 @@ pub(super) async fn poll<O: Observe, W: Write>(
 }
 
 async fn find_and_read<O: Observe, W: Write>(
-    observer: &mut O,
+    observer: &O,
     items: &[&Watched],
     tracked: &mut [&mut Tracked],
     deadline: Instant,

@@ -276,7 +276,7 @@ impl Progress {
     /// tasks, with no such sign, for a while). Prints what changed. Returns whether anything did.
     pub(super) async fn follow<O: Observe, W: Write>(
         &mut self,
-        observer: &mut O,
+        observer: &O,
         item: &Watched,
         elapsed: &str,
         deadline: Instant,
@@ -372,7 +372,7 @@ impl Progress {
 /// A failed call marks its services unread (said when it starts and when it ends). Returns
 /// whether any state changed.
 pub(super) async fn poll_services<O: Observe, W: Write>(
-    observer: &mut O,
+    observer: &O,
     items: &[Watched],
     progress: &mut [Progress],
     deadline: Instant,
@@ -468,7 +468,7 @@ fn ended(standing: &Standing, sd: &ServiceDeployment, deployment: &str) -> Optio
 /// Reads the service deployments of every undecided service still there. Returns whether any
 /// changed.
 pub(super) async fn poll_service_deployments<O: Observe, W: Write>(
-    observer: &mut O,
+    observer: &O,
     items: &[Watched],
     progress: &mut [Progress],
     deadline: Instant,

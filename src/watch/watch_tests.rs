@@ -1,3 +1,4 @@
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -18,8 +19,8 @@ struct Script {
     /// Per service: (from this time on, this state).
     states: BTreeMap<String, Vec<(Duration, ServiceState)>>,
     stops: Vec<(Duration, StoppedTask)>,
-    describe_calls: Vec<(Duration, usize)>,
-    task_calls: usize,
+    describe_calls: RefCell<Vec<(Duration, usize)>>,
+    task_calls: Cell<usize>,
     /// `DescribeServices` fails in `[from, until)`; `true`: an error retrying cannot fix.
     describe_fails: Option<(Duration, Duration, bool)>,
     /// A `DescribeServices` call made in `[from, from + 1s)` hangs this long.
@@ -32,7 +33,7 @@ struct Script {
     records: Vec<(Duration, ServiceDeployment)>,
     /// `DescribeServiceDeployments` answers this error.
     records_fail: Option<AwsError>,
-    record_calls: Vec<(Duration, usize)>,
+    record_calls: RefCell<Vec<(Duration, usize)>>,
 }
 
 impl Script {
@@ -41,15 +42,15 @@ impl Script {
             start: Instant::now(),
             states: BTreeMap::new(),
             stops: Vec::new(),
-            describe_calls: Vec::new(),
-            task_calls: 0,
+            describe_calls: RefCell::default(),
+            task_calls: Cell::default(),
             describe_fails: None,
             describe_hangs: None,
             tasks_denied: false,
             gone_at: None,
             records: Vec::new(),
             records_fail: None,
-            record_calls: Vec::new(),
+            record_calls: RefCell::default(),
         }
     }
 
@@ -69,12 +70,12 @@ impl Script {
 
 impl Observe for Script {
     async fn services(
-        &mut self,
+        &self,
         _cluster: &str,
         names: &[String],
     ) -> anyhow::Result<Vec<ServiceState>> {
         let now = self.start.elapsed();
-        self.describe_calls.push((now, names.len()));
+        self.describe_calls.borrow_mut().push((now, names.len()));
         assert!(names.len() <= 10, "DescribeServices takes at most 10");
         if let Some((from, hang)) = self.describe_hangs
             && now >= from
@@ -115,12 +116,12 @@ impl Observe for Script {
     }
 
     async fn stopped_tasks(
-        &mut self,
+        &self,
         _cluster: &str,
         deployment: &str,
         known: &HashSet<String>,
     ) -> anyhow::Result<Vec<StoppedTask>> {
-        self.task_calls += 1;
+        self.task_calls.set(self.task_calls.get() + 1);
         if self.tasks_denied {
             return Err(anyhow::Error::new(AwsError::service(
                 "AccessDeniedException",
@@ -139,7 +140,7 @@ impl Observe for Script {
     }
 
     async fn find_service_deployment(
-        &mut self,
+        &self,
         _cluster: &str,
         _service: &str,
         _task_definition: &str,
@@ -153,12 +154,9 @@ impl Observe for Script {
             .map(|(_, r)| r.arn.clone()))
     }
 
-    async fn service_deployments(
-        &mut self,
-        arns: &[String],
-    ) -> anyhow::Result<Vec<ServiceDeployment>> {
+    async fn service_deployments(&self, arns: &[String]) -> anyhow::Result<Vec<ServiceDeployment>> {
         let now = self.start.elapsed();
-        self.record_calls.push((now, arns.len()));
+        self.record_calls.borrow_mut().push((now, arns.len()));
         assert!(
             arns.len() <= 20,
             "DescribeServiceDeployments takes at most 20"
@@ -304,15 +302,15 @@ async fn a_quiet_wait_costs_at_most_about_thirty_describe_calls_a_minute() {
         reason,
         "timed out after 10m waiting for deployment ecs-svc/new (running 0/2 pending 2 rollout IN_PROGRESS)"
     );
-    let calls = script.describe_calls.len();
+    let calls = script.describe_calls.borrow().len();
     assert!(
         (290..=310).contains(&calls),
         "{calls} DescribeServices calls in 10 minutes"
     );
     assert!(
-        script.task_calls <= calls,
+        script.task_calls.get() <= calls,
         "{} task checks for {calls} polls: at most one per poll",
-        script.task_calls
+        script.task_calls.get()
     );
     assert_eq!(
         log.lines()
@@ -382,10 +380,16 @@ async fn twelve_services_are_described_in_batches_of_ten_and_finish_independentl
     let (outcomes, at, _) = run(&mut script, &items, limits(15)).await;
     assert!(outcomes.iter().all(|o| o.verdict == Verdict::Completed));
     assert!(at <= Duration::from_secs(15), "{at:?}");
-    assert_eq!(script.describe_calls[0], (Duration::from_secs(1), 10));
-    assert_eq!(script.describe_calls[1], (Duration::from_secs(1), 2));
-    assert!(script.describe_calls.iter().all(|(_, n)| *n <= 10));
-    let last_poll_size = script.describe_calls.last().unwrap().1;
+    assert_eq!(
+        script.describe_calls.borrow()[0],
+        (Duration::from_secs(1), 10)
+    );
+    assert_eq!(
+        script.describe_calls.borrow()[1],
+        (Duration::from_secs(1), 2)
+    );
+    assert!(script.describe_calls.borrow().iter().all(|(_, n)| *n <= 10));
+    let last_poll_size = script.describe_calls.borrow().last().unwrap().1;
     assert!(
         last_poll_size <= 2,
         "finished services are not described again ({last_poll_size})"
@@ -685,7 +689,11 @@ async fn without_permission_to_read_service_deployments_the_rollout_decides_and_
     let (outcomes, at, log) = run(&mut script, &[watched_with_record("api")], limits(15)).await;
     assert_eq!(outcomes[0].verdict, Verdict::Completed, "{log}");
     assert!(at <= Duration::from_secs(4), "{at:?}");
-    assert_eq!(script.record_calls.len(), 1, "denied once is enough");
+    assert_eq!(
+        script.record_calls.borrow().len(),
+        1,
+        "denied once is enough"
+    );
     assert_eq!(log.matches("cannot be used (").count(), 1, "{log}");
     assert!(
         outcomes[0]
@@ -730,6 +738,11 @@ async fn service_deployments_of_many_services_are_read_twenty_a_call() {
         outcomes.iter().all(|o| o.verdict == Verdict::Completed),
         "{log}"
     );
-    let sizes: Vec<usize> = script.record_calls.iter().map(|(_, n)| *n).collect();
+    let sizes: Vec<usize> = script
+        .record_calls
+        .borrow()
+        .iter()
+        .map(|(_, n)| *n)
+        .collect();
     assert!(sizes.chunks(2).all(|c| c == [20, 5]), "{sizes:?}");
 }
