@@ -39,6 +39,7 @@ use pace::Pace;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::mpsc::error::TryRecvError;
 
+use futures::future::join_all;
 use tokio::time::Instant;
 
 use crate::cloud::Cloud;
@@ -270,6 +271,8 @@ pub async fn watch_incoming<O: Observe, W: Write>(
     let mut progress: Vec<Progress> = Vec::new();
     let mut open = true;
     let mut unchanged = 0;
+    // When the last poll began (the first comes a poll's interval after the watch starts).
+    let mut last_poll = started;
     let observer = Counted {
         inner: observer,
         pace: std::cell::RefCell::new(Pace::default()),
@@ -306,6 +309,8 @@ pub async fn watch_incoming<O: Observe, W: Write>(
             }
             // Nothing to poll until the next deployment starts, or shipping ends.
             if let Some((key, item)) = incoming.recv().await {
+                // Its first poll comes a poll's interval after its update.
+                last_poll = Instant::now();
                 say_watching(&[(key, item.clone())], items.is_empty(), limits, console);
                 keys.push(key);
                 progress.push(Progress::new(&item));
@@ -316,22 +321,24 @@ pub async fn watch_incoming<O: Observe, W: Write>(
             }
             continue;
         }
-        let wait = observer
-            .pace
-            .borrow_mut()
-            .next(unchanged, reads_per_poll(&items, &progress));
-        tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
+        let next = observer.pace.borrow_mut().next(
+            unchanged,
+            reads_per_poll(&items, &progress),
+            last_poll,
+        );
+        tokio::time::sleep_until(next.min(deadline)).await;
         if Instant::now() >= deadline {
             continue; // the deadline decides; no read can be had in no time
         }
+        last_poll = Instant::now();
         observer.pace.borrow_mut().polled();
         let changed = poll(&observer, &items, &mut progress, deadline, started, console).await;
         unchanged = if changed { 0 } else { unchanged + 1 };
     }
 }
 
-/// One poll of every undecided service: its state, its service deployment, and (on signs of
-/// failure) its stopped tasks. Whether anything changed.
+/// One poll of every undecided service: its state and its service deployment (read at once),
+/// then (on signs of failure) its stopped tasks. Whether anything changed.
 async fn poll<O: Observe, W: Write>(
     observer: &O,
     items: &[Watched],
@@ -340,11 +347,16 @@ async fn poll<O: Observe, W: Write>(
     started: Instant,
     console: &Console<W>,
 ) -> bool {
-    let mut changed = poll_services(observer, items, progress, deadline, console).await;
     let elapsed = format!("[{:>5.1}s]", started.elapsed().as_secs_f64());
-    changed |=
-        tracking::poll_service_deployments(observer, items, progress, deadline, &elapsed, console)
-            .await;
+    let asks = tracking::service_deployment_asks(items, progress);
+    let (mut changed, answers) = tokio::join!(
+        poll_services(observer, items, progress, deadline, console),
+        service_deployments::fetch(observer, &asks, deadline)
+    );
+    changed |= tracking::take_service_deployments(
+        observer, answers, items, progress, deadline, &elapsed, console,
+    )
+    .await;
     let short: Vec<usize> = items
         .iter()
         .zip(progress.iter())
@@ -365,22 +377,26 @@ async fn poll<O: Observe, W: Write>(
         .filter(|i| progress[**i].tasks_read_at.elapsed() >= every)
         .min_by_key(|i| progress[**i].tasks_read_at)
         .copied();
-    for (i, (item, p)) in items
+    let followed: Vec<(usize, bool)> = items
         .iter()
         .zip(progress.iter_mut())
         .enumerate()
         .filter(|(_, (_, p))| p.outcome.is_none() && p.unread.is_none() && !p.gone)
-    {
-        changed |= p
-            .follow(
-                observer,
-                item,
-                &elapsed,
-                deadline,
-                safety == Some(i),
-                console,
-            )
-            .await;
+        .map(|(i, (item, p))| (i, p.wants_tasks(item, safety == Some(i))))
+        .collect();
+    // The stopped tasks of every service that shows signs of failure, read at once; then what
+    // changed, service by service.
+    let reads = join_all(
+        followed
+            .iter()
+            .filter(|(_, wanted)| *wanted)
+            .map(|(i, _)| progress[*i].read_tasks(observer, &items[*i], deadline)),
+    )
+    .await;
+    let mut reads = reads.into_iter();
+    for (i, wanted) in followed {
+        let read = if wanted { reads.next() } else { None };
+        changed |= progress[i].follow(read, &items[i], &elapsed, console);
     }
     changed
 }

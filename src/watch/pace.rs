@@ -44,9 +44,10 @@ impl Pace {
         self.polls += 1;
     }
 
-    /// How long to wait before the next poll, which costs `cost` reads, when the last
-    /// `unchanged` polls saw no change.
-    pub fn next(&mut self, unchanged: u32, cost: usize) -> Duration {
+    /// When to make the next poll, which costs `cost` reads, when the last `unchanged` polls saw
+    /// no change and the last one began at `last`. Polls are spaced from start to start, so a
+    /// slow answer does not delay the next look (ECS far away still gets a poll a second).
+    pub fn next(&mut self, unchanged: u32, cost: usize, last: Instant) -> Instant {
         let now = Instant::now();
         while self
             .calls
@@ -56,14 +57,14 @@ impl Pace {
             self.calls.pop_front();
         }
         if cost <= 2 {
-            return small(unchanged);
+            return (last + small(unchanged)).max(now);
         }
         let base = if self.polls < 2 {
             Duration::from_secs(1)
         } else {
             spaced(cost)
         };
-        base.max(self.room_for(cost, now))
+        (last + base).max(now + self.room_for(cost, now))
     }
 
     /// How long until the last minute's reads leave room for `cost` more.

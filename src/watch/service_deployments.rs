@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
+use futures::future::join_all;
 use tokio::time::Instant;
 
 use super::{Observe, Watched};
@@ -191,19 +192,136 @@ pub fn paused(hook: &Hook, stage: Option<&LifecycleStage>) -> String {
     )
 }
 
-/// Finds service deployments not known yet, then reads every one in use, 20 per call; says once
-/// which services' service deployments cannot be used, and why. Returns whether anything changed.
-pub(super) async fn poll<O: Observe, W: Write>(
+/// What a poll asks about service deployments, decided before it reads the services so that
+/// both are read at once: the look-ups of those known only by when the update was sent, and
+/// the reads of those known (20 per call), each by the watched deployment's index.
+#[derive(Debug, Default)]
+pub(super) struct Asks {
+    finds: Vec<(usize, Find)>,
+    reads: Vec<Vec<(usize, String)>>,
+}
+
+#[derive(Debug)]
+struct Find {
+    cluster: String,
+    service: String,
+    task_definition: String,
+    sent: SystemTime,
+}
+
+impl Asks {
+    /// The asks for the watched deployments `tracked` (index, what is watched, what is known).
+    pub(super) fn of<'a>(tracked: impl Iterator<Item = (usize, &'a Watched, &'a Tracked)>) -> Self {
+        let mut finds = Vec::new();
+        let mut known = Vec::new();
+        for (i, item, t) in tracked.filter(|(_, _, t)| t.in_use()) {
+            match &t.reference {
+                ServiceDeploymentRef::SentAt(sent) => finds.push((
+                    i,
+                    Find {
+                        cluster: item.cluster.clone(),
+                        service: item.initial.name.clone(),
+                        task_definition: item.target.task_definition.clone(),
+                        sent: *sent,
+                    },
+                )),
+                ServiceDeploymentRef::Known(arn) => known.push((i, arn.clone())),
+                ServiceDeploymentRef::Unknown => {}
+            }
+        }
+        Self {
+            finds,
+            reads: known
+                .chunks(DESCRIBE_LIMIT)
+                .map(<[(usize, String)]>::to_vec)
+                .collect(),
+        }
+    }
+}
+
+/// The answers to [`Asks`]; `None`: cut short by the deadline.
+#[derive(Debug, Default)]
+pub(super) struct Answers {
+    finds: Vec<(usize, Option<anyhow::Result<Option<String>>>)>,
+    reads: Vec<Read>,
+}
+
+/// One `DescribeServiceDeployments` call: what it asked (index, ARN) and its answer.
+type Read = (
+    Vec<(usize, String)>,
+    Option<anyhow::Result<Vec<ServiceDeployment>>>,
+);
+
+/// Asks everything at once, each call bounded by the deadline.
+pub(super) async fn fetch<O: Observe>(observer: &O, asks: &Asks, deadline: Instant) -> Answers {
+    let finds = join_all(asks.finds.iter().map(|(i, f)| async move {
+        let found =
+            observer.find_service_deployment(&f.cluster, &f.service, &f.task_definition, f.sent);
+        (*i, tokio::time::timeout_at(deadline, found).await.ok())
+    }));
+    let reads = join_all(asks.reads.iter().map(|chunk| async move {
+        let arns: Vec<String> = chunk.iter().map(|(_, a)| a.clone()).collect();
+        let read = tokio::time::timeout_at(deadline, observer.service_deployments(&arns)).await;
+        (chunk.clone(), read.ok())
+    }));
+    let (finds, reads) = tokio::join!(finds, reads);
+    Answers { finds, reads }
+}
+
+/// Takes the answers for the watched deployments still followed (`tracked`, by index): a service
+/// deployment found is read at once; says once which services' service deployments cannot be
+/// used, and why. Returns whether anything changed.
+pub(super) async fn apply<O: Observe, W: Write>(
     observer: &O,
-    items: &[&Watched],
-    tracked: &mut [&mut Tracked],
+    answers: Answers,
+    tracked: &mut BTreeMap<usize, (&Watched, &mut Tracked)>,
     deadline: Instant,
     elapsed: &str,
     console: &Console<W>,
 ) -> bool {
-    let changed = find_and_read(observer, items, tracked, deadline, elapsed, console).await;
+    let mut found = Vec::new();
+    for (i, answer) in answers.finds {
+        let Some((item, t)) = tracked.get_mut(&i).filter(|(_, t)| t.in_use()) else {
+            continue;
+        };
+        match answer {
+            Some(Ok(Some(arn))) => {
+                t.reference = ServiceDeploymentRef::Known(arn.clone());
+                found.push((i, arn));
+            }
+            Some(Ok(None)) => {
+                t.lookups += 1;
+                if t.lookups >= TRIES {
+                    let ServiceDeploymentRef::SentAt(sent) = t.reference else {
+                        continue;
+                    };
+                    let why = format!(
+                        "ListServiceDeployments shows none of {} started by the update ({})",
+                        crate::domain::ecs::short_task_definition(&item.target.task_definition),
+                        crate::text::rfc3339(sent)
+                    );
+                    t.give_up(why);
+                }
+            }
+            Some(Err(err)) => t.read_failed(&err),
+            None => {} // the deadline decides
+        }
+    }
+    let mut changed = take_reads(answers.reads, tracked, elapsed, console);
+    // One found on this poll is read on this poll.
+    if !found.is_empty() {
+        let asks = Asks {
+            finds: Vec::new(),
+            reads: found
+                .chunks(DESCRIBE_LIMIT)
+                .map(<[(usize, String)]>::to_vec)
+                .collect(),
+        };
+        let more = fetch(observer, &asks, deadline).await;
+        changed |= take_reads(more.reads, tracked, elapsed, console);
+    }
     let mut given_up: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (item, t) in items.iter().zip(tracked.iter()) {
+    for (item, t) in tracked.values() {
         if let Some(why) = t.not_used.as_deref().filter(|_| !t.said_unused) {
             given_up.entry(why).or_default().push(&item.initial.name);
         }
@@ -216,89 +334,41 @@ pub(super) async fn poll<O: Observe, W: Write>(
             if services.len() > 1 { "the rollouts" } else { "the rollout" }
         ));
     }
-    for t in tracked.iter_mut() {
+    for (_, t) in tracked.values_mut() {
         t.said_unused |= t.not_used.is_some();
     }
     changed
 }
 
-async fn find_and_read<O: Observe, W: Write>(
-    observer: &O,
-    items: &[&Watched],
-    tracked: &mut [&mut Tracked],
-    deadline: Instant,
+/// Takes `DescribeServiceDeployments` answers for the deployments still followed and in use.
+fn take_reads<W: Write>(
+    reads: Vec<Read>,
+    tracked: &mut BTreeMap<usize, (&Watched, &mut Tracked)>,
     elapsed: &str,
     console: &Console<W>,
 ) -> bool {
-    for (item, t) in items.iter().zip(tracked.iter_mut()) {
-        let ServiceDeploymentRef::SentAt(sent) = t.reference else {
-            continue;
-        };
-        if !t.in_use() {
-            continue;
-        }
-        let name = &item.initial.name;
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(
-            left,
-            observer.find_service_deployment(
-                &item.cluster,
-                name,
-                &item.target.task_definition,
-                sent,
-            ),
-        )
-        .await
-        {
-            Ok(Ok(Some(arn))) => t.reference = ServiceDeploymentRef::Known(arn),
-            Ok(Ok(None)) => {
-                t.lookups += 1;
-                if t.lookups >= TRIES {
-                    let why = format!(
-                        "ListServiceDeployments shows none of {} started by the update ({})",
-                        crate::domain::ecs::short_task_definition(&item.target.task_definition),
-                        crate::text::rfc3339(sent)
-                    );
-                    t.give_up(why);
-                }
-            }
-            Ok(Err(err)) => t.read_failed(&err),
-            Err(_) => {} // the deadline decides
-        }
-    }
-    let known: Vec<(usize, String)> = tracked
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.in_use())
-        .filter_map(|(i, t)| match &t.reference {
-            ServiceDeploymentRef::Known(arn) => Some((i, arn.clone())),
-            _ => None,
-        })
-        .collect();
     let mut changed = false;
-    for chunk in known.chunks(DESCRIBE_LIMIT) {
-        let arns: Vec<String> = chunk.iter().map(|(_, a)| a.clone()).collect();
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, observer.service_deployments(&arns)).await {
-            Ok(Ok(read)) => {
-                for (i, arn) in chunk {
-                    let name = &items[*i].initial.name;
-                    if let Some(sd) = read.iter().find(|sd| sd.arn == *arn) {
-                        changed |= tracked[*i].read(name, sd.clone(), elapsed, console);
+    for (chunk, answer) in reads {
+        let Some(answer) = answer else {
+            continue; // the deadline decides
+        };
+        for (i, arn) in chunk {
+            let Some((item, t)) = tracked.get_mut(&i).filter(|(_, t)| t.in_use()) else {
+                continue;
+            };
+            match &answer {
+                Ok(read) => {
+                    if let Some(sd) = read.iter().find(|sd| sd.arn == arn) {
+                        changed |= t.read(&item.initial.name, sd.clone(), elapsed, console);
                     } else {
                         let err = anyhow::anyhow!(
                             "DescribeServiceDeployments does not know service deployment {arn}"
                         );
-                        tracked[*i].read_failed(&err);
+                        t.read_failed(&err);
                     }
                 }
+                Err(err) => t.read_failed(err),
             }
-            Ok(Err(err)) => {
-                for (i, _) in chunk {
-                    tracked[*i].read_failed(&err);
-                }
-            }
-            Err(_) => {} // the deadline decides
         }
     }
     changed

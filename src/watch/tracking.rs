@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 
+use futures::future::join_all;
 use tokio::time::Instant;
 
 use super::service_deployments::{self, Tracked};
@@ -269,21 +270,12 @@ impl Progress {
         unread.permanent = if permanent { unread.permanent + 1 } else { 0 };
     }
 
-    /// After a poll: reads new stopped tasks when something says tasks failed (ECS counted more
-    /// failures, fewer of ours run than at the last poll, a service event of tasks stopped, or
-    /// tasks started once all of ours were placed: replacements), never for the starts of the
-    /// rollout itself; or when `safety_net` says it is this service's turn (ours are short of
-    /// tasks, with no such sign, for a while). Prints what changed. Returns whether anything did.
-    pub(super) async fn follow<O: Observe, W: Write>(
-        &mut self,
-        observer: &O,
-        item: &Watched,
-        elapsed: &str,
-        deadline: Instant,
-        safety_net: bool,
-        console: &Console<W>,
-    ) -> bool {
-        let mut changed = false;
+    /// After a poll: whether to read new stopped tasks: when something says tasks failed (ECS
+    /// counted more failures, fewer of ours run than at the last poll, a service event of tasks
+    /// stopped, or tasks started once all of ours were placed: replacements), never for the
+    /// starts of the rollout itself; or when `safety_net` says it is this service's turn (ours
+    /// are short of tasks, with no such sign, for a while).
+    pub(super) fn wants_tasks(&mut self, item: &Watched, safety_net: bool) -> bool {
         let ours = self.state.deployment(&item.target.deployment_id);
         let failed_now = ours.map_or(0, |d| d.failed_tasks);
         let running = ours.map_or(0, |d| d.running);
@@ -301,26 +293,50 @@ impl Progress {
         let due = missing && safety_net;
         let fewer = running < self.last_running;
         self.last_running = running;
-        if failed_now > self.failed_tasks || fewer || churn || due {
+        let wanted = failed_now > self.failed_tasks || fewer || churn || due;
+        if wanted {
             self.tasks_read_at = Instant::now();
             self.failed_tasks = failed_now;
-            let read = tokio::time::timeout(
-                deadline.saturating_duration_since(Instant::now()),
-                observer.stopped_tasks(&item.cluster, &item.target.deployment_id, &self.seen_tasks),
-            )
-            .await
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer before the deadline")));
-            match read {
-                Ok(tasks) => changed |= self.note_stopped(tasks, elapsed, console),
-                Err(err) => {
-                    if self.tasks_unread.is_none() {
-                        console.line(&format!(
-                            "{elapsed} {}: stopped tasks could not be read ({err:#}); going by ECS's count of failed tasks",
-                            self.state.name
-                        ));
-                    }
-                    self.tasks_unread = Some(format!("{err:#}"));
+        }
+        wanted
+    }
+
+    /// Reads the stopped tasks of our deployment not seen yet, by the deadline.
+    pub(super) async fn read_tasks<O: Observe>(
+        &self,
+        observer: &O,
+        item: &Watched,
+        deadline: Instant,
+    ) -> anyhow::Result<Vec<StoppedTask>> {
+        tokio::time::timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            observer.stopped_tasks(&item.cluster, &item.target.deployment_id, &self.seen_tasks),
+        )
+        .await
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer before the deadline")))
+    }
+
+    /// Prints what changed: the stopped tasks read (`None`: none were), the progress line and
+    /// new events. Returns whether anything did.
+    pub(super) fn follow<W: Write>(
+        &mut self,
+        read: Option<anyhow::Result<Vec<StoppedTask>>>,
+        item: &Watched,
+        elapsed: &str,
+        console: &Console<W>,
+    ) -> bool {
+        let mut changed = false;
+        match read {
+            None => {}
+            Some(Ok(tasks)) => changed |= self.note_stopped(tasks, elapsed, console),
+            Some(Err(err)) => {
+                if self.tasks_unread.is_none() {
+                    console.line(&format!(
+                        "{elapsed} {}: stopped tasks could not be read ({err:#}); going by ECS's count of failed tasks",
+                        self.state.name
+                    ));
                 }
+                self.tasks_unread = Some(format!("{err:#}"));
             }
         }
         let line = progress_line(&self.state, &item.target);
@@ -386,40 +402,51 @@ pub(super) async fn poll_services<O: Observe, W: Write>(
     {
         by_cluster.entry(item.cluster.as_str()).or_default().push(i);
     }
+    // Every call at once (10 services each, per cluster), then each answer in turn.
+    let chunks: Vec<(&str, &[usize])> = by_cluster
+        .iter()
+        .flat_map(|(cluster, indexes)| indexes.chunks(10).map(move |chunk| (*cluster, chunk)))
+        .collect();
+    let sent = Instant::now();
+    let reads =
+        join_all(
+            chunks.iter().map(|(cluster, chunk)| {
+                let names: Vec<String> = chunk
+                    .iter()
+                    .map(|i| items[*i].initial.name.clone())
+                    .collect();
+                async move {
+                    tokio::time::timeout_at(deadline, observer.services(cluster, &names)).await
+                }
+            }),
+        )
+        .await;
     let mut changed = false;
-    for (cluster, indexes) in by_cluster {
-        for chunk in indexes.chunks(10) {
-            let names: Vec<String> = chunk
-                .iter()
-                .map(|i| items[*i].initial.name.clone())
-                .collect();
-            let sent = Instant::now();
-            let read = tokio::time::timeout_at(deadline, observer.services(cluster, &names)).await;
-            let states = match read {
-                Ok(Ok(states)) => states,
-                Ok(Err(err)) => {
-                    let permanent = crate::cloud::is_permanent(&err);
-                    for i in chunk {
-                        if progress[*i].unread.is_none() {
-                            console.line(&format!(
-                                "{} could not be read ({err:#}); trying again",
-                                items[*i].initial.name
-                            ));
-                        }
-                        progress[*i].read_failed(format!("{err:#}"), permanent);
+    for ((_, chunk), read) in chunks.iter().zip(reads) {
+        let states = match read {
+            Ok(Ok(states)) => states,
+            Ok(Err(err)) => {
+                let permanent = crate::cloud::is_permanent(&err);
+                for i in *chunk {
+                    if progress[*i].unread.is_none() {
+                        console.line(&format!(
+                            "{} could not be read ({err:#}); trying again",
+                            items[*i].initial.name
+                        ));
                     }
-                    continue;
+                    progress[*i].read_failed(format!("{err:#}"), permanent);
                 }
-                Err(_) => {
-                    for i in chunk {
-                        progress[*i].read_cut(sent);
-                    }
-                    continue;
-                }
-            };
-            for i in chunk {
-                changed |= progress[*i].read(&items[*i], &states, console);
+                continue;
             }
+            Err(_) => {
+                for i in *chunk {
+                    progress[*i].read_cut(sent);
+                }
+                continue;
+            }
+        };
+        for i in *chunk {
+            changed |= progress[*i].read(&items[*i], &states, console);
         }
     }
     changed
@@ -465,24 +492,41 @@ fn ended(standing: &Standing, sd: &ServiceDeployment, deployment: &str) -> Optio
     })
 }
 
-/// Reads the service deployments of every undecided service still there. Returns whether any
-/// changed.
-pub(super) async fn poll_service_deployments<O: Observe, W: Write>(
+/// The service deployment asks of a poll: for every undecided service still there.
+pub(super) fn service_deployment_asks(
+    items: &[Watched],
+    progress: &[Progress],
+) -> service_deployments::Asks {
+    service_deployments::Asks::of(
+        items
+            .iter()
+            .zip(progress)
+            .enumerate()
+            .filter(|(_, (_, p))| p.outcome.is_none() && !p.gone)
+            .map(|(i, (item, p))| (i, item, &p.sd)),
+    )
+}
+
+/// Takes a poll's service deployment answers for every undecided service still there (the
+/// services were read meanwhile). Returns whether any changed.
+pub(super) async fn take_service_deployments<O: Observe, W: Write>(
     observer: &O,
+    answers: service_deployments::Answers,
     items: &[Watched],
     progress: &mut [Progress],
     deadline: Instant,
     elapsed: &str,
     console: &Console<W>,
 ) -> bool {
-    let (watched, mut tracked): (Vec<&Watched>, Vec<&mut Tracked>) = items
+    let mut tracked: BTreeMap<usize, (&Watched, &mut Tracked)> = items
         .iter()
         .zip(progress.iter_mut())
-        .filter(|(_, p)| p.outcome.is_none() && !p.gone && p.sd.in_use())
-        .map(|(item, p)| (item, &mut p.sd))
-        .unzip();
-    if watched.is_empty() {
+        .enumerate()
+        .filter(|(_, (_, p))| p.outcome.is_none() && !p.gone && p.sd.in_use())
+        .map(|(i, (item, p))| (i, (item, &mut p.sd)))
+        .collect();
+    if tracked.is_empty() {
         return false;
     }
-    service_deployments::poll(observer, &watched, &mut tracked, deadline, elapsed, console).await
+    service_deployments::apply(observer, answers, &mut tracked, deadline, elapsed, console).await
 }

@@ -25,6 +25,9 @@ struct Script {
     describe_fails: Option<(Duration, Duration, bool)>,
     /// A `DescribeServices` call made in `[from, from + 1s)` hangs this long.
     describe_hangs: Option<(Duration, Duration)>,
+    /// Every `DescribeServices` and `DescribeServiceDeployments` answer takes this long (ECS far
+    /// away).
+    answers_take: Duration,
     /// The stopped tasks cannot be read (access denied).
     tasks_denied: bool,
     /// From this time on the service is missing from the answer.
@@ -46,6 +49,7 @@ impl Script {
             task_calls: Cell::default(),
             describe_fails: None,
             describe_hangs: None,
+            answers_take: Duration::ZERO,
             tasks_denied: false,
             gone_at: None,
             records: Vec::new(),
@@ -76,6 +80,7 @@ impl Observe for Script {
     ) -> anyhow::Result<Vec<ServiceState>> {
         let now = self.start.elapsed();
         self.describe_calls.borrow_mut().push((now, names.len()));
+        tokio::time::sleep(self.answers_take).await;
         assert!(names.len() <= 10, "DescribeServices takes at most 10");
         if let Some((from, hang)) = self.describe_hangs
             && now >= from
@@ -157,6 +162,7 @@ impl Observe for Script {
     async fn service_deployments(&self, arns: &[String]) -> anyhow::Result<Vec<ServiceDeployment>> {
         let now = self.start.elapsed();
         self.record_calls.borrow_mut().push((now, arns.len()));
+        tokio::time::sleep(self.answers_take).await;
         assert!(
             arns.len() <= 20,
             "DescribeServiceDeployments takes at most 20"
@@ -289,6 +295,44 @@ async fn the_verdict_comes_within_two_seconds_of_completion_even_after_a_long_qu
     }
 }
 
+/// With ECS far away, a poll's reads are made together and polls are a second apart from start
+/// to start: slow answers do not push the verdict back.
+#[tokio::test(start_paused = true)]
+async fn slow_answers_do_not_space_the_polls_out() {
+    let mut script = Script::new()
+        .at(0, rolling("api"))
+        .at(4, completed("api"))
+        .record_at(0, record("IN_PROGRESS", None))
+        .record_at(4, record("SUCCESSFUL", None));
+    script.answers_take = Duration::from_millis(300);
+    let (outcomes, at, _) = run(&mut script, &[watched_with_record("api")], limits(15)).await;
+    assert_eq!(outcomes[0].verdict, Verdict::Completed);
+    let polls: Vec<Duration> = script
+        .describe_calls
+        .borrow()
+        .iter()
+        .map(|(t, _)| *t)
+        .collect();
+    let secs = |s: u64| Duration::from_secs(s);
+    assert_eq!(
+        polls,
+        [secs(1), secs(2), secs(3), secs(4)],
+        "a poll a second"
+    );
+    let records: Vec<Duration> = script
+        .record_calls
+        .borrow()
+        .iter()
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(records, polls, "each poll's two reads made together");
+    assert_eq!(
+        at,
+        Duration::from_millis(4300),
+        "the verdict one answer after completion"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_quiet_wait_costs_at_most_about_thirty_describe_calls_a_minute() {
     let mut script = Script::new().at(0, rolling("api"));
@@ -377,6 +421,8 @@ async fn twelve_services_are_described_in_batches_of_ten_and_finish_independentl
             .at(2 + i as u64, completed(name));
     }
     let items: Vec<Watched> = names.iter().map(|n| watched(n)).collect();
+    // Slow answers: a poll's batches are asked together, not one after the other.
+    script.answers_take = Duration::from_millis(300);
     let (outcomes, at, _) = run(&mut script, &items, limits(15)).await;
     assert!(outcomes.iter().all(|o| o.verdict == Verdict::Completed));
     assert!(at <= Duration::from_secs(15), "{at:?}");
