@@ -63,8 +63,8 @@ pub fn record(shipped: &Shipped, ctx: &RunContext, deployed_at: &str) -> Value {
     })
 }
 
-/// Writes the record and the promotion tag after a verified success (the caller calls it only
-/// then); problems become warnings.
+/// Writes the record (its two parameters) and the promotion tag after a verified success (the
+/// caller calls it only then), all at once; problems become warnings.
 pub async fn after_success<C: Cloud, W: Write>(
     cloud: &C,
     req: &DeployRequest,
@@ -74,7 +74,10 @@ pub async fn after_success<C: Cloud, W: Write>(
     progress: &Progress,
 ) -> AfterSuccess {
     let mut done = AfterSuccess::default();
-    if let (Some(prefix), true) = (&req.target.ssm_prefix, req.record_deployment) {
+    let recording = async {
+        let (Some(prefix), true) = (&req.target.ssm_prefix, req.record_deployment) else {
+            return None;
+        };
         let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
             .fmt(aws_smithy_types::date_time::Format::DateTime)
             .unwrap_or_default();
@@ -84,30 +87,57 @@ pub async fn after_success<C: Cloud, W: Write>(
             .or_else(|| shipped.image_digest.clone())
             .unwrap_or_default();
         let record = record(shipped, ctx, &now).to_string();
-        let written = async {
-            cloud
-                .put_parameter(&format!("{prefix}/current-image-tag"), &current)
-                .await?;
-            cloud
-                .put_parameter(&format!("{prefix}/deployment"), &record)
-                .await
-        };
-        match written.await {
-            Ok(()) => {
-                progress.wrote(format!("recorded the deployment under `{prefix}`"));
-                console.line(&format!(
-                    "Recorded the deployment under {prefix} (current-image-tag: {current})"
+        let names = [
+            format!("{prefix}/current-image-tag"),
+            format!("{prefix}/deployment"),
+        ];
+        let (tag, deployment) = tokio::join!(
+            cloud.put_parameter(&names[0], &current),
+            cloud.put_parameter(&names[1], &record)
+        );
+        Some((prefix, current, names, [tag, deployment]))
+    };
+    let promoting = async {
+        let tag = req.promote_tag.as_ref()?;
+        Some((tag, promote(cloud, shipped, tag).await))
+    };
+    let (recorded, promoted) = tokio::join!(recording, promoting);
+    if let Some((prefix, current, names, written)) = recorded {
+        let failed: Vec<String> = names
+            .iter()
+            .zip(&written)
+            .filter_map(|(name, w)| w.as_ref().err().map(|err| format!("`{name}`: {err:#}")))
+            .collect();
+        if failed.is_empty() {
+            progress.wrote(format!("recorded the deployment under `{prefix}`"));
+            console.line(&format!(
+                "Recorded the deployment under {prefix} (current-image-tag: {current})"
+            ));
+        } else {
+            let kept: Vec<&String> = names
+                .iter()
+                .zip(&written)
+                .filter(|(_, w)| w.is_ok())
+                .map(|(name, _)| name)
+                .collect();
+            let kept = match kept.as_slice() {
+                [name] => format!(" (`{name}` was written)"),
+                _ => String::new(),
+            };
+            if !kept.is_empty() {
+                progress.wrote(format!(
+                    "wrote part of the deployment record under `{prefix}`"
                 ));
             }
-            Err(err) => done.warnings.push(warn(
+            done.warnings.push(warn(
                 console,
                 "Deployment not recorded",
-                &format!("{err:#}"),
-            )),
+                &format!("{}{kept}", failed.join("; ")),
+            ));
         }
     }
-    if let Some(tag) = &req.promote_tag {
-        match promote(cloud, shipped, tag).await {
+    if let Some((tag, promoted)) = promoted {
+        match promoted {
             Ok(Some((name, digest))) => {
                 progress.wrote(format!("tagged the image `{tag}` in ECR"));
                 console.line(&format!("Promoted {name}@{digest} as `{tag}`"));

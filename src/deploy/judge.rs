@@ -80,6 +80,30 @@ pub async fn judge<C: Cloud, W: Write>(
     after_watch(cloud, req, console, progress, judged, outcomes).await
 }
 
+/// The image digests ECS resolved for each deployment that succeeded (for the summary).
+pub async fn images<C: Cloud, W: Write>(
+    cloud: &C,
+    judged: &Judged,
+    console: &Console<W>,
+) -> watch::digests::Resolved {
+    let Some(outcomes) = &judged.outcomes else {
+        return watch::digests::Resolved::default();
+    };
+    let deployed: Vec<(usize, &Outcome)> = judged
+        .watched
+        .iter()
+        .map(|(i, _)| *i)
+        .zip(outcomes)
+        .collect();
+    let resolved = watch::digests::read(cloud, &deployed).await;
+    if let Some(why) = &resolved.unread {
+        console.line(&format!(
+            "The image digests ECS resolved could not be read ({why})"
+        ));
+    }
+    resolved
+}
+
 /// The rollout's wait ends at the deploy's deadline; a rollback gets its own.
 pub fn watch_limits(req: &DeployRequest, deadline: tokio::time::Instant) -> Limits {
     Limits {
@@ -88,9 +112,9 @@ pub fn watch_limits(req: &DeployRequest, deadline: tokio::time::Instant) -> Limi
     }
 }
 
-/// With the watch's outcomes (one per watched deployment, in order): on success the digests ECS
-/// resolved; on a failure its explanation and the rollback policy. Whether every rollout
-/// completed.
+/// With the watch's outcomes (one per watched deployment, in order): on a failure its
+/// explanation and the rollback policy. Whether every rollout completed (then [`images`] reads
+/// the digests ECS resolved, beside whatever else follows a success).
 pub async fn after_watch<C: Cloud, W: Write>(
     cloud: &C,
     req: &DeployRequest,
@@ -104,19 +128,6 @@ pub async fn after_watch<C: Cloud, W: Write>(
     progress.note(|r| r.in_flight.clear());
     judged.outcomes = Some(outcomes.clone());
     if judged.succeeded() {
-        let deployed: Vec<(usize, &Outcome)> = judged
-            .watched
-            .iter()
-            .map(|(i, _)| *i)
-            .zip(&outcomes)
-            .collect();
-        let resolved = watch::digests::read(cloud, &deployed).await;
-        if let Some(why) = &resolved.unread {
-            console.line(&format!(
-                "The image digests ECS resolved could not be read ({why})"
-            ));
-        }
-        judged.images = Some(resolved);
         return true;
     }
     judged.rollback = req.rollback;

@@ -405,18 +405,45 @@ async fn apply_planned<C: Cloud, W: Write>(
     }
     if judged.paused() {
         // Not deployed yet: the record, the promotion tag and the clean-up wait for the end.
+        judged.images = Some(judge::images(cloud, judged, console).await);
         console.line("Paused at a lifecycle hook: `command: continue` (or `rollback`) with `service-deployment-arn` moves it on.");
         return Ok(());
     }
     let names: Vec<&str> = plans.iter().map(|p| p.service.as_str()).collect();
     console.line(&format!("Deployed: {}", names.join(", ")));
     let shipped = shipped(req, &planned.gathered, plans, &arns);
-    run.after_success =
-        Some(record::after_success(cloud, req, ctx, &shipped, console, progress).await);
-    if let Some(keep) = req.keep_revisions {
-        run.cleaned = Some(cleanup::run(cloud, keep, &shipped.services, console, progress).await);
-    }
+    let (images, after, cleaned) =
+        after_deployed(cloud, req, ctx, console, progress, &shipped, judged).await;
+    judged.images = Some(images);
+    run.after_success = Some(after);
+    run.cleaned = cleaned;
     Ok(())
+}
+
+/// After a verified success, all at once: the digests ECS resolved (for the summary), the record
+/// and the promotion tag, and the clean-up.
+async fn after_deployed<C: Cloud, W: Write>(
+    cloud: &C,
+    req: &DeployRequest,
+    ctx: &RunContext,
+    console: &Console<W>,
+    progress: &Progress,
+    shipped: &Shipped,
+    judged: &Judged,
+) -> (watch::digests::Resolved, AfterSuccess, Option<Cleaned>) {
+    let cleaning = async {
+        match req.keep_revisions {
+            Some(keep) => {
+                Some(cleanup::run(cloud, keep, &shipped.services, console, progress).await)
+            }
+            None => None,
+        }
+    };
+    tokio::join!(
+        judge::images(cloud, judged, console),
+        record::after_success(cloud, req, ctx, shipped, console, progress),
+        cleaning
+    )
 }
 
 /// Ships the plans and, when the deploy waits, watches each deployment from its own update while
@@ -627,6 +654,7 @@ async fn judge_unchanged<C: Cloud, W: Write>(
     }
     let judged = unchanged.judged.insert(Judged::new(watched, Vec::new()));
     if judge::judge(cloud, req, console, progress, judged, deadline).await {
+        judged.images = Some(judge::images(cloud, judged, console).await);
         console.line("The rollout in progress completed: nothing else to change.");
     }
     Ok(())

@@ -229,3 +229,39 @@ fn the_fallback_image_is_used_only_for_an_empty_repository_and_said_loudly() {
         run.stdout
     );
 }
+
+/// The record's two parameters are written together: when one is refused, the warning names
+/// it and says the other was written; the deploy is still deployed.
+#[test]
+fn a_record_half_written_says_which_half() {
+    let em = Emulator::start(&["dev"]);
+    em.fault(
+        "PutParameter",
+        "client",
+        &json!({"times": 1, "message": "Parameter limit exceeded"}),
+    );
+    let run = deploy_dev(&em, &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.output("status"), "deployed");
+    let written: Vec<&str> = ["current-image-tag", "deployment"]
+        .into_iter()
+        .filter(|name| parameter(&em, &format!("{PREFIX_DEV}/{name}")).is_some())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let refused = if written[0] == "deployment" {
+        "current-image-tag"
+    } else {
+        "deployment"
+    };
+    let warning =
+        format!("Deployment not recorded: `{PREFIX_DEV}/{refused}`: writing SSM parameter");
+    assert!(run.summary.contains(&warning), "{}", run.summary);
+    assert!(
+        run.summary
+            .contains(&format!("(`{PREFIX_DEV}/{}` was written)", written[0])),
+        "{}",
+        run.summary
+    );
+}
+
+const PREFIX_DEV: &str = "/bellyfed/dev/ecs";

@@ -101,3 +101,25 @@ fn a_secret_named_by_its_full_arn_is_simulated_without_waiting_for_its_descripti
         "{asked:#?}"
     );
 }
+
+/// After ECS's verdict, what follows a success is made at once: the digests ECS resolved (for
+/// the summary) and the record's two parameters, one round trip before the exit.
+#[test]
+fn after_the_verdict_the_digests_and_the_record_take_one_round_trip() {
+    let em = Emulator::start(&["dev"]);
+    em.scenario("bellyfed-dev", "bellyfed-dev-service", "complete", 1.0);
+    em.latency(0.15);
+    em.reset_calls();
+    let run = deploy_dev(&em, &[("environment-variables", "X: 1")]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let mut stages = em.stages();
+    for stage in &mut stages {
+        stage.sort();
+    }
+    let shown = format!("{stages:#?}");
+    assert_eq!(
+        stages.last().unwrap(),
+        &["DescribeServiceRevisions", "PutParameter", "PutParameter"],
+        "{shown}"
+    );
+}
