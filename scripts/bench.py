@@ -6,10 +6,16 @@ What it measures, each over several runs:
     moment ecs-ship exits with its verdict (rollouts completing 1-6 s after the update);
   * crash-loop latency: from the third failed task of our deployment (no circuit breaker) to exit;
   * pre-deploy latency: from the migration task stopping with exit 0 to the service update;
-  * API calls per minute while waiting on a rollout that never finishes, by operation;
   * wall time and AWS calls of a deploy without waiting and of an unchanged redeploy, and the
     time the preflight adds to it;
-  * wall time of 1, 10 and 50 services (wait on), and the reads a minute of a quiet wait for 50.
+  * wall time of 1, 10 and 50 services (wait on), and the AWS reads in the busiest minute of a
+    2-minute wait for each that never finishes;
+  * where AWS is far away (a proxy adding a 50 ms round trip to every call, see
+    latency_proxy.py): a deploy without waiting, its calls made one after another and the longest
+    pause between an answer and the next call, the verdict after COMPLETED; and, given
+    `--aws-actions DIR` (checkouts of aws-actions/amazon-ecs-render-task-definition and
+    amazon-ecs-deploy-task-definition, with their dist/), the AWS render + deploy actions the
+    same way.
 The binary is $ECS_SHIP_BIN; the emulator runs on 127.0.0.1 only.
 """
 
@@ -25,6 +31,8 @@ import sys
 import time
 import urllib.request
 
+from latency_proxy import LatencyProxy
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.environ.get("ECS_SHIP_BIN", os.path.join(ROOT, "target/debug/ecs-ship"))
@@ -38,6 +46,10 @@ class Emulator:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         info = json.loads(self.proc.stdout.readline())
         self.aws, self.control_port = info["aws"], info["control"]
+        self.repository = info["world"]["repositoryUri"]
+
+    def image(self, tag):
+        return f"{self.repository}:{tag}"
 
     def control(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -53,10 +65,15 @@ class Emulator:
         self.proc.wait()
 
 
-def deploy(em, n, *extra):
-    env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{em.aws}", AWS_ACCESS_KEY_ID="bench",
+def aws_env(port):
+    env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="bench",
                AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
     env.pop("GITHUB_ACTIONS", None)
+    return env
+
+
+def deploy(em, n, *extra, port=None):
+    env = aws_env(port or em.aws)
     # A new env value each run, so every deploy registers a revision and starts a rollout.
     args = [BIN, "deploy", "--environment", "dev", "--image-tag", "v2", "--ssm-prefix", PREFIX,
             "--environment-variables", json.dumps({"BENCH_RUN": str(n)}), *extra]
@@ -81,7 +98,7 @@ def verdict_latencies(em, run, delays):
 def many_services(em, run):
     """Wall time of a deploy (wait on, 1.5 s rollouts) of 1 service, of 10 services on 10 families,
     and of 50 services on 10 families (5 on each; 50 distinct families cannot all register in
-    the 20-call burst); and the reads a minute of a quiet wait for those 50."""
+    the 20-call burst); and the reads a minute of a 2-minute wait for 1, 10 and 50 services."""
     results = []
     ten = [f"ten{i}" for i in range(10)]
     em.control("POST", "/services", {"env": "dev", "names": ten})
@@ -115,37 +132,157 @@ def many_services(em, run):
     many = timed(fifty, "Deploy of 50 services on 10 families, wait on (1.5 s rollouts), wall time")
     results.append(("50 services / 1 service", f"{many / one:.2f}×"))
 
-    run += 1
-    for name in fifty:
-        em.scenario(service=name, outcome="hang", delay=0)
-    em.control("POST", "/calls/reset")
-    _, _, done = deploy(em, run, "--services=" + "".join(f"- {n}\n" for n in fifty),
-                        "--timeout-minutes", "2", "--rollback", "false")
-    assert done.returncode == 3, done.stdout
-    calls = em.control("GET", "/calls")
-    updated = max(c["t"] for c in calls if c["op"] == "UpdateService")
-    quiet = [c["op"] for c in calls if updated + 30 < c["t"] <= updated + 120]
-    per_minute = collections.Counter(quiet)
-    rate = ", ".join(f"{op} {n / 1.5:.0f}" for op, n in per_minute.most_common())
-    results.append(("AWS calls per minute of a quiet wait for 50 services (after its first 30 s)",
-                    f"{len(quiet) / 1.5:.0f} in all: {rate}"))
+    for names, label in (([SERVICE], "1 service"), (ten, "10 services"), (fifty, "50 services")):
+        run += 1
+        time.sleep(11)
+        for name in names:
+            em.scenario(service=name, outcome="hang", delay=0)
+        em.control("POST", "/calls/reset")
+        extra = ["--services=" + "".join(f"- {n}\n" for n in names)] if names != [SERVICE] else []
+        _, _, done = deploy(em, run, *extra, "--timeout-minutes", "2", "--rollback", "false")
+        assert done.returncode == 3, done.stdout
+        calls = em.control("GET", "/calls")
+        first = min(c["t"] for c in calls if c["op"] == "UpdateService")
+        waiting = [c for c in calls if c["t"] >= first and c["op"] not in ("UpdateService", "RegisterTaskDefinition")]
+        busiest = max(sum(1 for d in waiting if c["t"] <= d["t"] < c["t"] + 60) for c in waiting)
+        late = collections.Counter(c["op"] for c in waiting if c["t"] > first + 60)
+        rate = ", ".join(f"{op} {n}" for op, n in late.most_common())
+        results.append((f"AWS reads of a 2-minute wait for {label} that never finish: the busiest minute "
+                        f"(from the first update), and the second minute by operation",
+                        f"{busiest} in the busiest minute; second minute {sum(late.values())}: {rate}"))
     return results
+
+
+def stages(requests):
+    """The requests a client made (the latency proxy's notes) as stages made one after another:
+    a request is in the stage after the latest one whose answer it had before it was sent. And
+    the longest pause between the answer a stage waited for and its first request."""
+    depth, pause = [], 0.0
+    for request in requests:
+        before = [(d, r["answered"]) for r, d in zip(requests, depth)
+                  if r["answered"] is not None and r["answered"] <= request["sent"]]
+        depth.append(max((d + 1 for d, _ in before), default=0))
+        if before:
+            pause = max(pause, request["sent"] - max(t for _, t in before))
+    return max(depth, default=-1) + 1, depth, pause
+
+
+ROUND_TRIP = 0.05
+
+
+def far_away(em, run, runs, actions_dir):
+    """A deploy, and the AWS actions, with a 50 ms round trip added to every AWS call: without
+    connection set-up (every call one round trip, as if each had a connection open already),
+    then with TCP's and TLS's two round trips for each new connection."""
+    results = []
+    for connect, said in ((0, "connections free"), (2, "a new connection 2 more (TCP + TLS)")):
+        proxy = LatencyProxy(em.aws, ROUND_TRIP, connect)
+        try:
+            walls, depths, pauses, connections, trail = [], [], [], [], ""
+            for _ in range(runs):
+                run += 1
+                time.sleep(1.2)
+                em.control("POST", "/calls/reset")
+                proxy.reset()
+                opened = proxy.connections
+                start, end, done = deploy(em, run, "--wait", "false", port=proxy.port)
+                assert done.returncode == 0, done.stdout
+                walls.append(end - start)
+                connections.append(proxy.connections - opened)
+                count, depth, pause = stages(proxy.reset())
+                depths.append(count)
+                pauses.append(pause)
+                # Which calls made each stage: the emulator's log holds them in the order they came.
+                ops = [c["op"] for c in em.control("GET", "/calls")]
+                if len(ops) == len(depth):
+                    by_stage = collections.defaultdict(set)
+                    for op, d in zip(ops, depth):
+                        by_stage[d].add(op)
+                    trail = " → ".join(" ∥ ".join(sorted(by_stage[d])) for d in sorted(by_stage))
+            ours = statistics.median(walls)
+            results.append((f"Deploy without waiting (the preflight on), 50 ms round trip per AWS call, {said} "
+                            f"(latency proxy), wall time", summary(walls) + f"; {statistics.median(connections):.0f} connections"))
+            if connect == 0:
+                results.append(("Its AWS calls one after another (stages; ∥: made together), and the longest "
+                                "pause between an answer and the next call",
+                                f"{statistics.median(depths):.0f} stages (runs: {sorted(set(depths))}){': ' + trail if trail else ''}; "
+                                f"longest pause {max(pauses) * 1000:.0f} ms"))
+            if actions_dir:
+                theirs = []
+                for _ in range(runs):
+                    run += 1
+                    time.sleep(1.2)
+                    theirs.append(aws_actions(em, proxy.port, actions_dir, run))
+                results.append((f"The AWS render + deploy actions (`task-definition-family`, no waiting; two node "
+                                f"start-ups), {said}", summary(theirs)))
+                results.append((f"ecs-ship / the AWS actions, {said}", f"{ours / statistics.median(theirs):.2f}×"))
+            if connect == 0:
+                continue
+            latencies = []
+            for _ in range(max(3, runs // 2)):
+                run += 1
+                em.scenario(outcome="complete", delay=random.uniform(1.0, 4.0))
+                _, end, done = deploy(em, run, port=proxy.port)
+                assert done.returncode == 0, done.stdout
+                completed = [e for e in em.control("GET", "/timeline") if e["what"] == "completed"][-1]["t"]
+                latencies.append(end - completed)
+            results.append((f"Verdict after COMPLETED at 50 ms per call, {said} (1-4 s rollouts)", summary(latencies)))
+        finally:
+            proxy.close()
+    return results, run
+
+
+def aws_actions(em, port, actions_dir, n):
+    """Wall time of amazon-ecs-render-task-definition then amazon-ecs-deploy-task-definition (no
+    waiting), as a workflow's two steps run them."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as work:
+        out = os.path.join(work, "output")
+        open(out, "w").close()
+        env = dict(aws_env(port), GITHUB_OUTPUT=out, GITHUB_WORKSPACE=work, RUNNER_TEMP=work)
+        start = time.time()
+        subprocess.run(["node", os.path.join(actions_dir, "amazon-ecs-render-task-definition/dist/index.js")],
+                       env={**env, "INPUT_TASK-DEFINITION-FAMILY": SERVICE, "INPUT_CONTAINER-NAME": "app",
+                            "INPUT_IMAGE": em.image("v2"), "INPUT_ENVIRONMENT-VARIABLES": f"BENCH_RUN={n}"},
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rendered = open(out).read().splitlines()[1]
+        open(out, "w").close()
+        subprocess.run(["node", os.path.join(actions_dir, "amazon-ecs-deploy-task-definition/dist/index.js")],
+                       env={**env, "INPUT_TASK-DEFINITION": rendered, "INPUT_SERVICE": SERVICE, "INPUT_CLUSTER": CLUSTER,
+                            "INPUT_WAIT-FOR-SERVICE-STABILITY": "false"},
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        took = time.time() - start
+        assert "task-definition-arn" in open(out).read()
+        return took
 
 
 def summary(values):
     return f"median {statistics.median(values):.2f} s, min {min(values):.2f}, max {max(values):.2f} (n={len(values)})"
 
 
+class Done(Exception):
+    """Ends the measurements early (`--only`)."""
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=8)
-    parser.add_argument("--quiet-minutes", type=float, default=1.0, help="length of the never-finishing rollout")
+    parser.add_argument("--aws-actions", metavar="DIR", help="a directory with amazon-ecs-render-task-definition/ and "
+                        "amazon-ecs-deploy-task-definition/ (their dist/): measure them through the latency proxy too")
+    parser.add_argument("--only", choices=["far", "many"], help="only one group of measurements")
     args = parser.parse_args()
     random.seed(7)
     em = Emulator()
     results = []
     try:
         run = 0
+        if args.only == "many":
+            results.extend(many_services(em, run))
+            raise Done
+        far, run = far_away(em, run, args.runs, args.aws_actions)
+        if args.only == "far":
+            results.extend(far)
+            raise Done
         # Verdict latency after COMPLETED, for rollouts of short and of quiet length.
         short, run = verdict_latencies(em, run, [random.uniform(1.0, 6.0) for _ in range(args.runs)])
         results.append(("Verdict after ECS marks the deployment COMPLETED (1-6 s rollouts)", summary(short)))
@@ -212,19 +349,6 @@ def main():
             assert "StopServiceDeployment" in [c["op"] for c in em.control("GET", "/calls")]
         results.append(("Exit after SIGTERM with `on-cancel: rollback` (service deployment stopped first)", summary(exits)))
 
-        # Calls per minute while waiting on a rollout that never finishes.
-        run += 1
-        em.scenario(outcome="hang", delay=0)
-        em.control("POST", "/calls/reset")
-        _, _, done = deploy(em, run, "--timeout-minutes", str(args.quiet_minutes), "--rollback", "false")
-        assert done.returncode == 3, done.stdout
-        calls = [c["op"] for c in em.control("GET", "/calls")]
-        waiting = calls[calls.index("UpdateService") + 1:]
-        per_minute = collections.Counter(waiting)
-        rate = ", ".join(f"{op} {n / args.quiet_minutes:.0f}" for op, n in per_minute.most_common())
-        results.append((f"AWS calls per minute of waiting ({args.quiet_minutes:g} min rollout that never finishes)",
-                        f"{len(waiting) / args.quiet_minutes:.0f} in all: {rate}"))
-
         # A deploy without waiting, and an unchanged redeploy: wall time and calls.
         walls, counts = [], None
         for _ in range(args.runs):
@@ -261,6 +385,9 @@ def main():
         results.append(("Unchanged redeploy, wall time", summary(walls)))
         results.append(("AWS calls of an unchanged redeploy", ", ".join(f"{op} {n}" for op, n in sorted(counts.items()))))
         results.extend(many_services(em, run))
+        results.extend(far)
+    except Done:
+        pass
     finally:
         em.close()
 
