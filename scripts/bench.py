@@ -139,7 +139,7 @@ def many_services(em, run):
             em.scenario(service=name, outcome="hang", delay=0)
         em.control("POST", "/calls/reset")
         extra = ["--services=" + "".join(f"- {n}\n" for n in names)] if names != [SERVICE] else []
-        _, _, done = deploy(em, run, *extra, "--timeout-minutes", "2", "--rollback", "false")
+        _, _, done = deploy(em, run, *extra, "--time-limit-minutes", "2", "--on-failure", "leave")
         assert done.returncode == 3, done.stdout
         calls = em.control("GET", "/calls")
         first = min(c["t"] for c in calls if c["op"] == "UpdateService")
@@ -185,7 +185,7 @@ def far_away(em, run, runs, actions_dir):
                 em.control("POST", "/calls/reset")
                 proxy.reset()
                 opened = proxy.connections
-                start, end, done = deploy(em, run, "--wait", "false", port=proxy.port)
+                start, end, done = deploy(em, run, "--wait", "none", port=proxy.port)
                 assert done.returncode == 0, done.stdout
                 walls.append(end - start)
                 connections.append(proxy.connections - opened)
@@ -307,7 +307,7 @@ def main():
         for _ in range(max(3, args.runs // 2)):
             run += 1
             em.scenario(outcome="crash", delay=0.5, interval=random.uniform(2.0, 4.0), exit_code=1)
-            _, end, done = deploy(em, run, "--rollback", "false")
+            _, end, done = deploy(em, run, "--on-failure", "leave")
             assert done.returncode == 3, done.stdout
             timeline = em.control("GET", "/timeline")
             rollout = [e for e in timeline if e["what"] == "rollout-started"][-1]["deployment"]
@@ -321,7 +321,7 @@ def main():
             run += 1
             time.sleep(1.2)  # past the emulated RegisterTaskDefinition throttle
             em.control("POST", "/task-scenario", {"family": SERVICE, "duration": random.uniform(1.0, 4.0)})
-            _, _, done = deploy(em, run, "--wait", "false", "--pre-deploy-task", "command: [migrate]")
+            _, _, done = deploy(em, run, "--wait", "none", "--pre-deploy-task", "command: [migrate]")
             assert done.returncode == 0, done.stdout
             timeline = em.control("GET", "/timeline")
             stopped = [e for e in timeline if e["what"] == "one-off-stopped"][-1]["t"]
@@ -357,7 +357,7 @@ def main():
             # emulator enforces, and which back-to-back runs would hit) is not what is measured.
             time.sleep(1.2)
             em.control("POST", "/calls/reset")
-            start, end, done = deploy(em, run, "--wait", "false")
+            start, end, done = deploy(em, run, "--wait", "none")
             assert done.returncode == 0, done.stdout
             walls.append(end - start)
             counts = collections.Counter(c["op"] for c in em.control("GET", "/calls"))
@@ -369,7 +369,7 @@ def main():
             run += 1
             time.sleep(1.2)
             checks = i % 2 == 0
-            start, end, done = deploy(em, run, "--wait", "false", "--preflight", "true" if checks else "false")
+            start, end, done = deploy(em, run, "--wait", "none", "--preflight", "true" if checks else "false")
             assert done.returncode == 0, done.stdout
             (with_checks if checks else without).append(end - start)
         added = statistics.median(with_checks) - statistics.median(without)
@@ -378,7 +378,7 @@ def main():
         walls = []
         for _ in range(args.runs):
             em.control("POST", "/calls/reset")
-            start, end, done = deploy(em, run, "--wait", "false")
+            start, end, done = deploy(em, run, "--wait", "none")
             assert done.returncode == 0 and "Result: unchanged" in done.stdout, done.stdout
             walls.append(end - start)
             counts = collections.Counter(c["op"] for c in em.control("GET", "/calls"))

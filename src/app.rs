@@ -8,7 +8,6 @@ use crate::aws::Clients;
 use crate::console::{Console, Mode};
 use crate::error::Exit;
 use crate::input::action_env::{RunContext, RunnerFiles};
-use crate::input::cli::Command;
 use crate::progress::Progress;
 use crate::report::{Kind, Report, summary};
 use crate::request::{DeployRequest, Request};
@@ -24,7 +23,7 @@ pub fn main() -> i32 {
         Mode::Human
     };
     let kind = match &given.command {
-        Ok(Command::Rollback(_)) => Kind::Rollback,
+        Ok(step) if step.command == "rollback" => Kind::Rollback,
         _ => Kind::Deploy,
     };
     let files = RunnerFiles::from_env(env);

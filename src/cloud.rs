@@ -514,7 +514,7 @@ pub async fn describe_active<C: Cloud>(
                 "service `{}` was not found in cluster `{cluster}`",
                 crate::domain::arn::name_of(what)
             ))
-            .hint("check input `service` (or SSM `service-name`), `cluster` and the region")
+            .hint("check input `services` (or SSM `service-name`), `cluster` and the region")
             .into());
         }
         anyhow::bail!("describing service `{what}` in cluster `{cluster}`: {reason}");

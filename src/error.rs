@@ -9,7 +9,7 @@ use std::fmt;
 /// Exit codes of the binary. Documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    /// Deployed, unchanged, or dry run.
+    /// Deployed, unchanged, or verified.
     Success = 0,
     /// An unexpected failure (AWS error, I/O).
     Failure = 1,
@@ -40,6 +40,27 @@ impl UserError {
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
+    }
+}
+
+impl UserError {
+    /// Several mistakes as one error: one alone as it is; more as a count, then each on its own
+    /// line with its hint.
+    pub fn many(mut errors: Vec<Self>) -> Self {
+        if errors.len() == 1 {
+            return errors.remove(0);
+        }
+        let mut message = format!("{} problems with the settings:", errors.len());
+        for err in &errors {
+            message.push_str("\n- ");
+            message.push_str(&err.message);
+            if let Some(hint) = &err.hint {
+                message.push_str(" (hint: ");
+                message.push_str(hint);
+                message.push(')');
+            }
+        }
+        Self::new(message).hint("fix each; nothing was read from or written to AWS")
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Off by default (a job with `environment:` already creates a deployment). When on, a deployment
 //! is created for `GITHUB_SHA` once the plan is known (or the one named by
-//! `github-deployment-id` is used), marked `in_progress`, and given its final state when the run
+//! `github-deployment` names one), marked `in_progress`, and given its final state when the run
 //! ends: `success`, `failure` (failed or rolled back) or `error` (cancelled).
 //!
 //! The GitHub calls never fail or hide the AWS deploy and do not hold up its AWS work: the start
@@ -171,7 +171,7 @@ impl Tracker {
 
     /// Posts `state` (the final state and its description; `None` leaves the deployment
     /// `in_progress`) and says which deployment it was and what went wrong. A deployment the
-    /// workflow created (`github-deployment-id`) hears the outcome even when the run ended before
+    /// workflow created (`github-deployment: <id>`) hears the outcome even when the run ended before
     /// the deploy started (the image was missing, say).
     pub async fn finish(mut self, state: Option<(&'static str, String)>) -> Finished {
         let started = match (self.started.take(), self.request.deployment_id) {

@@ -20,7 +20,7 @@
 //! - [`request`] validates inputs into a [`request::Request`]: after it nothing sees raw strings,
 //!   and no AWS call happens before it succeeds (the production gate included).
 //! - [`gather`] reads SSM, ECR and ECS concurrently into a [`gather::Gathered`] snapshot;
-//!   [`plan`] turns request + snapshot into a [`plan::Plan`] per service (what `--dry-run` shows);
+//!   [`plan`] turns request + snapshot into a [`plan::Plan`] per service (what `verify` shows);
 //!   [`preflight`] checks what the new revisions need (secrets, roles, log groups, images, the
 //!   execution role's permissions) before anything is written.
 //! - [`apply`] makes the writes and returns what each did (register, the pre-deploy task,

@@ -10,7 +10,7 @@
 //! - registrations into one family wait for each other;
 //! - a throttled (or concurrent-revision, or lost) answer is tried again after a jittered,
 //!   growing pause, for as long as [`KEEP_TRYING`] and never past the deploy's deadline
-//!   (`timeout-minutes`): a deploy does not fail while the bucket refills, and says so while it
+//!   (`time-limit-minutes`): a deploy does not fail while the bucket refills, and says so while it
 //!   waits (`AWS is throttling RegisterTaskDefinition: retry 7, 12 s so far`);
 //! - a call that does not answer by the deadline is abandoned, not waited out.
 
@@ -197,7 +197,7 @@ async fn through_throttling<C: Cloud>(
 /// Why a registration stopped being tried: the deploy's deadline, or [`KEEP_TRYING`].
 fn past_deadline(started: Instant, tries: u32, deadline: Instant) -> anyhow::Error {
     let what = if deadline <= started + KEEP_TRYING {
-        "`timeout-minutes` is reached"
+        "`time-limit-minutes` is reached"
     } else {
         "registrations are tried for 5 minutes at most"
     };

@@ -139,7 +139,7 @@ pub async fn ship_all<C: Cloud, W: Write>(
 }
 
 /// The revision a group of plans deploys: registered (when it is new), else the existing one
-/// (`task-definition-arn`) or the live one.
+/// (`revision`) or the live one.
 async fn revision_of<C: Cloud, W: Write>(
     with: &Shipping<'_, C, W>,
     plans: &[Plan],
@@ -256,11 +256,11 @@ fn registration_failed<C: Cloud, W: Write>(
 /// nothing, one group each). Plans whose rendered revisions differ only in the revision each
 /// replaced (services of one family deployed at different times) share one revision: it records
 /// the revision it replaced when they all replaced the same one, and none otherwise (the
-/// `rollback` command then needs `to` for them).
+/// `rollback` command then needs `revision` for them).
 fn registrations(plans: &[Plan]) -> Vec<(Option<serde_json::Value>, Vec<usize>)> {
     let mut groups: Vec<(Option<serde_json::Value>, Vec<usize>)> = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
-        // A revision deployed as it is (`task-definition-arn`) is not registered.
+        // A revision deployed as it is (`revision`) is not registered.
         let registers = plan.changed && plan.existing.is_none();
         let shared = registers.then(|| register::without_previous(&plan.rendered));
         match groups.iter_mut().find(|(body, _)| {

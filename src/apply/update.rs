@@ -31,7 +31,7 @@ async fn as_it_is_now<'a, C: Cloud>(
     deadline: Instant,
 ) -> Result<std::borrow::Cow<'a, ServiceState>, String> {
     if Instant::now() >= deadline {
-        return Err("`timeout-minutes` was reached before it could be updated".into());
+        return Err("`time-limit-minutes` was reached before it could be updated".into());
     }
     if reread_at.elapsed() < RECHECK_AFTER {
         return Ok(std::borrow::Cow::Borrowed(before));
@@ -40,7 +40,7 @@ async fn as_it_is_now<'a, C: Cloud>(
         Ok(Ok(mut now)) => Ok(std::borrow::Cow::Owned(now.remove(0))),
         Ok(Err(err)) => Err(format!("{err:#}")),
         Err(_) => Err(
-            "reading it again before its update did not finish before `timeout-minutes` was reached"
+            "reading it again before its update did not finish before `time-limit-minutes` was reached"
                 .into(),
         ),
     }
@@ -90,7 +90,7 @@ pub(super) async fn update_one<C: Cloud, W: Write>(
     .unwrap_or_else(|_| {
         Err(UpdateFailed {
             error: anyhow::anyhow!(
-                "UpdateService did not answer before `timeout-minutes` was reached"
+                "UpdateService did not answer before `time-limit-minutes` was reached"
             ),
             known_not_updated: false,
         })

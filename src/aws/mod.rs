@@ -80,8 +80,8 @@ impl Clients {
     pub fn from_config(config: aws_config::SdkConfig) -> anyhow::Result<Self> {
         let region = config.region().map(ToString::to_string).ok_or_else(|| {
             anyhow::Error::new(
-                crate::error::UserError::new("no AWS region: input `aws-region` is empty and none is configured")
-                    .hint("set `aws-region`, or AWS_REGION (aws-actions/configure-aws-credentials exports it)"),
+                crate::error::UserError::new("no AWS region: `region` is not set and none is configured")
+                    .hint("set AWS_REGION (aws-actions/configure-aws-credentials exports it), or `region` in the config file (`--region` on the command line)"),
             )
         })?;
         Ok(Self {
@@ -134,7 +134,7 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
 /// Every AWS call has a deadline: a connection that does not open in 3 s, an attempt that gets no
 /// answer in 10 s (then retried), an operation that is not done in 40 s with its retries. A call
 /// held by a stalled network fails instead of hanging the deploy; the watcher's own deadline
-/// (`timeout-minutes`) comes on top and always wins.
+/// (`time-limit-minutes`) comes on top and always wins.
 pub fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(3))

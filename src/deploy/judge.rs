@@ -48,7 +48,7 @@ impl Judged {
         }
     }
 
-    /// Whether a watched rollout waits at a PAUSE hook (`wait-until: paused`).
+    /// Whether a watched rollout waits at a PAUSE hook (`wait: paused`).
     pub fn paused(&self) -> bool {
         self.outcomes.as_ref().is_some_and(|o| {
             o.iter()

@@ -9,7 +9,7 @@
 mod judge;
 mod show;
 
-use show::{log_gathered, log_plan, show_dry_run};
+use show::{log_gathered, log_plan, show_rendered};
 
 use std::io::Write;
 
@@ -51,8 +51,8 @@ pub struct DeployRun {
     pub plans: Vec<Plan>,
     /// What the pre-deploy task will run (shown even when nothing runs).
     pub pre_deploy_planned: Option<String>,
-    /// A dry run: the rendered task definitions, values hidden.
-    pub dry_run: Option<Vec<Value>>,
+    /// `verify`: the rendered task definitions, values hidden.
+    pub rendered: Option<Vec<Value>>,
     /// What the preflight found, when it ran.
     pub preflight: Option<Preflight>,
     /// `verify`: the checks ran and found nothing that stops a deploy.
@@ -165,7 +165,7 @@ async fn steps<C: Cloud, W: Write>(
     progress: &Progress,
     run: &mut DeployRun,
 ) -> anyhow::Result<()> {
-    // `timeout-minutes` bounds the run, from here to the verdict (a pre-deploy task's own time
+    // `time-limit-minutes` bounds the run, from here to the verdict (a pre-deploy task's own time
     // aside): every read, retry and wait stops at this deadline.
     let deadline = Instant::now() + req.target.timeout;
     console.group("Read SSM, ECS and ECR");
@@ -175,18 +175,15 @@ async fn steps<C: Cloud, W: Write>(
         .await
         .map_err(|_| {
             anyhow::anyhow!(
-                "reading and checking the services did not finish within `timeout-minutes` ({}): AWS did not answer in time; nothing was changed",
+                "reading and checking the services did not finish within `time-limit-minutes` ({}): AWS did not answer in time; nothing was changed",
                 crate::text::human_duration(req.target.timeout)
             )
         })??;
     let plans = &planned.plans;
     if req.verify_only {
+        run.rendered = Some(show_rendered(plans, console)?);
         console.line("Verified: nothing found that would stop this deploy (nothing was changed).");
         run.verified = true;
-        return Ok(());
-    }
-    if req.dry_run {
-        run.dry_run = Some(show_dry_run(plans, console)?);
         return Ok(());
     }
     if !plans.iter().any(Plan::updates_service) {
@@ -252,7 +249,7 @@ async fn prepare<C: Cloud, W: Write>(
         .map(|task| predeploy::plan(req, task, &gathered, cloud.region(), &plans))
         .transpose()?;
     if let Some(pre) = &pre_deploy {
-        predeploy::log(console, pre, req.dry_run);
+        predeploy::log(console, pre, req.verify_only);
         run.pre_deploy_planned = Some(pre.describe());
     }
     // What will run is checked: a deploy that changes nothing runs no task.
@@ -262,10 +259,8 @@ async fn prepare<C: Cloud, W: Write>(
     // not undone. With no pre-deploy task in between (a migration can take minutes) that read is
     // made beside the preflight's, one round trip fewer; with no preflight either, nothing
     // waited on AWS since the services were read, and that read is the one.
-    let writes = !req.verify_only
-        && !req.dry_run
-        && pre_deploy.is_none()
-        && plans.iter().any(Plan::updates_service);
+    let writes =
+        !req.verify_only && pre_deploy.is_none() && plans.iter().any(Plan::updates_service);
     let checks = async {
         if checking {
             Some(
@@ -347,7 +342,7 @@ async fn apply_planned<C: Cloud, W: Write>(
             .await
             .map_err(|_| {
                 anyhow::anyhow!(
-                    "reading the services again before updating them did not finish within `timeout-minutes` ({}): no service was updated",
+                    "reading the services again before updating them did not finish within `time-limit-minutes` ({}): no service was updated",
                     crate::text::human_duration(req.target.timeout)
                 )
             })??;

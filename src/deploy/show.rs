@@ -1,4 +1,4 @@
-//! What a deploy shows in the log before it writes: what was read, each plan, and for a dry run
+//! What a deploy shows in the log before it writes: what was read, each plan, and for `verify`
 //! each rendered task definition (values hidden).
 
 use std::io::Write;
@@ -11,8 +11,8 @@ use crate::domain::taskdef;
 use crate::gather::Gathered;
 use crate::plan::Plan;
 
-/// A dry run shows each rendered task definition (values hidden) and changes nothing.
-pub(super) fn show_dry_run<W: Write>(
+/// `verify` shows each rendered task definition (values hidden) and changes nothing.
+pub(super) fn show_rendered<W: Write>(
     plans: &[Plan],
     console: &Console<W>,
 ) -> anyhow::Result<Vec<Value>> {
@@ -20,7 +20,7 @@ pub(super) fn show_dry_run<W: Write>(
     for plan in plans {
         let shown = taskdef::redacted(&plan.rendered);
         console.group(&format!(
-            "Rendered task definition for {} (dry run, environment values hidden)",
+            "Rendered task definition for {} (environment values hidden)",
             plan.service
         ));
         console.block(

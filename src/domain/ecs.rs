@@ -143,7 +143,7 @@ pub struct DeploymentSettings {
 
 pub use super::states::DeploymentStrategy;
 
-/// How a strategy is written in `deployment-strategy`.
+/// How a strategy is written in `deployment.strategy`.
 pub fn strategy_input(strategy: &DeploymentStrategy) -> &str {
     match strategy {
         DeploymentStrategy::Rolling => "rolling",

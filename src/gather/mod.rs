@@ -30,9 +30,9 @@ pub struct Gathered {
     /// Each service's live task definition as `DescribeTaskDefinition` returned it, same order.
     pub lives: Vec<Value>,
     pub image: ResolvedImage,
-    /// `images`: each other container's image, resolved like the deploy's.
+    /// `container-images`: each other container's image, resolved like the deploy's.
     pub other_images: Vec<(String, ResolvedImage)>,
-    /// `task-definition-arn`: the revision to deploy as it is, as `DescribeTaskDefinition`
+    /// `revision`: the revision to deploy as it is, as `DescribeTaskDefinition`
     /// returned it.
     pub existing: Option<Value>,
     /// The live task definition of the pre-deploy task's own family, when it names one.
@@ -385,7 +385,7 @@ async fn check_image<C: Cloud>(
     ))
 }
 
-/// `task-definition-arn`: the revision, which must exist and be ACTIVE, and each of its ECR
+/// `revision`: the revision, which must exist and be ACTIVE, and each of its ECR
 /// images, which must exist (others are said unchecked); the first container's image stands for
 /// the deploy's image in the report.
 async fn check_revision<C: Cloud>(
@@ -398,7 +398,7 @@ async fn check_revision<C: Cloud>(
         .map_err(|err| {
             anyhow::Error::new(
                 UserError::new(format!("task definition `{revision}` could not be read"))
-                    .hint(format!("check input `task-definition-arn`: {err:#}")),
+                    .hint(format!("check input `revision`: {err:#}")),
             )
         })?;
     let td = &described["taskDefinition"];
@@ -472,7 +472,7 @@ async fn revision_image<C: Cloud>(
     })
 }
 
-/// Where an `images` entry is: an ECR repository (with the tag or digest to find), or another
+/// Where a `container-images` entry is: an ECR repository (with the tag or digest to find), or another
 /// registry's image, deployed as given.
 enum Located {
     Ecr {
@@ -502,7 +502,7 @@ fn locate(
         ImageSpec::Tag(tag) => {
             let repo = EcrRepository::parse_uri(&main.repository).ok_or_else(|| {
                 UserError::new(format!(
-                    "input `images`: `{container}` names a tag, and the deploy's image is not in ECR"
+                    "input `container-images`: `{container}` names a tag, and the deploy's image is not in ECR"
                 ))
                 .hint("give a full image reference for it")
             })?;
@@ -510,7 +510,7 @@ fn locate(
         }
         ImageSpec::Revision(_) => {
             return Err(UserError::new(
-                "input `images` cannot name a revision (`task-definition-arn` is refused beside it)",
+                "input `container-images` cannot name a revision (`revision` is refused beside it)",
             ));
         }
         ImageSpec::Reference(r) if r.registry().is_none() => Located::Ecr {
@@ -535,7 +535,7 @@ fn locate(
     })
 }
 
-/// `images`, each resolved at once and checked in ECR like the deploy's image (another
+/// `container-images`, each resolved at once and checked in ECR like the deploy's image (another
 /// registry's is used as given, and said). A missing image is a user error naming the container.
 async fn other_images<C: Cloud>(
     cloud: &C,
@@ -559,7 +559,7 @@ async fn other_images<C: Cloud>(
                 };
             let wanted = Wanted::of(tag.as_deref(), digest.as_deref())
                 .expect("the request has a tag or a digest for each");
-            let whose = format!(" for container `{container}` (input `images`)");
+            let whose = format!(" for container `{container}` (input `container-images`)");
             let found = match find_image(cloud, &repository, wanted, &whose).await? {
                 Looked::Found(found) => found,
                 Looked::NotCachedYet(rule) => {
@@ -626,7 +626,7 @@ fn not_cached_yet(image: &str, rule: &PullThroughRule) -> String {
 
 /// Looks the image up; a missing tag or repository is a user error (a missing tag lists the most
 /// recently pushed tags), unless a pull-through cache rule fills the repository. `whose` says
-/// what the image is for, in that error (` for container `log-router` (input `images`)`).
+/// what the image is for, in that error (` for container `log-router` (input `container-images`)`).
 async fn find_image<C: Cloud>(
     cloud: &C,
     repository: &Repository,

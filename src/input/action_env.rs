@@ -2,52 +2,81 @@
 //!
 //! The runner passes each declared input as `INPUT_<NAME>`: upper-cased, spaces turned into `_`,
 //! hyphens kept (`image-tag` → `INPUT_IMAGE-TAG`). Every declared input is set, empty when not
-//! given, so empty means "not given". The inputs are turned into the same argument list the CLI
-//! takes and parsed by the same clap definition, so both modes share one set of names and defaults.
+//! given, so empty means "not given" (action.yml declares no defaults, so an input the step leaves
+//! out arrives empty and the config file's value applies). What the step gives becomes a
+//! [`Layer`]; an input an earlier version took, or one that belongs in the config file, is a
+//! problem naming its replacement.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::Parser;
-
 use crate::error::UserError;
-use crate::input::cli::{COMMAND_INPUT, Cli, Command, inputs_of};
+use crate::input::layers::{Layer, Misplaced, Origin, Value, add_mapping_text};
+use crate::input::settings::{self, Kind, RENAMED};
+
+/// The input that picks the command in Actions mode (the CLI uses subcommands instead).
+pub const COMMAND_INPUT: &str = "command";
 
 /// The environment variable the runner uses for an input.
 pub fn input_variable(name: &str) -> String {
     format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
 }
 
-/// Reads the command and its inputs from `INPUT_*` variables through `env`. Input `command`
-/// (`deploy`, the default, `verify`, `rollback` or `continue`) picks the command; inputs of the other
-/// commands are ignored.
-pub fn read_inputs(env: impl Fn(&str) -> Option<String>) -> Result<Command, UserError> {
-    let command = env(&input_variable(COMMAND_INPUT))
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
-        .unwrap_or_else(|| "deploy".into());
-    if !["deploy", "rollback", "continue", "verify"].contains(&command.as_str()) {
+/// Reads the command and what the step gives through `env`. Input `command` (`deploy`, the
+/// default, `verify`, `rollback` or `continue`) picks the command; inputs of the other commands
+/// are ignored.
+pub fn read_inputs(
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(String, Layer, Vec<Misplaced>), UserError> {
+    let given = |name: &str| env(&input_variable(name)).filter(|v| !v.trim().is_empty());
+    let command = given(COMMAND_INPUT).map_or_else(|| "deploy".into(), |c| c.trim().to_string());
+    if !crate::input::cli::COMMANDS
+        .iter()
+        .any(|(name, _)| *name == command)
+    {
         return Err(UserError::new(format!(
             "input `command` is invalid{}: expected `deploy`, `verify`, `rollback` or `continue`",
             crate::text::problem(&command).map_or_else(String::new, |p| format!(" ({p})"))
         )));
     }
-    let mut command_line: Vec<OsString> = vec!["ecs-ship".into(), command.clone().into()];
-    for (name, _) in inputs_of(&command) {
-        if let Some(value) = env(&input_variable(&name)).filter(|v| !v.trim().is_empty()) {
-            command_line.push(format!("--{name}={value}").into());
+    let mut layer = Layer::default();
+    let mut problems = Vec::new();
+    for setting in settings::of(&command).filter(|s| s.places.action && s.name != COMMAND_INPUT) {
+        let Some(value) = given(setting.name) else {
+            continue;
+        };
+        if matches!(setting.kind, Kind::Mapping(_)) {
+            add_mapping_text(&mut layer, setting, &value, &Origin::Input, &mut problems);
+        } else {
+            layer.set(setting.name, Value::Text(value), Origin::Input);
         }
     }
-    let mut cli = Cli::try_parse_from(command_line)
-        .map_err(|err| UserError::new(format!("reading the action's inputs: {}", err.kind())))?;
-    // Files are read from the checkout the runner mounted, never from where a step says.
-    let workspace = env("GITHUB_WORKSPACE").filter(|w| !w.trim().is_empty());
-    match &mut cli.command {
-        Command::Deploy(args) | Command::Verify(args) => args.target.workspace = workspace,
-        Command::Rollback(args) => args.target.workspace = workspace,
-        Command::Continue(args) => args.target.workspace = workspace,
+    // The runner passes a `with:` key action.yml does not declare too (it only warns).
+    for old in RENAMED.iter().filter(|r| settings::find(r.old).is_none()) {
+        if given(old.old).is_some() {
+            problems.push(Misplaced {
+                message: format!("input `{}` was renamed", old.old),
+                hint: Some(format!("use {}", old.instead)),
+            });
+        }
     }
-    Ok(cli.command)
+    for setting in settings::SETTINGS
+        .iter()
+        .filter(|s| !s.places.action && s.places.file)
+    {
+        if given(setting.name).is_some() {
+            problems.push(Misplaced {
+                message: format!(
+                    "input `{}` is set once per repository, in the config file, not by a step",
+                    setting.name
+                ),
+                hint: Some(format!(
+                    "set `{}` under `defaults` (or an environment) of the file `config` names",
+                    setting.name
+                )),
+            });
+        }
+    }
+    Ok((command, layer, problems))
 }
 
 /// Whether to run in Actions mode: inside a runner, with no command-line arguments.
@@ -126,14 +155,18 @@ mod tests {
         assert_eq!(input_variable("odd name"), "INPUT_ODD_NAME");
     }
 
+    fn text(layer: &Layer, key: &str) -> Option<String> {
+        layer.get(key).and_then(|g| g.value.text())
+    }
+
     #[test]
-    fn inputs_are_read_with_hyphens_and_empty_means_default() {
-        let Command::Deploy(args) = read_inputs(env(&[
+    fn inputs_are_read_with_hyphens_and_empty_means_not_given() {
+        let (command, layer, problems) = read_inputs(env(&[
             ("INPUT_ENVIRONMENT", "dev"),
             ("INPUT_IMAGE-TAG", "v2"),
             ("INPUT_WAIT", ""),
-            ("INPUT_TIMEOUT-MINUTES", ""),
-            ("INPUT_DRY-RUN", "true"),
+            ("INPUT_TIME-LIMIT-MINUTES", " "),
+            ("INPUT_DEPLOYMENT", "strategy: canary"),
             (
                 "INPUT_ENVIRONMENT-VARIABLES",
                 "{\"A\": \"--flag-like value\"}",
@@ -143,50 +176,46 @@ mod tests {
                 "ignored: underscores are not the runner's form",
             ),
         ]))
-        .unwrap() else {
-            panic!("deploy expected")
-        };
-        assert_eq!(args.target.environment.as_deref(), Some("dev"));
-        assert_eq!(args.image_tag.as_deref(), Some("v2"));
+        .unwrap();
+        assert_eq!(command, "deploy");
+        assert!(problems.is_empty());
+        assert_eq!(text(&layer, "environment").as_deref(), Some("dev"));
+        assert_eq!(text(&layer, "image-tag").as_deref(), Some("v2"));
         assert_eq!(
-            (
-                args.target.wait.as_str(),
-                args.target.timeout_minutes.as_str(),
-                args.dry_run.as_str()
-            ),
-            ("true", "15", "true")
+            (text(&layer, "wait"), text(&layer, "time-limit-minutes")),
+            (None, None)
         );
         assert_eq!(
-            args.environment_variables.as_deref(),
+            text(&layer, "deployment.strategy").as_deref(),
+            Some("canary")
+        );
+        assert_eq!(
+            text(&layer, "environment-variables").as_deref(),
             Some("{\"A\": \"--flag-like value\"}")
         );
     }
 
     #[test]
     fn values_starting_with_dashes_or_holding_newlines_survive() {
-        let Command::Deploy(args) =
-            read_inputs(env(&[("INPUT_CONFIRM-PRODUCTION", "--x\ny")])).unwrap()
-        else {
-            panic!("deploy expected")
-        };
-        assert_eq!(args.target.confirm_production.as_deref(), Some("--x\ny"));
+        let (_, layer, _) = read_inputs(env(&[("INPUT_CONFIRM-PRODUCTION", "--x\ny")])).unwrap();
+        assert_eq!(
+            text(&layer, "confirm-production").as_deref(),
+            Some("--x\ny")
+        );
     }
 
     #[test]
     fn the_command_input_picks_rollback_and_ignores_deploy_only_inputs() {
-        let Command::Rollback(args) = read_inputs(env(&[
+        let (command, layer, _) = read_inputs(env(&[
             ("INPUT_COMMAND", "rollback"),
             ("INPUT_ENVIRONMENT", "dev"),
             ("INPUT_IMAGE-TAG", "v2"),
-            ("INPUT_TO", "api:3"),
+            ("INPUT_REVISION", "api:3"),
         ]))
-        .unwrap() else {
-            panic!("rollback expected")
-        };
-        assert_eq!(
-            (args.target.environment.as_deref(), args.to.as_deref()),
-            (Some("dev"), Some("api:3"))
-        );
+        .unwrap();
+        assert_eq!(command, "rollback");
+        assert_eq!(text(&layer, "revision").as_deref(), Some("api:3"));
+        assert_eq!(text(&layer, "image-tag"), None);
         let err = read_inputs(env(&[("INPUT_COMMAND", "destroy")])).unwrap_err();
         assert_eq!(
             err.message,
@@ -195,23 +224,21 @@ mod tests {
     }
 
     #[test]
-    fn the_command_input_verify_takes_the_deploy_inputs() {
-        let Command::Verify(args) = read_inputs(env(&[
-            ("INPUT_COMMAND", "verify"),
-            ("INPUT_ENVIRONMENT", "dev"),
-            ("INPUT_IMAGE-TAG", "v2"),
-            ("INPUT_TASK-LOGS-LINES", "5"),
+    fn old_inputs_and_repository_settings_are_refused_by_name() {
+        let (_, _, problems) = read_inputs(env(&[
+            ("INPUT_TIMEOUT-MINUTES", "5"),
+            ("INPUT_KEEP-REVISIONS", "3"),
+            ("INPUT_TASK-DEFINITION-ARN", "api:3"),
         ]))
-        .unwrap() else {
-            panic!("verify expected")
-        };
+        .unwrap();
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(
-            (
-                args.target.environment.as_deref(),
-                args.image_tag.as_deref(),
-                args.target.task_logs_lines.as_str()
-            ),
-            (Some("dev"), Some("v2"), "5")
+            messages,
+            [
+                "input `task-definition-arn` was renamed",
+                "input `timeout-minutes` was renamed",
+                "input `keep-revisions` is set once per repository, in the config file, not by a step",
+            ]
         );
     }
 

@@ -1,12 +1,10 @@
 use super::*;
-use super::{ClusterOf, ListedService, ListedTarget};
-use crate::input::cli::{Cli, Command};
-use clap::Parser;
+use crate::input::{DeployInputs, Inputs, load, read_from};
 
 const FILE: &str = "\
 defaults:
   ssm-prefix: /bellyfed/{environment}/ecs
-  timeout-minutes: 20
+  time-limit-minutes: 20
   environment-variables:
     LOG_LEVEL: info
     RATIO: 1.10
@@ -23,9 +21,9 @@ environments:
     environment-url: https://bellyfed.example
     github-deployment: true
     cluster: bellyfed-prod
-    service: bellyfed-prod-service
+    services: bellyfed-prod-service
     container: [app, sidecar]
-    timeout-minutes: 30
+    time-limit-minutes: 30
     environment-variables:
       LOG_LEVEL: warn
 ";
@@ -36,13 +34,27 @@ fn write(text: &str) -> tempfile::NamedTempFile {
     file
 }
 
-fn deploy_args(config: &str, extra: &[&str]) -> DeployArgs {
-    let mut argv = vec!["ecs-ship", "deploy", "--config", config];
+/// The step's command line, with `config` and the workspace it is in.
+fn argv(command: &str, config: &str, extra: &[&str]) -> Vec<std::ffi::OsString> {
+    let dir = std::path::Path::new(config)
+        .parent()
+        .filter(|d| d.is_dir())
+        .map_or_else(|| ".".to_string(), |d| d.display().to_string());
+    let mut argv = vec!["ecs-ship", command, "--config", config, "--workspace", &dir];
     argv.extend_from_slice(extra);
-    let Command::Deploy(parsed) = Cli::parse_from(argv).command else {
-        unreachable!()
-    };
-    *parsed
+    argv.into_iter().map(std::ffi::OsString::from).collect()
+}
+
+/// What a run loads from the command line and the file at `config`.
+fn loaded(command: &str, config: &str, extra: &[&str]) -> Result<Inputs, UserError> {
+    load(read_from(|_| None, argv(command, config, extra)).command?)
+}
+
+fn deployed(config: &str, extra: &[&str]) -> Result<DeployInputs, UserError> {
+    match loaded("deploy", config, extra)? {
+        Inputs::Deploy(inputs) => Ok(*inputs),
+        _ => unreachable!("deploy"),
+    }
 }
 
 /// Validation, as a run does it after the merge.
@@ -58,9 +70,7 @@ impl Validate for DeployInputs {
 
 fn applied(text: &str, extra: &[&str]) -> Result<DeployInputs, UserError> {
     let file = write(text);
-    let mut args = deploy_args(file.path().to_str().unwrap(), extra);
-    args.target.workspace = Some(file.path().parent().unwrap().display().to_string());
-    merge_deploy(args)
+    deployed(file.path().to_str().unwrap(), extra)
 }
 
 /// The file applies, and validation refuses the result.
@@ -96,8 +106,8 @@ fn an_environment_gets_its_settings_over_the_defaults() {
 
 #[test]
 fn the_files_lists_and_task_are_what_the_inputs_would_give() {
-    let services = "- api\n- service: worker\n  container: [app, sidecar]\n  task-definition-family: w\n  environment-variables: {RATIO: 1.10}\n  secrets: {T: arn:aws:ssm:us-east-1:1:parameter/t}\n";
-    let task = "command: [npm, run, migrate]\ntimeout-minutes: 2\n";
+    let services = "- api\n- service: worker\n  container: [app, sidecar]\n  family: w\n  environment-variables: {RATIO: 1.10}\n  secrets: {T: arn:aws:ssm:us-east-1:1:parameter/t}\n";
+    let task = "command: [npm, run, migrate]\ntime-limit-minutes: 2\n";
     let indent =
         |text: &str, by: &str| text.lines().flat_map(|l| [by, l, "\n"]).collect::<String>();
     let file = format!(
@@ -108,17 +118,28 @@ fn the_files_lists_and_task_are_what_the_inputs_would_give() {
     let from_file = applied(&file, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
     let services_flag = format!("--services={services}");
     let task_flag = format!("--pre-deploy-task={task}");
-    let step = DeployInputs::from_args(deploy_args(
-        "",
-        &[
-            "--environment",
-            "dev",
-            "--image-tag",
-            "v2",
-            &services_flag,
-            &task_flag,
-        ],
-    ));
+    let Inputs::Deploy(step) = load(
+        read_from(
+            |_| None,
+            [
+                "ecs-ship",
+                "deploy",
+                "--environment",
+                "dev",
+                "--image-tag",
+                "v2",
+                &services_flag,
+                &task_flag,
+            ]
+            .map(std::ffi::OsString::from)
+            .to_vec(),
+        )
+        .command
+        .unwrap(),
+    )
+    .unwrap() else {
+        unreachable!()
+    };
     assert_eq!(from_file.services.unwrap(), step.services.unwrap());
     assert_eq!(
         from_file.pre_deploy_task.unwrap(),
@@ -170,7 +191,12 @@ fn inputs_that_are_given_win_and_maps_merge_by_name() {
 }
 
 #[test]
-fn an_input_left_at_its_default_does_not_override_the_file() {
+fn an_input_given_wins_over_the_file_even_when_it_equals_the_default() {
+    let args = applied(FILE, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
+    assert_eq!(
+        args.args.target.timeout_minutes, "20",
+        "the file's defaults"
+    );
     let args = applied(
         FILE,
         &[
@@ -178,25 +204,20 @@ fn an_input_left_at_its_default_does_not_override_the_file() {
             "dev",
             "--image-tag",
             "v2",
-            "--timeout-minutes",
+            "--time-limit-minutes",
             "15",
         ],
     )
     .unwrap();
-    assert_eq!(args.args.target.timeout_minutes, "20");
-    let args = applied(
-        FILE,
-        &[
-            "--environment",
-            "dev",
-            "--image-tag",
-            "v2",
-            "--timeout-minutes",
-            "5",
-        ],
-    )
-    .unwrap();
-    assert_eq!(args.args.target.timeout_minutes, "5");
+    assert_eq!(
+        args.args.target.timeout_minutes, "15",
+        "the built-in default, given"
+    );
+    let args = applied(FILE, &["--environment", "production", "--image-tag", "v2"]).unwrap();
+    assert_eq!(
+        args.args.target.timeout_minutes, "30",
+        "the environment over the defaults"
+    );
 }
 
 #[test]
@@ -208,7 +229,7 @@ fn a_service_given_as_input_replaces_the_files_list() {
             "dev",
             "--image-tag",
             "v2",
-            "--service",
+            "--services",
             "solo",
         ],
     )
@@ -246,22 +267,39 @@ fn the_file_cannot_remove_the_production_gate() {
 }
 
 #[test]
-fn unknown_keys_are_errors_with_their_path() {
-    let text = FILE.replace("    cluster: bellyfed-prod", "    clustr: bellyfed-prod");
+fn unknown_and_renamed_keys_are_all_reported_with_their_path() {
+    let text = FILE
+        .replace("    cluster: bellyfed-prod", "    clustr: bellyfed-prod")
+        .replace("time-limit-minutes: 20", "timeout-minutes: 20")
+        .replace(
+            "    github-deployment: true",
+            "    github-deployment: true\n    confirm-production: x",
+        );
     let err = applied(&text, &["--environment", "dev", "--image-tag", "v2"]).unwrap_err();
+    let lines: Vec<&str> = err.message.lines().collect();
+    assert_eq!(lines[0], "3 problems with the settings:", "{}", err.message);
     assert!(
-        err.message
-            .contains("environments.production: unknown field `clustr`"),
+        lines[1].starts_with("- `defaults.timeout-minutes` in config file `"),
         "{}",
-        err.message
+        lines[1]
     );
     assert!(
-        err.message
-            .ends_with("environments.production: unknown field `clustr` at line 19 column 5"),
+        lines[1].contains("was renamed (hint: use `time-limit-minutes`"),
         "{}",
-        err.message
+        lines[1]
     );
-    assert!(err.hint.unwrap().contains("`pre-deploy-task`"));
+    assert!(
+        lines[2].contains("`environments.production.confirm-production` in config file")
+            && lines[2].contains("cannot be set in the config file"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].contains("`environments.production.clustr` in config file")
+            && lines[3].contains("is not a setting"),
+        "{}",
+        lines[3]
+    );
     let text = FILE.replace(
         "        environment-variables: { ROLE: worker }",
         "        envs: { ROLE: worker }",
@@ -306,8 +344,7 @@ fn a_missing_environment_or_file_is_a_clear_error() {
         err.message
     );
     assert_eq!(err.hint.as_deref(), Some("it describes: dev, production"));
-    let args = deploy_args("/nonexistent/ecs-ship.yml", &["--environment", "dev"]);
-    let err = merge_deploy(args).unwrap_err();
+    let err = deployed("/nonexistent/ecs-ship.yml", &["--environment", "dev"]).unwrap_err();
     assert_eq!(
         err.message,
         "input `config`: `/nonexistent/ecs-ship.yml` was not found"
@@ -315,37 +352,16 @@ fn a_missing_environment_or_file_is_a_clear_error() {
 }
 
 #[test]
-fn every_key_is_an_input_name() {
-    let inputs: Vec<String> = crate::input::cli::all_inputs()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    for key in keys() {
-        assert!(
-            key == "production" || inputs.iter().any(|i| i == key),
-            "config key `{key}` is not an input"
-        );
-    }
-}
-
-#[test]
 fn rollback_takes_where_and_how_to_wait() {
     let file = write(FILE);
-    let Command::Rollback(mut args) = Cli::parse_from([
-        "ecs-ship",
+    let Inputs::Rollback(args) = loaded(
         "rollback",
-        "--config",
         file.path().to_str().unwrap(),
-        "--workspace",
-        file.path().parent().unwrap().to_str().unwrap(),
-        "--environment",
-        "production",
-    ])
-    .command
-    else {
+        &["--environment", "production"],
+    )
+    .unwrap() else {
         unreachable!()
     };
-    merge_rollback(&mut args.target).unwrap();
     assert_eq!(args.target.cluster.as_deref(), Some("bellyfed-prod"));
     assert_eq!(
         args.target.service.as_deref(),
@@ -363,7 +379,7 @@ fn rollback_takes_where_and_how_to_wait() {
 fn the_example_config_file_is_valid_for_each_of_its_environments() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ecs-ship.yml");
     for environment in ["dev", "staging", "production"] {
-        let args = deploy_args(
+        let req = deployed(
             path,
             &[
                 "--environment",
@@ -373,11 +389,10 @@ fn the_example_config_file_is_valid_for_each_of_its_environments() {
                 "--confirm-production",
                 "DEPLOY TO PRODUCTION",
             ],
-        );
-        let req = merge_deploy(args)
-            .unwrap()
-            .validate()
-            .unwrap_or_else(|e| panic!("{environment}: {}", e.message));
+        )
+        .unwrap_or_else(|e| panic!("{environment}: {}", e.message))
+        .validate()
+        .unwrap_or_else(|e| panic!("{environment}: {}", e.message));
         assert!(req.services.len() >= 2, "{environment}");
         assert_eq!(req.target.production, environment == "production");
     }
@@ -407,7 +422,7 @@ fn production_environments_list_their_targets_for_the_gate() {
             "dev",
             "--image-tag",
             "v2",
-            "--service",
+            "--services",
             "bellyfed-prod-service",
             "--cluster",
             "bellyfed-prod",
@@ -425,7 +440,7 @@ fn production_environments_list_their_targets_for_the_gate() {
             "dev",
             "--image-tag",
             "v2",
-            "--service",
+            "--services",
             "bellyfed-prod-service",
         ],
     )
@@ -433,7 +448,7 @@ fn production_environments_list_their_targets_for_the_gate() {
     .validate()
     .unwrap();
     // A production environment that names its cluster only through its SSM prefix.
-    let by_prefix = "defaults:\n  ssm-prefix: /app/{environment}/ecs\nenvironments:\n  dev:\n    service: web\n  production:\n    production: true\n    services: [web, worker]\n";
+    let by_prefix = "defaults:\n  ssm-prefix: /app/{environment}/ecs\nenvironments:\n  dev:\n    services: web\n  production:\n    production: true\n    services: [web, worker]\n";
     let args = applied(by_prefix, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
     assert_eq!(
         args.args.target.listed_production.services,
@@ -468,7 +483,7 @@ fn production_environments_list_their_targets_for_the_gate() {
 
 #[test]
 fn a_map_in_the_file_that_names_a_variable_twice_is_an_error() {
-    let file = "environments:\n  dev:\n    service: api\n    environment-variables:\n      A: one\n      A: two\n";
+    let file = "environments:\n  dev:\n    services: api\n    environment-variables:\n      A: one\n      A: two\n";
     let err = applied(file, &["--environment", "dev", "--image-tag", "v2"]).unwrap_err();
     assert!(
         err.message

@@ -1,4 +1,4 @@
-//! `environment-file`: a dotenv file in the workspace, read strictly.
+//! `dotenv-file`: a dotenv file in the workspace, read strictly.
 //!
 //! `KEY=value` lines; blank lines and `#` comments; an optional `export ` prefix; values
 //! unquoted (up to a ` #` comment, trimmed), single-quoted (literal), or double-quoted (with
@@ -26,7 +26,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<(String, String)>, UserError>
             .map_or(line, str::trim_start);
         let bad = |why: &str| {
             UserError::new(format!(
-                "input `environment-file`: line {number} of `{file}` {why}"
+                "input `dotenv-file`: line {number} of `{file}` {why}"
             ))
             .hint(
                 "lines are `NAME=value`, `# comments` or blank; values may be quoted with ' or \"",
@@ -51,7 +51,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<(String, String)>, UserError>
         }
         if let Some((_, _, first)) = vars.iter().find(|(n, _, _)| n == name) {
             return Err(UserError::new(format!(
-                "input `environment-file`: `{name}` is set twice in `{file}` (lines {first} and {number})"
+                "input `dotenv-file`: `{name}` is set twice in `{file}` (lines {first} and {number})"
             )));
         }
         vars.push((name.to_string(), value, number));
@@ -123,7 +123,7 @@ mod tests {
         let text = "# settings\n\nPORT=8080\nexport LOG_LEVEL=info # the default\r\nEMPTY=\nSPACED =  a b  \nSINGLE='it''s'\nLITERAL='$HOME \\n # not a comment'\nDOUBLE=\"line\\nnext \\\"quoted\\\" \\$HOME \\\\ end\" # comment\nURL=https://example.com/a#frag\nDOTS.AND-DASH=1\n";
         assert_eq!(
             parse(".env", text).unwrap_err().message,
-            "input `environment-file`: line 7 of `.env` has text after its closing quote"
+            "input `dotenv-file`: line 7 of `.env` has text after its closing quote"
         );
         let text = text.replace("SINGLE='it''s'\n", "SINGLE='its'\n");
         assert_eq!(
@@ -171,7 +171,7 @@ mod tests {
             let err = parse("config/app.env", text).unwrap_err();
             assert!(
                 err.message.starts_with(&format!(
-                    "input `environment-file`: line {line} of `config/app.env` {why}"
+                    "input `dotenv-file`: line {line} of `config/app.env` {why}"
                 )),
                 "{text:?}: {}",
                 err.message
@@ -184,7 +184,7 @@ mod tests {
         }
         assert_eq!(
             parse(".env", "A=1\n\nA=2\n").unwrap_err().message,
-            "input `environment-file`: `A` is set twice in `.env` (lines 1 and 3)"
+            "input `dotenv-file`: `A` is set twice in `.env` (lines 1 and 3)"
         );
     }
 
@@ -213,7 +213,7 @@ mod tests {
         fn a_nul_in_any_value_is_refused_by_line(before in "[a-z ]{0,10}", after in "[a-z]{0,10}") {
             let text = format!("A=1\nNAME={before}\u{0}{after}\n");
             let err = parse(".env", &text).unwrap_err();
-            proptest::prop_assert!(err.message.starts_with("input `environment-file`: line 2 of `.env` has a NUL character"), "{}", err.message);
+            proptest::prop_assert!(err.message.starts_with("input `dotenv-file`: line 2 of `.env` has a NUL character"), "{}", err.message);
         }
     }
 }

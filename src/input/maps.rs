@@ -11,30 +11,50 @@ use serde_json::value::RawValue;
 
 use crate::error::UserError;
 
+/// Parses a map setting where a null value (`NAME: ~`, `"NAME": null`) takes the name out.
+/// `label` names the setting in errors; values are never echoed.
+pub fn parse_map_nullable(
+    label: &str,
+    text: &str,
+) -> Result<Vec<(String, Option<String>)>, UserError> {
+    parse(label, text, true)
+}
+
 /// Parses a map input. `input` names the input in errors; values are never echoed.
 pub fn parse_map(input: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {
+    Ok(parse(&format!("`{input}`"), text, false)?
+        .into_iter()
+        .map(|(n, v)| (n, v.unwrap_or_default()))
+        .collect())
+}
+
+fn parse(label: &str, text: &str, nulls: bool) -> Result<Vec<(String, Option<String>)>, UserError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Ok(Vec::new());
     }
     let pairs = if trimmed.starts_with('{') {
-        parse_json(input, trimmed)?
+        parse_json(label, trimmed, nulls)?
     } else {
-        parse_yaml(input, trimmed)?
+        parse_yaml(label, trimmed, nulls)?
     };
     if let Some(name) = crate::text::first_duplicate(pairs.iter().map(|(n, _)| n)) {
         let which = crate::text::plain_name(name)
             .map_or_else(|| "a name".to_string(), |n| format!("`{n}`"));
-        return Err(UserError::new(format!("`{input}` names {which} twice"))
+        return Err(UserError::new(format!("{label} names {which} twice"))
             .hint("each name may appear once"));
     }
     Ok(pairs)
 }
 
-fn parse_json(input: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {
+fn parse_json(
+    label: &str,
+    text: &str,
+    nulls: bool,
+) -> Result<Vec<(String, Option<String>)>, UserError> {
     let raw: Pairs<Box<RawValue>> = serde_json::from_str(text).map_err(|err| {
         UserError::new(format!(
-            "`{input}` is not a valid JSON object: {}",
+            "{label} is not a valid JSON object: {}",
             describe_json_error(&err)
         ))
         .hint(r#"write it as {"NAME": "value"} or as a YAML mapping `NAME: value`"#)
@@ -42,8 +62,12 @@ fn parse_json(input: &str, text: &str) -> Result<Vec<(String, String)>, UserErro
     raw.0
         .into_iter()
         .map(|(name, value)| {
-            let text = json_scalar_text(value.get()).ok_or_else(|| not_a_scalar(input, &name))?;
-            Ok((name, text))
+            if nulls && value.get() == "null" {
+                return Ok((name, None));
+            }
+            let text =
+                json_scalar_text(value.get()).ok_or_else(|| not_a_scalar(label, &name, nulls))?;
+            Ok((name, Some(text)))
         })
         .collect()
 }
@@ -63,18 +87,24 @@ fn describe_json_error(err: &serde_json::Error) -> String {
     crate::input::parse_error::json(err)
 }
 
-fn parse_yaml(input: &str, text: &str) -> Result<Vec<(String, String)>, UserError> {
-    // First pass: the kind of each value (a null reads as "" when asked for a string).
-    if let Ok(Pairs(typed)) = serde_yaml::from_str::<Pairs<serde_yaml::Value>>(text)
-        && let Some((name, _)) = typed.iter().find(|(_, v)| {
-            v.is_null()
-                || v.is_mapping()
-                || v.is_sequence()
-                || matches!(v, serde_yaml::Value::Tagged(_))
-        })
-    {
-        return Err(not_a_scalar(input, name));
+fn parse_yaml(
+    label: &str,
+    text: &str,
+    nulls: bool,
+) -> Result<Vec<(String, Option<String>)>, UserError> {
+    // First pass: the kind of each value (a null, `~`, reads as text when asked for a string).
+    let typed = serde_yaml::from_str::<Pairs<serde_yaml::Value>>(text)
+        .map(|Pairs(typed)| typed)
+        .unwrap_or_default();
+    if let Some((name, _)) = typed.iter().find(|(_, v)| {
+        (v.is_null() && !nulls)
+            || v.is_mapping()
+            || v.is_sequence()
+            || matches!(v, serde_yaml::Value::Tagged(_))
+    }) {
+        return Err(not_a_scalar(label, name, nulls));
     }
+    let null = |name: &str| typed.iter().any(|(n, v)| n == name && v.is_null());
     // Second pass: the text of each value exactly as written.
     let raw: Pairs<YamlScalar> = serde_yaml::from_str(text).map_err(|err| {
         let location = err.location().map(|l| format!(" at line {} column {}", l.line(), l.column())).unwrap_or_default();
@@ -83,23 +113,29 @@ fn parse_yaml(input: &str, text: &str) -> Result<Vec<(String, String)>, UserErro
         } else {
             "it is not a JSON object or a YAML mapping"
         };
-        UserError::new(format!("`{input}` could not be read{location}: {what}"))
+        UserError::new(format!("{label} could not be read{location}: {what}"))
             .hint("write `NAME: value` lines, or a JSON object {\"NAME\": \"value\"}; nested maps and lists are not allowed")
     })?;
     raw.0
         .into_iter()
-        .map(|(name, value)| {
-            value
-                .0
-                .map(|text| (name.clone(), text))
-                .ok_or_else(|| not_a_scalar(input, &name))
+        .map(|(name, YamlScalar(value))| match value {
+            Some(_) if nulls && null(&name) => Ok((name, None)),
+            Some(text) => Ok((name, Some(text))),
+            None if nulls => Ok((name, None)),
+            None => Err(not_a_scalar(label, &name, nulls)),
         })
         .collect()
 }
 
-fn not_a_scalar(input: &str, name: &str) -> UserError {
+fn not_a_scalar(label: &str, name: &str, nulls: bool) -> UserError {
+    let name = crate::text::printable(name);
+    let also = if nulls {
+        ", or null to take it out"
+    } else {
+        ""
+    };
     UserError::new(format!(
-        "`{input}`: the value of `{name}` must be a string, number or boolean"
+        "{label}: the value of `{name}` must be a string, number or boolean{also}"
     ))
     .hint("quote the value; for an empty value write \"\"")
 }

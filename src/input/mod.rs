@@ -1,27 +1,32 @@
-//! Where inputs come from: the command line or the runner's `INPUT_*` variables, the config
-//! file, and the files inputs name. The only reader of the process environment and of files.
+//! Where settings come from: the command line or the runner's `INPUT_*` variables, the config
+//! file, and the files settings name. The only reader of the process environment and of files.
 //!
-//! The result is [`Inputs`]: each scalar input as text (the config file's value filled in where
-//! the step left one unset), and each structured input (`services`, `pre-deploy-task`, the two
-//! maps, the template file) parsed once, into its own type. A structured input that does not
-//! parse keeps its error, for [`crate::request`] to raise in its turn: the production gate is
-//! checked before anything else, whatever else is wrong.
+//! Every setting is declared once, in [`settings`]. Each place that gives settings becomes a
+//! [`layers::Layer`]; [`load`] combines them with one precedence (see [`layers`]) and turns the
+//! result into the command's [`Inputs`]: each scalar setting as text in [`args`], each structured
+//! one (`services`, `pre-deploy-task`, the maps, the commands, the template file) parsed into its
+//! own type. A structured setting that does not parse keeps its error, for [`crate::request`] to
+//! raise in its turn: the production gate is checked before anything else, whatever else is wrong.
 
 pub mod action_env;
+pub mod args;
 pub mod cli;
+pub mod command_line;
 pub mod config;
-mod defaults;
 pub mod dotenv;
+pub mod layers;
 pub mod maps;
 pub mod parse_error;
 pub mod predeploy;
 pub mod services;
+pub mod settings;
 pub mod template;
 pub mod workspace;
 
 use crate::error::UserError;
 use crate::text::split_list;
-use cli::{Cli, Command, ContinueArgs, DeployArgs, RollbackArgs};
+use args::{ContinueArgs, DeployArgs, RollbackArgs, TargetArgs};
+use layers::{Layer, Misplaced, Resolved, Value, resolve};
 use predeploy::PreDeployInput;
 use services::ServiceSpec;
 use template::Template;
@@ -37,10 +42,22 @@ pub type NamedValues = Vec<(String, String)>;
 pub struct Given {
     /// Actions mode (inside a runner, no command-line arguments) rather than a terminal.
     pub actions: bool,
-    /// The command and its inputs, or why the runner's inputs could not be read.
-    pub command: Result<Command, UserError>,
+    /// The command and what the step gave, or why the runner's inputs could not be read.
+    pub command: Result<Step, UserError>,
     /// `environment` as given (blank when it was not), for the report of any outcome.
     pub environment: String,
+}
+
+/// The command and the settings the step (or the command line) gave.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// `deploy`, `verify`, `rollback` or `continue`.
+    pub command: String,
+    pub layer: Layer,
+    /// Names given that are not settings here (renamed, or set once per repository).
+    pub problems: Vec<Misplaced>,
+    /// Where files are read from: `GITHUB_WORKSPACE` in Actions, `--workspace` on the CLI.
+    pub workspace: Option<String>,
 }
 
 /// Reads the command: from `INPUT_*` through `env` in Actions mode, else from the command line
@@ -53,14 +70,25 @@ pub fn read(env: impl Fn(&str) -> Option<String>) -> Given {
 pub fn read_from(env: impl Fn(&str) -> Option<String>, args: Vec<std::ffi::OsString>) -> Given {
     let actions = action_env::is_actions_mode(&env, args.len());
     let command = if actions {
-        action_env::read_inputs(&env)
+        action_env::read_inputs(&env).map(|(command, layer, problems)| Step {
+            command,
+            layer,
+            problems,
+            // Files are read from the checkout the runner mounted, never from where a step says.
+            workspace: env("GITHUB_WORKSPACE").filter(|w| !w.trim().is_empty()),
+        })
     } else {
-        Ok(<Cli as clap::Parser>::parse_from(args).command)
+        let (command, layer, problems) = cli::read(args);
+        let workspace = text(&layer, "workspace");
+        Ok(Step {
+            command,
+            layer,
+            problems,
+            workspace,
+        })
     };
     let environment = match &command {
-        Ok(Command::Deploy(args) | Command::Verify(args)) => args.target.environment.clone(),
-        Ok(Command::Rollback(args)) => args.target.environment.clone(),
-        Ok(Command::Continue(args)) => args.target.environment.clone(),
+        Ok(step) => text(&step.layer, "environment"),
         Err(_) => env(&action_env::input_variable("environment")),
     };
     Given {
@@ -68,6 +96,13 @@ pub fn read_from(env: impl Fn(&str) -> Option<String>, args: Vec<std::ffi::OsStr
         command,
         environment: environment.unwrap_or_default().trim().to_string(),
     }
+}
+
+fn text(layer: &Layer, key: &str) -> Option<String> {
+    layer
+        .get(key)
+        .and_then(|g| g.value.text())
+        .filter(|t| !t.trim().is_empty())
 }
 
 /// A command's inputs with the config file merged in.
@@ -78,89 +113,365 @@ pub enum Inputs {
     Continue(Box<ContinueArgs>),
 }
 
-/// Loads the config file (when `config` is given) into the command's inputs. An unreadable or
-/// invalid file is an error here; the inputs themselves are checked by [`crate::request`].
-pub fn load(command: Command) -> Result<Inputs, UserError> {
-    Ok(match command {
-        Command::Deploy(args) => Inputs::Deploy(Box::new(config::merge_deploy(*args)?)),
-        Command::Verify(mut args) => {
-            args.verify_only = true;
-            Inputs::Deploy(Box::new(config::merge_deploy(*args)?))
-        }
-        Command::Rollback(mut args) => {
-            config::merge_rollback(&mut args.target)?;
-            Inputs::Rollback(args)
-        }
-        Command::Continue(mut args) => {
-            config::merge_rollback(&mut args.target)?;
-            Inputs::Continue(args)
-        }
+/// Combines what the step gave with the config file (when `config` is given) and the built-in
+/// defaults, into the command's inputs. Names given in the wrong place, and a file that cannot be
+/// read, are errors here, all at once; the values themselves are checked by [`crate::request`].
+pub fn load(step: Step) -> Result<Inputs, UserError> {
+    let Step {
+        command,
+        layer,
+        mut problems,
+        workspace,
+    } = step;
+    let environment = text(&layer, "environment")
+        .map(|e| e.trim().to_string())
+        .filter(|e| crate::domain::ecs::is_environment_name(e));
+    let loaded = match (text(&layer, "config"), environment) {
+        (Some(path), Some(environment)) => Some(config::load(
+            path.trim(),
+            workspace.as_deref(),
+            &environment,
+            text(&layer, "production-environments").as_deref(),
+            &mut problems,
+        )?),
+        // Validation refuses a missing or malformed `environment`.
+        _ => None,
+    };
+    if !problems.is_empty() {
+        return Err(UserError::many(
+            problems
+                .into_iter()
+                .map(|p| {
+                    let err = UserError::new(p.message);
+                    match p.hint {
+                        Some(hint) => err.hint(hint),
+                        None => err,
+                    }
+                })
+                .collect(),
+        ));
+    }
+    let (own, defaults) = loaded
+        .as_ref()
+        .map(|l| (l.environment.clone(), l.defaults.clone()))
+        .unwrap_or_default();
+    let resolved = resolve(&[&layer, &own, &defaults]);
+    let (service, services) = services_of(&resolved);
+    let mut target = target_args(&resolved, workspace, service);
+    if let Some(loaded) = loaded {
+        target.production_from_config = loaded.production;
+        target.listed_production = loaded.listed;
+    }
+    Ok(match command.as_str() {
+        "rollback" => Inputs::Rollback(Box::new(RollbackArgs {
+            to: resolved.text("revision"),
+            allow_family_change: resolved.text("allow-family-change").unwrap_or_default(),
+            service_deployment_arn: resolved.text("service-deployment-arn"),
+            hook_id: resolved.text("hook-id"),
+            target,
+        })),
+        "continue" => Inputs::Continue(Box::new(ContinueArgs {
+            service_deployment_arn: resolved.text("service-deployment-arn"),
+            hook_id: resolved.text("hook-id"),
+            target,
+        })),
+        verify_or_deploy => Inputs::Deploy(Box::new(DeployInputs::resolved(
+            &resolved,
+            target,
+            services,
+            verify_or_deploy == "verify",
+        ))),
     })
+}
+
+/// `services`: one service (a name or ARN) for the target, or a list.
+fn services_of(r: &Resolved) -> (Option<String>, Parsed<Vec<ServiceSpec>>) {
+    match r.get("services").map(|g| &g.value) {
+        Some(Value::Services(list)) => (None, Ok(list.clone())),
+        Some(Value::Text(text)) => match services::parse_setting(text) {
+            Ok(services::OneOrList::One(name)) => (Some(name), Ok(Vec::new())),
+            Ok(services::OneOrList::List(list)) => (None, Ok(list)),
+            Err(err) => (None, Err(err)),
+        },
+        _ => (None, Ok(Vec::new())),
+    }
+}
+
+fn target_args(r: &Resolved, workspace: Option<String>, service: Option<String>) -> TargetArgs {
+    let text = |key: &str| r.text(key).unwrap_or_default();
+    TargetArgs {
+        environment: r.text("environment"),
+        config: r.text("config"),
+        cluster: r.text("cluster"),
+        service,
+        ssm_prefix: r.text("ssm-prefix"),
+        production_environments: text("production-environments"),
+        confirm_production: r.text("confirm-production"),
+        environment_tag_keys: text("environment-tag-keys"),
+        listed_production: config::Listed::default(),
+        production_from_config: Vec::new(),
+        origins: r.origins(),
+        wait: text("wait"),
+        timeout_minutes: text("time-limit-minutes"),
+        max_task_failures: text("max-task-failures"),
+        task_logs_lines: text("task-log-lines"),
+        region: r.text("region"),
+        workspace,
+    }
 }
 
 /// A deploy's inputs: scalars as text, structured inputs parsed.
 #[derive(Debug, Clone)]
 pub struct DeployInputs {
-    /// Every input as text. The structured ones are parsed into the fields below, which are the
-    /// ones to read (they also hold what the config file gives).
+    /// Every setting as text. The structured ones are parsed into the fields below, which are
+    /// the ones to read.
     pub args: DeployArgs,
     pub services: Parsed<Vec<ServiceSpec>>,
     /// The `container` list.
     pub containers: Vec<String>,
     pub pre_deploy_task: Parsed<Option<PreDeployInput>>,
+    /// `environment-variables` over `dotenv-file`'s; the names a null value takes out are in
+    /// `args.remove_environment_variables`.
     pub environment_variables: Parsed<NamedValues>,
     pub secrets: Parsed<NamedValues>,
     pub docker_labels: Parsed<NamedValues>,
-    /// `images`: container name → image, as written.
+    /// `container-images`: container name → image, as written.
     pub images: Parsed<NamedValues>,
-    /// The `task-definition` file, read and parsed.
+    /// `container-command`, split.
+    pub container_command: Parsed<Option<Vec<String>>>,
+    /// The `template` file, read and parsed.
     pub template: Parsed<Option<Template>>,
 }
 
-/// `environment-file`'s variables (read from the workspace) under `environment-variables`'s.
-fn environment(args: &DeployArgs) -> Parsed<NamedValues> {
-    let given = maps::parse_map(
-        "environment-variables",
-        args.environment_variables.as_deref().unwrap_or(""),
-    )?;
-    let Some(path) = args
-        .environment_file
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    else {
-        return Ok(given);
+/// A map setting: each layer's pairs, lowest first, merged by name (the higher layer winning a
+/// name); a null value takes the name out (and out of every lower layer). The pairs set, and the
+/// names taken out.
+fn merged_map(r: &Resolved, key: &str) -> Parsed<(NamedValues, Vec<String>)> {
+    let mut merged: Vec<(String, Option<String>)> = Vec::new();
+    for given in r.map_layers(key) {
+        let pairs = match &given.value {
+            Value::Pairs(pairs) => pairs.clone(),
+            Value::Text(text) => maps::parse_map_nullable(&given.origin.label(key), text)?,
+            _ => Vec::new(),
+        };
+        merged.retain(|(name, _)| !pairs.iter().any(|(n, _)| n == name));
+        merged.extend(pairs);
+    }
+    let removed = merged
+        .iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(n, _)| n.clone())
+        .collect();
+    let set = merged
+        .into_iter()
+        .filter_map(|(n, v)| v.map(|v| (n, v)))
+        .collect();
+    Ok((set, removed))
+}
+
+/// A map setting where a null value means nothing (`container-images`, `docker-labels`): refused.
+fn plain_map(r: &Resolved, key: &str) -> Parsed<NamedValues> {
+    let (set, removed) = merged_map(r, key)?;
+    if let Some(name) = removed.first() {
+        let which = crate::text::plain_name(name)
+            .map_or_else(|| "a name".to_string(), |n| format!("`{n}`"));
+        return Err(
+            UserError::new(format!("`{key}`: the value of {which} is empty"))
+                .hint("give each name a value"),
+        );
+    }
+    Ok(set)
+}
+
+/// `dotenv-file`'s variables (read from the workspace) under `environment-variables`'s.
+fn environment(r: &Resolved, workspace: Option<&str>) -> Parsed<(NamedValues, Vec<String>)> {
+    let (given, removed) = merged_map(r, "environment-variables")?;
+    let Some(path) = r.text("dotenv-file").filter(|p| !p.trim().is_empty()) else {
+        return Ok((given, removed));
     };
-    let workspace = Workspace::resolve(args.target.workspace.as_deref())?;
-    let text = workspace.read("environment-file", path)?;
+    let path = path.trim();
+    let text = Workspace::resolve(workspace)?.read("dotenv-file", path)?;
     let from_file = dotenv::parse(&crate::text::printable(path), &text)?;
-    Ok(maps::merged(&from_file, &given))
+    let from_file: NamedValues = from_file
+        .into_iter()
+        .filter(|(n, _)| !removed.contains(n))
+        .collect();
+    Ok((maps::merged(&from_file, &given), removed))
+}
+
+/// A command setting: a list as given in the file, or text in the command grammar.
+fn command(r: &Resolved, key: &str) -> Parsed<Option<Vec<String>>> {
+    let Some(given) = r.get(key) else {
+        return Ok(None);
+    };
+    let label = given.origin.label(key);
+    match &given.value {
+        Value::Args(args) => command_line::check(&label, "", args.clone()).map(Some),
+        Value::Text(text) if text.trim().is_empty() => Ok(None),
+        Value::Text(text) => command_line::parse(&label, text).map(Some),
+        _ => Ok(None),
+    }
 }
 
 impl DeployInputs {
-    /// The inputs as the step gave them, without a config file.
-    pub fn from_args(args: DeployArgs) -> Self {
-        let text = |value: &Option<String>| value.as_deref().unwrap_or("").to_string();
-        let template = match args
-            .task_definition
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
+    /// A deploy's inputs from the combined settings.
+    fn resolved(
+        r: &Resolved,
+        target: TargetArgs,
+        services: Parsed<Vec<ServiceSpec>>,
+        verify_only: bool,
+    ) -> Self {
+        let workspace = target.workspace.clone();
+        let template = match r.text("template").filter(|p| !p.trim().is_empty()) {
             None => Ok(None),
-            Some(path) => Workspace::resolve(args.target.workspace.as_deref())
-                .and_then(|workspace| template::read(&workspace, path))
+            Some(path) => Workspace::resolve(workspace.as_deref())
+                .and_then(|workspace| template::read(&workspace, path.trim()))
                 .map(Some),
+        };
+        let pre_deploy_task = match r.get("pre-deploy-task").map(|g| &g.value) {
+            Some(Value::Task(task)) => Ok(Some(task.clone())),
+            Some(Value::Text(text)) => predeploy::parse(text),
+            _ => Ok(None),
+        };
+        let environment = environment(r, workspace.as_deref());
+        let secrets = merged_map(r, "secrets");
+        let removed = |m: &Parsed<(NamedValues, Vec<String>)>| {
+            m.as_ref()
+                .ok()
+                .map(|(_, removed)| removed.join("\n"))
+                .filter(|t| !t.is_empty())
+        };
+        let args = deploy_args(
+            r,
+            target,
+            verify_only,
+            removed(&environment),
+            removed(&secrets),
+        );
+        Self {
+            services,
+            containers: split_list(&r.text("container").unwrap_or_default()),
+            pre_deploy_task,
+            environment_variables: environment.map(|(set, _)| set),
+            secrets: secrets.map(|(set, _)| set),
+            docker_labels: plain_map(r, "docker-labels"),
+            images: plain_map(r, "container-images"),
+            container_command: command(r, "container-command"),
+            template,
+            args,
+        }
+    }
+}
+
+/// The deploy's settings as text.
+fn deploy_args(
+    r: &Resolved,
+    target: TargetArgs,
+    verify_only: bool,
+    remove_environment_variables: Option<String>,
+    remove_secrets: Option<String>,
+) -> DeployArgs {
+    let t = |key: &str| r.text(key);
+    let s = |key: &str| r.text(key).unwrap_or_default();
+    let map_given = |key: &str| r.map_layers(key).last().and_then(|g| g.value.text());
+    DeployArgs {
+        target,
+        services: t("services"),
+        pre_deploy_task: t("pre-deploy-task"),
+        image_tag: t("image-tag"),
+        image: t("image"),
+        repository: t("repository"),
+        container: t("container"),
+        task_definition_family: t("family"),
+        task_definition: t("template"),
+        environment_variables: map_given("environment-variables"),
+        secrets: map_given("secrets"),
+        log_group: t("awslogs.group"),
+        log_region: t("awslogs.region"),
+        log_stream_prefix: t("awslogs.stream-prefix"),
+        execution_role_arn: t("task-settings.execution-role-arn"),
+        task_role_arn: t("task-settings.task-role-arn"),
+        desired_count: t("service-settings.desired-count"),
+        force_new_deployment: s("force-new-deployment"),
+        preflight: s("preflight"),
+        verify_only,
+        pin_image_digest: s("pin-image-digest"),
+        on_failure: s("on-failure"),
+        on_cancel: s("on-cancel"),
+        circuit_breaker: t("deployment.circuit-breaker"),
+        maximum_percent: t("deployment.maximum-percent"),
+        minimum_healthy_percent: t("deployment.minimum-healthy-percent"),
+        health_check_grace_period: t("service-settings.health-check-grace-period"),
+        deployment_strategy: t("deployment.strategy"),
+        bake_time_minutes: t("deployment.bake-time-minutes"),
+        canary_percent: t("deployment.canary-percent"),
+        canary_bake_minutes: t("deployment.canary-bake-minutes"),
+        linear_step_percent: t("deployment.linear-step-percent"),
+        linear_step_bake_minutes: t("deployment.linear-step-bake-minutes"),
+        alarms: t("deployment.alarms"),
+        propagate_tags: t("service-settings.propagate-tags"),
+        enable_ecs_managed_tags: t("service-settings.ecs-managed-tags"),
+        enable_execute_command: t("service-settings.execute-command"),
+        environment_files: t("environment-files"),
+        cpu: t("task-settings.cpu"),
+        memory: t("task-settings.memory"),
+        environment_file: t("dotenv-file"),
+        container_command: t("container-command"),
+        task_definition_arn: t("revision"),
+        allow_family_change: s("allow-family-change"),
+        images: map_given("container-images"),
+        docker_labels: map_given("docker-labels"),
+        environment_mode: s("environment-mode"),
+        remove_environment_variables,
+        remove_secrets,
+        record_deployment: s("record-deployment"),
+        fallback_image: t("fallback-image"),
+        keep_revisions: t("keep-revisions"),
+        promote_tag: t("promote-tag"),
+        github_deployment: s("github-deployment"),
+        github_token: t("github-token"),
+        environment_url: t("environment-url"),
+        tag_revisions: s("revision-tags"),
+    }
+}
+
+#[cfg(test)]
+impl DeployInputs {
+    /// The inputs a step gives as `args`' text, without a config file (for tests that build
+    /// the text by hand).
+    pub(crate) fn from_args(args: DeployArgs) -> Self {
+        let text = |value: &Option<String>| value.as_deref().unwrap_or("").to_string();
+        let map = |key: &str, value: &Option<String>| {
+            maps::parse_map_nullable(&format!("input `{key}`"), &text(value)).map(|pairs| {
+                pairs
+                    .into_iter()
+                    .filter_map(|(n, v)| v.map(|v| (n, v)))
+                    .collect::<NamedValues>()
+            })
         };
         Self {
             services: services::parse(&text(&args.services)),
             containers: split_list(&text(&args.container)),
             pre_deploy_task: predeploy::parse(&text(&args.pre_deploy_task)),
-            environment_variables: environment(&args),
-            secrets: maps::parse_map("secrets", &text(&args.secrets)),
+            environment_variables: map("environment-variables", &args.environment_variables),
+            secrets: map("secrets", &args.secrets),
             docker_labels: maps::parse_map("docker-labels", &text(&args.docker_labels)),
-            images: maps::parse_map("images", &text(&args.images)),
-            template,
+            images: maps::parse_map("container-images", &text(&args.images)),
+            container_command: args
+                .container_command
+                .as_deref()
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| command_line::parse("input `container-command`", c))
+                .transpose(),
+            template: args
+                .task_definition
+                .as_deref()
+                .filter(|p| !p.trim().is_empty())
+                .map(|path| {
+                    Workspace::resolve(args.target.workspace.as_deref())
+                        .and_then(|workspace| template::read(&workspace, path.trim()))
+                })
+                .transpose(),
             args,
         }
     }

@@ -7,7 +7,7 @@
 //! subnets: [subnet-0abc]       # default: the service's awsvpc network configuration
 //! security-groups: [sg-0abc]
 //! assign-public-ip: false
-//! timeout-minutes: 10          # default: `timeout-minutes`
+//! time-limit-minutes: 10       # default: `time-limit-minutes`
 //! ```
 //!
 //! The same shape is read from the step's text ([`parse`]) and from the config file
@@ -40,12 +40,12 @@ pub struct PreDeployMapping {
     pub subnets: Option<OneOrMany>,
     pub security_groups: Option<OneOrMany>,
     pub assign_public_ip: Option<bool>,
-    pub timeout_minutes: Option<serde_yaml::Value>,
+    pub time_limit_minutes: Option<serde_yaml::Value>,
 }
 
 const INPUT: &str = "pre-deploy-task";
 pub const HINT: &str = "give a family name, or a mapping with `family`, `container`, `command`, \
-                        `subnets`, `security-groups`, `assign-public-ip`, `timeout-minutes`";
+                        `subnets`, `security-groups`, `assign-public-ip`, `time-limit-minutes`";
 
 /// Reads the step's text; blank text is no task.
 pub fn parse(text: &str) -> Result<Option<PreDeployInput>, UserError> {
@@ -103,9 +103,9 @@ mod tests {
             parse("api-migrate").unwrap(),
             Some(PreDeployInput::Family("api-migrate".into()))
         );
-        let from_text = parse("command: [npm, run, migrate]\ntimeout-minutes: 2").unwrap();
+        let from_text = parse("command: [npm, run, migrate]\ntime-limit-minutes: 2").unwrap();
         let from_file: PreDeployInput =
-            serde_yaml::from_str("command: [npm, run, migrate]\ntimeout-minutes: 2").unwrap();
+            serde_yaml::from_str("command: [npm, run, migrate]\ntime-limit-minutes: 2").unwrap();
         assert_eq!(from_text, Some(from_file));
         let family: PreDeployInput = serde_yaml::from_str("api-migrate").unwrap();
         assert_eq!(family, PreDeployInput::Family("api-migrate".into()));

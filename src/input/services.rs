@@ -1,7 +1,7 @@
 //! The `services` input: several services that get the same image in one deploy.
 //!
 //! A YAML (or JSON) list; each item is a service name, or a mapping with `service` and optionally
-//! `container` (a name or a list), `task-definition-family`, and `environment-variables` /
+//! `container` (a name or a list), `family`, and `environment-variables` /
 //! `secrets` added to the shared maps for that service only. Values keep the text written, as in
 //! the shared maps. Unknown keys are an error that names the key and where it is.
 
@@ -33,9 +33,49 @@ pub fn parse(text: &str) -> Result<Vec<ServiceSpec>, UserError> {
     }
     let items: Vec<Item> = serde_yaml::from_str(text).map_err(|err| {
         UserError::new(format!("input `services`: {}", crate::input::parse_error::yaml(&err)))
-            .hint("write a list: `- api` or `- service: worker` with optional `container`, `task-definition-family`, `environment-variables`, `secrets`")
+            .hint("write a list: `- api` or `- service: worker` with optional `container`, `family`, `environment-variables`, `secrets`")
     })?;
     Ok(items.into_iter().map(|Item(spec)| spec).collect())
+}
+
+/// `services` as the config file gives it: one service (a name or ARN), or a list.
+#[derive(Debug, Clone)]
+pub enum OneOrList {
+    One(String),
+    List(Vec<ServiceSpec>),
+}
+
+impl<'de> Deserialize<'de> for OneOrList {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrListVisitor;
+        impl<'de> Visitor<'de> for OneOrListVisitor {
+            type Value = OneOrList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a service name or a list of services")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrList, E> {
+                Ok(OneOrList::One(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrList, A::Error> {
+                let mut specs = Vec::new();
+                while let Some(Item(spec)) = seq.next_element::<Item>()? {
+                    specs.push(spec);
+                }
+                Ok(OneOrList::List(specs))
+            }
+        }
+        deserializer.deserialize_any(OneOrListVisitor)
+    }
+}
+
+/// `services` given as text: one service (a name or ARN on one line), or a YAML/JSON list.
+pub fn parse_setting(text: &str) -> Result<OneOrList, UserError> {
+    let text = text.trim();
+    let one_line = !text.contains('\n');
+    if one_line && !text.starts_with(['[', '-', '{']) {
+        return Ok(OneOrList::One(text.to_string()));
+    }
+    parse(text).map(OneOrList::List)
 }
 
 /// A list item: a bare name or a mapping.
@@ -49,7 +89,7 @@ struct Full {
     #[serde(default)]
     container: Option<OneOrMany>,
     #[serde(default)]
-    task_definition_family: Option<String>,
+    family: Option<String>,
     #[serde(default)]
     environment_variables: Option<Pairs<YamlScalar>>,
     #[serde(default)]
@@ -85,7 +125,7 @@ impl<'de> Deserialize<'de> for Item {
                     secrets: scalar_pairs(full.secrets, "secrets").map_err(de::Error::custom)?,
                     service: full.service,
                     containers,
-                    family: full.task_definition_family,
+                    family: full.family,
                 }))
             }
         }
@@ -100,7 +140,7 @@ mod tests {
     #[test]
     fn names_and_mappings_mix_and_values_keep_their_text() {
         let specs = parse(
-            "- api\n- service: worker\n  container: [app, sidecar]\n  environment-variables:\n    QUEUE_CONCURRENCY: 10\n    RATIO: 1.10\n- service: scheduler\n  task-definition-family: sched\n  secrets:\n    CRON_TOKEN: arn:aws:ssm:us-east-1:123456789012:parameter/cron\n",
+            "- api\n- service: worker\n  container: [app, sidecar]\n  environment-variables:\n    QUEUE_CONCURRENCY: 10\n    RATIO: 1.10\n- service: scheduler\n  family: sched\n  secrets:\n    CRON_TOKEN: arn:aws:ssm:us-east-1:123456789012:parameter/cron\n",
         )
         .unwrap();
         assert_eq!(

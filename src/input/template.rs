@@ -1,4 +1,4 @@
-//! The `task-definition` input: a task definition template file in the workspace, read and
+//! The `template` setting: a task definition template file in the workspace, read and
 //! parsed (JSON, or YAML with AWS's field names).
 
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ pub struct Template {
 
 /// Reads and parses the template at `path` (in the workspace).
 pub fn read(workspace: &Workspace, path: &str) -> Result<Template, UserError> {
-    let text = workspace.read("task-definition", path)?;
+    let text = workspace.read("template", path)?;
     let is_json = Path::new(path)
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
@@ -26,7 +26,7 @@ pub fn read(workspace: &Workspace, path: &str) -> Result<Template, UserError> {
     let document: Value = if is_json {
         serde_json::from_str(&text).map_err(|err| {
             UserError::new(format!(
-                "input `task-definition`: `{}` is not valid JSON: {}",
+                "input `template`: `{}` is not valid JSON: {}",
                 printable(path),
                 crate::input::parse_error::json(&err)
             ))
@@ -34,7 +34,7 @@ pub fn read(workspace: &Workspace, path: &str) -> Result<Template, UserError> {
     } else {
         serde_yaml::from_str(&text).map_err(|err| {
             UserError::new(format!(
-                "input `task-definition`: `{}` is not valid YAML: {}",
+                "input `template`: `{}` is not valid YAML: {}",
                 printable(path),
                 crate::input::parse_error::yaml(&err)
             ))
@@ -46,7 +46,7 @@ pub fn read(workspace: &Workspace, path: &str) -> Result<Template, UserError> {
         .is_some_and(Value::is_array)
     {
         return Err(UserError::new(format!(
-            "input `task-definition`: `{}` has no `containerDefinitions` list",
+            "input `template`: `{}` has no `containerDefinitions` list",
             printable(path)
         ))
         .hint("use AWS's field names, as `aws ecs describe-task-definition` prints them"));

@@ -1,4 +1,4 @@
-//! Reading the files inputs name (`config`, `task-definition`): only regular files inside the
+//! Reading the files inputs name (`config`, `template`, `dotenv-file`): only regular files inside the
 //! workspace, at most 1 MiB, and their content never appears in an error.
 //!
 //! The workspace is `GITHUB_WORKSPACE` in Actions mode (the checkout), the current directory on
@@ -177,8 +177,8 @@ mod tests {
         );
         std::fs::write(dir.path().join("big"), vec![b'a'; 1024 * 1024 + 1]).unwrap();
         assert_eq!(
-            ws.read("task-definition", "big").unwrap_err().message,
-            "input `task-definition`: `big` is 1048577 bytes; files are read up to 1 MiB"
+            ws.read("template", "big").unwrap_err().message,
+            "input `template`: `big` is 1048577 bytes; files are read up to 1 MiB"
         );
         std::fs::write(dir.path().join("bin"), [b'{', 0xff, 0xfe]).unwrap();
         assert!(

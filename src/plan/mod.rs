@@ -1,7 +1,7 @@
 //! Deciding what a deploy will do, from the request and the gathered state. Pure: no I/O.
 //!
 //! [`plan`] renders the task definition, compares it with the live one and returns a [`Plan`]:
-//! the value `--dry-run` prints and [`crate::deploy`] applies; [`predeploy`] plans the one-off
+//! the value `verify` prints and [`crate::deploy`] applies; [`predeploy`] plans the one-off
 //! task run before the services.
 
 pub mod predeploy;
@@ -19,7 +19,7 @@ use crate::gather::resolve::{Resolved, ResolvedImage, ResolvedTarget};
 use crate::input::maps::merged;
 use crate::request::{DeployRequest, EnvironmentMode};
 
-/// What a deploy will do. Printed by `--dry-run`, applied by [`crate::deploy`].
+/// What a deploy will do. Printed by `verify`, applied by [`crate::deploy`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     pub cluster: String,
@@ -40,7 +40,7 @@ pub struct Plan {
     pub settings: Option<DeploymentSettings>,
     /// What those settings change, one line each (`strategy: ROLLING → BLUE_GREEN`).
     pub settings_changes: Vec<String>,
-    /// `task-definition-arn`: the existing revision deployed as it is (nothing registered).
+    /// `revision`: the existing revision deployed as it is (nothing registered).
     pub existing: Option<String>,
     /// The service's lifecycle hooks (infrastructure: shown, never changed).
     pub lifecycle_hooks: Vec<String>,
@@ -87,13 +87,13 @@ pub struct PlanInput<'a> {
     /// The service as `DescribeServices` showed it.
     pub service: &'a ServiceState,
     pub image: &'a ResolvedImage,
-    /// `images`: other containers' images, resolved.
+    /// `container-images`: other containers' images, resolved.
     pub other_images: &'a [(String, ResolvedImage)],
-    /// `task-definition-arn`: the revision to deploy as it is, as described.
+    /// `revision`: the revision to deploy as it is, as described.
     pub existing: Option<&'a Value>,
 }
 
-/// Tag keys ecs-ship writes on the revisions it registers (see `tag-revisions`).
+/// Tag keys ecs-ship writes on the revisions it registers (see `revision-tags`).
 pub const PREVIOUS_TAG: &str = "ecs-ship:previous-task-definition";
 pub const IMAGE_TAG_TAG: &str = "ecs-ship:image-tag";
 
@@ -111,7 +111,7 @@ pub struct Revision {
 
 /// Renders `base` (a template or the live task definition) with the deploy's changes for
 /// `target`'s containers and compares the result with `live`. `previous` is the revision the new
-/// one replaces, for the `tag-revisions` tag.
+/// one replaces, for the `revision-tags` tag.
 pub fn revision(
     req: &DeployRequest,
     input: &PlanInput<'_>,
@@ -126,9 +126,9 @@ pub fn revision(
         .find(|(c, _)| containers.contains(c))
     {
         return Err(UserError::new(format!(
-            "input `images` names container `{container}`, which gets the deploy's image"
+            "input `container-images` names container `{container}`, which gets the deploy's image"
         ))
-        .hint("`images` is for the other containers; the deploy's own image comes from `image-tag` or `image`"));
+        .hint("`container-images` is for the other containers; the deploy's own image comes from `image-tag` or `image`"));
     }
     let image_reference = input.image.reference(req.pin_image_digest);
     let changes = Changes {
@@ -167,7 +167,7 @@ pub fn revision(
     let family = rendered["family"].as_str().unwrap_or_default().to_string();
     if family.is_empty() {
         return Err(UserError::new("the task definition has no `family`")
-            .hint("set input `task-definition-family`, or `family` in the template"));
+            .hint("set input `family`, or the template's `family`"));
     }
     if req.tag_revisions {
         taskdef::set_tag(&mut rendered, PREVIOUS_TAG, previous);
@@ -225,7 +225,7 @@ pub fn plan(req: &DeployRequest, input: &PlanInput<'_>) -> Result<Plan, UserErro
     })
 }
 
-/// `task-definition-arn`: the revision as it is, compared with the live one; of the service's
+/// `revision`: the revision as it is, compared with the live one; of the service's
 /// family unless `allow-family-change`. With it, its ARN.
 fn as_it_is(
     req: &DeployRequest,
@@ -242,7 +242,7 @@ fn as_it_is(
     );
     if family != live_family && !req.allow_family_change {
         return Err(UserError::new(format!(
-            "`task-definition-arn` is a revision of family `{family}`, but service `{}` runs family `{live_family}`",
+            "`revision` is of family `{family}`, but service `{}` runs family `{live_family}`",
             input.service.name
         ))
         .hint("deploy a revision of the service's family; set `allow-family-change: true` if another family is really meant"));
@@ -261,7 +261,7 @@ fn as_it_is(
     Ok((revision, arn))
 }
 
-/// With `cpu` or `memory` given, a task that requires Fargate must come out a Fargate size (the
+/// With `task-settings` `cpu` or `memory` given, a task that requires Fargate must come out a Fargate size (the
 /// other value is the task definition's own).
 fn fargate_size(req: &DeployRequest, rendered: &Value) -> Result<(), UserError> {
     if req.cpu.is_none() && req.memory.is_none() || !taskdef::requires_fargate(rendered) {
@@ -274,13 +274,13 @@ fn fargate_size(req: &DeployRequest, rendered: &Value) -> Result<(), UserError> 
     };
     let (Some(cpu), Some(memory)) = (size("cpu"), size("memory")) else {
         return Err(UserError::new(
-            "inputs `cpu` and `memory`: a Fargate task needs both, and the task definition lacks one",
+            "inputs `task-settings.cpu` and `task-settings.memory`: a Fargate task needs both, and the task definition lacks one",
         )
-        .hint("give both `cpu` and `memory`"));
+        .hint("give both `task-settings.cpu` and `task-settings.memory`"));
     };
     taskdef::fargate_size(cpu, memory).map_err(|why| {
         UserError::new(format!(
-            "inputs `cpu` and `memory`: CPU {cpu} with memory {memory} is not a Fargate size"
+            "inputs `task-settings.cpu` and `task-settings.memory`: CPU {cpu} with memory {memory} is not a Fargate size"
         ))
         .hint(why)
     })
@@ -294,10 +294,10 @@ fn rollout_settings(
 ) -> Result<Option<DeploymentSettings>, UserError> {
     if req.settings.health_check_grace_period.is_some() && !service.load_balanced {
         return Err(UserError::new(format!(
-            "input `health-check-grace-period` needs a load balancer, and service `{}` has none",
+            "input `service-settings.health-check-grace-period` needs a load balancer, and service `{}` has none",
             service.name
         ))
-        .hint("remove `health-check-grace-period`; ECS only uses it for load-balanced services"));
+        .hint("remove `service-settings.health-check-grace-period`; ECS only uses it for load-balanced services"));
     }
     let merged = service.settings.merged(&req.settings);
     if let Some(strategy) = req.settings.strategy.as_ref().filter(|s| {
@@ -309,7 +309,7 @@ fn rollout_settings(
     {
         // ECS refuses the update; found here, nothing is registered first.
         return Err(UserError::new(format!(
-            "input `deployment-strategy` is `{}`, and service `{}`'s load balancer (target group `{}`) has no advanced configuration",
+            "input `deployment.strategy` is `{}`, and service `{}`'s load balancer (target group `{}`) has no advanced configuration",
             strategy_input(strategy),
             service.name,
             crate::domain::arn::target_group_name(target_group)
@@ -318,19 +318,19 @@ fn rollout_settings(
     }
     if req.target.wait_until == WaitUntil::Paused && !merged.has_pause_hook() {
         return Err(UserError::new(format!(
-            "input `wait-until` is `paused`, and service `{}` has no PAUSE lifecycle hook to pause at",
+            "input `wait` is `paused`, and service `{}` has no PAUSE lifecycle hook to pause at",
             service.name
         ))
         .hint("add a PAUSE hook to the service's deployment configuration (infrastructure), or wait until `deployed`"));
     }
     for (inputs, step, wanted) in [
         (
-            "`canary-percent` and `canary-bake-minutes`",
+            "`deployment.canary-percent` and `deployment.canary-bake-minutes`",
             req.settings.canary,
             DeploymentStrategy::Canary,
         ),
         (
-            "`linear-step-percent` and `linear-step-bake-minutes`",
+            "`deployment.linear-step-percent` and `deployment.linear-step-bake-minutes`",
             req.settings.linear,
             DeploymentStrategy::Linear,
         ),
@@ -346,7 +346,7 @@ fn rollout_settings(
                 )
             ))
             .hint(format!(
-                "set `deployment-strategy: {}` too, or remove them",
+                "set `deployment.strategy: {}` too, or remove them",
                 strategy_input(&wanted)
             )));
         }

@@ -27,7 +27,7 @@ pub struct PreDeployPlan {
     pub diff: crate::domain::taskdef::diff::TaskDefDiff,
     /// The service whose new revision runs, when the task names no family of its own.
     pub service_revision: Option<String>,
-    /// After a failure, this many last lines of its log are shown (`task-logs-lines`).
+    /// After a failure, this many last lines of its log are shown (`task-log-lines`).
     pub log_lines: u16,
 }
 
@@ -130,7 +130,7 @@ fn own_family(
             live,
             service: &gathered.services[0],
             image: &gathered.image,
-            // Its own family's containers are its own: `images` is for the services' revision.
+            // Its own family's containers are its own: `container-images` is for the services' revision.
             other_images: &[],
             existing: None,
         },
@@ -154,12 +154,12 @@ impl PreDeployPlan {
     }
 }
 
-pub fn log<W: Write>(console: &Console<W>, pre: &PreDeployPlan, dry_run: bool) {
+pub fn log<W: Write>(console: &Console<W>, pre: &PreDeployPlan, verify: bool) {
     let family = pre.rendered["family"].as_str().unwrap_or_default();
     console.group(&format!(
         "Pre-deploy task: family {family}, container {}{}",
         pre.container,
-        if dry_run { " (dry run: not run)" } else { "" }
+        if verify { " (verify: not run)" } else { "" }
     ));
     if let Some(service) = &pre.service_revision {
         console.line(&format!(

@@ -368,7 +368,7 @@ fn a_grace_period_needs_a_load_balancer() {
     let err = plan_for(&req, &image("v2")).unwrap_err();
     assert_eq!(
         err.message,
-        "input `health-check-grace-period` needs a load balancer, and service `api` has none"
+        "input `service-settings.health-check-grace-period` needs a load balancer, and service `api` has none"
     );
     let mut svc = service();
     svc.load_balanced = true;
@@ -485,11 +485,11 @@ fn canary_or_linear_inputs_need_that_strategy_on_the_service() {
     let err = plan_for(&req, &image("v2")).unwrap_err();
     assert_eq!(
         err.message,
-        "inputs `linear-step-percent` and `linear-step-bake-minutes` are for the `linear` strategy, and service `api` uses the default (`rolling`)"
+        "inputs `deployment.linear-step-percent` and `deployment.linear-step-bake-minutes` are for the `linear` strategy, and service `api` uses the default (`rolling`)"
     );
     assert_eq!(
         err.hint.as_deref(),
-        Some("set `deployment-strategy: linear` too, or remove them")
+        Some("set `deployment.strategy: linear` too, or remove them")
     );
     let mut svc = service();
     svc.settings.strategy = Some(DeploymentStrategy::Linear);

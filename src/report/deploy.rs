@@ -27,12 +27,7 @@ pub fn build(run: &DeployRun, environment: &str, warnings: Vec<String>) -> Repor
         report.preflight = Some(found.clone());
     }
     if run.verified {
-        for service in &mut report.services {
-            service.status = Status::Verified;
-        }
-        report.succeed(Status::Verified);
-    } else if run.dry_run.is_some() {
-        dry_run(&mut report, run);
+        verified(&mut report, run);
     } else if let Some(unchanged) = &run.unchanged {
         nothing_to_change(&mut report, run, unchanged);
     } else {
@@ -132,15 +127,15 @@ fn planned(report: &mut Report, run: &DeployRun) {
         .clone_from(&run.pre_deploy_planned);
 }
 
-fn dry_run(report: &mut Report, run: &DeployRun) {
+fn verified(report: &mut Report, run: &DeployRun) {
     report.rendered = run
-        .dry_run
+        .rendered
         .as_ref()
         .and_then(|shown| shown.first().cloned());
     for service in &mut report.services {
-        service.status = Status::DryRun;
+        service.status = Status::Verified;
     }
-    report.succeed(Status::DryRun);
+    report.succeed(Status::Verified);
 }
 
 fn nothing_to_change(report: &mut Report, run: &DeployRun, unchanged: &Unchanged) {
@@ -351,10 +346,7 @@ fn failed(report: &mut Report, err: &anyhow::Error) {
     for service in &mut report.services {
         if service.task_definition_arn.is_none() {
             service.status = Status::NotUpdated;
-        } else if matches!(
-            service.status,
-            Status::Started | Status::DryRun | Status::Verified
-        ) {
+        } else if matches!(service.status, Status::Started | Status::Verified) {
             service.status = Status::Failed;
         }
     }

@@ -35,13 +35,12 @@ pub enum Status {
     Started,
     /// Nothing changed; no revision registered, the service left alone.
     Unchanged,
-    DryRun,
     /// `verify`: the checks found nothing that would stop the deploy; nothing changed.
     Verified,
     /// The deploy failed and the service was put back on its previous revision (by ECS's circuit
     /// breaker or by us); for the rollback command, the rollback completed.
     RolledBack,
-    /// Waiting at a PAUSE lifecycle hook, as `wait-until: paused` asked: not deployed yet.
+    /// Waiting at a PAUSE lifecycle hook, as `wait: paused` asked: not deployed yet.
     Paused,
     /// The job was cancelled while waiting.
     Cancelled,
@@ -56,7 +55,6 @@ impl Status {
             Self::Deployed => "deployed",
             Self::Started => "started",
             Self::Unchanged => "unchanged",
-            Self::DryRun => "dry-run",
             Self::Verified => "verified",
             Self::RolledBack => "rolled-back",
             Self::Paused => "paused",
@@ -177,14 +175,14 @@ pub struct Report {
     pub deployed_images: Vec<DeployedImage>,
     /// The first service's lifecycle hooks (infrastructure, unchanged), one line each.
     pub lifecycle_hooks: Vec<String>,
-    /// The rendered task definition with env values redacted (dry runs).
+    /// The rendered task definition with env values redacted (`verify`).
     pub rendered: Option<Value>,
     pub rollout: Option<Rollout>,
     /// Old revisions deregistered after success (`keep-revisions`).
     pub deregistered: usize,
     /// The tag added to the image in ECR after success (`promote-tag`).
     pub promoted_tag: Option<String>,
-    /// What the pre-deploy task will run, for a dry run (which runs nothing).
+    /// What the pre-deploy task will run, for `verify` (which runs nothing).
     pub pre_deploy_planned: Option<String>,
     /// The one-off task run before the services were updated.
     pub pre_deploy: Option<crate::domain::outcome::TaskRun>,
@@ -345,7 +343,7 @@ impl Report {
             Status::Cancelled => Some(("error", "Cancelled".to_string())),
             // Started without waiting, or paused at a hook: not decided yet; it stays in
             // progress.
-            Status::Started | Status::DryRun | Status::Verified | Status::Paused => None,
+            Status::Started | Status::Verified | Status::Paused => None,
         }
     }
 

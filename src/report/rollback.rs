@@ -94,7 +94,7 @@ fn already_there(report: &mut Report, there: &AlreadyThere) {
         There::Failed(why) => report.fail(
             "Rollback failed",
             format!("the service already runs that revision, but {why}"),
-            Some("deploy a working revision, or roll back to another with `to`".into()),
+            Some("deploy a working revision, or roll back to another with `revision`".into()),
             Exit::DeployFailed,
         ),
         There::RolloutFailed(reason) => report.fail(

@@ -15,10 +15,10 @@ use crate::text::shorten;
 
 pub(super) fn write_pre_deploy(md: &mut String, report: &Report) {
     let Some(task) = &report.pre_deploy else {
-        if let (Some(planned), Status::DryRun) = (&report.pre_deploy_planned, report.status) {
+        if let (Some(planned), Status::Verified) = (&report.pre_deploy_planned, report.status) {
             let _ = writeln!(
                 md,
-                "\n### Pre-deploy task\n\nWould run {} before any service is updated (a dry run runs nothing).",
+                "\n### Pre-deploy task\n\nWould run {} before any service is updated (`verify` runs nothing).",
                 text(planned)
             );
         }

@@ -64,7 +64,6 @@ pub fn render(report: &Report) -> String {
         (_, Status::Deployed) => format!("✅ Deployed{target} to {env}"),
         (_, Status::Started) => format!("🚀 Started deploying{target} to {env} (not waited for)"),
         (_, Status::Unchanged) => format!("⏸️ No change for{target} in {env}"),
-        (_, Status::DryRun) => format!("🔍 Dry run for{target} in {env}"),
         (_, Status::Verified) => format!("🔎 Verified{target} in {env}: ready to deploy"),
         (_, Status::RolledBack) => format!("↩️ Deploy{target} to {env} failed and was rolled back"),
         (_, Status::Cancelled) => format!("⏹️ Deploy{target} to {env} was cancelled"),
@@ -356,12 +355,7 @@ fn rollback_row(report: &Report) -> Option<(&'static str, String)> {
 fn needs_attention(status: Status) -> bool {
     !matches!(
         status,
-        Status::Deployed
-            | Status::Unchanged
-            | Status::Started
-            | Status::Paused
-            | Status::DryRun
-            | Status::Verified
+        Status::Deployed | Status::Unchanged | Status::Started | Status::Paused | Status::Verified
     )
 }
 
@@ -538,7 +532,7 @@ fn revision_cell(report: &Report) -> Option<String> {
         .map(short_task_definition);
     Some(match (old, new) {
         (Some(old), Some(new)) if old != new => format!("{} → {}", code(old), code(new)),
-        (Some(old), _) if report.status == Status::DryRun && report.changed => {
+        (Some(old), _) if report.status == Status::Verified && report.changed => {
             format!("{} → (new revision)", code(old))
         }
         (Some(old), _) => format!("{} (unchanged)", code(old)),

@@ -124,7 +124,7 @@ fn env_values_never_appear_only_names() {
 }
 
 #[test]
-fn unchanged_and_dry_run_headings() {
+fn unchanged_and_verified_headings() {
     let mut r = deployed();
     r.succeed(Status::Unchanged);
     r.changed = false;
@@ -134,7 +134,7 @@ fn unchanged_and_dry_run_headings() {
     assert!(md.starts_with("## ⏸️ No change for api in staging"), "{md}");
     assert!(md.contains("api:3 (unchanged)"));
     assert!(md.contains("The task definition is the same as the live one."));
-    r.succeed(Status::DryRun);
+    r.succeed(Status::Verified);
     r.changed = true;
     r.task_definition_arn = None;
     assert!(markdown::decoded(&render(&r)).contains("api:3 → (new revision)"));
@@ -232,19 +232,19 @@ fn rollback_command_and_cancel_headings() {
 }
 
 #[test]
-fn a_dry_run_says_which_pre_deploy_task_would_run() {
+fn verify_says_which_pre_deploy_task_would_run() {
     let mut r = deployed();
-    r.succeed(Status::DryRun);
+    r.succeed(Status::Verified);
     r.pre_deploy_planned = Some("family `api-migrate`, container `app`".into());
     let md = markdown::decoded(&render(&r));
     assert!(
-        md.contains("### Pre-deploy task\n\nWould run family `api-migrate`, container `app` before any service is updated (a dry run runs nothing)."),
+        md.contains("### Pre-deploy task\n\nWould run family `api-migrate`, container `app` before any service is updated (`verify` runs nothing)."),
         "{md}"
     );
     r.succeed(Status::Deployed);
     assert!(
         !render(&r).contains("Would run"),
-        "only a dry run says what would run"
+        "only `verify` says what would run"
     );
 }
 
@@ -470,7 +470,7 @@ mod properties {
         #[test]
         fn any_report_renders_only_our_own_structure(
             strings in prop::collection::vec(any_size(), 1..6),
-            status in prop_oneof![Just(Status::Failed), Just(Status::RolledBack), Just(Status::DryRun), Just(Status::Cancelled)],
+            status in prop_oneof![Just(Status::Failed), Just(Status::RolledBack), Just(Status::Verified), Just(Status::Cancelled)],
             one_service in any::<bool>(),
         ) {
             let mut report = hostile_report(&strings, status);
@@ -512,7 +512,7 @@ fn the_reported_aborts_now_render_under_the_limit() {
     assert!(md.len() <= MAX_SUMMARY_BYTES && md.starts_with("## ❌ Deploy to <code>&#34;"));
     // A 1.6 MB label in a dry run's rendered task definition.
     let mut r = deployed();
-    r.succeed(Status::DryRun);
+    r.succeed(Status::Verified);
     r.rendered = Some(serde_json::json!({"family": "api", "label": "é".repeat(800_000)}));
     let md = render(&r);
     assert!(md.len() <= MAX_SUMMARY_BYTES, "{}", md.len());

@@ -14,7 +14,7 @@ use crate::domain::ecs::{
 use crate::domain::image::{self, ImageRef, RepositoryRef};
 use crate::error::UserError;
 use crate::input::DeployInputs;
-use crate::input::cli::DeployArgs;
+use crate::input::args::DeployArgs;
 use crate::input::services::ServiceSpec;
 use crate::request::Target;
 
@@ -32,14 +32,13 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
     let containers = names(inputs)?;
     let family = given(args.task_definition_family.as_ref()).map(str::to_string);
     let (environment_variables, secrets) = maps(inputs)?;
-    let (environment_mode, remove_environment_variables, remove_secrets) =
-        removals(args, &environment_variables, &secrets)?;
+    let (environment_mode, remove_environment_variables, remove_secrets) = removals(args)?;
     if environment_mode == EnvironmentMode::Replace {
         empty_replacement(inputs, &services, &environment_variables)?;
     }
     let desired_count = given(args.desired_count.as_ref())
         .map(|v| {
-            whole_number("desired-count", v, 0..=5000)
+            whole_number("service-settings.desired-count", v, 0..=5000)
                 .map(|n| i32::try_from(n).expect("range fits i32"))
         })
         .transpose()?;
@@ -62,32 +61,34 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
         remove_secrets,
         docker_labels: docker_labels(inputs)?,
         images: images(inputs)?,
-        container_command: container_command(args.container_command.as_ref())?,
+        container_command: inputs.container_command.clone()?,
         environment_files: environment_files(args.environment_files.as_ref())?,
         allow_family_change: parse_bool("allow-family-change", &args.allow_family_change)?,
         cpu: given(args.cpu.as_ref())
             .map(|v| {
-                whole_number("cpu", v, 128..=16_384)
+                whole_number("task-settings.cpu", v, 128..=16_384)
                     .map(|n| u32::try_from(n).expect("range fits u32"))
             })
             .transpose()?,
         memory: given(args.memory.as_ref())
             .map(|v| {
-                whole_number("memory", v, 128..=122_880)
+                whole_number("task-settings.memory", v, 128..=122_880)
                     .map(|n| u32::try_from(n).expect("range fits u32"))
             })
             .transpose()?,
         secrets,
         logging: logging(args)?,
-        execution_role_arn: role_arn("execution-role-arn", args.execution_role_arn.as_ref())?,
-        task_role_arn: role_arn("task-role-arn", args.task_role_arn.as_ref())?,
+        execution_role_arn: role_arn(
+            "task-settings.execution-role-arn",
+            args.execution_role_arn.as_ref(),
+        )?,
+        task_role_arn: role_arn("task-settings.task-role-arn", args.task_role_arn.as_ref())?,
         desired_count,
         force_new_deployment: parse_bool("force-new-deployment", &args.force_new_deployment)?,
-        dry_run: parse_bool("dry-run", &args.dry_run)?,
         verify_only: args.verify_only,
         preflight: args.verify_only || parse_bool("preflight", &args.preflight)?,
         pin_image_digest: parse_bool("pin-image-digest", &args.pin_image_digest)?,
-        rollback: parse_bool("rollback", &args.rollback)?,
+        rollback: on_failure(args)?,
         on_cancel: match args.on_cancel.trim() {
             "leave" => OnCancel::Leave,
             "rollback" => OnCancel::Rollback,
@@ -100,7 +101,7 @@ pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
             }
         },
         settings: settings(args)?,
-        tag_revisions: parse_bool("tag-revisions", &args.tag_revisions)?,
+        tag_revisions: parse_bool("revision-tags", &args.tag_revisions)?,
         record_deployment: parse_bool("record-deployment", &args.record_deployment)?,
         fallback_image: given(args.fallback_image.as_ref())
             .map(|r| ImageRef::parse(r).map_err(|why| invalid("fallback-image", r, &why)))
@@ -123,12 +124,6 @@ fn destination(inputs: &DeployInputs) -> Result<(Target, Vec<ServiceSpec>), User
     let mut target = inputs.args.target.validate()?;
     let services = inputs.services.clone()?;
     services::check(&services)?;
-    if !services.is_empty() && target.service.is_some() {
-        return Err(
-            UserError::new("inputs `service` and `services` are both set")
-                .hint("list every service in `services`, or give one `service`"),
-        );
-    }
     services::check_variable_names(&services)?;
     target.production |= target.gate.check(&crate::request::gate::Destination {
         ssm_prefix: target.ssm_prefix.as_deref(),
@@ -143,7 +138,7 @@ fn destination(inputs: &DeployInputs) -> Result<(Target, Vec<ServiceSpec>), User
     Ok((target, services))
 }
 
-/// The `container` list and the `task-definition-family`, both ECS names.
+/// The `container` list and the `family`, both ECS names.
 fn names(inputs: &DeployInputs) -> Result<Vec<String>, UserError> {
     if let Some(bad) = inputs.containers.iter().find(|c| !is_ecs_name(c)) {
         return Err(invalid(
@@ -156,7 +151,7 @@ fn names(inputs: &DeployInputs) -> Result<Vec<String>, UserError> {
         && !is_ecs_name(f)
     {
         return Err(invalid(
-            "task-definition-family",
+            "family",
             f,
             "use letters, digits, `-` and `_` (at most 255)",
         ));
@@ -248,40 +243,7 @@ fn environment_files(value: Option<&String>) -> Result<Vec<String>, UserError> {
     Ok(arns)
 }
 
-/// `container-command`: a JSON/YAML list of strings, or a line split as a shell would (quotes
-/// and backslashes, no expansion, no shell). At least one argument, the first not empty.
-fn container_command(value: Option<&String>) -> Result<Option<Vec<String>>, UserError> {
-    let Some(text) = given(value) else {
-        return Ok(None);
-    };
-    let args = if text.starts_with('[') {
-        serde_yaml::from_str::<Vec<String>>(text).map_err(|_| {
-            invalid(
-                "container-command",
-                text,
-                "expected a list of strings, like `[\"npm\", \"start\"]`",
-            )
-        })?
-    } else {
-        shlex::split(text).ok_or_else(|| {
-            invalid(
-                "container-command",
-                text,
-                "its quotes are not closed (it is split into arguments as a shell would)",
-            )
-        })?
-    };
-    if args.first().is_none_or(String::is_empty) {
-        return Err(invalid(
-            "container-command",
-            text,
-            "expected a program and its arguments",
-        ));
-    }
-    Ok(Some(args))
-}
-
-/// `images`: container names, each with a tag (no `:`, `@` or `/`) or an image reference.
+/// `container-images`: container names, each with a tag (no `:`, `@` or `/`) or an image reference.
 fn images(inputs: &DeployInputs) -> Result<Vec<(String, ImageSpec)>, UserError> {
     inputs
         .images
@@ -290,7 +252,7 @@ fn images(inputs: &DeployInputs) -> Result<Vec<(String, ImageSpec)>, UserError> 
         .map(|(container, value)| {
             if !is_ecs_name(&container) {
                 return Err(super::parse::invalid_name(
-                    "images",
+                    "container-images",
                     &container,
                     "container names use letters, digits, `-` and `_` (at most 255)",
                 ));
@@ -302,7 +264,7 @@ fn images(inputs: &DeployInputs) -> Result<Vec<(String, ImageSpec)>, UserError> 
                         .filter(|r| r.tag.is_some() || r.digest.is_some())
                         .ok_or_else(|| {
                             invalid(
-                                "images",
+                                "container-images",
                                 &value,
                                 &format!("the image of `{container}` is not a reference with a tag or digest"),
                             )
@@ -311,7 +273,7 @@ fn images(inputs: &DeployInputs) -> Result<Vec<(String, ImageSpec)>, UserError> 
             } else if image::is_tag(&value) {
                 ImageSpec::Tag(value)
             } else {
-                return Err(invalid("images", &value, image::TAG_RULE));
+                return Err(invalid("container-images", &value, image::TAG_RULE));
             };
             Ok((container, spec))
         })
@@ -334,14 +296,10 @@ fn docker_labels(inputs: &DeployInputs) -> Result<NamedValues, UserError> {
     Ok(labels)
 }
 
-/// `environment-mode`, `remove-environment-variables` and `remove-secrets`: names that are
-/// variable names, none both set and removed, and no removal under `replace` (which already
-/// leaves only the given variables).
-fn removals(
-    args: &DeployArgs,
-    environment_variables: &NamedValues,
-    secrets: &NamedValues,
-) -> Result<(EnvironmentMode, Vec<String>, Vec<String>), UserError> {
+/// `environment-mode`, and the names a null value in `environment-variables` or `secrets` takes
+/// out: variable names, and no removal under `replace` (which already leaves only the given
+/// variables). A name is set or taken out, never both: each map holds it once.
+fn removals(args: &DeployArgs) -> Result<(EnvironmentMode, Vec<String>, Vec<String>), UserError> {
     let mode = match args.environment_mode.trim() {
         "merge" => EnvironmentMode::Merge,
         "replace" => EnvironmentMode::Replace,
@@ -353,41 +311,23 @@ fn removals(
             ));
         }
     };
-    let list = |input: &str, value: Option<&String>, set: &NamedValues, sets: &str| {
+    let list = |input: &str, value: Option<&String>| {
         let names = parse_list(value);
         let pairs: Vec<(String, String)> =
             names.iter().map(|n| (n.clone(), String::new())).collect();
         check_names(input, "variable", &pairs)?;
-        if crate::text::first_duplicate(names.iter().map(String::as_str)).is_some() {
-            return Err(UserError::new(format!(
-                "input `{input}` names a variable twice"
-            )));
-        }
-        if let Some(name) = names.iter().find(|n| set.iter().any(|(s, _)| s == *n)) {
-            return Err(UserError::new(format!(
-                "input `{input}` names `{name}`, which `{sets}` sets"
-            ))
-            .hint("a name is either set or removed, not both"));
-        }
-        Ok(names)
+        Ok::<_, UserError>(names)
     };
     let remove_env = list(
-        "remove-environment-variables",
-        args.remove_environment_variables.as_ref(),
-        environment_variables,
         "environment-variables",
+        args.remove_environment_variables.as_ref(),
     )?;
-    let remove_secrets = list(
-        "remove-secrets",
-        args.remove_secrets.as_ref(),
-        secrets,
-        "secrets",
-    )?;
+    let remove_secrets = list("secrets", args.remove_secrets.as_ref())?;
     if mode == EnvironmentMode::Replace && !remove_env.is_empty() {
         return Err(UserError::new(
-            "input `remove-environment-variables` is set, and `environment-mode` is `replace`",
+            "input `environment-variables` takes a variable out (a null value), and `environment-mode` is `replace`",
         )
-        .hint("`replace` already leaves only the variables given; remove one of the two"));
+        .hint("`replace` already leaves only the variables given; drop the null values, or use `merge`"));
     }
     Ok((mode, remove_env, remove_secrets))
 }
@@ -410,7 +350,7 @@ fn empty_replacement(
         return Err(UserError::new(
             "input `environment-mode` is `replace`, and no environment variable is given: every variable would be removed",
         )
-        .hint("give the variables (`environment-variables`, `environment-file`), or `environment-variables: {}` if the containers are really to have none"));
+        .hint("give the variables (`environment-variables`, `dotenv-file`), or `environment-variables: {}` if the containers are really to have none"));
     }
     Ok(())
 }
@@ -430,18 +370,20 @@ fn promote_tag(args: &DeployArgs, environment: &str) -> Result<Option<String>, U
 }
 
 fn github(args: &DeployArgs) -> Result<Option<GitHubRequest>, UserError> {
-    let create = parse_bool("github-deployment", &args.github_deployment)?;
-    let deployment_id = given(args.github_deployment_id.as_ref())
-        .map(|id| {
-            id.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                invalid(
-                    "github-deployment-id",
+    let (create, deployment_id) = match args.github_deployment.trim() {
+        "true" => (true, None),
+        "false" | "" => (false, None),
+        id => match id.parse::<u64>().ok().filter(|n| *n > 0) {
+            Some(id) => (false, Some(id)),
+            None => {
+                return Err(invalid(
+                    "github-deployment",
                     id,
-                    "expected a deployment id (a number)",
-                )
-            })
-        })
-        .transpose()?;
+                    "expected `true`, `false` or a deployment id (a number)",
+                ));
+            }
+        },
+    };
     let environment_url = given(args.environment_url.as_ref())
         .map(|url| {
             let ok = (url.starts_with("https://") || url.starts_with("http://"))
@@ -473,7 +415,56 @@ fn github(args: &DeployArgs) -> Result<Option<GitHubRequest>, UserError> {
     }))
 }
 
+/// `on-failure`: whether to roll back a failed rollout ECS has not rolled back already.
+fn on_failure(args: &DeployArgs) -> Result<bool, UserError> {
+    match args.on_failure.trim() {
+        "rollback" => Ok(true),
+        "leave" => Ok(false),
+        other => Err(invalid(
+            "on-failure",
+            other,
+            "expected `rollback` or `leave`",
+        )),
+    }
+}
+
+/// The canary's and the linear steps' settings.
+fn traffic_steps(args: &DeployArgs) -> Result<(TrafficStep, TrafficStep), UserError> {
+    let minutes = |input: &str, value: Option<&String>| -> Result<Option<i32>, UserError> {
+        given(value)
+            .map(|v| {
+                whole_number(input, v, 0..=1440).map(|n| i32::try_from(n).expect("range fits i32"))
+            })
+            .transpose()
+    };
+    Ok((
+        TrafficStep {
+            percent: tenths(
+                "deployment.canary-percent",
+                args.canary_percent.as_ref(),
+                1..=1000,
+            )?,
+            bake_minutes: minutes(
+                "deployment.canary-bake-minutes",
+                args.canary_bake_minutes.as_ref(),
+            )?,
+        },
+        TrafficStep {
+            percent: tenths(
+                "deployment.linear-step-percent",
+                args.linear_step_percent.as_ref(),
+                30..=1000,
+            )?,
+            bake_minutes: minutes(
+                "deployment.linear-step-bake-minutes",
+                args.linear_step_bake_minutes.as_ref(),
+            )?,
+        },
+    ))
+}
+
 fn settings(args: &DeployArgs) -> Result<DeploymentSettings, UserError> {
+    let (canary, linear) = traffic_steps(args)?;
     let number = |input: &str, value: Option<&String>, range| -> Result<Option<i32>, UserError> {
         given(value)
             .map(|v| {
@@ -482,22 +473,26 @@ fn settings(args: &DeployArgs) -> Result<DeploymentSettings, UserError> {
             .transpose()
     };
     let settings = DeploymentSettings {
-        maximum_percent: number("maximum-percent", args.maximum_percent.as_ref(), 100..=200)?,
+        maximum_percent: number(
+            "deployment.maximum-percent",
+            args.maximum_percent.as_ref(),
+            100..=200,
+        )?,
         minimum_healthy_percent: number(
-            "minimum-healthy-percent",
+            "deployment.minimum-healthy-percent",
             args.minimum_healthy_percent.as_ref(),
             0..=100,
         )?,
         circuit_breaker: given(args.circuit_breaker.as_ref())
             .map(|v| {
-                parse_bool("circuit-breaker", v).map(|on| CircuitBreaker {
+                parse_bool("deployment.circuit-breaker", v).map(|on| CircuitBreaker {
                     enable: on,
                     rollback: on,
                 })
             })
             .transpose()?,
         health_check_grace_period: number(
-            "health-check-grace-period",
+            "service-settings.health-check-grace-period",
             args.health_check_grace_period.as_ref(),
             0..=2_147_483_647,
         )?,
@@ -505,57 +500,39 @@ fn settings(args: &DeployArgs) -> Result<DeploymentSettings, UserError> {
             .map(strategy)
             .transpose()?,
         bake_time_minutes: number(
-            "bake-time-minutes",
+            "deployment.bake-time-minutes",
             args.bake_time_minutes.as_ref(),
             0..=1440,
         )?,
-        canary: TrafficStep {
-            percent: tenths("canary-percent", args.canary_percent.as_ref(), 1..=1000)?,
-            bake_minutes: number(
-                "canary-bake-minutes",
-                args.canary_bake_minutes.as_ref(),
-                0..=1440,
-            )?,
-        },
-        linear: TrafficStep {
-            percent: tenths(
-                "linear-step-percent",
-                args.linear_step_percent.as_ref(),
-                30..=1000,
-            )?,
-            bake_minutes: number(
-                "linear-step-bake-minutes",
-                args.linear_step_bake_minutes.as_ref(),
-                0..=1440,
-            )?,
-        },
+        canary,
+        linear,
         alarms: alarms(args.alarms.as_ref())?,
         lifecycle_hooks: Vec::new(),
         propagate_tags: given(args.propagate_tags.as_ref())
             .map(|v| match v.to_ascii_uppercase().as_str() {
                 p @ ("TASK_DEFINITION" | "SERVICE" | "NONE") => Ok(p.to_string()),
                 _ => Err(invalid(
-                    "propagate-tags",
+                    "service-settings.propagate-tags",
                     v,
                     "expected `TASK_DEFINITION`, `SERVICE` or `NONE`",
                 )),
             })
             .transpose()?,
         enable_ecs_managed_tags: given(args.enable_ecs_managed_tags.as_ref())
-            .map(|v| parse_bool("enable-ecs-managed-tags", v))
+            .map(|v| parse_bool("service-settings.ecs-managed-tags", v))
             .transpose()?,
         enable_execute_command: given(args.enable_execute_command.as_ref())
-            .map(|v| parse_bool("enable-execute-command", v))
+            .map(|v| parse_bool("service-settings.execute-command", v))
             .transpose()?,
     };
     for (inputs, step, wanted) in [
         (
-            "`canary-percent` and `canary-bake-minutes`",
+            "`deployment.canary-percent` and `deployment.canary-bake-minutes`",
             settings.canary,
             DeploymentStrategy::Canary,
         ),
         (
-            "`linear-step-percent` and `linear-step-bake-minutes`",
+            "`deployment.linear-step-percent` and `deployment.linear-step-bake-minutes`",
             settings.linear,
             DeploymentStrategy::Linear,
         ),
@@ -566,17 +543,17 @@ fn settings(args: &DeployArgs) -> Result<DeploymentSettings, UserError> {
             .filter(|s| step.is_set() && **s != wanted)
         {
             return Err(UserError::new(format!(
-                "inputs {inputs} are for the `{}` strategy, and `deployment-strategy` is `{}`",
+                "inputs {inputs} are for the `{}` strategy, and `deployment.strategy` is `{}`",
                 strategy_input(&wanted),
                 strategy_input(strategy)
             ))
-            .hint("remove them, or set `deployment-strategy` to match"));
+            .hint("remove them, or set `deployment.strategy` to match"));
         }
     }
     Ok(settings)
 }
 
-/// `deployment-strategy`: `rolling`, `blue-green`, `linear` or `canary`.
+/// `deployment.strategy`: `rolling`, `blue-green`, `linear` or `canary`.
 fn strategy(value: &str) -> Result<DeploymentStrategy, UserError> {
     match value {
         "rolling" => Ok(DeploymentStrategy::Rolling),
@@ -584,7 +561,7 @@ fn strategy(value: &str) -> Result<DeploymentStrategy, UserError> {
         "linear" => Ok(DeploymentStrategy::Linear),
         "canary" => Ok(DeploymentStrategy::Canary),
         other => Err(invalid(
-            "deployment-strategy",
+            "deployment.strategy",
             other,
             "expected `rolling`, `blue-green`, `linear` or `canary`",
         )),
@@ -665,13 +642,13 @@ fn alarms(value: Option<&String>) -> Result<Option<Alarms>, UserError> {
     }))
 }
 
-/// `task-definition-arn`: a revision deployed as it is, so no input that would change or
+/// `revision`: a revision deployed as it is, so no input that would change or
 /// re-register it may be given beside it.
 fn existing_revision(inputs: &DeployInputs, revision: &str) -> Result<ImageSpec, UserError> {
     let args = &inputs.args;
     if !crate::domain::arn::is_task_definition_ref(revision) {
         return Err(invalid(
-            "task-definition-arn",
+            "revision",
             revision,
             "expected a task definition ARN or `family:revision`",
         ));
@@ -683,15 +660,12 @@ fn existing_revision(inputs: &DeployInputs, revision: &str) -> Result<ImageSpec,
     let beside = [
         ("image-tag", set(args.image_tag.as_ref())),
         ("image", set(args.image.as_ref())),
-        ("images", maps_given(&inputs.images)),
-        ("task-definition", set(args.task_definition.as_ref())),
-        (
-            "task-definition-family",
-            set(args.task_definition_family.as_ref()),
-        ),
+        ("container-images", maps_given(&inputs.images)),
+        ("template", set(args.task_definition.as_ref())),
+        ("family", set(args.task_definition_family.as_ref())),
         ("container", set(args.container.as_ref())),
         // Before `environment-variables`: the file's variables are merged into that map.
-        ("environment-file", set(args.environment_file.as_ref())),
+        ("dotenv-file", set(args.environment_file.as_ref())),
         (
             "environment-variables",
             maps_given(&inputs.environment_variables),
@@ -699,15 +673,15 @@ fn existing_revision(inputs: &DeployInputs, revision: &str) -> Result<ImageSpec,
         ("secrets", maps_given(&inputs.secrets)),
         ("environment-files", set(args.environment_files.as_ref())),
         (
-            "remove-environment-variables",
+            "environment-variables",
             set(args.remove_environment_variables.as_ref()),
         ),
-        ("remove-secrets", set(args.remove_secrets.as_ref())),
+        ("secrets", set(args.remove_secrets.as_ref())),
         ("docker-labels", maps_given(&inputs.docker_labels)),
         ("container-command", set(args.container_command.as_ref())),
-        ("cpu", set(args.cpu.as_ref())),
-        ("memory", set(args.memory.as_ref())),
-        ("log-group", set(args.log_group.as_ref())),
+        ("task-settings.cpu", set(args.cpu.as_ref())),
+        ("task-settings.memory", set(args.memory.as_ref())),
+        ("awslogs.group", set(args.log_group.as_ref())),
         ("execution-role-arn", set(args.execution_role_arn.as_ref())),
         ("task-role-arn", set(args.task_role_arn.as_ref())),
         ("pre-deploy-task", set(args.pre_deploy_task.as_ref())),
@@ -716,9 +690,9 @@ fn existing_revision(inputs: &DeployInputs, revision: &str) -> Result<ImageSpec,
     ];
     if let Some((input, _)) = beside.iter().find(|(_, given)| *given) {
         return Err(UserError::new(format!(
-            "inputs `task-definition-arn` and `{input}` are both set"
+            "inputs `revision` and `{input}` are both set"
         ))
-        .hint("`task-definition-arn` deploys that revision exactly as it is: render a new one instead, or remove the other input"));
+        .hint("`revision` deploys that revision exactly as it is: render a new one instead, or remove the other input"));
     }
     Ok(ImageSpec::Revision(revision.to_string()))
 }
@@ -749,14 +723,14 @@ fn image_spec(args: &DeployArgs) -> Result<ImageSpec, UserError> {
 
 fn logging(args: &DeployArgs) -> Result<Option<LogSettings>, UserError> {
     let group = given(args.log_group.as_ref());
-    let log_region = region("log-region", args.log_region.as_ref())?;
+    let log_region = region("awslogs.region", args.log_region.as_ref())?;
     let prefix = given(args.log_stream_prefix.as_ref());
     let Some(group) = group else {
         if log_region.is_some() || prefix.is_some() {
-            return Err(
-                UserError::new("`log-region` and `log-stream-prefix` need `log-group`")
-                    .hint("set `log-group` to the CloudWatch log group"),
-            );
+            return Err(UserError::new(
+                "`awslogs.region` and `awslogs.stream-prefix` need `awslogs.group`",
+            )
+            .hint("set `awslogs.group` to the CloudWatch log group"));
         }
         return Ok(None);
     };
@@ -766,7 +740,7 @@ fn logging(args: &DeployArgs) -> Result<Option<LogSettings>, UserError> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | '#'))
     {
         return Err(invalid(
-            "log-group",
+            "awslogs.group",
             group,
             "log group names use letters, digits, `_`, `-`, `/`, `.` and `#`",
         ));
@@ -774,7 +748,7 @@ fn logging(args: &DeployArgs) -> Result<Option<LogSettings>, UserError> {
     if let Some(p) = prefix
         && (p.contains(':') || p.contains('*') || p.chars().any(char::is_whitespace))
     {
-        return Err(invalid("log-stream-prefix", p, "no `:`, `*` or spaces"));
+        return Err(invalid("awslogs.stream-prefix", p, "no `:`, `*` or spaces"));
     }
     Ok(Some(LogSettings {
         group: group.to_string(),

@@ -18,7 +18,7 @@ use crate::domain::ecs::{DeploymentSettings, OnCancel, is_ecs_name};
 use crate::domain::image::{ImageRef, RepositoryRef};
 use crate::error::UserError;
 pub use crate::input::NamedValues;
-use crate::input::cli::RollbackArgs;
+use crate::input::args::RollbackArgs;
 use crate::input::services::ServiceSpec;
 use crate::input::template::Template;
 use crate::input::{DeployInputs, Inputs};
@@ -35,15 +35,35 @@ pub enum Request {
     Resume(Box<ResumeRequest>),
 }
 
+/// `err`, naming where the setting came from instead of "input `x`" when it was not an action
+/// input: "input `deployment.bake-time-minutes` is invalid" becomes
+/// "`environments.dev.deployment.bake-time-minutes` in config file `.github/ecs-ship.yml` is
+/// invalid", or "`deployment.bake-time-minutes` in `--deployment` is invalid" on the command line.
+pub fn name_origin(mut err: UserError, origins: &[(String, String)]) -> UserError {
+    for (key, label) in origins {
+        let input = format!("input `{key}`");
+        if *label == input {
+            continue;
+        }
+        for quoted in [input, format!("`{key}`")] {
+            if err.message.contains(&quoted) {
+                err.message = err.message.replacen(&quoted, label, 1);
+                return err;
+            }
+        }
+    }
+    err
+}
+
 /// Checks a command's inputs. The first problem found is returned, naming the input; the
 /// production gate is the first check of all.
 pub fn validate(inputs: &Inputs) -> Result<Request, UserError> {
-    let from_config = match inputs {
-        Inputs::Deploy(inputs) => &inputs.args.target.from_config,
-        Inputs::Rollback(args) => &args.target.from_config,
-        Inputs::Continue(args) => &args.target.from_config,
+    let origins = match inputs {
+        Inputs::Deploy(inputs) => &inputs.args.target.origins,
+        Inputs::Rollback(args) => &args.target.origins,
+        Inputs::Continue(args) => &args.target.origins,
     };
-    checked(inputs).map_err(|err| crate::input::config::name_origin(err, from_config))
+    checked(inputs).map_err(|err| name_origin(err, origins))
 }
 
 fn checked(inputs: &Inputs) -> Result<Request, UserError> {
@@ -52,9 +72,9 @@ fn checked(inputs: &Inputs) -> Result<Request, UserError> {
         Inputs::Rollback(args) if given(args.service_deployment_arn.as_ref()).is_some() => {
             if given(args.to.as_ref()).is_some() {
                 return Err(UserError::new(
-                    "inputs `to` and `service-deployment-arn` are both set",
+                    "inputs `revision` and `service-deployment-arn` are both set",
                 )
-                .hint("give `to` to put the service on a revision, or `service-deployment-arn` to roll back that deployment"));
+                .hint("give `revision` to put the service on a revision, or `service-deployment-arn` to roll back that deployment"));
             }
             Request::Resume(Box::new(resume(
                 &args.target,
@@ -85,10 +105,10 @@ pub struct ResumeRequest {
 }
 
 /// Checks `continue` (or `rollback` with `service-deployment-arn`): the gate first, then the ARN,
-/// which must agree with `cluster`, `service` and `aws-region` when they are given; the gate is
+/// which must agree with `cluster`, `service` and `region` when they are given; the gate is
 /// checked again with the ARN's cluster and service.
 pub fn resume(
-    args: &crate::input::cli::TargetArgs,
+    args: &crate::input::args::TargetArgs,
     arn: Option<&String>,
     hook_id: Option<&String>,
     action: HookAction,
@@ -108,7 +128,7 @@ pub fn resume(
     for (input, given_name, from_arn) in [
         ("cluster", target.cluster.as_deref(), &deployment.cluster),
         ("service", target.service.as_deref(), &deployment.service),
-        ("aws-region", target.region.as_deref(), &deployment.region),
+        ("region", target.region.as_deref(), &deployment.region),
     ] {
         if given_name.is_some_and(|g| crate::domain::arn::name_of(g) != from_arn) {
             return Err(UserError::new(format!(
@@ -171,7 +191,7 @@ pub fn rollback(args: &RollbackArgs) -> Result<RollbackRequest, UserError> {
                 Ok(to.to_string())
             } else {
                 Err(invalid(
-                    "to",
+                    "revision",
                     to,
                     "expected a task definition ARN or `family:revision`",
                 ))
@@ -196,7 +216,7 @@ pub enum EnvironmentMode {
 }
 
 /// What to deploy: a tag in the target repository, a full reference, or an existing revision
-/// as it is (`task-definition-arn`: its own images).
+/// as it is (`revision`: its own images).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSpec {
     Tag(String),
@@ -254,7 +274,7 @@ pub struct DeployRequest {
     pub container_command: Option<Vec<String>>,
     /// S3 object ARNs of environment files for the target containers.
     pub environment_files: Vec<String>,
-    /// With `task-definition-arn`: a revision of another family than the service runs may be
+    /// With `revision`: a revision of another family than the service runs may be
     /// deployed.
     pub allow_family_change: bool,
     /// Task-level CPU units and memory (MiB), when given.
@@ -265,7 +285,6 @@ pub struct DeployRequest {
     pub task_role_arn: Option<String>,
     pub desired_count: Option<i32>,
     pub force_new_deployment: bool,
-    pub dry_run: bool,
     /// `verify`: gather, plan and run the preflight; change nothing.
     pub verify_only: bool,
     /// Check what the new task definitions need before any write.
@@ -319,7 +338,7 @@ pub struct RollbackRequest {
     pub target: Target,
     /// The task definition to go back to (ARN or `family:revision`); `None`: the recorded one.
     pub to: Option<String>,
-    /// Whether `to` may be of another family than the service runs.
+    /// Whether `revision` may be of another family than the service runs.
     pub allow_family_change: bool,
 }
 

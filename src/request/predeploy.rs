@@ -5,11 +5,11 @@
 //! ```yaml
 //! family: api-migrate          # default: the (first) service's own task definition
 //! container: app               # default: the first container the deploy updates
-//! command: [npm, run, migrate] # or "npm run migrate"; default: the image's command
+//! command: [npm, run, migrate] # or "npm run migrate", split as a shell would; default: the image's
 //! subnets: [subnet-0abc]       # default: the service's awsvpc network configuration
 //! security-groups: [sg-0abc]
 //! assign-public-ip: false
-//! timeout-minutes: 10          # default: `timeout-minutes`
+//! time-limit-minutes: 10       # default: the deploy's `time-limit-minutes`
 //! ```
 
 use std::time::Duration;
@@ -63,16 +63,12 @@ pub fn validate(input: &PreDeployInput) -> Result<PreDeployTask, UserError> {
             "container names use letters, digits, `-` and `_`",
         ));
     }
-    let command = raw
-        .command
-        .map(|c| c.into_vec(|s| s.split_whitespace().map(str::to_string).collect()))
-        .unwrap_or_default();
-    if command.iter().any(|part| part.contains(['"', '\''])) {
-        return Err(UserError::new(format!(
-            "input `{INPUT}`: `command` has quotes, which a plain string cannot keep together"
-        ))
-        .hint("write the command as a list: `command: [\"sh\", \"-c\", \"npm run migrate && echo done\"]`"));
-    }
+    let label = format!("`command` of input `{INPUT}`");
+    let command = match raw.command {
+        None => Vec::new(),
+        Some(OneOrMany::One(line)) => crate::input::command_line::parse(&label, &line)?,
+        Some(OneOrMany::Many(args)) => crate::input::command_line::check(&label, "", args)?,
+    };
     if raw.family.is_none() && command.is_empty() {
         return Err(UserError::new(format!(
             "input `{INPUT}` names neither a `family` nor a `command`"
@@ -81,14 +77,14 @@ pub fn validate(input: &PreDeployInput) -> Result<PreDeployTask, UserError> {
     }
     let (subnets, security_groups) = network(raw.subnets, raw.security_groups)?;
     let timeout = raw
-        .timeout_minutes
+        .time_limit_minutes
         .map(|v| {
             let text = match &v {
                 serde_yaml::Value::Number(n) => n.to_string(),
                 serde_yaml::Value::String(s) => s.clone(),
                 _ => String::new(),
             };
-            minutes(&field("timeout-minutes"), &text)
+            minutes(&field("time-limit-minutes"), &text)
         })
         .transpose()?;
     Ok(PreDeployTask {
@@ -176,7 +172,7 @@ mod tests {
         let task = parse(
             "family: api-migrate\ncontainer: app\ncommand: [npm, run, migrate]\n\
              subnets: subnet-1a, subnet-1b\nsecurity-groups: [sg-1]\nassign-public-ip: true\n\
-             timeout-minutes: 2.5\n",
+             time-limit-minutes: 2.5\n",
         );
         assert_eq!(
             task,
@@ -193,12 +189,16 @@ mod tests {
     }
 
     #[test]
-    fn a_command_string_splits_on_spaces_but_refuses_quotes() {
+    fn a_command_string_splits_as_container_command_does() {
         assert_eq!(
             parse("command: npm run  migrate").command,
             ["npm", "run", "migrate"]
         );
-        assert!(error("command: sh -c 'a && b'").contains("write the command as a list"));
+        assert_eq!(
+            parse("command: sh -c 'a && b'").command,
+            ["sh", "-c", "a && b"]
+        );
+        assert!(error("command: sh -c 'a && b").contains("quotes are not closed"));
         assert_eq!(
             parse(r#"command: ["sh", "-c", "a && b"]"#).command,
             ["sh", "-c", "a && b"]
@@ -215,6 +215,6 @@ mod tests {
                 .starts_with("input `pre-deploy-task.security-groups` is invalid: expected")
         );
         assert!(error("family: 'a b'").contains("`pre-deploy-task.family`"));
-        assert!(error("command: [x]\ntimeout-minutes: soon").contains("timeout-minutes"));
+        assert!(error("command: [x]\ntime-limit-minutes: soon").contains("time-limit-minutes"));
     }
 }

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use super::parse::{
-    ecs_name, given, invalid, is_environment_name, minutes, parse_bool, parse_list, region,
-    whole_number,
+    ecs_name, given, invalid, is_environment_name, minutes, parse_list, region, whole_number,
 };
 use crate::domain::ecs::WaitUntil;
 use crate::error::UserError;
-use crate::input::cli::{PRODUCTION_CONFIRMATION, TargetArgs};
+use crate::input::args::TargetArgs;
+use crate::input::cli::PRODUCTION_CONFIRMATION;
 use crate::request::gate::{Destination, Gate, how_it_differs};
 
 /// Which service, in which environment, and how long to wait for it.
@@ -34,6 +34,14 @@ pub struct Target {
     pub region: Option<String>,
 }
 
+/// What `wait` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Deployed,
+    Paused,
+    None,
+}
+
 impl TargetArgs {
     /// Validates the shared inputs; the production gate comes before anything else.
     pub fn validate(&self) -> Result<Target, UserError> {
@@ -49,6 +57,7 @@ impl TargetArgs {
             ));
         }
         let gate = self.gate()?;
+        let wait = self.wait()?;
         let by_name = check_environment(&gate, environment)?;
         let max_task_failures =
             whole_number("max-task-failures", &self.max_task_failures, 0..=100)?;
@@ -70,40 +79,38 @@ impl TargetArgs {
             cluster,
             service,
             ssm_prefix,
-            wait: parse_bool("wait", &self.wait)?,
-            wait_until: self.wait_until()?,
-            timeout: minutes("timeout-minutes", &self.timeout_minutes)?,
+            wait: wait != Wait::None,
+            wait_until: if wait == Wait::Paused {
+                WaitUntil::Paused
+            } else {
+                WaitUntil::Deployed
+            },
+            timeout: minutes("time-limit-minutes", &self.timeout_minutes)?,
             max_task_failures: u32::try_from(max_task_failures).expect("range fits u32"),
             task_logs_lines: u16::try_from(whole_number(
-                "task-logs-lines",
+                "task-log-lines",
                 &self.task_logs_lines,
                 0..=200,
             )?)
             .expect("range fits u16"),
-            region: region("aws-region", self.aws_region.as_ref())?,
+            region: region("region", self.region.as_ref())?,
         })
     }
 
-    /// `wait-until`: `deployed` or `paused`; a pause is only seen by waiting.
-    fn wait_until(&self) -> Result<WaitUntil, UserError> {
-        let until = match self.wait_until.trim() {
-            "deployed" => WaitUntil::Deployed,
-            "paused" => WaitUntil::Paused,
+    /// `wait`: `deployed` (or `true`), `paused`, or `none` (or `false`).
+    fn wait(&self) -> Result<Wait, UserError> {
+        Ok(match self.wait.trim() {
+            "deployed" | "true" => Wait::Deployed,
+            "paused" => Wait::Paused,
+            "none" | "false" => Wait::None,
             other => {
                 return Err(invalid(
-                    "wait-until",
+                    "wait",
                     other,
-                    "expected `deployed` or `paused`",
+                    "expected `deployed`, `paused` or `none`",
                 ));
             }
-        };
-        if until == WaitUntil::Paused && !parse_bool("wait", &self.wait)? {
-            return Err(
-                UserError::new("input `wait-until` is `paused`, and `wait` is false")
-                    .hint("a pause is only seen by waiting: remove `wait: false`"),
-            );
-        }
-        Ok(until)
+        })
     }
 
     /// The gate's settings; a list with no names in it is a mistake, never "no gate".

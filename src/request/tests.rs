@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::domain::ecs::{Alarms, DeploymentStrategy, OnCancel, Tenths};
-use crate::input::cli::DeployArgs;
+use crate::input::args::DeployArgs;
 use crate::request::EnvironmentMode;
 
 /// Validation of the step's inputs, as a run without a config file does it.
@@ -29,7 +29,9 @@ fn minimal_inputs_give_defaults() {
     let req = args().validate().unwrap();
     assert_eq!(req.target.environment, "dev");
     assert_eq!(req.image, ImageSpec::Tag("v1".into()));
-    assert!(req.target.wait && !req.dry_run && !req.force_new_deployment && req.pin_image_digest);
+    assert!(
+        req.target.wait && !req.verify_only && !req.force_new_deployment && req.pin_image_digest
+    );
     assert_eq!(req.target.timeout, Duration::from_mins(15));
     assert_eq!(req.desired_count, None);
 }
@@ -144,10 +146,10 @@ fn numbers_and_booleans_name_the_input() {
     a.target.timeout_minutes = "0".into();
     assert_eq!(
         err(&a),
-        "input `timeout-minutes` is invalid: expected a number of minutes above 0 and at most 360, e.g. `15` or `0.5`"
+        "input `time-limit-minutes` is invalid: expected a number of minutes above 0 and at most 360, e.g. `15` or `0.5`"
     );
     a.target.timeout_minutes = "NaN".into();
-    assert!(err(&a).starts_with("input `timeout-minutes`"));
+    assert!(err(&a).starts_with("input `time-limit-minutes`"));
     a.target.timeout_minutes = "0.5".into();
     assert_eq!(
         a.validate().unwrap().target.timeout,
@@ -155,16 +157,32 @@ fn numbers_and_booleans_name_the_input() {
     );
     let mut a = args();
     a.desired_count = Some("-1".into());
-    assert!(err(&a).starts_with("input `desired-count` is invalid: expected a whole number"));
+    assert!(
+        err(&a).starts_with(
+            "input `service-settings.desired-count` is invalid: expected a whole number"
+        )
+    );
     let mut a = args();
     a.target.wait = "yes".into();
     assert_eq!(
         err(&a),
-        "input `wait` is invalid: expected `true` or `false`"
+        "input `wait` is invalid: expected `deployed`, `paused` or `none`"
     );
-    let mut a = args();
-    a.dry_run = "TRUE".into();
-    assert!(a.validate().unwrap().dry_run);
+    for (wait, waits, until) in [
+        ("deployed", true, crate::domain::ecs::WaitUntil::Deployed),
+        ("true", true, crate::domain::ecs::WaitUntil::Deployed),
+        ("paused", true, crate::domain::ecs::WaitUntil::Paused),
+        ("none", false, crate::domain::ecs::WaitUntil::Deployed),
+        ("false", false, crate::domain::ecs::WaitUntil::Deployed),
+    ] {
+        a.target.wait = wait.into();
+        let req = a.validate().unwrap();
+        assert_eq!(
+            (req.target.wait, req.target.wait_until),
+            (waits, until),
+            "{wait}"
+        );
+    }
 }
 
 #[test]
@@ -220,7 +238,7 @@ fn env_and_secret_maps_are_parsed_and_checked() {
         err(&a)
     );
     a.environment_variables = Some(r#"{"A": "#.into());
-    assert!(err(&a).starts_with("`environment-variables` is not a valid JSON object"));
+    assert!(err(&a).starts_with("input `environment-variables` is not a valid JSON object"));
 }
 
 #[test]
@@ -240,7 +258,7 @@ fn roles_regions_and_log_settings_are_checked() {
     a.execution_role_arn = Some("arn:aws:iam::123456789012:role/exec".into());
     a.log_group = Some("/ecs/api".into());
     a.log_stream_prefix = Some("api".into());
-    a.target.aws_region = Some("eu-central-1".into());
+    a.target.region = Some("eu-central-1".into());
     let req = a.validate().unwrap();
     assert_eq!(req.logging.unwrap().group, "/ecs/api");
     assert_eq!(req.target.region.as_deref(), Some("eu-central-1"));
@@ -248,17 +266,17 @@ fn roles_regions_and_log_settings_are_checked() {
     a.task_role_arn = Some("role/task".into());
     assert_eq!(
         err(&a),
-        "input `task-role-arn` is invalid: expected an IAM role ARN like `arn:aws:iam::123456789012:role/name`"
+        "input `task-settings.task-role-arn` is invalid: expected an IAM role ARN like `arn:aws:iam::123456789012:role/name`"
     );
     let mut a = args();
     a.log_region = Some("us-east-1".into());
     assert_eq!(
         err(&a),
-        "`log-region` and `log-stream-prefix` need `log-group`"
+        "`awslogs.region` and `awslogs.stream-prefix` need `awslogs.group`"
     );
     let mut a = args();
-    a.target.aws_region = Some("mars".into());
-    assert!(err(&a).starts_with("input `aws-region`"));
+    a.target.region = Some("mars".into());
+    assert!(err(&a).starts_with("input `region`"));
 }
 
 #[test]
@@ -310,7 +328,7 @@ fn template_file_is_read_as_json_or_yaml_and_must_have_containers() {
     std::fs::write(dir.path().join("bad.yaml"), "family: [S3CR3T\n").unwrap();
     a.task_definition = Some("bad.yaml".into());
     assert!(
-        err(&a).starts_with("input `task-definition`: `bad.yaml` is not valid YAML: ")
+        err(&a).starts_with("input `template`: `bad.yaml` is not valid YAML: ")
             && !err(&a).contains("S3CR3T"),
         "{}",
         err(&a)
@@ -353,52 +371,52 @@ fn strategy_inputs_out_of_range_name_the_input_not_the_value() {
         (
             |a, v| a.deployment_strategy = Some(v),
             "BLUE_GREEN",
-            "input `deployment-strategy` is invalid: expected `rolling`, `blue-green`, `linear` or `canary`",
+            "input `deployment.strategy` is invalid: expected `rolling`, `blue-green`, `linear` or `canary`",
         ),
         (
             |a, v| a.bake_time_minutes = Some(v),
             "1441",
-            "input `bake-time-minutes` is invalid: expected a whole number from 0 to 1440",
+            "input `deployment.bake-time-minutes` is invalid: expected a whole number from 0 to 1440",
         ),
         (
             |a, v| a.canary_percent = Some(v),
             "0.05",
-            "input `canary-percent` is invalid: expected a percentage from 0.1 to 100 in steps of 0.1, e.g. `10` or `12.5`",
+            "input `deployment.canary-percent` is invalid: expected a percentage from 0.1 to 100 in steps of 0.1, e.g. `10` or `12.5`",
         ),
         (
             |a, v| a.canary_percent = Some(v),
             "100.1",
-            "input `canary-percent` is invalid: expected a percentage from 0.1 to 100",
+            "input `deployment.canary-percent` is invalid: expected a percentage from 0.1 to 100",
         ),
         (
             |a, v| a.canary_percent = Some(v),
             "1e1",
-            "input `canary-percent` is invalid",
+            "input `deployment.canary-percent` is invalid",
         ),
         (
             |a, v| a.canary_percent = Some(v),
             "-5",
-            "input `canary-percent` is invalid",
+            "input `deployment.canary-percent` is invalid",
         ),
         (
             |a, v| a.linear_step_percent = Some(v),
             "2.9",
-            "input `linear-step-percent` is invalid: expected a percentage from 3 to 100",
+            "input `deployment.linear-step-percent` is invalid: expected a percentage from 3 to 100",
         ),
         (
             |a, v| a.linear_step_percent = Some(v),
             "12.55",
-            "input `linear-step-percent` is invalid",
+            "input `deployment.linear-step-percent` is invalid",
         ),
         (
             |a, v| a.canary_bake_minutes = Some(v),
             "-1",
-            "input `canary-bake-minutes` is invalid",
+            "input `deployment.canary-bake-minutes` is invalid",
         ),
         (
             |a, v| a.linear_step_bake_minutes = Some(v),
             "2000",
-            "input `linear-step-bake-minutes` is invalid",
+            "input `deployment.linear-step-bake-minutes` is invalid",
         ),
         (
             |a, v| a.alarms = Some(v),
@@ -430,7 +448,7 @@ fn strategy_inputs_out_of_range_name_the_input_not_the_value() {
     a.deployment_strategy = Some("linear".into());
     assert_eq!(
         err(&a),
-        "inputs `canary-percent` and `canary-bake-minutes` are for the `canary` strategy, and `deployment-strategy` is `linear`"
+        "inputs `deployment.canary-percent` and `deployment.canary-bake-minutes` are for the `canary` strategy, and `deployment.strategy` is `linear`"
     );
 }
 
@@ -461,7 +479,7 @@ fn removals_and_environment_mode_are_checked_before_any_aws_call() {
     a.environment_mode = "replace".into();
     assert_eq!(
         err(&a),
-        "input `remove-environment-variables` is set, and `environment-mode` is `replace`"
+        "input `environment-variables` takes a variable out (a null value), and `environment-mode` is `replace`"
     );
     let mut a = args();
     a.environment_mode = "overwrite".into();
@@ -470,15 +488,9 @@ fn removals_and_environment_mode_are_checked_before_any_aws_call() {
         "input `environment-mode` is invalid: expected `merge` or `replace`"
     );
     let mut a = args();
-    a.remove_environment_variables = Some("A,A".into());
-    assert_eq!(
-        err(&a),
-        "input `remove-environment-variables` names a variable twice"
-    );
-    let mut a = args();
     a.remove_environment_variables = Some("1BAD".into());
     assert!(
-        err(&a).starts_with("input `remove-environment-variables`"),
+        err(&a).starts_with("input `environment-variables`"),
         "{}",
         err(&a)
     );
@@ -587,8 +599,11 @@ fn images_are_tags_or_references_with_a_tag_or_digest() {
             "sidecar: team/worker",
             "is not a reference with a tag or digest",
         ),
-        ("sidecar: \"bad tag\"", "input `images` is invalid"),
-        ("\"bad name\": v1", "input `images`"),
+        (
+            "sidecar: \"bad tag\"",
+            "input `container-images` is invalid",
+        ),
+        ("\"bad name\": v1", "input `container-images`"),
     ] {
         let message = images(bad).unwrap_err().message;
         assert!(message.contains(why), "{bad}: {message}");
@@ -599,10 +614,7 @@ fn images_are_tags_or_references_with_a_tag_or_digest() {
 fn an_existing_revision_is_deployed_alone() {
     let mut a = args();
     a.task_definition_arn = Some("api:7".into());
-    assert_eq!(
-        err(&a),
-        "inputs `task-definition-arn` and `image-tag` are both set"
-    );
+    assert_eq!(err(&a), "inputs `revision` and `image-tag` are both set");
     a.image_tag = None;
     let req = a.validate().unwrap();
     assert_eq!(req.image, ImageSpec::Revision("api:7".into()));
@@ -610,10 +622,10 @@ fn an_existing_revision_is_deployed_alone() {
     a.environment_variables = Some("A: b".into());
     assert_eq!(
         err(&a),
-        "inputs `task-definition-arn` and `environment-variables` are both set"
+        "inputs `revision` and `environment-variables` are both set"
     );
     let mut a = args();
     a.image_tag = None;
     a.task_definition_arn = Some("api:latest\n::error::x".into());
-    assert!(err(&a).starts_with("input `task-definition-arn` is invalid"));
+    assert!(err(&a).starts_with("input `revision` is invalid"));
 }

@@ -1,5 +1,5 @@
 //! The rollback command (`ecs-ship rollback`, `command: rollback`): put a service back on the
-//! revision its current one replaced (as `tag-revisions` recorded it) or on `to`, and wait.
+//! revision its current one replaced (as `revision-tags` recorded it) or on `revision`, and wait.
 
 use std::io::Write;
 
@@ -33,12 +33,12 @@ async fn wait<C: Cloud, W: Write>(
         .expect("one outcome per watched service")
 }
 
-/// The revision the service's current one replaced, as `tag-revisions` recorded it.
+/// The revision the service's current one replaced, as `revision-tags` recorded it.
 async fn recorded_previous<C: Cloud>(cloud: &C, now: &ServiceState) -> anyhow::Result<String> {
     let current = cloud.describe_task_definition(&now.task_definition).await?;
     taskdef::tag(&current, PREVIOUS_TAG).map(str::to_string).ok_or_else(|| {
                 UserError::new(format!("{} does not record the revision it replaced", short_task_definition(&now.task_definition)))
-                    .hint(format!("set input `to` to the task definition to go back to; only revisions ecs-ship registered (with `tag-revisions`) carry the `{PREVIOUS_TAG}` tag"))
+                    .hint(format!("set input `revision` to the task definition to go back to; only revisions ecs-ship registered (with `revision-tags`) carry the `{PREVIOUS_TAG}` tag"))
             }).map_err(anyhow::Error::new)
 }
 
@@ -75,7 +75,7 @@ pub(crate) async fn check_production_target<C: Cloud, W: Write>(
     Ok(())
 }
 
-/// An explicit `to` of another family is refused unless allowed; the revision ecs-ship recorded
+/// An explicit `revision` of another family is refused unless allowed; the revision ecs-ship recorded
 /// as the one the current replaced is what the service really ran, and needs no such check.
 fn check_family(req: &RollbackRequest, now: &ServiceState, to: &str) -> Result<(), UserError> {
     let (from_family, to_family) = (
@@ -84,7 +84,7 @@ fn check_family(req: &RollbackRequest, now: &ServiceState, to: &str) -> Result<(
     );
     if req.to.is_some() && from_family != to_family && !req.allow_family_change {
         return Err(UserError::new(format!(
-            "`to` is a revision of family `{to_family}`, but service `{}` runs family `{from_family}`",
+            "`revision` is of family `{to_family}`, but service `{}` runs family `{from_family}`",
             now.name
         ))
         .hint("a rollback goes back to an earlier revision of the same family; set `allow-family-change: true` if another family is really meant"));
@@ -225,7 +225,7 @@ async fn steps<C: Cloud, W: Write>(
     Ok(())
 }
 
-/// The revision to go back to, as an ARN: `to` (which must exist, and be of the service's family
+/// The revision to go back to, as an ARN: `revision` (which must exist, and be of the service's family
 /// unless allowed), or the one the current revision recorded.
 async fn target_revision<C: Cloud>(
     cloud: &C,
@@ -240,7 +240,7 @@ async fn target_revision<C: Cloud>(
     let described = cloud.describe_task_definition(&to).await.map_err(|err| {
         anyhow::Error::new(
             UserError::new(format!("task definition `{to}` could not be read"))
-                .hint(format!("check input `to`: {err:#}")),
+                .hint(format!("check input `revision`: {err:#}")),
         )
     })?;
     let to = described["taskDefinition"]["taskDefinitionArn"]

@@ -15,7 +15,7 @@
 //!   rollback policy applies;
 //! - stopped tasks that cannot be read are said once, and ECS's own count of failed tasks stands
 //!   in for them;
-//! - every call is bounded by what is left of `timeout-minutes`: the deadline always wins;
+//! - every call is bounded by what is left of `time-limit-minutes`: the deadline always wins;
 //! - a service that is deleted (or no longer ACTIVE) is an outcome of its own.
 //!
 //! The loop is generic over [`Observe`], so tests drive it with scripted states (and scripted
@@ -160,7 +160,7 @@ impl<C: Cloud> Observe for Ecs<'_, C> {
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub timeout: Duration,
-    /// When the wait must end: the deploy's deadline (`timeout-minutes` from the start of the
+    /// When the wait must end: the deploy's deadline (`time-limit-minutes` from the start of the
     /// run, its pre-deploy task aside); `None`: `timeout` from the start of the watch (a
     /// rollback's own wait).
     pub deadline: Option<Instant>,
@@ -173,8 +173,8 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The limits a request sets (`timeout-minutes`, `max-task-failures`, `wait-until`,
-    /// `task-logs-lines`).
+    /// The limits a request sets (`time-limit-minutes`, `max-task-failures`, `wait`,
+    /// `task-log-lines`).
     pub fn of(target: &crate::request::Target) -> Self {
         Self {
             timeout: target.timeout,

@@ -104,7 +104,7 @@ impl Progress {
         } else if limits.until == WaitUntil::Paused && !self.sd.in_use() {
             Some(failed(
                 format!(
-                    "`wait-until: paused` needs ECS's service deployment of {}, and it cannot be used ({}); the service is left as it is",
+                    "`wait: paused` needs ECS's service deployment of {}, and it cannot be used ({}); the service is left as it is",
                     item.target.deployment_id,
                     self.sd.not_used.as_deref().unwrap_or("it is not known")
                 ),
@@ -166,7 +166,7 @@ impl Progress {
     }
 
     /// The verdict at the deadline: ECS still rolling back, or timed out.
-    /// `timeout-minutes` is reached (the deploy's, counted from the start of the run; a
+    /// `time-limit-minutes` is reached (the deploy's, counted from the start of the run; a
     /// rollback's, from the start of its wait).
     fn timed_out(&self, item: &Watched, limits: Limits, standing: Option<&Standing>) -> Verdict {
         let waited = human_duration(limits.timeout);

@@ -18,7 +18,7 @@ use crate::domain::outcome::RollbackState;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Completed,
-    /// It waits at a PAUSE lifecycle hook (`wait-until: paused`): neither done nor failed.
+    /// It waits at a PAUSE lifecycle hook (`wait: paused`): neither done nor failed.
     Paused {
         service_deployment: String,
         stage: Option<LifecycleStage>,
@@ -88,7 +88,7 @@ pub enum Cause {
     /// ECS stopped the deployment without rolling back (someone asked it to, or a newer
     /// deployment replaced it).
     Stopped { service_deployment: String },
-    /// What was asked cannot be told (`wait-until: paused` without ECS's service deployments):
+    /// What was asked cannot be told (`wait: paused` without ECS's service deployments):
     /// the service is left as it is.
     NotJudged,
 }

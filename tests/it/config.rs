@@ -66,10 +66,16 @@ fn a_step_with_only_environment_and_tag_deploys_what_the_file_describes() {
             ("environment", "production"),
             ("image-tag", "v2"),
             ("config", config),
-            ("production-environments", "prod"),
         ],
     )
-    .file(file.0, file.1)
+    // The file's `production: true` holds even when its `production-environments` names others.
+    .file(
+        file.0,
+        &file.1.replace(
+            "defaults:\n",
+            "defaults:\n  production-environments: [prod]\n",
+        ),
+    )
     .run();
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.output("failure-reason").contains("confirm-production"));
@@ -88,7 +94,7 @@ fn the_same_service_name_in_every_environment_is_gated_by_its_cluster() {
     let production_runs = em.running("production", "web");
     let config = ".github/ecs-ship.yml";
     let text = "defaults:\n  ssm-prefix: /bellyfed/{environment}/ecs\n\
-                environments:\n  dev:\n    service: web\n  production:\n    production: true\n    service: web\n";
+                environments:\n  dev:\n    services: web\n  production:\n    production: true\n    services: web\n";
     let run = ActionRun::new(
         Some(&em),
         &[

@@ -221,12 +221,10 @@ fn strategy_inputs_are_sent_with_the_services_own_deployment_configuration_kept(
     em.reset_calls();
     let run = deploy_dev(
         &em,
-        &[
-            ("deployment-strategy", "canary"),
-            ("canary-percent", "12.5"),
-            ("bake-time-minutes", "5"),
-            ("alarms", "api-5xx, api-latency"),
-        ],
+        &[(
+            "deployment",
+            "strategy: canary\ncanary-percent: 12.5\nbake-time-minutes: 5\nalarms: api-5xx, api-latency",
+        )],
     );
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     let update = &em.bodies("UpdateService")[0]["deploymentConfiguration"];
@@ -314,10 +312,7 @@ fn the_binary_pauses_at_the_hook_then_continue_deploys_and_rollback_rolls_back()
         );
         let run = deploy_dev(
             &em,
-            &[
-                ("wait-until", "paused"),
-                ("environment-variables", variables),
-            ],
+            &[("wait", "paused"), ("environment-variables", variables)],
         );
         assert_eq!(run.code, 0, "{}", run.stdout);
         assert_eq!(run.output("status"), "paused", "{}", run.stdout);

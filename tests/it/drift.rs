@@ -1,5 +1,6 @@
-//! action.yml, the CLI and the README must declare the same inputs and outputs, with the same
-//! defaults. Each test fails naming what drifted.
+//! action.yml and the README are generated from the settings' declaration (its own tests compare
+//! them); these check what the generation cannot: the binary writes the outputs declared, enforces
+//! what the runner does not, and the example IAM policy allows exactly what the code calls.
 
 use std::collections::BTreeMap;
 
@@ -37,29 +38,29 @@ fn action_yml() -> serde_yaml::Value {
 }
 
 #[test]
-fn action_yml_and_cli_declare_the_same_inputs_and_defaults() {
-    // A default the runner evaluates (`${{ github.token }}`) has no CLI counterpart: the CLI reads
-    // `GITHUB_TOKEN` instead.
-    let expressions: Vec<String> = crate::support::declared_inputs()
-        .into_iter()
-        .filter(|(_, d)| d.as_deref().is_some_and(|d| d.starts_with("${{")))
-        .map(|(n, _)| n)
+fn action_yml_declares_the_settings_given_as_inputs_and_no_default_but_the_token() {
+    let action = action_yml();
+    let declared: Vec<&str> = action["inputs"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap())
         .collect();
-    assert_eq!(expressions, ["github-token"]);
-    let action: BTreeMap<String, Option<String>> = crate::support::declared_inputs()
-        .into_iter()
-        .map(|(n, d)| (n, d.filter(|d| !d.starts_with("${{"))))
+    let settings: Vec<&str> = ecs_ship::input::settings::action_inputs()
+        .map(|s| s.name)
         .collect();
-    let mut cli: BTreeMap<String, Option<String>> =
-        ecs_ship::input::cli::all_inputs().into_iter().collect();
-    // The CLI picks the command with a subcommand; the action with this input.
-    cli.insert(
-        ecs_ship::input::cli::COMMAND_INPUT.to_string(),
-        Some("deploy".to_string()),
-    );
+    assert_eq!(declared, settings);
+    assert!(declared.len() <= 40, "{} inputs", declared.len());
+    let defaults: Vec<(String, Option<String>)> = crate::support::declared_inputs()
+        .into_iter()
+        .filter(|(_, d)| d.is_some())
+        .collect();
     assert_eq!(
-        action, cli,
-        "action.yml inputs (left) and CLI options (right) differ"
+        defaults,
+        [(
+            "github-token".to_string(),
+            Some("${{ github.token }}".to_string())
+        )]
     );
 }
 
@@ -85,40 +86,6 @@ fn only_environment_is_required_and_the_binary_enforces_it() {
 }
 
 #[test]
-fn readme_input_table_matches_action_yml() {
-    let table = readme_table("## Inputs");
-    let action = action_yml();
-    let inputs = action["inputs"].as_mapping().unwrap();
-    let names: Vec<&str> = inputs.keys().map(|k| k.as_str().unwrap()).collect();
-    assert_eq!(
-        table.keys().map(String::as_str).collect::<Vec<_>>(),
-        {
-            let mut n = names.clone();
-            n.sort_unstable();
-            n
-        },
-        "README inputs differ"
-    );
-    for (name, spec) in inputs {
-        let name = name.as_str().unwrap();
-        let row = &table[name];
-        let expected_default = if spec["required"].as_bool() == Some(true) {
-            "**required**".to_string()
-        } else {
-            spec.get("default")
-                .and_then(|d| d.as_str())
-                .map_or(String::new(), |d| format!("`{d}`"))
-        };
-        assert_eq!(row[1], expected_default, "README default of `{name}`");
-        assert_eq!(
-            row[2],
-            spec["description"].as_str().unwrap(),
-            "README description of `{name}`"
-        );
-    }
-}
-
-#[test]
 fn outputs_agree_between_action_yml_readme_and_the_binary() {
     let action = action_yml();
     let mut declared: Vec<String> = action["outputs"]
@@ -138,33 +105,8 @@ fn outputs_agree_between_action_yml_readme_and_the_binary() {
         declared, written,
         "action.yml outputs vs outputs the binary writes"
     );
-    let table: Vec<String> = readme_table("## Outputs").into_keys().collect();
+    let table: Vec<String> = readme_table("<!-- outputs:start -->").into_keys().collect();
     assert_eq!(table, declared, "README outputs vs action.yml");
-}
-
-#[test]
-fn the_readme_documents_every_config_file_key_and_no_other() {
-    let text = readme();
-    let start = text
-        .find("<!-- config-keys -->")
-        .expect("README marks the config keys");
-    let end = text
-        .find("<!-- /config-keys -->")
-        .expect("README closes the config keys");
-    let documented: std::collections::BTreeSet<String> = text[start..end]
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
-        .collect();
-    let keys: std::collections::BTreeSet<String> = ecs_ship::input::config::keys()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(
-        documented, keys,
-        "README config keys (left) and the keys the file accepts (right) differ"
-    );
 }
 
 /// The AWS actions the code calls: each SDK operation in `src/aws/<service>.rs` (ECS's tasks in
@@ -227,7 +169,7 @@ fn aws_actions_called() -> std::collections::BTreeSet<String> {
             }
         }
     }
-    // Tags ride on RegisterTaskDefinition (`tag-revisions`), and registering and running tasks
+    // Tags ride on RegisterTaskDefinition (`revision-tags`), and registering and running tasks
     // with roles passes them.
     actions.insert("ecs:TagResource".into());
     actions.insert("iam:PassRole".into());
@@ -273,4 +215,57 @@ fn the_example_iam_policy_allows_every_action_called_and_nothing_more() {
             "README's Permissions section misses `{action}`"
         );
     }
+}
+
+/// Every ecs-ship step of the example workflows (and the workflows of this repository) gives only
+/// inputs action.yml declares: an old or misspelt name would be refused at run time.
+#[test]
+fn example_workflows_give_only_declared_inputs() {
+    let declared: Vec<String> = crate::support::declared_inputs()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let mut steps = 0;
+    let dirs = ["examples", ".github/workflows"];
+    for dir in dirs {
+        let Ok(entries) =
+            std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "yml") || path.ends_with("ecs-ship.yml") {
+                continue;
+            }
+            let doc: serde_yaml::Value =
+                serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let Some(jobs) = doc["jobs"].as_mapping() else {
+                continue;
+            };
+            for job in jobs.values() {
+                for step in job["steps"].as_sequence().into_iter().flatten() {
+                    let uses = step["uses"].as_str().unwrap_or("");
+                    if !(uses.contains("ecs-ship") || uses == "./") {
+                        continue;
+                    }
+                    steps += 1;
+                    for key in step["with"]
+                        .as_mapping()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, _)| k)
+                    {
+                        let key = key.as_str().unwrap();
+                        assert!(
+                            declared.iter().any(|d| d == key),
+                            "{}: input `{key}` is not declared in action.yml",
+                            path.display()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(steps >= 8, "{steps} ecs-ship steps found");
 }

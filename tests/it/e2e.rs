@@ -8,7 +8,7 @@ const PREFIX: &str = crate::support::SSM_PREFIX;
 fn explicit(em: &Emulator, env: &str) -> Vec<(&'static str, String)> {
     vec![
         ("cluster", em.env(env, "cluster")),
-        ("service", em.env(env, "service")),
+        ("services", em.env(env, "service")),
     ]
 }
 
@@ -289,7 +289,7 @@ fn missing_service_and_cluster_are_user_errors() {
             ("environment", "dev"),
             ("image-tag", "v2"),
             ("cluster", "bellyfed-dev"),
-            ("service", "nope"),
+            ("services", "nope"),
         ],
     );
     assert_eq!(run.code, 2);
@@ -305,7 +305,7 @@ fn missing_service_and_cluster_are_user_errors() {
             ("environment", "dev"),
             ("image-tag", "v2"),
             ("cluster", "nowhere"),
-            ("service", "api"),
+            ("services", "api"),
         ],
     );
     assert_eq!(run.code, 2);
@@ -371,7 +371,7 @@ fn malformed_env_json_is_refused_before_any_aws_call_without_echoing_values() {
     assert_eq!(run.code, 2);
     assert!(
         run.stdout.contains(
-            "::error title=Invalid input::`environment-variables` is not a valid JSON object"
+            "::error title=Invalid input::input `environment-variables` is not a valid JSON object"
         ),
         "{}",
         run.stdout
@@ -449,7 +449,7 @@ fn dry_run_renders_and_diffs_but_changes_nothing() {
             ("environment", "dev"),
             ("image-tag", "v3"),
             ("ssm-prefix", PREFIX),
-            ("dry-run", "true"),
+            ("command", "verify"),
             ("environment-variables", "LOG_LEVEL: verbose-value"),
         ],
     );
@@ -460,7 +460,7 @@ fn dry_run_renders_and_diffs_but_changes_nothing() {
             run.output("changed"),
             run.output("task-definition-arn")
         ),
-        ("dry-run", "true", "")
+        ("verified", "true", "")
     );
     assert!(
         run.stdout.contains("~ containerDefinitions[app].image"),
@@ -496,7 +496,7 @@ fn a_template_file_is_the_base_and_read_only_fields_in_it_are_dropped() {
     );
     let run = crate::support::ActionRun::new(
         Some(&em),
-        &crate::support::dev_inputs(&[("task-definition", template.0)]),
+        &crate::support::dev_inputs(&[("template", template.0)]),
     )
     .file(template.0, &template.1)
     .run();
@@ -521,14 +521,13 @@ fn cli_mode_prints_plain_text_and_takes_the_same_option_names() {
     let em = Emulator::start(&["dev"]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-ship"))
         .args([
-            "deploy",
+            "verify",
             "--environment",
             "dev",
             "--image-tag",
             "v2",
             "--ssm-prefix",
             PREFIX,
-            "--dry-run",
         ])
         .env("AWS_ENDPOINT_URL", em.endpoint())
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -545,7 +544,7 @@ fn cli_mode_prints_plain_text_and_takes_the_same_option_names() {
         !stdout.lines().any(|l| l.starts_with("::")),
         "no workflow commands in CLI mode: {stdout}"
     );
-    assert!(stdout.contains("Result: dry-run in"), "{stdout}");
+    assert!(stdout.contains("Result: verified in"), "{stdout}");
 }
 
 #[test]
@@ -637,7 +636,7 @@ fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
             ("environment", "dev"),
             ("image-tag", "v2"),
             ("cluster", "bellyfed-production"),
-            ("service", "bellyfed-production-service"),
+            ("services", "bellyfed-production-service"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
@@ -654,7 +653,7 @@ fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
             ("environment", "dev"),
             ("image-tag", "v2"),
             ("cluster", "bellyfed-production"),
-            ("service", "bellyfed-production-service"),
+            ("services", "bellyfed-production-service"),
             ("confirm-production", "DEPLOY TO PRODUCTION"),
             ("wait", "false"),
         ],
@@ -689,7 +688,7 @@ fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
             ("image-tag", "v2"),
             ("config", "ecs-ship.yml"),
             ("cluster", "bellyfed-production"),
-            ("service", "bellyfed-dev-service"),
+            ("services", "bellyfed-dev-service"),
         ],
     )
     .file(
@@ -719,7 +718,7 @@ fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.output("failure-reason"),
-        "input `production-environments` names no environment"
+        "`environments.production.production-environments` in config file `.github/ecs-ship-test.yml` names no environment"
     );
     assert_eq!(em.calls(), Vec::<String>::new());
 }
@@ -733,13 +732,13 @@ fn a_rollback_to_another_familys_revision_is_refused() {
             ("command", "rollback"),
             ("environment", "dev"),
             ("ssm-prefix", PREFIX),
-            ("to", "bellyfed-production-service:1"),
+            ("revision", "bellyfed-production-service:1"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(
         run.output("failure-reason"),
-        "`to` is a revision of family `bellyfed-production-service`, but service `bellyfed-dev-service` runs family `bellyfed-dev-service`"
+        "`revision` is of family `bellyfed-production-service`, but service `bellyfed-dev-service` runs family `bellyfed-dev-service`"
     );
     assert_eq!(em.writes(), Vec::<String>::new());
     // And a rollback of the production service from a dev run is refused by its tags.
@@ -749,8 +748,8 @@ fn a_rollback_to_another_familys_revision_is_refused() {
             ("command", "rollback"),
             ("environment", "dev"),
             ("cluster", "bellyfed-production"),
-            ("service", "bellyfed-production-service"),
-            ("to", "bellyfed-production-service:1"),
+            ("services", "bellyfed-production-service"),
+            ("revision", "bellyfed-production-service:1"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
@@ -786,10 +785,7 @@ fn variables_are_removed_or_replaced_as_asked_and_the_summary_says_which_by_name
     // The seeded container has PORT=8080 and LOG_LEVEL=info.
     let run = deploy_dev(
         &em,
-        &[
-            ("environment-variables", "FEATURE_X: ''"),
-            ("remove-environment-variables", "LOG_LEVEL"),
-        ],
+        &[("environment-variables", "FEATURE_X: ''\nLOG_LEVEL: ~")],
     );
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     assert_eq!(
@@ -821,19 +817,19 @@ fn variables_are_removed_or_replaced_as_asked_and_the_summary_says_which_by_name
         live_environment(&em),
         [("ONLY".to_string(), "one".to_string())]
     );
-    // Set and removed at once: refused before any AWS call.
+    // A name taken out under `replace`: refused before any AWS call.
     em.reset_calls();
     let run = deploy_dev(
         &em,
         &[
-            ("environment-variables", "ONLY: two"),
-            ("remove-environment-variables", "ONLY"),
+            ("environment-variables", "ONLY: two\nOLD: ~"),
+            ("environment-mode", "replace"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(
         run.output("failure-reason"),
-        "input `remove-environment-variables` names `ONLY`, which `environment-variables` sets"
+        "input `environment-variables` takes a variable out (a null value), and `environment-mode` is `replace`"
     );
     assert!(em.calls().is_empty(), "{:?}", em.calls());
 }
@@ -843,11 +839,10 @@ fn service_options_ride_on_the_deploys_update_and_are_said_before_and_after() {
     let em = Emulator::start(&["dev"]);
     let run = deploy_dev(
         &em,
-        &[
-            ("propagate-tags", "service"),
-            ("enable-execute-command", "true"),
-            ("enable-ecs-managed-tags", "true"),
-        ],
+        &[(
+            "service-settings",
+            "propagate-tags: service\nexecute-command: true\necs-managed-tags: true",
+        )],
     );
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     let update = &em.bodies("UpdateService")[0];
@@ -865,18 +860,17 @@ fn service_options_ride_on_the_deploys_update_and_are_said_before_and_after() {
     // Given again: nothing to change.
     let run = deploy_dev(
         &em,
-        &[
-            ("propagate-tags", "SERVICE"),
-            ("enable-execute-command", "true"),
-            ("enable-ecs-managed-tags", "true"),
-        ],
+        &[(
+            "service-settings",
+            "{propagate-tags: SERVICE, execute-command: true, ecs-managed-tags: true}",
+        )],
     );
     assert_eq!(run.output("status"), "unchanged", "{}", run.stdout);
-    let run = deploy_dev(&em, &[("propagate-tags", "EVERYTHING")]);
+    let run = deploy_dev(&em, &[("service-settings", "propagate-tags: EVERYTHING")]);
     assert_eq!(run.code, 2);
     assert_eq!(
         run.output("failure-reason"),
-        "input `propagate-tags` is invalid: expected `TASK_DEFINITION`, `SERVICE` or `NONE`"
+        "input `service-settings.propagate-tags` is invalid: expected `TASK_DEFINITION`, `SERVICE` or `NONE`"
     );
 }
 
@@ -943,7 +937,7 @@ fn container_command_replaces_the_images_command_in_the_target_container() {
 fn an_environment_file_in_the_workspace_is_merged_under_the_input_map() {
     let em = Emulator::start(&["dev"]);
     let inputs = crate::support::dev_inputs(&[
-        ("environment-file", "deploy/app.env"),
+        ("dotenv-file", "deploy/app.env"),
         ("environment-variables", "LOG_LEVEL: debug"),
     ]);
     let run = crate::support::ActionRun::new(Some(&em), &inputs)
@@ -962,28 +956,28 @@ fn an_environment_file_in_the_workspace_is_merged_under_the_input_map() {
     assert!(!run.stdout.contains("hello"), "values never printed");
 
     em.reset_calls();
-    let inputs = crate::support::dev_inputs(&[("environment-file", "app.env")]);
+    let inputs = crate::support::dev_inputs(&[("dotenv-file", "app.env")]);
     let run = crate::support::ActionRun::new(Some(&em), &inputs)
         .file("app.env", "GOOD=1\nthis line holds s3cr3t\n")
         .run();
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(
         run.output("failure-reason"),
-        "input `environment-file`: line 2 of `app.env` is not `NAME=value`"
+        "input `dotenv-file`: line 2 of `app.env` is not `NAME=value`"
     );
     assert!(!run.stdout.contains("s3cr3t") && !run.summary.contains("s3cr3t"));
-    let inputs = crate::support::dev_inputs(&[("environment-file", "../../etc/passwd")]);
+    let inputs = crate::support::dev_inputs(&[("dotenv-file", "../../etc/passwd")]);
     let run = crate::support::ActionRun::new(Some(&em), &inputs).run();
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.output("failure-reason")
-            .starts_with("input `environment-file`: `../../etc/passwd`"),
+            .starts_with("input `dotenv-file`: `../../etc/passwd`"),
         "{}",
         run.output("failure-reason")
     );
     assert!(em.calls().is_empty(), "refused before any AWS call");
     // A byte-order mark an editor wrote at the start is not part of the first name.
-    let inputs = crate::support::dev_inputs(&[("environment-file", "bom.env")]);
+    let inputs = crate::support::dev_inputs(&[("dotenv-file", "bom.env")]);
     let run = crate::support::ActionRun::new(Some(&em), &inputs)
         .file("bom.env", "\u{feff}FIRST=1\r\nSECOND=2\r\n")
         .run();
@@ -996,8 +990,8 @@ fn an_environment_file_in_the_workspace_is_merged_under_the_input_map() {
     let inputs = [
         ("environment", "dev"),
         ("ssm-prefix", "/bellyfed/{environment}/ecs"),
-        ("task-definition-arn", "bellyfed-dev-service:1"),
-        ("environment-file", "bom.env"),
+        ("revision", "bellyfed-dev-service:1"),
+        ("dotenv-file", "bom.env"),
     ];
     let run = crate::support::ActionRun::new(Some(&em), &inputs)
         .file("bom.env", "FIRST=1\n")
@@ -1005,7 +999,7 @@ fn an_environment_file_in_the_workspace_is_merged_under_the_input_map() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(
         run.output("failure-reason"),
-        "inputs `task-definition-arn` and `environment-file` are both set"
+        "inputs `revision` and `dotenv-file` are both set"
     );
     assert!(em.calls().is_empty(), "refused before any AWS call");
 }
@@ -1013,7 +1007,7 @@ fn an_environment_file_in_the_workspace_is_merged_under_the_input_map() {
 #[test]
 fn cpu_and_memory_change_the_task_size_and_a_size_fargate_lacks_is_refused_before_any_write() {
     let em = Emulator::start(&["dev"]);
-    let run = deploy_dev(&em, &[("cpu", "1024"), ("memory", "4096")]);
+    let run = deploy_dev(&em, &[("task-settings", "{cpu: 1024, memory: 4096}")]);
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     let live = &em.state("dev")["live"]["taskDefinition"];
     assert_eq!(
@@ -1021,14 +1015,14 @@ fn cpu_and_memory_change_the_task_size_and_a_size_fargate_lacks_is_refused_befor
         (Some("1024"), Some("4096"))
     );
     // Only the CPU: the memory is the task definition's, and 2048 with 4096 is a Fargate size.
-    let run = deploy_dev(&em, &[("cpu", "2048")]);
+    let run = deploy_dev(&em, &[("task-settings", "cpu: 2048")]);
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     em.reset_calls();
-    let run = deploy_dev(&em, &[("cpu", "512"), ("memory", "8192")]);
+    let run = deploy_dev(&em, &[("task-settings", "{cpu: 512, memory: 8192}")]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(
         run.output("failure-reason"),
-        "inputs `cpu` and `memory`: CPU 512 with memory 8192 is not a Fargate size"
+        "inputs `task-settings.cpu` and `task-settings.memory`: CPU 512 with memory 8192 is not a Fargate size"
     );
     assert!(
         run.stdout
@@ -1061,7 +1055,7 @@ fn environment_files_are_written_into_the_target_container() {
 fn images_give_other_containers_their_own_checked_and_pinned_images() {
     let em = Emulator::start(&["dev"]);
     // The seeded task has `app` (the deploy's) and a `log-router` sidecar.
-    let run = deploy_dev(&em, &[("images", "log-router: v1")]);
+    let run = deploy_dev(&em, &[("container-images", "log-router: v1")]);
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     let live = &em.state("dev")["live"]["taskDefinition"];
     let router = container(live, "log-router")["image"]
@@ -1078,26 +1072,29 @@ fn images_give_other_containers_their_own_checked_and_pinned_images() {
     );
     // A repository of the account by name, and a tag that is not there.
     em.reset_calls();
-    let run = deploy_dev(&em, &[("images", "log-router: \"bellyfed-api:nope\"")]);
+    let run = deploy_dev(
+        &em,
+        &[("container-images", "log-router: \"bellyfed-api:nope\"")],
+    );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.output("failure-reason")
-            .contains("image tag `nope` for container `log-router` (input `images`) was not found in ECR repository `bellyfed-api`"),
+            .contains("image tag `nope` for container `log-router` (input `container-images`) was not found in ECR repository `bellyfed-api`"),
         "{}",
         run.output("failure-reason")
     );
     assert!(em.writes().is_empty(), "{:?}", em.writes());
-    // The deploy's own container is not for `images`.
-    let run = deploy_dev(&em, &[("images", "app: v1")]);
+    // The deploy's own container is not for `container-images`.
+    let run = deploy_dev(&em, &[("container-images", "app: v1")]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(
         run.output("failure-reason"),
-        "input `images` names container `app`, which gets the deploy's image"
+        "input `container-images` names container `app`, which gets the deploy's image"
     );
 }
 
 /// A sidecar from a repository an ECR pull-through cache rule fills, never pulled yet: ECR
-/// fetches it on the first pull, so the deploy goes on (said, not pinned), in `images` and in
+/// fetches it on the first pull, so the deploy goes on (said, not pinned), in `container-images` and in
 /// the preflight alike.
 #[test]
 fn images_from_a_pull_through_cache_not_pulled_yet_are_deployed_as_given() {
@@ -1105,7 +1102,10 @@ fn images_from_a_pull_through_cache_not_pulled_yet_are_deployed_as_given() {
     em.pull_through("docker-hub", "registry-1.docker.io");
     let image =
         "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub/amazon/aws-for-fluent-bit:stable";
-    let run = deploy_dev(&em, &[("images", &format!("log-router: {image}"))]);
+    let run = deploy_dev(
+        &em,
+        &[("container-images", &format!("log-router: {image}"))],
+    );
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     let live = &em.state("dev")["live"]["taskDefinition"];
     assert_eq!(container(live, "log-router")["image"], image);
@@ -1115,7 +1115,10 @@ fn images_from_a_pull_through_cache_not_pulled_yet_are_deployed_as_given() {
     assert!(run.summary.contains(&warning), "{}", run.summary);
     // Without the rule it is missing, and the deploy stops before any write.
     let em = Emulator::start(&["dev"]);
-    let run = deploy_dev(&em, &[("images", &format!("log-router: {image}"))]);
+    let run = deploy_dev(
+        &em,
+        &[("container-images", &format!("log-router: {image}"))],
+    );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(em.writes().is_empty(), "{:?}", em.writes());
 }
@@ -1131,7 +1134,7 @@ fn an_existing_revision_is_deployed_as_it_is_without_registering() {
     let inputs = [
         ("environment", "dev"),
         ("ssm-prefix", "/bellyfed/{environment}/ecs"),
-        ("task-definition-arn", "bellyfed-dev-service:1"),
+        ("revision", "bellyfed-dev-service:1"),
     ];
     let run = run_action(Some(&em), &inputs);
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
@@ -1166,14 +1169,14 @@ fn an_existing_revision_is_deployed_as_it_is_without_registering() {
         &[
             ("environment", "dev"),
             ("ssm-prefix", "/bellyfed/{environment}/ecs"),
-            ("task-definition-arn", "bellyfed-dev-service:2"),
+            ("revision", "bellyfed-dev-service:2"),
             ("image-tag", "v2"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(
         run.output("failure-reason"),
-        "inputs `task-definition-arn` and `image-tag` are both set"
+        "inputs `revision` and `image-tag` are both set"
     );
     assert!(em.calls().is_empty());
     // Another family needs allow-family-change; an INACTIVE revision is refused.
@@ -1181,13 +1184,13 @@ fn an_existing_revision_is_deployed_as_it_is_without_registering() {
     let other = [
         ("environment", "dev"),
         ("ssm-prefix", "/bellyfed/{environment}/ecs"),
-        ("task-definition-arn", "other-family:1"),
+        ("revision", "other-family:1"),
     ];
     let run = run_action(Some(&em), &other);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.output("failure-reason").starts_with(
-            "`task-definition-arn` is a revision of family `other-family`, but service `bellyfed-dev-service` runs family `bellyfed-dev-service`"
+            "`revision` is of family `other-family`, but service `bellyfed-dev-service` runs family `bellyfed-dev-service`"
         ),
         "{}",
         run.output("failure-reason")
@@ -1202,7 +1205,7 @@ fn an_existing_revision_is_deployed_as_it_is_without_registering() {
         &[
             ("environment", "dev"),
             ("ssm-prefix", "/bellyfed/{environment}/ecs"),
-            ("task-definition-arn", "bellyfed-dev-service:2"),
+            ("revision", "bellyfed-dev-service:2"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);

@@ -75,7 +75,7 @@ fn baking(seconds: f64) -> Strategy {
 async fn a_deploy_is_deployed_only_after_ecs_baked_it() {
     let model = Model::new(&["api"]);
     model.strategy("api", baking(120.0));
-    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, took) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     assert!(
         took >= Duration::from_secs_f64(120.5) && took <= Duration::from_secs_f64(122.5),
@@ -107,7 +107,7 @@ async fn a_deploy_is_deployed_only_after_ecs_baked_it() {
 
 #[tokio::test(start_paused = true)]
 async fn an_alarm_during_bake_time_is_ecs_rollback_reported_and_not_repeated() {
-    for rollback in ["true", "false"] {
+    for on_failure in ["rollback", "leave"] {
         let model = Model::new(&["api"]);
         model.strategy(
             "api",
@@ -118,12 +118,12 @@ async fn an_alarm_during_bake_time_is_ecs_rollback_reported_and_not_repeated() {
             },
         );
         let (_, report, log, took) =
-            deploy(&model, &[("service", "api"), ("rollback", rollback)]).await;
+            deploy(&model, &[("services", "api"), ("on-failure", on_failure)]).await;
         assert_eq!(report.exit as i32, 3, "{log}");
         assert_eq!(
             output(&report, "status"),
             "rolled-back",
-            "rollback: {rollback}: ECS rolled it back whatever our policy says"
+            "on-failure: {on_failure}: ECS rolled it back whatever our policy says"
         );
         assert_eq!(
             revision(&output(&report, "rollback-task-definition-arn")),
@@ -182,7 +182,7 @@ async fn a_blue_green_deployment_logs_each_lifecycle_stage_in_order() {
         },
     );
     model.scenario("api", &[Scenario::Complete { delay: 14.0 }]);
-    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, took) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     assert!(took >= Duration::from_secs(74), "{took:?}");
     let stages = [
@@ -216,7 +216,7 @@ async fn a_service_deployment_the_update_does_not_name_is_found_by_when_it_was_c
     let model = Model::new(&["api"]);
     model.without_current_service_deployment();
     model.strategy("api", baking(60.0));
-    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, took) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     assert!(
         took >= Duration::from_secs_f64(60.5),
@@ -239,7 +239,7 @@ async fn a_service_deployment_that_ended_just_before_the_update_is_not_taken_for
     model.without_current_service_deployment();
     model.strategy("api", baking(60.0));
     model.finished_deployment_before("api", Duration::from_secs(1));
-    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, took) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     assert!(
         took >= Duration::from_secs_f64(60.5),
@@ -268,7 +268,7 @@ async fn without_permission_for_service_deployments_the_deploy_still_succeeds_an
         ),
         10_000,
     );
-    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, took) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     assert!(
         took < Duration::from_secs(3),
@@ -296,7 +296,7 @@ async fn service_deployments_failing_for_a_while_are_waited_out() {
         &AwsError::service("ServerException", "Service Unavailable (injected)"),
         2,
     );
-    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, took) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     assert!(
         took >= Duration::from_secs_f64(30.5),
@@ -315,9 +315,8 @@ async fn a_deploy_that_switches_to_blue_green_with_bake_time_waits_for_it() {
     let (_, report, log, took) = deploy(
         &model,
         &[
-            ("service", "api"),
-            ("deployment-strategy", "blue-green"),
-            ("bake-time-minutes", "2"),
+            ("services", "api"),
+            ("deployment", "strategy: blue-green\nbake-time-minutes: 2"),
         ],
     )
     .await;
@@ -350,8 +349,7 @@ async fn a_deploy_that_switches_to_blue_green_with_bake_time_waits_for_it() {
 #[tokio::test(start_paused = true)]
 async fn a_deploy_waiting_until_paused_ends_at_the_hook_with_what_continue_needs() {
     let model = paused_service();
-    let (_, report, log, took) =
-        deploy(&model, &[("service", "api"), ("wait-until", "paused")]).await;
+    let (_, report, log, took) = deploy(&model, &[("services", "api"), ("wait", "paused")]).await;
     assert_eq!(report.status, Status::Paused, "{log}");
     assert_eq!(report.exit as i32, 0);
     assert!(
@@ -445,7 +443,7 @@ async fn a_deploy_waiting_until_paused_ends_at_the_hook_with_what_continue_needs
 #[tokio::test(start_paused = true)]
 async fn a_rejected_approval_rolls_the_paused_deployment_back() {
     let model = paused_service();
-    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait-until", "paused")]).await;
+    let (_, report, log, _) = deploy(&model, &[("services", "api"), ("wait", "paused")]).await;
     assert_eq!(report.status, Status::Paused, "{log}");
     let arn = output(&report, "service-deployment-arn");
     let hook = output(&report, "hook-id");
@@ -486,7 +484,7 @@ async fn a_rejected_approval_rolls_the_paused_deployment_back() {
 #[tokio::test(start_paused = true)]
 async fn continue_refuses_another_hook_before_any_write() {
     let model = paused_service();
-    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait-until", "paused")]).await;
+    let (_, report, log, _) = deploy(&model, &[("services", "api"), ("wait", "paused")]).await;
     assert_eq!(report.status, Status::Paused, "{log}");
     let arn = output(&report, "service-deployment-arn");
     let (report, log, _) = resume(
@@ -510,11 +508,11 @@ async fn continue_refuses_another_hook_before_any_write() {
 #[tokio::test(start_paused = true)]
 async fn waiting_until_paused_needs_a_pause_hook_and_says_so_before_any_write() {
     let model = Model::new(&["api"]);
-    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait-until", "paused")]).await;
+    let (_, report, log, _) = deploy(&model, &[("services", "api"), ("wait", "paused")]).await;
     assert_eq!(report.exit as i32, 2, "{log}");
     assert_eq!(
         output(&report, "failure-reason"),
-        "input `wait-until` is `paused`, and service `api` has no PAUSE lifecycle hook to pause at"
+        "input `wait` is `paused`, and service `api` has no PAUSE lifecycle hook to pause at"
     );
     assert!(model.calls("RegisterTaskDefinition").is_empty());
     assert!(model.calls("UpdateService").is_empty());
@@ -524,7 +522,7 @@ async fn waiting_until_paused_needs_a_pause_hook_and_says_so_before_any_write() 
 async fn rollback_of_a_deployment_in_progress_stops_it_with_a_rollback() {
     let model = Model::new(&["api"]);
     model.scenario("api", &[Scenario::Hang]);
-    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait", "false")]).await;
+    let (_, report, log, _) = deploy(&model, &[("services", "api"), ("wait", "false")]).await;
     assert_eq!(report.status, Status::Started, "{log}");
     let arn = output(&report, "service-deployment-arn");
     assert!(arn.contains(":service-deployment/main/api/"), "{arn}");
@@ -541,7 +539,7 @@ async fn rollback_of_a_deployment_in_progress_stops_it_with_a_rollback() {
 #[tokio::test(start_paused = true)]
 async fn the_summary_shows_the_digest_ecs_runs_and_warns_when_the_tag_moved() {
     let model = Model::new(&["api"]);
-    let (_, report, log, _) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, _) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     let pinned = format!("sha256:{}", "1".repeat(64));
     let shown = summary(&report);
@@ -557,8 +555,11 @@ async fn the_summary_shows_the_digest_ecs_runs_and_warns_when_the_tag_moved() {
     let model = Model::new(&["api"]);
     let moved = format!("sha256:{}", "9".repeat(64));
     model.move_tag_after_check(&moved);
-    let (_, report, log, _) =
-        deploy(&model, &[("service", "api"), ("pin-image-digest", "false")]).await;
+    let (_, report, log, _) = deploy(
+        &model,
+        &[("services", "api"), ("pin-image-digest", "false")],
+    )
+    .await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     let summary = summary(&report);
     assert!(
@@ -583,8 +584,11 @@ async fn when_the_strategy_owns_rollback_a_failed_deploy_is_rolled_back_by_ecs_n
         },
     );
     model.scenario("api", &[Scenario::Hang]);
-    let (_, report, log, _) =
-        deploy(&model, &[("service", "api"), ("timeout-minutes", "0.1")]).await;
+    let (_, report, log, _) = deploy(
+        &model,
+        &[("services", "api"), ("time-limit-minutes", "0.1")],
+    )
+    .await;
     assert_eq!(output(&report, "status"), "rolled-back", "{log}");
     assert!(
         log.contains("Rolled back api's deployment by stopping it"),
@@ -600,8 +604,11 @@ async fn when_the_strategy_owns_rollback_a_failed_deploy_is_rolled_back_by_ecs_n
 
     // Paused at its hook while the deploy waits until deployed: rolled back at the hook.
     let model = paused_service();
-    let (_, report, log, _) =
-        deploy(&model, &[("service", "api"), ("timeout-minutes", "0.2")]).await;
+    let (_, report, log, _) = deploy(
+        &model,
+        &[("services", "api"), ("time-limit-minutes", "0.2")],
+    )
+    .await;
     assert_eq!(output(&report, "status"), "rolled-back", "{log}");
     assert!(
         log.contains("Rolled back api's deployment at hook "),
@@ -643,7 +650,7 @@ async fn service_deployments_denied_for_many_services_are_said_once() {
 #[tokio::test(start_paused = true)]
 async fn a_continue_or_stop_whose_answer_was_lost_is_found_done_by_reading_the_deployment() {
     let model = paused_service();
-    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait-until", "paused")]).await;
+    let (_, report, log, _) = deploy(&model, &[("services", "api"), ("wait", "paused")]).await;
     assert_eq!(report.status, Status::Paused, "{log}");
     let arn = output(&report, "service-deployment-arn");
     let hook = output(&report, "hook-id");
@@ -662,7 +669,7 @@ async fn a_continue_or_stop_whose_answer_was_lost_is_found_done_by_reading_the_d
 
     let model = Model::new(&["api"]);
     model.scenario("api", &[Scenario::Hang]);
-    let (_, report, log, _) = deploy(&model, &[("service", "api"), ("wait", "false")]).await;
+    let (_, report, log, _) = deploy(&model, &[("services", "api"), ("wait", "false")]).await;
     assert_eq!(report.status, Status::Started, "{log}");
     let arn = output(&report, "service-deployment-arn");
     model.lose_next_answer("StopServiceDeployment");
@@ -684,7 +691,7 @@ async fn a_continue_or_stop_whose_answer_was_lost_is_found_done_by_reading_the_d
 async fn digests_that_do_not_come_hold_the_verdict_ten_seconds_at_most() {
     let model = Model::new(&["api"]);
     model.hang_next("DescribeServiceRevisions");
-    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, took) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     assert!(took < Duration::from_secs(14), "{took:?}");
     assert!(
@@ -720,7 +727,7 @@ async fn cancelling_while_ecs_rolls_back_names_the_rollback_and_its_target() {
         tokio::time::sleep(Duration::from_secs(4)).await;
         "SIGTERM"
     };
-    let (_, report, log) = crate::paused::deploy_until(&model, &[("service", "api")], stop).await;
+    let (_, report, log) = crate::paused::deploy_until(&model, &[("services", "api")], stop).await;
     assert!(
         log.contains("Rolled back api's deployment by stopping it"),
         "{log}"

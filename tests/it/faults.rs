@@ -158,7 +158,7 @@ fn a_hung_call_cannot_hold_the_verdict_past_the_deadline() {
         &json!({"after": 2, "times": 1, "seconds": 150}),
     );
     let started = Instant::now();
-    let run = deploy_dev(&em, &[("timeout-minutes", "0.1")]);
+    let run = deploy_dev(&em, &[("time-limit-minutes", "0.1")]);
     let took = started.elapsed();
     assert!(took < Duration::from_secs(30), "verdict after {took:?}");
     assert_eq!(run.code, 3, "{}", run.stdout);
@@ -200,7 +200,7 @@ fn cancelling_during_the_rollback_says_the_rollback_is_under_way() {
 fn two_deploys_at_once_the_superseded_one_fails_and_touches_nothing() {
     let em = Emulator::start(&["dev"]);
     em.scenario_with(CLUSTER, SERVICE, &json!({"outcome": "hang"}));
-    let first = ActionRun::new(Some(&em), &dev_inputs(&[("timeout-minutes", "1")]));
+    let first = ActionRun::new(Some(&em), &dev_inputs(&[("time-limit-minutes", "1")]));
     let mut running = first.spawn();
     running.wait_for("Wait for deployment");
     // Someone else deploys other settings to the same service meanwhile.
@@ -229,7 +229,7 @@ fn two_deploys_at_once_the_superseded_one_fails_and_touches_nothing() {
 fn a_service_deleted_during_the_watch_fails_with_3_not_2() {
     let em = Emulator::start(&["dev"]);
     em.scenario_with(CLUSTER, SERVICE, &json!({"outcome": "hang"}));
-    let action = ActionRun::new(Some(&em), &dev_inputs(&[("timeout-minutes", "1")]));
+    let action = ActionRun::new(Some(&em), &dev_inputs(&[("time-limit-minutes", "1")]));
     let mut running = action.spawn();
     running.wait_for("Wait for deployment");
     em.delete_service(CLUSTER, SERVICE);
@@ -393,11 +393,12 @@ fn a_failed_update_that_cannot_be_checked_says_the_state_is_unknown() {
 
 /// A read that hangs before any write (the first read of the service, or the read right before
 /// the update, made beside the preflight when no pre-deploy task runs) is abandoned at
-/// `timeout-minutes`, not waited out past it: nothing is changed.
+/// `time-limit-minutes`, not waited out past it: nothing is changed.
 #[test]
 fn a_stalled_read_before_any_write_ends_at_timeout_minutes() {
     for after in [0, 1] {
-        let said = "reading and checking the services did not finish within `timeout-minutes` (6s)";
+        let said =
+            "reading and checking the services did not finish within `time-limit-minutes` (6s)";
         let em = Emulator::start(&["dev"]);
         em.fault(
             "DescribeServices",
@@ -408,7 +409,7 @@ fn a_stalled_read_before_any_write_ends_at_timeout_minutes() {
         let run = deploy_dev(
             &em,
             &[
-                ("timeout-minutes", "0.1"),
+                ("time-limit-minutes", "0.1"),
                 ("environment-variables", "X: 1"),
             ],
         );

@@ -106,7 +106,7 @@ fn a_rolled_back_deploy_is_a_failure_and_a_given_deployment_gets_only_statuses()
     let run = deploy(
         &em,
         &github,
-        &[("github-deployment-id", "777"), ("image-tag", "v2")],
+        &[("github-deployment", "777"), ("image-tag", "v2")],
     );
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(run.output("status"), "rolled-back");
@@ -129,7 +129,7 @@ fn a_rolled_back_deploy_is_a_failure_and_a_given_deployment_gets_only_statuses()
     let run = deploy(
         &em,
         &github,
-        &[("github-deployment-id", "778"), ("image-tag", "v9")],
+        &[("github-deployment", "778"), ("image-tag", "v9")],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(states(&github), ["failure"]);

@@ -154,7 +154,7 @@ fn cases() -> Vec<Case> {
                 ("image-tag", "v1"),
                 ("production-environments", ","),
             ],
-            "input `production-environments` names no environment",
+            "`environments.production.production-environments` in config file `.github/ecs-ship-test.yml` names no environment",
         ),
         case(
             "tag keys with no names",
@@ -163,7 +163,7 @@ fn cases() -> Vec<Case> {
                 ("image-tag", "v1"),
                 ("environment-tag-keys", " , "),
             ],
-            "input `environment-tag-keys` names no tag key",
+            "`environments.dev.environment-tag-keys` in config file `.github/ecs-ship-test.yml` names no tag key",
         ),
         dev_case(
             "an SSM prefix of production",
@@ -264,43 +264,46 @@ fn cases() -> Vec<Case> {
         ),
         dev_case(
             "a family with a space",
-            &[("task-definition-family", "a b")],
-            "input `task-definition-family` is invalid (it contains a space at character 2)",
+            &[("family", "a b")],
+            "input `family` is invalid (it contains a space at character 2)",
         ),
         dev_case(
             "a role ARN with a line break",
-            &[("task-role-arn", "arn:aws:iam::123456789012:role/x\nq")],
-            "input `task-role-arn` is invalid (it contains a line break",
+            &[(
+                "task-settings",
+                "task-role-arn: \"arn:aws:iam::123456789012:role/x\\nq\"",
+            )],
+            "input `task-settings.task-role-arn` is invalid (it contains a line break",
         ),
         dev_case(
             "a log group outside the rule",
-            &[("log-group", "../x y")],
-            "input `log-group` is invalid (it contains a space",
+            &[("awslogs", "group: ../x y")],
+            "input `awslogs.group` is invalid (it contains a space",
         ),
         dev_case(
             "a timeout that is not a number",
-            &[("timeout-minutes", "NaN")],
-            "input `timeout-minutes` is invalid: expected a number of minutes",
+            &[("time-limit-minutes", "NaN")],
+            "input `time-limit-minutes` is invalid: expected a number of minutes",
         ),
         dev_case(
             "an infinite timeout",
-            &[("timeout-minutes", "1e309")],
-            "input `timeout-minutes` is invalid: expected a number of minutes",
+            &[("time-limit-minutes", "1e309")],
+            "input `time-limit-minutes` is invalid: expected a number of minutes",
         ),
         dev_case(
             "a negative count",
-            &[("desired-count", "-1")],
-            "input `desired-count` is invalid: expected a whole number from 0 to 5000",
+            &[("service-settings", "desired-count: -1")],
+            "input `service-settings.desired-count` is invalid: expected a whole number from 0 to 5000",
         ),
         dev_case(
             "too many task failures",
             &[("max-task-failures", "1000")],
-            "input `max-task-failures` is invalid: expected a whole number from 0 to 100",
+            "`environments.dev.max-task-failures` in config file `.github/ecs-ship-test.yml` is invalid: expected a whole number from 0 to 100",
         ),
         dev_case(
             "keep no revisions",
             &[("keep-revisions", "0")],
-            "input `keep-revisions` is invalid: expected a whole number from 1 to 1000",
+            "`environments.dev.keep-revisions` in config file `.github/ecs-ship-test.yml` is invalid: expected a whole number from 1 to 1000",
         ),
         dev_case(
             "a script URL",
@@ -384,8 +387,8 @@ fn cases() -> Vec<Case> {
         ),
         dev_case(
             "an environment file path with a newline and a command",
-            &[("environment-file", "app.env\n::error::x")],
-            "input `environment-file`",
+            &[("dotenv-file", "app.env\n::error::x")],
+            "input `dotenv-file`",
         ),
         dev_case(
             "a docker label key with a newline",
@@ -404,23 +407,23 @@ fn cases() -> Vec<Case> {
         ),
         dev_case(
             "a CPU that is not a number",
-            &[("cpu", "1 vCPU; rm -rf /")],
-            "input `cpu` is invalid",
+            &[("task-settings", "cpu: 1 vCPU; rm -rf /")],
+            "input `task-settings.cpu` is invalid",
         ),
         dev_case(
             "wait-until with a typo",
-            &[("wait-until", "pause")],
-            "input `wait-until` is invalid: expected `deployed` or `paused`",
+            &[("wait", "pause")],
+            "input `wait` is invalid: expected `deployed`, `paused` or `none`",
         ),
         dev_case(
             "an alarm name with a right-to-left override",
-            &[("alarms", "api-5xx,\u{202e}xxx")],
+            &[("deployment", "alarms: \"api-5xx,\u{202e}xxx\"")],
             "input `alarms` is invalid",
         ),
         dev_case(
             "a deployment strategy that is not one",
-            &[("deployment-strategy", "big-bang\n::error::x")],
-            "input `deployment-strategy` is invalid",
+            &[("deployment", "strategy: \"big-bang\\n::error::x\"")],
+            "input `deployment.strategy` is invalid",
         ),
         dev_case(
             "a config file outside the workspace",
@@ -429,8 +432,8 @@ fn cases() -> Vec<Case> {
         ),
         dev_case(
             "a template outside the workspace",
-            &[("task-definition", "/etc/passwd")],
-            "input `task-definition`: `/etc/passwd` is outside the workspace",
+            &[("template", "/etc/passwd")],
+            "input `template`: `/etc/passwd` is outside the workspace",
         ),
     ];
     cases.push(Case {
@@ -443,15 +446,15 @@ fn cases() -> Vec<Case> {
     });
     cases.push(Case {
         name: "an environment file linked out of the checkout",
-        inputs: dev(&[("environment-file", "deploy/app.env")]),
+        inputs: dev(&[("dotenv-file", "deploy/app.env")]),
         files: vec![("deploy/app.env", "->/etc/passwd".into())],
-        expect: "input `environment-file`: `deploy/app.env` is outside the workspace",
+        expect: "input `dotenv-file`: `deploy/app.env` is outside the workspace",
         when: When::BeforeAws,
         headings: &["h2"],
     });
     cases.push(Case {
         name: "an environment file line with a workflow command and a secret",
-        inputs: dev(&[("environment-file", "app.env")]),
+        inputs: dev(&[("dotenv-file", "app.env")]),
         files: vec![(
             "app.env",
             "OK=1
@@ -459,7 +462,7 @@ fn cases() -> Vec<Case> {
 "
             .into(),
         )],
-        expect: "input `environment-file`: line 2 of `app.env` does not start with a variable name",
+        expect: "input `dotenv-file`: line 2 of `app.env` does not start with a variable name",
         when: When::BeforeAws,
         headings: &["h2"],
     });
@@ -489,9 +492,9 @@ fn cases() -> Vec<Case> {
     });
     cases.push(Case {
         name: "a broken template with a secret",
-        inputs: dev(&[("task-definition", "td.yml")]),
+        inputs: dev(&[("template", "td.yml")]),
         files: vec![("td.yml", "family: [S3CR3T\n".into())],
-        expect: "input `task-definition`: `td.yml` is not valid YAML: ",
+        expect: "input `template`: `td.yml` is not valid YAML: ",
         when: When::BeforeAws,
         headings: &["h2"],
     });
@@ -501,7 +504,7 @@ fn cases() -> Vec<Case> {
             ("environment", "dev".into()),
             ("image-tag", "v2".into()),
             ("cluster", "bellyfed-production".into()),
-            ("service", "bellyfed-production-service".into()),
+            ("services", "bellyfed-production-service".into()),
         ],
         files: Vec::new(),
         expect: "service `bellyfed-production-service` is tagged `environment=production`, a production environment (`production`), and `confirm-production` is empty",
@@ -522,17 +525,17 @@ fn cases() -> Vec<Case> {
             ("command", "rollback".into()),
             ("environment", "dev".into()),
             ("ssm-prefix", PREFIX.into()),
-            ("to", "bellyfed-production-service:1".into()),
+            ("revision", "bellyfed-production-service:1".into()),
         ],
         files: Vec::new(),
-        expect: "`to` is a revision of family `bellyfed-production-service`",
+        expect: "`revision` is of family `bellyfed-production-service`",
         when: When::BeforeWrites,
         headings: &["h2"],
     });
     cases.push(dev_case(
         "a task-logs-lines with a command after a newline",
-        &[("task-logs-lines", "30\n::error::S3CR3T")],
-        "input `task-logs-lines`",
+        &[("task-log-lines", "30\n::error::S3CR3T")],
+        "`environments.dev.task-log-lines` in config file `.github/ecs-ship-test.yml`",
     ));
     cases.push(dev_case(
         "a preflight that is not a boolean",
@@ -562,9 +565,9 @@ fn cases() -> Vec<Case> {
     // The newest inputs (issue 20, 8b).
     cases.push(Case {
         name: "a NUL inside an environment file value (a file saved as UTF-16)",
-        inputs: dev(&[("environment-file", "app.env")]),
+        inputs: dev(&[("dotenv-file", "app.env")]),
         files: vec![("app.env", "OK=1\nTOKEN=S3CR3T\u{0}x\n".into())],
-        expect: "input `environment-file`: line 2 of `app.env` has a NUL character in its value",
+        expect: "input `dotenv-file`: line 2 of `app.env` has a NUL character in its value",
         when: When::BeforeAws,
         headings: &["h2"],
     });
@@ -587,13 +590,13 @@ fn cases() -> Vec<Case> {
         &[
             ("environment", "dev"),
             ("ssm-prefix", PREFIX),
-            ("task-definition-arn", "bellyfed-dev-service:0"),
+            ("revision", "bellyfed-dev-service:0"),
         ],
-        "input `task-definition-arn` is invalid",
+        "input `revision` is invalid",
     ));
     cases.push(dev_case(
         "alarms: none beside alarm names",
-        &[("alarms", "none, api-5xx")],
+        &[("deployment", "alarms: none, api-5xx")],
         "input `alarms` names `none` beside alarm names",
     ));
     cases.push(dev_case(
@@ -609,17 +612,17 @@ fn cases() -> Vec<Case> {
         inputs: dev(&[("config", ".github/ecs-ship.yml")]),
         files: vec![(
             ".github/ecs-ship.yml",
-            "defaults:\n  timeout-minutes: 20\nenvironments:\n  dev:\n    bake-time-minutes: 9999\n".into(),
+            "defaults:\n  time-limit-minutes: 20\nenvironments:\n  dev:\n    deployment: { bake-time-minutes: 9999 }\n".into(),
         )],
-        expect: "`environments.dev.bake-time-minutes` in config file `.github/ecs-ship.yml` is invalid",
+        expect: "`environments.dev.deployment.bake-time-minutes` in config file `.github/ecs-ship.yml` is invalid",
         when: When::BeforeAws,
         headings: &["h2"],
     });
     cases.push(Case {
         name: "canary on a service whose load balancer has no advanced configuration",
-        inputs: dev(&[("deployment-strategy", "canary")]),
+        inputs: dev(&[("deployment", "strategy: canary")]),
         files: Vec::new(),
-        expect: "input `deployment-strategy` is `canary`, and service `bellyfed-dev-service`'s load balancer (target group `bellyfed-dev-app`) has no advanced configuration",
+        expect: "input `deployment.strategy` is `canary`, and service `bellyfed-dev-service`'s load balancer (target group `bellyfed-dev-app`) has no advanced configuration",
         when: When::BeforeWrites,
         headings: &["h2"],
     });

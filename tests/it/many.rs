@@ -287,8 +287,8 @@ async fn a_wait_for_fifty_services_reads_at_most_sixty_times_in_any_minute() {
         &model,
         &[
             ("services", &services_input(&names)),
-            ("timeout-minutes", "10"),
-            ("rollback", "false"),
+            ("time-limit-minutes", "10"),
+            ("on-failure", "leave"),
         ],
     )
     .await;
@@ -339,7 +339,7 @@ async fn a_wait_for_fifty_services_reads_at_most_sixty_times_in_any_minute() {
 #[tokio::test(start_paused = true)]
 async fn twenty_quick_rollouts_take_about_as_long_as_one() {
     let one = Model::new(&["api"]);
-    let (_, report, log, alone) = deploy(&one, &[("service", "api")]).await;
+    let (_, report, log, alone) = deploy(&one, &[("services", "api")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     let names = names("svc", 20);
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -352,7 +352,7 @@ async fn twenty_quick_rollouts_take_about_as_long_as_one() {
     );
 }
 
-/// A registration AWS throttles for good is tried until `timeout-minutes`, not for 5 minutes,
+/// A registration AWS throttles for good is tried until `time-limit-minutes`, not for 5 minutes,
 /// and the log says so while it waits.
 #[tokio::test(start_paused = true)]
 async fn a_registration_throttled_for_good_stops_at_timeout_minutes_and_says_so() {
@@ -363,8 +363,11 @@ async fn a_registration_throttled_for_good_stops_at_timeout_minutes_and_says_so(
         &AwsError::service("ThrottlingException", "Rate exceeded"),
         100_000,
     );
-    let (_, report, log, took) =
-        deploy(&model, &[("service", "api"), ("timeout-minutes", "0.1")]).await;
+    let (_, report, log, took) = deploy(
+        &model,
+        &[("services", "api"), ("time-limit-minutes", "0.1")],
+    )
+    .await;
     assert_eq!(output(&report, "status"), "failed", "{log}");
     assert!(
         took <= Duration::from_secs(6),
@@ -378,7 +381,7 @@ async fn a_registration_throttled_for_good_stops_at_timeout_minutes_and_says_so(
     let reason = output(&report, "failure-reason");
     assert!(
         reason.contains("RegisterTaskDefinition did not go through in ")
-            && reason.contains("and `timeout-minutes` is reached"),
+            && reason.contains("and `time-limit-minutes` is reached"),
         "{reason}"
     );
     assert!(model.calls("UpdateService").is_empty());

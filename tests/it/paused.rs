@@ -49,15 +49,16 @@ pub(crate) fn validated(inputs: &[(&str, &str)]) -> Request {
         "GITHUB_WORKSPACE".into(),
         workspace.path().to_string_lossy().into_owned(),
     );
-    for (name, value) in [
+    let given: Vec<(&str, &str)> = [
         ("environment", "dev"),
         ("cluster", CLUSTER),
         ("repository", REPOSITORY),
         ("image-tag", "v2"),
     ]
-    .iter()
-    .chain(inputs)
-    {
+    .into_iter()
+    .chain(inputs.iter().copied())
+    .collect();
+    for (name, value) in crate::support::settings_in_a_file(&given, workspace.path()) {
         env.insert(format!("INPUT_{}", name.to_uppercase()), (*value).into());
     }
     let given = ecs_ship::input::read_from(|name| env.get(name).cloned(), vec!["ecs-ship".into()]);
@@ -151,7 +152,7 @@ fn crash(interval: f64) -> Scenario {
 #[tokio::test(start_paused = true)]
 async fn a_deploy_completes_in_virtual_time_with_one_registration_and_one_update() {
     let model = Model::new(&["api"]);
-    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, took) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     assert_eq!(report.exit as i32, 0);
     assert_eq!(model.running("api"), "api:2");
@@ -167,7 +168,7 @@ async fn a_deploy_completes_in_virtual_time_with_one_registration_and_one_update
 async fn a_crash_loop_without_circuit_breaker_fails_at_the_third_task_and_ecs_ship_rolls_back() {
     let model = Model::new(&["api"]);
     model.scenario("api", &[crash(1.2)]);
-    let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, took) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.exit as i32, 3, "{log}");
     assert_eq!(output(&report, "status"), "rolled-back");
     assert_eq!(revision(&output(&report, "task-definition-arn")), "2");
@@ -214,7 +215,7 @@ async fn the_rollback_goes_back_to_what_the_update_replaced_not_to_an_earlier_re
     let model = Model::new(&["api"]);
     model.scenario("api", &[crash(1.2)]);
     model.deploy_before_next_update("api");
-    let (_, report, log, _) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, _) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(output(&report, "status"), "rolled-back", "{log}");
     // Ours is api:2 (registered first), theirs api:3 (registered right before our update).
     assert_eq!(revision(&output(&report, "task-definition-arn")), "2");
@@ -245,7 +246,7 @@ async fn ecs_refusing_the_rollback_is_reported_with_its_own_error() {
         crate::model::ACCOUNT
     );
     model.deregister_task_definition(&arn).await.unwrap();
-    let (_, report, log, _) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, _) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(output(&report, "status"), "failed", "{log}");
     let reason = output(&report, "failure-reason");
     assert!(
@@ -271,7 +272,7 @@ async fn ecs_refusing_the_rollback_is_reported_with_its_own_error() {
 async fn when_the_rollback_also_fails_the_status_is_failed_and_says_both() {
     let model = Model::new(&["api"]);
     model.scenario("api", &[crash(0.8), crash(0.8)]);
-    let (_, report, log, _) = deploy(&model, &[("service", "api")]).await;
+    let (_, report, log, _) = deploy(&model, &[("services", "api")]).await;
     assert_eq!(report.exit as i32, 3, "{log}");
     assert_eq!(output(&report, "status"), "failed");
     let reason = output(&report, "failure-reason");
@@ -287,8 +288,11 @@ async fn a_rollout_that_never_finishes_fails_at_the_timeout_and_is_rolled_back()
     for (minutes, said, seconds) in [("0.05", "3s", 3), ("15", "15m", 900)] {
         let model = Model::new(&["api"]);
         model.scenario("api", &[Scenario::Hang]);
-        let (_, report, log, took) =
-            deploy(&model, &[("service", "api"), ("timeout-minutes", minutes)]).await;
+        let (_, report, log, took) = deploy(
+            &model,
+            &[("services", "api"), ("time-limit-minutes", minutes)],
+        )
+        .await;
         assert_eq!(report.exit as i32, 3, "{log}");
         assert_eq!(
             output(&report, "status"),
@@ -314,7 +318,7 @@ async fn a_circuit_breaker_rollback_is_reported_not_repeated() {
     model.scenario("api", &[Scenario::Fail { delay: 4.0 }]);
     // Our own count of failed tasks off: ECS's breaker decides.
     let (_, report, log, took) =
-        deploy(&model, &[("service", "api"), ("max-task-failures", "0")]).await;
+        deploy(&model, &[("services", "api"), ("max-task-failures", "0")]).await;
     assert_eq!(report.exit as i32, 3, "{log}");
     assert_eq!(output(&report, "status"), "rolled-back");
     assert_eq!(
@@ -356,8 +360,11 @@ async fn describe_services_failing_after_the_update_is_a_failed_rollout_and_the_
     let unavailable = AwsError::service("ServerException", "Service Unavailable (injected)");
     model.fault("DescribeServices", 2, &unavailable, 10_000);
     model.fault("DescribeServiceDeployments", 0, &unavailable, 10_000);
-    let (_, report, log, took) =
-        deploy(&model, &[("service", "api"), ("timeout-minutes", "0.1")]).await;
+    let (_, report, log, took) = deploy(
+        &model,
+        &[("services", "api"), ("time-limit-minutes", "0.1")],
+    )
+    .await;
     assert_eq!(report.exit as i32, 3, "{log}");
     assert_eq!(
         log.matches("cannot be used (").count(),
@@ -514,9 +521,9 @@ async fn a_migration_that_outlives_its_timeout_fails_the_deploy_and_touches_no_s
             duration: 4000.0,
             ..TaskScenario::default()
         });
-        let task = format!("command: [migrate]\ntimeout-minutes: {timeout}");
+        let task = format!("command: [migrate]\ntime-limit-minutes: {timeout}");
         let (run, report, log, took) =
-            deploy(&model, &[("service", "api"), ("pre-deploy-task", &task)]).await;
+            deploy(&model, &[("services", "api"), ("pre-deploy-task", &task)]).await;
         assert_eq!(report.exit as i32, 3, "{log}");
         let reason = output(&report, "failure-reason");
         assert!(
@@ -547,9 +554,9 @@ async fn a_twenty_minute_migration_within_its_timeout_is_waited_for_then_the_ser
         duration: 1200.0,
         ..TaskScenario::default()
     });
-    let task = "command: [migrate]\ntimeout-minutes: 30";
+    let task = "command: [migrate]\ntime-limit-minutes: 30";
     let (_, report, log, took) =
-        deploy(&model, &[("service", "api"), ("pre-deploy-task", task)]).await;
+        deploy(&model, &[("services", "api"), ("pre-deploy-task", task)]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
     assert_eq!(output(&report, "pre-deploy-exit-code"), "0");
     let update = model.calls("UpdateService");
@@ -575,7 +582,7 @@ async fn a_service_changed_during_the_migration_is_not_overwritten() {
     let first = deploy(
         &model,
         &[
-            ("service", "api"),
+            ("services", "api"),
             ("pre-deploy-task", "command: [migrate]"),
         ],
     );
@@ -585,7 +592,7 @@ async fn a_service_changed_during_the_migration_is_not_overwritten() {
         deploy(
             &model,
             &[
-                ("service", "api"),
+                ("services", "api"),
                 ("environment-variables", "ROLE: hotfix"),
             ],
         )
@@ -620,7 +627,7 @@ async fn a_stalled_log_read_does_not_hold_the_rollback() {
         if hang {
             model.hang_next("GetLogEvents");
         }
-        let (_, report, log, took) = deploy(&model, &[("service", "api")]).await;
+        let (_, report, log, took) = deploy(&model, &[("services", "api")]).await;
         assert_eq!(output(&report, "status"), "rolled-back", "{log}");
         let updates = model.calls("UpdateService");
         assert_eq!(updates.len(), 2, "the deploy and the rollback");

@@ -140,8 +140,8 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
             ),
             // For the services; the migration's own family keeps its role.
             (
-                "task-role-arn",
-                "arn:aws:iam::123456789012:role/bellyfed-dev-web",
+                "task-settings",
+                "task-role-arn: arn:aws:iam::123456789012:role/bellyfed-dev-web",
             ),
         ],
     );
@@ -251,7 +251,7 @@ fn a_migration_that_cannot_start_fails_the_deploy_and_a_dry_run_runs_nothing() {
         &em,
         &[
             ("pre-deploy-task", "command: [migrate]"),
-            ("dry-run", "true"),
+            ("command", "verify"),
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stdout);

@@ -198,7 +198,7 @@ fn a_sidecar_image_missing_from_ecr_is_a_finding() {
     );
     let run = crate::support::ActionRun::new(
         Some(&em),
-        &crate::support::dev_inputs(&[("task-definition", "deploy/taskdef.yaml")]),
+        &crate::support::dev_inputs(&[("template", "deploy/taskdef.yaml")]),
     )
     .file("deploy/taskdef.yaml", &template)
     .run();
@@ -225,7 +225,7 @@ fn registry_credentials_by_secret_name_are_looked_up_as_secrets() {
     );
     let run = crate::support::ActionRun::new(
         Some(&em),
-        &crate::support::dev_inputs(&[("task-definition", "deploy/taskdef.yaml")]),
+        &crate::support::dev_inputs(&[("template", "deploy/taskdef.yaml")]),
     )
     .file("deploy/taskdef.yaml", &template)
     .run();
@@ -570,15 +570,15 @@ fn task_logs_lines_zero_reads_and_shows_no_logs() {
         SERVICE,
         &json!({"outcome": "crash", "delay": 0.1, "interval": 0.3, "exit_code": 1}),
     );
-    let run = deploy_dev(&em, &[("task-logs-lines", "0")]);
+    let run = deploy_dev(&em, &[("task-log-lines", "0")]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(em.count("GetLogEvents"), 0);
     assert!(!run.summary.contains("printed last"), "{}", run.summary);
     assert!(!run.stdout.contains("::add-mask::"), "{}", run.stdout);
-    let refused = deploy_dev(&em, &[("task-logs-lines", "201")]);
+    let refused = deploy_dev(&em, &[("task-log-lines", "201")]);
     assert_eq!(refused.code, 2);
     assert!(
-        refused.output("failure-reason").contains("task-logs-lines"),
+        refused.output("failure-reason").contains("task-log-lines"),
         "{}",
         refused.output("failure-reason")
     );

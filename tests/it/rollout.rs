@@ -18,7 +18,7 @@ fn with_rollback_off_a_failed_deploy_stays_failed_where_it_is() {
         SERVICE,
         &json!({"outcome": "crash", "delay": 0.2, "interval": 0.3}),
     );
-    let run = deploy_dev(&em, &[("rollback", "false")]);
+    let run = deploy_dev(&em, &[("on-failure", "leave")]);
     assert_eq!(run.code, 3);
     assert_eq!(run.output("status"), "failed");
     assert_eq!(run.output("rollback-task-definition-arn"), "");
@@ -31,11 +31,10 @@ fn fast_rollback_settings_go_in_the_same_update() {
     let em = Emulator::start(&["dev"]);
     let run = deploy_dev(
         &em,
-        &[
-            ("circuit-breaker", "true"),
-            ("maximum-percent", "200"),
-            ("minimum-healthy-percent", "100"),
-        ],
+        &[(
+            "deployment",
+            "circuit-breaker: true\nmaximum-percent: 200\nminimum-healthy-percent: 100",
+        )],
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
     let update = em.bodies("UpdateService").pop().unwrap();
@@ -48,7 +47,10 @@ fn fast_rollback_settings_go_in_the_same_update() {
         run.output("task-definition-arn"),
         "one UpdateService call carries both"
     );
-    let run = deploy_dev(&em, &[("health-check-grace-period", "60")]);
+    let run = deploy_dev(
+        &em,
+        &[("service-settings", "health-check-grace-period: 60")],
+    );
     assert_eq!(run.code, 2, "no load balancer: refused before any write");
     assert!(
         run.stdout.contains("needs a load balancer"),
@@ -106,7 +108,7 @@ fn the_rollback_command_goes_back_to_the_recorded_previous_revision() {
             ("command", "rollback"),
             ("environment", "dev"),
             ("ssm-prefix", PREFIX),
-            ("to", "bellyfed-dev-service:2"),
+            ("revision", "bellyfed-dev-service:2"),
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
@@ -171,7 +173,10 @@ fn tasks_failing_load_balancer_health_checks_show_their_target_health() {
         SERVICE,
         &json!({"outcome": "crash", "delay": 0.2, "interval": 1.2, "health": true}),
     );
-    let run = deploy_dev(&em, &[("health-check-grace-period", "30")]);
+    let run = deploy_dev(
+        &em,
+        &[("service-settings", "health-check-grace-period: 30")],
+    );
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert!(
         run.output("failure-reason")

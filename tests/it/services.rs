@@ -231,20 +231,29 @@ fn the_emulator_throttles_registrations_past_the_burst_and_refuses_two_into_one_
 }
 
 #[test]
-fn services_and_service_together_are_refused() {
+fn the_old_service_input_is_refused_naming_services() {
     let run = run_action(
         None,
         &[
             ("environment", "dev"),
             ("image-tag", "v2"),
-            ("service", "api"),
-            ("services", "- worker\n"),
+            ("services", "api"),
         ],
     );
+    assert!(
+        run.stdout.contains("no cluster given") && !run.stdout.contains("renamed"),
+        "one name is one service: {}",
+        run.stdout
+    );
+    let mut action =
+        crate::support::ActionRun::new(None, &[("environment", "dev"), ("image-tag", "v2")]);
+    action = action.env("INPUT_SERVICE", "api");
+    let run = action.run();
     assert_eq!(run.code, 2);
     assert!(
-        run.stdout
-            .contains("inputs `service` and `services` are both set"),
+        run.stdout.contains(
+            "input `service` was renamed%0Ahint: use `services` (one name or ARN, or a list)"
+        ),
         "{}",
         run.stdout
     );

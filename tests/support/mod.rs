@@ -538,6 +538,64 @@ pub fn declared_inputs() -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// The config file `settings_in_a_file` writes, relative to the workspace.
+pub const TEST_CONFIG: &str = ".github/ecs-ship-test.yml";
+
+/// `inputs` with the settings action.yml does not declare (those a repository sets once, in the
+/// config file) written into a config file in `workspace` (their environment's section) and
+/// `config` naming it, as a user would. A test that gives its own `config` writes them there
+/// itself.
+pub fn settings_in_a_file<'a>(
+    inputs: &[(&'a str, &'a str)],
+    workspace: &Path,
+) -> Vec<(&'a str, &'a str)> {
+    let declared = declared_inputs();
+    let is_input = |name: &str| declared.iter().any(|(d, _)| d == name);
+    let file_only: Vec<(&str, &str)> = inputs
+        .iter()
+        .copied()
+        .filter(|(n, _)| !is_input(n))
+        .collect();
+    let mut inputs: Vec<(&str, &str)> = inputs
+        .iter()
+        .copied()
+        .filter(|(n, _)| is_input(n))
+        .collect();
+    if file_only.is_empty() {
+        return inputs;
+    }
+    for (name, _) in &file_only {
+        assert!(
+            ecs_ship::input::settings::find(name).is_some_and(|s| s.places.file),
+            "`{name}` is neither an input in action.yml nor a config file setting"
+        );
+    }
+    assert!(
+        !inputs.iter().any(|(n, _)| *n == "config"),
+        "the test gives `config`: write {file_only:?} into it"
+    );
+    let environment = inputs
+        .iter()
+        .find(|(n, _)| *n == "environment")
+        .map_or("dev", |(_, v)| *v);
+    let mut section = serde_yaml::Mapping::new();
+    for (name, value) in &file_only {
+        section.insert((*name).into(), (*value).into());
+    }
+    let mut environments = serde_yaml::Mapping::new();
+    environments.insert(environment.into(), section.into());
+    let mut file = serde_yaml::Mapping::new();
+    file.insert("environments".into(), environments.into());
+    std::fs::create_dir_all(workspace.join(".github")).unwrap();
+    std::fs::write(
+        workspace.join(TEST_CONFIG),
+        serde_yaml::to_string(&file).unwrap(),
+    )
+    .unwrap();
+    inputs.push(("config", TEST_CONFIG));
+    inputs
+}
+
 /// Runs the binary as the runner runs a container action: no arguments, `GITHUB_ACTIONS=true`,
 /// every declared input set (`INPUT_<NAME>` with hyphens kept; the default or empty when not
 /// given), file commands in temp files, AWS pointed at the emulator.
@@ -559,15 +617,12 @@ pub struct ActionRun {
 pub const TEST_TOKEN: &str = "ghs_TestToken0123456789abcdefghijklmnopq";
 
 impl ActionRun {
+    /// `inputs` that action.yml does not declare go into a config file (see
+    /// [`settings_in_a_file`]).
     pub fn new(emulator: Option<&Emulator>, inputs: &[(&str, &str)]) -> Self {
         let declared = declared_inputs();
-        for (name, _) in inputs {
-            assert!(
-                declared.iter().any(|(d, _)| d == name),
-                "input `{name}` is not declared in action.yml"
-            );
-        }
         let dir = tempfile::tempdir().unwrap();
+        let inputs = settings_in_a_file(inputs, dir.path());
         std::fs::write(dir.path().join("output"), "").unwrap();
         std::fs::write(dir.path().join("summary"), "").unwrap();
         let inputs = declared

@@ -143,7 +143,7 @@ pub fn render(base: &Value, changes: &Changes) -> Result<Value, String> {
             .find(|c| c["name"] == name.as_str())
             .and_then(Value::as_object_mut)
             .ok_or_else(|| {
-                format!("the task definition has no container `{name}` (input `images`)")
+                format!("the task definition has no container `{name}` (input `container-images`)")
             })?;
         container.insert("image".into(), json!(image));
     }
