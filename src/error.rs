@@ -26,6 +26,8 @@ pub enum Exit {
 pub struct UserError {
     pub message: String,
     pub hint: Option<String>,
+    /// When it stands for several mistakes ([`Self::many`]): each of them.
+    pub items: Vec<UserError>,
 }
 
 impl UserError {
@@ -33,6 +35,7 @@ impl UserError {
         Self {
             message: message.into(),
             hint: None,
+            items: Vec::new(),
         }
     }
 
@@ -46,7 +49,8 @@ impl UserError {
 impl UserError {
     /// Several mistakes as one error: one alone as it is; more as a count, then each on its own
     /// line with its hint.
-    pub fn many(mut errors: Vec<Self>) -> Self {
+    pub fn many(errors: Vec<Self>) -> Self {
+        let mut errors: Vec<Self> = errors.into_iter().flat_map(Self::each).collect();
         if errors.len() == 1 {
             return errors.remove(0);
         }
@@ -60,7 +64,18 @@ impl UserError {
                 message.push(')');
             }
         }
-        Self::new(message).hint("fix each; nothing was read from or written to AWS")
+        let mut all = Self::new(message).hint("fix each; nothing was read from or written to AWS");
+        all.items = errors;
+        all
+    }
+
+    /// The mistakes it stands for: itself, or each of several.
+    pub fn each(self) -> Vec<Self> {
+        if self.items.is_empty() {
+            vec![self]
+        } else {
+            self.items
+        }
     }
 }
 

@@ -23,6 +23,9 @@ pub struct TargetArgs {
 
     /// Where each setting given came from, `(key, label)`, to name it in errors.
     pub origins: Vec<(String, String)>,
+    /// Names given in the wrong place (renamed, or set once per repository), reported with
+    /// every other mistake.
+    pub problems: Vec<crate::error::UserError>,
     pub wait: String,
     pub timeout_minutes: String,
     pub max_task_failures: String,

@@ -64,7 +64,10 @@ trait Validate {
 
 impl Validate for DeployInputs {
     fn validate(&self) -> Result<crate::request::DeployRequest, UserError> {
-        crate::request::deploy(self)
+        match crate::request::validate(&Inputs::Deploy(Box::new(self.clone())))? {
+            crate::request::Request::Deploy(request) => Ok(*request),
+            _ => unreachable!("a deploy"),
+        }
     }
 }
 
@@ -275,7 +278,7 @@ fn unknown_and_renamed_keys_are_all_reported_with_their_path() {
             "    github-deployment: true",
             "    github-deployment: true\n    confirm-production: x",
         );
-    let err = applied(&text, &["--environment", "dev", "--image-tag", "v2"]).unwrap_err();
+    let err = refused(&text, &["--environment", "dev", "--image-tag", "v2"]);
     let lines: Vec<&str> = err.message.lines().collect();
     assert_eq!(lines[0], "3 problems with the settings:", "{}", err.message);
     assert!(

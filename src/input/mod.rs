@@ -137,20 +137,6 @@ pub fn load(step: Step) -> Result<Inputs, UserError> {
         // Validation refuses a missing or malformed `environment`.
         _ => None,
     };
-    if !problems.is_empty() {
-        return Err(UserError::many(
-            problems
-                .into_iter()
-                .map(|p| {
-                    let err = UserError::new(p.message);
-                    match p.hint {
-                        Some(hint) => err.hint(hint),
-                        None => err,
-                    }
-                })
-                .collect(),
-        ));
-    }
     let (own, defaults) = loaded
         .as_ref()
         .map(|l| (l.environment.clone(), l.defaults.clone()))
@@ -158,6 +144,16 @@ pub fn load(step: Step) -> Result<Inputs, UserError> {
     let resolved = resolve(&[&layer, &own, &defaults]);
     let (service, services) = services_of(&resolved);
     let mut target = target_args(&resolved, workspace, service);
+    target.problems = problems
+        .into_iter()
+        .map(|p| {
+            let err = UserError::new(p.message);
+            match p.hint {
+                Some(hint) => err.hint(hint),
+                None => err,
+            }
+        })
+        .collect();
     if let Some(loaded) = loaded {
         target.production_from_config = loaded.production;
         target.listed_production = loaded.listed;
@@ -217,6 +213,7 @@ fn target_args(r: &Resolved, workspace: Option<String>, service: Option<String>)
         task_logs_lines: text("task-log-lines"),
         region: r.text("region"),
         workspace,
+        problems: Vec::new(),
     }
 }
 
@@ -434,6 +431,10 @@ fn deploy_args(
         tag_revisions: s("revision-tags"),
     }
 }
+
+#[cfg(test)]
+#[path = "precedence_tests.rs"]
+mod precedence_tests;
 
 #[cfg(test)]
 impl DeployInputs {

@@ -17,124 +17,206 @@ use crate::input::DeployInputs;
 use crate::input::args::DeployArgs;
 use crate::input::services::ServiceSpec;
 use crate::request::Target;
+use crate::request::problems::Problems;
 
-/// Validates every input. The first problem found is returned, naming the input.
+/// Validates every input; every problem found is returned at once, each naming its input.
 pub fn validate(inputs: &DeployInputs) -> Result<DeployRequest, UserError> {
+    validate_all(inputs).map_err(UserError::many)
+}
+
+/// [`validate`], its problems one by one.
+pub fn validate_all(inputs: &DeployInputs) -> Result<DeployRequest, Vec<UserError>> {
     let args = &inputs.args;
-    let (target, services) = destination(inputs)?;
-    let image = match given(args.task_definition_arn.as_ref()) {
-        Some(revision) => existing_revision(inputs, revision)?,
-        None => image_spec(args)?,
-    };
-    let repository = given(args.repository.as_ref())
-        .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))
-        .transpose()?;
-    let containers = names(inputs)?;
-    let family = given(args.task_definition_family.as_ref()).map(str::to_string);
-    let (environment_variables, secrets) = maps(inputs)?;
-    let (environment_mode, remove_environment_variables, remove_secrets) = removals(args)?;
-    if environment_mode == EnvironmentMode::Replace {
-        empty_replacement(inputs, &services, &environment_variables)?;
+    let mut p = Problems::default();
+    let destination = p.option_all(destination(inputs));
+    let image = p.option(match given(args.task_definition_arn.as_ref()) {
+        Some(revision) => existing_revision(inputs, revision),
+        None => image_spec(args),
+    });
+    let repository = p.take(repository(args));
+    let containers = p.take(names(inputs));
+    let maps = p.option(maps(inputs));
+    let (environment_variables, secrets) = maps.clone().unwrap_or_default();
+    let (environment_mode, remove_environment_variables, remove_secrets) = p.take(removals(args));
+    if environment_mode == EnvironmentMode::Replace && maps.is_some() {
+        let services = destination.as_ref().map_or(&[][..], |(_, s)| s.as_slice());
+        p.take(empty_replacement(inputs, services, &environment_variables));
     }
-    let desired_count = given(args.desired_count.as_ref())
-        .map(|v| {
-            whole_number("service-settings.desired-count", v, 0..=5000)
-                .map(|n| i32::try_from(n).expect("range fits i32"))
-        })
-        .transpose()?;
-    Ok(DeployRequest {
+    let desired_count = p.take(desired_count(args));
+    let pre_deploy = p.take(pre_deploy(inputs));
+    let template = p.take(inputs.template.clone());
+    let docker_labels = p.take(docker_labels(inputs));
+    let images = p.take(images(inputs));
+    let container_command = p.take(inputs.container_command.clone());
+    let environment_files = p.take(environment_files(args.environment_files.as_ref()));
+    let allow_family_change = p.take(parse_bool("allow-family-change", &args.allow_family_change));
+    let (cpu, memory) = p.take(task_size(args));
+    let logging = p.take(logging(args));
+    let execution_role_arn = p.take(role_arn(
+        "task-settings.execution-role-arn",
+        args.execution_role_arn.as_ref(),
+    ));
+    let task_role_arn = p.take(role_arn(
+        "task-settings.task-role-arn",
+        args.task_role_arn.as_ref(),
+    ));
+    let force_new_deployment = p.take(parse_bool(
+        "force-new-deployment",
+        &args.force_new_deployment,
+    ));
+    let preflight = args.verify_only || p.take(parse_bool("preflight", &args.preflight));
+    let pin_image_digest = p.take(parse_bool("pin-image-digest", &args.pin_image_digest));
+    let rollback = p.take(on_failure(args));
+    let on_cancel = p.take(on_cancel(args));
+    let settings = p.take(settings(args));
+    let tag_revisions = p.take(parse_bool("revision-tags", &args.tag_revisions));
+    let record_deployment = p.take(parse_bool("record-deployment", &args.record_deployment));
+    let (fallback_image, keep_revisions) = p.take(bootstrap_and_clean_up(args));
+    let github = p.take(github(args));
+    let promote_tag = destination
+        .as_ref()
+        .and_then(|(target, _)| p.option(promote_tag(args, &target.environment)))
+        .flatten();
+    let (Some((target, services)), Some(image)) = (destination, image) else {
+        return Err(p.into_result(|| ()).expect_err("a check failed"));
+    };
+    p.into_result(|| DeployRequest {
         services,
-        pre_deploy: inputs
-            .pre_deploy_task
-            .clone()?
-            .as_ref()
-            .map(predeploy::validate)
-            .transpose()?,
+        pre_deploy,
         image,
         repository,
         containers,
-        family,
-        template: inputs.template.clone()?,
+        family: given(args.task_definition_family.as_ref()).map(str::to_string),
+        template,
         environment_variables,
         environment_mode,
         remove_environment_variables,
         remove_secrets,
-        docker_labels: docker_labels(inputs)?,
-        images: images(inputs)?,
-        container_command: inputs.container_command.clone()?,
-        environment_files: environment_files(args.environment_files.as_ref())?,
-        allow_family_change: parse_bool("allow-family-change", &args.allow_family_change)?,
-        cpu: given(args.cpu.as_ref())
-            .map(|v| {
-                whole_number("task-settings.cpu", v, 128..=16_384)
-                    .map(|n| u32::try_from(n).expect("range fits u32"))
-            })
-            .transpose()?,
-        memory: given(args.memory.as_ref())
-            .map(|v| {
-                whole_number("task-settings.memory", v, 128..=122_880)
-                    .map(|n| u32::try_from(n).expect("range fits u32"))
-            })
-            .transpose()?,
+        docker_labels,
+        images,
+        container_command,
+        environment_files,
+        allow_family_change,
+        cpu,
+        memory,
         secrets,
-        logging: logging(args)?,
-        execution_role_arn: role_arn(
-            "task-settings.execution-role-arn",
-            args.execution_role_arn.as_ref(),
-        )?,
-        task_role_arn: role_arn("task-settings.task-role-arn", args.task_role_arn.as_ref())?,
+        logging,
+        execution_role_arn,
+        task_role_arn,
         desired_count,
-        force_new_deployment: parse_bool("force-new-deployment", &args.force_new_deployment)?,
+        force_new_deployment,
         verify_only: args.verify_only,
-        preflight: args.verify_only || parse_bool("preflight", &args.preflight)?,
-        pin_image_digest: parse_bool("pin-image-digest", &args.pin_image_digest)?,
-        rollback: on_failure(args)?,
-        on_cancel: match args.on_cancel.trim() {
-            "leave" => OnCancel::Leave,
-            "rollback" => OnCancel::Rollback,
-            other => {
-                return Err(invalid(
-                    "on-cancel",
-                    other,
-                    "expected `leave` or `rollback`",
-                ));
-            }
-        },
-        settings: settings(args)?,
-        tag_revisions: parse_bool("revision-tags", &args.tag_revisions)?,
-        record_deployment: parse_bool("record-deployment", &args.record_deployment)?,
-        fallback_image: given(args.fallback_image.as_ref())
-            .map(|r| ImageRef::parse(r).map_err(|why| invalid("fallback-image", r, &why)))
-            .transpose()?,
-        keep_revisions: given(args.keep_revisions.as_ref())
-            .map(|v| {
-                whole_number("keep-revisions", v, 1..=1000)
-                    .map(|n| usize::try_from(n).expect("positive"))
-            })
-            .transpose()?,
-        github: github(args)?,
-        promote_tag: promote_tag(args, &target.environment)?,
+        preflight,
+        pin_image_digest,
+        rollback,
+        on_cancel,
+        settings,
+        tag_revisions,
+        record_deployment,
+        fallback_image,
+        keep_revisions,
+        github,
+        promote_tag,
         target,
     })
 }
 
+fn repository(args: &DeployArgs) -> Result<Option<RepositoryRef>, UserError> {
+    given(args.repository.as_ref())
+        .map(|r| RepositoryRef::parse(r).map_err(|why| invalid("repository", r, &why)))
+        .transpose()
+}
+
+fn pre_deploy(inputs: &DeployInputs) -> Result<Option<predeploy::PreDeployTask>, UserError> {
+    inputs
+        .pre_deploy_task
+        .clone()
+        .and_then(|task| task.as_ref().map(predeploy::validate).transpose())
+}
+
+fn desired_count(args: &DeployArgs) -> Result<Option<i32>, UserError> {
+    given(args.desired_count.as_ref())
+        .map(|v| {
+            whole_number("service-settings.desired-count", v, 0..=5000)
+                .map(|n| i32::try_from(n).expect("range fits i32"))
+        })
+        .transpose()
+}
+
+/// `fallback-image` and `keep-revisions`.
+fn bootstrap_and_clean_up(
+    args: &DeployArgs,
+) -> Result<(Option<ImageRef>, Option<usize>), UserError> {
+    let fallback = given(args.fallback_image.as_ref())
+        .map(|r| ImageRef::parse(r).map_err(|why| invalid("fallback-image", r, &why)))
+        .transpose()?;
+    let keep = given(args.keep_revisions.as_ref())
+        .map(|v| {
+            whole_number("keep-revisions", v, 1..=1000)
+                .map(|n| usize::try_from(n).expect("positive"))
+        })
+        .transpose()?;
+    Ok((fallback, keep))
+}
+
+/// `task-settings`' `cpu` and `memory`, each in ECS's range.
+fn task_size(args: &DeployArgs) -> Result<(Option<u32>, Option<u32>), UserError> {
+    let size = |input: &str, value: Option<&String>, range| {
+        given(value)
+            .map(|v| {
+                whole_number(input, v, range).map(|n| u32::try_from(n).expect("range fits u32"))
+            })
+            .transpose()
+    };
+    Ok((
+        size("task-settings.cpu", args.cpu.as_ref(), 128..=16_384)?,
+        size("task-settings.memory", args.memory.as_ref(), 128..=122_880)?,
+    ))
+}
+
+/// `on-cancel`: `leave` or `rollback`.
+fn on_cancel(args: &DeployArgs) -> Result<OnCancel, UserError> {
+    match args.on_cancel.trim() {
+        "leave" => Ok(OnCancel::Leave),
+        "rollback" => Ok(OnCancel::Rollback),
+        other => Err(invalid(
+            "on-cancel",
+            other,
+            "expected `leave` or `rollback`",
+        )),
+    }
+}
+
 /// Where the deploy goes: the target (the production gate first of all), then the services
 /// listed, which the gate checks too, before any AWS call.
-fn destination(inputs: &DeployInputs) -> Result<(Target, Vec<ServiceSpec>), UserError> {
-    let mut target = inputs.args.target.validate()?;
-    let services = inputs.services.clone()?;
-    services::check(&services)?;
-    services::check_variable_names(&services)?;
-    target.production |= target.gate.check(&crate::request::gate::Destination {
-        ssm_prefix: target.ssm_prefix.as_deref(),
-        cluster: target.cluster.as_deref(),
-        cluster_tags: &[],
-        services: services
-            .iter()
-            .map(|s| (s.service.as_str(), &[][..]))
-            .collect(),
-        ssm_clusters: None,
-    })?;
+fn destination(inputs: &DeployInputs) -> Result<(Target, Vec<ServiceSpec>), Vec<UserError>> {
+    let target = inputs.args.target.validate_all();
+    let services = inputs.services.clone().and_then(|services| {
+        services::check(&services)?;
+        services::check_variable_names(&services)?;
+        Ok(services)
+    });
+    let (mut target, services) = match (target, services) {
+        (Ok(target), Ok(services)) => (target, services),
+        (target, services) => {
+            let mut errors = target.err().unwrap_or_default();
+            errors.extend(services.err());
+            return Err(errors);
+        }
+    };
+    target.production |= target
+        .gate
+        .check(&crate::request::gate::Destination {
+            ssm_prefix: target.ssm_prefix.as_deref(),
+            cluster: target.cluster.as_deref(),
+            cluster_tags: &[],
+            services: services
+                .iter()
+                .map(|s| (s.service.as_str(), &[][..]))
+                .collect(),
+            ssm_clusters: None,
+        })
+        .map_err(|err| vec![err])?;
     Ok((target, services))
 }
 

@@ -9,6 +9,7 @@ mod deploy;
 pub mod gate;
 mod parse;
 pub(crate) mod predeploy;
+mod problems;
 pub(crate) mod services;
 mod target;
 
@@ -55,15 +56,27 @@ pub fn name_origin(mut err: UserError, origins: &[(String, String)]) -> UserErro
     err
 }
 
-/// Checks a command's inputs. The first problem found is returned, naming the input; the
-/// production gate is the first check of all.
+/// Checks a command's inputs. Every problem found is returned at once (names given in the wrong
+/// place first), each naming the input and where it was given; a refusal by the production gate
+/// comes before anything else is looked at.
 pub fn validate(inputs: &Inputs) -> Result<Request, UserError> {
-    let origins = match inputs {
-        Inputs::Deploy(inputs) => &inputs.args.target.origins,
-        Inputs::Rollback(args) => &args.target.origins,
-        Inputs::Continue(args) => &args.target.origins,
+    let target = match inputs {
+        Inputs::Deploy(inputs) => &inputs.args.target,
+        Inputs::Rollback(args) => &args.target,
+        Inputs::Continue(args) => &args.target,
     };
-    checked(inputs).map_err(|err| name_origin(err, origins))
+    let mut problems = target.problems.clone();
+    match checked(inputs) {
+        Ok(request) if problems.is_empty() => return Ok(request),
+        Ok(_) => {}
+        Err(err) => problems.extend(err.each()),
+    }
+    Err(UserError::many(
+        problems
+            .into_iter()
+            .map(|err| name_origin(err, &target.origins))
+            .collect(),
+    ))
 }
 
 fn checked(inputs: &Inputs) -> Result<Request, UserError> {

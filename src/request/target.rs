@@ -11,6 +11,7 @@ use crate::error::UserError;
 use crate::input::args::TargetArgs;
 use crate::input::cli::PRODUCTION_CONFIRMATION;
 use crate::request::gate::{Destination, Gate, how_it_differs};
+use crate::request::problems::Problems;
 
 /// Which service, in which environment, and how long to wait for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,34 +46,76 @@ enum Wait {
 impl TargetArgs {
     /// Validates the shared inputs; the production gate comes before anything else.
     pub fn validate(&self) -> Result<Target, UserError> {
+        self.validate_all().map_err(UserError::many)
+    }
+
+    /// [`Self::validate`], every problem found: the production gate's refusal alone (it comes
+    /// before anything else), or every other mistake at once.
+    pub fn validate_all(&self) -> Result<Target, Vec<UserError>> {
         let environment = given(self.environment.as_ref()).ok_or_else(|| {
             UserError::new("input `environment` is required")
                 .hint("set `environment` to the target environment, e.g. `dev` or `production`")
-        })?;
-        if !is_environment_name(environment) {
-            return Err(invalid(
-                "environment",
-                environment,
-                "use letters, digits, `_`, `.` and `-` (at most 64)",
-            ));
-        }
-        let gate = self.gate()?;
-        let wait = self.wait()?;
-        let by_name = check_environment(&gate, environment)?;
-        let max_task_failures =
-            whole_number("max-task-failures", &self.max_task_failures, 0..=100)?;
-        let cluster = ecs_name("cluster", self.cluster.as_ref())?;
-        let service = ecs_name("service", self.service.as_ref())?;
-        let ssm_prefix = self.ssm_prefix(environment)?;
-        // What the inputs already name is checked before any AWS call.
-        let by_target = gate.check(&Destination {
-            ssm_prefix: ssm_prefix.as_deref(),
-            cluster: cluster.as_deref(),
-            cluster_tags: &[],
-            services: service.iter().map(|s| (s.as_str(), &[][..])).collect(),
-            ssm_clusters: None,
-        })?;
-        Ok(Target {
+        });
+        let environment = environment.and_then(|environment| {
+            if is_environment_name(environment) {
+                Ok(environment)
+            } else {
+                Err(invalid(
+                    "environment",
+                    environment,
+                    "use letters, digits, `_`, `.` and `-` (at most 64)",
+                ))
+            }
+        });
+        let gate = self.gate().map_err(|err| vec![err])?;
+        let by_name = match environment {
+            Ok(environment) => check_environment(&gate, environment).map_err(|err| vec![err])?,
+            Err(_) => false,
+        };
+        let mut p = Problems::default();
+        let environment = p.option(environment);
+        let wait = p.option(self.wait());
+        let max_task_failures = p.take(whole_number(
+            "max-task-failures",
+            &self.max_task_failures,
+            0..=100,
+        ));
+        let cluster = p.option(ecs_name("cluster", self.cluster.as_ref()));
+        let service = p.option(ecs_name("service", self.service.as_ref()));
+        let ssm_prefix = environment.and_then(|e| p.option(self.ssm_prefix(e)));
+        // What the inputs already name is checked before any AWS call: a refusal alone.
+        let by_target = gate
+            .check(&Destination {
+                ssm_prefix: ssm_prefix.clone().flatten().as_deref(),
+                cluster: cluster.clone().flatten().as_deref(),
+                cluster_tags: &[],
+                services: service
+                    .iter()
+                    .flatten()
+                    .map(|s| (s.as_str(), &[][..]))
+                    .collect(),
+                ssm_clusters: None,
+            })
+            .map_err(|err| vec![err])?;
+        let timeout = p.option(minutes("time-limit-minutes", &self.timeout_minutes));
+        let task_logs_lines = p.take(whole_number(
+            "task-log-lines",
+            &self.task_logs_lines,
+            0..=200,
+        ));
+        let region = p.take(region("region", self.region.as_ref()));
+        let (
+            Some(environment),
+            Some(wait),
+            Some(cluster),
+            Some(service),
+            Some(ssm_prefix),
+            Some(timeout),
+        ) = (environment, wait, cluster, service, ssm_prefix, timeout)
+        else {
+            return Err(p.into_result(|| ()).expect_err("a check failed"));
+        };
+        p.into_result(|| Target {
             environment: environment.to_string(),
             production: by_name || by_target,
             gate,
@@ -85,15 +128,10 @@ impl TargetArgs {
             } else {
                 WaitUntil::Deployed
             },
-            timeout: minutes("time-limit-minutes", &self.timeout_minutes)?,
+            timeout,
             max_task_failures: u32::try_from(max_task_failures).expect("range fits u32"),
-            task_logs_lines: u16::try_from(whole_number(
-                "task-log-lines",
-                &self.task_logs_lines,
-                0..=200,
-            )?)
-            .expect("range fits u16"),
-            region: region("region", self.region.as_ref())?,
+            task_logs_lines: u16::try_from(task_logs_lines).expect("range fits u16"),
+            region,
         })
     }
 

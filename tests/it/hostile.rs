@@ -741,3 +741,56 @@ fn every_hostile_input_is_refused_safely_before_any_write() {
     }
     eprintln!("hostile inputs: {held} of {} held", cases.len());
 }
+
+/// Six independent mistakes, in four places (inputs, an old input name, a setting that belongs
+/// in the config file, the config file itself): one run reports every one, exit 2, before any
+/// AWS call.
+#[test]
+fn every_mistake_is_reported_at_once_before_any_aws_call() {
+    let em = Emulator::start(&["dev"]);
+    let run = ActionRun::new(
+        Some(&em),
+        &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", "/bellyfed/{environment}/ecs"),
+            ("config", ".github/ecs-ship.yml"),
+            ("time-limit-minutes", "soon"),
+            ("deployment", "strategy: big-bang"),
+            ("environment-mode", "overwrite"),
+        ],
+    )
+    .file(
+        ".github/ecs-ship.yml",
+        "environments:\n  dev:\n    servics: [api]\n",
+    )
+    .env("INPUT_TIMEOUT-MINUTES", "5")
+    .env("INPUT_KEEP-REVISIONS", "3")
+    .run();
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let error = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .expect("one error annotation");
+    for expected in [
+        "6 problems with the settings:",
+        "input `timeout-minutes` was renamed",
+        "input `keep-revisions` is set once per repository",
+        "`environments.dev.servics` in config file `.github/ecs-ship.yml` is not a setting",
+        "input `time-limit-minutes` is invalid",
+        "input `deployment.strategy` is invalid",
+        "input `environment-mode` is invalid",
+    ] {
+        assert!(error.contains(expected), "`{expected}` in {error}");
+    }
+    assert_eq!(
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with("::error "))
+            .count(),
+        1,
+        "one report"
+    );
+    assert_eq!(em.calls(), Vec::<String>::new(), "no AWS call");
+}
