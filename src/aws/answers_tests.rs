@@ -214,3 +214,50 @@ async fn aws_error_answers_keep_code_and_message_and_no_answer_is_said() {
     assert_one_line("GetParameters", "refused", &err, "the connection failed");
     assert!(!crate::cloud::is_permanent(&err));
 }
+
+/// A credentials provider that finds none, as a laptop without AWS configuration does.
+#[derive(Debug)]
+struct NoCredentials;
+
+impl aws_credential_types::provider::ProvideCredentials for NoCredentials {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+            aws_credential_types::provider::error::CredentialsError::not_loaded(
+                "no providers in chain provided credentials: a long chain of every provider tried",
+            ),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn no_credentials_is_one_line_saying_what_to_set_and_a_mistake_the_user_fixes() {
+    let url = canned("200 OK", "application/x-amz-json-1.1", "{}");
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(super::http_client())
+        .endpoint_url(&url)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(NoCredentials)
+        .retry_config(RetryConfig::disabled())
+        .load()
+        .await;
+    let cloud = Clients::from_config(config).unwrap();
+    for (what, err) in every_read(&cloud).await {
+        let user = crate::error::find_user_error(&err)
+            .unwrap_or_else(|| panic!("{what}: a user error, not {err:#}"));
+        assert_eq!(
+            user.message,
+            "no AWS credentials: none in the environment, an AWS profile, SSO or an instance or container role",
+            "{what}"
+        );
+        assert!(
+            user.hint.as_deref().unwrap().contains("AWS_PROFILE"),
+            "{what}"
+        );
+        assert_eq!(crate::error::exit_for(&err), crate::error::Exit::UserError);
+    }
+}

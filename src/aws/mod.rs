@@ -180,6 +180,36 @@ fn not_aws(status: u16, body: Option<&[u8]>) -> String {
     }
 }
 
+/// A request that could not be sent because no credentials could be loaded: a mistake the user
+/// fixes (exit 2), said in one line with what to set, not the chain of every provider tried.
+fn credentials_problem(err: &(dyn std::error::Error + 'static)) -> Option<crate::error::UserError> {
+    use aws_credential_types::provider::error::CredentialsError;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        if let Some(credentials) = e.downcast_ref::<CredentialsError>() {
+            let hint = "in a workflow, run aws-actions/configure-aws-credentials before this step; \
+                        on a laptop, set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)";
+            let text = error_text(credentials);
+            // The default chain ends with the instance metadata service: on a laptop its
+            // failure is the chain's, and means that no credentials were configured.
+            return Some(match credentials {
+                CredentialsError::CredentialsNotLoaded(_) => crate::error::UserError::new(
+                    "no AWS credentials: none in the environment, an AWS profile, SSO or an instance or container role",
+                ),
+                _ if text.contains("IMDS") => crate::error::UserError::new(
+                    "no AWS credentials: none in the environment, an AWS profile or SSO, and the instance metadata service gave none",
+                ),
+                _ => crate::error::UserError::new(format!(
+                    "the AWS credentials could not be loaded: {text}"
+                )),
+            }
+            .hint(hint));
+        }
+        cause = e.source();
+    }
+    None
+}
+
 /// Converts an SDK error into `anyhow`, always one line: `Code: message` for AWS's own error
 /// answer; for an answer that is not AWS's (an HTML page from a proxy, an empty or cut-off body)
 /// the HTTP status and the start of the body; for no answer at all (a timeout, a connection that
@@ -201,6 +231,9 @@ where
         let permanent = (400..500).contains(&status) && !matches!(status, 408 | 429);
         (not_aws(status, raw.body().bytes()), permanent)
     };
+    if let Some(missing) = credentials_problem(&err) {
+        return anyhow::Error::new(missing);
+    }
     let (text, permanent) = match &err {
         SdkError::ServiceError(e) => answered(e.raw()),
         SdkError::ResponseError(e) => answered(e.raw()),
