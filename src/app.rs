@@ -74,6 +74,12 @@ pub fn main() -> i32 {
         };
         report.kind = kind;
         report.duration = started.elapsed();
+        if mode == Mode::Human
+            && let Some(failure) = &mut report.failure
+        {
+            failure.message = crate::input::cli::speak_cli(&failure.message);
+            failure.hint = failure.hint.as_deref().map(crate::input::cli::speak_cli);
+        }
         report
     });
     finish(&report, &files, &console);

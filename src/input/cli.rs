@@ -97,6 +97,35 @@ fn option(setting: &'static Setting) -> Arg {
     arg
 }
 
+/// A message written for a step's inputs, as the command line says it: "input `image-tag`"
+/// becomes "`--image-tag`" (a mapping's field "`strategy` in `--deployment`"), and a hint's
+/// workflow expression (`${{ github.sha }}`) is left out.
+pub fn speak_cli(text: &str) -> String {
+    let mut out = text.to_string();
+    for setting in settings::SETTINGS {
+        for field in settings::fields(setting) {
+            out = out.replace(
+                &format!("input `{}.{}`", setting.name, field.name),
+                &format!("`{}` in `--{}`", field.name, setting.name),
+            );
+        }
+        out = out
+            .replace(
+                &format!("inputs `{}`", setting.name),
+                &format!("`--{}`", setting.name),
+            )
+            .replace(
+                &format!("input `{}`", setting.name),
+                &format!("`--{}`", setting.name),
+            );
+    }
+    out.replace(" (e.g. from a workflow_dispatch text input)", "")
+        .replace(
+            "e.g. `image-tag: sha-${{ github.sha }}`",
+            "e.g. `--image-tag sha-0a1b2c3`",
+        )
+}
+
 /// The command line, read: the command's name and what it gives. Usage errors (an unknown option,
 /// `--help`) are clap's own, printed by clap, and exit.
 pub fn read(args: Vec<OsString>) -> (String, Layer, Vec<Misplaced>) {
@@ -165,6 +194,23 @@ mod tests {
 
     fn text(layer: &Layer, key: &str) -> Option<String> {
         layer.get(key).and_then(|g| g.value.text())
+    }
+
+    #[test]
+    fn messages_speak_cli_on_the_command_line() {
+        assert_eq!(
+            speak_cli("no image given: set input `image-tag` or `image`"),
+            "no image given: set `--image-tag` or `image`"
+        );
+        assert_eq!(
+            speak_cli("input `deployment.strategy` is invalid"),
+            "`strategy` in `--deployment` is invalid"
+        );
+        assert_eq!(
+            speak_cli("inputs `revision` and `image-tag` are both set"),
+            "`--revision` and `image-tag` are both set"
+        );
+        assert!(!speak_cli("e.g. `image-tag: sha-${{ github.sha }}`").contains("${{"));
     }
 
     #[test]
