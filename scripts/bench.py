@@ -36,8 +36,8 @@ from latency_proxy import LatencyProxy
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.environ.get("ECS_SHIP_BIN", os.path.join(ROOT, "target/debug/ecs-ship"))
-PREFIX = "/bellyfed/{environment}/ecs"
-CLUSTER, SERVICE = "bellyfed-dev", "bellyfed-dev-service"
+PREFIX = "/shop/{environment}/ecs"
+CLUSTER, SERVICE = "shop-dev", "shop-dev-service"
 
 
 class Emulator:

@@ -3,7 +3,7 @@ use crate::input::{DeployInputs, Inputs, load, read_from};
 
 const FILE: &str = "\
 defaults:
-  ssm-prefix: /bellyfed/{environment}/ecs
+  ssm-prefix: /shop/{environment}/ecs
   time-limit-minutes: 20
   environment-variables:
     LOG_LEVEL: info
@@ -11,17 +11,17 @@ defaults:
 environments:
   dev:
     services:
-      - bellyfed-dev-service
-      - service: bellyfed-dev-worker
+      - shop-dev-service
+      - service: shop-dev-worker
         environment-variables: { ROLE: worker }
     pre-deploy-task:
       command: [npm, run, migrate]
   production:
     production: true
-    environment-url: https://bellyfed.example
+    environment-url: https://shop.example
     github-deployment: true
-    cluster: bellyfed-prod
-    services: bellyfed-prod-service
+    cluster: shop-prod
+    services: shop-prod-service
     container: [app, sidecar]
     time-limit-minutes: 30
     environment-variables:
@@ -86,7 +86,7 @@ fn an_environment_gets_its_settings_over_the_defaults() {
     let args = applied(FILE, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
     assert_eq!(
         args.args.target.ssm_prefix.as_deref(),
-        Some("/bellyfed/{environment}/ecs")
+        Some("/shop/{environment}/ecs")
     );
     assert_eq!(args.args.target.timeout_minutes, "20");
     let req = args.validate().unwrap();
@@ -172,7 +172,7 @@ fn inputs_that_are_given_win_and_maps_merge_by_name() {
     .unwrap();
     let req = args.validate().unwrap();
     assert_eq!(req.target.cluster.as_deref(), Some("other"));
-    assert_eq!(req.target.service.as_deref(), Some("bellyfed-prod-service"));
+    assert_eq!(req.target.service.as_deref(), Some("shop-prod-service"));
     assert_eq!(req.containers, ["app", "sidecar"]);
     let github = req
         .github
@@ -180,7 +180,7 @@ fn inputs_that_are_given_win_and_maps_merge_by_name() {
         .expect("github-deployment from the file");
     assert_eq!(
         github.environment_url.as_deref(),
-        Some("https://bellyfed.example")
+        Some("https://shop.example")
     );
     assert_eq!(req.target.timeout, std::time::Duration::from_mins(30));
     assert_eq!(
@@ -272,7 +272,7 @@ fn the_file_cannot_remove_the_production_gate() {
 #[test]
 fn unknown_and_renamed_keys_are_all_reported_with_their_path() {
     let text = FILE
-        .replace("    cluster: bellyfed-prod", "    clustr: bellyfed-prod")
+        .replace("    cluster: shop-prod", "    clustr: shop-prod")
         .replace("time-limit-minutes: 20", "timeout-minutes: 20")
         .replace(
             "    github-deployment: true",
@@ -365,11 +365,8 @@ fn rollback_takes_where_and_how_to_wait() {
     .unwrap() else {
         unreachable!()
     };
-    assert_eq!(args.target.cluster.as_deref(), Some("bellyfed-prod"));
-    assert_eq!(
-        args.target.service.as_deref(),
-        Some("bellyfed-prod-service")
-    );
+    assert_eq!(args.target.cluster.as_deref(), Some("shop-prod"));
+    assert_eq!(args.target.service.as_deref(), Some("shop-prod-service"));
     assert!(
         crate::request::rollback(&args)
             .unwrap_err()
@@ -407,14 +404,14 @@ fn production_environments_list_their_targets_for_the_gate() {
     let listed = &args.args.target.listed_production;
     assert_eq!(
         listed.clusters,
-        [ListedTarget::new("bellyfed-prod", "production")]
+        [ListedTarget::new("shop-prod", "production")]
     );
     assert_eq!(
         listed.services,
         [ListedService {
-            name: "bellyfed-prod-service".into(),
+            name: "shop-prod-service".into(),
             environment: "production".into(),
-            cluster: ClusterOf::Named("bellyfed-prod".into()),
+            cluster: ClusterOf::Named("shop-prod".into()),
         }]
     );
     // A dev step aimed at the production service in its cluster is refused before any AWS call.
@@ -426,14 +423,14 @@ fn production_environments_list_their_targets_for_the_gate() {
             "--image-tag",
             "v2",
             "--services",
-            "bellyfed-prod-service",
+            "shop-prod-service",
             "--cluster",
-            "bellyfed-prod",
+            "shop-prod",
         ],
     );
     assert_eq!(
         err.message,
-        "service `bellyfed-prod-service` in cluster `bellyfed-prod` belongs to production environment `production` in the config file, and `confirm-production` is empty"
+        "service `shop-prod-service` in cluster `shop-prod` belongs to production environment `production` in the config file, and `confirm-production` is empty"
     );
     // The same name in dev's cluster (named by dev's SSM prefix) is decided once that is read.
     applied(
@@ -444,7 +441,7 @@ fn production_environments_list_their_targets_for_the_gate() {
             "--image-tag",
             "v2",
             "--services",
-            "bellyfed-prod-service",
+            "shop-prod-service",
         ],
     )
     .unwrap()

@@ -188,12 +188,12 @@ fn numbers_and_booleans_name_the_input() {
 #[test]
 fn ssm_prefix_gets_the_environment_and_loses_its_trailing_slash() {
     let mut a = args();
-    a.target.ssm_prefix = Some("/bellyfed/{environment}/ecs/".into());
+    a.target.ssm_prefix = Some("/shop/{environment}/ecs/".into());
     assert_eq!(
         a.validate().unwrap().target.ssm_prefix.as_deref(),
-        Some("/bellyfed/dev/ecs")
+        Some("/shop/dev/ecs")
     );
-    a.target.ssm_prefix = Some("bellyfed/ecs".into());
+    a.target.ssm_prefix = Some("shop/ecs".into());
     assert!(err(&a).starts_with("input `ssm-prefix`"));
 }
 

@@ -6,14 +6,14 @@ use serde_json::Value;
 #[test]
 fn a_step_with_only_environment_and_tag_deploys_what_the_file_describes() {
     let em = Emulator::start(&["dev"]);
-    em.add_services("dev", &["bellyfed-dev-worker"]);
+    em.add_services("dev", &["shop-dev-worker"]);
     let config = ".github/ecs-ship.yml";
     let file = (
         config,
-        "defaults:\n  ssm-prefix: /bellyfed/{environment}/ecs\n  environment-variables: { RATIO: 1.10 }\n\
-         environments:\n  dev:\n    services:\n      - bellyfed-dev-service\n      - service: bellyfed-dev-worker\n\
+        "defaults:\n  ssm-prefix: /shop/{environment}/ecs\n  environment-variables: { RATIO: 1.10 }\n\
+         environments:\n  dev:\n    services:\n      - shop-dev-service\n      - service: shop-dev-worker\n\
          \x20       environment-variables: { ROLE: worker }\n    pre-deploy-task: { command: [npm, run, migrate] }\n\
-         \x20 production:\n    production: true\n    cluster: bellyfed-production\n",
+         \x20 production:\n    production: true\n    cluster: shop-production\n",
     );
     let run = ActionRun::new(
         Some(&em),
@@ -36,12 +36,12 @@ fn a_step_with_only_environment_and_tag_deploys_what_the_file_describes() {
             ))
             .collect::<Vec<_>>(),
         [
-            ("bellyfed-dev-service", "deployed"),
-            ("bellyfed-dev-worker", "deployed")
+            ("shop-dev-service", "deployed"),
+            ("shop-dev-worker", "deployed")
         ]
     );
     assert_eq!(run.output("pre-deploy-exit-code"), "0");
-    let worker = em.service_state("dev", "bellyfed-dev-worker");
+    let worker = em.service_state("dev", "shop-dev-worker");
     let env = &worker["live"]["taskDefinition"]["containerDefinitions"][0]["environment"];
     assert!(
         env.as_array()
@@ -93,7 +93,7 @@ fn the_same_service_name_in_every_environment_is_gated_by_its_cluster() {
     em.add_services("production", &["web"]);
     let production_runs = em.running("production", "web");
     let config = ".github/ecs-ship.yml";
-    let text = "defaults:\n  ssm-prefix: /bellyfed/{environment}/ecs\n\
+    let text = "defaults:\n  ssm-prefix: /shop/{environment}/ecs\n\
                 environments:\n  dev:\n    services: web\n  production:\n    production: true\n    services: web\n";
     let run = ActionRun::new(
         Some(&em),
@@ -118,7 +118,7 @@ fn the_same_service_name_in_every_environment_is_gated_by_its_cluster() {
             ("environment", "dev"),
             ("image-tag", "v2"),
             ("config", config),
-            ("cluster", "bellyfed-production"),
+            ("cluster", "shop-production"),
         ],
     )
     .file(config, text)
@@ -126,7 +126,7 @@ fn the_same_service_name_in_every_environment_is_gated_by_its_cluster() {
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(
         run.output("failure-reason"),
-        "service `web` in cluster `bellyfed-production` belongs to production environment `production` in the config file, and `confirm-production` is empty"
+        "service `web` in cluster `shop-production` belongs to production environment `production` in the config file, and `confirm-production` is empty"
     );
     assert!(em.writes().is_empty(), "{:?}", em.writes());
     assert_eq!(em.running("production", "web"), production_runs);

@@ -11,8 +11,8 @@ use serde_json::json;
 
 use crate::support::{Emulator, deploy_dev};
 
-const CLUSTER: &str = "bellyfed-dev";
-const SERVICE: &str = "bellyfed-dev-service";
+const CLUSTER: &str = "shop-dev";
+const SERVICE: &str = "shop-dev-service";
 
 fn client(em: &Emulator) -> aws_sdk_ecs::Client {
     let config = aws_sdk_ecs::Config::builder()
@@ -68,7 +68,7 @@ fn a_completed_rollout_is_a_successful_service_deployment() {
     assert!(
         deployment
             .arn
-            .contains(":service-deployment/bellyfed-dev/bellyfed-dev-service/")
+            .contains(":service-deployment/shop-dev/shop-dev-service/")
     );
     assert!(deployment.target_revision.is_some());
     assert_eq!(deployment.source_revisions.len(), 1);
@@ -132,7 +132,7 @@ fn the_binary_waits_for_bake_time_and_reports_ecs_deployment() {
     );
     assert!(
         run.stdout
-            .contains("bellyfed-dev-service: service deployment IN_PROGRESS, stage BAKE_TIME (at "),
+            .contains("shop-dev-service: service deployment IN_PROGRESS, stage BAKE_TIME (at "),
         "{}",
         run.stdout
     );
@@ -199,7 +199,7 @@ fn a_deploy_role_without_service_deployment_permissions_still_deploys_and_says_s
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     assert_eq!(
         run.stdout
-            .matches("ECS's service deployment of bellyfed-dev-service cannot be used (")
+            .matches("ECS's service deployment of shop-dev-service cannot be used (")
             .count(),
         1,
         "{}",

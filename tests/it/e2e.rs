@@ -72,8 +72,8 @@ fn assert_sent_keeps_every_field(em: &Emulator) {
     assert_eq!(
         sent["tags"],
         serde_json::json!([
-            {"key": "app", "value": "bellyfed"},
-            {"key": "ecs-ship:previous-task-definition", "value": "arn:aws:ecs:us-east-1:123456789012:task-definition/bellyfed-dev-service:1"},
+            {"key": "app", "value": "shop"},
+            {"key": "ecs-ship:previous-task-definition", "value": "arn:aws:ecs:us-east-1:123456789012:task-definition/shop-dev-service:1"},
             {"key": "ecs-ship:image-tag", "value": "v2"}
         ]),
         "existing tags kept; the new revision records what it replaced"
@@ -141,7 +141,7 @@ fn happy_path_registers_pins_the_digest_keeps_every_field_and_waits_for_completi
 
     assert!(
         run.summary
-            .contains("## ✅ Deployed bellyfed-dev-service to dev"),
+            .contains("## ✅ Deployed shop-dev-service to dev"),
         "{}",
         run.summary
     );
@@ -182,7 +182,7 @@ fn ssm_prefix_alone_names_everything_read_in_one_batch() {
     );
     assert_eq!(
         live["executionRoleArn"],
-        "arn:aws:iam::123456789012:role/bellyfed-dev-execution"
+        "arn:aws:iam::123456789012:role/shop-dev-execution"
     );
     // Exactly these calls, each once: the reads, one registration, one update, then polling.
     let calls = em.calls();
@@ -268,7 +268,7 @@ fn missing_tag_is_a_user_error_listing_recent_tags_and_registers_nothing() {
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(run.output("status"), "failed");
-    assert!(run.stdout.contains("::error title=Deploy refused::image tag `v9` was not found in ECR repository `bellyfed-api`%0Ahint: the most recently pushed tags are:"), "{}", run.stdout);
+    assert!(run.stdout.contains("::error title=Deploy refused::image tag `v9` was not found in ECR repository `shop-api`%0Ahint: the most recently pushed tags are:"), "{}", run.stdout);
     assert_eq!(
         em.count("RegisterTaskDefinition") + em.count("UpdateService"),
         0
@@ -288,14 +288,14 @@ fn missing_service_and_cluster_are_user_errors() {
         &[
             ("environment", "dev"),
             ("image-tag", "v2"),
-            ("cluster", "bellyfed-dev"),
+            ("cluster", "shop-dev"),
             ("services", "nope"),
         ],
     );
     assert_eq!(run.code, 2);
     assert!(
         run.stdout
-            .contains("service `nope` was not found in cluster `bellyfed-dev`"),
+            .contains("service `nope` was not found in cluster `shop-dev`"),
         "{}",
         run.stdout
     );
@@ -396,7 +396,7 @@ fn a_hostile_tag_cannot_inject_outputs_commands_or_summary_markup() {
 #[test]
 fn circuit_breaker_rollback_fails_the_step_even_though_the_service_is_stable() {
     let em = Emulator::start(&["dev"]);
-    em.scenario("bellyfed-dev", "bellyfed-dev-service", "fail", 0.5);
+    em.scenario("shop-dev", "shop-dev-service", "fail", 0.5);
     let run = deploy_dev(&em, &[]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(
@@ -434,7 +434,7 @@ fn circuit_breaker_rollback_fails_the_step_even_though_the_service_is_stable() {
 #[test]
 fn wait_false_reports_started_not_deployed() {
     let em = Emulator::start(&["dev"]);
-    em.scenario("bellyfed-dev", "bellyfed-dev-service", "hang", 0.0);
+    em.scenario("shop-dev", "shop-dev-service", "hang", 0.0);
     let run = deploy_dev(&em, &[("wait", "false")]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.output("status"), "started");
@@ -491,7 +491,7 @@ fn a_template_file_is_the_base_and_read_only_fields_in_it_are_dropped() {
     let template = (
         "deploy/taskdef.yaml",
         format!(
-            "taskDefinitionArn: arn:aws:ecs:us-east-1:123456789012:task-definition/bellyfed-dev-service:1\nrevision: 1\nstatus: ACTIVE\nfamily: bellyfed-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 512\nmemory: 1024\ncontainerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    memory: 900\n    environment:\n      - name: FROM_TEMPLATE\n        value: \"yes\"\n"
+            "taskDefinitionArn: arn:aws:ecs:us-east-1:123456789012:task-definition/shop-dev-service:1\nrevision: 1\nstatus: ACTIVE\nfamily: shop-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 512\nmemory: 1024\ncontainerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    memory: 900\n    environment:\n      - name: FROM_TEMPLATE\n        value: \"yes\"\n"
         ),
     );
     let run = crate::support::ActionRun::new(
@@ -558,7 +558,7 @@ fn a_panic_still_leaves_outputs_a_summary_and_what_was_changed() {
     let reason = run.output("failure-reason");
     assert!(
         reason.starts_with("ecs-ship stopped on an internal error at src/apply/register.rs:")
-            && reason.contains("after it had registered `bellyfed-dev-service:2`"),
+            && reason.contains("after it had registered `shop-dev-service:2`"),
         "{reason}"
     );
     assert!(
@@ -587,14 +587,14 @@ fn a_bare_image_name_that_is_an_ecr_repository_of_the_account_is_refused() {
         Some(&em),
         &[
             ("environment", "dev"),
-            ("image", "bellyfed-api:v2"),
+            ("image", "shop-api:v2"),
             ("ssm-prefix", PREFIX),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.output("failure-reason").starts_with(
-            "image `bellyfed-api:v2` names no registry, so ECS would pull it from Docker Hub, but this account has an ECR repository `bellyfed-api`"
+            "image `shop-api:v2` names no registry, so ECS would pull it from Docker Hub, but this account has an ECR repository `shop-api`"
         ),
         "{}",
         run.output("failure-reason")
@@ -635,14 +635,14 @@ fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
         &[
             ("environment", "dev"),
             ("image-tag", "v2"),
-            ("cluster", "bellyfed-production"),
-            ("services", "bellyfed-production-service"),
+            ("cluster", "shop-production"),
+            ("services", "shop-production-service"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(
         run.output("failure-reason"),
-        "service `bellyfed-production-service` is tagged `environment=production`, a production environment (`production`), and `confirm-production` is empty"
+        "service `shop-production-service` is tagged `environment=production`, a production environment (`production`), and `confirm-production` is empty"
     );
     assert!(em.count("DescribeServices") > 0);
     assert_eq!(em.writes(), Vec::<String>::new());
@@ -652,8 +652,8 @@ fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
         &[
             ("environment", "dev"),
             ("image-tag", "v2"),
-            ("cluster", "bellyfed-production"),
-            ("services", "bellyfed-production-service"),
+            ("cluster", "shop-production"),
+            ("services", "shop-production-service"),
             ("confirm-production", "DEPLOY TO PRODUCTION"),
             ("wait", "false"),
         ],
@@ -667,13 +667,13 @@ fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
         &[
             ("environment", "dev"),
             ("image-tag", "v2"),
-            ("ssm-prefix", "/bellyfed/production/ecs"),
+            ("ssm-prefix", "/shop/production/ecs"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.output("failure-reason").starts_with(
-            "SSM prefix `/bellyfed/production/ecs` names production environment `production`"
+            "SSM prefix `/shop/production/ecs` names production environment `production`"
         ),
         "{}",
         run.output("failure-reason")
@@ -687,19 +687,19 @@ fn the_production_gate_keys_on_the_target_not_only_the_environment_name() {
             ("environment", "dev"),
             ("image-tag", "v2"),
             ("config", "ecs-ship.yml"),
-            ("cluster", "bellyfed-production"),
-            ("services", "bellyfed-dev-service"),
+            ("cluster", "shop-production"),
+            ("services", "shop-dev-service"),
         ],
     )
     .file(
         "ecs-ship.yml",
-        "environments:\n  dev:\n    cluster: bellyfed-dev\n  live:\n    production: true\n    cluster: bellyfed-production\n",
+        "environments:\n  dev:\n    cluster: shop-dev\n  live:\n    production: true\n    cluster: shop-production\n",
     )
     .run();
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.output("failure-reason").starts_with(
-            "cluster `bellyfed-production` belongs to production environment `live` in the config file"
+            "cluster `shop-production` belongs to production environment `live` in the config file"
         ),
         "{}",
         run.output("failure-reason")
@@ -732,13 +732,13 @@ fn a_rollback_to_another_familys_revision_is_refused() {
             ("command", "rollback"),
             ("environment", "dev"),
             ("ssm-prefix", PREFIX),
-            ("revision", "bellyfed-production-service:1"),
+            ("revision", "shop-production-service:1"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(
         run.output("failure-reason"),
-        "`revision` is of family `bellyfed-production-service`, but service `bellyfed-dev-service` runs family `bellyfed-dev-service`"
+        "`revision` is of family `shop-production-service`, but service `shop-dev-service` runs family `shop-dev-service`"
     );
     assert_eq!(em.writes(), Vec::<String>::new());
     // And a rollback of the production service from a dev run is refused by its tags.
@@ -747,16 +747,15 @@ fn a_rollback_to_another_familys_revision_is_refused() {
         &[
             ("command", "rollback"),
             ("environment", "dev"),
-            ("cluster", "bellyfed-production"),
-            ("services", "bellyfed-production-service"),
-            ("revision", "bellyfed-production-service:1"),
+            ("cluster", "shop-production"),
+            ("services", "shop-production-service"),
+            ("revision", "shop-production-service:1"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
-        run.output("failure-reason").starts_with(
-            "service `bellyfed-production-service` is tagged `environment=production`"
-        ),
+        run.output("failure-reason")
+            .starts_with("service `shop-production-service` is tagged `environment=production`"),
         "{}",
         run.output("failure-reason")
     );
@@ -989,8 +988,8 @@ fn an_environment_file_in_the_workspace_is_merged_under_the_input_map() {
     em.reset_calls();
     let inputs = [
         ("environment", "dev"),
-        ("ssm-prefix", "/bellyfed/{environment}/ecs"),
-        ("revision", "bellyfed-dev-service:1"),
+        ("ssm-prefix", "/shop/{environment}/ecs"),
+        ("revision", "shop-dev-service:1"),
         ("dotenv-file", "bom.env"),
     ];
     let run = crate::support::ActionRun::new(Some(&em), &inputs)
@@ -1038,16 +1037,13 @@ fn environment_files_are_written_into_the_target_container() {
     let em = Emulator::start(&["dev"]);
     let run = deploy_dev(
         &em,
-        &[(
-            "environment-files",
-            "arn:aws:s3:::bellyfed-config/dev/app.env",
-        )],
+        &[("environment-files", "arn:aws:s3:::shop-config/dev/app.env")],
     );
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
     let live = &em.state("dev")["live"]["taskDefinition"];
     assert_eq!(
         container(live, "app")["environmentFiles"],
-        serde_json::json!([{"value": "arn:aws:s3:::bellyfed-config/dev/app.env", "type": "s3"}])
+        serde_json::json!([{"value": "arn:aws:s3:::shop-config/dev/app.env", "type": "s3"}])
     );
 }
 
@@ -1074,12 +1070,12 @@ fn images_give_other_containers_their_own_checked_and_pinned_images() {
     em.reset_calls();
     let run = deploy_dev(
         &em,
-        &[("container-images", "log-router: \"bellyfed-api:nope\"")],
+        &[("container-images", "log-router: \"shop-api:nope\"")],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.output("failure-reason")
-            .contains("image tag `nope` for container `log-router` (input `container-images`) was not found in ECR repository `bellyfed-api`"),
+            .contains("image tag `nope` for container `log-router` (input `container-images`) was not found in ECR repository `shop-api`"),
         "{}",
         run.output("failure-reason")
     );
@@ -1128,17 +1124,17 @@ fn an_existing_revision_is_deployed_as_it_is_without_registering() {
     let em = Emulator::start(&["dev"]);
     let run = deploy_dev(&em, &[]);
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
-    assert_eq!(em.running("dev", "bellyfed-dev-service"), "2");
+    assert_eq!(em.running("dev", "shop-dev-service"), "2");
     // Promote revision 1 (say, what passed in staging) exactly as it is.
     em.reset_calls();
     let inputs = [
         ("environment", "dev"),
-        ("ssm-prefix", "/bellyfed/{environment}/ecs"),
-        ("revision", "bellyfed-dev-service:1"),
+        ("ssm-prefix", "/shop/{environment}/ecs"),
+        ("revision", "shop-dev-service:1"),
     ];
     let run = run_action(Some(&em), &inputs);
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
-    assert_eq!(em.running("dev", "bellyfed-dev-service"), "1");
+    assert_eq!(em.running("dev", "shop-dev-service"), "1");
     assert_eq!(em.count("RegisterTaskDefinition"), 0, "nothing registered");
     // The service moved to another revision: `changed`, as action.yml describes it.
     assert_eq!(run.output("changed"), "true");
@@ -1168,8 +1164,8 @@ fn an_existing_revision_is_deployed_as_it_is_without_registering() {
         Some(&em),
         &[
             ("environment", "dev"),
-            ("ssm-prefix", "/bellyfed/{environment}/ecs"),
-            ("revision", "bellyfed-dev-service:2"),
+            ("ssm-prefix", "/shop/{environment}/ecs"),
+            ("revision", "shop-dev-service:2"),
             ("image-tag", "v2"),
         ],
     );
@@ -1183,14 +1179,14 @@ fn an_existing_revision_is_deployed_as_it_is_without_registering() {
     em.add_families("dev", &["other-family"]);
     let other = [
         ("environment", "dev"),
-        ("ssm-prefix", "/bellyfed/{environment}/ecs"),
+        ("ssm-prefix", "/shop/{environment}/ecs"),
         ("revision", "other-family:1"),
     ];
     let run = run_action(Some(&em), &other);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.output("failure-reason").starts_with(
-            "`revision` is of family `other-family`, but service `bellyfed-dev-service` runs family `bellyfed-dev-service`"
+            "`revision` is of family `other-family`, but service `shop-dev-service` runs family `shop-dev-service`"
         ),
         "{}",
         run.output("failure-reason")
@@ -1199,18 +1195,18 @@ fn an_existing_revision_is_deployed_as_it_is_without_registering() {
     allowed.push(("allow-family-change", "true"));
     let run = run_action(Some(&em), &allowed);
     assert_eq!(run.output("status"), "deployed", "{}", run.stdout);
-    em.deregister("bellyfed-dev-service:2");
+    em.deregister("shop-dev-service:2");
     let run = run_action(
         Some(&em),
         &[
             ("environment", "dev"),
-            ("ssm-prefix", "/bellyfed/{environment}/ecs"),
-            ("revision", "bellyfed-dev-service:2"),
+            ("ssm-prefix", "/shop/{environment}/ecs"),
+            ("revision", "shop-dev-service:2"),
         ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_eq!(
         run.output("failure-reason"),
-        "task definition `bellyfed-dev-service:2` is INACTIVE, not ACTIVE"
+        "task definition `shop-dev-service:2` is INACTIVE, not ACTIVE"
     );
 }

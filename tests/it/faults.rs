@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use crate::support::{ActionRun, Emulator, deploy_dev, dev_inputs, revision};
 use serde_json::json;
 
-const CLUSTER: &str = "bellyfed-dev";
-const SERVICE: &str = "bellyfed-dev-service";
+const CLUSTER: &str = "shop-dev";
+const SERVICE: &str = "shop-dev-service";
 
 #[test]
 fn stopped_tasks_that_cannot_be_read_still_fail_a_health_check_crash_loop_and_roll_back() {
@@ -64,7 +64,7 @@ fn a_rollback_ecs_refuses_keeps_the_cause_and_says_where_the_service_is() {
     assert!(
         reason.contains(" tasks of deployment ecs-svc/")
             && reason.contains(
-                "; the rollback of bellyfed-dev-service to bellyfed-dev-service:1 could not be started: "
+                "; the rollback of shop-dev-service to shop-dev-service:1 could not be started: "
             )
             && reason.ends_with("ClientException: TaskDefinition is inactive"),
         "{reason}"
@@ -73,16 +73,16 @@ fn a_rollback_ecs_refuses_keeps_the_cause_and_says_where_the_service_is() {
     assert_eq!(revision(run.output("task-definition-arn")), "2");
     assert!(
         run.summary
-            .contains("| Rollback | to bellyfed-dev-service:1 could not be started: ")
+            .contains("| Rollback | to shop-dev-service:1 could not be started: ")
             && run
                 .summary
-                .contains("| Service now | runs bellyfed-dev-service:2 (deployment ecs-svc/"),
+                .contains("| Service now | runs shop-dev-service:2 (deployment ecs-svc/"),
         "{}",
         run.summary
     );
     assert!(
         run.summary
-            .starts_with("## ❌ Deploy bellyfed-dev-service to dev failed"),
+            .starts_with("## ❌ Deploy shop-dev-service to dev failed"),
         "{}",
         run.summary
     );
@@ -107,7 +107,7 @@ fn an_unchanged_deploy_judges_the_rollout_still_in_progress() {
     assert_eq!(run.output("status"), "rolled-back");
     assert!(
         run.stdout
-            .contains("bellyfed-dev-service: its deployment ecs-svc/"),
+            .contains("shop-dev-service: its deployment ecs-svc/"),
         "{}",
         run.stdout
     );
@@ -188,7 +188,7 @@ fn cancelling_during_the_rollback_says_the_rollback_is_under_way() {
     let reason = run.output("failure-reason");
     assert!(
         reason.starts_with(
-            "cancelled (SIGTERM) while waiting for the rollback to bellyfed-dev-service:1 by ecs-ship (deployment ecs-svc/"
+            "cancelled (SIGTERM) while waiting for the rollback to shop-dev-service:1 by ecs-ship (deployment ecs-svc/"
         ) && reason.contains("; ECS carries on with it; before it, ")
             && reason.contains("tasks of deployment"),
         "{reason}"
@@ -213,7 +213,7 @@ fn two_deploys_at_once_the_superseded_one_fails_and_touches_nothing() {
     let reason = first.output("failure-reason");
     assert!(
         reason.contains("superseded by deployment ecs-svc/")
-            && reason.contains("running bellyfed-dev-service:3"),
+            && reason.contains("running shop-dev-service:3"),
         "{reason}"
     );
     assert_eq!(first.output("rollback-task-definition-arn"), "");
@@ -238,7 +238,7 @@ fn a_service_deleted_during_the_watch_fails_with_3_not_2() {
     assert_eq!(run.output("status"), "failed");
     assert!(
         run.output("failure-reason")
-            .starts_with("service `bellyfed-dev-service` was deleted (or is no longer ACTIVE)"),
+            .starts_with("service `shop-dev-service` was deleted (or is no longer ACTIVE)"),
         "{}",
         run.output("failure-reason")
     );
@@ -317,7 +317,7 @@ fn a_lost_answer_at_every_operation_still_ends_in_a_deploy() {
 fn keep_revisions_never_deregisters_what_another_service_runs() {
     let em = Emulator::start(&["dev"]);
     let first = em.env("dev", "taskDefinitionArn");
-    em.add_services_running("dev", &["bellyfed-dev-other"], &first);
+    em.add_services_running("dev", &["shop-dev-other"], &first);
     for value in ["A: 1", "A: 2"] {
         let run = deploy_dev(
             &em,
@@ -350,13 +350,13 @@ fn an_update_ecs_refuses_is_said_with_its_error_and_the_service_not_updated() {
     assert_eq!(run.output("status"), "failed");
     let reason = run.output("failure-reason");
     assert!(
-        reason.starts_with("updating services failed: bellyfed-dev-service: ")
+        reason.starts_with("updating services failed: shop-dev-service: ")
             && reason.ends_with("ClientException: TaskDefinition is inactive"),
         "{reason}"
     );
     assert!(
         run.summary
-            .contains("| Service now | runs bellyfed-dev-service:1 (deployment"),
+            .contains("| Service now | runs shop-dev-service:1 (deployment"),
         "{}",
         run.summary
     );
@@ -380,12 +380,12 @@ fn a_failed_update_that_cannot_be_checked_says_the_state_is_unknown() {
     assert_eq!(run.output("status"), "failed");
     let reason = run.output("failure-reason");
     assert!(
-        reason.starts_with("updating services failed: bellyfed-dev-service: and the service could not be read to tell whether the update happened"),
+        reason.starts_with("updating services failed: shop-dev-service: and the service could not be read to tell whether the update happened"),
         "{reason}"
     );
     assert!(
         run.summary
-            .contains("| Service now | unknown: the update may or may not have happened; before it, the service runs bellyfed-dev-service:1"),
+            .contains("| Service now | unknown: the update may or may not have happened; before it, the service runs shop-dev-service:1"),
         "{}",
         run.summary
     );

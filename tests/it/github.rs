@@ -12,7 +12,7 @@ fn deploy(em: &Emulator, github: &FakeGitHub, extra: &[(&str, &str)]) -> crate::
     let mut inputs = vec![
         ("environment", "dev"),
         ("ssm-prefix", PREFIX),
-        ("environment-url", "https://dev.bellyfed.example"),
+        ("environment-url", "https://dev.shop.example"),
     ];
     inputs.extend_from_slice(extra);
     ActionRun::new(Some(em), &inputs)
@@ -52,9 +52,9 @@ fn a_deploy_creates_a_deployment_and_reports_in_progress_then_success() {
             .map(|r| (r.method.as_str(), r.path.as_str()))
             .collect::<Vec<_>>(),
         [
-            ("POST", "/repos/acme/bellyfed/deployments"),
-            ("POST", "/repos/acme/bellyfed/deployments/4242/statuses"),
-            ("POST", "/repos/acme/bellyfed/deployments/4242/statuses"),
+            ("POST", "/repos/acme/shop/deployments"),
+            ("POST", "/repos/acme/shop/deployments/4242/statuses"),
+            ("POST", "/repos/acme/shop/deployments/4242/statuses"),
         ]
     );
     for r in &requests {
@@ -71,10 +71,7 @@ fn a_deploy_creates_a_deployment_and_reports_in_progress_then_success() {
     assert_eq!(create["required_contexts"], json!([]));
     assert_eq!(create["auto_merge"], false);
     assert_eq!(create["production_environment"], false);
-    assert_eq!(
-        create["payload"]["services"],
-        json!(["bellyfed-dev-service"])
-    );
+    assert_eq!(create["payload"]["services"], json!(["shop-dev-service"]));
     assert_eq!(
         create["payload"]["digest"].as_str(),
         Some(run.output("image-digest"))
@@ -87,9 +84,9 @@ fn a_deploy_creates_a_deployment_and_reports_in_progress_then_success() {
     let success = &requests[2].body;
     assert_eq!(
         success["log_url"],
-        "https://github.com/acme/bellyfed/actions/runs/991"
+        "https://github.com/acme/shop/actions/runs/991"
     );
-    assert_eq!(success["environment_url"], "https://dev.bellyfed.example");
+    assert_eq!(success["environment_url"], "https://dev.shop.example");
     assert_eq!(success["environment"], "dev");
     assert!(
         !run.stdout.contains(TEST_TOKEN),
@@ -101,7 +98,7 @@ fn a_deploy_creates_a_deployment_and_reports_in_progress_then_success() {
 #[test]
 fn a_rolled_back_deploy_is_a_failure_and_a_given_deployment_gets_only_statuses() {
     let em = Emulator::start(&["dev"]);
-    em.scenario("bellyfed-dev", "bellyfed-dev-service", "fail", 2.0);
+    em.scenario("shop-dev", "shop-dev-service", "fail", 2.0);
     let github = FakeGitHub::start(Mode::Normal, TEST_TOKEN);
     let run = deploy(
         &em,
@@ -114,7 +111,7 @@ fn a_rolled_back_deploy_is_a_failure_and_a_given_deployment_gets_only_statuses()
     assert!(
         requests
             .iter()
-            .all(|r| r.path == "/repos/acme/bellyfed/deployments/777/statuses"),
+            .all(|r| r.path == "/repos/acme/shop/deployments/777/statuses"),
         "no deployment is created: {requests:?}"
     );
     assert_eq!(states(&github), ["in_progress", "failure"]);
@@ -136,7 +133,7 @@ fn a_rolled_back_deploy_is_a_failure_and_a_given_deployment_gets_only_statuses()
     let requests = github.requests();
     assert_eq!(
         requests[0].path,
-        "/repos/acme/bellyfed/deployments/778/statuses"
+        "/repos/acme/shop/deployments/778/statuses"
     );
     assert!(
         requests[0].body["description"]

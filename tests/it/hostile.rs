@@ -167,8 +167,8 @@ fn cases() -> Vec<Case> {
         ),
         dev_case(
             "an SSM prefix of production",
-            &[("ssm-prefix", "/bellyfed/production/ecs")],
-            "SSM prefix `/bellyfed/production/ecs` names production environment `production`, and `confirm-production` is empty",
+            &[("ssm-prefix", "/shop/production/ecs")],
+            "SSM prefix `/shop/production/ecs` names production environment `production`, and `confirm-production` is empty",
         ),
         dev_case(
             "a workflow command in the tag",
@@ -354,7 +354,7 @@ fn cases() -> Vec<Case> {
                 ("environment", "production"),
                 (
                     "service-deployment-arn",
-                    "arn:aws:ecs:us-east-1:123456789012:service-deployment/bellyfed-production/api/x",
+                    "arn:aws:ecs:us-east-1:123456789012:service-deployment/shop-production/api/x",
                 ),
             ],
             "confirm-production",
@@ -503,19 +503,19 @@ fn cases() -> Vec<Case> {
         inputs: vec![
             ("environment", "dev".into()),
             ("image-tag", "v2".into()),
-            ("cluster", "bellyfed-production".into()),
-            ("services", "bellyfed-production-service".into()),
+            ("cluster", "shop-production".into()),
+            ("services", "shop-production-service".into()),
         ],
         files: Vec::new(),
-        expect: "service `bellyfed-production-service` is tagged `environment=production`, a production environment (`production`), and `confirm-production` is empty",
+        expect: "service `shop-production-service` is tagged `environment=production`, a production environment (`production`), and `confirm-production` is empty",
         when: When::BeforeWrites,
         headings: &["h2"],
     });
     cases.push(Case {
         name: "a bare name that is an ECR repository",
-        inputs: dev(&[("image-tag", ""), ("image", "bellyfed-api:v2")]),
+        inputs: dev(&[("image-tag", ""), ("image", "shop-api:v2")]),
         files: Vec::new(),
-        expect: "image `bellyfed-api:v2` names no registry, so ECS would pull it from Docker Hub",
+        expect: "image `shop-api:v2` names no registry, so ECS would pull it from Docker Hub",
         when: When::BeforeWrites,
         headings: &["h2"],
     });
@@ -525,10 +525,10 @@ fn cases() -> Vec<Case> {
             ("command", "rollback".into()),
             ("environment", "dev".into()),
             ("ssm-prefix", PREFIX.into()),
-            ("revision", "bellyfed-production-service:1".into()),
+            ("revision", "shop-production-service:1".into()),
         ],
         files: Vec::new(),
-        expect: "`revision` is of family `bellyfed-production-service`",
+        expect: "`revision` is of family `shop-production-service`",
         when: When::BeforeWrites,
         headings: &["h2"],
     });
@@ -590,7 +590,7 @@ fn cases() -> Vec<Case> {
         &[
             ("environment", "dev"),
             ("ssm-prefix", PREFIX),
-            ("revision", "bellyfed-dev-service:0"),
+            ("revision", "shop-dev-service:0"),
         ],
         "input `revision` is invalid",
     ));
@@ -622,7 +622,7 @@ fn cases() -> Vec<Case> {
         name: "canary on a service whose load balancer has no advanced configuration",
         inputs: dev(&[("deployment", "strategy: canary")]),
         files: Vec::new(),
-        expect: "input `deployment.strategy` is `canary`, and service `bellyfed-dev-service`'s load balancer (target group `bellyfed-dev-app`) has no advanced configuration",
+        expect: "input `deployment.strategy` is `canary`, and service `shop-dev-service`'s load balancer (target group `shop-dev-app`) has no advanced configuration",
         when: When::BeforeWrites,
         headings: &["h2"],
     });
@@ -753,7 +753,7 @@ fn every_mistake_is_reported_at_once_before_any_aws_call() {
         &[
             ("environment", "dev"),
             ("image-tag", "v2"),
-            ("ssm-prefix", "/bellyfed/{environment}/ecs"),
+            ("ssm-prefix", "/shop/{environment}/ecs"),
             ("config", ".github/ecs-ship.yml"),
             ("time-limit-minutes", "soon"),
             ("deployment", "strategy: big-bang"),

@@ -4,11 +4,11 @@
 use crate::support::{Emulator, Run, deploy_dev, dev_inputs};
 use serde_json::{Value, json};
 
-const SERVICES: &str = "- bellyfed-dev-service\n- bellyfed-dev-worker\n- bellyfed-dev-scheduler\n";
+const SERVICES: &str = "- shop-dev-service\n- shop-dev-worker\n- shop-dev-scheduler\n";
 
 fn three_services() -> Emulator {
     let em = Emulator::start(&["dev"]);
-    em.add_services("dev", &["bellyfed-dev-worker", "bellyfed-dev-scheduler"]);
+    em.add_services("dev", &["shop-dev-worker", "shop-dev-scheduler"]);
     em
 }
 
@@ -46,7 +46,7 @@ fn a_migration_runs_before_three_services_are_updated() {
     // Long enough that a 1 s poll sees it running whatever the machine's load, and not listed by
     // DescribeTasks for its first 1.5 s, as ECS may do right after RunTask.
     em.task_scenario(
-        "bellyfed-dev-service",
+        "shop-dev-service",
         &json!({"duration": 3.0, "missing_for": 1.5}),
     );
     let run = deploy_dev(
@@ -83,7 +83,7 @@ fn a_migration_runs_before_three_services_are_updated() {
         "the services wait for the task to stop: {calls:?}"
     );
     let body = &em.bodies("RunTask")[0];
-    let main = em.service_state("dev", "bellyfed-dev-service");
+    let main = em.service_state("dev", "shop-dev-service");
     assert_eq!(body["taskDefinition"], main["service"]["taskDefinition"]);
     assert_eq!(
         body["overrides"],
@@ -108,7 +108,7 @@ fn a_migration_runs_before_three_services_are_updated() {
     assert!(run.summary.contains("✅ exited 0"), "{}", run.summary);
     assert!(
         run.summary
-            .contains("log-groups/log-group/$252Fecs$252Fbellyfed-dev/log-events/app$252Fapp$252F"),
+            .contains("log-groups/log-group/$252Fecs$252Fshop-dev/log-events/app$252Fapp$252F"),
         "{}",
         run.summary
     );
@@ -118,16 +118,16 @@ fn a_migration_runs_before_three_services_are_updated() {
 #[test]
 fn a_migration_that_exits_1_leaves_every_service_alone() {
     let em = three_services();
-    em.add_families("dev", &["bellyfed-dev-migrate"]);
+    em.add_families("dev", &["shop-dev-migrate"]);
     em.task_scenario(
-        "bellyfed-dev-migrate",
+        "shop-dev-migrate",
         &json!({"exit_code": 1, "duration": 1.0}),
     );
     // The services' new task role (the preflight checks that it exists and trusts ECS tasks).
     em.aws(
         "iam",
         "create_role",
-        &json!({"RoleName": "bellyfed-dev-web", "AssumeRolePolicyDocument": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#}),
+        &json!({"RoleName": "shop-dev-web", "AssumeRolePolicyDocument": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#}),
     );
     let before = running_revisions(&em);
     let run = deploy_dev(
@@ -136,12 +136,12 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
             ("services", SERVICES),
             (
                 "pre-deploy-task",
-                "family: bellyfed-dev-migrate\ncommand: ./migrate up",
+                "family: shop-dev-migrate\ncommand: ./migrate up",
             ),
             // For the services; the migration's own family keeps its role.
             (
                 "task-settings",
-                "task-role-arn: arn:aws:iam::123456789012:role/bellyfed-dev-web",
+                "task-role-arn: arn:aws:iam::123456789012:role/shop-dev-web",
             ),
         ],
     );
@@ -165,10 +165,10 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
         "only the migration's own revision is registered"
     );
     let registered = &em.bodies("RegisterTaskDefinition")[0];
-    assert_eq!(registered["family"], "bellyfed-dev-migrate");
+    assert_eq!(registered["family"], "shop-dev-migrate");
     assert_eq!(
         registered["taskRoleArn"],
-        "arn:aws:iam::123456789012:role/bellyfed-dev-task"
+        "arn:aws:iam::123456789012:role/shop-dev-task"
     );
     assert!(
         registered["containerDefinitions"][0]["image"]
@@ -184,7 +184,7 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
     let after = running_revisions(&em);
     assert_eq!(before, after);
     assert_eq!(
-        em.parameter("/bellyfed/dev/ecs/current-image-tag"),
+        em.parameter("/shop/dev/ecs/current-image-tag"),
         None,
         "no record"
     );
@@ -197,7 +197,7 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
         .to_string();
     assert!(
         run.output("failure-reason").ends_with(&format!(
-            "; no service was updated; its output is in CloudWatch Logs group `/ecs/bellyfed-dev`, stream `app/app/{task_id}` (us-east-1)"
+            "; no service was updated; its output is in CloudWatch Logs group `/ecs/shop-dev`, stream `app/app/{task_id}` (us-east-1)"
         )),
         "{}",
         run.output("failure-reason")
@@ -262,7 +262,7 @@ fn a_migration_that_cannot_start_fails_the_deploy_and_a_dry_run_runs_nothing() {
     );
     assert_eq!(em.count("RunTask") + em.count("RegisterTaskDefinition"), 0);
 
-    em.task_scenario("bellyfed-dev-service", &json!({"fail_to_start": true}));
+    em.task_scenario("shop-dev-service", &json!({"fail_to_start": true}));
     let run = deploy_dev(&em, &[("pre-deploy-task", "command: [migrate]")]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(run.output("pre-deploy-exit-code"), "");
@@ -280,7 +280,7 @@ fn a_migration_that_cannot_start_fails_the_deploy_and_a_dry_run_runs_nothing() {
 #[test]
 fn cancelling_during_the_migration_says_it_carries_on_and_touches_no_service() {
     let em = Emulator::start(&["dev"]);
-    em.task_scenario("bellyfed-dev-service", &json!({"duration": 60}));
+    em.task_scenario("shop-dev-service", &json!({"duration": 60}));
     let action = crate::support::ActionRun::new(
         Some(&em),
         &dev_inputs(&[("pre-deploy-task", "command: [migrate]")]),

@@ -7,10 +7,10 @@ use serde_json::json;
 
 use crate::support::{Emulator, REPO_URI, Run, deploy_dev};
 
-const CLUSTER: &str = "bellyfed-dev";
-const SERVICE: &str = "bellyfed-dev-service";
+const CLUSTER: &str = "shop-dev";
+const SERVICE: &str = "shop-dev-service";
 
-const EXECUTION_ROLE: &str = "bellyfed-dev-execution";
+const EXECUTION_ROLE: &str = "shop-dev-execution";
 
 fn delete_role(em: &Emulator, name: &str) {
     let policies = em.aws("iam", "list_role_policies", &json!({"RoleName": name}));
@@ -86,11 +86,11 @@ fn findings() -> [Finding; 10] {
                 em.aws(
                     "secretsmanager",
                     "delete_secret",
-                    &json!({"SecretId": "bellyfed-dev-db", "ForceDeleteWithoutRecovery": true}),
+                    &json!({"SecretId": "shop-dev-db", "ForceDeleteWithoutRecovery": true}),
                 );
             },
             &[],
-            "Secrets Manager secret `arn:aws:secretsmanager:us-east-1:123456789012:secret:bellyfed-dev-db` (container `app`, `DB_PASSWORD`) does not exist",
+            "Secrets Manager secret `arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-dev-db` (container `app`, `DB_PASSWORD`) does not exist",
         ),
         (
             "a secret scheduled for deletion",
@@ -98,7 +98,7 @@ fn findings() -> [Finding; 10] {
                 em.aws(
                     "secretsmanager",
                     "delete_secret",
-                    &json!({"SecretId": "bellyfed-dev-db", "RecoveryWindowInDays": 7}),
+                    &json!({"SecretId": "shop-dev-db", "RecoveryWindowInDays": 7}),
                 );
             },
             &[],
@@ -109,21 +109,21 @@ fn findings() -> [Finding; 10] {
             |_| {},
             &[(
                 "secrets",
-                "DB_PASSWORD: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bellyfed-dev-db:password:AWSPENDING:'",
+                "DB_PASSWORD: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-dev-db:password:AWSPENDING:'",
             )],
             "(container `app`, `DB_PASSWORD`) has no version labelled `AWSPENDING`",
         ),
         (
             "an SSM parameter that does not exist",
             |_| {},
-            &[("secrets", "API_TOKEN: /bellyfed/dev/api-token")],
-            "SSM parameter `/bellyfed/dev/api-token` (container `app`, `API_TOKEN`) does not exist",
+            &[("secrets", "API_TOKEN: /shop/dev/api-token")],
+            "SSM parameter `/shop/dev/api-token` (container `app`, `API_TOKEN`) does not exist",
         ),
         (
             "an execution role that does not exist",
             |em| delete_role(em, EXECUTION_ROLE),
             &[],
-            "execution role `bellyfed-dev-execution` does not exist",
+            "execution role `shop-dev-execution` does not exist",
         ),
         (
             "a task role ECS tasks cannot assume",
@@ -133,11 +133,11 @@ fn findings() -> [Finding; 10] {
                 em.aws(
                     "iam",
                     "update_assume_role_policy",
-                    &json!({"RoleName": "bellyfed-dev-task", "PolicyDocument": lambda.to_string()}),
+                    &json!({"RoleName": "shop-dev-task", "PolicyDocument": lambda.to_string()}),
                 );
             },
             &[],
-            "task role `bellyfed-dev-task` cannot be assumed by ECS tasks: its trust policy does not allow `ecs-tasks.amazonaws.com`",
+            "task role `shop-dev-task` cannot be assumed by ECS tasks: its trust policy does not allow `ecs-tasks.amazonaws.com`",
         ),
         (
             "a log group that does not exist",
@@ -145,17 +145,17 @@ fn findings() -> [Finding; 10] {
                 em.aws(
                     "logs",
                     "delete_log_group",
-                    &json!({"logGroupName": "/ecs/bellyfed-dev"}),
+                    &json!({"logGroupName": "/ecs/shop-dev"}),
                 );
             },
             &[],
-            "log group `/ecs/bellyfed-dev` (container `app`) does not exist in us-east-1: create it, or set the log option `awslogs-create-group` to `true`",
+            "log group `/ecs/shop-dev` (container `app`) does not exist in us-east-1: create it, or set the log option `awslogs-create-group` to `true`",
         ),
         (
             "an execution role denied the secret",
             |em| deny_execution_role(em, "secretsmanager:GetSecretValue"),
             &[],
-            "execution role `bellyfed-dev-execution` is denied `secretsmanager:GetSecretValue` on `arn:aws:secretsmanager:us-east-1:123456789012:secret:bellyfed-dev-db-",
+            "execution role `shop-dev-execution` is denied `secretsmanager:GetSecretValue` on `arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-dev-db-",
         ),
         (
             "an execution role not allowed a parameter",
@@ -167,13 +167,13 @@ fn findings() -> [Finding; 10] {
                 );
             },
             &[("secrets", "API_TOKEN: /shared/api-token")],
-            "execution role `bellyfed-dev-execution` is not allowed `ssm:GetParameters` on `arn:aws:ssm:us-east-1:123456789012:parameter/shared/api-token`: tasks will fail to start",
+            "execution role `shop-dev-execution` is not allowed `ssm:GetParameters` on `arn:aws:ssm:us-east-1:123456789012:parameter/shared/api-token`: tasks will fail to start",
         ),
         (
             "an execution role that may not pull",
             |em| deny_execution_role(em, "ecr:BatchGetImage"),
             &[],
-            "execution role `bellyfed-dev-execution` is denied `ecr:BatchGetImage` on `arn:aws:ecr:us-east-1:123456789012:repository/bellyfed-api`",
+            "execution role `shop-dev-execution` is denied `ecr:BatchGetImage` on `arn:aws:ecr:us-east-1:123456789012:repository/shop-api`",
         ),
     ]
 }
@@ -194,7 +194,7 @@ fn each_finding_alone_stops_the_deploy_before_any_write() {
 fn a_sidecar_image_missing_from_ecr_is_a_finding() {
     let em = Emulator::start(&["dev"]);
     let template = format!(
-        "family: bellyfed-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 256\nmemory: 512\ncontainerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    essential: true\n  - name: metrics\n    image: {REPO_URI}:metrics-gone\n    essential: false\n"
+        "family: shop-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 256\nmemory: 512\ncontainerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    essential: true\n  - name: metrics\n    image: {REPO_URI}:metrics-gone\n    essential: false\n"
     );
     let run = crate::support::ActionRun::new(
         Some(&em),
@@ -218,9 +218,9 @@ fn a_sidecar_image_missing_from_ecr_is_a_finding() {
 fn registry_credentials_by_secret_name_are_looked_up_as_secrets() {
     let em = Emulator::start(&["dev"]);
     let template = format!(
-        "family: bellyfed-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 256\nmemory: 512\n\
+        "family: shop-dev-service\nnetworkMode: awsvpc\nrequiresCompatibilities: [FARGATE]\ncpu: 256\nmemory: 512\n\
          containerDefinitions:\n  - name: app\n    image: {REPO_URI}:v1\n    essential: true\n\
-         \x20 - name: proxy\n    image: registry.example.com/proxy:1\n    essential: false\n    repositoryCredentials: {{credentialsParameter: bellyfed-dev-db}}\n\
+         \x20 - name: proxy\n    image: registry.example.com/proxy:1\n    essential: false\n    repositoryCredentials: {{credentialsParameter: shop-dev-db}}\n\
          \x20 - name: agent\n    image: registry.example.com/agent:1\n    essential: false\n    repositoryCredentials: {{credentialsParameter: hub-creds-gone}}\n"
     );
     let run = crate::support::ActionRun::new(
@@ -249,7 +249,7 @@ fn a_role_denied_a_secret_named_by_its_full_arn_is_a_finding() {
     deny_execution_role(&em, "secretsmanager:GetSecretValue");
     let run = deploy_dev(&em, &[("environment-variables", "X: 1")]);
     let problem = format!(
-        "execution role `bellyfed-dev-execution` is denied `secretsmanager:GetSecretValue` on `{secret}`"
+        "execution role `shop-dev-execution` is denied `secretsmanager:GetSecretValue` on `{secret}`"
     );
     assert_stopped(&em, &run, &[&problem]);
     assert_eq!(run.output("failure-reason").matches(&problem).count(), 1);
@@ -261,31 +261,31 @@ fn every_finding_at_once_is_one_error_naming_each() {
     em.aws(
         "secretsmanager",
         "delete_secret",
-        &json!({"SecretId": "bellyfed-dev-db", "ForceDeleteWithoutRecovery": true}),
+        &json!({"SecretId": "shop-dev-db", "ForceDeleteWithoutRecovery": true}),
     );
-    delete_role(&em, "bellyfed-dev-task");
+    delete_role(&em, "shop-dev-task");
     em.aws(
         "logs",
         "delete_log_group",
-        &json!({"logGroupName": "/ecs/bellyfed-dev"}),
+        &json!({"logGroupName": "/ecs/shop-dev"}),
     );
     // A value pasted where a parameter name belongs: said, never repeated.
     let run = deploy_dev(
         &em,
         &[(
             "secrets",
-            "API_TOKEN: /bellyfed/dev/api-token\nPASTED: hunter2-the-real-password",
+            "API_TOKEN: /shop/dev/api-token\nPASTED: hunter2-the-real-password",
         )],
     );
     assert_stopped(
         &em,
         &run,
         &[
-            "Secrets Manager secret `arn:aws:secretsmanager:us-east-1:123456789012:secret:bellyfed-dev-db` (container `app`, `DB_PASSWORD`) does not exist",
-            "SSM parameter `/bellyfed/dev/api-token` (container `app`, `API_TOKEN`) does not exist",
+            "Secrets Manager secret `arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-dev-db` (container `app`, `DB_PASSWORD`) does not exist",
+            "SSM parameter `/shop/dev/api-token` (container `app`, `API_TOKEN`) does not exist",
             "SSM parameter (container `app`, `PASTED`) does not exist",
-            "task role `bellyfed-dev-task` does not exist",
-            "log group `/ecs/bellyfed-dev` (container `app`) does not exist",
+            "task role `shop-dev-task` does not exist",
+            "log group `/ecs/shop-dev` (container `app`) does not exist",
         ],
     );
     for text in [&run.stdout, &run.stderr, &run.summary_md] {
@@ -357,7 +357,7 @@ fn a_denied_get_role_still_simulates_the_execution_roles_permissions() {
         &em,
         &run,
         &[
-            "execution role `bellyfed-dev-execution` is denied `secretsmanager:GetSecretValue` on `arn:aws:secretsmanager:us-east-1:123456789012:secret:bellyfed-dev-db-",
+            "execution role `shop-dev-execution` is denied `secretsmanager:GetSecretValue` on `arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-dev-db-",
         ],
     );
     assert!(
@@ -371,7 +371,7 @@ fn a_denied_get_role_still_simulates_the_execution_roles_permissions() {
         em.bodies_raw("SimulatePrincipalPolicy")
             .iter()
             .all(|b| b.contains(
-                "PolicySourceArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fbellyfed-dev-execution"
+                "PolicySourceArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fshop-dev-execution"
             )),
         "{:?}",
         em.bodies_raw("SimulatePrincipalPolicy")
@@ -387,12 +387,12 @@ fn a_key_only_its_key_policy_could_allow_is_a_warning() {
     em.aws(
         "ssm",
         "put_parameter",
-        &json!({"Name": "/bellyfed/dev/api-token", "Value": "x", "Type": "SecureString", "KeyId": key}),
+        &json!({"Name": "/shop/dev/api-token", "Value": "x", "Type": "SecureString", "KeyId": key}),
     );
-    let run = deploy_dev(&em, &[("secrets", "API_TOKEN: /bellyfed/dev/api-token")]);
+    let run = deploy_dev(&em, &[("secrets", "API_TOKEN: /shop/dev/api-token")]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let warning = format!(
-        "execution role `bellyfed-dev-execution`'s own policies do not allow `kms:Decrypt` on `arn:aws:kms:us-east-1:123456789012:key/{key}`: unless the key policy does, tasks will fail to start"
+        "execution role `shop-dev-execution`'s own policies do not allow `kms:Decrypt` on `arn:aws:kms:us-east-1:123456789012:key/{key}`: unless the key policy does, tasks will fail to start"
     );
     assert!(run.stdout.contains(&warning), "{}", run.stdout);
     assert!(run.summary.contains(&warning), "{}", run.summary);
@@ -404,7 +404,7 @@ fn a_key_only_its_key_policy_could_allow_is_a_warning() {
         .collect();
     assert_eq!(asked.len(), 1, "{asked:?}");
     assert!(
-        asked[0].contains("parameter%2Fbellyfed%2Fdev%2Fapi-token"),
+        asked[0].contains("parameter%2Fshop%2Fdev%2Fapi-token"),
         "{asked:?}"
     );
 }
@@ -418,7 +418,7 @@ fn verify_checks_and_changes_nothing() {
     assert!(em.writes().is_empty(), "{:?}", em.writes());
     assert!(
         run.summary
-            .starts_with("## 🔎 Verified bellyfed-dev-service in dev: ready to deploy"),
+            .starts_with("## 🔎 Verified shop-dev-service in dev: ready to deploy"),
         "{}",
         run.summary
     );
@@ -441,14 +441,14 @@ fn verify_checks_and_changes_nothing() {
     em.aws(
         "logs",
         "delete_log_group",
-        &json!({"logGroupName": "/ecs/bellyfed-dev"}),
+        &json!({"logGroupName": "/ecs/shop-dev"}),
     );
     em.reset_calls();
     let run = deploy_dev(&em, &[("command", "verify")]);
     assert_stopped(
         &em,
         &run,
-        &["log group `/ecs/bellyfed-dev` (container `app`) does not exist"],
+        &["log group `/ecs/shop-dev` (container `app`) does not exist"],
     );
     // Verify checks even when nothing would change, and even with `preflight: false`.
     deploy_dev(&em, &[("preflight", "false")]);
@@ -461,7 +461,7 @@ fn verify_checks_and_changes_nothing() {
 #[test]
 fn preflight_false_deploys_without_checking() {
     let em = Emulator::start(&["dev"]);
-    delete_role(&em, "bellyfed-dev-task");
+    delete_role(&em, "shop-dev-task");
     let run = deploy_dev(&em, &[("preflight", "false")]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.output("preflight-findings"), "");

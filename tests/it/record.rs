@@ -16,15 +16,15 @@ fn a_verified_success_writes_the_record_and_promotes_the_image() {
     let run = deploy_dev(&em, &[("promote-tag", "{environment}-latest")]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(
-        parameter(&em, "/bellyfed/dev/ecs/current-image-tag").as_deref(),
+        parameter(&em, "/shop/dev/ecs/current-image-tag").as_deref(),
         Some("v2")
     );
     let record: Value =
-        serde_json::from_str(&parameter(&em, "/bellyfed/dev/ecs/deployment").unwrap()).unwrap();
+        serde_json::from_str(&parameter(&em, "/shop/dev/ecs/deployment").unwrap()).unwrap();
     assert_eq!(record["image-tag"], "v2");
     assert_eq!(record["image-digest"], run.output("image-digest"));
     assert_eq!(
-        record["services"]["bellyfed-dev-service"]["task-definition-arn"],
+        record["services"]["shop-dev-service"]["task-definition-arn"],
         run.output("task-definition-arn")
     );
     assert_eq!(
@@ -33,7 +33,7 @@ fn a_verified_success_writes_the_record_and_promotes_the_image() {
     );
     assert!(record["deployed-at"].as_str().unwrap().ends_with('Z'));
     // The promotion tag points at the deployed manifest.
-    let tags = em.image_tags("bellyfed-api", run.output("image-digest"));
+    let tags = em.image_tags("shop-api", run.output("image-digest"));
     assert!(
         tags.contains(&json!("dev-latest")) && tags.contains(&json!("v2")),
         "{tags:?}"
@@ -45,8 +45,8 @@ fn a_failed_deploy_leaves_the_record_and_tags_untouched() {
     let em = Emulator::start(&["dev"]);
     let first = deploy_dev(&em, &[]);
     assert_eq!(first.output("status"), "deployed");
-    let before = parameter(&em, "/bellyfed/dev/ecs/deployment").unwrap();
-    em.scenario("bellyfed-dev", "bellyfed-dev-service", "fail", 0.8);
+    let before = parameter(&em, "/shop/dev/ecs/deployment").unwrap();
+    em.scenario("shop-dev", "shop-dev-service", "fail", 0.8);
     em.reset_calls();
     let run = run_action(
         Some(&em),
@@ -59,13 +59,10 @@ fn a_failed_deploy_leaves_the_record_and_tags_untouched() {
     );
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(
-        parameter(&em, "/bellyfed/dev/ecs/current-image-tag").as_deref(),
+        parameter(&em, "/shop/dev/ecs/current-image-tag").as_deref(),
         Some("v2")
     );
-    assert_eq!(
-        parameter(&em, "/bellyfed/dev/ecs/deployment").unwrap(),
-        before
-    );
+    assert_eq!(parameter(&em, "/shop/dev/ecs/deployment").unwrap(), before);
     assert_eq!(
         em.count("PutParameter") + em.count("PutImage"),
         0,
@@ -80,7 +77,7 @@ fn without_waiting_nothing_is_recorded() {
     let run = deploy_dev(&em, &[("wait", "false")]);
     assert_eq!(run.output("status"), "started");
     assert_eq!(
-        parameter(&em, "/bellyfed/dev/ecs/current-image-tag"),
+        parameter(&em, "/shop/dev/ecs/current-image-tag"),
         None,
         "unverified deploys are not recorded"
     );
@@ -135,10 +132,9 @@ fn keep_revisions_never_deregisters_what_a_scheduled_job_runs() {
     };
     let first = deploy(0);
     assert_eq!(first.code, 0, "{}", first.stdout);
-    let cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/bellyfed-dev";
-    let revision = |n: u32| {
-        format!("arn:aws:ecs:us-east-1:123456789012:task-definition/bellyfed-dev-service:{n}")
-    };
+    let cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/shop-dev";
+    let revision =
+        |n: u32| format!("arn:aws:ecs:us-east-1:123456789012:task-definition/shop-dev-service:{n}");
     // A nightly job (a rule) runs revision 1, an hourly one (a schedule) revision 2.
     em.aws(
         "events",
@@ -190,7 +186,7 @@ fn keep_revisions_never_deregisters_what_a_scheduled_job_runs() {
 #[test]
 fn the_fallback_image_is_used_only_for_an_empty_repository_and_said_loudly() {
     let em = Emulator::start(&["dev"]);
-    em.create_repository("bellyfed-new");
+    em.create_repository("shop-new");
     let fallback = "public.ecr.aws/nginx/nginx:1.27";
     let run = run_action(
         Some(&em),
@@ -198,7 +194,7 @@ fn the_fallback_image_is_used_only_for_an_empty_repository_and_said_loudly() {
             ("environment", "dev"),
             ("image-tag", "v1"),
             ("ssm-prefix", PREFIX),
-            ("repository", "bellyfed-new"),
+            ("repository", "shop-new"),
             ("container", "app"),
             ("fallback-image", fallback),
         ],
@@ -264,4 +260,4 @@ fn a_record_half_written_says_which_half() {
     );
 }
 
-const PREFIX_DEV: &str = "/bellyfed/dev/ecs";
+const PREFIX_DEV: &str = "/shop/dev/ecs";

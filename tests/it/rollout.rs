@@ -7,8 +7,8 @@ use crate::support::{ActionRun, Emulator, deploy_dev, dev_inputs, revision, run_
 use serde_json::json;
 
 const PREFIX: &str = crate::support::SSM_PREFIX;
-const CLUSTER: &str = "bellyfed-dev";
-const SERVICE: &str = "bellyfed-dev-service";
+const CLUSTER: &str = "shop-dev";
+const SERVICE: &str = "shop-dev-service";
 
 #[test]
 fn with_rollback_off_a_failed_deploy_stays_failed_where_it_is() {
@@ -80,7 +80,7 @@ fn the_rollback_command_goes_back_to_the_recorded_previous_revision() {
     assert_eq!(em.running("dev", SERVICE), "1");
     assert!(
         run.summary
-            .starts_with("## ↩️ Rolled back bellyfed-dev-service in dev"),
+            .starts_with("## ↩️ Rolled back shop-dev-service in dev"),
         "{}",
         run.summary
     );
@@ -97,7 +97,7 @@ fn the_rollback_command_goes_back_to_the_recorded_previous_revision() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.stdout
-            .contains("bellyfed-dev-service:1 does not record the revision it replaced"),
+            .contains("shop-dev-service:1 does not record the revision it replaced"),
         "{}",
         run.stdout
     );
@@ -108,7 +108,7 @@ fn the_rollback_command_goes_back_to_the_recorded_previous_revision() {
             ("command", "rollback"),
             ("environment", "dev"),
             ("ssm-prefix", PREFIX),
-            ("revision", "bellyfed-dev-service:2"),
+            ("revision", "shop-dev-service:2"),
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
@@ -150,7 +150,7 @@ fn progress_is_one_line_per_change_with_elapsed_time() {
     let progress: Vec<&str> = run
         .stdout
         .lines()
-        .filter(|l| l.contains("s] bellyfed-dev-service: running"))
+        .filter(|l| l.contains("s] shop-dev-service: running"))
         .collect();
     assert!(
         (2..=3).contains(&progress.len()),
@@ -221,8 +221,8 @@ fn on_cancel_rollback_stops_the_service_deployment_with_a_rollback_before_exitin
     let reason = run.output("failure-reason");
     assert!(
         reason.starts_with("cancelled (SIGTERM) while waiting for deployment ecs-svc/")
-            && reason.contains("; on-cancel rollback: bellyfed-dev-service: stopped service deployment arn:aws:ecs:us-east-1:123456789012:service-deployment/bellyfed-dev/bellyfed-dev-service/")
-            && reason.ends_with("with a rollback (ECS puts bellyfed-dev-service:1 back)")
+            && reason.contains("; on-cancel rollback: shop-dev-service: stopped service deployment arn:aws:ecs:us-east-1:123456789012:service-deployment/shop-dev/shop-dev-service/")
+            && reason.ends_with("with a rollback (ECS puts shop-dev-service:1 back)")
             && !reason.contains("ECS carries on"),
         "{reason}"
     );
@@ -255,7 +255,7 @@ fn on_cancel_rollback_updates_back_when_the_service_deployment_cannot_be_stopped
     assert!(stopped_in < Duration::from_secs(5), "{stopped_in:?}");
     let reason = run.output("failure-reason");
     assert!(
-        reason.contains("; on-cancel rollback: bellyfed-dev-service: updated back to bellyfed-dev-service:1 (deployment ecs-svc/"),
+        reason.contains("; on-cancel rollback: shop-dev-service: updated back to shop-dev-service:1 (deployment ecs-svc/"),
         "{reason}"
     );
     assert_eq!(
@@ -286,7 +286,7 @@ fn on_cancel_rollback_updates_back_when_the_service_deployment_cannot_be_stopped
     assert_eq!(run.code, 130, "{}", run.stdout);
     assert!(
         run.output("failure-reason")
-            .contains("bellyfed-dev-service: not rolled back: AWS did not answer within 4 s"),
+            .contains("shop-dev-service: not rolled back: AWS did not answer within 4 s"),
         "{}",
         run.output("failure-reason")
     );

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::support::{Emulator, deploy_dev, revision, run_action};
 use serde_json::{Value, json};
 
-const MAIN: &str = "bellyfed-dev-service";
+const MAIN: &str = "shop-dev-service";
 
 fn services_output(run: &crate::support::Run) -> Vec<Value> {
     serde_json::from_str::<Value>(run.output("services"))
@@ -18,8 +18,8 @@ fn services_output(run: &crate::support::Run) -> Vec<Value> {
 #[test]
 fn three_services_get_the_same_image_and_their_own_variables() {
     let em = Emulator::start(&["dev"]);
-    em.add_services("dev", &["bellyfed-dev-worker", "bellyfed-dev-scheduler"]);
-    let services = "- bellyfed-dev-service\n- service: bellyfed-dev-worker\n  environment-variables:\n    ROLE: worker\n- bellyfed-dev-scheduler\n";
+    em.add_services("dev", &["shop-dev-worker", "shop-dev-scheduler"]);
+    let services = "- shop-dev-service\n- service: shop-dev-worker\n  environment-variables:\n    ROLE: worker\n- shop-dev-scheduler\n";
     let run = deploy_dev(
         &em,
         &[
@@ -38,16 +38,12 @@ fn three_services_get_the_same_image_and_their_own_variables() {
             ))
             .collect::<Vec<_>>(),
         [
-            ("bellyfed-dev-service", "deployed"),
-            ("bellyfed-dev-worker", "deployed"),
-            ("bellyfed-dev-scheduler", "deployed")
+            ("shop-dev-service", "deployed"),
+            ("shop-dev-worker", "deployed"),
+            ("shop-dev-scheduler", "deployed")
         ]
     );
-    for name in [
-        "bellyfed-dev-service",
-        "bellyfed-dev-worker",
-        "bellyfed-dev-scheduler",
-    ] {
+    for name in ["shop-dev-service", "shop-dev-worker", "shop-dev-scheduler"] {
         assert_eq!(
             em.running("dev", name),
             "2",
@@ -70,7 +66,7 @@ fn three_services_get_the_same_image_and_their_own_variables() {
             .clone();
         assert_eq!(
             role,
-            if name == "bellyfed-dev-worker" {
+            if name == "shop-dev-worker" {
                 "worker"
             } else {
                 "web"
@@ -88,26 +84,26 @@ fn three_services_get_the_same_image_and_their_own_variables() {
         "{}",
         run.summary
     );
-    assert!(run.summary.contains("| [bellyfed-dev-worker](https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/bellyfed-dev/services/bellyfed-dev-worker/health?region=us-east-1) | bellyfed-dev-worker:1 → [bellyfed-dev-worker:2](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/bellyfed-dev-worker/2/containers?region=us-east-1) |"), "{}", run.summary);
+    assert!(run.summary.contains("| [shop-dev-worker](https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/shop-dev/services/shop-dev-worker/health?region=us-east-1) | shop-dev-worker:1 → [shop-dev-worker:2](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/shop-dev-worker/2/containers?region=us-east-1) |"), "{}", run.summary);
     assert_eq!(em.count("UpdateService"), 3);
 }
 
 #[test]
 fn one_failing_service_rolls_every_changed_service_back() {
     let em = Emulator::start(&["dev"]);
-    em.add_services("dev", &["bellyfed-dev-worker", "bellyfed-dev-scheduler"]);
+    em.add_services("dev", &["shop-dev-worker", "shop-dev-scheduler"]);
     em.scenario_with(
-        "bellyfed-dev",
-        "bellyfed-dev-worker",
+        "shop-dev",
+        "shop-dev-worker",
         &json!({"outcome": "crash", "delay": 0.2, "interval": 1.0}),
     );
-    let services = "[bellyfed-dev-service, bellyfed-dev-worker, bellyfed-dev-scheduler]";
+    let services = "[shop-dev-service, shop-dev-worker, shop-dev-scheduler]";
     let run = deploy_dev(&em, &[("services", services)]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(run.output("status"), "rolled-back");
     assert!(
         run.output("failure-reason")
-            .starts_with("1 of 3 services failed: bellyfed-dev-worker: "),
+            .starts_with("1 of 3 services failed: shop-dev-worker: "),
         "{}",
         run.output("failure-reason")
     );
@@ -130,7 +126,7 @@ fn one_failing_service_rolls_every_changed_service_back() {
         out[0]["failure-reason"], "",
         "the healthy ones did not fail themselves"
     );
-    for name in [MAIN, "bellyfed-dev-worker", "bellyfed-dev-scheduler"] {
+    for name in [MAIN, "shop-dev-worker", "shop-dev-scheduler"] {
         assert_eq!(
             em.running("dev", name),
             "1",
@@ -138,19 +134,18 @@ fn one_failing_service_rolls_every_changed_service_back() {
         );
     }
     assert!(
-        run.summary.contains("| [bellyfed-dev-scheduler]("),
+        run.summary.contains("| [shop-dev-scheduler]("),
         "{}",
         run.summary
     );
     assert!(
-        run.summary
-            .contains("rolled-back to bellyfed-dev-scheduler:1"),
+        run.summary.contains("rolled-back to shop-dev-scheduler:1"),
         "{}",
         run.summary
     );
     for record in ["current-image-tag", "deployment"] {
         assert_eq!(
-            em.parameter(&format!("/bellyfed/dev/ecs/{record}")),
+            em.parameter(&format!("/shop/dev/ecs/{record}")),
             None,
             "a rolled-back deploy leaves the record untouched"
         );
@@ -282,5 +277,5 @@ fn a_deploy_while_another_drained_the_bucket_is_throttled_then_retried_not_faile
         1,
         "registered in the end"
     );
-    assert_eq!(em.running("dev", "bellyfed-dev-service"), "2");
+    assert_eq!(em.running("dev", "shop-dev-service"), "2");
 }

@@ -107,7 +107,7 @@ fn a_secret_named_by_its_full_arn_is_simulated_without_waiting_for_its_descripti
 #[test]
 fn after_the_verdict_the_digests_and_the_record_take_one_round_trip() {
     let em = Emulator::start(&["dev"]);
-    em.scenario("bellyfed-dev", "bellyfed-dev-service", "complete", 1.0);
+    em.scenario("shop-dev", "shop-dev-service", "complete", 1.0);
     em.latency(0.15);
     em.reset_calls();
     let run = deploy_dev(&em, &[("environment-variables", "X: 1")]);

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
-pub const REPO_URI: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/bellyfed-api";
+pub const REPO_URI: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-api";
 
 fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -327,7 +327,7 @@ impl Emulator {
         let secret = self.aws(
             "secretsmanager",
             "describe_secret",
-            &json!({"SecretId": "bellyfed-dev-db"}),
+            &json!({"SecretId": "shop-dev-db"}),
         )["ARN"]
             .as_str()
             .unwrap()
@@ -335,7 +335,7 @@ impl Emulator {
         let mut live = self.aws(
             "ecs",
             "describe_task_definition",
-            &json!({"taskDefinition": "bellyfed-dev-service"}),
+            &json!({"taskDefinition": "shop-dev-service"}),
         )["taskDefinition"]
             .clone();
         let body = live.as_object_mut().unwrap();
@@ -357,7 +357,7 @@ impl Emulator {
         self.aws(
             "ecs",
             "update_service",
-            &json!({"cluster": "bellyfed-dev", "service": "bellyfed-dev-service", "taskDefinition": arn}),
+            &json!({"cluster": "shop-dev", "service": "shop-dev-service", "taskDefinition": arn}),
         );
         secret
     }
@@ -497,8 +497,8 @@ impl Run {
     }
 }
 
-/// The SSM prefix of the seeded world (`/bellyfed/<env>/ecs` names cluster, service, ...).
-pub const SSM_PREFIX: &str = "/bellyfed/{environment}/ecs";
+/// The SSM prefix of the seeded world (`/shop/<env>/ecs` names cluster, service, ...).
+pub const SSM_PREFIX: &str = "/shop/{environment}/ecs";
 
 /// Inputs of a deploy of `v2` to the seeded `dev` environment (names from SSM), then `more`.
 pub fn dev_inputs<'a>(more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
@@ -687,7 +687,7 @@ impl ActionRun {
             .env("GITHUB_WORKSPACE", dir)
             .env("GITHUB_OUTPUT", dir.join("output"))
             .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
-            .env("GITHUB_REPOSITORY", "acme/bellyfed")
+            .env("GITHUB_REPOSITORY", "acme/shop")
             .env("GITHUB_SHA", "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")

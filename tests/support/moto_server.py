@@ -4,7 +4,7 @@
 * a call recorder (every AWS operation by name, with request bodies), so tests can assert
   "zero AWS calls" and count calls per deploy;
 * a seeded world like a real deploy-code setup (ECR images, cluster, Fargate service, task definition,
-  SSM parameters under /bellyfed/{env}/ecs);
+  SSM parameters under /shop/{env}/ecs);
 * a scenario layer that makes ECS rollouts behave like ECS: moto never moves a deployment forward,
   so after UpdateService we create the new PRIMARY deployment ourselves and, per the scenario set
   for that service, complete it, fail it with a circuit-breaker rollback, or leave it hanging.
@@ -80,8 +80,8 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   {"service": "iam", "op": "delete_role", "args": {"RoleName": ...}}
   The seeded world also has what its task definition needs to start: the execution and task roles
   (trusting ecs-tasks.amazonaws.com; the execution role's inline policy allows ECR pulls, logs,
-  the app's secret and its SSM parameters), the secret `bellyfed-{env}-db` and the log group
-  `/ecs/bellyfed-{env}`. IAM's SimulatePrincipalPolicy (which moto lacks) evaluates the role's own
+  the app's secret and its SSM parameters), the secret `shop-{env}-db` and the log group
+  `/ecs/shop-{env}`. IAM's SimulatePrincipalPolicy (which moto lacks) evaluates the role's own
   policies (Allow/Deny with wildcards; no conditions). A crashing task (`crash`, or a one-off task
   exiting non-zero) writes what an application prints to its awslogs stream: a start line, its
   configuration (environment values included), the error, the exit.
@@ -1011,9 +1011,9 @@ def execution_policy(env):
                                        "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",
                                        "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"},
         {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-         "Resource": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:bellyfed-{env}-*"},
+         "Resource": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:shop-{env}-*"},
         {"Effect": "Allow", "Action": ["ssm:GetParameters"],
-         "Resource": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/bellyfed/{env}/*"},
+         "Resource": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/shop/{env}/*"},
     ]})
 
 
@@ -1073,27 +1073,27 @@ def manifest_for(tag):
 def seed(endpoint, environments, load_balanced=()):
     ecr, ecs, ssm, ec2, elb = (client(n, endpoint) for n in ("ecr", "ecs", "ssm", "ec2", "elbv2"))
     try:
-        repo = ecr.create_repository(repositoryName="bellyfed-api")["repository"]
+        repo = ecr.create_repository(repositoryName="shop-api")["repository"]
     except ecr.exceptions.RepositoryAlreadyExistsException:
-        repo = ecr.describe_repositories(repositoryNames=["bellyfed-api"])["repositories"][0]
+        repo = ecr.describe_repositories(repositoryNames=["shop-api"])["repositories"][0]
     for tag in ("v1", "v2", "v3"):
         manifest = manifest_for(tag)
-        ecr.put_image(repositoryName="bellyfed-api", imageTag=tag, imageManifest=manifest,
+        ecr.put_image(repositoryName="shop-api", imageTag=tag, imageManifest=manifest,
                       imageDigest="sha256:" + hashlib.sha256(manifest.encode()).hexdigest())
     subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
     groups = [g["GroupId"] for g in ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"]]
     world = {"repositoryUri": repo["repositoryUri"], "environments": {}}
     for env in environments:
-        cluster, family = f"bellyfed-{env}", f"bellyfed-{env}-service"
-        execution_role = f"arn:aws:iam::{ACCOUNT}:role/bellyfed-{env}-execution"
-        task_role = f"arn:aws:iam::{ACCOUNT}:role/bellyfed-{env}-task"
+        cluster, family = f"shop-{env}", f"shop-{env}-service"
+        execution_role = f"arn:aws:iam::{ACCOUNT}:role/shop-{env}-execution"
+        task_role = f"arn:aws:iam::{ACCOUNT}:role/shop-{env}-task"
         # What the task definition needs to start: its roles, its secret, its log group.
         iam, secrets, logs = (client(n, endpoint) for n in ("iam", "secretsmanager", "logs"))
-        for name in (f"bellyfed-{env}-execution", f"bellyfed-{env}-task"):
+        for name in (f"shop-{env}-execution", f"shop-{env}-task"):
             iam.create_role(RoleName=name, AssumeRolePolicyDocument=ECS_TASKS_TRUST)
-        iam.put_role_policy(RoleName=f"bellyfed-{env}-execution", PolicyName="execution", PolicyDocument=execution_policy(env))
-        secrets.create_secret(Name=f"bellyfed-{env}-db", SecretString="not-a-real-password")
-        logs.create_log_group(logGroupName=f"/ecs/bellyfed-{env}")
+        iam.put_role_policy(RoleName=f"shop-{env}-execution", PolicyName="execution", PolicyDocument=execution_policy(env))
+        secrets.create_secret(Name=f"shop-{env}-db", SecretString="not-a-real-password")
+        logs.create_log_group(logGroupName=f"/ecs/shop-{env}")
         env_tag = [{"key": "environment", "value": env}]
         ecs.create_cluster(clusterName=cluster, tags=env_tag)
         td = ecs.register_task_definition(
@@ -1107,7 +1107,7 @@ def seed(endpoint, environments, load_balanced=()):
             runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
             ephemeralStorage={"sizeInGiB": 30},
             volumes=[{"name": "scratch"}],
-            tags=[{"key": "app", "value": "bellyfed"}],
+            tags=[{"key": "app", "value": "shop"}],
             containerDefinitions=[
                 {
                     "name": "app",
@@ -1116,10 +1116,10 @@ def seed(endpoint, environments, load_balanced=()):
                     "essential": True,
                     "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
                     "environment": [{"name": "PORT", "value": "8080"}, {"name": "LOG_LEVEL", "value": "info"}],
-                    "secrets": [{"name": "DB_PASSWORD", "valueFrom": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:bellyfed-{env}-db"}],
+                    "secrets": [{"name": "DB_PASSWORD", "valueFrom": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:shop-{env}-db"}],
                     "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/scratch"}],
                     "logConfiguration": {"logDriver": "awslogs", "options": {
-                        "awslogs-group": f"/ecs/bellyfed-{env}", "awslogs-region": REGION, "awslogs-stream-prefix": "app"}},
+                        "awslogs-group": f"/ecs/shop-{env}", "awslogs-region": REGION, "awslogs-stream-prefix": "app"}},
                 },
                 {"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable", "memory": 64, "essential": False},
             ],
@@ -1127,8 +1127,8 @@ def seed(endpoint, environments, load_balanced=()):
         load_balancers = []
         if env in load_balanced:
             vpc = ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
-            elb.create_load_balancer(Name=f"bellyfed-{env}", Subnets=subnets, SecurityGroups=groups)
-            tg = elb.create_target_group(Name=f"bellyfed-{env}-app", Protocol="HTTP", Port=8080, VpcId=vpc,
+            elb.create_load_balancer(Name=f"shop-{env}", Subnets=subnets, SecurityGroups=groups)
+            tg = elb.create_target_group(Name=f"shop-{env}-app", Protocol="HTTP", Port=8080, VpcId=vpc,
                                          TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
             elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.1.10", "Port": 8080}, {"Id": "10.0.1.11", "Port": 8080}])
             load_balancers = [{"targetGroupArn": tg, "containerName": "app", "containerPort": 8080}]
@@ -1139,7 +1139,7 @@ def seed(endpoint, environments, load_balanced=()):
             loadBalancers=load_balancers, tags=env_tag,
         )
         os.environ.pop("MOTO_ECS_SERVICE_RUNNING")
-        prefix = f"/bellyfed/{env}/ecs"
+        prefix = f"/shop/{env}/ecs"
         params = {
             "cluster-name": cluster, "service-name": family, "task-definition-family": family, "container-name": "app",
             "repository-uri": repo["repositoryUri"], "execution-role-arn": execution_role, "task-role-arn": task_role,
@@ -1154,7 +1154,7 @@ def seed(endpoint, environments, load_balanced=()):
 def add_families(endpoint, env, names):
     """Task-definition families copied from an environment's main one (no service runs them)."""
     ecs = client("ecs", endpoint)
-    cluster, main = f"bellyfed-{env}", f"bellyfed-{env}-service"
+    cluster, main = f"shop-{env}", f"shop-{env}-service"
     svc = ecs.describe_services(cluster=cluster, services=[main])["services"][0]
     td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
     keep = ("taskRoleArn", "executionRoleArn", "networkMode", "requiresCompatibilities", "cpu", "memory", "containerDefinitions")
@@ -1166,9 +1166,9 @@ def add_services(endpoint, env, names, task_definition=None):
     """More services in an environment's cluster, each with its own family copied from the main one
     (or all running `task_definition`)."""
     ecs = client("ecs", endpoint)
-    cluster = f"bellyfed-{env}"
+    cluster = f"shop-{env}"
     if task_definition:
-        svc = ecs.describe_services(cluster=cluster, services=[f"bellyfed-{env}-service"])["services"][0]
+        svc = ecs.describe_services(cluster=cluster, services=[f"shop-{env}-service"])["services"][0]
         arns = {name: task_definition for name in names}
     else:
         svc, arns = add_families(endpoint, env, names)
