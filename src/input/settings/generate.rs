@@ -92,7 +92,7 @@ pub fn readme_settings() -> String {
     let mut out = String::new();
     for group in Group::ALL {
         let settings: Vec<&Setting> = SETTINGS.iter().filter(|s| s.group == group).collect();
-        let _ = writeln!(out, "\n#### {}\n", group.title());
+        let _ = writeln!(out, "\n### {}\n", group.title());
         out.push_str("| setting | where | default | what |\n|---|---|---|---|\n");
         for setting in settings {
             let default = match (setting.name, setting.default) {
