@@ -82,10 +82,13 @@ fn option(setting: &'static Setting) -> Arg {
     if let Some(default) = setting.default.filter(|d| !d.starts_with("${{")) {
         let _ = write!(help, " [default: {default}]");
     }
+    // `-h` shows the first sentence; `--help` all of it, a mapping's fields included.
+    let short = first_sentence(setting.help);
     let mut arg = Arg::new(setting.name)
         .long(setting.name)
         .value_name(setting.value_name)
-        .help(help)
+        .help(short.to_string())
+        .long_help(help)
         .help_heading(setting.group.title())
         .action(ArgAction::Set);
     if setting.kind == Kind::Bool {
@@ -124,6 +127,18 @@ pub fn speak_cli(text: &str) -> String {
             "e.g. `image-tag: sha-${{ github.sha }}`",
             "e.g. `--image-tag sha-0a1b2c3`",
         )
+}
+
+/// Up to the first full stop that ends a sentence (not the one of "e.g."), without it.
+fn first_sentence(text: &str) -> &str {
+    let mut from = 0;
+    while let Some(at) = text[from..].find(". ").map(|i| i + from) {
+        if !text[..at].ends_with("e.g") && !text[..at].ends_with("i.e") {
+            return &text[..at];
+        }
+        from = at + 2;
+    }
+    text.trim_end_matches('.')
 }
 
 /// The command line, read: the command's name and what it gives. Usage errors (an unknown option,
@@ -194,6 +209,12 @@ mod tests {
 
     fn text(layer: &Layer, key: &str) -> Option<String> {
         layer.get(key).and_then(|g| g.value.text())
+    }
+
+    #[test]
+    fn short_help_is_the_first_sentence() {
+        assert_eq!(first_sentence("One (e.g. `x`). Two."), "One (e.g. `x`)");
+        assert_eq!(first_sentence("Only one."), "Only one");
     }
 
     #[test]
