@@ -52,7 +52,8 @@ pub fn main() -> i32 {
         }
     };
     let stdout = std::io::stdout();
-    let console = Console::new(stdout.lock(), mode);
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let console = Console::new(stdout.lock(), mode).live(terminal);
     let report = runtime.block_on(async {
         let started = Instant::now();
         let request = given
@@ -315,6 +316,8 @@ async fn shutdown_signal() -> &'static str {
 
 /// Prints the verdict, then writes outputs and the summary when the runner's files are set.
 fn finish<W: Write>(report: &Report, files: &RunnerFiles, console: &Console<W>) {
+    // A wait cut short (a cancel) leaves its status lines: the verdict replaces them.
+    console.end_status();
     crate::report::console::verdict(report, console);
     if let Some(path) = &files.output
         && let Err(err) = crate::runner::write_outputs(path, &report.outputs())

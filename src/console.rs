@@ -55,40 +55,124 @@ pub fn escape_property(text: &str) -> String {
 /// `RefCell`), so stages that run at the same time (services shipped while others are watched)
 /// can log to one console; each call writes whole lines.
 pub struct Console<W: Write> {
-    state: std::cell::RefCell<Out<W>>,
+    state: std::cell::RefCell<Screen<W>>,
     mode: Mode,
+    /// A terminal that can redraw: the wait keeps one status line per service at the bottom
+    /// instead of printing a line per change.
+    live: bool,
 }
 
-struct Out<W> {
+struct Screen<W> {
     out: W,
     in_group: bool,
+    /// The status lines drawn at the bottom (a live terminal only).
+    status: Vec<String>,
+    drawn: usize,
+}
+
+/// Status lines are cut to this many characters, so that none wraps on an 80-column terminal
+/// (a wrapped line would throw the redraw's line count off).
+const STATUS_WIDTH: usize = 78;
+/// At most this many status lines; more services are counted on a last line.
+const STATUS_LINES: usize = 12;
+
+impl<W: Write> Screen<W> {
+    /// Takes the status lines off the screen (the cursor goes back to where they began).
+    fn erase(&mut self) {
+        if self.drawn > 0 {
+            let _ = write!(self.out, "\x1b[{}F\x1b[J", self.drawn);
+            self.drawn = 0;
+        }
+    }
+
+    fn draw(&mut self) {
+        for line in &self.status {
+            let _ = writeln!(self.out, "{line}");
+        }
+        self.drawn = self.status.len();
+        let _ = self.out.flush();
+    }
 }
 
 impl<W: Write> Console<W> {
     pub fn new(out: W, mode: Mode) -> Self {
         Self {
-            state: std::cell::RefCell::new(Out {
+            state: std::cell::RefCell::new(Screen {
                 out,
                 in_group: false,
+                status: Vec::new(),
+                drawn: 0,
             }),
             mode,
+            live: false,
         }
+    }
+
+    /// On a terminal (`live`, in human mode), waits show status lines redrawn in place.
+    #[must_use]
+    pub fn live(mut self, live: bool) -> Self {
+        self.live = live && self.mode == Mode::Human;
+        self
     }
 
     pub fn mode(&self) -> Mode {
         self.mode
     }
 
+    /// Whether status lines replace the lines a wait prints per change.
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    /// Shows `lines` as the status at the bottom of a live terminal, in place of the last ones
+    /// (each cut to one terminal line; nothing when not live).
+    pub fn status(&self, lines: &[String]) {
+        if !self.live {
+            return;
+        }
+        let mut shown: Vec<String> = lines
+            .iter()
+            .take(STATUS_LINES)
+            .map(|l| crate::text::shorten(&safe_line(l), STATUS_WIDTH))
+            .collect();
+        if lines.len() > STATUS_LINES {
+            shown.push(format!("... and {} more", lines.len() - STATUS_LINES));
+        }
+        let mut state = self.state.borrow_mut();
+        state.erase();
+        state.status = shown;
+        state.draw();
+    }
+
+    /// Takes the status lines away (the wait ended).
+    pub fn end_status(&self) {
+        let mut state = self.state.borrow_mut();
+        state.erase();
+        state.status.clear();
+    }
+
+    /// Writes through `f` with the status lines lifted and redrawn below what it wrote.
+    fn write(&self, f: impl FnOnce(&mut W) -> io::Result<()>) {
+        let mut state = self.state.borrow_mut();
+        state.erase();
+        let _ = f(&mut state.out);
+        if !state.status.is_empty() {
+            state.draw();
+        }
+    }
+
     /// Starts a collapsible group (a heading on a terminal). Closes an open one first.
+    /// The status lines of a wait end with its group.
     pub fn group(&self, title: &str) {
+        self.end_status();
         self.end_group();
         let title = safe_line(title);
-        let mut state = self.state.borrow_mut();
-        let _ = match self.mode {
-            Mode::Actions => writeln!(state.out, "::group::{}", escape_data(&title)),
-            Mode::Human => writeln!(state.out, "\n== {title}"),
-        };
-        state.in_group = true;
+        let mode = self.mode;
+        self.write(|out| match mode {
+            Mode::Actions => writeln!(out, "::group::{}", escape_data(&title)),
+            Mode::Human => writeln!(out, "\n== {title}"),
+        });
+        self.state.borrow_mut().in_group = true;
     }
 
     pub fn end_group(&self) {
@@ -101,10 +185,12 @@ impl<W: Write> Console<W> {
 
     /// A plain line; multi-line text prints as several safe lines.
     pub fn line(&self, text: &str) {
-        let mut state = self.state.borrow_mut();
-        for line in text.split('\n') {
-            let _ = writeln!(state.out, "{}", safe_line(line));
-        }
+        self.write(|out| {
+            for line in text.split('\n') {
+                writeln!(out, "{}", safe_line(line))?;
+            }
+            Ok(())
+        });
     }
 
     pub fn warning(&self, title: &str, message: &str) {
@@ -117,10 +203,10 @@ impl<W: Write> Console<W> {
 
     fn annotation(&self, kind: &str, title: &str, message: &str) {
         self.end_group();
-        let mut state = self.state.borrow_mut();
-        let _ = match self.mode {
+        let mode = self.mode;
+        self.write(|out| match mode {
             Mode::Actions => writeln!(
-                state.out,
+                out,
                 "::{kind} title={}::{}",
                 escape_property(title),
                 escape_data(message)
@@ -135,11 +221,11 @@ impl<W: Write> Console<W> {
                         "  ".to_string()
                     };
                     first = false;
-                    result = result.and(writeln!(state.out, "{prefix}{}", safe_line(line)));
+                    result = result.and(writeln!(out, "{prefix}{}", safe_line(line)));
                 }
                 result
             }
-        };
+        });
     }
 
     /// A block of untrusted lines (a rendered task definition, a diff). In Actions mode the block
@@ -147,18 +233,20 @@ impl<W: Write> Console<W> {
     pub fn block(&self, lines: &[String]) {
         let token = (self.mode == Mode::Actions)
             .then(|| format!("ecs-ship-{}", uuid::Uuid::new_v4().simple()));
-        let mut state = self.state.borrow_mut();
-        if let Some(token) = &token {
-            let _ = writeln!(state.out, "::stop-commands::{token}");
-        }
-        for text in lines {
-            for line in text.split('\n') {
-                let _ = writeln!(state.out, "{}", safe_line(line));
+        self.write(|out| {
+            if let Some(token) = &token {
+                writeln!(out, "::stop-commands::{token}")?;
             }
-        }
-        if let Some(token) = &token {
-            let _ = writeln!(state.out, "::{token}::");
-        }
+            for text in lines {
+                for line in text.split('\n') {
+                    writeln!(out, "{}", safe_line(line))?;
+                }
+            }
+            if let Some(token) = &token {
+                writeln!(out, "::{token}::")?;
+            }
+            Ok(())
+        });
     }
 
     /// Asks the runner to mask each value (each line of it) in everything printed from now on.
@@ -178,6 +266,7 @@ impl<W: Write> Console<W> {
 
     pub fn flush(&self) -> io::Result<()> {
         self.end_group();
+        self.end_status();
         self.state.borrow_mut().out.flush()
     }
 
@@ -238,6 +327,30 @@ mod tests {
             c.error("Deploy failed", "why\nmore");
         });
         assert_eq!(out, "\n== Render\nx\nerror: why\n  more\n");
+    }
+
+    #[test]
+    fn status_lines_are_redrawn_in_place_on_a_terminal_and_absent_elsewhere() {
+        let live = |live: bool| {
+            let console = Console::new(Vec::new(), Mode::Human).live(live);
+            console.status(&["api: running 1/2".into()]);
+            console.line("event: started");
+            console.status(&["api: running 2/2".into(), "x".repeat(200)]);
+            console.end_status();
+            console.line("done");
+            String::from_utf8(console.into_inner()).unwrap()
+        };
+        assert_eq!(live(false), "event: started\ndone\n");
+        let out = live(true);
+        assert_eq!(
+            out,
+            format!(
+                "api: running 1/2\n\x1b[1F\x1b[Jevent: started\napi: running 1/2\n\x1b[1F\x1b[Japi: running 2/2\n{}…\n\x1b[2F\x1b[Jdone\n",
+                "x".repeat(78)
+            )
+        );
+        let actions = Console::new(Vec::new(), Mode::Actions).live(true);
+        assert!(!actions.is_live(), "never in Actions mode");
     }
 
     #[test]

@@ -301,6 +301,7 @@ pub async fn watch_incoming<O: Observe, W: Write>(
         }
         if progress.iter().all(|p| p.outcome.is_some()) {
             if !open {
+                console.end_status();
                 return keys
                     .into_iter()
                     .zip(progress)
@@ -334,6 +335,16 @@ pub async fn watch_incoming<O: Observe, W: Write>(
         observer.pace.borrow_mut().polled();
         let changed = poll(&observer, &items, &mut progress, deadline, started, console).await;
         unchanged = if changed { 0 } else { unchanged + 1 };
+        if console.is_live() {
+            let watched_for = crate::text::human_duration(started.elapsed());
+            let lines: Vec<String> = items
+                .iter()
+                .zip(&progress)
+                .filter(|(_, p)| p.outcome.is_none())
+                .map(|(item, p)| p.status(item, &watched_for))
+                .collect();
+            console.status(&lines);
+        }
     }
 }
 

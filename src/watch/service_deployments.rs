@@ -168,6 +168,19 @@ impl Tracked {
         changed
     }
 
+    /// Where ECS's service deployment stands, for a status line: its stage, and the bake time
+    /// left while it bakes.
+    pub(super) fn stage_note(&self) -> Option<String> {
+        let sd = self.last.as_ref()?;
+        let stage = sd.lifecycle_stage.as_ref()?;
+        let baking =
+            *stage == LifecycleStage::BakeTime && sd.status == ServiceDeploymentStatus::InProgress;
+        Some(match self.bake_left(sd).filter(|_| baking) {
+            Some(left) => format!("{stage} {} left", human_duration(left)),
+            None => stage.to_string(),
+        })
+    }
+
     /// Bake time left: the deployment's bake time less how long it has been in `BAKE_TIME` as we
     /// saw it.
     fn bake_left(&self, sd: &ServiceDeployment) -> Option<Duration> {

@@ -11,7 +11,7 @@ use super::service_deployments::{self, Tracked};
 use super::{Cause, Limits, Observe, Outcome, Verdict, WaitUntil, Watched, assess, progress_line};
 use crate::console::Console;
 use crate::domain::deployment::{ServiceDeployment, Standing};
-use crate::domain::ecs::{ServiceState, ServiceStatus, StoppedTask};
+use crate::domain::ecs::{RolloutState, ServiceState, ServiceStatus, StoppedTask};
 use crate::domain::outcome::RollbackState;
 use crate::text::human_duration;
 
@@ -341,7 +341,10 @@ impl Progress {
         }
         let line = progress_line(&self.state, &item.target);
         if line != self.last_line {
-            console.line(&format!("{elapsed} {}: {line}", self.state.name));
+            // A live terminal shows it in the service's status line instead.
+            if !console.is_live() {
+                console.line(&format!("{elapsed} {}: {line}", self.state.name));
+            }
             self.last_line = line;
             changed = true;
         }
@@ -358,6 +361,35 @@ impl Progress {
         self.seen_events
             .extend(self.state.events.iter().map(|e| e.id.clone()));
         changed
+    }
+
+    /// The service's status line on a live terminal: where its rollout stands, ECS's stage, and
+    /// for how long it has been watched.
+    pub(super) fn status(&self, item: &Watched, watched_for: &str) -> String {
+        let mut parts = vec![match self.state.deployment(&item.target.deployment_id) {
+            Some(d) => {
+                let pending = if d.pending > 0 {
+                    format!(", {} pending", d.pending)
+                } else {
+                    String::new()
+                };
+                let failed = if d.failed_tasks > 0 {
+                    format!(", {} failed", d.failed_tasks)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{}/{} running{pending}{failed} · {}",
+                    d.running,
+                    d.desired,
+                    d.rollout_state.as_ref().map_or("-", RolloutState::as_str)
+                )
+            }
+            None => "our deployment is gone".to_string(),
+        }];
+        parts.extend(self.sd.stage_note());
+        parts.push(watched_for.to_string());
+        format!("{}: {}", self.state.name, parts.join(" · "))
     }
 
     pub(super) fn note_stopped<W: Write>(

@@ -105,6 +105,39 @@ async fn a_deploy_is_deployed_only_after_ecs_baked_it() {
     );
 }
 
+/// On a terminal, a wait of minutes is one status line per service, redrawn in place (rollout,
+/// ECS's stage and bake time left, time watched), not a line per change; events still print.
+#[tokio::test(start_paused = true)]
+async fn on_a_terminal_the_wait_is_one_status_line_redrawn_in_place() {
+    let model = Model::new(&["api"]);
+    model.strategy("api", baking(120.0));
+    let (_, report, log, _) = crate::paused::deploy_on(&model, &[("services", "api")], true).await;
+    assert_eq!(report.status, Status::Deployed, "{log}");
+    assert!(
+        log.contains("api: 2/2 running · COMPLETED · BAKE_TIME 1m 59s left · 2s\n"),
+        "{log}"
+    );
+    assert!(log.contains("\x1b[1F\x1b[J"), "redrawn in place: {log}");
+    assert!(
+        !log.contains("api: running 2/2 pending 0 rollout COMPLETED"),
+        "no line per change: {log}"
+    );
+    assert!(
+        log.ends_with("\x1b[1F\x1b[JDeployed: api\n") || log.contains("\x1b[JDeployed: api"),
+        "the status lines end with the wait: {log}"
+    );
+    let (_, _, plain, _) = {
+        let model = Model::new(&["api"]);
+        model.strategy("api", baking(120.0));
+        crate::paused::deploy_on(&model, &[("services", "api")], false).await
+    };
+    assert!(!plain.contains('\x1b'), "plain lines elsewhere: {plain}");
+    assert!(
+        plain.contains("api: running 2/2 pending 0 rollout COMPLETED"),
+        "{plain}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn an_alarm_during_bake_time_is_ecs_rollback_reported_and_not_repeated() {
     for on_failure in ["rollback", "leave"] {

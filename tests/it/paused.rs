@@ -71,11 +71,20 @@ pub(crate) async fn deploy(
     model: &Model,
     inputs: &[(&str, &str)],
 ) -> (DeployRun, Report, String, Duration) {
+    deploy_on(model, inputs, false).await
+}
+
+/// [`deploy`], its log written as to a terminal (`live`: status lines redrawn in place).
+pub(crate) async fn deploy_on(
+    model: &Model,
+    inputs: &[(&str, &str)],
+    live: bool,
+) -> (DeployRun, Report, String, Duration) {
     let req = request(inputs);
     let started = Instant::now();
     let mut log = Vec::new();
     let run = {
-        let console = Console::new(&mut log, Mode::Human);
+        let console = Console::new(&mut log, Mode::Human).live(live);
         deploy::run(
             Ok(model),
             &req,

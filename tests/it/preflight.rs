@@ -178,15 +178,32 @@ fn findings() -> [Finding; 10] {
     ]
 }
 
+/// The ten cases in three groups at once (they wait on the emulator, not the CPU), each case on a
+/// fresh emulator.
 #[test]
 fn each_finding_alone_stops_the_deploy_before_any_write() {
-    for (name, setup, inputs, problem) in findings() {
-        let em = Emulator::start(&["dev"]);
-        setup(&em);
-        let run = deploy_dev(&em, inputs);
-        eprintln!("case: {name}");
-        assert_stopped(&em, &run, &[problem]);
-    }
+    let findings = findings();
+    std::thread::scope(|scope| {
+        let groups: Vec<_> = findings
+            .chunks(4)
+            .map(|group| {
+                scope.spawn(move || {
+                    for (name, setup, inputs, problem) in group {
+                        let em = Emulator::start(&["dev"]);
+                        setup(&em);
+                        let run = deploy_dev(&em, inputs);
+                        eprintln!("case: {name}");
+                        assert_stopped(&em, &run, &[problem]);
+                    }
+                })
+            })
+            .collect();
+        for group in groups {
+            if let Err(panic) = group.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
 }
 
 /// An image the deploy did not choose (a sidecar the template keeps) is looked up in ECR too.
