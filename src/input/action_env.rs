@@ -50,7 +50,9 @@ pub fn read_inputs(
             layer.set(setting.name, Value::Text(value), Origin::Input);
         }
     }
-    // The runner passes a `with:` key action.yml does not declare too (it only warns).
+    // The runner passes a `with:` key action.yml does not declare too: it warns "Unexpected
+    // input(s)" and hands every evaluated input to the handler (actions/runner,
+    // src/Runner.Worker/ActionRunner.cs), which sets `INPUT_<NAME>` for each.
     for old in RENAMED.iter().filter(|r| settings::find(r.old).is_none()) {
         if given(old.old).is_some() {
             problems.push(Misplaced {
