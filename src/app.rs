@@ -32,6 +32,10 @@ pub fn main() -> i32 {
     if let Some(point) = env("ECS_SHIP_TEST_PANIC_AT") {
         let _ = crate::progress::PANIC_AT.set(point);
     }
+    #[cfg(debug_assertions)]
+    if env("ECS_SHIP_TEST_QUICK_RETRIES").is_some() {
+        let _ = crate::aws::QUICK_RETRIES.set(());
+    }
     let progress = Progress::default();
     install_panic_hook(
         files.clone(),

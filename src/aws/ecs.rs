@@ -66,8 +66,7 @@ pub const POLL_ATTEMPTS: u32 = 2;
 
 /// A config override with fewer attempts, for calls made in a polling loop.
 pub fn fewer_attempts(attempts: u32) -> aws_sdk_ecs::config::Builder {
-    aws_sdk_ecs::config::Builder::default()
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts))
+    aws_sdk_ecs::config::Builder::default().retry_config(super::retries(attempts))
 }
 
 fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {

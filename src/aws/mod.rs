@@ -68,7 +68,7 @@ impl Clients {
         // account) is retried with backoff; six attempts outlast a burst from a concurrent deploy.
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client())
-            .retry_config(RetryConfig::standard().with_max_attempts(6))
+            .retry_config(retries(6))
             .timeout_config(timeouts());
         if let Some(region) = region {
             loader = loader.region(Region::new(region.to_string()));
@@ -135,6 +135,24 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
 /// answer in 10 s (then retried), an operation that is not done in 40 s with its retries. A call
 /// held by a stalled network fails instead of hanging the deploy; the watcher's own deadline
 /// (`time-limit-minutes`) comes on top and always wins.
+/// Debug builds only, for the end-to-end tests: the SDK's retries back off for milliseconds,
+/// not seconds (set once by [`crate::app`] from `ECS_SHIP_TEST_QUICK_RETRIES`). The attempts
+/// and what is retried stay as they are.
+#[cfg(debug_assertions)]
+pub static QUICK_RETRIES: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+
+/// The SDK's standard retries (throttling, 5xx, transient errors) with `attempts` attempts.
+pub fn retries(attempts: u32) -> RetryConfig {
+    let config = RetryConfig::standard().with_max_attempts(attempts);
+    #[cfg(debug_assertions)]
+    if QUICK_RETRIES.get().is_some() {
+        return config
+            .with_initial_backoff(Duration::from_millis(5))
+            .with_max_backoff(Duration::from_millis(50));
+    }
+    config
+}
+
 pub fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(3))

@@ -395,8 +395,18 @@ fn a_failed_update_that_cannot_be_checked_says_the_state_is_unknown() {
 /// the update, made beside the preflight when no pre-deploy task runs) is abandoned at
 /// `time-limit-minutes`, not waited out past it: nothing is changed.
 #[test]
-fn a_stalled_read_before_any_write_ends_at_timeout_minutes() {
-    for after in [0, 1] {
+fn a_stalled_first_read_ends_at_timeout_minutes() {
+    stalled_read_before_any_write(0);
+}
+
+#[test]
+fn a_stalled_read_before_the_update_ends_at_timeout_minutes() {
+    stalled_read_before_any_write(1);
+}
+
+/// The `after`-th `DescribeServices` hangs for 25 s with a 6 s time limit.
+fn stalled_read_before_any_write(after: u32) {
+    {
         let said =
             "reading and checking the services did not finish within `time-limit-minutes` (6s)";
         let em = Emulator::start(&["dev"]);

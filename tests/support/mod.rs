@@ -693,6 +693,9 @@ impl ActionRun {
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            // The SDK's retries back off for milliseconds (debug builds): the same attempts,
+            // without the seconds of waiting a fault costs against real AWS.
+            .env("ECS_SHIP_TEST_QUICK_RETRIES", "1")
             // Nothing listens on port 9: without an emulator any AWS call fails loudly.
             .env(
                 "AWS_ENDPOINT_URL",
