@@ -167,19 +167,30 @@ pub fn add_mapping(
             .as_str()
             .and_then(|k| settings::fields(setting).iter().find(|f| f.name == k))
         else {
-            let which = key
-                .as_str()
-                .and_then(crate::text::plain_name)
-                .map_or_else(|| "a field".to_string(), |k| format!("`{k}`"));
+            let message = match key.as_str().and_then(crate::text::plain_name) {
+                Some(k) => format!("{label} has no field `{k}`"),
+                None => format!("{label} has a field that is none of its own"),
+            };
             problems.push(Misplaced {
-                message: format!("{label} has no field {which}"),
+                message,
                 hint: Some(format!("its fields are {}", field_names(setting))),
             });
             continue;
         };
+        let value = Value::Yaml(value.clone());
+        if value.text().is_none() {
+            problems.push(Misplaced {
+                message: format!(
+                    "{} is not a single value",
+                    origin.label(&format!("{}.{}", setting.name, field.name))
+                ),
+                hint: Some(format!("`{}`: {}", field.name, field.help)),
+            });
+            continue;
+        }
         layer.set(
             format!("{}.{}", setting.name, field.name),
-            Value::Yaml(value.clone()),
+            value,
             origin.clone(),
         );
     }
@@ -373,6 +384,25 @@ mod tests {
             problems[0].message,
             "`defaults.deployment` in config file `f.yml` has no field `stratgy`"
         );
+        let mut problems = Vec::new();
+        let mut layer = Layer::default();
+        let settings = settings::find("task-settings").unwrap();
+        add_mapping_text(
+            &mut layer,
+            settings,
+            "cpu: {a: 1}\n\"x\\u001b\": 1",
+            &Origin::Cli,
+            &mut problems,
+        );
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`cpu` in `--task-settings` is not a single value",
+                "`--task-settings` has a field that is none of its own"
+            ]
+        );
+        assert!(layer.get("task-settings.cpu").is_none());
         assert_eq!(
             Origin::Cli.label("deployment.strategy"),
             "`strategy` in `--deployment`"
