@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use crate::error::UserError;
-use crate::input::layers::{Layer, Misplaced, Origin, Value, add_mapping_text};
+use crate::input::layers::{Layer, Origin, Value, add_mapping_text};
 use crate::input::settings::{self, Kind, RENAMED};
 
 /// The input that picks the command in Actions mode (the CLI uses subcommands instead).
@@ -26,7 +26,7 @@ pub fn input_variable(name: &str) -> String {
 /// are ignored.
 pub fn read_inputs(
     env: impl Fn(&str) -> Option<String>,
-) -> Result<(String, Layer, Vec<Misplaced>), UserError> {
+) -> Result<(String, Layer, Vec<UserError>), UserError> {
     let given = |name: &str| env(&input_variable(name)).filter(|v| !v.trim().is_empty());
     let command = given(COMMAND_INPUT).map_or_else(|| "deploy".into(), |c| c.trim().to_string());
     if !crate::input::cli::COMMANDS
@@ -55,10 +55,10 @@ pub fn read_inputs(
     // src/Runner.Worker/ActionRunner.cs), which sets `INPUT_<NAME>` for each.
     for old in RENAMED.iter().filter(|r| settings::find(r.old).is_none()) {
         if given(old.old).is_some() {
-            problems.push(Misplaced {
-                message: format!("input `{}` was renamed", old.old),
-                hint: Some(format!("use {}", old.instead)),
-            });
+            problems.push(
+                UserError::new(format!("input `{}` was renamed", old.old))
+                    .hint(format!("use {}", old.instead)),
+            );
         }
     }
     for setting in settings::SETTINGS
@@ -66,16 +66,16 @@ pub fn read_inputs(
         .filter(|s| !s.places.action && s.places.file)
     {
         if given(setting.name).is_some() {
-            problems.push(Misplaced {
-                message: format!(
+            problems.push(
+                UserError::new(format!(
                     "input `{}` is set once per repository, in the config file, not by a step",
                     setting.name
-                ),
-                hint: Some(format!(
+                ))
+                .hint(format!(
                     "set `{}` under `defaults` (or an environment) of the file `config` names",
                     setting.name
                 )),
-            });
+            );
         }
     }
     Ok((command, layer, problems))

@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 
 use clap::{Arg, ArgAction, ArgMatches};
 
-use crate::input::layers::{Layer, Misplaced, Origin, Value, add_mapping_text};
+use crate::error::UserError;
+use crate::input::layers::{Layer, Origin, Value, add_mapping_text};
 use crate::input::settings::{self, Kind, RENAMED, Setting};
 
 /// The exact text that confirms a production deploy.
@@ -143,7 +144,7 @@ fn first_sentence(text: &str) -> &str {
 
 /// The command line, read: the command's name and what it gives. Usage errors (an unknown option,
 /// `--help`) are clap's own, printed by clap, and exit.
-pub fn read(args: Vec<OsString>) -> (String, Layer, Vec<Misplaced>) {
+pub fn read(args: Vec<OsString>) -> (String, Layer, Vec<UserError>) {
     let matches = command().get_matches_from(args);
     let (name, sub) = matches.subcommand().expect("a subcommand is required");
     let (layer, problems) = layer(name, sub);
@@ -151,7 +152,7 @@ pub fn read(args: Vec<OsString>) -> (String, Layer, Vec<Misplaced>) {
 }
 
 /// What a subcommand's options give.
-fn layer(command: &str, matches: &ArgMatches) -> (Layer, Vec<Misplaced>) {
+fn layer(command: &str, matches: &ArgMatches) -> (Layer, Vec<UserError>) {
     let mut layer = Layer::default();
     let mut problems = Vec::new();
     for setting in settings::of(command).filter(|s| s.places.cli && s.name != "command") {
@@ -166,10 +167,10 @@ fn layer(command: &str, matches: &ArgMatches) -> (Layer, Vec<Misplaced>) {
     }
     for old in RENAMED {
         if settings::find(old.old).is_none() && matches.contains_id(old.old) {
-            problems.push(Misplaced {
-                message: format!("`--{}` was renamed", old.old),
-                hint: Some(format!("use {}", old.instead)),
-            });
+            problems.push(
+                UserError::new(format!("`--{}` was renamed", old.old))
+                    .hint(format!("use {}", old.instead)),
+            );
         }
     }
     (layer, problems)
@@ -201,7 +202,7 @@ pub(crate) fn test_deploy_args(image_tag: &str) -> crate::input::args::DeployArg
 mod tests {
     use super::*;
 
-    fn parse(given: &[&str]) -> (String, Layer, Vec<Misplaced>) {
+    fn parse(given: &[&str]) -> (String, Layer, Vec<UserError>) {
         let mut line = vec!["ecs-ship"];
         line.extend_from_slice(given);
         read(line.into_iter().map(OsString::from).collect())

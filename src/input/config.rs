@@ -27,7 +27,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_yaml::Value as Yaml;
 
 use crate::error::UserError;
-use crate::input::layers::{Layer, Misplaced, Origin, Value, add_mapping};
+use crate::input::layers::{Layer, Origin, Value, add_mapping};
 use crate::input::maps::{OneOrMany, Pairs, YamlScalar};
 use crate::input::predeploy::PreDeployInput;
 use crate::input::services::OneOrList;
@@ -164,7 +164,7 @@ impl Section {
 
     /// The section as a layer, given from `origin`; problems (unknown keys, mappings that are
     /// not) added to `problems`.
-    fn layer(&self, origin: &Origin, problems: &mut Vec<Misplaced>) -> Layer {
+    fn layer(&self, origin: &Origin, problems: &mut Vec<UserError>) -> Layer {
         let mut layer = Layer::default();
         for key in &self.unknown {
             problems.push(unknown_key(key, origin));
@@ -185,34 +185,23 @@ impl Section {
 }
 
 /// A key the file may not hold: renamed, a step's own choice, or no setting at all.
-fn unknown_key(key: &str, origin: &Origin) -> Misplaced {
+fn unknown_key(key: &str, origin: &Origin) -> UserError {
     let label = origin.label(key);
-    let name = key;
-    if let Some(renamed) = settings::renamed(name) {
-        return Misplaced {
-            message: format!("{label} was renamed"),
-            hint: Some(format!("use {}", renamed.instead)),
-        };
+    if let Some(renamed) = settings::renamed(key) {
+        return UserError::new(format!("{label} was renamed"))
+            .hint(format!("use {}", renamed.instead));
     }
-    if settings::find(name).is_some() {
-        return Misplaced {
-            message: format!("{label} cannot be set in the config file: it is a step's own choice"),
-            hint: Some(format!(
-                "give it as the step's input `{name}` (on the command line, `--{name}`)"
-            )),
-        };
+    if settings::find(key).is_some() {
+        return UserError::new(format!(
+            "{label} cannot be set in the config file: it is a step's own choice"
+        ))
+        .hint(format!(
+            "give it as the step's input `{key}` (on the command line, `--{key}`)"
+        ));
     }
-    Misplaced {
-        message: format!("{label} is not a setting"),
-        hint: Some(format!(
-            "an environment takes {}",
-            file_keys()
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
+    let keys: Vec<String> = file_keys().iter().map(|k| format!("`{k}`")).collect();
+    UserError::new(format!("{label} is not a setting"))
+        .hint(format!("an environment takes {}", keys.join(", ")))
 }
 
 /// The whole file.
@@ -245,7 +234,7 @@ pub fn load(
     workspace: Option<&str>,
     environment: &str,
     given_production: Option<&str>,
-    problems: &mut Vec<Misplaced>,
+    problems: &mut Vec<UserError>,
 ) -> Result<Loaded, UserError> {
     let text = Workspace::resolve(workspace)?.read("config", path)?;
     let file = parse(&text).map_err(|why| {

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde_yaml::Value as Yaml;
 
+use crate::error::UserError;
 use crate::input::predeploy::PreDeployInput;
 use crate::input::services::ServiceSpec;
 use crate::input::settings::{self, Kind, Setting};
@@ -126,18 +127,6 @@ impl Layer {
     pub fn get(&self, key: &str) -> Option<&Given> {
         self.0.get(key)
     }
-
-    pub fn remove(&mut self, key: &str) -> Option<Given> {
-        self.0.remove(key)
-    }
-}
-
-/// A problem with how a setting was given, before its value is looked at: an unknown or renamed
-/// name, a setting given where it may not be, a mapping that is not one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Misplaced {
-    pub message: String,
-    pub hint: Option<String>,
 }
 
 /// Adds mapping setting `setting`'s fields, given as `yaml` from `origin`, to `layer`; unknown
@@ -147,18 +136,17 @@ pub fn add_mapping(
     setting: &Setting,
     yaml: &Yaml,
     origin: &Origin,
-    problems: &mut Vec<Misplaced>,
+    problems: &mut Vec<UserError>,
 ) {
     let label = origin.label(setting.name);
     let Yaml::Mapping(mapping) = yaml else {
         if !yaml.is_null() {
-            problems.push(Misplaced {
-                message: format!("{label} is not a mapping"),
-                hint: Some(format!(
+            problems.push(
+                UserError::new(format!("{label} is not a mapping")).hint(format!(
                     "write it as YAML `field: value` lines; its fields are {}",
                     field_names(setting)
                 )),
-            });
+            );
         }
         return;
     };
@@ -171,21 +159,20 @@ pub fn add_mapping(
                 Some(k) => format!("{label} has no field `{k}`"),
                 None => format!("{label} has a field that is none of its own"),
             };
-            problems.push(Misplaced {
-                message,
-                hint: Some(format!("its fields are {}", field_names(setting))),
-            });
+            problems.push(
+                UserError::new(message).hint(format!("its fields are {}", field_names(setting))),
+            );
             continue;
         };
         let value = Value::Yaml(value.clone());
         if value.text().is_none() {
-            problems.push(Misplaced {
-                message: format!(
+            problems.push(
+                UserError::new(format!(
                     "{} is not a single value",
                     origin.label(&format!("{}.{}", setting.name, field.name))
-                ),
-                hint: Some(format!("`{}`: {}", field.name, field.help)),
-            });
+                ))
+                .hint(format!("`{}`: {}", field.name, field.help)),
+            );
             continue;
         }
         layer.set(
@@ -202,21 +189,21 @@ pub fn add_mapping_text(
     setting: &Setting,
     text: &str,
     origin: &Origin,
-    problems: &mut Vec<Misplaced>,
+    problems: &mut Vec<UserError>,
 ) {
     match serde_yaml::from_str::<Yaml>(text) {
         Ok(yaml) => add_mapping(layer, setting, &yaml, origin, problems),
-        Err(err) => problems.push(Misplaced {
-            message: format!(
+        Err(err) => problems.push(
+            UserError::new(format!(
                 "{} is not a YAML mapping: {}",
                 origin.label(setting.name),
                 crate::input::parse_error::yaml(&err)
-            ),
-            hint: Some(format!(
+            ))
+            .hint(format!(
                 "write it as `field: value` lines (or `{{field: value, ...}}`); its fields are {}",
                 field_names(setting)
             )),
-        }),
+        ),
     }
 }
 
@@ -293,12 +280,6 @@ impl Resolved {
             }
         }
         origins
-    }
-
-    /// Takes `key` out (a setting the command does not use after all).
-    pub fn remove(&mut self, key: &str) {
-        self.values.remove(key);
-        self.maps.remove(key);
     }
 }
 

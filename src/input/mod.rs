@@ -26,7 +26,7 @@ pub mod workspace;
 use crate::error::UserError;
 use crate::text::split_list;
 use args::{ContinueArgs, DeployArgs, RollbackArgs, TargetArgs};
-use layers::{Layer, Misplaced, Resolved, Value, resolve};
+use layers::{Layer, Resolved, Value, resolve};
 use predeploy::PreDeployInput;
 use services::ServiceSpec;
 use template::Template;
@@ -55,7 +55,7 @@ pub struct Step {
     pub command: String,
     pub layer: Layer,
     /// Names given that are not settings here (renamed, or set once per repository).
-    pub problems: Vec<Misplaced>,
+    pub problems: Vec<UserError>,
     /// Where files are read from: `GITHUB_WORKSPACE` in Actions, `--workspace` on the CLI.
     pub workspace: Option<String>,
 }
@@ -144,16 +144,7 @@ pub fn load(step: Step) -> Result<Inputs, UserError> {
     let resolved = resolve(&[&layer, &own, &defaults]);
     let (service, services) = services_of(&resolved);
     let mut target = target_args(&resolved, workspace, service);
-    target.problems = problems
-        .into_iter()
-        .map(|p| {
-            let err = UserError::new(p.message);
-            match p.hint {
-                Some(hint) => err.hint(hint),
-                None => err,
-            }
-        })
-        .collect();
+    target.problems = problems;
     if let Some(loaded) = loaded {
         target.production_from_config = loaded.production;
         target.listed_production = loaded.listed;
