@@ -23,16 +23,69 @@ use crate::error::UserError;
 
 pub use crate::domain::ecs::DeploymentSettings;
 
-/// An AWS error as we report it, with AWS's error code and whether trying again can help.
+/// What kind of failure an AWS error is, decided once where the error is made (from AWS's error
+/// code and message, or from how the call failed): the stages branch on this, never on codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// AWS is rate-limiting the caller: try again later.
+    Throttled,
+    /// The caller may not do this (IAM, a resource policy).
+    Denied,
+    /// What was named does not exist.
+    NotFound,
+    /// Another change to the same thing is under way (a concurrent registration).
+    Conflict,
+    /// A 5xx, a timeout, a lost connection: the same call may work later.
+    Transient,
+    /// AWS refused the request as it was made.
+    Invalid,
+    /// An error code not known here.
+    Unknown,
+}
+
+impl ErrorKind {
+    /// The kind of AWS's error `code` (with its `message`, which tells ECS's
+    /// `ClientException`s apart).
+    pub fn of(code: &str, message: &str) -> Self {
+        match code {
+            c if THROTTLING_CODES.contains(&c) => Self::Throttled,
+            c if TRANSIENT_CODES.contains(&c) => Self::Transient,
+            c if c.starts_with("AccessDenied") || c == "UnauthorizedOperation" => Self::Denied,
+            c if c.ends_with("NotFoundException")
+                || c.ends_with("NotFound")
+                || c == "NoSuchEntity" =>
+            {
+                Self::NotFound
+            }
+            "ClientException" if message.contains("Too many concurrent attempts") => Self::Conflict,
+            c if c.contains("Conflict") || c.starts_with("ConcurrentModification") => {
+                Self::Conflict
+            }
+            c if c.starts_with("Invalid")
+                || c.contains("Validation")
+                || c == "ClientException"
+                || c == "MalformedPolicyDocument" =>
+            {
+                Self::Invalid
+            }
+            _ => Self::Unknown,
+        }
+    }
+
+    /// Whether trying the same call again can help.
+    pub fn transient(self) -> bool {
+        matches!(self, Self::Throttled | Self::Transient)
+    }
+}
+
+/// An AWS error as we report it, with AWS's error code and what kind of failure it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsError {
     /// AWS's error code (`ServiceNotFoundException`); `None` for a timeout or a lost connection.
     pub code: Option<String>,
     /// `Code: message` for a service error, else the cause chain (timeouts, connections).
     pub text: String,
-    /// A service error that retrying will not change (access denied, a bad parameter): as
-    /// opposed to throttling, 5xx answers, timeouts and dropped connections.
-    pub permanent: bool,
+    pub kind: ErrorKind,
 }
 
 impl AwsError {
@@ -41,7 +94,21 @@ impl AwsError {
         Self {
             code: Some(code.to_string()),
             text: format!("{code}: {message}"),
-            permanent: !TRANSIENT_CODES.contains(&code),
+            kind: ErrorKind::of(code, message),
+        }
+    }
+
+    /// A call that got no answer of AWS's own (a timeout, a connection that failed, a body that
+    /// is not AWS's): `permanent` when trying again cannot change it (a 4xx).
+    pub fn unanswered(text: String, permanent: bool) -> Self {
+        Self {
+            code: None,
+            text,
+            kind: if permanent {
+                ErrorKind::Invalid
+            } else {
+                ErrorKind::Transient
+            },
         }
     }
 }
@@ -54,12 +121,16 @@ impl std::fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
-/// Error codes that say "try again later".
-pub const TRANSIENT_CODES: &[&str] = &[
+/// Error codes that say "slow down".
+const THROTTLING_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
     "RequestLimitExceeded",
     "TooManyRequestsException",
+];
+
+/// Error codes that say "try again later".
+const TRANSIENT_CODES: &[&str] = &[
     "ServerException",
     "InternalFailure",
     "InternalServerError",
@@ -70,29 +141,36 @@ pub const TRANSIENT_CODES: &[&str] = &[
     "RequestTimeoutException",
 ];
 
+/// The kind of the AWS error anywhere in an error's chain; `None` when it is not an AWS error.
+pub fn kind(err: &anyhow::Error) -> Option<ErrorKind> {
+    aws_error(err).map(|e| e.kind)
+}
+
 /// Whether an error (anywhere in its chain) is an AWS error that retrying will not change.
 pub fn is_permanent(err: &anyhow::Error) -> bool {
-    aws_error(err).is_some_and(|e| e.permanent)
+    kind(err).is_some_and(|k| !k.transient())
 }
 
 /// Whether an error (anywhere in its chain) is an AWS error that trying again may change
 /// (throttling, a 5xx, a timeout, a lost connection).
 pub fn is_transient(err: &anyhow::Error) -> bool {
-    aws_error(err).is_some_and(|e| !e.permanent)
-}
-
-/// Whether an error (anywhere in its chain) is AWS's error `code`.
-pub fn has_code(err: &anyhow::Error, code: &str) -> bool {
-    aws_error(err).is_some_and(|e| e.code.as_deref() == Some(code))
+    kind(err).is_some_and(ErrorKind::transient)
 }
 
 /// Whether an error (anywhere in its chain) is AWS saying the caller may not do this.
 pub fn is_denied(err: &anyhow::Error) -> bool {
-    aws_error(err).is_some_and(|e| {
-        e.code
-            .as_deref()
-            .is_some_and(|code| code.starts_with("AccessDenied") || code == "UnauthorizedOperation")
-    })
+    kind(err) == Some(ErrorKind::Denied)
+}
+
+/// Whether an error (anywhere in its chain) is AWS saying what was named does not exist.
+pub fn is_not_found(err: &anyhow::Error) -> bool {
+    kind(err) == Some(ErrorKind::NotFound)
+}
+
+/// Whether an ECR image lookup failed because the repository itself does not exist (rather
+/// than the image in it).
+pub fn is_missing_repository(err: &anyhow::Error) -> bool {
+    aws_error(err).is_some_and(|e| e.code.as_deref() == Some("RepositoryNotFoundException"))
 }
 
 fn aws_error(err: &anyhow::Error) -> Option<&AwsError> {
@@ -532,7 +610,7 @@ pub async fn describe_active<C: Cloud>(
 
 /// A `DescribeServices` error, as a user error when the cluster does not exist.
 pub fn cluster_not_found(err: anyhow::Error, cluster: &str) -> anyhow::Error {
-    if has_code(&err, "ClusterNotFoundException") {
+    if is_not_found(&err) {
         UserError::new(format!("cluster `{cluster}` was not found"))
             .hint("check input `cluster` (or SSM `cluster-name`) and the region")
             .into()
@@ -656,5 +734,55 @@ async fn confirmed<C: Cloud>(
         Err(read) => Err(error.context(format!(
             "and the service deployment could not be read to tell whether it happened ({read:#})"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_is_one_kind_decided_where_it_is_made() {
+        for (code, message, kind) in [
+            ("ThrottlingException", "Rate exceeded", ErrorKind::Throttled),
+            ("TooManyRequestsException", "", ErrorKind::Throttled),
+            (
+                "ServerException",
+                "Service Unavailable",
+                ErrorKind::Transient,
+            ),
+            ("AccessDeniedException", "not authorized", ErrorKind::Denied),
+            ("AccessDenied", "", ErrorKind::Denied),
+            ("UnauthorizedOperation", "", ErrorKind::Denied),
+            ("ImageNotFoundException", "", ErrorKind::NotFound),
+            ("RepositoryNotFoundException", "", ErrorKind::NotFound),
+            ("ResourceNotFoundException", "", ErrorKind::NotFound),
+            ("ClusterNotFoundException", "", ErrorKind::NotFound),
+            ("ParameterNotFound", "", ErrorKind::NotFound),
+            ("NoSuchEntity", "", ErrorKind::NotFound),
+            (
+                "ClientException",
+                "Too many concurrent attempts to create a new revision of the specified family.",
+                ErrorKind::Conflict,
+            ),
+            (
+                "ClientException",
+                "TaskDefinition is inactive",
+                ErrorKind::Invalid,
+            ),
+            ("InvalidParameterException", "", ErrorKind::Invalid),
+            ("ValidationException", "", ErrorKind::Invalid),
+            ("SomethingNew", "", ErrorKind::Unknown),
+        ] {
+            assert_eq!(ErrorKind::of(code, message), kind, "{code}: {message}");
+        }
+        let err = anyhow::Error::new(AwsError::service("ThrottlingException", "slow down"))
+            .context("registering");
+        assert!(is_transient(&err) && !is_permanent(&err) && !is_denied(&err));
+        let err = anyhow::Error::new(AwsError::service("RepositoryNotFoundException", "x"));
+        assert!(is_not_found(&err) && is_missing_repository(&err));
+        let err = anyhow::Error::new(AwsError::unanswered("a reset connection".into(), false));
+        assert_eq!(kind(&err), Some(ErrorKind::Transient));
+        assert_eq!(kind(&anyhow::anyhow!("not AWS")), None);
     }
 }

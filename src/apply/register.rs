@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::cloud::{Cloud, has_code, is_transient};
+use crate::cloud::{Cloud, ErrorKind};
 use crate::domain::ecs::short_task_definition;
 use crate::progress::Progress;
 use crate::text::human_duration;
@@ -212,10 +212,7 @@ fn past_deadline(started: Instant, tries: u32, deadline: Instant) -> anyhow::Err
 /// Whether trying again may help: AWS throttling, a concurrent registration into the family, or
 /// an answer that did not come (a 5xx, a timeout); not a refusal.
 fn try_again(err: &anyhow::Error) -> bool {
-    has_code(err, "ThrottlingException")
-        || (has_code(err, "ClientException")
-            && format!("{err:#}").contains("Too many concurrent attempts"))
-        || is_transient(err)
+    crate::cloud::kind(err).is_some_and(|k| k.transient() || k == ErrorKind::Conflict)
 }
 
 /// The pause before try `n` (1, 2, …): "equal jitter" on 0.5 s doubling up to [`MAX_PAUSE`], so

@@ -165,7 +165,7 @@ async fn read_one<C: Cloud>(
     {
         Ok(lines) if lines.is_empty() => log.unread = Some("its log stream is empty".into()),
         Ok(lines) => log.lines = lines,
-        Err(err) if cloud::has_code(&err, "ResourceNotFoundException") => {
+        Err(err) if cloud::is_not_found(&err) => {
             log.unread = Some(
                 "its log stream does not exist (the container may have written nothing)".into(),
             );

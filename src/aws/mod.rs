@@ -273,11 +273,7 @@ where
         }
         _ => (error_text(&err), false),
     };
-    anyhow::Error::new(AwsError {
-        code: None,
-        text,
-        permanent,
-    })
+    anyhow::Error::new(AwsError::unanswered(text, permanent))
 }
 
 #[cfg(test)]

@@ -642,15 +642,14 @@ async fn find_image<C: Cloud>(
         Wanted::Digest(digest) => format!("digest `{digest}`"),
     };
     let name = &repository.name;
-    let missing = cloud::has_code(&err, "ImageNotFoundException")
-        || cloud::has_code(&err, "RepositoryNotFoundException");
+    let missing = cloud::is_not_found(&err);
     if missing
         && let Ok(rules) = cloud.pull_through_rules(repository).await
         && let Some(rule) = rules.into_iter().find(|r| r.covers(name))
     {
         return Ok(Looked::NotCachedYet(rule));
     }
-    if cloud::has_code(&err, "ImageNotFoundException") {
+    if missing && !cloud::is_missing_repository(&err) {
         let recent = cloud.recent_tags(repository, 5).await.unwrap_or_default();
         let hint = if recent.is_empty() {
             "the repository has no tagged images; push the image before deploying".to_string()
@@ -670,7 +669,7 @@ async fn find_image<C: Cloud>(
         .hint(hint)
         .into());
     }
-    if cloud::has_code(&err, "RepositoryNotFoundException") {
+    if cloud::is_missing_repository(&err) {
         return Err(UserError::new(format!("ECR repository `{name}`{whose} was not found"))
             .hint("check input `repository` (or SSM `repository-uri`), the account and the region")
             .into());

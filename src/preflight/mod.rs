@@ -622,8 +622,7 @@ fn unread(what: &str, permission: &str, err: &anyhow::Error) -> String {
 }
 
 fn is_missing_image(err: &anyhow::Error) -> bool {
-    cloud::has_code(err, "ImageNotFoundException")
-        || cloud::has_code(err, "RepositoryNotFoundException")
+    cloud::is_not_found(err)
 }
 
 /// A reference as we may print it: ARNs and `/paths` are names; anything else may be a value
@@ -749,7 +748,7 @@ fn judge_secret(
     report.checks += 1;
     let secret = match answer {
         Ok(secret) => secret,
-        Err(err) if cloud::has_code(&err, "ResourceNotFoundException") => {
+        Err(err) if cloud::is_not_found(&err) => {
             report.problem(format!(
                 "Secrets Manager secret `{arn}` ({}) does not exist",
                 used.place()
@@ -811,7 +810,7 @@ fn judge_role(
     report.checks += 1;
     let info = match answer {
         Ok(info) => info,
-        Err(err) if cloud::has_code(&err, "NoSuchEntity") => {
+        Err(err) if cloud::is_not_found(&err) => {
             report.problem(format!("{kind} `{name}` does not exist"));
             return;
         }
