@@ -28,6 +28,12 @@ const SHARED: [&str; 6] = ["error", "text", "console", "domain", "progress", "cl
 /// requests only.
 const EDGES: [&str; 3] = ["aws", "github", "runner"];
 
+/// The stages that only read (AWS reads, the wait): they may not import a stage that writes.
+const READS: [&str; 3] = ["gather", "preflight", "watch"];
+
+/// The stages that write to AWS.
+const WRITES: [&str; 1] = ["apply"];
+
 /// Which edges a stage may use: the pipeline reports to GitHub.
 const STAGE_EDGES: [(&str, &str); 1] = [("deploy", "github")];
 
@@ -143,6 +149,9 @@ fn forbidden(from: &str, to: &str) -> Option<String> {
         return (!STAGE_EDGES.contains(&(from, to)))
             .then(|| format!("the stage `{from}` uses the edge `{to}`"));
     }
+    if READS.contains(&from) && WRITES.contains(&to) {
+        return Some(format!("`{from}` reads, and imports `{to}`, which writes"));
+    }
     match (rank(from), rank(to)) {
         (Some(f), Some(t)) if t < f => None,
         (Some(_), Some(_)) => Some(format!("`{from}` imports `{to}`, a later stage")),
@@ -218,7 +227,12 @@ fn the_checker_sees_imports_and_cycles() {
         ["deploy", "plan", "rollback"].map(String::from).into()
     );
     assert!(forbidden("apply", "watch").is_some());
-    assert!(forbidden("watch", "apply").is_none());
+    assert!(
+        forbidden("watch", "apply").is_some(),
+        "a read imports a write"
+    );
+    assert!(forbidden("watch", "preflight").is_none());
+    assert!(forbidden("deploy", "apply").is_none());
     assert!(forbidden("domain", "request").is_some());
     assert!(forbidden("github", "report").is_some());
     let graph: BTreeMap<String, BTreeSet<String>> = [

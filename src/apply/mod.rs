@@ -12,7 +12,6 @@ pub mod predeploy;
 pub mod record;
 pub mod register;
 mod ship;
-pub mod task_logs;
 mod update;
 
 pub use ship::{BURST, Shipped, Shipping, ToWatch, ship_all};

@@ -116,7 +116,8 @@ pub async fn run_planned<C: Cloud, W: Write>(
         ));
         if let Some(stopped) = &result.task {
             let output =
-                super::task_logs::read(cloud, std::slice::from_ref(stopped), pre.log_lines).await;
+                crate::gather::task_logs::read(cloud, std::slice::from_ref(stopped), pre.log_lines)
+                    .await;
             result.output = Some(output);
             note(progress, &result);
         }

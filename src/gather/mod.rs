@@ -5,6 +5,7 @@
 //! from the live task definition's container image, in which case the image check follows it.
 
 pub mod resolve;
+pub mod task_logs;
 
 use anyhow::Context;
 use futures::future::try_join_all;

@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 
-use crate::apply::task_logs;
 use crate::cloud::Cloud;
 use crate::domain::ecs::{ServiceEvent, ServiceState, StoppedTask, TargetHealth};
 use crate::domain::outcome::TaskLogs;
+use crate::gather::task_logs;
 use crate::watch::{Outcome, Verdict};
 
 /// At most this many target groups are read.

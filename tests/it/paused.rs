@@ -646,7 +646,7 @@ async fn a_stalled_log_read_does_not_hold_the_rollback() {
     let (stalled, stalled_took, report) = rollback_at(true).await;
     assert_eq!(stalled, quick, "the rollback starts at the same moment");
     assert!(
-        stalled_took <= quick_took + ecs_ship::apply::task_logs::READ_WITHIN,
+        stalled_took <= quick_took + ecs_ship::gather::task_logs::READ_WITHIN,
         "{stalled_took:?} vs {quick_took:?}"
     );
     assert!(

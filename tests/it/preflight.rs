@@ -758,8 +758,8 @@ mod stalls {
         model.hang_next("GetLogEvents");
         let started = Instant::now();
         let tasks = [task("newer"), task("older")];
-        let read = ecs_ship::apply::task_logs::read(&model, &tasks, 30).await;
-        assert_eq!(started.elapsed(), ecs_ship::apply::task_logs::READ_WITHIN);
+        let read = ecs_ship::gather::task_logs::read(&model, &tasks, 30).await;
+        assert_eq!(started.elapsed(), ecs_ship::gather::task_logs::READ_WITHIN);
         let shown: Vec<(&str, Option<&str>, Vec<&str>)> = read
             .logs
             .iter()
