@@ -242,3 +242,75 @@ fn the_checker_sees_imports_and_cycles() {
     .into();
     assert_eq!(cycle(&graph, "a").unwrap(), ["a", "b", "a"]);
 }
+
+/// Within each folder, which of its files (by name) each file imports: `super::name`, or
+/// `crate::folder::name`.
+fn file_graphs() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut graphs: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).expect("under src/");
+        let Some(folder) = relative.parent().filter(|p| !p.as_os_str().is_empty()) else {
+            continue;
+        };
+        let stem = relative.file_stem().unwrap().to_string_lossy().to_string();
+        if stem == "mod" || stem.ends_with("_tests") || stem == "tests" {
+            continue;
+        }
+        let folder = folder.to_string_lossy().replace('/', "::");
+        let siblings: BTreeSet<String> = std::fs::read_dir(file.parent().unwrap())
+            .unwrap()
+            .filter_map(|e| {
+                let path = e.unwrap().path();
+                (path.extension().is_some_and(|x| x == "rs") || path.is_dir())
+                    .then(|| path.file_stem().unwrap().to_string_lossy().to_string())
+            })
+            .filter(|s| s != "mod" && s != &stem)
+            .collect();
+        let code = code(&std::fs::read_to_string(file).unwrap());
+        let mut uses = BTreeSet::new();
+        for prefix in ["super::".to_string(), format!("crate::{folder}::")] {
+            for (at, _) in code.match_indices(&prefix) {
+                let rest = &code[at + prefix.len()..];
+                let names: Vec<String> = match rest.strip_prefix('{') {
+                    Some(group) => group
+                        .split('}')
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .map(|item| item.trim().split("::").next().unwrap_or("").to_string())
+                        .collect(),
+                    None => vec![
+                        rest.chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect(),
+                    ],
+                };
+                uses.extend(names.into_iter().filter(|n| siblings.contains(n)));
+            }
+        }
+        graphs.entry(folder).or_default().insert(stem, uses);
+    }
+    graphs
+}
+
+#[test]
+fn no_two_files_of_a_folder_import_each_other_round() {
+    let mut cycles = Vec::new();
+    for (folder, graph) in file_graphs() {
+        for file in graph.keys() {
+            if let Some(found) = cycle(&graph, file) {
+                cycles.push(format!("{folder}: {}", found.join(" → ")));
+            }
+        }
+    }
+    assert!(cycles.is_empty(), "{}", cycles.join("\n"));
+    let graphs = file_graphs();
+    assert!(
+        graphs["report"]["summary"].contains("sections"),
+        "the checker sees a folder's imports: {:?}",
+        graphs["report"]["summary"]
+    );
+}

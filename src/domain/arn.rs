@@ -67,9 +67,9 @@ pub fn is_task_definition_ref(text: &str) -> bool {
     // Revisions count from 1 (`family:0` names none); an ARN may leave the revision out.
     match name.rsplit_once(':') {
         Some((family, revision)) => {
-            super::ecs::is_ecs_name(family) && revision.parse::<u32>().is_ok_and(|n| n >= 1)
+            super::names::is_ecs_name(family) && revision.parse::<u32>().is_ok_and(|n| n >= 1)
         }
-        None => text.starts_with("arn:") && super::ecs::is_ecs_name(name),
+        None => text.starts_with("arn:") && super::names::is_ecs_name(name),
     }
 }
 
@@ -163,7 +163,7 @@ impl ServiceDeploymentArn {
         let [cluster, service, id] = path[..] else {
             return None;
         };
-        let name = |s: &str| super::ecs::is_ecs_name(s);
+        let name = |s: &str| super::names::is_ecs_name(s);
         let ok = arn == "arn"
             && ["aws", "aws-cn", "aws-us-gov"].contains(&partition)
             && !region.is_empty()

@@ -5,29 +5,6 @@ use serde::Serialize;
 pub use super::arn::short_task_definition;
 pub use super::states::{DeploymentStatus, RolloutState, ServiceStatus, StopCode, TaskStatus};
 
-/// An ECS name (cluster, service, family, container): 1 to 255 letters, digits, `-` and `_`.
-pub fn is_ecs_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 255
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// A container environment variable or secret name, as ECS takes it.
-pub fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
-/// A deploy environment name (the `environment` input, a GitHub environment).
-pub fn is_environment_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && name.len() <= 64
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
 /// A resource tag.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Tag {

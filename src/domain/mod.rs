@@ -5,6 +5,7 @@ pub mod arn;
 pub mod deployment;
 pub mod ecs;
 pub mod image;
+pub mod names;
 pub mod outcome;
 pub mod states;
 pub mod taskdef;

@@ -36,7 +36,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<(String, String)>, UserError>
             return Err(bad("is not `NAME=value`"));
         };
         let name = name.trim_end();
-        if !crate::domain::ecs::is_env_name(name) {
+        if !crate::domain::names::is_env_name(name) {
             return Err(bad(
                 "does not start with a variable name (letters, digits, `_`, `.`, `-`; not a digit first)",
             ));

@@ -125,7 +125,7 @@ pub fn load(step: Step) -> Result<Inputs, UserError> {
     } = step;
     let environment = text(&layer, "environment")
         .map(|e| e.trim().to_string())
-        .filter(|e| crate::domain::ecs::is_environment_name(e));
+        .filter(|e| crate::domain::names::is_environment_name(e));
     let loaded = match (text(&layer, "config"), environment) {
         (Some(path), Some(environment)) => Some(config::load(
             path.trim(),

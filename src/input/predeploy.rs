@@ -18,7 +18,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
 
-use crate::domain::ecs::is_ecs_name;
+use crate::domain::names::is_ecs_name;
 use crate::error::UserError;
 use crate::input::maps::OneOrMany;
 

@@ -5,6 +5,7 @@
 //! (what was registered, which deployment was started). [`summary`] renders it as Markdown.
 
 pub mod cancel;
+mod cells;
 pub mod console;
 pub mod deploy;
 mod judged;

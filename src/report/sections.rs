@@ -3,11 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::markdown::{inert, inert_lines};
-use super::summary::link;
-use super::summary::{
-    MAX_DIFF_LINES, MAX_EVENTS, MAX_LINE_CHARS, MAX_TASKS, code, status_text, text,
+use super::cells::{
+    MAX_DIFF_LINES, MAX_EVENTS, MAX_LINE_CHARS, MAX_TASKS, code, link, status_text, text,
 };
+use super::markdown::{inert, inert_lines};
 use super::{Report, Status};
 use crate::domain::ecs::short_task_definition;
 use crate::domain::taskdef::diff::NameChanges;

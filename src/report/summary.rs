@@ -8,38 +8,20 @@
 
 use std::fmt::Write as _;
 
-use super::markdown::{self, inert, inert_lines};
+use super::cells::{MAX_EVENTS, MAX_LINE_CHARS, code, link, text};
+use super::markdown::inert_lines;
 use super::sections::{
     write_changes, write_events, write_failed_tasks, write_pre_deploy, write_target_health,
     write_task_logs,
 };
 use super::{Kind, Report, RollbackState, ServiceResult, Status};
 use crate::domain::deployment::{HookStatus, ServiceDeployment};
+use crate::domain::ecs::RolloutState;
 use crate::domain::ecs::short_task_definition;
-use crate::domain::ecs::{RolloutState, TaskStatus};
 use crate::text::{floor_boundary, shorten};
 
 /// The runner drops a summary over 1 MiB; stay well below it.
 pub const MAX_SUMMARY_BYTES: usize = 1_000_000;
-pub(super) const MAX_EVENTS: usize = 10;
-pub(super) const MAX_TASKS: usize = 5;
-pub(super) const MAX_DIFF_LINES: usize = 400;
-pub(super) const MAX_LINE_CHARS: usize = 300;
-const MAX_PROSE_CHARS: usize = 4000;
-
-/// Untrusted prose (messages, reasons, events), inert and bounded.
-pub(super) fn text(s: &str) -> String {
-    inert(&shorten(s, MAX_PROSE_CHARS))
-}
-
-/// An untrusted identifier in monospace, inert and bounded.
-pub(super) fn code(s: &str) -> String {
-    markdown::code(&shorten(s, MAX_LINE_CHARS))
-}
-
-pub(super) fn status_text(status: Option<&TaskStatus>) -> &str {
-    status.map_or("-", TaskStatus::as_str)
-}
 
 fn short_digest(digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
@@ -464,11 +446,6 @@ fn service_row(report: &Report, s: &ServiceResult) -> String {
         _ => code(&s.service),
     };
     format!("| {service} | {revisions} | {rollout} | {result} |")
-}
-
-/// A Markdown link whose text is escaped and whose URL is ours (percent-encoded names).
-pub(super) fn link(label: &str, url: &str) -> String {
-    format!("[{label}]({})", url.replace(['(', ')', ' '], ""))
 }
 
 /// Links to the service (one service), the deployed revision and its log group.

@@ -5,6 +5,7 @@ use crate::domain::ecs::ServiceEvent;
 use crate::domain::taskdef::diff::NameChanges;
 use crate::domain::taskdef::diff::{FieldChange, Kind, TaskDefDiff};
 use crate::error::Exit;
+use crate::report::markdown;
 use crate::report::{Kind as RunKind, Rollout};
 
 fn deployed() -> Report {

@@ -9,9 +9,10 @@ use super::{
 };
 use crate::domain::ecs::{
     Alarms, CircuitBreaker, DeploymentSettings, DeploymentStrategy, OnCancel, Tenths, TrafficStep,
-    is_ecs_name, strategy_input,
+    strategy_input,
 };
 use crate::domain::image::{self, ImageRef, RepositoryRef};
+use crate::domain::names::is_ecs_name;
 use crate::error::UserError;
 use crate::input::DeployInputs;
 use crate::input::args::DeployArgs;

@@ -15,8 +15,9 @@ mod target;
 
 pub use crate::cloud::HookAction;
 pub use crate::domain::arn::ServiceDeploymentArn;
-use crate::domain::ecs::{DeploymentSettings, OnCancel, is_ecs_name};
+use crate::domain::ecs::{DeploymentSettings, OnCancel};
 use crate::domain::image::{ImageRef, RepositoryRef};
+use crate::domain::names::is_ecs_name;
 use crate::error::UserError;
 pub use crate::input::NamedValues;
 use crate::input::args::RollbackArgs;

@@ -76,7 +76,7 @@ pub(crate) fn parse_list(value: Option<&String>) -> Vec<String> {
 }
 
 pub use crate::domain::arn::is_role_arn;
-pub use crate::domain::ecs::{is_ecs_name, is_env_name, is_environment_name};
+pub use crate::domain::names::{is_ecs_name, is_env_name, is_environment_name};
 use crate::text::split_list;
 
 /// ECS names: up to 255 letters, digits, `-` and `_`; ARNs are accepted as they are.

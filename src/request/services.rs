@@ -1,7 +1,7 @@
 //! The `services` list, checked: valid names, each service once, each variable once.
 
 use super::parse::check_names;
-use crate::domain::ecs::is_ecs_name;
+use crate::domain::names::is_ecs_name;
 use crate::error::UserError;
 use crate::input::services::ServiceSpec;
 use crate::text::{first_duplicate, plain_name, problem};
