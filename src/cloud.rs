@@ -365,11 +365,27 @@ pub type DescribedServices = (Vec<ServiceState>, Vec<(String, String)>);
 
 type Answer<T> = anyhow::Result<T>;
 
-/// Every AWS operation a run uses. Errors carry an [`AwsError`] in their chain.
-pub trait Cloud {
+/// Every AWS operation a run uses, one trait per AWS service (each at most 12 methods): a stage
+/// is bound by the ones it uses. Errors carry an [`AwsError`] in their chain.
+pub trait Cloud:
+    Parameters
+    + Services
+    + ServiceDeployments
+    + TaskDefinitions
+    + Tasks
+    + Images
+    + Secrets
+    + Iam
+    + Logs
+    + Schedules
+    + LoadBalancers
+{
     /// The deploy's region.
     fn region(&self) -> &str;
+}
 
+/// SSM Parameter Store: the names a deploy reads, the record it writes.
+pub trait Parameters {
     /// SSM parameters by full name; missing ones are absent. `GetParameters`, 10 per call.
     fn get_parameters(
         &self,
@@ -377,7 +393,17 @@ pub trait Cloud {
     ) -> impl Future<Output = Answer<BTreeMap<String, String>>>;
     /// Writes (or overwrites) a String parameter. `PutParameter`.
     fn put_parameter(&self, name: &str, value: &str) -> impl Future<Output = Answer<()>>;
+    /// The SSM parameters among `names` that exist (names only, no values): `DescribeParameters`
+    /// with a `Name Equals` filter, 50 names a call.
+    fn describe_parameters(
+        &self,
+        region: InRegion<'_>,
+        names: &[String],
+    ) -> impl Future<Output = Answer<Vec<ParameterInfo>>>;
+}
 
+/// ECS clusters and services: read, poll, update.
+pub trait Services {
     /// At most 10 services. `DescribeServices`.
     fn describe_services(
         &self,
@@ -399,7 +425,14 @@ pub trait Cloud {
         service: &str,
         update: &ServiceUpdate,
     ) -> impl Future<Output = Answer<ServiceState>>;
+    /// Every cluster of the region (ARNs).
+    fn list_clusters(&self) -> impl Future<Output = Answer<Vec<String>>>;
+    /// Every service of a cluster (ARNs).
+    fn list_services(&self, cluster: &str) -> impl Future<Output = Answer<Vec<String>>>;
+}
 
+/// ECS's record of each rollout: its service deployments and revisions, and acting on them.
+pub trait ServiceDeployments {
     /// The service deployments of a service created at or after `created_after`.
     /// `ListServiceDeployments`. For a polling loop.
     fn list_service_deployments(
@@ -414,7 +447,6 @@ pub trait Cloud {
         &self,
         arns: &[String],
     ) -> impl Future<Output = Answer<Vec<ServiceDeployment>>>;
-
     /// At most 20 service revisions, with the image digests ECS resolved; unknown ones are left
     /// out. `DescribeServiceRevisions`.
     fn describe_service_revisions(
@@ -436,7 +468,10 @@ pub trait Cloud {
         arn: &str,
         stop: StopType,
     ) -> impl Future<Output = Answer<()>>;
+}
 
+/// Task-definition revisions: read, register, list, deregister.
+pub trait TaskDefinitions {
     /// A task definition with its tags, as AWS's raw JSON answer (`{"taskDefinition", "tags"}`).
     fn describe_task_definition(
         &self,
@@ -447,7 +482,10 @@ pub trait Cloud {
     /// ACTIVE revisions of exactly `family`, newest first. `ListTaskDefinitions`.
     fn active_revisions(&self, family: &str) -> impl Future<Output = Answer<Vec<String>>>;
     fn deregister_task_definition(&self, arn: &str) -> impl Future<Output = Answer<()>>;
+}
 
+/// Tasks: the one-off task, stopped tasks, running ones.
+pub trait Tasks {
     /// Starts one task; its ARN. A placement failure is an error with ECS's reason. `RunTask`.
     fn run_task(&self, task: &OneOffTask<'_>) -> impl Future<Output = Answer<String>>;
     /// A task's `lastStatus` and, once stopped, how it ended; `None` while ECS does not list it
@@ -469,13 +507,12 @@ pub trait Cloud {
         cluster: &str,
         arns: &[String],
     ) -> impl Future<Output = Answer<Vec<StoppedTask>>>;
-    /// Every cluster of the region (ARNs).
-    fn list_clusters(&self) -> impl Future<Output = Answer<Vec<String>>>;
-    /// Every service of a cluster (ARNs).
-    fn list_services(&self, cluster: &str) -> impl Future<Output = Answer<Vec<String>>>;
     /// The running (and starting) tasks of a cluster (ARNs).
     fn list_running_tasks(&self, cluster: &str) -> impl Future<Output = Answer<Vec<String>>>;
+}
 
+/// ECR: images, their tags, pull-through cache rules.
+pub trait Images {
     /// The image with a tag or digest. `DescribeImages`.
     fn find_image(
         &self,
@@ -503,14 +540,10 @@ pub trait Cloud {
         digest: &str,
         tag: &str,
     ) -> impl Future<Output = Answer<()>>;
+}
 
-    /// The SSM parameters among `names` that exist (names only, no values): `DescribeParameters`
-    /// with a `Name Equals` filter, 50 names a call.
-    fn describe_parameters(
-        &self,
-        region: InRegion<'_>,
-        names: &[String],
-    ) -> impl Future<Output = Answer<Vec<ParameterInfo>>>;
+/// Secrets Manager: that a secret exists (never its value).
+pub trait Secrets {
     /// A secret's metadata, never its value. `DescribeSecret`; one that does not exist is AWS's
     /// `ResourceNotFoundException`.
     fn describe_secret(
@@ -518,6 +551,10 @@ pub trait Cloud {
         region: InRegion<'_>,
         secret_id: &str,
     ) -> impl Future<Output = Answer<SecretInfo>>;
+}
+
+/// IAM: roles and the policy simulator.
+pub trait Iam {
     /// A role by name. `GetRole`; one that does not exist is IAM's `NoSuchEntity`.
     fn get_role(&self, name: &str) -> impl Future<Output = Answer<RoleInfo>>;
     /// What the principal's own policies decide for each action on each resource.
@@ -528,6 +565,10 @@ pub trait Cloud {
         actions: &[String],
         resources: &[String],
     ) -> impl Future<Output = Answer<Vec<Evaluation>>>;
+}
+
+/// CloudWatch Logs: log groups and the last lines of a stream.
+pub trait Logs {
     /// Whether a CloudWatch Logs log group exists. `DescribeLogGroups` by prefix.
     fn log_group_exists(
         &self,
@@ -543,7 +584,10 @@ pub trait Cloud {
         stream: &str,
         lines: u16,
     ) -> impl Future<Output = Answer<Vec<String>>>;
+}
 
+/// EventBridge rules and Scheduler schedules that run task definitions.
+pub trait Schedules {
     /// The task definitions the EventBridge rules of the default event bus run in the cluster
     /// (scheduled tasks), as their targets name them: `(rule, task definition)`.
     /// `ListRuleNamesByTarget` for the cluster, then `ListTargetsByRule`.
@@ -555,7 +599,10 @@ pub trait Cloud {
     /// their targets name them: `(group/schedule, task definition)`. `ListSchedules`, then
     /// `GetSchedule` for those whose target is an ECS cluster.
     fn schedule_task_definitions(&self) -> impl Future<Output = Answer<Vec<(String, String)>>>;
+}
 
+/// Elastic Load Balancing: the health of a target group's targets.
+pub trait LoadBalancers {
     /// Every target of a target group with its health. `DescribeTargetHealth`.
     fn target_health(
         &self,

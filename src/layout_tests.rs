@@ -314,3 +314,47 @@ fn no_two_files_of_a_folder_import_each_other_round() {
         graphs["report"]["summary"]
     );
 }
+
+/// No trait holds more than 12 methods (the AWS seam is one trait per service).
+#[test]
+fn no_trait_has_more_than_twelve_methods() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut counted = 0;
+    let mut wide = Vec::new();
+    for file in files {
+        let code = code(&std::fs::read_to_string(&file).unwrap());
+        for (at, _) in code.match_indices("pub trait ") {
+            let Some(open) = code[at..].find('{').map(|o| at + o) else {
+                continue;
+            };
+            let mut depth = 0;
+            let mut end = open;
+            for (i, c) in code[open..].char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = open + i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let methods = code[open..end].matches("fn ").count();
+            counted += 1;
+            if methods > 12 {
+                let name: String = code[at + "pub trait ".len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric())
+                    .collect();
+                wide.push(format!("{name}: {methods} methods"));
+            }
+        }
+    }
+    assert!(counted >= 12, "{counted} traits read");
+    assert!(wide.is_empty(), "{}", wide.join("\n"));
+}

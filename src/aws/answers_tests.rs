@@ -10,7 +10,10 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 
 use super::Clients;
-use crate::cloud::{Cloud, Repository, Wanted};
+use crate::cloud::{
+    Iam, Images, LoadBalancers, Logs, Parameters, Repository, Secrets, ServiceDeployments,
+    Services, TaskDefinitions, Tasks, Wanted,
+};
 
 /// Answers every request with `status` and `body` (`content_type`), forever.
 fn canned(status: &'static str, content_type: &'static str, body: &'static str) -> String {

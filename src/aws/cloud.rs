@@ -6,9 +6,10 @@ use serde_json::Value;
 
 use super::{Clients, deployments, ecr, ecs, elb, iam, logs, secrets, ssm, tasks};
 use crate::cloud::{
-    Cloud, DescribedServices, Evaluation, FoundImage, HookAction, InRegion, OneOffTask,
-    ParameterInfo, Repository, RoleInfo, SecretInfo, ServiceDeploymentBrief, ServiceUpdate,
-    StopType, Wanted,
+    Cloud, DescribedServices, Evaluation, FoundImage, HookAction, Iam, Images, InRegion,
+    LoadBalancers, Logs, OneOffTask, ParameterInfo, Parameters, Repository, RoleInfo, Schedules,
+    SecretInfo, Secrets, ServiceDeploymentBrief, ServiceDeployments, ServiceUpdate, Services,
+    StopType, TaskDefinitions, Tasks, Wanted,
 };
 use crate::domain::deployment::{ServiceDeployment, ServiceRevision};
 use crate::domain::ecs::{ServiceState, StoppedTask, Tag, TargetHealth, TaskStatus};
@@ -26,15 +27,25 @@ impl Cloud for Clients {
     fn region(&self) -> &str {
         &self.region
     }
+}
 
+impl Parameters for Clients {
     async fn get_parameters(&self, names: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
         ssm::get_parameters(&self.ssm, names).await
     }
-
     async fn put_parameter(&self, name: &str, value: &str) -> anyhow::Result<()> {
         ssm::put_parameter(&self.ssm, name, value).await
     }
+    async fn describe_parameters(
+        &self,
+        region: InRegion<'_>,
+        names: &[String],
+    ) -> anyhow::Result<Vec<ParameterInfo>> {
+        ssm::describe_parameters(&self.ssm_in(region), names).await
+    }
+}
 
+impl Services for Clients {
     async fn describe_services(
         &self,
         cluster: &str,
@@ -42,7 +53,6 @@ impl Cloud for Clients {
     ) -> anyhow::Result<DescribedServices> {
         ecs::describe_services(&self.ecs, cluster, names, None).await
     }
-
     async fn poll_services(
         &self,
         cluster: &str,
@@ -50,11 +60,9 @@ impl Cloud for Clients {
     ) -> anyhow::Result<DescribedServices> {
         ecs::describe_services(&self.ecs, cluster, names, Some(ecs::POLL_ATTEMPTS)).await
     }
-
     async fn cluster_tags(&self, cluster: &str) -> anyhow::Result<Vec<Tag>> {
         ecs::cluster_tags(&self.ecs, cluster).await
     }
-
     async fn update_service(
         &self,
         cluster: &str,
@@ -63,7 +71,15 @@ impl Cloud for Clients {
     ) -> anyhow::Result<ServiceState> {
         ecs::update_service(&self.ecs, cluster, service, update).await
     }
+    async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
+        ecs::list_clusters(&self.ecs).await
+    }
+    async fn list_services(&self, cluster: &str) -> anyhow::Result<Vec<String>> {
+        ecs::list_services(&self.ecs, cluster).await
+    }
+}
 
+impl ServiceDeployments for Clients {
     async fn list_service_deployments(
         &self,
         cluster: &str,
@@ -72,21 +88,18 @@ impl Cloud for Clients {
     ) -> anyhow::Result<Vec<ServiceDeploymentBrief>> {
         deployments::list_service_deployments(&self.ecs, cluster, service, created_after).await
     }
-
     async fn describe_service_deployments(
         &self,
         arns: &[String],
     ) -> anyhow::Result<Vec<ServiceDeployment>> {
         deployments::describe_service_deployments(&self.ecs, arns).await
     }
-
     async fn describe_service_revisions(
         &self,
         arns: &[String],
     ) -> anyhow::Result<Vec<ServiceRevision>> {
         deployments::describe_service_revisions(&self.ecs, arns).await
     }
-
     async fn continue_service_deployment(
         &self,
         arn: &str,
@@ -95,31 +108,30 @@ impl Cloud for Clients {
     ) -> anyhow::Result<()> {
         deployments::continue_service_deployment(&self.ecs, arn, hook_id, action).await
     }
-
     async fn stop_service_deployment(&self, arn: &str, stop: StopType) -> anyhow::Result<()> {
         deployments::stop_service_deployment(&self.ecs, arn, stop).await
     }
+}
 
+impl TaskDefinitions for Clients {
     async fn describe_task_definition(&self, task_definition: &str) -> anyhow::Result<Value> {
         ecs::describe_task_definition(&self.ecs, task_definition).await
     }
-
     async fn register_task_definition(&self, body: &Value) -> anyhow::Result<String> {
         ecs::register_task_definition(&self.ecs, body).await
     }
-
     async fn active_revisions(&self, family: &str) -> anyhow::Result<Vec<String>> {
         ecs::active_revisions(&self.ecs, family).await
     }
-
     async fn deregister_task_definition(&self, arn: &str) -> anyhow::Result<()> {
         ecs::deregister_task_definition(&self.ecs, arn).await
     }
+}
 
+impl Tasks for Clients {
     async fn run_task(&self, task: &OneOffTask<'_>) -> anyhow::Result<String> {
         tasks::run_task(&self.ecs, task).await
     }
-
     async fn task_status(
         &self,
         cluster: &str,
@@ -127,7 +139,6 @@ impl Cloud for Clients {
     ) -> anyhow::Result<Option<(TaskStatus, StoppedTask)>> {
         tasks::task_status(&self.ecs, cluster, arn).await
     }
-
     async fn list_stopped_tasks(
         &self,
         cluster: &str,
@@ -135,7 +146,6 @@ impl Cloud for Clients {
     ) -> anyhow::Result<Vec<String>> {
         tasks::list_stopped_tasks(&self.ecs, cluster, started_by).await
     }
-
     async fn describe_tasks(
         &self,
         cluster: &str,
@@ -143,19 +153,12 @@ impl Cloud for Clients {
     ) -> anyhow::Result<Vec<StoppedTask>> {
         tasks::describe_tasks(&self.ecs, cluster, arns).await
     }
-
-    async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
-        ecs::list_clusters(&self.ecs).await
-    }
-
-    async fn list_services(&self, cluster: &str) -> anyhow::Result<Vec<String>> {
-        ecs::list_services(&self.ecs, cluster).await
-    }
-
     async fn list_running_tasks(&self, cluster: &str) -> anyhow::Result<Vec<String>> {
         tasks::list_running_tasks(&self.ecs, cluster).await
     }
+}
 
+impl Images for Clients {
     async fn find_image(
         &self,
         repository: &Repository,
@@ -170,7 +173,6 @@ impl Cloud for Clients {
         )
         .await
     }
-
     async fn recent_tags(&self, repository: &Repository, n: usize) -> anyhow::Result<Vec<String>> {
         let client = self.ecr_for(repository);
         ecr::recent_tags(
@@ -181,7 +183,10 @@ impl Cloud for Clients {
         )
         .await
     }
-
+    async fn any_image(&self, repository: &Repository) -> anyhow::Result<Option<String>> {
+        let client = self.ecr_for(repository);
+        ecr::any_image(&client, repository.registry_id.as_deref(), &repository.name).await
+    }
     async fn pull_through_rules(
         &self,
         repository: &Repository,
@@ -189,23 +194,6 @@ impl Cloud for Clients {
         let client = self.ecr_for(repository);
         ecr::pull_through_rules(&client, repository.registry_id.as_deref()).await
     }
-
-    async fn rule_task_definitions(
-        &self,
-        cluster_arn: &str,
-    ) -> anyhow::Result<Vec<(String, String)>> {
-        super::events::rule_task_definitions(&self.events, cluster_arn).await
-    }
-
-    async fn schedule_task_definitions(&self) -> anyhow::Result<Vec<(String, String)>> {
-        super::scheduler::schedule_task_definitions(&self.scheduler).await
-    }
-
-    async fn any_image(&self, repository: &Repository) -> anyhow::Result<Option<String>> {
-        let client = self.ecr_for(repository);
-        ecr::any_image(&client, repository.registry_id.as_deref(), &repository.name).await
-    }
-
     async fn tag_image(
         &self,
         repository: &Repository,
@@ -222,19 +210,9 @@ impl Cloud for Clients {
         )
         .await
     }
+}
 
-    async fn target_health(&self, target_group_arn: &str) -> anyhow::Result<Vec<TargetHealth>> {
-        elb::target_health(&self.elb, target_group_arn).await
-    }
-
-    async fn describe_parameters(
-        &self,
-        region: InRegion<'_>,
-        names: &[String],
-    ) -> anyhow::Result<Vec<ParameterInfo>> {
-        ssm::describe_parameters(&self.ssm_in(region), names).await
-    }
-
+impl Secrets for Clients {
     async fn describe_secret(
         &self,
         region: InRegion<'_>,
@@ -242,11 +220,12 @@ impl Cloud for Clients {
     ) -> anyhow::Result<SecretInfo> {
         secrets::describe_secret(&self.secrets_in(region), secret_id).await
     }
+}
 
+impl Iam for Clients {
     async fn get_role(&self, name: &str) -> anyhow::Result<RoleInfo> {
         iam::get_role(&self.iam, name).await
     }
-
     async fn simulate_principal_policy(
         &self,
         principal_arn: &str,
@@ -255,11 +234,12 @@ impl Cloud for Clients {
     ) -> anyhow::Result<Vec<Evaluation>> {
         iam::simulate_principal_policy(&self.iam, principal_arn, actions, resources).await
     }
+}
 
+impl Logs for Clients {
     async fn log_group_exists(&self, region: InRegion<'_>, group: &str) -> anyhow::Result<bool> {
         logs::log_group_exists(&self.logs_in(region), group).await
     }
-
     async fn log_tail(
         &self,
         region: InRegion<'_>,
@@ -268,5 +248,23 @@ impl Cloud for Clients {
         lines: u16,
     ) -> anyhow::Result<Vec<String>> {
         logs::log_tail(&self.logs_in(region), group, stream, lines).await
+    }
+}
+
+impl Schedules for Clients {
+    async fn rule_task_definitions(
+        &self,
+        cluster_arn: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        super::events::rule_task_definitions(&self.events, cluster_arn).await
+    }
+    async fn schedule_task_definitions(&self) -> anyhow::Result<Vec<(String, String)>> {
+        super::scheduler::schedule_task_definitions(&self.scheduler).await
+    }
+}
+
+impl LoadBalancers for Clients {
+    async fn target_health(&self, target_group_arn: &str) -> anyhow::Result<Vec<TargetHealth>> {
+        elb::target_health(&self.elb, target_group_arn).await
     }
 }

@@ -406,7 +406,7 @@ async fn services_sharing_a_family_on_different_revisions_get_one_new_revision()
     for service in ["api", "worker", "scheduler"] {
         assert_eq!(model.running(service), "api:3", "{service}");
     }
-    let described = ecs_ship::cloud::Cloud::describe_task_definition(&model, "api:3")
+    let described = ecs_ship::cloud::TaskDefinitions::describe_task_definition(&model, "api:3")
         .await
         .unwrap();
     assert_eq!(
@@ -419,7 +419,7 @@ async fn services_sharing_a_family_on_different_revisions_get_one_new_revision()
     model.share_family(&["worker"], "api");
     let (_, report, log, _) = deploy(&model, &[("services", "- api\n- worker\n")]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
-    let described = ecs_ship::cloud::Cloud::describe_task_definition(&model, "api:2")
+    let described = ecs_ship::cloud::TaskDefinitions::describe_task_definition(&model, "api:2")
         .await
         .unwrap();
     assert!(

@@ -35,9 +35,10 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use ecs_ship::cloud::{
-    AwsError, Cloud, DescribedServices, Evaluation, FoundImage, HookAction, InRegion, OneOffTask,
-    ParameterInfo, PullThroughRule, Repository, RoleInfo, SecretInfo, ServiceDeploymentBrief,
-    ServiceUpdate, StopType, Wanted,
+    AwsError, Cloud, DescribedServices, Evaluation, FoundImage, HookAction, Iam, Images, InRegion,
+    LoadBalancers, Logs, OneOffTask, ParameterInfo, Parameters, PullThroughRule, Repository,
+    RoleInfo, Schedules, SecretInfo, Secrets, ServiceDeploymentBrief, ServiceDeployments,
+    ServiceUpdate, Services, StopType, TaskDefinitions, Tasks, Wanted,
 };
 use ecs_ship::domain::deployment::{
     BreakerCount, ContainerImage, Hook, HookStatus, LifecycleStage, ServiceDeployment,
@@ -1173,7 +1174,9 @@ impl Cloud for Model {
     fn region(&self) -> &str {
         REGION
     }
+}
 
+impl Parameters for Model {
     async fn get_parameters(&self, names: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
         let world = self.call("GetParameters")?;
         Ok(names
@@ -1181,13 +1184,29 @@ impl Cloud for Model {
             .filter_map(|n| world.parameters.get(n).map(|v| (n.clone(), v.clone())))
             .collect())
     }
-
     async fn put_parameter(&self, name: &str, value: &str) -> anyhow::Result<()> {
         let mut world = self.call("PutParameter")?;
         world.parameters.insert(name.to_string(), value.to_string());
         Ok(())
     }
+    async fn describe_parameters(
+        &self,
+        _region: InRegion<'_>,
+        names: &[String],
+    ) -> anyhow::Result<Vec<ParameterInfo>> {
+        let world = self.call("DescribeParameters")?;
+        Ok(names
+            .iter()
+            .filter(|n| world.parameters.contains_key(*n))
+            .map(|n| ParameterInfo {
+                name: n.clone(),
+                kms_key: None,
+            })
+            .collect())
+    }
+}
 
+impl Services for Model {
     async fn describe_services(
         &self,
         cluster: &str,
@@ -1211,7 +1230,6 @@ impl Cloud for Model {
         }
         Ok((found, missing))
     }
-
     async fn poll_services(
         &self,
         cluster: &str,
@@ -1219,12 +1237,10 @@ impl Cloud for Model {
     ) -> anyhow::Result<DescribedServices> {
         self.describe_services(cluster, names).await
     }
-
     async fn cluster_tags(&self, _cluster: &str) -> anyhow::Result<Vec<Tag>> {
         let _world = self.call("DescribeClusters")?;
         Ok(Vec::new())
     }
-
     async fn update_service(
         &self,
         cluster: &str,
@@ -1283,7 +1299,19 @@ impl Cloud for Model {
         }
         Ok(world.answer(service))
     }
+    async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
+        let _world = self.call("ListClusters")?;
+        Ok(vec![format!(
+            "arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"
+        )])
+    }
+    async fn list_services(&self, _cluster: &str) -> anyhow::Result<Vec<String>> {
+        let world = self.call("ListServices")?;
+        Ok(world.services.values().map(|s| s.arn.clone()).collect())
+    }
+}
 
+impl ServiceDeployments for Model {
     async fn list_service_deployments(
         &self,
         cluster: &str,
@@ -1307,7 +1335,6 @@ impl Cloud for Model {
             })
             .collect())
     }
-
     async fn describe_service_deployments(
         &self,
         arns: &[String],
@@ -1323,7 +1350,6 @@ impl Cloud for Model {
             .map(|(r, _)| r.clone())
             .collect())
     }
-
     async fn describe_service_revisions(
         &self,
         arns: &[String],
@@ -1339,7 +1365,6 @@ impl Cloud for Model {
         let world = self.call("DescribeServiceRevisions")?;
         Ok(arns.iter().filter_map(|arn| world.revision(arn)).collect())
     }
-
     async fn continue_service_deployment(
         &self,
         arn: &str,
@@ -1372,7 +1397,6 @@ impl Cloud for Model {
             )),
         }
     }
-
     async fn stop_service_deployment(&self, arn: &str, stop: StopType) -> anyhow::Result<()> {
         let mut world = self.call("StopServiceDeployment")?;
         let now = Instant::now();
@@ -1400,7 +1424,9 @@ impl Cloud for Model {
         }
         world.answer_or_lose("StopServiceDeployment")
     }
+}
 
+impl TaskDefinitions for Model {
     async fn describe_task_definition(&self, task_definition: &str) -> anyhow::Result<Value> {
         let world = self.call("DescribeTaskDefinition")?;
         let name = task_definition
@@ -1425,7 +1451,6 @@ impl Cloud for Model {
             json!({"taskDefinition": body, "tags": world.tags.get(arn).cloned().unwrap_or(json!([]))}),
         )
     }
-
     async fn register_task_definition(&self, body: &Value) -> anyhow::Result<String> {
         let family = body["family"].as_str().expect("a family").to_string();
         {
@@ -1463,7 +1488,6 @@ impl Cloud for Model {
         world.tags.insert(arn.clone(), tags);
         Ok(arn)
     }
-
     async fn active_revisions(&self, family: &str) -> anyhow::Result<Vec<String>> {
         let world = self.call("ListTaskDefinitions")?;
         Ok(world
@@ -1476,7 +1500,6 @@ impl Cloud for Model {
             .filter_map(|r| r["taskDefinitionArn"].as_str().map(str::to_string))
             .collect())
     }
-
     async fn deregister_task_definition(&self, arn: &str) -> anyhow::Result<()> {
         let mut world = self.call("DeregisterTaskDefinition")?;
         for revisions in world.families.values_mut() {
@@ -1488,7 +1511,9 @@ impl Cloud for Model {
         }
         Ok(())
     }
+}
 
+impl Tasks for Model {
     async fn run_task(&self, task: &OneOffTask<'_>) -> anyhow::Result<String> {
         assert!(
             task.placement.network.is_some(),
@@ -1503,7 +1528,6 @@ impl Cloud for Model {
             .insert(arn.clone(), (Instant::now(), scenario));
         Ok(arn)
     }
-
     async fn task_status(
         &self,
         _cluster: &str,
@@ -1545,7 +1569,6 @@ impl Cloud for Model {
         };
         Ok(Some((status, task)))
     }
-
     async fn list_stopped_tasks(
         &self,
         _cluster: &str,
@@ -1560,7 +1583,6 @@ impl Cloud for Model {
             .map(|t| t.arn.clone())
             .collect())
     }
-
     async fn describe_tasks(
         &self,
         _cluster: &str,
@@ -1575,24 +1597,13 @@ impl Cloud for Model {
             .cloned()
             .collect())
     }
-
-    async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
-        let _world = self.call("ListClusters")?;
-        Ok(vec![format!(
-            "arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"
-        )])
-    }
-
-    async fn list_services(&self, _cluster: &str) -> anyhow::Result<Vec<String>> {
-        let world = self.call("ListServices")?;
-        Ok(world.services.values().map(|s| s.arn.clone()).collect())
-    }
-
     async fn list_running_tasks(&self, _cluster: &str) -> anyhow::Result<Vec<String>> {
         let _world = self.call("ListTasks")?;
         Ok(Vec::new())
     }
+}
 
+impl Images for Model {
     async fn find_image(
         &self,
         repository: &Repository,
@@ -1640,7 +1651,6 @@ impl Cloud for Model {
         }
         found
     }
-
     async fn recent_tags(&self, _repository: &Repository, n: usize) -> anyhow::Result<Vec<String>> {
         let world = self.call("DescribeImages")?;
         Ok(world
@@ -1651,7 +1661,10 @@ impl Cloud for Model {
             .take(n)
             .collect())
     }
-
+    async fn any_image(&self, _repository: &Repository) -> anyhow::Result<Option<String>> {
+        let world = self.call("DescribeImages")?;
+        Ok((!world.images.is_empty()).then(|| ACCOUNT.to_string()))
+    }
     async fn pull_through_rules(
         &self,
         _repository: &Repository,
@@ -1659,12 +1672,6 @@ impl Cloud for Model {
         let world = self.call("DescribePullThroughCacheRules")?;
         Ok(world.pull_through.clone())
     }
-
-    async fn any_image(&self, _repository: &Repository) -> anyhow::Result<Option<String>> {
-        let world = self.call("DescribeImages")?;
-        Ok((!world.images.is_empty()).then(|| ACCOUNT.to_string()))
-    }
-
     async fn tag_image(
         &self,
         _repository: &Repository,
@@ -1677,43 +1684,9 @@ impl Cloud for Model {
         }
         Ok(())
     }
+}
 
-    async fn rule_task_definitions(
-        &self,
-        cluster_arn: &str,
-    ) -> anyhow::Result<Vec<(String, String)>> {
-        // The model has no scheduled jobs (the end-to-end tests create them in moto).
-        let _world = self.call("ListRuleNamesByTarget")?;
-        let _ = cluster_arn;
-        Ok(Vec::new())
-    }
-
-    async fn schedule_task_definitions(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let _world = self.call("ListSchedules")?;
-        Ok(Vec::new())
-    }
-
-    async fn target_health(&self, _target_group_arn: &str) -> anyhow::Result<Vec<TargetHealth>> {
-        let _world = self.call("DescribeTargetHealth")?;
-        Ok(Vec::new())
-    }
-
-    async fn describe_parameters(
-        &self,
-        _region: InRegion<'_>,
-        names: &[String],
-    ) -> anyhow::Result<Vec<ParameterInfo>> {
-        let world = self.call("DescribeParameters")?;
-        Ok(names
-            .iter()
-            .filter(|n| world.parameters.contains_key(*n))
-            .map(|n| ParameterInfo {
-                name: n.clone(),
-                kms_key: None,
-            })
-            .collect())
-    }
-
+impl Secrets for Model {
     async fn describe_secret(
         &self,
         _region: InRegion<'_>,
@@ -1742,7 +1715,9 @@ impl Cloud for Model {
                 )
             })
     }
+}
 
+impl Iam for Model {
     async fn get_role(&self, name: &str) -> anyhow::Result<RoleInfo> {
         let world = self.call("GetRole")?;
         world.roles.get(name).cloned().ok_or_else(|| {
@@ -1752,7 +1727,6 @@ impl Cloud for Model {
             )
         })
     }
-
     async fn simulate_principal_policy(
         &self,
         _principal_arn: &str,
@@ -1766,12 +1740,13 @@ impl Cloud for Model {
             "User is not authorized to perform: iam:SimulatePrincipalPolicy",
         ))
     }
+}
 
+impl Logs for Model {
     async fn log_group_exists(&self, _region: InRegion<'_>, group: &str) -> anyhow::Result<bool> {
         let world = self.call("DescribeLogGroups")?;
         Ok(world.logs.contains_key(group))
     }
-
     async fn log_tail(
         &self,
         _region: InRegion<'_>,
@@ -1793,5 +1768,28 @@ impl Cloud for Model {
             })?;
         let skip = messages.len().saturating_sub(usize::from(lines));
         Ok(messages[skip..].to_vec())
+    }
+}
+
+impl Schedules for Model {
+    async fn rule_task_definitions(
+        &self,
+        cluster_arn: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        // The model has no scheduled jobs (the end-to-end tests create them in moto).
+        let _world = self.call("ListRuleNamesByTarget")?;
+        let _ = cluster_arn;
+        Ok(Vec::new())
+    }
+    async fn schedule_task_definitions(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let _world = self.call("ListSchedules")?;
+        Ok(Vec::new())
+    }
+}
+
+impl LoadBalancers for Model {
+    async fn target_health(&self, _target_group_arn: &str) -> anyhow::Result<Vec<TargetHealth>> {
+        let _world = self.call("DescribeTargetHealth")?;
+        Ok(Vec::new())
     }
 }

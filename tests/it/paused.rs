@@ -247,7 +247,7 @@ async fn the_rollback_goes_back_to_what_the_update_replaced_not_to_an_earlier_re
 /// the failure says ECS's own error and where the service stands, not a guess.
 #[tokio::test(start_paused = true)]
 async fn ecs_refusing_the_rollback_is_reported_with_its_own_error() {
-    use ecs_ship::cloud::Cloud;
+    use ecs_ship::cloud::TaskDefinitions;
     let model = Model::new(&["api"]);
     model.scenario("api", &[crash(1.2)]);
     let arn = format!(
