@@ -12,7 +12,7 @@ use std::io::Write;
 use futures::future::try_join_all;
 
 use crate::apply::record::{ShippedService, warn};
-use crate::cloud::Cloud;
+use crate::cloud::{Schedules, Services, TaskDefinitions, Tasks};
 use crate::console::Console;
 use crate::progress::Progress;
 
@@ -48,7 +48,9 @@ pub fn to_deregister(
 /// Every task definition in use in the region (as `family:revision`): in any deployment of any
 /// service of any cluster, by a running task, or by a scheduled job (a rule's or a schedule's
 /// ECS target; one naming a family without a revision runs its newest, which is always kept).
-pub async fn in_use<C: Cloud>(cloud: &C) -> anyhow::Result<BTreeSet<String>> {
+pub async fn in_use<C: Services + Tasks + Schedules>(
+    cloud: &C,
+) -> anyhow::Result<BTreeSet<String>> {
     let clusters = cloud.list_clusters().await?;
     anyhow::ensure!(
         clusters.len() <= MAX_CLUSTERS,
@@ -69,7 +71,10 @@ pub async fn in_use<C: Cloud>(cloud: &C) -> anyhow::Result<BTreeSet<String>> {
 
 /// What the scheduled jobs of the region run: every EventBridge rule targeting a cluster, every
 /// Scheduler schedule.
-async fn scheduled<C: Cloud>(cloud: &C, clusters: &[String]) -> anyhow::Result<BTreeSet<String>> {
+async fn scheduled<C: Schedules>(
+    cloud: &C,
+    clusters: &[String],
+) -> anyhow::Result<BTreeSet<String>> {
     let (rules, schedules) = tokio::join!(
         try_join_all(clusters.iter().map(|c| cloud.rule_task_definitions(c))),
         cloud.schedule_task_definitions()
@@ -88,7 +93,7 @@ async fn scheduled<C: Cloud>(cloud: &C, clusters: &[String]) -> anyhow::Result<B
 }
 
 /// What the services and running tasks of every cluster run.
-async fn run_by_clusters<C: Cloud>(
+async fn run_by_clusters<C: Services + Tasks>(
     cloud: &C,
     clusters: &[String],
 ) -> anyhow::Result<BTreeSet<String>> {
@@ -136,7 +141,7 @@ pub struct Cleaned {
 
 /// Deregisters old revisions of every family the deploy touched (after a verified success: the
 /// caller calls it only then).
-pub async fn run<C: Cloud, W: Write>(
+pub async fn run<C: Services + Tasks + Schedules + TaskDefinitions, W: Write>(
     cloud: &C,
     keep: usize,
     services: &[ShippedService],
@@ -186,7 +191,7 @@ pub async fn run<C: Cloud, W: Write>(
 
 /// Deregisters each family's revisions beyond the newest `keep`, never a protected one, paced,
 /// at most [`MAX_PER_RUN`] in all. How many were, and what failed.
-async fn deregister_old<C: Cloud>(
+async fn deregister_old<C: TaskDefinitions>(
     cloud: &C,
     families: &[&str],
     keep: usize,

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::cloud::{Cloud, Repository};
+use crate::cloud::{Images, Parameters, Repository};
 use crate::console::Console;
 use crate::domain::image::{EcrRepository, ImageRef};
 use crate::input::action_env::RunContext;
@@ -65,7 +65,7 @@ pub fn record(shipped: &Shipped, ctx: &RunContext, deployed_at: &str) -> Value {
 
 /// Writes the record (its two parameters) and the promotion tag after a verified success (the
 /// caller calls it only then), all at once; problems become warnings.
-pub async fn after_success<C: Cloud, W: Write>(
+pub async fn after_success<C: Parameters + Images, W: Write>(
     cloud: &C,
     req: &DeployRequest,
     ctx: &RunContext,
@@ -166,7 +166,7 @@ fn repository(shipped: &Shipped) -> Option<EcrRepository> {
 
 /// Tags the shipped digest; the repository's name and the digest, or `None` when the image is
 /// not an ECR image with a known digest.
-async fn promote<C: Cloud>(
+async fn promote<C: Images>(
     cloud: &C,
     shipped: &Shipped,
     tag: &str,

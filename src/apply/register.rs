@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::cloud::{Cloud, ErrorKind};
+use crate::cloud::{ErrorKind, TaskDefinitions};
 use crate::domain::ecs::short_task_definition;
 use crate::progress::Progress;
 use crate::text::human_duration;
@@ -73,7 +73,7 @@ impl Registrar {
 
     /// The ARN of `rendered`, registering it unless it already was; and how many times AWS
     /// throttled it first. While AWS throttles it, `say` is told now and then.
-    pub async fn register<C: Cloud>(
+    pub async fn register<C: TaskDefinitions>(
         &self,
         cloud: &C,
         rendered: &serde_json::Value,
@@ -159,7 +159,7 @@ pub struct Registered {
 /// family is under way, or the answer was lost), with growing, jittered pauses, for at most
 /// [`KEEP_TRYING`] and never past `deadline`; the throttling is said on the 1st, 2nd, 4th, 8th…
 /// retry.
-async fn through_throttling<C: Cloud>(
+async fn through_throttling<C: TaskDefinitions>(
     cloud: &C,
     rendered: &serde_json::Value,
     deadline: Instant,

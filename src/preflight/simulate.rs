@@ -8,7 +8,7 @@
 use futures::future::join_all;
 
 use super::{Account, Found, Preflight, bounded, repository_arn, unread};
-use crate::cloud::{Cloud, Decision, Evaluation};
+use crate::cloud::{Decision, Evaluation, Iam};
 use crate::domain::arn::Partition;
 
 /// One question to the simulator: actions on resources, and whether a resource policy may
@@ -141,7 +141,7 @@ pub(super) struct Answer<'a> {
 }
 
 /// Asks the simulator every question for every role (name, ARN), all at once.
-pub(super) async fn ask<'a, C: Cloud>(
+pub(super) async fn ask<'a, C: Iam>(
     cloud: &C,
     roles: &[(String, String)],
     asks: &'a [Ask],

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cloud::Cloud;
+use crate::cloud::ServiceDeployments;
 use crate::domain::deployment::ContainerImage;
 use crate::watch::Outcome;
 use crate::watch::service_deployments::DESCRIBE_LIMIT;
@@ -21,7 +21,7 @@ pub struct Resolved {
 
 /// Reads the target service revision of each outcome (by service index) whose service
 /// deployment names one, 20 per call. Never fails: what could not be read is said.
-pub async fn read<C: Cloud>(cloud: &C, outcomes: &[(usize, &Outcome)]) -> Resolved {
+pub async fn read<C: ServiceDeployments>(cloud: &C, outcomes: &[(usize, &Outcome)]) -> Resolved {
     let wanted: Vec<(usize, String)> = outcomes
         .iter()
         .filter_map(|(i, o)| {
