@@ -10,7 +10,7 @@ use crate::progress::Progress;
 use crate::request::DeployRequest;
 use crate::rollback::{self, Begun, Started, Waited};
 use crate::watch::diagnose::{self, Explanation};
-use crate::watch::digests::Resolved;
+use crate::watch::digests::Digests;
 use crate::watch::{self, Limits, Outcome, Watched};
 
 /// The watch of started deployments and, after a failure, what followed.
@@ -31,7 +31,7 @@ pub struct Judged {
     /// How the rollbacks waited for ended.
     pub waited: Option<Vec<Waited>>,
     /// After success, the image digests ECS resolved for each service.
-    pub images: Option<Resolved>,
+    pub images: Option<Digests>,
 }
 
 impl Judged {
@@ -85,9 +85,9 @@ pub async fn images<C: Cloud, W: Write>(
     cloud: &C,
     judged: &Judged,
     console: &Console<W>,
-) -> watch::digests::Resolved {
+) -> watch::digests::Digests {
     let Some(outcomes) = &judged.outcomes else {
-        return watch::digests::Resolved::default();
+        return watch::digests::Digests::default();
     };
     let deployed: Vec<(usize, &Outcome)> = judged
         .watched

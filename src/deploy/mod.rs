@@ -425,7 +425,7 @@ async fn after_deployed<C: Cloud, W: Write>(
     progress: &Progress,
     shipped: &Shipped,
     judged: &Judged,
-) -> (watch::digests::Resolved, AfterSuccess, Option<Cleaned>) {
+) -> (watch::digests::Digests, AfterSuccess, Option<Cleaned>) {
     let cleaning = async {
         match req.keep_revisions {
             Some(keep) => {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use crate::error::UserError;
 use crate::input::layers::{Layer, Origin, Value, add_mapping_text};
-use crate::input::settings::{self, Kind, RENAMED};
+use crate::input::settings::{self, RENAMED, Shape};
 
 /// The input that picks the command in Actions mode (the CLI uses subcommands instead).
 pub const COMMAND_INPUT: &str = "command";
@@ -44,7 +44,7 @@ pub fn read_inputs(
         let Some(value) = given(setting.name) else {
             continue;
         };
-        if matches!(setting.kind, Kind::Mapping(_)) {
+        if matches!(setting.kind, Shape::Mapping(_)) {
             add_mapping_text(&mut layer, setting, &value, &Origin::Input, &mut problems);
         } else {
             layer.set(setting.name, Value::Text(value), Origin::Input);

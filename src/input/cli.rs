@@ -9,7 +9,7 @@ use clap::{Arg, ArgAction, ArgMatches};
 
 use crate::error::UserError;
 use crate::input::layers::{Layer, Origin, Value, add_mapping_text};
-use crate::input::settings::{self, Kind, RENAMED, Setting};
+use crate::input::settings::{self, RENAMED, Setting, Shape};
 
 /// The exact text that confirms a production deploy.
 pub const PRODUCTION_CONFIRMATION: &str = "DEPLOY TO PRODUCTION";
@@ -92,7 +92,7 @@ fn option(setting: &'static Setting) -> Arg {
         .long_help(help)
         .help_heading(setting.group.title())
         .action(ArgAction::Set);
-    if setting.kind == Kind::Bool {
+    if setting.kind == Shape::Bool {
         arg = arg.num_args(0..=1).default_missing_value("true");
     }
     if setting.name == "github-token" {
@@ -159,7 +159,7 @@ fn layer(command: &str, matches: &ArgMatches) -> (Layer, Vec<UserError>) {
         let Some(value) = matches.get_one::<String>(setting.name) else {
             continue;
         };
-        if matches!(setting.kind, Kind::Mapping(_)) {
+        if matches!(setting.kind, Shape::Mapping(_)) {
             add_mapping_text(&mut layer, setting, value, &Origin::Cli, &mut problems);
         } else {
             layer.set(setting.name, Value::Text(value.clone()), Origin::Cli);

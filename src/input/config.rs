@@ -31,7 +31,7 @@ use crate::input::layers::{Layer, Origin, Value, add_mapping};
 use crate::input::maps::{OneOrMany, Pairs, YamlScalar};
 use crate::input::predeploy::PreDeployInput;
 use crate::input::services::OneOrList;
-use crate::input::settings::{self, Kind};
+use crate::input::settings::{self, Shape};
 use crate::input::workspace::Workspace;
 use crate::text::{first_duplicate, plain_name, printable, split_list};
 
@@ -114,7 +114,7 @@ impl<'de> Deserialize<'de> for Section {
                             OneOrList::List(specs) => Value::Services(specs),
                         },
                         ("pre-deploy-task", _) => Value::Task(map.next_value::<PreDeployInput>()?),
-                        (_, Kind::Text | Kind::Bool) => match map.next_value::<YamlScalar>()? {
+                        (_, Shape::Text | Shape::Bool) => match map.next_value::<YamlScalar>()? {
                             YamlScalar(Some(text)) => Value::Text(text),
                             YamlScalar(None) => {
                                 return Err(de::Error::custom(format!(
@@ -122,22 +122,22 @@ impl<'de> Deserialize<'de> for Section {
                                 )));
                             }
                         },
-                        (_, Kind::List) => Value::Text(
+                        (_, Shape::List) => Value::Text(
                             map.next_value::<OneOrMany>()?
                                 .into_vec(|t| vec![t.to_string()])
                                 .join("\n"),
                         ),
-                        (_, Kind::Command) => match map.next_value::<OneOrMany>()? {
+                        (_, Shape::Command) => match map.next_value::<OneOrMany>()? {
                             OneOrMany::One(line) => Value::Text(line),
                             OneOrMany::Many(args) => Value::Args(args),
                         },
-                        (_, Kind::Map) => {
+                        (_, Shape::Map) => {
                             let Pairs(pairs) = map.next_value::<Pairs<YamlScalar>>()?;
                             Value::Pairs(
                                 pairs.into_iter().map(|(n, YamlScalar(v))| (n, v)).collect(),
                             )
                         }
-                        (_, Kind::Yaml | Kind::Mapping(_)) => {
+                        (_, Shape::Yaml | Shape::Mapping(_)) => {
                             Value::Yaml(map.next_value::<Yaml>()?)
                         }
                     };
@@ -174,7 +174,7 @@ impl Section {
                 continue;
             };
             match (setting.kind, value) {
-                (Kind::Mapping(_), Value::Yaml(yaml)) => {
+                (Shape::Mapping(_), Value::Yaml(yaml)) => {
                     add_mapping(&mut layer, setting, yaml, origin, problems);
                 }
                 _ => layer.set(key.clone(), value.clone(), origin.clone()),

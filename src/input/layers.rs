@@ -17,7 +17,7 @@ use serde_yaml::Value as Yaml;
 use crate::error::UserError;
 use crate::input::predeploy::PreDeployInput;
 use crate::input::services::ServiceSpec;
-use crate::input::settings::{self, Kind, Setting};
+use crate::input::settings::{self, Setting, Shape};
 use crate::text::printable;
 
 /// Where a setting came from, to name it in errors.
@@ -110,21 +110,21 @@ fn yaml_text(yaml: &Yaml) -> Option<String> {
 
 /// A setting as one place gave it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Given {
+pub struct Sourced {
     pub value: Value,
     pub origin: Origin,
 }
 
 /// The settings one place gives, by key (`name`, or `mapping.field`).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Layer(pub BTreeMap<String, Given>);
+pub struct Layer(pub BTreeMap<String, Sourced>);
 
 impl Layer {
     pub fn set(&mut self, key: impl Into<String>, value: Value, origin: Origin) {
-        self.0.insert(key.into(), Given { value, origin });
+        self.0.insert(key.into(), Sourced { value, origin });
     }
 
-    pub fn get(&self, key: &str) -> Option<&Given> {
+    pub fn get(&self, key: &str) -> Option<&Sourced> {
         self.0.get(key)
     }
 }
@@ -218,18 +218,18 @@ fn field_names(setting: &Setting) -> String {
 /// The settings of one run, combined: the highest layer's value for each key, maps merged by
 /// name (see the module's documentation).
 #[derive(Debug, Clone, Default)]
-pub struct Resolved {
-    values: BTreeMap<String, Given>,
+pub struct Combined {
+    values: BTreeMap<String, Sourced>,
     /// Map settings: each layer's map, lowest first, to merge by name.
-    maps: BTreeMap<String, Vec<Given>>,
+    maps: BTreeMap<String, Vec<Sourced>>,
 }
 
 /// Combines `layers`, highest precedence first.
-pub fn resolve(layers: &[&Layer]) -> Resolved {
-    let mut resolved = Resolved::default();
+pub fn resolve(layers: &[&Layer]) -> Combined {
+    let mut resolved = Combined::default();
     for layer in layers.iter().rev() {
         for (key, given) in &layer.0 {
-            let is_map = settings::find(key).is_some_and(|s| s.kind == Kind::Map);
+            let is_map = settings::find(key).is_some_and(|s| s.kind == Shape::Map);
             if is_map {
                 resolved
                     .maps
@@ -244,9 +244,9 @@ pub fn resolve(layers: &[&Layer]) -> Resolved {
     resolved
 }
 
-impl Resolved {
+impl Combined {
     /// The value given for `key`, from the highest layer that gives it.
-    pub fn get(&self, key: &str) -> Option<&Given> {
+    pub fn get(&self, key: &str) -> Option<&Sourced> {
         self.values.get(key)
     }
 
@@ -263,7 +263,7 @@ impl Resolved {
     }
 
     /// A map setting's layers, lowest first.
-    pub fn map_layers(&self, key: &str) -> &[Given] {
+    pub fn map_layers(&self, key: &str) -> &[Sourced] {
         self.maps.get(key).map_or(&[], Vec::as_slice)
     }
 

@@ -26,7 +26,7 @@ pub mod workspace;
 use crate::error::UserError;
 use crate::text::split_list;
 use args::{ContinueArgs, DeployArgs, RollbackArgs, TargetArgs};
-use layers::{Layer, Resolved, Value, resolve};
+use layers::{Combined, Layer, Value, resolve};
 use predeploy::PreDeployInput;
 use services::ServiceSpec;
 use template::Template;
@@ -172,7 +172,7 @@ pub fn load(step: Step) -> Result<Inputs, UserError> {
 }
 
 /// `services`: one service (a name or ARN) for the target, or a list.
-fn services_of(r: &Resolved) -> (Option<String>, Parsed<Vec<ServiceSpec>>) {
+fn services_of(r: &Combined) -> (Option<String>, Parsed<Vec<ServiceSpec>>) {
     match r.get("services").map(|g| &g.value) {
         Some(Value::Services(list)) => (None, Ok(list.clone())),
         Some(Value::Text(text)) => match services::parse_setting(text) {
@@ -184,7 +184,7 @@ fn services_of(r: &Resolved) -> (Option<String>, Parsed<Vec<ServiceSpec>>) {
     }
 }
 
-fn target_args(r: &Resolved, workspace: Option<String>, service: Option<String>) -> TargetArgs {
+fn target_args(r: &Combined, workspace: Option<String>, service: Option<String>) -> TargetArgs {
     let text = |key: &str| r.text(key).unwrap_or_default();
     TargetArgs {
         environment: r.text("environment"),
@@ -234,7 +234,7 @@ pub struct DeployInputs {
 /// A map setting: each layer's pairs, lowest first, merged by name (the higher layer winning a
 /// name); a null value takes the name out (and out of every lower layer). The pairs set, and the
 /// names taken out.
-fn merged_map(r: &Resolved, key: &str) -> Parsed<(NamedValues, Vec<String>)> {
+fn merged_map(r: &Combined, key: &str) -> Parsed<(NamedValues, Vec<String>)> {
     let mut merged: Vec<(String, Option<String>)> = Vec::new();
     for given in r.map_layers(key) {
         let pairs = match &given.value {
@@ -258,7 +258,7 @@ fn merged_map(r: &Resolved, key: &str) -> Parsed<(NamedValues, Vec<String>)> {
 }
 
 /// A map setting where a null value means nothing (`container-images`, `docker-labels`): refused.
-fn plain_map(r: &Resolved, key: &str) -> Parsed<NamedValues> {
+fn plain_map(r: &Combined, key: &str) -> Parsed<NamedValues> {
     let (set, removed) = merged_map(r, key)?;
     if let Some(name) = removed.first() {
         let which = crate::text::plain_name(name)
@@ -272,7 +272,7 @@ fn plain_map(r: &Resolved, key: &str) -> Parsed<NamedValues> {
 }
 
 /// `dotenv-file`'s variables (read from the workspace) under `environment-variables`'s.
-fn environment(r: &Resolved, workspace: Option<&str>) -> Parsed<(NamedValues, Vec<String>)> {
+fn environment(r: &Combined, workspace: Option<&str>) -> Parsed<(NamedValues, Vec<String>)> {
     let (given, removed) = merged_map(r, "environment-variables")?;
     let Some(path) = r.text("dotenv-file").filter(|p| !p.trim().is_empty()) else {
         return Ok((given, removed));
@@ -288,7 +288,7 @@ fn environment(r: &Resolved, workspace: Option<&str>) -> Parsed<(NamedValues, Ve
 }
 
 /// A command setting: a list as given in the file, or text in the command grammar.
-fn command(r: &Resolved, key: &str) -> Parsed<Option<Vec<String>>> {
+fn command(r: &Combined, key: &str) -> Parsed<Option<Vec<String>>> {
     let Some(given) = r.get(key) else {
         return Ok(None);
     };
@@ -304,7 +304,7 @@ fn command(r: &Resolved, key: &str) -> Parsed<Option<Vec<String>>> {
 impl DeployInputs {
     /// A deploy's inputs from the combined settings.
     fn resolved(
-        r: &Resolved,
+        r: &Combined,
         target: TargetArgs,
         services: Parsed<Vec<ServiceSpec>>,
         verify_only: bool,
@@ -353,7 +353,7 @@ impl DeployInputs {
 
 /// The deploy's settings as text.
 fn deploy_args(
-    r: &Resolved,
+    r: &Combined,
     target: TargetArgs,
     verify_only: bool,
     remove_environment_variables: Option<String>,

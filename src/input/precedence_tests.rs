@@ -6,14 +6,19 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 
 use crate::input::layers::Origin;
-use crate::input::settings::{Kind, SETTINGS, Setting};
+use crate::input::settings::{SETTINGS, Setting, Shape};
 use crate::input::{Inputs, action_env, load, read_from};
 
 /// A value each place can hold for `setting` (or a field of it), valid YAML for its kind.
 fn value(setting: &Setting, place: &str) -> String {
     match setting.kind {
-        Kind::Map => format!("{{NAME_{place}: x}}"),
-        Kind::Yaml | Kind::Text | Kind::Bool | Kind::List | Kind::Command | Kind::Mapping(_) => {
+        Shape::Map => format!("{{NAME_{place}: x}}"),
+        Shape::Yaml
+        | Shape::Text
+        | Shape::Bool
+        | Shape::List
+        | Shape::Command
+        | Shape::Mapping(_) => {
             format!("v-{place}")
         }
     }
@@ -22,7 +27,7 @@ fn value(setting: &Setting, place: &str) -> String {
 /// The keys a setting resolves under: its name, or each field of a mapping.
 fn keys(setting: &Setting) -> Vec<(String, Option<&'static str>)> {
     match setting.kind {
-        Kind::Mapping(fields) => fields
+        Shape::Mapping(fields) => fields
             .iter()
             .map(|f| (format!("{}.{}", setting.name, f.name), Some(f.name)))
             .collect(),

@@ -14,14 +14,14 @@ const READ_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The images ECS runs, per service index; why they could not be read, when they could not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Resolved {
+pub struct Digests {
     pub images: BTreeMap<usize, Vec<ContainerImage>>,
     pub unread: Option<String>,
 }
 
 /// Reads the target service revision of each outcome (by service index) whose service
 /// deployment names one, 20 per call. Never fails: what could not be read is said.
-pub async fn read<C: ServiceDeployments>(cloud: &C, outcomes: &[(usize, &Outcome)]) -> Resolved {
+pub async fn read<C: ServiceDeployments>(cloud: &C, outcomes: &[(usize, &Outcome)]) -> Digests {
     let wanted: Vec<(usize, String)> = outcomes
         .iter()
         .filter_map(|(i, o)| {
@@ -29,7 +29,7 @@ pub async fn read<C: ServiceDeployments>(cloud: &C, outcomes: &[(usize, &Outcome
             Some((*i, arn))
         })
         .collect();
-    let mut resolved = Resolved::default();
+    let mut resolved = Digests::default();
     for chunk in wanted.chunks(DESCRIBE_LIMIT) {
         let arns: Vec<String> = chunk.iter().map(|(_, a)| a.clone()).collect();
         let read = tokio::time::timeout(READ_WITHIN, cloud.describe_service_revisions(&arns))

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Group, Kind, OUTPUTS, RENAMED, SETTINGS, Setting, fields};
+use super::{Group, OUTPUTS, RENAMED, SETTINGS, Setting, Shape, fields};
 
 /// Where each generated block lives in the README.
 pub const README_BLOCKS: [(&str, &str); 3] = [
@@ -101,9 +101,9 @@ pub fn readme_settings() -> String {
                 (_, None) => String::new(),
             };
             let kind = match setting.kind {
-                Kind::Mapping(_) => " (mapping)",
-                Kind::Map => " (map)",
-                Kind::List => " (list)",
+                Shape::Mapping(_) => " (mapping)",
+                Shape::Map => " (map)",
+                Shape::List => " (list)",
                 _ => "",
             };
             let _ = writeln!(

@@ -116,7 +116,7 @@ impl Group {
 
 /// The shape of a setting's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum Shape {
     /// One value (a name, a number, a word from a fixed list).
     Text,
     /// `true` or `false`; on the command line the bare flag means `true`.
@@ -133,11 +133,11 @@ pub enum Kind {
     Mapping(&'static [Field]),
 }
 
-/// A field of a [`Kind::Mapping`] setting.
+/// A field of a [`Shape::Mapping`] setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
     pub name: &'static str,
-    pub kind: Kind,
+    pub kind: Shape,
     pub help: &'static str,
 }
 
@@ -146,7 +146,7 @@ pub struct Field {
 pub struct Setting {
     pub name: &'static str,
     pub group: Group,
-    pub kind: Kind,
+    pub kind: Shape,
     pub places: Places,
     pub commands: For,
     /// What applies when no place gives it, as documented (`None`: nothing, or what the help
@@ -196,7 +196,7 @@ pub fn action_inputs() -> impl Iterator<Item = &'static Setting> {
 /// The fields of mapping setting `name`.
 pub fn fields(setting: &Setting) -> &'static [Field] {
     match setting.kind {
-        Kind::Mapping(fields) => fields,
+        Shape::Mapping(fields) => fields,
         _ => &[],
     }
 }

@@ -1,14 +1,14 @@
 //! The settings, the outputs and the old names, as data.
 
 use super::{
-    CLI_ONLY, EVERYWHERE, FILE_ONLY, Field, For, Group, Kind, Output, PER_RUN, REPOSITORY, Renamed,
-    Setting,
+    CLI_ONLY, EVERYWHERE, FILE_ONLY, Field, For, Group, Output, PER_RUN, REPOSITORY, Renamed,
+    Setting, Shape,
 };
 
 const fn setting(
     name: &'static str,
     group: Group,
-    kind: Kind,
+    kind: Shape,
     value_name: &'static str,
     help: &'static str,
 ) -> Setting {
@@ -39,12 +39,12 @@ impl Setting {
     }
 }
 
-const fn field(name: &'static str, kind: Kind, help: &'static str) -> Field {
+const fn field(name: &'static str, kind: Shape, help: &'static str) -> Field {
     Field { name, kind, help }
 }
 
 use Group::{GitHub, Image, Repository, Run, Service, Target, TaskDefinition, Waiting};
-use Kind::{Bool, Command, List, Map, Mapping, Text, Yaml};
+use Shape::{Bool, Command, List, Map, Mapping, Text, Yaml};
 
 /// The fields of `deployment`: ECS's deployment configuration, set in the same update.
 const DEPLOYMENT: &[Field] = &[

@@ -73,7 +73,7 @@ fn mapping_fields_are_named_once_and_are_no_setting_of_their_own() {
         let fields = fields(setting);
         for (i, f) in fields.iter().enumerate() {
             assert!(fields[i + 1..].iter().all(|g| g.name != f.name));
-            assert!(!matches!(f.kind, Kind::Mapping(_)), "one level of mapping");
+            assert!(!matches!(f.kind, Shape::Mapping(_)), "one level of mapping");
         }
     }
 }
