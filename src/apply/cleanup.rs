@@ -11,7 +11,7 @@ use std::io::Write;
 
 use futures::future::try_join_all;
 
-use crate::apply::record::{ShippedService, warn};
+use crate::apply::record::{DeliveredService, warn};
 use crate::cloud::{Schedules, Services, TaskDefinitions, Tasks};
 use crate::console::Console;
 use crate::progress::Progress;
@@ -144,7 +144,7 @@ pub struct Cleaned {
 pub async fn run<C: Services + Tasks + Schedules + TaskDefinitions, W: Write>(
     cloud: &C,
     keep: usize,
-    services: &[ShippedService],
+    services: &[DeliveredService],
     console: &Console<W>,
     progress: &Progress,
 ) -> Cleaned {

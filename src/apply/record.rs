@@ -16,19 +16,19 @@ use crate::request::DeployRequest;
 
 /// What a verified deploy shipped, for the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shipped {
+pub struct Delivered {
     pub environment: String,
     /// The image reference written into the task definitions.
     pub image: String,
     pub image_tag: Option<String>,
     pub image_digest: Option<String>,
     pub cluster: String,
-    pub services: Vec<ShippedService>,
+    pub services: Vec<DeliveredService>,
 }
 
 /// One service of a verified deploy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShippedService {
+pub struct DeliveredService {
     pub service: String,
     pub task_definition_arn: String,
     pub previous_task_definition_arn: String,
@@ -43,7 +43,7 @@ pub struct AfterSuccess {
 }
 
 /// The JSON record of a deploy. Pure.
-pub fn record(shipped: &Shipped, ctx: &RunContext, deployed_at: &str) -> Value {
+pub fn record(shipped: &Delivered, ctx: &RunContext, deployed_at: &str) -> Value {
     let services: serde_json::Map<String, Value> = shipped
         .services
         .iter()
@@ -69,7 +69,7 @@ pub async fn after_success<C: Parameters + Images, W: Write>(
     cloud: &C,
     req: &DeployRequest,
     ctx: &RunContext,
-    shipped: &Shipped,
+    shipped: &Delivered,
     console: &Console<W>,
     progress: &Progress,
 ) -> AfterSuccess {
@@ -158,7 +158,7 @@ pub async fn after_success<C: Parameters + Images, W: Write>(
 }
 
 /// The ECR repository of the shipped image, when it is one.
-fn repository(shipped: &Shipped) -> Option<EcrRepository> {
+fn repository(shipped: &Delivered) -> Option<EcrRepository> {
     ImageRef::parse_pulled(&shipped.image)
         .ok()
         .and_then(|r| EcrRepository::parse_uri(&r.repository))
@@ -168,7 +168,7 @@ fn repository(shipped: &Shipped) -> Option<EcrRepository> {
 /// not an ECR image with a known digest.
 async fn promote<C: Images>(
     cloud: &C,
-    shipped: &Shipped,
+    shipped: &Delivered,
     tag: &str,
 ) -> anyhow::Result<Option<(String, String)>> {
     let (Some(repo), Some(digest)) = (repository(shipped), &shipped.image_digest) else {
@@ -195,13 +195,13 @@ mod tests {
 
     #[test]
     fn the_record_names_image_services_and_the_run() {
-        let shipped = Shipped {
+        let shipped = Delivered {
             environment: "staging".into(),
             image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api@sha256:ab".into(),
             image_tag: Some("sha-0a1b".into()),
             image_digest: Some("sha256:ab".into()),
             cluster: "main".into(),
-            services: vec![ShippedService {
+            services: vec![DeliveredService {
                 service: "api".into(),
                 previous_task_definition_arn:
                     "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3".into(),

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use crate::apply::cleanup::{self, Cleaned};
 use crate::apply::predeploy::run_planned;
-use crate::apply::record::{self, AfterSuccess, Shipped, ShippedService};
+use crate::apply::record::{self, AfterSuccess, Delivered, DeliveredService};
 use crate::apply::register::Registrar;
 use crate::apply::{Shipping, ToWatch, Update, reread, ship_all};
 use crate::cloud::Cloud;
@@ -423,7 +423,7 @@ async fn after_deployed<C: Cloud, W: Write>(
     ctx: &RunContext,
     console: &Console<W>,
     progress: &Progress,
-    shipped: &Shipped,
+    shipped: &Delivered,
     judged: &Judged,
 ) -> (watch::digests::Digests, AfterSuccess, Option<Cleaned>) {
     let cleaning = async {
@@ -583,8 +583,8 @@ fn plan_all(req: &DeployRequest, gathered: &Gathered, region: &str) -> anyhow::R
 }
 
 /// What a verified deploy shipped, for the record and the clean-up.
-fn shipped(req: &DeployRequest, gathered: &Gathered, plans: &[Plan], arns: &[String]) -> Shipped {
-    Shipped {
+fn shipped(req: &DeployRequest, gathered: &Gathered, plans: &[Plan], arns: &[String]) -> Delivered {
+    Delivered {
         environment: req.target.environment.clone(),
         image: plans[0].image_reference.clone(),
         image_tag: req.image.tag(),
@@ -593,7 +593,7 @@ fn shipped(req: &DeployRequest, gathered: &Gathered, plans: &[Plan], arns: &[Str
         services: plans
             .iter()
             .zip(arns)
-            .map(|(plan, arn)| ShippedService {
+            .map(|(plan, arn)| DeliveredService {
                 service: plan.service.clone(),
                 task_definition_arn: arn.clone(),
                 previous_task_definition_arn: plan.live_task_definition_arn.clone(),
