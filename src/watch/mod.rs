@@ -28,7 +28,7 @@ pub mod service_deployments;
 mod tracking;
 pub mod verdict;
 
-use tracking::{Progress, poll_services};
+use tracking::{Watching, poll_services};
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -268,7 +268,7 @@ pub async fn watch_incoming<O: Observe, W: Write>(
     let deadline = limits.deadline.unwrap_or(started + limits.timeout);
     let mut keys: Vec<usize> = Vec::new();
     let mut items: Vec<Watched> = Vec::new();
-    let mut progress: Vec<Progress> = Vec::new();
+    let mut progress: Vec<Watching> = Vec::new();
     let mut open = true;
     let mut unchanged = 0;
     // When the last poll began (the first comes a poll's interval after the watch starts).
@@ -285,7 +285,7 @@ pub async fn watch_incoming<O: Observe, W: Write>(
         }
         for (key, item) in arrived {
             keys.push(key);
-            progress.push(Progress::new(&item));
+            progress.push(Watching::new(&item));
             items.push(item);
         }
         let timed_out = Instant::now() >= deadline;
@@ -314,7 +314,7 @@ pub async fn watch_incoming<O: Observe, W: Write>(
                 last_poll = Instant::now();
                 say_watching(&[(key, item.clone())], items.is_empty(), limits, console);
                 keys.push(key);
-                progress.push(Progress::new(&item));
+                progress.push(Watching::new(&item));
                 items.push(item);
                 unchanged = 0;
             } else {
@@ -353,7 +353,7 @@ pub async fn watch_incoming<O: Observe, W: Write>(
 async fn poll<O: Observe, W: Write>(
     observer: &O,
     items: &[Watched],
-    progress: &mut [Progress],
+    progress: &mut [Watching],
     deadline: Instant,
     started: Instant,
     console: &Console<W>,
@@ -512,7 +512,7 @@ fn say_watching<W: Write>(
 
 /// The reads of services and service deployments a poll makes for the undecided services: one
 /// `DescribeServices` per 10 services of a cluster, one `DescribeServiceDeployments` per 20.
-fn reads_per_poll(items: &[Watched], progress: &[Progress]) -> usize {
+fn reads_per_poll(items: &[Watched], progress: &[Watching]) -> usize {
     let mut by_cluster: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     let mut records = 0;
     for (item, p) in items.iter().zip(progress) {

@@ -27,7 +27,7 @@ pub(super) struct Unread {
     permanent: u32,
 }
 
-pub(super) struct Progress {
+pub(super) struct Watching {
     pub(super) state: ServiceState,
     pub(super) failures: Vec<StoppedTask>,
     pub(super) seen_tasks: HashSet<String>,
@@ -50,7 +50,7 @@ pub(super) struct Progress {
     pub(super) outcome: Option<Outcome>,
 }
 
-impl Progress {
+impl Watching {
     pub(super) fn new(w: &Watched) -> Self {
         Self {
             state: w.initial.clone(),
@@ -422,7 +422,7 @@ impl Progress {
 pub(super) async fn poll_services<O: Observe, W: Write>(
     observer: &O,
     items: &[Watched],
-    progress: &mut [Progress],
+    progress: &mut [Watching],
     deadline: Instant,
     console: &Console<W>,
 ) -> bool {
@@ -527,7 +527,7 @@ fn ended(standing: &Standing, sd: &ServiceDeployment, deployment: &str) -> Optio
 /// The service deployment asks of a poll: for every undecided service still there.
 pub(super) fn service_deployment_asks(
     items: &[Watched],
-    progress: &[Progress],
+    progress: &[Watching],
 ) -> service_deployments::Asks {
     service_deployments::Asks::of(
         items
@@ -545,7 +545,7 @@ pub(super) async fn take_service_deployments<O: Observe, W: Write>(
     observer: &O,
     answers: service_deployments::Answers,
     items: &[Watched],
-    progress: &mut [Progress],
+    progress: &mut [Watching],
     deadline: Instant,
     elapsed: &str,
     console: &Console<W>,
