@@ -17,7 +17,10 @@ use futures::future::join_all;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::cloud::{self, Cloud, ParameterInfo, Repository, RoleInfo, SecretInfo, Wanted};
+use crate::cloud::{
+    self, Iam, Images, Logs, ParameterInfo, Parameters, Repository, RoleInfo, SecretInfo, Secrets,
+    Wanted,
+};
 use crate::domain::arn::Partition;
 use crate::domain::taskdef::needs::{self, ImageUse, Needs, SecretRef, SecretUse};
 
@@ -224,7 +227,7 @@ struct Found {
 }
 
 /// Checks what `subjects` need. Never fails: what cannot be checked is a warning.
-pub async fn run<C: Cloud>(
+pub async fn run<C: Parameters + Secrets + Iam + Logs + Images>(
     cloud: &C,
     subjects: &[Subject<'_>],
     account: &Account<'_>,
@@ -401,7 +404,7 @@ fn elsewhere<'a>(region: &'a str, account: &Account<'_>) -> Option<&'a str> {
 /// Each log group ((region, name)), where it is used, and whether it exists.
 type LogGroupAnswers<'w> = Vec<(&'w (String, String), &'w Used<bool>, anyhow::Result<bool>)>;
 
-async fn secrets<'w, C: Cloud>(
+async fn secrets<'w, C: Secrets>(
     cloud: &C,
     wants: &'w Wants,
     account: &Account<'_>,
@@ -424,7 +427,7 @@ async fn secrets<'w, C: Cloud>(
 
 /// The roles of the deploy's account, each read by name (`GetRole` takes no account: another
 /// account's role is not looked up, lest a role of the same name here answer for it).
-async fn roles<'w, C: Cloud>(
+async fn roles<'w, C: Iam>(
     cloud: &C,
     wants: &'w Wants,
     account: &Account<'_>,
@@ -442,7 +445,7 @@ async fn roles<'w, C: Cloud>(
 }
 
 /// The log groups ECS does not create, and whether each exists.
-async fn log_groups<'w, C: Cloud>(
+async fn log_groups<'w, C: Logs>(
     cloud: &C,
     wants: &'w Wants,
     account: &Account<'_>,
@@ -463,7 +466,7 @@ async fn log_groups<'w, C: Cloud>(
 }
 
 /// The ECR images the deploy did not look up already.
-async fn images<'w, C: Cloud>(
+async fn images<'w, C: Images>(
     cloud: &C,
     wants: &'w Wants,
     account: &Account<'_>,
@@ -490,7 +493,7 @@ async fn images<'w, C: Cloud>(
 /// pull-through cache rule fills is fetched on its first pull (the rules are read only when an
 /// image is missing); one in another account the deploy role may not describe is that account's
 /// repository policy's business, and a note.
-async fn judge_images<C: Cloud>(
+async fn judge_images<C: Images>(
     cloud: &C,
     images: Vec<(&Used<ImageUse>, anyhow::Result<crate::cloud::FoundImage>)>,
     account: &Account<'_>,
@@ -639,7 +642,7 @@ fn shown(value_from: &str) -> String {
 type ParameterAnswer<'w> = (Vec<&'w Used<SecretUse>>, anyhow::Result<Vec<ParameterInfo>>);
 
 /// The parameter lookups, one per region.
-async fn parameters<'w, C: Cloud>(
+async fn parameters<'w, C: Parameters>(
     cloud: &C,
     wants: &'w Wants,
     account: &Account<'_>,
