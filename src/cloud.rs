@@ -366,9 +366,11 @@ pub type DescribedServices = (Vec<ServiceState>, Vec<(String, String)>);
 type Answer<T> = anyhow::Result<T>;
 
 /// Every AWS operation a run uses, one trait per AWS service (each at most 12 methods): a stage
-/// is bound by the ones it uses. Errors carry an [`AwsError`] in their chain.
+/// is bound by the ones it uses. Errors carry an [`AwsError`] in their chain. Whatever
+/// implements them all is a `Cloud`.
 pub trait Cloud:
-    Parameters
+    Region
+    + Parameters
     + Services
     + ServiceDeployments
     + TaskDefinitions
@@ -380,6 +382,26 @@ pub trait Cloud:
     + Schedules
     + LoadBalancers
 {
+}
+
+impl<T> Cloud for T where
+    T: Region
+        + Parameters
+        + Services
+        + ServiceDeployments
+        + TaskDefinitions
+        + Tasks
+        + Images
+        + Secrets
+        + Iam
+        + Logs
+        + Schedules
+        + LoadBalancers
+{
+}
+
+/// The region the clients talk to.
+pub trait Region {
     /// The deploy's region.
     fn region(&self) -> &str;
 }

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::{Clients, deployments, ecr, ecs, elb, iam, logs, secrets, ssm, tasks};
 use crate::cloud::{
-    Cloud, DescribedServices, Evaluation, FoundImage, HookAction, Iam, Images, InRegion,
-    LoadBalancers, Logs, OneOffTask, ParameterInfo, Parameters, Repository, RoleInfo, Schedules,
+    DescribedServices, Evaluation, FoundImage, HookAction, Iam, Images, InRegion, LoadBalancers,
+    Logs, OneOffTask, ParameterInfo, Parameters, Region, Repository, RoleInfo, Schedules,
     SecretInfo, Secrets, ServiceDeploymentBrief, ServiceDeployments, ServiceUpdate, Services,
     StopType, TaskDefinitions, Tasks, Wanted,
 };
@@ -23,7 +23,7 @@ impl Clients {
     }
 }
 
-impl Cloud for Clients {
+impl Region for Clients {
     fn region(&self) -> &str {
         &self.region
     }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use futures::future::join_all;
 use serde_json::Value;
 
-use crate::cloud::{self, Cloud};
+use crate::cloud::{self, Logs, Region, TaskDefinitions};
 use crate::domain::ecs::{StopCode, StoppedTask};
 use crate::domain::outcome::{TaskLog, TaskLogs};
 use crate::domain::taskdef::logs::{essential_containers, log_location, sensitive_values};
@@ -25,7 +25,11 @@ const MAX_LINE_CHARS: usize = 1000;
 
 /// The last `lines` lines of the failed essential containers of `tasks` (newest first; at
 /// most [`MAX_TASKS`] tasks that ran), masked. Nothing when `lines` is 0.
-pub async fn read<C: Cloud>(cloud: &C, tasks: &[StoppedTask], lines: u16) -> TaskLogs {
+pub async fn read<C: Logs + TaskDefinitions + Region>(
+    cloud: &C,
+    tasks: &[StoppedTask],
+    lines: u16,
+) -> TaskLogs {
     if lines == 0 {
         return TaskLogs::default();
     }
@@ -55,7 +59,7 @@ async fn until<T>(
     cloud::answered_by(deadline, READ_WITHIN, call).await
 }
 
-async fn read_ran<C: Cloud>(
+async fn read_ran<C: Logs + TaskDefinitions + Region>(
     cloud: &C,
     ran: &[&StoppedTask],
     lines: u16,
@@ -123,7 +127,7 @@ fn failed_containers(task: &StoppedTask, td: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-async fn read_one<C: Cloud>(
+async fn read_one<C: Logs + Region>(
     cloud: &C,
     task: &StoppedTask,
     td: Option<&Value>,

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::cloud::Cloud;
+use crate::cloud::{LoadBalancers, Logs, Region, TaskDefinitions};
 use crate::domain::ecs::{ServiceEvent, ServiceState, StoppedTask, TargetHealth};
 use crate::domain::outcome::TaskLogs;
 use crate::gather::task_logs;
@@ -29,7 +29,7 @@ pub struct Explanation {
 
 /// The first failed outcome's stopped tasks, events, target health and the last `log_lines`
 /// lines of its failed tasks' logs (read concurrently); `None` when none failed.
-pub async fn explain<C: Cloud>(
+pub async fn explain<C: LoadBalancers + Logs + TaskDefinitions + Region>(
     cloud: &C,
     outcomes: &[Outcome],
     log_lines: u16,
@@ -52,7 +52,7 @@ pub async fn explain<C: Cloud>(
 
 /// The targets of the service's target groups that are not healthy, or that are our failed
 /// tasks; ours first. Errors (no permission, say) come back as warnings.
-pub async fn target_health<C: Cloud>(
+pub async fn target_health<C: LoadBalancers>(
     cloud: &C,
     service: &ServiceState,
     failures: &[StoppedTask],

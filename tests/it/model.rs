@@ -35,10 +35,10 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use ecs_ship::cloud::{
-    AwsError, Cloud, DescribedServices, Evaluation, FoundImage, HookAction, Iam, Images, InRegion,
-    LoadBalancers, Logs, OneOffTask, ParameterInfo, Parameters, PullThroughRule, Repository,
-    RoleInfo, Schedules, SecretInfo, Secrets, ServiceDeploymentBrief, ServiceDeployments,
-    ServiceUpdate, Services, StopType, TaskDefinitions, Tasks, Wanted,
+    AwsError, DescribedServices, Evaluation, FoundImage, HookAction, Iam, Images, InRegion,
+    LoadBalancers, Logs, OneOffTask, ParameterInfo, Parameters, PullThroughRule, Region,
+    Repository, RoleInfo, Schedules, SecretInfo, Secrets, ServiceDeploymentBrief,
+    ServiceDeployments, ServiceUpdate, Services, StopType, TaskDefinitions, Tasks, Wanted,
 };
 use ecs_ship::domain::deployment::{
     BreakerCount, ContainerImage, Hook, HookStatus, LifecycleStage, ServiceDeployment,
@@ -1170,7 +1170,7 @@ fn not_found(code: &str, message: &str) -> anyhow::Error {
     anyhow::Error::new(AwsError::service(code, message))
 }
 
-impl Cloud for Model {
+impl Region for Model {
     fn region(&self) -> &str {
         REGION
     }

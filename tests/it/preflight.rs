@@ -663,7 +663,7 @@ fn hostile_log_lines_are_inert_in_the_log_and_the_summary() {
 mod stalls {
     use std::collections::HashSet;
 
-    use ecs_ship::cloud::{Cloud, TaskDefinitions};
+    use ecs_ship::cloud::{Region, TaskDefinitions};
     use ecs_ship::domain::ecs::{ContainerExit, StopCode, StoppedTask};
     use ecs_ship::preflight::{ANSWER_WITHIN, Account, Subject};
     use serde_json::json;
@@ -792,7 +792,7 @@ mod stalls {
 mod probes {
     use std::collections::HashSet;
 
-    use ecs_ship::cloud::{Cloud, Images};
+    use ecs_ship::cloud::{Images, Region};
     use ecs_ship::preflight::{Account, Preflight, Subject};
     use serde_json::{Value, json};
 
