@@ -646,7 +646,7 @@ pub async fn answered_by<T>(
 
 /// Describes services (at most 10) that must exist and be ACTIVE: a cluster or service ECS does
 /// not know, or a service that is not ACTIVE, is a user error.
-pub async fn describe_active<C: Cloud>(
+pub async fn describe_active<C: Services>(
     cloud: &C,
     cluster: &str,
     names: &[String],

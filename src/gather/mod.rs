@@ -11,7 +11,15 @@ use anyhow::Context;
 use futures::future::try_join_all;
 use serde_json::Value;
 
-use crate::cloud::{self, Cloud, FoundImage, PullThroughRule, Repository, Wanted};
+use crate::cloud::{
+    self, FoundImage, Images, Parameters, PullThroughRule, Region, Repository, Services,
+    TaskDefinitions, Wanted,
+};
+
+/// The AWS reads of this stage: SSM, the services, their revisions, ECR.
+pub trait Reads: Region + Parameters + Services + TaskDefinitions + Images {}
+
+impl<T: Region + Parameters + Services + TaskDefinitions + Images> Reads for T {}
 use crate::domain::ecs::{ServiceState, Tag};
 use crate::domain::image::{EcrRepository, ImageRef};
 use crate::error::UserError;
@@ -53,7 +61,7 @@ pub struct Gathered {
 /// input, SSM), its newest revision is described at the same time as the services: a round trip
 /// saved in a region far away. A guess that misses (or fails: it is only a guess) costs the
 /// describe it would have made anyway.
-async fn services_and_lives<C: Cloud>(
+async fn services_and_lives<C: Reads>(
     cloud: &C,
     resolved: &Resolved,
 ) -> anyhow::Result<(Vec<ServiceState>, Vec<Value>)> {
@@ -101,7 +109,7 @@ async fn services_and_lives<C: Cloud>(
 }
 
 /// Reads SSM, the service, its task definition and the image.
-pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<Gathered> {
+pub async fn gather<C: Reads>(cloud: &C, req: &DeployRequest) -> anyhow::Result<Gathered> {
     let ssm = async {
         match &req.target.ssm_prefix {
             Some(prefix) => read_ssm(cloud, prefix).await.map(Some),
@@ -193,7 +201,7 @@ pub async fn gather<C: Cloud>(cloud: &C, req: &DeployRequest) -> anyhow::Result<
 /// read or with why it could not be (a missing one: that environment is not in this account and
 /// region). A read of its own, so a deploy role that may not read production's parameters still
 /// reads its own.
-pub async fn read_ssm_clusters<C: Cloud>(
+pub async fn read_ssm_clusters<C: Reads>(
     cloud: &C,
     gate: &crate::request::gate::Gate,
 ) -> SsmClusters {
@@ -238,7 +246,7 @@ pub fn readable_tags(read: anyhow::Result<Vec<Tag>>) -> (Vec<Tag>, Option<String
 }
 
 /// Describes services 10 at a time (the API's limit), concurrently, in the order given.
-pub async fn describe_all<C: Cloud>(
+pub async fn describe_all<C: Reads>(
     cloud: &C,
     cluster: &str,
     names: &[String],
@@ -263,7 +271,7 @@ pub async fn describe_all<C: Cloud>(
 }
 
 /// Reads the parameters under an SSM prefix in one batch.
-pub async fn read_ssm<C: Cloud>(cloud: &C, prefix: &str) -> anyhow::Result<SsmValues> {
+pub async fn read_ssm<C: Reads>(cloud: &C, prefix: &str) -> anyhow::Result<SsmValues> {
     let names = SsmValues::parameter_names(prefix);
     let found = cloud.get_parameters(&names).await?;
     let values = found
@@ -281,7 +289,7 @@ pub async fn read_ssm<C: Cloud>(cloud: &C, prefix: &str) -> anyhow::Result<SsmVa
 /// A reference without a registry is pulled from Docker Hub. When the account has an ECR
 /// repository of that very name, that is almost certainly not what was meant: refuse, and say the
 /// URI to use. A read that is denied leaves the reference as given (with the usual warning).
-async fn refuse_docker_hub_lookalike<C: Cloud>(
+async fn refuse_docker_hub_lookalike<C: Reads>(
     cloud: &C,
     reference: &ImageRef,
 ) -> anyhow::Result<()> {
@@ -311,7 +319,7 @@ async fn refuse_docker_hub_lookalike<C: Cloud>(
 
 /// Checks that the image exists in ECR and resolves its digest; an image outside ECR is taken as
 /// given, with a warning.
-async fn check_image<C: Cloud>(
+async fn check_image<C: Reads>(
     cloud: &C,
     req: &DeployRequest,
     source: &RepositorySource,
@@ -389,7 +397,7 @@ async fn check_image<C: Cloud>(
 /// `revision`: the revision, which must exist and be ACTIVE, and each of its ECR
 /// images, which must exist (others are said unchecked); the first container's image stands for
 /// the deploy's image in the report.
-async fn check_revision<C: Cloud>(
+async fn check_revision<C: Reads>(
     cloud: &C,
     revision: &str,
 ) -> anyhow::Result<(Value, ResolvedImage, Vec<String>)> {
@@ -433,7 +441,7 @@ async fn check_revision<C: Cloud>(
 
 /// One container image of a revision deployed as it is: found in ECR (by digest, else tag), or
 /// said unchecked when it is elsewhere.
-async fn revision_image<C: Cloud>(
+async fn revision_image<C: Reads>(
     cloud: &C,
     container: &str,
     reference: &ImageRef,
@@ -538,7 +546,7 @@ fn locate(
 
 /// `container-images`, each resolved at once and checked in ECR like the deploy's image (another
 /// registry's is used as given, and said). A missing image is a user error naming the container.
-async fn other_images<C: Cloud>(
+async fn other_images<C: Reads>(
     cloud: &C,
     req: &DeployRequest,
     main: &ResolvedImage,
@@ -628,7 +636,7 @@ fn not_cached_yet(image: &str, rule: &PullThroughRule) -> String {
 /// Looks the image up; a missing tag or repository is a user error (a missing tag lists the most
 /// recently pushed tags), unless a pull-through cache rule fills the repository. `whose` says
 /// what the image is for, in that error (` for container `log-router` (input `container-images`)`).
-async fn find_image<C: Cloud>(
+async fn find_image<C: Reads>(
     cloud: &C,
     repository: &Repository,
     wanted: Wanted<'_>,
@@ -684,7 +692,7 @@ async fn find_image<C: Cloud>(
 
 /// The fallback image when the lookup failed because the repository has no image at all;
 /// otherwise the lookup's error.
-async fn fallback<C: Cloud>(
+async fn fallback<C: Reads>(
     cloud: &C,
     req: &DeployRequest,
     repository: &Repository,
