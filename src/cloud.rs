@@ -366,8 +366,8 @@ pub type DescribedServices = (Vec<ServiceState>, Vec<(String, String)>);
 type Answer<T> = anyhow::Result<T>;
 
 /// Every AWS operation a run uses, one trait per AWS service (each at most 12 methods): a stage
-/// is bound by the ones it uses. Errors carry an [`AwsError`] in their chain. Whatever
-/// implements them all is a `Cloud`.
+/// is bound by the ones it uses. Errors carry an [`AwsError`] in their chain. An implementor
+/// of them all says so with an empty `impl Cloud`.
 pub trait Cloud:
     Region
     + Parameters
@@ -381,22 +381,6 @@ pub trait Cloud:
     + Logs
     + Schedules
     + LoadBalancers
-{
-}
-
-impl<T> Cloud for T where
-    T: Region
-        + Parameters
-        + Services
-        + ServiceDeployments
-        + TaskDefinitions
-        + Tasks
-        + Images
-        + Secrets
-        + Iam
-        + Logs
-        + Schedules
-        + LoadBalancers
 {
 }
 

@@ -6,10 +6,10 @@ use serde_json::Value;
 
 use super::{Clients, deployments, ecr, ecs, elb, iam, logs, secrets, ssm, tasks};
 use crate::cloud::{
-    DescribedServices, Evaluation, FoundImage, HookAction, Iam, Images, InRegion, LoadBalancers,
-    Logs, OneOffTask, ParameterInfo, Parameters, Region, Repository, RoleInfo, Schedules,
-    SecretInfo, Secrets, ServiceDeploymentBrief, ServiceDeployments, ServiceUpdate, Services,
-    StopType, TaskDefinitions, Tasks, Wanted,
+    Cloud, DescribedServices, Evaluation, FoundImage, HookAction, Iam, Images, InRegion,
+    LoadBalancers, Logs, OneOffTask, ParameterInfo, Parameters, Region, Repository, RoleInfo,
+    Schedules, SecretInfo, Secrets, ServiceDeploymentBrief, ServiceDeployments, ServiceUpdate,
+    Services, StopType, TaskDefinitions, Tasks, Wanted,
 };
 use crate::domain::deployment::{ServiceDeployment, ServiceRevision};
 use crate::domain::ecs::{ServiceState, StoppedTask, Tag, TargetHealth, TaskStatus};
@@ -22,6 +22,8 @@ impl Clients {
         }
     }
 }
+
+impl Cloud for Clients {}
 
 impl Region for Clients {
     fn region(&self) -> &str {

@@ -35,7 +35,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use ecs_ship::cloud::{
-    AwsError, DescribedServices, Evaluation, FoundImage, HookAction, Iam, Images, InRegion,
+    AwsError, Cloud, DescribedServices, Evaluation, FoundImage, HookAction, Iam, Images, InRegion,
     LoadBalancers, Logs, OneOffTask, ParameterInfo, Parameters, PullThroughRule, Region,
     Repository, RoleInfo, Schedules, SecretInfo, Secrets, ServiceDeploymentBrief,
     ServiceDeployments, ServiceUpdate, Services, StopType, TaskDefinitions, Tasks, Wanted,
@@ -1169,6 +1169,8 @@ fn whole(x: f64) -> u32 {
 fn not_found(code: &str, message: &str) -> anyhow::Error {
     anyhow::Error::new(AwsError::service(code, message))
 }
+
+impl Cloud for Model {}
 
 impl Region for Model {
     fn region(&self) -> &str {
