@@ -4,14 +4,17 @@ use std::io::Write;
 
 use tokio::time::Instant;
 
+use std::cell::RefCell;
+
 use crate::aws::Clients;
+use crate::command::{self, With};
 use crate::console::{Console, Mode};
 use crate::error::Exit;
+use crate::github::Tracker;
 use crate::input::action_env::{RunContext, RunnerFiles};
 use crate::progress::Progress;
-use crate::report::{Kind, Report, summary};
+use crate::report::{Kind, Report, Reported, summary};
 use crate::request::{DeployRequest, Request};
-use crate::{deploy, rollback};
 
 /// Runs the program and returns the process exit code.
 pub fn main() -> i32 {
@@ -68,6 +71,7 @@ pub fn main() -> i32 {
             Ok(request) => Box::pin(execute(&request, &ctx, &console, &progress)).await,
             Err(user_error) => {
                 let mut report = Report::new(&given.environment);
+                report.kind = kind;
                 report.fail(
                     "Invalid input",
                     user_error.message,
@@ -77,7 +81,6 @@ pub fn main() -> i32 {
                 report
             }
         };
-        report.kind = kind;
         report.duration = started.elapsed();
         if mode == Mode::Human
             && let Some(failure) = &mut report.failure
@@ -159,74 +162,65 @@ async fn execute<W: Write>(
     console: &Console<W>,
     progress: &Progress,
 ) -> Report {
-    let mut stop = Box::pin(shutdown_signal());
+    let region = request.region();
     match request {
-        Request::Deploy(r) => execute_deploy(r, ctx, console, progress, &mut stop).await,
-        Request::Rollback(r) => {
-            let run = with_cloud!(
-                r.target.region.as_deref(),
-                &mut stop,
-                |cloud| Box::pin(rollback::command::run(
-                    cloud, r, console, progress, &mut stop
-                ))
-                .await,
-                |signal| rollback::command::CommandRun {
-                    cancelled: Some(signal),
-                    ..rollback::command::CommandRun::default()
-                }
-            );
-            crate::report::rollback::build(&run, &r.target.environment)
+        Request::Deploy(req) if req.verify_only => {
+            let verify = command::verify::Verify { req };
+            execute_command(&verify, region, ctx, console, progress, None).await
         }
-        Request::Resume(r) => {
-            let run = with_cloud!(
-                r.target.region.as_deref(),
-                &mut stop,
-                |cloud| Box::pin(crate::resume::run(cloud, r, console, progress, &mut stop)).await,
-                |signal| crate::resume::ResumeRun {
-                    cancelled: Some(signal),
-                    ..crate::resume::ResumeRun::default()
-                }
-            );
-            crate::report::resume::build(&run, r)
+        Request::Deploy(req) => {
+            let deploy = command::deploy::Deploy { req };
+            let github = req.github.as_ref().map(|_| github_tracker(req, ctx));
+            execute_command(&deploy, region, ctx, console, progress, github).await
+        }
+        Request::Rollback(req) => {
+            let rollback = command::rollback::Rollback { req };
+            execute_command(&rollback, region, ctx, console, progress, None).await
+        }
+        Request::Resume(req) => {
+            let resume = command::resume::Resume { req };
+            execute_command(&resume, region, ctx, console, progress, None).await
         }
     }
 }
 
-/// A deploy, with its GitHub deployment when asked for.
-async fn execute_deploy<W: Write>(
-    r: &DeployRequest,
+/// Every command's skeleton: its GitHub deployment (when recorded), AWS loaded once, the command
+/// run until it ends or a signal does, the report built from its record, and the GitHub
+/// deployment finished from the report.
+async fn execute_command<K: Reported, W: Write>(
+    command: &K,
+    region: Option<&str>,
     ctx: &RunContext,
     console: &Console<W>,
     progress: &Progress,
-    stop: &mut std::pin::Pin<Box<impl std::future::Future<Output = &'static str>>>,
+    github: Option<Result<Tracker, String>>,
 ) -> Report {
     let mut warnings = Vec::new();
-    let mut github = github_tracker(r, ctx).unwrap_or_else(|warning| {
-        console.warning("GitHub deployment", &warning);
-        warnings.push(warning);
-        None
+    let github = github.and_then(|tracker| {
+        tracker
+            .inspect_err(|warning| {
+                console.warning("GitHub deployment", warning);
+                warnings.push(warning.clone());
+            })
+            .ok()
+            .map(RefCell::new)
     });
-    let run = with_cloud!(
-        r.target.region.as_deref(),
-        &mut *stop,
-        |cloud| Box::pin(deploy::run(
-            cloud,
-            r,
-            ctx,
-            console,
-            github.as_mut(),
-            progress,
-            &mut *stop,
-        ))
-        .await,
-        |signal| deploy::DeployRun {
-            cancelled: Some(signal),
-            ..deploy::DeployRun::default()
-        }
-    );
-    let mut report = crate::report::deploy::build(&run, &r.target.environment, warnings);
+    let with = With {
+        console,
+        progress,
+        context: ctx,
+        github: github.as_ref(),
+    };
+    let record = Box::pin(command::load_and_run(
+        command,
+        Clients::load(region),
+        &with,
+        shutdown_signal(),
+    ))
+    .await;
+    let mut report = command.report(&record, warnings);
     if let Some(tracker) = github {
-        let finished = tracker.finish(report.github_state()).await;
+        let finished = tracker.into_inner().finish(report.github_state()).await;
         for warning in &finished.warnings {
             console.warning("GitHub deployment", warning);
         }
@@ -235,50 +229,10 @@ async fn execute_deploy<W: Write>(
     report
 }
 
-/// Loads the AWS clients unless a signal comes first, then runs `$run` with `$cloud` (the clients,
-/// or the error loading them, which the run reports), or, on a signal, gives `$cancelled`.
-macro_rules! with_cloud {
-    ($region:expr, $stop:expr, |$cloud:ident| $run:expr, |$signal:ident| $cancelled:expr) => {
-        match load($region, $stop).await {
-            Ok((clients, error)) => {
-                // `split` makes exactly one of the two.
-                let $cloud = clients
-                    .as_ref()
-                    .ok_or_else(|| error.expect("an error without a cloud"));
-                $run
-            }
-            Err($signal) => $cancelled,
-        }
-    };
-}
-use with_cloud;
-
-/// Loads the AWS clients unless a signal comes first.
-async fn load(
-    region: Option<&str>,
-    stop: impl std::future::Future<Output = &'static str>,
-) -> Result<(Option<Clients>, Option<anyhow::Error>), &'static str> {
-    tokio::select! {
-        loaded = Clients::load(region) => Ok(split(loaded)),
-        signal = stop => Err(signal),
-    }
-}
-
-/// A loaded cloud, or why it could not be loaded.
-fn split(loaded: anyhow::Result<Clients>) -> (Option<Clients>, Option<anyhow::Error>) {
-    match loaded {
-        Ok(cloud) => (Some(cloud), None),
-        Err(err) => (None, Some(err)),
-    }
-}
-
 /// The GitHub deployment tracker, when asked for. A client that cannot be built is a warning.
-fn github_tracker(
-    req: &DeployRequest,
-    ctx: &RunContext,
-) -> Result<Option<crate::github::Tracker>, String> {
+fn github_tracker(req: &DeployRequest, ctx: &RunContext) -> Result<Tracker, String> {
     let Some(github) = &req.github else {
-        return Ok(None);
+        return Err("no GitHub deployment asked for".into());
     };
     let (Some(repository), Some(sha)) = (&ctx.repository, &ctx.git_sha) else {
         return Err("not in GitHub Actions (GITHUB_REPOSITORY and GITHUB_SHA are not set): no deployment recorded".into());
@@ -296,7 +250,6 @@ fn github_tracker(
         },
         &req.target.environment,
     )
-    .map(Some)
 }
 
 #[cfg(unix)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The stages, in the order data flows through them. A stage may import the shared modules, the
 /// stages before it, and nothing later.
-const STAGES: [&str; 11] = [
+const STAGES: [&str; 10] = [
     "input",
     "request",
     "gather",
@@ -16,8 +16,7 @@ const STAGES: [&str; 11] = [
     "apply",
     "watch",
     "rollback",
-    "resume",
-    "deploy",
+    "command",
     "report",
 ];
 
@@ -35,7 +34,7 @@ const READS: [&str; 3] = ["gather", "preflight", "watch"];
 const WRITES: [&str; 1] = ["apply"];
 
 /// Which edges a stage may use: the pipeline reports to GitHub.
-const STAGE_EDGES: [(&str, &str); 1] = [("deploy", "github")];
+const STAGE_EDGES: [(&str, &str); 1] = [("command", "github")];
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("src/ is readable") {
@@ -221,10 +220,10 @@ fn there_are_no_import_cycles() {
 
 #[test]
 fn the_checker_sees_imports_and_cycles() {
-    let code = code("use crate::{deploy, rollback::x};\n// crate::app\nlet a = crate::plan::f();");
+    let code = code("use crate::{command, rollback::x};\n// crate::app\nlet a = crate::plan::f();");
     assert_eq!(
         imports(&code),
-        ["deploy", "plan", "rollback"].map(String::from).into()
+        ["command", "plan", "rollback"].map(String::from).into()
     );
     assert!(forbidden("apply", "watch").is_some());
     assert!(
@@ -232,7 +231,7 @@ fn the_checker_sees_imports_and_cycles() {
         "a read imports a write"
     );
     assert!(forbidden("watch", "preflight").is_none());
-    assert!(forbidden("deploy", "apply").is_none());
+    assert!(forbidden("command", "apply").is_none());
     assert!(forbidden("domain", "request").is_some());
     assert!(forbidden("github", "report").is_some());
     let graph: BTreeMap<String, BTreeSet<String>> = [
@@ -357,4 +356,44 @@ fn no_trait_has_more_than_twelve_methods() {
     }
     assert!(counted >= 12, "{counted} traits read");
     assert!(wide.is_empty(), "{}", wide.join("\n"));
+}
+
+/// The command skeleton is written once: only `command/mod.rs` runs steps until a signal, and
+/// only `app.rs` loads the AWS clients and builds a command's report.
+#[test]
+fn the_command_skeleton_is_written_once() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut callers: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        let relative = file
+            .strip_prefix(&src)
+            .expect("under src/")
+            .to_string_lossy()
+            .to_string();
+        if relative.ends_with("_tests.rs") || relative.ends_with("/tests.rs") {
+            continue;
+        }
+        let code = code(&std::fs::read_to_string(&file).expect("a readable source file"));
+        for call in ["until_stopped(", "Clients::load(", ".report(&record"] {
+            let called = code.match_indices(call).any(|(at, _)| {
+                let before = code[..at].trim_end_matches(|c: char| c.is_whitespace());
+                !code[..at].ends_with('_') && !before.ends_with("fn")
+            });
+            if called {
+                callers.entry(call).or_default().insert(relative.clone());
+            }
+        }
+    }
+    let one = |call: &str, file: &str| {
+        assert_eq!(
+            callers.get(call).cloned().unwrap_or_default(),
+            BTreeSet::from([file.to_string()]),
+            "`{call}` belongs to {file} alone"
+        );
+    };
+    one("until_stopped(", "command/mod.rs");
+    one("Clients::load(", "app.rs");
+    one(".report(&record", "app.rs");
 }

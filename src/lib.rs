@@ -3,11 +3,11 @@
 //! The data flows one way; each stage is a folder, and a stage imports only the stages before it:
 //!
 //! ```text
-//! input ──► request ──► gather ──► plan ──► preflight ──► apply ──► watch ──► rollback ──► deploy ──► report
-//! (env,     (validate,  (AWS reads, (pure:  (AWS reads:   (AWS      (verdict, (after a     (runs the  (outputs,
-//!  files)    pure)       concurrent)  render,  what new    writes)   diagnosis)  failure;   stages,    summary,
-//!                                   diff)    tasks need)                       command)     keeps      console)
-//!                                                                                           their values)
+//! input ──► request ──► gather ──► plan ──► preflight ──► apply ──► watch ──► rollback ──► command ──► report
+//! (env,     (validate,  (AWS reads, (pure:  (AWS reads:   (AWS      (verdict, (after a     (deploy,    (outputs,
+//!  files)    pure)       concurrent)  render,  what new    writes)   diagnosis)  failure,   verify,     summary,
+//!                                   diff)    tasks need)                       on cancel)  rollback,   console)
+//!                                                                                          continue)
 //! ```
 //!
 //! - Shared by all, importing no stage: [`error`], [`text`], [`console`] (log lines),
@@ -26,14 +26,14 @@
 //! - [`apply`] makes the writes and returns what each did (register, the pre-deploy task,
 //!   update, and after a verified success the record, promotion tag and clean-up); [`watch`]
 //!   decides each rollout's verdict and explains failures; [`rollback`] puts services back after
-//!   a failure and is the `rollback` command; [`resume`] acts on a service deployment ECS is
-//!   running (`continue` at a PAUSE hook, or `rollback` with `service-deployment-arn`).
-//! - [`deploy`] runs the stages in order and keeps their values in a [`deploy::DeployRun`];
-//!   [`report`] builds the [`report::Report`] from it once, and renders outputs, the step summary
-//!   and console text.
+//!   a failure or a cancel.
+//! - [`command`] has one file per command (deploy, verify, rollback, continue), each running the
+//!   stages in order and keeping their values in its record (a [`command::deploy::DeployRun`]
+//!   for a deploy), through one scaffold; [`report`] builds the [`report::Report`] from a record
+//!   once, and renders outputs, the step summary and console text.
 //! - Edges: [`aws`] implements [`cloud::Cloud`] with the SDK (and decides nothing); [`github`]
 //!   reports to GitHub Deployments; [`runner`] is the only writer of the runner's files; [`app`]
-//!   wires it all: mode, runtime, signals, the pipeline, the runner's files.
+//!   wires it all: mode, runtime, signals, the command, the runner's files.
 
 pub mod console;
 pub mod error;
@@ -53,10 +53,9 @@ pub mod preflight;
 pub mod apply;
 pub mod watch;
 
-pub mod resume;
 pub mod rollback;
 
-pub mod deploy;
+pub mod command;
 pub mod report;
 
 pub mod aws;

@@ -1,7 +1,7 @@
 //! Deciding what a deploy will do, from the request and the gathered state. Pure: no I/O.
 //!
 //! [`plan`] renders the task definition, compares it with the live one and returns a [`Plan`]:
-//! the value `verify` prints and [`crate::deploy`] applies; [`predeploy`] plans the one-off
+//! the value `verify` prints and [`crate::command::deploy`] applies; [`predeploy`] plans the one-off
 //! task run before the services.
 
 pub mod predeploy;
@@ -19,7 +19,7 @@ use crate::gather::resolve::{Resolved, ResolvedImage, ResolvedTarget};
 use crate::input::maps::merged;
 use crate::request::{DeployRequest, EnvironmentMode};
 
-/// What a deploy will do. Printed by `verify`, applied by [`crate::deploy`].
+/// What a deploy will do. Printed by `verify`, applied by [`crate::command::deploy`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     pub cluster: String,

@@ -3,7 +3,7 @@
 //! the earlier ones said (a service started, then deployed or failed, then rolled back).
 
 use crate::apply::Update;
-use crate::deploy::{DeployRun, Unchanged};
+use crate::command::deploy::{DeployRun, Unchanged};
 use crate::domain::ecs::ServiceDeploymentRef;
 use crate::domain::outcome::{RollbackState, RolledBackBy, Rollout, TaskRun};
 use crate::domain::taskdef::logs::log_location;
@@ -12,14 +12,14 @@ use crate::rollback::cancel::CancelRollback;
 
 use super::judged::judge;
 use super::{DeployedImage, Report, ServiceResult, Status};
-use crate::deploy::Judged;
+use crate::command::deploy::Judged;
 
 /// The report of a deploy; `warnings` are those known before it ran (the GitHub tracker's).
 pub fn build(run: &DeployRun, environment: &str, warnings: Vec<String>) -> Report {
     let mut report = Report::new(environment);
     report.warnings = warnings;
     report.image_tag.clone_from(&run.image_tag);
-    report.region.clone_from(&run.region);
+    report.region.clone_from(&run.ending.region);
     gathered(&mut report, run);
     planned(&mut report, run);
     if let Some(found) = &run.preflight {
@@ -33,10 +33,10 @@ pub fn build(run: &DeployRun, environment: &str, warnings: Vec<String>) -> Repor
     } else {
         applied(&mut report, run);
     }
-    if let Some(err) = &run.error {
+    if let Some(err) = &run.ending.error {
         failed(&mut report, err);
     }
-    if let Some(signal) = run.cancelled {
+    if let Some(signal) = run.ending.cancelled {
         super::cancel::cancelled(&mut report, signal);
         rolled_back_on_cancel(&mut report, run);
     }
@@ -109,7 +109,7 @@ fn planned(report: &mut Report, run: &DeployRun) {
     report.image_digest.clone_from(&first.image.digest);
     report.image_verified = first.image.verified;
     report.containers.clone_from(&first.containers);
-    let region = run.region.as_deref().unwrap_or_default();
+    let region = run.ending.region.as_deref().unwrap_or_default();
     report.log_group = first.containers.first().and_then(|container| {
         log_location(&first.rendered, container, None, region).map(|log| (log.group, log.region))
     });
@@ -219,7 +219,7 @@ fn applied(report: &mut Report, run: &DeployRun) {
         return;
     };
     updated(report, updates);
-    if run.error.is_some() {
+    if run.ending.error.is_some() {
         return;
     }
     if run.not_waited {

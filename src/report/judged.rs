@@ -1,7 +1,7 @@
 //! The verdicts of a deploy's rollouts in its report, and after a failure the explanation, the
 //! rollbacks and the status they add up to.
 
-use crate::deploy::{DeployRun, Judged};
+use crate::command::deploy::{DeployRun, Judged};
 use crate::domain::outcome::{RollbackState, RolledBackBy, Rollout};
 use crate::error::Exit;
 use crate::progress::RollbackStarted;

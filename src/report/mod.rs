@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::command::{self, Command};
 use crate::domain::deployment::{HookStatus, ServiceDeployment};
 use crate::domain::ecs::{ServiceEvent, StoppedTask, TargetHealth};
 pub use crate::domain::outcome::{RollbackState, Rollout};
@@ -140,6 +141,40 @@ impl DeployedImage {
     /// ECS runs another digest than the one ecs-ship checked.
     pub fn differs(&self) -> bool {
         matches!((&self.digest, &self.expected), (Some(d), Some(e)) if d != e)
+    }
+}
+
+/// A command whose report is built once from its record; `warnings` are those known before it
+/// ran (the GitHub deployment's).
+pub trait Reported: Command {
+    fn report(&self, record: &Self::Record, warnings: Vec<String>) -> Report;
+}
+
+impl Reported for command::deploy::Deploy<'_> {
+    fn report(&self, record: &Self::Record, warnings: Vec<String>) -> Report {
+        deploy::build(record, &self.req.target.environment, warnings)
+    }
+}
+
+impl Reported for command::verify::Verify<'_> {
+    fn report(&self, record: &Self::Record, warnings: Vec<String>) -> Report {
+        deploy::build(record, &self.req.target.environment, warnings)
+    }
+}
+
+impl Reported for command::rollback::Rollback<'_> {
+    fn report(&self, record: &Self::Record, warnings: Vec<String>) -> Report {
+        let mut report = rollback::build(record, &self.req.target.environment);
+        report.warnings.splice(0..0, warnings);
+        report
+    }
+}
+
+impl Reported for command::resume::Resume<'_> {
+    fn report(&self, record: &Self::Record, warnings: Vec<String>) -> Report {
+        let mut report = resume::build(record, self.req);
+        report.warnings.splice(0..0, warnings);
+        report
     }
 }
 

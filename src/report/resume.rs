@@ -1,10 +1,10 @@
 //! The report of `continue` and of `rollback` with `service-deployment-arn`, built once from what
 //! the command did ([`ResumeRun`]).
 
+use crate::command::resume::{Acted, ResumeRun};
 use crate::domain::outcome::{RollbackState, RolledBackBy, Rollout};
 use crate::error::Exit;
 use crate::request::{HookAction, ResumeRequest};
-use crate::resume::{Acted, ResumeRun};
 use crate::watch::{Cause, Verdict};
 
 use super::{Kind, Report, ServiceResult, Status};
@@ -16,7 +16,7 @@ pub fn build(run: &ResumeRun, req: &ResumeRequest) -> Report {
     if rolling_back {
         report.kind = Kind::Rollback;
     }
-    report.region.clone_from(&run.region);
+    report.region.clone_from(&run.ending.region);
     report.cluster = Some(req.deployment.cluster.clone());
     report.service = Some(req.deployment.service.clone());
     report.warnings.clone_from(&run.warnings);
@@ -34,7 +34,7 @@ pub fn build(run: &ResumeRun, req: &ResumeRequest) -> Report {
     if let Some(outcome) = &run.outcome {
         let rollout = Rollout::of(
             &outcome.last_state,
-            &crate::resume::primary_target(&outcome.last_state),
+            &crate::command::resume::primary_target(&outcome.last_state),
         );
         report.rollout = Some(rollout.clone());
         if let Some(result) = report.services.first_mut() {
@@ -42,11 +42,11 @@ pub fn build(run: &ResumeRun, req: &ResumeRequest) -> Report {
             result.now = Some(outcome.where_it_stands());
         }
         judged(&mut report, run, rolling_back);
-    } else if run.error.is_none() && run.cancelled.is_none() && run.acted.is_some() {
+    } else if run.ending.error.is_none() && run.ending.cancelled.is_none() && run.acted.is_some() {
         // `wait` is off.
         report.succeed(Status::Started);
     }
-    if let Some(err) = &run.error {
+    if let Some(err) = &run.ending.error {
         let title = match (rolling_back, &run.acted) {
             (true, None) => "Rollback refused",
             (false, None) => "Continue refused",
@@ -55,7 +55,7 @@ pub fn build(run: &ResumeRun, req: &ResumeRequest) -> Report {
         };
         report.fail_with(title, err);
     }
-    if let Some(signal) = run.cancelled {
+    if let Some(signal) = run.ending.cancelled {
         super::cancel::cancelled(&mut report, signal);
     }
     report

@@ -1,16 +1,16 @@
-//! The report of the rollback command, built once from what it did ([`CommandRun`]).
+//! The report of the rollback command, built once from what it did ([`RollbackRun`]).
 
+use crate::command::rollback::{AlreadyThere, RollbackRun, RollbackWaited, There};
 use crate::error::Exit;
 use crate::progress::RollbackStarted;
-use crate::rollback::command::{AlreadyThere, CommandRun, RollbackWaited, There};
 
 use super::{Kind, Report, ServiceResult, Status};
 
 /// The report of the rollback command.
-pub fn build(run: &CommandRun, environment: &str) -> Report {
+pub fn build(run: &RollbackRun, environment: &str) -> Report {
     let mut report = Report::new(environment);
     report.kind = Kind::Rollback;
-    report.region.clone_from(&run.region);
+    report.region.clone_from(&run.ending.region);
     report.cluster.clone_from(&run.cluster);
     report.service.clone_from(&run.service);
     report
@@ -26,7 +26,7 @@ pub fn build(run: &CommandRun, environment: &str) -> Report {
     if let (Some(waited), Some(start)) = (&run.waited, &run.started) {
         ended(&mut report, run, &start.to, waited);
     }
-    if let Some(err) = &run.error {
+    if let Some(err) = &run.ending.error {
         let title = if report.rollback_task_definition_arn.is_some() {
             "Rollback failed"
         } else {
@@ -34,26 +34,26 @@ pub fn build(run: &CommandRun, environment: &str) -> Report {
         };
         report.fail_with(title, err);
     }
-    if let Some(signal) = run.cancelled {
+    if let Some(signal) = run.ending.cancelled {
         super::cancel::cancelled(&mut report, signal);
     }
     report
 }
 
 /// The rollback the update started.
-fn started(report: &mut Report, run: &CommandRun, start: &RollbackStarted) {
+fn started(report: &mut Report, run: &RollbackRun, start: &RollbackStarted) {
     report.rollback_task_definition_arn = Some(start.to.clone());
     report.task_definition_arn = Some(start.to.clone());
     report.rolled_back_by = Some(start.by);
     report.rollback_rollout = Some(start.rollout.clone());
-    if run.waited.is_none() && run.error.is_none() && run.cancelled.is_none() {
+    if run.waited.is_none() && run.ending.error.is_none() && run.ending.cancelled.is_none() {
         // `wait` is off.
         report.succeed(Status::Started);
     }
 }
 
 /// How the rollback's rollout ended.
-fn ended(report: &mut Report, run: &CommandRun, to: &str, waited: &RollbackWaited) {
+fn ended(report: &mut Report, run: &RollbackRun, to: &str, waited: &RollbackWaited) {
     report.rollback_rollout = Some(waited.rollout.clone());
     let mut result = ServiceResult::planned(
         run.service.as_deref().unwrap_or_default(),

@@ -37,6 +37,17 @@ pub enum Request {
     Resume(Box<ResumeRequest>),
 }
 
+impl Request {
+    /// The AWS Region asked for (none: the SDK's own chain decides).
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            Request::Deploy(r) => r.target.region.as_deref(),
+            Request::Rollback(r) => r.target.region.as_deref(),
+            Request::Resume(r) => r.target.region.as_deref(),
+        }
+    }
+}
+
 /// `err`, naming where the setting came from instead of "input `x`" when it was not an action
 /// input: "input `deployment.bake-time-minutes` is invalid" becomes
 /// "`environments.dev.deployment.bake-time-minutes` in config file `.github/ecs-ship.yml` is

@@ -1,5 +1,5 @@
 //! Putting a service back on an earlier task definition: after a failed deploy (the rollback
-//! policy, here), and on demand ([`command`], `ecs-ship rollback`).
+//! policy, here), and on demand (the `rollback` command, in [`crate::command::rollback`]).
 //!
 //! The target is always an exact revision: the one the service ran just before our update (read
 //! again right before it), or the one recorded in the current revision's
@@ -20,7 +20,6 @@
 //! started but not verified, or not started at all, with where the service stands now.
 
 pub mod cancel;
-pub mod command;
 
 use std::io::Write;
 

@@ -51,11 +51,16 @@ async fn resume(model: &Model, inputs: &[(&str, &str)]) -> (Report, String, Dura
     let mut log = Vec::new();
     let run = {
         let console = Console::new(&mut log, Mode::Human);
-        ecs_ship::resume::run(
+        let with = ecs_ship::command::With {
+            console: &console,
+            progress: &Progress::default(),
+            context: &ecs_ship::input::action_env::RunContext::default(),
+            github: None,
+        };
+        ecs_ship::command::run(
+            &ecs_ship::command::resume::Resume { req: &req },
             Ok(model),
-            &req,
-            &console,
-            &Progress::default(),
+            &with,
             std::future::pending(),
         )
         .await

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ecs_ship::command::deploy::{Deploy, DeployRun};
+use ecs_ship::command::{self, With};
 use ecs_ship::console::{Console, Mode};
-use ecs_ship::deploy::{self, DeployRun};
 use ecs_ship::input::action_env::RunContext;
 use ecs_ship::progress::Progress;
 use ecs_ship::report::{Report, Status};
@@ -85,16 +86,7 @@ pub(crate) async fn deploy_on(
     let mut log = Vec::new();
     let run = {
         let console = Console::new(&mut log, Mode::Human).live(live);
-        deploy::run(
-            Ok(model),
-            &req,
-            &RunContext::default(),
-            &console,
-            None,
-            &Progress::default(),
-            std::future::pending(),
-        )
-        .await
+        run_deploy(model, &req, &console, std::future::pending()).await
     };
     let report = ecs_ship::report::deploy::build(&run, "dev", Vec::new());
     (
@@ -115,19 +107,26 @@ pub(crate) async fn deploy_until(
     let mut log = Vec::new();
     let run = {
         let console = Console::new(&mut log, Mode::Human);
-        deploy::run(
-            Ok(model),
-            &req,
-            &RunContext::default(),
-            &console,
-            None,
-            &Progress::default(),
-            stop,
-        )
-        .await
+        run_deploy(model, &req, &console, stop).await
     };
     let report = ecs_ship::report::deploy::build(&run, "dev", Vec::new());
     (run, report, String::from_utf8(log).unwrap())
+}
+
+/// The deploy command against the model, through the one command scaffold the binary uses.
+async fn run_deploy<W: std::io::Write>(
+    model: &Model,
+    req: &DeployRequest,
+    console: &Console<W>,
+    stop: impl std::future::Future<Output = &'static str>,
+) -> DeployRun {
+    let with = With {
+        console,
+        progress: &Progress::default(),
+        context: &RunContext::default(),
+        github: None,
+    };
+    command::run(&Deploy { req }, Ok(model), &with, stop).await
 }
 
 /// One job output of the report, as the binary writes it.

@@ -2,20 +2,21 @@
 //! verified success write the record and clean up. One service or several: each gets its own
 //! plan; the pre-deploy task is planned with them.
 //!
-//! Each stage returns a value, and [`run`] keeps them in a [`DeployRun`] that the report is built
-//! from. A signal (`stop`) ends the run between stages or inside one; what a stage in flight had
+//! Each stage returns a value, and [`Deploy`] keeps them in a [`DeployRun`] that the report is
+//! built from. A signal ends the run between stages or inside one; what a stage in flight had
 //! already done comes from the [`Progress`] record.
 
 mod judge;
-mod show;
+pub(super) mod show;
 
-use show::{log_gathered, log_plan, show_rendered};
+use show::{log_gathered, log_plan};
 
 use std::io::Write;
 
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::{Command, Ending, With};
 use crate::apply::cleanup::{self, Cleaned};
 use crate::apply::predeploy::run_planned;
 use crate::apply::record::{self, AfterSuccess, Delivered, DeliveredService};
@@ -27,12 +28,12 @@ use crate::domain::ecs::{OnCancel, ServiceDeploymentRef, ServiceState, short_tas
 use crate::domain::outcome::TaskRun;
 use crate::error::UserError;
 use crate::gather::{Gathered, gather};
-use crate::github::{Payload, Tracker};
+use crate::github::Payload;
 use crate::input::action_env::RunContext;
 use crate::plan::predeploy::{self, PreDeployPlan};
 use crate::plan::{Plan, PlanInput, plan};
 use crate::preflight::Preflight;
-use crate::progress::{Ended, Progress, Record, until_stopped};
+use crate::progress::{Progress, Record};
 use crate::request::DeployRequest;
 use crate::request::gate::Destination;
 use crate::rollback::cancel::{self, CancelRollback};
@@ -45,7 +46,6 @@ pub use judge::Judged;
 pub struct DeployRun {
     /// The tag asked for (none for a full reference without one).
     pub image_tag: Option<String>,
-    pub region: Option<String>,
     pub gathered: Option<Gathered>,
     /// One plan per service, in the request's order.
     pub plans: Vec<Plan>,
@@ -71,10 +71,8 @@ pub struct DeployRun {
     pub judged: Option<Judged>,
     pub after_success: Option<AfterSuccess>,
     pub cleaned: Option<Cleaned>,
-    /// What ended the run early.
-    pub error: Option<anyhow::Error>,
-    /// The signal that cancelled the run.
-    pub cancelled: Option<&'static str>,
+    /// Where it ran, and what ended it early.
+    pub ending: Ending,
     /// What `on-cancel: rollback` did to each rollout in flight, by service index.
     pub cancel_rollbacks: Vec<(usize, CancelRollback)>,
     /// What the stage in flight had done when the run was cancelled or failed.
@@ -100,38 +98,53 @@ pub struct LiveFailure {
     pub now: String,
 }
 
-/// Runs a validated deploy request until it ends or `stop` (a signal) does.
-pub async fn run<C: Cloud, W: Write>(
-    cloud: anyhow::Result<&C>,
-    req: &DeployRequest,
-    ctx: &RunContext,
-    console: &Console<W>,
-    github: Option<&mut Tracker>,
-    progress: &Progress,
-    stop: impl std::future::Future<Output = &'static str>,
-) -> DeployRun {
-    let mut run = DeployRun {
-        image_tag: req.image.tag(),
-        ..DeployRun::default()
-    };
-    let cloud_on_cancel = cloud.as_ref().ok().copied();
-    match until_stopped(
-        steps(cloud, req, ctx, console, github, progress, &mut run),
-        stop,
-    )
-    .await
-    {
-        Ended::Failed(err) => run.error = Some(err),
-        Ended::Cancelled(signal) => {
-            run.cancelled = Some(signal);
-            if let (OnCancel::Rollback, Some(cloud)) = (req.on_cancel, cloud_on_cancel) {
-                run.cancel_rollbacks = roll_back_on_cancel(cloud, console, progress).await;
-            }
+/// The deploy command: gather, plan, apply, judge (see the module docs).
+pub struct Deploy<'a> {
+    pub req: &'a DeployRequest,
+}
+
+impl Command for Deploy<'_> {
+    type Record = DeployRun;
+
+    fn record(&self) -> DeployRun {
+        DeployRun {
+            image_tag: self.req.image.tag(),
+            ..DeployRun::default()
         }
-        Ended::Done => {}
     }
-    run.progress = progress.snapshot();
-    run
+
+    fn ending(record: &mut DeployRun) -> &mut Ending {
+        &mut record.ending
+    }
+
+    fn opening(&self) -> String {
+        "Read SSM, ECS and ECR".into()
+    }
+
+    async fn steps<C: Cloud, W: Write>(
+        &self,
+        cloud: &C,
+        with: &With<'_, W>,
+        run: &mut DeployRun,
+    ) -> anyhow::Result<()> {
+        steps(cloud, self.req, with, run).await
+    }
+
+    /// `on-cancel: rollback`.
+    async fn cancelled<C: Cloud, W: Write>(
+        &self,
+        cloud: &C,
+        with: &With<'_, W>,
+        run: &mut DeployRun,
+    ) {
+        if self.req.on_cancel == OnCancel::Rollback {
+            run.cancel_rollbacks = roll_back_on_cancel(cloud, with.console, with.progress).await;
+        }
+    }
+
+    fn keep(&self, run: &mut DeployRun, progress: Record) {
+        run.progress = progress;
+    }
 }
 
 /// `on-cancel: rollback`: the rollouts in flight (not those a rollback already covers) are
@@ -157,38 +170,20 @@ async fn roll_back_on_cancel<C: Cloud, W: Write>(
 }
 
 async fn steps<C: Cloud, W: Write>(
-    cloud: anyhow::Result<&C>,
+    cloud: &C,
     req: &DeployRequest,
-    ctx: &RunContext,
-    console: &Console<W>,
-    github: Option<&mut Tracker>,
-    progress: &Progress,
+    with: &With<'_, W>,
     run: &mut DeployRun,
 ) -> anyhow::Result<()> {
+    let (console, progress) = (with.console, with.progress);
     // `time-limit-minutes` bounds the run, from here to the verdict (a pre-deploy task's own time
     // aside): every read, retry and wait stops at this deadline.
     let deadline = Instant::now() + req.target.timeout;
-    console.group("Read SSM, ECS and ECR");
-    let cloud = cloud?;
-    run.region = Some(cloud.region().to_string());
-    let planned = tokio::time::timeout_at(deadline, prepare(cloud, req, console, run))
-        .await
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "reading and checking the services did not finish within `time-limit-minutes` ({}): AWS did not answer in time; nothing was changed",
-                crate::text::human_duration(req.target.timeout)
-            )
-        })??;
+    let planned = prepare_by(cloud, req, console, run, deadline).await?;
     let plans = &planned.plans;
-    if req.verify_only {
-        run.rendered = Some(show_rendered(plans, console)?);
-        console.line("Verified: nothing found that would stop this deploy (nothing was changed).");
-        run.verified = true;
-        return Ok(());
-    }
     if !plans.iter().any(Plan::updates_service) {
         console.line("Nothing changed: no revision registered, no service touched (set `force-new-deployment` to redeploy anyway).");
-        if github.is_some() {
+        if with.github.is_some() {
             console.line("No GitHub deployment recorded: nothing was deployed.");
         }
         let unchanged = run.unchanged.insert(Unchanged::default());
@@ -203,21 +198,49 @@ async fn steps<C: Cloud, W: Write>(
         )
         .await;
     }
-    if let Some(github) = github {
-        github.start(&Payload {
+    if let Some(github) = with.github {
+        github.borrow_mut().start(&Payload {
             image: plans[0].image_reference.clone(),
             digest: plans[0].image.digest.clone(),
             services: plans.iter().map(|p| p.service.clone()).collect(),
             production: planned.production,
         });
     }
-    apply_planned(cloud, req, ctx, console, progress, &planned, run, deadline).await
+    apply_planned(
+        cloud,
+        req,
+        with.context,
+        console,
+        progress,
+        &planned,
+        run,
+        deadline,
+    )
+    .await
+}
+
+/// [`prepare`], by `deadline`.
+pub(super) async fn prepare_by<C: Cloud, W: Write>(
+    cloud: &C,
+    req: &DeployRequest,
+    console: &Console<W>,
+    run: &mut DeployRun,
+    deadline: Instant,
+) -> anyhow::Result<Planned> {
+    tokio::time::timeout_at(deadline, prepare(cloud, req, console, run))
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "reading and checking the services did not finish within `time-limit-minutes` ({}): AWS did not answer in time; nothing was changed",
+                crate::text::human_duration(req.target.timeout)
+            )
+        })?
 }
 
 /// What was gathered and planned, before any write.
-struct Planned {
+pub(super) struct Planned {
     gathered: Gathered,
-    plans: Vec<Plan>,
+    pub(super) plans: Vec<Plan>,
     pre_deploy: Option<PreDeployPlan>,
     /// The production gate's verdict on the real target (names from SSM, tags).
     production: bool,

@@ -17,7 +17,9 @@ use crate::console::Console;
 use crate::domain::deployment::{ServiceDeployment, Standing, standing};
 use crate::domain::ecs::{DeploymentTarget, ServiceDeploymentRef, ServiceState, Watched};
 use crate::error::UserError;
-use crate::progress::{Ended, Progress, until_stopped};
+use crate::progress::Progress;
+
+use super::{Command, Ending, With};
 use crate::request::ResumeRequest;
 use crate::watch::diagnose::{Explanation, explain};
 use crate::watch::{self, Ecs, Limits, Outcome, Verdict};
@@ -36,7 +38,6 @@ pub enum Acted {
 /// What the command did, as far as it got.
 #[derive(Debug, Default)]
 pub struct ResumeRun {
-    pub region: Option<String>,
     pub warnings: Vec<String>,
     /// The service deployment as first read.
     pub before: Option<ServiceDeployment>,
@@ -46,38 +47,48 @@ pub struct ResumeRun {
     /// How its verdict came out, when waited for.
     pub outcome: Option<Outcome>,
     pub explanation: Option<Explanation>,
-    pub error: Option<anyhow::Error>,
-    pub cancelled: Option<&'static str>,
+    /// Where it ran, and what ended it early.
+    pub ending: Ending,
 }
 
-/// Runs the command until it ends or `stop` (a signal) does.
-pub async fn run<C: Cloud, W: Write>(
-    cloud: anyhow::Result<&C>,
-    req: &ResumeRequest,
-    console: &Console<W>,
-    progress: &Progress,
-    stop: impl std::future::Future<Output = &'static str>,
-) -> ResumeRun {
-    let mut run = ResumeRun::default();
-    match until_stopped(steps(cloud, req, console, progress, &mut run), stop).await {
-        Ended::Failed(err) => run.error = Some(err),
-        Ended::Cancelled(signal) => run.cancelled = Some(signal),
-        Ended::Done => {}
+/// `continue`, or `rollback` of a service deployment.
+pub struct Resume<'a> {
+    pub req: &'a ResumeRequest,
+}
+
+impl Command for Resume<'_> {
+    type Record = ResumeRun;
+
+    fn record(&self) -> ResumeRun {
+        ResumeRun::default()
     }
-    run
+
+    fn ending(record: &mut ResumeRun) -> &mut Ending {
+        &mut record.ending
+    }
+
+    fn opening(&self) -> String {
+        format!("Read service deployment {}", self.req.deployment.id)
+    }
+
+    async fn steps<C: Cloud, W: Write>(
+        &self,
+        cloud: &C,
+        with: &With<'_, W>,
+        run: &mut ResumeRun,
+    ) -> anyhow::Result<()> {
+        steps(cloud, self.req, with.console, with.progress, run).await
+    }
 }
 
 async fn steps<C: Cloud, W: Write>(
-    cloud: anyhow::Result<&C>,
+    cloud: &C,
     req: &ResumeRequest,
     console: &Console<W>,
     progress: &Progress,
     run: &mut ResumeRun,
 ) -> anyhow::Result<()> {
     let d = &req.deployment;
-    console.group(&format!("Read service deployment {}", d.id));
-    let cloud = cloud?;
-    run.region = Some(cloud.region().to_string());
     let (found, now) = futures::future::join(
         cloud.describe_service_deployments(std::slice::from_ref(&d.arn)),
         cloud::describe_active(cloud, &d.cluster, std::slice::from_ref(&d.service)),
@@ -93,7 +104,7 @@ async fn steps<C: Cloud, W: Write>(
     let now = now?.pop().context("DescribeServices returned no service")?;
     run.before = Some(before.clone());
     run.service = Some(now.clone());
-    crate::rollback::command::check_production_target(
+    super::rollback::check_production_target(
         cloud,
         &req.target,
         &d.cluster,

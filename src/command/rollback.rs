@@ -15,7 +15,9 @@ use crate::error::UserError;
 use crate::gather::read_ssm;
 use crate::gather::resolve::resolve_service;
 use crate::plan::PREVIOUS_TAG;
-use crate::progress::{Ended, Progress, RollbackStarted, until_stopped};
+use crate::progress::{Progress, Record as ProgressRecord, RollbackStarted};
+
+use super::{Command, Ending, With};
 use crate::request::RollbackRequest;
 use crate::request::gate::Destination;
 use crate::watch::diagnose::{Explanation, explain};
@@ -94,8 +96,7 @@ fn check_family(req: &RollbackRequest, now: &ServiceState, to: &str) -> Result<(
 
 /// What the rollback command did, as far as it got.
 #[derive(Debug, Default)]
-pub struct CommandRun {
-    pub region: Option<String>,
+pub struct RollbackRun {
     pub cluster: Option<String>,
     pub service: Option<String>,
     /// What the service ran when the command began.
@@ -107,10 +108,8 @@ pub struct CommandRun {
     pub started: Option<RollbackStarted>,
     /// How the rollback ended, when it was waited for.
     pub waited: Option<RollbackWaited>,
-    /// What ended the run early.
-    pub error: Option<anyhow::Error>,
-    /// The signal that cancelled the run.
-    pub cancelled: Option<&'static str>,
+    /// Where it ran, and what ended it early.
+    pub ending: Ending,
 }
 
 /// The service already runs the revision to go back to; what its live deployment said.
@@ -143,38 +142,50 @@ pub struct RollbackWaited {
     pub failure: Option<(String, Option<Explanation>)>,
 }
 
-/// The rollback command: back to `--to`, or to the revision the current one replaced, until it
-/// ends or `stop` (a signal) does.
-pub async fn run<C: Cloud, W: Write>(
-    cloud: anyhow::Result<&C>,
-    req: &RollbackRequest,
-    console: &Console<W>,
-    progress: &Progress,
-    stop: impl std::future::Future<Output = &'static str>,
-) -> CommandRun {
-    let mut run = CommandRun::default();
-    match until_stopped(steps(cloud, req, console, progress, &mut run), stop).await {
-        Ended::Failed(err) => run.error = Some(err),
-        Ended::Cancelled(signal) => run.cancelled = Some(signal),
-        Ended::Done => {}
+/// The rollback command: back to `revision`, or to the revision the current one replaced.
+pub struct Rollback<'a> {
+    pub req: &'a RollbackRequest,
+}
+
+impl Command for Rollback<'_> {
+    type Record = RollbackRun;
+
+    fn record(&self) -> RollbackRun {
+        RollbackRun::default()
     }
-    if run.started.is_none() {
-        // A rollback started by the update in flight when the run was cancelled.
-        run.started = progress.snapshot().rollbacks.remove(&0);
+
+    fn ending(record: &mut RollbackRun) -> &mut Ending {
+        &mut record.ending
     }
-    run
+
+    fn opening(&self) -> String {
+        "Read SSM and ECS".into()
+    }
+
+    async fn steps<C: Cloud, W: Write>(
+        &self,
+        cloud: &C,
+        with: &With<'_, W>,
+        run: &mut RollbackRun,
+    ) -> anyhow::Result<()> {
+        steps(cloud, self.req, with.console, with.progress, run).await
+    }
+
+    /// A rollback started by the update in flight when the run was cancelled.
+    fn keep(&self, run: &mut RollbackRun, mut progress: ProgressRecord) {
+        if run.started.is_none() {
+            run.started = progress.rollbacks.remove(&0);
+        }
+    }
 }
 
 async fn steps<C: Cloud, W: Write>(
-    cloud: anyhow::Result<&C>,
+    cloud: &C,
     req: &RollbackRequest,
     console: &Console<W>,
     progress: &Progress,
-    run: &mut CommandRun,
+    run: &mut RollbackRun,
 ) -> anyhow::Result<()> {
-    console.group("Read SSM and ECS");
-    let cloud = cloud?;
-    run.region = Some(cloud.region().to_string());
     let ssm = match &req.target.ssm_prefix {
         Some(prefix) => Some(read_ssm(cloud, prefix).await?),
         None => None,

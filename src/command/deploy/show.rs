@@ -12,7 +12,7 @@ use crate::gather::Gathered;
 use crate::plan::Plan;
 
 /// `verify` shows each rendered task definition (values hidden) and changes nothing.
-pub(super) fn show_rendered<W: Write>(
+pub(in crate::command) fn show_rendered<W: Write>(
     plans: &[Plan],
     console: &Console<W>,
 ) -> anyhow::Result<Vec<Value>> {
