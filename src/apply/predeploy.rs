@@ -119,9 +119,10 @@ pub async fn run_planned<C: Cloud, W: Write>(
                 crate::gather::task_logs::read(cloud, std::slice::from_ref(stopped), pre.log_lines)
                     .await;
             result.output = Some(output);
-            note(progress, &result);
         }
     }
+    result.ended = true;
+    note(progress, &result);
     Ok(result)
 }
 

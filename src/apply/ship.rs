@@ -89,7 +89,7 @@ pub async fn ship_all<C: Cloud, W: Write>(
         .await;
         if registered.iter().any(Result::is_err) {
             not_updated(with, plans, &groups, registered, &mut out);
-            return out;
+            return ship_ended(with, out);
         }
         let arns: Vec<String> = registered.into_iter().map(Result::unwrap).collect();
         let updates = join_all(groups.iter().zip(&arns).flat_map(|((_, members), arn)| {
@@ -105,7 +105,7 @@ pub async fn ship_all<C: Cloud, W: Write>(
                 out.updates[*i] = it.next().expect("one update per member");
             }
         }
-        return out;
+        return ship_ended(with, out);
     }
     let shipped = join_all(groups.iter().map(|(body, members)| async move {
         let arn = match revision_of(with, plans, body.as_ref(), members).await {
@@ -135,6 +135,15 @@ pub async fn ship_all<C: Cloud, W: Write>(
             }
         }
     }
+    ship_ended(with, out)
+}
+
+/// Shipping ended: the revision each service is to run (the live one where nothing was
+/// registered for it) replaces, in the progress record, the revisions registration reached.
+fn ship_ended<C, W: Write>(with: &Shipping<'_, C, W>, out: Shipped) -> Shipped {
+    with.progress.note(|r| {
+        r.deploys = out.arns.iter().cloned().enumerate().collect();
+    });
     out
 }
 

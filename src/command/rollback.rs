@@ -171,11 +171,9 @@ impl Command for Rollback<'_> {
         steps(cloud, self.req, with.console, with.progress, run).await
     }
 
-    /// A rollback started by the update in flight when the run was cancelled.
+    /// The rollback the update started, whether the run ended or was cancelled.
     fn keep(&self, run: &mut RollbackRun, mut progress: ProgressRecord) {
-        if run.started.is_none() {
-            run.started = progress.rollbacks.remove(&0);
-        }
+        run.started = progress.rollbacks.remove(&0);
     }
 }
 
@@ -226,10 +224,10 @@ async fn steps<C: Cloud, W: Write>(
         rollout: Rollout::of(&watched.initial, &watched.target),
         through: None,
     };
+    // Kept where a cancel finds it; the record takes it from there (`keep`).
     progress.note(|r| {
-        r.rollbacks.insert(0, started.clone());
+        r.rollbacks.insert(0, started);
     });
-    run.started = Some(started);
     if req.target.wait {
         run.waited = Some(wait_for_rollback(cloud, watched, limits, console).await);
     }

@@ -83,6 +83,8 @@ pub struct TaskRun {
     /// After a failure: the last lines its failed essential containers wrote.
     pub output: Option<TaskLogs>,
     pub succeeded: bool,
+    /// Its verdict is in: it stopped, or waiting for it ended (a cancel leaves it `false`).
+    pub ended: bool,
     /// Why it failed, one line.
     pub failure: Option<String>,
     pub duration: Duration,
@@ -101,6 +103,7 @@ impl TaskRun {
             log: None,
             output: None,
             succeeded: false,
+            ended: false,
             failure: None,
             duration: Duration::ZERO,
         }

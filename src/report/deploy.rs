@@ -179,25 +179,16 @@ fn nothing_to_change(report: &mut Report, run: &DeployRun, unchanged: &Unchanged
 }
 
 fn applied(report: &mut Report, run: &DeployRun) {
-    let task_run = run.pre_deploy.as_ref().or(run.progress.pre_deploy.as_ref());
+    let task_run = run.progress.pre_deploy.as_ref();
     report.pre_deploy = task_run.cloned();
-    if let Some(task_run) = task_run.filter(|t| run.pre_deploy.is_some() && !t.succeeded) {
+    if let Some(task_run) = task_run.filter(|t| t.ended && !t.succeeded) {
         pre_deploy_failed(report, task_run);
         if let Some(output) = &task_run.output {
             report.add_task_logs(output);
         }
         return;
     }
-    let deploys: Vec<(usize, &String)> = if run.deploys.is_empty() {
-        run.progress
-            .deploys
-            .iter()
-            .map(|(i, arn)| (*i, arn))
-            .collect()
-    } else {
-        run.deploys.iter().enumerate().collect()
-    };
-    for (i, arn) in deploys {
+    for (&i, arn) in &run.progress.deploys {
         if let Some(service) = report.services.get_mut(i) {
             service.task_definition_arn = Some(arn.clone());
         }

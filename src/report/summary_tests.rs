@@ -301,6 +301,7 @@ fn a_failed_migration_shows_the_task_its_logs_and_services_left_alone() {
             stream: Some("app/app/abc123".into()),
         }),
         succeeded: false,
+        ended: true,
         failure: Some(
             "`app` exited 1 (Essential container in task exited [EssentialContainerExited])".into(),
         ),

@@ -547,7 +547,11 @@ async fn a_migration_that_outlives_its_timeout_fails_the_deploy_and_touches_no_s
         );
         assert_eq!(model.calls("UpdateService").len(), 0);
         assert_eq!(output(&report, "pre-deploy-exit-code"), "");
-        assert!(run.pre_deploy.is_some_and(|t| t.task_arn.is_some()));
+        assert!(
+            run.progress
+                .pre_deploy
+                .is_some_and(|t| t.ended && t.task_arn.is_some())
+        );
         assert!(
             took >= Duration::from_secs(seconds) && took < Duration::from_secs(seconds + 2),
             "{took:?}"

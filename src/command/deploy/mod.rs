@@ -25,7 +25,6 @@ use crate::apply::{Shipping, ToWatch, Update, reread, ship_all};
 use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::domain::ecs::{OnCancel, ServiceDeploymentRef, ServiceState, short_task_definition};
-use crate::domain::outcome::TaskRun;
 use crate::error::UserError;
 use crate::gather::{Gathered, gather};
 use crate::github::Payload;
@@ -59,10 +58,6 @@ pub struct DeployRun {
     pub verified: bool,
     /// Nothing to change: what the live deployments said.
     pub unchanged: Option<Unchanged>,
-    /// The pre-deploy task, as far as it got.
-    pub pre_deploy: Option<TaskRun>,
-    /// The task definition each service is to run, as registration reached it.
-    pub deploys: Vec<String>,
     /// What the updates did, once they all answered.
     pub updates: Option<Vec<Update>>,
     /// `wait` was off: the updates started and nobody watched.
@@ -75,7 +70,10 @@ pub struct DeployRun {
     pub ending: Ending,
     /// What `on-cancel: rollback` did to each rollout in flight, by service index.
     pub cancel_rollbacks: Vec<(usize, CancelRollback)>,
-    /// What the stage in flight had done when the run was cancelled or failed.
+    /// What must survive a cancel, noted by the stages as they go: the writes, the revision each
+    /// service is to run (as registration reached it, then as shipping ended), the pre-deploy
+    /// task (as far as it got, `ended` once its verdict is in), the rollbacks started and the
+    /// rollouts in flight.
     pub progress: Record,
 }
 
@@ -349,9 +347,8 @@ async fn apply_planned<C: Cloud, W: Write>(
             run_planned(cloud, &registrar, task, pre, cluster, console, progress).await?;
         registrar.extend(started.elapsed());
         deadline += started.elapsed();
-        let succeeded = task_run.succeeded;
-        run.pre_deploy = Some(task_run);
-        if !succeeded {
+        // The task's run is in the progress record (as far as it got, or ended).
+        if !task_run.succeeded {
             return Ok(());
         }
     }
@@ -385,7 +382,6 @@ async fn apply_planned<C: Cloud, W: Write>(
     )
     .await;
     let (arns, updates) = (done.arns, done.updates);
-    run.deploys.clone_from(&arns);
     run.updates = Some(updates.clone());
     let watched = Update::watched(&updates);
     let errors = Update::errors(&updates, plans);
