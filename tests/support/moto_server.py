@@ -863,29 +863,32 @@ Task.advance = advance
 def tick_one_off(now):
     for arn, r in list(ONE_OFF.items()):
         task, sc, elapsed = r["task"], r["scenario"], now - r["started"]
+        # A request thread may read the task while it changes: its containers are settled before
+        # the task says STOPPED, so no answer shows a stopped task without its exit codes (ECS's
+        # DescribeTasks never does).
         if sc.get("fail_to_start") and elapsed >= 0.5:
-            task.status = task.desired_status = "STOPPED"
-            task.stop_code = "TaskFailedToStart"
-            task.stopped_reason = "CannotPullContainerError: pull image manifest has been retried 7 time(s): not found"
-            task.stopped_at = utcnow()
             for c in task.containers:
                 c.last_status = "STOPPED"
                 c.reason = "CannotPullContainerError: not found"
+            task.stop_code = "TaskFailedToStart"
+            task.stopped_reason = "CannotPullContainerError: pull image manifest has been retried 7 time(s): not found"
+            task.stopped_at = utcnow()
+            task.status = task.desired_status = "STOPPED"
             del ONE_OFF[arn]
             TIMELINE.append({"t": time.time(), "what": "one-off-stopped", "service": None, "deployment": arn})
         elif elapsed >= float(sc["duration"]):
             # The first essential container exits; ECS then stops the others (SIGTERM, which a
             # well-behaved sidecar answers with 0).
             essential = [d["name"] for d in r["definitions"] if d.get("essential", True)]
-            task.status = task.desired_status = "STOPPED"
-            task.stop_code = "EssentialContainerExited"
-            task.stopped_reason = "Essential container in task exited"
-            task.stopped_at = utcnow()
             for c in task.containers:
-                c.last_status = "STOPPED"
                 c.exitCode = int(sc["exit_code"]) if essential and c.name == essential[0] else 0
                 if c.name == essential[0] and sc.get("reason"):
                     c.reason = sc["reason"]
+                c.last_status = "STOPPED"
+            task.stop_code = "EssentialContainerExited"
+            task.stopped_reason = "Essential container in task exited"
+            task.stopped_at = utcnow()
+            task.status = task.desired_status = "STOPPED"
             if int(sc["exit_code"]) != 0 and essential:
                 td = ecs_backends[ACCOUNT][REGION].describe_task_definition(task.task_definition_arn)
                 write_task_log(td, essential[0], task.id,
