@@ -147,7 +147,7 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
     );
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.output("status"), "failed");
-    assert_eq!(run.output("pre-deploy-exit-code"), "1", "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("pre-deploy-exit-code"), "1", "{}", run.stdout);
     let reason = run.output("failure-reason");
     assert!(reason.contains("`app` exited 1"), "{reason}");
     assert!(reason.contains("no service was updated"), "{reason}");
