@@ -16,10 +16,10 @@ pub fn check(specs: &[ServiceSpec]) -> Result<(), UserError> {
                 problem(&spec.service).map_or_else(String::new, |p| format!(" ({p})"))
             )));
         }
-        if specs[..i].iter().any(|s| s.service == spec.service) {
+        // Positions, not the name: an error names the input, never its value.
+        if let Some(first) = specs[..i].iter().position(|s| s.service == spec.service) {
             return Err(UserError::new(format!(
-                "{at}: service `{}` is listed twice",
-                spec.service
+                "{at}: the same service as `services[{first}]` (each service is listed once)"
             )));
         }
         for (list, names) in [
@@ -55,12 +55,16 @@ mod tests {
         let refused = |text: &str| check(&parse(text).unwrap()).unwrap_err().message;
         assert_eq!(
             refused("- api\n- api\n"),
-            "`services[1]`: service `api` is listed twice"
+            "`services[1]`: the same service as `services[0]` (each service is listed once)"
         );
         assert!(refused("- \"a b\"\n").contains("the service name is invalid"));
         assert_eq!(
             refused("- service: w\n  secrets: {A: x, A: y}\n"),
             "`services[0]`.secrets names `A` twice"
+        );
+        assert_eq!(
+            refused("- api\n- worker\n- service: api\n"),
+            "`services[2]`: the same service as `services[0]` (each service is listed once)"
         );
         assert!(check(&parse("- api\n- worker\n").unwrap()).is_ok());
     }
