@@ -807,3 +807,13 @@ impl Running<'_> {
         self.run.finish(status.code(), self.seen.as_bytes(), &[])
     }
 }
+
+/// Whether `word` stands in `text` on its own: not inside a longer run of letters and digits (a
+/// generated ID that happens to contain it does not count).
+pub fn has_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
