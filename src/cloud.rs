@@ -16,12 +16,12 @@ use anyhow::Context;
 use serde_json::Value;
 
 use crate::domain::deployment::{ServiceDeployment, ServiceRevision};
-use crate::domain::ecs::{
-    Placement, ServiceState, ServiceStatus, StoppedTask, Tag, TargetHealth, TaskStatus,
-};
+use crate::domain::service::{Placement, ServiceState, Tag, TargetHealth};
+use crate::domain::states::{ServiceStatus, TaskStatus};
+use crate::domain::task::StoppedTask;
 use crate::error::UserError;
 
-pub use crate::domain::ecs::DeploymentSettings;
+pub use crate::domain::deployment_settings::DeploymentSettings;
 
 /// What kind of failure an AWS error is, decided once where the error is made (from AWS's error
 /// code and message, or from how the call failed): the stages branch on this, never on codes.
@@ -713,7 +713,7 @@ pub async fn update_service<C: Cloud>(
         .await
         .and_then(|mut states| states.pop().context("DescribeServices returned no service"));
     match read {
-        Ok(now) if crate::domain::ecs::started_deployment(before, &now, wanted).is_some() => {
+        Ok(now) if crate::domain::service::started_deployment(before, &now, wanted).is_some() => {
             Ok(now)
         }
         Ok(_) => Err(UpdateFailed {

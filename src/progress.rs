@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::domain::ecs::Watched;
 use crate::domain::outcome::{RolledBackBy, Rollout, TaskRun};
+use crate::domain::watched::Watched;
 
 /// A handle on the run's progress record; clones share it.
 #[derive(Debug, Clone, Default)]

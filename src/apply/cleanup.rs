@@ -39,7 +39,7 @@ pub fn to_deregister(
     newest_first
         .iter()
         .skip(keep)
-        .filter(|arn| !protected.contains(crate::domain::ecs::short_task_definition(arn)))
+        .filter(|arn| !protected.contains(crate::domain::arn::short_task_definition(arn)))
         .take(limit)
         .cloned()
         .collect()
@@ -65,7 +65,7 @@ pub async fn in_use<C: Services + Tasks + Schedules>(
     used.extend(scheduled?);
     Ok(used
         .iter()
-        .map(|td| crate::domain::ecs::short_task_definition(td).to_string())
+        .map(|td| crate::domain::arn::short_task_definition(td).to_string())
         .collect())
 }
 
@@ -165,7 +165,7 @@ pub async fn run<C: Services + Tasks + Schedules + TaskDefinitions, W: Write>(
     };
     for s in services {
         for arn in [&s.task_definition_arn, &s.previous_task_definition_arn] {
-            protected.insert(crate::domain::ecs::short_task_definition(arn).to_string());
+            protected.insert(crate::domain::arn::short_task_definition(arn).to_string());
         }
     }
     let mut families: Vec<&str> = services
@@ -220,7 +220,7 @@ async fn deregister_old<C: TaskDefinitions>(
                     done += 1;
                     progress.wrote(format!(
                         "deregistered `{}`",
-                        crate::domain::ecs::short_task_definition(arn)
+                        crate::domain::arn::short_task_definition(arn)
                     ));
                 }
                 Err(err) => warnings.push(format!("{err:#}")),

@@ -17,7 +17,9 @@ mod update;
 pub use ship::{BURST, Shipped, Shipping, ToWatch, ship_all};
 
 use crate::cloud::Cloud;
-use crate::domain::ecs::{ServiceState, Watched, short_task_definition};
+use crate::domain::arn::short_task_definition;
+use crate::domain::service::ServiceState;
+use crate::domain::watched::Watched;
 use crate::plan::Plan;
 
 /// What the update did to one service.

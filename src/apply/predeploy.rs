@@ -11,8 +11,11 @@ use tokio::time::Instant;
 use crate::apply::register::Registrar;
 use crate::cloud::{Cloud, OneOffTask};
 use crate::console::Console;
-use crate::domain::ecs::{Placement, StoppedTask, TaskStatus, short_task_definition};
+use crate::domain::arn::short_task_definition;
 use crate::domain::outcome::TaskRun;
+use crate::domain::service::Placement;
+use crate::domain::states::TaskStatus;
+use crate::domain::task::StoppedTask;
 use crate::domain::taskdef::logs::{essential_containers, log_location};
 use crate::plan::predeploy::PreDeployPlan;
 use crate::progress::Progress;
@@ -82,7 +85,7 @@ pub async fn run_planned<C: Cloud, W: Write>(
         if registered.new {
             console.line(&format!(
                 "Registered {}",
-                crate::domain::ecs::short_task_definition(&registered.arn)
+                crate::domain::arn::short_task_definition(&registered.arn)
             ));
         }
         registered.arn
@@ -304,7 +307,7 @@ fn past_deadline(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ecs::ContainerExit;
+    use crate::domain::task::ContainerExit;
     use crate::domain::taskdef::logs::LogLocation;
     use serde_json::json;
 

@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::cloud::{ErrorKind, TaskDefinitions};
-use crate::domain::ecs::short_task_definition;
+use crate::domain::arn::short_task_definition;
 use crate::progress::Progress;
 use crate::text::human_duration;
 

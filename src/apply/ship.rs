@@ -23,7 +23,9 @@ use super::register::{self, Registrar};
 use super::update::update_one;
 use crate::cloud::Cloud;
 use crate::console::Console;
-use crate::domain::ecs::{ServiceState, Watched, short_task_definition, where_it_stands};
+use crate::domain::arn::short_task_definition;
+use crate::domain::service::{ServiceState, where_it_stands};
+use crate::domain::watched::Watched;
 use crate::plan::Plan;
 use crate::progress::Progress;
 

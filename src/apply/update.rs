@@ -9,10 +9,9 @@ use tokio::time::Instant;
 use super::{Update, reread};
 use crate::cloud::{self, Cloud, ServiceUpdate, UpdateFailed};
 use crate::console::Console;
-use crate::domain::ecs::{
-    ServiceDeploymentRef, ServiceState, Watched, short_task_definition, started_deployment,
-    where_it_stands,
-};
+use crate::domain::arn::short_task_definition;
+use crate::domain::service::{ServiceState, started_deployment, where_it_stands};
+use crate::domain::watched::{ServiceDeploymentRef, Watched};
 use crate::plan::Plan;
 use crate::progress::Progress;
 
@@ -123,7 +122,7 @@ pub(super) async fn update_one<C: Cloud, W: Write>(
                 {
                     console.warning(
                         "Service changed",
-                        &crate::domain::ecs::changed_under_us(
+                        &crate::domain::service::changed_under_us(
                             service,
                             &plan.live_task_definition_arn,
                             replaced,

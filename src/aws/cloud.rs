@@ -12,7 +12,9 @@ use crate::cloud::{
     Services, StopType, TaskDefinitions, Tasks, Wanted,
 };
 use crate::domain::deployment::{ServiceDeployment, ServiceRevision};
-use crate::domain::ecs::{ServiceState, StoppedTask, Tag, TargetHealth, TaskStatus};
+use crate::domain::service::{ServiceState, Tag, TargetHealth};
+use crate::domain::states::TaskStatus;
+use crate::domain::task::StoppedTask;
 
 impl Clients {
     fn ecr_for(&self, repository: &Repository) -> aws_sdk_ecr::Client {

@@ -12,11 +12,13 @@ use serde_json::Value;
 use super::raw_json::{CaptureBody, ReplaceBody};
 use super::sdk_error;
 use crate::cloud::{DescribedServices, ServiceUpdate};
-use crate::domain::ecs::{
-    Alarms, AwsVpc, CapacityProvider, CircuitBreaker, Deployment, DeploymentSettings,
-    DeploymentStatus, DeploymentStrategy, Placement, RolloutState, ServiceEvent, ServiceState,
-    ServiceStatus, Tag, Tenths, TrafficStep,
+use crate::domain::deployment_settings::{
+    Alarms, CircuitBreaker, DeploymentSettings, Tenths, TrafficStep,
 };
+use crate::domain::service::{
+    AwsVpc, CapacityProvider, Deployment, Placement, ServiceEvent, ServiceState, Tag,
+};
+use crate::domain::states::{DeploymentStatus, DeploymentStrategy, RolloutState, ServiceStatus};
 
 /// Describes services (at most 10, the API's limit) as ECS has them, whatever their status, with
 /// the ones it reports as failures (`MISSING` for a deleted service). `attempts`: fewer than the

@@ -4,7 +4,7 @@ use anyhow::Context;
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use super::sdk_error;
-use crate::domain::ecs::TargetHealth;
+use crate::domain::service::TargetHealth;
 
 /// The health of every target of a target group.
 pub async fn target_health(

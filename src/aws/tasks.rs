@@ -11,7 +11,9 @@ use aws_sdk_ecs::types::{
 use super::ecs::{POLL_ATTEMPTS, fewer_attempts};
 use super::sdk_error;
 use crate::cloud::OneOffTask;
-use crate::domain::ecs::{AwsVpc, ContainerExit, Placement, StopCode, StoppedTask, TaskStatus};
+use crate::domain::service::{AwsVpc, Placement};
+use crate::domain::states::{StopCode, TaskStatus};
+use crate::domain::task::{ContainerExit, StoppedTask};
 
 /// Task ARNs that a deployment started and that have stopped (newest first, at most 100).
 pub async fn list_stopped_tasks(

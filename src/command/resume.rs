@@ -15,7 +15,8 @@ use anyhow::Context;
 use crate::cloud::{self, Cloud, HookAction, StopType};
 use crate::console::Console;
 use crate::domain::deployment::{ServiceDeployment, Standing, standing};
-use crate::domain::ecs::{DeploymentTarget, ServiceDeploymentRef, ServiceState, Watched};
+use crate::domain::service::{DeploymentTarget, ServiceState};
+use crate::domain::watched::{ServiceDeploymentRef, Watched};
 use crate::error::UserError;
 use crate::progress::Progress;
 

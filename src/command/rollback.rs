@@ -7,10 +7,12 @@ use anyhow::Context;
 
 use crate::cloud::{self, Cloud};
 use crate::console::Console;
-use crate::domain::ecs::{ServiceDeploymentRef, ServiceState, short_task_definition};
+use crate::domain::arn::short_task_definition;
 use crate::domain::outcome::RolledBackBy;
 use crate::domain::outcome::{RollbackState, Rollout};
+use crate::domain::service::ServiceState;
 use crate::domain::taskdef;
+use crate::domain::watched::ServiceDeploymentRef;
 use crate::error::UserError;
 use crate::gather::read_ssm;
 use crate::gather::resolve::resolve_service;

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use super::ecs::{DeploymentTarget, RolloutState, ServiceState, StoppedTask, TaskStatus};
+use super::service::{DeploymentTarget, ServiceState};
+use super::states::{RolloutState, TaskStatus};
+use super::task::StoppedTask;
 use super::taskdef::logs::LogLocation;
 
 /// Where a deployment stood when we last read it.

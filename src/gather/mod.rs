@@ -20,8 +20,8 @@ use crate::cloud::{
 pub trait Reads: Region + Parameters + Services + TaskDefinitions + Images {}
 
 impl<T: Region + Parameters + Services + TaskDefinitions + Images> Reads for T {}
-use crate::domain::ecs::{ServiceState, Tag};
 use crate::domain::image::{EcrRepository, ImageRef};
+use crate::domain::service::{ServiceState, Tag};
 use crate::error::UserError;
 use crate::gather::resolve::{
     RepositorySource, Resolved, ResolvedImage, SsmValues, repository_source, resolve,
@@ -415,7 +415,7 @@ async fn check_revision<C: Reads>(
     if td["status"].as_str().is_some_and(|s| s != "ACTIVE") {
         return Err(UserError::new(format!(
             "task definition `{}` is {}, not ACTIVE",
-            crate::domain::ecs::short_task_definition(arn),
+            crate::domain::arn::short_task_definition(arn),
             td["status"].as_str().unwrap_or_default()
         ))
         .hint("deploy an ACTIVE revision")
@@ -429,7 +429,7 @@ async fn check_revision<C: Reads>(
         let reference = ImageRef::parse_pulled(image).map_err(|why| {
             UserError::new(format!(
                 "container `{name}` of `{}` has an image that is not a reference: {why}",
-                crate::domain::ecs::short_task_definition(arn)
+                crate::domain::arn::short_task_definition(arn)
             ))
         })?;
         let resolved = revision_image(cloud, name, &reference, &mut warnings).await?;

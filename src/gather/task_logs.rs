@@ -11,8 +11,9 @@ use futures::future::join_all;
 use serde_json::Value;
 
 use crate::cloud::{self, Logs, Region, TaskDefinitions};
-use crate::domain::ecs::{StopCode, StoppedTask};
 use crate::domain::outcome::{TaskLog, TaskLogs};
+use crate::domain::states::StopCode;
+use crate::domain::task::StoppedTask;
 use crate::domain::taskdef::logs::{essential_containers, log_location, sensitive_values};
 use crate::text::{Mask, shorten};
 

@@ -9,9 +9,10 @@ pub mod predeploy;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::ecs::{
-    DeploymentSettings, DeploymentStrategy, ServiceState, WaitUntil, strategy_input,
-};
+use crate::domain::deployment_settings::{DeploymentSettings, strategy_input};
+use crate::domain::run_options::WaitUntil;
+use crate::domain::service::ServiceState;
+use crate::domain::states::DeploymentStrategy;
 use crate::domain::taskdef::diff::{TaskDefDiff, diff};
 use crate::domain::taskdef::{self, AwsLogs, Changes};
 use crate::error::UserError;

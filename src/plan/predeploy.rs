@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::console::Console;
-use crate::domain::ecs::{AwsVpc, Placement, ServiceState, short_task_definition};
+use crate::domain::arn::short_task_definition;
+use crate::domain::service::{AwsVpc, Placement, ServiceState};
 use crate::domain::taskdef;
 use crate::error::UserError;
 use crate::gather::Gathered;
@@ -22,7 +23,7 @@ pub struct PreDeployPlan {
     pub changed: bool,
     pub live_arn: String,
     pub container: String,
-    pub placement: crate::domain::ecs::Placement,
+    pub placement: crate::domain::service::Placement,
     pub timeout: Duration,
     pub diff: crate::domain::taskdef::diff::TaskDefDiff,
     /// The service whose new revision runs, when the task names no family of its own.

@@ -1,9 +1,10 @@
 use super::*;
-use crate::domain::ecs::{
-    Alarms, CircuitBreaker, DeploymentSettings, DeploymentStrategy, ServiceState, Tenths,
-    TrafficStep,
+use crate::domain::deployment_settings::{
+    Alarms, CircuitBreaker, DeploymentSettings, Tenths, TrafficStep,
 };
 use crate::domain::image::{EcrRepository, ImageRef};
+use crate::domain::service::ServiceState;
+use crate::domain::states::DeploymentStrategy;
 use crate::gather::resolve::*;
 use crate::request::ImageSpec;
 use serde_json::json;

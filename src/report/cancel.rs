@@ -1,6 +1,7 @@
 //! What a cancelled run says: what it was doing, and what carries on without it.
 
-use crate::domain::ecs::{RolloutState, short_task_definition};
+use crate::domain::arn::short_task_definition;
+use crate::domain::states::RolloutState;
 use crate::error::Exit;
 
 use super::{Report, Status};

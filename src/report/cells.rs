@@ -2,7 +2,7 @@
 //! text made inert and bounded, links, and the caps on lists.
 
 use super::markdown::{self, inert};
-use crate::domain::ecs::TaskStatus;
+use crate::domain::states::TaskStatus;
 use crate::text::shorten;
 
 pub(super) const MAX_EVENTS: usize = 10;

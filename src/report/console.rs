@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::console::Console;
-use crate::domain::ecs::short_task_definition;
+use crate::domain::arn::short_task_definition;
 
 use super::{Report, Status};
 

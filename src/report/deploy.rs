@@ -4,9 +4,9 @@
 
 use crate::apply::Update;
 use crate::command::deploy::{DeployRun, Unchanged};
-use crate::domain::ecs::ServiceDeploymentRef;
 use crate::domain::outcome::{RollbackState, RolledBackBy, Rollout, TaskRun};
 use crate::domain::taskdef::logs::log_location;
+use crate::domain::watched::ServiceDeploymentRef;
 use crate::error::Exit;
 use crate::rollback::cancel::CancelRollback;
 
@@ -306,7 +306,7 @@ fn updated(report: &mut Report, updates: &[Update]) {
                     .as_ref()
                     .filter(|r| **r != service.previous_task_definition_arn)
                 {
-                    changed_under_us.push(crate::domain::ecs::changed_under_us(
+                    changed_under_us.push(crate::domain::service::changed_under_us(
                         &service.service,
                         &service.previous_task_definition_arn,
                         replaced,

@@ -157,7 +157,7 @@ fn conclude(report: &mut Report, started: &[usize]) {
         let to = result
             .rollback_task_definition_arn
             .as_deref()
-            .map(crate::domain::ecs::short_task_definition)
+            .map(crate::domain::arn::short_task_definition)
             .unwrap_or_default()
             .to_string();
         match result.rollback_state.clone() {

@@ -22,8 +22,9 @@ use serde_json::Value;
 
 use crate::command::{self, Command};
 use crate::domain::deployment::{HookStatus, ServiceDeployment};
-use crate::domain::ecs::{ServiceEvent, StoppedTask, TargetHealth};
 pub use crate::domain::outcome::{RollbackState, Rollout};
+use crate::domain::service::{ServiceEvent, TargetHealth};
+use crate::domain::task::StoppedTask;
 use crate::domain::taskdef::diff::TaskDefDiff;
 use crate::error::Exit;
 use crate::text::one_line;

@@ -8,7 +8,7 @@ use super::cells::{
 };
 use super::markdown::{inert, inert_lines};
 use super::{Report, Status};
-use crate::domain::ecs::short_task_definition;
+use crate::domain::arn::short_task_definition;
 use crate::domain::taskdef::diff::NameChanges;
 use crate::text::shorten;
 

@@ -15,9 +15,9 @@ use super::sections::{
     write_task_logs,
 };
 use super::{Kind, Report, RollbackState, ServiceResult, Status};
+use crate::domain::arn::short_task_definition;
 use crate::domain::deployment::{HookStatus, ServiceDeployment};
-use crate::domain::ecs::RolloutState;
-use crate::domain::ecs::short_task_definition;
+use crate::domain::states::RolloutState;
 use crate::text::{floor_boundary, shorten};
 
 /// The runner drops a summary over 1 MiB; stay well below it.

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::domain::ecs::ServiceEvent;
+use crate::domain::service::ServiceEvent;
 use crate::domain::taskdef::diff::NameChanges;
 use crate::domain::taskdef::diff::{FieldChange, Kind, TaskDefDiff};
 use crate::error::Exit;
@@ -179,7 +179,7 @@ fn a_huge_diff_is_capped() {
 
 #[test]
 fn rolled_back_summary_names_the_revision_who_and_why_tasks_stopped() {
-    use crate::domain::ecs::{ContainerExit, StoppedTask};
+    use crate::domain::task::{ContainerExit, StoppedTask};
     let mut r = deployed();
     r.fail(
         "Rollout failed",
@@ -316,7 +316,8 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::domain::ecs::{ContainerExit, StoppedTask, TargetHealth};
+    use crate::domain::service::TargetHealth;
+    use crate::domain::task::{ContainerExit, StoppedTask};
     use crate::report::ServiceResult;
     use crate::report::markdown::tests::{gfm, hostile};
 

@@ -7,12 +7,13 @@ use super::{
     DeployRequest, EnvironmentMode, GitHubRequest, ImageSpec, LogSettings, NamedValues, Secret,
     predeploy, services,
 };
-use crate::domain::ecs::{
-    Alarms, CircuitBreaker, DeploymentSettings, DeploymentStrategy, OnCancel, Tenths, TrafficStep,
-    strategy_input,
+use crate::domain::deployment_settings::{
+    Alarms, CircuitBreaker, DeploymentSettings, Tenths, TrafficStep, strategy_input,
 };
 use crate::domain::image::{self, ImageRef, RepositoryRef};
 use crate::domain::names::is_ecs_name;
+use crate::domain::run_options::OnCancel;
+use crate::domain::states::DeploymentStrategy;
 use crate::error::UserError;
 use crate::input::DeployInputs;
 use crate::input::args::DeployArgs;

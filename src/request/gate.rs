@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::arn::name_of;
-use crate::domain::ecs::Tag;
+use crate::domain::service::Tag;
 use crate::error::UserError;
 use crate::input::cli::PRODUCTION_CONFIRMATION;
 pub use crate::input::config::{ClusterOf, Listed, ListedService, ListedTarget};

@@ -15,9 +15,10 @@ mod target;
 
 pub use crate::cloud::HookAction;
 pub use crate::domain::arn::ServiceDeploymentArn;
-use crate::domain::ecs::{DeploymentSettings, OnCancel};
+use crate::domain::deployment_settings::DeploymentSettings;
 use crate::domain::image::{ImageRef, RepositoryRef};
 use crate::domain::names::is_ecs_name;
+use crate::domain::run_options::OnCancel;
 use crate::error::UserError;
 pub use crate::input::NamedValues;
 use crate::input::args::RollbackArgs;

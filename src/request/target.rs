@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::parse::{
     ecs_name, given, invalid, is_environment_name, minutes, parse_list, region, whole_number,
 };
-use crate::domain::ecs::WaitUntil;
+use crate::domain::run_options::WaitUntil;
 use crate::error::UserError;
 use crate::input::args::TargetArgs;
 use crate::input::cli::PRODUCTION_CONFIRMATION;

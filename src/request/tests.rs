@@ -1,7 +1,9 @@
 use std::time::Duration;
 
 use super::*;
-use crate::domain::ecs::{Alarms, DeploymentStrategy, OnCancel, Tenths};
+use crate::domain::deployment_settings::{Alarms, Tenths};
+use crate::domain::run_options::OnCancel;
+use crate::domain::states::DeploymentStrategy;
 use crate::input::args::DeployArgs;
 use crate::request::EnvironmentMode;
 
@@ -169,11 +171,31 @@ fn numbers_and_booleans_name_the_input() {
         "input `wait` is invalid: expected `deployed`, `paused` or `none`"
     );
     for (wait, waits, until) in [
-        ("deployed", true, crate::domain::ecs::WaitUntil::Deployed),
-        ("true", true, crate::domain::ecs::WaitUntil::Deployed),
-        ("paused", true, crate::domain::ecs::WaitUntil::Paused),
-        ("none", false, crate::domain::ecs::WaitUntil::Deployed),
-        ("false", false, crate::domain::ecs::WaitUntil::Deployed),
+        (
+            "deployed",
+            true,
+            crate::domain::run_options::WaitUntil::Deployed,
+        ),
+        (
+            "true",
+            true,
+            crate::domain::run_options::WaitUntil::Deployed,
+        ),
+        (
+            "paused",
+            true,
+            crate::domain::run_options::WaitUntil::Paused,
+        ),
+        (
+            "none",
+            false,
+            crate::domain::run_options::WaitUntil::Deployed,
+        ),
+        (
+            "false",
+            false,
+            crate::domain::run_options::WaitUntil::Deployed,
+        ),
     ] {
         a.target.wait = wait.into();
         let req = a.validate().unwrap();

@@ -15,7 +15,8 @@ use futures::future::join_all;
 
 use crate::cloud::{Cloud, StopType};
 use crate::console::{Console, Mode};
-use crate::domain::ecs::{ServiceDeploymentRef, Watched, short_task_definition};
+use crate::domain::arn::short_task_definition;
+use crate::domain::watched::{ServiceDeploymentRef, Watched};
 use crate::progress::Progress;
 
 /// How long the rollbacks on cancel may take together (the runner's grace period is longer).

@@ -25,11 +25,12 @@ use std::io::Write;
 
 use crate::cloud::{self, Cloud, ServiceUpdate};
 use crate::console::Console;
+use crate::domain::arn::short_task_definition;
 use crate::domain::deployment::{HookStatus, Standing, standing};
-use crate::domain::ecs::{
-    DeploymentTarget, RolloutState, ServiceDeploymentRef, ServiceState, short_task_definition,
-};
 use crate::domain::outcome::{RollbackState, RolledBackBy, Rollout};
+use crate::domain::service::{DeploymentTarget, ServiceState};
+use crate::domain::states::RolloutState;
+use crate::domain::watched::ServiceDeploymentRef;
 use crate::progress::{Progress, RollbackStarted};
 use crate::watch::{self, Cause, Ecs, Limits, Outcome, Verdict, Watched};
 
@@ -520,13 +521,14 @@ pub(crate) async fn start<C: Cloud, W: Write>(
     let updated = cloud::update_service(cloud, cluster, now, &update, Some(to))
         .await
         .map_err(|failed| failed.error)?;
-    let target = crate::domain::ecs::started_deployment(now, &updated, to).ok_or_else(|| {
-        anyhow::anyhow!(
-            "the update started no deployment of {} (the service {})",
-            short_task_definition(to),
-            crate::domain::ecs::where_it_stands(&updated)
-        )
-    })?;
+    let target =
+        crate::domain::service::started_deployment(now, &updated, to).ok_or_else(|| {
+            anyhow::anyhow!(
+                "the update started no deployment of {} (the service {})",
+                short_task_definition(to),
+                crate::domain::service::where_it_stands(&updated)
+            )
+        })?;
     progress.wrote(format!(
         "rolled service `{}` back to `{}` (deployment {})",
         now.name,

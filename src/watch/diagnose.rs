@@ -4,8 +4,9 @@
 use std::collections::HashSet;
 
 use crate::cloud::{LoadBalancers, Logs, Region, TaskDefinitions};
-use crate::domain::ecs::{ServiceEvent, ServiceState, StoppedTask, TargetHealth};
 use crate::domain::outcome::TaskLogs;
+use crate::domain::service::{ServiceEvent, ServiceState, TargetHealth};
+use crate::domain::task::StoppedTask;
 use crate::gather::task_logs;
 use crate::watch::{Outcome, Verdict};
 

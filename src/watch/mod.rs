@@ -45,9 +45,10 @@ use tokio::time::Instant;
 use crate::cloud::Cloud;
 use crate::console::Console;
 use crate::domain::deployment::ServiceDeployment;
-pub use crate::domain::ecs::WaitUntil;
-pub use crate::domain::ecs::Watched;
-use crate::domain::ecs::{ServiceState, StoppedTask, where_it_stands};
+pub use crate::domain::run_options::WaitUntil;
+use crate::domain::service::{ServiceState, where_it_stands};
+use crate::domain::task::StoppedTask;
+pub use crate::domain::watched::Watched;
 use crate::text::human_duration;
 pub use verdict::{Cause, Live, Verdict, assess, live, progress_line};
 
@@ -122,7 +123,7 @@ impl<C: Cloud> Observe for Ecs<'_, C> {
         sent: SystemTime,
     ) -> anyhow::Result<Option<String>> {
         let after = sent
-            .checked_sub(crate::domain::ecs::CLOCK_SKEW)
+            .checked_sub(crate::domain::watched::CLOCK_SKEW)
             .unwrap_or(sent);
         let listed: Vec<_> = self
             .0

@@ -25,7 +25,7 @@ use crate::console::Console;
 use crate::domain::deployment::{
     Hook, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus, Standing, standing,
 };
-use crate::domain::ecs::ServiceDeploymentRef;
+use crate::domain::watched::ServiceDeploymentRef;
 use crate::text::human_duration;
 
 /// `DescribeServiceDeployments` takes at most this many ARNs.
@@ -310,7 +310,7 @@ pub(super) async fn apply<O: Observe, W: Write>(
                     };
                     let why = format!(
                         "ListServiceDeployments shows none of {} started by the update ({})",
-                        crate::domain::ecs::short_task_definition(&item.target.task_definition),
+                        crate::domain::arn::short_task_definition(&item.target.task_definition),
                         crate::text::rfc3339(sent)
                     );
                     t.give_up(why);

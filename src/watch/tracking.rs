@@ -11,8 +11,10 @@ use super::service_deployments::{self, Tracked};
 use super::{Cause, Limits, Observe, Outcome, Verdict, WaitUntil, Watched, assess, progress_line};
 use crate::console::Console;
 use crate::domain::deployment::{ServiceDeployment, Standing};
-use crate::domain::ecs::{RolloutState, ServiceState, ServiceStatus, StoppedTask};
 use crate::domain::outcome::RollbackState;
+use crate::domain::service::ServiceState;
+use crate::domain::states::{RolloutState, ServiceStatus};
+use crate::domain::task::StoppedTask;
 use crate::text::human_duration;
 
 /// Reads that cannot go away (access denied, say) end the watch after this many in a row.

@@ -7,12 +7,12 @@
 //! (FAILED, a crash loop), ECS put the previous revision back, someone else's deployment replaced
 //! ours, or the service went away. Only the first is ours to roll back.
 
+use crate::domain::arn::short_task_definition;
 use crate::domain::deployment::{Hook, LifecycleStage};
-use crate::domain::ecs::{
-    Deployment, DeploymentStatus, DeploymentTarget, RolloutState, ServiceState, StoppedTask,
-    short_task_definition,
-};
 use crate::domain::outcome::RollbackState;
+use crate::domain::service::{Deployment, DeploymentTarget, ServiceState};
+use crate::domain::states::{DeploymentStatus, RolloutState};
+use crate::domain::task::StoppedTask;
 
 /// How a rollout ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

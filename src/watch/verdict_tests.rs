@@ -1,5 +1,6 @@
 use super::*;
-use crate::domain::ecs::{ContainerExit, Deployment, ServiceEvent};
+use crate::domain::service::{Deployment, ServiceEvent};
+use crate::domain::task::ContainerExit;
 
 const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3";
 const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:4";
@@ -272,17 +273,17 @@ fn the_started_deployment_is_a_new_primary_of_our_revision() {
         dep("d1", "ACTIVE", OLD, 2, "COMPLETED"),
     ]);
     assert_eq!(
-        crate::domain::ecs::started_deployment(&before, &after, NEW)
+        crate::domain::service::started_deployment(&before, &after, NEW)
             .unwrap()
             .deployment_id,
         "d2"
     );
     assert!(
-        crate::domain::ecs::started_deployment(&before, &before, OLD).is_none(),
+        crate::domain::service::started_deployment(&before, &before, OLD).is_none(),
         "no new deployment"
     );
     assert!(
-        crate::domain::ecs::started_deployment(&before, &after, "td:9").is_none(),
+        crate::domain::service::started_deployment(&before, &after, "td:9").is_none(),
         "not our revision"
     );
 }

@@ -6,8 +6,10 @@ use super::*;
 use crate::cloud::AwsError;
 use crate::console::Mode;
 use crate::domain::deployment::{BreakerCount, LifecycleStage, ServiceDeploymentStatus};
-use crate::domain::ecs::{ContainerExit, Deployment, DeploymentTarget, ServiceDeploymentRef};
 use crate::domain::outcome::RollbackState;
+use crate::domain::service::{Deployment, DeploymentTarget};
+use crate::domain::task::ContainerExit;
+use crate::domain::watched::ServiceDeploymentRef;
 use crate::text::human_duration;
 
 const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3";

@@ -44,11 +44,13 @@ use ecs_ship::domain::deployment::{
     BreakerCount, ContainerImage, Hook, HookStatus, LifecycleStage, ServiceDeployment,
     ServiceDeploymentStatus, ServiceRevision,
 };
-use ecs_ship::domain::ecs::{
-    ContainerExit, Deployment, DeploymentStatus, DeploymentStrategy, Placement, RolloutState,
-    ServiceEvent, ServiceState, ServiceStatus, StopCode, StoppedTask, Tag, TargetHealth,
-    TaskStatus,
+use ecs_ship::domain::service::{
+    Deployment, Placement, ServiceEvent, ServiceState, Tag, TargetHealth,
 };
+use ecs_ship::domain::states::{
+    DeploymentStatus, DeploymentStrategy, RolloutState, ServiceStatus, StopCode, TaskStatus,
+};
+use ecs_ship::domain::task::{ContainerExit, StoppedTask};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -308,7 +310,7 @@ impl Model {
                     deployments: vec![deployment],
                     placement: Placement {
                         launch_type: Some("FARGATE".into()),
-                        network: Some(ecs_ship::domain::ecs::AwsVpc {
+                        network: Some(ecs_ship::domain::service::AwsVpc {
                             subnets: vec!["subnet-a".into()],
                             security_groups: vec!["sg-a".into()],
                             assign_public_ip: false,

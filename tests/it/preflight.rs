@@ -664,7 +664,8 @@ mod stalls {
     use std::collections::HashSet;
 
     use ecs_ship::cloud::{Region, TaskDefinitions};
-    use ecs_ship::domain::ecs::{ContainerExit, StopCode, StoppedTask};
+    use ecs_ship::domain::states::StopCode;
+    use ecs_ship::domain::task::{ContainerExit, StoppedTask};
     use ecs_ship::preflight::{ANSWER_WITHIN, Account, Subject};
     use serde_json::json;
     use tokio::time::Instant;

@@ -24,7 +24,10 @@ use crate::apply::register::Registrar;
 use crate::apply::{Shipping, ToWatch, Update, reread, ship_all};
 use crate::cloud::Cloud;
 use crate::console::Console;
-use crate::domain::ecs::{OnCancel, ServiceDeploymentRef, ServiceState, short_task_definition};
+use crate::domain::arn::short_task_definition;
+use crate::domain::run_options::OnCancel;
+use crate::domain::service::ServiceState;
+use crate::domain::watched::ServiceDeploymentRef;
 use crate::error::UserError;
 use crate::gather::{Gathered, gather};
 use crate::github::Payload;
@@ -641,7 +644,7 @@ async fn judge_unchanged<C: Cloud, W: Write>(
                 unchanged.failed.push(LiveFailure {
                     index: i,
                     why,
-                    now: crate::domain::ecs::where_it_stands(state),
+                    now: crate::domain::service::where_it_stands(state),
                 });
             }
             Live::InProgress(target) => {

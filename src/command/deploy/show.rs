@@ -6,7 +6,7 @@ use std::io::Write;
 use serde_json::Value;
 
 use crate::console::Console;
-use crate::domain::ecs::short_task_definition;
+use crate::domain::arn::short_task_definition;
 use crate::domain::taskdef;
 use crate::gather::Gathered;
 use crate::plan::Plan;
