@@ -16,7 +16,7 @@ use super::sections::{
 };
 use super::{Kind, Report, RollbackState, ServiceResult, Status};
 use crate::domain::arn::short_task_definition;
-use crate::domain::deployment::{HookStatus, ServiceDeployment};
+use crate::domain::deployment::{HookStatus, ServiceDeployment, ServiceDeploymentStatus};
 use crate::domain::states::RolloutState;
 use crate::text::{floor_boundary, shorten};
 
@@ -273,7 +273,13 @@ fn write_deployed_images(md: &mut String, report: &Report) {
 /// ECS's record of the deployment: its status and stage, strategy and bake time, and its id.
 fn service_deployment_cell(sd: &ServiceDeployment) -> String {
     let mut cell = code(sd.status.as_str());
-    if let Some(stage) = &sd.lifecycle_stage {
+    // A successful deployment ends in its last stage (CLEAN_UP): only an unfinished or failed one
+    // says something by its stage.
+    if let Some(stage) = sd
+        .lifecycle_stage
+        .as_ref()
+        .filter(|_| sd.status != ServiceDeploymentStatus::Successful)
+    {
         let _ = write!(cell, " in stage {}", code(stage.as_str()));
     }
     let mut how: Vec<String> = sd.strategy.iter().map(|s| code(s)).collect();
