@@ -270,7 +270,7 @@ fn strategy_inputs_are_sent_with_the_services_own_deployment_configuration_kept(
 
 /// Gives the service a PAUSE lifecycle hook at `POST_TEST_TRAFFIC_SHIFT` (and maximum and
 /// minimum healthy percents, when given), as the infrastructure would.
-fn with_pause_hook(em: &Emulator, percents: Option<(i32, i32)>) {
+pub(crate) fn with_pause_hook(em: &Emulator, percents: Option<(i32, i32)>) {
     use aws_sdk_ecs::types::{
         DeploymentConfiguration, DeploymentLifecycleHook, DeploymentLifecycleHookStage,
         DeploymentLifecycleHookTargetType,

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod behaviour;
 mod config;
 mod deployments;
 mod drift;

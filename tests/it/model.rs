@@ -1,10 +1,12 @@
 //! A model of ECS, ECR and SSM behind the [`Cloud`] trait, on tokio's clock: the stages run
 //! against it in-process on a paused clock, so crash loops, timeouts and throttled registration take
-//! no real time. It does what `tests/support/moto_server.py`'s scenario layer does after
-//! `UpdateService` (which the end-to-end tests check against moto), and nothing it does not:
+//! no real time. It follows the one description of ECS's behaviour in
+//! `tests/support/ecs-behaviour.json` ([`BEHAVIOUR`]: timings, stages, reasons, thresholds), as
+//! `tests/support/moto_server.py`'s scenario layer does over the wire; `tests/it/behaviour.rs`
+//! runs the same scenarios through both and compares what AWS's answers show:
 //!
-//! - `complete`: the new PRIMARY deployment starts a task at half its delay, then COMPLETED
-//!   (the old deployments gone, running = desired) at `delay`;
+//! - `complete`: the new PRIMARY deployment runs its first task at half its delay, then
+//!   COMPLETED (the old deployments gone, running = desired) at `delay`;
 //! - `fail`: tasks fail to start (`TaskFailedToStart`, counted in `failedTasks`) at quarters of
 //!   `delay`; at `delay` the circuit breaker marks ours FAILED and starts a PRIMARY deployment of
 //!   the previous revision, which completes 2 s later;
@@ -51,8 +53,117 @@ use ecs_ship::domain::states::{
     DeploymentStatus, DeploymentStrategy, RolloutState, ServiceStatus, StopCode, TaskStatus,
 };
 use ecs_ship::domain::task::{ContainerExit, StoppedTask};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
+
+/// The one description of how ECS moves a rollout, its service deployment and a one-off task,
+/// shared with the emulator's scenario layer.
+pub static BEHAVIOUR: std::sync::LazyLock<Behaviour> = std::sync::LazyLock::new(|| {
+    serde_json::from_str(include_str!("../support/ecs-behaviour.json"))
+        .expect("tests/support/ecs-behaviour.json describes ECS")
+});
+
+/// `tests/support/ecs-behaviour.json`, as far as the model reads it.
+#[derive(Debug, Deserialize)]
+pub struct Behaviour {
+    pub rollout: RolloutBehaviour,
+    pub service_deployment: RecordBehaviour,
+    pub one_off: OneOffBehaviour,
+    pub register: RegisterBehaviour,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RolloutBehaviour {
+    pub default_delay: f64,
+    pub complete: CompleteBehaviour,
+    pub fail: FailBehaviour,
+    pub crash: CrashBehaviour,
+    pub rollback: RollbackBehaviour,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CompleteBehaviour {
+    pub first_task_running_at: f64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FailBehaviour {
+    pub failed_tasks_at: Vec<f64>,
+    pub stop_code: String,
+    pub stopped_reason: String,
+    pub breaker: Breaker,
+    pub reason: String,
+    pub event: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Breaker {
+    pub failed: i32,
+    pub threshold: i32,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CrashBehaviour {
+    pub stop_code: String,
+    pub stopped_reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RollbackBehaviour {
+    pub takes: f64,
+    pub alarm_reason: String,
+    pub hook_reason: String,
+    pub stop_reason: String,
+    pub abort_reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RecordBehaviour {
+    pub blue_green_stages: Vec<String>,
+    pub baking_stage: String,
+    pub baked_stage: String,
+    pub pause: PauseBehaviour,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PauseBehaviour {
+    pub stage: String,
+    pub expires_after_hours: u64,
+    pub timeout_action: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OneOffBehaviour {
+    pub pending_at: f64,
+    pub running_at: f64,
+    pub fail_to_start_at: f64,
+    pub default_duration: f64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RegisterBehaviour {
+    pub burst: f64,
+    pub per_second: f64,
+    pub takes: f64,
+}
+
+impl RecordBehaviour {
+    fn stages(&self) -> Vec<LifecycleStage> {
+        self.blue_green_stages
+            .iter()
+            .map(|s| LifecycleStage::parse(s))
+            .collect()
+    }
+
+    /// The index of the PAUSE hook's stage among the blue/green stages.
+    fn pause_stage(&self) -> usize {
+        self.blue_green_stages
+            .iter()
+            .position(|s| *s == self.pause.stage)
+            .expect("the pause stage is a blue/green stage")
+    }
+}
 
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
@@ -91,7 +202,7 @@ pub struct TaskScenario {
 impl Default for TaskScenario {
     fn default() -> Self {
         Self {
-            duration: 1.0,
+            duration: BEHAVIOUR.one_off.default_duration,
             exit: 0,
             fail_to_start: false,
         }
@@ -112,20 +223,6 @@ pub struct Strategy {
     /// there for `ContinueServiceDeployment` (for a day, then rolls back).
     pub pause: bool,
 }
-
-/// The stage of [`Strategy::pause`]'s hook, in [`BLUE_GREEN_STAGES`].
-const PAUSE_STAGE: usize = 4;
-
-/// Blue/green's stages before bake time, in order.
-const BLUE_GREEN_STAGES: [LifecycleStage; 7] = [
-    LifecycleStage::PreScaleUp,
-    LifecycleStage::ScaleUp,
-    LifecycleStage::PostScaleUp,
-    LifecycleStage::TestTrafficShift,
-    LifecycleStage::PostTestTrafficShift,
-    LifecycleStage::ProductionTrafficShift,
-    LifecycleStage::PostProductionTrafficShift,
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -212,10 +309,11 @@ struct TokenBucket {
 
 impl Default for TokenBucket {
     fn default() -> Self {
+        let register = &BEHAVIOUR.register;
         Self {
-            capacity: 20.0,
-            per_second: 1.0,
-            tokens: 20.0,
+            capacity: register.burst,
+            per_second: register.per_second,
+            tokens: register.burst,
             at: None,
         }
     }
@@ -765,7 +863,7 @@ impl World {
                 .filter(|cb| cb.enable)
                 .map(|_| BreakerCount {
                     failed: 0,
-                    threshold: 3,
+                    threshold: BEHAVIOUR.rollout.fail.breaker.threshold,
                 }),
             strategy: Some(
                 if strategy.blue_green {
@@ -812,14 +910,14 @@ impl World {
         }
     }
 
-    /// ECS rolls a deployment back itself: ours FAILED with `why`, a PRIMARY deployment of the
-    /// previous revision that completes 2 s after `at`, and its service deployment
-    /// `ROLLBACK_IN_PROGRESS`.
+    /// ECS rolls a deployment back itself: ours FAILED with `why` (the service's event says
+    /// `event`), a PRIMARY deployment of the previous revision that completes
+    /// [`RollbackBehaviour::takes`] after `at`, and its service deployment `ROLLBACK_IN_PROGRESS`.
     fn ecs_rolls_back(
         &mut self,
         service: &str,
         at: Instant,
-        why: &str,
+        (why, event): (&str, &str),
         change: impl FnOnce(&mut ServiceDeployment),
     ) {
         let r = &self.rollouts[service];
@@ -832,7 +930,7 @@ impl World {
         }
         self.event(
             service,
-            &format!("deployment {deployment} deployment failed: {why}"),
+            &format!("deployment {deployment} deployment failed: {event}"),
         );
         let rollback = self.deploy(service, &previous);
         self.event(service, &format!("rolling back to deployment {rollback}."));
@@ -848,7 +946,9 @@ impl World {
             deployment: rollback,
             previous: previous.clone(),
             started: at,
-            scenario: Scenario::Complete { delay: 2.0 },
+            scenario: Scenario::Complete {
+                delay: BEHAVIOUR.rollout.rollback.takes,
+            },
             phase: Phase::RollingBack,
             stopped: 0,
             record,
@@ -945,16 +1045,22 @@ impl World {
         let done = self.rollouts[service].started + Duration::from_secs_f64(delay);
         if strategy.bake > 0.0 {
             self.update_record(record, done, |r| {
-                r.lifecycle_stage = Some(LifecycleStage::BakeTime);
+                r.lifecycle_stage = Some(LifecycleStage::parse(
+                    &BEHAVIOUR.service_deployment.baking_stage,
+                ));
             });
             let r = self.rollouts.get_mut(service).unwrap();
             r.phase = Phase::Baking;
             r.started = done;
             self.advance_one(service, now);
         } else {
+            // A deployment that reported stages (blue/green) ends in the last one.
+            let baked = strategy
+                .blue_green
+                .then(|| LifecycleStage::parse(&BEHAVIOUR.service_deployment.baked_stage));
             self.update_record(record, done, |r| {
                 r.status = ServiceDeploymentStatus::Successful;
-                r.lifecycle_stage = None;
+                r.lifecycle_stage = baked;
             });
             self.rollouts.remove(service);
         }
@@ -970,21 +1076,25 @@ impl World {
         strategy: &Strategy,
         now: Instant,
     ) {
-        let index = whole(progress * 7.0).min(6) as usize;
+        let stages = BEHAVIOUR.service_deployment.stages();
+        let pause_stage = BEHAVIOUR.service_deployment.pause_stage();
+        #[allow(clippy::cast_precision_loss)]
+        let count = stages.len() as f64;
+        let index = (whole(progress * count) as usize).min(stages.len() - 1);
         let (resumed, started, record) = {
             let r = &self.rollouts[service];
             (r.resumed, r.started, r.record)
         };
-        if strategy.pause && !resumed && index >= PAUSE_STAGE {
+        if strategy.pause && !resumed && index >= pause_stage {
             // ECS stops at the hook when the stage begins.
-            let stage = f64::from(u8::try_from(PAUSE_STAGE).unwrap());
+            let stage = f64::from(u8::try_from(pause_stage).unwrap());
             self.pause(
                 service,
-                started + Duration::from_secs_f64(delay * stage / 7.0),
+                started + Duration::from_secs_f64(delay * stage / count),
             );
             return;
         }
-        let stage = BLUE_GREEN_STAGES[index].clone();
+        let stage = stages[index].clone();
         if self.records[record].0.lifecycle_stage.as_ref() != Some(&stage) {
             self.update_record(record, now, |r| r.lifecycle_stage = Some(stage));
         }
@@ -993,14 +1103,17 @@ impl World {
     /// The deployment reaches its PAUSE hook at `at`: it waits there, the hook awaiting action.
     fn pause(&mut self, service: &str, at: Instant) {
         let record = self.rollouts[service].record;
-        let expires = ecs_ship::text::rfc3339(self.wall_clock(at) + Duration::from_hours(24));
+        let pause = &BEHAVIOUR.service_deployment.pause;
+        let expires = ecs_ship::text::rfc3339(
+            self.wall_clock(at) + Duration::from_hours(pause.expires_after_hours),
+        );
         self.update_record(record, at, |r| {
-            r.lifecycle_stage = Some(BLUE_GREEN_STAGES[PAUSE_STAGE].clone());
+            r.lifecycle_stage = Some(LifecycleStage::parse(&pause.stage));
             r.hooks = vec![Hook {
                 id: format!("hook-{record}"),
                 status: HookStatus::AwaitingAction,
                 expires_at: Some(expires),
-                timeout_action: Some("ROLLBACK".into()),
+                timeout_action: Some(pause.timeout_action.clone()),
             }];
         });
         self.rollouts.get_mut(service).unwrap().phase = Phase::Paused(at);
@@ -1023,12 +1136,8 @@ impl World {
             }
             HookAction::Rollback => {
                 self.update_record(record, now, |r| r.hooks[0].status = HookStatus::Failed);
-                self.ecs_rolls_back(
-                    service,
-                    now,
-                    "rolled back at a lifecycle hook (ContinueServiceDeployment ROLLBACK)",
-                    |_| {},
-                );
+                let why = &BEHAVIOUR.rollout.rollback.hook_reason;
+                self.ecs_rolls_back(service, now, (why, why), |_| {});
             }
         }
     }
@@ -1041,10 +1150,15 @@ impl World {
         };
         match strategy.alarm {
             Some((at, name)) if elapsed >= at && at < strategy.bake => {
+                let why = BEHAVIOUR
+                    .rollout
+                    .rollback
+                    .alarm_reason
+                    .replace("{name}", name);
                 self.ecs_rolls_back(
                     service,
                     started + Duration::from_secs_f64(at),
-                    &format!("CloudWatch alarm {name} is in ALARM"),
+                    (&why, &why),
                     |r| r.triggered_alarms = vec![name.to_string()],
                 );
                 self.advance_one(service, now);
@@ -1053,11 +1167,69 @@ impl World {
                 let baked = started + Duration::from_secs_f64(strategy.bake);
                 self.update_record(record, baked, |r| {
                     r.status = ServiceDeploymentStatus::Successful;
-                    r.lifecycle_stage = None;
+                    r.lifecycle_stage = Some(LifecycleStage::parse(
+                        &BEHAVIOUR.service_deployment.baked_stage,
+                    ));
                 });
                 self.rollouts.remove(service);
             }
             _ => {}
+        }
+    }
+
+    /// A failing rollout's tasks fail to start at [`FailBehaviour::failed_tasks_at`] of its delay
+    /// (`progress`), each counted in `failedTasks`; `stopped` have already.
+    fn tasks_fail_to_start(
+        &mut self,
+        service: &str,
+        deployment: &str,
+        stopped: u32,
+        progress: f64,
+    ) {
+        let fail = &BEHAVIOUR.rollout.fail;
+        let due = fail
+            .failed_tasks_at
+            .iter()
+            .filter(|at| progress >= **at)
+            .count();
+        let revision = ecs_ship::domain::arn::short_task_definition(
+            &self.services[service]
+                .deployment(deployment)
+                .map(|d| d.task_definition.clone())
+                .unwrap_or_default(),
+        )
+        .to_string();
+        let reason = fail.stopped_reason.replace("{revision}", &revision);
+        for n in stopped..u32::try_from(due).unwrap() {
+            self.rollouts.get_mut(service).unwrap().stopped = n + 1;
+            self.stop_task(
+                service,
+                deployment,
+                StopCode::from(fail.stop_code.as_str()),
+                &reason,
+                None,
+                None,
+            );
+            let state = self.services.get_mut(service).unwrap();
+            if let Some(d) = state.deployments.iter_mut().find(|d| d.id == deployment) {
+                d.failed_tasks = i32::try_from(n + 1).unwrap();
+            }
+        }
+    }
+
+    /// A completing rollout runs its first task [`CompleteBehaviour::first_task_running_at`] into
+    /// its delay (`progress`).
+    fn first_task_running(&mut self, service: &str, deployment: &str, progress: f64) {
+        if progress < BEHAVIOUR.rollout.complete.first_task_running_at {
+            return;
+        }
+        let state = self.services.get_mut(service).unwrap();
+        if let Some(d) = state.deployments.iter_mut().find(|d| d.id == deployment)
+            && d.running == 0
+            && d.desired > 0
+        {
+            d.running = 1;
+            d.pending = d.desired - 1;
         }
     }
 
@@ -1085,44 +1257,30 @@ impl World {
                 self.rolled_out(service, delay, &strategy, now);
             }
             (Phase::Rolling, Scenario::Complete { delay }) if strategy.blue_green => {
+                self.first_task_running(service, &deployment, elapsed / delay);
                 self.blue_green_stage(service, elapsed / delay, delay, &strategy, now);
+            }
+            (Phase::Rolling, Scenario::Complete { delay }) => {
+                self.first_task_running(service, &deployment, elapsed / delay);
             }
             (Phase::Baking, _) => self.bake(service, elapsed, &strategy, now),
             (Phase::Rolling, Scenario::Fail { delay }) if elapsed < delay => {
-                let due = whole(elapsed / (delay / 4.0));
-                for n in stopped..due.min(3) {
-                    self.rollouts.get_mut(service).unwrap().stopped = n + 1;
-                    self.stop_task(
-                        service,
-                        &deployment,
-                        StopCode::TaskFailedToStart,
-                        "CannotPullContainerError: not found",
-                        None,
-                        None,
-                    );
-                    let state = self.services.get_mut(service).unwrap();
-                    if let Some(d) = state.deployments.iter_mut().find(|d| d.id == deployment) {
-                        d.failed_tasks = i32::try_from(n + 1).unwrap();
-                    }
-                }
+                self.tasks_fail_to_start(service, &deployment, stopped, elapsed / delay);
             }
             (Phase::Rolling, Scenario::Fail { delay }) => {
+                let fail = &BEHAVIOUR.rollout.fail;
                 let at = self.rollouts[service].started + Duration::from_secs_f64(delay);
-                self.ecs_rolls_back(
-                    service,
-                    at,
-                    "ECS deployment circuit breaker: tasks failed to start.",
-                    |r| {
-                        r.circuit_breaker = Some(BreakerCount {
-                            failed: 3,
-                            threshold: 3,
-                        });
-                    },
-                );
+                self.ecs_rolls_back(service, at, (&fail.reason, &fail.event), |r| {
+                    r.circuit_breaker = Some(BreakerCount {
+                        failed: fail.breaker.failed,
+                        threshold: fail.breaker.threshold,
+                    });
+                });
                 let state = self.services.get_mut(service).unwrap();
                 if let Some(d) = state.deployments.iter_mut().find(|d| d.id == deployment) {
-                    d.failed_tasks = 3;
+                    d.failed_tasks = fail.breaker.failed;
                     d.running = 0;
+                    d.pending = 0;
                 }
                 self.advance_one(service, now);
             }
@@ -1138,11 +1296,12 @@ impl World {
                 let due = whole((elapsed - delay) / interval) + 1;
                 for n in stopped..due {
                     self.rollouts.get_mut(service).unwrap().stopped = n + 1;
+                    let crash = &BEHAVIOUR.rollout.crash;
                     self.stop_task(
                         service,
                         &deployment,
-                        StopCode::EssentialContainerExited,
-                        "Essential container in task exited",
+                        StopCode::from(crash.stop_code.as_str()),
+                        &crash.stopped_reason,
                         Some(exit),
                         reason,
                     );
@@ -1286,7 +1445,9 @@ impl Services for Model {
                 .scenarios
                 .get_mut(service)
                 .and_then(VecDeque::pop_front)
-                .unwrap_or(Scenario::Complete { delay: 0.5 });
+                .unwrap_or(Scenario::Complete {
+                    delay: BEHAVIOUR.rollout.default_delay,
+                });
             world.rollouts.insert(
                 service.to_string(),
                 Rollout {
@@ -1412,16 +1573,14 @@ impl ServiceDeployments for Model {
         };
         let record = world.rollouts[&service].record;
         match stop {
-            StopType::Rollback => world.ecs_rolls_back(
-                &service,
-                now,
-                "stopped with a rollback (StopServiceDeployment ROLLBACK)",
-                |_| {},
-            ),
+            StopType::Rollback => {
+                let why = &BEHAVIOUR.rollout.rollback.stop_reason;
+                world.ecs_rolls_back(&service, now, (why, why), |_| {});
+            }
             StopType::Abort => {
                 world.update_record(record, now, |r| {
                     r.status = ServiceDeploymentStatus::Stopped;
-                    r.status_reason = Some("stopped (StopServiceDeployment ABORT)".into());
+                    r.status_reason = Some(BEHAVIOUR.rollout.rollback.abort_reason.clone());
                 });
                 world.rollouts.remove(&service);
             }
@@ -1475,7 +1634,7 @@ impl TaskDefinitions for Model {
             }
         }
         // A registration takes a moment; another into the same family meanwhile is refused.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_secs_f64(BEHAVIOUR.register.takes)).await;
         let mut world = self.lock();
         world.registering.remove(&family);
         let revisions = world.families.entry(family.clone()).or_default();
@@ -1546,7 +1705,8 @@ impl Tasks for Model {
             arn: arn.to_string(),
             ..StoppedTask::default()
         };
-        let status = if scenario.fail_to_start && elapsed >= 0.5 {
+        let one_off = &BEHAVIOUR.one_off;
+        let status = if scenario.fail_to_start && elapsed >= one_off.fail_to_start_at {
             task.stop_code = Some(StopCode::TaskFailedToStart);
             task.stopped_reason = Some("CannotPullContainerError: not found".into());
             task.containers = vec![ContainerExit {
@@ -1564,9 +1724,9 @@ impl Tasks for Model {
                 reason: None,
             }];
             TaskStatus::Stopped
-        } else if elapsed < 0.2 {
+        } else if elapsed < one_off.pending_at {
             TaskStatus::Provisioning
-        } else if elapsed < 0.4 {
+        } else if elapsed < one_off.running_at {
             TaskStatus::Pending
         } else {
             TaskStatus::Running

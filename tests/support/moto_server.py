@@ -29,7 +29,7 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   hang:     stays IN_PROGRESS.
                   A scenario applies to the next rollout of that service (`times`: the next n);
                   later ones complete after 0.5 s, or go as `then` (a scenario) says.
-                  complete also takes `pause` (true: a PAUSE lifecycle hook halfway, in stage
+                  complete also takes `pause` (true: a PAUSE lifecycle hook 4/7 of the way, in stage
                   POST_TEST_TRAFFIC_SHIFT; the rollout waits for ContinueServiceDeployment
                   CONTINUE or ROLLBACK; StopServiceDeployment ROLLBACK or ABORT stops any), and
                   `bake` (seconds of bake time after the rollout completed:
@@ -40,9 +40,10 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
   DescribeServiceDeployments, which moto lacks), named by the service's currentServiceDeployment:
   IN_PROGRESS, then SUCCESSFUL when it completes (after bake time), or ROLLBACK_IN_PROGRESS →
   ROLLBACK_SUCCESSFUL with the rollback reason and the circuit breaker's count when the breaker
-  trips (the triggered alarm when an alarm goes off). Not modelled yet: blue/green's lifecycle
-  stages (the Rust model in tests/it/model.rs has them), hooks, and what becomes of a service
-  deployment that a newer one replaces (it stays IN_PROGRESS here).
+  trips (the triggered alarm when an alarm goes off); `blue_green` (or `pause`) walks the
+  blue/green lifecycle stages over the rollout. Timings, stages, reasons and thresholds come from
+  ecs-behaviour.json beside this file, which tests/it/model.rs follows too. Not modelled: what
+  becomes of a service deployment that a newer one replaces (it stays IN_PROGRESS here).
   POST /task-scenario {"family", "exit_code", "duration", "reason", "fail_to_start", "times"}
                   how the next one-off task (RunTask) of a family goes: PROVISIONING, PENDING, RUNNING,
                   then STOPPED after `duration` s (default 1) with the essential container exiting
@@ -128,6 +129,14 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server  # noqa: E402
 
 REGION = "us-east-1"
+
+# The one description of how ECS moves a rollout, its service deployment and a one-off task, which
+# tests/it/model.rs (the paused clock) follows too; tests/it/behaviour.rs compares the two.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "ecs-behaviour.json")) as _f:
+    BEHAVIOUR = json.load(_f)
+ROLLOUT, RECORD, ONE_OFF_B, REGISTER = (BEHAVIOUR["rollout"], BEHAVIOUR["service_deployment"],
+                                        BEHAVIOUR["one_off"], BEHAVIOUR["register"])
+
 ACCOUNT = "123456789012"
 CONTROL_AGENT = "ecs-ship-test-control"
 
@@ -206,7 +215,7 @@ class Recorder:
 
     # AWS throttles each API with a token bucket per account and Region, shared by every caller:
     # RegisterTaskDefinition has a burst of 20 refilled at 1/s (its throttling documentation).
-    BUCKETS = {"RegisterTaskDefinition": (20.0, 1.0)}
+    BUCKETS = {"RegisterTaskDefinition": (float(REGISTER["burst"]), float(REGISTER["per_second"]))}
 
     def take_token(self, op, now):
         """Takes a token from `op`'s bucket at `now`; False when it is empty (throttled)."""
@@ -325,7 +334,7 @@ class Recorder:
                                    "Too many concurrent attempts to create a new revision of the specified family.")
             try:
                 if family is not None:
-                    time.sleep(0.05)  # a registration takes a moment; another into the family meanwhile is refused
+                    time.sleep(REGISTER["takes"])  # a registration takes a moment; another into the family meanwhile is refused
                 return list(self.app(environ, start_response))
             finally:
                 if family is not None:
@@ -393,7 +402,7 @@ class RecordingMotoServer(ThreadedMotoServer):
 # ---------------------------------------------------------------------------------------------
 # Scenario layer: ECS rollouts that move
 
-DEFAULT_SCENARIO = {"outcome": "complete", "delay": 0.5}
+DEFAULT_SCENARIO = {"outcome": "complete", "delay": ROLLOUT["default_delay"]}
 SCENARIOS = {}  # "cluster/service" -> scenario for the next rollout
 ROLLOUTS = {}  # "cluster/service" -> in-flight rollout
 TIMELINE = []  # what the layer did and when (wall clock), for the benchmark
@@ -503,7 +512,7 @@ def next_scenario(key):
         del SCENARIOS[key]
         if scenario.get("then"):
             # The rollout after this one (a rollback, say) goes as `then` says.
-            SCENARIOS[key] = {"outcome": "complete", "delay": 0.5, **scenario["then"]}
+            SCENARIOS[key] = {"outcome": "complete", "delay": ROLLOUT["default_delay"], **scenario["then"]}
     return dict(scenario)
 
 
@@ -603,8 +612,8 @@ def describe_service_deployments(self):
 
 def ecs_rolls_back(r, why, event=None, **sd_more):
     """ECS rolls a rollout back: ours FAILED (the service event says `event`, else `why`), a
-    PRIMARY deployment of the previous revision that completes 2 s later, and its service
-    deployment ROLLBACK_IN_PROGRESS."""
+    PRIMARY deployment of the previous revision that completes ROLLOUT["rollback"]["takes"] s later,
+    and its service deployment ROLLBACK_IN_PROGRESS."""
     service, dep = r["service"], r["deployment"]
     dep.update(rolloutState="FAILED", rolloutStateReason=why, status="ACTIVE", updatedAt=utcnow())
     add_event(service, f"deployment {dep['id']} deployment failed: {event or why}")
@@ -617,7 +626,7 @@ def ecs_rolls_back(r, why, event=None, **sd_more):
     service.task_definition = r["previous"]
     add_event(service, f"rolling back to deployment {rollback['id']}.")
     r.update(phase="rolling-back", deployment=rollback, started=time.monotonic(),
-             scenario={"outcome": "complete", "delay": 2.0})
+             scenario={"outcome": "complete", "delay": ROLLOUT["rollback"]["takes"]})
     sd = r["service_deployment"]
     end_service_deployment(
         sd, "ROLLBACK_IN_PROGRESS", statusReason=why,
@@ -641,12 +650,12 @@ def continue_service_deployment(self):
         sd = r["service_deployment"]
         if action == "ROLLBACK":
             sd["lifecycleHookDetails"][0]["status"] = "FAILED"
-            ecs_rolls_back(r, "rolled back at a lifecycle hook (ContinueServiceDeployment ROLLBACK)")
+            ecs_rolls_back(r, ROLLOUT["rollback"]["hook_reason"])
         else:
             sd["lifecycleHookDetails"][0]["status"] = "SUCCEEDED"
             r["started"] += time.monotonic() - r["paused_at"]
             r.update(phase="rolling", resumed=True)
-            end_service_deployment(sd, "IN_PROGRESS", lifecycleStage="PRODUCTION_TRAFFIC_SHIFT")
+            end_service_deployment(sd, "IN_PROGRESS")
     return ActionResult({"serviceDeploymentArn": arn})
 
 
@@ -658,10 +667,10 @@ def stop_service_deployment(self):
         if r is None:
             raise JsonRESTError("InvalidParameterException", "The service deployment is not in progress.")
         if stop == "ABORT":
-            end_service_deployment(r["service_deployment"], "STOPPED", statusReason="stopped (StopServiceDeployment ABORT)")
+            end_service_deployment(r["service_deployment"], "STOPPED", statusReason=ROLLOUT["rollback"]["abort_reason"])
             del ROLLOUTS[key]
         else:
-            ecs_rolls_back(r, "stopped with a rollback (StopServiceDeployment ROLLBACK)")
+            ecs_rolls_back(r, ROLLOUT["rollback"]["stop_reason"])
     return ActionResult({"serviceDeploymentArn": arn})
 
 
@@ -695,9 +704,12 @@ def start_rollout(service, key):
     service.deployments.insert(0, dep)
     scenario = next_scenario(key)
     sd = new_service_deployment(service, service.task_definition, previous)
+    # ServiceDeployment.deploymentConfiguration: the strategy is always there (ROLLING by default).
+    sd["deploymentConfiguration"] = {"strategy": "BLUE_GREEN" if blue_green(scenario) else "ROLLING"}
     if scenario.get("bake"):
-        sd["deploymentConfiguration"] = {"strategy": "ROLLING",
-                                         "bakeTimeInMinutes": max(1, int(-(-float(scenario["bake"]) // 60)))}
+        sd["deploymentConfiguration"]["bakeTimeInMinutes"] = max(1, int(-(-float(scenario["bake"]) // 60)))
+    if blue_green(scenario):
+        sd["lifecycleStage"] = RECORD["blue_green_stages"][0]
     if scenario.get("alarm"):
         sd["alarms"] = {"status": "MONITORING", "alarmNames": [scenario["alarm"]["name"]], "triggeredAlarmNames": []}
     ROLLOUTS[key] = {
@@ -724,6 +736,29 @@ def finish(service, dep):
     record("completed", service, dep)
 
 
+def blue_green(sc):
+    """A blue/green rollout (the scenario says so, or has a PAUSE hook, which only blue/green has)."""
+    return bool(sc.get("blue_green") or sc.get("pause"))
+
+
+def blue_green_stage(r, sc, progress, now):
+    """Blue/green before bake time: the stage `progress` (0 to 1) into the rollout, or the pause at
+    the PAUSE hook's stage (ECS stops at the hook when that stage begins)."""
+    stages = RECORD["blue_green_stages"]
+    pause = RECORD["pause"]
+    index = min(int(progress * len(stages)), len(stages) - 1)
+    sd = r["service_deployment"]
+    if sc.get("pause") and not r.get("resumed") and index >= stages.index(pause["stage"]):
+        expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=pause["expires_after_hours"])
+        end_service_deployment(sd, "IN_PROGRESS", lifecycleStage=pause["stage"],
+                               lifecycleHookDetails=[{"hookId": f"hook-{uuid.uuid4().hex[:8]}", "targetType": "PAUSE",
+                                                      "status": "AWAITING_ACTION", "expiresAt": expires,
+                                                      "timeoutAction": pause["timeout_action"]}])
+        r.update(phase="paused", paused_at=now)
+    elif sd.get("lifecycleStage") != stages[index]:
+        end_service_deployment(sd, "IN_PROGRESS", lifecycleStage=stages[index])
+
+
 def tick():
     now = time.monotonic()
     with LOCK:
@@ -731,38 +766,38 @@ def tick():
         for key, r in list(ROLLOUTS.items()):
             service, dep, sc = r["service"], r["deployment"], r["scenario"]
             elapsed = now - r["started"]
-            if r["phase"] == "rolling" and sc["outcome"] == "complete" and sc.get("pause") \
-                    and not r.get("resumed") and elapsed >= sc["delay"] / 2:
-                # A PAUSE hook halfway: the rollout waits for ContinueServiceDeployment.
-                expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
-                end_service_deployment(r["service_deployment"], "IN_PROGRESS", lifecycleStage="POST_TEST_TRAFFIC_SHIFT",
-                                       lifecycleHookDetails=[{"hookId": f"hook-{uuid.uuid4().hex[:8]}", "targetType": "PAUSE",
-                                                              "status": "AWAITING_ACTION", "expiresAt": expires,
-                                                              "timeoutAction": "ROLLBACK"}])
-                r.update(phase="paused", paused_at=now)
-            elif r["phase"] == "rolling" and sc["outcome"] == "complete":
-                if elapsed >= sc["delay"] and sc.get("bake"):
-                    # Rolled out; ECS bakes it before the service deployment is SUCCESSFUL.
+            if r["phase"] == "rolling" and sc["outcome"] == "complete":
+                progress = elapsed / sc["delay"] if sc["delay"] > 0 else 1.0
+                if progress >= 1.0:
+                    sd = r["service_deployment"]
                     finish(service, dep)
-                    end_service_deployment(r["service_deployment"], "IN_PROGRESS", lifecycleStage="BAKE_TIME")
-                    r.update(phase="baking", started=now)
-                elif elapsed >= sc["delay"]:
-                    finish(service, dep)
-                    end_service_deployment(r["service_deployment"], "SUCCESSFUL")
-                    del ROLLOUTS[key]
-                elif elapsed >= sc["delay"] / 2 and dep["runningCount"] == 0 and dep["desiredCount"] > 0:
-                    dep.update(runningCount=1, pendingCount=dep["desiredCount"] - 1, updatedAt=utcnow())
-                    add_event(service, f"has started {dep['desiredCount']} tasks: (task {uuid.uuid4().hex}).")
+                    if sc.get("bake"):
+                        # Rolled out; ECS bakes it before the service deployment is SUCCESSFUL.
+                        end_service_deployment(sd, "IN_PROGRESS", lifecycleStage=RECORD["baking_stage"])
+                        r.update(phase="baking", started=now)
+                    else:
+                        end_service_deployment(sd, "SUCCESSFUL",
+                                               **({"lifecycleStage": RECORD["baked_stage"]} if blue_green(sc) else {}))
+                        del ROLLOUTS[key]
+                else:
+                    if progress >= ROLLOUT["complete"]["first_task_running_at"] and dep["runningCount"] == 0 \
+                            and dep["desiredCount"] > 0:
+                        dep.update(runningCount=1, pendingCount=dep["desiredCount"] - 1, updatedAt=utcnow())
+                        add_event(service, f"has started {dep['desiredCount']} tasks: (task {uuid.uuid4().hex}).")
+                    if blue_green(sc):
+                        blue_green_stage(r, sc, progress, now)
             elif r["phase"] == "rolling" and sc["outcome"] == "fail" and elapsed < sc["delay"]:
                 # Tasks fail to start before the circuit breaker trips.
-                if r["stopped"] < 3 and elapsed >= sc["delay"] * (r["stopped"] + 1) / 4:
+                fail = ROLLOUT["fail"]
+                due = sum(1 for at in fail["failed_tasks_at"] if elapsed >= sc["delay"] * at)
+                while r["stopped"] < due:
                     r["stopped"] += 1
                     dep["failedTasks"] = r["stopped"]
-                    stop_task(service, dep, "TaskFailedToStart",
-                              "CannotPullContainerError: pull image manifest has been retried 7 time(s): "
-                              f"failed to resolve ref {dep['taskDefinition'].rsplit('/', 1)[-1]}: not found")
+                    stop_task(service, dep, fail["stop_code"],
+                              fail["stopped_reason"].replace("{revision}", dep["taskDefinition"].rsplit("/", 1)[-1]))
             elif r["phase"] == "rolling" and sc["outcome"] == "crash" and elapsed >= sc["delay"]:
-                interval = float(sc.get("interval", 1.0))
+                crash = ROLLOUT["crash"]
+                interval = float(sc.get("interval", crash["default_interval"]))
                 if elapsed >= sc["delay"] + r["stopped"] * interval:
                     r["stopped"] += 1
                     if sc.get("health"):
@@ -775,28 +810,30 @@ def tick():
                         # started does not count.
                         dep["failedTasks"] = dep.get("failedTasks", 0) + 1
                     else:
-                        stop_task(service, dep, "EssentialContainerExited", "Essential container in task exited",
-                                  exit_code=int(sc.get("exit_code", 1)), container_reason=sc.get("reason"),
+                        stop_task(service, dep, crash["stop_code"], crash["stopped_reason"],
+                                  exit_code=int(sc.get("exit_code", crash["default_exit"])), container_reason=sc.get("reason"),
                                   log=sc.get("log", []))
             elif r["phase"] == "rolling" and sc["outcome"] == "fail" and elapsed >= sc["delay"]:
                 # Circuit breaker with rollback: ours FAILED, a new PRIMARY of the previous revision,
                 # and ECS's record of it: the circuit breaker tripped.
-                dep.update(failedTasks=3, runningCount=0, pendingCount=0)
-                ecs_rolls_back(r, "ECS deployment circuit breaker: tasks failed to start.",
-                               event="tasks failed to start.",
-                               deploymentCircuitBreaker={"status": "TRIGGERED", "failureCount": 3, "threshold": 3})
+                fail = ROLLOUT["fail"]
+                dep.update(failedTasks=fail["breaker"]["failed"], runningCount=0, pendingCount=0)
+                ecs_rolls_back(r, fail["reason"], event=fail["event"],
+                               deploymentCircuitBreaker={"status": "TRIGGERED", "failureCount": fail["breaker"]["failed"],
+                                                         "threshold": fail["breaker"]["threshold"]})
             elif r["phase"] == "baking" and sc.get("alarm") and elapsed >= float(sc["alarm"]["at"]):
                 name = sc["alarm"]["name"]
                 sd = r["service_deployment"]
-                ecs_rolls_back(r, f"CloudWatch alarm {name} is in ALARM",
+                ecs_rolls_back(r, ROLLOUT["rollback"]["alarm_reason"].replace("{name}", name),
                                alarms={**sd["alarms"], "status": "TRIGGERED", "triggeredAlarmNames": [name]})
             elif r["phase"] == "baking" and elapsed >= float(sc["bake"]):
-                end_service_deployment(r["service_deployment"], "SUCCESSFUL", lifecycleStage="CLEAN_UP")
+                end_service_deployment(r["service_deployment"], "SUCCESSFUL", lifecycleStage=RECORD["baked_stage"])
                 record("baked", service, dep)
                 del ROLLOUTS[key]
             elif r["phase"] == "rolling-back" and elapsed >= r["scenario"]["delay"]:
                 finish(service, dep)
                 end_service_deployment(r["service_deployment"], "ROLLBACK_SUCCESSFUL")
+                r["service_deployment"].pop("lifecycleStage", None)
                 del ROLLOUTS[key]
 
 
@@ -817,7 +854,7 @@ def run_task(self, cluster_str, task_definition_str, count, overrides, started_b
                 if scenario["times"] <= 0:
                     del TASK_SCENARIOS[td.family]
             scenario = dict(scenario or {})
-            scenario.setdefault("duration", 1.0)
+            scenario.setdefault("duration", ONE_OFF_B["default_duration"])
             scenario.setdefault("exit_code", 0)
             command_of = {o["name"]: o.get("command") for o in (overrides or {}).get("containerOverrides", [])}
             containers = []
@@ -866,7 +903,7 @@ def tick_one_off(now):
         # A request thread may read the task while it changes: its containers are settled before
         # the task says STOPPED, so no answer shows a stopped task without its exit codes (ECS's
         # DescribeTasks never does).
-        if sc.get("fail_to_start") and elapsed >= 0.5:
+        if sc.get("fail_to_start") and elapsed >= ONE_OFF_B["fail_to_start_at"]:
             for c in task.containers:
                 c.last_status = "STOPPED"
                 c.reason = "CannotPullContainerError: not found"
@@ -895,11 +932,11 @@ def tick_one_off(now):
                                app_log_lines(td, essential[0], int(sc["exit_code"]), task.id, one_off=True))
             del ONE_OFF[arn]
             TIMELINE.append({"t": time.time(), "what": "one-off-stopped", "service": None, "deployment": arn})
-        elif elapsed >= 0.4 and task.status != "RUNNING":
+        elif elapsed >= ONE_OFF_B["running_at"] and task.status != "RUNNING":
             task.status = "RUNNING"
             for c in task.containers:
                 c.last_status = "RUNNING"
-        elif elapsed >= 0.2 and task.status == "PROVISIONING":
+        elif elapsed >= ONE_OFF_B["pending_at"] and task.status == "PROVISIONING":
             task.status = "PENDING"
 
 
@@ -1271,7 +1308,7 @@ def control_handler(endpoint, recorder):
                 if url.path == "/scenario":
                     scenario = {k: v for k, v in payload.items() if k not in ("cluster", "service")}
                     scenario.setdefault("outcome", "complete")
-                    scenario["delay"] = float(scenario.get("delay", 0.5))
+                    scenario["delay"] = float(scenario.get("delay", ROLLOUT["default_delay"]))
                     with LOCK:
                         SCENARIOS[f"{payload['cluster']}/{payload['service']}"] = scenario
                     return self.reply({"ok": True})
