@@ -28,6 +28,9 @@ struct Case {
     emulator: Value,
     /// Extra inputs of the deploy.
     inputs: &'static [(&'static str, &'static str)],
+    /// Which service deployment is current at the end depends on a race in real time (see
+    /// the circuit-breaker case): only the service and the deploy's outputs are compared.
+    record_races: bool,
 }
 
 fn cases() -> Vec<Case> {
@@ -38,6 +41,7 @@ fn cases() -> Vec<Case> {
             strategy: Strategy::default(),
             emulator: json!({"outcome": "complete", "delay": 1.0}),
             inputs: &[],
+            record_races: false,
         },
         Case {
             name: "circuit breaker rolls back",
@@ -45,6 +49,11 @@ fn cases() -> Vec<Case> {
             strategy: Strategy::default(),
             emulator: json!({"outcome": "fail", "delay": 1.0}),
             inputs: &[],
+            // The emulator's services carry no circuit-breaker setting (moto drops it), so
+            // ecs-ship judges the third failed task itself and its own rollback races ECS's
+            // breaker in real time; on the paused clock ECS's always wins. Either way the deploy
+            // is rolled back and says so; which service deployment is current differs.
+            record_races: true,
         },
         Case {
             name: "blue/green stages",
@@ -55,6 +64,7 @@ fn cases() -> Vec<Case> {
             },
             emulator: json!({"outcome": "complete", "delay": 1.4, "blue_green": true}),
             inputs: &[],
+            record_races: false,
         },
         Case {
             name: "bake time",
@@ -65,6 +75,7 @@ fn cases() -> Vec<Case> {
             },
             emulator: json!({"outcome": "complete", "delay": 0.5, "bake": 1.5}),
             inputs: &[],
+            record_races: false,
         },
         Case {
             name: "an alarm in bake time rolls back",
@@ -77,6 +88,7 @@ fn cases() -> Vec<Case> {
             emulator: json!({"outcome": "complete", "delay": 0.5, "bake": 3.0,
                              "alarm": {"at": 0.5, "name": "api-5xx"}}),
             inputs: &[],
+            record_races: false,
         },
         Case {
             name: "a PAUSE hook",
@@ -88,6 +100,7 @@ fn cases() -> Vec<Case> {
             },
             emulator: json!({"outcome": "complete", "delay": 1.4, "pause": true}),
             inputs: &[("wait", "paused")],
+            record_races: false,
         },
     ]
 }
@@ -260,9 +273,13 @@ fn the_model_and_the_emulator_show_the_same_ecs() {
             .collect();
         runs.into_iter().map(|run| run.join().unwrap()).collect()
     });
-    for (case, (fast, wire)) in cases.iter().zip(seen) {
+    for (case, (mut fast, mut wire)) in cases.iter().zip(seen) {
         if let Some(record) = &fast.record {
             ends.insert(record.status.clone());
+        }
+        if case.record_races {
+            fast.record = None;
+            wire.record = None;
         }
         if fast != wire {
             differ.push(format!(
