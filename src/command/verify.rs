@@ -7,7 +7,7 @@ use std::io::Write;
 use tokio::time::Instant;
 
 use super::deploy::show::show_rendered;
-use super::deploy::{DeployRun, prepare_by};
+use super::deploy::{Deploy, DeployRun, prepare_by};
 use super::{Command, Ending, With};
 use crate::cloud::Cloud;
 use crate::request::DeployRequest;
@@ -20,19 +20,17 @@ pub struct Verify<'a> {
 impl Command for Verify<'_> {
     type Record = DeployRun;
 
+    /// A deploy's record, and the deploy's opening: verify is a deploy up to its first write.
     fn record(&self) -> DeployRun {
-        DeployRun {
-            image_tag: self.req.image.tag(),
-            ..DeployRun::default()
-        }
+        Deploy { req: self.req }.record()
     }
 
     fn ending(record: &mut DeployRun) -> &mut Ending {
-        &mut record.ending
+        Deploy::ending(record)
     }
 
     fn opening(&self) -> String {
-        "Read SSM, ECS and ECR".into()
+        Deploy { req: self.req }.opening()
     }
 
     async fn steps<C: Cloud, W: Write>(
