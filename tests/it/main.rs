@@ -23,4 +23,5 @@ mod preflight;
 mod record;
 mod rollout;
 mod services;
+mod table;
 mod trips;

@@ -316,6 +316,7 @@ fn every_finding_at_once_is_one_error_naming_each() {
     // Each check is a read, made at once: one DescribeParameters for both parameters.
     assert_eq!(em.count("DescribeParameters"), 1, "{:?}", em.calls());
     assert_eq!(em.count("RegisterTaskDefinition"), 0);
+    crate::pin!("preflight_every_finding", run);
 }
 
 #[test]
@@ -455,6 +456,7 @@ fn verify_checks_and_changes_nothing() {
         "{}",
         run.summary
     );
+    crate::pin!("verify_ready", run);
     em.aws(
         "logs",
         "delete_log_group",
