@@ -111,6 +111,9 @@ from xml.sax.saxutils import escape as xml_escape
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+# moto's EC2 backend loads its catalogue of public AMIs (megabytes of JSON) each time it is
+# created, which was half of every world reset; nothing here uses an AMI.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
@@ -1096,8 +1099,19 @@ def write_task_log(td, container_name, task_id, lines):
     backend.put_log_events(group, stream, [{"timestamp": now + i, "message": line} for i, line in enumerate(lines)])
 
 
+_CLIENTS = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
 def client(name, endpoint):
-    return boto3.client(name, region_name=REGION, endpoint_url=endpoint, config=Config(user_agent_extra=CONTROL_AGENT))
+    """A boto3 client of this emulator (made once: making one costs tens of ms of CPU, and every
+    world reset used eight). botocore's clients are thread-safe."""
+    with _CLIENTS_LOCK:
+        key = (name, endpoint)
+        if key not in _CLIENTS:
+            _CLIENTS[key] = boto3.client(name, region_name=REGION, endpoint_url=endpoint,
+                                         config=Config(user_agent_extra=CONTROL_AGENT))
+        return _CLIENTS[key]
 
 
 def manifest_for(tag):
@@ -1347,24 +1361,78 @@ def control_handler(endpoint, recorder):
     return Handler
 
 
+def serve(port, seed_envs, seed_lb):
+    """Starts the AWS and control servers, seeds, and returns the line that says where they are."""
+    recorder = Recorder(None)
+    aws = RecordingMotoServer(recorder, ip_address="127.0.0.1", port=port, verbose=False)
+    aws.start()
+    aws_port = aws.get_host_and_port()[1]
+    endpoint = f"http://127.0.0.1:{aws_port}"
+    environments = list(seed_envs) + list(seed_lb)
+    world = seed(endpoint, environments, seed_lb) if environments else None
+    control = ThreadingHTTPServer(("127.0.0.1", 0), control_handler(endpoint, recorder))
+    threading.Thread(target=control.serve_forever, daemon=True).start()
+    threading.Thread(target=ticker, daemon=True).start()
+    return json.dumps({"aws": aws_port, "control": control.server_address[1], "world": world,
+                       "pid": os.getpid()})
+
+
+def warm():
+    """What every emulator would load on its first calls, loaded once: botocore's service models
+    (a client per service the seed and the control API use) and moto's backends for them."""
+    for name in ("ecr", "ecs", "ssm", "ec2", "elbv2", "iam", "secretsmanager", "logs", "sts"):
+        boto3.client(name, region_name=REGION, endpoint_url="http://127.0.0.1:9")
+        create_backend_app(name)
+
+
+def zygote():
+    """`--zygote`: the tests' emulator factory. Imports and warms once (about 2 s of CPU), then
+    forks a fresh emulator for each connection to its port: the connection's first line is
+    `{"seed": [...], "seed_lb": [...]}`, the answer is the emulator's JSON line, and the emulator
+    lives until the connection closes. Ends when stdin closes (the test process is gone).
+
+    Forking is safe here because the zygote never starts a thread; each child starts its own."""
+    import select
+    import signal
+
+    warm()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # no zombies: nobody waits for a child
+    print(json.dumps({"zygote": listener.getsockname()[1]}), flush=True)
+    while True:
+        ready, _, _ = select.select([sys.stdin, listener], [], [])
+        if sys.stdin in ready and not os.read(sys.stdin.fileno(), 4096):
+            os._exit(0)
+        if listener in ready:
+            conn, _ = listener.accept()
+            if os.fork() == 0:
+                listener.close()
+                os.close(sys.stdin.fileno())
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                try:
+                    request = json.loads(conn.makefile("r").readline())
+                    line = serve(0, request.get("seed", []), request.get("seed_lb", []))
+                    conn.sendall(line.encode() + b"\n")
+                    while conn.recv(4096):
+                        pass
+                finally:
+                    os._exit(0)
+            conn.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="AWS port (0: any free port)")
     parser.add_argument("--seed", action="append", metavar="ENV", help="seed the standard world for ENV at start")
     parser.add_argument("--seed-lb", action="append", metavar="ENV", default=[], help="seed ENV behind a load balancer")
+    parser.add_argument("--zygote", action="store_true", help="fork emulators on request (the tests' pool)")
     args = parser.parse_args()
+    if args.zygote:
+        return zygote()
 
-    recorder = Recorder(None)
-    aws = RecordingMotoServer(recorder, ip_address="127.0.0.1", port=args.port, verbose=False)
-    aws.start()
-    aws_port = aws.get_host_and_port()[1]
-    endpoint = f"http://127.0.0.1:{aws_port}"
-    environments = (args.seed or []) + args.seed_lb
-    world = seed(endpoint, environments, args.seed_lb) if environments else None
-    control = ThreadingHTTPServer(("127.0.0.1", 0), control_handler(endpoint, recorder))
-    threading.Thread(target=control.serve_forever, daemon=True).start()
-    threading.Thread(target=ticker, daemon=True).start()
-    print(json.dumps({"aws": aws_port, "control": control.server_address[1], "world": world}), flush=True)
+    print(serve(args.port, args.seed or [], args.seed_lb), flush=True)
     # Serve until our parent goes away (stdin closes) or we are killed.
     try:
         sys.stdin.read()
