@@ -89,6 +89,7 @@ fn a_completed_rollout_is_a_successful_service_deployment() {
 #[test]
 fn a_circuit_breaker_rollback_is_a_rolled_back_service_deployment_with_why() {
     let em = Emulator::start(&["dev"]);
+    em.circuit_breaker(CLUSTER, SERVICE);
     em.scenario(CLUSTER, SERVICE, "fail", 0.8);
     let before = SystemTime::now() - Duration::from_secs(1);
     let run = deploy_dev(&em, &[("max-task-failures", "0")]);

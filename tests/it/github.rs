@@ -98,6 +98,7 @@ fn a_deploy_creates_a_deployment_and_reports_in_progress_then_success() {
 #[test]
 fn a_rolled_back_deploy_is_a_failure_and_a_given_deployment_gets_only_statuses() {
     let em = Emulator::start(&["dev"]);
+    em.circuit_breaker("shop-dev", "shop-dev-service");
     em.scenario("shop-dev", "shop-dev-service", "fail", 2.0);
     let github = FakeGitHub::start(Mode::Normal, TEST_TOKEN);
     let run = deploy(

@@ -8,8 +8,10 @@
 //! - `complete`: the new PRIMARY deployment runs its first task at half its delay, then
 //!   COMPLETED (the old deployments gone, running = desired) at `delay`;
 //! - `fail`: tasks fail to start (`TaskFailedToStart`, counted in `failedTasks`) at quarters of
-//!   `delay`; at `delay` the circuit breaker marks ours FAILED and starts a PRIMARY deployment of
-//!   the previous revision, which completes 2 s later;
+//!   `delay`; at `delay`, when the service's circuit breaker is on with rollback
+//!   (`Strategy::breaker`), the breaker marks ours FAILED and starts a PRIMARY deployment of the
+//!   previous revision, which completes 2 s later; with it off, tasks keep failing at the same
+//!   pace and the deployment stays `IN_PROGRESS`;
 //! - `crash`: no circuit breaker; from `delay` on a task of ours stops every `interval` (its
 //!   essential container exits `exit`), forever; ECS does not count these in `failedTasks`;
 //! - `hang`: stays `IN_PROGRESS`.
@@ -90,6 +92,9 @@ pub struct CompleteBehaviour {
 #[derive(Debug, Deserialize)]
 pub struct FailBehaviour {
     pub failed_tasks_at: Vec<f64>,
+    /// With the service's circuit breaker off: another task fails every this much of `delay`,
+    /// for ever.
+    pub without_breaker_every: f64,
     pub stop_code: String,
     pub stopped_reason: String,
     pub breaker: Breaker,
@@ -222,6 +227,9 @@ pub struct Strategy {
     /// A PAUSE lifecycle hook at `POST_TEST_TRAFFIC_SHIFT` (blue/green): the deployment waits
     /// there for `ContinueServiceDeployment` (for a day, then rolls back).
     pub pause: bool,
+    /// The service's circuit breaker, on with rollback (the infrastructure's setting): only then
+    /// does a `Fail` scenario end in ECS's rollback.
+    pub breaker: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -432,9 +440,16 @@ impl Model {
     /// The service's deployment configuration from now on.
     pub fn strategy(&self, service: &str, strategy: Strategy) {
         let mut world = self.lock();
+        let settings = &mut world.services.get_mut(service).unwrap().settings;
         if strategy.pause {
-            let settings = &mut world.services.get_mut(service).unwrap().settings;
             settings.lifecycle_hooks = vec!["PAUSE at POST_TEST_TRAFFIC_SHIFT".into()];
+        }
+        if strategy.breaker {
+            settings.circuit_breaker =
+                Some(ecs_ship::domain::deployment_settings::CircuitBreaker {
+                    enable: true,
+                    rollback: true,
+                });
         }
         world.strategies.insert(service.to_string(), strategy);
     }
@@ -809,6 +824,9 @@ impl World {
             bake: f64::from(settings.bake_time_minutes.unwrap_or(0)) * 60.0,
             alarm: None,
             pause: false,
+            breaker: settings
+                .circuit_breaker
+                .is_some_and(|cb| cb.enable && cb.rollback),
         }
     }
 
@@ -1179,6 +1197,14 @@ impl World {
 
     /// A failing rollout's tasks fail to start at [`FailBehaviour::failed_tasks_at`] of its delay
     /// (`progress`), each counted in `failedTasks`; `stopped` have already.
+    /// Whether the service's circuit breaker is on with rollback (`DeploymentCircuitBreaker`).
+    fn breaker_rolls_back(&self, service: &str) -> bool {
+        self.services[service]
+            .settings
+            .circuit_breaker
+            .is_some_and(|cb| cb.enable && cb.rollback)
+    }
+
     fn tasks_fail_to_start(
         &mut self,
         service: &str,
@@ -1187,11 +1213,17 @@ impl World {
         progress: f64,
     ) {
         let fail = &BEHAVIOUR.rollout.fail;
-        let due = fail
-            .failed_tasks_at
-            .iter()
-            .filter(|at| progress >= **at)
-            .count();
+        let listed = fail.failed_tasks_at.len();
+        let last = fail.failed_tasks_at.last().copied().unwrap_or(0.0);
+        // Past the listed ones only without a breaker (with one, ECS has rolled back by then).
+        let due = if progress > last {
+            listed + usize::try_from(whole((progress - last) / fail.without_breaker_every)).unwrap()
+        } else {
+            fail.failed_tasks_at
+                .iter()
+                .filter(|at| progress >= **at)
+                .count()
+        };
         let revision = ecs_ship::domain::arn::short_task_definition(
             &self.services[service]
                 .deployment(deployment)
@@ -1264,7 +1296,9 @@ impl World {
                 self.first_task_running(service, &deployment, elapsed / delay);
             }
             (Phase::Baking, _) => self.bake(service, elapsed, &strategy, now),
-            (Phase::Rolling, Scenario::Fail { delay }) if elapsed < delay => {
+            (Phase::Rolling, Scenario::Fail { delay })
+                if elapsed < delay || !self.breaker_rolls_back(service) =>
+            {
                 self.tasks_fail_to_start(service, &deployment, stopped, elapsed / delay);
             }
             (Phase::Rolling, Scenario::Fail { delay }) => {

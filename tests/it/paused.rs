@@ -21,7 +21,7 @@ use ecs_ship::github::{DeploymentsApi, Payload, Tracker, Where};
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::model::{CLUSTER, Model, REPOSITORY, Scenario, TaskScenario};
+use crate::model::{CLUSTER, Model, REPOSITORY, Scenario, Strategy, TaskScenario};
 use crate::support::declared_inputs;
 
 /// A deploy request from the step's inputs, read and validated as the binary does.
@@ -323,6 +323,13 @@ async fn a_rollout_that_never_finishes_fails_at_the_timeout_and_is_rolled_back()
 #[tokio::test(start_paused = true)]
 async fn a_circuit_breaker_rollback_is_reported_not_repeated() {
     let model = Model::new(&["api"]);
+    model.strategy(
+        "api",
+        Strategy {
+            breaker: true,
+            ..Strategy::default()
+        },
+    );
     model.scenario("api", &[Scenario::Fail { delay: 4.0 }]);
     // Our own count of failed tasks off: ECS's breaker decides.
     let (_, report, log, took) =

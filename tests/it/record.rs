@@ -46,6 +46,7 @@ fn a_failed_deploy_leaves_the_record_and_tags_untouched() {
     let first = deploy_dev(&em, &[]);
     assert_eq!(first.output("status"), "deployed");
     let before = parameter(&em, "/shop/dev/ecs/deployment").unwrap();
+    em.circuit_breaker("shop-dev", "shop-dev-service");
     em.scenario("shop-dev", "shop-dev-service", "fail", 0.8);
     em.reset_calls();
     let run = run_action(

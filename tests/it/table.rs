@@ -191,7 +191,10 @@ cases! {
     circuit_breaker_rollback_fails_the_step_even_though_the_service_is_stable: Case {
         name: Some("circuit_breaker_rolled_back"),
         environment: "dev",
-        setup: |em| em.scenario(CLUSTER, SERVICE, "fail", 0.5),
+        setup: |em| {
+            em.circuit_breaker(CLUSTER, SERVICE);
+            em.scenario(CLUSTER, SERVICE, "fail", 0.5);
+        },
         inputs: &[("environment", "dev"), ("image-tag", "v2"), ("ssm-prefix", SSM_PREFIX)],
         code: 3,
         status: "rolled-back",

@@ -152,6 +152,17 @@ impl Emulator {
         serde_json::from_str(payload).unwrap()
     }
 
+    /// Turns the service's circuit breaker on with rollback, as its infrastructure would (an
+    /// `UpdateService`, unrecorded): only then does a `fail` scenario end in ECS's rollback.
+    pub fn circuit_breaker(&self, cluster: &str, service: &str) {
+        self.aws(
+            "ecs",
+            "update_service",
+            &json!({"cluster": cluster, "service": service,
+                    "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": true, "rollback": true}}}),
+        );
+    }
+
     /// Sets how the next rollouts of a service behave: `complete`, `fail` or `hang`.
     pub fn scenario(&self, cluster: &str, service: &str, outcome: &str, delay_seconds: f64) {
         self.control("POST", "/scenario", Some(&json!({"cluster": cluster, "service": service, "outcome": outcome, "delay": delay_seconds})));

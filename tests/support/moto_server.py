@@ -19,8 +19,10 @@ then serves until stdin closes or it is killed. The control API (JSON over HTTP)
                   (load-balanced environments get an ALB target group with two healthy targets)
   POST /scenario  {"cluster", "service", "outcome", "delay", ...}   how the next rollout goes:
                   complete: COMPLETED after `delay`;
-                  fail:     tasks fail to start (CannotPullContainerError), then at `delay` the
-                            circuit breaker marks it FAILED and rolls back to the previous revision;
+                  fail:     tasks fail to start (CannotPullContainerError); at `delay`, if the service's
+                            circuit breaker is on with rollback (its deploymentConfiguration, as an
+                            UpdateService set it), the breaker marks it FAILED and rolls back to the
+                            previous revision; without one, tasks keep failing and it stays IN_PROGRESS;
                   crash:    no circuit breaker; from `delay` on, a task of the deployment stops every
                             `interval` s (essential container exits `exit_code`, having written an
                             application's output and the lines of `log` to its stream), forever; with
@@ -789,10 +791,15 @@ def tick():
                         add_event(service, f"has started {dep['desiredCount']} tasks: (task {uuid.uuid4().hex}).")
                     if blue_green(sc):
                         blue_green_stage(r, sc, progress, now)
-            elif r["phase"] == "rolling" and sc["outcome"] == "fail" and elapsed < sc["delay"]:
-                # Tasks fail to start before the circuit breaker trips.
+            elif r["phase"] == "rolling" and sc["outcome"] == "fail" and (elapsed < sc["delay"] or not breaker_rolls_back(service)):
+                # Tasks fail to start before the circuit breaker trips; without one, for ever.
                 fail = ROLLOUT["fail"]
-                due = sum(1 for at in fail["failed_tasks_at"] if elapsed >= sc["delay"] * at)
+                progress = elapsed / sc["delay"] if sc["delay"] > 0 else 1.0
+                last = fail["failed_tasks_at"][-1]
+                if progress > last:
+                    due = len(fail["failed_tasks_at"]) + int((progress - last) / fail["without_breaker_every"])
+                else:
+                    due = sum(1 for at in fail["failed_tasks_at"] if progress >= at)
                 while r["stopped"] < due:
                     r["stopped"] += 1
                     dep["failedTasks"] = r["stopped"]
@@ -941,6 +948,15 @@ def tick_one_off(now):
                 c.last_status = "RUNNING"
         elif elapsed >= ONE_OFF_B["pending_at"] and task.status == "PROVISIONING":
             task.status = "PENDING"
+
+
+def breaker_rolls_back(service):
+    """The service's circuit breaker is on with rollback (DeploymentCircuitBreaker), as the
+    infrastructure set it with UpdateService (moto keeps the deploymentConfiguration an update
+    sends; CreateService's it drops)."""
+    config = getattr(service, "deployment_configuration", None) or {}
+    breaker = config.get("deploymentCircuitBreaker") or config.get("deployment_circuit_breaker") or {}
+    return bool(breaker.get("enable")) and bool(breaker.get("rollback"))
 
 
 def ticker():
