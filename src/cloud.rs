@@ -685,7 +685,7 @@ pub struct UpdateFailed {
 /// answer. When the answer was lost (a 5xx or a timeout past the SDK's retries), the service is
 /// read: if it shows a new PRIMARY deployment of `wanted`, the update happened and that state is
 /// returned; otherwise the error, saying whether the service could be read.
-pub async fn update_service<C: Cloud>(
+pub async fn update_service<C: Services>(
     cloud: &C,
     cluster: &str,
     before: &ServiceState,
@@ -732,7 +732,7 @@ pub async fn update_service<C: Cloud>(
 /// Acts on a PAUSE hook (`ContinueServiceDeployment`). When the call fails (its answer lost past
 /// the SDK's retries, whose retry then finds the hook no longer awaiting), the service deployment
 /// is read: if the hook no longer awaits action, the action happened and this is a success.
-pub async fn continue_service_deployment<C: Cloud>(
+pub async fn continue_service_deployment<C: ServiceDeployments>(
     cloud: &C,
     arn: &str,
     hook_id: &str,
@@ -755,7 +755,7 @@ pub async fn continue_service_deployment<C: Cloud>(
 /// Stops a service deployment (`StopServiceDeployment`). When the call fails, the service
 /// deployment is read: if it is already stopping, rolling back or over, the stop happened (or
 /// is moot) and this is a success.
-pub async fn stop_service_deployment<C: Cloud>(
+pub async fn stop_service_deployment<C: ServiceDeployments>(
     cloud: &C,
     arn: &str,
     stop: StopType,
@@ -772,7 +772,7 @@ pub async fn stop_service_deployment<C: Cloud>(
 
 /// After a failed write to a service deployment: success when reading it shows `done`, else the
 /// write's error (saying when the read failed too).
-async fn confirmed<C: Cloud>(
+async fn confirmed<C: ServiceDeployments>(
     cloud: &C,
     arn: &str,
     error: anyhow::Error,

@@ -16,10 +16,10 @@ mod update;
 
 pub use ship::{BURST, Shipped, Shipping, ToWatch, ship_all};
 
-use crate::cloud::Cloud;
 use crate::domain::arn::short_task_definition;
 use crate::domain::service::ServiceState;
 use crate::domain::watched::Watched;
+use crate::gather::Reads;
 use crate::plan::Plan;
 
 /// What the update did to one service.
@@ -72,7 +72,7 @@ impl Update {
 /// no longer runs the revision this deploy was planned against: someone deployed meanwhile (a
 /// migration can take minutes), and our render would undo their change; what a service runs now
 /// is what a rollback goes back to.
-pub async fn reread<C: Cloud>(cloud: &C, plans: &[Plan]) -> anyhow::Result<Vec<ServiceState>> {
+pub async fn reread<C: Reads>(cloud: &C, plans: &[Plan]) -> anyhow::Result<Vec<ServiceState>> {
     let names: Vec<String> = plans.iter().map(|p| p.service.clone()).collect();
     let befores = crate::gather::describe_all(cloud, &plans[0].cluster, &names)
         .await

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::apply::register::Registrar;
-use crate::cloud::{Cloud, OneOffTask};
+use crate::cloud::{Logs, OneOffTask, Region, TaskDefinitions, Tasks};
 use crate::console::Console;
 use crate::domain::arn::short_task_definition;
 use crate::domain::outcome::TaskRun;
@@ -68,7 +68,7 @@ pub fn verdict(task: &StoppedTask, essential: &[String]) -> Result<(), String> {
 
 /// Registers (when it changed) and runs the planned pre-deploy task, and waits for it to stop.
 /// Whether it succeeded is in the returned run; an error is one the run cannot go on from.
-pub async fn run_planned<C: Cloud, W: Write>(
+pub async fn run_planned<C: Region + Logs + TaskDefinitions + Tasks, W: Write>(
     cloud: &C,
     registrar: &Registrar,
     task: &PreDeployTask,
@@ -142,7 +142,7 @@ pub struct Prepared<'a> {
 
 /// Runs the task and waits for it to stop. `result` is filled as it goes, so a cancelled run
 /// still reports the task it started.
-pub async fn run<C: Cloud, W: Write>(
+pub async fn run<C: Tasks, W: Write>(
     cloud: &C,
     task: &PreDeployTask,
     prepared: &Prepared<'_>,
@@ -217,7 +217,7 @@ fn note(progress: &Progress, result: &TaskRun) {
 /// timeout or its status cannot be read. A failed read is tried again while time is left; three
 /// that cannot go away (access denied) in a row end the wait. Either way the task may still be
 /// running, and the failure says so.
-async fn wait_until_stopped<C: Cloud, W: Write>(
+async fn wait_until_stopped<C: Tasks, W: Write>(
     cloud: &C,
     prepared: &Prepared<'_>,
     arn: &str,

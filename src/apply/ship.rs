@@ -21,11 +21,12 @@ use tokio::time::Instant;
 use super::Update;
 use super::register::{self, Registrar};
 use super::update::update_one;
-use crate::cloud::Cloud;
+use crate::cloud::{Region, TaskDefinitions};
 use crate::console::Console;
 use crate::domain::arn::short_task_definition;
 use crate::domain::service::{ServiceState, where_it_stands};
 use crate::domain::watched::Watched;
+use crate::gather::Reads;
 use crate::plan::Plan;
 use crate::progress::Progress;
 
@@ -66,7 +67,7 @@ pub struct Shipping<'a, C, W: Write> {
 }
 
 /// Registers the revisions and updates the services (see the module docs).
-pub async fn ship_all<C: Cloud, W: Write>(
+pub async fn ship_all<C: Reads, W: Write>(
     with: &Shipping<'_, C, W>,
     plans: &[Plan],
     to_watch: &ToWatch<'_>,
@@ -151,7 +152,7 @@ fn ship_ended<C, W: Write>(with: &Shipping<'_, C, W>, out: Shipped) -> Shipped {
 
 /// The revision a group of plans deploys: registered (when it is new), else the existing one
 /// (`revision`) or the live one.
-async fn revision_of<C: Cloud, W: Write>(
+async fn revision_of<C: TaskDefinitions, W: Write>(
     with: &Shipping<'_, C, W>,
     plans: &[Plan],
     body: Option<&serde_json::Value>,
@@ -183,7 +184,7 @@ async fn revision_of<C: Cloud, W: Write>(
 
 /// Updates one service to `arn` unless a watched rollout has failed meanwhile, and tells the
 /// watch about the deployment it started.
-async fn deploy_one<C: Cloud, W: Write>(
+async fn deploy_one<C: Reads, W: Write>(
     with: &Shipping<'_, C, W>,
     plans: &[Plan],
     index: usize,
@@ -218,7 +219,7 @@ async fn deploy_one<C: Cloud, W: Write>(
 
 /// Within the burst, a registration failed: no service is updated. Those whose revision failed
 /// say why; the others that it was held back.
-fn not_updated<C: Cloud, W: Write>(
+fn not_updated<C: Region, W: Write>(
     with: &Shipping<'_, C, W>,
     plans: &[Plan],
     groups: &[(Option<serde_json::Value>, Vec<usize>)],
@@ -245,7 +246,7 @@ fn not_updated<C: Cloud, W: Write>(
 }
 
 /// The services of a revision that could not be registered: not updated, with AWS's answer.
-fn registration_failed<C: Cloud, W: Write>(
+fn registration_failed<C: Region, W: Write>(
     with: &Shipping<'_, C, W>,
     plans: &[Plan],
     members: &[usize],

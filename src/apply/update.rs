@@ -7,11 +7,12 @@ use std::time::SystemTime;
 use tokio::time::Instant;
 
 use super::{Update, reread};
-use crate::cloud::{self, Cloud, ServiceUpdate, UpdateFailed};
+use crate::cloud::{self, ServiceUpdate, UpdateFailed};
 use crate::console::Console;
 use crate::domain::arn::short_task_definition;
 use crate::domain::service::{ServiceState, started_deployment, where_it_stands};
 use crate::domain::watched::{ServiceDeploymentRef, Watched};
+use crate::gather::Reads;
 use crate::plan::Plan;
 use crate::progress::Progress;
 
@@ -22,7 +23,7 @@ const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 /// The service as it is right before its update: as read before the registrations, or, when
 /// they took a while, read once more (someone may have deployed meanwhile); or why it is not to
 /// be updated (the deadline, a change, a read that failed).
-async fn as_it_is_now<'a, C: Cloud>(
+async fn as_it_is_now<'a, C: Reads>(
     cloud: &C,
     plan: &Plan,
     before: &'a ServiceState,
@@ -48,7 +49,7 @@ async fn as_it_is_now<'a, C: Cloud>(
 /// Updates one service to `arn` (when its plan updates it), reading it once more first when its
 /// registration took a while. An update whose answer was lost is found by reading the service.
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn update_one<C: Cloud, W: Write>(
+pub(super) async fn update_one<C: Reads, W: Write>(
     cloud: &C,
     plan: &Plan,
     before: &ServiceState,

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 
-use crate::cloud::{Cloud, StopType};
+use crate::cloud::{ServiceDeployments, Services, StopType};
 use crate::console::{Console, Mode};
 use crate::domain::arn::short_task_definition;
 use crate::domain::watched::{ServiceDeploymentRef, Watched};
@@ -55,7 +55,7 @@ impl CancelRollback {
 
 /// Rolls back every rollout in flight, concurrently, within [`BUDGET`]; what was done for each
 /// service (by index).
-pub async fn roll_back_in_flight<C: Cloud>(
+pub async fn roll_back_in_flight<C: ServiceDeployments + Services>(
     cloud: &C,
     in_flight: &[(usize, Watched)],
     progress: &Progress,
@@ -71,7 +71,11 @@ pub async fn roll_back_in_flight<C: Cloud>(
     .await
 }
 
-async fn roll_back<C: Cloud>(cloud: &C, w: &Watched, progress: &Progress) -> CancelRollback {
+async fn roll_back<C: ServiceDeployments + Services>(
+    cloud: &C,
+    w: &Watched,
+    progress: &Progress,
+) -> CancelRollback {
     let name = &w.initial.name;
     let mut stop_failed = None;
     if let ServiceDeploymentRef::Known(arn) = &w.service_deployment {

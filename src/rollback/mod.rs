@@ -23,7 +23,7 @@ pub mod cancel;
 
 use std::io::Write;
 
-use crate::cloud::{self, Cloud, ServiceUpdate};
+use crate::cloud::{self, ServiceDeployments, ServiceUpdate, Services, Tasks};
 use crate::console::Console;
 use crate::domain::arn::short_task_definition;
 use crate::domain::deployment::{HookStatus, Standing, standing};
@@ -116,7 +116,7 @@ pub struct Waited {
 /// After a deploy failed: the rollback policy for every service it started (see the module
 /// docs), one [`Begun`] each, with its service's index. Never fails: what could not be done is
 /// in the result.
-pub async fn begin_all<C: Cloud, W: Write>(
+pub async fn begin_all<C: ServiceDeployments + Services, W: Write>(
     cloud: &C,
     started: &[Started],
     console: &Console<W>,
@@ -136,7 +136,7 @@ pub async fn begin_all<C: Cloud, W: Write>(
 }
 
 /// Starts (or adopts) the rollback of one service, or says why there is none.
-async fn begin<C: Cloud, W: Write>(
+async fn begin<C: ServiceDeployments + Services, W: Write>(
     cloud: &C,
     s: &Started,
     console: &Console<W>,
@@ -321,7 +321,7 @@ fn who_rolled_back(sd: &crate::domain::deployment::ServiceDeployment) -> RolledB
 
 /// Waits for the pending rollbacks together; what became of each (those ECS ended, as the watch
 /// saw them).
-pub async fn wait_all<C: Cloud, W: Write>(
+pub async fn wait_all<C: ServiceDeployments + Services + Tasks, W: Write>(
     cloud: &C,
     begun: &[(usize, Begun)],
     limits: Limits,
@@ -380,7 +380,7 @@ pub async fn wait_all<C: Cloud, W: Write>(
 
 /// Rolls back a deployment paused at its PAUSE hook (the deploy failed elsewhere): ECS rolls it
 /// back (`ContinueServiceDeployment` ROLLBACK), and ECS's record says how that went.
-async fn at_hook<C: Cloud, W: Write>(
+async fn at_hook<C: ServiceDeployments, W: Write>(
     cloud: &C,
     s: &Started,
     service_deployment: &str,
@@ -434,7 +434,7 @@ fn ecs_owns_rollback(s: &Started) -> Option<(&str, Option<&str>)> {
 
 /// Asks ECS to roll the deployment back: at its hook (`ContinueServiceDeployment` ROLLBACK) or
 /// in progress (`StopServiceDeployment` ROLLBACK); the rollback to wait for, or why ECS refused.
-async fn through_ecs<C: Cloud, W: Write>(
+async fn through_ecs<C: ServiceDeployments, W: Write>(
     cloud: &C,
     s: &Started,
     service_deployment: &str,
@@ -505,7 +505,7 @@ pub fn rollback_state(outcome: &Outcome, target: &DeploymentTarget) -> RollbackS
 
 /// Updates the service to `to` and returns the deployment that started, to be watched. An update
 /// whose answer was lost is found by reading the service.
-pub(crate) async fn start<C: Cloud, W: Write>(
+pub(crate) async fn start<C: Services, W: Write>(
     cloud: &C,
     cluster: &str,
     now: &ServiceState,

@@ -42,7 +42,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use futures::future::join_all;
 use tokio::time::Instant;
 
-use crate::cloud::Cloud;
+use crate::cloud::{ServiceDeployments, Services, Tasks};
 use crate::console::Console;
 use crate::domain::deployment::ServiceDeployment;
 pub use crate::domain::run_options::WaitUntil;
@@ -87,7 +87,7 @@ pub trait Observe {
 /// The real observer: the cloud's ECS.
 pub struct Ecs<'a, C>(pub &'a C);
 
-impl<C: Cloud> Observe for Ecs<'_, C> {
+impl<C: ServiceDeployments + Services + Tasks> Observe for Ecs<'_, C> {
     async fn services(&self, cluster: &str, names: &[String]) -> anyhow::Result<Vec<ServiceState>> {
         self.0
             .poll_services(cluster, names)
@@ -219,7 +219,7 @@ impl Outcome {
 }
 
 /// Watches started deployments together until each has a verdict, under a log group naming them.
-pub async fn wait_for<C: Cloud, W: Write>(
+pub async fn wait_for<C: ServiceDeployments + Services + Tasks, W: Write>(
     cloud: &C,
     watched: &[(usize, Watched)],
     limits: Limits,
