@@ -11,9 +11,10 @@ use aws_sdk_ecs::types::CreatedAt;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 
+use super::Clients;
 use super::ecs::{POLL_ATTEMPTS, fewer_attempts};
 use super::sdk_error;
-use crate::cloud::{HookAction, ServiceDeploymentBrief, StopType};
+use crate::cloud::{HookAction, ServiceDeploymentBrief, ServiceDeployments, StopType};
 use crate::domain::deployment::{
     BreakerCount, ContainerImage, Hook, HookStatus, LifecycleStage, ServiceDeployment,
     ServiceDeploymentStatus, ServiceRevision,
@@ -235,4 +236,39 @@ pub async fn describe_service_revisions(
                 .collect(),
         })
         .collect())
+}
+
+// The seam (`crate::cloud`): what the stages call, on this service's client.
+impl ServiceDeployments for Clients {
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        created_after: std::time::SystemTime,
+    ) -> anyhow::Result<Vec<ServiceDeploymentBrief>> {
+        list_service_deployments(&self.ecs, cluster, service, created_after).await
+    }
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<ServiceDeployment>> {
+        describe_service_deployments(&self.ecs, arns).await
+    }
+    async fn describe_service_revisions(
+        &self,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<ServiceRevision>> {
+        describe_service_revisions(&self.ecs, arns).await
+    }
+    async fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        action: HookAction,
+    ) -> anyhow::Result<()> {
+        continue_service_deployment(&self.ecs, arn, hook_id, action).await
+    }
+    async fn stop_service_deployment(&self, arn: &str, stop: StopType) -> anyhow::Result<()> {
+        stop_service_deployment(&self.ecs, arn, stop).await
+    }
 }

@@ -4,8 +4,10 @@ use anyhow::Context;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::{ImageDetail, ImageIdentifier};
 
+use super::Clients;
 use super::sdk_error;
-use crate::cloud::{FoundImage, PullThroughRule, Wanted};
+use crate::cloud::PullThroughRule;
+use crate::cloud::{FoundImage, Images, Repository, Wanted};
 
 /// Looks an image up by tag or digest.
 pub async fn find_image(
@@ -182,4 +184,68 @@ pub async fn pull_through_rules(
         }));
     }
     Ok(rules)
+}
+
+// The seam (`crate::cloud`): what the stages call, on this service's client.
+impl Clients {
+    fn ecr_for(&self, repository: &Repository) -> aws_sdk_ecr::Client {
+        match &repository.region {
+            Some(region) => self.ecr_in(region),
+            None => self.ecr.clone(),
+        }
+    }
+}
+
+impl Images for Clients {
+    async fn find_image(
+        &self,
+        repository: &Repository,
+        wanted: Wanted<'_>,
+    ) -> anyhow::Result<FoundImage> {
+        let client = self.ecr_for(repository);
+        find_image(
+            &client,
+            repository.registry_id.as_deref(),
+            &repository.name,
+            wanted,
+        )
+        .await
+    }
+    async fn recent_tags(&self, repository: &Repository, n: usize) -> anyhow::Result<Vec<String>> {
+        let client = self.ecr_for(repository);
+        recent_tags(
+            &client,
+            repository.registry_id.as_deref(),
+            &repository.name,
+            n,
+        )
+        .await
+    }
+    async fn any_image(&self, repository: &Repository) -> anyhow::Result<Option<String>> {
+        let client = self.ecr_for(repository);
+        any_image(&client, repository.registry_id.as_deref(), &repository.name).await
+    }
+    async fn pull_through_rules(
+        &self,
+        repository: &Repository,
+    ) -> anyhow::Result<Vec<crate::cloud::PullThroughRule>> {
+        let client = self.ecr_for(repository);
+        pull_through_rules(&client, repository.registry_id.as_deref()).await
+    }
+    async fn tag_image(
+        &self,
+        repository: &Repository,
+        digest: &str,
+        tag: &str,
+    ) -> anyhow::Result<()> {
+        let client = self.ecr_for(repository);
+        add_tag(
+            &client,
+            repository.registry_id.as_deref(),
+            &repository.name,
+            digest,
+            tag,
+        )
+        .await
+    }
 }

@@ -9,9 +9,10 @@ use aws_sdk_ecs::types::{
 use bytes::Bytes;
 use serde_json::Value;
 
+use super::Clients;
 use super::raw_json::{CaptureBody, ReplaceBody};
 use super::sdk_error;
-use crate::cloud::{DescribedServices, ServiceUpdate};
+use crate::cloud::{DescribedServices, ServiceUpdate, Services, TaskDefinitions};
 use crate::domain::deployment_settings::{
     Alarms, CircuitBreaker, DeploymentSettings, Tenths, TrafficStep,
 };
@@ -501,4 +502,54 @@ pub async fn deregister_task_definition(client: &Client, arn: &str) -> anyhow::R
         .map_err(sdk_error)
         .with_context(|| format!("deregistering `{arn}`"))?;
     Ok(())
+}
+
+// The seam (`crate::cloud`): what the stages call, on this service's client.
+impl Services for Clients {
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> anyhow::Result<DescribedServices> {
+        describe_services(&self.ecs, cluster, names, None).await
+    }
+    async fn poll_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> anyhow::Result<DescribedServices> {
+        describe_services(&self.ecs, cluster, names, Some(POLL_ATTEMPTS)).await
+    }
+    async fn cluster_tags(&self, cluster: &str) -> anyhow::Result<Vec<Tag>> {
+        cluster_tags(&self.ecs, cluster).await
+    }
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> anyhow::Result<ServiceState> {
+        update_service(&self.ecs, cluster, service, update).await
+    }
+    async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
+        list_clusters(&self.ecs).await
+    }
+    async fn list_services(&self, cluster: &str) -> anyhow::Result<Vec<String>> {
+        list_services(&self.ecs, cluster).await
+    }
+}
+
+impl TaskDefinitions for Clients {
+    async fn describe_task_definition(&self, task_definition: &str) -> anyhow::Result<Value> {
+        describe_task_definition(&self.ecs, task_definition).await
+    }
+    async fn register_task_definition(&self, body: &Value) -> anyhow::Result<String> {
+        register_task_definition(&self.ecs, body).await
+    }
+    async fn active_revisions(&self, family: &str) -> anyhow::Result<Vec<String>> {
+        active_revisions(&self.ecs, family).await
+    }
+    async fn deregister_task_definition(&self, arn: &str) -> anyhow::Result<()> {
+        deregister_task_definition(&self.ecs, arn).await
+    }
 }

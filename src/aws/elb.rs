@@ -3,7 +3,9 @@
 use anyhow::Context;
 use aws_sdk_elasticloadbalancingv2::Client;
 
+use super::Clients;
 use super::sdk_error;
+use crate::cloud::LoadBalancers;
 use crate::domain::service::TargetHealth;
 
 /// The health of every target of a target group.
@@ -47,4 +49,11 @@ pub async fn target_health(
             ours: false,
         })
         .collect())
+}
+
+// The seam (`crate::cloud`): what the stages call, on this service's client.
+impl LoadBalancers for Clients {
+    async fn target_health(&self, target_group_arn: &str) -> anyhow::Result<Vec<TargetHealth>> {
+        target_health(&self.elb, target_group_arn).await
+    }
 }

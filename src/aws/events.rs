@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 
+use super::Clients;
 use super::sdk_error;
+use crate::cloud::Schedules;
 
 /// Pages read at most of each listing (100 each): a cluster's rules and a rule's targets.
 const MAX_PAGES: usize = 50;
@@ -64,4 +66,17 @@ pub async fn rule_task_definitions(
         }
     }
     Ok(found)
+}
+
+// The seam (`crate::cloud`): what the stages call, on this service's client.
+impl Schedules for Clients {
+    async fn rule_task_definitions(
+        &self,
+        cluster_arn: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        rule_task_definitions(&self.events, cluster_arn).await
+    }
+    async fn schedule_task_definitions(&self) -> anyhow::Result<Vec<(String, String)>> {
+        super::scheduler::schedule_task_definitions(&self.scheduler).await
+    }
 }

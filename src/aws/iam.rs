@@ -3,8 +3,10 @@
 use anyhow::Context;
 use aws_sdk_iam::types::PolicyEvaluationDecisionType;
 
+use super::Clients;
 use super::sdk_error;
-use crate::cloud::{Decision, Evaluation, RoleInfo};
+use crate::cloud::Decision;
+use crate::cloud::{Evaluation, Iam, RoleInfo};
 
 /// A role by name, with its trust policy decoded (IAM returns it URL-encoded).
 pub async fn get_role(client: &aws_sdk_iam::Client, name: &str) -> anyhow::Result<RoleInfo> {
@@ -60,4 +62,19 @@ pub async fn simulate_principal_policy(
         }
     }
     Ok(found)
+}
+
+// The seam (`crate::cloud`): what the stages call, on this service's client.
+impl Iam for Clients {
+    async fn get_role(&self, name: &str) -> anyhow::Result<RoleInfo> {
+        get_role(&self.iam, name).await
+    }
+    async fn simulate_principal_policy(
+        &self,
+        principal_arn: &str,
+        actions: &[String],
+        resources: &[String],
+    ) -> anyhow::Result<Vec<Evaluation>> {
+        simulate_principal_policy(&self.iam, principal_arn, actions, resources).await
+    }
 }

@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 
+use super::Clients;
 use super::sdk_error;
+use crate::cloud::{InRegion, Logs};
 
 /// Whether the log group exists: its name is among those it prefixes (sorted by name, so it
 /// comes first).
@@ -47,4 +49,20 @@ pub async fn log_tail(
         .iter()
         .filter_map(|e| e.message().map(str::to_string))
         .collect())
+}
+
+// The seam (`crate::cloud`): what the stages call, on this service's client.
+impl Logs for Clients {
+    async fn log_group_exists(&self, region: InRegion<'_>, group: &str) -> anyhow::Result<bool> {
+        log_group_exists(&self.logs_in(region), group).await
+    }
+    async fn log_tail(
+        &self,
+        region: InRegion<'_>,
+        group: &str,
+        stream: &str,
+        lines: u16,
+    ) -> anyhow::Result<Vec<String>> {
+        log_tail(&self.logs_in(region), group, stream, lines).await
+    }
 }

@@ -14,8 +14,6 @@ pub mod secrets;
 pub mod ssm;
 pub mod tasks;
 
-mod cloud;
-
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -274,6 +272,15 @@ where
         _ => (error_text(&err), false),
     };
     anyhow::Error::new(AwsError::unanswered(text, permanent))
+}
+
+/// The whole seam; each of its traits is implemented in the file of its AWS service.
+impl crate::cloud::Cloud for Clients {}
+
+impl crate::cloud::Region for Clients {
+    fn region(&self) -> &str {
+        &self.region
+    }
 }
 
 #[cfg(test)]

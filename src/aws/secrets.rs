@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 
+use super::Clients;
 use super::sdk_error;
 use crate::cloud::SecretInfo;
+use crate::cloud::{InRegion, Secrets};
 
 /// A secret's metadata (`DescribeSecret` never returns the value).
 pub async fn describe_secret(
@@ -29,4 +31,15 @@ pub async fn describe_secret(
         versions,
         deleted: out.deleted_date().is_some(),
     })
+}
+
+// The seam (`crate::cloud`): what the stages call, on this service's client.
+impl Secrets for Clients {
+    async fn describe_secret(
+        &self,
+        region: InRegion<'_>,
+        secret_id: &str,
+    ) -> anyhow::Result<SecretInfo> {
+        describe_secret(&self.secrets_in(region), secret_id).await
+    }
 }

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use aws_sdk_ssm::Client;
 
+use super::Clients;
 use super::sdk_error;
 use crate::cloud::ParameterInfo;
+use crate::cloud::{InRegion, Parameters};
 
 /// Reads parameters by full name, 10 per call (the API's limit), decrypting `SecureString`s.
 /// Missing parameters are simply absent from the result.
@@ -87,4 +89,21 @@ pub async fn describe_parameters(
         }
     }
     Ok(found)
+}
+
+// The seam (`crate::cloud`): what the stages call, on this service's client.
+impl Parameters for Clients {
+    async fn get_parameters(&self, names: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+        get_parameters(&self.ssm, names).await
+    }
+    async fn put_parameter(&self, name: &str, value: &str) -> anyhow::Result<()> {
+        put_parameter(&self.ssm, name, value).await
+    }
+    async fn describe_parameters(
+        &self,
+        region: InRegion<'_>,
+        names: &[String],
+    ) -> anyhow::Result<Vec<ParameterInfo>> {
+        describe_parameters(&self.ssm_in(region), names).await
+    }
 }

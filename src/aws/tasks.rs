@@ -8,12 +8,16 @@ use aws_sdk_ecs::types::{
     DesiredStatus, LaunchType, NetworkConfiguration, TaskOverride,
 };
 
+use super::Clients;
 use super::ecs::{POLL_ATTEMPTS, fewer_attempts};
 use super::sdk_error;
 use crate::cloud::OneOffTask;
+use crate::cloud::Tasks;
 use crate::domain::service::{AwsVpc, Placement};
-use crate::domain::states::{StopCode, TaskStatus};
-use crate::domain::task::{ContainerExit, StoppedTask};
+use crate::domain::states::StopCode;
+use crate::domain::states::TaskStatus;
+use crate::domain::task::ContainerExit;
+use crate::domain::task::StoppedTask;
 
 /// Task ARNs that a deployment started and that have stopped (newest first, at most 100).
 pub async fn list_stopped_tasks(
@@ -222,4 +226,35 @@ pub async fn task_status(
             stopped_task(task),
         )
     }))
+}
+
+// The seam (`crate::cloud`): what the stages call, on this service's client.
+impl Tasks for Clients {
+    async fn run_task(&self, task: &OneOffTask<'_>) -> anyhow::Result<String> {
+        run_task(&self.ecs, task).await
+    }
+    async fn task_status(
+        &self,
+        cluster: &str,
+        arn: &str,
+    ) -> anyhow::Result<Option<(TaskStatus, StoppedTask)>> {
+        task_status(&self.ecs, cluster, arn).await
+    }
+    async fn list_stopped_tasks(
+        &self,
+        cluster: &str,
+        started_by: &str,
+    ) -> anyhow::Result<Vec<String>> {
+        list_stopped_tasks(&self.ecs, cluster, started_by).await
+    }
+    async fn describe_tasks(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> anyhow::Result<Vec<StoppedTask>> {
+        describe_tasks(&self.ecs, cluster, arns).await
+    }
+    async fn list_running_tasks(&self, cluster: &str) -> anyhow::Result<Vec<String>> {
+        list_running_tasks(&self.ecs, cluster).await
+    }
 }
