@@ -321,7 +321,7 @@ def main():
             run += 1
             time.sleep(1.2)  # past the emulated RegisterTaskDefinition throttle
             em.control("POST", "/task-scenario", {"family": SERVICE, "duration": random.uniform(1.0, 4.0)})
-            _, _, done = deploy(em, run, "--wait", "none", "--pre-deploy-task", "command: [migrate]")
+            _, _, done = deploy(em, run, "--wait", "none", "--one-off-task", "command: [migrate]")
             assert done.returncode == 0, done.stdout
             timeline = em.control("GET", "/timeline")
             stopped = [e for e in timeline if e["what"] == "one-off-stopped"][-1]["t"]

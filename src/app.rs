@@ -27,6 +27,7 @@ pub fn main() -> i32 {
     };
     let kind = match &given.command {
         Ok(step) if step.command == "rollback" => Kind::Rollback,
+        Ok(step) if step.command == "run-task" => Kind::RunTask,
         _ => Kind::Deploy,
     };
     let files = RunnerFiles::from_env(env);
@@ -164,6 +165,10 @@ async fn execute<W: Write>(
 ) -> Report {
     let region = request.region();
     match request {
+        Request::Deploy(req) if req.run_task => {
+            let run_task = command::run_task::RunTask { req };
+            execute_command(&run_task, region, ctx, console, progress, None).await
+        }
         Request::Deploy(req) if req.verify_only => {
             let verify = command::verify::Verify { req };
             execute_command(&verify, region, ctx, console, progress, None).await

@@ -515,6 +515,10 @@ pub trait Tasks {
     ) -> impl Future<Output = Answer<Vec<StoppedTask>>>;
     /// The running (and starting) tasks of a cluster (ARNs).
     fn list_running_tasks(&self, cluster: &str) -> impl Future<Output = Answer<Vec<String>>>;
+    /// Asks ECS to stop a task (`StopTask`: SIGTERM, then SIGKILL after the container's
+    /// `stopTimeout`); `reason` shows in its `stoppedReason`.
+    fn stop_task(&self, cluster: &str, arn: &str, reason: &str)
+    -> impl Future<Output = Answer<()>>;
 }
 
 /// ECR: images, their tags, pull-through cache rules.

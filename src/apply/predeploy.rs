@@ -77,7 +77,7 @@ pub async fn run_planned<C: Region + Logs + TaskDefinitions + Tasks, W: Write>(
     console: &Console<W>,
     progress: &Progress,
 ) -> anyhow::Result<TaskRun> {
-    console.group("Pre-deploy task");
+    console.group(pre.label);
     let arn = if pre.changed {
         let registered = registrar
             .register(cloud, &pre.rendered, progress, &|line| console.line(&line))
@@ -114,7 +114,8 @@ pub async fn run_planned<C: Region + Logs + TaskDefinitions + Tasks, W: Write>(
     .await?;
     if !result.succeeded {
         console.line(&format!(
-            "Pre-deploy task failed: {}",
+            "{} failed: {}",
+            pre.label,
             result.failure.as_deref().unwrap_or_default()
         ));
         if let Some(stopped) = &result.task {
@@ -197,7 +198,7 @@ pub async fn run<C: Tasks, W: Write>(
         Ok(()) => {
             result.succeeded = true;
             console.line(&format!(
-                "Pre-deploy task succeeded in {} (exit 0)",
+                "Succeeded in {} (exit 0)",
                 human_duration(result.duration)
             ));
         }

@@ -108,6 +108,25 @@ pub async fn list_running_tasks(client: &Client, cluster: &str) -> anyhow::Resul
     Ok(arns)
 }
 
+/// Asks ECS to stop a task (`StopTask`).
+pub async fn stop_task(
+    client: &Client,
+    cluster: &str,
+    arn: &str,
+    reason: &str,
+) -> anyhow::Result<()> {
+    client
+        .stop_task()
+        .cluster(cluster)
+        .task(arn)
+        .reason(reason)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("stopping task {arn}"))?;
+    Ok(())
+}
+
 /// Starts one task with `RunTask`; returns its ARN. A placement failure is an error with ECS's
 /// reason.
 pub async fn run_task(client: &Client, task: &OneOffTask<'_>) -> anyhow::Result<String> {
@@ -256,5 +275,8 @@ impl Tasks for Clients {
     }
     async fn list_running_tasks(&self, cluster: &str) -> anyhow::Result<Vec<String>> {
         list_running_tasks(&self.ecs, cluster).await
+    }
+    async fn stop_task(&self, cluster: &str, arn: &str, reason: &str) -> anyhow::Result<()> {
+        stop_task(&self.ecs, cluster, arn, reason).await
     }
 }

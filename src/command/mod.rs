@@ -11,6 +11,7 @@
 pub mod deploy;
 pub mod resume;
 pub mod rollback;
+pub mod run_task;
 pub mod verify;
 
 use std::cell::RefCell;

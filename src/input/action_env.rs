@@ -22,7 +22,7 @@ pub fn input_variable(name: &str) -> String {
 }
 
 /// Reads the command and what the step gives through `env`. Input `command` (`deploy`, the
-/// default, `verify`, `rollback` or `continue`) picks the command; inputs of the other commands
+/// default, `verify`, `run-task`, `rollback` or `continue`) picks the command; inputs of the other commands
 /// are ignored.
 pub fn read_inputs(
     env: impl Fn(&str) -> Option<String>,
@@ -34,7 +34,7 @@ pub fn read_inputs(
         .any(|(name, _)| *name == command)
     {
         return Err(UserError::new(format!(
-            "input `command` is invalid{}: expected `deploy`, `verify`, `rollback` or `continue`",
+            "input `command` is invalid{}: expected `deploy`, `verify`, `run-task`, `rollback` or `continue`",
             crate::text::problem(&command).map_or_else(String::new, |p| format!(" ({p})"))
         )));
     }
@@ -221,7 +221,7 @@ mod tests {
         let err = read_inputs(env(&[("INPUT_COMMAND", "destroy")])).unwrap_err();
         assert_eq!(
             err.message,
-            "input `command` is invalid: expected `deploy`, `verify`, `rollback` or `continue`"
+            "input `command` is invalid: expected `deploy`, `verify`, `run-task`, `rollback` or `continue`"
         );
     }
 

@@ -61,6 +61,8 @@ pub struct DeployArgs {
 
     /// `verify`: only check.
     pub verify_only: bool,
+    /// `run-task`: run the one-off task alone; no service is updated.
+    pub run_task: bool,
     pub pin_image_digest: String,
     pub on_failure: String,
     pub on_cancel: String,

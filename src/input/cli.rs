@@ -15,7 +15,7 @@ use crate::input::settings::{self, RENAMED, Setting, Shape};
 pub const PRODUCTION_CONFIRMATION: &str = "DEPLOY TO PRODUCTION";
 
 /// The commands, as the action's `command` input and the CLI's subcommands name them.
-pub const COMMANDS: [(&str, &str); 4] = [
+pub const COMMANDS: [(&str, &str); 5] = [
     (
         "deploy",
         "Deploy an image to ECS services: check it in ECR, render and register the task definition, update the services and wait for a verdict",
@@ -23,6 +23,10 @@ pub const COMMANDS: [(&str, &str); 4] = [
     (
         "verify",
         "Check a deploy without making it: render as `deploy` does, show the task-definition diff, run the preflight and say every problem found. Changes nothing",
+    ),
+    (
+        "run-task",
+        "Run a one-off task (`--one-off-task`) in the revision a deploy would register (registered only when it differs) or in its own family, with the service's network, and wait until it stops: its essential containers' exit codes are the result. No service is updated",
     ),
     (
         "rollback",

@@ -12,7 +12,7 @@
 //!   production:
 //!     production: true         # needs `confirm-production`
 //!     cluster: app-prod
-//!     pre-deploy-task: { command: [npm, run, migrate] }
+//!     one-off-task: { command: [npm, run, migrate] }
 //!     deployment: { strategy: canary, canary-percent: 10 }
 //! ```
 //!
@@ -113,7 +113,7 @@ impl<'de> Deserialize<'de> for Section {
                             OneOrList::One(name) => Value::Text(name),
                             OneOrList::List(specs) => Value::Services(specs),
                         },
-                        ("pre-deploy-task", _) => Value::Task(map.next_value::<PreDeployInput>()?),
+                        ("one-off-task", _) => Value::Task(map.next_value::<PreDeployInput>()?),
                         (_, Shape::Text | Shape::Bool) => match map.next_value::<YamlScalar>()? {
                             YamlScalar(Some(text)) => Value::Text(text),
                             YamlScalar(None) => {

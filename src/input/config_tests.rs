@@ -14,7 +14,7 @@ environments:
       - shop-dev-service
       - service: shop-dev-worker
         environment-variables: { ROLE: worker }
-    pre-deploy-task:
+    one-off-task:
       command: [npm, run, migrate]
   production:
     production: true
@@ -114,13 +114,13 @@ fn the_files_lists_and_task_are_what_the_inputs_would_give() {
     let indent =
         |text: &str, by: &str| text.lines().flat_map(|l| [by, l, "\n"]).collect::<String>();
     let file = format!(
-        "environments:\n  dev:\n    services:\n{}    pre-deploy-task:\n{}",
+        "environments:\n  dev:\n    services:\n{}    one-off-task:\n{}",
         indent(services, "      "),
         indent(task, "      ")
     );
     let from_file = applied(&file, &["--environment", "dev", "--image-tag", "v2"]).unwrap();
     let services_flag = format!("--services={services}");
-    let task_flag = format!("--pre-deploy-task={task}");
+    let task_flag = format!("--one-off-task={task}");
     let Inputs::Deploy(step) = load(
         read_from(
             |_| None,
@@ -320,9 +320,8 @@ fn unknown_and_renamed_keys_are_all_reported_with_their_path() {
     );
     let err = applied(&text, &["--environment", "dev", "--image-tag", "v2"]).unwrap_err();
     assert!(
-        err.message.ends_with(
-            "environments.dev.pre-deploy-task: unknown field `comand` at line 14 column 7"
-        ),
+        err.message
+            .ends_with("environments.dev.one-off-task: unknown field `comand` at line 14 column 7"),
         "{}",
         err.message
     );

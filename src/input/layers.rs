@@ -84,7 +84,7 @@ impl Value {
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),
-            Self::Task(_) => Some("pre-deploy-task".to_string()),
+            Self::Task(_) => Some("one-off-task".to_string()),
             Self::Args(args) => Some(args.join(" ")),
         }
     }

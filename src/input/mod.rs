@@ -4,7 +4,7 @@
 //! Every setting is declared once, in [`settings`]. Each place that gives settings becomes a
 //! [`layers::Layer`]; [`load`] combines them with one precedence (see [`layers`]) and turns the
 //! result into the command's [`Inputs`]: each scalar setting as text in [`args`], each structured
-//! one (`services`, `pre-deploy-task`, the maps, the commands, the template file) parsed into its
+//! one (`services`, `one-off-task`, the maps, the commands, the template file) parsed into its
 //! own type. A structured setting that does not parse keeps its error, for [`crate::request`] to
 //! raise in its turn: the production gate is checked before anything else, whatever else is wrong.
 
@@ -51,7 +51,7 @@ pub struct Given {
 /// The command and the settings the step (or the command line) gave.
 #[derive(Debug, Clone)]
 pub struct Step {
-    /// `deploy`, `verify`, `rollback` or `continue`.
+    /// `deploy`, `verify`, `run-task`, `rollback` or `continue`.
     pub command: String,
     pub layer: Layer,
     /// Names given that are not settings here (renamed, or set once per repository).
@@ -166,7 +166,7 @@ pub fn load(step: Step) -> Result<Inputs, UserError> {
             &resolved,
             target,
             services,
-            verify_or_deploy == "verify",
+            verify_or_deploy,
         ))),
     })
 }
@@ -307,7 +307,7 @@ impl DeployInputs {
         r: &Combined,
         target: TargetArgs,
         services: Parsed<Vec<ServiceSpec>>,
-        verify_only: bool,
+        name: &str,
     ) -> Self {
         let workspace = target.workspace.clone();
         let template = match r.text("template").filter(|p| !p.trim().is_empty()) {
@@ -316,7 +316,7 @@ impl DeployInputs {
                 .and_then(|workspace| template::read(&workspace, path.trim()))
                 .map(Some),
         };
-        let pre_deploy_task = match r.get("pre-deploy-task").map(|g| &g.value) {
+        let pre_deploy_task = match r.get("one-off-task").map(|g| &g.value) {
             Some(Value::Task(task)) => Ok(Some(task.clone())),
             Some(Value::Text(text)) => predeploy::parse(text),
             _ => Ok(None),
@@ -329,13 +329,14 @@ impl DeployInputs {
                 .map(|(_, removed)| removed.join("\n"))
                 .filter(|t| !t.is_empty())
         };
-        let args = deploy_args(
+        let mut args = deploy_args(
             r,
             target,
-            verify_only,
+            name == "verify",
             removed(&environment),
             removed(&secrets),
         );
+        args.run_task = name == "run-task";
         Self {
             services,
             containers: split_list(&r.text("container").unwrap_or_default()),
@@ -365,7 +366,7 @@ fn deploy_args(
     DeployArgs {
         target,
         services: t("services"),
-        pre_deploy_task: t("pre-deploy-task"),
+        pre_deploy_task: t("one-off-task"),
         image_tag: t("image-tag"),
         image: t("image"),
         repository: t("repository"),
@@ -383,6 +384,7 @@ fn deploy_args(
         force_new_deployment: s("force-new-deployment"),
         preflight: s("preflight"),
         verify_only,
+        run_task: false,
         pin_image_digest: s("pin-image-digest"),
         on_failure: s("on-failure"),
         on_cancel: s("on-cancel"),

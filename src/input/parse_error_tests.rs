@@ -7,7 +7,7 @@ use crate::request::PreDeployTask;
 
 const SECRET: &str = "S3CR3T";
 
-/// The `pre-deploy-task` input read and checked, as a run does.
+/// The `one-off-task` input read and checked, as a run does.
 fn pre_deploy_task(text: &str) -> Result<Option<PreDeployTask>, crate::error::UserError> {
     crate::input::predeploy::parse(text)?
         .as_ref()

@@ -1,4 +1,4 @@
-//! The `pre-deploy-task` input as written: a task-definition family name, or a mapping.
+//! The `one-off-task` input as written: a task-definition family name, or a mapping.
 //!
 //! ```yaml
 //! family: api-migrate          # default: the (first) service's own task definition
@@ -43,7 +43,7 @@ pub struct PreDeployMapping {
     pub time_limit_minutes: Option<serde_yaml::Value>,
 }
 
-const INPUT: &str = "pre-deploy-task";
+const INPUT: &str = "one-off-task";
 pub const HINT: &str = "give a family name, or a mapping with `family`, `container`, `command`, \
                         `subnets`, `security-groups`, `assign-public-ip`, `time-limit-minutes`";
 

@@ -30,6 +30,8 @@ pub struct PreDeployPlan {
     pub service_revision: Option<String>,
     /// After a failure, this many last lines of its log are shown (`task-log-lines`).
     pub log_lines: u16,
+    /// What the log calls it: `Task` (`run-task`) or `Pre-deploy task`.
+    pub label: &'static str,
 }
 
 pub fn plan(
@@ -57,7 +59,7 @@ pub fn plan(
         Some(name) if names.contains(name) => name.clone(),
         Some(name) => {
             return Err(UserError::new(format!(
-                "input `pre-deploy-task`: the task definition has no container `{name}`"
+                "input `one-off-task`: the task definition has no container `{name}`"
             ))
             .hint(format!("its containers: {}", names.join(", ")))
             .into());
@@ -74,10 +76,15 @@ pub fn plan(
             "the pre-deploy task uses `awsvpc` networking, but service `{}` has no network configuration to copy",
             first.service
         ))
-        .hint("give `subnets` and `security-groups` in `pre-deploy-task`")
+        .hint("give `subnets` and `security-groups` in `one-off-task`")
         .into());
     }
     Ok(PreDeployPlan {
+        label: if req.run_task {
+            "Task"
+        } else {
+            "Pre-deploy task"
+        },
         rendered,
         changed,
         live_arn,
@@ -158,7 +165,8 @@ impl PreDeployPlan {
 pub fn log<W: Write>(console: &Console<W>, pre: &PreDeployPlan, verify: bool) {
     let family = pre.rendered["family"].as_str().unwrap_or_default();
     console.group(&format!(
-        "Pre-deploy task: family {family}, container {}{}",
+        "{}: family {family}, container {}{}",
+        pre.label,
         pre.container,
         if verify { " (verify: not run)" } else { "" }
     ));

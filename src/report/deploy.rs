@@ -11,7 +11,7 @@ use crate::error::Exit;
 use crate::rollback::cancel::CancelRollback;
 
 use super::judged::judge;
-use super::{DeployedImage, Report, ServiceResult, Status};
+use super::{DeployedImage, Kind, Report, ServiceResult, Status};
 use crate::command::deploy::Judged;
 
 /// The report of a deploy; `warnings` are those known before it ran (the GitHub tracker's).
@@ -26,7 +26,9 @@ pub fn build(run: &DeployRun, environment: &str, warnings: Vec<String>) -> Repor
         report.warnings.extend(found.warnings.iter().cloned());
         report.preflight = Some(found.clone());
     }
-    if run.verified {
+    if run.task_alone {
+        task_alone(&mut report, run);
+    } else if run.verified {
         verified(&mut report, run);
     } else if let Some(unchanged) = &run.unchanged {
         nothing_to_change(&mut report, run, unchanged);
@@ -38,9 +40,60 @@ pub fn build(run: &DeployRun, environment: &str, warnings: Vec<String>) -> Repor
     }
     if let Some(signal) = run.ending.cancelled {
         super::cancel::cancelled(&mut report, signal);
-        rolled_back_on_cancel(&mut report, run);
+        if run.task_alone {
+            task_cancelled(&mut report, run, signal);
+        } else {
+            rolled_back_on_cancel(&mut report, run);
+        }
     }
     report
+}
+
+/// `run-task`: the task's run is the result; no service is part of it.
+fn task_alone(report: &mut Report, run: &DeployRun) {
+    report.kind = Kind::RunTask;
+    report.services.clear();
+    let Some(task_run) = run.progress.pre_deploy.as_ref() else {
+        return;
+    };
+    report.pre_deploy = Some(task_run.clone());
+    report.task_definition_arn = Some(task_run.task_definition_arn.clone());
+    if !task_run.ended {
+        return;
+    }
+    if task_run.succeeded {
+        report.succeed(Status::Completed);
+        return;
+    }
+    one_off_failed(report, task_run, "Task failed", "");
+    if let Some(output) = &task_run.output {
+        report.add_task_logs(output);
+    }
+}
+
+/// `run-task` cancelled: where the task stands, and what `on-cancel` did to it.
+fn task_cancelled(report: &mut Report, run: &DeployRun, signal: &str) {
+    let task = run
+        .progress
+        .pre_deploy
+        .as_ref()
+        .filter(|t| !t.ended)
+        .and_then(|t| t.task_arn.as_deref());
+    let message = match (task, &run.stopped_on_cancel) {
+        (None, _) => return,
+        (Some(task), None) => format!(
+            "cancelled ({signal}) while task {task} ran; it carries on (`on-cancel: rollback` stops it)"
+        ),
+        (Some(task), Some(Ok(()))) => format!(
+            "cancelled ({signal}) while task {task} ran; ecs-ship asked ECS to stop it (on-cancel: rollback)"
+        ),
+        (Some(task), Some(Err(why))) => format!(
+            "cancelled ({signal}) while task {task} ran; stopping it failed, so it may still run: {why}"
+        ),
+    };
+    if let Some(failure) = &mut report.failure {
+        failure.message = message;
+    }
 }
 
 /// What `on-cancel: rollback` did, per service and in the message (which said ECS carries on).
@@ -182,7 +235,12 @@ fn applied(report: &mut Report, run: &DeployRun) {
     let task_run = run.progress.pre_deploy.as_ref();
     report.pre_deploy = task_run.cloned();
     if let Some(task_run) = task_run.filter(|t| t.ended && !t.succeeded) {
-        pre_deploy_failed(report, task_run);
+        one_off_failed(
+            report,
+            task_run,
+            "Pre-deploy task failed",
+            "; no service was updated",
+        );
         if let Some(output) = &task_run.output {
             report.add_task_logs(output);
         }
@@ -242,7 +300,9 @@ fn applied(report: &mut Report, run: &DeployRun) {
 }
 
 /// The pre-deploy task failed: no service was touched.
-fn pre_deploy_failed(report: &mut Report, task_run: &TaskRun) {
+/// The one-off task failed: `title`, its reason then `then` (what that meant for the services),
+/// and where its output is.
+fn one_off_failed(report: &mut Report, task_run: &TaskRun, title: &str, then: &str) {
     let why = task_run.failure.clone().unwrap_or_default();
     // The log stream is in the message itself (and so in `failure-reason`), not only the hint.
     let (output, hint) = match &task_run.log {
@@ -255,7 +315,11 @@ fn pre_deploy_failed(report: &mut Report, task_run: &TaskRun) {
                     .map_or(String::new(), |s| format!(", stream `{s}`")),
                 log.region
             ),
-            "read the task's output in CloudWatch Logs (linked in the step summary); the services still run their previous revisions".to_string(),
+            if then.is_empty() {
+                "read the task's output in CloudWatch Logs (linked in the step summary)".to_string()
+            } else {
+                "read the task's output in CloudWatch Logs (linked in the step summary); the services still run their previous revisions".to_string()
+            },
         ),
         None => (
             String::new(),
@@ -263,8 +327,8 @@ fn pre_deploy_failed(report: &mut Report, task_run: &TaskRun) {
         ),
     };
     report.fail(
-        "Pre-deploy task failed",
-        format!("{why}; no service was updated{output}"),
+        title,
+        format!("{why}{then}{output}"),
         Some(hint),
         Exit::DeployFailed,
     );

@@ -50,6 +50,8 @@ pub enum Status {
     Failed,
     /// A service the deploy left alone because an earlier step failed (the pre-deploy task).
     NotUpdated,
+    /// `run-task`: the task stopped and its essential containers exited 0.
+    Completed,
 }
 
 impl Status {
@@ -64,6 +66,7 @@ impl Status {
             Self::Cancelled => "cancelled",
             Self::Failed => "failed",
             Self::NotUpdated => "not-updated",
+            Self::Completed => "completed",
         }
     }
 }
@@ -157,6 +160,12 @@ impl Reported for command::deploy::Deploy<'_> {
     }
 }
 
+impl Reported for command::run_task::RunTask<'_> {
+    fn report(&self, record: &Self::Record, warnings: Vec<String>) -> Report {
+        deploy::build(record, &self.req.target.environment, warnings)
+    }
+}
+
 impl Reported for command::verify::Verify<'_> {
     fn report(&self, record: &Self::Record, warnings: Vec<String>) -> Report {
         deploy::build(record, &self.req.target.environment, warnings)
@@ -184,6 +193,8 @@ impl Reported for command::resume::Resume<'_> {
 pub enum Kind {
     Deploy,
     Rollback,
+    /// `run-task`: the one-off task alone.
+    RunTask,
 }
 
 /// Everything known about a run, for outputs, the summary and the exit code.
@@ -380,7 +391,8 @@ impl Report {
             Status::Cancelled => Some(("error", "Cancelled".to_string())),
             // Started without waiting, or paused at a hook: not decided yet; it stays in
             // progress.
-            Status::Started | Status::Verified | Status::Paused => None,
+            // (No GitHub deployment is made for `verify` or `run-task`.)
+            Status::Started | Status::Verified | Status::Paused | Status::Completed => None,
         }
     }
 
@@ -460,14 +472,14 @@ impl Report {
                     .map_or_else(String::new, |h| h.id.clone()),
             ),
             (
-                "pre-deploy-task-arn",
+                "one-off-task-arn",
                 self.pre_deploy
                     .as_ref()
                     .and_then(|p| p.task_arn.clone())
                     .unwrap_or_default(),
             ),
             (
-                "pre-deploy-exit-code",
+                "one-off-task-exit-code",
                 self.pre_deploy
                     .as_ref()
                     .and_then(|p| p.exit_code)
@@ -524,8 +536,8 @@ mod tests {
                 "service-deployment-arn",
                 "lifecycle-stage",
                 "hook-id",
-                "pre-deploy-task-arn",
-                "pre-deploy-exit-code",
+                "one-off-task-arn",
+                "one-off-task-exit-code",
                 "preflight-findings",
                 "github-deployment-id",
                 "duration-seconds"

@@ -33,7 +33,12 @@ pub(super) fn write_pre_deploy(md: &mut String, report: &Report) {
     };
     let _ = writeln!(
         md,
-        "\n### Pre-deploy task\n\n| | |\n|---|---|\n| Task definition | {} |\n| Container | {} |\n| Result | {verdict} |",
+        "\n### {}\n\n| | |\n|---|---|\n| Task definition | {} |\n| Container | {} |\n| Result | {verdict} |",
+        if report.kind == super::Kind::RunTask {
+            "Task"
+        } else {
+            "Pre-deploy task"
+        },
         link(
             &code(short_task_definition(&task.task_definition_arn)),
             &super::links::task_definition(region, &task.task_definition_arn)

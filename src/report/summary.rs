@@ -40,7 +40,13 @@ pub fn render(report: &Report) -> String {
             .map_or(String::new(), |s| format!(" {}", code(s)))
     };
     let env = code(&report.environment);
+    let task = report.pre_deploy.as_ref().map_or(String::new(), |t| {
+        format!(" {}", code(short_task_definition(&t.task_definition_arn)))
+    });
     let heading = match (report.kind, report.status) {
+        (Kind::RunTask, Status::Completed) => format!("✅ Ran{task} in {env}: it exited 0"),
+        (Kind::RunTask, Status::Cancelled) => format!("⏹️ Task{task} in {env} was cancelled"),
+        (Kind::RunTask, _) => format!("❌ Task{task} in {env} failed"),
         (Kind::Rollback, Status::RolledBack) => format!("↩️ Rolled back{target} in {env}"),
         (Kind::Rollback, Status::Failed) => format!("❌ Rollback of{target} in {env} failed"),
         (_, Status::Deployed) => format!("✅ Deployed{target} to {env}"),
@@ -50,7 +56,9 @@ pub fn render(report: &Report) -> String {
         (_, Status::RolledBack) => format!("↩️ Deploy{target} to {env} failed and was rolled back"),
         (_, Status::Cancelled) => format!("⏹️ Deploy{target} to {env} was cancelled"),
         (_, Status::Paused) => format!("⏸️ Deploy{target} to {env} paused at a lifecycle hook"),
-        (_, Status::Failed | Status::NotUpdated) => format!("❌ Deploy{target} to {env} failed"),
+        (_, Status::Failed | Status::NotUpdated | Status::Completed) => {
+            format!("❌ Deploy{target} to {env} failed")
+        }
     };
     let _ = writeln!(
         md,

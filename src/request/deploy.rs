@@ -46,6 +46,12 @@ pub fn validate_all(inputs: &DeployInputs) -> Result<DeployRequest, Vec<UserErro
     }
     let desired_count = p.take(desired_count(args));
     let pre_deploy = p.take(pre_deploy(inputs));
+    if args.run_task && matches!(inputs.pre_deploy_task, Ok(None)) {
+        p.take::<()>(Err(UserError::new(
+            "`command: run-task` needs input `one-off-task`: the task to run",
+        )
+        .hint("give `one-off-task` a `command` (it runs in the service's new revision) or a `family`, e.g. `one-off-task: {command: [./backfill.sh]}`")));
+    }
     let template = p.take(inputs.template.clone());
     let docker_labels = p.take(docker_labels(inputs));
     let images = p.take(images(inputs));
@@ -108,6 +114,7 @@ pub fn validate_all(inputs: &DeployInputs) -> Result<DeployRequest, Vec<UserErro
         desired_count,
         force_new_deployment,
         verify_only: args.verify_only,
+        run_task: args.run_task,
         preflight,
         pin_image_digest,
         rollback,
@@ -768,7 +775,7 @@ fn existing_revision(inputs: &DeployInputs, revision: &str) -> Result<ImageSpec,
         ("awslogs.group", set(args.log_group.as_ref())),
         ("execution-role-arn", set(args.execution_role_arn.as_ref())),
         ("task-role-arn", set(args.task_role_arn.as_ref())),
-        ("pre-deploy-task", set(args.pre_deploy_task.as_ref())),
+        ("one-off-task", set(args.pre_deploy_task.as_ref())),
         ("fallback-image", set(args.fallback_image.as_ref())),
         ("promote-tag", set(args.promote_tag.as_ref())),
     ];

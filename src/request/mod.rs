@@ -313,6 +313,8 @@ pub struct DeployRequest {
     pub force_new_deployment: bool,
     /// `verify`: gather, plan and run the preflight; change nothing.
     pub verify_only: bool,
+    /// `run-task`: the one-off task runs alone; no service is registered for or updated.
+    pub run_task: bool,
     /// Check what the new task definitions need before any write.
     pub preflight: bool,
     pub pin_image_digest: bool,

@@ -1,4 +1,4 @@
-//! The `pre-deploy-task` input: a one-off task (migrations) run before any service is updated.
+//! The `one-off-task` input: a one-off task (migrations) run before any service is updated.
 //!
 //! Either a task-definition family name, or a mapping:
 //!
@@ -35,7 +35,7 @@ pub struct PreDeployTask {
     pub timeout: Option<Duration>,
 }
 
-const INPUT: &str = "pre-deploy-task";
+const INPUT: &str = "one-off-task";
 
 /// Validates the task as the step or the config file gave it.
 pub fn validate(input: &PreDeployInput) -> Result<PreDeployTask, UserError> {
@@ -209,12 +209,12 @@ mod tests {
     fn mistakes_name_the_field() {
         assert!(error("comand: [x]").contains("unknown field `comand`"));
         assert!(error("container: app").contains("names neither a `family` nor a `command`"));
-        assert!(error("command: [x]\nsubnets: [vpc-1]").contains("`pre-deploy-task.subnets`"));
+        assert!(error("command: [x]\nsubnets: [vpc-1]").contains("`one-off-task.subnets`"));
         assert!(
             error("command: [x]\nsecurity-groups: sg-1, bad")
-                .starts_with("input `pre-deploy-task.security-groups` is invalid: expected")
+                .starts_with("input `one-off-task.security-groups` is invalid: expected")
         );
-        assert!(error("family: 'a b'").contains("`pre-deploy-task.family`"));
+        assert!(error("family: 'a b'").contains("`one-off-task.family`"));
         assert!(error("command: [x]\ntime-limit-minutes: soon").contains("time-limit-minutes"));
     }
 }

@@ -12,7 +12,7 @@ fn a_step_with_only_environment_and_tag_deploys_what_the_file_describes() {
         config,
         "defaults:\n  ssm-prefix: /shop/{environment}/ecs\n  environment-variables: { RATIO: 1.10 }\n\
          environments:\n  dev:\n    services:\n      - shop-dev-service\n      - service: shop-dev-worker\n\
-         \x20       environment-variables: { ROLE: worker }\n    pre-deploy-task: { command: [npm, run, migrate] }\n\
+         \x20       environment-variables: { ROLE: worker }\n    one-off-task: { command: [npm, run, migrate] }\n\
          \x20 production:\n    production: true\n    cluster: shop-production\n",
     );
     let run = ActionRun::new(
@@ -40,7 +40,7 @@ fn a_step_with_only_environment_and_tag_deploys_what_the_file_describes() {
             ("shop-dev-worker", "deployed")
         ]
     );
-    assert_eq!(run.output("pre-deploy-exit-code"), "0");
+    assert_eq!(run.output("one-off-task-exit-code"), "0");
     let worker = em.service_state("dev", "shop-dev-worker");
     let env = &worker["live"]["taskDefinition"]["containerDefinitions"][0]["environment"];
     assert!(

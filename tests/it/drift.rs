@@ -147,6 +147,7 @@ fn aws_actions_called() -> std::collections::BTreeSet<String> {
                 "run_",
                 "continue_service_",
                 "stop_service_",
+                "stop_task",
                 "put_",
                 "get_",
                 "batch_",

@@ -244,13 +244,13 @@ fn cases() -> Vec<Case> {
         ),
         dev_case(
             "a secret in the pre-deploy task",
-            &[("pre-deploy-task", "assign-public-ip: S3CR3T")],
-            "input `pre-deploy-task`: assign-public-ip: expected a boolean, found a string at line 1 column 19",
+            &[("one-off-task", "assign-public-ip: S3CR3T")],
+            "input `one-off-task`: assign-public-ip: expected a boolean, found a string at line 1 column 19",
         ),
         dev_case(
             "a secret as a subnet",
-            &[("pre-deploy-task", "command: [x]\nsubnets: [S3CR3T]")],
-            "input `pre-deploy-task.subnets` is invalid: expected subnet IDs",
+            &[("one-off-task", "command: [x]\nsubnets: [S3CR3T]")],
+            "input `one-off-task.subnets` is invalid: expected subnet IDs",
         ),
         dev_case(
             "a cluster with a space",
@@ -321,7 +321,7 @@ fn cases() -> Vec<Case> {
         case(
             "an unknown command",
             &[("command", "destroy"), ("environment", "dev")],
-            "input `command` is invalid: expected `deploy`, `verify`, `rollback` or `continue`",
+            "input `command` is invalid: expected `deploy`, `verify`, `run-task`, `rollback` or `continue`",
         ),
         case(
             "a service deployment ARN with a newline and a command after it",

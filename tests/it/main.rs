@@ -22,6 +22,7 @@ mod predeploy;
 mod preflight;
 mod record;
 mod rollout;
+mod run_task;
 mod services;
 mod table;
 mod trips;

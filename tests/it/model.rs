@@ -270,6 +270,9 @@ struct World {
     stopped: Vec<StoppedTask>,
     /// One-off tasks (`RunTask`): how each goes, and when it started.
     one_off: BTreeMap<String, (Instant, TaskScenario)>,
+    /// One-off tasks `StopTask` was called for, and when (ECS sends SIGTERM; the model's
+    /// containers exit 143 at once).
+    stopped_one_off: BTreeMap<String, Instant>,
     task_scenario: Option<TaskScenario>,
     next_id: u64,
     calls: Vec<(Duration, &'static str)>,
@@ -1740,7 +1743,16 @@ impl Tasks for Model {
             ..StoppedTask::default()
         };
         let one_off = &BEHAVIOUR.one_off;
-        let status = if scenario.fail_to_start && elapsed >= one_off.fail_to_start_at {
+        let status = if world.stopped_one_off.contains_key(arn) {
+            task.stop_code = Some(StopCode::UserInitiated);
+            task.stopped_reason = Some("Task stopped by user".into());
+            task.containers = vec![ContainerExit {
+                name: "app".into(),
+                exit_code: Some(143),
+                reason: None,
+            }];
+            TaskStatus::Stopped
+        } else if scenario.fail_to_start && elapsed >= one_off.fail_to_start_at {
             task.stop_code = Some(StopCode::TaskFailedToStart);
             task.stopped_reason = Some("CannotPullContainerError: not found".into());
             task.containers = vec![ContainerExit {
@@ -1798,6 +1810,19 @@ impl Tasks for Model {
     async fn list_running_tasks(&self, _cluster: &str) -> anyhow::Result<Vec<String>> {
         let _world = self.call("ListTasks")?;
         Ok(Vec::new())
+    }
+    async fn stop_task(&self, _cluster: &str, arn: &str, _reason: &str) -> anyhow::Result<()> {
+        let mut world = self.call("StopTask")?;
+        // StopTask on a task ECS does not know is a client error (InvalidParameterException).
+        anyhow::ensure!(
+            world.one_off.contains_key(arn),
+            "InvalidParameterException: The referenced task was not found."
+        );
+        world
+            .stopped_one_off
+            .entry(arn.to_string())
+            .or_insert_with(Instant::now);
+        Ok(())
     }
 }
 

@@ -538,7 +538,7 @@ async fn a_migration_that_outlives_its_timeout_fails_the_deploy_and_touches_no_s
         });
         let task = format!("command: [migrate]\ntime-limit-minutes: {timeout}");
         let (run, report, log, took) =
-            deploy(&model, &[("services", "api"), ("pre-deploy-task", &task)]).await;
+            deploy(&model, &[("services", "api"), ("one-off-task", &task)]).await;
         assert_eq!(report.exit as i32, 3, "{log}");
         let reason = output(&report, "failure-reason");
         assert!(
@@ -553,7 +553,7 @@ async fn a_migration_that_outlives_its_timeout_fails_the_deploy_and_touches_no_s
             "no repeated clause: {reason}"
         );
         assert_eq!(model.calls("UpdateService").len(), 0);
-        assert_eq!(output(&report, "pre-deploy-exit-code"), "");
+        assert_eq!(output(&report, "one-off-task-exit-code"), "");
         assert!(
             run.progress
                 .pre_deploy
@@ -575,9 +575,9 @@ async fn a_twenty_minute_migration_within_its_timeout_is_waited_for_then_the_ser
     });
     let task = "command: [migrate]\ntime-limit-minutes: 30";
     let (_, report, log, took) =
-        deploy(&model, &[("services", "api"), ("pre-deploy-task", task)]).await;
+        deploy(&model, &[("services", "api"), ("one-off-task", task)]).await;
     assert_eq!(report.status, Status::Deployed, "{log}");
-    assert_eq!(output(&report, "pre-deploy-exit-code"), "0");
+    assert_eq!(output(&report, "one-off-task-exit-code"), "0");
     let update = model.calls("UpdateService");
     assert_eq!(update.len(), 1);
     assert!(
@@ -600,10 +600,7 @@ async fn a_service_changed_during_the_migration_is_not_overwritten() {
     });
     let first = deploy(
         &model,
-        &[
-            ("services", "api"),
-            ("pre-deploy-task", "command: [migrate]"),
-        ],
+        &[("services", "api"), ("one-off-task", "command: [migrate]")],
     );
     // While the migration runs, someone deploys a hotfix.
     let second = async {

@@ -55,15 +55,15 @@ fn a_migration_runs_before_three_services_are_updated() {
             ("services", SERVICES),
             ("environment-variables", "MIGRATE_LOCK: \"on\""),
             (
-                "pre-deploy-task",
+                "one-off-task",
                 "container: app\ncommand: [npm, run, migrate]\n",
             ),
         ],
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.output("status"), "deployed");
-    assert_eq!(run.output("pre-deploy-exit-code"), "0");
-    let task_arn = run.output("pre-deploy-task-arn");
+    assert_eq!(run.output("one-off-task-exit-code"), "0");
+    let task_arn = run.output("one-off-task-arn");
     assert!(task_arn.contains(":task/"), "{task_arn}");
     assert!(
         services_statuses(&run).iter().all(|(_, s)| s == "deployed"),
@@ -135,7 +135,7 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
         &[
             ("services", SERVICES),
             (
-                "pre-deploy-task",
+                "one-off-task",
                 "family: shop-dev-migrate\ncommand: ./migrate up",
             ),
             // For the services; the migration's own family keeps its role.
@@ -147,7 +147,7 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
     );
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.output("status"), "failed");
-    assert_eq!(run.output("pre-deploy-exit-code"), "1", "{}", run.stdout);
+    assert_eq!(run.output("one-off-task-exit-code"), "1", "{}", run.stdout);
     let reason = run.output("failure-reason");
     assert!(reason.contains("`app` exited 1"), "{reason}");
     assert!(reason.contains("no service was updated"), "{reason}");
@@ -191,7 +191,7 @@ fn a_migration_that_exits_1_leaves_every_service_alone() {
     );
     // Where its output is: the log group and the task's stream.
     let task_id = run
-        .output("pre-deploy-task-arn")
+        .output("one-off-task-arn")
         .rsplit('/')
         .next()
         .unwrap()
@@ -251,7 +251,7 @@ fn a_migration_that_cannot_start_fails_the_deploy_and_a_dry_run_runs_nothing() {
     let run = deploy_dev(
         &em,
         &[
-            ("pre-deploy-task", "command: [migrate]"),
+            ("one-off-task", "command: [migrate]"),
             ("command", "verify"),
         ],
     );
@@ -264,9 +264,9 @@ fn a_migration_that_cannot_start_fails_the_deploy_and_a_dry_run_runs_nothing() {
     assert_eq!(em.count("RunTask") + em.count("RegisterTaskDefinition"), 0);
 
     em.task_scenario("shop-dev-service", &json!({"fail_to_start": true}));
-    let run = deploy_dev(&em, &[("pre-deploy-task", "command: [migrate]")]);
+    let run = deploy_dev(&em, &[("one-off-task", "command: [migrate]")]);
     assert_eq!(run.code, 3, "{}", run.stdout);
-    assert_eq!(run.output("pre-deploy-exit-code"), "");
+    assert_eq!(run.output("one-off-task-exit-code"), "");
     assert!(
         run.output("failure-reason")
             .contains("CannotPullContainerError"),
@@ -284,7 +284,7 @@ fn cancelling_during_the_migration_says_it_carries_on_and_touches_no_service() {
     em.task_scenario("shop-dev-service", &json!({"duration": 60}));
     let action = crate::support::ActionRun::new(
         Some(&em),
-        &dev_inputs(&[("pre-deploy-task", "command: [migrate]")]),
+        &dev_inputs(&[("one-off-task", "command: [migrate]")]),
     );
     let (run, stopped_in) = action.cancel_after("Started task ");
     assert!(stopped_in.as_secs() < 2, "{stopped_in:?}");
@@ -296,6 +296,6 @@ fn cancelling_during_the_migration_says_it_carries_on_and_touches_no_service() {
             && reason.ends_with("no service was updated, and the task carries on"),
         "{reason}"
     );
-    assert!(run.output("pre-deploy-task-arn").contains(":task/"));
+    assert!(run.output("one-off-task-arn").contains(":task/"));
     assert_eq!(em.count("UpdateService"), 0);
 }

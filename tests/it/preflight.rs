@@ -493,7 +493,7 @@ fn preflight_false_deploys_without_checking() {
 #[test]
 fn a_deploy_that_changes_nothing_checks_nothing() {
     let em = Emulator::start(&["dev"]);
-    let inputs = [("pre-deploy-task", "command: [migrate]")];
+    let inputs = [("one-off-task", "command: [migrate]")];
     let first = deploy_dev(&em, &inputs);
     assert_eq!(first.code, 0, "{}", first.stdout);
     assert!(em.count("GetRole") >= 1);

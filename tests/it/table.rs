@@ -207,6 +207,51 @@ cases! {
             assert_eq!(revision(service.as_str().unwrap()), "1");
         },
     };
+    run_task_without_a_task_is_refused_before_any_aws_call: Case {
+        name: Some("run_task_without_a_task"),
+        environment: "dev",
+        setup: nothing,
+        inputs: &[("command", "run-task"), ("environment", "dev"), ("image-tag", "v2"), ("ssm-prefix", SSM_PREFIX)],
+        code: 2,
+        status: "failed",
+        aws: Aws::Untouched,
+        secret: None,
+        then: no_more,
+    };
+    run_task_in_production_without_confirmation_makes_no_aws_call: Case {
+        name: None,
+        environment: "production",
+        setup: nothing,
+        inputs: &[
+            ("command", "run-task"),
+            ("environment", "production"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", SSM_PREFIX),
+            ("one-off-task", "command: [./backfill.sh]"),
+        ],
+        code: 2,
+        status: "failed",
+        aws: Aws::Untouched,
+        secret: None,
+        then: no_more,
+    };
+    run_task_with_a_hostile_command_is_refused_without_echoing_it: Case {
+        name: None,
+        environment: "dev",
+        setup: nothing,
+        inputs: &[
+            ("command", "run-task"),
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", SSM_PREFIX),
+            ("one-off-task", "family: \"evil\\n::set-output name=status::completed\"\ncommand: [x]"),
+        ],
+        code: 2,
+        status: "failed",
+        aws: Aws::Untouched,
+        secret: Some("::set-output"),
+        then: no_more,
+    };
     with_rollback_off_a_failed_deploy_stays_failed_where_it_is: Case {
         name: None,
         environment: "dev",

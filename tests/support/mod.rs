@@ -499,10 +499,11 @@ impl Drop for Emulator {
 }
 
 /// The AWS operations that change something.
-pub const WRITES: [&str; 7] = [
+pub const WRITES: [&str; 8] = [
     "RegisterTaskDefinition",
     "UpdateService",
     "RunTask",
+    "StopTask",
     "PutParameter",
     "PutImage",
     "DeregisterTaskDefinition",

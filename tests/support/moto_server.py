@@ -904,6 +904,30 @@ def advance(self):
 
 
 EC2ContainerServiceBackend.run_task = run_task
+
+_original_stop_task = EC2ContainerServiceBackend.stop_task
+
+
+def backend_stop_task(self, cluster_str, task_str, reason):
+    """StopTask on a one-off task: ECS sends its containers SIGTERM (they exit 143 here, at
+    once) and the task ends STOPPED with stopCode UserInitiated and the caller's reason
+    (Task.stopCode, StopTask `reason`). The scenario layer stops moving it."""
+    with LOCK:
+        task = _original_stop_task(self, cluster_str, task_str, reason)
+        if task.task_arn in ONE_OFF:
+            for c in task.containers:
+                c.exitCode = 143
+                c.last_status = "STOPPED"
+            task.stop_code = "UserInitiated"
+            task.stopped_reason = reason or "Task stopped by user"
+            task.stopped_at = utcnow()
+            task.status = task.desired_status = "STOPPED"
+            del ONE_OFF[task.task_arn]
+            TIMELINE.append({"t": time.time(), "what": "one-off-stopped", "service": None, "deployment": task.task_arn})
+        return task
+
+
+EC2ContainerServiceBackend.stop_task = backend_stop_task
 Task.advance = advance
 
 

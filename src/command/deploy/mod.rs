@@ -59,6 +59,10 @@ pub struct DeployRun {
     pub preflight: Option<Preflight>,
     /// `verify`: the checks ran and found nothing that stops a deploy.
     pub verified: bool,
+    /// `run-task`: the one-off task ran alone (its run is in `progress`).
+    pub task_alone: bool,
+    /// `run-task` cancelled with `on-cancel: rollback`: whether `StopTask` was asked (or why not).
+    pub stopped_on_cancel: Option<Result<(), String>>,
     /// Nothing to change: what the live deployments said.
     pub unchanged: Option<Unchanged>,
     /// What the updates did, once they all answered.
@@ -240,9 +244,9 @@ pub(super) async fn prepare_by<C: Cloud, W: Write>(
 
 /// What was gathered and planned, before any write.
 pub(super) struct Planned {
-    gathered: Gathered,
+    pub(super) gathered: Gathered,
     pub(super) plans: Vec<Plan>,
-    pre_deploy: Option<PreDeployPlan>,
+    pub(super) pre_deploy: Option<PreDeployPlan>,
     /// The production gate's verdict on the real target (names from SSM, tags).
     production: bool,
     /// The services as they are right before the writes, when no pre-deploy task runs between
@@ -277,14 +281,16 @@ async fn prepare<C: Cloud, W: Write>(
         run.pre_deploy_planned = Some(pre.describe());
     }
     // What will run is checked: a deploy that changes nothing runs no task.
-    let starts = req.verify_only || plans.iter().any(Plan::updates_service);
+    let starts = req.verify_only || req.run_task || plans.iter().any(Plan::updates_service);
     let checking = req.preflight && starts;
     // The services are read again right before the writes, so that a deploy made meanwhile is
     // not undone. With no pre-deploy task in between (a migration can take minutes) that read is
     // made beside the preflight's, one round trip fewer; with no preflight either, nothing
     // waited on AWS since the services were read, and that read is the one.
-    let writes =
-        !req.verify_only && pre_deploy.is_none() && plans.iter().any(Plan::updates_service);
+    let writes = !req.verify_only
+        && !req.run_task
+        && pre_deploy.is_none()
+        && plans.iter().any(Plan::updates_service);
     let checks = async {
         if checking {
             Some(
@@ -518,7 +524,8 @@ async fn preflight<C: Cloud>(
         .collect();
     let mut subjects: Vec<crate::preflight::Subject<'_>> = Vec::new();
     for (plan, label) in plans.iter().zip(&labels) {
-        let starts = req.verify_only || plan.starts_deployment();
+        // `run-task` starts no service: only the task is checked.
+        let starts = !req.run_task && (req.verify_only || plan.starts_deployment());
         if starts && !subjects.iter().any(|s| *s.task_definition == plan.rendered) {
             subjects.push(crate::preflight::Subject {
                 label,

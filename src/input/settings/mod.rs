@@ -54,7 +54,7 @@ pub const FILE_ONLY: Places = Places {
 /// The commands a setting applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum For {
-    /// `deploy` and `verify`.
+    /// `deploy`, `verify` and `run-task`.
     Deploy,
     /// Every command.
     All,
@@ -68,7 +68,7 @@ impl For {
     pub fn includes(self, command: &str) -> bool {
         match self {
             Self::All => true,
-            Self::Deploy => matches!(command, "deploy" | "verify"),
+            Self::Deploy => matches!(command, "deploy" | "verify" | "run-task"),
             Self::Paused => matches!(command, "rollback" | "continue"),
             Self::DeployAndRollback => matches!(command, "deploy" | "verify" | "rollback"),
         }
@@ -127,7 +127,7 @@ pub enum Shape {
     Map,
     /// A command: a list of arguments, or a string split as a shell would, without a shell.
     Command,
-    /// A YAML value of its own shape (`services`, `pre-deploy-task`).
+    /// A YAML value of its own shape (`services`, `one-off-task`).
     Yaml,
     /// A YAML mapping of the fields listed: each is a setting of its own (`deployment.strategy`).
     Mapping(&'static [Field]),

@@ -156,7 +156,7 @@ pub static SETTINGS: &[Setting] = &[
         Run,
         Text,
         "COMMAND",
-        "`deploy`; `verify`: everything a deploy does up to its first write (render, the task-definition diff, the preflight), say every problem found, change nothing; `rollback`: put the service back on the revision the current one replaced (or on `revision`) and wait, or with `service-deployment-arn` roll that deployment back; `continue`: move a deployment paused at a PAUSE lifecycle hook on and wait. On the command line, the subcommand.",
+        "`deploy`; `verify`: everything a deploy does up to its first write (render, the task-definition diff, the preflight), say every problem found, change nothing; `rollback`: put the service back on the revision the current one replaced (or on `revision`) and wait, or with `service-deployment-arn` roll that deployment back; `continue`: move a deployment paused at a PAUSE lifecycle hook on and wait; `run-task`: run `one-off-task` alone (rendered, checked and registered as a deploy would, no service updated) and wait until it stops: its essential containers' exit codes are the result. On the command line, the subcommand.",
     )
     .places(PER_RUN)
     .commands(For::All)
@@ -355,11 +355,11 @@ pub static SETTINGS: &[Setting] = &[
     ),
     // The service.
     setting(
-        "pre-deploy-task",
+        "one-off-task",
         Service,
         Yaml,
         "TASK",
-        "A one-off task run before any service is updated (migrations): a task-definition family, or a YAML mapping of `family`, `container`, `command` (a list, or split as a shell would), `subnets`, `security-groups`, `assign-public-ip`, `time-limit-minutes`. It gets the deploy's image, env and secrets; the services are updated only when its essential containers exit 0.",
+        "A one-off task: with `command: deploy`, run before any service is updated (migrations), the services updated only when its essential containers exit 0; with `command: run-task`, what runs. A task-definition family, or a YAML mapping of `family`, `container`, `command` (a list, or split as a shell would), `subnets`, `security-groups`, `assign-public-ip`, `time-limit-minutes`. It gets the deploy's image, env and secrets, and the service's network unless given.",
     ),
     setting(
         "force-new-deployment",
@@ -415,7 +415,7 @@ pub static SETTINGS: &[Setting] = &[
         Waiting,
         Text,
         "WHAT",
-        "What a cancelled job (SIGTERM, SIGINT) does to the rollouts it started and has no verdict on yet: `leave` them to ECS, or `rollback` them (within 4 s) before exiting.",
+        "What a cancelled job (SIGTERM, SIGINT) does to the rollouts it started and has no verdict on yet: `leave` them to ECS, or `rollback` them (within 4 s) before exiting. For `run-task`: `leave` lets the task run, `rollback` stops it (`StopTask`).",
     )
     .default("leave"),
     setting(
@@ -586,7 +586,7 @@ pub static SETTINGS: &[Setting] = &[
 pub static OUTPUTS: &[Output] = &[
     Output {
         name: "status",
-        help: "`deployed`, `paused` (at a PAUSE lifecycle hook, `wait: paused`), `started` (`wait: none`), `unchanged`, `verified` (`command: verify` found nothing that would stop the deploy), `rolled-back`, `cancelled` or `failed`.",
+        help: "`deployed`, `paused` (at a PAUSE lifecycle hook, `wait: paused`), `started` (`wait: none`), `unchanged`, `verified` (`command: verify` found nothing that would stop the deploy), `completed` (`command: run-task`: the task exited 0), `rolled-back`, `cancelled` or `failed`.",
     },
     Output {
         name: "changed",
@@ -633,12 +633,12 @@ pub static OUTPUTS: &[Output] = &[
         help: "The PAUSE lifecycle hook the (first) deployment waits at (empty when it does not wait at one).",
     },
     Output {
-        name: "pre-deploy-task-arn",
-        help: "The ARN of the pre-deploy task, when one ran.",
+        name: "one-off-task-arn",
+        help: "The ARN of the one-off task (`one-off-task`), when one ran.",
     },
     Output {
-        name: "pre-deploy-exit-code",
-        help: "The exit code of the pre-deploy task's container (empty when it did not run or never exited).",
+        name: "one-off-task-exit-code",
+        help: "The exit code of the one-off task's container (empty when it did not run or never exited).",
     },
     Output {
         name: "preflight-findings",
