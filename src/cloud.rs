@@ -609,6 +609,25 @@ pub trait Schedules {
     /// their targets name them: `(group/schedule, task definition)`. `ListSchedules`, then
     /// `GetSchedule` for those whose target is an ECS cluster.
     fn schedule_task_definitions(&self) -> impl Future<Output = Answer<Vec<(String, String)>>>;
+    /// Points the rule's ECS targets in `cluster_arn` that run `from` at `to`, every other field
+    /// of each target kept as `ListTargetsByRule` gave it (`PutTargets` replaces a target whole);
+    /// how many moved. A target that runs another revision is left alone.
+    fn move_rule_targets(
+        &self,
+        rule: &str,
+        cluster_arn: &str,
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = Answer<usize>>;
+    /// Points the schedule (`group/name`) at `to` when its ECS target runs `from`, everything
+    /// else kept as `GetSchedule` gave it (`UpdateSchedule` replaces the whole schedule); whether
+    /// it moved.
+    fn move_schedule(
+        &self,
+        schedule: &str,
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = Answer<bool>>;
 }
 
 /// Elastic Load Balancing: the health of a target group's targets.

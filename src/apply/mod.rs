@@ -11,6 +11,7 @@ pub mod cleanup;
 pub mod predeploy;
 pub mod record;
 pub mod register;
+pub mod schedules;
 mod ship;
 mod update;
 

@@ -11,6 +11,27 @@ pub enum OnCancel {
     Rollback,
 }
 
+/// Which scheduled jobs a verified deploy moves to the new revision (`schedules`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchedulesToMove {
+    /// Every rule and schedule that ran the revision a changed service ran before.
+    Follow,
+    /// Only these: rule names, and schedules as `group/name` (or `name` in group `default`).
+    Named(Vec<String>),
+}
+
+impl SchedulesToMove {
+    /// Whether the rule or schedule `name` (`group/name` for a schedule) is one to move.
+    pub fn includes(&self, name: &str) -> bool {
+        match self {
+            Self::Follow => true,
+            Self::Named(names) => names
+                .iter()
+                .any(|n| n == name || name.strip_prefix("default/").is_some_and(|bare| n == bare)),
+        }
+    }
+}
+
 /// When a wait ends well: the deployment is done, or waits at a PAUSE lifecycle hook.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum WaitUntil {

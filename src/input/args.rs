@@ -97,6 +97,8 @@ pub struct DeployArgs {
     pub record_deployment: String,
     pub fallback_image: Option<String>,
     pub keep_revisions: Option<String>,
+    /// `schedules`: `follow`, or the rules and schedules to move.
+    pub schedules: Option<String>,
     pub promote_tag: Option<String>,
     pub github_deployment: String,
     pub github_token: Option<String>,

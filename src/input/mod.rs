@@ -417,6 +417,7 @@ fn deploy_args(
         record_deployment: s("record-deployment"),
         fallback_image: t("fallback-image"),
         keep_revisions: t("keep-revisions"),
+        schedules: t("schedules"),
         promote_tag: t("promote-tag"),
         github_deployment: s("github-deployment"),
         github_token: t("github-token"),

@@ -293,6 +293,10 @@ fn applied(report: &mut Report, run: &DeployRun) {
         report.promoted_tag.clone_from(&done.promoted_tag);
         report.warnings.extend(done.warnings.iter().cloned());
     }
+    if let Some(followed) = &run.schedules {
+        report.schedules_moved.clone_from(&followed.moved);
+        report.warnings.extend(followed.warnings.iter().cloned());
+    }
     if let Some(cleaned) = &run.cleaned {
         report.deregistered = cleaned.deregistered;
         report.warnings.extend(cleaned.warnings.iter().cloned());

@@ -201,6 +201,8 @@ pub enum Kind {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub kind: Kind,
+    /// `schedules`: the scheduled jobs moved to the new revisions after the verified deploy.
+    pub schedules_moved: Vec<crate::apply::schedules::MovedSchedule>,
     pub status: Status,
     pub environment: String,
     pub region: Option<String>,
@@ -270,6 +272,7 @@ impl Report {
     pub fn new(environment: &str) -> Self {
         Self {
             kind: Kind::Deploy,
+            schedules_moved: Vec::new(),
             status: Status::Failed,
             environment: environment.to_string(),
             region: None,
@@ -416,6 +419,12 @@ impl Report {
                     "rollback-task-definition-arn": s.rollback_task_definition_arn.clone().unwrap_or_default(),
                     "failure-reason": one_line(s.failure.as_deref().unwrap_or_default()),
                     "service-deployment-arn": s.service_deployment_arn().unwrap_or_default(),
+                    "schedules": self
+                        .schedules_moved
+                        .iter()
+                        .filter(|m| m.service == s.service)
+                        .map(|m| serde_json::json!({"kind": m.kind, "name": m.name, "from": m.from, "to": m.to}))
+                        .collect::<Vec<_>>(),
                 })
             })
             .collect();

@@ -136,6 +136,27 @@ pub(super) fn write_changes(md: &mut String, report: &Report) {
     }
 }
 
+/// The scheduled jobs moved to the new revisions (`schedules`), before → after.
+pub(super) fn write_schedules_moved(md: &mut String, report: &Report) {
+    if report.schedules_moved.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n### Scheduled jobs moved\n\n| Job | Kind | Revision |\n|---|---|---|"
+    );
+    for moved in &report.schedules_moved {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} → {} |",
+            code(&moved.name),
+            moved.kind,
+            code(short_task_definition(&moved.from)),
+            code(short_task_definition(&moved.to))
+        );
+    }
+}
+
 pub(super) fn write_failed_tasks(md: &mut String, report: &Report) {
     if report.failed_tasks.is_empty() {
         return;

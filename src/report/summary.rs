@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use super::cells::{MAX_EVENTS, MAX_LINE_CHARS, code, link, text};
 use super::markdown::inert_lines;
 use super::sections::{
-    write_changes, write_events, write_failed_tasks, write_pre_deploy, write_target_health,
-    write_task_logs,
+    write_changes, write_events, write_failed_tasks, write_pre_deploy, write_schedules_moved,
+    write_target_health, write_task_logs,
 };
 use super::{Kind, Report, RollbackState, ServiceResult, Status};
 use crate::domain::arn::short_task_definition;
@@ -98,6 +98,7 @@ pub fn render(report: &Report) -> String {
     }
     write_deployed_images(&mut md, report);
     write_changes(&mut md, report);
+    write_schedules_moved(&mut md, report);
     write_failed_tasks(&mut md, report);
     write_task_logs(&mut md, report);
     write_target_health(&mut md, report);

@@ -45,13 +45,7 @@ pub fn validate_all(inputs: &DeployInputs) -> Result<DeployRequest, Vec<UserErro
         p.take(empty_replacement(inputs, services, &environment_variables));
     }
     let desired_count = p.take(desired_count(args));
-    let pre_deploy = p.take(pre_deploy(inputs));
-    if args.run_task && matches!(inputs.pre_deploy_task, Ok(None)) {
-        p.take::<()>(Err(UserError::new(
-            "`command: run-task` needs input `one-off-task`: the task to run",
-        )
-        .hint("give `one-off-task` a `command` (it runs in the service's new revision) or a `family`, e.g. `one-off-task: {command: [./backfill.sh]}`")));
-    }
+    let pre_deploy = p.take(pre_deploy(inputs, args.run_task));
     let template = p.take(inputs.template.clone());
     let docker_labels = p.take(docker_labels(inputs));
     let images = p.take(images(inputs));
@@ -80,6 +74,7 @@ pub fn validate_all(inputs: &DeployInputs) -> Result<DeployRequest, Vec<UserErro
     let tag_revisions = p.take(parse_bool("revision-tags", &args.tag_revisions));
     let record_deployment = p.take(parse_bool("record-deployment", &args.record_deployment));
     let (fallback_image, keep_revisions) = p.take(bootstrap_and_clean_up(args));
+    let schedules = p.take(schedules(args));
     let github = p.take(github(args));
     let promote_tag = destination
         .as_ref()
@@ -124,6 +119,7 @@ pub fn validate_all(inputs: &DeployInputs) -> Result<DeployRequest, Vec<UserErro
         record_deployment,
         fallback_image,
         keep_revisions,
+        schedules,
         github,
         promote_tag,
         target,
@@ -136,7 +132,17 @@ fn repository(args: &DeployArgs) -> Result<Option<RepositoryRef>, UserError> {
         .transpose()
 }
 
-fn pre_deploy(inputs: &DeployInputs) -> Result<Option<predeploy::PreDeployTask>, UserError> {
+/// `one-off-task`, which `run-task` needs.
+fn pre_deploy(
+    inputs: &DeployInputs,
+    run_task: bool,
+) -> Result<Option<predeploy::PreDeployTask>, UserError> {
+    if run_task && matches!(inputs.pre_deploy_task, Ok(None)) {
+        return Err(UserError::new(
+            "`command: run-task` needs input `one-off-task`: the task to run",
+        )
+        .hint("give `one-off-task` a `command` (it runs in the service's new revision) or a `family`, e.g. `one-off-task: {command: [./backfill.sh]}`"));
+    }
     inputs
         .pre_deploy_task
         .clone()
@@ -166,6 +172,44 @@ fn bootstrap_and_clean_up(
         })
         .transpose()?;
     Ok((fallback, keep))
+}
+
+/// `schedules`: `follow`, or names of rules (EventBridge: letters, digits, `.`, `-`, `_`, at most
+/// 64) and schedules (`group/name`, the same characters).
+fn schedules(
+    args: &DeployArgs,
+) -> Result<Option<crate::domain::run_options::SchedulesToMove>, UserError> {
+    use crate::domain::run_options::SchedulesToMove;
+    let Some(given) = given(args.schedules.as_ref()) else {
+        return Ok(None);
+    };
+    if given.trim() == "follow" {
+        return Ok(Some(SchedulesToMove::Follow));
+    }
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 64
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    };
+    let names = crate::text::split_list(given);
+    for (i, name) in names.iter().enumerate() {
+        let ok = match name.split_once('/') {
+            Some((group, schedule)) => part(group) && part(schedule),
+            None => part(name),
+        };
+        if !ok {
+            return Err(UserError::new(format!(
+                "input `schedules` is invalid: name {} is not a rule or schedule name",
+                i + 1
+            ))
+            .hint("give `follow`, or names of EventBridge rules and Scheduler schedules (`group/name`): letters, digits, `.`, `-`, `_`, at most 64 each"));
+        }
+    }
+    if names.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(SchedulesToMove::Named(names)))
 }
 
 /// `task-settings`' `cpu` and `memory`, each in ECS's range.

@@ -329,6 +329,8 @@ pub struct DeployRequest {
     pub fallback_image: Option<ImageRef>,
     /// Revisions to keep per family; `None` keeps all.
     pub keep_revisions: Option<usize>,
+    /// `schedules`: the scheduled jobs that follow a verified deploy.
+    pub schedules: Option<crate::domain::run_options::SchedulesToMove>,
     /// With `{environment}` replaced.
     pub promote_tag: Option<String>,
     /// GitHub Deployments, when asked for.

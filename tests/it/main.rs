@@ -23,6 +23,7 @@ mod preflight;
 mod record;
 mod rollout;
 mod run_task;
+mod schedules;
 mod services;
 mod table;
 mod trips;

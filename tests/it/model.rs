@@ -2008,6 +2008,20 @@ impl Schedules for Model {
         let _world = self.call("ListSchedules")?;
         Ok(Vec::new())
     }
+    async fn move_rule_targets(
+        &self,
+        _rule: &str,
+        _cluster_arn: &str,
+        _from: &str,
+        _to: &str,
+    ) -> anyhow::Result<usize> {
+        let _world = self.call("ListTargetsByRule")?;
+        Ok(0)
+    }
+    async fn move_schedule(&self, _schedule: &str, _from: &str, _to: &str) -> anyhow::Result<bool> {
+        let _world = self.call("GetSchedule")?;
+        Ok(false)
+    }
 }
 
 impl LoadBalancers for Model {

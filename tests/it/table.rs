@@ -252,6 +252,22 @@ cases! {
         secret: Some("::set-output"),
         then: no_more,
     };
+    a_hostile_schedule_name_is_refused_without_echoing_it: Case {
+        name: None,
+        environment: "dev",
+        setup: nothing,
+        inputs: &[
+            ("environment", "dev"),
+            ("image-tag", "v2"),
+            ("ssm-prefix", SSM_PREFIX),
+            ("schedules", "nightly, evil\u{2028}::set-output name=status::deployed"),
+        ],
+        code: 2,
+        status: "failed",
+        aws: Aws::Untouched,
+        secret: Some("::set-output"),
+        then: |_, run| assert!(run.stdout.contains("`environments.dev.schedules` in config file `.github/ecs-ship-test.yml` is invalid: name 2"), "{}", run.stdout),
+    };
     with_rollback_off_a_failed_deploy_stays_failed_where_it_is: Case {
         name: None,
         environment: "dev",

@@ -499,11 +499,13 @@ impl Drop for Emulator {
 }
 
 /// The AWS operations that change something.
-pub const WRITES: [&str; 8] = [
+pub const WRITES: [&str; 10] = [
     "RegisterTaskDefinition",
     "UpdateService",
     "RunTask",
     "StopTask",
+    "PutTargets",
+    "UpdateSchedule",
     "PutParameter",
     "PutImage",
     "DeregisterTaskDefinition",

@@ -302,9 +302,13 @@ class Recorder:
     def _serve(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
-        if not target and method == "GET" and path.startswith("/schedules") \
+        if not target and path.startswith("/schedules") \
                 and CONTROL_AGENT not in environ.get("HTTP_USER_AGENT", ""):
-            return self.rest_call(environ, start_response, "ListSchedules" if path.rstrip("/") == "/schedules" else "GetSchedule")
+            # Scheduler is REST-JSON: the method names the operation (GET list or one, POST
+            # CreateSchedule, PUT UpdateSchedule, DELETE DeleteSchedule).
+            op = {"GET": "ListSchedules" if path.rstrip("/") == "/schedules" else "GetSchedule",
+                  "POST": "CreateSchedule", "PUT": "UpdateSchedule", "DELETE": "DeleteSchedule"}.get(method, method)
+            return self.rest_call(environ, start_response, op)
         if not target and environ.get("REQUEST_METHOD") == "POST" \
                 and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded") \
                 and CONTROL_AGENT not in environ.get("HTTP_USER_AGENT", ""):

@@ -73,6 +73,8 @@ pub struct DeployRun {
     pub judged: Option<Judged>,
     pub after_success: Option<AfterSuccess>,
     pub cleaned: Option<Cleaned>,
+    /// `schedules`: the scheduled jobs moved to the new revisions.
+    pub schedules: Option<crate::apply::schedules::Followed>,
     /// Where it ran, and what ended it early.
     pub ending: Ending,
     /// What `on-cancel: rollback` did to each rollout in flight, by service index.
@@ -435,16 +437,17 @@ async fn apply_planned<C: Cloud, W: Write>(
     let names: Vec<&str> = plans.iter().map(|p| p.service.as_str()).collect();
     console.line(&format!("Deployed: {}", names.join(", ")));
     let shipped = shipped(req, &planned.gathered, plans, &arns);
-    let (images, after, cleaned) =
+    let (images, after, cleaned, schedules) =
         after_deployed(cloud, req, ctx, console, progress, &shipped, judged).await;
     judged.images = Some(images);
     run.after_success = Some(after);
     run.cleaned = cleaned;
+    run.schedules = schedules;
     Ok(())
 }
 
 /// After a verified success, all at once: the digests ECS resolved (for the summary), the record
-/// and the promotion tag, and the clean-up.
+/// and the promotion tag, the clean-up, and the scheduled jobs that follow.
 async fn after_deployed<C: Cloud, W: Write>(
     cloud: &C,
     req: &DeployRequest,
@@ -453,7 +456,12 @@ async fn after_deployed<C: Cloud, W: Write>(
     progress: &Progress,
     shipped: &Delivered,
     judged: &Judged,
-) -> (watch::digests::Digests, AfterSuccess, Option<Cleaned>) {
+) -> (
+    watch::digests::Digests,
+    AfterSuccess,
+    Option<Cleaned>,
+    Option<crate::apply::schedules::Followed>,
+) {
     let cleaning = async {
         match req.keep_revisions {
             Some(keep) => {
@@ -462,10 +470,19 @@ async fn after_deployed<C: Cloud, W: Write>(
             None => None,
         }
     };
+    let following = async {
+        match &req.schedules {
+            Some(which) => {
+                Some(crate::apply::schedules::follow(cloud, which, shipped, console).await)
+            }
+            None => None,
+        }
+    };
     tokio::join!(
         judge::images(cloud, judged, console),
         record::after_success(cloud, req, ctx, shipped, console, progress),
-        cleaning
+        cleaning,
+        following
     )
 }
 

@@ -564,6 +564,14 @@ pub static SETTINGS: &[Setting] = &[
     )
     .places(REPOSITORY),
     setting(
+        "schedules",
+        Repository,
+        Text,
+        "WHICH",
+        "After a verified success, move scheduled jobs to the new revision: `follow` moves every EventBridge rule (default bus) and EventBridge Scheduler schedule whose ECS target in the cluster runs exactly the revision a changed service ran before; a list of names (`rule`, `group/schedule`) moves only those. Every other field of a target is kept; one on another revision is left alone. Default: none.",
+    )
+    .places(REPOSITORY),
+    setting(
         "promote-tag",
         Repository,
         Text,
@@ -618,7 +626,7 @@ pub static OUTPUTS: &[Output] = &[
     },
     Output {
         name: "services",
-        help: "JSON list, one object per service: `service`, `status` (as `status`, or `not-updated` when an earlier step such as the pre-deploy task failed), `changed`, `task-definition-arn`, `previous-task-definition-arn`, `rollback-task-definition-arn`, `failure-reason`, `service-deployment-arn`. With several services, the outputs marked (first) describe the first; this one describes each.",
+        help: "JSON list, one object per service: `service`, `status` (as `status`, or `not-updated` when an earlier step such as the pre-deploy task failed), `changed`, `task-definition-arn`, `previous-task-definition-arn`, `rollback-task-definition-arn`, `failure-reason`, `service-deployment-arn`, `schedules` (the scheduled jobs moved to its new revision: `kind`, `name`, `from`, `to`; see `schedules`). With several services, the outputs marked (first) describe the first; this one describes each.",
     },
     Output {
         name: "service-deployment-arn",
