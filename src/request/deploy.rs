@@ -139,7 +139,7 @@ fn pre_deploy(
 ) -> Result<Option<predeploy::PreDeployTask>, UserError> {
     if run_task && matches!(inputs.pre_deploy_task, Ok(None)) {
         return Err(UserError::new(
-            "`command: run-task` needs input `one-off-task`: the task to run",
+            "`run-task` needs input `one-off-task`: the task to run",
         )
         .hint("give `one-off-task` a `command` (it runs in the service's new revision) or a `family`, e.g. `one-off-task: {command: [./backfill.sh]}`"));
     }
